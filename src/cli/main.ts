@@ -1,0 +1,50 @@
+/**
+ * The CLI entry point: parses arguments, runs one command, prints through views, returns the exit code.
+ * Only bin/stack.js sets the process exit code; commands throw ExitError.
+ */
+import { Command, CommanderError } from 'commander';
+import { ExitError } from '../errors.js';
+import { printDiagnostics } from './views/diagnostics.js';
+import { commands } from './commands/index.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (for plan --detailed-exitcode: no changes)
+  1  error: bad input, unreachable host, failed apply; nothing is written for bad input
+  2  plan --detailed-exitcode only: the plan has changes
+  130 interrupted (SIGINT/SIGTERM)`;
+
+export function buildProgram(): Command {
+  const program = new Command('stack')
+    .description('Declarative multi-host Docker deployer: apply a compose file to several Docker daemons.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  for (const register of commands) register(program);
+  for (const c of program.commands) c.exitOverride().addHelpText('after', EXIT_CODES_HELP);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return err.exitCode === 0 ? 0 : 1;
+    }
+    if (err instanceof ExitError) {
+      printDiagnostics(err.diagnostics.length ? err.diagnostics : [{ severity: 'error', summary: err.message }]);
+      return err.exitCode;
+    }
+    // An unexpected failure: one line, no stack trace unless STACK_DEBUG is set.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message}\n`);
+    if (process.env.STACK_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,23 @@
+/** Every label stack writes on Docker objects, under one reverse-DNS prefix. Nothing else names them. */
+export const LABEL_PREFIX = 'io.github.stack-deploy';
+
+export const Labels = {
+  /** Marks an object as managed by stack; objects without it are never touched. */
+  managed: `${LABEL_PREFIX}.managed`,
+  stack: `${LABEL_PREFIX}.stack`,
+  service: `${LABEL_PREFIX}.service`,
+  /** Replica slot number (1-based) within a replicated service, or the host name in global mode. */
+  slot: `${LABEL_PREFIX}.slot`,
+  configHash: `${LABEL_PREFIX}.config-hash`,
+  network: `${LABEL_PREFIX}.network`,
+  volume: `${LABEL_PREFIX}.volume`,
+  /** Content hash of a secret or config volume. */
+  contentHash: `${LABEL_PREFIX}.content-hash`,
+  /** Role of a container during a replace: `temporary` (new, not yet renamed) or `kept` (old, stopped). */
+  replaceRole: `${LABEL_PREFIX}.replace-role`,
+} as const;
+
+/** Filter for list calls: all objects of one stack. */
+export function stackFilter(stack: string): { label: string[] } {
+  return { label: [`${Labels.managed}=true`, `${Labels.stack}=${stack}`] };
+}

@@ -1,0 +1,232 @@
+/**
+ * The normalised desired state: what the loader produces and the planner consumes.
+ * Defaults are filled in, durations are in nanoseconds, sizes in bytes, lists and maps in one form,
+ * and every record is keyed and sorted by name, so that equal files give equal values.
+ */
+import type { Diagnostic } from '../errors.js';
+
+/** TLS material for a tcp:// endpoint (paths to PEM files). */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface HostSpec {
+  name: string;
+  /** `unix:///var/run/docker.sock` or `tcp://10.0.0.1:2376`. */
+  endpoint: string;
+  tls?: TlsFiles;
+  labels: Record<string, string>;
+}
+
+/** Where the hosts came from, for messages (precedence: -i > x-stack.hosts > DOCKER_HOST > local socket). */
+export type HostsSource = 'inventory' | 'x-stack.hosts' | 'DOCKER_HOST' | 'local-socket';
+
+export interface StackSettings {
+  /** Engine calls in flight per host. */
+  hostConcurrency: number;
+  /** Engine calls in flight over all hosts. */
+  globalConcurrency: number;
+  /** `auto` (engine overlay where the daemons have a cluster store, else stack's own), `engine` or `consul`. */
+  overlay: 'auto' | 'engine' | 'consul';
+  /** Consul address from the inventory or x-stack (`http://10.0.0.2:8500`), if any. */
+  consul?: string;
+}
+
+export interface PortSpec {
+  target: number;
+  /** Host port or range `8000-8010`; absent when Docker picks one. */
+  published?: string;
+  hostIp?: string;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  mode: 'host' | 'ingress';
+}
+
+export interface MountSpec {
+  type: 'volume' | 'bind' | 'tmpfs';
+  /** Volume key (as in top-level volumes), host path for bind, absent for tmpfs and anonymous volumes. */
+  source?: string;
+  target: string;
+  readOnly: boolean;
+  /** bind.create_host_path, bind.propagation, volume.nocopy, tmpfs.size (bytes), tmpfs.mode */
+  bind?: { createHostPath: boolean; propagation?: string };
+  volume?: { nocopy: boolean };
+  tmpfs?: { size?: number; mode?: number };
+}
+
+export interface ServiceNetworkSpec {
+  aliases: string[];
+  ipv4Address?: string;
+}
+
+export interface HealthcheckSpec {
+  /** Engine form: ['CMD', ...], ['CMD-SHELL', cmd] or ['NONE']. */
+  test: string[];
+  intervalNs?: number;
+  timeoutNs?: number;
+  retries?: number;
+  startPeriodNs?: number;
+}
+
+export interface RestartPolicySpec {
+  name: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  maximumRetryCount: number;
+}
+
+export interface DependsOnSpec {
+  condition: 'service_started' | 'service_healthy' | 'service_completed_successfully';
+  required: boolean;
+  restart: boolean;
+}
+
+/** A placement constraint: `node.hostname == h1`, `node.labels.role != db`. */
+export interface ConstraintSpec {
+  /** `node.hostname`, `node.id`, `node.role`, `node.platform.os`, `node.platform.arch` or `node.labels.KEY`. */
+  field: string;
+  op: '==' | '!=';
+  value: string;
+  /** The constraint as written, for messages. */
+  text: string;
+}
+
+export interface UpdateConfigSpec {
+  parallelism: number;
+  delayNs: number;
+  failureAction: 'continue' | 'rollback' | 'pause';
+  monitorNs: number;
+  maxFailureRatio: number;
+  order: 'stop-first' | 'start-first';
+}
+
+export interface DeploySpec {
+  mode: 'replicated' | 'global';
+  /** Replicas for `replicated` mode (default 1); ignored for `global`. */
+  replicas: number;
+  constraints: ConstraintSpec[];
+  updateConfig: UpdateConfigSpec;
+  rollbackConfig: UpdateConfigSpec;
+  /** deploy.restart_policy as written; the engine restart policy is in ServiceSpec.restart. */
+  restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delayNs?: number; maxAttempts?: number; windowNs?: number };
+}
+
+export interface ResourcesSpec {
+  memoryLimit?: number;
+  memoryReservation?: number;
+  /** CPUs × 1e9. */
+  nanoCpus?: number;
+  pidsLimit?: number;
+}
+
+/** A secret or config file given to a service. */
+export interface FileGrantSpec {
+  /** Key in top-level secrets / configs. */
+  source: string;
+  /** Absolute path in the container (secrets default to /run/secrets/NAME, configs to /NAME). */
+  target: string;
+  uid?: string;
+  gid?: string;
+  mode?: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  entrypoint?: string[];
+  /** Interpolated, env_file merged in (environment wins); values are strings. */
+  environment: Record<string, string>;
+  ports: PortSpec[];
+  expose: string[];
+  mounts: MountSpec[];
+  /** Empty when network_mode is set; otherwise at least the stack's `default` network. */
+  networks: Record<string, ServiceNetworkSpec>;
+  networkMode?: string;
+  restart: RestartPolicySpec;
+  healthcheck?: HealthcheckSpec;
+  labels: Record<string, string>;
+  dependsOn: Record<string, DependsOnSpec>;
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  containerName?: string;
+  stopSignal?: string;
+  stopGracePeriodNs?: number;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  readOnly: boolean;
+  /** tmpfs mounts given as `tmpfs:` (path → options). */
+  tmpfs: Record<string, string>;
+  ulimits: Record<string, { soft: number; hard: number }>;
+  sysctls: Record<string, string>;
+  init?: boolean;
+  shmSize?: number;
+  extraHosts: string[];
+  dns: string[];
+  dnsSearch: string[];
+  logging?: { driver: string; options: Record<string, string> };
+  resources: ResourcesSpec;
+  secrets: FileGrantSpec[];
+  configs: FileGrantSpec[];
+  pullPolicy: 'always' | 'missing' | 'never' | 'build';
+  deploy: DeploySpec;
+}
+
+export interface NetworkSpec {
+  /** Key in the file. */
+  key: string;
+  /** Name on the daemons: `name:` or `<stack>_<key>`. */
+  name: string;
+  driver: string;
+  driverOpts: Record<string, string>;
+  ipam?: { driver?: string; config: { subnet?: string; gateway?: string; ipRange?: string }[] };
+  internal: boolean;
+  attachable: boolean;
+  external: boolean;
+  labels: Record<string, string>;
+}
+
+export interface VolumeSpec {
+  key: string;
+  name: string;
+  driver: string;
+  driverOpts: Record<string, string>;
+  external: boolean;
+  labels: Record<string, string>;
+}
+
+/** A secret or config; content is read at load time. Its value is never printed. */
+export interface FileObjectSpec {
+  key: string;
+  name: string;
+  kind: 'secret' | 'config';
+  /** Where the content came from, for messages: `file:./x`, `environment:VAR`, `content`. */
+  source: string;
+  external: boolean;
+  /** The bytes; absent for external objects. */
+  content?: Buffer;
+  /** sha256 of content, hex. */
+  contentHash?: string;
+}
+
+export interface DesiredState {
+  name: string;
+  /** Directory relative paths are resolved against (the first file's folder). */
+  workingDir: string;
+  files: string[];
+  hosts: HostSpec[];
+  hostsSource: HostsSource;
+  settings: StackSettings;
+  services: Record<string, ServiceSpec>;
+  networks: Record<string, NetworkSpec>;
+  volumes: Record<string, VolumeSpec>;
+  secrets: Record<string, FileObjectSpec>;
+  configs: Record<string, FileObjectSpec>;
+}
+
+/** What loading a stack returns: the value (absent when there are errors) and all diagnostics. */
+export interface LoadResult {
+  value?: DesiredState;
+  diagnostics: Diagnostic[];
+}

@@ -21,3 +21,17 @@ export const Labels = {
 export function stackFilter(stack: string): { label: string[] } {
   return { label: [`${Labels.managed}=true`, `${Labels.stack}=${stack}`] };
 }
+
+/** Labels on containers beyond the common ones: the normalised config the hash was computed from. */
+export const ContainerLabels = {
+  /** Compact canonical JSON of the hashed config, so a changed hash can name the fields that changed. */
+  config: `${LABEL_PREFIX}.config`,
+} as const;
+
+/** Values of Labels.replaceRole. */
+export const Roles = {
+  /** A new container created under a temporary name during a replace. */
+  temporary: 'temporary',
+  /** A short-lived container that only exists to fill a files volume through the archive API. */
+  helper: 'helper',
+} as const;

@@ -1,0 +1,106 @@
+/**
+ * The observed state: one plain-data snapshot per run, taken before planning. Label values are parsed
+ * into typed fields here; nothing after observe calls Docker.
+ */
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type HealthState = 'healthy' | 'unhealthy' | 'starting';
+
+export interface ObservedMount {
+  type: string;
+  /** Volume name (volumes) or host path (binds). */
+  name?: string;
+  source?: string;
+  destination: string;
+}
+
+/** What `--refresh` adds by inspecting a container: drift the hash cannot see. */
+export interface ContainerRuntime {
+  running: boolean;
+  exitCode: number;
+  restartCount: number;
+  restartPolicy: { name: string; maximumRetryCount: number };
+  /** Network names the container is connected to. */
+  networks: string[];
+  resources: { memory: number; nanoCpus: number; pidsLimit: number; memoryReservation: number };
+}
+
+export interface ObservedContainer {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  host: string;
+  service: string;
+  /** `1`, `2`… or the host name in global mode. */
+  slot: string;
+  configHash?: string;
+  /** The normalised config the container was created from (from its label), if readable. */
+  config?: Record<string, unknown>;
+  /** `temporary`, `helper` or absent. */
+  role?: string;
+  state: ContainerState;
+  health?: HealthState;
+  /** From the list's Status (`Exited (0) 3 minutes ago`); undefined when not exited. */
+  exitCode?: number;
+  networks: string[];
+  mounts: ObservedMount[];
+  labels: Record<string, string>;
+  runtime?: ContainerRuntime;
+}
+
+export interface ObservedNetwork {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  /** Key in the stack file (label). */
+  key?: string;
+  labels: Record<string, string>;
+}
+
+export interface ObservedVolume {
+  name: string;
+  driver: string;
+  /** Key in the stack file for named volumes. */
+  key?: string;
+  /** Content hash for stack's secret/config file volumes. */
+  contentHash?: string;
+  labels: Record<string, string>;
+}
+
+export interface ObservedImage {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+}
+
+export interface ObservedHost {
+  name: string;
+  /** Set when the host could not be observed; the planner refuses to plan it. */
+  error?: string;
+  containers: ObservedContainer[];
+  networks: ObservedNetwork[];
+  volumes: ObservedVolume[];
+  images: ObservedImage[];
+}
+
+export interface ObservedState {
+  stack: string;
+  hosts: Record<string, ObservedHost>;
+  /** Image reference as written → manifest digest (`sha256:…`); absent when it could not be resolved. */
+  digests: Record<string, string>;
+  /** Image references whose digest could not be resolved, with why. */
+  digestErrors: Record<string, string>;
+  /** True when every container was inspected (`plan --refresh`). */
+  refreshed: boolean;
+}
+
+export function emptyObserved(stack: string, hosts: string[]): ObservedState {
+  return {
+    stack,
+    hosts: Object.fromEntries(hosts.map((h) => [h, { name: h, containers: [], networks: [], volumes: [], images: [] }])),
+    digests: {},
+    digestErrors: {},
+    refreshed: false,
+  };
+}

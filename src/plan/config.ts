@@ -1,0 +1,241 @@
+/**
+ * The one config hash, defined once. A service's container config is normalised (defaults filled in,
+ * names resolved, key order irrelevant, the image digest included) into a plain object; its canonical
+ * JSON is hashed, written into labels at create time and recomputed by the planner, so the two can
+ * never disagree. Replicas, placement, depends_on, update/rollback config and pull_policy are left out.
+ */
+import { posix } from 'node:path';
+import type { DesiredState, ServiceSpec, RestartPolicySpec } from '../stack/types.js';
+import { warning, type Diagnostic } from '../errors.js';
+import { canonicalJson, prune, sha256 } from './canonical.js';
+
+/** One file in a files volume. */
+export interface BundleFile {
+  name: string;
+  /** `secret:KEY` or `config:KEY`: where the executor takes the bytes from. */
+  ref: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  contentHash: string;
+}
+
+/** The secrets and configs a service mounts under one directory: one read-only volume per content hash. */
+export interface FileBundle {
+  dir: string;
+  hash: string;
+  volume: string;
+  files: BundleFile[];
+}
+
+/** The hashed, normalised container config: plain JSON, keys sorted, empty values dropped. */
+export type ContainerConfig = Record<string, unknown>;
+
+export interface ServiceConfig {
+  config: ContainerConfig;
+  hash: string;
+  /** Canonical JSON of config (what the config label holds). */
+  json: string;
+  bundles: FileBundle[];
+  diagnostics: Diagnostic[];
+}
+
+/** Image reference as written with `:latest` made explicit where there is neither tag nor digest. */
+export function normaliseImageRef(image: string): string {
+  if (image.includes('@')) return image;
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  return colon > slash ? image : `${image}:latest`;
+}
+
+/** Splits `registry:5000/name:tag` into the repository and the tag (or digest). */
+export function splitImageRef(image: string): { repo: string; tag?: string; digest?: string } {
+  const at = image.indexOf('@');
+  if (at >= 0) return { repo: image.slice(0, at), digest: image.slice(at + 1) };
+  const ref = normaliseImageRef(image);
+  const colon = ref.lastIndexOf(':');
+  return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+}
+
+/** The registry host of an image reference (`docker.io` for Docker Hub names). */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0];
+  if (image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
+  return 'docker.io';
+}
+
+export function containerName(stack: string, service: ServiceSpec, slot: string): string {
+  return service.containerName ?? `${stack}-${service.name}-${slot}`;
+}
+
+export function temporaryName(name: string): string {
+  return `${name}_next`;
+}
+
+export function filesVolumeName(stack: string, hash: string): string {
+  return `${stack}_files_${hash.slice(0, 12)}`;
+}
+
+export function helperName(volume: string): string {
+  return `${volume}_fill`;
+}
+
+/** Maps deploy.restart_policy onto the Engine's policy where it can; warns about what it cannot carry. */
+export function engineRestartPolicy(service: ServiceSpec): { policy: RestartPolicySpec; diagnostics: Diagnostic[] } {
+  const rp = service.deploy.restartPolicy;
+  if (!rp) return { policy: service.restart, diagnostics: [] };
+  const diagnostics: Diagnostic[] = [];
+  const policy: RestartPolicySpec =
+    rp.condition === 'none'
+      ? { name: 'no', maximumRetryCount: 0 }
+      : rp.condition === 'on-failure'
+        ? { name: 'on-failure', maximumRetryCount: rp.maxAttempts ?? 0 }
+        : { name: 'always', maximumRetryCount: 0 };
+  if (rp.condition === 'any' && rp.maxAttempts)
+    diagnostics.push(warning(`deploy.restart_policy.max_attempts is ignored with condition any: the Engine restarts always`, { path: `services.${service.name}.deploy.restart_policy` }));
+  for (const [field, v] of [['delay', rp.delayNs], ['window', rp.windowNs]] as const)
+    if (v !== undefined)
+      diagnostics.push(
+        warning(`deploy.restart_policy.${field} cannot be passed to the Engine and is ignored`, { path: `services.${service.name}.deploy.restart_policy.${field}` }, 'the Engine restarts with its own back-off (100ms doubling, reset after 10s up)'),
+      );
+  return { policy, diagnostics };
+}
+
+function restartText(p: RestartPolicySpec): string {
+  return p.name === 'on-failure' && p.maximumRetryCount > 0 ? `on-failure:${p.maximumRetryCount}` : p.name;
+}
+
+function parseId(v: string | undefined): number {
+  const n = Number(v ?? 0);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/** Groups a service's secrets and configs by target directory into content-addressed bundles. */
+export function fileBundles(desired: DesiredState, service: ServiceSpec): { bundles: FileBundle[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const byDir = new Map<string, BundleFile[]>();
+  const grants = [
+    ...service.secrets.map((g) => ({ g, kind: 'secret' as const, obj: desired.secrets[g.source] })),
+    ...service.configs.map((g) => ({ g, kind: 'config' as const, obj: desired.configs[g.source] })),
+  ];
+  for (const { g, kind, obj } of grants) {
+    const where = { path: `services.${service.name}.${kind}s` };
+    if (!obj) {
+      diagnostics.push({ severity: 'error', summary: `${kind} ${g.source} is not defined`, where });
+      continue;
+    }
+    if (obj.external || !obj.contentHash) {
+      diagnostics.push({ severity: 'error', summary: `${kind} ${g.source} is external; stack can only deliver ${kind}s whose content it has`, where });
+      continue;
+    }
+    const dir = posix.dirname(g.target);
+    if (dir === '/') {
+      diagnostics.push({ severity: 'error', summary: `${kind} ${g.source}: target ${g.target} is in /, which cannot hold a volume`, where, hint: `set target to a path in a directory, e.g. /etc/${posix.basename(g.target)}` });
+      continue;
+    }
+    const files = byDir.get(dir) ?? [];
+    files.push({ name: posix.basename(g.target), ref: `${kind}:${g.source}`, mode: g.mode ?? 0o444, uid: parseId(g.uid), gid: parseId(g.gid), contentHash: obj.contentHash });
+    byDir.set(dir, files);
+  }
+  const bundles = [...byDir.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([dir, files]) => {
+      files.sort((a, b) => a.name.localeCompare(b.name));
+      const hash = sha256(canonicalJson(files.map(({ ref: _ref, ...f }) => f)));
+      return { dir, hash, volume: filesVolumeName(desired.name, hash), files };
+    });
+  return { bundles, diagnostics };
+}
+
+const sortStrings = (xs: readonly string[]): string[] => [...xs].sort();
+
+/**
+ * The normalised container config of a service. `digest` is the resolved manifest digest of its image.
+ * Everything that reaches the Engine create body is derived from this object and nothing else.
+ */
+export function serviceConfig(desired: DesiredState, service: ServiceSpec, digest: string | undefined): ServiceConfig {
+  const diagnostics: Diagnostic[] = [];
+  const { policy, diagnostics: restartDiags } = engineRestartPolicy(service);
+  diagnostics.push(...restartDiags);
+  const { bundles, diagnostics: fileDiags } = fileBundles(desired, service);
+  diagnostics.push(...fileDiags);
+
+  const networks: Record<string, unknown> = {};
+  if (!service.networkMode) {
+    for (const [key, n] of Object.entries(service.networks)) {
+      const spec = desired.networks[key];
+      if (!spec) {
+        diagnostics.push({ severity: 'error', summary: `network ${key} is not defined`, where: { path: `services.${service.name}.networks` } });
+        continue;
+      }
+      networks[spec.name] = { aliases: sortStrings([...new Set([service.name, ...n.aliases])]), ipv4Address: n.ipv4Address };
+    }
+  }
+  const mounts = service.mounts
+    .map((m) => {
+      let source = m.source;
+      if (m.type === 'volume' && m.source) {
+        const v = desired.volumes[m.source];
+        if (!v) diagnostics.push({ severity: 'error', summary: `volume ${m.source} is not defined`, where: { path: `services.${service.name}.volumes` } });
+        source = v ? v.name : m.source;
+      }
+      return {
+        type: m.type,
+        source,
+        target: m.target,
+        readOnly: m.readOnly || undefined,
+        propagation: m.bind?.propagation,
+        createHostPath: m.type === 'bind' ? (m.bind?.createHostPath ?? true) : undefined,
+        nocopy: m.volume?.nocopy || undefined,
+        tmpfsSize: m.tmpfs?.size,
+        tmpfsMode: m.tmpfs?.mode,
+      };
+    })
+    .sort((a, b) => a.target.localeCompare(b.target));
+  const grant = (kind: 'secret' | 'config') => (g: ServiceSpec['secrets'][number]) => {
+    const obj = kind === 'secret' ? desired.secrets[g.source] : desired.configs[g.source];
+    return [g.source, { target: g.target, mode: g.mode ?? 0o444, uid: parseId(g.uid), gid: parseId(g.gid), content: obj?.contentHash }] as const;
+  };
+  const raw = {
+    image: normaliseImageRef(service.image),
+    digest,
+    command: service.command,
+    entrypoint: service.entrypoint,
+    environment: service.environment,
+    ports: service.ports
+      .map((p) => ({ target: p.target, published: p.published, hostIp: p.hostIp, protocol: p.protocol }))
+      .sort((a, b) => canonicalJson(a).localeCompare(canonicalJson(b))),
+    expose: sortStrings(service.expose),
+    mounts,
+    networks,
+    networkMode: service.networkMode,
+    restart: restartText(policy),
+    healthcheck: service.healthcheck,
+    labels: service.labels,
+    workingDir: service.workingDir,
+    user: service.user,
+    hostname: service.hostname,
+    containerName: service.containerName,
+    stopSignal: service.stopSignal,
+    stopGracePeriodNs: service.stopGracePeriodNs,
+    capAdd: sortStrings(service.capAdd),
+    capDrop: sortStrings(service.capDrop),
+    privileged: service.privileged || undefined,
+    readOnly: service.readOnly || undefined,
+    tmpfs: service.tmpfs,
+    ulimits: service.ulimits,
+    sysctls: service.sysctls,
+    init: service.init,
+    shmSize: service.shmSize,
+    extraHosts: service.extraHosts,
+    dns: service.dns,
+    dnsSearch: service.dnsSearch,
+    logging: service.logging,
+    resources: service.resources,
+    secrets: Object.fromEntries(service.secrets.map(grant('secret'))),
+    configs: Object.fromEntries(service.configs.map(grant('config'))),
+  };
+  const config = prune(raw) as ContainerConfig;
+  const json = JSON.stringify(config);
+  return { config, json, hash: sha256(json), bundles, diagnostics };
+}

@@ -1,0 +1,173 @@
+/**
+ * Engine API bodies (API 1.41) built from the normalised config alone, so what is hashed is what is sent.
+ */
+import { Labels, ContainerLabels, LABEL_PREFIX } from '../labels.js';
+import type { ContainerConfig, FileBundle } from './config.js';
+import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
+
+type Obj = Record<string, any>;
+
+export interface ContainerMeta {
+  stack: string;
+  service: string;
+  slot: string;
+  hash: string;
+  json: string;
+  bundles: FileBundle[];
+  /** Anonymous volumes carried over from the container being replaced: destination → volume name. */
+  carried?: Record<string, string>;
+  role?: string;
+}
+
+export function containerLabels(meta: ContainerMeta, user: Record<string, string> | undefined): Record<string, string> {
+  const labels: Record<string, string> = { ...(user ?? {}) };
+  labels[Labels.managed] = 'true';
+  labels[Labels.stack] = meta.stack;
+  labels[Labels.service] = meta.service;
+  labels[Labels.slot] = meta.slot;
+  labels[Labels.configHash] = meta.hash;
+  labels[ContainerLabels.config] = meta.json;
+  if (meta.role) labels[Labels.replaceRole] = meta.role;
+  return labels;
+}
+
+const seconds = (ns: number | undefined) => (ns === undefined ? undefined : Math.round(ns / 1e9));
+
+/** The network a container is created on (the API takes one), and the others to connect before start. */
+export function splitNetworks(config: ContainerConfig): { first?: [string, Obj]; rest: [string, Obj][] } {
+  const entries = Object.entries((config.networks as Obj) ?? {}) as [string, Obj][];
+  return { first: entries[0], rest: entries.slice(1) };
+}
+
+export function endpointConfig(n: Obj | undefined): Obj {
+  const body: Obj = { Aliases: n?.aliases ?? [] };
+  if (n?.ipv4Address) body.IPAMConfig = { IPv4Address: n.ipv4Address };
+  return body;
+}
+
+export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta): Obj {
+  const c = config as Obj;
+  const env = Object.entries((c.environment as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`);
+  const exposed: Obj = {};
+  const bindings: Obj = {};
+  for (const e of (c.expose as string[]) ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+  for (const p of (c.ports as Obj[]) ?? []) {
+    const key = `${p.target}/${p.protocol ?? 'tcp'}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.published ?? '' });
+  }
+  const mounts: Obj[] = [];
+  const binds: string[] = [];
+  for (const m of (c.mounts as Obj[]) ?? []) {
+    if (m.type === 'bind' && m.createHostPath) {
+      binds.push(`${m.source}:${m.target}${m.readOnly ? ':ro' : ':rw'}${m.propagation ? `,${m.propagation}` : ''}`);
+    } else if (m.type === 'bind') {
+      mounts.push({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: !!m.readOnly, BindOptions: m.propagation ? { Propagation: m.propagation } : undefined });
+    } else if (m.type === 'tmpfs') {
+      mounts.push({ Type: 'tmpfs', Target: m.target, TmpfsOptions: { SizeBytes: m.tmpfsSize, Mode: m.tmpfsMode } });
+    } else {
+      mounts.push({ Type: 'volume', Source: m.source ?? meta.carried?.[m.target] ?? '', Target: m.target, ReadOnly: !!m.readOnly, VolumeOptions: m.nocopy ? { NoCopy: true } : undefined });
+    }
+  }
+  const declared = new Set(mounts.map((m) => m.Target as string));
+  for (const [target, name] of Object.entries(meta.carried ?? {}))
+    if (!declared.has(target)) mounts.push({ Type: 'volume', Source: name, Target: target });
+  for (const b of meta.bundles) mounts.push({ Type: 'volume', Source: b.volume, Target: b.dir, ReadOnly: true, VolumeOptions: { NoCopy: true } });
+
+  const [restartName, retries] = String(c.restart ?? 'no').split(':');
+  const hc = c.healthcheck as Obj | undefined;
+  const res = (c.resources as Obj) ?? {};
+  const { first } = splitNetworks(config);
+  const logging = c.logging as Obj | undefined;
+  const body: Obj = {
+    Image: c.image,
+    Cmd: c.command,
+    Entrypoint: c.entrypoint,
+    Env: env,
+    WorkingDir: c.workingDir,
+    User: c.user,
+    Hostname: c.hostname,
+    StopSignal: c.stopSignal,
+    StopTimeout: seconds(c.stopGracePeriodNs),
+    Labels: containerLabels(meta, c.labels),
+    ExposedPorts: exposed,
+    Healthcheck: hc
+      ? { Test: hc.test, Interval: hc.intervalNs, Timeout: hc.timeoutNs, Retries: hc.retries, StartPeriod: hc.startPeriodNs }
+      : undefined,
+    HostConfig: {
+      RestartPolicy: { Name: restartName, MaximumRetryCount: Number(retries ?? 0) },
+      PortBindings: bindings,
+      Binds: binds,
+      Mounts: mounts,
+      NetworkMode: c.networkMode ?? first?.[0],
+      CapAdd: c.capAdd,
+      CapDrop: c.capDrop,
+      Privileged: !!c.privileged,
+      ReadonlyRootfs: !!c.readOnly,
+      Tmpfs: c.tmpfs,
+      Ulimits: Object.entries((c.ulimits as Obj) ?? {}).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
+      Sysctls: c.sysctls,
+      Init: c.init,
+      ShmSize: c.shmSize,
+      ExtraHosts: c.extraHosts,
+      Dns: c.dns,
+      DnsSearch: c.dnsSearch,
+      LogConfig: logging ? { Type: logging.driver, Config: logging.options ?? {} } : undefined,
+      Memory: res.memoryLimit,
+      MemoryReservation: res.memoryReservation,
+      NanoCpus: res.nanoCpus,
+      PidsLimit: res.pidsLimit,
+    },
+    NetworkingConfig: first ? { EndpointsConfig: { [first[0]]: endpointConfig(first[1]) } } : undefined,
+  };
+  return stripUndefined(body);
+}
+
+function stripUndefined(o: Obj): Obj {
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v === undefined) delete o[k];
+    else if (v && typeof v === 'object' && !Array.isArray(v)) stripUndefined(v);
+  }
+  return o;
+}
+
+export function networkCreateBody(stack: string, n: NetworkSpec): Obj {
+  return stripUndefined({
+    Name: n.name,
+    Driver: n.driver,
+    Options: n.driverOpts,
+    Internal: n.internal,
+    Attachable: n.attachable,
+    CheckDuplicate: true,
+    IPAM: n.ipam
+      ? { Driver: n.ipam.driver ?? 'default', Config: n.ipam.config.map((c) => stripUndefined({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange })) }
+      : undefined,
+    Labels: { ...n.labels, [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: n.key },
+  });
+}
+
+export function volumeCreateBody(stack: string, v: VolumeSpec): Obj {
+  return { Name: v.name, Driver: v.driver, DriverOpts: v.driverOpts, Labels: { ...v.labels, [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.volume]: v.key } };
+}
+
+export function filesVolumeBody(stack: string, b: FileBundle): Obj {
+  return { Name: b.volume, Driver: 'local', Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.contentHash]: b.hash } };
+}
+
+/** A container that is never started: it only mounts a files volume so the archive API can fill it. */
+export function helperCreateBody(stack: string, image: string, b: FileBundle): Obj {
+  return {
+    Image: image,
+    Entrypoint: ['/stack-files-helper-never-started'],
+    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.replaceRole]: 'helper', [Labels.contentHash]: b.hash },
+    HostConfig: { Mounts: [{ Type: 'volume', Source: b.volume, Target: FILES_HELPER_PATH }], NetworkMode: 'none' },
+  };
+}
+
+export const FILES_HELPER_PATH = '/stack-files';
+
+/** Is this label set ours? */
+export function isManaged(labels: Record<string, string> | undefined): boolean {
+  return !!labels && labels[Labels.managed] === 'true' && Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX));
+}

@@ -1,0 +1,114 @@
+/**
+ * Placement: replicas spread over the hosts that satisfy the constraints, stable. An existing replica
+ * stays where it is while its host is still eligible (scaling 3→5 creates 2 and moves none); global
+ * mode runs one per eligible host; a replica with a named volume stays on its host.
+ */
+import type { ConstraintSpec, DesiredState, HostSpec, ServiceSpec } from '../stack/types.js';
+import type { ObservedContainer, ObservedState } from '../observe/types.js';
+import { error, warning, type Diagnostic } from '../errors.js';
+import { Roles } from '../labels.js';
+
+export function hostValue(host: HostSpec, field: string): string | undefined {
+  if (field === 'node.hostname' || field === 'node.id') return host.name;
+  if (field === 'node.role') return host.labels.role ?? 'worker';
+  if (field === 'node.platform.os') return host.labels.os ?? 'linux';
+  if (field === 'node.platform.arch') return host.labels.arch ?? 'x86_64';
+  if (field.startsWith('node.labels.')) return host.labels[field.slice('node.labels.'.length)];
+  if (field.startsWith('engine.labels.')) return host.labels[field.slice('engine.labels.'.length)];
+  return undefined;
+}
+
+export function satisfies(host: HostSpec, constraints: readonly ConstraintSpec[]): boolean {
+  return constraints.every((c) => {
+    const v = hostValue(host, c.field);
+    return c.op === '==' ? v === c.value : v !== c.value;
+  });
+}
+
+export function eligibleHosts(desired: DesiredState, service: ServiceSpec, usable: ReadonlySet<string>): HostSpec[] {
+  return desired.hosts.filter((h) => usable.has(h.name) && satisfies(h, service.deploy.constraints));
+}
+
+/** Deterministic choice among several containers claiming one slot: a running non-temporary one first. */
+export function rankContainers(cs: ObservedContainer[]): ObservedContainer[] {
+  const score = (c: ObservedContainer) => (c.role === Roles.temporary ? 2 : 0) + (c.state === 'running' ? 0 : 1);
+  return [...cs].sort((a, b) => score(a) - score(b) || a.host.localeCompare(b.host) || a.name.localeCompare(b.name));
+}
+
+/** Service containers of the stack, by service and slot (helpers excluded). */
+export function containersBySlot(observed: ObservedState): Map<string, Map<string, ObservedContainer[]>> {
+  const out = new Map<string, Map<string, ObservedContainer[]>>();
+  for (const host of Object.values(observed.hosts))
+    for (const c of host.containers) {
+      if (c.role === Roles.helper) continue;
+      const bySlot = out.get(c.service) ?? new Map<string, ObservedContainer[]>();
+      bySlot.set(c.slot, [...(bySlot.get(c.slot) ?? []), c]);
+      out.set(c.service, bySlot);
+    }
+  return out;
+}
+
+function hasNamedVolume(desired: DesiredState, s: ServiceSpec): boolean {
+  return s.mounts.some((m) => m.type === 'volume' && m.source && desired.volumes[m.source] && !desired.volumes[m.source].external);
+}
+
+export interface PlacementResult {
+  /** service → slot → host */
+  placement: Record<string, Record<string, string>>;
+  diagnostics: Diagnostic[];
+}
+
+/** Places every replica of every service. `usable` are the hosts that were observed without error. */
+export function place(desired: DesiredState, observed: ObservedState, usable: ReadonlySet<string>): PlacementResult {
+  const diagnostics: Diagnostic[] = [];
+  const existing = containersBySlot(observed);
+  const placement: Record<string, Record<string, string>> = {};
+  const load = new Map<string, number>(desired.hosts.map((h) => [h.name, 0]));
+  const bump = (h: string) => load.set(h, (load.get(h) ?? 0) + 1);
+  const unplaced: { service: ServiceSpec; slot: string; eligible: HostSpec[] }[] = [];
+  const names = Object.keys(desired.services).sort();
+
+  // First pass: global services, and every replica that keeps its host.
+  for (const name of names) {
+    const s = desired.services[name];
+    const eligible = eligibleHosts(desired, s, usable);
+    const where = { path: `services.${name}.deploy` };
+    placement[name] = {};
+    if (eligible.length === 0) {
+      const text = s.deploy.constraints.map((c) => c.text).join(', ');
+      diagnostics.push(error(`service ${name}: no host satisfies the placement constraints${text ? ` (${text})` : ''}`, where));
+      continue;
+    }
+    if (s.deploy.mode === 'global') {
+      for (const h of eligible) {
+        placement[name][h.name] = h.name;
+        bump(h.name);
+      }
+      continue;
+    }
+    const slots = existing.get(name) ?? new Map();
+    for (let i = 1; i <= s.deploy.replicas; i++) {
+      const slot = String(i);
+      const current = rankContainers(slots.get(slot) ?? [])[0];
+      if (current && eligible.some((h) => h.name === current.host)) {
+        placement[name][slot] = current.host;
+        bump(current.host);
+      } else if (current && usable.has(current.host) && hasNamedVolume(desired, s)) {
+        placement[name][slot] = current.host;
+        bump(current.host);
+        diagnostics.push(warning(`service ${name} replica ${slot} stays on ${current.host}, which no longer satisfies its constraints, because it has a named volume there`, where, 'remove the container (and move its data) to let it move'));
+      } else unplaced.push({ service: s, slot, eligible });
+    }
+  }
+  // Second pass: new replicas go to the eligible host with the fewest of this service, then the fewest overall.
+  for (const { service, slot, eligible } of unplaced) {
+    const mine = new Map<string, number>();
+    for (const h of Object.values(placement[service.name])) mine.set(h, (mine.get(h) ?? 0) + 1);
+    const best = [...eligible].sort(
+      (a, b) => (mine.get(a.name) ?? 0) - (mine.get(b.name) ?? 0) || (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || desired.hosts.indexOf(a) - desired.hosts.indexOf(b),
+    )[0];
+    placement[service.name][slot] = best.name;
+    bump(best.name);
+  }
+  return { placement, diagnostics };
+}

@@ -1,0 +1,473 @@
+/**
+ * The reconciler: a pure, synchronous function (desired, observed, options) → Plan. It makes every
+ * decision; the executor only walks the DAG it returns.
+ *
+ * Replace invariant (enforced in `replace` below): the new container is created under a temporary
+ * name → the old one is stopped → the new one is started (and waited healthy, if it has a
+ * healthcheck) → only then is the old one removed → the new one is renamed. Should any of these fail,
+ * the group's compensation starts the old one again and removes the new one.
+ */
+import type { DesiredState, ServiceSpec } from '../stack/types.js';
+import type { ObservedContainer, ObservedHost, ObservedState } from '../observe/types.js';
+import { error, warning, type Diagnostic } from '../errors.js';
+import { Roles } from '../labels.js';
+import type { Action, Compensation, FieldChange, Operation, OpKind, Plan, ResourceChange } from './types.js';
+import { containerName, helperName, normaliseImageRef, serviceConfig, splitImageRef, temporaryName, type FileBundle, type ServiceConfig } from './config.js';
+import { containerCreateBody, endpointConfig, filesVolumeBody, FILES_HELPER_PATH, helperCreateBody, networkCreateBody, splitNetworks, volumeCreateBody } from './engine.js';
+import { diffConfigs } from './diff.js';
+import { place, rankContainers, containersBySlot } from './placement.js';
+
+export interface PlanOptions {
+  /** Remove everything of the stack (containers, networks, files volumes; named volumes with pruneVolumes). */
+  destroy?: boolean;
+  /** Remove named volumes that are no longer in the file (or all of them with destroy). */
+  pruneVolumes?: boolean;
+}
+
+const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
+const DEFAULT_HEALTH_NS = { interval: 30e9, timeout: 30e9, retries: 3, startPeriod: 0 };
+
+class Builder {
+  readonly ops: Operation[] = [];
+  readonly byId = new Map<string, Operation>();
+  readonly changes: ResourceChange[] = [];
+  readonly compensations: Compensation[] = [];
+
+  add(kind: OpKind, host: string, label: string, resource: string, cause: string, deps: (string | undefined)[], params: Record<string, unknown>, group?: string): string {
+    let id = `${host} ${label}`;
+    for (let i = 2; this.byId.has(id); i++) id = `${host} ${label} #${i}`;
+    const realDeps = [...new Set(deps.filter((d): d is string => !!d))];
+    for (const d of realDeps) if (!this.byId.has(d)) throw new Error(`plan bug: ${id} depends on unknown ${d}`);
+    const op: Operation = { id, kind, host, resource, cause, deps: realDeps, params, write: !kind.startsWith('container.wait'), ...(group ? { group } : {}) };
+    this.ops.push(op);
+    this.byId.set(id, op);
+    return id;
+  }
+
+  change(c: Omit<ResourceChange, 'fields'> & { fields?: FieldChange[] }): void {
+    this.changes.push({ ...c, fields: c.fields ?? [] });
+  }
+}
+
+/** Per host: what exists, and the ops that create shared resources. */
+interface HostState {
+  obs: ObservedHost;
+  pulls: Map<string, string | null>;
+  networks: Map<string, string | null>;
+  volumes: Map<string, string | null>;
+  files: Map<string, string | null>;
+  /** Every op that removes a container on this host (networks and volumes wait for them). */
+  containerRemovals: string[];
+}
+
+/** What a dependent waits on, per replica of a dependency. */
+interface ReplicaRecord {
+  host: string;
+  name: string;
+  started?: string;
+  healthy?: string;
+  completed?: string;
+  observed?: ObservedContainer;
+  /** The op after which the container has its final name. */
+  final?: string;
+}
+
+function healthTimeoutMs(s: ServiceSpec): number {
+  const h = s.healthcheck;
+  const interval = h?.intervalNs ?? DEFAULT_HEALTH_NS.interval;
+  const timeout = h?.timeoutNs ?? DEFAULT_HEALTH_NS.timeout;
+  const retries = h?.retries ?? DEFAULT_HEALTH_NS.retries;
+  const start = h?.startPeriodNs ?? DEFAULT_HEALTH_NS.startPeriod;
+  return Math.round((start + (interval + timeout) * (retries + 1)) / 1e6) + 30_000;
+}
+
+function hasHealthcheck(s: ServiceSpec): boolean {
+  return !!s.healthcheck && s.healthcheck.test[0] !== 'NONE';
+}
+
+/** Services in dependency order (dependencies first), then by name. */
+function serviceOrder(desired: DesiredState, diagnostics: Diagnostic[]): string[] {
+  const out: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (n: string, path: string[]) => {
+    if (state.get(n) === 'done') return;
+    if (state.get(n) === 'visiting') {
+      diagnostics.push(error(`depends_on cycle: ${[...path, n].join(' → ')}`, { path: `services.${n}.depends_on` }));
+      return;
+    }
+    state.set(n, 'visiting');
+    for (const d of Object.keys(desired.services[n].dependsOn).sort()) if (desired.services[d]) visit(d, [...path, n]);
+    state.set(n, 'done');
+    out.push(n);
+  };
+  for (const n of Object.keys(desired.services).sort()) visit(n, []);
+  return out;
+}
+
+function imagePresent(obs: ObservedHost, ref: string, digest: string | undefined): boolean {
+  const { repo } = splitImageRef(ref);
+  if (digest) return obs.images.some((i) => i.repoDigests.includes(`${repo}@${digest}`));
+  return obs.images.some((i) => i.repoTags.includes(ref) || i.repoTags.includes(ref.replace(/^docker\.io\/(library\/)?/, '')));
+}
+
+function shouldRun(c: ObservedContainer, restart: string): boolean {
+  const exit = c.runtime?.exitCode ?? c.exitCode;
+  const policy = restart.split(':')[0];
+  return !(exit === 0 && (policy === 'no' || policy === 'on-failure'));
+}
+
+export function reconcile(desiredIn: DesiredState, observed: ObservedState, options: PlanOptions = {}): Plan {
+  const desired: DesiredState = options.destroy ? { ...desiredIn, services: {}, networks: {}, volumes: {}, secrets: {}, configs: {} } : desiredIn;
+  const stack = desired.name;
+  const diagnostics: Diagnostic[] = [];
+  const b = new Builder();
+
+  // Hosts: only those observed without error can be planned.
+  const usable = new Set<string>();
+  const hosts = new Map<string, HostState>();
+  for (const h of desiredIn.hosts) {
+    const obs = observed.hosts[h.name];
+    if (!obs) diagnostics.push(error(`host ${h.name} was not observed`, { host: h.name }));
+    else if (obs.error) diagnostics.push(error(`host ${h.name} is unreachable: ${obs.error}`, { host: h.name }, 'check the endpoint and TLS files in the inventory'));
+    else {
+      usable.add(h.name);
+      hosts.set(h.name, { obs, pulls: new Map(), networks: new Map(), volumes: new Map(), files: new Map(), containerRemovals: [] });
+    }
+  }
+  for (const [ref, why] of Object.entries(observed.digestErrors))
+    diagnostics.push(warning(`image ${ref}: digest not resolved (${why}); a tag pushed again will not be noticed`));
+
+  // Configs and placement.
+  const configs = new Map<string, ServiceConfig>();
+  for (const s of Object.values(desired.services)) {
+    const ref = normaliseImageRef(s.image);
+    const sc = serviceConfig(desired, s, observed.digests[ref]);
+    configs.set(s.name, sc);
+    diagnostics.push(...sc.diagnostics);
+    if (s.pullPolicy === 'build') diagnostics.push(warning(`service ${s.name}: pull_policy build is not supported; the image must already be on the hosts`, { path: `services.${s.name}.pull_policy` }));
+  }
+  const { placement, diagnostics: placeDiags } = place(desired, observed, usable);
+  diagnostics.push(...placeDiags);
+  const order = serviceOrder(desired, diagnostics);
+
+  // Shared resources, created on demand.
+  const globalNetworks = new Map<string, string | null>();
+  const ensurePull = (host: string, s: ServiceSpec): string | undefined => {
+    const hs = hosts.get(host)!;
+    const ref = normaliseImageRef(s.image);
+    if (hs.pulls.has(ref)) return hs.pulls.get(ref) ?? undefined;
+    const digest = observed.digests[ref];
+    const present = imagePresent(hs.obs, ref, digest);
+    let id: string | null = null;
+    if (s.pullPolicy === 'always' || (s.pullPolicy === 'missing' && !present)) {
+      id = b.add('image.pull', host, `pull ${ref}`, `image:${ref}`, present ? 'pull_policy always' : digest ? `not present (${digest.slice(0, 19)})` : 'not present', [], { image: ref });
+      b.change({ host, type: 'image', resource: `image:${ref}`, name: ref, action: 'create', cause: present ? 'pull_policy always' : 'not present on host' });
+    } else if (!present) {
+      diagnostics.push(error(`image ${ref} is not present on host ${host} and pull_policy is ${s.pullPolicy}`, { host, path: `services.${s.name}.image` }));
+    }
+    hs.pulls.set(ref, id);
+    return id ?? undefined;
+  };
+  const ensureNetwork = (host: string, key: string): string | undefined => {
+    const n = desired.networks[key];
+    if (!n || n.external) return undefined;
+    const hs = hosts.get(host)!;
+    if (n.driver === 'overlay') {
+      // Global scope (cluster store): one create anywhere makes it appear on every host.
+      if (globalNetworks.has(n.name)) return globalNetworks.get(n.name) ?? undefined;
+      const exists = [...hosts.values()].some((h) => h.obs.networks.some((o) => o.name === n.name));
+      let id: string | null = null;
+      if (!exists) {
+        id = b.add('network.create', host, `create network ${n.name}`, `network:${key}`, 'not present (overlay: created once for all hosts)', [], { body: networkCreateBody(stack, n) });
+        b.change({ host, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: 'not present (overlay, spans all hosts)' });
+      }
+      globalNetworks.set(n.name, id);
+      return id ?? undefined;
+    }
+    if (hs.networks.has(key)) return hs.networks.get(key) ?? undefined;
+    let id: string | null = null;
+    if (!hs.obs.networks.some((o) => o.name === n.name)) {
+      id = b.add('network.create', host, `create network ${n.name}`, `network:${key}`, 'not present', [], { body: networkCreateBody(stack, n) });
+      b.change({ host, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: 'not present' });
+    }
+    hs.networks.set(key, id);
+    return id ?? undefined;
+  };
+  const ensureVolume = (host: string, key: string): string | undefined => {
+    const v = desired.volumes[key];
+    if (!v || v.external) return undefined;
+    const hs = hosts.get(host)!;
+    if (hs.volumes.has(key)) return hs.volumes.get(key) ?? undefined;
+    let id: string | null = null;
+    if (!hs.obs.volumes.some((o) => o.name === v.name)) {
+      id = b.add('volume.create', host, `create volume ${v.name}`, `volume:${key}`, 'not present', [], { body: volumeCreateBody(stack, v) });
+      b.change({ host, type: 'volume', resource: `volume:${key}`, name: v.name, action: 'create', cause: 'not present' });
+    }
+    hs.volumes.set(key, id);
+    return id ?? undefined;
+  };
+  const ensureFiles = (host: string, s: ServiceSpec, bundle: FileBundle, pull: string | undefined): string | undefined => {
+    const hs = hosts.get(host)!;
+    if (hs.files.has(bundle.volume)) return hs.files.get(bundle.volume) ?? undefined;
+    let id: string | null = null;
+    if (!hs.obs.volumes.some((o) => o.name === bundle.volume)) {
+      const resource = `files:${bundle.hash.slice(0, 12)}`;
+      const helper = helperName(bundle.volume);
+      const stale = hs.obs.containers.find((c) => c.name === helper);
+      const staleRm = stale ? b.add('container.remove', host, `remove ${helper}`, resource, 'left over from an interrupted apply', [], { name: helper, force: true, volumes: false }) : undefined;
+      const vol = b.add('volume.create', host, `create volume ${bundle.volume}`, resource, `files for ${s.name}`, [], { body: filesVolumeBody(stack, bundle) });
+      const hc = b.add('container.create', host, `create ${helper}`, resource, 'helper to fill the files volume', [vol, pull, staleRm], {
+        name: helper,
+        body: helperCreateBody(stack, normaliseImageRef(s.image), bundle),
+      });
+      const put = b.add('archive.put', host, `fill ${bundle.volume}`, resource, `${bundle.files.length} file(s) into ${bundle.dir}`, [hc], {
+        container: helper,
+        path: FILES_HELPER_PATH,
+        files: bundle.files.map(({ contentHash: _h, ...f }) => f),
+      });
+      id = b.add('container.remove', host, `remove ${helper}`, resource, 'helper done', [put], { name: helper, force: true, volumes: false });
+      b.change({ host, type: 'volume', resource, name: bundle.volume, action: 'create', cause: `secrets/configs for ${bundle.dir} (${bundle.files.map((f) => f.ref).join(', ')})` });
+    }
+    hs.files.set(bundle.volume, id);
+    return id ?? undefined;
+  };
+
+  const replicas = new Map<string, ReplicaRecord[]>();
+  const waitOps = new Map<string, string | undefined>();
+  /** The ops a dependent's start must wait for, for one dependency. */
+  const gates = (s: ServiceSpec): string[] => {
+    const out: string[] = [];
+    for (const [dep, cond] of Object.entries(s.dependsOn).sort(([a], [b2]) => a.localeCompare(b2))) {
+      const ds = desired.services[dep];
+      if (!ds) {
+        if (cond.required) diagnostics.push(error(`service ${s.name} depends on ${dep}, which is not defined`, { path: `services.${s.name}.depends_on` }));
+        continue;
+      }
+      if (cond.condition === 'service_healthy' && !hasHealthcheck(ds)) {
+        diagnostics.push(error(`service ${s.name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`, { path: `services.${s.name}.depends_on.${dep}` }));
+        continue;
+      }
+      for (const r of replicas.get(dep) ?? []) {
+        if (cond.condition === 'service_started') {
+          if (r.started) out.push(r.started);
+        } else if (cond.condition === 'service_healthy') {
+          if (r.healthy) out.push(r.healthy);
+          else if (!r.started && r.observed?.health === 'healthy') continue;
+          else {
+            const key = `healthy ${r.host} ${r.name}`;
+            if (!waitOps.has(key))
+              waitOps.set(key, b.add('container.wait-healthy', r.host, `wait healthy ${r.name}`, `service:${dep}`, `${s.name} depends on it (service_healthy)`, [r.final ?? r.started], { name: r.name, timeoutMs: healthTimeoutMs(ds) }));
+            out.push(waitOps.get(key)!);
+          }
+        } else {
+          if (!r.started && r.observed?.state === 'exited' && r.observed.exitCode === 0) continue;
+          const key = `exit ${r.host} ${r.name}`;
+          if (!waitOps.has(key))
+            waitOps.set(key, b.add('container.wait-exit', r.host, `wait exit ${r.name}`, `service:${dep}`, `${s.name} depends on it (service_completed_successfully)`, [r.final ?? r.started], { name: r.name, timeoutMs: 600_000 }));
+          out.push(waitOps.get(key)!);
+        }
+      }
+    }
+    return out;
+  };
+
+  const bySlot = containersBySlot(observed);
+  const claimed = new Set<string>();
+
+  for (const name of order) {
+    const s = desired.services[name];
+    const sc = configs.get(name)!;
+    const records: ReplicaRecord[] = [];
+    replicas.set(name, records);
+    let gateCache: string[] | undefined;
+    /** Computed on first use: a dependent with nothing to start waits for nothing. */
+    const depGates = () => (gateCache ??= gates(s));
+    let previousReplace: string | undefined;
+    const slots = Object.entries(placement[name] ?? {}).sort(([a], [b2]) => a.localeCompare(b2, undefined, { numeric: true }));
+    for (const [slot, host] of slots) {
+      const final = containerName(stack, s, slot);
+      const tmp = temporaryName(final);
+      const resource = `service:${name}:${slot}`;
+      const candidates = rankContainers((bySlot.get(name)?.get(slot) ?? []).filter((c) => c.name !== tmp));
+      const current = candidates.find((c) => c.host === host && c.name === final);
+      const elsewhere = candidates.find((c) => c.host !== host);
+      if (current) claimed.add(current.id);
+      const hs = hosts.get(host)!;
+
+      // What a new container needs first on this host.
+      const prerequisites = (): (string | undefined)[] => {
+        const pull = ensurePull(host, s);
+        const deps: (string | undefined)[] = [pull];
+        for (const key of Object.keys(s.networks)) deps.push(ensureNetwork(host, key));
+        for (const m of s.mounts) if (m.type === 'volume' && m.source) deps.push(ensureVolume(host, m.source));
+        for (const bundle of sc.bundles) deps.push(ensureFiles(host, s, bundle, pull));
+        const staleTmp = hs.obs.containers.find((c) => c.name === tmp);
+        if (staleTmp) {
+          claimed.add(staleTmp.id);
+          const rm = b.add('container.remove', host, `remove ${tmp}`, resource, 'left over from an interrupted replace', [], { name: tmp, force: true, volumes: false });
+          hs.containerRemovals.push(rm);
+          deps.push(rm);
+        }
+        return deps;
+      };
+      const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string): string => {
+        const body = containerCreateBody(sc.config, { stack, service: name, slot, hash: sc.hash, json: sc.json, bundles: sc.bundles, carried });
+        let last = b.add('container.create', host, `create ${cname}`, resource, group ? 'replacement (temporary name)' : 'new replica', deps, { name: cname, body }, group);
+        for (const [net, cfg] of splitNetworks(sc.config).rest)
+          last = b.add('network.connect', host, `connect ${cname} ${net}`, resource, 'the API takes one network at create', [last], { network: net, container: cname, body: { Container: cname, EndpointConfig: endpointConfig(cfg as Record<string, unknown>) } }, group);
+        return last;
+      };
+
+      if (!current) {
+        // A new replica (or one moving here from a host that is no longer eligible).
+        const created = createAndConnect(final, prerequisites(), undefined);
+        const started = b.add('container.start', host, `start ${final}`, resource, 'new replica', [created, ...depGates()], { name: final });
+        const rec: ReplicaRecord = { host, name: final, started, final: started };
+        records.push(rec);
+        b.change({ host, type: 'container', resource, service: name, name: final, action: 'create', cause: elsewhere ? `moved from ${elsewhere.host}` : 'new replica' });
+        if (elsewhere) {
+          for (const c of candidates.filter((c) => c.host !== host)) {
+            claimed.add(c.id);
+            const removal = removeContainer(b, hosts.get(c.host), c, resource, `moved to ${host}`, [started], !!options.pruneVolumes);
+            if (removal) b.change({ host: c.host, type: 'container', resource, service: name, name: c.name, action: 'delete', cause: `moved to ${host}` });
+          }
+        }
+        continue;
+      }
+
+      if (current.configHash !== sc.hash) {
+        // Replace, one replica at a time per service.
+        const group = `replace ${host} ${final}`;
+        const fields = current.config ? diffConfigs(current.config, sc.config) : [{ path: 'config', before: current.configHash?.slice(0, 12), after: sc.hash.slice(0, 12) }];
+        const carried: Record<string, string> = {};
+        for (const m of current.mounts) if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
+        const created = createAndConnect(tmp, prerequisites(), carried, group);
+        const stopped = b.add('container.stop', host, `stop ${final}`, resource, 'replaced', [created, previousReplace], { name: final, timeoutSeconds: s.stopGracePeriodNs === undefined ? undefined : Math.round(s.stopGracePeriodNs / 1e9) }, group);
+        const started = b.add('container.start', host, `start ${tmp}`, resource, 'replacement', [stopped, ...depGates()], { name: tmp }, group);
+        const healthy = hasHealthcheck(s) ? b.add('container.wait-healthy', host, `wait healthy ${tmp}`, resource, 'the old one is removed only once the new one is healthy', [started], { name: tmp, timeoutMs: healthTimeoutMs(s) }, group) : undefined;
+        const removed = b.add('container.remove', host, `remove ${final}`, resource, 'replaced', [healthy ?? started], { name: final, force: true, volumes: false }, group);
+        hs.containerRemovals.push(removed);
+        const renamed = b.add('container.rename', host, `rename ${tmp}`, resource, `to ${final}`, [removed], { name: tmp, newName: final }, group);
+        b.compensations.push({
+          group,
+          ops: [
+            { id: `${host} undo: remove ${tmp}`, kind: 'container.remove', host, resource, cause: 'replacement failed', deps: [], params: { name: tmp, force: true, volumes: false }, write: true },
+            { id: `${host} undo: start ${final}`, kind: 'container.start', host, resource, cause: 'replacement failed', deps: [], params: { name: final }, write: true },
+          ],
+        });
+        previousReplace = renamed;
+        records.push({ host, name: final, started, healthy, final: renamed });
+        b.change({ host, type: 'container', resource, service: name, name: final, action: 'replace', cause: current.config ? 'config changed' : 'config hash changed', fields });
+      } else {
+        // Unchanged config: only drift the list or --refresh shows.
+        const rec: ReplicaRecord = { host, name: final, observed: current };
+        const fields: FieldChange[] = [];
+        const causes: string[] = [];
+        let last: string | undefined;
+        const rt = current.runtime;
+        if (rt) {
+          const wantRestart = String(sc.config.restart ?? 'no');
+          const [wName, wRetries] = wantRestart.split(':');
+          const haveRestart = rt.restartPolicy.name === 'on-failure' && rt.restartPolicy.maximumRetryCount > 0 ? `on-failure:${rt.restartPolicy.maximumRetryCount}` : rt.restartPolicy.name || 'no';
+          if (haveRestart !== wantRestart) {
+            last = b.add('container.update', host, `update ${final}`, resource, 'restart policy changed outside stack', [], { name: final, body: { RestartPolicy: { Name: wName, MaximumRetryCount: Number(wRetries ?? 0) } } });
+            fields.push({ path: 'restart', before: haveRestart, after: wantRestart });
+            causes.push('restart policy changed outside stack');
+          }
+          for (const [net, cfg] of Object.entries((sc.config.networks as Record<string, Record<string, unknown>>) ?? {})) {
+            if (rt.networks.includes(net)) continue;
+            last = b.add('network.connect', host, `connect ${final} ${net}`, resource, 'disconnected outside stack', [last, ensureNetwork(host, Object.keys(desired.networks).find((k) => desired.networks[k].name === net) ?? net)], { network: net, container: final, body: { Container: final, EndpointConfig: endpointConfig(cfg) } });
+            fields.push({ path: `networks.${net}`, before: '(disconnected)', after: '(connected)' });
+            causes.push('network disconnected outside stack');
+          }
+        }
+        const running = rt ? rt.running : current.state === 'running' || current.state === 'restarting';
+        const mustStart = current.state === 'created' || (!!rt && !running && shouldRun(current, String(sc.config.restart ?? 'no')));
+        if (mustStart) {
+          rec.started = b.add('container.start', host, `start ${final}`, resource, current.state === 'created' ? 'created but never started' : 'stopped outside stack', [last, ...depGates()], { name: final });
+          rec.final = rec.started;
+          fields.push({ path: 'state', before: rt && !rt.running ? `exited (${rt.exitCode})` : current.state, after: 'running' });
+          causes.push(current.state === 'created' ? 'created but never started' : 'stopped outside stack');
+        }
+        if (causes.length) b.change({ host, type: 'container', resource, service: name, name: final, action: 'update', cause: causes.join('; '), fields });
+        records.push(rec);
+        for (const c of candidates.filter((c) => c.id !== current.id)) {
+          claimed.add(c.id);
+          if (removeContainer(b, hosts.get(c.host), c, resource, 'duplicate of the replica', [], !!options.pruneVolumes))
+            b.change({ host: c.host, type: 'container', resource, service: name, name: c.name, action: 'delete', cause: 'duplicate' });
+        }
+      }
+    }
+  }
+
+  // Containers nobody claimed: services removed, scaled down, hosts no longer eligible, helpers.
+  for (const hs of hosts.values()) {
+    for (const c of [...hs.obs.containers].sort((x, y) => x.name.localeCompare(y.name))) {
+      if (claimed.has(c.id) || hs.containerRemovals.some((id) => b.byId.get(id)?.params.name === c.name)) continue;
+      if (c.role === Roles.helper && [...hs.files.values()].some((id) => id && b.byId.get(id)?.params.name === c.name)) continue;
+      const s = desired.services[c.service];
+      const cause = options.destroy ? 'destroy' : c.role === Roles.helper ? 'helper left over' : !s ? 'service removed from the file' : c.name.endsWith('_next') ? 'left over from an interrupted replace' : placement[c.service]?.[c.slot] ? 'duplicate' : s.deploy.mode === 'global' ? 'host no longer eligible' : 'scaled down';
+      const resource = `service:${c.service}:${c.slot}`;
+      if (removeContainer(b, hs, c, resource, cause, [], !!options.pruneVolumes) && c.role !== Roles.helper)
+        b.change({ host: hs.obs.name, type: 'container', resource, service: c.service, name: c.name, action: 'delete', cause });
+    }
+  }
+
+  // Networks and volumes no longer wanted; after every container removal on the host (all hosts for overlay).
+  const allRemovals = [...hosts.values()].flatMap((h) => h.containerRemovals);
+  const removedGlobal = new Set<string>();
+  for (const hs of hosts.values()) {
+    const host = hs.obs.name;
+    for (const n of [...hs.obs.networks].sort((x, y) => x.name.localeCompare(y.name))) {
+      const wanted = Object.values(desired.networks).some((d) => d.name === n.name);
+      if (wanted || !n.key) continue;
+      const global = n.scope === 'global' || n.scope === 'swarm';
+      if (global && removedGlobal.has(n.name)) continue;
+      if (global) removedGlobal.add(n.name);
+      b.add('network.remove', host, `remove network ${n.name}`, `network:${n.key}`, options.destroy ? 'destroy' : 'no longer in the file', global ? allRemovals : hs.containerRemovals, { name: n.name });
+      b.change({ host, type: 'network', resource: `network:${n.key}`, name: n.name, action: 'delete', cause: options.destroy ? 'destroy' : 'no longer in the file' });
+    }
+    const neededFiles = new Set<string>();
+    for (const [svc, slots] of Object.entries(placement))
+      for (const h of Object.values(slots)) if (h === host) for (const bundle of configs.get(svc)?.bundles ?? []) neededFiles.add(bundle.volume);
+    for (const v of [...hs.obs.volumes].sort((x, y) => x.name.localeCompare(y.name))) {
+      let cause: string | undefined;
+      if (v.contentHash && !neededFiles.has(v.name)) cause = options.destroy ? 'destroy' : 'no container uses these files any more';
+      else if (v.key && options.pruneVolumes && !Object.values(desired.volumes).some((d) => d.name === v.name)) cause = options.destroy ? 'destroy --prune-volumes' : 'no longer in the file (--prune-volumes)';
+      if (!cause) continue;
+      const resource = v.contentHash ? `files:${v.contentHash.slice(0, 12)}` : `volume:${v.key}`;
+      b.add('volume.remove', host, `remove volume ${v.name}`, resource, cause, hs.containerRemovals, { name: v.name });
+      b.change({ host, type: 'volume', resource, name: v.name, action: 'delete', cause });
+    }
+    if (!options.pruneVolumes)
+      for (const v of hs.obs.volumes)
+        if (v.key && !Object.values(desired.volumes).some((d) => d.name === v.name))
+          diagnostics.push(warning(`volume ${v.name} on ${host} is no longer ${options.destroy ? 'needed' : 'in the file'} and is kept`, { host }, 'pass --prune-volumes to remove it'));
+  }
+
+  return {
+    stack,
+    hosts: desiredIn.hosts.map((h) => h.name),
+    changes: b.changes,
+    operations: b.ops,
+    compensations: b.compensations,
+    diagnostics,
+    placement,
+  };
+}
+
+/** Stop (gracefully, when running) then remove a container; returns the remove op id. */
+function removeContainer(b: Builder, hs: HostState | undefined, c: ObservedContainer, resource: string, cause: string, deps: string[], volumes: boolean): string | undefined {
+  if (!hs) return undefined;
+  const running = c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
+  const stop = running && c.role !== Roles.helper ? b.add('container.stop', c.host, `stop ${c.name}`, resource, cause, deps, { name: c.name }) : undefined;
+  const rm = b.add('container.remove', c.host, `remove ${c.name}`, resource, cause, stop ? [stop] : deps, { name: c.name, force: true, volumes });
+  hs.containerRemovals.push(rm);
+  return rm;
+}
+
+export function countChanges(plan: Plan): Record<Action, number> {
+  const counts: Record<Action, number> = { create: 0, update: 0, delete: 0, replace: 0 };
+  for (const c of plan.changes) if (c.type !== 'image') counts[c.action]++;
+  return counts;
+}

@@ -1,0 +1,74 @@
+/**
+ * The plan's stable text form (golden tests compare it byte for byte) and its JSON document.
+ * Pure functions returning strings; the CLI views decide where and whether to print, and with colour.
+ */
+import { formatLocation } from '../errors.js';
+import { ACTION_SYMBOL, type Plan, type ResourceChange } from './types.js';
+import { formatFieldChange } from './diff.js';
+import { countChanges } from './reconcile.js';
+
+export interface TextOptions {
+  /** Colour functions; identity by default. */
+  paint?: { add(s: string): string; change(s: string): string; remove(s: string): string; dim(s: string): string; bold(s: string): string };
+  /** List every operation with its dependencies (golden tests and `--verbose`). */
+  operations?: boolean;
+}
+
+const plain = { add: (s: string) => s, change: (s: string) => s, remove: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
+
+export function summaryLine(plan: Plan): string {
+  const c = countChanges(plan);
+  if (plan.operations.length === 0) return `stack ${plan.stack}: no changes`;
+  return `stack ${plan.stack}: ${c.create} to create, ${c.replace} to replace, ${c.update} to update, ${c.delete} to delete (${plan.operations.length} operations)`;
+}
+
+/** The plan grouped by host, then shared resources and services, with + ~ - ± and the changed fields. */
+export function planText(plan: Plan, options: TextOptions = {}): string {
+  const p = options.paint ?? plain;
+  const colour = (c: ResourceChange) => (c.action === 'create' ? p.add : c.action === 'delete' ? p.remove : p.change);
+  const lines: string[] = [p.bold(summaryLine(plan))];
+  for (const host of plan.hosts) {
+    const changes = plan.changes.filter((c) => c.host === host);
+    if (!changes.length) continue;
+    lines.push(`host ${p.bold(host)}`);
+    const line = (c: ResourceChange, indent: string) => {
+      const what = c.type === 'container' ? c.name : `${c.type} ${c.name}`;
+      lines.push(`${indent}${colour(c)(`${ACTION_SYMBOL[c.action]} ${what}`)}  ${p.dim(c.cause)}`);
+      for (const f of c.fields) lines.push(`${indent}    ${formatFieldChange(f)}`);
+    };
+    for (const c of changes.filter((c) => !c.service)) line(c, '  ');
+    const services = [...new Set(changes.filter((c) => c.service).map((c) => c.service!))].sort();
+    for (const s of services) {
+      lines.push(`  service ${s}`);
+      for (const c of changes.filter((c) => c.service === s)) line(c, '    ');
+    }
+  }
+  for (const d of plan.diagnostics) {
+    const where = formatLocation(d.where);
+    lines.push(`${d.severity}: ${where ? `${where}: ` : ''}${d.summary}`);
+  }
+  if (options.operations && plan.operations.length) {
+    lines.push(`operations:`);
+    for (const op of plan.operations) {
+      lines.push(`  ${op.id}  [${op.kind} ${op.resource}] ${p.dim(op.cause)}`);
+      if (op.deps.length) lines.push(`      after ${op.deps.join(', ')}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The plan as one JSON document (`stack plan --json`). Carries no secret bytes: files are referenced by key. */
+export function planJson(plan: Plan): Record<string, unknown> {
+  return {
+    format_version: '1',
+    stack: plan.stack,
+    hosts: plan.hosts,
+    has_changes: plan.operations.length > 0,
+    summary: countChanges(plan),
+    changes: plan.changes,
+    operations: plan.operations,
+    compensations: plan.compensations,
+    placement: plan.placement,
+    diagnostics: plan.diagnostics,
+  };
+}

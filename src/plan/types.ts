@@ -1,0 +1,148 @@
+/**
+ * A plan is a documented value: a DAG of operations, each one Engine API call on one host, with a
+ * resource id and a human cause; plus, for people, the resource-level changes (+ ~ - ±) with the
+ * fields that changed. Causes and field lists are for display; the executor only reads `kind`,
+ * `host`, `deps`, `params` and `group`.
+ */
+import type { Diagnostic } from '../errors.js';
+
+/** What happens to a resource, Terraform style. */
+export type Action = 'create' | 'update' | 'delete' | 'replace';
+
+export const ACTION_SYMBOL: Record<Action, string> = { create: '+', update: '~', delete: '-', replace: '±' };
+
+/** One changed field: `environment.RELEASE: "v1" → "v2"`. Secret values are never carried, only `sensitive`. */
+export interface FieldChange {
+  path: string;
+  before?: unknown;
+  after?: unknown;
+  sensitive?: boolean;
+}
+
+/** A resource-level change, for people and for `--json`. */
+export interface ResourceChange {
+  host: string;
+  /** `container`, `network`, `volume` or `image`. */
+  type: 'container' | 'network' | 'volume' | 'image';
+  /** `service:web:1`, `network:default`, `volume:data`, `files:ab12cd34ef56`, `image:busybox:1.35`. */
+  resource: string;
+  /** Service name for containers; absent for shared resources. */
+  service?: string;
+  /** Name on the daemon. */
+  name: string;
+  action: Action;
+  cause: string;
+  fields: FieldChange[];
+}
+
+export type OpKind =
+  | 'image.pull'
+  | 'network.create'
+  | 'network.remove'
+  | 'volume.create'
+  | 'volume.remove'
+  | 'container.create'
+  | 'network.connect'
+  | 'container.start'
+  | 'container.stop'
+  | 'container.remove'
+  | 'container.rename'
+  | 'container.update'
+  | 'container.wait-healthy'
+  | 'container.wait-exit'
+  | 'archive.put';
+
+export interface PullParams {
+  image: string;
+}
+export interface NetworkCreateParams {
+  body: Record<string, unknown>;
+}
+export interface NameParams {
+  name: string;
+}
+export interface VolumeCreateParams {
+  body: Record<string, unknown>;
+}
+export interface ContainerCreateParams {
+  name: string;
+  body: Record<string, unknown>;
+}
+export interface ConnectParams {
+  network: string;
+  container: string;
+  body: Record<string, unknown>;
+}
+export interface StopParams {
+  name: string;
+  timeoutSeconds?: number;
+}
+export interface RemoveParams {
+  name: string;
+  force: boolean;
+  /** Remove anonymous volumes with it (never when they are carried over to a replacement). */
+  volumes: boolean;
+}
+export interface RenameParams {
+  name: string;
+  newName: string;
+}
+export interface UpdateParams {
+  name: string;
+  body: Record<string, unknown>;
+}
+export interface WaitParams {
+  name: string;
+  timeoutMs: number;
+}
+/** A file written into a files volume; `ref` names the bytes (`secret:KEY` or `config:KEY`) — never the bytes. */
+export interface ArchiveFile {
+  name: string;
+  ref: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+export interface ArchiveParams {
+  container: string;
+  path: string;
+  files: ArchiveFile[];
+}
+
+export interface Operation {
+  /** Unique within the plan: `h1 create app-web-1`. */
+  id: string;
+  kind: OpKind;
+  host: string;
+  /** The resource this call acts on: `service:web:1`, `network:default`, … */
+  resource: string;
+  cause: string;
+  /** Ids of operations that must succeed first. */
+  deps: string[];
+  params: Record<string, unknown>;
+  /** Replace group: when an operation of the group fails, the executor runs the group's compensation. */
+  group?: string;
+  /** Reads and polls (wait-*) hold no concurrency slot and make no write. */
+  write: boolean;
+}
+
+/** Operations run, best effort and in order, when an operation of the group fails (undo a replace). */
+export interface Compensation {
+  group: string;
+  ops: Operation[];
+}
+
+export interface Plan {
+  stack: string;
+  hosts: string[];
+  changes: ResourceChange[];
+  operations: Operation[];
+  compensations: Compensation[];
+  diagnostics: Diagnostic[];
+  /** Where every desired replica lives after the apply: `service` → slot → host. */
+  placement: Record<string, Record<string, string>>;
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.operations.length > 0;
+}

@@ -1,0 +1,192 @@
+import test from 'ava';
+import { reconcile, planText } from '../../../src/plan/index.js';
+import { sha256 } from '../../../src/plan/canonical.js';
+import { desired, observedEmpty, service, simulate, network, DIGEST2, IMAGE } from './helpers.js';
+import { golden } from './golden.js';
+import type { DesiredState } from '../../../src/stack/types.js';
+
+const secret = (key: string, text: string) => ({ key, name: key, kind: 'secret' as const, source: 'content', external: false, content: Buffer.from(text), contentHash: sha256(text) });
+
+function example(over: { release?: string; webReplicas?: number; dbPassword?: string } = {}): DesiredState {
+  const web = service('web', {
+    environment: { RELEASE: over.release ?? 'v1', MODE: 'prod' },
+    networks: { default: { aliases: [] }, back: { aliases: ['www'] } },
+    ports: [{ target: 80, published: '8080', protocol: 'tcp', mode: 'host' }],
+    restart: { name: 'always', maximumRetryCount: 0 },
+    dependsOn: { db: { condition: 'service_healthy', required: true, restart: false } },
+    deploy: { replicas: over.webReplicas ?? 3 },
+  });
+  const db = service('db', {
+    networks: { back: { aliases: [] } },
+    mounts: [{ type: 'volume', source: 'data', target: '/data', readOnly: false }],
+    secrets: [{ source: 'db_password', target: '/run/secrets/db_password' }],
+    healthcheck: { test: ['CMD-SHELL', 'true'], intervalNs: 1e9, retries: 3 },
+    restart: { name: 'unless-stopped', maximumRetryCount: 0 },
+    deploy: { constraints: [{ field: 'node.labels.role', op: '==', value: 'db', text: 'node.labels.role == db' }] },
+  });
+  const job = service('migrate', { command: ['true'], secrets: [], dependsOn: { db: { condition: 'service_started', required: true, restart: false } } });
+  const d = desired([web, db, job], {
+    networks: { default: network('default'), back: network('back', 'app', { driver: 'overlay' }) },
+  });
+  d.hosts[2].labels = { role: 'db' };
+  d.volumes = { data: { key: 'data', name: 'app_data', driver: 'local', driverOpts: {}, external: false, labels: {} } };
+  d.secrets = { db_password: secret('db_password', over.dbPassword ?? 's3cret') };
+  return d;
+}
+
+test('fresh deploy across 3 hosts', (t) => {
+  const d = example();
+  const plan = reconcile(d, observedEmpty(d));
+  golden(t, 'fresh-deploy', planText(plan, { operations: true }));
+  t.deepEqual(plan.placement.web, { '1': 'h2', '2': 'h1', '3': 'h3' });
+  t.deepEqual(plan.placement.migrate, { '1': 'h1' });
+  t.deepEqual(plan.placement.db, { '1': 'h3' });
+  t.false(planText(plan, { operations: true }).includes('s3cret'));
+  t.false(JSON.stringify(plan).includes('s3cret'));
+});
+
+test('a second plan after applying is empty', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const plan = reconcile(d, o);
+  t.deepEqual(plan.operations, [], planText(plan, { operations: true }));
+  t.is(planText(plan), 'stack app: no changes\n');
+});
+
+test('changing one env value replaces only that service, one replica at a time, and names the field', (t) => {
+  const d1 = example();
+  const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  const plan = reconcile(example({ release: 'v2' }), o);
+  golden(t, 'env-change', planText(plan, { operations: true }));
+  t.true(plan.changes.every((c) => c.service === 'web' && c.action === 'replace'));
+  t.deepEqual(plan.changes[0].fields, [{ path: 'environment.RELEASE', before: 'v1', after: 'v2' }]);
+  // replica 2 waits for replica 1's replace to finish
+  const stop2 = plan.operations.find((o2) => o2.id === 'h1 stop app-web-2')!;
+  t.true(stop2.deps.includes('h2 rename app-web-1_next'));
+  t.is(plan.compensations.length, 3);
+  // after it, nothing left to do
+  t.deepEqual(reconcile(example({ release: 'v2' }), simulate(plan, o)).operations, []);
+});
+
+test('a tag pushed again (new digest) replaces and pulls', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  o.digests[IMAGE] = DIGEST2;
+  const plan = reconcile(d, o);
+  t.is(plan.changes.filter((c) => c.action === 'replace').length, 5);
+  t.true(plan.changes.filter((c) => c.type === 'image').length === 3);
+  const web1 = plan.changes.find((c) => c.name === 'app-web-1')!;
+  t.deepEqual(web1.fields.map((f) => f.path), ['digest']);
+});
+
+test('a changed secret replaces only the containers using it, and never shows the value', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const plan = reconcile(example({ dbPassword: 'other' }), o);
+  golden(t, 'secret-change', planText(plan, { operations: true }));
+  const replaced = plan.changes.filter((c) => c.action === 'replace').map((c) => c.name);
+  t.deepEqual(replaced, ['app-db-1']);
+  t.false(JSON.stringify(plan).includes('other'));
+  t.deepEqual(plan.changes.find((c) => c.action === 'replace')!.fields, [{ path: 'secrets.db_password.content', sensitive: true }]);
+});
+
+test('scaling 3→5 creates 2 and touches none; 5→2 removes the highest slots', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const up = reconcile(example({ webReplicas: 5 }), o);
+  t.deepEqual(up.changes.map((c) => `${c.action} ${c.name}@${c.host}`), ['create app-web-4@h2', 'create app-web-5@h1']);
+  const o5 = simulate(up, o);
+  const down = reconcile(example({ webReplicas: 2 }), o5);
+  t.deepEqual(down.changes.map((c) => `${c.action} ${c.name}`).sort(), ['delete app-web-3', 'delete app-web-4', 'delete app-web-5']);
+  t.true(down.operations.filter((op) => op.kind === 'container.stop').length === 3);
+});
+
+test('removing a service removes its containers, keeps named volumes unless pruned', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const d2 = example();
+  delete d2.services.db;
+  delete d2.services.web.dependsOn.db;
+  delete d2.services.migrate.dependsOn.db;
+  d2.volumes = {};
+  d2.secrets = {};
+  const plan = reconcile(d2, o);
+  golden(t, 'remove-service', planText(plan, { operations: true }));
+  t.deepEqual(plan.changes.map((c) => `${c.action} ${c.type} ${c.name}`), ['delete container app-db-1', 'delete volume app_files_' + plan.changes[1].name.slice(10)]);
+  t.true(plan.diagnostics.some((x) => x.summary.includes('app_data')));
+  const pruned = reconcile(d2, o, { pruneVolumes: true });
+  t.true(pruned.changes.some((c) => c.type === 'volume' && c.name === 'app_data' && c.action === 'delete'));
+});
+
+test('destroy removes everything but named volumes', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const plan = reconcile(d, o, { destroy: true });
+  golden(t, 'destroy', planText(plan, { operations: true }));
+  const after = simulate(plan, o);
+  for (const h of Object.values(after.hosts)) {
+    t.deepEqual(h.containers, []);
+    t.deepEqual(h.networks, []);
+    t.deepEqual(h.volumes.map((v) => v.name), h.name === 'h3' ? ['app_data'] : []);
+  }
+});
+
+test('--refresh drift: stopped by hand, restart policy changed, network disconnected', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  o.refreshed = true;
+  for (const h of Object.values(o.hosts))
+    for (const c of h.containers)
+      c.runtime = { running: true, exitCode: 0, restartCount: 0, restartPolicy: { name: c.service === 'web' ? 'always' : c.service === 'db' ? 'unless-stopped' : 'no', maximumRetryCount: 0 }, networks: [...c.networks], resources: { memory: 0, nanoCpus: 0, pidsLimit: 0, memoryReservation: 0 } };
+  const find = (name: string) => Object.values(o.hosts).flatMap((h) => h.containers).find((c) => c.name === name)!;
+  Object.assign(find('app-web-1').runtime!, { running: false, exitCode: 137 });
+  find('app-web-2').runtime!.restartPolicy = { name: 'no', maximumRetryCount: 0 };
+  find('app-web-3').runtime!.networks = ['app_default'];
+  Object.assign(find('app-migrate-1').runtime!, { running: false, exitCode: 0 });
+  const plan = reconcile(d, o);
+  golden(t, 'refresh-drift', planText(plan, { operations: true }));
+  t.deepEqual(plan.changes.map((c) => `${c.action} ${c.name}`), ['update app-web-1', 'update app-web-2', 'update app-web-3']);
+});
+
+test('a replica on a host that is no longer eligible moves; global mode runs one per eligible host', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const d2 = example();
+  d2.services.web.deploy.constraints = [{ field: 'node.hostname', op: '!=', value: 'h2', text: 'node.hostname != h2' }];
+  d2.services.migrate.deploy.mode = 'global';
+  const plan = reconcile(d2, o);
+  t.deepEqual(plan.placement.web, { '1': 'h1', '2': 'h1', '3': 'h3' });
+  t.deepEqual(plan.placement.migrate, { h1: 'h1', h2: 'h2', h3: 'h3' });
+  golden(t, 'move-and-global', planText(plan));
+});
+
+test('a replica with a named volume stays on its host, with a warning', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const d2 = example();
+  d2.hosts[2].labels = {};
+  d2.hosts[0].labels = { role: 'db' };
+  const plan = reconcile(d2, o);
+  t.deepEqual(plan.placement.db, { '1': 'h3' });
+  t.true(plan.diagnostics.some((x) => x.severity === 'warning' && x.summary.includes('named volume')));
+});
+
+test('unreachable host and impossible constraints are errors', (t) => {
+  const d = example();
+  const o = observedEmpty(d);
+  o.hosts.h3.error = 'connect ECONNREFUSED';
+  const plan = reconcile(d, o);
+  t.deepEqual(plan.diagnostics.filter((x) => x.severity === 'error').map((x) => x.summary), ['host h3 is unreachable: connect ECONNREFUSED', 'service db: no host satisfies the placement constraints (node.labels.role == db)']);
+});
+
+test('deploy.restart_policy maps onto the Engine policy and warns about delay and window', (t) => {
+  const s = service('w', { deploy: { restartPolicy: { condition: 'on-failure', maxAttempts: 3, delayNs: 5e9, windowNs: 60e9 } } });
+  const d = desired([s]);
+  const plan = reconcile(d, observedEmpty(d));
+  const create = plan.operations.find((o) => o.kind === 'container.create')!;
+  t.deepEqual((create.params.body as any).HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+  t.deepEqual(plan.diagnostics.map((x) => x.summary), [
+    'deploy.restart_policy.delay cannot be passed to the Engine and is ignored',
+    'deploy.restart_policy.window cannot be passed to the Engine and is ignored',
+  ]);
+});

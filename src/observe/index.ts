@@ -1,0 +1,82 @@
+/**
+ * Observe: one snapshot per run. Every host in parallel; per host one label-filtered list per resource
+ * kind (containers, networks, volumes) plus the image list, so the cost grows with hosts, not with
+ * containers. Image tags are resolved to digests once per run through one daemon. With `refresh`,
+ * every container is inspected for drift the hash cannot see.
+ */
+import type { DesiredState } from '../stack/types.js';
+import type { HostClient } from '../docker/client.js';
+import { registryAuth } from '../docker/auth.js';
+import { Labels, stackFilter } from '../labels.js';
+import { normaliseImageRef, registryOf, splitImageRef } from '../plan/config.js';
+import { parseContainer, type ContainerListEntry } from './parse.js';
+import type { ContainerRuntime, ObservedHost, ObservedState } from './types.js';
+
+export * from './types.js';
+
+export interface ObserveOptions {
+  refresh?: boolean;
+  /** Resolve image digests (default true; destroy and status skip it). */
+  resolveDigests?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+type Obj = Record<string, any>;
+
+export function runtimeFromInspect(i: Obj): ContainerRuntime {
+  const hc = i.HostConfig ?? {};
+  return {
+    running: !!i.State?.Running,
+    exitCode: i.State?.ExitCode ?? 0,
+    restartCount: i.RestartCount ?? 0,
+    restartPolicy: { name: hc.RestartPolicy?.Name || 'no', maximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
+    networks: Object.keys(i.NetworkSettings?.Networks ?? {}).sort(),
+    resources: { memory: hc.Memory ?? 0, nanoCpus: hc.NanoCpus ?? 0, pidsLimit: hc.PidsLimit ?? 0, memoryReservation: hc.MemoryReservation ?? 0 },
+  };
+}
+
+async function observeHost(stack: string, client: HostClient, refresh: boolean): Promise<ObservedHost> {
+  const filters = stackFilter(stack);
+  const host = client.name;
+  try {
+    const [containers, networks, volumes, images] = await Promise.all([client.listContainers(filters), client.listNetworks(filters), client.listVolumes(filters), client.listImages()]);
+    const observed: ObservedHost = {
+      name: host,
+      containers: containers.map((c) => parseContainer(host, c as ContainerListEntry)).sort((a, b) => a.name.localeCompare(b.name)),
+      networks: networks
+        .map((n) => ({ id: n.Id, name: n.Name, driver: n.Driver, scope: n.Scope, key: n.Labels?.[Labels.network], labels: n.Labels ?? {} }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      volumes: volumes
+        .map((v) => ({ name: v.Name, driver: v.Driver, key: v.Labels?.[Labels.volume], contentHash: v.Labels?.[Labels.contentHash], labels: v.Labels ?? {} }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      images: images.map((i) => ({ id: i.Id, repoTags: i.RepoTags ?? [], repoDigests: i.RepoDigests ?? [] })),
+    };
+    if (refresh) await Promise.all(observed.containers.map(async (c) => void (c.runtime = runtimeFromInspect(await client.inspectContainer(c.id)))));
+    return observed;
+  } catch (err) {
+    return { name: host, error: err instanceof Error ? err.message : String(err), containers: [], networks: [], volumes: [], images: [] };
+  }
+}
+
+export async function observe(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, options: ObserveOptions = {}): Promise<ObservedState> {
+  const hostNames = desired.hosts.map((h) => h.name);
+  const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, clients.get(h)!, !!options.refresh)));
+  const state: ObservedState = { stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
+  if (options.resolveDigests === false) return state;
+  const resolver = hosts.find((h) => !h.error);
+  if (!resolver) return state;
+  const client = clients.get(resolver.name)!;
+  const refs = [...new Set(Object.values(desired.services).filter((s) => s.pullPolicy === 'missing' || s.pullPolicy === 'always').map((s) => normaliseImageRef(s.image)))].sort();
+  await Promise.all(
+    refs.map(async (ref) => {
+      const pinned = splitImageRef(ref).digest;
+      if (pinned) return void (state.digests[ref] = pinned);
+      try {
+        state.digests[ref] = await client.distribution(ref, registryAuth(registryOf(ref), options.env));
+      } catch (err) {
+        state.digestErrors[ref] = err instanceof Error ? err.message : String(err);
+      }
+    }),
+  );
+  return state;
+}

@@ -23,6 +23,7 @@ export interface OpRef {
 }
 
 export type ApplyEvent =
+  | { type: 'plan'; plan: Record<string, unknown> }
   | { type: 'op-start'; op: OpRef }
   | { type: 'op-done'; op: OpRef; ms: number }
   | { type: 'op-failed'; op: OpRef; error: string; ms: number }

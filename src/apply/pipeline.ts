@@ -1,0 +1,38 @@
+/** The pipeline after loading: observe → plan → apply. Library code: returns values, never prints. */
+import type { DesiredState } from '../stack/types.js';
+import { clientsFor, type HostClient } from '../docker/client.js';
+import { observe } from '../observe/index.js';
+import type { ObservedState } from '../observe/types.js';
+import { reconcile, type PlanOptions } from '../plan/reconcile.js';
+import type { Plan } from '../plan/types.js';
+import { apply, contentsOf, type ApplyResult, type Reporter } from './index.js';
+
+export interface PipelineOptions extends PlanOptions {
+  refresh?: boolean;
+  env?: NodeJS.ProcessEnv;
+  clients?: ReadonlyMap<string, HostClient>;
+}
+
+export interface Planned {
+  plan: Plan;
+  observed: ObservedState;
+  clients: ReadonlyMap<string, HostClient>;
+}
+
+export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
+  const clients = options.clients ?? clientsFor(desired.hosts);
+  const observed = await observe(desired, clients, { refresh: options.refresh, resolveDigests: !options.destroy, env: options.env });
+  return { plan: reconcile(desired, observed, options), observed, clients };
+}
+
+export async function applyPlanned(desired: DesiredState, planned: Planned, reporter?: Reporter, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<ApplyResult> {
+  return apply(planned.plan, {
+    clients: planned.clients,
+    hostConcurrency: desired.settings.hostConcurrency,
+    globalConcurrency: desired.settings.globalConcurrency,
+    contents: contentsOf(desired),
+    reporter,
+    env: options.env,
+    signal: options.signal,
+  });
+}

@@ -1,0 +1,16 @@
+/** `stack destroy`: remove every container, network and files volume of the stack; named volumes with --prune-volumes. */
+import type { Command } from 'commander';
+import { addStackOptions, loadDesired } from './plan.js';
+import { runApply, type ApplyCommandOptions } from './apply.js';
+
+export function registerDestroy(program: Command): void {
+  const cmd = program
+    .command('destroy')
+    .description('Remove everything the stack created on every host (named volumes only with --prune-volumes)')
+    .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
+    .option('--prune-volumes', 'also remove named volumes')
+    .option('--json', 'print the plan, then NDJSON events ending with a summary');
+  addStackOptions(cmd).action(async (opts: ApplyCommandOptions) => {
+    await runApply(await loadDesired(opts), { ...opts, destroy: true });
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * `stack plan`: load → observe → plan, then print. With --detailed-exitcode: 0 no changes, 1 error,
+ * 2 changes. Also holds what plan, apply, destroy and status share: loading and common options.
+ */
+import type { Command } from 'commander';
+import { ExitError, hasErrors, type Diagnostic } from '../../errors.js';
+import type { DesiredState, LoadResult } from '../../stack/types.js';
+import { planStack, type Planned } from '../../apply/pipeline.js';
+import { printPlan } from '../views/plan.js';
+import { printDiagnostics } from '../views/diagnostics.js';
+
+export interface CommonOptions {
+  file?: string[];
+  inventory?: string;
+  projectName?: string;
+  json?: boolean;
+  [key: string]: unknown;
+}
+
+type LoaderModule = { loadStack(options: unknown): Promise<LoadResult> };
+type StackOptionsModule = { addStackOptions?(cmd: Command): Command; stackOptionsFrom?(opts: unknown, cwd: string): unknown };
+
+// The loader is its own module (src/stack); these names are resolved at run time so that the
+// reconciler builds and is tested on its own.
+const loaderPath = '../../stack/index.js';
+const optionsPath = '../stack-options.js';
+let stackOptions: StackOptionsModule | undefined;
+
+async function loadStackOptions(): Promise<StackOptionsModule> {
+  try {
+    return (stackOptions ??= (await import(optionsPath)) as StackOptionsModule);
+  } catch {
+    return (stackOptions = {});
+  }
+}
+
+/** -f/-i/-p as the loader defines them, when its module is there; a minimal set otherwise. */
+export function addStackOptions(cmd: Command): Command {
+  if (stackOptions?.addStackOptions) return stackOptions.addStackOptions(cmd);
+  return cmd
+    .option('-f, --file <path...>', 'stack file(s)')
+    .option('-i, --inventory <path>', 'inventory of hosts (YAML)')
+    .option('-p, --project-name <name>', 'stack name');
+}
+
+// Registration is synchronous; the loader's option definitions are looked up once, here.
+await loadStackOptions();
+
+/** Loads the desired state; prints warnings; throws ExitError(1) with every error at once. */
+export async function loadDesired(opts: CommonOptions, cwd = process.cwd()): Promise<DesiredState> {
+  let loader: LoaderModule;
+  try {
+    loader = (await import(loaderPath)) as LoaderModule;
+  } catch (err) {
+    throw new ExitError(1, [{ severity: 'error', summary: `the stack-file loader is not available: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
+  const mod = await loadStackOptions();
+  const loadOptions = mod.stackOptionsFrom ? mod.stackOptionsFrom(opts, cwd) : { files: opts.file, inventory: opts.inventory, projectName: opts.projectName, cwd };
+  const result = await loader.loadStack(loadOptions);
+  if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
+  const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
+  if (warnings.length) printDiagnostics(warnings);
+  return result.value;
+}
+
+/** Plan errors (unreachable host, impossible placement, missing image) end the command with exit 1. */
+export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
+  if (hasErrors(diagnostics)) throw new ExitError(1, diagnostics.filter((d) => d.severity === 'error'));
+}
+
+export interface PlanCommandOptions extends CommonOptions {
+  refresh?: boolean;
+  detailedExitcode?: boolean;
+  verbose?: boolean;
+}
+
+export async function runPlan(desired: DesiredState, opts: PlanCommandOptions): Promise<{ planned: Planned; exitCode: number }> {
+  const planned = await planStack(desired, { refresh: opts.refresh });
+  printPlan(planned.plan, { json: opts.json, verbose: opts.verbose });
+  failOnPlanErrors(planned.plan.diagnostics);
+  const changes = planned.plan.operations.length > 0;
+  return { planned, exitCode: opts.detailedExitcode && changes ? 2 : 0 };
+}
+
+export function registerPlan(program: Command): void {
+  const cmd = program
+    .command('plan')
+    .description('Show what apply would do: observe every host, compare with the stack file, print the plan')
+    .option('--refresh', 'inspect every container to find drift the config hash cannot see (stopped, disconnected, docker update)')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
+    .option('--json', 'print the plan as one JSON document')
+    .option('-v, --verbose', 'also list every operation with its dependencies');
+  addStackOptions(cmd).action(async (opts: PlanCommandOptions) => {
+    const desired = await loadDesired(opts);
+    const { exitCode } = await runPlan(desired, opts);
+    process.exitCode = exitCode;
+  });
+}

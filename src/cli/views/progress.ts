@@ -1,0 +1,85 @@
+/**
+ * Apply progress: live lines on a TTY, one line per step otherwise, or NDJSON events (`--json`).
+ * All three implement the executor's Reporter interface.
+ */
+import pc from 'picocolors';
+import type { ApplyEvent, Reporter } from '../../apply/index.js';
+import { useColor } from './color.js';
+
+export class JsonReporter implements Reporter {
+  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {}
+  event(e: ApplyEvent): void {
+    this.stream.write(`${JSON.stringify({ ...e, time: new Date().toISOString() })}\n`);
+  }
+}
+
+export class LineReporter implements Reporter {
+  private readonly c;
+  private readonly running = new Map<string, string>();
+  private readonly live: boolean;
+  private drawn = 0;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
+    this.c = useColor(stream) ? pc : pc.createColors(false);
+    this.live = !!stream.isTTY && !process.env.CI;
+  }
+
+  private clear(): void {
+    if (!this.live || !this.drawn) return;
+    this.stream.write(`\x1b[${this.drawn}A\x1b[0J`);
+    this.drawn = 0;
+  }
+
+  private draw(): void {
+    if (!this.live) return;
+    const lines = [...this.running.values()].slice(0, 10).map((l) => this.c.dim(`  … ${l}`));
+    if (this.running.size > 10) lines.push(this.c.dim(`  … and ${this.running.size - 10} more`));
+    if (lines.length) this.stream.write(`${lines.join('\n')}\n`);
+    this.drawn = lines.length;
+  }
+
+  private line(text: string): void {
+    this.clear();
+    this.stream.write(`${text}\n`);
+    this.draw();
+  }
+
+  event(e: ApplyEvent): void {
+    const c = this.c;
+    switch (e.type) {
+      case 'plan':
+        break;
+      case 'op-start':
+        if (this.live) {
+          this.clear();
+          this.running.set(e.op.id, e.op.id);
+          this.draw();
+        }
+        break;
+      case 'op-done':
+        this.running.delete(e.op.id);
+        this.line(`${c.green('✓')} ${e.op.id} ${c.dim(`(${e.ms} ms)`)}`);
+        break;
+      case 'op-failed':
+        this.running.delete(e.op.id);
+        this.line(`${c.red('✗')} ${e.op.id}: ${e.error}`);
+        break;
+      case 'op-skipped':
+        this.line(`${c.yellow('-')} ${e.op.id} ${c.dim(`skipped: ${e.reason}`)}`);
+        break;
+      case 'compensate':
+        this.line(`${c.yellow('↺')} ${e.group}: ${e.op.id.replace(/^\S+ /, '')}${e.error ? ` failed: ${e.error}` : ''}`);
+        break;
+      case 'summary': {
+        this.clear();
+        const calls = Object.entries(e.calls)
+          .map(([h, n]) => `${h} ${n.reads}r/${n.writes}w`)
+          .join(', ');
+        const head = e.ok ? c.green('apply complete') : c.red('apply failed');
+        this.stream.write(`${head}: ${e.done} done, ${e.failed} failed, ${e.skipped} skipped; Engine calls ${calls}\n`);
+        for (const f of e.failures) this.stream.write(`  ${c.red('error')}: ${f.op}: ${f.error}\n`);
+        break;
+      }
+    }
+  }
+}

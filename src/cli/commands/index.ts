@@ -4,7 +4,9 @@ import { registerPlan } from './plan.js';
 import { registerApply } from './apply.js';
 import { registerDestroy } from './destroy.js';
 import { registerStatus } from './status.js';
+import { registerValidate } from './validate.js';
+import { registerConfig } from './config.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerPlan, registerApply, registerDestroy, registerStatus];
+export const commands: RegisterCommand[] = [registerValidate, registerConfig, registerPlan, registerApply, registerDestroy, registerStatus];

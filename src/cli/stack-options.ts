@@ -1,0 +1,43 @@
+/**
+ * The options every command that reads a stack file shares (-f, -p, -i, --env-file, --profile), and their
+ * translation into the loader's LoadOptions. The CLI is the only place process.env is read.
+ */
+import type { Command } from 'commander';
+import type { LoadOptions } from '../stack/options.js';
+
+/** The parsed values of the shared options, as commander names them. */
+export interface StackCliOptions {
+  file?: string[];
+  projectName?: string;
+  inventory?: string;
+  envFile?: string[];
+  profile?: string[];
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Adds -f/--file (repeatable), -p/--project-name, -i/--inventory, --env-file (repeatable), --profile (repeatable). */
+export function addStackOptions(command: Command): Command {
+  return command
+    .option('-f, --file <path>', 'stack file; repeat to merge several, later files win (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml or stack.yaml)', collect)
+    .option('-p, --project-name <name>', 'stack name (default: STACK_NAME, then name: in the file, then the folder name)')
+    .option('-i, --inventory <path>', 'inventory of hosts (YAML); wins over x-stack.hosts and DOCKER_HOST')
+    .option('--env-file <path>', 'variables for interpolation instead of the stack folder\'s .env; repeatable, later files win', collect)
+    .option('--profile <name>', 'enable services of this profile; repeatable (default: COMPOSE_PROFILES)', collect);
+}
+
+/** Turns parsed options into LoadOptions; `env` defaults to process.env (here, and only here). */
+export function stackOptionsFrom(
+  options: StackCliOptions,
+  cwd: string = process.cwd(),
+  env: Record<string, string | undefined> = process.env,
+): LoadOptions {
+  const load: LoadOptions = { cwd, env, files: options.file ?? [] };
+  if (options.projectName !== undefined) load.projectName = options.projectName;
+  if (options.inventory !== undefined) load.inventory = options.inventory;
+  if (options.envFile?.length) load.envFiles = options.envFile;
+  if (options.profile?.length) load.profiles = options.profile;
+  return load;
+}

@@ -1,0 +1,10 @@
+/** The stack-file loader: compose files (+ x-stack) → a normalised DesiredState, or diagnostics with positions. */
+export { loadStack, DEFAULT_SETTINGS } from './load.js';
+export { DEFAULT_FILES, DEFAULT_OVERRIDE_FILES, type LoadOptions } from './options.js';
+export { StackSchema, schemaPath } from './schema.js';
+export { interpolate, type Lookup, type InterpolationResult } from './interpolate.js';
+export { parseDuration, parseSize, parseCpus } from './units.js';
+export { parseConstraint, hostMaySatisfy, eligibleHosts } from './normalise/constraints.js';
+export { DEFAULT_UPDATE_CONFIG } from './normalise/deploy.js';
+export { LOCAL_SOCKET } from './hosts.js';
+export type * from './types.js';

@@ -1,0 +1,108 @@
+/**
+ * Interpolates every string value of one file's tree in place (keys are left as written, like Compose).
+ * Values that were interpolated and sit where the format wants a number or boolean are converted,
+ * so `replicas: ${REPLICAS:-2}` becomes the number 2.
+ */
+import type { Diagnostic } from '../errors.js';
+import { interpolate, type Lookup } from './interpolate.js';
+import { isRecord, type KeyPath } from './key-path.js';
+import { matchesPattern, pattern, type PathPattern } from './path-pattern.js';
+import type { SourcePositions } from './source-positions.js';
+
+const INTEGER_PATHS: PathPattern[] = [
+  'services.*.deploy.replicas',
+  'services.*.scale',
+  'services.*.ports.*.target',
+  'services.*.ports.*.published',
+  'services.*.healthcheck.retries',
+  'services.*.deploy.update_config.parallelism',
+  'services.*.deploy.rollback_config.parallelism',
+  'services.*.deploy.restart_policy.max_attempts',
+  'services.*.deploy.resources.limits.pids',
+  'services.*.pids_limit',
+  'services.*.ulimits.*',
+  'services.*.ulimits.*.soft',
+  'services.*.ulimits.*.hard',
+  'services.*.shm_size',
+  'services.*.mem_limit',
+  'services.*.mem_reservation',
+  'x-stack.concurrency.host',
+  'x-stack.concurrency.global',
+].map(pattern);
+
+const NUMBER_PATHS: PathPattern[] = [
+  'services.*.cpus',
+  'services.*.deploy.resources.limits.cpus',
+  'services.*.deploy.resources.reservations.cpus',
+  'services.*.deploy.update_config.max_failure_ratio',
+  'services.*.deploy.rollback_config.max_failure_ratio',
+].map(pattern);
+
+const BOOLEAN_PATHS: PathPattern[] = [
+  'services.*.privileged',
+  'services.*.read_only',
+  'services.*.init',
+  'services.*.tty',
+  'services.*.stdin_open',
+  'services.*.volumes.*.read_only',
+  'services.*.volumes.*.bind.create_host_path',
+  'services.*.volumes.*.volume.nocopy',
+  'services.*.depends_on.*.required',
+  'services.*.depends_on.*.restart',
+  'services.*.env_file.*.required',
+  'services.*.healthcheck.disable',
+  'networks.*.external',
+  'networks.*.internal',
+  'networks.*.attachable',
+  'volumes.*.external',
+  'secrets.*.external',
+  'configs.*.external',
+].map(pattern);
+
+export function interpolateTree(
+  root: Record<string, unknown>,
+  lookup: Lookup,
+  positions: SourcePositions,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const unsetReported = new Set<string>();
+  const visit = (container: Record<string, unknown> | unknown[], key: string | number, path: KeyPath): void => {
+    const value = (container as Record<string | number, unknown>)[key];
+    if (typeof value === 'string') {
+      if (!value.includes('$')) return;
+      const result = interpolate(value, lookup);
+      if (result.error) {
+        diagnostics.push({ severity: 'error', summary: result.error, where: positions.locate(root, path) });
+        return;
+      }
+      for (const name of result.unset) {
+        if (unsetReported.has(name)) continue;
+        unsetReported.add(name);
+        diagnostics.push({
+          severity: 'warning',
+          summary: `variable ${name} is not set; using an empty string`,
+          where: positions.locate(root, path),
+          hint: `set ${name} in the environment or an env file, or give a default: \${${name}:-value}`,
+        });
+      }
+      (container as Record<string | number, unknown>)[key] = cast(result.value, path);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value, i, [...path, i]);
+    } else if (isRecord(value)) {
+      for (const child of Object.keys(value)) visit(value, child, [...path, child]);
+    }
+  };
+  for (const key of Object.keys(root)) visit(root, key, [key]);
+  return diagnostics;
+}
+
+function cast(value: string, path: KeyPath): unknown {
+  const trimmed = value.trim();
+  if (INTEGER_PATHS.some((p) => matchesPattern(path, p)) && /^-?\d+$/.test(trimmed)) return Number(trimmed);
+  if (NUMBER_PATHS.some((p) => matchesPattern(path, p)) && /^-?(\d+\.?\d*|\.\d+)$/.test(trimmed)) return Number(trimmed);
+  if (BOOLEAN_PATHS.some((p) => matchesPattern(path, p))) {
+    if (/^(true|yes|on)$/i.test(trimmed)) return true;
+    if (/^(false|no|off)$/i.test(trimmed)) return false;
+  }
+  return value;
+}

@@ -1,0 +1,53 @@
+/**
+ * The inventory (`-i FILE`): the hosts of one environment, in the shape the sandbox writes to
+ * `.sandbox/inventory.yaml`:
+ *
+ *   hosts:
+ *     h1: { endpoint: "tcp://10.77.0.11:2376", tls: { ca: ca.pem, cert: cert.pem, key: key.pem }, labels: { role: web } }
+ *     h2: { endpoint: "unix:///run/stack-sandbox/h2/docker.sock", labels: {} }
+ *   consul: "http://10.77.0.2:8500"
+ *
+ * Relative TLS paths resolve against the inventory file's folder.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { HostSpec } from './types.js';
+import { readHostMap } from './hosts.js';
+import type { MergeTags } from './merge-tags.js';
+import type { Problems } from './problems.js';
+import type { StackSchema } from './schema.js';
+import { readYamlFile } from './yaml-file.js';
+
+export interface Inventory {
+  hosts: HostSpec[];
+  consul?: string;
+}
+
+export function readInventory(
+  file: string,
+  displayName: string,
+  schema: StackSchema,
+  problems: Problems,
+  tags: MergeTags,
+): Inventory | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    problems.add({ severity: 'error', summary: `inventory file ${displayName} does not exist or cannot be read`, where: { file: displayName } });
+    return undefined;
+  }
+  const parsed = readYamlFile(bytes, displayName, problems.positions, tags);
+  for (const d of parsed.diagnostics) problems.add(d);
+  if (!parsed.value) return undefined;
+  const root = parsed.value;
+  const schemaProblems = schema.validate('inventory', root);
+  for (const p of schemaProblems) problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, in: root });
+  if (schemaProblems.length) return undefined;
+  const hosts = readHostMap(root.hosts as Record<string, unknown>, path.dirname(file), problems, { root, path: ['hosts'] });
+  if (!hosts.length) {
+    problems.error(['hosts'], 'the inventory lists no hosts', { in: root });
+    return undefined;
+  }
+  return { hosts, consul: typeof root.consul === 'string' ? root.consul : undefined };
+}

@@ -1,0 +1,168 @@
+/**
+ * Compose keys stack does not implement. None is silently ignored: each is either refused (an error that says
+ * why) or, where ignoring it cannot change what runs, accepted with a warning. Both are removed from the tree
+ * before schema validation, so the schema only describes what stack implements.
+ */
+import { isRecord, type KeyPath } from './key-path.js';
+import type { Problems } from './problems.js';
+
+export interface KeyRule {
+  /** Key path pattern; `*` is any service / network / … name. */
+  pattern: string;
+  action: 'refuse' | 'ignore';
+  reason: string;
+  hint?: string;
+}
+
+const RUNTIME = 'stack does not implement it, and running without it would change how the container behaves';
+
+function refuseService(key: string, what: string, hint?: string): KeyRule {
+  return { pattern: `services.*.${key}`, action: 'refuse', reason: `${what}: ${RUNTIME}`, hint };
+}
+
+export const KEY_RULES: readonly KeyRule[] = [
+  { pattern: 'version', action: 'ignore', reason: 'the top-level version is obsolete and ignored (as in Compose)', hint: 'remove it' },
+  { pattern: 'include', action: 'refuse', reason: 'include is not supported', hint: 'combine files with -f base.yaml -f other.yaml' },
+  { pattern: 'models', action: 'refuse', reason: 'models (AI model runners) are not supported' },
+  { pattern: 'services.*.develop', action: 'ignore', reason: 'develop (compose watch) only matters on a developer machine' },
+  { pattern: 'services.*.attach', action: 'ignore', reason: 'attach only affects `docker compose up` log output' },
+  { pattern: 'services.*.tty', action: 'ignore', reason: 'stack runs containers detached, without a terminal' },
+  { pattern: 'services.*.stdin_open', action: 'ignore', reason: 'stack runs containers detached, without standard input' },
+  { pattern: 'services.*.links', action: 'ignore', reason: 'links are legacy; services on a shared network reach each other by service name', hint: 'use depends_on for ordering and networks.<net>.aliases for extra names' },
+  { pattern: 'services.*.deploy.endpoint_mode', action: 'ignore', reason: 'stack has no virtual IPs; a service name resolves to its containers (DNS round robin)' },
+  { pattern: 'services.*.deploy.placement.preferences', action: 'ignore', reason: 'stack always spreads replicas over the eligible hosts' },
+  { pattern: 'services.*.deploy.labels', action: 'ignore', reason: 'deploy.labels label Swarm service objects, which stack does not create', hint: 'use labels: to label containers' },
+  { pattern: 'services.*.deploy.resources.reservations.cpus', action: 'ignore', reason: 'the engine has no CPU reservation outside Swarm' },
+  { pattern: 'services.*.ports.*.name', action: 'ignore', reason: 'port names are descriptive only' },
+  { pattern: 'services.*.ports.*.app_protocol', action: 'ignore', reason: 'app_protocol is descriptive only' },
+  { pattern: 'services.*.volumes.*.consistency', action: 'ignore', reason: 'consistency only matters on Docker Desktop for Mac' },
+  { pattern: 'services.*.healthcheck.start_interval', action: 'ignore', reason: 'start_interval is not applied; the health check runs every interval from the start' },
+  { pattern: 'services.*.networks.*.priority', action: 'ignore', reason: 'network priority only orders attachment' },
+  { pattern: 'secrets.*.labels', action: 'ignore', reason: 'secrets are files stack writes; they carry no labels' },
+  { pattern: 'configs.*.labels', action: 'ignore', reason: 'configs are files stack writes; they carry no labels' },
+
+  refuseService('scale', 'scale', 'use deploy.replicas'),
+  refuseService('annotations', 'annotations (OCI annotations)'),
+  refuseService('blkio_config', 'blkio_config (block IO limits)'),
+  refuseService('cpu_count', 'cpu_count', 'use cpus or deploy.resources.limits.cpus'),
+  refuseService('cpu_percent', 'cpu_percent', 'use cpus or deploy.resources.limits.cpus'),
+  refuseService('cpu_shares', 'cpu_shares (relative CPU weight)'),
+  refuseService('cpu_period', 'cpu_period', 'use cpus'),
+  refuseService('cpu_quota', 'cpu_quota', 'use cpus'),
+  refuseService('cpu_rt_runtime', 'cpu_rt_runtime (real-time scheduling)'),
+  refuseService('cpu_rt_period', 'cpu_rt_period (real-time scheduling)'),
+  refuseService('cpuset', 'cpuset (CPU pinning)'),
+  refuseService('cgroup', 'cgroup (cgroup namespace)'),
+  refuseService('cgroup_parent', 'cgroup_parent'),
+  refuseService('credential_spec', 'credential_spec (Windows only)'),
+  refuseService('device_cgroup_rules', 'device_cgroup_rules'),
+  refuseService('devices', 'devices (host device access)'),
+  refuseService('domainname', 'domainname'),
+  refuseService('external_links', 'external_links', 'put both stacks on a shared external network'),
+  refuseService('gpus', 'gpus'),
+  refuseService('group_add', 'group_add (extra groups)'),
+  refuseService('ipc', 'ipc (IPC namespace)'),
+  refuseService('isolation', 'isolation (Windows only)'),
+  refuseService('label_file', 'label_file', 'write the labels under labels:'),
+  refuseService('lifecycle', 'lifecycle hooks'),
+  refuseService('post_start', 'post_start hooks'),
+  refuseService('pre_stop', 'pre_stop hooks'),
+  refuseService('mac_address', 'mac_address'),
+  refuseService('memswap_limit', 'memswap_limit (swap limit)'),
+  refuseService('mem_swappiness', 'mem_swappiness'),
+  refuseService('models', 'models'),
+  refuseService('oom_kill_disable', 'oom_kill_disable'),
+  refuseService('oom_score_adj', 'oom_score_adj'),
+  refuseService('pid', 'pid (PID namespace)'),
+  refuseService('platform', 'platform (image platform selection)', 'name an image built for the hosts\' platform'),
+  refuseService('provider', 'provider services'),
+  refuseService('runtime', 'runtime (OCI runtime selection)'),
+  refuseService('security_opt', 'security_opt (seccomp, AppArmor, SELinux options)'),
+  refuseService('storage_opt', 'storage_opt'),
+  refuseService('use_api_socket', 'use_api_socket'),
+  refuseService('userns_mode', 'userns_mode (user namespace)'),
+  refuseService('uts', 'uts (UTS namespace)'),
+  refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
+  refuseService('deploy.placement.max_replicas_per_node', 'deploy.placement.max_replicas_per_node', 'pin replicas with constraints, or use deploy.mode: global'),
+  refuseService('deploy.resources.reservations.devices', 'deploy.resources.reservations.devices (GPU and device reservations)'),
+  refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
+  refuseService('networks.*.ipv6_address', 'networks.<net>.ipv6_address'),
+  refuseService('networks.*.link_local_ips', 'networks.<net>.link_local_ips'),
+  refuseService('networks.*.mac_address', 'networks.<net>.mac_address'),
+  refuseService('networks.*.driver_opts', 'networks.<net>.driver_opts (per-endpoint driver options)'),
+  refuseService('networks.*.gw_priority', 'networks.<net>.gw_priority'),
+  refuseService('networks.*.interface_name', 'networks.<net>.interface_name'),
+  refuseService('volumes.*.volume.subpath', 'volume.subpath'),
+  refuseService('volumes.*.bind.selinux', 'bind.selinux (SELinux relabelling)'),
+  { pattern: 'networks.*.enable_ipv6', action: 'refuse', reason: 'enable_ipv6: IPv6 networks are not supported' },
+  { pattern: 'networks.*.enable_ipv4', action: 'refuse', reason: 'enable_ipv4: IPv4-less networks are not supported' },
+  { pattern: 'networks.*.ipam.options', action: 'refuse', reason: 'ipam.options: IPAM driver options are not supported' },
+  { pattern: 'networks.*.ipam.config.*.aux_addresses', action: 'refuse', reason: 'ipam aux_addresses are not supported' },
+  { pattern: 'secrets.*.driver', action: 'refuse', reason: 'secret drivers are not supported: stack writes secrets from file or environment' },
+  { pattern: 'secrets.*.driver_opts', action: 'refuse', reason: 'secret drivers are not supported: stack writes secrets from file or environment' },
+  { pattern: 'secrets.*.template_driver', action: 'refuse', reason: 'secret templates are not supported' },
+  { pattern: 'configs.*.template_driver', action: 'refuse', reason: 'config templates are not supported' },
+];
+
+/** Applies KEY_RULES and the `build` rule to the merged tree: reports, then removes the keys. */
+export function applyKeyPolicy(root: Record<string, unknown>, problems: Problems): void {
+  for (const rule of KEY_RULES) {
+    for (const path of findPaths(root, rule.pattern.split('.'))) {
+      const key = String(path[path.length - 1]);
+      if (rule.action === 'refuse') {
+        problems.error(path, `${key} is not supported — ${rule.reason}`, { atKey: true, hint: rule.hint ?? `remove ${key}` });
+      } else {
+        problems.warning(path, `${key} is ignored — ${rule.reason}`, { atKey: true, hint: rule.hint });
+      }
+    }
+  }
+  applyBuildRule(root, problems);
+  for (const r of KEY_RULES) for (const path of findPaths(root, r.pattern.split('.'))) removeAt(root, path);
+}
+
+function applyBuildRule(root: Record<string, unknown>, problems: Problems): void {
+  const services = root.services;
+  if (!isRecord(services)) return;
+  for (const [name, service] of Object.entries(services)) {
+    if (!isRecord(service) || service.build === undefined) continue;
+    if (service.image === undefined) {
+      problems.error(['services', name, 'build'], `service ${name} has build: but no image: — stack does not build images`, {
+        atKey: true,
+        hint: 'build and push the image in CI, then name it here with image: registry/name:tag',
+      });
+      continue; // kept, so that the missing image is not reported a second time
+    } else {
+      problems.warning(['services', name, 'build'], `build is ignored — stack deploys the image ${String(service.image)} and never builds`, { atKey: true });
+    }
+    delete service.build;
+  }
+}
+
+/** All existing paths matching a pattern (`*` matches every key or index). */
+export function findPaths(root: unknown, segments: readonly string[]): KeyPath[] {
+  const found: KeyPath[] = [];
+  const walk = (node: unknown, index: number, path: (string | number)[]) => {
+    if (index === segments.length) {
+      found.push(path);
+      return;
+    }
+    const segment = segments[index];
+    if (Array.isArray(node)) {
+      if (segment !== '*') return;
+      node.forEach((child, i) => walk(child, index + 1, [...path, i]));
+    } else if (isRecord(node)) {
+      if (segment === '*') for (const [key, child] of Object.entries(node)) walk(child, index + 1, [...path, key]);
+      else if (Object.prototype.hasOwnProperty.call(node, segment)) walk(node[segment], index + 1, [...path, segment]);
+    }
+  };
+  walk(root, 0, []);
+  return found;
+}
+
+function removeAt(root: unknown, path: KeyPath): void {
+  let node = root;
+  for (const segment of path.slice(0, -1)) {
+    node = Array.isArray(node) ? node[segment as number] : isRecord(node) ? node[segment as string] : undefined;
+  }
+  if (isRecord(node)) delete node[path[path.length - 1] as string];
+}

@@ -1,0 +1,213 @@
+/**
+ * loadStack: stack files → one normalised DesiredState, or every problem found, each with file:line:col.
+ * Steps: find files → variables (.env / --env-file) → read + interpolate each file → merge (-f order) →
+ * extends → refused / ignored keys → JSON Schema → stack name → profiles → hosts → normalise → cross-checks.
+ * Reads files only; never contacts a daemon; never throws for a problem in the user's files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import type { DesiredState, HostSpec, HostsSource, LoadResult, StackSettings } from './types.js';
+import { checkContainerNames } from './checks/container-names.js';
+import type { CheckContext } from './checks/context.js';
+import { checkDependencies } from './checks/dependencies.js';
+import { checkPlacement } from './checks/placement.js';
+import { checkPortConflicts } from './checks/port-conflicts.js';
+import { resolveExtends } from './extends.js';
+import { hostFromDockerEnv, localHost, readHostMap, sortKeys } from './hosts.js';
+import { interpolateTree } from './interpolate-tree.js';
+import type { Lookup } from './interpolate.js';
+import { readInventory } from './inventory.js';
+import { applyKeyPolicy } from './key-policy.js';
+import { isRecord } from './key-path.js';
+import { mergeTrees, stripResets } from './merge.js';
+import { createMergeTags, type MergeTags } from './merge-tags.js';
+import type { NormaliseContext } from './normalise/context.js';
+import { normaliseFileObjects } from './normalise/file-objects.js';
+import { normaliseService } from './normalise/service.js';
+import { normaliseNetworks, normaliseVolumes } from './normalise/top-level.js';
+import { DEFAULT_FILES, DEFAULT_OVERRIDE_FILES, type LoadOptions } from './options.js';
+import { Problems } from './problems.js';
+import { resolveProjectName } from './project-name.js';
+import { activeProfiles, applyProfiles } from './profiles.js';
+import { defaultStackSchema } from './schema-instance.js';
+import { SourcePositions } from './source-positions.js';
+import { loadVariables } from './variables.js';
+import { readYamlFile } from './yaml-file.js';
+
+export const DEFAULT_SETTINGS: StackSettings = { hostConcurrency: 8, globalConcurrency: 32, overlay: 'auto' };
+
+export async function loadStack(options: LoadOptions): Promise<LoadResult> {
+  const positions = new SourcePositions();
+  const problems = new Problems(positions);
+  const tags = createMergeTags();
+  const schema = options.schema ?? defaultStackSchema();
+  const displayPath = (absolute: string): string => {
+    const relative = path.relative(options.cwd, absolute);
+    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+  };
+  const absoluteByDisplay = new Map<string, string>();
+  const done = (): LoadResult => ({ diagnostics: problems.sorted() });
+
+  const files = stackFiles(options, problems);
+  if (!files.length) return done();
+  const workingDir = path.dirname(files[0]);
+  const variables = loadVariables(options.env, workingDir, options.envFiles, options.cwd, displayPath);
+  variables.diagnostics.forEach((d) => problems.add(d));
+
+  const readFile = (file: string): Record<string, unknown> | undefined => {
+    const display = displayPath(file);
+    absoluteByDisplay.set(display, file);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      problems.add({ severity: 'error', summary: `stack file ${display} does not exist or cannot be read`, where: { file: display } });
+      return undefined;
+    }
+    const parsed = readYamlFile(bytes, display, positions, tags);
+    parsed.diagnostics.forEach((d) => problems.add(d));
+    if (!parsed.value) return undefined;
+    interpolateTree(parsed.value, variables.lookup, positions).forEach((d) => problems.add(d));
+    return parsed.value;
+  };
+
+  const trees = files.map(readFile);
+  if (trees.some((t) => t === undefined) || problems.hasErrors()) return done();
+  let root = trees[0] as Record<string, unknown>;
+  for (const tree of trees.slice(1)) root = mergeTrees(root, tree as Record<string, unknown>, { positions, tags });
+  positions.setRoot(root, { file: displayPath(files[0]), line: 1, column: 1 });
+  problems.root = root;
+
+  const extendsCache = new Map<string, Record<string, unknown> | undefined>();
+  resolveExtends(root, files[0], {
+    positions,
+    tags,
+    absolutePath: (display) => absoluteByDisplay.get(display) ?? path.resolve(options.cwd, display),
+    loadFile: (file, from) => {
+      if (!extendsCache.has(file)) {
+        if (!existsSync(file)) {
+          problems.error(from.path, `extends file ${displayPath(file)} does not exist`);
+          extendsCache.set(file, undefined);
+        } else extendsCache.set(file, readFile(file));
+      }
+      return extendsCache.get(file);
+    },
+    report: (d) => problems.add(d),
+  });
+  stripResets(root, tags);
+
+  applyKeyPolicy(root, problems);
+  for (const p of schema.validate('stack', root)) problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, covers: true });
+
+  const project = resolveProjectName({ flag: options.projectName, env: options.env, fileName: root.name, workingDir });
+  if ('error' in project) {
+    if (project.source === 'name') problems.error(['name'], project.error);
+    else problems.add({ severity: 'error', summary: project.error, hint: project.source === 'folder' ? 'give a name with -p NAME or name: in the file' : undefined });
+  }
+  const stackName = 'name' in project ? project.name : 'invalid';
+
+  const profiles = activeProfiles(options.profiles, options.env);
+  const disabledServices = applyProfiles(root, profiles);
+
+  const { hosts, hostsSource, consul } = resolveHosts(root, options, workingDir, displayPath, schema, problems, tags);
+  const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
+  const concurrency = isRecord(xStack.concurrency) ? xStack.concurrency : {};
+  const settings: StackSettings = {
+    hostConcurrency: typeof concurrency.host === 'number' ? concurrency.host : DEFAULT_SETTINGS.hostConcurrency,
+    globalConcurrency: typeof concurrency.global === 'number' ? concurrency.global : DEFAULT_SETTINGS.globalConcurrency,
+    overlay: xStack.overlay === 'engine' || xStack.overlay === 'consul' ? xStack.overlay : 'auto',
+  };
+  if (consul) settings.consul = consul;
+  const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
+
+  const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key] as object) : []);
+  const context: NormaliseContext = {
+    problems,
+    stackName,
+    workingDir,
+    displayPath,
+    lookup: variables.lookup as Lookup,
+    defaultNetworkDriver: typeof defaults.network_driver === 'string' ? defaults.network_driver : 'bridge',
+    declared: { networks: keysOf('networks'), volumes: keysOf('volumes'), secrets: keysOf('secrets'), configs: keysOf('configs') },
+  };
+  const rawServices = isRecord(root.services) ? root.services : {};
+  if (!Object.keys(rawServices).length && !disabledServices.size) {
+    problems.error(isRecord(root.services) ? ['services'] : [], 'the stack defines no services', { atKey: true, hint: 'add services: with at least one service' });
+  }
+  const services = sortKeys(
+    Object.fromEntries(
+      Object.entries(rawServices)
+        .filter(([, raw]) => isRecord(raw))
+        .map(([name, raw]) => [name, normaliseService(name, raw as Record<string, unknown>, context)]),
+    ),
+  );
+  const usesDefault = Object.values(services).some((s) => 'default' in s.networks);
+  const state: DesiredState = {
+    name: stackName,
+    workingDir,
+    files,
+    hosts,
+    hostsSource,
+    settings,
+    services,
+    networks: normaliseNetworks(root.networks, usesDefault, context),
+    volumes: normaliseVolumes(root.volumes, context),
+    secrets: normaliseFileObjects(root.secrets, 'secret', context),
+    configs: normaliseFileObjects(root.configs, 'config', context),
+  };
+
+  const checks: CheckContext = { services, hosts, disabledServices, problems };
+  checkDependencies(checks);
+  checkPlacement(checks);
+  checkPortConflicts(checks);
+  checkContainerNames(checks);
+
+  return problems.hasErrors() ? done() : { value: state, diagnostics: problems.sorted() };
+}
+
+function stackFiles(options: LoadOptions, problems: Problems): string[] {
+  if (options.files?.length) return options.files.map((f) => path.resolve(options.cwd, f));
+  const found = DEFAULT_FILES.map((f) => path.join(options.cwd, f)).filter((f) => existsSync(f));
+  if (!found.length) {
+    problems.add({
+      severity: 'error',
+      summary: `no stack file found in ${options.cwd}`,
+      hint: `name one with -f FILE, or create ${DEFAULT_FILES[0]} (also looked for ${DEFAULT_FILES.slice(1).join(', ')})`,
+    });
+    return [];
+  }
+  if (found.length > 1) {
+    problems.add({ severity: 'warning', summary: `found ${found.map((f) => path.basename(f)).join(' and ')}; using ${path.basename(found[0])}`, hint: 'remove the others or pick one with -f' });
+  }
+  const override = DEFAULT_OVERRIDE_FILES.map((f) => path.join(options.cwd, f)).find((f) => existsSync(f));
+  return override ? [found[0], override] : [found[0]];
+}
+
+function resolveHosts(
+  root: Record<string, unknown>,
+  options: LoadOptions,
+  workingDir: string,
+  displayPath: (absolute: string) => string,
+  schema: import('./schema.js').StackSchema,
+  problems: Problems,
+  tags: MergeTags,
+): { hosts: HostSpec[]; hostsSource: HostsSource; consul?: string } {
+  const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
+  const xConsul = typeof xStack.consul === 'string' ? xStack.consul : undefined;
+  if (options.inventory) {
+    const file = path.resolve(options.cwd, options.inventory);
+    const inventory = readInventory(file, displayPath(file), schema, problems, tags);
+    return { hosts: inventory?.hosts ?? [], hostsSource: 'inventory', consul: inventory?.consul ?? xConsul };
+  }
+  if (isRecord(xStack.hosts)) {
+    const hosts = readHostMap(xStack.hosts, workingDir, problems, { root, path: ['x-stack', 'hosts'] });
+    if (!Object.keys(xStack.hosts).length) problems.error(['x-stack', 'hosts'], 'x-stack.hosts lists no hosts', { atKey: true });
+    return { hosts, hostsSource: 'x-stack.hosts', consul: xConsul };
+  }
+  const fromEnv = hostFromDockerEnv(options.env, problems);
+  if (fromEnv) return { hosts: [fromEnv], hostsSource: 'DOCKER_HOST', consul: xConsul };
+  return { hosts: [localHost()], hostsSource: 'local-socket', consul: xConsul };
+}
+
+export type { Diagnostic };

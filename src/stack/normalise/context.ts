@@ -1,0 +1,28 @@
+/** What normalising one stack needs to know, passed explicitly to every normaliser. */
+import type { KeyPath } from '../key-path.js';
+import type { Lookup } from '../interpolate.js';
+import type { Problems } from '../problems.js';
+
+export interface NormaliseContext {
+  problems: Problems;
+  stackName: string;
+  /** Relative paths resolve against this folder (the first file's). */
+  workingDir: string;
+  /** How to print a file path in messages (relative to the caller's cwd when inside it). */
+  displayPath(absolute: string): string;
+  /** Variables for `environment: { A: }` (no value) and `secrets.x.environment`. */
+  lookup: Lookup;
+  /** Driver for networks that name none, including the implicit `default` (x-stack.defaults.network_driver or bridge). */
+  defaultNetworkDriver: string;
+  declared: {
+    networks: ReadonlySet<string>;
+    volumes: ReadonlySet<string>;
+    secrets: ReadonlySet<string>;
+    configs: ReadonlySet<string>;
+  };
+}
+
+/** The path of one service key, for reporting. */
+export function servicePath(service: string, ...rest: (string | number)[]): KeyPath {
+  return ['services', service, ...rest];
+}

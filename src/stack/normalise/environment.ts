@@ -1,0 +1,40 @@
+/**
+ * A service's environment: `env_file` files in order, then `environment` (which wins). A key written without a
+ * value (`environment: [DEBUG]`) takes its value from the variables stack runs with, and is left out if unset.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnvFile } from '../env-file.js';
+import { isRecord, type KeyPath } from '../key-path.js';
+import { sortKeys } from '../hosts.js';
+import type { NormaliseContext } from './context.js';
+import { keyValueEntries } from './values.js';
+
+export function normaliseEnvironment(
+  service: Record<string, unknown>,
+  at: KeyPath,
+  context: NormaliseContext,
+): Record<string, string> {
+  const environment: Record<string, string> = {};
+  const envFiles = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  envFiles.forEach((entry, i) => {
+    const filePath = isRecord(entry) ? String(entry.path) : String(entry);
+    const required = isRecord(entry) ? entry.required !== false : true;
+    const where = Array.isArray(service.env_file) ? [...at, 'env_file', i] : [...at, 'env_file'];
+    const file = path.resolve(context.workingDir, filePath);
+    if (!existsSync(file)) {
+      if (required) context.problems.error(isRecord(entry) ? [...where, 'path'] : where, `env_file ${filePath} does not exist (looked for ${file})`, { hint: 'create it, fix the path, or use { path: FILE, required: false }' });
+      return;
+    }
+    const bytes = readFileSync(file);
+    const parsed = parseEnvFile(bytes.toString('utf8'), context.displayPath(file), context.lookup);
+    for (const d of parsed.diagnostics) context.problems.add(d);
+    Object.assign(environment, parsed.values);
+  });
+  for (const [key, value] of keyValueEntries(service.environment)) {
+    const resolved = value ?? context.lookup(key);
+    if (resolved === undefined) delete environment[key];
+    else environment[key] = resolved;
+  }
+  return sortKeys(environment);
+}

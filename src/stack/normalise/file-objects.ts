@@ -1,0 +1,70 @@
+/**
+ * Top-level secrets and configs: exactly one of `file`, `environment`, `content` (configs only) or `external`.
+ * Content is read now (files relative to the working directory) and hashed; it is never printed.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { FileObjectSpec } from '../types.js';
+import { isRecord } from '../key-path.js';
+import { sortKeys } from '../hosts.js';
+import type { NormaliseContext } from './context.js';
+
+export function normaliseFileObjects(value: unknown, kind: 'secret' | 'config', context: NormaliseContext): Record<string, FileObjectSpec> {
+  const result: Record<string, FileObjectSpec> = {};
+  if (!isRecord(value)) return result;
+  const top = `${kind}s`;
+  for (const [key, raw] of Object.entries(value)) {
+    const spec = isRecord(raw) ? raw : {};
+    const at = [top, key];
+    const sources = ['file', 'environment', ...(kind === 'config' ? ['content'] : []), 'external'].filter((s) => spec[s] !== undefined && spec[s] !== false);
+    if (sources.length !== 1) {
+      context.problems.error(at, sources.length ? `${kind} ${key} sets ${sources.join(' and ')}; set exactly one` : `${kind} ${key} has no source`, {
+        atKey: true,
+        hint: `give one of file:, environment:${kind === 'config' ? ', content:' : ''} or external: true`,
+      });
+      continue;
+    }
+    const external = spec.external === true;
+    const object: FileObjectSpec = {
+      key,
+      name: typeof spec.name === 'string' ? spec.name : external ? key : `${context.stackName}_${key}`,
+      kind,
+      source: 'external',
+      external,
+    };
+    let content: Buffer | undefined;
+    if (typeof spec.file === 'string') {
+      object.source = `file:${spec.file}`;
+      const file = path.resolve(context.workingDir, spec.file);
+      try {
+        if (statSync(file).isDirectory()) throw new Error('directory');
+        content = readFileSync(file);
+      } catch {
+        context.problems.error([...at, 'file'], `${kind} file ${spec.file} does not exist or is not a readable file (looked for ${file})`, {
+          hint: 'create it or fix the path (relative paths start at the first stack file\'s folder)',
+        });
+        continue;
+      }
+    } else if (typeof spec.environment === 'string') {
+      object.source = `environment:${spec.environment}`;
+      const variable = context.lookup(spec.environment);
+      if (variable === undefined) {
+        context.problems.error([...at, 'environment'], `${kind} ${key} reads variable ${spec.environment}, which is not set`, {
+          hint: `set ${spec.environment} in the environment or an env file`,
+        });
+        continue;
+      }
+      content = Buffer.from(variable, 'utf8');
+    } else if (typeof spec.content === 'string') {
+      object.source = 'content';
+      content = Buffer.from(spec.content, 'utf8');
+    }
+    if (content) {
+      object.content = content;
+      object.contentHash = createHash('sha256').update(content).digest('hex');
+    }
+    result[key] = object;
+  }
+  return sortKeys(result);
+}

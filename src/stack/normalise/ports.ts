@@ -1,0 +1,73 @@
+/** Port mappings: short syntax (`[IP:][PUBLISHED:]TARGET[/PROTO]`, ranges allowed) and long syntax. */
+import type { PortSpec } from '../types.js';
+import { isRecord, type KeyPath } from '../key-path.js';
+import type { Problems } from '../problems.js';
+
+const SHORT = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9]+\.[0-9.]+):)?(?:([0-9]+(?:-[0-9]+)?)?:)?([0-9]+(?:-[0-9]+)?)(?:\/(tcp|udp|sctp))?$/;
+
+export function normalisePorts(value: unknown, path: KeyPath, problems: Problems): PortSpec[] {
+  if (!Array.isArray(value)) return [];
+  const ports: PortSpec[] = [];
+  value.forEach((entry, i) => {
+    const at = [...path, i];
+    if (isRecord(entry)) {
+      const target = Number(entry.target);
+      if (!isPort(target)) return void problems.error([...at, 'target'], `target port ${String(entry.target)} is not a port number (1-65535)`);
+      const published = entry.published === undefined || entry.published === '' ? undefined : String(entry.published);
+      if (published !== undefined && !validRange(published)) return void problems.error([...at, 'published'], `published port ${published} is not a port or range of ports (1-65535)`);
+      ports.push(port(target, published, optional(entry.host_ip), (entry.protocol as PortSpec['protocol']) ?? 'tcp', (entry.mode as PortSpec['mode']) ?? 'ingress'));
+      return;
+    }
+    const text = String(entry);
+    const match = SHORT.exec(text);
+    if (!match) return void problems.error(at, `invalid port mapping "${text}"`, { hint: 'write [HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL], e.g. 8080:80' });
+    const [, ip, published, target, protocol = 'tcp'] = match;
+    const hostIp = ip?.replace(/^\[|\]$/g, '');
+    const [tFrom, tTo] = bounds(target);
+    if (!isPort(tFrom) || !isPort(tTo) || tTo < tFrom) return void problems.error(at, `invalid target port ${target} in "${text}"`);
+    if (published !== undefined && !validRange(published)) return void problems.error(at, `invalid published port ${published} in "${text}"`);
+    const count = tTo - tFrom + 1;
+    if (count === 1) {
+      ports.push(port(tFrom, published, hostIp, protocol as PortSpec['protocol'], 'ingress'));
+      return;
+    }
+    const [pFrom, pTo] = published ? bounds(published) : [undefined, undefined];
+    if (pFrom !== undefined && pTo !== undefined && pTo - pFrom + 1 !== count) {
+      return void problems.error(at, `port ranges in "${text}" have different lengths`);
+    }
+    for (let k = 0; k < count; k++) {
+      ports.push(port(tFrom + k, pFrom === undefined ? undefined : String(pFrom + k), hostIp, protocol as PortSpec['protocol'], 'ingress'));
+    }
+  });
+  return ports;
+}
+
+function port(target: number, published: string | undefined, hostIp: string | undefined, protocol: PortSpec['protocol'], mode: PortSpec['mode']): PortSpec {
+  const spec: PortSpec = { target, protocol, mode };
+  if (published !== undefined) spec.published = published;
+  if (hostIp) spec.hostIp = hostIp;
+  return spec;
+}
+
+function optional(value: unknown): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+}
+
+function isPort(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+function bounds(range: string): [number, number] {
+  const [from, to = from] = range.split('-');
+  return [Number(from), Number(to)];
+}
+
+function validRange(range: string): boolean {
+  const [from, to] = bounds(range);
+  return isPort(from) && isPort(to) && from <= to;
+}
+
+/** Published host ports of a mapping as an inclusive range, or undefined when Docker picks the port. */
+export function publishedRange(p: PortSpec): [number, number] | undefined {
+  return p.published === undefined ? undefined : bounds(p.published);
+}

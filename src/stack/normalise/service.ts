@@ -1,0 +1,167 @@
+/** One service, from its (merged, interpolated, schema-checked) tree to a ServiceSpec with every default filled in. */
+import type { DependsOnSpec, ResourcesSpec, RestartPolicySpec, ServiceSpec } from '../types.js';
+import { isRecord } from '../key-path.js';
+import { sortKeys, stringMap } from '../hosts.js';
+import { parseCpus, parseDuration, parseSize } from '../units.js';
+import { servicePath, type NormaliseContext } from './context.js';
+import { normaliseDeploy } from './deploy.js';
+import { normaliseEnvironment } from './environment.js';
+import { normaliseGrants } from './file-grants.js';
+import { normaliseHealthcheck } from './healthcheck.js';
+import { normaliseMounts } from './mounts.js';
+import { normalisePorts } from './ports.js';
+import { normaliseServiceNetworks } from './service-networks.js';
+import { optionalString, shellWords, stringList } from './values.js';
+
+export function normaliseService(name: string, service: Record<string, unknown>, context: NormaliseContext): ServiceSpec {
+  const at = servicePath(name);
+  const { problems } = context;
+  if ((typeof service.image !== 'string' || !service.image) && service.build === undefined) {
+    problems.error(at, `service ${name} has no image`, { atKey: true, hint: 'add image: registry/name:tag (stack deploys images; it never builds)' });
+  }
+  const spec: ServiceSpec = {
+    name,
+    image: typeof service.image === 'string' ? service.image : '',
+    environment: normaliseEnvironment(service, at, context),
+    ports: normalisePorts(service.ports, [...at, 'ports'], problems),
+    expose: stringList(service.expose),
+    mounts: normaliseMounts(service.volumes, [...at, 'volumes'], context),
+    networks: normaliseServiceNetworks(service, at, context),
+    restart: restartPolicy(service, context, name),
+    labels: stringMap(service.labels),
+    dependsOn: dependsOn(service.depends_on),
+    capAdd: stringList(service.cap_add),
+    capDrop: stringList(service.cap_drop),
+    privileged: service.privileged === true,
+    readOnly: service.read_only === true,
+    tmpfs: tmpfsMap(service.tmpfs),
+    ulimits: ulimits(service.ulimits),
+    sysctls: stringMap(service.sysctls),
+    extraHosts: extraHosts(service.extra_hosts),
+    dns: stringList(service.dns),
+    dnsSearch: stringList(service.dns_search),
+    resources: resources(service, context, name),
+    secrets: normaliseGrants(service.secrets, 'secret', [...at, 'secrets'], context),
+    configs: normaliseGrants(service.configs, 'config', [...at, 'configs'], context),
+    pullPolicy: service.pull_policy === 'always' || service.pull_policy === 'never' ? service.pull_policy : 'missing',
+    deploy: normaliseDeploy(service.deploy, [...at, 'deploy'], problems),
+  };
+  for (const key of ['command', 'entrypoint'] as const) {
+    const value = service[key];
+    if (typeof value === 'string') {
+      const words = shellWords(value);
+      if (!words) problems.error([...at, key], `unbalanced quotes in ${key}`);
+      else spec[key] = words;
+    } else if (Array.isArray(value)) spec[key] = value.map(String);
+  }
+  if (service.network_mode !== undefined) spec.networkMode = String(service.network_mode);
+  const healthcheck = normaliseHealthcheck(service.healthcheck, [...at, 'healthcheck'], problems);
+  if (healthcheck) spec.healthcheck = healthcheck;
+  const optional = { workingDir: service.working_dir, user: service.user, hostname: service.hostname, containerName: service.container_name, stopSignal: service.stop_signal } as const;
+  for (const [key, value] of Object.entries(optional)) {
+    const text = optionalString(value);
+    if (text !== undefined) (spec as unknown as Record<string, unknown>)[key] = text;
+  }
+  const grace = parseDuration(service.stop_grace_period);
+  if (grace !== undefined) spec.stopGracePeriodNs = grace;
+  if (typeof service.init === 'boolean') spec.init = service.init;
+  const shm = parseSize(service.shm_size);
+  if (shm !== undefined) spec.shmSize = shm;
+  if (isRecord(service.logging)) {
+    spec.logging = { driver: typeof service.logging.driver === 'string' ? service.logging.driver : 'json-file', options: stringMap(service.logging.options) };
+  }
+  return spec;
+}
+
+function restartPolicy(service: Record<string, unknown>, context: NormaliseContext, name: string): RestartPolicySpec {
+  const deploy = isRecord(service.deploy) ? service.deploy : {};
+  const policy = isRecord(deploy.restart_policy) ? deploy.restart_policy : undefined;
+  if (typeof service.restart === 'string') {
+    if (policy) {
+      context.problems.warning(servicePath(name, 'deploy', 'restart_policy'), 'deploy.restart_policy is not used for the engine restart policy because restart: is set', { atKey: true });
+    }
+    const [kind, count] = service.restart.split(':');
+    return { name: kind as RestartPolicySpec['name'], maximumRetryCount: count ? Number(count) : 0 };
+  }
+  if (policy) {
+    const condition = policy.condition ?? 'any';
+    if (condition === 'none') return { name: 'no', maximumRetryCount: 0 };
+    if (condition === 'on-failure') return { name: 'on-failure', maximumRetryCount: typeof policy.max_attempts === 'number' ? policy.max_attempts : 0 };
+    return { name: 'always', maximumRetryCount: 0 };
+  }
+  return { name: 'no', maximumRetryCount: 0 };
+}
+
+function dependsOn(value: unknown): Record<string, DependsOnSpec> {
+  const result: Record<string, DependsOnSpec> = {};
+  if (Array.isArray(value)) {
+    for (const name of value) result[String(name)] = { condition: 'service_started', required: true, restart: false };
+  } else if (isRecord(value)) {
+    for (const [name, spec] of Object.entries(value)) {
+      const long = isRecord(spec) ? spec : {};
+      result[name] = {
+        condition: (long.condition as DependsOnSpec['condition'] | undefined) ?? 'service_started',
+        required: long.required !== false,
+        restart: long.restart === true,
+      };
+    }
+  }
+  return sortKeys(result);
+}
+
+function tmpfsMap(value: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const entry of stringList(value)) {
+    const colon = entry.indexOf(':');
+    if (colon < 0) result[entry] = '';
+    else result[entry.slice(0, colon)] = entry.slice(colon + 1);
+  }
+  return sortKeys(result);
+}
+
+function ulimits(value: unknown): Record<string, { soft: number; hard: number }> {
+  const result: Record<string, { soft: number; hard: number }> = {};
+  if (!isRecord(value)) return result;
+  for (const [name, limit] of Object.entries(value)) {
+    if (typeof limit === 'number') result[name] = { soft: limit, hard: limit };
+    else if (isRecord(limit)) result[name] = { soft: Number(limit.soft), hard: Number(limit.hard) };
+  }
+  return sortKeys(result);
+}
+
+function extraHosts(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map((entry) => String(entry).replace(/^([^=:]+)=/, '$1:'));
+  if (isRecord(value)) {
+    return Object.entries(value).flatMap(([host, ips]) => stringList(ips).map((ip) => `${host}:${ip}`));
+  }
+  return [];
+}
+
+function resources(service: Record<string, unknown>, context: NormaliseContext, name: string): ResourcesSpec {
+  const deploy = isRecord(service.deploy) ? service.deploy : {};
+  const res = isRecord(deploy.resources) ? deploy.resources : {};
+  const limits = isRecord(res.limits) ? res.limits : {};
+  const reservations = isRecord(res.reservations) ? res.reservations : {};
+  const spec: ResourcesSpec = {};
+  const pick = <T>(deployValue: T | undefined, serviceValue: T | undefined, deployPath: string[], serviceKey: string): T | undefined => {
+    if (deployValue !== undefined && serviceValue !== undefined && deployValue !== serviceValue) {
+      context.problems.warning(servicePath(name, serviceKey), `${serviceKey} differs from deploy.resources.${deployPath.join('.')}; the deploy value is used`, { atKey: true });
+    }
+    return deployValue ?? serviceValue;
+  };
+  const memoryLimit = pick(parseSize(limits.memory), parseSize(service.mem_limit), ['limits', 'memory'], 'mem_limit');
+  const memoryReservation = pick(parseSize(reservations.memory), parseSize(service.mem_reservation), ['reservations', 'memory'], 'mem_reservation');
+  const nanoCpus = pick(parseCpus(limits.cpus), parseCpus(service.cpus), ['limits', 'cpus'], 'cpus');
+  const pids = pick(typeof limits.pids === 'number' ? limits.pids : undefined, typeof service.pids_limit === 'number' ? service.pids_limit : undefined, ['limits', 'pids'], 'pids_limit');
+  if (memoryLimit !== undefined) spec.memoryLimit = memoryLimit;
+  if (memoryReservation !== undefined) spec.memoryReservation = memoryReservation;
+  if (nanoCpus !== undefined) spec.nanoCpus = nanoCpus;
+  if (pids !== undefined) spec.pidsLimit = pids;
+  if (memoryLimit !== undefined && memoryReservation !== undefined && memoryReservation > memoryLimit) {
+    const where = reservations.memory !== undefined ? servicePath(name, 'deploy', 'resources', 'reservations', 'memory') : servicePath(name, 'mem_reservation');
+    context.problems.error(where, `the memory reservation (${memoryReservation} bytes) is above the memory limit (${memoryLimit} bytes)`, {
+      hint: 'lower the reservation or raise the limit',
+    });
+  }
+  return spec;
+}

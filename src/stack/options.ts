@@ -1,0 +1,27 @@
+/** What loadStack needs: which files, where, which environment. Library code never reads process.env itself. */
+import type { StackSchema } from './schema.js';
+
+/** Files tried, in order, when no -f is given. */
+export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml', 'stack.yaml'] as const;
+
+/** Override files merged automatically over a default file found in the folder (as Compose does). */
+export const DEFAULT_OVERRIDE_FILES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'] as const;
+
+export interface LoadOptions {
+  /** Stack files, merged in order (`-f`); relative to cwd. Empty or absent: the first of DEFAULT_FILES in cwd. */
+  files?: string[];
+  /** The folder relative paths on the command line resolve against. */
+  cwd: string;
+  /** `-p`: wins over STACK_NAME, the file's `name:` and the folder name. */
+  projectName?: string;
+  /** `-i FILE`: the inventory of hosts; wins over x-stack.hosts and DOCKER_HOST. */
+  inventory?: string;
+  /** `--env-file`: replace the default `.env` of the stack's folder; later files win. */
+  envFiles?: string[];
+  /** `--profile`: services with profiles are enabled only when one is active (default: COMPOSE_PROFILES). */
+  profiles?: string[];
+  /** Variables for interpolation, DOCKER_HOST, STACK_NAME …; the CLI passes process.env. */
+  env: Record<string, string | undefined>;
+  /** A compiled schema to reuse across loads (compiling takes ~100 ms); one is made and kept if absent. */
+  schema?: StackSchema;
+}

@@ -1,0 +1,142 @@
+/** Shared by the reconcile integration tests: sandbox hosts, unique stack names, deploy, inspect, events. */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ExecutionContext } from 'ava';
+import Docker from 'dockerode';
+import type { DesiredState, HostSpec, ServiceSpec } from '../../src/stack/types.js';
+import { planStack, applyPlanned } from '../../src/apply/pipeline.js';
+import type { ApplyEvent, ApplyResult } from '../../src/apply/index.js';
+import { dockerOptions } from '../../src/docker/client.js';
+import type { Plan } from '../../src/plan/types.js';
+import { Labels } from '../../src/labels.js';
+import { desired as buildDesired } from '../unit/plan/helpers.js';
+
+export { service, network } from '../unit/plan/helpers.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+export interface Sandbox {
+  hosts: { name: string; ip: string; socket: string; tcp: string; tls: { ca: string; cert: string; key: string }; labels: Record<string, string> }[];
+  registry: string;
+  registryAuth: { address: string; username: string; password: string };
+  images: { busybox: string; busyboxLatest: string; private: string };
+}
+
+export function sandbox(): Sandbox {
+  const file = join(repo, '.sandbox', 'sandbox.json');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run bash deploy/sandbox/sandbox.sh up`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+export type Transport = 'socket' | 'tls';
+
+export function hostSpecs(transport: Transport): HostSpec[] {
+  return sandbox().hosts.map((h) => ({ name: h.name, endpoint: transport === 'socket' ? h.socket : h.tcp, tls: transport === 'tls' ? h.tls : undefined, labels: h.labels ?? {} }));
+}
+
+export function docker(host: string, transport: Transport = 'socket'): Docker {
+  return new Docker(dockerOptions(hostSpecs(transport).find((h) => h.name === host)!));
+}
+
+export function uniqueStack(prefix: string): string {
+  return `t${prefix}${randomBytes(3).toString('hex')}`;
+}
+
+export const IMAGE = () => sandbox().images.busybox;
+
+export function desiredFor(name: string, services: ServiceSpec[], transport: Transport, over: Partial<DesiredState> = {}): DesiredState {
+  return buildDesired(services, { name, hosts: hostSpecs(transport), ...over } as never);
+}
+
+export interface Deployed {
+  plan: Plan;
+  result?: ApplyResult;
+  events: ApplyEvent[];
+}
+
+export async function deploy(d: DesiredState, options: { refresh?: boolean; destroy?: boolean; pruneVolumes?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Deployed> {
+  const planned = await planStack(d, options);
+  const errors = planned.plan.diagnostics.filter((x) => x.severity === 'error');
+  if (errors.length) throw new Error(errors.map((e) => e.summary).join('; '));
+  const events: ApplyEvent[] = [];
+  if (!planned.plan.operations.length) return { plan: planned.plan, events };
+  const result = await applyPlanned(d, planned, { event: (e) => events.push(e) }, { env: options.env });
+  return { plan: planned.plan, result, events };
+}
+
+/** Removes everything of the stack on every host, named volumes included. */
+export function cleanup(t: ExecutionContext, d: DesiredState): void {
+  t.teardown(async () => {
+    await deploy(d, { destroy: true, pruneVolumes: true }).catch(() => undefined);
+  });
+}
+
+export interface Found {
+  host: string;
+  info: Docker.ContainerInfo;
+}
+
+/** Every container of a stack on every host, by name (list calls straight on the daemons). */
+export async function containersOf(stack: string): Promise<Map<string, Found>> {
+  const out = new Map<string, Found>();
+  await Promise.all(
+    sandbox().hosts.map(async (h) => {
+      const list = await docker(h.name).listContainers({ all: true, filters: { label: [`${Labels.stack}=${stack}`] } });
+      for (const info of list) out.set(info.Names[0].slice(1), { host: h.name, info });
+    }),
+  );
+  return out;
+}
+
+export async function inspect(host: string, name: string): Promise<Docker.ContainerInspectInfo> {
+  return docker(host).getContainer(name).inspect();
+}
+
+/** The container's stdout+stderr so far (demultiplexed loosely: frame headers dropped). */
+export async function logs(host: string, name: string): Promise<string> {
+  const buf = (await docker(host).getContainer(name).logs({ stdout: true, stderr: true })) as unknown as Buffer;
+  const parts: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Polls until check returns a truthy value, or throws at the deadline. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const WRITE_ACTIONS = /^(create|start|stop|kill|die|destroy|rename|update|connect|disconnect|pull|tag|mount|unmount|remove|restart|pause|unpause)$/;
+
+/** Engine events on every host between since and now that concern the stack (containers, networks, volumes named after it). */
+export async function stackEvents(stack: string, since: number): Promise<{ host: string; Type: string; Action: string; name: string }[]> {
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const all = await Promise.all(
+    sandbox().hosts.map(async (h) => {
+      const stream = await docker(h.name).getEvents({ since: Math.floor(since / 1000) - 1, until });
+      const text = await new Promise<string>((resolve, reject) => {
+        let s = '';
+        stream.on('data', (d: Buffer) => (s += d.toString()));
+        stream.on('end', () => resolve(s));
+        stream.on('error', reject);
+      });
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .map((e) => ({ host: h.name, Type: e.Type, Action: String(e.Action).split(':')[0], name: String(e.Actor?.Attributes?.name ?? e.Actor?.ID ?? ''), labels: e.Actor?.Attributes ?? {} }))
+        .filter((e) => e.labels[Labels.stack] === stack || e.name.startsWith(stack) || (e.Type === 'network' && String(e.labels.name ?? '').startsWith(stack)))
+        .filter((e) => WRITE_ACTIONS.test(e.Action));
+    }),
+  );
+  return all.flat();
+}

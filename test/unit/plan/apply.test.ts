@@ -1,0 +1,78 @@
+/** The executor against a fake host client: order, skips, compensation, concurrency limits. */
+import test from 'ava';
+import { apply, type ApplyEvent } from '../../../src/apply/index.js';
+import type { HostClient } from '../../../src/docker/client.js';
+import { reconcile } from '../../../src/plan/index.js';
+import { desired, observedEmpty, service, simulate } from './helpers.js';
+
+function fakeClient(name: string, log: string[], fail: (call: string) => boolean = () => false, inFlight = { now: 0, max: 0 }): HostClient {
+  const counts = { reads: 0, writes: 0 };
+  const call = (kind: 'r' | 'w', what: string) => async () => {
+    if (kind === 'r') counts.reads++;
+    else counts.writes++;
+    inFlight.now++;
+    inFlight.max = Math.max(inFlight.max, inFlight.now);
+    await new Promise((r) => setTimeout(r, 2));
+    inFlight.now--;
+    log.push(`${name} ${what}`);
+    if (fail(what)) throw new Error(`boom ${what}`);
+  };
+  const c = {
+    name,
+    counts,
+    pull: (i: string) => call('w', `pull ${i}`)(),
+    createNetwork: (b: any) => call('w', `create-network ${b.Name}`)(),
+    createVolume: (b: any) => call('w', `create-volume ${b.Name}`)(),
+    createContainer: (n: string) => call('w', `create ${n}`)(),
+    connectNetwork: (n: string, b: any) => call('w', `connect ${b.Container} ${n}`)(),
+    start: (n: string) => call('w', `start ${n}`)(),
+    stop: (n: string) => call('w', `stop ${n}`)(),
+    remove: (n: string) => call('w', `remove ${n}`)(),
+    rename: (n: string, m: string) => call('w', `rename ${n} ${m}`)(),
+    putArchive: (n: string) => call('w', `put ${n}`)(),
+    inspectContainer: async (n: string) => (await call('r', `inspect ${n}`)(), { State: { Running: true, Health: { Status: 'healthy' } } }),
+  };
+  return c as unknown as HostClient;
+}
+
+test('a failed operation skips its dependents only; other hosts finish; the summary counts calls', async (t) => {
+  const d = desired([service('a', { deploy: { replicas: 3 } })]);
+  const plan = reconcile(d, observedEmpty(d));
+  const log: string[] = [];
+  const clients = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, log, (w) => h.name === 'h2' && w.startsWith('create app-a'))]));
+  const events: ApplyEvent[] = [];
+  const res = await apply(plan, { clients, hostConcurrency: 2, globalConcurrency: 4, contents: () => Buffer.alloc(0), reporter: { event: (e) => events.push(e) } });
+  t.false(res.ok);
+  t.deepEqual(res.failures.map((f) => f.op), ['h2 create app-a-2']);
+  t.is(res.status['h2 start app-a-2'], 'skipped');
+  t.is(res.status['h1 start app-a-1'], 'done');
+  t.is(res.status['h3 start app-a-3'], 'done');
+  const skipped = events.find((e) => e.type === 'op-skipped');
+  t.deepEqual(skipped, { type: 'op-skipped', op: { id: 'h2 start app-a-2', kind: 'container.start', host: 'h2', resource: 'service:a:2', cause: 'new replica' }, reason: 'h2 create app-a-2 failed' });
+  const summary = events.at(-1)!;
+  t.is(summary.type, 'summary');
+  if (summary.type === 'summary') t.deepEqual(summary.calls.h1, { reads: 0, writes: 4 });
+});
+
+test('a failed replacement starts the old container again and removes the new one', async (t) => {
+  const d = desired([service('a', { environment: { X: '1' } })]);
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const d2 = desired([service('a', { environment: { X: '2' } })]);
+  const plan = reconcile(d2, o);
+  const log: string[] = [];
+  const clients = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, log, (w) => w === 'start app-a-1_next')]));
+  const res = await apply(plan, { clients, hostConcurrency: 2, globalConcurrency: 4, contents: () => Buffer.alloc(0) });
+  t.false(res.ok);
+  t.deepEqual(log, ['h1 create app-a-1_next', 'h1 stop app-a-1', 'h1 start app-a-1_next', 'h1 remove app-a-1_next', 'h1 start app-a-1']);
+});
+
+test('per-host and global concurrency limits hold', async (t) => {
+  const d = desired([service('a', { deploy: { replicas: 30 } })]);
+  const plan = reconcile(d, observedEmpty(d));
+  const perHost = new Map(d.hosts.map((h) => [h.name, { now: 0, max: 0 }]));
+  const log: string[] = [];
+  const clients = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, log, () => false, perHost.get(h.name))]));
+  const res = await apply(plan, { clients, hostConcurrency: 3, globalConcurrency: 5, contents: () => Buffer.alloc(0) });
+  t.true(res.ok);
+  for (const c of perHost.values()) t.true(c.max <= 3 && c.max >= 2, String(c.max));
+});

@@ -4,59 +4,22 @@
  */
 import type { Command } from 'commander';
 import { ExitError, hasErrors, type Diagnostic } from '../../errors.js';
-import type { DesiredState, LoadResult } from '../../stack/types.js';
+import type { DesiredState } from '../../stack/types.js';
+import { loadStack } from '../../stack/index.js';
+import { addStackOptions, stackOptionsFrom, type StackCliOptions } from '../stack-options.js';
 import { planStack, type Planned } from '../../apply/pipeline.js';
 import { printPlan } from '../views/plan.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 
-export interface CommonOptions {
-  file?: string[];
-  inventory?: string;
-  projectName?: string;
+export interface CommonOptions extends StackCliOptions {
   json?: boolean;
-  [key: string]: unknown;
 }
 
-type LoaderModule = { loadStack(options: unknown): Promise<LoadResult> };
-type StackOptionsModule = { addStackOptions?(cmd: Command): Command; stackOptionsFrom?(opts: unknown, cwd: string): unknown };
-
-// The loader is its own module (src/stack); these names are resolved at run time so that the
-// reconciler builds and is tested on its own.
-const loaderPath = '../../stack/index.js';
-const optionsPath = '../stack-options.js';
-let stackOptions: StackOptionsModule | undefined;
-
-async function loadStackOptions(): Promise<StackOptionsModule> {
-  try {
-    return (stackOptions ??= (await import(optionsPath)) as StackOptionsModule);
-  } catch {
-    return (stackOptions = {});
-  }
-}
-
-/** -f/-i/-p as the loader defines them, when its module is there; a minimal set otherwise. */
-export function addStackOptions(cmd: Command): Command {
-  if (stackOptions?.addStackOptions) return stackOptions.addStackOptions(cmd);
-  return cmd
-    .option('-f, --file <path...>', 'stack file(s)')
-    .option('-i, --inventory <path>', 'inventory of hosts (YAML)')
-    .option('-p, --project-name <name>', 'stack name');
-}
-
-// Registration is synchronous; the loader's option definitions are looked up once, here.
-await loadStackOptions();
+export { addStackOptions };
 
 /** Loads the desired state; prints warnings; throws ExitError(1) with every error at once. */
 export async function loadDesired(opts: CommonOptions, cwd = process.cwd()): Promise<DesiredState> {
-  let loader: LoaderModule;
-  try {
-    loader = (await import(loaderPath)) as LoaderModule;
-  } catch (err) {
-    throw new ExitError(1, [{ severity: 'error', summary: `the stack-file loader is not available: ${err instanceof Error ? err.message : String(err)}` }]);
-  }
-  const mod = await loadStackOptions();
-  const loadOptions = mod.stackOptionsFrom ? mod.stackOptionsFrom(opts, cwd) : { files: opts.file, inventory: opts.inventory, projectName: opts.projectName, cwd };
-  const result = await loader.loadStack(loadOptions);
+  const result = await loadStack(stackOptionsFrom(opts, cwd));
   if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   if (warnings.length) printDiagnostics(warnings);

@@ -34,8 +34,8 @@ const MAP_LIKE = new Set([
 const UNIQUE_BY: Record<string, (item: unknown) => string> = {
   ports: portKey,
   volumes: volumeKey,
-  secrets: fileGrantKey,
-  configs: fileGrantKey,
+  secrets: (item) => fileGrantTarget(item, '/run/secrets/'),
+  configs: (item) => fileGrantTarget(item, '/'),
 };
 
 /** Merges `override` over `base`; neither is modified. */
@@ -179,9 +179,10 @@ function volumeKey(item: unknown): string {
   return parts.length >= 2 ? parts[1] : parts[0];
 }
 
-function fileGrantKey(item: unknown): string {
-  if (isRecord(item)) return String(item.target ?? item.source ?? '');
-  return String(item);
+/** Where a secret or config lands: its target, or the default folder + its name. */
+function fileGrantTarget(item: unknown, folder: string): string {
+  const target = isRecord(item) ? String(item.target ?? item.source ?? '') : String(item);
+  return target.startsWith('/') ? target : folder + target;
 }
 
 /** Removes `!reset` markers left where nothing was merged. */

@@ -131,6 +131,8 @@ class Converter {
     }
     if (isScalar(node)) {
       if (node.tag === '!reset') return this.tags.reset;
+      // `0440` is octal, as in YAML 1.1 and Compose (file modes); YAML 1.2 alone would read 440.
+      if (node.type === 'PLAIN' && typeof node.source === 'string' && /^0[0-7]+$/.test(node.source)) return parseInt(node.source, 8);
       return node.value;
     }
     if (isSeq(node)) {

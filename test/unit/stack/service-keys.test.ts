@@ -1,0 +1,215 @@
+import test from 'ava';
+import { errors, find, load, warnings, where, yaml } from './helpers.js';
+
+const everything = yaml`
+  services:
+    app:
+      image: busybox:1.35
+      command: sh -c 'echo "hi there"'
+      entrypoint: ["/bin/sh"]
+      environment: [A=1, B]
+      env_file: [app.env, { path: optional.env, required: false }]
+      ports:
+        - 8080
+        - "8081:80"
+        - "127.0.0.1:5353:53/udp"
+        - { target: 443, published: "8443", protocol: tcp, mode: host, host_ip: 0.0.0.0 }
+      expose: ["9000", 9001]
+      volumes:
+        - data:/data:nocopy
+        - ./html:/www:ro
+        - /anon
+        - { type: tmpfs, target: /tmp, tmpfs: { size: 64m, mode: 01777 } }
+        - { type: bind, source: /srv, target: /srv, bind: { propagation: rshared, create_host_path: true } }
+      networks:
+        front: { aliases: [app, www], ipv4_address: 172.28.0.10 }
+      restart: on-failure:3
+      healthcheck: { test: ["CMD", "true"], interval: 1m30s, timeout: 500ms, retries: 3, start_period: 1.5s }
+      labels: { tier: app }
+      depends_on:
+        db: { condition: service_healthy, restart: true }
+      working_dir: /www
+      user: "1000:1000"
+      hostname: app
+      container_name: the-app
+      stop_signal: SIGINT
+      stop_grace_period: 30s
+      cap_add: [NET_ADMIN]
+      cap_drop: [ALL]
+      privileged: true
+      read_only: true
+      tmpfs: [/run, "/cache:size=10m"]
+      ulimits: { nofile: { soft: 1024, hard: 2048 }, nproc: 512 }
+      sysctls: [net.core.somaxconn=1024]
+      init: true
+      shm_size: 1g
+      extra_hosts: ["db.local:10.0.0.5", "cache=10.0.0.6"]
+      dns: 1.1.1.1
+      dns_search: [example.org]
+      logging: { driver: json-file, options: { max-size: 10m, max-file: 3 } }
+      mem_limit: 512m
+      mem_reservation: 256m
+      cpus: 1.5
+      pids_limit: 100
+      secrets: [token, { source: token, target: tok2, uid: "1", gid: "1", mode: 0440 }]
+      configs: [conf, { source: conf, target: /etc/app.conf }]
+      pull_policy: always
+      deploy:
+        mode: replicated
+        replicas: 1
+        placement: { constraints: ["node.hostname == local"] }
+        update_config: { parallelism: 2, delay: 10s, failure_action: rollback, monitor: 1m, max_failure_ratio: 0.5, order: start-first }
+        rollback_config: { parallelism: 0 }
+        restart_policy: { condition: on-failure, delay: 5s, max_attempts: 3, window: 2m }
+    db:
+      image: busybox:1.35
+      network_mode: none
+      deploy:
+        mode: global
+        resources: { limits: { cpus: "0.5", memory: 1g, pids: 50 }, reservations: { memory: 512m } }
+  networks:
+    front:
+      driver: bridge
+      driver_opts: { com.docker.network.bridge.enable_icc: "true" }
+      ipam: { driver: default, config: [{ subnet: 172.28.0.0/16, gateway: 172.28.0.1, ip_range: 172.28.5.0/24 }] }
+      internal: false
+      attachable: true
+      labels: [team=web]
+    shared: { external: true, name: shared-net }
+  volumes:
+    data: { driver: local, driver_opts: { type: tmpfs, device: tmpfs }, labels: { keep: "1" } }
+    ext: { external: true }
+  secrets:
+    token: { file: ./token.txt }
+  configs:
+    conf: { content: "key=value" }
+`;
+
+async function loadEverything() {
+  return load({ 'compose.yaml': everything, 'app.env': 'A=from-file\nFILE_ONLY=1\n', 'token.txt': 's3cret', 'html/index.html': 'hi' }, { env: { B: 'from-env' } });
+}
+
+test('every supported service key is normalised', async (t) => {
+  const r = await loadEverything();
+  t.deepEqual(errors(r), []);
+  const app = r.value!.services.app;
+  t.deepEqual(app.command, ['sh', '-c', 'echo "hi there"']);
+  t.deepEqual(app.entrypoint, ['/bin/sh']);
+  t.deepEqual(app.environment, { A: '1', B: 'from-env', FILE_ONLY: '1' });
+  t.deepEqual(app.ports, [
+    { target: 8080, protocol: 'tcp', mode: 'ingress' },
+    { target: 80, published: '8081', protocol: 'tcp', mode: 'ingress' },
+    { target: 53, published: '5353', hostIp: '127.0.0.1', protocol: 'udp', mode: 'ingress' },
+    { target: 443, published: '8443', hostIp: '0.0.0.0', protocol: 'tcp', mode: 'host' },
+  ]);
+  t.deepEqual(app.expose, ['9000', '9001']);
+  t.deepEqual(app.mounts[0], { type: 'volume', source: 'data', target: '/data', readOnly: false, volume: { nocopy: true } });
+  t.like(app.mounts[1], { type: 'bind', target: '/www', readOnly: true, bind: { createHostPath: true } });
+  t.deepEqual(app.mounts[2], { type: 'volume', target: '/anon', readOnly: false, volume: { nocopy: false } });
+  t.deepEqual(app.mounts[3], { type: 'tmpfs', target: '/tmp', readOnly: false, tmpfs: { size: 64 * 1024 ** 2, mode: 0o1777 } });
+  t.deepEqual(app.mounts[4], { type: 'bind', source: '/srv', target: '/srv', readOnly: false, bind: { createHostPath: true, propagation: 'rshared' } });
+  t.deepEqual(app.networks, { front: { aliases: ['app', 'www'], ipv4Address: '172.28.0.10' } });
+  t.deepEqual(app.restart, { name: 'on-failure', maximumRetryCount: 3 });
+  t.deepEqual(app.healthcheck, { test: ['CMD', 'true'], intervalNs: 90e9, timeoutNs: 500e6, retries: 3, startPeriodNs: 1.5e9 });
+  t.deepEqual(app.dependsOn, { db: { condition: 'service_healthy', required: true, restart: true } });
+  t.like(app, { workingDir: '/www', user: '1000:1000', hostname: 'app', containerName: 'the-app', stopSignal: 'SIGINT', stopGracePeriodNs: 30e9 });
+  t.like(app, { privileged: true, readOnly: true, init: true, shmSize: 1024 ** 3, pullPolicy: 'always' });
+  t.deepEqual([app.capAdd, app.capDrop], [['NET_ADMIN'], ['ALL']]);
+  t.deepEqual(app.tmpfs, { '/cache': 'size=10m', '/run': '' });
+  t.deepEqual(app.ulimits, { nofile: { soft: 1024, hard: 2048 }, nproc: { soft: 512, hard: 512 } });
+  t.deepEqual(app.sysctls, { 'net.core.somaxconn': '1024' });
+  t.deepEqual(app.extraHosts, ['db.local:10.0.0.5', 'cache:10.0.0.6']);
+  t.deepEqual([app.dns, app.dnsSearch], [['1.1.1.1'], ['example.org']]);
+  t.deepEqual(app.logging, { driver: 'json-file', options: { 'max-file': '3', 'max-size': '10m' } });
+  t.deepEqual(app.resources, { memoryLimit: 512 * 1024 ** 2, memoryReservation: 256 * 1024 ** 2, nanoCpus: 1.5e9, pidsLimit: 100 });
+  t.deepEqual(app.secrets, [
+    { source: 'token', target: '/run/secrets/token' },
+    { source: 'token', target: '/run/secrets/tok2', uid: '1', gid: '1', mode: 0o440 },
+  ]);
+  t.deepEqual(app.configs, [{ source: 'conf', target: '/conf' }, { source: 'conf', target: '/etc/app.conf' }]);
+  t.deepEqual(app.deploy.constraints, [{ field: 'node.hostname', op: '==', value: 'local', text: 'node.hostname == local' }]);
+  t.deepEqual(app.deploy.updateConfig, { parallelism: 2, delayNs: 10e9, failureAction: 'rollback', monitorNs: 60e9, maxFailureRatio: 0.5, order: 'start-first' });
+  t.deepEqual(app.deploy.rollbackConfig, { parallelism: 0, delayNs: 0, failureAction: 'pause', monitorNs: 5e9, maxFailureRatio: 0, order: 'stop-first' });
+  t.deepEqual(app.deploy.restartPolicy, { condition: 'on-failure', delayNs: 5e9, maxAttempts: 3, windowNs: 120e9 });
+});
+
+test('network_mode, deploy.mode global and deploy.resources', async (t) => {
+  const db = (await loadEverything()).value!.services.db;
+  t.is(db.networkMode, 'none');
+  t.deepEqual(db.networks, {});
+  t.is(db.deploy.mode, 'global');
+  t.deepEqual(db.resources, { nanoCpus: 0.5e9, memoryLimit: 1024 ** 3, memoryReservation: 512 * 1024 ** 2, pidsLimit: 50 });
+});
+
+test('top-level networks, volumes, secrets and configs', async (t) => {
+  const v = (await loadEverything()).value!;
+  t.like(v.networks.front, { name: `${v.name}_front`, driver: 'bridge', attachable: true, internal: false, external: false, labels: { team: 'web' } });
+  t.deepEqual(v.networks.front.ipam, { driver: 'default', config: [{ subnet: '172.28.0.0/16', gateway: '172.28.0.1', ipRange: '172.28.5.0/24' }] });
+  t.like(v.networks.shared, { name: 'shared-net', external: true });
+  t.false('default' in v.networks, 'no service uses the default network');
+  t.like(v.volumes.data, { name: `${v.name}_data`, driver: 'local', driverOpts: { type: 'tmpfs', device: 'tmpfs' }, labels: { keep: '1' } });
+  t.like(v.volumes.ext, { name: 'ext', external: true });
+  t.like(v.secrets.token, { kind: 'secret', source: 'file:./token.txt', name: `${v.name}_token` });
+  t.is(v.secrets.token.content?.toString(), 's3cret');
+  t.regex(v.secrets.token.contentHash ?? '', /^[0-9a-f]{64}$/);
+  t.like(v.configs.conf, { kind: 'config', source: 'content' });
+});
+
+test('defaults: default network, restart no, replicated × 1, pull missing, update/rollback config', async (t) => {
+  const r = await load({ 'compose.yaml': 'name: shop\nservices:\n  web:\n    image: busybox\n' });
+  const web = r.value!.services.web;
+  t.deepEqual(web.networks, { default: { aliases: [] } });
+  t.like(r.value!.networks.default, { name: 'shop_default', driver: 'bridge', external: false });
+  t.deepEqual(web.restart, { name: 'no', maximumRetryCount: 0 });
+  t.like(web.deploy, { mode: 'replicated', replicas: 1, constraints: [] });
+  t.deepEqual(web.deploy.updateConfig, { parallelism: 1, delayNs: 0, failureAction: 'pause', monitorNs: 5e9, maxFailureRatio: 0, order: 'stop-first' });
+  t.is(web.pullPolicy, 'missing');
+});
+
+test('x-stack.defaults.network_driver applies to the default network and networks without a driver', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  web: { image: busybox, networks: [default, back] }\nnetworks:\n  back: {}\nx-stack:\n  defaults: { network_driver: overlay }\n' });
+  t.is(r.value!.networks.default.driver, 'overlay');
+  t.is(r.value!.networks.back.driver, 'overlay');
+});
+
+test('deploy.restart_policy becomes the engine restart policy when restart: is absent', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  a: { image: busybox, deploy: { restart_policy: { condition: any } } }\n  b: { image: busybox, deploy: { restart_policy: { condition: none } } }\n' });
+  t.is(r.value!.services.a.restart.name, 'always');
+  t.is(r.value!.services.b.restart.name, 'no');
+});
+
+test('refused keys are errors naming the key and why, at the key', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    devices: ["/dev/fuse"]\n    scale: 3\ninclude: [other.yaml]\n' });
+  const devices = find(r, 'devices is not supported');
+  t.is(where(devices), 'compose.yaml:4:5 services.web.devices');
+  t.regex(devices.summary, /host device access/);
+  t.is(find(r, 'scale is not supported').hint, 'use deploy.replicas');
+  t.is(where(find(r, 'include is not supported')), 'compose.yaml:6:1 include');
+});
+
+test('harmless keys are accepted with a warning', async (t) => {
+  const r = await load({ 'compose.yaml': 'version: "3.8"\nservices:\n  web:\n    image: busybox\n    tty: true\n    develop: { watch: [] }\n' });
+  t.deepEqual(errors(r), []);
+  t.deepEqual(warnings(r).map(where), ['compose.yaml:1:1 version', 'compose.yaml:5:5 services.web.tty', 'compose.yaml:6:5 services.web.develop']);
+});
+
+test('build without image is an error that says to build in CI; build next to image is a warning', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  a:\n    build: .\n  b:\n    image: busybox\n    build: { context: . }\n' });
+  const e = find(r, 'has build: but no image:');
+  t.is(where(e), 'compose.yaml:3:5 services.a.build');
+  t.regex(e.hint ?? '', /CI/);
+  t.is(find(r, 'build is ignored').severity, 'warning');
+  t.is(errors(r).length, 1);
+});
+
+test('an unknown key is an error with a suggestion', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    enviroment: { A: "1" }\n' });
+  const e = find(r, 'unknown key enviroment');
+  t.is(where(e), 'compose.yaml:4:5 services.web.enviroment');
+  t.is(e.hint, 'did you mean environment?');
+});
+
+test('x- keys are allowed at the top level and in services', async (t) => {
+  const r = await load({ 'compose.yaml': 'x-note: hi\nservices:\n  web:\n    image: busybox\n    x-owner: ops\n' });
+  t.deepEqual(errors(r), []);
+});

@@ -23,7 +23,7 @@ export interface Sandbox {
 }
 
 export function sandbox(): Sandbox {
-  const file = join(repo, '.sandbox', 'sandbox.json');
+  const file = process.env.STACK_SANDBOX_JSON ?? join(repo, '.sandbox', 'sandbox.json');
   if (!existsSync(file)) throw new Error(`${file} is missing: run bash deploy/sandbox/sandbox.sh up`);
   return JSON.parse(readFileSync(file, 'utf8'));
 }
@@ -133,6 +133,7 @@ export async function stackEvents(stack: string, since: number): Promise<{ host:
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l))
+        .filter((e) => Number(e.timeNano) >= since * 1e6)
         .map((e) => ({ host: h.name, Type: e.Type, Action: String(e.Action).split(':')[0], name: String(e.Actor?.Attributes?.name ?? e.Actor?.ID ?? ''), labels: e.Actor?.Attributes ?? {} }))
         .filter((e) => e.labels[Labels.stack] === stack || e.name.startsWith(stack) || (e.Type === 'network' && String(e.labels.name ?? '').startsWith(stack)))
         .filter((e) => WRITE_ACTIONS.test(e.Action));

@@ -58,7 +58,7 @@ class ExtendsResolver {
     }
     let baseTree = tree;
     if (isRecord(spec) && spec.file !== undefined) {
-      const declaredIn = this.context.positions.get(service, 'extends')?.key.file;
+      const declaredIn = this.context.positions.get(service, 'extends')?.source.file;
       const from = declaredIn ? path.dirname(this.context.absolutePath(declaredIn)) : path.dirname(tree.file);
       const file = path.resolve(from, String(spec.file));
       const loaded = this.context.loadFile(file, { root: tree.root, path: [...where, 'file'] });

@@ -66,10 +66,13 @@ export function interpolateTree(
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const unsetReported = new Set<string>();
-  const visit = (container: Record<string, unknown> | unknown[], key: string | number, path: KeyPath): void => {
+  // One path stack for the walk; it is copied only for the few values that hold a `$`.
+  const stack: (string | number)[] = [];
+  const visit = (container: Record<string, unknown> | unknown[], key: string | number): void => {
     const value = (container as Record<string | number, unknown>)[key];
     if (typeof value === 'string') {
       if (!value.includes('$')) return;
+      const path: KeyPath = [...stack, key];
       const result = interpolate(value, lookup);
       if (result.error) {
         diagnostics.push({ severity: 'error', summary: result.error, where: positions.locate(root, path) });
@@ -87,12 +90,16 @@ export function interpolateTree(
       }
       (container as Record<string | number, unknown>)[key] = cast(result.value, path);
     } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) visit(value, i, [...path, i]);
+      stack.push(key);
+      for (let i = 0; i < value.length; i++) visit(value, i);
+      stack.pop();
     } else if (isRecord(value)) {
-      for (const child of Object.keys(value)) visit(value, child, [...path, child]);
+      stack.push(key);
+      for (const child of Object.keys(value)) visit(value, child);
+      stack.pop();
     }
   };
-  for (const key of Object.keys(root)) visit(root, key, [key]);
+  for (const key of Object.keys(root)) visit(root, key);
   return diagnostics;
 }
 

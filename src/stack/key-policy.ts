@@ -106,18 +106,69 @@ export const KEY_RULES: readonly KeyRule[] = [
 
 /** Applies KEY_RULES and the `build` rule to the merged tree: reports, then removes the keys. */
 export function applyKeyPolicy(root: Record<string, unknown>, problems: Problems): void {
-  for (const rule of KEY_RULES) {
-    for (const path of findPaths(root, rule.pattern.split('.'))) {
-      const key = String(path[path.length - 1]);
-      if (rule.action === 'refuse') {
-        problems.error(path, `${key} is not supported — ${rule.reason}`, { atKey: true, hint: rule.hint ?? `remove ${key}` });
-      } else {
-        problems.warning(path, `${key} is ignored — ${rule.reason}`, { atKey: true, hint: rule.hint });
-      }
+  const matches = findRuleMatches(root);
+  for (const { rule, path } of matches) {
+    const key = String(path[path.length - 1]);
+    if (rule.action === 'refuse') {
+      problems.error(path, `${key} is not supported — ${rule.reason}`, { atKey: true, hint: rule.hint ?? `remove ${key}` });
+    } else {
+      problems.warning(path, `${key} is ignored — ${rule.reason}`, { atKey: true, hint: rule.hint });
     }
   }
   applyBuildRule(root, problems);
-  for (const r of KEY_RULES) for (const path of findPaths(root, r.pattern.split('.'))) removeAt(root, path);
+  for (const { path } of matches) removeAt(root, path);
+}
+
+interface RuleTrie {
+  rules: KeyRule[];
+  children: Map<string, RuleTrie>;
+}
+
+function buildTrie(rules: readonly KeyRule[]): RuleTrie {
+  const root: RuleTrie = { rules: [], children: new Map() };
+  for (const rule of rules) {
+    let node = root;
+    for (const segment of rule.pattern.split('.')) {
+      let child = node.children.get(segment);
+      if (!child) node.children.set(segment, (child = { rules: [], children: new Map() }));
+      node = child;
+    }
+    node.rules.push(rule);
+  }
+  return root;
+}
+
+/** The rules as a tree of key segments, so the file is walked once for all of them. */
+const RULE_TRIE = buildTrie(KEY_RULES);
+
+/** Every (rule, path) where a KEY_RULES pattern matches the tree, in rule order. */
+function findRuleMatches(root: unknown): { rule: KeyRule; path: KeyPath }[] {
+  const found: { rule: KeyRule; path: KeyPath; order: number }[] = [];
+  const stack: (string | number)[] = [];
+  const walk = (value: unknown, node: RuleTrie) => {
+    for (const rule of node.rules) found.push({ rule, path: [...stack], order: KEY_RULES.indexOf(rule) });
+    if (!node.children.size) return;
+    const wildcard = node.children.get('*');
+    if (Array.isArray(value)) {
+      if (!wildcard) return;
+      value.forEach((child, i) => {
+        stack.push(i);
+        walk(child, wildcard);
+        stack.pop();
+      });
+    } else if (isRecord(value)) {
+      for (const [key, child] of Object.entries(value)) {
+        const exact = node.children.get(key);
+        for (const next of exact && wildcard ? [exact, wildcard] : exact ? [exact] : wildcard ? [wildcard] : []) {
+          stack.push(key);
+          walk(child, next);
+          stack.pop();
+        }
+      }
+    }
+  };
+  walk(root, RULE_TRIE);
+  return found.sort((a, b) => a.order - b.order);
 }
 
 function applyBuildRule(root: Record<string, unknown>, problems: Problems): void {
@@ -136,27 +187,6 @@ function applyBuildRule(root: Record<string, unknown>, problems: Problems): void
     }
     delete service.build;
   }
-}
-
-/** All existing paths matching a pattern (`*` matches every key or index). */
-export function findPaths(root: unknown, segments: readonly string[]): KeyPath[] {
-  const found: KeyPath[] = [];
-  const walk = (node: unknown, index: number, path: (string | number)[]) => {
-    if (index === segments.length) {
-      found.push(path);
-      return;
-    }
-    const segment = segments[index];
-    if (Array.isArray(node)) {
-      if (segment !== '*') return;
-      node.forEach((child, i) => walk(child, index + 1, [...path, i]));
-    } else if (isRecord(node)) {
-      if (segment === '*') for (const [key, child] of Object.entries(node)) walk(child, index + 1, [...path, key]);
-      else if (Object.prototype.hasOwnProperty.call(node, segment)) walk(node[segment], index + 1, [...path, segment]);
-    }
-  };
-  walk(root, 0, []);
-  return found;
 }
 
 function removeAt(root: unknown, path: KeyPath): void {

@@ -3,6 +3,7 @@
  * live beside it, keyed by the container that holds an entry, so they survive merging several files, `extends`
  * and anchors: whoever builds a new container copies the positions of the entries it takes.
  */
+import type { LineCounter } from 'yaml';
 import type { Location } from '../errors.js';
 import { formatKeyPath, isRecord, type KeyPath } from './key-path.js';
 
@@ -13,10 +14,25 @@ export interface SourcePosition {
   column: number;
 }
 
-/** Positions of one map entry (its key and its value) or one sequence item (both the same). */
+/** One file's text as read: its displayed name and where its lines start. */
+export interface SourceText {
+  file: string;
+  lineCounter: LineCounter;
+}
+
+/**
+ * Where one map entry (its key and its value) or one sequence item (both the same) starts, as offsets into its
+ * file; line and column are worked out only when a problem is reported (loading stays cheap for big files).
+ */
 export interface EntryPosition {
-  key: SourcePosition;
-  value: SourcePosition;
+  source: SourceText;
+  key: number;
+  value: number;
+}
+
+export function toSourcePosition(source: SourceText, offset: number): SourcePosition {
+  const { line, col } = source.lineCounter.linePos(offset);
+  return { file: source.file, line, column: col };
 }
 
 export class SourcePositions {
@@ -61,7 +77,7 @@ export class SourcePositions {
         ? typeof segment === 'number' ? node[segment] : undefined
         : isRecord(node) ? node[segment as string] : undefined;
       if (!entry) break;
-      found = typeof child === 'object' && child !== null ? entry.key : entry.value;
+      found = toSourcePosition(entry.source, typeof child === 'object' && child !== null ? entry.key : entry.value);
       node = child;
     }
     return { ...(found ?? {}), path: path.length ? formatKeyPath(path) : undefined };
@@ -72,7 +88,7 @@ export class SourcePositions {
     if (path.length === 0) return this.locate(root, path);
     const parent = this.resolve(root, path.slice(0, -1));
     const entry = typeof parent === 'object' && parent !== null ? this.get(parent, path[path.length - 1]) : undefined;
-    return entry ? { ...entry.key, path: formatKeyPath(path) } : this.locate(root, path);
+    return entry ? { ...toSourcePosition(entry.source, entry.key), path: formatKeyPath(path) } : this.locate(root, path);
   }
 
   private resolve(root: unknown, path: KeyPath): unknown {

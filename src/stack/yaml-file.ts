@@ -7,7 +7,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments
 import type { Diagnostic } from '../errors.js';
 import { utf8ErrorOffset } from './utf8.js';
 import type { MergeTags } from './merge-tags.js';
-import type { SourcePosition, SourcePositions } from './source-positions.js';
+import type { SourcePosition, SourcePositions, SourceText } from './source-positions.js';
 
 export interface YamlFileResult {
   /** The document as plain data; absent when the file could not be read. */
@@ -87,7 +87,7 @@ export function readYamlFile(
       diagnostics: [{ severity: 'error', summary: 'the top level of a stack file must be a mapping (services:, networks:, …)', where: { file, ...position(at(document.contents.range?.[0] ?? 0)) } }],
     };
   }
-  const converter = new Converter(document, at, positions, tags, diagnostics);
+  const converter = new Converter(document, { file, lineCounter }, at, positions, tags, diagnostics);
   const value = converter.convert(document.contents) as Record<string, unknown>;
   positions.setRoot(value, { file, line: 1, column: 1 });
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
@@ -108,6 +108,7 @@ class Converter {
 
   constructor(
     private readonly document: Document,
+    private readonly source: SourceText,
     private readonly at: (offset: number) => SourcePosition,
     private readonly positions: SourcePositions,
     private readonly tags: MergeTags,
@@ -140,8 +141,7 @@ class Converter {
       const list: unknown[] = [];
       for (const item of node.items) {
         const offset = (item as Node)?.range?.[0] ?? node.range?.[0] ?? 0;
-        const p = this.at(offset);
-        this.positions.set(list, list.length, { key: p, value: p });
+        this.positions.set(list, list.length, { source: this.source, key: offset, value: offset });
         list.push(this.convert(item));
       }
       if (node.tag === '!override') this.tags.overrides.add(list);
@@ -167,10 +167,9 @@ class Converter {
           this.fail(keyNode.range?.[0] ?? 0, 'the key __proto__ is not allowed');
           continue;
         }
-        const keyPos = this.at(keyNode.range?.[0] ?? 0);
+        const keyOffset = keyNode.range?.[0] ?? 0;
         const valueNode = pair.value as Node | null;
-        const valuePos = valueNode?.range ? this.at(valueNode.range[0]) : keyPos;
-        this.positions.set(map, key, { key: keyPos, value: valuePos });
+        this.positions.set(map, key, { source: this.source, key: keyOffset, value: valueNode?.range?.[0] ?? keyOffset });
         map[key] = valueNode === null ? null : this.convert(valueNode);
       }
       // YAML merge keys (`<<: *defaults`): entries written in this map win over merged ones, earlier sources win.

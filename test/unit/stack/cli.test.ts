@@ -1,0 +1,91 @@
+/** The `stack` bin (after `npm run build`): exit codes, messages with file:line:col, no stack traces. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { writeTree } from './helpers.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = `${repo}bin/stack.js`;
+
+test.before(() => {
+  if (!existsSync(`${repo}dist/cli/commands/validate.js`)) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, stdio: 'ignore' });
+});
+
+function stack(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const good = 'name: demo\nservices:\n  web:\n    image: busybox:1.35\n    tty: true\n  db:\n    image: busybox:1.35\nvolumes:\n  data: {}\n';
+const bad = 'services:\n  web:\n    image: busybox\n    restart: sometimes\n    depends_on: [ghost]\n';
+
+test('validate: a valid file exits 0 with a one-line summary; warnings go to stderr', (t) => {
+  const dir = writeTree({ 'compose.yaml': good });
+  const r = stack(['validate'], dir);
+  t.is(r.code, 0);
+  t.is(r.stdout, 'OK demo: 2 services, 1 network, 1 volume, 1 host (from local-socket)\n');
+  t.regex(r.stderr, /^warning: compose\.yaml:5:5 services\.web\.tty: tty is ignored/);
+});
+
+test('validate: an invalid file exits 1, every error with file:line:col, no stack trace', (t) => {
+  const dir = writeTree({ 'compose.yaml': bad });
+  const r = stack(['validate', '-f', 'compose.yaml'], dir);
+  t.is(r.code, 1);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /error: compose\.yaml:4:14 services\.web\.restart: must be no, always/);
+  t.regex(r.stderr, /error: compose\.yaml:5:18 services\.web\.depends_on\[0\]: service web depends on ghost/);
+  t.notRegex(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/);
+});
+
+test('validate --json prints diagnostics as JSON', (t) => {
+  const dir = writeTree({ 'compose.yaml': bad });
+  const r = stack(['validate', '--json'], dir);
+  t.is(r.code, 1);
+  const doc = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { severity: string; file: string; line: number; column: number; path: string }[] };
+  t.false(doc.valid);
+  t.like(doc.diagnostics[0], { severity: 'error', file: 'compose.yaml', line: 4, column: 14, path: 'services.web.restart' });
+  const ok = stack(['validate', '--json'], writeTree({ 'compose.yaml': good }));
+  t.is(ok.code, 0);
+  t.like(JSON.parse(ok.stdout), { valid: true, stack: 'demo', services: 2 });
+});
+
+test('config prints the normalised YAML with secrets masked', (t) => {
+  const dir = writeTree({ 'compose.yaml': `${good}secrets:\n  pw: { file: pw.txt }\n`, 'pw.txt': 'hunter2' });
+  const r = stack(['config', '-p', 'other'], dir);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /^name: other\n/);
+  t.regex(r.stdout, /contentHash: sha256:[0-9a-f]{64}/);
+  t.false(r.stdout.includes('hunter2'));
+});
+
+test('shared options: -f repeated, --env-file, --profile, -i', (t) => {
+  const dir = writeTree({
+    'base.yaml': 'services:\n  web:\n    image: "busybox:${TAG}"\n  dbg:\n    image: busybox\n    profiles: [debug]\n',
+    'prod.yaml': 'services:\n  web:\n    hostname: prod\n',
+    'prod.env': 'TAG=9.9\n',
+    'inv.yaml': 'hosts:\n  h1: { endpoint: "unix:///tmp/h1.sock" }\n  h2: { endpoint: "unix:///tmp/h2.sock" }\n',
+  });
+  const r = stack(['config', '-f', 'base.yaml', '-f', 'prod.yaml', '--env-file', 'prod.env', '--profile', 'debug', '-i', 'inv.yaml'], dir);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /image: busybox:9\.9/);
+  t.regex(r.stdout, /hostname: prod/);
+  t.regex(r.stdout, /\n  dbg:\n/);
+  t.regex(r.stdout, /hostsSource: inventory/);
+});
+
+test('a missing file exits 1 with a message; --help works on every command', (t) => {
+  const dir = writeTree({});
+  const r = stack(['validate', '-f', 'nope.yaml'], dir);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /stack file nope\.yaml does not exist/);
+  for (const command of ['validate', 'config']) {
+    const help = stack([command, '--help'], dir);
+    t.is(help.code, 0);
+    t.regex(help.stdout, /--file <path>[\s\S]*--project-name[\s\S]*--inventory[\s\S]*--env-file[\s\S]*--profile[\s\S]*Exit codes/);
+  }
+});

@@ -1,0 +1,434 @@
+# shellcheck shell=bash
+# The sandbox's parts; sourced by sandbox.sh (which sets REPO and HERE).
+
+BR=stacksbx0                       # the bridge every sandbox namespace hangs on
+SUBNET=10.77.0                     # a private /24; .1 the bridge, .2 infra, .11+ the hosts
+BR_IP="$SUBNET.1"
+INFRA_IP="$SUBNET.2"
+DATA=/var/lib/stack-sandbox        # daemons' data (outside the repo: large, root-owned)
+RUN=/run/stack-sandbox             # sockets, pid files
+STATE="$REPO/.sandbox"             # sandbox.json, inventory.yaml, TLS material
+TLS="$STATE/tls"
+REGISTRY="$INFRA_IP:5000"          # open registry
+REGISTRY_AUTH="$INFRA_IP:5001"     # htpasswd registry
+REGISTRY_USER=stack
+REGISTRY_PASSWORD=sandbox-secret
+IMAGE_REPO=busybox
+IMAGE_TAG=1.35
+FW_TAG=stack-sandbox               # comment on every iptables rule the sandbox adds
+DOCKER_CLI="$(command -v /usr/bin/docker || command -v docker || true)"
+
+log() { printf 'sandbox: %s\n' "$*" >&2; }
+die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
+
+host_ip() { echo "$SUBNET.$((10 + ${1#h}))"; }
+host_sock() { echo "$RUN/$1/docker.sock"; }
+dk() { local h="$1"; shift; DOCKER_CONFIG="$DATA/docker-cli" "$DOCKER_CLI" -H "unix://$(host_sock "$h")" "$@"; }
+
+# ---------- prerequisites ----------
+
+ensure_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v etcd >/dev/null || missing+=(etcd-server)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v nsenter >/dev/null || missing+=(util-linux)
+  [ -x /bin/busybox ] && file_is_static /bin/busybox || missing+=(busybox-static)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  fi
+  DOCKER_CLI="$(command -v /usr/bin/docker || command -v docker)"
+  local v; v="$(dockerd --version)"
+  case "$v" in *" 20.10."*) ;; *) die "dockerd must be Engine 20.10 (the last with a cluster store); found: $v" ;; esac
+}
+
+file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
+
+ensure_consul() {
+  CONSUL_BIN="$(bash "$HERE/build-consul.sh")" || die "could not build consul (see above)"
+}
+
+# ---------- processes ----------
+
+# alive NAME: the process recorded in $RUN/NAME.pid runs.
+alive() { local p; p="$(cat "$RUN/$1.pid" 2>/dev/null)" && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# spawn NAME NETNS CMD...: start CMD in the network namespace, detached, logging to $DATA/NAME.log.
+spawn() {
+  local name="$1" ns="$2"; shift 2
+  mkdir -p "$RUN" "$DATA"
+  setsid nsenter --net="/run/netns/$ns" "$@" >>"$DATA/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+# stop_proc NAME: TERM, then KILL after 20 s.
+stop_proc() {
+  local name="$1" p i
+  p="$(cat "$RUN/$name.pid" 2>/dev/null)" || return 0
+  if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+    kill -TERM "$p" 2>/dev/null || true
+    for i in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+# wait_for WHAT SECONDS CMD...: poll CMD every 0.2 s.
+wait_for() {
+  local what="$1" secs="$2" i; shift 2
+  for i in $(seq 1 $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  die "$what did not come up within ${secs}s"
+}
+
+# ---------- network ----------
+
+ensure_bridge() {
+  if ! ip link show "$BR" >/dev/null 2>&1; then
+    ip link add "$BR" type bridge
+    ip addr add "$BR_IP/24" dev "$BR"
+  fi
+  ip link set "$BR" up
+  sysctl -qw net.ipv4.ip_forward=1
+}
+
+ensure_netns() {
+  local ns="$1" ip="$2" veth="sbx-$1"
+  [ -e "/run/netns/$ns" ] || ip netns add "$ns"
+  if ! ip link show "$veth" >/dev/null 2>&1; then
+    ip link add "$veth" type veth peer name eth0 netns "$ns"
+    ip link set "$veth" master "$BR" up
+  fi
+  ip -n "$ns" link set lo up
+  [[ "$(ip -n "$ns" addr show dev eth0)" == *"inet $ip/"* ]] || ip -n "$ns" addr add "$ip/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route replace default via "$BR_IP"
+}
+
+fw_rule() { # fw_rule TABLE-ARGS...: insert once (at the top), tagged
+  iptables -C "$@" -m comment --comment "$FW_TAG" 2>/dev/null || iptables -I "$@" -m comment --comment "$FW_TAG"
+}
+
+ensure_firewall() {
+  # Hosts talk to each other (dockerd in the root namespace may have set FORWARD to DROP, and
+  # br_netfilter filters bridged frames); anything they send elsewhere is rejected at once.
+  fw_rule FORWARD -i "$BR" ! -o "$BR" -j REJECT
+  fw_rule FORWARD -i "$BR" -o "$BR" -j ACCEPT
+  # Into this machine's own namespace only replies to what it started (tests, the CLI).
+  fw_rule INPUT -i "$BR" -j REJECT
+  fw_rule INPUT -i "$BR" -d "$BR_IP" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+}
+
+remove_firewall() {
+  local chain rule
+  for chain in FORWARD INPUT; do
+    while rule="$(iptables -S "$chain" | grep -- "--comment $FW_TAG" | head -1)" && [ -n "$rule" ]; do
+      eval "iptables ${rule/-A /-D }"
+    done
+  done
+}
+
+# ---------- TLS ----------
+
+ensure_tls() {
+  local n="$1" i h ip
+  mkdir -p "$TLS/client"
+  if [ ! -f "$TLS/ca.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -keyout "$TLS/ca-key.pem" -out "$TLS/ca.pem" -subj "/CN=stack-sandbox-ca" 2>/dev/null
+  fi
+  cp "$TLS/ca.pem" "$TLS/client/ca.pem"
+  [ -f "$TLS/client/cert.pem" ] || issue_cert "$TLS/client" "stack-client" "extendedKeyUsage=clientAuth"
+  for i in $(seq 1 "$n"); do
+    h="h$i"; ip="$(host_ip "$h")"
+    [ -f "$TLS/$h/cert.pem" ] || issue_cert "$TLS/$h" "$h" \
+      "subjectAltName=IP:$ip,DNS:$h,IP:127.0.0.1"$'\n'"extendedKeyUsage=serverAuth"
+  done
+}
+
+issue_cert() { # issue_cert DIR CN EXTENSIONS
+  local dir="$1" cn="$2" ext="$3"
+  mkdir -p "$dir"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$dir/key.pem" -out "$dir/req.csr" -subj "/CN=$cn" 2>/dev/null
+  openssl x509 -req -in "$dir/req.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca-key.pem" -CAcreateserial \
+    -days 3650 -out "$dir/cert.pem" -extfile <(printf '%s\n' "$ext") 2>/dev/null
+  rm -f "$dir/req.csr"
+  chmod 600 "$dir/key.pem"
+}
+
+# ---------- infra: etcd, Consul, registries ----------
+
+ensure_infra() {
+  ensure_netns infra "$INFRA_IP"
+  mkdir -p "$DATA/etcd" "$DATA/consul" "$DATA/registry-open" "$DATA/registry-auth"
+  if ! alive etcd; then
+    spawn etcd infra etcd --name infra --data-dir "$DATA/etcd" --enable-v2 \
+      --listen-client-urls "http://$INFRA_IP:2379" --advertise-client-urls "http://$INFRA_IP:2379" \
+      --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+      --initial-cluster infra=http://127.0.0.1:2380
+  fi
+  if ! alive consul; then
+    spawn consul infra "$CONSUL_BIN" agent -server -bootstrap-expect=1 -node=infra \
+      -data-dir="$DATA/consul" -bind="$INFRA_IP" -client="$INFRA_IP 127.0.0.1" \
+      -dns-port=53 -disable-host-node-id -log-level=warn
+  fi
+  write_registry_config open 5000 ""
+  write_registry_config auth 5001 "$DATA/registry-auth/htpasswd"
+  [ -f "$DATA/registry-auth/htpasswd" ] || htpasswd -Bbc "$DATA/registry-auth/htpasswd" "$REGISTRY_USER" "$REGISTRY_PASSWORD" 2>/dev/null
+  alive registry-open || spawn registry-open infra docker-registry serve "$DATA/registry-open/config.yml"
+  alive registry-auth || spawn registry-auth infra docker-registry serve "$DATA/registry-auth/config.yml"
+  wait_for etcd 30 curl -sf "http://$INFRA_IP:2379/version"
+  wait_for "consul leader" 60 consul_has_leader
+  wait_for registry 30 curl -sf "http://$REGISTRY/v2/"
+  wait_for "registry (auth)" 30 curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY_AUTH/v2/"
+}
+
+consul_has_leader() { [[ "$(curl -sf "http://$INFRA_IP:8500/v1/status/leader")" == *:* ]]; }
+
+write_registry_config() { # KIND PORT HTPASSWD
+  local dir="$DATA/registry-$1"
+  {
+    echo "version: 0.1"
+    echo "log: { level: warn }"
+    echo "storage: { filesystem: { rootdirectory: $dir/data }, delete: { enabled: true } }"
+    echo "http: { addr: \"$INFRA_IP:$2\" }"
+    [ -z "$3" ] || echo "auth: { htpasswd: { realm: stack-sandbox, path: $3 } }"
+  } >"$dir/config.yml"
+}
+
+# ---------- hosts ----------
+
+host_command() { # host_command NAME CLUSTER_STORE → the dockerd command line
+  local h="$1" cs="$2" ip; ip="$(host_ip "$h")"
+  local args=(dockerd --config-file "$DATA/$h/daemon.json"
+    -H "unix://$(host_sock "$h")" -H "tcp://$ip:2376"
+    --tlsverify --tlscacert "$TLS/ca.pem" --tlscert "$TLS/$h/cert.pem" --tlskey "$TLS/$h/key.pem"
+    --data-root "$DATA/$h/docker" --exec-root "$RUN/$h/exec" --pidfile "$RUN/$h/docker.pid"
+    --bip "172.31.${h#h}.1/24")
+  if [ "$cs" = 1 ]; then
+    args+=(--cluster-store "etcd://$INFRA_IP:2379" --cluster-advertise "$ip:2376")
+  fi
+  printf '%q ' "${args[@]}"
+}
+
+host_start() {
+  local h="$1" cs; cs="$(cat "$STATE/cluster-store" 2>/dev/null || echo 1)"
+  alive "dockerd-$h" && return 0
+  mkdir -p "$DATA/$h/docker" "$RUN/$h"
+  printf '{ "insecure-registries": ["%s", "%s"] }\n' "$REGISTRY" "$REGISTRY_AUTH" >"$DATA/$h/daemon.json"
+  spawn "dockerd-$h" "$h" unshare --uts sh -c "hostname $h; exec $(host_command "$h" "$cs")"
+}
+
+host_ready() { [ "$(curl -sf --unix-socket "$(host_sock "$1")" http://docker/_ping)" = OK ]; }
+
+# wait_host NAME: until its Engine API answers; fails at once, with the log's tail, if dockerd died.
+wait_host() {
+  local h="$1" i
+  for i in $(seq 1 300); do
+    host_ready "$h" && return 0
+    alive "dockerd-$h" || { tail -5 "$DATA/dockerd-$h.log" >&2; die "dockerd on $h exited"; }
+    sleep 0.2
+  done
+  die "dockerd on $h did not answer within 60s (log: $DATA/dockerd-$h.log)"
+}
+
+host_stop() { stop_proc "dockerd-$1"; }
+
+# host_leaked NAME: some dockerd thread is stuck in another network namespace. dockerd 20.10 can leave
+# a thread in an overlay's namespace after tearing it down; registry calls made on that thread then
+# fail with "network is unreachable" (moby/libnetwork#1838). Only a restart clears it.
+host_leaked() {
+  local p t want
+  p="$(cat "$RUN/dockerd-$1.pid" 2>/dev/null)" || return 1
+  want="$(stat -L -c %i "/run/netns/$1")"
+  for t in /proc/"$p"/task/*; do
+    [ "$(stat -L -c %i "$t/ns/net" 2>/dev/null || echo "$want")" = "$want" ] || return 0
+  done
+  return 1
+}
+
+# heal: restart every dockerd with a leaked thread (its containers restart per their policies).
+sandbox_heal() {
+  local h
+  for h in $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid 2>/dev/null | sed 's/^dockerd-//; s/\.pid$//'); do
+    if host_leaked "$h"; then log "restarting $h: a dockerd thread is stuck in another network namespace"; host_stop "$h"; host_start "$h"; wait_host "$h"; fi
+  done
+}
+
+# ---------- images ----------
+
+ensure_images() {
+  local h
+  if [[ "$(curl -sf "http://$REGISTRY/v2/$IMAGE_REPO/tags/list")" != *"\"$IMAGE_TAG\""* ]]; then
+    build_busybox_image h1
+  fi
+  if [[ "$(curl -sf -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "http://$REGISTRY_AUTH/v2/private/$IMAGE_REPO/tags/list")" != *"\"$IMAGE_TAG\""* ]]; then
+    dk h1 image inspect "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null 2>&1 || dk h1 pull -q "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null
+    dk h1 tag "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG"
+    echo "$REGISTRY_PASSWORD" | dk h1 login -u "$REGISTRY_USER" --password-stdin "$REGISTRY_AUTH" >/dev/null 2>&1
+    dk h1 push -q "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG" >/dev/null
+    dk h1 rmi "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG" >/dev/null
+  fi
+  # Every host has the base image, so no workload pays a pull unless it asks for one.
+  local pids=()
+  for h in "${HOSTS[@]}"; do
+    ( dk "$h" image inspect "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null 2>&1 ||
+      dk "$h" pull -q "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null ) &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || die "pulling the base image failed"; done
+}
+
+build_busybox_image() {
+  local h="$1" root; root="$(mktemp -d)"
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/www"
+  cp /bin/busybox "$root/bin/busybox"
+  local a
+  for a in $("$root/bin/busybox" --list); do
+    [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  echo "stack sandbox busybox" >"$root/www/index.html"
+  chmod 1777 "$root/tmp"
+  tar -C "$root" -c . | dk "$h" import -c 'ENV PATH=/bin' -c 'CMD ["sh"]' - "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null
+  rm -rf "$root"
+  dk "$h" tag "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" "$REGISTRY/$IMAGE_REPO:latest"
+  dk "$h" push -q "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null
+  dk "$h" push -q "$REGISTRY/$IMAGE_REPO:latest" >/dev/null
+}
+
+# ---------- description ----------
+
+host_labels() { # role/pool/zone per host, for placement examples and tests
+  case "$1" in
+    h1) echo "role: web, pool: main, zone: a" ;;
+    h2) echo "role: web, pool: main, zone: b" ;;
+    h3) echo "role: db, pool: main, zone: c" ;;
+    *) echo "role: spare, pool: spare, zone: x" ;;
+  esac
+}
+
+write_description() {
+  local cs; cs="$(cat "$STATE/cluster-store")"
+  local h first=1 hosts_json="" inv="" ip
+  for h in "${HOSTS[@]}"; do
+    ip="$(host_ip "$h")"
+    [ $first = 1 ] || hosts_json+=","
+    first=0
+    hosts_json+="
+    { \"name\": \"$h\", \"ip\": \"$ip\", \"netns\": \"$h\",
+      \"socket\": \"unix://$(host_sock "$h")\", \"tcp\": \"tcp://$ip:2376\",
+      \"tls\": { \"ca\": \"$TLS/client/ca.pem\", \"cert\": \"$TLS/client/cert.pem\", \"key\": \"$TLS/client/key.pem\" },
+      \"labels\": { $(host_labels "$h" | sed -E 's/([a-z]+): ([a-z]+)/"\1": "\2"/g') } }"
+    inv+="  $h:
+    endpoint: tcp://$ip:2376
+    tls: { ca: tls/client/ca.pem, cert: tls/client/cert.pem, key: tls/client/key.pem }
+    labels: { $(host_labels "$h") }
+"
+  done
+  cat >"$STATE/sandbox.json" <<EOF
+{
+  "bridge": "$BR",
+  "gateway": "$BR_IP",
+  "clusterStore": $([ "$cs" = 1 ] && echo "\"etcd://$INFRA_IP:2379\"" || echo null),
+  "hosts": [$hosts_json
+  ],
+  "infra": { "netns": "infra", "ip": "$INFRA_IP" },
+  "consul": { "http": "http://$INFRA_IP:8500", "dns": "$INFRA_IP:53" },
+  "etcd": "http://$INFRA_IP:2379",
+  "registry": "$REGISTRY",
+  "registryAuth": { "address": "$REGISTRY_AUTH", "username": "$REGISTRY_USER", "password": "$REGISTRY_PASSWORD" },
+  "images": { "busybox": "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG", "busyboxLatest": "$REGISTRY/$IMAGE_REPO:latest", "private": "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG" },
+  "dockerCli": "$DOCKER_CLI",
+  "sandboxScript": "$HERE/sandbox.sh"
+}
+EOF
+  cat >"$STATE/inventory.yaml" <<EOF
+# Written by \`npm run sandbox -- up\`: the sandbox's hosts over tcp+TLS, and its Consul.
+# Use: stack apply -i .sandbox/inventory.yaml -f examples/web-db/compose.yaml
+hosts:
+$inv
+consul: http://$INFRA_IP:8500
+EOF
+}
+
+# ---------- commands ----------
+
+sandbox_up() {
+  local n="$1" cs="$2" i h changed_mode=0
+  [ "$(id -u)" = 0 ] || die "the sandbox needs root (network namespaces, dockerd)"
+  ensure_packages
+  ensure_consul
+  mkdir -p "$STATE" "$DATA" "$RUN"
+  if [ -f "$STATE/cluster-store" ] && [ "$(cat "$STATE/cluster-store")" != "$cs" ]; then changed_mode=1; fi
+  echo "$cs" >"$STATE/cluster-store"
+  ensure_bridge
+  ensure_firewall
+  ensure_tls "$n"
+  ensure_infra
+  HOSTS=()
+  for i in $(seq 1 "$n"); do HOSTS+=("h$i"); done
+  for h in "${HOSTS[@]}"; do
+    ensure_netns "$h" "$(host_ip "$h")"
+    if [ $changed_mode = 1 ]; then log "restarting $h $([ "$cs" = 1 ] && echo with || echo without) a cluster store"; host_stop "$h"; fi
+    # The first dockerd writes /etc/docker/key.json, which every daemon reads: let it finish first.
+    if [ ! -f /etc/docker/key.json ]; then host_start "$h"; wait_host "$h"; fi
+    host_start "$h"
+  done
+  for h in "${HOSTS[@]}"; do wait_host "$h"; done
+  sandbox_heal
+  ensure_images
+  write_description
+  log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")), cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
+  log "wrote $STATE/sandbox.json and $STATE/inventory.yaml"
+}
+
+sandbox_down() {
+  local p name ns m pids=()
+  for p in "$RUN"/*.pid; do
+    [ -e "$p" ] || continue
+    name="$(basename "$p" .pid)"
+    case "$name" in dockerd-*) stop_proc "$name" & pids+=($!) ;; esac
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  for name in registry-open registry-auth consul etcd; do stop_proc "$name"; done
+  # Anything still running inside the namespaces (containerd shims of a killed daemon).
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    case "$ns" in infra|h[0-9]) ;; *) continue ;; esac
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+  done
+  sleep 0.3
+  # Mounts the daemons left (overlay layers, netns files, shm), deepest first.
+  for m in $(awk '{print $2}' /proc/mounts | grep -E "^($DATA|$RUN)(/|$)" | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    case "$ns" in infra|h[0-9]) ip netns del "$ns" ;; esac
+  done
+  # `ip netns add` bind-mounts /run/netns onto itself; undo that once no namespace is left.
+  if [ -z "$(ip netns list 2>/dev/null)" ] && awk '$2=="/run/netns"' /proc/mounts | grep -q .; then
+    umount /run/netns 2>/dev/null || true
+  fi
+  ip link del "$BR" 2>/dev/null || true
+  remove_firewall
+  rm -rf "$RUN" "$DATA" "$STATE"
+  log "down: no namespace, bridge, process, mount or firewall rule left"
+}
+
+sandbox_status() {
+  local name ok=1
+  if [ ! -f "$STATE/sandbox.json" ]; then echo "sandbox: down"; return 3; fi
+  for name in etcd consul registry-open registry-auth $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid 2>/dev/null | sed 's/\.pid$//'); do
+    if alive "$name"; then printf '  %-16s running (pid %s)\n' "$name" "$(cat "$RUN/$name.pid")"; else printf '  %-16s STOPPED\n' "$name"; ok=0; fi
+  done
+  cat "$STATE/sandbox.json"
+  [ $ok = 1 ]
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The multi-host sandbox: several real dockerd (one network namespace each) plus an `infra` namespace
+# with etcd (the daemons' cluster store), Consul and two registries, all on one private bridge.
+#
+#   sandbox.sh up [--hosts N] [--no-cluster-store]   start (idempotent; adds hosts, switches mode)
+#   sandbox.sh down                                  stop everything and remove every trace
+#   sandbox.sh status                                print sandbox.json and what is running
+#   sandbox.sh stop-host NAME | start-host NAME      stop or start one host's dockerd (fault tests)
+#   sandbox.sh heal                                  restart daemons with a thread stuck in another netns
+#
+# Needs root. Writes .sandbox/sandbox.json and .sandbox/inventory.yaml at the repository root.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=deploy/sandbox/lib.sh
+source "$HERE/lib.sh"
+
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  up)
+    hosts="${STACK_SANDBOX_HOSTS:-3}"; cluster_store=1
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --hosts) hosts="$2"; shift 2 ;;
+        --hosts=*) hosts="${1#*=}"; shift ;;
+        --no-cluster-store) cluster_store=0; shift ;;
+        --cluster-store) cluster_store=1; shift ;;
+        *) echo "sandbox up: unknown option $1" >&2; usage >&2; exit 1 ;;
+      esac
+    done
+    [[ "$hosts" =~ ^[1-9]$ ]] || { echo "sandbox up: --hosts must be 1-9" >&2; exit 1; }
+    sandbox_up "$hosts" "$cluster_store"
+    ;;
+  down) sandbox_down ;;
+  status) sandbox_status ;;
+  heal) sandbox_heal ;;
+  stop-host) host_stop "${1:?host name}" ;;
+  start-host) host_start "${1:?host name}" ;;
+  -h|--help|help|"") usage ;;
+  *) echo "sandbox: unknown command $cmd" >&2; usage >&2; exit 1 ;;
+esac

@@ -1,0 +1,90 @@
+/** The sandbox as tests see it: its description (.sandbox/sandbox.json), Engine clients, one-shot containers. */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+
+export interface SandboxHost {
+  name: string;
+  ip: string;
+  netns: string;
+  socket: string;
+  tcp: string;
+  tls: { ca: string; cert: string; key: string };
+  labels: Record<string, string>;
+}
+
+export interface Sandbox {
+  bridge: string;
+  gateway: string;
+  clusterStore: string | null;
+  hosts: SandboxHost[];
+  infra: { netns: string; ip: string };
+  consul: { http: string; dns: string };
+  etcd: string;
+  registry: string;
+  registryAuth: { address: string; username: string; password: string };
+  images: { busybox: string; busyboxLatest: string; private: string };
+  dockerCli: string;
+  sandboxScript: string;
+}
+
+export function sandbox(): Sandbox {
+  const file = process.env.STACK_SANDBOX_JSON ?? join(repoRoot, '.sandbox', 'sandbox.json');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run sandbox -- up`);
+  return JSON.parse(readFileSync(file, 'utf8')) as Sandbox;
+}
+
+/** A dockerode client for a sandbox host, over its unix socket (default) or tcp+TLS. */
+export function engine(host: SandboxHost, transport: 'socket' | 'tls' = 'socket'): Docker {
+  if (transport === 'socket') return new Docker({ socketPath: host.socket.replace(/^unix:\/\//, '') });
+  const url = new URL(host.tcp);
+  return new Docker({
+    protocol: 'https',
+    host: url.hostname,
+    port: Number(url.port),
+    ca: readFileSync(host.tls.ca),
+    cert: readFileSync(host.tls.cert),
+    key: readFileSync(host.tls.key),
+  });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface RunResult {
+  exitCode: number;
+  output: string;
+}
+
+/** Runs a container to completion (removed afterwards) and returns its exit code and output (tty: not multiplexed). */
+export async function runOnce(docker: Docker, image: string, cmd: string[], hostConfig: Docker.HostConfig = {}, name?: string): Promise<RunResult> {
+  const container = await docker.createContainer({ Image: image, Cmd: cmd, name, Tty: true, HostConfig: hostConfig });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    return { exitCode: StatusCode, output: logs.toString('utf8') };
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** Polls fn until it returns a truthy value or the deadline passes (then returns the last value). */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) return last!;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

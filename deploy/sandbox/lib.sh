@@ -362,11 +362,18 @@ EOF
 
 # ---------- commands ----------
 
+# What `up` may change; equal before and after means nothing changed.
+fingerprint() {
+  { cat "$RUN"/*.pid 2>/dev/null; ip netns list 2>/dev/null; ip -br link show "$BR" 2>/dev/null
+    iptables -S 2>/dev/null | grep -- "$FW_TAG"; ls -R "$STATE" 2>/dev/null; true; } | md5sum
+}
+
 sandbox_up() {
-  local n="$1" cs="$2" i h changed_mode=0
+  local n="$1" cs="$2" i h changed_mode=0 before
   [ "$(id -u)" = 0 ] || die "the sandbox needs root (network namespaces, dockerd)"
   ensure_packages
   ensure_consul
+  before="$(fingerprint)"
   mkdir -p "$STATE" "$DATA" "$RUN"
   if [ -f "$STATE/cluster-store" ] && [ "$(cat "$STATE/cluster-store")" != "$cs" ]; then changed_mode=1; fi
   echo "$cs" >"$STATE/cluster-store"
@@ -389,6 +396,7 @@ sandbox_up() {
   write_description
   log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")), cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
   log "wrote $STATE/sandbox.json and $STATE/inventory.yaml"
+  if [ "$before" = "$(fingerprint)" ]; then log "already up: nothing changed"; fi
 }
 
 sandbox_down() {

@@ -2,6 +2,7 @@
  * The options every command that reads a stack file shares (-f, -p, -i, --env-file, --profile), and their
  * translation into the loader's LoadOptions. The CLI is the only place process.env is read.
  */
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { LoadOptions } from '../stack/options.js';
 
@@ -23,10 +24,13 @@ export function addStackOptions(command: Command): Command {
   return command
     .option('-f, --file <path>', 'stack file; repeat to merge several, later files win (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml or stack.yaml)', collect)
     .option('-p, --project-name <name>', 'stack name (default: STACK_NAME, then name: in the file, then the folder name)')
-    .option('-i, --inventory <path>', 'inventory of hosts (YAML); wins over x-stack.hosts and DOCKER_HOST')
+    .option('-i, --inventory <path>', 'inventory of hosts (YAML; default: STACK_INVENTORY); wins over x-stack.hosts and DOCKER_HOST')
     .option('--env-file <path>', 'variables for interpolation instead of the stack folder\'s .env; repeatable, later files win', collect)
     .option('--profile <name>', 'enable services of this profile; repeatable (default: COMPOSE_PROFILES)', collect);
 }
+
+/** The inventory `npm run sandbox -- up` writes in this checkout: the local default when there is no Docker socket. */
+export const SANDBOX_INVENTORY = fileURLToPath(new URL('../../.sandbox/inventory.yaml', import.meta.url));
 
 /** Turns parsed options into LoadOptions; `env` defaults to process.env (here, and only here). */
 export function stackOptionsFrom(
@@ -36,7 +40,9 @@ export function stackOptionsFrom(
 ): LoadOptions {
   const load: LoadOptions = { cwd, env, files: options.file ?? [] };
   if (options.projectName !== undefined) load.projectName = options.projectName;
-  if (options.inventory !== undefined) load.inventory = options.inventory;
+  const inventory = options.inventory ?? (env.STACK_INVENTORY || undefined);
+  if (inventory !== undefined) load.inventory = inventory;
+  load.sandboxInventory = SANDBOX_INVENTORY;
   if (options.envFile?.length) load.envFiles = options.envFile;
   if (options.profile?.length) load.profiles = options.profile;
   return load;

@@ -9,6 +9,7 @@ import { isRecord, type KeyPath } from './key-path.js';
 import type { Problems } from './problems.js';
 
 export const LOCAL_SOCKET = 'unix:///var/run/docker.sock';
+export const LOCAL_SOCKET_PATH = '/var/run/docker.sock';
 
 export interface ResolvedHosts {
   hosts: HostSpec[];

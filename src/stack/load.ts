@@ -14,7 +14,7 @@ import { checkDependencies } from './checks/dependencies.js';
 import { checkPlacement } from './checks/placement.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
 import { resolveExtends } from './extends.js';
-import { hostFromDockerEnv, localHost, readHostMap, sortKeys } from './hosts.js';
+import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
 import type { Lookup } from './interpolate.js';
 import { readInventory } from './inventory.js';
@@ -207,6 +207,11 @@ function resolveHosts(
   }
   const fromEnv = hostFromDockerEnv(options.env, problems);
   if (fromEnv) return { hosts: [fromEnv], hostsSource: 'DOCKER_HOST', consul: xConsul };
+  const sandbox = options.sandboxInventory;
+  if (sandbox && !existsSync(options.localSocketPath ?? LOCAL_SOCKET_PATH) && existsSync(sandbox)) {
+    const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags);
+    return { hosts: inventory?.hosts ?? [], hostsSource: 'sandbox', consul: inventory?.consul ?? xConsul };
+  }
   return { hosts: [localHost()], hostsSource: 'local-socket', consul: xConsul };
 }
 

@@ -14,8 +14,15 @@ export interface LoadOptions {
   cwd: string;
   /** `-p`: wins over STACK_NAME, the file's `name:` and the folder name. */
   projectName?: string;
-  /** `-i FILE`: the inventory of hosts; wins over x-stack.hosts and DOCKER_HOST. */
+  /** `-i FILE` (or STACK_INVENTORY): the inventory of hosts; wins over x-stack.hosts and DOCKER_HOST. */
   inventory?: string;
+  /**
+   * The sandbox's inventory (`.sandbox/inventory.yaml` of this checkout): the local default when no host is
+   * configured (no -i, x-stack.hosts or DOCKER_HOST) and this machine has no Docker socket.
+   */
+  sandboxInventory?: string;
+  /** The local Docker socket whose absence lets the sandbox be the default (default /var/run/docker.sock). */
+  localSocketPath?: string;
   /** `--env-file`: replace the default `.env` of the stack's folder; later files win. */
   envFiles?: string[];
   /** `--profile`: services with profiles are enabled only when one is active (default: COMPOSE_PROFILES). */

@@ -20,8 +20,11 @@ export interface HostSpec {
   labels: Record<string, string>;
 }
 
-/** Where the hosts came from, for messages (precedence: -i > x-stack.hosts > DOCKER_HOST > local socket). */
-export type HostsSource = 'inventory' | 'x-stack.hosts' | 'DOCKER_HOST' | 'local-socket';
+/**
+ * Where the hosts came from, for messages. Precedence: -i (or STACK_INVENTORY) > x-stack.hosts > DOCKER_HOST >
+ * the local socket, or the sandbox's inventory when there is no local socket.
+ */
+export type HostsSource = 'inventory' | 'x-stack.hosts' | 'DOCKER_HOST' | 'local-socket' | 'sandbox';
 
 export interface StackSettings {
   /** Engine calls in flight per host. */

@@ -80,3 +80,19 @@ test('stack name: -p > STACK_NAME > name: > folder', async (t) => {
   const badFile = await load({ 'compose.yaml': 'name: Bad\nservices:\n  web: { image: busybox }\n' });
   t.is(where(find(badFile, 'must be lowercase')), 'compose.yaml:1:7 name');
 });
+
+test('with no host configured and no local Docker socket, the sandbox inventory is the default', async (t) => {
+  const files = { 'compose.yaml': 'services:\n  web: { image: busybox }\n', 'sbx/inventory.yaml': sandboxInventory, ...Object.fromEntries(Object.entries(certs).map(([k, v]) => [`sbx/${k}`, v])) };
+  const probe = await load(files, {});
+  const sandbox = path.join(probe.dir, 'sbx/inventory.yaml');
+  const none = await load(files, { sandboxInventory: sandbox, localSocketPath: path.join(probe.dir, 'no-such.sock') });
+  t.deepEqual(errors(none), []);
+  t.is(none.value?.hostsSource, 'sandbox');
+  t.deepEqual(none.value?.hosts.map((h) => h.name), ['h1', 'h2']);
+  t.is(none.value?.settings.consul, 'http://10.77.0.2:8500');
+  // A local socket wins over the sandbox, and so does DOCKER_HOST.
+  const local = await load(files, { sandboxInventory: sandbox, localSocketPath: path.join(probe.dir, 'compose.yaml') });
+  t.is(local.value?.hostsSource, 'local-socket');
+  const env = await load(files, { sandboxInventory: sandbox, localSocketPath: '/nonexistent.sock', env: { DOCKER_HOST: 'tcp://10.0.0.9:2375' } });
+  t.is(env.value?.hostsSource, 'DOCKER_HOST');
+});

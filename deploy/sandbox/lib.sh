@@ -1,27 +1,35 @@
 # shellcheck shell=bash
 # The sandbox's parts; sourced by sandbox.sh (which sets REPO and HERE).
 
-BR=stacksbx0                       # the bridge every sandbox namespace hangs on
-SUBNET=10.77.0                     # a private /24; .1 the bridge, .2 infra, .11+ the hosts
+# STACK_SANDBOX=NAME (a-z0-9, at most 5) runs another sandbox beside the default one (e.g. `bench`),
+# with its own bridge, /24, namespaces, daemons, data and description (.sandbox-NAME/).
+INSTANCE="${STACK_SANDBOX:-}"
+[[ "$INSTANCE" =~ ^[a-z0-9]{0,5}$ ]] || { echo "sandbox: STACK_SANDBOX must be 1-5 of a-z0-9" >&2; exit 1; }
+if [ -z "$INSTANCE" ]; then NET_INDEX=0; else NET_INDEX=$(( $(printf '%s' "$INSTANCE" | cksum | cut -d' ' -f1) % 200 + 1 )); fi
+SUFFIX="${INSTANCE:+-$INSTANCE}"
+NS_PREFIX="${INSTANCE:+$INSTANCE-}"  # network namespaces: infra, h1... (default) or NAME-infra, NAME-h1...
+BR="stacksbx$NET_INDEX"            # the bridge every sandbox namespace hangs on
+SUBNET="10.77.$NET_INDEX"          # a private /24; .1 the bridge, .2 infra, .11+ the hosts
 BR_IP="$SUBNET.1"
 INFRA_IP="$SUBNET.2"
-DATA=/var/lib/stack-sandbox        # daemons' data (outside the repo: large, root-owned)
-RUN=/run/stack-sandbox             # sockets, pid files
-STATE="$REPO/.sandbox"             # sandbox.json, inventory.yaml, TLS material
-TLS="$STATE/tls"
+DATA="/var/lib/stack-sandbox$SUFFIX"  # daemons' data, TLS material (outside any checkout: shared by worktrees)
+RUN="/run/stack-sandbox$SUFFIX"       # sockets, pid files
+STATE="$REPO/.sandbox$SUFFIX"         # this checkout's description: sandbox.json, inventory.yaml
+TLS="$DATA/tls"
 REGISTRY="$INFRA_IP:5000"          # open registry
 REGISTRY_AUTH="$INFRA_IP:5001"     # htpasswd registry
 REGISTRY_USER=stack
 REGISTRY_PASSWORD=sandbox-secret
 IMAGE_REPO=busybox
 IMAGE_TAG=1.35
-FW_TAG=stack-sandbox               # comment on every iptables rule the sandbox adds
+FW_TAG="stack-sandbox$SUFFIX"         # comment on every iptables rule the sandbox adds
 DOCKER_CLI="$(command -v /usr/bin/docker || command -v docker || true)"
 
 log() { printf 'sandbox: %s\n' "$*" >&2; }
 die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
 
 host_ip() { echo "$SUBNET.$((10 + ${1#h}))"; }
+ns_of() { echo "$NS_PREFIX$1"; }       # network namespace of a host (or of infra)
 host_sock() { echo "$RUN/$1/docker.sock"; }
 dk() { local h="$1"; shift; DOCKER_CONFIG="$DATA/docker-cli" "$DOCKER_CLI" -H "unix://$(host_sock "$h")" "$@"; }
 
@@ -128,7 +136,7 @@ ensure_firewall() {
 remove_firewall() {
   local chain rule
   for chain in FORWARD INPUT; do
-    while rule="$(iptables -S "$chain" | grep -- "--comment $FW_TAG" | head -1)" && [ -n "$rule" ]; do
+    while rule="$(iptables -S "$chain" | grep -E -- "--comment \"?$FW_TAG\"? " | head -1)" && [ -n "$rule" ]; do
       eval "iptables ${rule/-A /-D }"
     done
   done
@@ -166,24 +174,24 @@ issue_cert() { # issue_cert DIR CN EXTENSIONS
 # ---------- infra: etcd, Consul, registries ----------
 
 ensure_infra() {
-  ensure_netns infra "$INFRA_IP"
+  ensure_netns "$(ns_of infra)" "$INFRA_IP"
   mkdir -p "$DATA/etcd" "$DATA/consul" "$DATA/registry-open" "$DATA/registry-auth"
   if ! alive etcd; then
-    spawn etcd infra etcd --name infra --data-dir "$DATA/etcd" --enable-v2 \
+    spawn etcd "$(ns_of infra)" etcd --name infra --data-dir "$DATA/etcd" --enable-v2 \
       --listen-client-urls "http://$INFRA_IP:2379" --advertise-client-urls "http://$INFRA_IP:2379" \
       --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
       --initial-cluster infra=http://127.0.0.1:2380
   fi
   if ! alive consul; then
-    spawn consul infra "$CONSUL_BIN" agent -server -bootstrap-expect=1 -node=infra \
+    spawn consul "$(ns_of infra)" "$CONSUL_BIN" agent -server -bootstrap-expect=1 -node=infra \
       -data-dir="$DATA/consul" -bind="$INFRA_IP" -client="$INFRA_IP 127.0.0.1" \
       -dns-port=53 -disable-host-node-id -log-level=warn
   fi
   write_registry_config open 5000 ""
   write_registry_config auth 5001 "$DATA/registry-auth/htpasswd"
   [ -f "$DATA/registry-auth/htpasswd" ] || htpasswd -Bbc "$DATA/registry-auth/htpasswd" "$REGISTRY_USER" "$REGISTRY_PASSWORD" 2>/dev/null
-  alive registry-open || spawn registry-open infra docker-registry serve "$DATA/registry-open/config.yml"
-  alive registry-auth || spawn registry-auth infra docker-registry serve "$DATA/registry-auth/config.yml"
+  alive registry-open || spawn registry-open "$(ns_of infra)" docker-registry serve "$DATA/registry-open/config.yml"
+  alive registry-auth || spawn registry-auth "$(ns_of infra)" docker-registry serve "$DATA/registry-auth/config.yml"
   wait_for etcd 30 curl -sf "http://$INFRA_IP:2379/version"
   wait_for "consul leader" 60 consul_has_leader
   wait_for registry 30 curl -sf "http://$REGISTRY/v2/"
@@ -219,11 +227,11 @@ host_command() { # host_command NAME CLUSTER_STORE → the dockerd command line
 }
 
 host_start() {
-  local h="$1" cs; cs="$(cat "$STATE/cluster-store" 2>/dev/null || echo 1)"
+  local h="$1" cs; cs="$(cat "$DATA/cluster-store" 2>/dev/null || echo 1)"
   alive "dockerd-$h" && return 0
   mkdir -p "$DATA/$h/docker" "$RUN/$h"
   printf '{ "insecure-registries": ["%s", "%s"] }\n' "$REGISTRY" "$REGISTRY_AUTH" >"$DATA/$h/daemon.json"
-  spawn "dockerd-$h" "$h" unshare --uts sh -c "hostname $h; exec $(host_command "$h" "$cs")"
+  spawn "dockerd-$h" "$(ns_of "$h")" unshare --uts sh -c "hostname $h; exec $(host_command "$h" "$cs")"
 }
 
 host_ready() { [ "$(curl -sf --unix-socket "$(host_sock "$1")" http://docker/_ping)" = OK ]; }
@@ -247,7 +255,7 @@ host_stop() { stop_proc "dockerd-$1"; }
 host_leaked() {
   local p t want
   p="$(cat "$RUN/dockerd-$1.pid" 2>/dev/null)" || return 1
-  want="$(stat -L -c %i "/run/netns/$1")"
+  want="$(stat -L -c %i "/run/netns/$(ns_of "$1")")"
   for t in /proc/"$p"/task/*; do
     [ "$(stat -L -c %i "$t/ns/net" 2>/dev/null || echo "$want")" = "$want" ] || return 0
   done
@@ -317,20 +325,20 @@ host_labels() { # role/pool/zone per host, for placement examples and tests
 }
 
 write_description() {
-  local cs; cs="$(cat "$STATE/cluster-store")"
+  local cs; cs="$(cat "$DATA/cluster-store")"
   local h first=1 hosts_json="" inv="" ip
   for h in "${HOSTS[@]}"; do
     ip="$(host_ip "$h")"
     [ $first = 1 ] || hosts_json+=","
     first=0
     hosts_json+="
-    { \"name\": \"$h\", \"ip\": \"$ip\", \"netns\": \"$h\",
+    { \"name\": \"$h\", \"ip\": \"$ip\", \"netns\": \"$(ns_of "$h")\",
       \"socket\": \"unix://$(host_sock "$h")\", \"tcp\": \"tcp://$ip:2376\",
       \"tls\": { \"ca\": \"$TLS/client/ca.pem\", \"cert\": \"$TLS/client/cert.pem\", \"key\": \"$TLS/client/key.pem\" },
       \"labels\": { $(host_labels "$h" | sed -E 's/([a-z]+): ([a-z]+)/"\1": "\2"/g') } }"
     inv+="  $h:
     endpoint: tcp://$ip:2376
-    tls: { ca: tls/client/ca.pem, cert: tls/client/cert.pem, key: tls/client/key.pem }
+    tls: { ca: $TLS/client/ca.pem, cert: $TLS/client/cert.pem, key: $TLS/client/key.pem }
     labels: { $(host_labels "$h") }
 "
   done
@@ -341,7 +349,7 @@ write_description() {
   "clusterStore": $([ "$cs" = 1 ] && echo "\"etcd://$INFRA_IP:2379\"" || echo null),
   "hosts": [$hosts_json
   ],
-  "infra": { "netns": "infra", "ip": "$INFRA_IP" },
+  "infra": { "netns": "$(ns_of infra)", "ip": "$INFRA_IP" },
   "consul": { "http": "http://$INFRA_IP:8500", "dns": "$INFRA_IP:53" },
   "etcd": "http://$INFRA_IP:2379",
   "registry": "$REGISTRY",
@@ -365,7 +373,7 @@ EOF
 # What `up` may change; equal before and after means nothing changed.
 fingerprint() {
   { cat "$RUN"/*.pid 2>/dev/null; ip netns list 2>/dev/null; ip -br link show "$BR" 2>/dev/null
-    iptables -S 2>/dev/null | grep -- "$FW_TAG"; ls -R "$STATE" 2>/dev/null; true; } | md5sum
+    iptables -S 2>/dev/null | grep -E -- "--comment \"?$FW_TAG\"? "; ls -R "$STATE" 2>/dev/null; true; } | md5sum
 }
 
 sandbox_up() {
@@ -375,8 +383,8 @@ sandbox_up() {
   ensure_consul
   before="$(fingerprint)"
   mkdir -p "$STATE" "$DATA" "$RUN"
-  if [ -f "$STATE/cluster-store" ] && [ "$(cat "$STATE/cluster-store")" != "$cs" ]; then changed_mode=1; fi
-  echo "$cs" >"$STATE/cluster-store"
+  if [ -f "$DATA/cluster-store" ] && [ "$(cat "$DATA/cluster-store")" != "$cs" ]; then changed_mode=1; fi
+  echo "$cs" >"$DATA/cluster-store"
   ensure_bridge
   ensure_firewall
   ensure_tls "$n"
@@ -384,7 +392,7 @@ sandbox_up() {
   HOSTS=()
   for i in $(seq 1 "$n"); do HOSTS+=("h$i"); done
   for h in "${HOSTS[@]}"; do
-    ensure_netns "$h" "$(host_ip "$h")"
+    ensure_netns "$(ns_of "$h")" "$(host_ip "$h")"
     if [ $changed_mode = 1 ]; then log "restarting $h $([ "$cs" = 1 ] && echo with || echo without) a cluster store"; host_stop "$h"; fi
     # The first dockerd writes /etc/docker/key.json, which every daemon reads: let it finish first.
     if [ ! -f /etc/docker/key.json ]; then host_start "$h"; wait_host "$h"; fi
@@ -399,6 +407,8 @@ sandbox_up() {
   if [ "$before" = "$(fingerprint)" ]; then log "already up: nothing changed"; fi
 }
 
+is_our_ns() { [[ "$1" == "${NS_PREFIX}infra" || "$1" =~ ^${NS_PREFIX}h[0-9]$ ]]; }
+
 sandbox_down() {
   local p name ns m pids=()
   for p in "$RUN"/*.pid; do
@@ -410,7 +420,7 @@ sandbox_down() {
   for name in registry-open registry-auth consul etcd; do stop_proc "$name"; done
   # Anything still running inside the namespaces (containerd shims of a killed daemon).
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-    case "$ns" in infra|h[0-9]) ;; *) continue ;; esac
+    is_our_ns "$ns" || continue
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
   done
   sleep 0.3
@@ -419,7 +429,7 @@ sandbox_down() {
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-    case "$ns" in infra|h[0-9]) ip netns del "$ns" ;; esac
+    if is_our_ns "$ns"; then ip netns del "$ns"; fi
   done
   # `ip netns add` bind-mounts /run/netns onto itself; undo that once no namespace is left.
   if [ -z "$(ip netns list 2>/dev/null)" ] && awk '$2=="/run/netns"' /proc/mounts | grep -q .; then
@@ -439,4 +449,16 @@ sandbox_status() {
   done
   cat "$STATE/sandbox.json"
   [ $ok = 1 ]
+}
+
+# check-clean: fails, saying what, if `down` left a namespace, bridge, process, mount or firewall rule.
+sandbox_check_clean() {
+  local left=() ns
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do is_our_ns "$ns" && left+=("netns $ns"); done
+  ip link show "$BR" >/dev/null 2>&1 && left+=("bridge $BR")
+  pgrep -f -- "$RUN/|$DATA/" >/dev/null && left+=("processes: $(pgrep -af -- "$RUN/|$DATA/" | head -3 | tr '\n' ';')")
+  awk '{print $2}' /proc/mounts | grep -qE "^($DATA|$RUN)(/|$)" && left+=("mounts under $DATA or $RUN")
+  iptables -S 2>/dev/null | grep -qE -- "--comment \"?$FW_TAG\"? " && left+=("iptables rules tagged $FW_TAG")
+  if [ ${#left[@]} -gt 0 ]; then printf 'sandbox down left: %s\n' "${left[@]}" >&2; return 1; fi
+  log "down left nothing behind"
 }

@@ -7,6 +7,8 @@
 #   sandbox.sh status                                print sandbox.json and what is running
 #   sandbox.sh stop-host NAME | start-host NAME      stop or start one host's dockerd (fault tests)
 #   sandbox.sh heal                                  restart daemons with a thread stuck in another netns
+#   sandbox.sh check-clean                           fail if `down` left anything behind
+# STACK_SANDBOX=NAME runs a second sandbox beside the default (own bridge, subnet, namespaces, .sandbox-NAME/).
 #
 # Needs root. Writes .sandbox/sandbox.json and .sandbox/inventory.yaml at the repository root.
 set -euo pipefail
@@ -16,7 +18,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=deploy/sandbox/lib.sh
 source "$HERE/lib.sh"
 
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cmd="${1:-}"; shift || true
 case "$cmd" in
@@ -37,6 +39,7 @@ case "$cmd" in
   down) sandbox_down ;;
   status) sandbox_status ;;
   heal) sandbox_heal ;;
+  check-clean) sandbox_check_clean ;;
   stop-host) host_stop "${1:?host name}" ;;
   start-host) host_start "${1:?host name}" ;;
   -h|--help|help|"") usage ;;

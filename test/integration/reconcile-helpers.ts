@@ -1,6 +1,4 @@
 /** Shared by the reconcile integration tests: sandbox hosts, unique stack names, deploy, inspect, events. */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import Docker from 'dockerode';
@@ -10,22 +8,15 @@ import type { ApplyEvent, ApplyResult } from '../../src/apply/index.js';
 import { dockerOptions } from '../../src/docker/client.js';
 import type { Plan } from '../../src/plan/types.js';
 import { Labels } from '../../src/labels.js';
+import { sandbox as readSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { desired as buildDesired } from '../unit/plan/helpers.js';
 
 export { service, network } from '../unit/plan/helpers.js';
 
-const repo = join(import.meta.dirname, '..', '..');
-export interface Sandbox {
-  hosts: { name: string; ip: string; socket: string; tcp: string; tls: { ca: string; cert: string; key: string }; labels: Record<string, string> }[];
-  registry: string;
-  registryAuth: { address: string; username: string; password: string };
-  images: { busybox: string; busyboxLatest: string; private: string };
-}
-
+/** The hosts ordinary tests deploy to: pool=main (h1-h3); h4 is kept for tests that stop a daemon. */
 export function sandbox(): Sandbox {
-  const file = process.env.STACK_SANDBOX_JSON ?? join(repo, '.sandbox', 'sandbox.json');
-  if (!existsSync(file)) throw new Error(`${file} is missing: run bash deploy/sandbox/sandbox.sh up`);
-  return JSON.parse(readFileSync(file, 'utf8'));
+  const all = readSandbox();
+  return { ...all, hosts: all.hosts.filter((h) => (h.labels.pool ?? 'main') === 'main') };
 }
 
 export type Transport = 'socket' | 'tls';

@@ -1,5 +1,6 @@
 /** The sandbox as tests see it: its description (.sandbox/sandbox.json), Engine clients, one-shot containers. */
 import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
@@ -31,10 +32,30 @@ export interface Sandbox {
   sandboxScript: string;
 }
 
-export function sandbox(): Sandbox {
-  const file = process.env.STACK_SANDBOX_JSON ?? join(repoRoot, '.sandbox', 'sandbox.json');
-  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run sandbox -- up`);
+/**
+ * The sandbox's description. Without an instance: the default sandbox (.sandbox/, or STACK_SANDBOX_JSON).
+ * With one (`vx`): that separate instance's .sandbox-NAME/sandbox.json (STACK_SANDBOX_JSON_NAME overrides).
+ */
+export function sandbox(instance?: string): Sandbox {
+  const file = instance
+    ? (process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] ?? join(repoRoot, `.sandbox-${instance}`, 'sandbox.json'))
+    : (process.env.STACK_SANDBOX_JSON ?? join(repoRoot, '.sandbox', 'sandbox.json'));
+  if (!existsSync(file)) throw new Error(`${file} is missing: run ${instance ? `STACK_SANDBOX=${instance} ` : ''}npm run sandbox -- up`);
   return JSON.parse(readFileSync(file, 'utf8')) as Sandbox;
+}
+
+/**
+ * Brings a separate sandbox instance up when its description is missing (test/run.sh normally does it
+ * first); under flock, so test files starting together do not race. Returns its description.
+ */
+export function sandboxInstanceUp(instance: string, args: string[]): Sandbox {
+  const file = join(repoRoot, `.sandbox-${instance}`, 'sandbox.json');
+  if (!process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] && !existsSync(file))
+    execFileSync('flock', [`/tmp/stack-sandbox-${instance}.lock`, 'bash', join(repoRoot, 'deploy', 'sandbox', 'sandbox.sh'), 'up', ...args], {
+      env: { ...process.env, STACK_SANDBOX: instance },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  return sandbox(instance);
 }
 
 /** A dockerode client for a sandbox host, over its unix socket (default) or tcp+TLS. */

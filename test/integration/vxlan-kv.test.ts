@@ -1,0 +1,61 @@
+/**
+ * Overlay allocation against the vx sandbox's real Consul: racing allocations never share a VNI, a
+ * subnet or a lease; release gives everything back; an unreachable Consul is an error before any write.
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { ConsulHttpStore, StoreError } from '../../src/overlay/store.js';
+import { ensureAllocation, releaseAllocation } from '../../src/overlay/allocate.js';
+import { KV_ROOT } from '../../src/overlay/state.js';
+import { sandboxInstanceUp } from '../helpers/sandbox.js';
+
+const vx = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
+const store = () => new ConsulHttpStore(vx.consul.http);
+const stackName = () => `tkv${randomBytes(3).toString('hex')}`;
+
+test('eight applies allocating new networks at once get eight distinct VNIs and subnets', async (t) => {
+  const stacks = Array.from({ length: 8 }, stackName);
+  t.teardown(() => Promise.all(stacks.map((s) => releaseAllocation(store(), s, 'net'))));
+  const results = await Promise.all(stacks.map((s) => ensureAllocation(store(), { stack: s, key: 'net', name: `${s}_net`, hosts: { h1: '10.77.25.11' } })));
+  t.is(new Set(results.map((r) => r.allocation.vni)).size, 8);
+  t.is(new Set(results.map((r) => r.allocation.subnet)).size, 8);
+  // What Consul holds agrees: each claim names its own network.
+  const kv = await store().list(KV_ROOT);
+  for (const [i, r] of results.entries()) {
+    t.is(kv.find((e) => e.key === `${KV_ROOT}vni/${r.allocation.vni}`)?.value, `${stacks[i]}/net`);
+    t.is(kv.find((e) => e.key === `${KV_ROOT}subnet/${r.allocation.subnet.replace('/', '_')}`)?.value, `${stacks[i]}/net`);
+  }
+});
+
+test('hosts leasing in one network at once get distinct slots; a repeated request changes nothing', async (t) => {
+  const s = stackName();
+  t.teardown(() => releaseAllocation(store(), s, 'net'));
+  const hosts = ['h1', 'h2', 'h3', 'h4'];
+  const results = await Promise.all(hosts.map((h, i) => ensureAllocation(store(), { stack: s, key: 'net', name: `${s}_net`, hosts: { [h]: `10.77.25.${11 + i}` } })));
+  t.is(new Set(results.map((r) => r.allocation.vni)).size, 1, 'one network, one VNI');
+  const leases = results.map((r, i) => r.leases[hosts[i]]);
+  t.is(new Set(leases.map((l) => l.slot)).size, 4);
+  t.is(new Set(leases.map((l) => l.range)).size, 4);
+  const before = await store().list(`${KV_ROOT}networks/${s}/`);
+  const again = await ensureAllocation(store(), { stack: s, key: 'net', name: `${s}_net`, hosts: Object.fromEntries(hosts.map((h, i) => [h, `10.77.25.${11 + i}`])) });
+  t.is(again.attempts, 1);
+  t.deepEqual(await store().list(`${KV_ROOT}networks/${s}/`), before, 'no write when everything is held');
+});
+
+test('release removes the claims and the leases', async (t) => {
+  const s = stackName();
+  const r = await ensureAllocation(store(), { stack: s, key: 'net', name: `${s}_net`, hosts: { h1: '10.77.25.11', h2: '10.77.25.12' } });
+  await releaseAllocation(store(), s, 'net');
+  const kv = await store().list(KV_ROOT);
+  t.false(kv.some((e) => e.key.startsWith(`${KV_ROOT}networks/${s}/`)));
+  t.false(kv.some((e) => e.key === `${KV_ROOT}vni/${r.allocation.vni}` && e.value === `${s}/net`));
+  t.false(kv.some((e) => e.value === `${s}/net`));
+});
+
+test('an unreachable Consul is an error that names it, and nothing is written', async (t) => {
+  const s = stackName();
+  const down = new ConsulHttpStore(`http://${vx.infra.ip}:1`, 2_000);
+  const err = await t.throwsAsync(ensureAllocation(down, { stack: s, key: 'net', name: `${s}_net`, hosts: { h1: '10.77.25.11' } }), { instanceOf: StoreError });
+  t.regex(err!.message, new RegExp(`consul http://${vx.infra.ip.replace(/\./g, '\\.')}:1 is unreachable`));
+  t.deepEqual(await store().list(`${KV_ROOT}networks/${s}/`), []);
+});

@@ -22,7 +22,7 @@ export function stackFilter(stack: string): { label: string[] } {
   return { label: [`${Labels.managed}=true`, `${Labels.stack}=${stack}`] };
 }
 
-/** Labels on containers beyond the common ones: the normalised config the hash was computed from. */
+/** Labels on containers (and stack's networks) beyond the common ones: the normalised config the hash was computed from. */
 export const ContainerLabels = {
   /** Compact canonical JSON of the hashed config, so a changed hash can name the fields that changed. */
   config: `${LABEL_PREFIX}.config`,

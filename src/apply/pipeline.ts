@@ -21,7 +21,7 @@ export interface Planned {
 
 export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
   const clients = options.clients ?? clientsFor(desired.hosts);
-  const observed = await observe(desired, clients, { refresh: options.refresh, resolveDigests: !options.destroy, env: options.env });
+  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env });
   return { plan: reconcile(desired, observed, options), observed, clients };
 }
 

@@ -80,6 +80,10 @@ export class HostClient {
     await this.call('read', 'ping', undefined, () => this.docker.ping());
   }
 
+  /** GET /info: the daemon's configuration (cluster store, advertise address, …). */
+  async info(): Promise<Obj> {
+    return (await this.call('read', 'info', undefined, () => this.docker.info()))!;
+  }
   async listContainers(filters: Obj): Promise<Obj[]> {
     return (await this.call('read', 'list containers', undefined, () => this.docker.listContainers({ all: true, filters }))) ?? [];
   }

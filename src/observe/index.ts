@@ -10,12 +10,16 @@ import { registryAuth } from '../docker/auth.js';
 import { Labels, stackFilter } from '../labels.js';
 import { normaliseImageRef, registryOf, splitImageRef } from '../plan/config.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
+import { isStackNetwork, parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
 import type { ContainerRuntime, ObservedHost, ObservedState } from './types.js';
 
 export * from './types.js';
+export { globalNetworks, isGlobal, type GlobalNetwork } from './networks.js';
 
 export interface ObserveOptions {
   refresh?: boolean;
+  /** Observing for a destroy: nothing will be created, so neither /info nor other networks are needed. */
+  destroy?: boolean;
   /** Resolve image digests (default true; destroy and status skip it). */
   resolveDigests?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -35,17 +39,43 @@ export function runtimeFromInspect(i: Obj): ContainerRuntime {
   };
 }
 
-async function observeHost(stack: string, client: HostClient, refresh: boolean): Promise<ObservedHost> {
+/** What a run must gather beyond the label-filtered lists; decided from the desired state alone. */
+export interface ObserveNeeds {
+  /** GET /info once per host: the stack has overlay networks to create (cluster store readiness). */
+  engineInfo: boolean;
+  /** Every network, not only the stack's: external networks must exist, fixed subnets must not overlap. */
+  allNetworks: boolean;
+}
+
+export function observeNeeds(desired: DesiredState, destroy = false): ObserveNeeds {
+  if (destroy) return { engineInfo: false, allNetworks: false };
+  const networks = Object.values(desired.networks);
+  return {
+    engineInfo: networks.some((n) => !n.external && n.driver === 'overlay'),
+    allNetworks: networks.some((n) => n.external || (n.ipam?.config ?? []).some((c) => c.subnet)),
+  };
+}
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+async function observeHost(stack: string, client: HostClient, refresh: boolean, needs: ObserveNeeds): Promise<ObservedHost> {
   const filters = stackFilter(stack);
   const host = client.name;
   try {
-    const [containers, networks, volumes, images] = await Promise.all([client.listContainers(filters), client.listNetworks(filters), client.listVolumes(filters), client.listImages()]);
+    const [containers, networks, volumes, images, info] = await Promise.all([
+      client.listContainers(filters),
+      client.listNetworks(needs.allNetworks ? {} : filters),
+      client.listVolumes(filters),
+      client.listImages(),
+      needs.engineInfo ? client.info() : undefined,
+    ]);
+    const listed = networks as NetworkListEntry[];
     const observed: ObservedHost = {
       name: host,
       containers: containers.map((c) => parseContainer(host, c as ContainerListEntry)).sort((a, b) => a.name.localeCompare(b.name)),
-      networks: networks
-        .map((n) => ({ id: n.Id, name: n.Name, driver: n.Driver, scope: n.Scope, key: n.Labels?.[Labels.network], labels: n.Labels ?? {} }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+      networks: listed.filter((n) => isStackNetwork(n, stack)).map(parseNetwork).sort(byName),
+      ...(needs.allNetworks ? { foreignNetworks: listed.filter((n) => !isStackNetwork(n, stack)).map(parseNetwork).sort(byName) } : {}),
+      ...(info ? { engine: parseEngineInfo(info) } : {}),
       volumes: volumes
         .map((v) => ({ name: v.Name, driver: v.Driver, key: v.Labels?.[Labels.volume], contentHash: v.Labels?.[Labels.contentHash], labels: v.Labels ?? {} }))
         .sort((a, b) => a.name.localeCompare(b.name)),
@@ -60,7 +90,8 @@ async function observeHost(stack: string, client: HostClient, refresh: boolean):
 
 export async function observe(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, options: ObserveOptions = {}): Promise<ObservedState> {
   const hostNames = desired.hosts.map((h) => h.name);
-  const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, clients.get(h)!, !!options.refresh)));
+  const needs = observeNeeds(desired, options.destroy);
+  const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, clients.get(h)!, !!options.refresh, needs)));
   const state: ObservedState = { stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
   if (options.resolveDigests === false) return state;
   const resolver = hosts.find((h) => !h.error);

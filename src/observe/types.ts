@@ -52,10 +52,23 @@ export interface ObservedNetwork {
   id: string;
   name: string;
   driver: string;
+  /** `local`, or `global` for a network in the daemons' cluster store (seen on every host that shares it). */
   scope: string;
   /** Key in the stack file (label). */
   key?: string;
+  /** IPAM subnets, as the Engine reports them (given or assigned). */
+  subnets?: string[];
+  /** Hash of the network config stack created it from (label); absent for networks created without one. */
+  configHash?: string;
+  /** The normalised network config stack created it from (label), if readable. */
+  config?: Record<string, unknown>;
   labels: Record<string, string>;
+}
+
+/** What overlay networks need from GET /info: the daemon's cluster store. Empty strings when unset. */
+export interface EngineInfo {
+  clusterStore: string;
+  clusterAdvertise: string;
 }
 
 export interface ObservedVolume {
@@ -80,6 +93,13 @@ export interface ObservedHost {
   error?: string;
   containers: ObservedContainer[];
   networks: ObservedNetwork[];
+  /**
+   * Networks on the host that are not this stack's (external ones, other stacks', hand-made). Listed only when
+   * the stack uses external networks or fixed subnets; absent otherwise.
+   */
+  foreignNetworks?: ObservedNetwork[];
+  /** GET /info, gathered only when the stack has overlay networks. */
+  engine?: EngineInfo;
   volumes: ObservedVolume[];
   images: ObservedImage[];
 }

@@ -4,6 +4,7 @@
 import { Labels, ContainerLabels, LABEL_PREFIX } from '../labels.js';
 import type { ContainerConfig, FileBundle } from './config.js';
 import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
+import { networkConfig } from './network-config.js';
 
 type Obj = Record<string, any>;
 
@@ -133,6 +134,7 @@ function stripUndefined(o: Obj): Obj {
 }
 
 export function networkCreateBody(stack: string, n: NetworkSpec): Obj {
+  const { hash, json } = networkConfig(n);
   return stripUndefined({
     Name: n.name,
     Driver: n.driver,
@@ -143,7 +145,7 @@ export function networkCreateBody(stack: string, n: NetworkSpec): Obj {
     IPAM: n.ipam
       ? { Driver: n.ipam.driver ?? 'default', Config: n.ipam.config.map((c) => stripUndefined({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange })) }
       : undefined,
-    Labels: { ...n.labels, [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: n.key },
+    Labels: { ...n.labels, [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: n.key, [Labels.configHash]: hash, [ContainerLabels.config]: json },
   });
 }
 

@@ -7,8 +7,9 @@
  * healthcheck) → only then is the old one removed → the new one is renamed. Should any of these fail,
  * the group's compensation starts the old one again and removes the new one.
  */
-import type { DesiredState, ServiceSpec } from '../stack/types.js';
-import type { ObservedContainer, ObservedHost, ObservedState } from '../observe/types.js';
+import type { DesiredState, NetworkSpec, ServiceSpec } from '../stack/types.js';
+import type { ObservedContainer, ObservedHost, ObservedNetwork, ObservedState } from '../observe/types.js';
+import { globalNetworks, isGlobal } from '../observe/networks.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Roles } from '../labels.js';
 import type { Action, Compensation, FieldChange, Operation, OpKind, Plan, ResourceChange } from './types.js';
@@ -16,6 +17,8 @@ import { containerName, helperName, normaliseImageRef, serviceConfig, splitImage
 import { containerCreateBody, endpointConfig, filesVolumeBody, FILES_HELPER_PATH, helperCreateBody, networkCreateBody, splitNetworks, volumeCreateBody } from './engine.js';
 import { diffConfigs } from './diff.js';
 import { place, rankContainers, containersBySlot } from './placement.js';
+import { networkConfig } from './network-config.js';
+import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from './network-checks.js';
 
 export interface PlanOptions {
   /** Remove everything of the stack (containers, networks, files volumes; named volumes with pruneVolumes). */
@@ -149,9 +152,67 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
   const { placement, diagnostics: placeDiags } = place(desired, observed, usable);
   diagnostics.push(...placeDiags);
   const order = serviceOrder(desired, diagnostics);
+  const usableList = desiredIn.hosts.map((h) => h.name).filter((h) => usable.has(h));
+  diagnostics.push(...overlayReadiness(desired, observed, usableList), ...subnetProblems(desired, observed, usableList), ...missingExternalNetworks(desired, observed, placement));
+  const creator = overlayCreator(observed, usableList);
+  const observedGlobal = globalNetworks(observed);
+
+  // Networks whose config hash changed are replaced: every container of the stack attached to one is stopped and
+  // removed first (on every host, for a global network), then the network is removed and created again, then the
+  // containers are created again by the service loop below. A network without a hash label is left as it is.
+  const wantedNets = new Map(Object.values(desired.networks).filter((n) => !n.external).map((n) => [n.name, { spec: n, config: networkConfig(n) }]));
+  /** Network name → its removals (replaced networks), with the host they run on and whether the network was global. */
+  const networkRemovals = new Map<string, { host: string; global: boolean; op: string }[]>();
+  /** Container id → its removal, for containers removed because a network they are attached to is replaced. */
+  const preRemoved = new Map<string, { op: string; networks: string[] }>();
+  const replaceNetwork = (n: NetworkSpec, host: string, old: ObservedNetwork, global: boolean) => {
+    const want = wantedNets.get(n.name)!.config;
+    const attached = (global ? [...hosts.values()] : [hosts.get(host)!])
+      .flatMap((h) => h.obs.containers)
+      .filter((c) => c.role !== Roles.helper && c.networks.includes(n.name))
+      .sort((x, y) => x.host.localeCompare(y.host) || x.name.localeCompare(y.name));
+    const removals: string[] = [];
+    for (const c of attached) {
+      const seen = preRemoved.get(c.id);
+      if (seen) {
+        seen.networks.push(n.name);
+        removals.push(seen.op);
+        continue;
+      }
+      const op = removeContainer(b, hosts.get(c.host), c, `service:${c.service}:${c.slot}`, `network ${n.name} is replaced`, [], false)!;
+      preRemoved.set(c.id, { op, networks: [n.name] });
+      removals.push(op);
+    }
+    const rm = b.add('network.remove', host, `remove network ${n.name}`, `network:${n.key}`, 'replaced: config changed', removals, { name: n.name });
+    networkRemovals.set(n.name, [...(networkRemovals.get(n.name) ?? []), { host, global, op: rm }]);
+    const fields = old.config ? diffConfigs(old.config, want.config) : [{ path: 'config', before: old.configHash?.slice(0, 12), after: want.hash.slice(0, 12) }];
+    const names = attached.map((c) => c.name);
+    b.change({
+      host,
+      type: 'network',
+      resource: `network:${n.key}`,
+      name: n.name,
+      action: 'replace',
+      cause: `config changed; ${names.length ? `recreates ${names.join(', ')}` : 'no container attached'}`,
+      fields,
+      ...(global ? { allHosts: true } : {}),
+    });
+  };
+  for (const { spec, config } of [...wantedNets.values()].sort((x, y) => x.spec.name.localeCompare(y.spec.name))) {
+    const g = observedGlobal.get(spec.name);
+    if (g && g.network.configHash && g.network.configHash !== config.hash) replaceNetwork(spec, g.hosts[0], g.network, true);
+    for (const hs of hosts.values()) {
+      const local = hs.obs.networks.find((o) => o.name === spec.name && !isGlobal(o));
+      if (local?.configHash && local.configHash !== config.hash) replaceNetwork(spec, hs.obs.name, local, false);
+    }
+  }
+  /** Is network `name` on `host` (or the global one) being removed as part of a replace? */
+  const replacedHere = (name: string, host: string, global: boolean) => (networkRemovals.get(name) ?? []).some((r) => (global ? r.global : r.host === host && !r.global));
+  /** What creating network `name` on `host` must wait for: removals of a network of that name there (or global). */
+  const removalsBefore = (name: string, host: string) => (networkRemovals.get(name) ?? []).filter((r) => r.global || r.host === host).map((r) => r.op);
 
   // Shared resources, created on demand.
-  const globalNetworks = new Map<string, string | null>();
+  const createdGlobal = new Map<string, string | null>();
   const ensurePull = (host: string, s: ServiceSpec): string | undefined => {
     const hs = hosts.get(host)!;
     const ref = normaliseImageRef(s.image);
@@ -173,22 +234,27 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     if (!n || n.external) return undefined;
     const hs = hosts.get(host)!;
     if (n.driver === 'overlay') {
-      // Global scope (cluster store): one create anywhere makes it appear on every host.
-      if (globalNetworks.has(n.name)) return globalNetworks.get(n.name) ?? undefined;
-      const exists = [...hosts.values()].some((h) => h.obs.networks.some((o) => o.name === n.name));
+      // Global scope (cluster store): created once, through one host chosen deterministically; every host sees it.
+      if (createdGlobal.has(n.name)) return createdGlobal.get(n.name) ?? undefined;
+      const through = creator ?? host;
+      const replaced = replacedHere(n.name, through, true);
+      const exists = observedGlobal.has(n.name) && !replaced;
       let id: string | null = null;
       if (!exists) {
-        id = b.add('network.create', host, `create network ${n.name}`, `network:${key}`, 'not present (overlay: created once for all hosts)', [], { body: networkCreateBody(stack, n) });
-        b.change({ host, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: 'not present (overlay, spans all hosts)' });
+        id = b.add('network.create', through, `create network ${n.name}`, `network:${key}`, replaced ? 'replacement (config changed)' : 'not present (overlay: created once, every host sees it)', removalsBefore(n.name, through), {
+          body: networkCreateBody(stack, n),
+        });
+        if (!replaced) b.change({ host: through, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: `not present (overlay through ${through}, spans all hosts)`, allHosts: true });
       }
-      globalNetworks.set(n.name, id);
+      createdGlobal.set(n.name, id);
       return id ?? undefined;
     }
     if (hs.networks.has(key)) return hs.networks.get(key) ?? undefined;
     let id: string | null = null;
-    if (!hs.obs.networks.some((o) => o.name === n.name)) {
-      id = b.add('network.create', host, `create network ${n.name}`, `network:${key}`, 'not present', [], { body: networkCreateBody(stack, n) });
-      b.change({ host, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: 'not present' });
+    const replaced = removalsBefore(n.name, host);
+    if (replaced.length || !hs.obs.networks.some((o) => o.name === n.name)) {
+      id = b.add('network.create', host, `create network ${n.name}`, `network:${key}`, replaced.length ? 'replacement (config changed)' : 'not present', replaced, { body: networkCreateBody(stack, n) });
+      if (!replacedHere(n.name, host, false)) b.change({ host, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: 'not present' });
     }
     hs.networks.set(key, id);
     return id ?? undefined;
@@ -310,13 +376,31 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         }
         return deps;
       };
-      const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string): string => {
+      const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string, cause?: string): string => {
         const body = containerCreateBody(sc.config, { stack, service: name, slot, hash: sc.hash, json: sc.json, bundles: sc.bundles, carried });
-        let last = b.add('container.create', host, `create ${cname}`, resource, group ? 'replacement (temporary name)' : 'new replica', deps, { name: cname, body }, group);
+        let last = b.add('container.create', host, `create ${cname}`, resource, cause ?? (group ? 'replacement (temporary name)' : 'new replica'), deps, { name: cname, body }, group);
         for (const [net, cfg] of splitNetworks(sc.config).rest)
           last = b.add('network.connect', host, `connect ${cname} ${net}`, resource, 'the API takes one network at create', [last], { network: net, container: cname, body: { Container: cname, EndpointConfig: endpointConfig(cfg as Record<string, unknown>) } }, group);
         return last;
       };
+
+      if (current && preRemoved.has(current.id)) {
+        // Recreated with a replaced network: the old one is already removed (before the network), so no temporary name.
+        const gone = preRemoved.get(current.id)!;
+        const carried: Record<string, string> = {};
+        for (const m of current.mounts) if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
+        const created = createAndConnect(final, [...prerequisites(), gone.op], carried, undefined, `recreated with network ${gone.networks.join(', ')}`);
+        const started = b.add('container.start', host, `start ${final}`, resource, `recreated with network ${gone.networks.join(', ')}`, [created, ...depGates()], { name: final });
+        records.push({ host, name: final, started, final: started });
+        const fields = current.configHash === sc.hash ? [] : current.config ? diffConfigs(current.config, sc.config) : [{ path: 'config', before: current.configHash?.slice(0, 12), after: sc.hash.slice(0, 12) }];
+        b.change({ host, type: 'container', resource, service: name, name: final, action: 'replace', cause: `network ${gone.networks.join(', ')} replaced`, fields });
+        for (const c of candidates.filter((c) => c.id !== current.id)) {
+          claimed.add(c.id);
+          if (preRemoved.has(c.id) || removeContainer(b, hosts.get(c.host), c, resource, 'duplicate of the replica', [], !!options.pruneVolumes))
+            b.change({ host: c.host, type: 'container', resource, service: name, name: c.name, action: 'delete', cause: 'duplicate' });
+        }
+        continue;
+      }
 
       if (!current) {
         // A new replica (or one moving here from a host that is no longer eligible).
@@ -328,7 +412,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         if (elsewhere) {
           for (const c of candidates.filter((c) => c.host !== host)) {
             claimed.add(c.id);
-            const removal = removeContainer(b, hosts.get(c.host), c, resource, `moved to ${host}`, [started], !!options.pruneVolumes);
+            const removal = preRemoved.get(c.id)?.op ?? removeContainer(b, hosts.get(c.host), c, resource, `moved to ${host}`, [started], !!options.pruneVolumes);
             if (removal) b.change({ host: c.host, type: 'container', resource, service: name, name: c.name, action: 'delete', cause: `moved to ${host}` });
           }
         }
@@ -393,7 +477,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         records.push(rec);
         for (const c of candidates.filter((c) => c.id !== current.id)) {
           claimed.add(c.id);
-          if (removeContainer(b, hosts.get(c.host), c, resource, 'duplicate of the replica', [], !!options.pruneVolumes))
+          if (preRemoved.has(c.id) || removeContainer(b, hosts.get(c.host), c, resource, 'duplicate of the replica', [], !!options.pruneVolumes))
             b.change({ host: c.host, type: 'container', resource, service: name, name: c.name, action: 'delete', cause: 'duplicate' });
         }
       }
@@ -403,28 +487,43 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
   // Containers nobody claimed: services removed, scaled down, hosts no longer eligible, helpers.
   for (const hs of hosts.values()) {
     for (const c of [...hs.obs.containers].sort((x, y) => x.name.localeCompare(y.name))) {
-      if (claimed.has(c.id) || hs.containerRemovals.some((id) => b.byId.get(id)?.params.name === c.name)) continue;
-      if (c.role === Roles.helper && [...hs.files.values()].some((id) => id && b.byId.get(id)?.params.name === c.name)) continue;
+      if (claimed.has(c.id)) continue;
       const s = desired.services[c.service];
       const cause = options.destroy ? 'destroy' : c.role === Roles.helper ? 'helper left over' : !s ? 'service removed from the file' : c.name.endsWith('_next') ? 'left over from an interrupted replace' : placement[c.service]?.[c.slot] ? 'duplicate' : s.deploy.mode === 'global' ? 'host no longer eligible' : 'scaled down';
       const resource = `service:${c.service}:${c.slot}`;
+      // Already removed before a replaced network: only the change is left to show.
+      if (preRemoved.has(c.id)) {
+        b.change({ host: hs.obs.name, type: 'container', resource, service: c.service, name: c.name, action: 'delete', cause });
+        continue;
+      }
+      if (hs.containerRemovals.some((id) => b.byId.get(id)?.params.name === c.name)) continue;
+      if (c.role === Roles.helper && [...hs.files.values()].some((id) => id && b.byId.get(id)?.params.name === c.name)) continue;
       if (removeContainer(b, hs, c, resource, cause, [], !!options.pruneVolumes) && c.role !== Roles.helper)
         b.change({ host: hs.obs.name, type: 'container', resource, service: c.service, name: c.name, action: 'delete', cause });
     }
   }
 
-  // Networks and volumes no longer wanted; after every container removal on the host (all hosts for overlay).
+  // A replaced network that no container uses any more is still created again.
+  for (const { op } of [...networkRemovals.values()].flat()) {
+    const name = b.byId.get(op)!.params.name as string;
+    ensureNetwork(b.byId.get(op)!.host, wantedNets.get(name)!.spec.key);
+  }
+
+  // Networks and volumes no longer wanted; after every container removal on the host (all hosts for a global one,
+  // which is removed once, through the first host that lists it).
   const allRemovals = [...hosts.values()].flatMap((h) => h.containerRemovals);
-  const removedGlobal = new Set<string>();
+  const wantedName = (name: string) => Object.values(desired.networks).some((d) => d.name === name);
+  for (const [name, { network: n, hosts: seenOn }] of observedGlobal) {
+    if (wantedName(name) || !n.key || !hosts.has(seenOn[0])) continue;
+    const cause = options.destroy ? 'destroy' : 'no longer in the file';
+    b.add('network.remove', seenOn[0], `remove network ${name}`, `network:${n.key}`, cause, allRemovals, { name });
+    b.change({ host: seenOn[0], type: 'network', resource: `network:${n.key}`, name, action: 'delete', cause, allHosts: true });
+  }
   for (const hs of hosts.values()) {
     const host = hs.obs.name;
     for (const n of [...hs.obs.networks].sort((x, y) => x.name.localeCompare(y.name))) {
-      const wanted = Object.values(desired.networks).some((d) => d.name === n.name);
-      if (wanted || !n.key) continue;
-      const global = n.scope === 'global' || n.scope === 'swarm';
-      if (global && removedGlobal.has(n.name)) continue;
-      if (global) removedGlobal.add(n.name);
-      b.add('network.remove', host, `remove network ${n.name}`, `network:${n.key}`, options.destroy ? 'destroy' : 'no longer in the file', global ? allRemovals : hs.containerRemovals, { name: n.name });
+      if (isGlobal(n) || wantedName(n.name) || !n.key) continue;
+      b.add('network.remove', host, `remove network ${n.name}`, `network:${n.key}`, options.destroy ? 'destroy' : 'no longer in the file', hs.containerRemovals, { name: n.name });
       b.change({ host, type: 'network', resource: `network:${n.key}`, name: n.name, action: 'delete', cause: options.destroy ? 'destroy' : 'no longer in the file' });
     }
     const neededFiles = new Set<string>();

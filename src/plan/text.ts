@@ -27,15 +27,21 @@ export function planText(plan: Plan, options: TextOptions = {}): string {
   const p = options.paint ?? plain;
   const colour = (c: ResourceChange) => (c.action === 'create' ? p.add : c.action === 'delete' ? p.remove : p.change);
   const lines: string[] = [p.bold(summaryLine(plan))];
+  const line = (c: ResourceChange, indent: string) => {
+    const what = c.type === 'container' ? c.name : `${c.type} ${c.name}`;
+    lines.push(`${indent}${colour(c)(`${ACTION_SYMBOL[c.action]} ${what}`)}  ${p.dim(c.cause)}`);
+    for (const f of c.fields) lines.push(`${indent}    ${formatFieldChange(f)}`);
+  };
+  // Global-scope (overlay) networks are one object for every host: shown once, before the hosts.
+  const shared = plan.changes.filter((c) => c.allHosts);
+  if (shared.length) {
+    lines.push(p.bold('all hosts'));
+    for (const c of shared) line(c, '  ');
+  }
   for (const host of plan.hosts) {
-    const changes = plan.changes.filter((c) => c.host === host);
+    const changes = plan.changes.filter((c) => c.host === host && !c.allHosts);
     if (!changes.length) continue;
     lines.push(`host ${p.bold(host)}`);
-    const line = (c: ResourceChange, indent: string) => {
-      const what = c.type === 'container' ? c.name : `${c.type} ${c.name}`;
-      lines.push(`${indent}${colour(c)(`${ACTION_SYMBOL[c.action]} ${what}`)}  ${p.dim(c.cause)}`);
-      for (const f of c.fields) lines.push(`${indent}    ${formatFieldChange(f)}`);
-    };
     for (const c of changes.filter((c) => !c.service)) line(c, '  ');
     const services = [...new Set(changes.filter((c) => c.service).map((c) => c.service!))].sort();
     for (const s of services) {

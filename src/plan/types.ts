@@ -33,6 +33,8 @@ export interface ResourceChange {
   action: Action;
   cause: string;
   fields: FieldChange[];
+  /** A global-scope (overlay) network: one object every host sees; `host` is the host the call goes through. */
+  allHosts?: boolean;
 }
 
 export type OpKind =

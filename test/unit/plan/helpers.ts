@@ -3,6 +3,7 @@ import type { DesiredState, ServiceSpec, NetworkSpec, HostSpec } from '../../../
 import type { ObservedState, ObservedContainer } from '../../../src/observe/types.js';
 import { emptyObserved } from '../../../src/observe/types.js';
 import { parseContainer } from '../../../src/observe/parse.js';
+import { parseNetwork } from '../../../src/observe/networks.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { Labels } from '../../../src/labels.js';
 import { splitImageRef } from '../../../src/plan/config.js';
@@ -73,9 +74,13 @@ export function desired(services: ServiceSpec[], over: DeepPartial<DesiredState>
   } as DesiredState;
 }
 
+export const CLUSTER_STORE = 'etcd://10.77.0.2:2379';
+
+/** Nothing of the stack on the hosts; every host's daemon on one cluster store (as in the sandbox). */
 export function observedEmpty(d: DesiredState, digests: Record<string, string> = { [IMAGE]: DIGEST }): ObservedState {
   const o = emptyObserved(d.name, d.hosts.map((h) => h.name));
   o.digests = { ...digests };
+  for (const h of Object.values(o.hosts)) h.engine = { clusterStore: CLUSTER_STORE, clusterAdvertise: `${h.name}:2376` };
   return o;
 }
 
@@ -98,7 +103,9 @@ export function simulate(plan: Plan, before: ObservedState): ObservedState {
       case 'network.create': {
         const body = p.body;
         const targets = body.Driver === 'overlay' ? Object.values(o.hosts) : [h];
-        for (const t of targets) t.networks.push({ id: `net${++seq}`, name: body.Name, driver: body.Driver, scope: body.Driver === 'overlay' ? 'global' : 'local', key: body.Labels[Labels.network], labels: body.Labels });
+        const id = `net${++seq}`;
+        const subnets = (body.IPAM?.Config ?? []).map((c: any) => ({ Subnet: c.Subnet }));
+        for (const t of targets) t.networks.push(parseNetwork({ Id: id, Name: body.Name, Driver: body.Driver, Scope: body.Driver === 'overlay' ? 'global' : 'local', Labels: body.Labels, IPAM: { Config: subnets } }));
         break;
       }
       case 'network.remove':

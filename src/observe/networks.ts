@@ -1,0 +1,67 @@
+/**
+ * Networks as observe sees them. A network in the daemons' cluster store (scope `global`) is listed by every
+ * host that shares the store; it is one network, so the planner looks at it through `globalNetworks`, never
+ * host by host. Pure.
+ */
+import { ContainerLabels, Labels } from '../labels.js';
+import { parseConfigLabel } from './parse.js';
+import type { ObservedNetwork, ObservedState, EngineInfo } from './types.js';
+
+/** One entry of GET /networks (as dockerode returns it). */
+export interface NetworkListEntry {
+  Id: string;
+  Name: string;
+  Driver?: string;
+  Scope?: string;
+  Labels?: Record<string, string> | null;
+  IPAM?: { Config?: { Subnet?: string }[] | null } | null;
+}
+
+export function parseNetwork(n: NetworkListEntry): ObservedNetwork {
+  const labels = n.Labels ?? {};
+  return {
+    id: n.Id,
+    name: n.Name,
+    driver: n.Driver ?? '',
+    scope: n.Scope ?? 'local',
+    key: labels[Labels.network],
+    subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s),
+    configHash: labels[Labels.configHash],
+    config: parseConfigLabel(labels[ContainerLabels.config]),
+    labels,
+  };
+}
+
+/** Is this list entry one of the stack's networks (the labels a label-filtered list matches)? */
+export function isStackNetwork(n: NetworkListEntry, stack: string): boolean {
+  const labels = n.Labels ?? {};
+  return labels[Labels.managed] === 'true' && labels[Labels.stack] === stack;
+}
+
+export function isGlobal(n: Pick<ObservedNetwork, 'scope'>): boolean {
+  return n.scope === 'global' || n.scope === 'swarm';
+}
+
+/** A global-scope network once, with the hosts that list it (in host order). */
+export interface GlobalNetwork {
+  network: ObservedNetwork;
+  hosts: string[];
+}
+
+/** The stack's global-scope networks, one entry per name, whichever hosts list them. */
+export function globalNetworks(observed: ObservedState): Map<string, GlobalNetwork> {
+  const out = new Map<string, GlobalNetwork>();
+  for (const host of Object.values(observed.hosts))
+    for (const n of host.networks) {
+      if (!isGlobal(n)) continue;
+      const seen = out.get(n.name);
+      if (seen) seen.hosts.push(host.name);
+      else out.set(n.name, { network: n, hosts: [host.name] });
+    }
+  return out;
+}
+
+/** GET /info → what overlay networks need. */
+export function parseEngineInfo(info: { ClusterStore?: string | null; ClusterAdvertise?: string | null }): EngineInfo {
+  return { clusterStore: info.ClusterStore ?? '', clusterAdvertise: info.ClusterAdvertise ?? '' };
+}

@@ -1,12 +1,18 @@
 /**
  * One HostClient per Docker daemon, over dockerode (unix socket, or tcp with TLS). Every method
- * rethrows with context (host, object); 304 on start/stop and 404 on remove count as success, since
- * the work is already done. Calls are counted per host, reads apart from writes, for the summary.
+ * rethrows with context (host, object). Every call has a time limit, and transient errors are
+ * retried with exponential back-off a bounded number of times (faults.ts). Retrying a write is safe
+ * because an answer that says the work is already done counts as success: 304 on start/stop, 404 on
+ * remove, a name in use by our own container with the same labels on create, an existing network
+ * with our labels, an endpoint already connected, a rename already made. Calls are counted per host
+ * (every attempt), reads apart from writes, for the summary.
  */
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import type { HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
+import { Labels } from '../labels.js';
+import { classify, DEFAULT_FAULT_SETTINGS, errorMessage, timeoutFor, withRetries, withTimeout, type CallKind, type FaultClass, type FaultSettings } from './faults.js';
 
 export interface CallCounts {
   reads: number;
@@ -20,11 +26,25 @@ export class HostError extends Error {
     readonly target: string | undefined,
     readonly statusCode: number | undefined,
     cause: unknown,
+    /** How the last error was classified, and how many attempts were made. */
+    readonly faultClass: FaultClass = classify(cause),
+    readonly attempts = 1,
   ) {
-    const detail = cause instanceof Error ? ((cause as { json?: { message?: string } }).json?.message ?? cause.message) : String(cause);
-    super(`host ${host}: ${action}${target ? ` ${target}` : ''}: ${detail.trim()}`, { cause });
+    const detail = errorMessage(cause);
+    const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+    super(`host ${host}: ${action}${target ? ` ${target}` : ''}: ${detail}${tries}`, { cause });
     this.name = 'HostError';
   }
+
+  /** True when the daemon could not be reached at all (refused, no socket, no route). */
+  get unreachable(): boolean {
+    return this.faultClass === 'unreachable';
+  }
+}
+
+/** Is this error a HostError saying the daemon cannot be reached? */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof HostError && err.unreachable;
 }
 
 type Obj = Record<string, any>;
@@ -49,6 +69,9 @@ function statusOf(err: unknown): number | undefined {
   return typeof (err as { statusCode?: unknown })?.statusCode === 'number' ? (err as { statusCode: number }).statusCode : undefined;
 }
 
+/** What a conflicting or failed write finds when it looks: the work is already done, or not. */
+const NOT_DONE = Symbol('not done');
+
 export class HostClient {
   readonly counts: CallCounts = { reads: 0, writes: 0 };
   readonly docker: Docker;
@@ -56,28 +79,64 @@ export class HostClient {
   constructor(
     readonly name: string,
     docker: Docker,
+    readonly faults: FaultSettings = DEFAULT_FAULT_SETTINGS,
   ) {
     this.docker = docker;
   }
 
-  static fromSpec(spec: HostSpec): HostClient {
-    return new HostClient(spec.name, new Docker(dockerOptions(spec)));
+  static fromSpec(spec: HostSpec, faults: FaultSettings = DEFAULT_FAULT_SETTINGS): HostClient {
+    return new HostClient(spec.name, new Docker(dockerOptions(spec)), faults);
   }
 
-  private async call<T>(kind: 'read' | 'write', action: string, target: string | undefined, fn: () => Promise<T>, ok: number[] = []): Promise<T | undefined> {
-    if (kind === 'read') this.counts.reads++;
-    else this.counts.writes++;
+  /**
+   * One Engine call with its time limit and retries. `ok` lists status codes that mean the work is
+   * done; `done` looks (with reads) whether a failed write's work is done after all.
+   */
+  private async call<T>(
+    kind: CallKind,
+    action: string,
+    target: string | undefined,
+    fn: (signal: AbortSignal) => Promise<T>,
+    options: { ok?: number[]; stopGraceSeconds?: number; done?: (err: unknown) => Promise<T | typeof NOT_DONE> } = {},
+  ): Promise<T | undefined> {
+    const limit = timeoutFor(kind, this.faults, options.stopGraceSeconds);
+    let attempts = 0;
     try {
-      return await fn();
+      return await withRetries(async () => {
+        attempts++;
+        if (kind === 'read') this.counts.reads++;
+        else this.counts.writes++;
+        try {
+          return await withTimeout(limit, fn);
+        } catch (err) {
+          const status = statusOf(err);
+          if (status !== undefined && options.ok?.includes(status)) return undefined;
+          if (options.done && classify(err) !== 'unreachable') {
+            const found = await options.done(err).catch((): typeof NOT_DONE => NOT_DONE);
+            if (found !== NOT_DONE) return found;
+          }
+          throw err;
+        }
+      }, this.faults);
     } catch (err) {
-      const status = statusOf(err);
-      if (status !== undefined && ok.includes(status)) return undefined;
-      throw new HostError(this.name, action, target, status, err);
+      throw new HostError(this.name, action, target, statusOf(err), err, classify(err), attempts);
+    }
+  }
+
+  /** The labels of a container, or undefined when there is none by that name. */
+  private async containerLabels(name: string): Promise<Record<string, string> | undefined> {
+    this.counts.reads++;
+    try {
+      const i = await withTimeout(this.faults.readTimeoutMs, () => this.docker.getContainer(name).inspect());
+      return (i.Config?.Labels ?? {}) as Record<string, string>;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
     }
   }
 
   async ping(): Promise<void> {
-    await this.call('read', 'ping', undefined, () => this.docker.ping());
+    await this.call('read', 'ping', undefined, (abortSignal) => this.docker.ping({ abortSignal } as never) as unknown as Promise<unknown>);
   }
 
   /** GET /info: the daemon's configuration (cluster store, advertise address, …). */
@@ -85,74 +144,115 @@ export class HostClient {
     return (await this.call('read', 'info', undefined, () => this.docker.info()))!;
   }
   async listContainers(filters: Obj): Promise<Obj[]> {
-    return (await this.call('read', 'list containers', undefined, () => this.docker.listContainers({ all: true, filters }))) ?? [];
+    return (await this.call('read', 'list containers', undefined, (abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal }))) ?? [];
   }
   async listNetworks(filters: Obj): Promise<Obj[]> {
-    return (await this.call('read', 'list networks', undefined, () => this.docker.listNetworks({ filters }))) ?? [];
+    return (await this.call('read', 'list networks', undefined, (abortSignal) => this.docker.listNetworks({ filters, abortSignal }))) ?? [];
   }
   async listVolumes(filters: Obj): Promise<Obj[]> {
-    const res = await this.call('read', 'list volumes', undefined, () => this.docker.listVolumes({ filters }));
+    const res = await this.call('read', 'list volumes', undefined, (abortSignal) => this.docker.listVolumes({ filters, abortSignal }));
     return (res?.Volumes as Obj[]) ?? [];
   }
   async listImages(): Promise<Obj[]> {
-    return (await this.call('read', 'list images', undefined, () => this.docker.listImages())) ?? [];
+    return (await this.call('read', 'list images', undefined, (abortSignal) => this.docker.listImages({ abortSignal }))) ?? [];
   }
   async inspectContainer(name: string): Promise<Obj> {
-    return (await this.call('read', 'inspect container', name, () => this.docker.getContainer(name).inspect()))!;
+    return (await this.call('read', 'inspect container', name, (abortSignal) => this.docker.getContainer(name).inspect({ abortSignal })))!;
   }
   /** The manifest digest a tag points to now, asked through the daemon's distribution endpoint. */
   async distribution(image: string, auth?: AuthConfig): Promise<string> {
-    const res = (await this.call('read', 'resolve digest of', image, () => this.docker.getImage(image).distribution(auth ? { authconfig: auth } : {})))!;
+    const res = (await this.call('read', 'resolve digest of', image, (abortSignal) => this.docker.getImage(image).distribution({ ...(auth ? { authconfig: auth } : {}), abortSignal })))!;
     return (res as Obj).Descriptor.digest as string;
   }
   async pull(image: string, auth?: AuthConfig): Promise<void> {
-    await this.call('write', 'pull', image, async () => {
-      const stream = await this.docker.pull(image, auth ? { authconfig: auth } : {});
-      const output = await new Promise<Obj[]>((resolve, reject) => this.docker.modem.followProgress(stream, (err: unknown, out: Obj[]) => (err ? reject(err) : resolve(out))));
+    await this.call('pull', 'pull', image, async (abortSignal) => {
+      const stream = await this.docker.pull(image, { ...(auth ? { authconfig: auth } : {}), abortSignal });
+      const output = await new Promise<Obj[]>((resolve, reject) => {
+        abortSignal.addEventListener('abort', () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.(), { once: true });
+        this.docker.modem.followProgress(stream, (err: unknown, out: Obj[]) => (err ? reject(err) : resolve(out)));
+      });
       const failed = output.find((o) => o.error || o.errorDetail);
       if (failed) throw new Error(failed.error ?? failed.errorDetail?.message);
     });
   }
   async createNetwork(body: Obj): Promise<void> {
-    await this.call('write', 'create network', body.Name, () => this.docker.createNetwork(body as Docker.NetworkCreateOptions));
+    await this.call('write', 'create network', body.Name, (abortSignal) => this.docker.createNetwork({ ...body, abortSignal } as Docker.NetworkCreateOptions), {
+      done: async (err) => {
+        if (statusOf(err) !== 409 && !/already exists/i.test(errorMessage(err))) return NOT_DONE;
+        this.counts.reads++;
+        const found = await withTimeout(this.faults.readTimeoutMs, () => this.docker.listNetworks({ filters: { name: [body.Name] } }));
+        const same = found.find((n) => n.Name === body.Name && sameLabels(n.Labels, body.Labels, [Labels.stack, Labels.network]));
+        return same ? undefined : NOT_DONE;
+      },
+    });
   }
   async removeNetwork(name: string): Promise<void> {
-    await this.call('write', 'remove network', name, () => this.docker.getNetwork(name).remove(), [404]);
+    await this.call('write', 'remove network', name, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }), { ok: [404] });
   }
   async createVolume(body: Obj): Promise<void> {
-    await this.call('write', 'create volume', body.Name, () => this.docker.createVolume(body as Docker.VolumeCreateOptions));
+    await this.call('write', 'create volume', body.Name, (abortSignal) => this.docker.createVolume({ ...body, abortSignal } as Docker.VolumeCreateOptions));
   }
   async removeVolume(name: string): Promise<void> {
-    await this.call('write', 'remove volume', name, () => this.docker.getVolume(name).remove(), [404]);
+    await this.call('write', 'remove volume', name, (abortSignal) => this.docker.getVolume(name).remove({ abortSignal }), { ok: [404] });
   }
   async createContainer(name: string, body: Obj): Promise<string> {
-    const c = await this.call('write', 'create container', name, () => this.docker.createContainer({ ...body, name } as Docker.ContainerCreateOptions));
-    return c!.id;
+    const c = await this.call('write', 'create container', name, (abortSignal) => this.docker.createContainer({ ...body, name, abortSignal } as Docker.ContainerCreateOptions), {
+      // A name in use by our own container with the same labels (a retried or repeated create): done.
+      done: async (err) => {
+        if (statusOf(err) !== 409) return NOT_DONE;
+        const labels = await this.containerLabels(name);
+        return labels && sameLabels(labels, body.Labels, [Labels.managed, Labels.stack, Labels.service, Labels.slot, Labels.configHash, Labels.replaceRole]) ? { id: name } as unknown as Docker.Container : NOT_DONE;
+      },
+    });
+    return c?.id ?? name;
   }
   async connectNetwork(network: string, body: Obj): Promise<void> {
-    await this.call('write', `connect ${body.Container} to network`, network, () => this.docker.getNetwork(network).connect(body));
+    await this.call('write', `connect ${body.Container} to network`, network, (abortSignal) => this.docker.getNetwork(network).connect({ ...body, abortSignal } as Docker.NetworkConnectOptions), {
+      done: async (err) => (/already exists in network|already connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
+    });
   }
   async start(name: string): Promise<void> {
-    await this.call('write', 'start container', name, () => this.docker.getContainer(name).start(), [304]);
+    await this.call('write', 'start container', name, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }), { ok: [304] });
   }
   async stop(name: string, timeoutSeconds?: number): Promise<void> {
-    await this.call('write', 'stop container', name, () => this.docker.getContainer(name).stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), [304]);
+    await this.call('stop', 'stop container', name, (abortSignal) => this.docker.getContainer(name).stop({ ...(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), abortSignal }), {
+      ok: [304],
+      stopGraceSeconds: timeoutSeconds,
+    });
   }
   async remove(name: string, options: { force: boolean; volumes: boolean }): Promise<void> {
-    await this.call('write', 'remove container', name, () => this.docker.getContainer(name).remove({ force: options.force, v: options.volumes }), [404]);
+    await this.call('write', 'remove container', name, (abortSignal) => this.docker.getContainer(name).remove({ force: options.force, v: options.volumes, abortSignal }), {
+      ok: [404],
+      done: async (err) => (/already in progress/i.test(errorMessage(err)) ? undefined : NOT_DONE),
+    });
   }
   async rename(name: string, newName: string): Promise<void> {
-    await this.call('write', `rename container to ${newName}`, name, () => this.docker.getContainer(name).rename({ name: newName }));
+    await this.call('write', `rename container to ${newName}`, name, (abortSignal) => this.docker.getContainer(name).rename({ name: newName, abortSignal }), {
+      // Already renamed (a retried rename): the old name is gone and the new one is ours.
+      done: async (err) => {
+        const status = statusOf(err);
+        if (status !== 404 && status !== 409) return NOT_DONE;
+        if (await this.containerLabels(name)) return NOT_DONE;
+        const labels = await this.containerLabels(newName);
+        return labels?.[Labels.managed] === 'true' ? undefined : NOT_DONE;
+      },
+    });
   }
   async update(name: string, body: Obj): Promise<void> {
-    await this.call('write', 'update container', name, () => this.docker.getContainer(name).update(body));
+    await this.call('write', 'update container', name, (abortSignal) => this.docker.getContainer(name).update({ ...body, abortSignal }));
   }
   async putArchive(name: string, path: string, archive: Buffer): Promise<void> {
-    await this.call('write', 'put archive into', name, () => this.docker.getContainer(name).putArchive(archive, { path }));
+    await this.call('write', 'put archive into', name, (abortSignal) => this.docker.getContainer(name).putArchive(archive, { path, abortSignal }));
   }
 }
 
+/** Do two label sets agree on these keys? */
+export function sameLabels(have: Record<string, string> | undefined, want: Record<string, string> | undefined, keys: readonly string[]): boolean {
+  if (!have || !want) return false;
+  return keys.every((k) => have[k] === want[k]);
+}
+
 /** One client per host, by name. */
-export function clientsFor(hosts: readonly HostSpec[]): Map<string, HostClient> {
-  return new Map(hosts.map((h) => [h.name, HostClient.fromSpec(h)]));
+export function clientsFor(hosts: readonly HostSpec[], faults: FaultSettings = DEFAULT_FAULT_SETTINGS): Map<string, HostClient> {
+  return new Map(hosts.map((h) => [h.name, HostClient.fromSpec(h, faults)]));
 }

@@ -4,6 +4,11 @@
  * skips its dependents only (with the root cause); independent services and other hosts finish.
  * When an operation of a replace group fails or is skipped after the group began, the group's
  * compensation runs (start the old container again, remove the new one).
+ *
+ * Faults: a host whose daemon cannot be reached is marked lost (lost-hosts.ts) and gets no more
+ * operations; they are skipped with that failure as root cause. An interruption (interruption.ts)
+ * starts nothing new, lets operations in flight finish, and on its hard signal returns at once with
+ * outcome `interrupted`.
  */
 import PQueue from 'p-queue';
 import type { HostClient, CallCounts } from '../docker/client.js';
@@ -11,8 +16,21 @@ import { registryAuth } from '../docker/auth.js';
 import { tar } from '../docker/tar.js';
 import { registryOf } from '../plan/config.js';
 import type { ArchiveParams, Operation, Plan } from '../plan/types.js';
+import { LostHosts, type LostHost } from './lost-hosts.js';
 
-export type OpStatus = 'done' | 'failed' | 'skipped';
+/** `interrupted`: in flight when a hard interruption ended the apply; its outcome is unknown. */
+export type OpStatus = 'done' | 'failed' | 'skipped' | 'interrupted';
+
+/** How an apply ended: every operation done, some failed or skipped, or stopped by an interruption. */
+export type ApplyOutcome = 'ok' | 'failed' | 'interrupted';
+
+/** A failure and what was skipped because of it (by operation id). */
+export interface RootCause {
+  op: string;
+  host: string;
+  error: string;
+  skipped: string[];
+}
 
 export interface OpRef {
   id: string;
@@ -29,7 +47,22 @@ export type ApplyEvent =
   | { type: 'op-failed'; op: OpRef; error: string; ms: number }
   | { type: 'op-skipped'; op: OpRef; reason: string }
   | { type: 'compensate'; group: string; op: OpRef; error?: string }
-  | { type: 'summary'; ok: boolean; done: number; failed: number; skipped: number; calls: Record<string, CallCounts>; failures: { op: string; error: string }[] };
+  /** An interruption was asked for: `hard` at the second signal (or when the grace time is over). */
+  | { type: 'interrupt'; reason: string; hard: boolean; graceMs: number }
+  | {
+      type: 'summary';
+      ok: boolean;
+      outcome?: ApplyOutcome;
+      done: number;
+      failed: number;
+      skipped: number;
+      calls: Record<string, CallCounts>;
+      failures: { op: string; error: string }[];
+      /** Each failure with the operations skipped because of it; `interrupt` for an interruption. */
+      rootCauses?: RootCause[];
+      /** Hosts whose daemon could not be reached during the apply. */
+      lostHosts?: Record<string, LostHost>;
+    };
 
 export interface Reporter {
   event(e: ApplyEvent): void;
@@ -44,14 +77,30 @@ export interface ApplyOptions {
   reporter?: Reporter;
   pollIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Interruption: start no new operation. */
   signal?: AbortSignal;
+  /** Hard interruption: return at once, without waiting for operations in flight. */
+  hardSignal?: AbortSignal;
 }
 
 export interface ApplyResult {
   ok: boolean;
+  outcome: ApplyOutcome;
   status: Record<string, OpStatus>;
   failures: { op: string; error: string }[];
+  rootCauses: RootCause[];
+  lostHosts: Record<string, LostHost>;
   calls: Record<string, CallCounts>;
+}
+
+/** Thrown inside a queued task that must not start (host lost, interrupted): the op is skipped. */
+class NotStarted extends Error {
+  constructor(
+    readonly reason: string,
+    readonly root: string,
+  ) {
+    super(reason);
+  }
 }
 
 const ref = (op: Operation): OpRef => ({ id: op.id, kind: op.kind, host: op.host, resource: op.resource, cause: op.cause });
@@ -137,6 +186,8 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
     waiting.set(op.id, op.deps.length);
     for (const d of op.deps) dependents.set(d, [...(dependents.get(d) ?? []), op]);
   }
+  const lost = new LostHosts();
+  const started = new Set<string>();
   const groupsBegun = new Set<string>();
   const compensated = new Set<string>();
   const compensations: Promise<void>[] = [];
@@ -150,6 +201,11 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       (async () => {
         for (const op of c.ops) {
           const client = options.clients.get(op.host)!;
+          const gone = lost.get(op.host);
+          if (gone || options.hardSignal?.aborted) {
+            emit({ type: 'compensate', group, op: ref(op), error: gone ? `host ${op.host} lost` : 'interrupted' });
+            continue;
+          }
           try {
             await queueFor(op.host).add(() => global.add(() => runOperation(op, client, options)));
             emit({ type: 'compensate', group, op: ref(op) });
@@ -163,16 +219,41 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
 
   return new Promise<ApplyResult>((resolveAll) => {
     let remaining = plan.operations.length;
-    const finish = async () => {
-      await Promise.all(compensations);
+    let finished = false;
+    const finish = async (hard = false) => {
+      if (finished) return;
+      if (!hard) await Promise.race([Promise.all(compensations), hardStop]);
+      if (finished) return;
+      finished = true;
+      if (options.hardSignal?.aborted)
+        for (const op of plan.operations) if (!status[op.id]) status[op.id] = started.has(op.id) ? 'interrupted' : 'skipped';
       const calls = Object.fromEntries([...options.clients].map(([h, c]) => [h, { ...c.counts }]));
       const count = (s: OpStatus) => Object.values(status).filter((x) => x === s).length;
-      const ok = failures.length === 0 && count('skipped') === 0;
-      emit({ type: 'summary', ok, done: count('done'), failed: count('failed'), skipped: count('skipped'), calls, failures });
-      resolveAll({ ok, status, failures, calls });
+      const interrupted = !!options.signal?.aborted || !!options.hardSignal?.aborted;
+      const ok = failures.length === 0 && count('skipped') === 0 && count('interrupted') === 0;
+      const outcome: ApplyOutcome = ok ? 'ok' : interrupted ? 'interrupted' : 'failed';
+      const roots = new Map<string, RootCause>();
+      for (const f of failures) roots.set(f.op, { op: f.op, host: byId.get(f.op)?.host ?? '', error: f.error, skipped: [] });
+      for (const [id, root] of rootCause) {
+        if (status[id] !== 'skipped') continue;
+        if (!roots.has(root)) roots.set(root, { op: root, host: '', error: root === 'interrupt' ? 'interrupted' : `${root} failed`, skipped: [] });
+        roots.get(root)!.skipped.push(id);
+      }
+      const rootCauses = [...roots.values()];
+      const lostHosts = lost.entries();
+      emit({ type: 'summary', ok, outcome, done: count('done'), failed: count('failed'), skipped: count('skipped') + count('interrupted'), calls, failures, rootCauses, lostHosts });
+      resolveAll({ ok, outcome, status, failures, rootCauses, lostHosts, calls });
     };
+    const byId = new Map(plan.operations.map((op) => [op.id, op]));
+    const hardStop = new Promise<void>((r) => {
+      if (options.hardSignal?.aborted) r();
+      options.hardSignal?.addEventListener('abort', () => r(), { once: true });
+    });
+    void hardStop.then(() => finish(true));
     const settle = (op: Operation, s: OpStatus, cause?: string) => {
+      if (finished || status[op.id]) return;
       status[op.id] = s;
+      if (s === 'skipped' && cause) rootCause.set(op.id, cause);
       remaining--;
       if (s !== 'done' && op.group) compensate(op.group);
       for (const next of dependents.get(op.id) ?? []) {
@@ -180,7 +261,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
         if (s !== 'done') {
           const root = cause ?? op.id;
           rootCause.set(next.id, root);
-          emit({ type: 'op-skipped', op: ref(next), reason: `${root} failed` });
+          emit({ type: 'op-skipped', op: ref(next), reason: root === 'interrupt' ? 'interrupted' : `${root} failed` });
           settle(next, 'skipped', root);
           continue;
         }
@@ -190,29 +271,47 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       }
       if (remaining === 0) void finish();
     };
+    /** Why an op must not start now, if it must not. */
+    const mustNotStart = (op: Operation): NotStarted | undefined => {
+      if (options.signal?.aborted || options.hardSignal?.aborted) return new NotStarted('interrupted', 'interrupt');
+      const gone = lost.get(op.host);
+      if (gone) return new NotStarted(`host ${op.host} lost: ${gone.error}`, gone.op);
+      return undefined;
+    };
     const dispatch = (op: Operation) => {
-      if (options.signal?.aborted) {
-        emit({ type: 'op-skipped', op: ref(op), reason: 'interrupted' });
-        return settle(op, 'skipped', 'interrupt');
-      }
       const client = options.clients.get(op.host);
       const run = async () => {
+        const no = mustNotStart(op);
+        if (no) throw no;
         if (!client) throw new Error(`no client for host ${op.host}`);
         if (op.group) groupsBegun.add(op.group);
+        started.add(op.id);
         emit({ type: 'op-start', op: ref(op) });
-        return runOperation(op, client, options);
+        try {
+          return await runOperation(op, client, options);
+        } catch (err) {
+          // Noted before the queue starts the host's next task, so that one is already skipped.
+          lost.note(op.host, op.id, err);
+          throw err;
+        }
       };
-      const started = Date.now();
+      const t0 = Date.now();
       const task = op.write ? queueFor(op.host).add(() => global.add(run)) : run();
       task.then(
         () => {
-          emit({ type: 'op-done', op: ref(op), ms: Date.now() - started });
+          if (finished) return;
+          emit({ type: 'op-done', op: ref(op), ms: Date.now() - t0 });
           settle(op, 'done');
         },
         (err: unknown) => {
+          if (finished) return;
+          if (err instanceof NotStarted) {
+            emit({ type: 'op-skipped', op: ref(op), reason: err.reason });
+            return settle(op, 'skipped', err.root);
+          }
           const error = err instanceof Error ? err.message : String(err);
           failures.push({ op: op.id, error });
-          emit({ type: 'op-failed', op: ref(op), error, ms: Date.now() - started });
+          emit({ type: 'op-failed', op: ref(op), error, ms: Date.now() - t0 });
           settle(op, 'failed');
         },
       );

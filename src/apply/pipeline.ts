@@ -1,6 +1,7 @@
 /** The pipeline after loading: observe → plan → apply. Library code: returns values, never prints. */
 import type { DesiredState } from '../stack/types.js';
 import { clientsFor, type HostClient } from '../docker/client.js';
+import type { FaultSettings } from '../docker/faults.js';
 import { observe } from '../observe/index.js';
 import type { ObservedState } from '../observe/types.js';
 import { reconcile, type PlanOptions } from '../plan/reconcile.js';
@@ -11,6 +12,8 @@ export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
   env?: NodeJS.ProcessEnv;
   clients?: ReadonlyMap<string, HostClient>;
+  /** Time limits and retries of Engine calls (default DEFAULT_FAULT_SETTINGS). */
+  faults?: FaultSettings;
 }
 
 export interface Planned {
@@ -20,12 +23,12 @@ export interface Planned {
 }
 
 export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
-  const clients = options.clients ?? clientsFor(desired.hosts);
+  const clients = options.clients ?? clientsFor(desired.hosts, options.faults);
   const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env });
   return { plan: reconcile(desired, observed, options), observed, clients };
 }
 
-export async function applyPlanned(desired: DesiredState, planned: Planned, reporter?: Reporter, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<ApplyResult> {
+export async function applyPlanned(desired: DesiredState, planned: Planned, reporter?: Reporter, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; hardSignal?: AbortSignal } = {}): Promise<ApplyResult> {
   return apply(planned.plan, {
     clients: planned.clients,
     hostConcurrency: desired.settings.hostConcurrency,
@@ -34,5 +37,6 @@ export async function applyPlanned(desired: DesiredState, planned: Planned, repo
     reporter,
     env: options.env,
     signal: options.signal,
+    hardSignal: options.hardSignal,
   });
 }

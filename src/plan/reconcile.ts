@@ -25,6 +25,8 @@ export interface PlanOptions {
   destroy?: boolean;
   /** Remove named volumes that are no longer in the file (or all of them with destroy). */
   pruneVolumes?: boolean;
+  /** Leave out hosts that could not be observed (a warning naming each) instead of an error. */
+  skipUnreachable?: boolean;
 }
 
 const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
@@ -131,7 +133,9 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
   for (const h of desiredIn.hosts) {
     const obs = observed.hosts[h.name];
     if (!obs) diagnostics.push(error(`host ${h.name} was not observed`, { host: h.name }));
-    else if (obs.error) diagnostics.push(error(`host ${h.name} is unreachable: ${obs.error}`, { host: h.name }, 'check the endpoint and TLS files in the inventory'));
+    else if (obs.error && options.skipUnreachable)
+      diagnostics.push(warning(`host ${h.name} left out: unreachable (${obs.error}); its containers were neither observed nor changed`, { host: h.name }, 'run again without --skip-unreachable once it is back'));
+    else if (obs.error) diagnostics.push(error(`host ${h.name} is unreachable: ${obs.error}`, { host: h.name }, 'check the endpoint and TLS files in the inventory, or pass --skip-unreachable to leave it out'));
     else {
       usable.add(h.name);
       hosts.set(h.name, { obs, pulls: new Map(), networks: new Map(), volumes: new Map(), files: new Map(), containerRemovals: [] });

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { addStackOptions, loadDesired } from './plan.js';
 import { runApply, type ApplyCommandOptions } from './apply.js';
+import { addFaultOptions } from '../fault-options.js';
 
 export function registerDestroy(program: Command): void {
   const cmd = program
@@ -10,6 +11,7 @@ export function registerDestroy(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
     .option('--prune-volumes', 'also remove named volumes')
     .option('--json', 'print the plan, then NDJSON events ending with a summary');
+  addFaultOptions(cmd, { grace: true });
   addStackOptions(cmd).action(async (opts: ApplyCommandOptions) => {
     await runApply(await loadDesired(opts), { ...opts, destroy: true });
   });

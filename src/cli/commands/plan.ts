@@ -10,6 +10,7 @@ import { addStackOptions, stackOptionsFrom, type StackCliOptions } from '../stac
 import { planStack, type Planned } from '../../apply/pipeline.js';
 import { printPlan } from '../views/plan.js';
 import { printDiagnostics } from '../views/diagnostics.js';
+import { addFaultOptions, faultSettingsFrom, type FaultCliOptions } from '../fault-options.js';
 
 export interface CommonOptions extends StackCliOptions {
   json?: boolean;
@@ -31,14 +32,14 @@ export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
   if (hasErrors(diagnostics)) throw new ExitError(1, diagnostics.filter((d) => d.severity === 'error'));
 }
 
-export interface PlanCommandOptions extends CommonOptions {
+export interface PlanCommandOptions extends CommonOptions, FaultCliOptions {
   refresh?: boolean;
   detailedExitcode?: boolean;
   verbose?: boolean;
 }
 
 export async function runPlan(desired: DesiredState, opts: PlanCommandOptions): Promise<{ planned: Planned; exitCode: number }> {
-  const planned = await planStack(desired, { refresh: opts.refresh });
+  const planned = await planStack(desired, { refresh: opts.refresh, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) });
   printPlan(planned.plan, { json: opts.json, verbose: opts.verbose });
   failOnPlanErrors(planned.plan.diagnostics);
   const changes = planned.plan.operations.length > 0;
@@ -53,6 +54,7 @@ export function registerPlan(program: Command): void {
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--json', 'print the plan as one JSON document')
     .option('-v, --verbose', 'also list every operation with its dependencies');
+  addFaultOptions(cmd);
   addStackOptions(cmd).action(async (opts: PlanCommandOptions) => {
     const desired = await loadDesired(opts);
     const { exitCode } = await runPlan(desired, opts);

@@ -70,14 +70,30 @@ export class LineReporter implements Reporter {
       case 'compensate':
         this.line(`${c.yellow('↺')} ${e.group}: ${e.op.id.replace(/^\S+ /, '')}${e.error ? ` failed: ${e.error}` : ''}`);
         break;
+      case 'interrupt':
+        this.line(
+          e.hard
+            ? c.red(`${e.reason} again: stopping now, without waiting for operations in flight`)
+            : c.yellow(`${e.reason}: starting nothing new; operations in flight may finish within ${Math.round(e.graceMs / 1000)}s (${e.reason} again to stop at once)`),
+        );
+        break;
       case 'summary': {
         this.clear();
         const calls = Object.entries(e.calls)
           .map(([h, n]) => `${h} ${n.reads}r/${n.writes}w`)
           .join(', ');
-        const head = e.ok ? c.green('apply complete') : c.red('apply failed');
+        const head = e.ok ? c.green('apply complete') : e.outcome === 'interrupted' ? c.yellow('apply interrupted') : c.red('apply failed');
         this.stream.write(`${head}: ${e.done} done, ${e.failed} failed, ${e.skipped} skipped; Engine calls ${calls}\n`);
-        for (const f of e.failures) this.stream.write(`  ${c.red('error')}: ${f.op}: ${f.error}\n`);
+        for (const [host, lost] of Object.entries(e.lostHosts ?? {})) this.stream.write(`  ${c.red('host lost')}: ${host}: ${lost.error}\n`);
+        const roots = e.rootCauses ?? e.failures.map((f) => ({ ...f, host: '', skipped: [] as string[] }));
+        for (const r of roots) {
+          if (r.op === 'interrupt') {
+            this.stream.write(`  ${c.yellow('interrupted')}: ${r.skipped.length} operation(s) not started\n`);
+            continue;
+          }
+          this.stream.write(`  ${c.red('error')}: ${r.op}: ${r.error}\n`);
+          if (r.skipped.length) this.stream.write(`    ${c.dim(`skipped because of it (${r.skipped.length}): ${r.skipped.join(', ')}`)}\n`);
+        }
         break;
       }
     }

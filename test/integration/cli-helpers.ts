@@ -1,0 +1,113 @@
+/** Running the built `stack` command against the sandbox: stack folders, inventories, live event streams. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Labels } from '../../src/labels.js';
+import { repoRoot, sandbox as readSandbox, type SandboxHost } from '../helpers/sandbox.js';
+import { docker } from './reconcile-helpers.js';
+
+export const bin = path.join(repoRoot, 'bin', 'stack.js');
+
+/** Builds dist/ once per worker (test/run.sh builds before; a single file run may not have). */
+let built = false;
+export function ensureBuilt(): void {
+  if (built) return;
+  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error('tsc failed');
+  built = true;
+}
+
+export function writeDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'stack-faults-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+export interface InventoryHost {
+  name: string;
+  endpoint: string;
+  labels?: Record<string, string>;
+  tls?: SandboxHost['tls'];
+}
+
+/** The sandbox's hosts (by name) as inventory entries over their sockets. */
+export function sandboxHosts(names: string[]): InventoryHost[] {
+  const all = readSandbox().hosts;
+  return names.map((n) => {
+    const h = all.find((x) => x.name === n)!;
+    return { name: h.name, endpoint: h.socket, labels: h.labels };
+  });
+}
+
+export function inventoryYaml(hosts: InventoryHost[]): string {
+  const lines = ['hosts:'];
+  for (const h of hosts) {
+    lines.push(`  ${h.name}:`, `    endpoint: ${h.endpoint}`);
+    if (h.tls) lines.push(`    tls: { ca: ${h.tls.ca}, cert: ${h.tls.cert}, key: ${h.tls.key} }`);
+    if (h.labels && Object.keys(h.labels).length) lines.push(`    labels: { ${Object.entries(h.labels).map(([k, v]) => `${k}: ${v}`).join(', ')} }`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `stack ARGS` in cwd; `done` resolves when it exits. */
+export function startStack(args: string[], cwd: string): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export function runStack(args: string[], cwd: string): Promise<CliResult> {
+  return startStack(args, cwd).done;
+}
+
+export interface LiveEvent {
+  host: string;
+  Type: string;
+  Action: string;
+  name: string;
+}
+
+/**
+ * Watches the live event streams of hosts for events about a stack (label or name prefix); calls
+ * onEvent for each. `ready` resolves once every stream is open; stop() closes them.
+ */
+export async function watchEvents(hosts: string[], stack: string, onEvent: (e: LiveEvent, count: number) => void = () => undefined): Promise<{ events: LiveEvent[]; stop: () => void }> {
+  const events: LiveEvent[] = [];
+  const streams = await Promise.all(hosts.map(async (h) => ({ h, s: (await docker(h).getEvents({})) as NodeJS.ReadableStream & { destroy: () => void } })));
+  for (const { h, s } of streams) {
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        const e = JSON.parse(line);
+        const attrs = e.Actor?.Attributes ?? {};
+        const name = String(attrs.name ?? '');
+        if (attrs[Labels.stack] !== stack && !name.startsWith(stack)) continue;
+        const ev = { host: h, Type: e.Type, Action: String(e.Action).split(':')[0], name };
+        events.push(ev);
+        onEvent(ev, events.length);
+      }
+    });
+    s.on('error', () => undefined);
+  }
+  return { events, stop: () => streams.forEach(({ s }) => s.destroy()) };
+}

@@ -15,6 +15,8 @@ export const Labels = {
   contentHash: `${LABEL_PREFIX}.content-hash`,
   /** Role of a container during a replace: `temporary` (new, not yet renamed) or `kept` (old, stopped). */
   replaceRole: `${LABEL_PREFIX}.replace-role`,
+  /** On the bridge network of stack's own (Consul-backed) overlay on a host: the network's VNI. */
+  overlayVni: `${LABEL_PREFIX}.overlay-vni`,
 } as const;
 
 /** Filter for list calls: all objects of one stack. */

@@ -17,6 +17,8 @@ import { tar } from '../docker/tar.js';
 import { registryOf } from '../plan/config.js';
 import type { ArchiveParams, Operation, Plan } from '../plan/types.js';
 import { LostHosts, type LostHost } from './lost-hosts.js';
+import type { OverlayStore } from '../overlay/store.js';
+import { runOverlayOperation } from '../overlay/execute.js';
 
 /** `interrupted`: in flight when a hard interruption ended the apply; its outcome is unknown. */
 export type OpStatus = 'done' | 'failed' | 'skipped' | 'interrupted';
@@ -81,6 +83,8 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Hard interruption: return at once, without waiting for operations in flight. */
   hardSignal?: AbortSignal;
+  /** Consul, for the operations of stack's own overlay (`overlay.*`). */
+  overlayStore?: OverlayStore;
 }
 
 export interface ApplyResult {
@@ -119,8 +123,9 @@ async function poll(client: HostClient, name: string, timeoutMs: number, interva
 }
 
 /** Runs one operation: exactly one Engine call (waits poll with reads). */
-export async function runOperation(op: Operation, client: HostClient, options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'env'>): Promise<void> {
+export async function runOperation(op: Operation, client: HostClient, options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'env' | 'overlayStore'>): Promise<void> {
   const p = op.params as Obj;
+  if (op.kind.startsWith('overlay.')) return runOverlayOperation(op, client, options.overlayStore);
   const interval = options.pollIntervalMs ?? 250;
   switch (op.kind) {
     case 'image.pull':

@@ -7,6 +7,7 @@ import type { ObservedState } from '../observe/types.js';
 import { reconcile, type PlanOptions } from '../plan/reconcile.js';
 import type { Plan } from '../plan/types.js';
 import { apply, contentsOf, type ApplyResult, type Reporter } from './index.js';
+import { ConsulHttpStore } from '../overlay/store.js';
 
 export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
@@ -38,5 +39,6 @@ export async function applyPlanned(desired: DesiredState, planned: Planned, repo
     env: options.env,
     signal: options.signal,
     hardSignal: options.hardSignal,
+    overlayStore: planned.observed.overlay?.consul ? new ConsulHttpStore(planned.observed.overlay.consul) : undefined,
   });
 }

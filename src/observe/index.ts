@@ -12,6 +12,7 @@ import { normaliseImageRef, registryOf, splitImageRef } from '../plan/config.js'
 import { parseContainer, type ContainerListEntry } from './parse.js';
 import { isStackNetwork, parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
 import type { ContainerRuntime, ObservedHost, ObservedState } from './types.js';
+import { observeOverlay } from '../overlay/observe.js';
 
 export * from './types.js';
 export { globalNetworks, isGlobal, type GlobalNetwork } from './networks.js';
@@ -93,6 +94,8 @@ export async function observe(desired: DesiredState, clients: ReadonlyMap<string
   const needs = observeNeeds(desired, options.destroy);
   const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, clients.get(h)!, !!options.refresh, needs)));
   const state: ObservedState = { stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
+  const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh);
+  if (overlay) state.overlay = overlay;
   if (options.resolveDigests === false) return state;
   const resolver = hosts.find((h) => !h.error);
   if (!resolver) return state;

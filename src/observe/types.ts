@@ -1,3 +1,5 @@
+import type { OverlayObserved } from '../overlay/types.js';
+
 /**
  * The observed state: one plain-data snapshot per run, taken before planning. Label values are parsed
  * into typed fields here; nothing after observe calls Docker.
@@ -113,6 +115,8 @@ export interface ObservedState {
   digestErrors: Record<string, string>;
   /** True when every container was inspected (`plan --refresh`). */
   refreshed: boolean;
+  /** Stack's own overlay (cluster stores, Consul state, devices); absent when the stack has no overlay network. */
+  overlay?: OverlayObserved;
 }
 
 export function emptyObserved(stack: string, hosts: string[]): ObservedState {

@@ -26,15 +26,16 @@ export function overlayCreator(observed: ObservedState, usable: readonly string[
   return usable.find((h) => engineReady(observed, h)) ?? usable[0];
 }
 
-/** Every target host's daemon has a cluster store and advertise address, and all use the same store. */
-export function overlayReadiness(desired: DesiredState, observed: ObservedState, usable: readonly string[]): Diagnostic[] {
-  const overlays = overlayNetworks(desired);
+/**
+ * Every target host's daemon has a cluster store and advertise address, and all use the same store.
+ * Networks stack's own overlay realises (`isConsul`, src/overlay/) need neither.
+ */
+export function overlayReadiness(desired: DesiredState, observed: ObservedState, usable: readonly string[], isConsul: (key: string) => boolean = () => false): Diagnostic[] {
+  const overlays = overlayNetworks(desired).filter((n) => !isConsul(n.key));
   if (!overlays.length) return [];
   const names = overlays.map((n) => n.key);
   const where = { path: `networks.${names[0]}.driver` };
   const out: Diagnostic[] = [];
-  if (desired.settings.overlay === 'consul')
-    out.push(error(`x-stack.overlay is consul, but stack's own overlay is not available yet`, { path: 'x-stack.overlay' }, 'use overlay: auto or engine (the daemons\' cluster store)'));
   const notReady: string[] = [];
   const stores = new Map<string, string[]>();
   for (const host of usable) {

@@ -19,6 +19,7 @@ import { diffConfigs } from './diff.js';
 import { place, rankContainers, containersBySlot } from './placement.js';
 import { networkConfig } from './network-config.js';
 import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from './network-checks.js';
+import { finishOverlay, planOverlayNetworks } from '../overlay/plan.js';
 
 export interface PlanOptions {
   /** Remove everything of the stack (containers, networks, files volumes; named volumes with pruneVolumes). */
@@ -157,7 +158,9 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
   diagnostics.push(...placeDiags);
   const order = serviceOrder(desired, diagnostics);
   const usableList = desiredIn.hosts.map((h) => h.name).filter((h) => usable.has(h));
-  diagnostics.push(...overlayReadiness(desired, observed, usableList), ...subnetProblems(desired, observed, usableList), ...missingExternalNetworks(desired, observed, placement));
+  // Stack's own overlay: per network and host, only what is missing (src/overlay/plan.ts).
+  const overlay = planOverlayNetworks(desired, observed, usableList, b, diagnostics);
+  diagnostics.push(...overlayReadiness(desired, observed, usableList, overlay.isConsul), ...subnetProblems(desired, observed, usableList), ...missingExternalNetworks(desired, observed, placement));
   const creator = overlayCreator(observed, usableList);
   const observedGlobal = globalNetworks(observed);
 
@@ -237,6 +240,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     const n = desired.networks[key];
     if (!n || n.external) return undefined;
     const hs = hosts.get(host)!;
+    if (overlay.isConsul(key)) return overlay.ready(host, key);
     if (n.driver === 'overlay') {
       // Global scope (cluster store): created once, through one host chosen deterministically; every host sees it.
       if (createdGlobal.has(n.name)) return createdGlobal.get(n.name) ?? undefined;
@@ -548,9 +552,12 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
           diagnostics.push(warning(`volume ${v.name} on ${host} is no longer ${options.destroy ? 'needed' : 'in the file'} and is kept`, { host }, 'pass --prune-volumes to remove it'));
   }
 
+  finishOverlay(desired, observed, usableList, b, overlay);
+
   return {
     stack,
     hosts: desiredIn.hosts.map((h) => h.name),
+    ...(overlay.choices.length ? { overlay: overlay.choices } : {}),
     changes: b.changes,
     operations: b.ops,
     compensations: b.compensations,

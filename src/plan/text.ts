@@ -27,6 +27,9 @@ export function planText(plan: Plan, options: TextOptions = {}): string {
   const p = options.paint ?? plain;
   const colour = (c: ResourceChange) => (c.action === 'create' ? p.add : c.action === 'delete' ? p.remove : p.change);
   const lines: string[] = [p.bold(summaryLine(plan))];
+  // Which overlay realises each `driver: overlay` network, and why (when there is something to do).
+  if (plan.operations.length)
+    for (const o of plan.overlay ?? [])       lines.push(`network ${o.network}: ${o.mode === 'consul' ? "stack's own overlay (VXLAN, Consul)" : "the engine's overlay"}  ${p.dim(o.why)}`);
   const line = (c: ResourceChange, indent: string) => {
     const what = c.type === 'container' ? c.name : `${c.type} ${c.name}`;
     lines.push(`${indent}${colour(c)(`${ACTION_SYMBOL[c.action]} ${what}`)}  ${p.dim(c.cause)}`);
@@ -76,5 +79,6 @@ export function planJson(plan: Plan): Record<string, unknown> {
     compensations: plan.compensations,
     placement: plan.placement,
     diagnostics: plan.diagnostics,
+    overlay: plan.overlay ?? [],
   };
 }

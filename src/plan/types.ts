@@ -5,6 +5,7 @@
  * `host`, `deps`, `params` and `group`.
  */
 import type { Diagnostic } from '../errors.js';
+import type { OverlayChoice } from '../overlay/types.js';
 
 /** What happens to a resource, Terraform style. */
 export type Action = 'create' | 'update' | 'delete' | 'replace';
@@ -52,7 +53,15 @@ export type OpKind =
   | 'container.update'
   | 'container.wait-healthy'
   | 'container.wait-exit'
-  | 'archive.put';
+  | 'archive.put'
+  // stack's own Consul-backed overlay (src/overlay/): Consul writes, the host's bridge, the helper, the catalog.
+  | 'overlay.allocate'
+  | 'overlay.bridge'
+  | 'overlay.program'
+  | 'overlay.unprogram'
+  | 'overlay.release'
+  | 'overlay.register'
+  | 'overlay.deregister';
 
 export interface PullParams {
   image: string;
@@ -143,6 +152,8 @@ export interface Plan {
   diagnostics: Diagnostic[];
   /** Where every desired replica lives after the apply: `service` → slot → host. */
   placement: Record<string, Record<string, string>>;
+  /** Per `driver: overlay` network: which overlay realises it (engine or stack's own, Consul-backed) and why. */
+  overlay?: OverlayChoice[];
 }
 
 export function hasChanges(plan: Plan): boolean {

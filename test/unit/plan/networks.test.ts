@@ -59,8 +59,10 @@ test('a global network listed by every host is removed once, after the container
   t.is(planText(plan).split('\n').filter((l) => l.includes('network app_back')).length, 1);
 });
 
-test('overlay readiness: one error names each host that lacks a cluster store and what its daemon.json lacks', (t) => {
+test('overlay readiness (x-stack.overlay engine): one error names each host that lacks a cluster store and what its daemon.json lacks', (t) => {
   const d = threeTier();
+  // With auto, such hosts get stack's own overlay instead (test/unit/overlay/plan.test.ts).
+  d.settings.overlay = 'engine';
   const o = observedEmpty(d);
   o.hosts.h2.engine = { clusterStore: '', clusterAdvertise: '' };
   o.hosts.h3.engine = { clusterStore: 'etcd://10.77.0.2:2379', clusterAdvertise: '' };
@@ -96,10 +98,12 @@ test('a stack without overlay networks needs no cluster store and no Engine info
   t.regex(errors(reconcile(threeTier(), o2))[0], /h2 \(its Engine info was not observed\)/);
 });
 
-test('x-stack.overlay: consul is refused until stack has its own overlay', (t) => {
+test('x-stack.overlay: consul is stack\'s own overlay (src/overlay/): no cluster store needed, but Consul\'s state', (t) => {
   const d = threeTier();
   d.settings.overlay = 'consul';
-  t.true(errors(reconcile(d, observedEmpty(d))).includes(`x-stack.overlay is consul, but stack's own overlay is not available yet`));
+  const o = observedEmpty(d);
+  for (const h of Object.values(o.hosts)) delete h.engine;
+  t.deepEqual(errors(reconcile(d, o)), ['Consul-backed overlay: its state was not observed']);
 });
 
 test('the Engine create body carries ipam, driver_opts, internal, attachable, labels and the config hash', (t) => {

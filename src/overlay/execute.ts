@@ -1,0 +1,68 @@
+/**
+ * Runs the overlay's operations for the executor. Each is one step the plan already decided: a Consul
+ * write, one Engine call, or one helper run. Values only known after allocation (VNI, subnet, lease) are
+ * read back from Consul, where `overlay.allocate` put them.
+ */
+import type { HostClient } from '../docker/client.js';
+import type { Operation } from '../plan/types.js';
+import { Labels } from '../labels.js';
+import type { OverlayStore } from './store.js';
+import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from './allocate.js';
+import { networkId, networkPrefix, parseKv } from './state.js';
+import { bridgeName } from './names.js';
+import { programScript, runHelper, unprogramScript } from './helper.js';
+
+type Obj = Record<string, any>;
+
+async function networkState(store: OverlayStore, stack: string, key: string, host: string) {
+  const st = parseKv(await store.list(networkPrefix(stack, key))).networks.get(networkId(stack, key));
+  const allocation = st?.allocation;
+  const lease = st?.leases[host];
+  if (!allocation || !lease) throw new Error(`overlay ${stack}/${key}: no allocation or lease for ${host} in Consul (run apply again)`);
+  return { allocation, lease };
+}
+
+/** The bridge network of one host: the network's subnet, the host's range and gateway, the overlay MTU. */
+export function bridgeBody(stack: string, key: string, name: string, vni: number, subnet: string, range: string, gateway: string, mtu: number): Obj {
+  return {
+    Name: name,
+    Driver: 'bridge',
+    CheckDuplicate: true,
+    Options: { 'com.docker.network.bridge.name': bridgeName(vni), 'com.docker.network.driver.mtu': String(mtu) },
+    IPAM: { Driver: 'default', Config: [{ Subnet: subnet, IPRange: range, Gateway: gateway }] },
+    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: key, [Labels.overlayVni]: String(vni) },
+  };
+}
+
+export async function runOverlayOperation(op: Operation, client: HostClient, store: OverlayStore | undefined): Promise<void> {
+  if (!store) throw new Error(`${op.id}: no Consul configured for the overlay`);
+  const p = op.params as Obj;
+  switch (op.kind) {
+    case 'overlay.allocate':
+      return void (await ensureAllocation(store, { stack: p.stack, key: p.key, name: p.name, hosts: p.hosts }));
+    case 'overlay.bridge': {
+      const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
+      return client.createNetwork(bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu));
+    }
+    case 'overlay.program': {
+      const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
+      await runHelper(client, p.image, programScript(a.vni, lease.underlay, p.peers, a.mtu), `program ${p.name}`);
+      return recordProgrammed(store, p.stack, p.key, p.host, a.vni, p.peers);
+    }
+    case 'overlay.unprogram':
+      await runHelper(client, p.image, unprogramScript(p.vni), `remove device of ${p.key}`);
+      return forgetProgrammed(store, p.stack, p.key, p.host);
+    case 'overlay.release':
+      return releaseAllocation(store, p.stack, p.key);
+    case 'overlay.register': {
+      const info = await client.inspectContainer(p.container);
+      const address = info.NetworkSettings?.Networks?.[p.network]?.IPAddress;
+      if (!address) throw new Error(`${p.container} has no address on ${p.network}`);
+      return store.register({ node: p.node, nodeAddress: p.nodeAddress, serviceId: p.serviceId, service: p.service, tags: p.tags, address, meta: p.meta });
+    }
+    case 'overlay.deregister':
+      return store.deregister(p.node, p.serviceId);
+    default:
+      throw new Error(`not an overlay operation: ${op.kind}`);
+  }
+}

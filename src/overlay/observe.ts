@@ -1,0 +1,63 @@
+/**
+ * Observe for stack's own overlay, once per run before planning (after the hosts, whose Engine info
+ * says which overlay `auto` picks): the overlay's KV state and catalog registrations in Consul, and with `refresh` the VXLAN
+ * devices each host really has (a read-only helper run). An unreachable Consul is recorded, not thrown:
+ * the planner turns it into an error, so nothing is written.
+ */
+import type { DesiredState } from '../stack/types.js';
+import type { HostClient } from '../docker/client.js';
+import type { ObservedHost } from '../observe/types.js';
+import { Labels } from '../labels.js';
+import { ConsulHttpStore, type OverlayStore } from './store.js';
+import { KV_ROOT, parseKv } from './state.js';
+import { chooseOverlay, clusterStores } from './mode.js';
+import { catalogService } from './names.js';
+import { listScript, parseDeviceList, runHelper } from './helper.js';
+import type { OverlayObserved } from './types.js';
+
+export function overlayNetworks(desired: DesiredState) {
+  return Object.values(desired.networks).filter((n) => n.driver === 'overlay' && !n.external);
+}
+
+export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, hosts: ObservedHost[], refresh: boolean, storeFor: (address: string) => OverlayStore = (a) => new ConsulHttpStore(a)): Promise<OverlayObserved | undefined> {
+  const nets = overlayNetworks(desired);
+  const labelled = hosts.some((h) => h.networks.some((n) => n.labels[Labels.overlayVni]));
+  if (!nets.length && !labelled) return undefined;
+  const up = hosts.filter((h) => !h.error);
+  const out: OverlayObserved = { registered: {} };
+  const upNames = up.map((h) => h.name);
+  const stores = clusterStores({ stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: refresh }, upNames);
+  const consulKeys = nets.filter((n) => chooseOverlay(n.key, desired.settings.overlay, stores, upNames).mode === 'consul').map((n) => n.key);
+  if (!consulKeys.length && !labelled) return out;
+  out.consul = desired.settings.consul;
+  if (!out.consul) {
+    out.error = 'stack\'s own overlay needs Consul, and no Consul address is set';
+    return out;
+  }
+  const store = storeFor(out.consul);
+  try {
+    out.kv = parseKv(await store.list(KV_ROOT));
+    const keys = new Set([...consulKeys, ...hosts.flatMap((h) => h.networks.filter((n) => n.labels[Labels.overlayVni] && n.key).map((n) => n.key!))]);
+    for (const id of out.kv.networks.keys()) if (id.startsWith(`${desired.name}/`)) keys.add(id.slice(desired.name.length + 1));
+    for (const key of [...keys].sort()) {
+      const name = catalogService(desired.name, key);
+      out.registered[name] = (await store.service(name)).map((e) => e.serviceId).sort();
+    }
+  } catch (err) {
+    out.error = err instanceof Error ? err.message : String(err);
+    return out;
+  }
+  if (refresh) {
+    out.devices = {};
+    await Promise.all(
+      up.map(async (h) => {
+        try {
+          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, out.kv!.pool.helperImage, listScript(), 'list devices'));
+        } catch (err) {
+          out.devices![h.name] = err instanceof Error ? err.message : String(err);
+        }
+      }),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,237 @@
+/**
+ * The planner's part for stack's own overlay (pure, synchronous). Before services are planned,
+ * `planOverlayNetworks` decides per `driver: overlay` network which overlay realises it, and for
+ * Consul-backed ones adds, per network and host, only what is missing:
+ *   overlay.allocate  (Consul, check-and-set) VNI, subnet, leases for hosts without one
+ *   overlay.bridge    the host's bridge network (subnet, its range and gateway, MTU 1450, labelled)
+ *   overlay.program   the helper that creates the VXLAN device and sets its peers (when the bridge is
+ *                     new, the recorded peer set differs, or --refresh found the device gone)
+ * Containers on the network wait for their host's part. `finishOverlay` then gives containers Consul's
+ * DNS and search domain, registers each replica in the catalog after start, deregisters it before stop,
+ * and removes devices and leases of networks no longer wanted, after their bridge networks.
+ */
+import type { DesiredState, HostSpec } from '../stack/types.js';
+import type { ObservedState } from '../observe/types.js';
+import type { OpKind, Operation, ResourceChange, FieldChange } from '../plan/types.js';
+import { error, warning, type Diagnostic } from '../errors.js';
+import { Labels } from '../labels.js';
+import { chooseOverlay, clusterStores, dnsServer, underlayOf } from './mode.js';
+import { overlayNetworks } from './observe.js';
+import { networkId } from './state.js';
+import { catalogId, catalogNode, catalogService, deviceName, searchDomain } from './names.js';
+import type { OverlayChoice } from './types.js';
+
+export interface OverlayBuilder {
+  readonly ops: Operation[];
+  add(kind: OpKind, host: string, label: string, resource: string, cause: string, deps: (string | undefined)[], params: Record<string, unknown>): string;
+  change(c: Omit<ResourceChange, 'fields'> & { fields?: FieldChange[] }): void;
+}
+
+export interface OverlayPlan {
+  choices: OverlayChoice[];
+  /** Is this network key realised by stack's own overlay? */
+  isConsul(key: string): boolean;
+  /** The op after which the network is usable on the host (undefined: already is). */
+  ready(host: string, key: string): string | undefined;
+  /** Network name on the daemons → key, for every Consul-backed network of the stack (wanted or not). */
+  names: Map<string, string>;
+  underlays: Record<string, string>;
+  dns?: string;
+  helperImage?: string;
+  helperPulls: Map<string, string | undefined>;
+}
+
+type Obj = Record<string, any>;
+
+export function planOverlayNetworks(desired: DesiredState, observed: ObservedState, usable: string[], b: OverlayBuilder, diagnostics: Diagnostic[]): OverlayPlan {
+  const ov = observed.overlay;
+  const stack = desired.name;
+  const plan: OverlayPlan = { choices: [], isConsul: () => false, ready: () => undefined, names: new Map(), underlays: {}, helperPulls: new Map() };
+  const nets = overlayNetworks(desired);
+  const consulKeys = new Set<string>();
+  for (const n of nets) {
+    const choice = chooseOverlay(n.key, desired.settings.overlay, clusterStores(observed, usable), usable);
+    plan.choices.push(choice);
+    if (choice.mode === 'consul') consulKeys.add(n.key);
+  }
+  plan.isConsul = (key) => consulKeys.has(key);
+  for (const h of usable) for (const n of observed.hosts[h].networks) if (n.labels[Labels.overlayVni] && n.key) plan.names.set(n.name, n.key);
+  for (const [id, st] of ov?.kv?.networks ?? []) if (id.startsWith(`${stack}/`) && st.allocation) plan.names.set(st.allocation.name, st.allocation.key);
+  for (const key of consulKeys) plan.names.set(desired.networks[key].name, key);
+  if (!consulKeys.size && !plan.names.size) return plan;
+  if (!ov || ov.error || !ov.kv) {
+    diagnostics.push(error(`Consul-backed overlay: ${ov?.error ?? 'its state was not observed'}`, undefined, 'set `consul:` in the inventory (or x-stack.consul) to a reachable Consul; nothing was changed'));
+    return plan;
+  }
+  const pool = ov.kv.pool;
+  plan.dns = dnsServer(ov.consul, pool.dns);
+  plan.helperImage = pool.helperImage;
+  const specs = new Map<string, HostSpec>(desired.hosts.map((h) => [h.name, h]));
+  for (const h of usable) {
+    const u = underlayOf(specs.get(h)!);
+    if (u) plan.underlays[h] = u;
+    else if (consulKeys.size) diagnostics.push(error(`host ${h}: no underlay address for the overlay`, { host: h }, 'use a tcp://IP endpoint, or give the host the label stack.underlay=IP in the inventory'));
+  }
+  const ready = new Map<string, string | undefined>();
+  plan.ready = (host, key) => ready.get(`${host} ${key}`);
+  const hostsOn = usable.filter((h) => plan.underlays[h]);
+
+  for (const key of [...consulKeys].sort()) {
+    const n = desired.networks[key];
+    const st = ov.kv.networks.get(networkId(stack, key));
+    const alloc = st?.allocation;
+    const resource = `network:${key}`;
+    const missingLeases = hostsOn.filter((h) => !st?.leases[h] || st.leases[h].underlay !== plan.underlays[h]);
+    const allocOp = !alloc || missingLeases.length
+      ? b.add('overlay.allocate', hostsOn[0] ?? usable[0], `allocate overlay ${n.name}`, resource, !alloc ? 'new network: VNI, subnet and host leases (check-and-set in Consul)' : `host leases for ${missingLeases.join(', ')}`, [], {
+          stack,
+          key,
+          name: n.name,
+          hosts: Object.fromEntries(hostsOn.map((h) => [h, plan.underlays[h]])),
+        })
+      : undefined;
+    for (const host of hostsOn) {
+      const obsNet = observed.hosts[host].networks.find((o) => o.name === n.name);
+      const peers = hostsOn.filter((h) => h !== host).map((h) => plan.underlays[h]).sort();
+      const what = alloc && st?.leases[host] ? `VNI ${alloc.vni}, subnet ${alloc.subnet}, range ${st.leases[host].range}` : 'VNI, subnet and range allocated at apply';
+      let bridgeOp: string | undefined;
+      if (!obsNet) {
+        bridgeOp = b.add('overlay.bridge', host, `create network ${n.name}`, resource, `consul overlay bridge (${what})`, [allocOp], { stack, key, name: n.name, host });
+        b.change({ host, type: 'network', resource, name: n.name, action: 'create', cause: `consul overlay: bridge + VXLAN device (${what})` });
+      }
+      const causes: string[] = [];
+      const programmed = st?.programmed[host];
+      if (bridgeOp) causes.push('new bridge');
+      else if (!programmed || (alloc && programmed.vni !== alloc.vni)) causes.push('VXLAN device not programmed');
+      else if (programmed.peers.join(',') !== peers.join(',')) causes.push(`peers changed: ${programmed.peers.join(' ') || '(none)'} → ${peers.join(' ') || '(none)'}`);
+      const devices = ov.devices?.[host];
+      if (typeof devices === 'string') diagnostics.push(warning(`host ${host}: VXLAN devices could not be listed: ${devices}`, { host }));
+      else if (devices && alloc && !bridgeOp) {
+        const seen = devices[deviceName(alloc.vni)];
+        if (!seen) causes.push(`VXLAN device ${deviceName(alloc.vni)} is missing`);
+        else if (seen.join(',') !== peers.join(',')) causes.push(`VXLAN device forwards to ${seen.join(' ') || '(none)'}, not ${peers.join(' ') || '(none)'}`);
+      }
+      let programOp: string | undefined;
+      if (causes.length) {
+        programOp = b.add('overlay.program', host, `program overlay ${n.name}`, resource, causes.join('; '), [allocOp, bridgeOp, helperPull(plan, observed, b, host)], { stack, key, name: n.name, host, peers, image: pool.helperImage });
+        if (!bridgeOp) b.change({ host, type: 'network', resource, name: n.name, action: 'update', cause: `consul overlay: ${causes.join('; ')}` });
+      }
+      ready.set(`${host} ${key}`, programOp ?? bridgeOp);
+    }
+  }
+  return plan;
+}
+
+function helperPull(plan: OverlayPlan, observed: ObservedState, b: OverlayBuilder, host: string): string | undefined {
+  const image = plan.helperImage!;
+  if (plan.helperPulls.has(host)) return plan.helperPulls.get(host);
+  const present = observed.hosts[host].images.some((i) => i.repoTags.includes(image));
+  const id = present ? undefined : b.add('image.pull', host, `pull ${image}`, `image:${image}`, 'overlay helper image not present', [], { image });
+  plan.helperPulls.set(host, id);
+  return id;
+}
+
+export function finishOverlay(desired: DesiredState, observed: ObservedState, usable: string[], b: OverlayBuilder, plan: OverlayPlan): void {
+  const ov = observed.overlay;
+  if (!plan.names.size || !ov?.kv) return;
+  const stack = desired.name;
+  const wanted = new Set(Object.values(desired.networks).filter((n) => plan.isConsul(n.key)).map((n) => n.name));
+  const find = (kind: OpKind, host: string, name: string, field = 'name') => b.ops.find((o) => o.kind === kind && o.host === host && (o.params as Obj)[field] === name);
+
+  // Deregister before a replica stops (or is removed, when it is not running).
+  const deregistered: string[] = [];
+  for (const op of [...b.ops]) {
+    if (op.kind !== 'container.stop' && op.kind !== 'container.remove') continue;
+    const name = (op.params as Obj).name as string;
+    if (op.kind === 'container.remove' && find('container.stop', op.host, name)) continue;
+    const c = observed.hosts[op.host]?.containers.find((x) => x.name === name);
+    if (!c || c.role) continue;
+    const keys = c.networks.filter((net) => plan.names.has(net)).map((net) => plan.names.get(net)!);
+    const deps = op.deps;
+    const added: string[] = [];
+    for (const key of keys) {
+      const serviceId = catalogId(stack, c.service, c.slot, key);
+      if (!ov.registered[catalogService(stack, key)]?.includes(serviceId)) continue;
+      added.push(b.add('overlay.deregister', op.host, `deregister ${name} ${key}`, op.resource, 'remove its name before it stops', deps, { node: catalogNode(op.host), serviceId }));
+    }
+    if (added.length) {
+      op.deps = [...new Set([...op.deps, ...added])];
+      deregistered.push(...added);
+    }
+  }
+
+  // New containers on the overlay: Consul's DNS and search domain, no local aliases; registered after start.
+  for (const op of [...b.ops]) {
+    if (op.kind !== 'container.create') continue;
+    const p = op.params as Obj;
+    const body = p.body as Obj;
+    const endpoints: [string, Obj][] = [...Object.entries((body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, Obj>)];
+    for (const c of b.ops) if (c.kind === 'network.connect' && c.host === op.host && (c.params as Obj).container === p.name) endpoints.push([(c.params as Obj).network, (c.params as Obj).body.EndpointConfig]);
+    const mine = endpoints.filter(([net]) => wanted.has(net));
+    if (!mine.length) continue;
+    const hc = (body.HostConfig ??= {});
+    if (plan.dns) hc.Dns = [...new Set([plan.dns, ...(hc.Dns ?? [])])];
+    hc.DnsSearch = [...new Set([...mine.map(([net]) => searchDomain(stack, plan.names.get(net)!)), ...(hc.DnsSearch ?? [])])];
+    const started = find('container.start', op.host, p.name);
+    const renamed = find('container.rename', op.host, p.name);
+    const finalName = renamed ? (renamed.params as Obj).newName : p.name;
+    for (const [net, endpoint] of mine) {
+      const key = plan.names.get(net)!;
+      const tags = [...new Set<string>(endpoint.Aliases ?? [])].filter((a) => a !== finalName).sort();
+      endpoint.Aliases = [];
+      if (!started) continue;
+      b.add('overlay.register', op.host, `register ${finalName} ${key}`, op.resource, `name in Consul (${tags.join(', ')}.${searchDomain(stack, key)})`, [renamed?.id ?? started.id], {
+        container: finalName,
+        network: net,
+        node: catalogNode(op.host),
+        nodeAddress: plan.underlays[op.host] ?? '',
+        serviceId: catalogId(stack, body.Labels[Labels.service], body.Labels[Labels.slot], key),
+        service: catalogService(stack, key),
+        tags,
+        meta: { stack, service: body.Labels[Labels.service], slot: body.Labels[Labels.slot], host: op.host },
+      });
+    }
+  }
+
+  // Running replicas the catalog lacks (Consul lost them): register again.
+  for (const host of usable) {
+    for (const c of observed.hosts[host].containers) {
+      if (c.role || c.state !== 'running' || find('container.stop', host, c.name) || find('container.remove', host, c.name)) continue;
+      for (const net of c.networks.filter((x) => wanted.has(x))) {
+        const key = plan.names.get(net)!;
+        const serviceId = catalogId(stack, c.service, c.slot, key);
+        if (ov.registered[catalogService(stack, key)]?.includes(serviceId)) continue;
+        const tags = [c.service, ...(((c.config?.networks as Obj)?.[net]?.aliases as string[]) ?? [])];
+        b.add('overlay.register', host, `register ${c.name} ${key}`, `service:${c.service}:${c.slot}`, 'running, but not in the catalog', [], {
+          container: c.name,
+          network: net,
+          node: catalogNode(host),
+          nodeAddress: plan.underlays[host] ?? '',
+          serviceId,
+          service: catalogService(stack, key),
+          tags: [...new Set(tags)].sort(),
+          meta: { stack, service: c.service, slot: c.slot, host },
+        });
+      }
+    }
+  }
+
+  // Networks no longer wanted: the device after the bridge network, the leases after every host.
+  const released = new Map<string, string[]>();
+  for (const host of usable) {
+    for (const n of observed.hosts[host].networks) {
+      const vni = n.labels[Labels.overlayVni];
+      if (!vni || !n.key || wanted.has(n.name)) continue;
+      const rm = find('network.remove', host, n.name);
+      const un = b.add('overlay.unprogram', host, `remove VXLAN ${deviceName(Number(vni))}`, `network:${n.key}`, 'its network is removed', [rm?.id, helperPull(plan, observed, b, host)], { stack, key: n.key, host, vni: Number(vni), image: plan.helperImage });
+      released.set(n.key, [...(released.get(n.key) ?? []), un]);
+    }
+  }
+  for (const id of ov.kv.networks.keys()) {
+    const key = id.slice(stack.length + 1);
+    if (id.startsWith(`${stack}/`) && !plan.isConsul(key)) released.set(key, released.get(key) ?? []);
+  }
+  for (const [key, deps] of [...released].sort(([a], [c]) => a.localeCompare(c))) {
+    b.add('overlay.release', usable[0], `release overlay ${stack}/${key}`, `network:${key}`, 'VNI, subnet and leases back to the pool', [...deps, ...deregistered], { stack, key });
+  }
+}

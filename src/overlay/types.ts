@@ -1,0 +1,25 @@
+/** What observe learns about stack's own overlay, as plain data for the planner. */
+import type { OverlayKvState } from './state.js';
+
+/** Which overlay realises a `driver: overlay` network, and why (shown in the plan). */
+export interface OverlayChoice {
+  /** Key in the stack file. */
+  network: string;
+  mode: 'engine' | 'consul';
+  why: string;
+}
+
+/** VXLAN devices seen on a host by the read-only helper (`plan --refresh`): device → forwarding destinations. */
+export type HostDevices = Record<string, string[]>;
+
+export interface OverlayObserved {
+  /** Consul's address, when the overlay needs it. */
+  consul?: string;
+  /** Set when Consul could not be read: the planner refuses to plan (no write happens). */
+  error?: string;
+  kv?: OverlayKvState;
+  /** Catalog service ids registered per catalog service name (`<stack>-<key>`). */
+  registered: Record<string, string[]>;
+  /** Only with refresh: per host, the VXLAN devices and their forwarding entries; a string when the helper failed. */
+  devices?: Record<string, HostDevices | string>;
+}

@@ -1,0 +1,99 @@
+/** Shared by the vxlan-* tests: the vx sandbox instance (hosts without a cluster store), stacks on it, exec. */
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import type { DesiredState, HostSpec, ServiceSpec, NetworkSpec } from '../../src/stack/types.js';
+import { dockerOptions } from '../../src/docker/client.js';
+import { ConsulHttpStore } from '../../src/overlay/store.js';
+import { CONFIG_KEY } from '../../src/overlay/state.js';
+import { sandboxInstanceUp, type Sandbox } from '../helpers/sandbox.js';
+import { desired as buildDesired, network } from '../unit/plan/helpers.js';
+
+export { service } from '../unit/plan/helpers.js';
+import { deploy } from './reconcile-helpers.js';
+import type { ExecutionContext } from 'ava';
+export { deploy };
+
+/** Destroys the stack at the end of the test (its networks, devices, leases and names too). */
+export function cleanupVx(t: ExecutionContext, d: DesiredState): void {
+  t.teardown(async () => {
+    await deploy(d, { destroy: true, pruneVolumes: true }).catch(() => undefined);
+  });
+}
+
+export const vx: Sandbox = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
+export const IMAGE = vx.images.busybox;
+export const store = () => new ConsulHttpStore(vx.consul.http);
+
+/** The helper image the overlay uses on these hosts (no registry outside): the sandbox's busybox. */
+export async function configureOverlay(): Promise<void> {
+  await store().txn([{ verb: 'set', key: CONFIG_KEY, value: JSON.stringify({ helperImage: IMAGE }) }]);
+}
+
+export function hostSpecs(names = ['h1', 'h2', 'h3']): HostSpec[] {
+  return vx.hosts.filter((h) => names.includes(h.name)).map((h) => ({ name: h.name, endpoint: h.tcp, tls: h.tls, labels: h.labels }));
+}
+
+export function docker(host: string): Docker {
+  return new Docker(dockerOptions(hostSpecs(vx.hosts.map((h) => h.name)).find((h) => h.name === host)!));
+}
+
+export function uniqueStack(prefix: string): string {
+  return `tvx${prefix}${randomBytes(3).toString('hex')}`;
+}
+
+export function overlayNetwork(key: string, stack: string): NetworkSpec {
+  return network(key, stack, { driver: 'overlay' });
+}
+
+export function vxDesired(name: string, services: ServiceSpec[], over: Partial<DesiredState> & { hostNames?: string[] } = {}): DesiredState {
+  const { hostNames, ...rest } = over;
+  return buildDesired(services, {
+    name,
+    hosts: hostSpecs(hostNames),
+    settings: { hostConcurrency: 4, globalConcurrency: 16, overlay: 'auto', consul: vx.consul.http },
+    networks: { default: overlayNetwork('default', name) },
+    ...rest,
+  } as never);
+}
+
+/** Runs a command in a running container; returns exit code and output. */
+export async function exec(host: string, container: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
+  const e = await docker(host).getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await e.start({ hijack: true, stdin: false, Tty: true });
+  const output = await new Promise<string>((resolve, reject) => {
+    let s = '';
+    stream.on('data', (d: Buffer) => (s += d.toString()));
+    stream.on('end', () => resolve(s));
+    stream.on('error', reject);
+  });
+  const info = await e.inspect();
+  return { exitCode: info.ExitCode ?? -1, output };
+}
+
+/** The addresses busybox's nslookup prints for a name (after the server's own lines). */
+export function addressesIn(nslookup: string): string[] {
+  const out: string[] = [];
+  let answers = false;
+  for (const line of nslookup.split(/\r?\n/)) {
+    if (/^Name:/.test(line)) answers = true;
+    const m = /^Address(?: \d+)?:\s*([0-9.]+)/.exec(line.trim());
+    if (answers && m) out.push(m[1]);
+  }
+  return [...new Set(out)].sort();
+}
+
+/** An HTTP server answering with its container's hostname. */
+export function api(over: Partial<ServiceSpec> & { replicas?: number; constraints?: ServiceSpec['deploy']['constraints'] } = {}): Partial<ServiceSpec> & { deploy: Partial<ServiceSpec['deploy']> } {
+  const { replicas, constraints, ...rest } = over;
+  return {
+    image: IMAGE,
+    command: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'],
+    stopGracePeriodNs: 1e9,
+    ...rest,
+    deploy: { replicas: replicas ?? 2, constraints: constraints ?? [{ field: 'node.hostname', op: '!=', value: 'h1', text: 'node.hostname != h1' }] },
+  };
+}
+
+export function onHost(host: string): ServiceSpec['deploy']['constraints'] {
+  return [{ field: 'node.hostname', op: '==', value: host, text: `node.hostname == ${host}` }];
+}

@@ -119,6 +119,7 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     overlay: xStack.overlay === 'engine' || xStack.overlay === 'consul' ? xStack.overlay : 'auto',
   };
   if (consul) settings.consul = consul;
+  if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
   const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
 
   const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key] as object) : []);

@@ -35,6 +35,8 @@ export interface StackSettings {
   overlay: 'auto' | 'engine' | 'consul';
   /** Consul address from the inventory or x-stack (`http://10.0.0.2:8500`), if any. */
   consul?: string;
+  /** Revisions kept in the history (`x-stack.keep_revisions`); absent: the default, 20. */
+  keepRevisions?: number;
 }
 
 export interface PortSpec {

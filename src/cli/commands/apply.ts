@@ -1,4 +1,7 @@
-/** `stack apply`: plan, show it, ask (TTY) or require --yes, then walk the plan; NDJSON events with --json. */
+/**
+ * `stack apply`: take the stack's lock, plan, show it, ask (TTY) or require --yes, then walk the plan;
+ * NDJSON events with --json. A non-empty plan records a revision; with Consul the catalog is synced.
+ */
 import type { Command } from 'commander';
 import { ExitError } from '../../errors.js';
 import type { DesiredState } from '../../stack/types.js';
@@ -6,20 +9,37 @@ import { applyPlanned, planStack } from '../../apply/pipeline.js';
 import type { ApplyResult } from '../../apply/index.js';
 import { JsonReporter, LineReporter } from '../views/progress.js';
 import { printPlan } from '../views/plan.js';
+import { printDiagnostics } from '../views/diagnostics.js';
 import { planJson } from '../../plan/text.js';
+import type { Plan } from '../../plan/types.js';
+import { buildRevision } from '../../state/revision.js';
+import { gitCommit } from '../../state/git-commit.js';
+import { userOf } from '../../state/lock-info.js';
+import type { RevisionResult } from '../../state/types.js';
+import { syncCatalog } from '../../consul/catalog.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
 import { confirm } from './confirm.js';
+import { addWriteOptions, withStackLock, type Held, type WriteOptions } from './locking.js';
 import { addFaultOptions, faultSettingsFrom, graceMsFrom, type FaultCliOptions } from '../fault-options.js';
 import { Interruption } from '../../apply/interruption.js';
 
-export interface ApplyCommandOptions extends CommonOptions, FaultCliOptions {
+export const DEFAULT_KEEP_REVISIONS = 20;
+
+export interface ApplyCommandOptions extends CommonOptions, WriteOptions, FaultCliOptions {
   yes?: boolean;
   refresh?: boolean;
   pruneVolumes?: boolean;
   destroy?: boolean;
 }
 
+/** Takes the stack's lock, then plans and applies under it. */
 export async function runApply(desired: DesiredState, opts: ApplyCommandOptions): Promise<ApplyResult | undefined> {
+  const command = opts.destroy ? 'destroy' : 'apply';
+  return withStackLock(desired, opts, command, (held) => applyLocked(desired, opts, held, command));
+}
+
+/** Plan and apply while `held` holds the lock: the path apply, destroy and rollback share. */
+export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptions, held: Held, command: string): Promise<ApplyResult | undefined> {
   const planned = await planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) });
   const { plan } = planned;
   const reporter = opts.json ? new JsonReporter() : new LineReporter();
@@ -28,11 +48,14 @@ export async function runApply(desired: DesiredState, opts: ApplyCommandOptions)
   failOnPlanErrors(plan.diagnostics);
   if (plan.operations.length === 0) {
     if (opts.json) reporter.event({ type: 'summary', ok: true, done: 0, failed: 0, skipped: 0, calls: countsOf(planned.clients), failures: [] });
+    await catalogAfter(desired, held, opts.destroy === true);
     return undefined;
   }
   await confirm(opts.destroy ? `Destroy stack ${plan.stack}?` : `Apply these changes to stack ${plan.stack}?`, opts.yes);
+  if (held.lock.lost.aborted) throw lostError(held);
   // SIGINT/SIGTERM: the first starts nothing new and lets operations in flight finish within the
   // grace time; a second (or the end of the grace time) stops at once. Exit 130 either way.
+  // A lost lock stops new operations the same way. The lock itself is released by withStackLock's finally.
   const interruption = new Interruption(graceMsFrom(opts));
   const onSignal = (signal: NodeJS.Signals) => {
     const hard = interruption.requested;
@@ -41,16 +64,49 @@ export async function runApply(desired: DesiredState, opts: ApplyCommandOptions)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let result: ApplyResult | undefined;
   try {
-    const result = await applyPlanned(desired, planned, reporter, { signal: interruption.signal, hardSignal: interruption.hardSignal });
-    if (result.outcome === 'interrupted' || interruption.requested)
-      throw new ExitError(130, [{ severity: 'error', summary: interruption.hardSignal.aborted ? 'interrupted: stopped at once; operations in flight may not have finished, run apply again' : 'interrupted: operations in flight finished, the rest were skipped; run apply again' }]);
-    if (!result.ok) throw new ExitError(1, [], `apply failed: ${result.failures.length} operation(s) failed`);
-    return result;
+    result = await applyPlanned(desired, planned, reporter, { signal: AbortSignal.any([interruption.signal, held.lock.lost]), hardSignal: interruption.hardSignal });
   } finally {
     interruption.dispose();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (!held.lock.lost.aborted) {
+      const outcome: RevisionResult = interruption.requested || !result || result.outcome === 'interrupted' ? 'interrupted' : result.ok ? 'ok' : 'failed';
+      if (!opts.destroy) await recordRevision(desired, plan, held, command, outcome);
+      await catalogAfter(desired, held, opts.destroy === true);
+    }
+  }
+  if (held.lock.lost.aborted) throw lostError(held);
+  if (result.outcome === 'interrupted' || interruption.requested)
+    throw new ExitError(130, [{ severity: 'error', summary: interruption.hardSignal.aborted ? 'interrupted: stopped at once; operations in flight may not have finished, run apply again' : 'interrupted: operations in flight finished, the rest were skipped; run apply again' }]);
+  if (!result.ok) throw new ExitError(1, [], `apply failed: ${result.failures.length} operation(s) failed`);
+  return result;
+}
+
+function lostError(held: Held): ExitError {
+  const reason = held.lock.lost.reason instanceof Error ? held.lock.lost.reason.message : 'lost the lock';
+  return new ExitError(1, [{ severity: 'error', summary: `${reason}; no new operation was started after that (operations in flight finished)`, hint: 'run stack plan to see where the hosts are now, then apply again' }]);
+}
+
+/** Records a revision; a failure to record is a warning, never a reason to fail an apply that happened. */
+async function recordRevision(desired: DesiredState, plan: Plan, held: Held, command: string, result: RevisionResult): Promise<void> {
+  try {
+    const last = (await held.store.list(desired.name)).at(-1)?.number ?? 0;
+    const record = buildRevision({ number: last + 1, desired, plan, result, command, who: `${userOf(process.env)}@${held.lock.info.machine}`, when: new Date(), commit: gitCommit(desired.workingDir, process.env) });
+    await held.store.record(desired.name, record, desired.settings.keepRevisions ?? DEFAULT_KEEP_REVISIONS);
+  } catch (err) {
+    printDiagnostics([{ severity: 'warning', summary: `could not record the revision in ${held.store.where}: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
+}
+
+/** With Consul: registers the stack's running replicas in the catalog (a health snapshot), deregisters the rest. */
+async function catalogAfter(desired: DesiredState, held: Held, destroyed: boolean): Promise<void> {
+  if (!held.consul) return;
+  try {
+    await syncCatalog(held.consul, desired, { revision: destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number, destroyed });
+  } catch (err) {
+    printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
   }
 }
 
@@ -61,13 +117,13 @@ function countsOf(clients: ReadonlyMap<string, { counts: { reads: number; writes
 export function registerApply(program: Command): void {
   const cmd = program
     .command('apply')
-    .description('Make the hosts match the stack file: plan, confirm, then create, replace and remove')
+    .description('Make the hosts match the stack file: take the stack\'s lock, plan, confirm, then create, replace and remove; records a revision')
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
     .option('--refresh', 'inspect every container to also repair drift the config hash cannot see')
     .option('--prune-volumes', 'also remove named volumes that are no longer in the file')
     .option('--json', 'print the plan, then NDJSON events ending with a summary of Engine calls per host');
   addFaultOptions(cmd, { grace: true });
-  addStackOptions(cmd).action(async (opts: ApplyCommandOptions) => {
+  addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions) => {
     await runApply(await loadDesired(opts), opts);
   });
 }

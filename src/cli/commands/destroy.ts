@@ -3,16 +3,17 @@ import type { Command } from 'commander';
 import { addStackOptions, loadDesired } from './plan.js';
 import { runApply, type ApplyCommandOptions } from './apply.js';
 import { addFaultOptions } from '../fault-options.js';
+import { addWriteOptions } from './locking.js';
 
 export function registerDestroy(program: Command): void {
   const cmd = program
     .command('destroy')
-    .description('Remove everything the stack created on every host (named volumes only with --prune-volumes)')
+    .description('Remove everything the stack created on every host (named volumes only with --prune-volumes); takes the stack\'s lock')
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
     .option('--prune-volumes', 'also remove named volumes')
     .option('--json', 'print the plan, then NDJSON events ending with a summary');
   addFaultOptions(cmd, { grace: true });
-  addStackOptions(cmd).action(async (opts: ApplyCommandOptions) => {
+  addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions) => {
     await runApply(await loadDesired(opts), { ...opts, destroy: true });
   });
 }

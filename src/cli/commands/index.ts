@@ -6,7 +6,10 @@ import { registerDestroy } from './destroy.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 import { registerConfig } from './config.js';
+import { registerUnlock } from './unlock.js';
+import { registerHistory } from './history.js';
+import { registerRollback } from './rollback.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerValidate, registerConfig, registerPlan, registerApply, registerDestroy, registerStatus];
+export const commands: RegisterCommand[] = [registerValidate, registerConfig, registerPlan, registerApply, registerDestroy, registerStatus, registerHistory, registerRollback, registerUnlock];

@@ -6,16 +6,35 @@ import { place } from '../../plan/placement.js';
 import { statusRows } from '../../plan/status.js';
 import { printStatus } from '../views/status.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
+import { openStateStore } from '../../state/open.js';
+import { syncCatalog } from '../../consul/catalog.js';
+import { printDiagnostics } from '../views/diagnostics.js';
+import { addStoreOption, type StoreOptions } from './locking.js';
 
 export function registerStatus(program: Command): void {
   const cmd = program.command('status').description('Show per service and host how many containers are desired, running and healthy').option('--json', 'print as JSON');
-  addStackOptions(cmd).action(async (opts: CommonOptions) => {
+  addStoreOption(addStackOptions(cmd)).action(async (opts: CommonOptions & StoreOptions) => {
     const desired = await loadDesired(opts);
     const observed = await observe(desired, clientsFor(desired.hosts), { resolveDigests: false });
     const unreachable = Object.values(observed.hosts).filter((h) => h.error);
     const usable = new Set(Object.values(observed.hosts).filter((h) => !h.error).map((h) => h.name));
     const { placement } = place(desired, observed, usable);
     printStatus(desired.name, statusRows(desired, observed, placement), { json: opts.json });
+    await refreshCatalog(desired, opts);
     failOnPlanErrors(unreachable.map((h) => ({ severity: 'error', summary: `host ${h.name} is unreachable: ${h.error}`, where: { host: h.name } })));
   });
+}
+
+/** With Consul configured: the catalog gets a fresh health snapshot of the stack's replicas. */
+async function refreshCatalog(desired: Parameters<typeof syncCatalog>[1], opts: StoreOptions): Promise<void> {
+  const opened = openStateStore(desired, opts.consul, process.env);
+  if (!opened.consul) return;
+  try {
+    const revision = (await opened.store.list(desired.name)).at(-1)?.number;
+    await syncCatalog(opened.consul, desired, { revision });
+  } catch (err) {
+    printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
+  } finally {
+    opened.store.close();
+  }
 }

@@ -1,0 +1,13 @@
+/** `stack history`: the stack's revisions, oldest first. */
+import type { Command } from 'commander';
+import { printHistory } from '../views/history.js';
+import { addStackOptions, loadDesired, type CommonOptions } from './plan.js';
+import { addStoreOption, withStore, type StoreOptions } from './locking.js';
+
+export function registerHistory(program: Command): void {
+  const cmd = program.command('history').description('List the stack\'s revisions: number, result, when, who, command, changes, git commit').option('--json', 'print as JSON');
+  addStoreOption(addStackOptions(cmd)).action(async (opts: CommonOptions & StoreOptions) => {
+    const desired = await loadDesired(opts);
+    await withStore(desired, opts, 'the revision history', async ({ store }) => printHistory(desired.name, store.where, await store.list(desired.name), { json: opts.json }));
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * What every command that writes shares: `--consul` and `--lock-timeout`, opening the state store, and holding
+ * the stack's lock around the whole run (taken before observing, released in `finally`, so errors and
+ * interrupts release it too).
+ */
+import type { Command } from 'commander';
+import { ExitError, type Diagnostic } from '../../errors.js';
+import type { DesiredState } from '../../stack/types.js';
+import { parseDuration } from '../../stack/units.js';
+import { ConsulRequestError, ConsulUnreachableError } from '../../consul/client.js';
+import { openStateStore, type OpenedStore } from '../../state/open.js';
+import { lockInfo } from '../../state/lock-info.js';
+import { LockTimeoutError, describeHolder, type HeldLock } from '../../state/types.js';
+import { printDiagnostics } from '../views/diagnostics.js';
+import { printLockWait } from '../views/lock.js';
+
+export const DEFAULT_LOCK_TIMEOUT = '5m';
+
+export interface StoreOptions {
+  consul?: string;
+}
+
+export interface WriteOptions extends StoreOptions {
+  lockTimeout?: string;
+}
+
+export function addStoreOption(command: Command): Command {
+  return command.option('--consul <address>', 'Consul for the lock, history and catalog (default: CONSUL_HTTP_ADDR, then the inventory\'s consul:; none: a local state directory)');
+}
+
+export function addWriteOptions(command: Command): Command {
+  return addStoreOption(command).option('--lock-timeout <duration>', 'how long to wait for another run holding the stack\'s lock (0: fail at once)', DEFAULT_LOCK_TIMEOUT);
+}
+
+export function lockTimeoutMs(text: string | undefined): number {
+  const ns = parseDuration(text ?? DEFAULT_LOCK_TIMEOUT);
+  if (ns === undefined) throw new ExitError(1, [{ severity: 'error', summary: `--lock-timeout ${text}: not a duration`, hint: 'write it like 30s, 5m or 0' }]);
+  return Math.round(ns / 1e6);
+}
+
+/** Turns store failures into one clear diagnostic; anything else is rethrown as is. */
+export function storeError(err: unknown, opened: Pick<OpenedStore, 'config'>, purpose: string): unknown {
+  if (err instanceof ConsulUnreachableError || err instanceof ConsulRequestError) {
+    const source = opened.config?.source === 'inventory' ? 'the inventory\'s consul: (or x-stack.consul)' : opened.config?.source;
+    return new ExitError(1, [
+      {
+        severity: 'error',
+        summary: err.message,
+        detail: `stack needs Consul for ${purpose}; the address comes from ${source}. Nothing was changed on any host.`,
+        hint: 'start Consul or point stack at one with --consul ADDRESS or CONSUL_HTTP_ADDR',
+      },
+    ]);
+  }
+  if (err instanceof LockTimeoutError) {
+    const h = err.holder;
+    const diagnostic: Diagnostic = {
+      severity: 'error',
+      summary: `stack ${err.stackName} is locked${h ? ` by ${describeHolder(h)}` : ''}`,
+      detail: h ? `holder: user ${h.user}, machine ${h.machine}, command ${h.command}${h.ciJob ? `, CI job ${h.ciJob}` : ''}, pid ${h.pid}, since ${h.since}` : undefined,
+      hint: 'wait for it, raise --lock-timeout, or if the holder is gone: stack unlock --force',
+    };
+    return new ExitError(1, [diagnostic]);
+  }
+  return err;
+}
+
+export interface Held extends OpenedStore {
+  lock: HeldLock;
+}
+
+/** Opens the state store, without the lock (history, unlock, status). Closes it after `fn`. */
+export async function withStore<T>(desired: DesiredState, opts: StoreOptions, purpose: string, fn: (opened: OpenedStore) => Promise<T>): Promise<T> {
+  const opened = openStore(desired, opts);
+  try {
+    return await fn(opened);
+  } catch (err) {
+    throw storeError(err, opened, purpose);
+  } finally {
+    opened.store.close();
+  }
+}
+
+function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
+  try {
+    return openStateStore(desired, opts.consul, process.env);
+  } catch (err) {
+    throw new ExitError(1, [{ severity: 'error', summary: `cannot set up the Consul client: ${err instanceof Error ? err.message : String(err)}`, hint: 'check CONSUL_CACERT, CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY' }]);
+  }
+}
+
+/** Runs `fn` holding the stack's lock; the lock is released however `fn` ends. */
+export async function withStackLock<T>(desired: DesiredState, opts: WriteOptions, command: string, fn: (held: Held) => Promise<T>): Promise<T> {
+  const timeoutMs = lockTimeoutMs(opts.lockTimeout);
+  const opened = openStore(desired, opts);
+  let lock: HeldLock;
+  try {
+    lock = await opened.store.acquire(desired.name, lockInfo(desired.name, command, process.env), {
+      timeoutMs,
+      onWait: (holder) => printLockWait(desired.name, holder, opened.store.where, timeoutMs),
+    });
+  } catch (err) {
+    opened.store.close();
+    throw storeError(err, opened, 'the apply lock');
+  }
+  try {
+    return await fn({ ...opened, lock });
+  } finally {
+    try {
+      await lock.release();
+    } catch (err) {
+      printDiagnostics([{ severity: 'warning', summary: `could not release the lock of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`, hint: 'its session expires by itself; or run stack unlock --force' }]);
+    }
+    opened.store.close();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Catalog entries for a stack's running replicas, from the hosts' container lists. Pure: the Docker host is an
+ * external node (no agent runs there, so anti-entropy leaves it alone), each replica one service instance
+ * named `<stack>-<service>`, with a health snapshot as a check.
+ */
+import { Labels, Roles } from '../labels.js';
+import type { DesiredState, HostSpec } from '../stack/types.js';
+import { parseStatus, type ContainerListEntry } from '../observe/parse.js';
+
+export interface CatalogEntry {
+  node: string;
+  nodeAddress: string;
+  service: { id: string; name: string; address: string; port: number; tags: string[]; meta: Record<string, string> };
+  check: { status: 'passing' | 'critical'; notes: string };
+}
+
+export interface ListedContainer extends ContainerListEntry {
+  Ports?: { PrivatePort: number; PublicPort?: number; IP?: string; Type?: string }[];
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+}
+
+/** The host's address: the IP or name of a tcp:// endpoint; for a unix socket, `fallback` (this machine's). */
+export function hostAddress(host: HostSpec, fallback: string): string {
+  const m = /^(?:tcp|https?|ssh):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(host.endpoint);
+  return m ? m[1].replace(/^\[|\]$/g, '') : fallback;
+}
+
+export const serviceName = (stack: string, service: string) => `${stack}-${service}`;
+
+export function catalogEntries(desired: DesiredState, host: HostSpec, nodeAddress: string, containers: ListedContainer[], revision: number | undefined): CatalogEntry[] {
+  const entries: CatalogEntry[] = [];
+  for (const c of containers) {
+    const labels = c.Labels ?? {};
+    if (labels[Labels.stack] !== desired.name || c.State !== 'running') continue;
+    const role = labels[Labels.replaceRole];
+    if (role === Roles.temporary || role === Roles.helper) continue;
+    const serviceKey = labels[Labels.service];
+    const spec = desired.services[serviceKey];
+    if (!serviceKey) continue;
+    const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
+    const published = (c.Ports ?? []).filter((p) => p.PublicPort).sort((a, b) => a.PrivatePort - b.PrivatePort);
+    const attached = c.NetworkSettings?.Networks ?? {};
+    const stackNetworks = spec ? Object.keys(spec.networks).map((k) => desired.networks[k]?.name ?? `${desired.name}_${k}`) : [];
+    const network = stackNetworks.find((n) => attached[n]?.IPAddress) ?? Object.keys(attached).sort().find((n) => attached[n]?.IPAddress);
+    let address: string;
+    let port: number;
+    if (published.length) {
+      address = nodeAddress;
+      port = published[0].PublicPort!;
+    } else {
+      address = network ? attached[network].IPAddress! : nodeAddress;
+      const exposed = [...(c.Ports ?? []).map((p) => p.PrivatePort), ...(spec?.ports ?? []).map((p) => p.target), ...(spec?.expose ?? []).map((e) => Number.parseInt(e, 10))].filter((n) => Number.isInteger(n) && n > 0);
+      port = exposed.length ? Math.min(...exposed) : 0;
+    }
+    const userLabels = Object.entries(spec?.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    const { health } = parseStatus(c.Status);
+    const meta: Record<string, string> = { stack: desired.name, service: serviceKey, container_id: c.Id, host: host.name, slot: labels[Labels.slot] ?? '' };
+    if (revision !== undefined) meta.revision = String(revision);
+    entries.push({
+      node: host.name,
+      nodeAddress,
+      service: { id: name, name: serviceName(desired.name, serviceKey), address, port, tags: userLabels.map(([k, v]) => `${k}=${v}`), meta },
+      check: { status: health === undefined || health === 'healthy' ? 'passing' : 'critical', notes: `docker: ${c.Status ?? c.State ?? 'unknown'}` },
+    });
+  }
+  return entries.sort((a, b) => (a.service.id < b.service.id ? -1 : 1));
+}

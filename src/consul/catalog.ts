@@ -1,0 +1,66 @@
+/**
+ * Syncs a stack's replicas into Consul's catalog (/v1/catalog/register): registers every running replica
+ * with a health snapshot, deregisters the stack's instances that no longer run. Called after apply and by
+ * `stack status`; list calls on the hosts, catalog writes in Consul, nothing else.
+ */
+import os from 'node:os';
+import { clientsFor, type HostClient } from '../docker/client.js';
+import { stackFilter } from '../labels.js';
+import type { DesiredState } from '../stack/types.js';
+import type { ConsulClient } from './client.js';
+import { catalogEntries, hostAddress, type CatalogEntry, type ListedContainer } from './catalog-entries.js';
+
+export interface CatalogSyncResult {
+  registered: string[];
+  deregistered: string[];
+  /** Hosts that could not be listed: their entries were left as they were. */
+  unreachable: string[];
+}
+
+function localAddress(): string {
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+export async function syncCatalog(
+  consul: ConsulClient,
+  desired: DesiredState,
+  options: { revision?: number; destroyed?: boolean; clients?: ReadonlyMap<string, HostClient> } = {},
+): Promise<CatalogSyncResult> {
+  const clients = options.clients ?? clientsFor(desired.hosts);
+  const result: CatalogSyncResult = { registered: [], deregistered: [], unreachable: [] };
+  const fallback = localAddress();
+  for (const host of desired.hosts) {
+    const address = hostAddress(host, fallback);
+    let entries: CatalogEntry[] = [];
+    if (!options.destroyed) {
+      try {
+        const list = (await clients.get(host.name)!.listContainers(stackFilter(desired.name))) as ListedContainer[];
+        entries = catalogEntries(desired, host, address, list, options.revision);
+      } catch {
+        result.unreachable.push(host.name);
+        continue;
+      }
+    }
+    for (const e of entries) {
+      await consul.call(`register ${e.service.id} in the catalog`, (api) =>
+        api.catalog.register({
+          node: e.node,
+          address: e.nodeAddress,
+          nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
+          service: { id: e.service.id, service: e.service.name, address: e.service.address, port: e.service.port, tags: e.service.tags, meta: e.service.meta },
+          check: { node: e.node, checkid: `service:${e.service.id}`, name: 'Docker health (snapshot)', serviceid: e.service.id, status: e.check.status, notes: e.check.notes },
+        }),
+      );
+      result.registered.push(`${e.node}/${e.service.id}`);
+    }
+    const keep = new Set(entries.map((e) => e.service.id));
+    const node = (await consul.call(`read node ${host.name} from the catalog`, (api) => api.catalog.node.services(host.name))) as { Services?: Record<string, { ID: string; Meta?: Record<string, string> }> } | null;
+    for (const s of Object.values(node?.Services ?? {})) {
+      if (s.Meta?.stack !== desired.name || keep.has(s.ID)) continue;
+      await consul.call(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: host.name, serviceid: s.ID }));
+      result.deregistered.push(`${host.name}/${s.ID}`);
+    }
+  }
+  return result;
+}

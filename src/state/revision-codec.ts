@@ -1,0 +1,46 @@
+/**
+ * A revision record as stored: a manifest plus chunks. A record whose JSON fits in one value is stored as
+ * one `json` chunk; a larger one is zlib-compressed and split into chunks below Consul's 512 KiB value limit.
+ * Chunks are written first and the manifest last, so a reader that trusts only manifests never sees half a
+ * record. Chunks are base64 text: Consul's KV API and the consul package carry strings.
+ */
+import { createHash } from 'node:crypto';
+import { deflateSync, inflateSync } from 'node:zlib';
+import type { RevisionManifest, RevisionRecord } from './types.js';
+
+/** Consul's limit for one KV value. */
+export const VALUE_LIMIT = 512 * 1024;
+/** Raw bytes per chunk: base64 grows them by 4/3, staying well below the limit. */
+export const CHUNK_BYTES = 360 * 1024;
+
+export interface EncodedRevision {
+  manifest: RevisionManifest;
+  chunks: string[];
+}
+
+export function encodeRevision(record: RevisionRecord, chunkBytes = CHUNK_BYTES, limit = VALUE_LIMIT): EncodedRevision {
+  const { desired: _desired, ...summary } = record;
+  const json = Buffer.from(JSON.stringify(record), 'utf8');
+  const small = json.length <= limit && Math.ceil(json.length / 3) * 4 <= limit;
+  const body = small ? json : deflateSync(json, { level: 9 });
+  const chunks: string[] = [];
+  const size = small ? body.length : chunkBytes;
+  for (let i = 0; i < body.length || i === 0; i += size) chunks.push(body.subarray(i, i + size).toString('base64'));
+  const manifest: RevisionManifest = {
+    ...summary,
+    encoding: small ? 'json' : 'zlib',
+    chunks: chunks.length,
+    bytes: body.length,
+    sha256: createHash('sha256').update(body).digest('hex'),
+  };
+  return { manifest, chunks };
+}
+
+export function decodeRevision(manifest: RevisionManifest, chunks: string[]): RevisionRecord {
+  if (chunks.length !== manifest.chunks) throw new Error(`revision ${manifest.number}: ${chunks.length} of ${manifest.chunks} chunks found`);
+  const body = Buffer.concat(chunks.map((c) => Buffer.from(c, 'base64')));
+  const sha = createHash('sha256').update(body).digest('hex');
+  if (body.length !== manifest.bytes || sha !== manifest.sha256) throw new Error(`revision ${manifest.number}: chunks do not match the manifest (damaged or partly written)`);
+  const json = manifest.encoding === 'zlib' ? inflateSync(body) : body;
+  return JSON.parse(json.toString('utf8')) as RevisionRecord;
+}

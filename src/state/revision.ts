@@ -1,0 +1,129 @@
+/**
+ * Revisions from and back to desired states. Pure: a revision keeps the normalised desired stack with
+ * configs' bytes and secrets' hashes only; turning it back into a desired state takes the secrets read again
+ * now and refuses when their hashes differ from the revision's.
+ */
+import { createHash } from 'node:crypto';
+import type { DesiredState, FileObjectSpec } from '../stack/types.js';
+import type { Plan } from '../plan/types.js';
+import type { PlanSummaryCounts, RevisionRecord, RevisionResult, StoredDesired } from './types.js';
+
+/** JSON with sorted keys, so equal stacks give equal text and hash. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return v;
+  });
+}
+
+function specOf(o: FileObjectSpec): Record<string, unknown> {
+  const { content: _content, ...spec } = o;
+  return JSON.parse(JSON.stringify(spec)) as Record<string, unknown>;
+}
+
+export function storeDesired(d: DesiredState): StoredDesired {
+  const plain = <T>(v: T) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
+  return {
+    name: d.name,
+    workingDir: d.workingDir,
+    services: plain(d.services),
+    networks: plain(d.networks),
+    volumes: plain(d.volumes),
+    configs: Object.fromEntries(Object.entries(d.configs).map(([k, c]) => [k, { spec: specOf(c), ...(c.content ? { content: c.content.toString('base64') } : {}) }])),
+    secrets: Object.fromEntries(Object.entries(d.secrets).map(([k, s]) => [k, specOf(s)])),
+  };
+}
+
+export function hashStored(stored: StoredDesired): string {
+  return createHash('sha256').update(canonicalJson(stored)).digest('hex');
+}
+
+export function planCounts(plan: Plan): PlanSummaryCounts {
+  const counts: PlanSummaryCounts = { create: 0, replace: 0, update: 0, remove: 0, operations: plan.operations.length };
+  for (const c of plan.changes) {
+    if (c.action === 'create') counts.create++;
+    else if (c.action === 'replace') counts.replace++;
+    else if (c.action === 'update') counts.update++;
+    else counts.remove++;
+  }
+  return counts;
+}
+
+export interface RevisionInput {
+  number: number;
+  desired: DesiredState;
+  plan: Plan;
+  result: RevisionResult;
+  command: string;
+  who: string;
+  when: Date;
+  commit?: string;
+}
+
+export function buildRevision(input: RevisionInput): RevisionRecord {
+  const desired = storeDesired(input.desired);
+  const record: RevisionRecord = {
+    number: input.number,
+    hash: hashStored(desired),
+    result: input.result,
+    command: input.command,
+    who: input.who,
+    when: input.when.toISOString(),
+    plan: planCounts(input.plan),
+    desired,
+  };
+  if (input.commit) record.commit = input.commit;
+  return record;
+}
+
+/** The revision to roll back to: `to`, or the last successful one before the newest. */
+export function rollbackTarget(revisions: { number: number; result: RevisionResult }[], to?: number): number | { error: string } {
+  if (to !== undefined) return revisions.some((r) => r.number === to) ? to : { error: `revision ${to} is not in the history (kept: ${revisions.map((r) => r.number).join(', ') || 'none'})` };
+  const current = revisions.at(-1);
+  if (!current) return { error: 'the stack has no revisions yet' };
+  const before = revisions.filter((r) => r.number < current.number && r.result === 'ok').at(-1);
+  return before ? before.number : { error: `no successful revision before revision ${current.number}` };
+}
+
+export interface RestoreResult {
+  desired?: DesiredState;
+  /** Secrets whose content now differs from the revision's (or that can no longer be read). */
+  changedSecrets: { key: string; why: string }[];
+}
+
+/**
+ * The revision as a desired state, on the current hosts and settings. `secrets` are the stack's secrets as
+ * read now (from the current load); a secret of the revision must be there with the same hash.
+ */
+export function restoreDesired(current: DesiredState, record: RevisionRecord, readSecret: (key: string, spec: FileObjectSpec) => FileObjectSpec | undefined): RestoreResult {
+  const stored = record.desired;
+  const changedSecrets: { key: string; why: string }[] = [];
+  const secrets: Record<string, FileObjectSpec> = {};
+  for (const [key, raw] of Object.entries(stored.secrets)) {
+    const spec = raw as unknown as FileObjectSpec;
+    if (spec.external) {
+      secrets[key] = spec;
+      continue;
+    }
+    const now = readSecret(key, spec);
+    if (!now?.content) changedSecrets.push({ key, why: `cannot be read from ${spec.source} any more` });
+    else if (now.contentHash !== spec.contentHash) changedSecrets.push({ key, why: `its content (${spec.source}) changed since revision ${record.number}` });
+    else secrets[key] = { ...spec, content: now.content };
+  }
+  if (changedSecrets.length) return { changedSecrets };
+  const configs: Record<string, FileObjectSpec> = {};
+  for (const [key, c] of Object.entries(stored.configs)) {
+    const spec = c.spec as unknown as FileObjectSpec;
+    configs[key] = c.content !== undefined ? { ...spec, content: Buffer.from(c.content, 'base64') } : spec;
+  }
+  const desired: DesiredState = {
+    ...current,
+    name: stored.name,
+    services: stored.services as unknown as DesiredState['services'],
+    networks: stored.networks as unknown as DesiredState['networks'],
+    volumes: stored.volumes as unknown as DesiredState['volumes'],
+    configs,
+    secrets,
+  };
+  return { desired, changedSecrets };
+}

@@ -1,0 +1,112 @@
+/**
+ * The state store: where stack keeps what several runs must agree on — the apply lock and the revision
+ * history of each stack. One interface, two implementations: Consul (src/consul/state-store.ts), for any
+ * number of machines, and a local state directory (local-store.ts), for one machine without Consul.
+ */
+
+/** Who holds a stack's lock, written as the lock's value so a blocked user knows whom to ask. */
+export interface LockInfo {
+  stack: string;
+  user: string;
+  machine: string;
+  /** `apply`, `destroy`, `rollback --to 3`. */
+  command: string;
+  /** CI job, e.g. `GITHUB_RUN_ID=123`, when run in CI. */
+  ciJob?: string;
+  /** ISO time the lock was taken. */
+  since: string;
+  pid: number;
+  /** Consul session or local lock token. */
+  id?: string;
+}
+
+export interface AcquireOptions {
+  /** How long to wait for a held lock; 0 fails at once. */
+  timeoutMs: number;
+  /** Called once, when the lock is found held, with the holder. */
+  onWait?: (holder: LockInfo | undefined) => void;
+  pollMs?: number;
+}
+
+/** A held lock. `lost` aborts when the lock can no longer be trusted (session invalidated, key taken). */
+export interface HeldLock {
+  info: LockInfo;
+  lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+/** The lock is held by someone else and the wait ran out. */
+export class LockTimeoutError extends Error {
+  constructor(readonly stackName: string, readonly holder: LockInfo | undefined, readonly waitedMs: number) {
+    super(`stack ${stackName} is locked${holder ? ` by ${describeHolder(holder)}` : ''}`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+export function describeHolder(h: LockInfo): string {
+  return `${h.user}@${h.machine} (${h.command}${h.ciJob ? `, CI job ${h.ciJob}` : ''}, pid ${h.pid}) since ${h.since}`;
+}
+
+export type RevisionResult = 'ok' | 'failed' | 'interrupted';
+
+export interface PlanSummaryCounts {
+  create: number;
+  replace: number;
+  update: number;
+  remove: number;
+  operations: number;
+}
+
+/** What `stack history` lists: everything about a revision but the stack itself. */
+export interface RevisionSummary {
+  number: number;
+  /** sha256 of the stored desired stack. */
+  hash: string;
+  result: RevisionResult;
+  command: string;
+  who: string;
+  when: string;
+  commit?: string;
+  plan: PlanSummaryCounts;
+}
+
+/** A revision: its summary and the normalised desired stack, secrets as hashes only. */
+export interface RevisionRecord extends RevisionSummary {
+  desired: StoredDesired;
+}
+
+/** The desired stack as a revision keeps it: plain JSON, configs' bytes in base64, secrets' bytes never. */
+export interface StoredDesired {
+  name: string;
+  workingDir: string;
+  services: Record<string, unknown>;
+  networks: Record<string, unknown>;
+  volumes: Record<string, unknown>;
+  configs: Record<string, { spec: Record<string, unknown>; content?: string }>;
+  secrets: Record<string, Record<string, unknown>>;
+}
+
+/** A revision's manifest: its summary and how to read its chunks. Readers trust only manifests. */
+export interface RevisionManifest extends RevisionSummary {
+  encoding: 'json' | 'zlib';
+  chunks: number;
+  /** Bytes of the encoded record over all chunks, and their sha256. */
+  bytes: number;
+  sha256: string;
+}
+
+export interface StateStore {
+  /** `Consul at http://…` or `local state in /…`, for messages. */
+  readonly where: string;
+  acquire(stack: string, info: LockInfo, options: AcquireOptions): Promise<HeldLock>;
+  /** The current holder, if the lock is held. */
+  holder(stack: string): Promise<LockInfo | undefined>;
+  /** Releases and removes the lock whoever holds it; returns what was removed. */
+  forceUnlock(stack: string): Promise<LockInfo | undefined>;
+  /** Revisions, oldest first. */
+  list(stack: string): Promise<RevisionSummary[]>;
+  get(stack: string, number: number): Promise<RevisionRecord | undefined>;
+  /** Stores a revision (number = last + 1 given by the caller) and prunes all but the newest `keep`. */
+  record(stack: string, record: RevisionRecord, keep: number): Promise<void>;
+  close(): void;
+}

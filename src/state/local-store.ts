@@ -88,7 +88,6 @@ export class LocalStateStore implements StateStore {
     const timer = setInterval(() => {
       if (this.readLock(stack)?.id !== held.id) lost.abort(new Error(`lost the lock on stack ${stack}: ${file} was removed (stack unlock --force?)`));
     }, 1000);
-    timer.unref();
     let released = false;
     return {
       info: held,

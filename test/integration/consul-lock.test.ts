@@ -1,0 +1,182 @@
+/**
+ * The apply lock in Consul on the real sandbox: one writer at a time per stack, the waiter names the holder,
+ * a killed holder's lock frees within 2×TTL + lock-delay, other stacks are not blocked, unlock --force,
+ * Consul unreachable before any write, a session lost during apply.
+ */
+import test from 'ava';
+import { ConsulClient } from '../../src/consul/client.js';
+import { ConsulStateStore, LOCK_DELAY_S, SESSION_TTL_S } from '../../src/consul/state-store.js';
+import { lockInfo } from '../../src/state/lock-info.js';
+import { Labels } from '../../src/labels.js';
+import { containersOf, docker, eventually, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
+import { cleanupStack, consulAddress, consulApi, events, folder, inventoryYaml, lockSession, spawnStack, stackCli } from './consul-helpers.js';
+
+const plain = (name: string, v: string, replicas = 3) => `name: ${name}
+services:
+  web:
+    image: ${IMAGE()}
+    command: ["sleep", "3600"]
+    environment: { V: "${v}" }
+    deploy: { replicas: ${replicas} }
+`;
+
+/** \`slow\` becomes healthy after about 4 s; \`after\` waits for it: an apply that holds the lock a while. */
+const slow = (name: string) => `name: ${name}
+services:
+  slow:
+    image: ${IMAGE()}
+    command: ["sh", "-c", "sleep 4; touch /tmp/ok; sleep 3600"]
+    healthcheck: { test: ["CMD", "test", "-f", "/tmp/ok"], interval: 1s, retries: 30 }
+  after:
+    image: ${IMAGE()}
+    command: ["sleep", "3600"]
+    depends_on: { slow: { condition: service_healthy } }
+`;
+
+function store(): ConsulStateStore {
+  return new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
+}
+
+/** Container create/start events on every host since `since` (ms), with the container's config hash. */
+async function writeEvents(stack: string, since: number): Promise<{ hash: string; t: number }[]> {
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const all = await Promise.all(
+    sandbox().hosts.map(async (h) => {
+      const stream = await docker(h.name).getEvents({ since: Math.floor(since / 1000) - 1, until, filters: { type: ['container'], label: [`${Labels.stack}=${stack}`] } });
+      const text = await new Promise<string>((resolve, reject) => {
+        let s = '';
+        stream.on('data', (d: Buffer) => (s += d.toString()));
+        stream.on('end', () => resolve(s));
+        stream.on('error', reject);
+      });
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.Action === 'create' || e.Action === 'start')
+        .map((e) => ({ hash: String(e.Actor.Attributes[Labels.configHash]), t: Number(e.timeNano) }));
+    }),
+  );
+  return all.flat();
+}
+
+test('two applies of one stack started together: one writes at a time, the waiter names the holder', async (t) => {
+  const name = uniqueStack('lock');
+  const inventory = inventoryYaml();
+  const a = folder({ 'compose.yaml': plain(name, '1'), 'inventory.yaml': inventory });
+  const b = folder({ 'compose.yaml': plain(name, '2'), 'inventory.yaml': inventory });
+  cleanupStack(t, name, a);
+  const since = Date.now();
+  const args = ['apply', '-y', '--json', '-i', 'inventory.yaml', '--lock-timeout', '2m'];
+  const [ra, rb] = await Promise.all([stackCli(args, { cwd: a, env: { STACK_USER: 'writer-a' } }), stackCli(args, { cwd: b, env: { STACK_USER: 'writer-b' } })]);
+  t.is(ra.code, 0, ra.stderr);
+  t.is(rb.code, 0, rb.stderr);
+  const waited = [ra, rb].filter((r) => /is locked in Consul at .* by writer-[ab]@\S+ \(apply, pid \d+\) since /.test(r.stderr));
+  t.is(waited.length, 1, `${ra.stderr}\n${rb.stderr}`);
+  t.is(waited[0].stderr.match(/is locked/g)!.length, 1, 'the holder is printed once');
+
+  // The applies' own event streams do not overlap in time...
+  const span = (stdout: string) => {
+    const times = events(stdout).filter((e) => e.type.startsWith('op-')).map((e) => Date.parse(e.time));
+    return [Math.min(...times), Math.max(...times)];
+  };
+  const [first, second] = [span(ra.stdout), span(rb.stdout)].sort((x, y) => x[0] - y[0]);
+  t.true(first[1] <= second[0], 'the second apply started its operations after the first finished');
+  // ...and neither do the daemons' events: every create/start of one version precedes every one of the other.
+  const evs = await writeEvents(name, since);
+  const groups = [...new Set(evs.map((e) => e.hash))].map((h) => evs.filter((e) => e.hash === h).map((e) => e.t));
+  t.is(groups.length, 2);
+  const [g1, g2] = groups.sort((x, y) => Math.min(...x) - Math.min(...y));
+  t.true(Math.max(...g1) < Math.min(...g2), 'no interleaving of the two writers on the hosts');
+  t.is(await lockSession(name), undefined, 'the lock is released at the end');
+});
+
+test(`a holder killed with SIGKILL: the next apply gets the lock within 2×TTL + lock-delay (${2 * SESSION_TTL_S + LOCK_DELAY_S} s)`, async (t) => {
+  const name = uniqueStack('kill');
+  const inventory = inventoryYaml();
+  const dir = folder({ 'compose.yaml': slow(name), 'inventory.yaml': inventory });
+  const next = folder({ 'compose.yaml': plain(name, '1', 1), 'inventory.yaml': inventory });
+  cleanupStack(t, name, next);
+  const holder = spawnStack(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  await eventually(() => lockSession(name), 30_000, 'the first apply to hold the lock');
+  holder.child.kill('SIGKILL');
+  await holder.done;
+  t.truthy(await lockSession(name), 'the killed holder still holds the lock: its session has not expired yet');
+  // The bound, not a measurement: the second apply gives up after 2×TTL + lock-delay and a little for its own start.
+  const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', `${2 * SESSION_TTL_S + LOCK_DELAY_S + 2}s`], { cwd: next });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /is locked in Consul/);
+  const running = [...(await containersOf(name)).values()].filter((c) => c.info.State === 'running').map((c) => c.info.Names[0]);
+  t.deepEqual(running, [`/${name}-web-1`]);
+});
+
+test('different stacks do not block each other; a held lock fails at once with --lock-timeout 0, naming the holder; unlock --force removes it', async (t) => {
+  const held = uniqueStack('held');
+  const free = uniqueStack('free');
+  const inventory = inventoryYaml();
+  const heldDir = folder({ 'compose.yaml': plain(held, '1', 1), 'inventory.yaml': inventory });
+  const freeDir = folder({ 'compose.yaml': plain(free, '1', 1), 'inventory.yaml': inventory });
+  cleanupStack(t, held, heldDir);
+  cleanupStack(t, free, freeDir);
+  const s = store();
+  t.teardown(() => s.close());
+  const lock = await s.acquire(held, { ...lockInfo(held, 'apply', { GITHUB_RUN_ID: '4242' }), user: 'holder-test' }, { timeoutMs: 0 });
+
+  const other = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '0'], { cwd: freeDir });
+  t.is(other.code, 0, other.stderr);
+
+  const blocked = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '0'], { cwd: heldDir });
+  t.is(blocked.code, 1);
+  t.regex(blocked.stderr, /error: stack \S+ is locked by holder-test@\S+ \(apply, CI job GITHUB_RUN_ID=4242, pid \d+\)/);
+  t.regex(blocked.stderr, /holder: user holder-test, machine \S+, command apply, CI job GITHUB_RUN_ID=4242/);
+  t.regex(blocked.stderr, /stack unlock --force/);
+  t.is((await containersOf(held)).size, 0, 'nothing was written');
+
+  const refused = await stackCli(['unlock', '-i', 'inventory.yaml'], { cwd: heldDir });
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /is locked by holder-test@/);
+  const unlocked = await stackCli(['unlock', '--force', '-i', 'inventory.yaml'], { cwd: heldDir });
+  t.is(unlocked.code, 0, unlocked.stderr);
+  t.regex(unlocked.stdout, /removed the lock of stack \S+ in Consul at \S+: held by holder-test@\S+ .*session [0-9a-f-]+/);
+  await eventually(async () => lock.lost.aborted, 15_000, 'the holder to see its lock lost');
+  t.regex(String(lock.lost.reason), /lost the lock/);
+  await lock.release();
+  const none = await stackCli(['unlock', '--force', '-i', 'inventory.yaml'], { cwd: heldDir });
+  t.regex(none.stdout, /was not locked .*nothing removed/);
+  const applied = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '0'], { cwd: heldDir });
+  t.is(applied.code, 0, applied.stderr);
+});
+
+test('Consul unreachable: one error naming the address before any write to any host, exit 1', async (t) => {
+  const name = uniqueStack('unreach');
+  const dir = folder({ 'compose.yaml': plain(name, '1', 1), 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  for (const how of [['--consul', 'http://10.77.0.2:1'], []]) {
+    const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml', ...how], { cwd: dir, env: how.length ? {} : { CONSUL_HTTP_ADDR: '10.77.0.2:1' } });
+    t.is(r.code, 1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    t.deepEqual(errors.length, 1, r.stderr);
+    t.regex(errors[0], /^error: Consul at http:\/\/10\.77\.0\.2:1 is unreachable/);
+    t.regex(r.stderr, how.length ? /comes from --consul/ : /comes from CONSUL_HTTP_ADDR/);
+    t.is(r.stdout, '', 'no plan was shown: nothing was observed');
+  }
+  t.is((await containersOf(name)).size, 0);
+  const networks = await Promise.all(sandbox().hosts.map((h) => docker(h.name).listNetworks({ filters: { label: [`${Labels.stack}=${name}`] } })));
+  t.is(networks.flat().length, 0);
+});
+
+test('a session lost during apply stops new operations and reports it', async (t) => {
+  const name = uniqueStack('lost');
+  const dir = folder({ 'compose.yaml': slow(name), 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  const session = await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
+  await eventually(async () => [...(await containersOf(name)).keys()].some((n) => n.includes('-slow-')), 30_000, 'slow to be created');
+  await consulApi(`session/destroy/${session}`, { method: 'PUT' });
+  const r = await run.done;
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /error: lost the lock on stack \S+: .*no new operation was started after that/);
+  const found = [...(await containersOf(name)).values()];
+  t.true(found.some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'));
+  t.false(found.some((c) => c.info.Names[0].includes('-after-') && c.info.State === 'running'), 'after was never started: its start waited for slow, and the lock was gone by then');
+});

@@ -1,0 +1,109 @@
+/** The local state directory: the same lock and history as Consul, for one machine without Consul. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import { LocalStateStore, localStateRoot } from '../../../src/state/local-store.js';
+import { lockInfo } from '../../../src/state/lock-info.js';
+import { LockTimeoutError, type RevisionRecord } from '../../../src/state/types.js';
+
+const fresh = () => new LocalStateStore(mkdtempSync(path.join(os.tmpdir(), 'stack-state-')));
+
+function record(number: number, blob = ''): RevisionRecord {
+  return {
+    number,
+    hash: `h${number}`,
+    result: 'ok',
+    command: 'apply',
+    who: 'me@here',
+    when: new Date(number * 1000).toISOString(),
+    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
+    desired: { name: 's', workingDir: '/w', services: { web: { blob } }, networks: {}, volumes: {}, configs: {}, secrets: {} },
+  };
+}
+
+test('state root: STACK_STATE_DIR, else XDG_STATE_HOME/stack, else ~/.local/state/stack', (t) => {
+  t.is(localStateRoot({ STACK_STATE_DIR: '/x/y' }), '/x/y');
+  t.is(localStateRoot({ XDG_STATE_HOME: '/xdg' }), '/xdg/stack');
+  t.is(localStateRoot({}), path.join(os.homedir(), '.local', 'state', 'stack'));
+});
+
+test('lock: a second writer waits, is told the holder once, then fails with the holder', async (t) => {
+  const store = fresh();
+  const held = await store.acquire('s', { ...lockInfo('s', 'apply', {}), user: 'ann' }, { timeoutMs: 0 });
+  const told: unknown[] = [];
+  const err = await t.throwsAsync(store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 300, pollMs: 50, onWait: (h) => told.push(h) }), { instanceOf: LockTimeoutError });
+  t.is(told.length, 1);
+  t.is((err as LockTimeoutError).holder?.user, 'ann');
+  t.is((await store.holder('s'))?.user, 'ann');
+  const other = await store.acquire('other-stack', lockInfo('other-stack', 'apply', {}), { timeoutMs: 0 });
+  await other.release();
+  await held.release();
+  t.is(await store.holder('s'), undefined);
+  const again = await store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0 });
+  await again.release();
+});
+
+test('lock: a waiter gets the lock once the holder releases it', async (t) => {
+  const store = fresh();
+  const held = await store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0 });
+  const waiting = store.acquire('s', lockInfo('s', 'destroy', {}), { timeoutMs: 10_000, pollMs: 20 });
+  setTimeout(() => void held.release(), 100);
+  const second = await waiting;
+  t.is(second.info.command, 'destroy');
+  await second.release();
+});
+
+test('lock: one left by a dead process on this machine is taken over', async (t) => {
+  const store = fresh();
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const stale = { ...lockInfo('s', 'apply', {}), pid: Number(dead.stdout), id: 'stale' };
+  const dir = path.join(store.root, 's');
+  await store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0 }).then((l) => l.release());
+  writeFileSync(path.join(dir, 'lock.json'), JSON.stringify(stale));
+  const held = await store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0 });
+  t.not(held.info.id, 'stale');
+  await held.release();
+});
+
+test('unlock --force removes the lock and says whose it was; the holder sees it lost', async (t) => {
+  const store = fresh();
+  const held = await store.acquire('s', { ...lockInfo('s', 'apply', {}), user: 'bob' }, { timeoutMs: 0 });
+  const removed = await store.forceUnlock('s');
+  t.is(removed?.user, 'bob');
+  t.is(await store.forceUnlock('s'), undefined);
+  await new Promise<void>((resolve) => (held.lost.aborted ? resolve() : held.lost.addEventListener('abort', () => resolve())));
+  t.regex(String(held.lost.reason), /lost the lock on stack s/);
+  await held.release();
+});
+
+test('revisions: recorded, listed oldest first, read back, older ones pruned beyond keep', async (t) => {
+  const store = fresh();
+  for (const n of [1, 2, 3, 4]) await store.record('s', record(n), 3);
+  t.deepEqual((await store.list('s')).map((r) => r.number), [2, 3, 4]);
+  t.deepEqual(await store.get('s', 3), record(3));
+  t.is(await store.get('s', 1), undefined);
+  await t.throwsAsync(store.record('s', record(4), 3), { message: /revision 4 of stack s already exists/ });
+});
+
+test('revisions: a large record is stored in chunks with a manifest, and read back whole', async (t) => {
+  const store = fresh();
+  const big = record(1, randomBytes(800 * 1024).toString('base64'));
+  await store.record('s', big, 20);
+  const dir = path.join(store.root, 's', 'revisions', '0000000001');
+  t.true(readdirSync(path.join(dir, 'chunks')).length > 1);
+  t.is(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')).encoding, 'zlib');
+  t.deepEqual(await store.get('s', 1), big);
+});
+
+test('revisions: chunks without a manifest (a writer that died) are invisible', async (t) => {
+  const store = fresh();
+  await store.record('s', record(1), 20);
+  const orphan = path.join(store.root, 's', 'revisions', '0000000002', 'chunks');
+  spawnSync('mkdir', ['-p', orphan]);
+  writeFileSync(path.join(orphan, '0'), 'half');
+  t.deepEqual((await store.list('s')).map((r) => r.number), [1]);
+  t.true(existsSync(orphan));
+});

@@ -1,0 +1,64 @@
+/** Revisions from desired states and back: secrets only as hashes, stable hash, rollback target, secret checks. */
+import { createHash } from 'node:crypto';
+import test from 'ava';
+import { buildRevision, hashStored, restoreDesired, rollbackTarget, storeDesired } from '../../../src/state/revision.js';
+import type { FileObjectSpec } from '../../../src/stack/types.js';
+import type { Plan } from '../../../src/plan/types.js';
+import { desired, service } from '../plan/helpers.js';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const secret = (value: string): FileObjectSpec => ({ key: 'pw', name: 's_pw', kind: 'secret', source: 'file:./pw.txt', external: false, content: Buffer.from(value), contentHash: sha(value) });
+const config = (value: string): FileObjectSpec => ({ key: 'conf', name: 's_conf', kind: 'config', source: 'content', external: false, content: Buffer.from(value), contentHash: sha(value) });
+const emptyPlan: Plan = { stack: 's', hosts: [], changes: [], operations: [], compensations: [], diagnostics: [], placement: {} };
+
+function stack(secretValue = 'hunter2') {
+  return desired([service('web', { environment: { V: '1' } })], { name: 's', secrets: { pw: secret(secretValue) }, configs: { conf: config('a=1') } } as never);
+}
+
+test('a stored stack keeps secrets as hashes only and configs as bytes', (t) => {
+  const stored = storeDesired(stack());
+  const text = JSON.stringify(stored);
+  t.false(text.includes('hunter2'));
+  t.is(stored.secrets.pw.contentHash, sha('hunter2'));
+  t.is(Buffer.from(stored.configs.conf.content!, 'base64').toString(), 'a=1');
+});
+
+test('equal stacks give equal hashes; a changed secret changes the hash', (t) => {
+  t.is(hashStored(storeDesired(stack())), hashStored(storeDesired(stack())));
+  t.not(hashStored(storeDesired(stack())), hashStored(storeDesired(stack('other'))));
+});
+
+test('rollback target: the last successful revision before the newest, or --to N if it is kept', (t) => {
+  const revs = [
+    { number: 4, result: 'ok' as const },
+    { number: 5, result: 'failed' as const },
+    { number: 6, result: 'ok' as const },
+    { number: 7, result: 'ok' as const },
+  ];
+  t.is(rollbackTarget(revs), 6);
+  t.is(rollbackTarget(revs.slice(0, 3)), 4);
+  t.is(rollbackTarget(revs, 5), 5);
+  t.deepEqual(rollbackTarget(revs, 2), { error: 'revision 2 is not in the history (kept: 4, 5, 6, 7)' });
+  t.deepEqual(rollbackTarget([]), { error: 'the stack has no revisions yet' });
+  t.deepEqual(rollbackTarget([{ number: 1, result: 'ok' }]), { error: 'no successful revision before revision 1' });
+});
+
+test('restoring a revision gives its services with the secret read now, when its hash is unchanged', (t) => {
+  const record = buildRevision({ number: 1, desired: stack(), plan: emptyPlan, result: 'ok', command: 'apply', who: 'me', when: new Date(0) });
+  const current = desired([service('web', { environment: { V: '2' } })], { name: 's' } as never);
+  const restored = restoreDesired(current, record, () => secret('hunter2'));
+  t.deepEqual(restored.changedSecrets, []);
+  t.is(restored.desired!.services.web.environment.V, '1');
+  t.is(restored.desired!.secrets.pw.content!.toString(), 'hunter2');
+  t.is(restored.desired!.configs.conf.content!.toString(), 'a=1');
+  t.deepEqual(restored.desired!.hosts, current.hosts);
+});
+
+test('restoring refuses when a secret changed or cannot be read, naming it', (t) => {
+  const record = buildRevision({ number: 2, desired: stack(), plan: emptyPlan, result: 'ok', command: 'apply', who: 'me', when: new Date(0) });
+  const changed = restoreDesired(stack(), record, () => secret('new'));
+  t.is(changed.desired, undefined);
+  t.deepEqual(changed.changedSecrets, [{ key: 'pw', why: 'its content (file:./pw.txt) changed since revision 2' }]);
+  const gone = restoreDesired(stack(), record, () => undefined);
+  t.deepEqual(gone.changedSecrets, [{ key: 'pw', why: 'cannot be read from file:./pw.txt any more' }]);
+});

@@ -132,3 +132,17 @@ export async function stackEvents(stack: string, since: number): Promise<{ host:
   );
   return all.flat();
 }
+
+/** Runs a command in a running container (tty, so the output is not multiplexed); exit code and output. */
+export async function execIn(host: string, container: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker(host).getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+  const output = await new Promise<string>((resolve, reject) => {
+    let s = '';
+    stream.on('data', (d: Buffer) => (s += d.toString('utf8')));
+    stream.on('end', () => resolve(s));
+    stream.on('error', reject);
+  });
+  const info = await exec.inspect();
+  return { exitCode: info.ExitCode ?? -1, output: output.replace(/\r/g, '') };
+}

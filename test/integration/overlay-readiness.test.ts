@@ -1,5 +1,6 @@
 /**
- * Overlay readiness on real daemons: a stack with an overlay network, planned for hosts where some daemons have
+ * Overlay readiness on real daemons: a stack with an engine overlay network (x-stack.overlay: engine; with auto,
+ * hosts without a cluster store get stack's own overlay, src/overlay/), planned for hosts where some daemons have
  * no cluster store (a second sandbox instance `ovl`, started with --no-cluster-store), is refused before any
  * write with one error naming each such host; Engine info is gathered once per host, and only for stacks with
  * overlay networks. Creates no overlay network; named *overlay* to run with the overlay tests.
@@ -45,7 +46,7 @@ test('a stack with an overlay network on a mixed set of hosts is refused before 
   writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.endpoint}" }\n`).join('')}`);
   writeFileSync(
     join(dir, 'compose.yaml'),
-    `name: ${name}\nservices:\n  web:\n    image: ${IMAGE()}\n    command: [sleep, "3600"]\n    networks: [back]\n    deploy: { mode: global }\nnetworks:\n  back: { driver: overlay }\n`,
+    `name: ${name}\nx-stack:\n  overlay: engine\nservices:\n  web:\n    image: ${IMAGE()}\n    command: [sleep, "3600"]\n    networks: [back]\n    deploy: { mode: global }\nnetworks:\n  back: { driver: overlay }\n`,
   );
   const since = Date.now();
   const run = (cmd: string) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'stack.js'), cmd, '-i', inventory, '-f', join(dir, 'compose.yaml'), '--yes'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

@@ -1,0 +1,85 @@
+/**
+ * Workload 6: planning alone, in process. A synthetic stack of `containers` replicas over `hosts` hosts is
+ * loaded through stack's own loader; its observed state is built from what a cold apply would create (the
+ * create bodies' labels, as the daemons would list them), then `drift` of the containers get a stale config
+ * hash. Times reconcile(desired, observed) only — the pure planner, no I/O.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { stringify } from 'yaml';
+import { loadStack } from '../dist/stack/index.js';
+import { reconcile } from '../dist/plan/reconcile.js';
+import { emptyObserved } from '../dist/observe/types.js';
+import { parseContainer } from '../dist/observe/parse.js';
+import { COMMAND } from './workloads.mjs';
+
+const IMAGE = '10.77.0.2:5000/busybox:1.35';
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+
+/** The synthetic stack file: `containers / 10` services of 10 replicas, hosts in x-stack.hosts (never contacted). */
+export function syntheticStack(containers, hosts) {
+  const services = {};
+  for (let i = 0; i < containers / 10; i++)
+    services[`s${String(i + 1).padStart(3, '0')}`] = { image: IMAGE, command: [...COMMAND], environment: { BENCH_REV: '1' }, volumes: [`v${i + 1}:/data`], networks: ['net'], deploy: { replicas: 10 } };
+  return {
+    name: 'plan-bench',
+    services,
+    networks: { net: { driver: 'overlay' } },
+    volumes: Object.fromEntries(Object.keys(services).map((_, i) => [`v${i + 1}`, {}])),
+    'x-stack': { hosts: Object.fromEntries(Array.from({ length: hosts }, (_, h) => [`h${h + 1}`, { endpoint: `unix:///run/plan-bench/h${h + 1}.sock`, labels: {} }])) },
+  };
+}
+
+/** Builds the observed state of a fully applied stack, with `drift` (0–1) of its containers holding a stale hash. */
+export function observedAfterApply(desired, drift) {
+  const observed = emptyObserved(desired.name, desired.hosts.map((h) => h.name));
+  observed.digests[IMAGE] = DIGEST;
+  const plan = reconcile(desired, observed);
+  const ops = plan.operations;
+  let n = 0;
+  for (const h of Object.values(observed.hosts)) h.images.push({ id: 'sha256:img', repoTags: [IMAGE], repoDigests: [`10.77.0.2:5000/busybox@${DIGEST}`] });
+  for (const op of ops) {
+    const host = observed.hosts[op.host];
+    const body = op.params.body;
+    if (op.kind === 'network.create') for (const h of Object.values(observed.hosts)) h.networks.push({ id: `net-${body.Name}`, name: body.Name, driver: body.Driver, scope: 'global', key: body.Labels?.['io.github.stack-deploy.network'], labels: body.Labels ?? {} });
+    if (op.kind === 'volume.create') host.volumes.push({ name: body.Name, driver: body.Driver ?? 'local', key: body.Labels?.['io.github.stack-deploy.volume'], labels: body.Labels ?? {} });
+    if (op.kind === 'container.create') {
+      const labels = { ...body.Labels };
+      const drifted = Math.floor((n + 1) * drift) > Math.floor(n * drift);
+      if (drifted) labels['io.github.stack-deploy.config-hash'] = 'stale';
+      n++;
+      const mounts = (body.HostConfig?.Mounts ?? []).map((m) => ({ Type: m.Type, Name: m.Source, Destination: m.Target }));
+      host.containers.push(parseContainer(op.host, { Id: `${op.params.name}-id`, Names: [`/${op.params.name}`], Labels: labels, State: 'running', Status: 'Up 1 hour', NetworkSettings: { Networks: Object.fromEntries(Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {}).map((k) => [k, {}])) }, Mounts: mounts }));
+    }
+  }
+  return observed;
+}
+
+/** Loads the synthetic stack and times `reps` plans against its drifted observed state. */
+export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, reps = 10 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-plan-bench-'));
+  try {
+    const file = join(dir, 'stack.yaml');
+    writeFileSync(file, stringify(syntheticStack(containers, hosts)));
+    const loaded = await loadStack({ files: [file], cwd: dir, env: {} });
+    if (!loaded.value) throw new Error(`synthetic stack does not load: ${loaded.diagnostics.map((d) => d.summary).join('; ')}`);
+    const desired = loaded.value;
+    const observed = observedAfterApply(desired, drift);
+    const clean = reconcile(desired, observedAfterApply(desired, 0));
+    const samples = [];
+    let plan;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      plan = reconcile(desired, observed);
+      samples.push((performance.now() - t0) / 1000);
+    }
+    const replaced = new Set(plan.operations.filter((o) => o.kind === 'container.create').map((o) => o.resource)).size;
+    return { samples, containers, hosts, drift, operations: plan.operations.length, replaced, opsWithoutDrift: clean.operations.length };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await planBench({ reps: Number(process.argv[2] ?? 10) })));

@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: stack beside its peers (the Engine API floor, docker-compose, Docker Swarm), in one run,
+ * on the same hosts — the bench sandbox (STACK_SANDBOX=bench, 3 hosts), never the shared test sandbox.
+ *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--out DIR]
+ * Prints one table; writes bench/results/latest.json and latest.md (and a timestamped copy of the JSON).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { writeWorkload } from './workloads.mjs';
+import { containerCount, engineOf, swarmConverged, until, wipe } from './lib/engine.mjs';
+import { markdownTable, stats } from './lib/report.mjs';
+import { planBench } from './plan-bench.mjs';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    services: { type: 'string', default: '10' },
+    large: { type: 'string', default: '50' },
+    'no-swarm': { type: 'boolean', default: false },
+    'only-swarm': { type: 'boolean', default: false },
+    out: { type: 'string', default: join(REPO, 'bench', 'results') },
+  },
+});
+const REPS = Number(args.reps);
+const WORK = join(REPO, 'bench', '.work');
+const DOCKER = '/usr/bin/docker'; // Debian's 20.10 CLI: has `stack deploy`
+const log = (...a) => console.error('bench:', ...a);
+
+// ── processes ────────────────────────────────────────────────────────────────
+function run(cmd, argv, env = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn(cmd, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`));
+      else resolve({ seconds, stdout, stderr });
+    });
+  });
+}
+const sandbox = (...a) => execFileSync('bash', ['deploy/sandbox/sandbox.sh', ...a], { cwd: REPO, env: { ...process.env, STACK_SANDBOX: 'bench' }, stdio: ['ignore', 'ignore', 'inherit'] });
+const dockerCli = (host, ...a) => execFileSync(DOCKER, ['-H', host.socket, ...a], { env: { ...process.env, DOCKER_CONFIG: join(WORK, 'docker-cli') }, encoding: 'utf8' }).trim();
+
+// ── peers ────────────────────────────────────────────────────────────────────
+/** stack: the CLI as a user runs it (process start included), under /usr/bin/time -v for peak RSS. */
+async function stackApply(ctx, file, name) {
+  const r = await run('/usr/bin/time', ['-v', process.execPath, 'bin/stack.js', 'apply', '--yes', '--json', '-i', ctx.inventory, '-f', file, '-p', name]);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const summary = events.findLast((e) => e.type === 'summary');
+  const calls = Object.values(summary.calls).reduce((a, c) => ({ reads: a.reads + c.reads, writes: a.writes + c.writes }), { reads: 0, writes: 0 });
+  const replaced = events.filter((e) => e.type === 'op-done' && e.op.kind === 'container.create').length;
+  const rssMB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+  return { seconds: r.seconds, calls, created: replaced, rssMB };
+}
+const floorApply = (ctx, paths) => run(process.execPath, ['bench/floor.mjs', paths.floor, ctx.sandboxJson]);
+/** The least a tool must do to know nothing changed: list the containers of every host, in parallel, in a fresh process. */
+const floorNoop = (ctx) => run(process.execPath, ['--input-type=module', '-e', `import D from 'dockerode'; await Promise.all(${JSON.stringify(ctx.hosts.map((h) => new URL(h.socket).pathname))}.map((s) => new D({ socketPath: s }).listContainers({ all: true })));`]);
+/** Floor for one service's change: per host remove its replica and create and start the new one, in parallel. */
+async function floorReplace(ctx, paths, service) {
+  const spec = JSON.parse(readFileSync(paths.floor, 'utf8'));
+  const code = `import D from 'dockerode'; const spec = ${JSON.stringify(spec)}; const socks = ${JSON.stringify(Object.fromEntries(ctx.hosts.map((h) => [h.name, new URL(h.socket).pathname])))};
+await Promise.all(spec.hosts.map(async (h) => { const e = new D({ socketPath: socks[h.host] }); await Promise.all(h.containers.filter((c) => c.name.includes('_${service}_')).map(async (c) => { await e.getContainer(c.name).remove({ force: true }); await (await e.createContainer({ ...c.body, name: c.name })).start(); })); }));`;
+  return run(process.execPath, ['--input-type=module', '-e', code]);
+}
+/** docker-compose v1, one process per host in parallel, each with its host's file; the run takes as long as the slowest. */
+async function composeUp(ctx, paths, name) {
+  const t0 = process.hrtime.bigint();
+  await Promise.all(ctx.hosts.map((h, i) => run('docker-compose', ['-p', name, '-f', paths.compose[i], 'up', '-d', '--no-build'], { DOCKER_HOST: h.socket })));
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+async function swarmDeploy(ctx, file, name, w, taskOk) {
+  const manager = engineOf(ctx.hosts[0]);
+  const t0 = process.hrtime.bigint();
+  await run(DOCKER, ['-H', ctx.hosts[0].socket, 'stack', 'deploy', '-c', file, name], { DOCKER_CONFIG: join(WORK, 'docker-cli') });
+  const cli = Number(process.hrtime.bigint() - t0) / 1e9;
+  await until(`swarm stack ${name}`, () => swarmConverged(manager, name, w.services, w.replicas, taskOk));
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cli };
+}
+
+// ── the run ──────────────────────────────────────────────────────────────────
+function machine(hosts) {
+  const v = dockerCli(hosts[0], 'version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})');
+  return { nproc: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, kernel: release(), engine: v, node: process.version, compose: execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim(), cpu: cpus()[0]?.model };
+}
+
+/**
+ * Before every measured run: nothing on the hosts, and no daemon with a thread stuck in a torn-down
+ * overlay namespace (dockerd 20.10; its registry calls would fail) — `sandbox heal` restarts those.
+ */
+async function fresh(ctx, swarm = false) {
+  await until('daemons up', async () => (await Promise.all(ctx.hosts.map((h) => engineOf(h).ping().then(() => true, () => false)))).every(Boolean));
+  await wipe(ctx.hosts);
+  sandbox('heal');
+  if (swarm) await until('swarm nodes ready', async () => (await engineOf(ctx.hosts[0]).listNodes()).filter((n) => n.Status?.State === 'ready').length === ctx.hosts.length);
+  await until('daemons up', async () => (await Promise.all(ctx.hosts.map((h) => engineOf(h).ping().then(() => true, () => false)))).every(Boolean));
+}
+
+const rows = [];
+const add = (workload, peer, samples, extra = {}) => {
+  let row = rows.find((r) => r.workload === workload && r.peer === peer && (r.unit ?? 's') === (extra.unit ?? 's'));
+  if (!row) rows.push((row = { workload, peer, samples: [], ...extra }));
+  row.samples.push(...samples);
+  Object.assign(row, extra);
+  return row;
+};
+
+async function main() {
+  mkdirSync(join(WORK, 'docker-cli'), { recursive: true });
+  log('bench sandbox up (3 hosts, with the cluster store)');
+  sandbox('up', '--hosts', '3');
+  const sandboxJson = join(REPO, '.sandbox-bench', 'sandbox.json');
+  const sb = JSON.parse(readFileSync(sandboxJson, 'utf8'));
+  const hosts = sb.hosts;
+  const inventory = join(WORK, 'inventory.yaml');
+  // Every peer talks to the daemons over their unix sockets (no TLS for anyone).
+  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify(h.labels)} }`).join('\n')}\nconsul: "${sb.consul.http}"\n`);
+  const ctx = { hosts, inventory, sandboxJson };
+  const info = machine(hosts);
+  log('machine', JSON.stringify(info));
+
+  const base = { hosts: hosts.map((h) => h.name), image: sb.images.busybox, replicas: 3 };
+  const workloads = [
+    { key: 'w1', label: `1 cold apply ${args.services}×3`, w: { ...base, name: 'bw1', services: Number(args.services) } },
+    { key: 'w2', label: `2 cold apply ${args.large}×3`, w: { ...base, name: 'bw2', services: Number(args.large) } },
+  ];
+  for (const wl of workloads) {
+    wl.paths = writeWorkload(wl.w, join(WORK, wl.key));
+    wl.changed = writeWorkload({ ...wl.w, rev: { s01: '2' } }, join(WORK, `${wl.key}-env`));
+    wl.count = wl.w.services * wl.w.replicas;
+  }
+  const w1 = workloads[0];
+  const noopLabel = (wl) => `3 no-op ${wl.count} containers`;
+  const envLabel = `4 env of 1 service (${w1.count})`;
+
+  // Phase A: the hosts with their cluster store — floor, stack and compose.
+  await wipe(hosts);
+  for (const wl of args['only-swarm'] ? [] : workloads) {
+    for (let rep = 0; rep < REPS; rep++) {
+      const peers = ['floor', 'stack', 'compose'];
+      const order = peers.slice(rep % 3).concat(peers.slice(0, rep % 3)); // rotate who goes first
+      for (const peer of order) {
+        await fresh(ctx);
+        // A name per run: dockerd 20.10 can leak an overlay's endpoint count in the cluster store when
+        // containers on several hosts go at once, leaving a network that cannot be removed; never reuse one.
+        const name = `${wl.w.name}${peer[0]}${rep + 1}`;
+        const paths = peer === 'floor' ? writeWorkload({ ...wl.w, name }, join(WORK, `${wl.key}-${name}`)) : wl.paths;
+        log(`${wl.key} rep ${rep + 1}/${REPS}: ${peer} (${name})`);
+        if (peer === 'floor') {
+          add(wl.label, 'floor', [(await floorApply(ctx, paths)).seconds], { note: 'create+start via dockerode; engine overlay (cluster store); volumes created implicitly' });
+          add(noopLabel(wl), 'floor', [(await floorNoop(ctx)).seconds], { note: 'one container list per host, in a fresh node process' });
+          if (wl === w1) add(envLabel, 'floor', [(await floorReplace(ctx, paths, 's01')).seconds], { note: 'remove+create+start the 3 replicas' });
+        } else if (peer === 'stack') {
+          const cold = await stackApply(ctx, paths.stack, name);
+          if (cold.created !== wl.count) throw new Error(`stack created ${cold.created} containers, expected ${wl.count}`);
+          add(wl.label, 'stack', [cold.seconds], { note: 'engine overlay (cluster store), volume per service and host' });
+          add(`RSS stack apply ${wl.count}`, 'stack', [cold.rssMB], { unit: 'MB', note: 'peak RSS of the cold apply (/usr/bin/time -v)' });
+          const noop = await stackApply(ctx, paths.stack, name);
+          add(noopLabel(wl), 'stack', [noop.seconds], { note: `process start included; ${noop.calls.reads} reads, ${noop.calls.writes} writes`, calls: noop.calls });
+          if (wl === w1) {
+            const env = await stackApply(ctx, wl.changed.stack, name);
+            add(envLabel, 'stack', [env.seconds], { note: `${env.created} containers replaced; ${env.calls.writes} writes`, replaced: env.created });
+          }
+        } else {
+          add(wl.label, 'compose', [(await composeUp(ctx, paths, name)).seconds], { note: 'one docker-compose per host in parallel, bridge network: compose cannot span hosts' });
+          add(noopLabel(wl), 'compose', [(await composeUp(ctx, paths, name)).seconds], { note: 'up -d again, per host in parallel' });
+          if (wl === w1) add(envLabel, 'compose', [(await composeUp(ctx, wl.changed, name)).seconds], { note: 'recreates s01 on each host' });
+        }
+      }
+    }
+  }
+  await wipe(hosts);
+
+  log('6: planning 1,000 containers over 10 hosts, 10% drift, in process');
+  const pb = await planBench({ reps: Math.max(10, REPS) });
+  add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, { unit: 'ms', note: `reconcile() only; ${pb.replaced} replaced, ${pb.operations} operations` });
+
+  // Phase B: Swarm. Its daemons must run without the cluster store; restarted within this run, then back.
+  if (!args['no-swarm']) {
+    log('swarm: restarting the bench hosts without the cluster store');
+    sandbox('up', '--hosts', '3', '--no-cluster-store');
+    try {
+      dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
+      const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
+      for (const h of hosts.slice(1)) dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
+      for (const wl of workloads) {
+        for (let rep = 0; rep < REPS; rep++) {
+          await fresh(ctx, true);
+          const name = `${wl.w.name}w${rep + 1}`;
+          log(`${wl.key} rep ${rep + 1}/${REPS}: swarm (${name})`);
+          const cold = await swarmDeploy(ctx, wl.paths.stack, name, wl.w);
+          add(wl.label, 'swarm', [cold.seconds], { note: 'docker stack deploy until every task runs; swarm overlay' });
+          const noop = await run(DOCKER, ['-H', hosts[0].socket, 'stack', 'deploy', '-c', wl.paths.stack, name], { DOCKER_CONFIG: join(WORK, 'docker-cli') });
+          add(noopLabel(wl), 'swarm', [noop.seconds], { note: 'stack deploy again (CLI time)' });
+          if (wl === w1) {
+            const env = await swarmDeploy(ctx, wl.changed.stack, name, wl.w, (t, svc) => svc.Spec.Name !== `${name}_s01` || (t.Spec?.ContainerSpec?.Env ?? []).includes('BENCH_REV=2'));
+            add(envLabel, 'swarm', [env.seconds], { note: 'stack deploy; default update_config (parallelism 1, stop-first)' });
+          }
+          dockerCli(hosts[0], 'stack', 'rm', name);
+          await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
+          await wipe(hosts);
+        }
+      }
+    } finally {
+      for (const h of [...hosts].reverse()) {
+        try {
+          dockerCli(h, 'swarm', 'leave', '--force');
+        } catch {
+          /* not in a swarm */
+        }
+      }
+      await wipe(hosts).catch((err) => log('wipe after swarm:', err));
+      log('swarm: restarting the bench hosts with the cluster store');
+      sandbox('up', '--hosts', '3');
+    }
+  }
+
+  const table = markdownTable(rows);
+  const when = new Date().toISOString();
+  const result = { when, reps: REPS, machine: info, rows: rows.map((r) => ({ ...r, ...stats(r.samples) })), plan: pb };
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(join(args.out, 'latest.json'), JSON.stringify(result, null, 1));
+  writeFileSync(join(args.out, `${when.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 1));
+  const md = `Run ${when}, ${REPS} repetitions; ${info.nproc} CPUs (${info.cpu}), ${info.memoryGiB} GiB, kernel ${info.kernel}, Engine ${info.engine}, Node ${info.node}, docker-compose ${info.compose}.\n\n${table}\n`;
+  writeFileSync(join(args.out, 'latest.md'), md);
+  console.log(md);
+}
+
+await main();

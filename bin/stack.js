@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-// The `stack` command: runs the compiled CLI (npm ci / npm run build produce dist/) — its one-file bundle when the
-// build made one (faster start: scripts/bundle.mjs), else the compiled modules.
-import { existsSync } from 'node:fs';
+// The `stack` command: runs the compiled CLI (npm ci / npm run build produce dist/) — its one-file bundle
+// (scripts/bundle.mjs: faster start) when the build made one after the last tsc run, else the compiled modules.
+import { statSync } from 'node:fs';
 
-const bundle = new URL('../dist/cli/bundle.js', import.meta.url);
-const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
+const mtime = (file) => statSync(new URL(file, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1;
+const fresh = mtime('../dist/cli/bundle.js') >= mtime('../dist/cli/main.js');
+const { main } = await import(fresh ? '../dist/cli/bundle.js' : '../dist/cli/main.js');
 
-const code = await main(process.argv.slice(2));
-// Interrupted (130): leave now, without waiting for Engine calls still open after the grace time.
-if (code === 130) process.exit(code);
-process.exitCode = code;
+process.exitCode = await main(process.argv.slice(2));

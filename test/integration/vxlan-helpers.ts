@@ -1,14 +1,16 @@
 /** Shared by the vxlan-* tests: the vx sandbox instance (hosts without a cluster store), stacks on it, exec. */
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { Labels } from '../../src/labels.js';
 import Docker from 'dockerode';
 import type { DesiredState, HostSpec, ServiceSpec, NetworkSpec } from '../../src/stack/types.js';
 import { dockerOptions } from '../../src/docker/client.js';
 import { ConsulHttpStore } from '../../src/overlay/store.js';
 import { CONFIG_KEY } from '../../src/overlay/state.js';
 import { sandboxInstanceUp, type Sandbox } from '../helpers/sandbox.js';
-import { desired as buildDesired, network } from '../unit/plan/helpers.js';
+import { desired as buildDesired, network, service } from '../unit/plan/helpers.js';
 
-export { service } from '../unit/plan/helpers.js';
+export { service };
 import { deploy } from './reconcile-helpers.js';
 import type { ExecutionContext } from 'ava';
 export { deploy };
@@ -96,4 +98,56 @@ export function api(over: Partial<ServiceSpec> & { replicas?: number; constraint
 
 export function onHost(host: string): ServiceSpec['deploy']['constraints'] {
   return [{ field: 'node.hostname', op: '==', value: host, text: `node.hostname == ${host}` }];
+}
+
+/** The VXLAN devices in a host's network namespace, with their flood destinations (read straight from the kernel). */
+export function devicesOn(host: string): Record<string, string[]> {
+  const netns = vx.hosts.find((h) => h.name === host)!.netns;
+  const run = (args: string[]) => execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Record<string, string[]> = {};
+  for (const line of run(['ip', '-o', 'link', 'show', 'type', 'vxlan']).split('\n').filter(Boolean)) {
+    const dev = line.split(': ')[1].split('@')[0];
+    let fdb: string;
+    try {
+      fdb = run(['bridge', 'fdb', 'show', 'dev', dev]);
+    } catch {
+      continue; // removed meanwhile (another test's network)
+    }
+    out[dev] = fdb
+      .split('\n')
+      .filter((l) => l.startsWith('00:00:00:00:00:00'))
+      .map((l) => /dst (\S+)/.exec(l)?.[1] ?? '')
+      .filter(Boolean)
+      .sort();
+  }
+  return out;
+}
+
+/** Deletes a host's VXLAN device by hand (as a reboot would lose it). */
+export function deleteDevice(host: string, dev: string): void {
+  const netns = vx.hosts.find((h) => h.name === host)!.netns;
+  execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, 'ip', 'link', 'del', dev]);
+}
+
+export const ipOf = (host: string) => vx.hosts.find((h) => h.name === host)!.ip;
+
+/** web (sleeps, on h1) and api (HTTP on 8080, off h1) on the stack's default network. */
+export function webApi(name: string, over: { apiReplicas?: number; hostNames?: string[]; extra?: ServiceSpec[] } = {}): DesiredState {
+  const web = service('web', { image: IMAGE, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } });
+  return vxDesired(name, [service('api', api({ replicas: over.apiReplicas ?? 2 })), web, ...(over.extra ?? [])], { hostNames: over.hostNames });
+}
+
+/** The api replicas of a stack: host, address on the default network, container hostname. */
+export async function apiReplicas(name: string, hostNames = ['h1', 'h2', 'h3', 'h4']): Promise<{ host: string; ip: string; hostname: string }[]> {
+  const out: { host: string; ip: string; hostname: string }[] = [];
+  for (const h of hostNames) {
+    const list = await docker(h).listContainers({ filters: { label: [`${Labels.stack}=${name}`, `${Labels.service}=api`] } });
+    for (const c of list) out.push({ host: h, ip: c.NetworkSettings.Networks[`${name}_default`].IPAddress, hostname: c.Id.slice(0, 12) });
+  }
+  return out.sort((a, b) => a.ip.localeCompare(b.ip));
+}
+
+/** The addresses `api` (or another name) resolves to from a container. */
+export async function resolve(host: string, container: string, name = 'api'): Promise<string[]> {
+  return addressesIn((await exec(host, container, ['nslookup', name])).output);
 }

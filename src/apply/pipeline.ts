@@ -7,7 +7,9 @@ import type { ObservedState } from '../observe/types.js';
 import { reconcile, type PlanOptions } from '../plan/reconcile.js';
 import type { Plan } from '../plan/types.js';
 import { apply, contentsOf, type ApplyResult, type Reporter } from './index.js';
-import { ConsulHttpStore } from '../overlay/store.js';
+import { ConsulOverlayStore, type OverlayStore } from '../overlay/store.js';
+import { ConsulClient } from '../consul/client.js';
+import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
 
 export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
@@ -15,18 +17,24 @@ export interface PipelineOptions extends PlanOptions {
   clients?: ReadonlyMap<string, HostClient>;
   /** Time limits and retries of Engine calls (default DEFAULT_FAULT_SETTINGS). */
   faults?: FaultSettings;
+  /** Consul for stack's own overlay; default: CONSUL_HTTP_ADDR (env), then the inventory's `consul:`. */
+  consul?: ConsulConfig;
 }
 
 export interface Planned {
   plan: Plan;
   observed: ObservedState;
   clients: ReadonlyMap<string, HostClient>;
+  /** Consul as the overlay's store, for the apply of this plan (the one observe read). */
+  overlayStore?: OverlayStore;
 }
 
 export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
   const clients = options.clients ?? clientsFor(desired.hosts, options.faults);
-  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env });
-  return { plan: reconcile(desired, observed, options), observed, clients };
+  const consul = options.consul ?? resolveConsulConfig(undefined, options.env ?? process.env, desired.settings.consul);
+  const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul)) : undefined;
+  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env, overlayStore });
+  return { plan: reconcile(desired, observed, options), observed, clients, overlayStore };
 }
 
 export async function applyPlanned(desired: DesiredState, planned: Planned, reporter?: Reporter, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; hardSignal?: AbortSignal } = {}): Promise<ApplyResult> {
@@ -39,6 +47,6 @@ export async function applyPlanned(desired: DesiredState, planned: Planned, repo
     env: options.env,
     signal: options.signal,
     hardSignal: options.hardSignal,
-    overlayStore: planned.observed.overlay?.consul ? new ConsulHttpStore(planned.observed.overlay.consul) : undefined,
+    overlayStore: planned.overlayStore,
   });
 }

@@ -13,6 +13,7 @@ import { parseContainer, type ContainerListEntry } from './parse.js';
 import { isStackNetwork, parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
 import type { ContainerRuntime, ObservedHost, ObservedState } from './types.js';
 import { observeOverlay } from '../overlay/observe.js';
+import type { OverlayStore } from '../overlay/store.js';
 
 export * from './types.js';
 export { globalNetworks, isGlobal, type GlobalNetwork } from './networks.js';
@@ -24,6 +25,8 @@ export interface ObserveOptions {
   /** Resolve image digests (default true; destroy and status skip it). */
   resolveDigests?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Consul, read for stack's own overlay when the stack has one. */
+  overlayStore?: OverlayStore;
 }
 
 type Obj = Record<string, any>;
@@ -94,7 +97,7 @@ export async function observe(desired: DesiredState, clients: ReadonlyMap<string
   const needs = observeNeeds(desired, options.destroy);
   const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, clients.get(h)!, !!options.refresh, needs)));
   const state: ObservedState = { stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
-  const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh);
+  const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore);
   if (overlay) state.overlay = overlay;
   if (options.resolveDigests === false) return state;
   const resolver = hosts.find((h) => !h.error);

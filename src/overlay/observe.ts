@@ -8,7 +8,7 @@ import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
 import type { ObservedHost } from '../observe/types.js';
 import { Labels } from '../labels.js';
-import { ConsulHttpStore, type OverlayStore } from './store.js';
+import type { OverlayStore } from './store.js';
 import { KV_ROOT, parseKv } from './state.js';
 import { chooseOverlay, clusterStores } from './mode.js';
 import { catalogService } from './names.js';
@@ -19,7 +19,7 @@ export function overlayNetworks(desired: DesiredState) {
   return Object.values(desired.networks).filter((n) => n.driver === 'overlay' && !n.external);
 }
 
-export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, hosts: ObservedHost[], refresh: boolean, storeFor: (address: string) => OverlayStore = (a) => new ConsulHttpStore(a)): Promise<OverlayObserved | undefined> {
+export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, hosts: ObservedHost[], refresh: boolean, store: OverlayStore | undefined): Promise<OverlayObserved | undefined> {
   const nets = overlayNetworks(desired);
   const labelled = hosts.some((h) => h.networks.some((n) => n.labels[Labels.overlayVni]));
   if (!nets.length && !labelled) return undefined;
@@ -29,12 +29,11 @@ export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap
   const stores = clusterStores({ stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: refresh }, upNames);
   const consulKeys = nets.filter((n) => chooseOverlay(n.key, desired.settings.overlay, stores, upNames).mode === 'consul').map((n) => n.key);
   if (!consulKeys.length && !labelled) return out;
-  out.consul = desired.settings.consul;
-  if (!out.consul) {
-    out.error = 'stack\'s own overlay needs Consul, and no Consul address is set';
+  if (!store) {
+    out.error = "stack's own overlay needs Consul, and no Consul address is set";
     return out;
   }
-  const store = storeFor(out.consul);
+  out.consul = store.address;
   try {
     out.kv = parseKv(await store.list(KV_ROOT));
     const keys = new Set([...consulKeys, ...hosts.flatMap((h) => h.networks.filter((n) => n.labels[Labels.overlayVni] && n.key).map((n) => n.key!))]);

@@ -1,8 +1,9 @@
 /**
  * What stack's own overlay needs from Consul, behind one small interface: a recursive KV read, an
- * atomic transaction (check-and-set), and catalog registration. `ConsulHttpStore` implements it over
- * Consul's HTTP API; when src/consul/ lands this is the one place to switch to its client.
+ * atomic transaction (check-and-set), and catalog registration. `ConsulOverlayStore` implements it over
+ * src/consul's client (one per run), so address, token, TLS and error messages are the same everywhere.
  */
+import { ConsulClient } from '../consul/client.js';
 
 /** One KV entry; `modifyIndex` is what check-and-set compares against. */
 export interface KvEntry {
@@ -56,39 +57,19 @@ export interface OverlayStore {
   services(): Promise<Record<string, string[]>>;
 }
 
-export class StoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
-}
-
 type Obj = Record<string, any>;
 
-/** Consul over HTTP (fetch); every call times out and names Consul's address in its error. */
-export class ConsulHttpStore implements OverlayStore {
-  constructor(
-    readonly address: string,
-    private readonly timeoutMs = 5_000,
-  ) {}
+/** Over src/consul's client (address, token, TLS, and its unreachable/request errors). */
+export class ConsulOverlayStore implements OverlayStore {
+  readonly address: string;
 
-  private async request(method: string, path: string, body?: unknown, okStatus: number[] = [200]): Promise<{ status: number; json: unknown }> {
-    const url = `${this.address.replace(/\/$/, '')}${path}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs), headers: { 'content-type': 'application/json' } });
-    } catch (err) {
-      throw new StoreError(`consul ${this.address} is unreachable (${method} ${path}): ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, { cause: err });
-    }
-    const text = await res.text();
-    if (!okStatus.includes(res.status)) throw new StoreError(`consul ${this.address}: ${method} ${path}: HTTP ${res.status} ${text.trim().slice(0, 300)}`);
-    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  constructor(private readonly consul: ConsulClient) {
+    this.address = consul.address;
   }
 
   async list(prefix: string): Promise<KvEntry[]> {
-    const { status, json } = await this.request('GET', `/v1/kv/${encodeURI(prefix)}?recurse=true`, undefined, [200, 404]);
-    if (status === 404) return [];
-    return (json as Obj[]).map((e) => ({ key: e.Key, value: e.Value === null ? '' : Buffer.from(e.Value, 'base64').toString('utf8'), modifyIndex: e.ModifyIndex }));
+    const items = (await this.consul.call(`read ${prefix}`, (api) => api.kv.get({ key: prefix, recurse: true }))) as Obj[] | undefined;
+    return (items ?? []).map((e) => ({ key: e.Key, value: e.Value ?? '', modifyIndex: e.ModifyIndex }));
   }
 
   async txn(ops: TxnOp[]): Promise<boolean> {
@@ -105,36 +86,37 @@ export class ConsulHttpStore implements OverlayStore {
           return { KV: { Verb: 'delete-tree', Key: op.key } };
       }
     });
-    const { status, json } = await this.request('PUT', '/v1/txn', body, [200, 409]);
-    if (status === 409) {
-      const errors = ((json as Obj)?.Errors ?? []) as Obj[];
-      // A failed check-and-set is a conflict; anything else is a real error.
-      if (errors.every((e) => /cas|index|exist/i.test(String(e.What)))) return false;
-      throw new StoreError(`consul ${this.address}: transaction failed: ${errors.map((e) => e.What).join('; ')}`);
+    try {
+      await this.consul.call('write overlay state (transaction)', (api) => api.transaction.create(body as never)); // the JS takes the list itself (its .d.ts says otherwise)
+      return true;
+    } catch (err) {
+      // 409: the transaction was rolled back (a check-and-set lost); nothing was written.
+      if (ConsulClient.statusOf(err) === 409) return false;
+      throw err;
     }
-    return true;
   }
 
   async register(r: CatalogRegistration): Promise<void> {
-    await this.request('PUT', '/v1/catalog/register', {
-      Node: r.node,
-      Address: r.nodeAddress,
-      SkipNodeUpdate: true,
-      Service: { ID: r.serviceId, Service: r.service, Tags: r.tags, Address: r.address, Meta: r.meta },
-    });
+    await this.consul.call(`register ${r.serviceId} in the catalog`, (api) =>
+      api.catalog.register({
+        node: r.node,
+        address: r.nodeAddress,
+        nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
+        service: { id: r.serviceId, service: r.service, address: r.address, tags: r.tags, meta: r.meta },
+      } as never),
+    );
   }
 
   async deregister(node: string, serviceId: string): Promise<void> {
-    await this.request('PUT', '/v1/catalog/deregister', { Node: node, ServiceID: serviceId });
+    await this.consul.call(`deregister ${serviceId} from the catalog`, (api) => api.catalog.deregister({ node, serviceid: serviceId } as never));
   }
 
   async service(name: string): Promise<CatalogEntry[]> {
-    const { json } = await this.request('GET', `/v1/catalog/service/${encodeURIComponent(name)}`);
-    return (json as Obj[]).map((e) => ({ node: e.Node, serviceId: e.ServiceID, service: e.ServiceName, tags: e.ServiceTags ?? [], address: e.ServiceAddress, meta: e.ServiceMeta ?? {} }));
+    const list = (await this.consul.call(`read catalog service ${name}`, (api) => api.catalog.service.nodes(name))) as Obj[];
+    return list.map((e) => ({ node: e.Node, serviceId: e.ServiceID, service: e.ServiceName, tags: e.ServiceTags ?? [], address: e.ServiceAddress, meta: e.ServiceMeta ?? {} }));
   }
 
   async services(): Promise<Record<string, string[]>> {
-    const { json } = await this.request('GET', '/v1/catalog/services');
-    return json as Record<string, string[]>;
+    return (await this.consul.call('list catalog services', (api) => api.catalog.service.list())) as Record<string, string[]>;
   }
 }

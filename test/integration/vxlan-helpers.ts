@@ -5,7 +5,8 @@ import { Labels } from '../../src/labels.js';
 import Docker from 'dockerode';
 import type { DesiredState, HostSpec, ServiceSpec, NetworkSpec } from '../../src/stack/types.js';
 import { dockerOptions } from '../../src/docker/client.js';
-import { ConsulHttpStore } from '../../src/overlay/store.js';
+import { ConsulOverlayStore } from '../../src/overlay/store.js';
+import { ConsulClient } from '../../src/consul/client.js';
 import { CONFIG_KEY } from '../../src/overlay/state.js';
 import { sandboxInstanceUp, type Sandbox } from '../helpers/sandbox.js';
 import { desired as buildDesired, network, service } from '../unit/plan/helpers.js';
@@ -24,7 +25,7 @@ export function cleanupVx(t: ExecutionContext, d: DesiredState): void {
 
 export const vx: Sandbox = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
 export const IMAGE = vx.images.busybox;
-export const store = () => new ConsulHttpStore(vx.consul.http);
+export const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx.consul.http, source: 'inventory' }));
 
 /** The helper image the overlay uses on these hosts (no registry outside): the sandbox's busybox. */
 export async function configureOverlay(): Promise<void> {

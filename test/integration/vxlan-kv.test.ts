@@ -4,13 +4,14 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { ConsulHttpStore, StoreError } from '../../src/overlay/store.js';
+import { ConsulOverlayStore } from '../../src/overlay/store.js';
+import { ConsulClient, ConsulUnreachableError } from '../../src/consul/client.js';
 import { ensureAllocation, releaseAllocation } from '../../src/overlay/allocate.js';
 import { KV_ROOT } from '../../src/overlay/state.js';
 import { sandboxInstanceUp } from '../helpers/sandbox.js';
 
 const vx = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
-const store = () => new ConsulHttpStore(vx.consul.http);
+const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx.consul.http, source: 'inventory' }));
 const stackName = () => `tkv${randomBytes(3).toString('hex')}`;
 
 test('eight applies allocating new networks at once get eight distinct VNIs and subnets', async (t) => {
@@ -54,8 +55,8 @@ test('release removes the claims and the leases', async (t) => {
 
 test('an unreachable Consul is an error that names it, and nothing is written', async (t) => {
   const s = stackName();
-  const down = new ConsulHttpStore(`http://${vx.infra.ip}:1`, 2_000);
-  const err = await t.throwsAsync(ensureAllocation(down, { stack: s, key: 'net', name: `${s}_net`, hosts: { h1: '10.77.25.11' } }), { instanceOf: StoreError });
-  t.regex(err!.message, new RegExp(`consul http://${vx.infra.ip.replace(/\./g, '\\.')}:1 is unreachable`));
+  const down = new ConsulOverlayStore(new ConsulClient({ address: `http://${vx.infra.ip}:1`, source: 'inventory' }, 2_000));
+  const err = await t.throwsAsync(ensureAllocation(down, { stack: s, key: 'net', name: `${s}_net`, hosts: { h1: '10.77.25.11' } }), { instanceOf: ConsulUnreachableError });
+  t.regex(err!.message, new RegExp(`Consul at http://${vx.infra.ip.replace(/\./g, '\\.')}:1 is unreachable`));
   t.deepEqual(await store().list(`${KV_ROOT}networks/${s}/`), []);
 });

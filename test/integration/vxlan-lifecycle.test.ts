@@ -160,7 +160,7 @@ test('Consul unreachable: the plan is an error and no host is touched', async (t
   const d = webApi(name);
   d.settings.consul = `http://${ipOf('h1').replace(/\.\d+$/, '.2')}:1`;
   const { plan } = await planStack(d);
-  t.regex(plan.diagnostics.filter((x) => x.severity === 'error').map((x) => x.summary).join('\n'), /Consul-backed overlay: consul http:\/\/[\d.]+:1 is unreachable/);
+  t.regex(plan.diagnostics.filter((x) => x.severity === 'error').map((x) => x.summary).join('\n'), /Consul-backed overlay: Consul at http:\/\/[\d.]+:1 is unreachable/);
   await t.throwsAsync(deploy(d), { message: /unreachable/ });
   for (const h of ['h1', 'h2', 'h3']) t.deepEqual((await docker(h).listContainers({ all: true, filters: { label: [`${Labels.stack}=${name}`] } })).length + (await docker(h).listNetworks({ filters: { label: [`${Labels.stack}=${name}`] } })).length, 0);
 });

@@ -202,6 +202,13 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
     compensated.add(group);
     const c = plan.compensations.find((x) => x.group === group);
     if (!c) return;
+    // Once the old container is removed there is nothing to start again, and removing the new one
+    // would leave the slot empty: leave it; the next apply finds the temporary one and finishes.
+    const oldRemoved = plan.operations.some((o) => o.group === group && o.kind === 'container.remove' && status[o.id] === 'done');
+    if (oldRemoved) {
+      for (const op of c.ops) emit({ type: 'compensate', group, op: ref(op), error: 'not run: the old container is already removed; the next apply completes the replace' });
+      return;
+    }
     compensations.push(
       (async () => {
         for (const op of c.ops) {

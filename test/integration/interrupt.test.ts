@@ -1,0 +1,70 @@
+/**
+ * SIGINT during `stack apply` of 30 containers over h1–h3, after the k-th Docker event of the stack
+ * (watched live on the hosts' event streams), k ∈ {1, 5, 20, 45, 80}: exit 130; a re-run converges:
+ * the end state equals the file, with no duplicates and no leftovers (temporary `_next`
+ * containers or helpers). The first run creates everything; the later ones replace everything (a
+ * new RELEASE each time), so interruptions land inside replaces too.
+ */
+import { writeFileSync } from 'node:fs';
+import test from 'ava';
+import { Labels } from '../../src/labels.js';
+import { containersOf, deploy, desiredFor, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
+import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, startStack, watchEvents, writeDir } from './cli-helpers.js';
+
+const MAIN = ['h1', 'h2', 'h3'];
+const SERVICES = ['a', 'b', 'c'];
+const REPLICAS = 10;
+const name = uniqueStack('k');
+const dir = writeDir({ 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+
+function stackFile(release: string): string {
+  const svc = (s: string) =>
+    `  ${s}:\n    image: ${IMAGE()}\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    environment: { RELEASE: "${release}" }\n    networks: [net]\n    deploy:\n      replicas: ${REPLICAS}\n      placement:\n        constraints: ["node.labels.pool == main"]\n`;
+  return `name: ${name}\nservices:\n${SERVICES.map(svc).join('')}networks:\n  net: {}\n`;
+}
+
+test.before(() => ensureBuilt());
+test.after.always(async () => {
+  await deploy(desiredFor(name, [], 'socket'), { destroy: true, pruneVolumes: true });
+});
+
+/** The hosts hold exactly what the file says: one running container per slot, RELEASE as written, nothing else. */
+async function assertConverged(t: import('ava').ExecutionContext, release: string): Promise<void> {
+  const found = await containersOf(name);
+  const want = SERVICES.flatMap((s) => Array.from({ length: REPLICAS }, (_, i) => `${name}-${s}-${i + 1}`)).sort();
+  t.deepEqual([...found.keys()].sort(), want, 'one container per slot, no _next, no helper, no duplicate');
+  for (const [cname, { host, info }] of found) {
+    t.is(info.State, 'running', cname);
+    t.is(info.Labels[Labels.replaceRole], undefined, cname);
+    t.true(MAIN.includes(host));
+    const c = await docker(host).getContainer(cname).inspect();
+    t.true(c.Config.Env.includes(`RELEASE=${release}`), `${cname} has RELEASE=${release}`);
+  }
+  const plan = await runStack(['plan', '--detailed-exitcode', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+  t.is(plan.code, 0, `no changes left:\n${plan.stdout}${plan.stderr}`);
+}
+
+for (const k of [1, 5, 20, 45, 80]) {
+  test.serial(`interrupted after event ${k}: exit 130, then a re-run converges with no duplicates or leftovers`, async (t) => {
+    const release = `r${k}`;
+    writeFileSync(`${dir}/compose.yaml`, stackFile(release));
+    let fire: () => void = () => undefined;
+    const kth = new Promise<void>((r) => (fire = r));
+    const watch = await watchEvents(MAIN, name, (_e, n) => n === k && fire());
+    try {
+      const run = startStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+      const first = await Promise.race([kth.then(() => 'kth' as const), run.done.then(() => 'exited' as const)]);
+      t.is(first, 'kth', 'the apply made at least k events');
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      t.is(r.code, 130, `${r.stdout}\n${r.stderr}`);
+      t.regex(r.stdout, /SIGINT: starting nothing new/);
+      t.regex(r.stderr, /interrupted/);
+    } finally {
+      watch.stop();
+    }
+    const again = await runStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+    t.is(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    await assertConverged(t, release);
+  });
+}

@@ -4,8 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Labels } from '../../src/labels.js';
-import { repoRoot, sandbox as readSandbox, type SandboxHost } from '../helpers/sandbox.js';
-import { docker } from './reconcile-helpers.js';
+import { engine, repoRoot, sandbox as readSandbox, type SandboxHost } from '../helpers/sandbox.js';
 
 export const bin = path.join(repoRoot, 'bin', 'stack.js');
 
@@ -88,7 +87,7 @@ export interface LiveEvent {
  */
 export async function watchEvents(hosts: string[], stack: string, onEvent: (e: LiveEvent, count: number) => void = () => undefined): Promise<{ events: LiveEvent[]; stop: () => void }> {
   const events: LiveEvent[] = [];
-  const streams = await Promise.all(hosts.map(async (h) => ({ h, s: (await docker(h).getEvents({})) as NodeJS.ReadableStream & { destroy: () => void } })));
+  const streams = await Promise.all(hosts.map(async (h) => ({ h, s: (await engine(readSandbox().hosts.find((x) => x.name === h)!).getEvents({})) as NodeJS.ReadableStream & { destroy: () => void } })));
   for (const { h, s } of streams) {
     let buf = '';
     s.on('data', (d: Buffer) => {

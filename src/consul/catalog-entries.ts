@@ -1,11 +1,15 @@
 /**
  * Catalog entries for a stack's running replicas, from the hosts' container lists. Pure: the Docker host is an
- * external node (no agent runs there, so anti-entropy leaves it alone), each replica one service instance
- * named `<stack>-<service>`, with a health snapshot as a check.
+ * external node `stack-<host>` (no agent runs there, so anti-entropy leaves it alone), each replica one service
+ * instance named `<stack>-<service>` with meta entry=replica, with a health snapshot as a check.
  */
 import { Labels, Roles } from '../labels.js';
 import type { DesiredState, HostSpec } from '../stack/types.js';
 import { parseStatus, type ContainerListEntry } from '../observe/parse.js';
+import { catalogNode } from '../overlay/names.js';
+
+/** Meta that marks the instances this module registers (the overlay registers its own, per network). */
+export const REPLICA_ENTRY = { entry: 'replica' } as const;
 
 export interface CatalogEntry {
   node: string;
@@ -54,10 +58,10 @@ export function catalogEntries(desired: DesiredState, host: HostSpec, nodeAddres
     }
     const userLabels = Object.entries(spec?.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
     const { health } = parseStatus(c.Status);
-    const meta: Record<string, string> = { stack: desired.name, service: serviceKey, container_id: c.Id, host: host.name, slot: labels[Labels.slot] ?? '' };
+    const meta: Record<string, string> = { ...REPLICA_ENTRY, stack: desired.name, service: serviceKey, container_id: c.Id, host: host.name, slot: labels[Labels.slot] ?? '' };
     if (revision !== undefined) meta.revision = String(revision);
     entries.push({
-      node: host.name,
+      node: catalogNode(host.name),
       nodeAddress,
       service: { id: name, name: serviceName(desired.name, serviceKey), address, port, tags: userLabels.map(([k, v]) => `${k}=${v}`), meta },
       check: { status: health === undefined || health === 'healthy' ? 'passing' : 'critical', notes: `docker: ${c.Status ?? c.State ?? 'unknown'}` },

@@ -8,7 +8,8 @@ import { clientsFor, type HostClient } from '../docker/client.js';
 import { stackFilter } from '../labels.js';
 import type { DesiredState } from '../stack/types.js';
 import type { ConsulClient } from './client.js';
-import { catalogEntries, hostAddress, type CatalogEntry, type ListedContainer } from './catalog-entries.js';
+import { catalogEntries, hostAddress, REPLICA_ENTRY, type CatalogEntry, type ListedContainer } from './catalog-entries.js';
+import { catalogNode } from '../overlay/names.js';
 
 export interface CatalogSyncResult {
   registered: string[];
@@ -55,11 +56,12 @@ export async function syncCatalog(
       result.registered.push(`${e.node}/${e.service.id}`);
     }
     const keep = new Set(entries.map((e) => e.service.id));
-    const node = (await consul.call(`read node ${host.name} from the catalog`, (api) => api.catalog.node.services(host.name))) as { Services?: Record<string, { ID: string; Meta?: Record<string, string> }> } | null;
+    const nodeName = catalogNode(host.name);
+    const node = (await consul.call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName))) as { Services?: Record<string, { ID: string; Meta?: Record<string, string> }> } | null;
     for (const s of Object.values(node?.Services ?? {})) {
-      if (s.Meta?.stack !== desired.name || keep.has(s.ID)) continue;
-      await consul.call(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: host.name, serviceid: s.ID }));
-      result.deregistered.push(`${host.name}/${s.ID}`);
+      if (s.Meta?.stack !== desired.name || s.Meta?.entry !== REPLICA_ENTRY.entry || keep.has(s.ID)) continue;
+      await consul.call(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: nodeName, serviceid: s.ID }));
+      result.deregistered.push(`${nodeName}/${s.ID}`);
     }
   }
   return result;

@@ -17,6 +17,7 @@ services:
     image: ${IMAGE()}
     command: ["sleep", "3600"]
     environment: { V: "${v}" }
+    stop_grace_period: 1s
     deploy: { replicas: ${replicas} }
 `;
 

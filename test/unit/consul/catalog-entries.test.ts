@@ -23,15 +23,15 @@ test('a replica on a stack network: its IP there, the first exposed port, tags f
   ], 7);
   t.deepEqual(entries, [
     {
-      node: 'h1',
+      node: 'stack-h1',
       nodeAddress: '10.0.0.11',
-      service: { id: 's-api-1', name: 's-api', address: '172.20.0.5', port: 8080, tags: ['team=a', 'tier=back'], meta: { stack: 's', service: 'api', container_id: 'c1', host: 'h1', slot: '1', revision: '7' } },
+      service: { id: 's-api-1', name: 's-api', address: '172.20.0.5', port: 8080, tags: ['team=a', 'tier=back'], meta: { entry: 'replica', stack: 's', service: 'api', container_id: 'c1', host: 'h1', slot: '1', revision: '7' } },
       check: { status: 'passing', notes: 'docker: Up 3 seconds (healthy)' },
     },
     {
-      node: 'h1',
+      node: 'stack-h1',
       nodeAddress: '10.0.0.11',
-      service: { id: 's-api-2', name: 's-api', address: '172.20.0.6', port: 8080, tags: ['team=a', 'tier=back'], meta: { stack: 's', service: 'api', container_id: 'c2', host: 'h1', slot: '2', revision: '7' } },
+      service: { id: 's-api-2', name: 's-api', address: '172.20.0.6', port: 8080, tags: ['team=a', 'tier=back'], meta: { entry: 'replica', stack: 's', service: 'api', container_id: 'c2', host: 'h1', slot: '2', revision: '7' } },
       check: { status: 'critical', notes: 'docker: Up 1 second (health: starting)' },
     },
   ]);

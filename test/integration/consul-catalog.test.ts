@@ -1,0 +1,104 @@
+/**
+ * The service catalog on the real sandbox: running replicas registered in Consul's catalog (queried over
+ * HTTP) with address, port, tags and meta, health as a snapshot at apply and at `stack status`, removed
+ * replicas deregistered.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { containersOf, docker, eventually, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
+import { cleanupStack, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
+
+interface CatalogInstance {
+  Node: string;
+  Address: string;
+  NodeMeta: Record<string, string>;
+  ServiceID: string;
+  ServiceAddress: string;
+  ServicePort: number;
+  ServiceTags: string[];
+  ServiceMeta: Record<string, string>;
+}
+
+const api = (name: string, replicas: number) => `name: ${name}
+services:
+  api:
+    image: ${IMAGE()}
+    command: ["sh", "-c", "touch /tmp/ok; sleep 3600"]
+    expose: ["8080"]
+    labels: { team: payments }
+    healthcheck: { test: ["CMD", "test", "-f", "/tmp/ok"], interval: 1s }
+    stop_grace_period: 1s
+    deploy: { replicas: ${replicas} }
+`;
+
+const instances = (name: string, service: string) => consulApi<CatalogInstance[]>(`catalog/service/${name}-${service}`).then((x) => x ?? []);
+
+test('running replicas are in the catalog with address, port, tags, meta and health; removed ones are deregistered', async (t) => {
+  const name = uniqueStack('cat');
+  const dir = folder({ 'compose.yaml': api(name, 3), 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+
+  const found = await instances(name, 'api');
+  t.is(found.length, 3);
+  const containers = await containersOf(name);
+  for (const i of found) {
+    const c = containers.get(i.ServiceID)!;
+    t.truthy(c, `${i.ServiceID} is a container of the stack`);
+    t.is(i.Node, `stack-${c.host}`);
+    t.is(i.Address, sandbox().hosts.find((h) => h.name === c.host)!.ip);
+    t.is(i.NodeMeta['external-node'], 'true');
+    const inspect = await docker(c.host).getContainer(c.info.Id).inspect();
+    t.is(i.ServiceAddress, inspect.NetworkSettings.Networks[`${name}_default`].IPAddress, 'the address on the stack network');
+    t.is(i.ServicePort, 8080);
+    t.deepEqual(i.ServiceTags, ['team=payments']);
+    t.like(i.ServiceMeta, { stack: name, service: 'api', container_id: c.info.Id, host: c.host, revision: '1' });
+  }
+
+  // Health is a snapshot: `stack status` takes a new one; the healthcheck passes within a few seconds.
+  const passing = await eventually(async () => {
+    await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
+    const checks = (await consulApi<{ ServiceID: string; Status: string; Notes: string }[]>(`health/checks/${name}-api`)) ?? [];
+    return checks.length === 3 && checks.every((c) => c.Status === 'passing') ? checks : undefined;
+  }, 60_000, 'passing checks after stack status');
+  t.true(passing.every((c) => /\(healthy\)/.test(c.Notes)));
+
+  writeFileSync(path.join(dir, 'compose.yaml'), api(name, 1));
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const left = await instances(name, 'api');
+  t.deepEqual(left.map((i) => i.ServiceID), [`${name}-api-1`]);
+  t.is(left[0].ServiceMeta.revision, '2');
+
+  t.is((await stackCli(['destroy', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  t.deepEqual(await instances(name, 'api'), []);
+});
+
+test('a replica with a published port is registered at its host\'s address and the published port; unhealthy is critical', async (t) => {
+  const name = uniqueStack('catp');
+  const port = 20000 + Math.floor(Math.random() * 9000);
+  const dir = folder({
+    'compose.yaml': `name: ${name}
+services:
+  web:
+    image: ${IMAGE()}
+    command: ["sleep", "3600"]
+    ports: ["${port}:80"]
+    healthcheck: { test: ["CMD", "false"], interval: 1s, retries: 1 }
+    deploy: { placement: { constraints: ["node.hostname == h2"] } }
+`,
+    'inventory.yaml': inventoryYaml(),
+  });
+  cleanupStack(t, name, dir);
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const [i] = await instances(name, 'web');
+  t.is(i.Node, 'stack-h2');
+  t.is(i.ServiceAddress, sandbox().hosts.find((h) => h.name === 'h2')!.ip);
+  t.is(i.ServicePort, port);
+  const critical = await eventually(async () => {
+    await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
+    const checks = (await consulApi<{ Status: string; Notes: string }[]>(`health/checks/${name}-web`)) ?? [];
+    return checks.find((c) => c.Status === 'critical' && /unhealthy/.test(c.Notes));
+  }, 60_000, 'a critical check');
+  t.truthy(critical);
+});

@@ -1,0 +1,146 @@
+/**
+ * Revision history and rollback with Consul on the real sandbox: revisions per apply, rollback through the
+ * normal path (v1's env runs again), refusal when a secret changed, chunked records over 512 KiB, pruning.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
+import { cleanupStack, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
+
+const file = (name: string, v: string, extra = '') => `name: ${name}
+services:
+  web:
+    image: ${IMAGE()}
+    command: ["sleep", "3600"]
+    environment: { V: "${v}" }
+    secrets: [pw]
+    stop_grace_period: 1s
+    deploy: { replicas: 2 }
+secrets:
+  pw: { file: ./pw.txt }
+${extra}`;
+
+interface History {
+  store: string;
+  revisions: { number: number; hash: string; result: string; command: string; commit?: string; who: string; plan: { create: number; replace: number } }[];
+}
+
+async function history(dir: string): Promise<History> {
+  const r = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
+  if (r.code !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as History;
+}
+
+/** V of every running replica of the stack, read from the daemons. */
+async function envOf(stack: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of (await containersOf(stack)).values()) {
+    if (c.info.State !== 'running') continue;
+    const info = await docker(c.host).getContainer(c.info.Id).inspect();
+    out.push(info.Config.Env.find((e: string) => e.startsWith('V='))!);
+  }
+  return out.sort();
+}
+
+function gitRepo(dir: string): string {
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: dir }).toString().trim();
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'v');
+  return git('rev-parse', 'HEAD');
+}
+
+test('history and rollback: apply v1, apply v2, rollback runs v1\'s env again and records a new revision', async (t) => {
+  const name = uniqueStack('hist');
+  const dir = folder({ 'compose.yaml': file(name, '1'), 'pw.txt': 's3cret', 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  const commit = gitRepo(dir);
+  const apply = () => stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir, env: { STACK_USER: 'hist-user' } });
+  t.is((await apply()).code, 0);
+  writeFileSync(path.join(dir, 'compose.yaml'), file(name, '2'));
+  t.is((await apply()).code, 0);
+  t.deepEqual(await envOf(name), ['V=2', 'V=2']);
+
+  const noTty = await stackCli(['rollback', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(noTty.code, 1);
+  t.regex(noTty.stderr, /not a terminal/);
+  t.regex(noTty.stdout, /to replace/, 'the plan is shown before asking');
+
+  const rolled = await stackCli(['rollback', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(rolled.code, 0, rolled.stderr);
+  t.regex(rolled.stdout, /2 to replace/);
+  t.deepEqual(await envOf(name), ['V=1', 'V=1']);
+
+  const h = await history(dir);
+  t.regex(h.store, /^Consul at http/);
+  t.deepEqual(h.revisions.map((r) => [r.number, r.result, r.command]), [
+    [1, 'ok', 'apply'],
+    [2, 'ok', 'apply'],
+    [3, 'ok', 'rollback --to 1'],
+  ]);
+  t.is(h.revisions[2].hash, h.revisions[0].hash, 'the rollback applied exactly revision 1');
+  t.not(h.revisions[1].hash, h.revisions[0].hash);
+  t.is(h.revisions[0].commit, commit);
+  t.regex(h.revisions[0].who, /^hist-user@/);
+  t.true(h.revisions[0].plan.create >= 3, 'networks, files volumes and two replicas');
+  t.is(h.revisions[1].plan.replace, 2, 'v2 replaced both replicas');
+  const stored = JSON.stringify(await consulApi(`kv/stack/${name}/?recurse=true`));
+  t.false(stored.includes(Buffer.from('s3cret').toString('base64')), 'the secret is never stored');
+
+  const human = await stackCli(['history', '-i', 'inventory.yaml'], { cwd: dir });
+  t.regex(human.stdout, /^REV\s+RESULT\s+WHEN\s+WHO\s+COMMAND/);
+  t.regex(human.stdout, /\n3\s+ok\s+\S+\s+\S+@\S+\s+rollback --to 1/);
+
+  const missing = await stackCli(['rollback', '-y', '--to', '9', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /revision 9 is not in the history \(kept: 1, 2, 3\)/);
+});
+
+test('rollback refuses when a secret changed since the revision, and names it; nothing changes', async (t) => {
+  const name = uniqueStack('hsec');
+  const dir = folder({ 'compose.yaml': file(name, '1'), 'pw.txt': 'one', 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  writeFileSync(path.join(dir, 'compose.yaml'), file(name, '2'));
+  writeFileSync(path.join(dir, 'pw.txt'), 'two');
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const r = await stackCli(['rollback', '-y', '--to', '1', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(r.code, 1);
+  t.regex(r.stderr, /error: secret pw its content \(file:\.\/pw\.txt\) changed since revision 1: rollback to revision 1 refused/);
+  t.deepEqual(await envOf(name), ['V=2', 'V=2']);
+  t.is((await history(dir)).revisions.length, 2, 'a refused rollback records nothing');
+});
+
+test('a revision over 512 KiB is stored compressed in chunks with the manifest last; rollback reads it; older revisions are pruned', async (t) => {
+  const name = uniqueStack('hbig');
+  // An unused config of 900 KiB random text: the record is far over Consul's 512 KiB value limit.
+  const big = randomBytes(675 * 1024).toString('base64');
+  const dir = folder({ 'compose.yaml': file(name, '1', `configs:\n  blob: { file: ./blob.txt }\nx-stack:\n  keep_revisions: 2\n`), 'pw.txt': 'x', 'blob.txt': big, 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const keys = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!;
+  const chunks = keys.filter((k) => k.startsWith(`stack/${name}/revisions/0000000001/chunks/`));
+  t.true(chunks.length >= 2, keys.join(', '));
+  const [manifestItem] = (await consulApi<{ Value: string; CreateIndex: number }[]>(`kv/stack/${name}/revisions/0000000001/manifest`))!;
+  const manifest = JSON.parse(Buffer.from(manifestItem.Value, 'base64').toString());
+  t.is(manifest.encoding, 'zlib');
+  t.is(manifest.chunks, chunks.length);
+  for (const k of chunks) {
+    const [item] = (await consulApi<{ Value: string; CreateIndex: number }[]>(`kv/${k}`))!;
+    t.true(Buffer.from(item.Value, 'base64').length <= 512 * 1024);
+    t.true(item.CreateIndex < manifestItem.CreateIndex, 'chunks are written before the manifest');
+  }
+
+  writeFileSync(path.join(dir, 'compose.yaml'), file(name, '2', `x-stack:\n  keep_revisions: 2\n`));
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const r = await stackCli(['rollback', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(await envOf(name), ['V=1', 'V=1']);
+  const h = await history(dir);
+  t.deepEqual(h.revisions.map((x) => x.number), [2, 3], 'keep_revisions: 2 pruned revision 1');
+  const left = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!;
+  t.false(left.some((k) => k.includes('/0000000001/')), 'its chunks went with it');
+});

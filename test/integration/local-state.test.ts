@@ -1,0 +1,50 @@
+/** Without Consul: the same lock and history in a local state directory, on the real sandbox. */
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { LocalStateStore } from '../../src/state/local-store.js';
+import { lockInfo } from '../../src/state/lock-info.js';
+import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
+import { folder, inventoryYaml, stackCli } from './consul-helpers.js';
+
+const file = (name: string, v: string) => `name: ${name}
+services:
+  web:
+    image: ${IMAGE()}
+    command: ["sleep", "3600"]
+    environment: { V: "${v}" }
+    stop_grace_period: 1s
+`;
+
+test('no Consul configured: apply takes the lock and records revisions in the state directory; rollback works; a held lock blocks', async (t) => {
+  const name = uniqueStack('local');
+  const state = mkdtempSync(path.join(os.tmpdir(), 'stack-state-'));
+  const dir = folder({ 'compose.yaml': file(name, '1'), 'inventory.yaml': inventoryYaml(null) });
+  const env = { STACK_STATE_DIR: state };
+  const run = (...args: string[]) => stackCli([...args, '-i', 'inventory.yaml'], { cwd: dir, env });
+  t.teardown(() => run('destroy', '-y'));
+
+  t.is((await run('apply', '-y')).code, 0);
+  writeFileSync(path.join(dir, 'compose.yaml'), file(name, '2'));
+  t.is((await run('apply', '-y')).code, 0);
+  const h = JSON.parse((await run('history', '--json')).stdout);
+  t.is(h.store, `local state in ${state}`);
+  t.deepEqual(h.revisions.map((r: { number: number }) => r.number), [1, 2]);
+  t.true(existsSync(path.join(state, name, 'revisions', '0000000002', 'manifest.json')));
+  t.false(existsSync(path.join(state, name, 'lock.json')), 'the lock is released after apply');
+
+  const rolled = await run('rollback', '-y');
+  t.is(rolled.code, 0, rolled.stderr);
+  const [c] = [...(await containersOf(name)).values()];
+  const inspect = await docker(c.host).getContainer(c.info.Id).inspect();
+  t.true(inspect.Config.Env.includes('V=1'));
+
+  const store = new LocalStateStore(state);
+  const lock = await store.acquire(name, { ...lockInfo(name, 'apply', {}), user: 'local-holder' }, { timeoutMs: 0 });
+  const blocked = await run('apply', '-y', '--lock-timeout', '0');
+  t.is(blocked.code, 1);
+  t.regex(blocked.stderr, /is locked by local-holder@/);
+  await lock.release();
+  t.deepEqual(readdirSync(path.join(state, name)).sort(), ['revisions']);
+});

@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
   },
 });
 const REPS = Number(args.reps);
+/** Part of every object name, so no run meets a leftover of an earlier one (see fresh()). */
+const RUN_ID = Date.now().toString(36).slice(-4);
 const WORK = join(REPO, 'bench', '.work');
 const DOCKER = '/usr/bin/docker'; // Debian's 20.10 CLI: has `stack deploy`
 const log = (...a) => console.error('bench:', ...a);
@@ -153,7 +155,7 @@ async function main() {
         await fresh(ctx);
         // A name per run: dockerd 20.10 can leak an overlay's endpoint count in the cluster store when
         // containers on several hosts go at once, leaving a network that cannot be removed; never reuse one.
-        const name = `${wl.w.name}${peer[0]}${rep + 1}`;
+        const name = `${wl.w.name}${peer[0]}${rep + 1}${RUN_ID}`;
         const paths = peer === 'floor' ? writeWorkload({ ...wl.w, name }, join(WORK, `${wl.key}-${name}`)) : wl.paths;
         log(`${wl.key} rep ${rep + 1}/${REPS}: ${peer} (${name})`);
         if (peer === 'floor') {
@@ -196,7 +198,7 @@ async function main() {
       for (const wl of workloads) {
         for (let rep = 0; rep < REPS; rep++) {
           await fresh(ctx, true);
-          const name = `${wl.w.name}w${rep + 1}`;
+          const name = `${wl.w.name}w${rep + 1}${RUN_ID}`;
           log(`${wl.key} rep ${rep + 1}/${REPS}: swarm (${name})`);
           const cold = await swarmDeploy(ctx, wl.paths.stack, name, wl.w);
           add(wl.label, 'swarm', [cold.seconds], { note: 'docker stack deploy until every task runs; swarm overlay' });

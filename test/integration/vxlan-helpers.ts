@@ -132,10 +132,14 @@ export function deleteDevice(host: string, dev: string): void {
 
 export const ipOf = (host: string) => vx.hosts.find((h) => h.name === host)!.ip;
 
-/** web (sleeps, on h1) and api (HTTP on 8080, off h1) on the stack's default network. */
+/** web (sleeps, on h1) and api (HTTP on 8080, 2 replicas off h1), from an image: the example both overlays run. */
+export function webApiServices(image: string, apiReplicas = 2): ServiceSpec[] {
+  return [service('api', api({ image, replicas: apiReplicas })), service('web', { image, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } })];
+}
+
+/** webApiServices on the vx hosts, on the stack's default `driver: overlay` network. */
 export function webApi(name: string, over: { apiReplicas?: number; hostNames?: string[]; extra?: ServiceSpec[] } = {}): DesiredState {
-  const web = service('web', { image: IMAGE, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } });
-  return vxDesired(name, [service('api', api({ replicas: over.apiReplicas ?? 2 })), web, ...(over.extra ?? [])], { hostNames: over.hostNames });
+  return vxDesired(name, [...webApiServices(IMAGE, over.apiReplicas), ...(over.extra ?? [])], { hostNames: over.hostNames });
 }
 
 /** The api replicas of a stack: host, address on the default network, container hostname. */

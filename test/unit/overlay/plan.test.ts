@@ -178,3 +178,20 @@ test('helper scripts: the device is created only when missing, the flood list se
   t.true(s.endsWith('bridge fdb append 00:00:00:00:00:00 dev stvx4096 dst 10.0.0.12\nbridge fdb append 00:00:00:00:00:00 dev stvx4096 dst 10.0.0.13'));
   t.deepEqual(parseDeviceList('stvx4096 10.0.0.13 10.0.0.12 \r\nstvx4097 \n'), { stvx4096: ['10.0.0.12', '10.0.0.13'], stvx4097: [] });
 });
+
+test('a replaced replica: the old one is deregistered before it stops, the new one registered after its rename', (t) => {
+  const d = stackOf();
+  const after = afterApply(reconcile(d, observed(d)), observed(d, { kv: kvEntries(['h1', 'h2', 'h3']), registered: { 'app-default': ['app-api-1-default', 'app-api-2-default'] } }));
+  for (const h of Object.values(after.hosts)) for (const c of h.containers) c.state = 'running';
+  const changed = { ...d, services: { api: service('api', { environment: { RELEASE: 'v2' }, deploy: { replicas: 2 } }) } };
+  const plan = reconcile(changed, after);
+  for (const slot of ['1', '2']) {
+    const stop = plan.operations.find((o) => o.kind === 'container.stop' && o.params.name === `app-api-${slot}`)!;
+    const dereg = plan.operations.find((o) => o.kind === 'overlay.deregister' && o.params.serviceId === `app-api-${slot}-default`)!;
+    t.true(stop.deps.includes(dereg.id));
+    const rename = plan.operations.find((o) => o.kind === 'container.rename' && o.params.newName === `app-api-${slot}`)!;
+    const reg = plan.operations.find((o) => o.kind === 'overlay.register' && o.params.serviceId === `app-api-${slot}-default`)!;
+    t.deepEqual(reg.deps, [rename.id]);
+    t.is(reg.params.container, `app-api-${slot}`);
+  }
+});

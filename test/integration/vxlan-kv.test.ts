@@ -60,3 +60,22 @@ test('an unreachable Consul is an error that names it, and nothing is written', 
   t.regex(err!.message, new RegExp(`Consul at http://${vx.infra.ip.replace(/\./g, '\\.')}:1 is unreachable`));
   t.deepEqual(await store().list(`${KV_ROOT}networks/${s}/`), []);
 });
+
+test('a host step whose allocation is missing in Consul fails naming it, and creates nothing', async (t) => {
+  const s = stackName();
+  const { runOverlayOperation } = await import('../../src/overlay/execute.js');
+  const { HostClient } = await import('../../src/docker/client.js');
+  const h1 = vx.hosts[0];
+  const client = HostClient.fromSpec({ name: 'h1', endpoint: h1.tcp, tls: h1.tls, labels: {} });
+  const op = { id: 'h1 create network x', kind: 'overlay.bridge' as const, host: 'h1', resource: 'network:net', cause: '', deps: [], params: { stack: s, key: 'net', name: `${s}_net`, host: 'h1' }, write: true };
+  await t.throwsAsync(runOverlayOperation(op, client, store()), { message: `overlay ${s}/net: no allocation or lease for h1 in Consul (run apply again)` });
+  t.false((await client.docker.listNetworks()).some((n) => n.Name === `${s}_net`));
+});
+
+test('a helper whose script fails: the error carries the host, the purpose, the exit code and the output', async (t) => {
+  const { runHelper } = await import('../../src/overlay/helper.js');
+  const { HostClient } = await import('../../src/docker/client.js');
+  const h2 = vx.hosts[1];
+  const client = HostClient.fromSpec({ name: 'h2', endpoint: h2.tcp, tls: h2.tls, labels: {} });
+  await t.throwsAsync(runHelper(client, vx.images.busybox, 'echo no such device >&2; exit 3', 'test'), { message: /^host h2: overlay helper \(test\) exited 3: no such device/ });
+});

@@ -119,7 +119,7 @@ export function registerApply(program: Command): void {
     .command('apply')
     .description('Make the hosts match the stack file: take the stack\'s lock, plan, confirm, then create, replace and remove; records a revision')
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
-    .option('--refresh', 'inspect every container to also repair drift the config hash cannot see')
+    .option('--refresh', 'inspect every container (and the VXLAN devices of stack\'s own overlay) to also repair drift the config hash cannot see')
     .option('--prune-volumes', 'also remove named volumes that are no longer in the file')
     .option('--json', 'print the plan, then NDJSON events ending with a summary of Engine calls per host');
   addFaultOptions(cmd, { grace: true });

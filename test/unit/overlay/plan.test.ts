@@ -195,3 +195,18 @@ test('a replaced replica: the old one is deregistered before it stops, the new o
     t.is(reg.params.container, `app-api-${slot}`);
   }
 });
+
+test('--refresh where the device list failed on a host: a warning naming the host, and no repair guessed', (t) => {
+  const d = stackOf();
+  const after = afterApply(reconcile(d, observed(d)), observed(d, { kv: kvEntries(['h1', 'h2', 'h3']), registered: { 'app-default': ['app-api-1-default', 'app-api-2-default'] } }));
+  after.overlay!.devices = { h1: { stvx4096: ['10.0.0.12', '10.0.0.13'] }, h2: 'host h2: overlay helper (list devices) exited 127: chroot: not found', h3: { stvx4096: ['10.0.0.11', '10.0.0.12'] } };
+  const plan = reconcile(d, after);
+  t.deepEqual(plan.operations, []);
+  t.deepEqual(plan.diagnostics.map((x) => [x.severity, x.summary]), [['warning', 'host h2: VXLAN devices could not be listed: host h2: overlay helper (list devices) exited 127: chroot: not found']]);
+});
+
+test('an overlay operation without Consul fails before touching the host', async (t) => {
+  const { runOverlayOperation } = await import('../../../src/overlay/execute.js');
+  const op = { id: 'h1 allocate overlay app_default', kind: 'overlay.allocate' as const, host: 'h1', resource: 'network:default', cause: '', deps: [], params: {}, write: true };
+  await t.throwsAsync(runOverlayOperation(op, undefined as never, undefined), { message: 'h1 allocate overlay app_default: no Consul configured for the overlay' });
+});

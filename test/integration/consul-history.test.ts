@@ -97,6 +97,9 @@ test('history and rollback: apply v1, apply v2, rollback runs v1\'s env again an
   const missing = await stackCli(['rollback', '-y', '--to', '9', '-i', 'inventory.yaml'], { cwd: dir });
   t.is(missing.code, 1);
   t.regex(missing.stderr, /revision 9 is not in the history \(kept: 1, 2, 3\)/);
+  const bad = await stackCli(['rollback', '-y', '--to', 'last', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /--to last: not a revision number/);
 });
 
 test('rollback refuses when a secret changed since the revision, and names it; nothing changes', async (t) => {

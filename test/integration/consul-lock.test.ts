@@ -161,6 +161,15 @@ test('Consul unreachable: one error naming the address before any write to any h
     t.regex(r.stderr, how.length ? /comes from --consul/ : /comes from CONSUL_HTTP_ADDR/);
     t.is(r.stdout, '', 'no plan was shown: nothing was observed');
   }
+  const status = await stackCli(['status', '-i', 'inventory.yaml', '--consul', 'http://10.77.0.2:1'], { cwd: dir });
+  t.is(status.code, 0, 'status reads the hosts; the catalog snapshot is only a warning');
+  t.regex(status.stderr, /warning: could not update the Consul catalog: Consul at http:\/\/10\.77\.0\.2:1 is unreachable/);
+  const tls = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--consul', 'https://10.77.0.2:8501'], { cwd: dir, env: { CONSUL_CACERT: '/nonexistent/ca.pem' } });
+  t.is(tls.code, 1);
+  t.regex(tls.stderr, /error: cannot set up the Consul client: .*\/nonexistent\/ca\.pem/);
+  const badTimeout = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', 'soon'], { cwd: dir });
+  t.is(badTimeout.code, 1);
+  t.regex(badTimeout.stderr, /error: --lock-timeout soon: not a duration/);
   t.is((await containersOf(name)).size, 0);
   const networks = await Promise.all(sandbox().hosts.map((h) => docker(h.name).listNetworks({ filters: { label: [`${Labels.stack}=${name}`] } })));
   t.is(networks.flat().length, 0);

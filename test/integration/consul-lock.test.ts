@@ -190,3 +190,18 @@ test('a session lost during apply stops new operations and reports it', async (t
   t.true(found.some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'));
   t.false(found.some((c) => c.info.Names[0].includes('-after-') && c.info.State === 'running'), 'after was never started: its start waited for slow, and the lock was gone by then');
 });
+
+test('SIGINT during apply: exit 130, the revision is recorded as interrupted, the lock is released', async (t) => {
+  const name = uniqueStack('int');
+  const dir = folder({ 'compose.yaml': slow(name), 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
+  await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
+  run.child.kill('SIGINT');
+  const r = await run.done;
+  t.is(r.code, 130, r.stderr);
+  t.is(await lockSession(name), undefined, 'released on interrupt');
+  const h = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
+  t.deepEqual(JSON.parse(h.stdout).revisions.map((x: { result: string }) => x.result), ['interrupted']);
+});

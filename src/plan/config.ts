@@ -149,6 +149,9 @@ export function fileBundles(desired: DesiredState, service: ServiceSpec): { bund
 
 const sortStrings = (xs: readonly string[]): string[] => [...xs].sort();
 
+/** Networks every daemon has (used as external networks); they take no aliases. */
+const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none']);
+
 /**
  * The normalised container config of a service. `digest` is the resolved manifest digest of its image.
  * Everything that reaches the Engine create body is derived from this object and nothing else.
@@ -168,7 +171,12 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
         diagnostics.push({ severity: 'error', summary: `network ${key} is not defined`, where: { path: `services.${service.name}.networks` } });
         continue;
       }
-      networks[spec.name] = { aliases: sortStrings([...new Set([service.name, ...n.aliases])]), ipv4Address: n.ipv4Address };
+      if (PREDEFINED_NETWORKS.has(spec.name)) {
+        // The Engine's own networks take no network-scoped aliases, not even the service name.
+        if (n.aliases.length)
+          diagnostics.push({ severity: 'error', summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`, where: { path: `services.${service.name}.networks.${key}.aliases` } });
+        networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address };
+      } else networks[spec.name] = { aliases: sortStrings([...new Set([service.name, ...n.aliases])]), ipv4Address: n.ipv4Address };
     }
   }
   const mounts = service.mounts

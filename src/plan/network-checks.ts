@@ -102,28 +102,33 @@ export function subnetProblems(desired: DesiredState, observed: ObservedState, u
     for (let j = i + 1; j < mine.length; j++)
       if (overlaps(mine[i].cidr, mine[j].cidr))
         out.push(error(`networks ${mine[i].key} (${mine[i].cidr.text}) and ${mine[j].key} (${mine[j].cidr.text}) have overlapping subnets`, { path: `networks.${mine[j].key}.ipam` }, 'give each network its own subnet'));
-  // Existing networks (the stack's own with another name, other stacks', hand-made), one entry per network name.
+  // Existing networks (the stack's own with another name, other stacks', hand-made), one entry per network id: a
+  // global network is listed by every host that shares the store, a local one (`bridge`) is another on each host.
   const existing = new Map<string, { network: ObservedNetwork; hosts: string[] }>();
   for (const host of usable) {
     const h = observed.hosts[host];
     for (const n of [...(h?.networks ?? []), ...(h?.foreignNetworks ?? [])]) {
-      const seen = existing.get(n.name);
+      const seen = existing.get(n.id);
       if (seen) seen.hosts.push(host);
-      else existing.set(n.name, { network: n, hosts: [host] });
+      else existing.set(n.id, { network: n, hosts: [host] });
     }
   }
-  for (const m of mine)
-    for (const [name, { network, hosts }] of [...existing].sort(([a], [b]) => a.localeCompare(b))) {
-      if (name === m.name) continue;
+  const others = [...existing.values()].sort((a, b) => a.network.name.localeCompare(b.network.name) || a.hosts[0].localeCompare(b.hosts[0]));
+  for (const m of mine) {
+    const hits: string[] = [];
+    for (const { network, hosts } of others) {
+      if (network.name === m.name) continue;
       const hit = (network.subnets ?? []).find((s) => {
         const c = parseCidr(s);
         return !!c && overlaps(c, m.cidr);
       });
-      if (hit)
-        out.push(
-          error(`network ${m.key}: subnet ${m.cidr.text} overlaps existing network ${name} (${hit}) on ${list(hosts)}`, { path: `networks.${m.key}.ipam` }, 'choose a subnet no network on these hosts uses'),
-        );
+      if (hit) hits.push(`${network.name} (${hit}) on ${list(hosts)}`);
     }
+    if (hits.length)
+      out.push(
+        error(`network ${m.key}: subnet ${m.cidr.text} overlaps existing network${hits.length > 1 ? 's' : ''} ${hits.join('; ')}`, { path: `networks.${m.key}.ipam` }, 'choose a subnet no network on these hosts uses'),
+      );
+  }
   return out;
 }
 

@@ -246,3 +246,14 @@ test('an external network that does not exist is a plan-time error naming the ho
   t.deepEqual(errors(plan), ['external network corp-net (networks.shared) does not exist on h2, h3']);
   t.regex(plan.diagnostics[0].hint!, /docker network create corp-net/);
 });
+
+test('the Engine\'s own bridge network as an external network: no aliases, and aliases asked for are an error', (t) => {
+  const d = desired([service('web', { networks: { outside: { aliases: [] } } })], { networks: { outside: network('outside', 'app', { name: 'bridge', external: true, driver: '' }) } });
+  const o = observedEmpty(d);
+  for (const h of Object.values(o.hosts)) h.foreignNetworks = [parseNetwork({ Id: `b-${h.name}`, Name: 'bridge', Driver: 'bridge', Scope: 'local' })];
+  const plan = reconcile(d, o);
+  t.deepEqual(errors(plan), []);
+  t.deepEqual((plan.operations.find((x) => x.kind === 'container.create')!.params.body as any).NetworkingConfig.EndpointsConfig, { bridge: { Aliases: [] } });
+  d.services.web.networks.outside.aliases = ['www'];
+  t.deepEqual(errors(reconcile(d, o)), ['service web: aliases work only on user-defined networks, not on bridge']);
+});

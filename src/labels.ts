@@ -36,4 +36,10 @@ export const Roles = {
   temporary: 'temporary',
   /** A short-lived container that only exists to fill a files volume through the archive API. */
   helper: 'helper',
+  /**
+   * The previous container of a replica during a rolling update: stopped and renamed `<name>_kept`, removed
+   * once the service's rollout completes, restarted by a rollback. Docker cannot relabel a container, so
+   * observe derives this role from the name.
+   */
+  kept: 'kept',
 } as const;

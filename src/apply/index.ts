@@ -19,6 +19,9 @@ import type { ArchiveParams, Operation, Plan } from '../plan/types.js';
 import { LostHosts, type LostHost } from './lost-hosts.js';
 import type { OverlayStore } from '../overlay/store.js';
 import { runOverlayOperation } from '../overlay/execute.js';
+import { RolloutTracker, type RolloutOutcome } from './rollout.js';
+
+export type { RolloutOutcome, RolloutFailure } from './rollout.js';
 
 /** `interrupted`: in flight when a hard interruption ended the apply; its outcome is unknown. */
 export type OpStatus = 'done' | 'failed' | 'skipped' | 'interrupted';
@@ -49,6 +52,8 @@ export type ApplyEvent =
   | { type: 'op-failed'; op: OpRef; error: string; ms: number }
   | { type: 'op-skipped'; op: OpRef; reason: string }
   | { type: 'compensate'; group: string; op: OpRef; error?: string }
+  | { type: 'rollback'; service: string; op: OpRef; error?: string }
+  | { type: 'rollout'; outcome: RolloutOutcome }
   /** An interruption was asked for: `hard` at the second signal (or when the grace time is over). */
   | { type: 'interrupt'; reason: string; hard: boolean; graceMs: number }
   | {
@@ -95,6 +100,8 @@ export interface ApplyResult {
   rootCauses: RootCause[];
   lostHosts: Record<string, LostHost>;
   calls: Record<string, CallCounts>;
+  /** Per service with a rolling update: completed, paused, rolled back…, with the failed replicas and why. */
+  rollouts: Record<string, RolloutOutcome>;
 }
 
 /** Thrown inside a queued task that must not start (host lost, interrupted): the op is skipped. */
@@ -108,7 +115,7 @@ class NotStarted extends Error {
 }
 
 const ref = (op: Operation): OpRef => ({ id: op.id, kind: op.kind, host: op.host, resource: op.resource, cause: op.cause });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 type Obj = Record<string, any>;
 
 async function poll(client: HostClient, name: string, timeoutMs: number, interval: number, check: (i: Obj) => 'ok' | 'wait' | string): Promise<void> {
@@ -165,6 +172,18 @@ export async function runOperation(op: Operation, client: HostClient, options: P
         if (!i.State?.Running && !i.State?.Restarting) return `exited with code ${i.State?.ExitCode} before it was healthy`;
         return 'wait';
       });
+    case 'container.wait-running': {
+      // Counted from the first poll that sees it running (local clock): no clock skew with the daemon.
+      let since: number | undefined;
+      return poll(client, p.name, p.timeoutMs, interval, (i) => {
+        if (i.State?.Restarting || (i.RestartCount ?? 0) > 0) return `restarted (exit code ${i.State?.ExitCode}) within the monitor period`;
+        if (!i.State?.Running) return `exited with code ${i.State?.ExitCode} within the monitor period`;
+        since ??= Date.now();
+        return Date.now() - since >= p.monitorMs ? 'ok' : 'wait';
+      });
+    }
+    case 'rollout.barrier':
+      return void (await sleep(p.delayMs ?? 0));
     case 'container.wait-exit':
       return poll(client, p.name, p.timeoutMs, interval, (i) => {
         if (i.State?.Running || i.State?.Restarting || i.State?.Status === 'created') return 'wait';
@@ -187,19 +206,23 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
   const failures: { op: string; error: string }[] = [];
   const dependents = new Map<string, Operation[]>();
   const waiting = new Map<string, number>();
+  /** Ops that wait for another to settle, whatever its outcome (`after`: rollout batch barriers). */
+  const afterDependents = new Map<string, Operation[]>();
   for (const op of plan.operations) {
-    waiting.set(op.id, op.deps.length);
+    waiting.set(op.id, op.deps.length + (op.after?.length ?? 0));
     for (const d of op.deps) dependents.set(d, [...(dependents.get(d) ?? []), op]);
+    for (const a of op.after ?? []) afterDependents.set(a, [...(afterDependents.get(a) ?? []), op]);
   }
   const lost = new LostHosts();
   const started = new Set<string>();
   const groupsBegun = new Set<string>();
-  const compensated = new Set<string>();
+  const compensated = new Map<string, Promise<void>>();
   const compensations: Promise<void>[] = [];
+  const rollouts = new RolloutTracker(plan);
+  const rolloutOutcomes: Record<string, RolloutOutcome> = {};
 
   const compensate = (group: string) => {
     if (compensated.has(group) || !groupsBegun.has(group)) return;
-    compensated.add(group);
     const c = plan.compensations.find((x) => x.group === group);
     if (!c) return;
     // Once the old container is removed there is nothing to start again, and removing the new one
@@ -209,9 +232,10 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       for (const op of c.ops) emit({ type: 'compensate', group, op: ref(op), error: 'not run: the old container is already removed; the next apply completes the replace' });
       return;
     }
-    compensations.push(
-      (async () => {
+    const work = (async () => {
         for (const op of c.ops) {
+          // An undo step runs only when the step it undoes succeeded.
+          if (op.ifDone && status[op.ifDone] !== 'done') continue;
           const client = options.clients.get(op.host)!;
           const gone = lost.get(op.host);
           if (gone || options.hardSignal?.aborted) {
@@ -225,8 +249,16 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
             emit({ type: 'compensate', group, op: ref(op), error: err instanceof Error ? err.message : String(err) });
           }
         }
-      })(),
-    );
+      })();
+    compensated.set(group, work);
+    compensations.push(work);
+  };
+  /** Runs a rollback step of a rollout through the queues; a lost host or a hard stop fails it. */
+  const runRollbackStep = async (op: Operation) => {
+    const gone = lost.get(op.host);
+    if (gone) throw new Error(`host ${op.host} lost`);
+    if (options.hardSignal?.aborted) throw new Error('interrupted');
+    await queueFor(op.host).add(() => global.add(() => runOperation(op, options.clients.get(op.host)!, options)));
   };
 
   return new Promise<ApplyResult>((resolveAll) => {
@@ -254,7 +286,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       const rootCauses = [...roots.values()];
       const lostHosts = lost.entries();
       emit({ type: 'summary', ok, outcome, done: count('done'), failed: count('failed'), skipped: count('skipped') + count('interrupted'), calls, failures, rootCauses, lostHosts });
-      resolveAll({ ok, outcome, status, failures, rootCauses, lostHosts, calls });
+      resolveAll({ ok, outcome, status, failures, rootCauses, lostHosts, calls, rollouts: rolloutOutcomes });
     };
     const byId = new Map(plan.operations.map((op) => [op.id, op]));
     const hardStop = new Promise<void>((r) => {
@@ -268,6 +300,25 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       if (s === 'skipped' && cause) rootCause.set(op.id, cause);
       remaining--;
       if (s !== 'done' && op.group) compensate(op.group);
+      const finishing = rollouts.settled(op, {
+        run: runRollbackStep,
+        compensation: (g) => compensated.get(g),
+        status: (id) => status[id],
+        rollbackStep: (service, step, error) => emit({ type: 'rollback', service, op: ref(step), ...(error ? { error } : {}) }),
+      });
+      if (finishing)
+        compensations.push(
+          finishing.then((o) => {
+            rolloutOutcomes[o.service] = o;
+            emit({ type: 'rollout', outcome: o });
+          }),
+        );
+      for (const next of afterDependents.get(op.id) ?? []) {
+        if (status[next.id]) continue;
+        const left = waiting.get(next.id)! - 1;
+        waiting.set(next.id, left);
+        if (left === 0) dispatch(next);
+      }
       for (const next of dependents.get(op.id) ?? []) {
         if (status[next.id]) continue;
         if (s !== 'done') {
@@ -288,6 +339,8 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       if (options.signal?.aborted || options.hardSignal?.aborted) return new NotStarted('interrupted', 'interrupt');
       const gone = lost.get(op.host);
       if (gone) return new NotStarted(`host ${op.host} lost: ${gone.error}`, gone.op);
+      const halted = rollouts.skip(op);
+      if (halted) return new NotStarted(halted.reason, halted.root);
       return undefined;
     };
     const dispatch = (op: Operation) => {
@@ -295,6 +348,15 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       const run = async () => {
         const no = mustNotStart(op);
         if (no) throw no;
+        if (op.kind === 'rollout.barrier') {
+          // After the previous batch, once its failed replicas were put back; no Engine call.
+          await Promise.all((op.after ?? []).map((a) => byId.get(a)?.group).map((g) => (g ? compensated.get(g) : undefined)));
+          const again = mustNotStart(op);
+          if (again) throw again;
+          started.add(op.id);
+          emit({ type: 'op-start', op: ref(op) });
+          return runOperation(op, client!, options);
+        }
         if (!client) throw new Error(`no client for host ${op.host}`);
         if (op.group) groupsBegun.add(op.group);
         started.add(op.id);
@@ -323,13 +385,14 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
           }
           const error = err instanceof Error ? err.message : String(err);
           failures.push({ op: op.id, error });
+          rollouts.failed(op, error);
           emit({ type: 'op-failed', op: ref(op), error, ms: Date.now() - t0 });
           settle(op, 'failed');
         },
       );
     };
     if (remaining === 0) return void finish();
-    for (const op of plan.operations) if (op.deps.length === 0) dispatch(op);
+    for (const op of plan.operations) if (waiting.get(op.id) === 0) dispatch(op);
   });
 }
 

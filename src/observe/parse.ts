@@ -1,5 +1,5 @@
 /** Parsing of list and inspect results into the observed state's typed fields. Pure. */
-import { ContainerLabels, Labels } from '../labels.js';
+import { ContainerLabels, Labels, Roles } from '../labels.js';
 import type { ContainerState, HealthState, ObservedContainer, ObservedMount } from './types.js';
 
 export function parseConfigLabel(text: string | undefined): Record<string, unknown> | undefined {
@@ -35,15 +35,16 @@ export function parseContainer(host: string, e: ContainerListEntry): ObservedCon
   const labels = e.Labels ?? {};
   const { health, exitCode } = parseStatus(e.Status);
   const mounts: ObservedMount[] = (e.Mounts ?? []).map((m) => ({ type: m.Type ?? 'volume', name: m.Name || undefined, source: m.Source, destination: m.Destination }));
+  const name = (e.Names?.[0] ?? e.Id).replace(/^\//, '');
   return {
     id: e.Id,
-    name: (e.Names?.[0] ?? e.Id).replace(/^\//, ''),
+    name,
     host,
     service: labels[Labels.service] ?? '',
     slot: labels[Labels.slot] ?? '',
     configHash: labels[Labels.configHash],
     config: parseConfigLabel(labels[ContainerLabels.config]),
-    role: labels[Labels.replaceRole],
+    role: labels[Labels.replaceRole] ?? (name.endsWith('_kept') ? Roles.kept : undefined),
     state: (e.State ?? 'created') as ContainerState,
     health,
     exitCode,

@@ -20,6 +20,8 @@ import { place, rankContainers, containersBySlot } from './placement.js';
 import { networkConfig } from './network-config.js';
 import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from './network-checks.js';
 import { finishOverlay, planOverlayNetworks } from '../overlay/plan.js';
+import { keptName, planRollout, type ReplaceRequest } from './rollout.js';
+import type { Rollout } from './types.js';
 
 export interface PlanOptions {
   /** Remove everything of the stack (containers, networks, files volumes; named volumes with pruneVolumes). */
@@ -39,12 +41,15 @@ class Builder {
   readonly changes: ResourceChange[] = [];
   readonly compensations: Compensation[] = [];
 
-  add(kind: OpKind, host: string, label: string, resource: string, cause: string, deps: (string | undefined)[], params: Record<string, unknown>, group?: string): string {
+  add(kind: OpKind, host: string, label: string, resource: string, cause: string, deps: (string | undefined)[], params: Record<string, unknown>, group?: string, extra: { after?: string[]; rollout?: string } = {}): string {
     let id = `${host} ${label}`;
     for (let i = 2; this.byId.has(id); i++) id = `${host} ${label} #${i}`;
     const realDeps = [...new Set(deps.filter((d): d is string => !!d))];
     for (const d of realDeps) if (!this.byId.has(d)) throw new Error(`plan bug: ${id} depends on unknown ${d}`);
-    const op: Operation = { id, kind, host, resource, cause, deps: realDeps, params, write: !kind.startsWith('container.wait'), ...(group ? { group } : {}) };
+    for (const d of extra.after ?? []) if (!this.byId.has(d)) throw new Error(`plan bug: ${id} comes after unknown ${d}`);
+    const write = !kind.startsWith('container.wait') && !kind.startsWith('rollout.');
+    const after = extra.after?.length ? { after: [...new Set(extra.after)] } : {};
+    const op: Operation = { id, kind, host, resource, cause, deps: realDeps, params, write, ...after, ...(group ? { group } : {}), ...(extra.rollout ? { rollout: extra.rollout } : {}) };
     this.ops.push(op);
     this.byId.set(id, op);
     return id;
@@ -347,6 +352,8 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
 
   const bySlot = containersBySlot(observed);
   const claimed = new Set<string>();
+  const rollouts: Rollout[] = [];
+  const add = b.add.bind(b);
 
   for (const name of order) {
     const s = desired.services[name];
@@ -356,7 +363,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     let gateCache: string[] | undefined;
     /** Computed on first use: a dependent with nothing to start waits for nothing. */
     const depGates = () => (gateCache ??= gates(s));
-    let previousReplace: string | undefined;
+    const replaces: ReplaceRequest[] = [];
     const slots = Object.entries(placement[name] ?? {}).sort(([a], [b2]) => a.localeCompare(b2, undefined, { numeric: true }));
     for (const [slot, host] of slots) {
       const final = containerName(stack, s, slot);
@@ -382,14 +389,23 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
           hs.containerRemovals.push(rm);
           deps.push(rm);
         }
+        const staleKept = hs.obs.containers.find((c) => c.name === keptName(final));
+        if (staleKept && !claimed.has(staleKept.id)) {
+          claimed.add(staleKept.id);
+          const rm = b.add('container.remove', host, `remove ${staleKept.name}`, resource, 'previous version kept by an unfinished rollout', [], { name: staleKept.name, force: true, volumes: false });
+          hs.containerRemovals.push(rm);
+          b.change({ host, type: 'container', resource, service: name, name: staleKept.name, action: 'delete', cause: 'kept by an unfinished rollout' });
+          deps.push(rm);
+        }
         return deps;
       };
-      const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string, cause?: string): string => {
+      const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string, cause?: string, extra?: { rollout: string }): { first: string; last: string } => {
         const body = containerCreateBody(sc.config, { stack, service: name, slot, hash: sc.hash, json: sc.json, bundles: sc.bundles, carried });
-        let last = b.add('container.create', host, `create ${cname}`, resource, cause ?? (group ? 'replacement (temporary name)' : 'new replica'), deps, { name: cname, body }, group);
+        const first = b.add('container.create', host, `create ${cname}`, resource, cause ?? (group ? 'replacement (temporary name)' : 'new replica'), deps, { name: cname, body }, group, extra);
+        let last = first;
         for (const [net, cfg] of splitNetworks(sc.config).rest)
-          last = b.add('network.connect', host, `connect ${cname} ${net}`, resource, 'the API takes one network at create', [last], { network: net, container: cname, body: { Container: cname, EndpointConfig: endpointConfig(cfg as Record<string, unknown>) } }, group);
-        return last;
+          last = b.add('network.connect', host, `connect ${cname} ${net}`, resource, 'the API takes one network at create', [last], { network: net, container: cname, body: { Container: cname, EndpointConfig: endpointConfig(cfg as Record<string, unknown>) } }, group, extra);
+        return { first, last };
       };
 
       if (current && preRemoved.has(current.id)) {
@@ -397,7 +413,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         const gone = preRemoved.get(current.id)!;
         const carried: Record<string, string> = {};
         for (const m of current.mounts) if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
-        const created = createAndConnect(final, [...prerequisites(), gone.op], carried, undefined, `recreated with network ${gone.networks.join(', ')}`);
+        const created = createAndConnect(final, [...prerequisites(), gone.op], carried, undefined, `recreated with network ${gone.networks.join(', ')}`).last;
         const started = b.add('container.start', host, `start ${final}`, resource, `recreated with network ${gone.networks.join(', ')}`, [created, ...depGates()], { name: final });
         records.push({ host, name: final, started, final: started });
         const fields = current.configHash === sc.hash ? [] : current.config ? diffConfigs(current.config, sc.config) : [{ path: 'config', before: current.configHash?.slice(0, 12), after: sc.hash.slice(0, 12) }];
@@ -412,7 +428,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
 
       if (!current) {
         // A new replica (or one moving here from a host that is no longer eligible).
-        const created = createAndConnect(final, prerequisites(), undefined);
+        const created = createAndConnect(final, prerequisites(), undefined).last;
         const started = b.add('container.start', host, `start ${final}`, resource, 'new replica', [created, ...depGates()], { name: final });
         const rec: ReplicaRecord = { host, name: final, started, final: started };
         records.push(rec);
@@ -428,27 +444,12 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
       }
 
       if (current.configHash !== sc.hash) {
-        // Replace, one replica at a time per service.
-        const group = `replace ${host} ${final}`;
+        // Replace: batched by the service's rollout (src/plan/rollout.ts), planned after every slot is known.
         const fields = current.config ? diffConfigs(current.config, sc.config) : [{ path: 'config', before: current.configHash?.slice(0, 12), after: sc.hash.slice(0, 12) }];
         const carried: Record<string, string> = {};
         for (const m of current.mounts) if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
-        const created = createAndConnect(tmp, prerequisites(), carried, group);
-        const stopped = b.add('container.stop', host, `stop ${final}`, resource, 'replaced', [created, previousReplace], { name: final, timeoutSeconds: s.stopGracePeriodNs === undefined ? undefined : Math.round(s.stopGracePeriodNs / 1e9) }, group);
-        const started = b.add('container.start', host, `start ${tmp}`, resource, 'replacement', [stopped, ...depGates()], { name: tmp }, group);
-        const healthy = hasHealthcheck(s) ? b.add('container.wait-healthy', host, `wait healthy ${tmp}`, resource, 'the old one is removed only once the new one is healthy', [started], { name: tmp, timeoutMs: healthTimeoutMs(s) }, group) : undefined;
-        const removed = b.add('container.remove', host, `remove ${final}`, resource, 'replaced', [healthy ?? started], { name: final, force: true, volumes: false }, group);
-        hs.containerRemovals.push(removed);
-        const renamed = b.add('container.rename', host, `rename ${tmp}`, resource, `to ${final}`, [removed], { name: tmp, newName: final }, group);
-        b.compensations.push({
-          group,
-          ops: [
-            { id: `${host} undo: remove ${tmp}`, kind: 'container.remove', host, resource, cause: 'replacement failed', deps: [], params: { name: tmp, force: true, volumes: false }, write: true },
-            { id: `${host} undo: start ${final}`, kind: 'container.start', host, resource, cause: 'replacement failed', deps: [], params: { name: final }, write: true },
-          ],
-        });
-        previousReplace = renamed;
-        records.push({ host, name: final, started, healthy, final: renamed });
+        const deps = prerequisites();
+        replaces.push({ slot, host, final, temporary: tmp, resource, create: (group, extra) => createAndConnect(tmp, deps, carried, group, undefined, extra), startGates: depGates() });
         b.change({ host, type: 'container', resource, service: name, name: final, action: 'replace', cause: current.config ? 'config changed' : 'config hash changed', fields });
       } else {
         // Unchanged config: only drift the list or --refresh shows.
@@ -485,10 +486,19 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         records.push(rec);
         for (const c of candidates.filter((c) => c.id !== current.id)) {
           claimed.add(c.id);
-          if (preRemoved.has(c.id) || removeContainer(b, hosts.get(c.host), c, resource, 'duplicate of the replica', [], !!options.pruneVolumes))
-            b.change({ host: c.host, type: 'container', resource, service: name, name: c.name, action: 'delete', cause: 'duplicate' });
+          const why = c.role === Roles.kept ? 'previous version kept by an unfinished rollout' : 'duplicate of the replica';
+          if (preRemoved.has(c.id) || removeContainer(b, hosts.get(c.host), c, resource, why, [], !!options.pruneVolumes))
+            b.change({ host: c.host, type: 'container', resource, service: name, name: c.name, action: 'delete', cause: c.role === Roles.kept ? 'kept by an unfinished rollout' : 'duplicate' });
         }
       }
+    }
+    if (replaces.length) {
+      const planned = planRollout(add, s, replaces, { hasHealthcheck: hasHealthcheck(s), healthTimeoutMs: healthTimeoutMs(s) });
+      rollouts.push(planned.rollout);
+      b.compensations.push(...planned.compensations);
+      diagnostics.push(...planned.diagnostics);
+      for (const r of planned.removals) hosts.get(r.host)!.containerRemovals.push(r.id);
+      records.push(...planned.replicas);
     }
   }
 
@@ -563,6 +573,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     compensations: b.compensations,
     diagnostics,
     placement,
+    rollouts,
   };
 }
 

@@ -6,6 +6,7 @@ import { formatLocation } from '../errors.js';
 import { ACTION_SYMBOL, type Plan, type ResourceChange } from './types.js';
 import { formatFieldChange } from './diff.js';
 import { countChanges } from './reconcile.js';
+import { rolloutText } from './rollout.js';
 
 export interface TextOptions {
   /** Colour functions; identity by default. */
@@ -52,6 +53,7 @@ export function planText(plan: Plan, options: TextOptions = {}): string {
       for (const c of changes.filter((c) => c.service === s)) line(c, '    ');
     }
   }
+  for (const r of plan.rollouts ?? []) lines.push(...rolloutText(r));
   for (const d of plan.diagnostics) {
     const where = formatLocation(d.where);
     lines.push(`${d.severity}: ${where ? `${where}: ` : ''}${d.summary}`);
@@ -61,6 +63,7 @@ export function planText(plan: Plan, options: TextOptions = {}): string {
     for (const op of plan.operations) {
       lines.push(`  ${op.id}  [${op.kind} ${op.resource}] ${p.dim(op.cause)}`);
       if (op.deps.length) lines.push(`      after ${op.deps.join(', ')}`);
+      if (op.after?.length) lines.push(`      once settled: ${op.after.join(', ')}`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -78,6 +81,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
     operations: plan.operations,
     compensations: plan.compensations,
     placement: plan.placement,
+    rollouts: plan.rollouts,
     diagnostics: plan.diagnostics,
     overlay: plan.overlay ?? [],
   };

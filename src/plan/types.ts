@@ -53,7 +53,9 @@ export type OpKind =
   | 'container.update'
   | 'container.wait-healthy'
   | 'container.wait-exit'
+  | 'container.wait-running'
   | 'archive.put'
+  | 'rollout.barrier'
   // stack's own Consul-backed overlay (src/overlay/): Consul writes, the host's bridge, the helper, the catalog.
   | 'overlay.allocate'
   | 'overlay.bridge'
@@ -106,6 +108,16 @@ export interface WaitParams {
   name: string;
   timeoutMs: number;
 }
+/** `container.wait-running`: the container must stay running, without a restart, for `monitorMs`. */
+export interface WaitRunningParams {
+  name: string;
+  monitorMs: number;
+  timeoutMs: number;
+}
+/** `rollout.barrier`: no Engine call; waits for its `after` ops (and their compensations), then `delayMs`. */
+export interface BarrierParams {
+  delayMs: number;
+}
 /** A file written into a files volume; `ref` names the bytes (`secret:KEY` or `config:KEY`) — never the bytes. */
 export interface ArchiveFile {
   name: string;
@@ -131,16 +143,23 @@ export interface Operation {
   /** Ids of operations that must succeed first. */
   deps: string[];
   params: Record<string, unknown>;
+  /** Ids of operations that must have finished, whatever their outcome (rollout batch barriers), before this one. */
+  after?: string[];
   /** Replace group: when an operation of the group fails, the executor runs the group's compensation. */
   group?: string;
+  /** Service whose rollout this operation belongs to: skipped once that rollout stops (pause, rollback). */
+  rollout?: string;
   /** Reads and polls (wait-*) hold no concurrency slot and make no write. */
   write: boolean;
 }
 
-/** Operations run, best effort and in order, when an operation of the group fails (undo a replace). */
+/**
+ * Operations run, best effort and in order, when an operation of the group fails (undo a replace).
+ * An op with `ifDone` runs only when that forward operation succeeded (it undoes exactly that step).
+ */
 export interface Compensation {
   group: string;
-  ops: Operation[];
+  ops: (Operation & { ifDone?: string })[];
 }
 
 export interface Plan {
@@ -154,6 +173,39 @@ export interface Plan {
   placement: Record<string, Record<string, string>>;
   /** Per `driver: overlay` network: which overlay realises it (engine or stack's own, Consul-backed) and why. */
   overlay?: OverlayChoice[];
+  /** Rolling updates, one per service with replaced replicas (see src/plan/rollout.ts). */
+  rollouts: Rollout[];
+}
+
+/** One replica of a rollout: its replace group, and the ops that put the previous container back once it finished. */
+export interface RolloutReplica {
+  group: string;
+  resource: string;
+  host: string;
+  name: string;
+  /** Run in order when the rollout is rolled back after this replica was updated. */
+  rollback: Operation[];
+}
+
+/** The policy and batches of one service's rolling update; the executor follows it without deciding anything. */
+export interface Rollout {
+  service: string;
+  replicas: number;
+  /** Effective order (start-first falls back to stop-first when a host port is published). */
+  order: 'stop-first' | 'start-first';
+  parallelism: number;
+  delayMs: number;
+  monitorMs: number;
+  /** What makes a replica count as updated: healthy (a healthcheck is defined) or running for monitorMs. */
+  gate: 'healthy' | 'running';
+  failureAction: 'rollback' | 'pause' | 'continue';
+  maxFailureRatio: number;
+  /** Failed replicas tolerated before failureAction applies: floor(maxFailureRatio × replicas to update). */
+  maxFailures: number;
+  batches: RolloutReplica[][];
+  /** rollback_config: how many replicas are put back at a time, and whether a failed put-back stops the rest. */
+  rollbackParallelism: number;
+  rollbackFailureAction: 'continue' | 'pause' | 'rollback';
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -5,6 +5,25 @@
 import pc from 'picocolors';
 import type { ApplyEvent, Reporter } from '../../apply/index.js';
 import { useColor } from './color.js';
+import type { RolloutOutcome } from '../../apply/rollout.js';
+
+const OUTCOME: Record<RolloutOutcome['outcome'], string> = {
+  completed: 'completed',
+  'completed-with-failures': 'completed with failed replicas (failure_action continue or within max_failure_ratio)',
+  paused: 'paused (failure_action pause): the failed batch runs its previous containers again',
+  'rolled-back': 'rolled back (failure_action rollback): the previous version runs',
+  incomplete: 'incomplete',
+};
+
+/** The outcome of one service's rolling update: which replica failed and why, what was put back. */
+export function rolloutLines(o: RolloutOutcome): string[] {
+  const lines = [`rollout ${o.service}: ${OUTCOME[o.outcome]}`];
+  for (const f of o.failures) lines.push(`  replica ${f.container} on ${f.host} failed: ${f.error}`);
+  if (o.rolledBack.length) lines.push(`  rolled back: ${o.rolledBack.join(', ')}`);
+  if (o.updated.length && o.outcome !== 'completed') lines.push(`  updated: ${o.updated.join(', ')}`);
+  for (const e of o.rollbackErrors) lines.push(`  rollback step ${e.op} failed: ${e.error}`);
+  return lines;
+}
 
 export class JsonReporter implements Reporter {
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {}
@@ -76,6 +95,12 @@ export class LineReporter implements Reporter {
             ? c.red(`${e.reason} again: stopping now, without waiting for operations in flight`)
             : c.yellow(`${e.reason}: starting nothing new; operations in flight may finish within ${Math.round(e.graceMs / 1000)}s (${e.reason} again to stop at once)`),
         );
+        break;
+      case 'rollback':
+        this.line(`${c.yellow('↶')} rollback ${e.service}: ${e.op.id.replace(/^\S+ rollback: /, `${e.op.host} `)}${e.error ? ` failed: ${e.error}` : ''}`);
+        break;
+      case 'rollout':
+        for (const l of rolloutLines(e.outcome)) this.line(e.outcome.outcome === 'completed' ? c.green(l) : c.yellow(l));
         break;
       case 'summary': {
         this.clear();

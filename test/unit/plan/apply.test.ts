@@ -63,7 +63,8 @@ test('a failed replacement starts the old container again and removes the new on
   const clients = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, log, (w) => w === 'start app-a-1_next')]));
   const res = await apply(plan, { clients, hostConcurrency: 2, globalConcurrency: 4, contents: () => Buffer.alloc(0) });
   t.false(res.ok);
-  t.deepEqual(log, ['h1 create app-a-1_next', 'h1 stop app-a-1', 'h1 start app-a-1_next', 'h1 remove app-a-1_next', 'h1 start app-a-1']);
+  // the undo runs only the steps that undo what succeeded: remove the new one, rename the kept one back, start it
+  t.deepEqual(log, ['h1 create app-a-1_next', 'h1 stop app-a-1', 'h1 rename app-a-1 app-a-1_kept', 'h1 start app-a-1_next', 'h1 remove app-a-1_next', 'h1 rename app-a-1_kept app-a-1', 'h1 start app-a-1']);
 });
 
 test('per-host and global concurrency limits hold', async (t) => {

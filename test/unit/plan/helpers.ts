@@ -139,9 +139,14 @@ export function simulate(plan: Plan, before: ObservedState): ObservedState {
       case 'container.remove':
         h.containers = h.containers.filter((c) => c.name !== p.name);
         break;
-      case 'container.rename':
-        find(p.name)!.name = p.newName;
+      case 'container.rename': {
+        // observe derives the role from the name when it is not a label (`_kept`)
+        const c = find(p.name)!;
+        const again = parseContainer(op.host, { Id: c.id, Names: [`/${p.newName}`], Labels: c.labels });
+        c.name = again.name;
+        c.role = again.role;
         break;
+      }
       default:
         break;
     }

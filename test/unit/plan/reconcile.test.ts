@@ -60,9 +60,10 @@ test('changing one env value replaces only that service, one replica at a time, 
   golden(t, 'env-change', planText(plan, { operations: true }));
   t.true(plan.changes.every((c) => c.service === 'web' && c.action === 'replace'));
   t.deepEqual(plan.changes[0].fields, [{ path: 'environment.RELEASE', before: 'v1', after: 'v2' }]);
-  // replica 2 waits for replica 1's replace to finish
-  const stop2 = plan.operations.find((o2) => o2.id === 'h1 stop app-web-2')!;
-  t.true(stop2.deps.includes('h2 rename app-web-1_next'));
+  // batches interleave hosts (h1 first); replica 1 (batch 2) waits for replica 2's replace to settle
+  const stop1 = plan.operations.find((o2) => o2.id === 'h2 stop app-web-1')!;
+  t.true(stop1.deps.includes('h2 rollout web batch 2'));
+  t.deepEqual(plan.operations.find((o2) => o2.id === 'h2 rollout web batch 2')!.after, ['h1 rename app-web-2_next']);
   t.is(plan.compensations.length, 3);
   // after it, nothing left to do
   t.deepEqual(reconcile(example({ release: 'v2' }), simulate(plan, o)).operations, []);

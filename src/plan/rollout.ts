@@ -1,0 +1,240 @@
+/**
+ * Rolling updates (deploy.update_config / rollback_config), planned as DAG structure. Pure.
+ *
+ * The replicas of a service that must be replaced are cut into batches of `parallelism`, interleaved
+ * across hosts so that one batch spans hosts where it can. Each replica is one replace group:
+ *
+ *   stop-first:  create X_next → stop X → rename X → X_kept → start X_next → wait → rename X_next → X
+ *   start-first: create X_next → start X_next → wait → stop X → rename X → X_kept → rename X_next → X
+ *
+ * `wait` is `container.wait-healthy` when the service has a healthcheck, else `container.wait-running`
+ * (kept running, without a restart, for `monitor`). A batch's first disruptive step waits for a
+ * `rollout.barrier` that is `after` every op of the previous batch (whatever their outcome, and after
+ * any compensation they triggered) plus `delay`. The old containers stay, stopped, as `X_kept` until a
+ * final barrier after the last batch removes them; so a rollback only renames and restarts them.
+ *
+ * Invariant: at most `parallelism` replicas of a service are out of service at once; a failed replica
+ * is put back (its compensation undoes exactly the steps that succeeded) before the next batch starts.
+ * What happens after a failure is encoded in the returned Rollout (failure action, tolerated failures,
+ * per-replica rollback ops); the executor only follows it.
+ */
+import { warning, type Diagnostic } from '../errors.js';
+import type { ServiceSpec } from '../stack/types.js';
+import type { Compensation, Operation, OpKind, Rollout, RolloutReplica } from './types.js';
+
+/** How the reconciler's builder adds an operation; `extra` sets `after` and `rollout`. */
+export type AddOp = (
+  kind: OpKind,
+  host: string,
+  label: string,
+  resource: string,
+  cause: string,
+  deps: (string | undefined)[],
+  params: Record<string, unknown>,
+  group?: string,
+  extra?: { after?: string[]; rollout?: string },
+) => string;
+
+/** One replica whose container must be replaced, as the reconciler found it. */
+export interface ReplaceRequest {
+  slot: string;
+  host: string;
+  /** The replica's container name (the old one has it now, the new one gets it at the end). */
+  final: string;
+  /** The temporary name the new container is created under. */
+  temporary: string;
+  resource: string;
+  /** Adds the create (and network connects) of the new container in `group`; returns the first and last op ids. */
+  create: (group: string, extra: { rollout: string }) => { first: string; last: string };
+  /** Ops the new container's start waits for (depends_on of the service). */
+  startGates: string[];
+}
+
+export interface RolloutContext {
+  hasHealthcheck: boolean;
+  healthTimeoutMs: number;
+}
+
+/** What the reconciler records per replaced replica for dependents and cleanup. */
+export interface PlannedReplica {
+  host: string;
+  name: string;
+  started: string;
+  healthy?: string;
+  final: string;
+}
+
+export interface PlannedRollout {
+  rollout: Rollout;
+  compensations: Compensation[];
+  replicas: PlannedReplica[];
+  /** Container removals by host (the kept containers), for networks and volumes to wait on. */
+  removals: { host: string; id: string }[];
+  diagnostics: Diagnostic[];
+}
+
+export function keptName(name: string): string {
+  return `${name}_kept`;
+}
+
+/** The published host ports that keep start-first from running old and new side by side on one host. */
+export function publishedHostPorts(s: ServiceSpec): string[] {
+  if (s.networkMode === 'host') return ['(network_mode host)'];
+  return s.ports.filter((p) => p.published !== undefined && p.published !== '').map((p) => `${p.published}/${p.protocol}`);
+}
+
+/** Round-robin over hosts (in name order), keeping slot order within a host, so a batch spans hosts. */
+export function interleaveByHost<T extends { host: string }>(items: T[]): T[] {
+  const byHost = new Map<string, T[]>();
+  for (const i of items) byHost.set(i.host, [...(byHost.get(i.host) ?? []), i]);
+  const queues = [...byHost.keys()].sort().map((h) => byHost.get(h)!);
+  const out: T[] = [];
+  for (let k = 0; out.length < items.length; k++) for (const q of queues) if (k < q.length) out.push(q[k]);
+  return out;
+}
+
+const ms = (ns: number) => Math.round(ns / 1e6);
+
+export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest[], ctx: RolloutContext): PlannedRollout {
+  const u = s.deploy.updateConfig;
+  const rb = s.deploy.rollbackConfig;
+  const diagnostics: Diagnostic[] = [];
+  let order = u.order;
+  const ports = publishedHostPorts(s);
+  if (order === 'start-first' && ports.length) {
+    order = 'stop-first';
+    diagnostics.push(
+      warning(
+        `service ${s.name}: update_config.order start-first would run the old and the new container on one host at once, but host port ${ports.join(', ')} can be bound only once; using stop-first`,
+        { path: `services.${s.name}.deploy.update_config.order` },
+        'drop the published port (reach the service over a network) or set order: stop-first',
+      ),
+    );
+  }
+  const parallelism = u.parallelism > 0 ? u.parallelism : requests.length;
+  const ordered = interleaveByHost(requests);
+  const batches: ReplaceRequest[][] = [];
+  for (let i = 0; i < ordered.length; i += Math.max(1, parallelism)) batches.push(ordered.slice(i, i + Math.max(1, parallelism)));
+
+  const rolloutKey = s.name;
+  const extra = { rollout: rolloutKey };
+  const compensations: Compensation[] = [];
+  const replicas: PlannedReplica[] = [];
+  const removals: { host: string; id: string }[] = [];
+  const planBatches: RolloutReplica[][] = [];
+  const stopTimeout = s.stopGracePeriodNs === undefined ? undefined : Math.round(s.stopGracePeriodNs / 1e9);
+  let previous: string[] = [];
+  let barrier: string | undefined;
+
+  batches.forEach((batch, bi) => {
+    if (bi > 0) {
+      const host = batch[0].host;
+      barrier = add('rollout.barrier', host, `rollout ${s.name} batch ${bi + 1}`, `service:${s.name}`, `after batch ${bi}${u.delayNs ? ` and ${ms(u.delayNs)} ms delay` : ''}`, [], { delayMs: ms(u.delayNs) }, undefined, { after: previous, rollout: rolloutKey });
+    }
+    const batchOps: string[] = [];
+    const planned: RolloutReplica[] = [];
+    for (const r of batch) {
+      const group = `replace ${r.host} ${r.final}`;
+      const kept = keptName(r.final);
+      const { first, last } = r.create(group, extra);
+      const wait = (deps: string[]) =>
+        ctx.hasHealthcheck
+          ? add('container.wait-healthy', r.host, `wait healthy ${r.temporary}`, r.resource, 'a replica counts as updated once healthy', deps, { name: r.temporary, timeoutMs: ctx.healthTimeoutMs }, group, extra)
+          : add('container.wait-running', r.host, `wait running ${r.temporary}`, r.resource, `a replica counts as updated once running for ${ms(u.monitorNs)} ms (monitor)`, deps, { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 }, group, extra);
+      let stop: string, keep: string, start: string, waited: string;
+      if (order === 'stop-first') {
+        stop = add('container.stop', r.host, `stop ${r.final}`, r.resource, 'replaced (stop-first)', [last, barrier], { name: r.final, timeoutSeconds: stopTimeout }, group, extra);
+        keep = add('container.rename', r.host, `rename ${r.final}`, r.resource, `to ${kept}: kept until the rollout completes`, [stop], { name: r.final, newName: kept }, group, extra);
+        start = add('container.start', r.host, `start ${r.temporary}`, r.resource, 'replacement', [keep, ...r.startGates], { name: r.temporary }, group, extra);
+        waited = wait([start]);
+      } else {
+        start = add('container.start', r.host, `start ${r.temporary}`, r.resource, 'replacement (start-first: the old one keeps serving)', [last, barrier, ...r.startGates], { name: r.temporary }, group, extra);
+        waited = wait([start]);
+        stop = add('container.stop', r.host, `stop ${r.final}`, r.resource, 'replaced (the new one is ready)', [waited], { name: r.final, timeoutSeconds: stopTimeout }, group, extra);
+        keep = add('container.rename', r.host, `rename ${r.final}`, r.resource, `to ${kept}: kept until the rollout completes`, [stop], { name: r.final, newName: kept }, group, extra);
+      }
+      const final = add('container.rename', r.host, `rename ${r.temporary}`, r.resource, `to ${r.final}`, [keep, waited], { name: r.temporary, newName: r.final }, group, extra);
+      // Every op of the group comes before `final` (or is skipped with it): waiting for it settles the group.
+      batchOps.push(final);
+      const undo = (label: string, kind: OpKind, params: Record<string, unknown>, ifDone: string): Operation & { ifDone: string } => ({
+        id: `${r.host} undo: ${label}`,
+        kind,
+        host: r.host,
+        resource: r.resource,
+        cause: 'replacement failed',
+        deps: [],
+        params,
+        write: true,
+        ifDone,
+      });
+      compensations.push({
+        group,
+        ops: [
+          undo(`remove ${r.temporary}`, 'container.remove', { name: r.temporary, force: true, volumes: false }, first),
+          undo(`rename ${kept}`, 'container.rename', { name: kept, newName: r.final }, keep),
+          undo(`start ${r.final}`, 'container.start', { name: r.final }, stop),
+        ],
+      });
+      const back = (label: string, kind: OpKind, params: Record<string, unknown>): Operation => ({
+        id: `${r.host} rollback: ${label}`,
+        kind,
+        host: r.host,
+        resource: r.resource,
+        cause: 'rollback to the previous version',
+        deps: [],
+        params,
+        write: true,
+      });
+      planned.push({
+        group,
+        resource: r.resource,
+        host: r.host,
+        name: r.final,
+        rollback: [
+          back(`stop ${r.final}`, 'container.stop', { name: r.final, timeoutSeconds: stopTimeout }),
+          back(`remove ${r.final}`, 'container.remove', { name: r.final, force: true, volumes: false }),
+          back(`rename ${kept}`, 'container.rename', { name: kept, newName: r.final }),
+          back(`start ${r.final}`, 'container.start', { name: r.final }),
+        ],
+      });
+      replicas.push({ host: r.host, name: r.final, started: start, healthy: ctx.hasHealthcheck ? waited : undefined, final });
+    }
+    previous = batchOps;
+    planBatches.push(planned);
+  });
+
+  if (batches.length) {
+    const done = add('rollout.barrier', batches[0][0].host, `rollout ${s.name} complete`, `service:${s.name}`, 'every batch updated: the kept containers can go', [], { delayMs: 0 }, undefined, { after: previous, rollout: rolloutKey });
+    for (const r of ordered) {
+      const id = add('container.remove', r.host, `remove ${keptName(r.final)}`, r.resource, 'previous version, kept during the rollout', [done], { name: keptName(r.final), force: true, volumes: false }, undefined, extra);
+      removals.push({ host: r.host, id });
+    }
+  }
+
+  const rollout: Rollout = {
+    service: s.name,
+    replicas: requests.length,
+    order,
+    parallelism: Math.max(1, parallelism),
+    delayMs: ms(u.delayNs),
+    monitorMs: ms(u.monitorNs),
+    gate: ctx.hasHealthcheck ? 'healthy' : 'running',
+    failureAction: u.failureAction,
+    maxFailureRatio: u.maxFailureRatio,
+    maxFailures: Math.floor(u.maxFailureRatio * requests.length + 1e-9),
+    batches: planBatches,
+    rollbackParallelism: rb.parallelism > 0 ? rb.parallelism : requests.length,
+    rollbackFailureAction: rb.failureAction,
+  };
+  return { rollout, compensations, replicas, removals, diagnostics };
+}
+
+/** One line per rollout for the plan view: the policy, then its batches. */
+export function rolloutText(r: Rollout): string[] {
+  const gate = r.gate === 'healthy' ? 'each replica healthy' : `each replica running ${r.monitorMs / 1000}s (monitor)`;
+  const lines = [
+    `rollout ${r.service}: ${r.replicas} replica${r.replicas === 1 ? '' : 's'}, ${r.parallelism} at a time, ${r.order}, ${gate}, delay ${r.delayMs / 1000}s; on failure ${r.failureAction}${r.maxFailures ? ` after ${r.maxFailures + 1} failed (max_failure_ratio ${r.maxFailureRatio})` : ''}`,
+  ];
+  r.batches.forEach((b, i) => lines.push(`  batch ${i + 1}: ${b.map((x) => `${x.name} (${x.host})`).join(', ')}`));
+  return lines;
+}

@@ -1,0 +1,108 @@
+/** Failure policies of rolling updates on the executor, against a scripted cluster. */
+import test from 'ava';
+import { apply, type ApplyEvent } from '../../../src/apply/index.js';
+import { reconcile } from '../../../src/plan/index.js';
+import type { UpdateConfigSpec } from '../../../src/stack/types.js';
+import { desired, observedEmpty, service, simulate } from '../plan/helpers.js';
+import { ScriptedCluster, type Behaviour, type ScriptedContainer } from './scripted-client.js';
+
+const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({ parallelism: 1, delayNs: 0, failureAction: 'pause', monitorNs: 2e7, maxFailureRatio: 0, order: 'stop-first', ...over });
+const HEALTH = { test: ['CMD-SHELL', 'true'], intervalNs: 1e9, retries: 3 };
+
+async function roll(over: Partial<UpdateConfigSpec>, behaviour: (c: ScriptedContainer, newHash: string) => Behaviour, opts: { replicas?: number; healthcheck?: boolean; rollback?: Partial<UpdateConfigSpec> } = {}) {
+  const api = (release: string) =>
+    service('api', {
+      environment: { RELEASE: release },
+      ...(opts.healthcheck === false ? {} : { healthcheck: HEALTH }),
+      deploy: { replicas: opts.replicas ?? 3, updateConfig: update(over), rollbackConfig: update(opts.rollback) },
+    });
+  const d1 = desired([api('v1')]);
+  const observed = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  const oldHash = Object.values(observed.hosts).flatMap((h) => h.containers)[0].configHash!;
+  const plan = reconcile(desired([api('v2')]), observed);
+  const newHash = plan.operations.find((o) => o.kind === 'container.create')!.params.body as { Labels: Record<string, string> };
+  const hash = Object.entries(newHash.Labels).find(([k]) => k.endsWith('config-hash'))![1];
+  const cluster = ScriptedCluster.from(observed, (c) => behaviour(c, hash));
+  const events: ApplyEvent[] = [];
+  const clients = new Map(d1.hosts.map((h) => [h.name, cluster.client(h.name)]));
+  const res = await apply(plan, { clients, hostConcurrency: 4, globalConcurrency: 8, pollIntervalMs: 2, contents: () => Buffer.alloc(0), reporter: { event: (e) => events.push(e) } });
+  const names = [...cluster.containers.values()].map((c) => `${c.host} ${c.name} ${c.hash === oldHash ? 'old' : 'new'} ${c.running ? 'running' : 'stopped'}`).sort();
+  return { plan, res, cluster, events, names, oldHash, newHash: hash };
+}
+
+// Replicas: app-api-1 on h1, app-api-2 on h2, app-api-3 on h3; batches go h1, h2, h3.
+const failOnH2 = (c: ScriptedContainer, hash: string): Behaviour => (c.hash === hash && c.host === 'h2' ? 'unhealthy' : 'ok');
+
+test('all healthy: every replica runs the new version, kept containers removed, never more than parallelism down', async (t) => {
+  const { res, names, cluster } = await roll({ parallelism: 1 }, () => 'ok');
+  t.true(res.ok);
+  t.deepEqual(res.rollouts.api.outcome, 'completed');
+  t.deepEqual(names, ['h1 app-api-1 new running', 'h2 app-api-2 new running', 'h3 app-api-3 new running']);
+  t.true(Math.min(...cluster.samples.get('api')!) >= 2);
+});
+
+test('rollback: the failed replica and the finished batch go back to the kept containers; the last batch never starts', async (t) => {
+  const { res, names, cluster, events } = await roll({ failureAction: 'rollback' }, failOnH2);
+  t.false(res.ok);
+  const r = res.rollouts.api;
+  t.is(r.outcome, 'rolled-back');
+  t.deepEqual(r.rolledBack, ['app-api-1']);
+  t.deepEqual(r.updated, []);
+  t.is(r.failures.length, 1);
+  t.like(r.failures[0], { container: 'app-api-2', host: 'h2', resource: 'service:api:2', op: 'h2 wait healthy app-api-2_next' });
+  t.regex(r.failures[0].error, /unhealthy \(wget: can not connect\)/);
+  // exactly the previous version runs, nothing left over
+  t.deepEqual(names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
+  t.false(cluster.log.includes('h3 stop app-api-3'));
+  t.true(Math.min(...cluster.samples.get('api')!) >= 2, String(cluster.samples.get('api')));
+  t.true(events.some((e) => e.type === 'rollback'));
+  t.true(events.some((e) => e.type === 'op-skipped' && /rollout of api rolled back after app-api-2 on h2 failed/.test(e.reason)));
+});
+
+test('pause: the failed batch gets its kept container back, the finished batch stays new, the rest is not touched', async (t) => {
+  const { res, names } = await roll({ failureAction: 'pause' }, failOnH2);
+  t.false(res.ok);
+  t.is(res.rollouts.api.outcome, 'paused');
+  t.deepEqual(res.rollouts.api.updated, ['app-api-1']);
+  t.deepEqual(names, ['h1 app-api-1 new running', 'h1 app-api-1_kept old stopped', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
+});
+
+test('continue: the failed replica is put back and the rollout goes on', async (t) => {
+  const { res, names } = await roll({ failureAction: 'continue' }, failOnH2);
+  t.false(res.ok);
+  t.is(res.rollouts.api.outcome, 'completed-with-failures');
+  t.deepEqual(res.rollouts.api.updated, ['app-api-1', 'app-api-3']);
+  t.deepEqual(names, ['h1 app-api-1 new running', 'h2 app-api-2 old running', 'h3 app-api-3 new running']);
+});
+
+test('max_failure_ratio tolerates failures up to the ratio before the failure action applies', async (t) => {
+  const tolerated = await roll({ failureAction: 'rollback', maxFailureRatio: 0.34 }, failOnH2);
+  t.is(tolerated.res.rollouts.api.outcome, 'completed-with-failures');
+  t.deepEqual(tolerated.names, ['h1 app-api-1 new running', 'h2 app-api-2 old running', 'h3 app-api-3 new running']);
+  const exceeded = await roll({ failureAction: 'rollback', maxFailureRatio: 0.34 }, (c, hash) => (c.hash === hash && c.host !== 'h1' ? 'unhealthy' : 'ok'));
+  t.is(exceeded.res.rollouts.api.outcome, 'rolled-back');
+  t.deepEqual(exceeded.names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
+});
+
+test('without a healthcheck, a new container that exits within monitor fails its replica', async (t) => {
+  const { res, names } = await roll({ failureAction: 'rollback' }, (c, hash) => (c.hash === hash && c.host === 'h2' ? 'exits' : 'ok'), { healthcheck: false });
+  t.is(res.rollouts.api.outcome, 'rolled-back');
+  t.regex(res.rollouts.api.failures[0].error, /app-api-2_next: exited with code 1 within the monitor period/);
+  t.deepEqual(names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
+});
+
+test('parallelism 2 with rollback: a failure in the first batch rolls back its sibling too; at most 2 down at once', async (t) => {
+  const { res, names, cluster } = await roll({ parallelism: 2, failureAction: 'rollback' }, failOnH2, { replicas: 4 });
+  t.is(res.rollouts.api.outcome, 'rolled-back');
+  t.true(names.every((n) => n.endsWith('old running')), names.join('\n'));
+  t.is(names.length, 4);
+  t.true(Math.min(...cluster.samples.get('api')!) >= 2, String(cluster.samples.get('api')));
+});
+
+test('start-first: the old container runs until the new one is ready, so no replica is ever down', async (t) => {
+  const { res, cluster } = await roll({ order: 'start-first', failureAction: 'rollback' }, failOnH2);
+  t.is(res.rollouts.api.outcome, 'rolled-back');
+  // rollback itself is stop-first (one replica at a time), so allow one down only after the failure
+  const samples = cluster.samples.get('api')!;
+  t.true(Math.min(...samples) >= 2, String(samples));
+});

@@ -1,0 +1,107 @@
+/**
+ * A scripted host client for executor tests: it keeps containers as plain data (name, version, running),
+ * answers inspects from a script (healthy, unhealthy, exited), and samples how many replicas of each
+ * service run after every write.
+ */
+import type { HostClient } from '../../../src/docker/client.js';
+import type { ObservedState } from '../../../src/observe/types.js';
+import { Labels } from '../../../src/labels.js';
+
+export interface ScriptedContainer {
+  name: string;
+  host: string;
+  service: string;
+  hash: string;
+  running: boolean;
+  restarts: number;
+}
+
+/** What a container does once started: stays up (healthy when asked), fails its healthcheck, or exits. */
+export type Behaviour = 'ok' | 'unhealthy' | 'exits';
+
+export class ScriptedCluster {
+  readonly containers = new Map<string, ScriptedContainer>();
+  readonly log: string[] = [];
+  /** Running containers per service, sampled after every write. */
+  readonly samples = new Map<string, number[]>();
+
+  constructor(private readonly behaviour: (c: ScriptedContainer) => Behaviour = () => 'ok') {}
+
+  static from(observed: ObservedState, behaviour?: (c: ScriptedContainer) => Behaviour): ScriptedCluster {
+    const cluster = new ScriptedCluster(behaviour);
+    for (const h of Object.values(observed.hosts))
+      for (const c of h.containers) cluster.containers.set(`${h.name}/${c.name}`, { name: c.name, host: h.name, service: c.service, hash: c.configHash ?? '', running: c.state === 'running', restarts: 0 });
+    return cluster;
+  }
+
+  running(service: string): ScriptedContainer[] {
+    return [...this.containers.values()].filter((c) => c.service === service && c.running);
+  }
+
+  private sample(): void {
+    const services = new Set([...this.containers.values()].map((c) => c.service));
+    for (const s of services) this.samples.set(s, [...(this.samples.get(s) ?? []), this.running(s).length]);
+  }
+
+  client(host: string): HostClient {
+    const counts = { reads: 0, writes: 0 };
+    const key = (n: string) => `${host}/${n}`;
+    const get = (n: string) => {
+      const c = this.containers.get(key(n));
+      if (!c) throw new Error(`(HTTP code 404) no such container - ${n}`);
+      return c;
+    };
+    const write = async (what: string, fn: () => void) => {
+      counts.writes++;
+      await new Promise((r) => setTimeout(r, 1));
+      this.log.push(`${host} ${what}`);
+      fn();
+      this.sample();
+    };
+    const c = {
+      name: host,
+      counts,
+      pull: (i: string) => write(`pull ${i}`, () => undefined),
+      createNetwork: () => write('create-network', () => undefined),
+      createVolume: () => write('create-volume', () => undefined),
+      connectNetwork: (_n: string, b: any) => write(`connect ${b.Container}`, () => undefined),
+      putArchive: (n: string) => write(`put ${n}`, () => undefined),
+      update: (n: string) => write(`update ${n}`, () => undefined),
+      createContainer: (n: string, body: any) =>
+        write(`create ${n}`, () => {
+          if (this.containers.has(key(n))) throw new Error(`(HTTP code 409) name ${n} in use`);
+          this.containers.set(key(n), { name: n, host, service: body.Labels[Labels.service], hash: body.Labels[Labels.configHash], running: false, restarts: 0 });
+        }),
+      start: (n: string) => write(`start ${n}`, () => void (get(n).running = true)),
+      stop: (n: string) => write(`stop ${n}`, () => void (get(n).running = false)),
+      remove: (n: string) => write(`remove ${n}`, () => void this.containers.delete(key(n))),
+      rename: (n: string, m: string) =>
+        write(`rename ${n} ${m}`, () => {
+          const x = get(n);
+          if (this.containers.has(key(m))) throw new Error(`(HTTP code 409) name ${m} in use`);
+          this.containers.delete(key(n));
+          x.name = m;
+          this.containers.set(key(m), x);
+        }),
+      inspectContainer: async (n: string) => {
+        counts.reads++;
+        await new Promise((r) => setTimeout(r, 1));
+        const x = get(n);
+        const b = this.behaviour(x);
+        if (b === 'exits' && x.running) {
+          x.running = false;
+          this.sample();
+        }
+        return {
+          RestartCount: 0,
+          State: {
+            Running: x.running,
+            ExitCode: x.running ? 0 : 1,
+            Health: { Status: b === 'unhealthy' ? 'unhealthy' : 'healthy', Log: [{ Output: b === 'unhealthy' ? 'wget: can not connect\n' : 'ok' }] },
+          },
+        };
+      },
+    };
+    return c as unknown as HostClient;
+  }
+}

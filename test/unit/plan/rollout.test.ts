@@ -1,0 +1,89 @@
+/** Rolling-update plans: batches, order, the port-conflict fallback; golden texts and structure. */
+import test from 'ava';
+import { reconcile, planText } from '../../../src/plan/index.js';
+import { interleaveByHost } from '../../../src/plan/rollout.js';
+import type { UpdateConfigSpec } from '../../../src/stack/types.js';
+import { desired, observedEmpty, service, simulate } from './helpers.js';
+import { golden } from './golden.js';
+
+const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({ parallelism: 1, delayNs: 0, failureAction: 'pause', monitorNs: 5e9, maxFailureRatio: 0, order: 'stop-first', ...over });
+
+function rollout(over: Partial<UpdateConfigSpec>, extra: Parameters<typeof service>[1] = {}, replicas = 4) {
+  const api = (release: string) => service('api', { environment: { RELEASE: release }, ...extra, deploy: { replicas, updateConfig: update(over), rollbackConfig: update() } });
+  const d1 = desired([api('v1')]);
+  const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  return { plan: reconcile(desired([api('v2')]), o), observed: o, d2: desired([api('v2')]) };
+}
+
+test('parallelism 1, stop-first: one replica per batch, the old one stopped and kept until the rollout completes', (t) => {
+  const { plan, observed, d2 } = rollout({ parallelism: 1 });
+  golden(t, 'rollout-p1-stop-first', planText(plan, { operations: true }));
+  const r = plan.rollouts[0];
+  t.is(r.batches.length, 4);
+  t.is(r.gate, 'running');
+  // batches alternate hosts rather than emptying one host first
+  t.deepEqual(r.batches.map((b) => b[0].host), ['h1', 'h2', 'h3', 'h1']);
+  // the stop of batch 2 waits for the barrier that waits for batch 1's last op, whatever its outcome
+  const barrier = plan.operations.find((o) => o.kind === 'rollout.barrier' && o.id.endsWith('batch 2'))!;
+  t.deepEqual(barrier.after, [`h1 rename ${r.batches[0][0].name}_next`]);
+  t.true(plan.operations.some((o) => o.kind === 'container.stop' && o.deps.includes(barrier.id)));
+  // kept containers go only after the final barrier
+  const removals = plan.operations.filter((o) => o.kind === 'container.remove' && String(o.params.name).endsWith('_kept'));
+  t.is(removals.length, 4);
+  t.true(removals.every((o) => o.deps.length === 1 && o.deps[0].endsWith('rollout api complete')));
+  t.deepEqual(reconcile(d2, simulate(plan, observed)).operations, []);
+});
+
+test('parallelism 2, start-first with a healthcheck: batches of two on different hosts, the new one healthy before the old one stops', (t) => {
+  const { plan } = rollout({ parallelism: 2, order: 'start-first', delayNs: 2e9 }, { healthcheck: { test: ['CMD-SHELL', 'true'], intervalNs: 1e9, retries: 3 } });
+  golden(t, 'rollout-p2-start-first', planText(plan, { operations: true }));
+  const r = plan.rollouts[0];
+  t.is(r.order, 'start-first');
+  t.is(r.gate, 'healthy');
+  t.deepEqual(r.batches.map((b) => b.map((x) => x.host)), [['h1', 'h2'], ['h3', 'h1']]);
+  const stop = plan.operations.find((o) => o.id === `h1 stop ${r.batches[0][0].name}`)!;
+  t.deepEqual(stop.deps, [`h1 wait healthy ${r.batches[0][0].name}_next`]);
+  t.is(plan.operations.find((o) => o.id.endsWith('batch 2'))!.params.delayMs, 2000);
+  t.deepEqual(plan.diagnostics, []);
+});
+
+test('start-first with a published host port falls back to stop-first, and the plan says so', (t) => {
+  const { plan } = rollout({ order: 'start-first', failureAction: 'rollback', maxFailureRatio: 0.5 }, { ports: [{ target: 80, published: '8080', protocol: 'tcp', mode: 'host' }] }, 2);
+  golden(t, 'rollout-port-fallback', planText(plan));
+  t.is(plan.rollouts[0].order, 'stop-first');
+  t.is(plan.rollouts[0].maxFailures, 1);
+  t.is(plan.diagnostics.length, 1);
+  t.is(plan.diagnostics[0].severity, 'warning');
+  t.regex(plan.diagnostics[0].summary, /start-first .* host port 8080\/tcp .* using stop-first/);
+  t.is(plan.diagnostics[0].where?.path, 'services.api.deploy.update_config.order');
+});
+
+test('every replica has a compensation that undoes only what succeeded, and rollback steps that restart the kept container', (t) => {
+  const { plan } = rollout({ failureAction: 'rollback' }, {}, 2);
+  const r = plan.rollouts[0];
+  for (const x of r.batches.flat()) {
+    const c = plan.compensations.find((k) => k.group === x.group)!;
+    t.deepEqual(c.ops.map((o) => [o.kind, o.params.name, o.ifDone]), [
+      ['container.remove', `${x.name}_next`, `${x.host} create ${x.name}_next`],
+      ['container.rename', `${x.name}_kept`, `${x.host} rename ${x.name}`],
+      ['container.start', x.name, `${x.host} stop ${x.name}`],
+    ]);
+    t.deepEqual(x.rollback.map((o) => `${o.kind} ${o.params.name}`), [`container.stop ${x.name}`, `container.remove ${x.name}`, `container.rename ${x.name}_kept`, `container.start ${x.name}`]);
+  }
+});
+
+test('a kept container left by a paused rollout is removed before the next rollout renames into its name', (t) => {
+  const { plan, observed } = rollout({ parallelism: 1 }, {}, 1);
+  const after = simulate({ ...plan, operations: plan.operations.filter((o) => !o.id.includes('_kept') && !o.id.endsWith('complete')) }, observed);
+  t.true(Object.values(after.hosts).some((h) => h.containers.some((c) => c.role === 'kept')));
+  const api3 = service('api', { environment: { RELEASE: 'v3' }, deploy: { replicas: 1 } });
+  const next = reconcile(desired([api3]), after);
+  const rm = next.operations.find((o) => o.kind === 'container.remove' && String(o.params.name).endsWith('_kept') && o.deps.length === 0)!;
+  t.truthy(rm);
+  t.true(next.operations.find((o) => o.kind === 'container.create')!.deps.includes(rm.id));
+});
+
+test('interleaving by host keeps slot order per host', (t) => {
+  const xs = [{ host: 'h2', n: 1 }, { host: 'h2', n: 2 }, { host: 'h1', n: 3 }, { host: 'h2', n: 4 }, { host: 'h3', n: 5 }];
+  t.deepEqual(interleaveByHost(xs).map((x) => x.n), [3, 1, 5, 2, 4]);
+});

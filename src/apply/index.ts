@@ -168,8 +168,12 @@ export async function runOperation(op: Operation, client: HostClient, options: P
       return poll(client, p.name, p.timeoutMs, interval, (i) => {
         const health = i.State?.Health?.Status;
         if (health === 'healthy') return 'ok';
-        if (health === 'unhealthy') return `unhealthy (${i.State.Health.Log?.at(-1)?.Output?.trim() ?? 'no output'})`;
+        // A container that exited is reported as such, even when the engine also marked it unhealthy.
         if (!i.State?.Running && !i.State?.Restarting) return `exited with code ${i.State?.ExitCode} before it was healthy`;
+        if (health === 'unhealthy') {
+          const last = i.State.Health.Log?.at(-1);
+          return `unhealthy (last check exit ${last?.ExitCode ?? '?'}: ${last?.Output?.trim() || 'no output'})`;
+        }
         return 'wait';
       });
     case 'container.wait-running': {

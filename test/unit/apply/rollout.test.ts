@@ -50,7 +50,7 @@ test('rollback: the failed replica and the finished batch go back to the kept co
   t.deepEqual(r.updated, []);
   t.is(r.failures.length, 1);
   t.like(r.failures[0], { container: 'app-api-2', host: 'h2', resource: 'service:api:2', op: 'h2 wait healthy app-api-2_next' });
-  t.regex(r.failures[0].error, /unhealthy \(wget: can not connect\)/);
+  t.regex(r.failures[0].error, /unhealthy \(last check exit 1: wget: can not connect\)/);
   // exactly the previous version runs, nothing left over
   t.deepEqual(names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
   t.false(cluster.log.includes('h3 stop app-api-3'));

@@ -97,7 +97,7 @@ export class ScriptedCluster {
           State: {
             Running: x.running,
             ExitCode: x.running ? 0 : 1,
-            Health: { Status: b === 'unhealthy' ? 'unhealthy' : 'healthy', Log: [{ Output: b === 'unhealthy' ? 'wget: can not connect\n' : 'ok' }] },
+            Health: { Status: b === 'unhealthy' ? 'unhealthy' : 'healthy', Log: [{ ExitCode: b === 'unhealthy' ? 1 : 0, Output: b === 'unhealthy' ? 'wget: can not connect\n' : 'ok' }] },
           },
         };
       },

@@ -30,10 +30,10 @@ services:
     command: ["sh", "-c", ${JSON.stringify(command)}]
     stop_grace_period: 2s
     healthcheck:
-      test: ["CMD-SHELL", "timeout 2 wget -qO- http://127.0.0.1:8080${path} >/dev/null"]
+      test: ["CMD-SHELL", "timeout 5 wget -qO- http://127.0.0.1:8080${path} >/dev/null"]
       interval: 1s
-      timeout: 3s
-      retries: 2
+      timeout: 6s
+      retries: 3
 ${v.extra ?? ''}    deploy:
       replicas: ${v.replicas ?? 3}
       placement:

@@ -155,16 +155,21 @@ test.serial("two stacks' overlays are isolated from each other", async (t) => {
   }
 });
 
-test.serial('a container on an internal overlay cannot reach the registry; one on a normal overlay can', async (t) => {
+test.serial('a container on an internal overlay cannot reach the registry; one on a normal overlay can (driver_opts and attachable given to the Engine)', async (t) => {
   const name = uniqueStack('ovi');
   const registry = `http://${sandbox().registry}/v2/`;
   const d = desiredFor(name, [client('inside', { networks: { closed: { aliases: [] } }, deploy: on('h2') }), client('outside', { networks: { open: { aliases: [] } }, deploy: on('h2') })], 'socket', {
-    networks: { closed: overlay(name, 'closed', { internal: true }), open: overlay(name, 'open') },
+    networks: { closed: overlay(name, 'closed', { internal: true }), open: overlay(name, 'open', { attachable: true, driverOpts: { 'com.docker.network.driver.mtu': '1400' } }) },
   });
   cleanup(t, d);
   const r = await deploy(d);
   t.true(r.result?.ok, JSON.stringify(r.result?.failures));
   t.true((await docker('h3').getNetwork(`${name}_closed`).inspect()).Internal, 'internal, seen from another host too');
+  const open = await docker('h3').getNetwork(`${name}_open`).inspect();
+  t.true(open.Attachable);
+  t.is(open.Options?.['com.docker.network.driver.mtu'], '1400');
+  // the overlay driver takes the VXLAN header (50 bytes) off the MTU it is given
+  t.is((await execIn('h2', `${name}-outside-1`, ['cat', '/sys/class/net/eth0/mtu'])).output.trim(), '1350');
   t.is(await eventually(() => fetchFrom('h2', `${name}-outside-1`, registry), 20_000, 'outside → registry'), '{}');
   t.is(await fetchFrom('h2', `${name}-inside-1`, registry), undefined);
 });

@@ -3,6 +3,8 @@ import { ConsulClient } from '../consul/client.js';
 import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
 import { ConsulStateStore } from '../consul/state-store.js';
 import type { DesiredState } from '../stack/types.js';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { LocalStateStore, localStateRoot } from './local-store.js';
 import type { StateStore } from './types.js';
 
@@ -15,7 +17,16 @@ export interface OpenedStore {
 
 export function openStateStore(desired: Pick<DesiredState, 'settings'>, flag: string | undefined, env: Record<string, string | undefined>): OpenedStore {
   const config = resolveConsulConfig(flag, env, desired.settings.consul);
-  if (!config) return { store: new LocalStateStore(localStateRoot(env)) };
-  const consul = new ConsulClient(config);
+  if (!config) {
+    if (!env.STACK_STATE_DIR && !env.XDG_STATE_HOME && !existsSync(os.homedir()))
+      throw new Error(`no Consul is configured and the home directory ${os.homedir()} for the local state directory does not exist`);
+    return { store: new LocalStateStore(localStateRoot(env)) };
+  }
+  let consul: ConsulClient;
+  try {
+    consul = new ConsulClient(config);
+  } catch (err) {
+    throw new Error(`cannot set up the Consul client: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return { store: new ConsulStateStore(consul), consul, config };
 }

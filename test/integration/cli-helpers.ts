@@ -59,9 +59,12 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Lock and history of these stacks (no Consul in their inventory) go to a temporary state directory, not $HOME. */
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'stack-cli-state-'));
+
 /** Starts `stack ARGS` in cwd; `done` resolves when it exits. */
 export function startStack(args: string[], cwd: string): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

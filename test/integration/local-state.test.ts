@@ -48,3 +48,14 @@ test('no Consul configured: apply takes the lock and records revisions in the st
   await lock.release();
   t.deepEqual(readdirSync(path.join(state, name)).sort(), ['revisions']);
 });
+
+test('no Consul and no state directory: apply says so before any write, exit 1', async (t) => {
+  const name = uniqueStack('nostate');
+  const dir = folder({ 'compose.yaml': file(name, '1'), 'inventory.yaml': inventoryYaml(null) });
+  const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir, env: { HOME: '/nonexistent-stack-home' } });
+  t.is(r.code, 1);
+  t.regex(r.stderr, /error: no Consul is configured and the home directory \/nonexistent-stack-home for the local state directory does not exist/);
+  t.regex(r.stderr, /hint: set STACK_STATE_DIR/);
+  t.false(existsSync('/nonexistent-stack-home'));
+  t.is((await containersOf(name)).size, 0);
+});

@@ -84,7 +84,9 @@ function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
   try {
     return openStateStore(desired, opts.consul, process.env);
   } catch (err) {
-    throw new ExitError(1, [{ severity: 'error', summary: `cannot set up the Consul client: ${err instanceof Error ? err.message : String(err)}`, hint: 'check CONSUL_CACERT, CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY' }]);
+    const summary = err instanceof Error ? err.message : String(err);
+    const hint = summary.startsWith('cannot set up the Consul client') ? 'check CONSUL_CACERT, CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY' : 'set STACK_STATE_DIR, or point stack at Consul with --consul or CONSUL_HTTP_ADDR';
+    throw new ExitError(1, [{ severity: 'error', summary, hint }]);
   }
 }
 

@@ -7,6 +7,7 @@ import { statusRows } from '../../plan/status.js';
 import { printStatus } from '../views/status.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
 import { openStateStore } from '../../state/open.js';
+import { resolveConsulConfig } from '../../consul/config.js';
 import { syncCatalog } from '../../consul/catalog.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { addStoreOption, type StoreOptions } from './locking.js';
@@ -27,7 +28,13 @@ export function registerStatus(program: Command): void {
 
 /** With Consul configured: the catalog gets a fresh health snapshot of the stack's replicas. */
 async function refreshCatalog(desired: Parameters<typeof syncCatalog>[1], opts: StoreOptions): Promise<void> {
-  const opened = openStateStore(desired, opts.consul, process.env);
+  if (!resolveConsulConfig(opts.consul, process.env, desired.settings.consul)) return;
+  let opened: ReturnType<typeof openStateStore>;
+  try {
+    opened = openStateStore(desired, opts.consul, process.env);
+  } catch (err) {
+    return printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
   if (!opened.consul) return;
   try {
     const revision = (await opened.store.list(desired.name)).at(-1)?.number;

@@ -81,6 +81,19 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
     const st = ov.kv.networks.get(networkId(stack, key));
     const alloc = st?.allocation;
     const resource = `network:${key}`;
+    // What exists on the hosts must be this allocation's; anything else is refused rather than guessed at.
+    const foreign = hostsOn.flatMap((h) => {
+      const o = observed.hosts[h].networks.find((x) => x.name === n.name);
+      if (!o) return [];
+      const vni = o.labels[Labels.overlayVni];
+      if (o.driver !== 'bridge' || !vni) return [`${h} (driver ${o.driver}, not stack's own overlay)`];
+      if (!alloc) return [`${h} (VNI ${vni}, which Consul has no allocation for)`];
+      return vni === String(alloc.vni) ? [] : [`${h} (VNI ${vni}, Consul says ${alloc.vni})`];
+    });
+    if (foreign.length) {
+      diagnostics.push(error(`network ${n.name} exists on ${foreign.join(', ')}`, { path: `networks.${key}` }, 'remove it (stack destroy, or docker network rm once no container uses it) and apply again'));
+      continue;
+    }
     const missingLeases = hostsOn.filter((h) => !st?.leases[h] || st.leases[h].underlay !== plan.underlays[h]);
     const allocOp = !alloc || missingLeases.length
       ? b.add('overlay.allocate', hostsOn[0] ?? usable[0], `allocate overlay ${n.name}`, resource, !alloc ? 'new network: VNI, subnet and host leases (check-and-set in Consul)' : `host leases for ${missingLeases.join(', ')}`, [], {

@@ -210,3 +210,15 @@ test('an overlay operation without Consul fails before touching the host', async
   const op = { id: 'h1 allocate overlay app_default', kind: 'overlay.allocate' as const, host: 'h1', resource: 'network:default', cause: '', deps: [], params: {}, write: true };
   await t.throwsAsync(runOverlayOperation(op, undefined as never, undefined), { message: 'h1 allocate overlay app_default: no Consul configured for the overlay' });
 });
+
+test('a bridge network Consul knows nothing of, or an engine network of the same name, is refused before any write', (t) => {
+  const d = stackOf();
+  const after = afterApply(reconcile(d, observed(d)), observed(d, { kv: parseKv([]) }));
+  const lost = reconcile(d, after);
+  t.deepEqual(lost.diagnostics.map((x) => x.summary), ['network app_default exists on h1 (VNI 4096, which Consul has no allocation for), h2 (VNI 4096, which Consul has no allocation for), h3 (VNI 4096, which Consul has no allocation for)']);
+  const engineNet = observed(d, { kv: kvEntries(['h1', 'h2', 'h3']) });
+  engineNet.hosts.h2.networks.push({ id: 'x', name: 'app_default', driver: 'overlay', scope: 'global', key: 'default', labels: { [Labels.managed]: 'true', [Labels.stack]: 'app', [Labels.network]: 'default' } });
+  const plan = reconcile(d, engineNet);
+  t.deepEqual(plan.diagnostics.map((x) => x.summary), ["network app_default exists on h2 (driver overlay, not stack's own overlay)"]);
+  t.is(plan.diagnostics[0].severity, 'error');
+});

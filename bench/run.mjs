@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     large: { type: 'string', default: '50' },
     'no-swarm': { type: 'boolean', default: false },
     'only-swarm': { type: 'boolean', default: false },
+    'only-rollout': { type: 'boolean', default: false },
     out: { type: 'string', default: join(REPO, 'bench', 'results') },
   },
 });
@@ -46,7 +47,7 @@ function run(cmd, argv, env = {}) {
     p.on('error', reject);
     p.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`));
+      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${stdout.split('\n').filter((l) => l.includes('failed')).slice(0, 5).join('\n')}\n${stderr.slice(-2000)}`));
       else resolve({ seconds, stdout, stderr });
     });
   });
@@ -142,12 +143,29 @@ async function main() {
     wl.count = wl.w.services * wl.w.replicas;
   }
   const w1 = workloads[0];
+  // 5: rolling update of workload 1 (healthcheck; update_config parallelism 1, stop-first, monitor 1s) to a new tag.
+  const roll = { key: 'w5', label: `5 rolling update ${args.services}×3`, w: { ...w1.w, name: 'bw5', healthcheck: true } };
+  roll.paths = writeWorkload(roll.w, join(WORK, 'w5'));
+  roll.next = writeWorkload({ ...roll.w, tag: 'latest' }, join(WORK, 'w5-next'));
+  const newImage = sb.images.busyboxLatest;
+  const rolloutOnly = args['only-rollout'];
+  // The new tag must be on every host beforehand, as the old one is, so no peer pulls during the update.
+  const [repo, tag] = [newImage.slice(0, newImage.lastIndexOf(':')), newImage.slice(newImage.lastIndexOf(':') + 1)];
+  await Promise.all(hosts.map((h) => engineOf(h).getImage(sb.images.busybox).tag({ repo, tag })));
   const noopLabel = (wl) => `3 no-op ${wl.count} containers`;
   const envLabel = `4 env of 1 service (${w1.count})`;
 
   // Phase A: the hosts with their cluster store — floor, stack and compose.
   await wipe(hosts);
-  for (const wl of args['only-swarm'] ? [] : workloads) {
+  for (let rep = 0; rep < (args['only-swarm'] ? 0 : REPS); rep++) {
+    await fresh(ctx);
+    const name = `bw5s${rep + 1}${RUN_ID}`;
+    log(`w5 rep ${rep + 1}/${REPS}: stack (${name})`);
+    await stackApply(ctx, roll.paths.stack, name);
+    const r = await stackApply(ctx, roll.next.stack, name);
+    add(roll.label, 'stack', [r.seconds], { note: `services roll concurrently, 1 replica at a time, stop-first, healthy before the next; ${r.created} replaced` });
+  }
+  for (const wl of args['only-swarm'] || rolloutOnly ? [] : workloads) {
     for (let rep = 0; rep < REPS; rep++) {
       const peers = ['floor', 'stack', 'compose'];
       const order = peers.slice(rep % 3).concat(peers.slice(0, rep % 3)); // rotate who goes first
@@ -185,7 +203,7 @@ async function main() {
 
   log('6: planning 1,000 containers over 10 hosts, 10% drift, in process');
   const pb = await planBench({ reps: Math.max(10, REPS) });
-  add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, { unit: 'ms', note: `reconcile() only; ${pb.replaced} replaced, ${pb.operations} operations` });
+  if (!rolloutOnly) add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, { unit: 'ms', note: `reconcile() only; ${pb.replaced} replaced, ${pb.operations} operations` });
 
   // Phase B: Swarm. Its daemons must run without the cluster store; restarted within this run, then back.
   if (!args['no-swarm']) {
@@ -195,7 +213,17 @@ async function main() {
       dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
       const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
       for (const h of hosts.slice(1)) dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
-      for (const wl of workloads) {
+      for (let rep = 0; rep < REPS; rep++) {
+        await fresh(ctx, true);
+        const name = `bw5w${rep + 1}${RUN_ID}`;
+        log(`w5 rep ${rep + 1}/${REPS}: swarm (${name})`);
+        await swarmDeploy(ctx, roll.paths.stack, name, roll.w);
+        const r = await swarmDeploy(ctx, roll.next.stack, name, roll.w, (t) => t.Spec?.ContainerSpec?.Image?.startsWith(newImage));
+        add(roll.label, 'swarm', [r.seconds], { note: 'same update_config and healthcheck; services update concurrently' });
+        dockerCli(hosts[0], 'stack', 'rm', name);
+        await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
+      }
+      for (const wl of rolloutOnly ? [] : workloads) {
         for (let rep = 0; rep < REPS; rep++) {
           await fresh(ctx, true);
           const name = `${wl.w.name}w${rep + 1}${RUN_ID}`;
@@ -231,10 +259,11 @@ async function main() {
   const when = new Date().toISOString();
   const result = { when, reps: REPS, machine: info, rows: rows.map((r) => ({ ...r, ...stats(r.samples) })), plan: pb };
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(join(args.out, 'latest.json'), JSON.stringify(result, null, 1));
-  writeFileSync(join(args.out, `${when.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 1));
+  const suffix = rolloutOnly ? '-rollout' : '';
+  writeFileSync(join(args.out, `latest${suffix}.json`), JSON.stringify(result, null, 1));
+  writeFileSync(join(args.out, `${when.replace(/[:.]/g, '-')}${suffix}.json`), JSON.stringify(result, null, 1));
   const md = `Run ${when}, ${REPS} repetitions; ${info.nproc} CPUs (${info.cpu}), ${info.memoryGiB} GiB, kernel ${info.kernel}, Engine ${info.engine}, Node ${info.node}, docker-compose ${info.compose}.\n\n${table}\n`;
-  writeFileSync(join(args.out, 'latest.md'), md);
+  writeFileSync(join(args.out, `latest${suffix}.md`), md);
   console.log(md);
 }
 

@@ -34,7 +34,7 @@ export function shareOf(w, hostIndex) {
 }
 
 const imageOf = (w) => (w.tag ? w.image.replace(/:[^:/]+$/, `:${w.tag}`) : w.image);
-const healthcheck = { test: ['CMD', 'true'], interval: '1s', timeout: '1s', retries: 3, start_period: '0s' };
+const healthcheck = { test: ['CMD', 'true'], interval: '1s', timeout: '10s', retries: 5, start_period: '0s' };
 
 /** The stack file: a Compose v3.8 file (no top-level `name`, which Docker 20.10's schema refuses). */
 export function stackFile(w) {

@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: stack beside its peers (the Engine API floor, docker-compose, Docker Swarm), in one run,
  * on the same hosts — the bench sandbox (STACK_SANDBOX=bench, 3 hosts), never the shared test sandbox.
- *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--out DIR]
+ *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--only-swarm] [--only-rollout] [--out DIR]
  * Prints one table; writes bench/results/latest.json and latest.md (and a timestamped copy of the JSON).
  */
 import { execFileSync, spawn } from 'node:child_process';

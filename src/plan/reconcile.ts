@@ -115,10 +115,17 @@ function serviceOrder(desired: DesiredState, diagnostics: Diagnostic[]): string[
   return out;
 }
 
+/**
+ * The container is created by `ref`, so the host needs that very tag (the same content under another tag is
+ * not enough: create would fail with "No such image") and, when the registry's digest is known, that content.
+ */
 function imagePresent(obs: ObservedHost, ref: string, digest: string | undefined): boolean {
   const { repo } = splitImageRef(ref);
-  if (digest) return obs.images.some((i) => i.repoDigests.includes(`${repo}@${digest}`));
-  return obs.images.some((i) => i.repoTags.includes(ref) || i.repoTags.includes(ref.replace(/^docker\.io\/(library\/)?/, '')));
+  const short = ref.replace(/^docker\.io\/(library\/)?/, '');
+  const byDigest = ref.includes('@');
+  return obs.images.some(
+    (i) => (byDigest || i.repoTags.includes(ref) || i.repoTags.includes(short)) && (!digest || i.repoDigests.includes(`${repo}@${digest}`)),
+  );
 }
 
 function shouldRun(c: ObservedContainer, restart: string): boolean {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { reconcile, planText } from '../../../src/plan/index.js';
 import { sha256 } from '../../../src/plan/canonical.js';
-import { desired, observedEmpty, service, simulate, network, DIGEST2, IMAGE } from './helpers.js';
+import { desired, observedEmpty, service, simulate, network, DIGEST2, IMAGE, DIGEST } from './helpers.js';
 import { golden } from './golden.js';
 import type { DesiredState } from '../../../src/stack/types.js';
 
@@ -78,6 +78,16 @@ test('a tag pushed again (new digest) replaces and pulls', (t) => {
   t.true(plan.changes.filter((c) => c.type === 'image').length === 3);
   const web1 = plan.changes.find((c) => c.name === 'app-web-1')!;
   t.deepEqual(web1.fields.map((f) => f.path), ['digest']);
+});
+
+test('the same content under another tag is not the image: the host pulls the tag it lacks', (t) => {
+  const d = example();
+  const o = observedEmpty(d);
+  for (const h of Object.values(o.hosts)) h.images = [{ id: 'sha256:aa', repoTags: ['10.77.0.2:5000/busybox:other'], repoDigests: [`10.77.0.2:5000/busybox@${DIGEST}`] }] as never;
+  const pulls = reconcile(d, o).operations.filter((op) => op.kind === 'image.pull');
+  t.true(pulls.length > 0);
+  for (const h of Object.values(o.hosts)) h.images = [{ id: 'sha256:aa', repoTags: [IMAGE], repoDigests: [`10.77.0.2:5000/busybox@${DIGEST}`] }] as never;
+  t.deepEqual(reconcile(d, o).operations.filter((op) => op.kind === 'image.pull'), []);
 });
 
 test('a changed secret replaces only the containers using it, and never shows the value', (t) => {

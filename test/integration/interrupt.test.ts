@@ -63,7 +63,11 @@ for (const k of [1, 5, 20, 45, 80]) {
     } finally {
       watch.stop();
     }
-    const again = await runStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+    // The interrupted run released the stack's lock (the re-run would fail at once otherwise) and recorded its revision as interrupted.
+    const history = await runStack(['history', '--json', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+    t.is(history.code, 0, history.stderr);
+    t.is((JSON.parse(history.stdout).revisions as { result: string }[]).at(-1)?.result, 'interrupted');
+    const again = await runStack(['apply', '--yes', '--lock-timeout', '0', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
     t.is(again.code, 0, `${again.stdout}\n${again.stderr}`);
     await assertConverged(t, release);
   });

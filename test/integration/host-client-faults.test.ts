@@ -1,0 +1,69 @@
+/**
+ * The HostClient's fault handling against a real daemon (h1): writes whose work is already done count
+ * as success (a repeated create with our labels, start/stop twice, remove of what is gone, a repeated
+ * rename, connect or network create); the same name with other labels is still an error; a time limit
+ * that cannot be met and a daemon that is not there give classified errors after bounded retries.
+ */
+import test from 'ava';
+import { HostClient } from '../../src/docker/client.js';
+import { DEFAULT_FAULT_SETTINGS } from '../../src/docker/faults.js';
+import { Labels } from '../../src/labels.js';
+import { docker, hostSpecs, IMAGE, uniqueStack } from './reconcile-helpers.js';
+
+const h1 = () => HostClient.fromSpec(hostSpecs('socket').find((h) => h.name === 'h1')!);
+const labels = (stack: string, hash = 'a'.repeat(64)) => ({ [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.service]: 'app', [Labels.slot]: '1', [Labels.configHash]: hash });
+
+test('writes whose work is already done count as success; another owner of the name is still an error', async (t) => {
+  const stack = uniqueStack('hc');
+  const client = h1();
+  const name = `${stack}-app-1`;
+  const net = `${stack}_net`;
+  t.teardown(async () => {
+    for (const n of [name, `${name}_next`, `${stack}-other`]) await docker('h1').getContainer(n).remove({ force: true }).catch(() => undefined);
+    await docker('h1').getNetwork(net).remove().catch(() => undefined);
+  });
+  const body = { Image: IMAGE(), Cmd: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"], Labels: labels(stack) };
+  await client.createContainer(`${name}_next`, body);
+  await client.createContainer(`${name}_next`, body);
+  const other = await t.throwsAsync(client.createContainer(`${name}_next`, { ...body, Labels: labels(stack, 'b'.repeat(64)) }));
+  t.regex(other!.message, /host h1: create container .*_next: Conflict/);
+  await client.start(`${name}_next`);
+  await client.start(`${name}_next`);
+  const netBody = { Name: net, Driver: 'bridge', CheckDuplicate: true, Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: 'net' } };
+  await client.createNetwork(netBody);
+  await client.createNetwork(netBody);
+  await client.connectNetwork(net, { Container: `${name}_next`, EndpointConfig: {} });
+  await client.connectNetwork(net, { Container: `${name}_next`, EndpointConfig: {} });
+  await client.rename(`${name}_next`, name);
+  await client.rename(`${name}_next`, name);
+  const i = await docker('h1').getContainer(name).inspect();
+  t.true(i.State.Running);
+  t.truthy(i.NetworkSettings.Networks[net]);
+  await client.stop(name, 1);
+  await client.stop(name, 1);
+  await client.remove(name, { force: true, volumes: false });
+  await client.remove(name, { force: true, volumes: false });
+  await client.removeNetwork(net);
+  await client.removeNetwork(net);
+  // A rename onto a name held by a container that is not ours is an error.
+  await docker('h1').createContainer({ Image: IMAGE(), name: `${stack}-other`, Cmd: ['true'] });
+  await client.createContainer(`${name}_next`, body);
+  await t.throwsAsync(client.rename(`${name}_next`, `${stack}-other`), { message: /rename container to .*-other/ });
+});
+
+test('a time limit that cannot be met: transient, retried a bounded number of times, then a HostError saying so', async (t) => {
+  const spec = hostSpecs('socket').find((h) => h.name === 'h1')!;
+  const client = HostClient.fromSpec(spec, { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 1, retries: 2, baseDelayMs: 5 });
+  const err = await t.throwsAsync(client.listImages());
+  t.regex(err!.message, /^host h1: list images: no answer within 0s \(after 3 attempts\)$/);
+  t.is((err as unknown as { faultClass: string }).faultClass, 'transient');
+  t.is(client.counts.reads, 3);
+});
+
+test('a daemon that is not there: unreachable after its brief retries', async (t) => {
+  const client = HostClient.fromSpec({ name: 'h9', endpoint: 'unix:///run/stack-sandbox/h9-does-not-exist/docker.sock', labels: {} }, { ...DEFAULT_FAULT_SETTINGS, baseDelayMs: 5 });
+  const err = (await t.throwsAsync(client.ping())) as Error & { unreachable: boolean; attempts: number };
+  t.true(err.unreachable);
+  t.is(err.attempts, DEFAULT_FAULT_SETTINGS.unreachableRetries + 1);
+  t.regex(err.message, /host h9: ping: connect ENOENT/);
+});

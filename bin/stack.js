@@ -7,4 +7,7 @@ const mtime = (file) => statSync(new URL(file, import.meta.url), { throwIfNoEntr
 const fresh = mtime('../dist/cli/bundle.js') >= mtime('../dist/cli/main.js');
 const { main } = await import(fresh ? '../dist/cli/bundle.js' : '../dist/cli/main.js');
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Interrupted (130): leave now, without waiting for Engine calls still open after a hard stop.
+if (code === 130) process.exit(code);
+process.exitCode = code;

@@ -62,15 +62,15 @@ export interface CliResult {
 /** Lock and history of these stacks (no Consul in their inventory) go to a temporary state directory, not $HOME. */
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'stack-cli-state-'));
 
-/** Starts `stack ARGS` in cwd; `done` resolves when it exits. */
-export function startStack(args: string[], cwd: string): { child: ChildProcess; done: Promise<CliResult> } {
+/** Starts `stack ARGS` in cwd; `done` resolves when it exits; `stdout()` is what it printed so far. */
+export function startStack(args: string[], cwd: string): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
   const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  return { child, done, stdout: () => stdout };
 }
 
 export function runStack(args: string[], cwd: string): Promise<CliResult> {

@@ -17,9 +17,10 @@ const REPLICAS = 10;
 const name = uniqueStack('k');
 const dir = writeDir({ 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
 
-function stackFile(release: string): string {
+function stackFile(release: string, health?: { test: string; retries: number }): string {
+  const check = health ? `    healthcheck: { test: ["CMD-SHELL", "${health.test}"], interval: 1s, timeout: 10s, retries: ${health.retries} }\n` : '';
   const svc = (s: string) =>
-    `  ${s}:\n    image: ${IMAGE()}\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    environment: { RELEASE: "${release}" }\n    networks: [net]\n    deploy:\n      replicas: ${REPLICAS}\n      placement:\n        constraints: ["node.labels.pool == main"]\n`;
+    `  ${s}:\n    image: ${IMAGE()}\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    environment: { RELEASE: "${release}" }\n${check}    networks: [net]\n    deploy:\n      replicas: ${REPLICAS}\n      placement:\n        constraints: ["node.labels.pool == main"]\n`;
   return `name: ${name}\nservices:\n${SERVICES.map(svc).join('')}networks:\n  net: {}\n`;
 }
 
@@ -72,3 +73,31 @@ for (const k of [1, 5, 20, 45, 80]) {
     await assertConverged(t, release);
   });
 }
+
+test.serial('a second SIGINT stops at once, without waiting for operations in flight: exit 130, then a re-run converges', async (t) => {
+  writeFileSync(`${dir}/compose.yaml`, stackFile('before-twice'));
+  t.is((await runStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir)).code, 0);
+  // A healthcheck that stays "starting" keeps each service's first replace waiting in flight.
+  writeFileSync(`${dir}/compose.yaml`, stackFile('twice', { test: 'exit 1', retries: 1000 }));
+  let fire: () => void = () => undefined;
+  const replacing = new Promise<void>((r) => (fire = r));
+  const watch = await watchEvents(MAIN, name, (e) => e.Type === 'container' && e.Action === 'start' && e.name.endsWith('_next') && fire());
+  try {
+    const run = startStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+    t.is(await Promise.race([replacing.then(() => 'waiting' as const), run.done.then(() => 'exited' as const)]), 'waiting');
+    run.child.kill('SIGINT');
+    const deadline = Date.now() + 30_000;
+    while (!/SIGINT: starting nothing new/.test(run.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    t.is(r.code, 130, `${r.stdout}\n${r.stderr}`);
+    t.regex(r.stdout, /SIGINT again: stopping now/);
+    t.regex(r.stderr, /interrupted: stopped at once/);
+  } finally {
+    watch.stop();
+  }
+  writeFileSync(`${dir}/compose.yaml`, stackFile('twice', { test: 'exit 0', retries: 3 }));
+  const again = await runStack(['apply', '--yes', '--lock-timeout', '0', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+  t.is(again.code, 0, `${again.stdout}\n${again.stderr}`);
+  await assertConverged(t, 'twice');
+});

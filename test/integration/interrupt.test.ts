@@ -17,11 +17,11 @@ const REPLICAS = 10;
 const name = uniqueStack('k');
 const dir = writeDir({ 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
 
-function stackFile(release: string, health?: { test: string; retries: number }): string {
+function stackFile(release: string, health?: { test: string; retries: number }, stack = name, replicas = REPLICAS): string {
   const check = health ? `    healthcheck: { test: ["CMD-SHELL", "${health.test}"], interval: 1s, timeout: 10s, retries: ${health.retries} }\n` : '';
   const svc = (s: string) =>
-    `  ${s}:\n    image: ${IMAGE()}\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    environment: { RELEASE: "${release}" }\n${check}    networks: [net]\n    deploy:\n      replicas: ${REPLICAS}\n      placement:\n        constraints: ["node.labels.pool == main"]\n`;
-  return `name: ${name}\nservices:\n${SERVICES.map(svc).join('')}networks:\n  net: {}\n`;
+    `  ${s}:\n    image: ${IMAGE()}\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    environment: { RELEASE: "${release}" }\n${check}    networks: [net]\n    deploy:\n      replicas: ${replicas}\n      placement:\n        constraints: ["node.labels.pool == main"]\n`;
+  return `name: ${stack}\nservices:\n${SERVICES.map(svc).join('')}networks:\n  net: {}\n`;
 }
 
 test.before(() => ensureBuilt());
@@ -30,9 +30,9 @@ test.after.always(async () => {
 });
 
 /** The hosts hold exactly what the file says: one running container per slot, RELEASE as written, nothing else. */
-async function assertConverged(t: import('ava').ExecutionContext, release: string): Promise<void> {
-  const found = await containersOf(name);
-  const want = SERVICES.flatMap((s) => Array.from({ length: REPLICAS }, (_, i) => `${name}-${s}-${i + 1}`)).sort();
+async function assertConverged(t: import('ava').ExecutionContext, release: string, stack = name, replicas = REPLICAS, d = dir): Promise<void> {
+  const found = await containersOf(stack);
+  const want = SERVICES.flatMap((s) => Array.from({ length: replicas }, (_, i) => `${stack}-${s}-${i + 1}`)).sort();
   t.deepEqual([...found.keys()].sort(), want, 'one container per slot, no _next, no helper, no duplicate');
   for (const [cname, { host, info }] of found) {
     t.is(info.State, 'running', cname);
@@ -41,7 +41,7 @@ async function assertConverged(t: import('ava').ExecutionContext, release: strin
     const c = await docker(host).getContainer(cname).inspect();
     t.true(c.Config.Env.includes(`RELEASE=${release}`), `${cname} has RELEASE=${release}`);
   }
-  const plan = await runStack(['plan', '--detailed-exitcode', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+  const plan = await runStack(['plan', '--detailed-exitcode', '-f', 'compose.yaml', '-i', 'inventory.yaml'], d);
   t.is(plan.code, 0, `no changes left:\n${plan.stdout}${plan.stderr}`);
 }
 
@@ -75,15 +75,19 @@ for (const k of [1, 5, 20, 45, 80]) {
 }
 
 test.serial('a second SIGINT stops at once, without waiting for operations in flight: exit 130, then a re-run converges', async (t) => {
-  writeFileSync(`${dir}/compose.yaml`, stackFile('before-twice'));
-  t.is((await runStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir)).code, 0);
+  // Its own small stack (3 × 2 containers), so this test stays short on a busy machine.
+  const small = uniqueStack('k2');
+  const sdir = writeDir({ 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+  t.teardown(() => deploy(desiredFor(small, [], 'socket'), { destroy: true, pruneVolumes: true }).then(() => undefined));
+  writeFileSync(`${sdir}/compose.yaml`, stackFile('before-twice', undefined, small, 2));
+  t.is((await runStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], sdir)).code, 0);
   // A healthcheck that stays "starting" keeps each service's first replace waiting in flight.
-  writeFileSync(`${dir}/compose.yaml`, stackFile('twice', { test: 'exit 1', retries: 1000 }));
+  writeFileSync(`${sdir}/compose.yaml`, stackFile('twice', { test: 'exit 1', retries: 1000 }, small, 2));
   let fire: () => void = () => undefined;
   const replacing = new Promise<void>((r) => (fire = r));
-  const watch = await watchEvents(MAIN, name, (e) => e.Type === 'container' && e.Action === 'start' && e.name.endsWith('_next') && fire());
+  const watch = await watchEvents(MAIN, small, (e) => e.Type === 'container' && e.Action === 'start' && e.name.endsWith('_next') && fire());
   try {
-    const run = startStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+    const run = startStack(['apply', '--yes', '-f', 'compose.yaml', '-i', 'inventory.yaml'], sdir);
     t.is(await Promise.race([replacing.then(() => 'waiting' as const), run.done.then(() => 'exited' as const)]), 'waiting');
     run.child.kill('SIGINT');
     const deadline = Date.now() + 30_000;
@@ -96,8 +100,8 @@ test.serial('a second SIGINT stops at once, without waiting for operations in fl
   } finally {
     watch.stop();
   }
-  writeFileSync(`${dir}/compose.yaml`, stackFile('twice', { test: 'exit 0', retries: 3 }));
-  const again = await runStack(['apply', '--yes', '--lock-timeout', '0', '-f', 'compose.yaml', '-i', 'inventory.yaml'], dir);
+  writeFileSync(`${sdir}/compose.yaml`, stackFile('twice', { test: 'exit 0', retries: 3 }, small, 2));
+  const again = await runStack(['apply', '--yes', '--lock-timeout', '0', '-f', 'compose.yaml', '-i', 'inventory.yaml'], sdir);
   t.is(again.code, 0, `${again.stdout}\n${again.stderr}`);
-  await assertConverged(t, 'twice');
+  await assertConverged(t, 'twice', small, 2, sdir);
 });

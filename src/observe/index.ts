@@ -100,18 +100,24 @@ export async function observe(desired: DesiredState, clients: ReadonlyMap<string
   const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore);
   if (overlay) state.overlay = overlay;
   if (options.resolveDigests === false) return state;
-  const resolver = hosts.find((h) => !h.error);
-  if (!resolver) return state;
-  const client = clients.get(resolver.name)!;
+  // One daemon answers for all; should it fail for an image (its registry call can fail on that daemon
+  // alone, e.g. dockerd 20.10's stuck overlay thread), the next reachable host is asked.
+  const resolvers = hosts.filter((h) => !h.error).map((h) => clients.get(h.name)!);
+  if (!resolvers.length) return state;
   const refs = [...new Set(Object.values(desired.services).filter((s) => s.pullPolicy === 'missing' || s.pullPolicy === 'always').map((s) => normaliseImageRef(s.image)))].sort();
   await Promise.all(
     refs.map(async (ref) => {
       const pinned = splitImageRef(ref).digest;
       if (pinned) return void (state.digests[ref] = pinned);
-      try {
-        state.digests[ref] = await client.distribution(ref, registryAuth(registryOf(ref), options.env));
-      } catch (err) {
-        state.digestErrors[ref] = err instanceof Error ? err.message : String(err);
+      for (const client of resolvers) {
+        try {
+          state.digests[ref] = await client.distribution(ref, registryAuth(registryOf(ref), options.env));
+          delete state.digestErrors[ref];
+          return;
+        } catch (err) {
+          state.digestErrors[ref] = err instanceof Error ? err.message : String(err);
+          if (/no such image|not found|manifest unknown|unauthorized|denied/i.test(state.digestErrors[ref])) return;
+        }
       }
     }),
   );

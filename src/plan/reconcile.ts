@@ -128,6 +128,17 @@ function imagePresent(obs: ObservedHost, ref: string, digest: string | undefined
   );
 }
 
+/**
+ * When the registry could not be asked, the digest is unknown, not changed: take the one the service's
+ * containers were created with (same image reference), so an unreachable registry never replaces them all.
+ */
+function runningDigest(observed: ObservedState, service: string, ref: string): string | undefined {
+  for (const host of Object.values(observed.hosts))
+    for (const c of host.containers ?? [])
+      if (c.service === service && c.config?.image === ref && typeof c.config.digest === 'string') return c.config.digest;
+  return undefined;
+}
+
 function shouldRun(c: ObservedContainer, restart: string): boolean {
   const exit = c.runtime?.exitCode ?? c.exitCode;
   const policy = restart.split(':')[0];
@@ -155,13 +166,13 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     }
   }
   for (const [ref, why] of Object.entries(observed.digestErrors))
-    diagnostics.push(warning(`image ${ref}: digest not resolved (${why}); a tag pushed again will not be noticed`));
+    diagnostics.push(warning(`image ${ref}: digest not resolved (${why}); running containers keep theirs, and a tag pushed again will not be noticed this run`));
 
   // Configs and placement.
   const configs = new Map<string, ServiceConfig>();
   for (const s of Object.values(desired.services)) {
     const ref = normaliseImageRef(s.image);
-    const sc = serviceConfig(desired, s, observed.digests[ref]);
+    const sc = serviceConfig(desired, s, observed.digests[ref] ?? (ref in observed.digestErrors ? runningDigest(observed, s.name, ref) : undefined));
     configs.set(s.name, sc);
     diagnostics.push(...sc.diagnostics);
     if (s.pullPolicy === 'build') diagnostics.push(warning(`service ${s.name}: pull_policy build is not supported; the image must already be on the hosts`, { path: `services.${s.name}.pull_policy` }));

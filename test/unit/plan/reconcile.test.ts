@@ -90,6 +90,16 @@ test('the same content under another tag is not the image: the host pulls the ta
   t.deepEqual(reconcile(d, o).operations.filter((op) => op.kind === 'image.pull'), []);
 });
 
+test('a digest the registry could not give is unknown, not changed: nothing is replaced, with a warning', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  delete o.digests[IMAGE];
+  o.digestErrors[IMAGE] = 'dial tcp 10.77.0.2:5000: connect: network is unreachable';
+  const plan = reconcile(d, o);
+  t.deepEqual(plan.operations, []);
+  t.true(plan.diagnostics.some((x) => x.severity === 'warning' && x.summary.includes('digest not resolved')));
+});
+
 test('a changed secret replaces only the containers using it, and never shows the value', (t) => {
   const d = example();
   const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));

@@ -14,6 +14,15 @@ import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { classify, DEFAULT_FAULT_SETTINGS, errorMessage, timeoutFor, withRetries, withTimeout, type CallKind, type FaultClass, type FaultSettings } from './faults.js';
 
+/** dockerd's answer when the cluster store still holds an endpoint of the container being started. */
+const STALE_ENDPOINT = /endpoint with name (\S+) already exists in network (\S+?)(?:[\s,.;)]|$)/;
+
+/** The container and network named by a stale-endpoint error, if the message is one. */
+export function staleEndpoint(message: string): { container: string; network: string } | undefined {
+  const m = STALE_ENDPOINT.exec(message);
+  return m ? { container: m[1], network: m[2] } : undefined;
+}
+
 export interface CallCounts {
   reads: number;
   writes: number;
@@ -212,7 +221,19 @@ export class HostClient {
     });
   }
   async start(name: string): Promise<void> {
-    await this.call('write', 'start container', name, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }), { ok: [304] });
+    const start = () => this.call('write', 'start container', name, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }), { ok: [304] });
+    try {
+      await start();
+    } catch (err) {
+      // dockerd 20.10 with a cluster store can keep a dead endpoint of this very container in the store (after a
+      // start that failed half-way); `docker network disconnect -f` is the known cure: remove it, start again.
+      const stale = staleEndpoint(errorMessage(err));
+      if (!stale || stale.container !== name) throw err;
+      await this.call('write', `remove stale endpoint ${name} from network`, stale.network, (abortSignal) =>
+        this.docker.getNetwork(stale.network).disconnect({ Container: name, Force: true, abortSignal }) as Promise<unknown>,
+      );
+      await start();
+    }
   }
   async stop(name: string, timeoutSeconds?: number): Promise<void> {
     await this.call('stop', 'stop container', name, (abortSignal) => this.docker.getContainer(name).stop({ ...(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), abortSignal }), {

@@ -8,7 +8,7 @@ import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore, LOCK_DELAY_S, SESSION_TTL_S } from '../../src/consul/state-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { Labels } from '../../src/labels.js';
-import { containersOf, docker, eventually, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, docker, eventually, hostEvents, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
 import { cleanupStack, consulAddress, consulApi, events, folder, inventoryYaml, lockSession, spawnStack, stackCli } from './consul-helpers.js';
 
 const plain = (name: string, v: string, replicas = 3) => `name: ${name}
@@ -40,25 +40,9 @@ function store(): ConsulStateStore {
 
 /** Container create/start events on every host since `since` (ms), with the container's config hash. */
 async function writeEvents(stack: string, since: number): Promise<{ hash: string; t: number }[]> {
-  const until = Math.floor(Date.now() / 1000) + 1;
-  const all = await Promise.all(
-    sandbox().hosts.map(async (h) => {
-      const stream = await docker(h.name).getEvents({ since: Math.floor(since / 1000) - 1, until, filters: { type: ['container'], label: [`${Labels.stack}=${stack}`] } });
-      const text = await new Promise<string>((resolve, reject) => {
-        let s = '';
-        stream.on('data', (d: Buffer) => (s += d.toString()));
-        stream.on('end', () => resolve(s));
-        stream.on('error', reject);
-      });
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-        .filter((e) => e.Action === 'create' || e.Action === 'start')
-        .map((e) => ({ hash: String(e.Actor.Attributes[Labels.configHash]), t: Number(e.timeNano) }));
-    }),
-  );
-  return all.flat();
+  return (await hostEvents(since, { type: ['container'], label: [`${Labels.stack}=${stack}`] }))
+    .filter(({ event: e }) => e.Action === 'create' || e.Action === 'start')
+    .map(({ event: e }) => ({ hash: String(e.Actor.Attributes[Labels.configHash]), t: Number(e.timeNano) }));
 }
 
 test('two applies of one stack started together: one writes at a time, the waiter names the holder', async (t) => {

@@ -108,12 +108,20 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 
 const WRITE_ACTIONS = /^(create|start|stop|kill|die|destroy|rename|update|connect|disconnect|pull|tag|mount|unmount|remove|restart|pause|unpause)$/;
 
-/** Engine events on every host between since and now that concern the stack (containers, networks, volumes named after it). */
-export async function stackEvents(stack: string, since: number): Promise<{ host: string; Type: string; Action: string; name: string }[]> {
+/** A raw Engine event as the events endpoint sends it. */
+export interface EngineEvent {
+  Type: string;
+  Action: string;
+  timeNano: number | string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+}
+
+/** Engine events of every main host from `since` (ms) to now, optionally filtered by the daemon, each with its host. */
+export async function hostEvents(since: number, filters: Record<string, string[]> = {}): Promise<{ host: string; event: EngineEvent }[]> {
   const until = Math.floor(Date.now() / 1000) + 1;
   const all = await Promise.all(
     sandbox().hosts.map(async (h) => {
-      const stream = await docker(h.name).getEvents({ since: Math.floor(since / 1000) - 1, until });
+      const stream = await docker(h.name).getEvents({ since: Math.floor(since / 1000) - 1, until, filters });
       const text = await new Promise<string>((resolve, reject) => {
         let s = '';
         stream.on('data', (d: Buffer) => (s += d.toString()));
@@ -123,14 +131,20 @@ export async function stackEvents(stack: string, since: number): Promise<{ host:
       return text
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l))
+        .map((l) => JSON.parse(l) as EngineEvent)
         .filter((e) => Number(e.timeNano) >= since * 1e6)
-        .map((e) => ({ host: h.name, Type: e.Type, Action: String(e.Action).split(':')[0], name: String(e.Actor?.Attributes?.name ?? e.Actor?.ID ?? ''), labels: e.Actor?.Attributes ?? {} }))
-        .filter((e) => e.labels[Labels.stack] === stack || e.name.startsWith(stack) || (e.Type === 'network' && String(e.labels.name ?? '').startsWith(stack)))
-        .filter((e) => WRITE_ACTIONS.test(e.Action));
+        .map((event) => ({ host: h.name, event }));
     }),
   );
   return all.flat();
+}
+
+/** Engine events on every host between since and now that concern the stack (containers, networks, volumes named after it). */
+export async function stackEvents(stack: string, since: number): Promise<{ host: string; Type: string; Action: string; name: string }[]> {
+  return (await hostEvents(since))
+    .map(({ host, event: e }) => ({ host, Type: e.Type, Action: String(e.Action).split(':')[0], name: String(e.Actor?.Attributes?.name ?? e.Actor?.ID ?? ''), labels: e.Actor?.Attributes ?? {} }))
+    .filter((e) => e.labels[Labels.stack] === stack || e.name.startsWith(stack) || (e.Type === 'network' && String(e.labels.name ?? '').startsWith(stack)))
+    .filter((e) => WRITE_ACTIONS.test(e.Action));
 }
 
 /** Runs a command in a running container (tty, so the output is not multiplexed); exit code and output. */

@@ -1,6 +1,6 @@
 /** Rolling-update tests: stack files for a small HTTP service, and replica counts replayed from the hosts' events. */
 import { Labels } from '../../src/labels.js';
-import { docker, sandbox, IMAGE } from './reconcile-helpers.js';
+import { docker, hostEvents, sandbox, IMAGE } from './reconcile-helpers.js';
 
 export interface ApiVersion {
   /** What the service answers on / */
@@ -54,25 +54,9 @@ export interface ContainerEvent {
 
 /** Container start/die events of a stack on every main host since `since` (ms), in time order. */
 export async function containerEvents(stack: string, since: number): Promise<ContainerEvent[]> {
-  const until = Math.floor(Date.now() / 1000) + 1;
-  const all = await Promise.all(
-    sandbox().hosts.map(async (h) => {
-      const stream = await docker(h.name).getEvents({ since: Math.floor(since / 1000) - 1, until, filters: { type: ['container'], label: [`${Labels.stack}=${stack}`] } });
-      const text = await new Promise<string>((resolve, reject) => {
-        let s = '';
-        stream.on('data', (d: Buffer) => (s += d.toString()));
-        stream.on('end', () => resolve(s));
-        stream.on('error', reject);
-      });
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-        .filter((e) => Number(e.timeNano) >= since * 1e6)
-        .map((e) => ({ host: h.name, time: Number(e.timeNano), action: String(e.Action).split(':')[0], name: String(e.Actor.Attributes.name), service: e.Actor.Attributes[Labels.service], hash: e.Actor.Attributes[Labels.configHash], id: e.Actor.ID as string }));
-    }),
-  );
-  return all.flat().sort((a, b) => a.time - b.time);
+  return (await hostEvents(since, { type: ['container'], label: [`${Labels.stack}=${stack}`] }))
+    .map(({ host, event: e }) => ({ host, time: Number(e.timeNano), action: String(e.Action).split(':')[0], name: String(e.Actor.Attributes.name), service: e.Actor.Attributes[Labels.service], hash: e.Actor.Attributes[Labels.configHash], id: e.Actor.ID }))
+    .sort((a, b) => a.time - b.time);
 }
 
 /**

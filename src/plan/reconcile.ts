@@ -199,7 +199,8 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     const want = wantedNets.get(n.name)!.config;
     const attached = (global ? [...hosts.values()] : [hosts.get(host)!])
       .flatMap((h) => h.obs.containers)
-      .filter((c) => c.role !== Roles.helper && c.networks.includes(n.name))
+      // Attached now, or created for it (its config label says so): a daemon's list can miss an overlay endpoint.
+      .filter((c) => c.role !== Roles.helper && (c.networks.includes(n.name) || Object.hasOwn((c.config?.networks ?? {}) as object, n.name)))
       .sort((x, y) => x.host.localeCompare(y.host) || x.name.localeCompare(y.name));
     const removals: string[] = [];
     for (const c of attached) {

@@ -5,6 +5,10 @@
  * that cannot be met and a daemon that is not there give classified errors after bounded retries.
  */
 import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HostClient } from '../../src/docker/client.js';
 import { DEFAULT_FAULT_SETTINGS } from '../../src/docker/faults.js';
 import { Labels } from '../../src/labels.js';
@@ -52,12 +56,24 @@ test('writes whose work is already done count as success; another owner of the n
 });
 
 test('a time limit that cannot be met: transient, retried a bounded number of times, then a HostError saying so', async (t) => {
-  const spec = hostSpecs('socket').find((h) => h.name === 'h1')!;
-  const client = HostClient.fromSpec(spec, { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 1, retries: 2, baseDelayMs: 5 });
+  // A daemon that accepts the connection and never answers (a hung dockerd): a real socket, so the
+  // limit can never be met, whatever the machine's load.
+  const dir = await mkdtemp(join(tmpdir(), 'stack-hung-'));
+  const socket = join(dir, 'docker.sock');
+  const held: Socket[] = [];
+  const server = createServer((conn) => { held.push(conn); });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.teardown(async () => {
+    for (const c of held) c.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+  const client = HostClient.fromSpec({ name: 'h1', endpoint: `unix://${socket}`, labels: {} }, { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 100, retries: 2, baseDelayMs: 5 });
   const err = await t.throwsAsync(client.listImages());
-  t.regex(err!.message, /^host h1: list images: no answer within 0s \(after 3 attempts\)$/);
+  t.regex(err!.message, /^host h1: list images: no answer within 0.1s \(after 3 attempts\)$/);
   t.is((err as unknown as { faultClass: string }).faultClass, 'transient');
   t.is(client.counts.reads, 3);
+  t.is(held.length, 3, 'each attempt opened its own connection');
 });
 
 test('a daemon that is not there: unreachable after its brief retries', async (t) => {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { DesiredState, FileObjectSpec } from '../stack/types.js';
 import type { Plan } from '../plan/types.js';
-import type { PlanSummaryCounts, RevisionRecord, RevisionResult, StoredDesired } from './types.js';
+import type { PlanSummaryCounts, RevisionKind, RevisionRecord, RevisionResult, StoredDesired } from './types.js';
 
 /** JSON with sorted keys, so equal stacks give equal text and hash. */
 export function canonicalJson(value: unknown): string {
@@ -54,6 +54,8 @@ export interface RevisionInput {
   desired: DesiredState;
   plan: Plan;
   result: RevisionResult;
+  /** Default `apply`. */
+  kind?: RevisionKind;
   command: string;
   who: string;
   when: Date;
@@ -66,6 +68,7 @@ export function buildRevision(input: RevisionInput): RevisionRecord {
     number: input.number,
     hash: hashStored(desired),
     result: input.result,
+    kind: input.kind ?? 'apply',
     command: input.command,
     who: input.who,
     when: input.when.toISOString(),
@@ -76,13 +79,21 @@ export function buildRevision(input: RevisionInput): RevisionRecord {
   return record;
 }
 
-/** The revision to roll back to: `to`, or the last successful one before the newest. */
-export function rollbackTarget(revisions: { number: number; result: RevisionResult }[], to?: number): number | { error: string } {
-  if (to !== undefined) return revisions.some((r) => r.number === to) ? to : { error: `revision ${to} is not in the history (kept: ${revisions.map((r) => r.number).join(', ') || 'none'})` };
+/**
+ * The revision to roll back to: `to`, or the last successful apply before the newest. A destroy revision is
+ * never a target (its stack is the one that was removed; applying it again is `stack apply`), so a rollback
+ * after a destroy brings back the last successful apply before it.
+ */
+export function rollbackTarget(revisions: { number: number; result: RevisionResult; kind?: RevisionKind }[], to?: number): number | { error: string } {
+  if (to !== undefined) {
+    const r = revisions.find((x) => x.number === to);
+    if (!r) return { error: `revision ${to} is not in the history (kept: ${revisions.map((x) => x.number).join(', ') || 'none'})` };
+    return r.kind === 'destroy' ? { error: `revision ${to} is a destroy: there is nothing to apply again (run stack destroy for that)` } : to;
+  }
   const current = revisions.at(-1);
   if (!current) return { error: 'the stack has no revisions yet' };
-  const before = revisions.filter((r) => r.number < current.number && r.result === 'ok').at(-1);
-  return before ? before.number : { error: `no successful revision before revision ${current.number}` };
+  const before = revisions.filter((r) => r.number < current.number && r.result === 'ok' && r.kind !== 'destroy').at(-1);
+  return before ? before.number : { error: `no successful apply before revision ${current.number}` };
 }
 
 export interface RestoreResult {

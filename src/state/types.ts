@@ -49,6 +49,9 @@ export function describeHolder(h: LockInfo): string {
 
 export type RevisionResult = 'ok' | 'failed' | 'interrupted';
 
+/** What made a revision: an apply (also a rollback, which applies an earlier revision) or a destroy. */
+export type RevisionKind = 'apply' | 'destroy';
+
 export interface PlanSummaryCounts {
   create: number;
   replace: number;
@@ -63,6 +66,8 @@ export interface RevisionSummary {
   /** sha256 of the stored desired stack. */
   hash: string;
   result: RevisionResult;
+  /** `destroy`: the stack was removed from the hosts; absent in revisions recorded before kinds existed (= apply). */
+  kind?: RevisionKind;
   command: string;
   who: string;
   when: string;

@@ -25,7 +25,7 @@ ${extra}`;
 
 interface History {
   store: string;
-  revisions: { number: number; hash: string; result: string; command: string; commit?: string; who: string; plan: { create: number; replace: number } }[];
+  revisions: { number: number; hash: string; result: string; kind?: string; command: string; commit?: string; who: string; plan: { create: number; replace: number } }[];
 }
 
 async function history(dir: string): Promise<History> {
@@ -91,8 +91,8 @@ test('history and rollback: apply v1, apply v2, rollback runs v1\'s env again an
   t.false(stored.includes(Buffer.from('s3cret').toString('base64')), 'the secret is never stored');
 
   const human = await stackCli(['history', '-i', 'inventory.yaml'], { cwd: dir });
-  t.regex(human.stdout, /^REV\s+RESULT\s+WHEN\s+WHO\s+COMMAND/);
-  t.regex(human.stdout, /\n3\s+ok\s+\S+\s+\S+@\S+\s+rollback --to 1/);
+  t.regex(human.stdout, /^REV\s+KIND\s+RESULT\s+WHEN\s+WHO\s+COMMAND/);
+  t.regex(human.stdout, /\n3\s+apply\s+ok\s+\S+\s+\S+@\S+\s+rollback --to 1/);
 
   const missing = await stackCli(['rollback', '-y', '--to', '9', '-i', 'inventory.yaml'], { cwd: dir });
   t.is(missing.code, 1);
@@ -100,6 +100,44 @@ test('history and rollback: apply v1, apply v2, rollback runs v1\'s env again an
   const bad = await stackCli(['rollback', '-y', '--to', 'last', '-i', 'inventory.yaml'], { cwd: dir });
   t.is(bad.code, 1);
   t.regex(bad.stderr, /--to last: not a revision number/);
+});
+
+test('destroy records a revision of kind destroy; history shows it; rollback after it brings back the last apply, and refuses the destroy itself', async (t) => {
+  const name = uniqueStack('hdes');
+  const dir = folder({ 'compose.yaml': file(name, '1'), 'pw.txt': 'pw', 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  t.deepEqual(await envOf(name), ['V=1', 'V=1']);
+  const destroyed = await stackCli(['destroy', '-y', '-i', 'inventory.yaml'], { cwd: dir, env: { STACK_USER: 'destroyer' } });
+  t.is(destroyed.code, 0, destroyed.stderr);
+  t.is((await containersOf(name)).size, 0, 'the stack is gone from the hosts');
+
+  const h = await history(dir);
+  t.deepEqual(h.revisions.map((r) => [r.number, r.kind, r.result, r.command]), [
+    [1, 'apply', 'ok', 'apply'],
+    [2, 'destroy', 'ok', 'destroy'],
+  ]);
+  const removed = (h.revisions[1].plan as { remove: number }).remove;
+  t.true(removed >= 3, `the destroy's plan summary counts what it removed (two replicas, networks, files volume): ${removed}`);
+  t.regex(h.revisions[1].who, /^destroyer@/);
+  const human = await stackCli(['history', '-i', 'inventory.yaml'], { cwd: dir });
+  t.regex(human.stdout, /\n2\s+destroy\s+ok\s+\S+\s+destroyer@\S+\s+destroy\s+\+0 ±0 ~0 -\d+/);
+
+  // A destroy of a stack with nothing on the hosts changes nothing and records nothing.
+  t.is((await stackCli(['destroy', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  t.is((await history(dir)).revisions.length, 2);
+
+  const refused = await stackCli(['rollback', '-y', '--to', '2', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /cannot roll back stack \S+: revision 2 is a destroy: there is nothing to apply again/);
+  t.is((await containersOf(name)).size, 0, 'a refused rollback writes nothing');
+
+  const back = await stackCli(['rollback', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(back.code, 0, back.stderr);
+  t.deepEqual(await envOf(name), ['V=1', 'V=1']);
+  const after = await history(dir);
+  t.deepEqual(after.revisions.map((r) => [r.number, r.kind, r.command]).at(-1), [3, 'apply', 'rollback --to 1']);
+  t.is(after.revisions[2].hash, after.revisions[0].hash);
 });
 
 test('rollback refuses when a secret changed since the revision, and names it; nothing changes', async (t) => {

@@ -1,6 +1,7 @@
 /**
  * `stack apply`: take the stack's lock, plan, show it, ask (TTY) or require --yes, then walk the plan;
- * NDJSON events with --json. A non-empty plan records a revision; with Consul the catalog is synced.
+ * NDJSON events with --json. A non-empty plan records a revision (kind `destroy` for stack destroy); with
+ * Consul the catalog is synced.
  */
 import type { Command } from 'commander';
 import { ExitError } from '../../errors.js';
@@ -15,7 +16,7 @@ import type { Plan } from '../../plan/types.js';
 import { buildRevision } from '../../state/revision.js';
 import { gitCommit } from '../../state/git-commit.js';
 import { userOf } from '../../state/lock-info.js';
-import type { RevisionResult } from '../../state/types.js';
+import type { RevisionKind, RevisionResult } from '../../state/types.js';
 import { syncCatalog } from '../../consul/catalog.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
 import { confirm } from './confirm.js';
@@ -73,7 +74,7 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
     process.off('SIGTERM', onSignal);
     if (!held.lock.lost.aborted) {
       const outcome: RevisionResult = interruption.requested || !result || result.outcome === 'interrupted' ? 'interrupted' : result.ok ? 'ok' : 'failed';
-      if (!opts.destroy) await recordRevision(desired, plan, held, command, outcome);
+      await recordRevision(desired, plan, held, command, outcome, opts.destroy ? 'destroy' : 'apply');
       await catalogAfter(desired, held, opts.destroy === true);
     }
   }
@@ -90,10 +91,10 @@ function lostError(held: Held): ExitError {
 }
 
 /** Records a revision; a failure to record is a warning, never a reason to fail an apply that happened. */
-async function recordRevision(desired: DesiredState, plan: Plan, held: Held, command: string, result: RevisionResult): Promise<void> {
+async function recordRevision(desired: DesiredState, plan: Plan, held: Held, command: string, result: RevisionResult, kind: RevisionKind): Promise<void> {
   try {
     const last = (await held.store.list(desired.name)).at(-1)?.number ?? 0;
-    const record = buildRevision({ number: last + 1, desired, plan, result, command, who: `${userOf(process.env)}@${held.lock.info.machine}`, when: new Date(), commit: gitCommit(desired.workingDir, process.env) });
+    const record = buildRevision({ number: last + 1, desired, plan, result, kind, command, who: `${userOf(process.env)}@${held.lock.info.machine}`, when: new Date(), commit: gitCommit(desired.workingDir, process.env) });
     await held.store.record(desired.name, record, desired.settings.keepRevisions ?? DEFAULT_KEEP_REVISIONS);
   } catch (err) {
     printDiagnostics([{ severity: 'warning', summary: `could not record the revision in ${held.store.where}: ${err instanceof Error ? err.message : String(err)}` }]);

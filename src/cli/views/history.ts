@@ -6,9 +6,10 @@ export function printHistory(stack: string, where: string, revisions: RevisionSu
   if (options.json) return void stream.write(`${JSON.stringify({ stack, store: where, revisions }, null, 2)}\n`);
   if (!revisions.length) return void stream.write(`stack ${stack} has no revisions in ${where}\n`);
   const table = [
-    ['REV', 'RESULT', 'WHEN', 'WHO', 'COMMAND', 'CHANGES', 'COMMIT', 'HASH'],
+    ['REV', 'KIND', 'RESULT', 'WHEN', 'WHO', 'COMMAND', 'CHANGES', 'COMMIT', 'HASH'],
     ...revisions.map((r) => [
       String(r.number),
+      r.kind ?? 'apply',
       r.result,
       r.when,
       r.who,

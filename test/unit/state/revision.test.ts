@@ -28,6 +28,20 @@ test('equal stacks give equal hashes; a changed secret changes the hash', (t) =>
   t.not(hashStored(storeDesired(stack())), hashStored(storeDesired(stack('other'))));
 });
 
+test('rollback target: a destroy revision is never one; after a destroy, the last successful apply before it', (t) => {
+  const revs = [
+    { number: 1, result: 'ok' as const, kind: 'apply' as const },
+    { number: 2, result: 'ok' as const },
+    { number: 3, result: 'ok' as const, kind: 'destroy' as const },
+    { number: 4, result: 'ok' as const, kind: 'destroy' as const },
+  ];
+  t.is(rollbackTarget(revs), 2);
+  t.is(rollbackTarget(revs.slice(0, 3)), 2);
+  t.deepEqual(rollbackTarget(revs, 3), { error: 'revision 3 is a destroy: there is nothing to apply again (run stack destroy for that)' });
+  t.is(rollbackTarget(revs, 1), 1);
+  t.deepEqual(rollbackTarget([{ number: 1, result: 'ok', kind: 'destroy' }, { number: 2, result: 'ok', kind: 'destroy' }]), { error: 'no successful apply before revision 2' });
+});
+
 test('rollback target: the last successful revision before the newest, or --to N if it is kept', (t) => {
   const revs = [
     { number: 4, result: 'ok' as const },
@@ -40,7 +54,7 @@ test('rollback target: the last successful revision before the newest, or --to N
   t.is(rollbackTarget(revs, 5), 5);
   t.deepEqual(rollbackTarget(revs, 2), { error: 'revision 2 is not in the history (kept: 4, 5, 6, 7)' });
   t.deepEqual(rollbackTarget([]), { error: 'the stack has no revisions yet' });
-  t.deepEqual(rollbackTarget([{ number: 1, result: 'ok' }]), { error: 'no successful revision before revision 1' });
+  t.deepEqual(rollbackTarget([{ number: 1, result: 'ok' }]), { error: 'no successful apply before revision 1' });
 });
 
 test('restoring a revision gives its services with the secret read now, when its hash is unchanged', (t) => {

@@ -262,8 +262,23 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
     const gone = lost.get(op.host);
     if (gone) throw new Error(`host ${op.host} lost`);
     if (options.hardSignal?.aborted) throw new Error('interrupted');
-    await queueFor(op.host).add(() => global.add(() => runOperation(op, options.clients.get(op.host)!, options)));
+    const client = options.clients.get(op.host)!;
+    // Waits (healthy, running for monitor) hold no concurrency slot.
+    if (!op.write) return runOperation(op, client, options);
+    await queueFor(op.host).add(() => global.add(() => runOperation(op, client, options)));
   };
+  /** rollback_config.delay between rollback batches; a hard stop ends it at once. */
+  const rollbackDelay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (options.hardSignal?.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        options.hardSignal?.removeEventListener('abort', done);
+        resolve();
+      }
+      options.hardSignal?.addEventListener('abort', done, { once: true });
+    });
 
   return new Promise<ApplyResult>((resolveAll) => {
     let remaining = plan.operations.length;
@@ -309,6 +324,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
         compensation: (g) => compensated.get(g),
         status: (id) => status[id],
         rollbackStep: (service, step, error) => emit({ type: 'rollback', service, op: ref(step), ...(error ? { error } : {}) }),
+        delay: rollbackDelay,
       });
       if (finishing)
         compensations.push(

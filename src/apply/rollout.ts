@@ -6,8 +6,10 @@
  *   `pause` or `rollback`: every op of the rollout not yet started is skipped (which compensates the
  *   replicas of the batch in flight).
  * - Once every op of the rollout has settled and the compensations have run, `rollback` runs the
- *   planned rollback ops of each replica that had finished updating, `rollbackParallelism` replicas at
- *   a time; with rollback_config failure_action `pause`, a failed put-back stops the rest.
+ *   planned rollback steps of each replica that had finished updating (in order: their order, stop-first
+ *   or start-first, and their wait for the replica to count as back are planned, src/plan/rollback.ts),
+ *   `rollback.parallelism` replicas at a time with `rollback.delayMs` between batches; with rollback_config
+ *   failure_action `pause`, a failed put-back stops the rest.
  * - The outcome per service goes into the apply result and to the reporter.
  */
 import type { Operation, Plan, Rollout, RolloutReplica } from '../plan/types.js';
@@ -54,6 +56,8 @@ export interface RolloutHooks {
   compensation(group: string): Promise<void> | undefined;
   status(opId: string): string | undefined;
   rollbackStep(service: string, op: Operation, error?: string): void;
+  /** Waits between rollback batches (rollback_config.delay); ends early on a hard stop. */
+  delay(ms: number): Promise<void>;
 }
 
 export class RolloutTracker {
@@ -109,8 +113,9 @@ export class RolloutTracker {
     await Promise.all([...st.replicaByGroup.keys()].map((g) => hooks.compensation(g)));
     const finished = r.batches.flat().filter((x) => hooks.status(st.finalOps.get(x.group) ?? '') === 'done');
     if (st.halted && r.failureAction === 'rollback') {
-      const parallel = Math.max(1, r.rollbackParallelism);
+      const parallel = Math.max(1, r.rollback.parallelism);
       for (let i = 0; i < finished.length; i += parallel) {
+        if (i > 0 && r.rollback.delayMs > 0) await hooks.delay(r.rollback.delayMs);
         const batch = finished.slice(i, i + parallel);
         const ok = await Promise.all(
           batch.map(async (x) => {
@@ -129,7 +134,7 @@ export class RolloutTracker {
             return true;
           }),
         );
-        if (ok.includes(false) && r.rollbackFailureAction === 'pause') break;
+        if (ok.includes(false) && r.rollback.failureAction === 'pause') break;
       }
     }
     const rolledBack = new Set(st.rolledBack);

@@ -16,11 +16,12 @@
  * Invariant: at most `parallelism` replicas of a service are out of service at once; a failed replica
  * is put back (its compensation undoes exactly the steps that succeeded) before the next batch starts.
  * What happens after a failure is encoded in the returned Rollout (failure action, tolerated failures,
- * per-replica rollback ops); the executor only follows it.
+ * the rollback policy and per-replica rollback ops, src/plan/rollback.ts); the executor only follows it.
  */
 import { warning, type Diagnostic } from '../errors.js';
 import type { ServiceSpec } from '../stack/types.js';
 import type { Compensation, Operation, OpKind, Rollout, RolloutReplica } from './types.js';
+import { rollbackPolicy, rollbackSteps, rollbackText } from './rollback.js';
 
 /** How the reconciler's builder adds an operation; `extra` sets `after` and `rollout`. */
 export type AddOp = (
@@ -97,7 +98,6 @@ const ms = (ns: number) => Math.round(ns / 1e6);
 
 export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest[], ctx: RolloutContext): PlannedRollout {
   const u = s.deploy.updateConfig;
-  const rb = s.deploy.rollbackConfig;
   const diagnostics: Diagnostic[] = [];
   let order = u.order;
   const ports = publishedHostPorts(s);
@@ -111,6 +111,8 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
       ),
     );
   }
+  const { policy: rollback, diagnostics: rollbackDiagnostics } = rollbackPolicy(s, requests.length, { ...ctx, publishedPorts: ports });
+  if (u.failureAction === 'rollback') diagnostics.push(...rollbackDiagnostics);
   const parallelism = u.parallelism > 0 ? u.parallelism : requests.length;
   const ordered = interleaveByHost(requests);
   const batches: ReplaceRequest[][] = [];
@@ -175,28 +177,7 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
           undo(`start ${r.final}`, 'container.start', { name: r.final }, stop),
         ],
       });
-      const back = (label: string, kind: OpKind, params: Record<string, unknown>): Operation => ({
-        id: `${r.host} rollback: ${label}`,
-        kind,
-        host: r.host,
-        resource: r.resource,
-        cause: 'rollback to the previous version',
-        deps: [],
-        params,
-        write: true,
-      });
-      planned.push({
-        group,
-        resource: r.resource,
-        host: r.host,
-        name: r.final,
-        rollback: [
-          back(`stop ${r.final}`, 'container.stop', { name: r.final, timeoutSeconds: stopTimeout }),
-          back(`remove ${r.final}`, 'container.remove', { name: r.final, force: true, volumes: false }),
-          back(`rename ${kept}`, 'container.rename', { name: kept, newName: r.final }),
-          back(`start ${r.final}`, 'container.start', { name: r.final }),
-        ],
-      });
+      planned.push({ group, resource: r.resource, host: r.host, name: r.final, rollback: rollbackSteps({ host: r.host, resource: r.resource, name: r.final, kept, temporary: r.temporary, stopTimeout }, rollback) });
       replicas.push({ host: r.host, name: r.final, started: start, healthy: ctx.hasHealthcheck ? waited : undefined, final });
     }
     previous = batchOps;
@@ -223,8 +204,7 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
     maxFailureRatio: u.maxFailureRatio,
     maxFailures: Math.floor(u.maxFailureRatio * requests.length + 1e-9),
     batches: planBatches,
-    rollbackParallelism: rb.parallelism > 0 ? rb.parallelism : requests.length,
-    rollbackFailureAction: rb.failureAction,
+    rollback,
   };
   return { rollout, compensations, replicas, removals, diagnostics };
 }
@@ -235,6 +215,7 @@ export function rolloutText(r: Rollout): string[] {
   const lines = [
     `rollout ${r.service}: ${r.replicas} replica${r.replicas === 1 ? '' : 's'}, ${r.parallelism} at a time, ${r.order}, ${gate}, delay ${r.delayMs / 1000}s; on failure ${r.failureAction}${r.maxFailures ? ` after ${r.maxFailures + 1} failed (max_failure_ratio ${r.maxFailureRatio})` : ''}`,
   ];
+  if (r.failureAction === 'rollback') lines.push(`  ${rollbackText(r.rollback)}`);
   r.batches.forEach((b, i) => lines.push(`  batch ${i + 1}: ${b.map((x) => `${x.name} (${x.host})`).join(', ')}`));
   return lines;
 }

@@ -183,7 +183,7 @@ export interface RolloutReplica {
   resource: string;
   host: string;
   name: string;
-  /** Run in order when the rollout is rolled back after this replica was updated. */
+  /** Run in order when the rollout is rolled back after this replica was updated (src/plan/rollback.ts). */
   rollback: Operation[];
 }
 
@@ -203,9 +203,25 @@ export interface Rollout {
   /** Failed replicas tolerated before failureAction applies: floor(maxFailureRatio × replicas to update). */
   maxFailures: number;
   batches: RolloutReplica[][];
-  /** rollback_config: how many replicas are put back at a time, and whether a failed put-back stops the rest. */
-  rollbackParallelism: number;
-  rollbackFailureAction: 'continue' | 'pause' | 'rollback';
+  /** rollback_config: how the replicas already updated are put back when the rollout is rolled back (src/plan/rollback.ts). */
+  rollback: RollbackPolicy;
+}
+
+/** deploy.rollback_config as the executor follows it. */
+export interface RollbackPolicy {
+  /** Replicas put back at a time (one rollback batch). */
+  parallelism: number;
+  /** Wait between rollback batches. */
+  delayMs: number;
+  /** Effective order (start-first falls back to stop-first when a host port is published). */
+  order: 'stop-first' | 'start-first';
+  /** What makes a put-back replica count as back: healthy (a healthcheck is defined) or running for monitorMs. */
+  gate: 'healthy' | 'running';
+  monitorMs: number;
+  /** Time limit of that wait. */
+  timeoutMs: number;
+  /** `pause`: a replica that cannot be put back stops the rest of the rollback; `continue`: the rest goes on. */
+  failureAction: 'continue' | 'pause' | 'rollback';
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -8,17 +8,23 @@ export interface ApiVersion {
   /** `ok`: healthy; `unhealthy`: serves, but its healthcheck asks a missing path; `exits`: exits at once. */
   behaviour?: 'ok' | 'unhealthy' | 'exits';
   update?: Record<string, string | number>;
+  /** deploy.rollback_config keys (none: the defaults). */
+  rollback?: Record<string, string | number>;
   replicas?: number;
   /** Extra service keys, YAML at service indentation. */
   extra?: string;
   /** Top-level networks block, YAML. */
   networks?: string;
+  /** Shell run before the server starts (same for every replica), e.g. to fail where a marker file is. */
+  preamble?: string;
+  /** Top-level volumes block, YAML. */
+  volumes?: string;
 }
 
 /** A 3-replica busybox httpd on port 8080 with a healthcheck, on the pool=main hosts. */
 export function apiStack(name: string, v: ApiVersion): string {
   const serve = `trap 'exit 0' TERM; mkdir -p /www && echo ${v.body} > /www/index.html && httpd -f -p 8080 -h /www & wait`;
-  const command = v.behaviour === 'exits' ? `echo ${v.body} is broken; exit 3` : serve;
+  const command = v.behaviour === 'exits' ? `echo ${v.body} is broken; exit 3` : `${v.preamble ?? ''}${serve}`;
   const path = v.behaviour === 'unhealthy' ? '/missing' : '/';
   const update = Object.entries({ parallelism: 1, ...v.update })
     .map(([k, x]) => `        ${k}: ${x}`)
@@ -40,7 +46,7 @@ ${v.extra ?? ''}    deploy:
         constraints: ["node.labels.pool == main"]
       update_config:
 ${update}
-${v.networks ?? ''}`;
+${v.rollback ? `      rollback_config:\n${Object.entries(v.rollback).map(([k, x]) => `        ${k}: ${x}\n`).join('')}` : ''}${v.networks ?? ''}${v.volumes ?? ''}`;
 }
 
 export interface ContainerEvent {

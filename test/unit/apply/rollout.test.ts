@@ -24,10 +24,11 @@ async function roll(over: Partial<UpdateConfigSpec>, behaviour: (c: ScriptedCont
   const hash = Object.entries(newHash.Labels).find(([k]) => k.endsWith('config-hash'))![1];
   const cluster = ScriptedCluster.from(observed, (c) => behaviour(c, hash));
   const events: ApplyEvent[] = [];
+  const times: number[] = [];
   const clients = new Map(d1.hosts.map((h) => [h.name, cluster.client(h.name)]));
-  const res = await apply(plan, { clients, hostConcurrency: 4, globalConcurrency: 8, pollIntervalMs: 2, contents: () => Buffer.alloc(0), reporter: { event: (e) => events.push(e) } });
+  const res = await apply(plan, { clients, hostConcurrency: 4, globalConcurrency: 8, pollIntervalMs: 2, contents: () => Buffer.alloc(0), reporter: { event: (e) => (events.push(e), times.push(Date.now())) } });
   const names = [...cluster.containers.values()].map((c) => `${c.host} ${c.name} ${c.hash === oldHash ? 'old' : 'new'} ${c.running ? 'running' : 'stopped'}`).sort();
-  return { plan, res, cluster, events, names, oldHash, newHash: hash };
+  return { plan, res, cluster, events, times, names, oldHash, newHash: hash };
 }
 
 // Replicas: app-api-1 on h1, app-api-2 on h2, app-api-3 on h3; batches go h1, h2, h3.
@@ -102,7 +103,51 @@ test('parallelism 2 with rollback: a failure in the first batch rolls back its s
 test('start-first: the old container runs until the new one is ready, so no replica is ever down', async (t) => {
   const { res, cluster } = await roll({ order: 'start-first', failureAction: 'rollback' }, failOnH2);
   t.is(res.rollouts.api.outcome, 'rolled-back');
-  // rollback itself is stop-first (one replica at a time), so allow one down only after the failure
+  // the rollback is stop-first (rollback_config's default), so one replica may be down while it is put back
   const samples = cluster.samples.get('api')!;
   t.true(Math.min(...samples) >= 2, String(samples));
+});
+
+// h1 and h2 update; h3's new version fails: two replicas to put back.
+const failOnH3 = (c: ScriptedContainer, hash: string): Behaviour => (c.hash === hash && c.host === 'h3' ? 'unhealthy' : 'ok');
+
+test('rollback_config start-first: the kept container is back and healthy before the new one stops, so the service never drops below its replicas', async (t) => {
+  const { res, cluster, names } = await roll({ order: 'start-first', failureAction: 'rollback' }, failOnH3, { rollback: { order: 'start-first' } });
+  t.is(res.rollouts.api.outcome, 'rolled-back');
+  t.deepEqual(res.rollouts.api.rolledBack, ['app-api-1', 'app-api-2']);
+  t.deepEqual(names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
+  const samples = cluster.samples.get('api')!;
+  t.true(Math.min(...samples) >= 3, String(samples));
+  for (const host of ['h1', 'h2']) {
+    const n = `app-api-${host.slice(1)}`;
+    const at = (line: string) => cluster.log.indexOf(`${host} ${line}`);
+    t.true(at(`rename ${n} ${n}_next`) < at(`rename ${n}_kept ${n}`), host);
+    t.true(at(`start ${n}`) < at(`stop ${n}_next`), `${host}: the previous one starts before the new one stops`);
+    t.true(at(`stop ${n}_next`) < at(`remove ${n}_next`), host);
+  }
+});
+
+test('rollback_config delay and parallelism 1: one replica put back at a time, the next batch at least delay after the previous one ended', async (t) => {
+  const { res, events, times } = await roll({ failureAction: 'rollback' }, failOnH3, { rollback: { delayNs: 150e6 } });
+  t.is(res.rollouts.api.outcome, 'rolled-back');
+  const steps = events.map((e, i) => ({ e, t: times[i] })).filter((x): x is { e: Extract<ApplyEvent, { type: 'rollback' }>; t: number } => x.e.type === 'rollback');
+  const firstOf = (host: string) => steps.findIndex((x) => x.e.op.host === host);
+  const lastOf = (host: string) => steps.findLastIndex((x) => x.e.op.host === host);
+  // batches do not overlap: h1's replica is back before h2's starts
+  t.true(lastOf('h1') < firstOf('h2'), steps.map((x) => x.e.op.id).join('\n'));
+  t.true(steps[firstOf('h2')].t - steps[lastOf('h1')].t >= 150);
+});
+
+test('rollback_config failure_action pause: a replica that cannot be put back stops the rest; continue goes on', async (t) => {
+  // The previous version fails its healthcheck on h1 once it is started again by the rollback.
+  const oldBrokenOnH1 = (c: ScriptedContainer, hash: string): Behaviour => (c.hash === hash ? (c.host === 'h3' ? 'unhealthy' : 'ok') : c.host === 'h1' && c.name === 'app-api-1' ? 'unhealthy' : 'ok');
+  const paused = await roll({ failureAction: 'rollback' }, oldBrokenOnH1, { rollback: { failureAction: 'pause' } });
+  t.is(paused.res.rollouts.api.outcome, 'rolled-back');
+  t.deepEqual(paused.res.rollouts.api.rolledBack, []);
+  t.is(paused.res.rollouts.api.rollbackErrors.length, 1);
+  t.regex(paused.res.rollouts.api.rollbackErrors[0].op, /^h1 rollback: wait healthy app-api-1$/);
+  t.true(paused.names.includes('h2 app-api-2 new running'), paused.names.join('\n'));
+  const continued = await roll({ failureAction: 'rollback' }, oldBrokenOnH1, { rollback: { failureAction: 'continue' } });
+  t.deepEqual(continued.res.rollouts.api.rolledBack, ['app-api-2']);
+  t.true(continued.names.includes('h2 app-api-2 old running'), continued.names.join('\n'));
 });

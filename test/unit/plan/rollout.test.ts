@@ -8,8 +8,8 @@ import { golden } from './golden.js';
 
 const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({ parallelism: 1, delayNs: 0, failureAction: 'pause', monitorNs: 5e9, maxFailureRatio: 0, order: 'stop-first', ...over });
 
-function rollout(over: Partial<UpdateConfigSpec>, extra: Parameters<typeof service>[1] = {}, replicas = 4) {
-  const api = (release: string) => service('api', { environment: { RELEASE: release }, ...extra, deploy: { replicas, updateConfig: update(over), rollbackConfig: update() } });
+function rollout(over: Partial<UpdateConfigSpec>, extra: Parameters<typeof service>[1] = {}, replicas = 4, back: Partial<UpdateConfigSpec> = {}) {
+  const api = (release: string) => service('api', { environment: { RELEASE: release }, ...extra, deploy: { replicas, updateConfig: update(over), rollbackConfig: update(back) } });
   const d1 = desired([api('v1')]);
   const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
   return { plan: reconcile(desired([api('v2')]), o), observed: o, d2: desired([api('v2')]) };
@@ -68,8 +68,58 @@ test('every replica has a compensation that undoes only what succeeded, and roll
       ['container.rename', `${x.name}_kept`, `${x.host} rename ${x.name}`],
       ['container.start', x.name, `${x.host} stop ${x.name}`],
     ]);
-    t.deepEqual(x.rollback.map((o) => `${o.kind} ${o.params.name}`), [`container.stop ${x.name}`, `container.remove ${x.name}`, `container.rename ${x.name}_kept`, `container.start ${x.name}`]);
+    t.deepEqual(x.rollback.map((o) => `${o.kind} ${o.params.name}`), [`container.stop ${x.name}`, `container.remove ${x.name}`, `container.rename ${x.name}_kept`, `container.start ${x.name}`, `container.wait-running ${x.name}`]);
   }
+});
+
+const HEALTH = { test: ['CMD-SHELL', 'true'], intervalNs: 1e9, retries: 3 };
+
+test('rollback_config start-first: the kept container is renamed back, started and waited healthy before the new one is stopped and removed', (t) => {
+  const { plan } = rollout({ failureAction: 'rollback' }, { healthcheck: HEALTH }, 3, { parallelism: 2, delayNs: 3e9, order: 'start-first', failureAction: 'continue', monitorNs: 7e9 });
+  const r = plan.rollouts[0];
+  t.like(r.rollback, { parallelism: 2, delayMs: 3000, order: 'start-first', gate: 'healthy', monitorMs: 7000, failureAction: 'continue' });
+  t.true(r.rollback.timeoutMs > 0);
+  for (const x of r.batches.flat()) {
+    t.deepEqual(
+      x.rollback.map((o) => [o.kind, o.params.name, o.params.newName, o.write]),
+      [
+        ['container.rename', x.name, `${x.name}_next`, true],
+        ['container.rename', `${x.name}_kept`, x.name, true],
+        ['container.start', x.name, undefined, true],
+        ['container.wait-healthy', x.name, undefined, false],
+        ['container.stop', `${x.name}_next`, undefined, true],
+        ['container.remove', `${x.name}_next`, undefined, true],
+      ],
+    );
+    t.true(x.rollback.every((o) => o.host === x.host && o.resource === x.resource && o.deps.length === 0));
+  }
+  const text = planText(plan);
+  t.regex(text, /rollout api: 3 replicas, .* on failure rollback\n  rollback: 2 at a time, start-first, each replica healthy, delay 3s; on failure continue\n  batch 1: /);
+  t.deepEqual(plan.diagnostics, []);
+});
+
+test('rollback_config without a healthcheck: a put-back replica counts as back once running for rollback_config.monitor', (t) => {
+  const { plan } = rollout({ failureAction: 'rollback', monitorNs: 9e9 }, {}, 2, { monitorNs: 2e9 });
+  const r = plan.rollouts[0];
+  t.like(r.rollback, { gate: 'running', monitorMs: 2000, order: 'stop-first', parallelism: 1, delayMs: 0, failureAction: 'pause' });
+  const wait = r.batches[0][0].rollback.find((o) => o.kind === 'container.wait-running')!;
+  t.like(wait.params, { name: r.batches[0][0].name, monitorMs: 2000 });
+  t.true((wait.params.timeoutMs as number) > 2000);
+  t.regex(planText(plan), /\n  rollback: 1 at a time, stop-first, each replica running 2s \(monitor\), delay 0s; on failure pause\n/);
+});
+
+test('rollback_config start-first with a published host port falls back to stop-first, with a warning on rollback_config.order; parallelism 0 is all at once', (t) => {
+  const ports = { ports: [{ target: 80, published: '8080', protocol: 'tcp' as const, mode: 'host' as const }] };
+  const { plan } = rollout({ failureAction: 'rollback' }, ports, 3, { order: 'start-first', parallelism: 0 });
+  t.is(plan.rollouts[0].rollback.order, 'stop-first');
+  t.is(plan.rollouts[0].rollback.parallelism, 3);
+  t.is(plan.diagnostics.length, 1);
+  t.is(plan.diagnostics[0].where?.path, 'services.api.deploy.rollback_config.order');
+  t.regex(plan.diagnostics[0].summary, /rollback_config\.order start-first .* host port 8080\/tcp .* a rollback uses stop-first/);
+  // Without failure_action rollback the way back is never taken: no warning, and the plan does not show it.
+  const paused = rollout({ failureAction: 'pause' }, ports, 3, { order: 'start-first' }).plan;
+  t.deepEqual(paused.diagnostics, []);
+  t.notRegex(planText(paused), /rollback:/);
 });
 
 test('a kept container left by a paused rollout is removed before the next rollout renames into its name', (t) => {

@@ -1,0 +1,93 @@
+/**
+ * The way back of a rolling update (deploy.rollback_config), planned per replica. Pure.
+ *
+ * Once a rollout is rolled back, each replica that had finished updating runs its previous container
+ * (kept, stopped, as `X_kept`) again, `parallelism` replicas at a time, with `delay` between batches:
+ *
+ *   stop-first:  stop X → remove X → rename X_kept → X → start X → wait
+ *   start-first: rename X → X_next → rename X_kept → X → start X → wait → stop X_next → remove X_next
+ *
+ * `wait` is the rollback's gate: healthy when the service has a healthcheck, else kept running (without a
+ * restart) for rollback_config.monitor. In start-first the new container keeps serving until the previous
+ * one counts as back, so the service never has fewer running replicas than before the rollback. The
+ * executor (src/apply/rollout.ts) runs these steps in order and follows the policy; it decides nothing.
+ */
+import { warning, type Diagnostic } from '../errors.js';
+import type { ServiceSpec } from '../stack/types.js';
+import type { Operation, OpKind, RollbackPolicy } from './types.js';
+
+const ms = (ns: number) => Math.round(ns / 1e6);
+
+/** The rollback policy of a service, with start-first falling back to stop-first where a host port is published. */
+export function rollbackPolicy(
+  s: ServiceSpec,
+  replicas: number,
+  ctx: { hasHealthcheck: boolean; healthTimeoutMs: number; publishedPorts: string[] },
+): { policy: RollbackPolicy; diagnostics: Diagnostic[] } {
+  const rb = s.deploy.rollbackConfig;
+  const diagnostics: Diagnostic[] = [];
+  let order = rb.order;
+  if (order === 'start-first' && ctx.publishedPorts.length) {
+    order = 'stop-first';
+    diagnostics.push(
+      warning(
+        `service ${s.name}: rollback_config.order start-first would run the old and the new container on one host at once, but host port ${ctx.publishedPorts.join(', ')} can be bound only once; a rollback uses stop-first`,
+        { path: `services.${s.name}.deploy.rollback_config.order` },
+        'drop the published port (reach the service over a network) or set order: stop-first',
+      ),
+    );
+  }
+  const monitorMs = ms(rb.monitorNs);
+  return {
+    policy: {
+      parallelism: rb.parallelism > 0 ? rb.parallelism : Math.max(1, replicas),
+      delayMs: ms(rb.delayNs),
+      order,
+      gate: ctx.hasHealthcheck ? 'healthy' : 'running',
+      monitorMs,
+      timeoutMs: ctx.hasHealthcheck ? ctx.healthTimeoutMs : monitorMs + 60_000,
+      failureAction: rb.failureAction,
+    },
+    diagnostics,
+  };
+}
+
+/** One replica's rollback steps, run in order: the previous container `kept` back under `name`, the new one gone. */
+export function rollbackSteps(r: { host: string; resource: string; name: string; kept: string; temporary: string; stopTimeout?: number }, policy: RollbackPolicy): Operation[] {
+  const step = (label: string, kind: OpKind, params: Record<string, unknown>, write = true): Operation => ({
+    id: `${r.host} rollback: ${label}`,
+    kind,
+    host: r.host,
+    resource: r.resource,
+    cause: 'rollback to the previous version',
+    deps: [],
+    params,
+    write,
+  });
+  const back = [
+    step(`rename ${r.kept}`, 'container.rename', { name: r.kept, newName: r.name }),
+    step(`start ${r.name}`, 'container.start', { name: r.name }),
+    policy.gate === 'healthy'
+      ? step(`wait healthy ${r.name}`, 'container.wait-healthy', { name: r.name, timeoutMs: policy.timeoutMs }, false)
+      : step(`wait running ${r.name}`, 'container.wait-running', { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs }, false),
+  ];
+  if (policy.order === 'stop-first')
+    return [
+      step(`stop ${r.name}`, 'container.stop', { name: r.name, timeoutSeconds: r.stopTimeout }),
+      step(`remove ${r.name}`, 'container.remove', { name: r.name, force: true, volumes: false }),
+      ...back,
+    ];
+  // start-first: the new container steps aside under its temporary name and serves until the previous one is back.
+  return [
+    step(`rename ${r.name}`, 'container.rename', { name: r.name, newName: r.temporary }),
+    ...back,
+    step(`stop ${r.temporary}`, 'container.stop', { name: r.temporary, timeoutSeconds: r.stopTimeout }),
+    step(`remove ${r.temporary}`, 'container.remove', { name: r.temporary, force: true, volumes: false }),
+  ];
+}
+
+/** The plan view's line for a rollout's way back. */
+export function rollbackText(p: RollbackPolicy): string {
+  const gate = p.gate === 'healthy' ? 'each replica healthy' : `each replica running ${p.monitorMs / 1000}s (monitor)`;
+  return `rollback: ${p.parallelism} at a time, ${p.order}, ${gate}, delay ${p.delayMs / 1000}s; on failure ${p.failureAction}`;
+}

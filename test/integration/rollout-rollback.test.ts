@@ -1,0 +1,113 @@
+/**
+ * rollback_config on the real sandbox (h1–h3), through the CLI: a rolled-back update puts its updated replicas
+ * back start-first (the previous container renamed back, started and healthy before the new one stops), one
+ * rollback batch at a time with the configured delay between them, and afterwards exactly the previous version
+ * runs. The new version fails on one host only (a marker file in that host's copy of a named volume), so two
+ * replicas have finished updating when the third fails. Checked by replaying the hosts' container events.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { Labels } from '../../src/labels.js';
+import { cleanup, containersOf, desiredFor, docker, hostEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
+import { apiStack, runningCounts, runningIds, type ApiVersion } from './rollout-helpers.js';
+import { runOnce } from '../helpers/sandbox.js';
+
+test.before(() => ensureBuilt());
+
+const MAIN = ['h1', 'h2', 'h3'];
+const DELAY_S = 3;
+
+/** What replica `name` on `host` answers, asked from a container on the same host and stack network. */
+async function answer(host: string, stack: string, name: string): Promise<string> {
+  const r = await runOnce(docker(host), IMAGE(), ['sh', '-c', `timeout 5 wget -qO- http://${name}:8080/`], { NetworkMode: `${stack}_default` });
+  return r.output.trim();
+}
+
+interface Ev {
+  host: string;
+  ms: number;
+  action: string;
+  id: string;
+  name: string;
+  service?: string;
+}
+
+test('rollback_config start-first with delay: never fewer than the replicas running, delay between rollback batches, then exactly the previous version runs', async (t) => {
+  const name = uniqueStack('rb');
+  const version = (body: string, failWhereMarked: boolean): ApiVersion => ({
+    body,
+    // Both versions mount the marker volume; only the new one refuses to start where the marker is.
+    preamble: failWhereMarked ? `if [ -f /m/broken ]; then echo ${body} is broken here; exit 3; fi; ` : '',
+    extra: '    volumes: ["marker:/m"]\n',
+    volumes: 'volumes:\n  marker: {}\n',
+    update: { order: 'start-first', failure_action: 'rollback' },
+    rollback: { parallelism: 1, delay: `${DELAY_S}s`, order: 'start-first', failure_action: 'pause' },
+  });
+  const dir = writeDir({ 'compose.yaml': apiStack(name, version('v1', false)), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+  cleanup(t, desiredFor(name, [], 'socket'));
+  const first = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
+  t.is(first.code, 0, first.stdout + first.stderr);
+  const before = await runningIds(name, 'api');
+  t.is(before.length, 3);
+
+  writeFileSync(path.join(dir, 'compose.yaml'), apiStack(name, version('v2', true)));
+  const plan = await runStack(['plan', '-i', 'inventory.yaml'], dir);
+  t.is(plan.code, 0, plan.stderr);
+  t.regex(plan.stdout, /rollout api: 3 replicas, 1 at a time, start-first, each replica healthy, delay 0s; on failure rollback\n\s+rollback: 1 at a time, start-first, each replica healthy, delay 3s; on failure pause\n/);
+  // The batches, in order: the last one's host gets the marker, so the first two update and are then rolled back.
+  const batches = [...plan.stdout.matchAll(/batch (\d): (\S+) \((h\d)\)/g)].map((m) => ({ name: m[2], host: m[3] }));
+  t.is(batches.length, 3, plan.stdout);
+  const [a, b, broken] = batches;
+  const marked = await runOnce(docker(broken.host), IMAGE(), ['sh', '-c', 'touch /m/broken'], { Binds: [`${name}_marker:/m`] });
+  t.is(marked.exitCode, 0, marked.output);
+
+  const since = Date.now();
+  const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stdout, /rollout api: rolled back/);
+  t.regex(r.stdout, new RegExp(`replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 before it was healthy`));
+  t.regex(r.stdout, new RegExp(`rolled back: ${a.name}, ${b.name}`));
+
+  // Exactly the previous version runs: the old containers themselves, nothing kept or temporary left.
+  const after = await runningIds(name, 'api');
+  t.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort());
+  t.true(after.every((c) => c.hash === before[0].hash));
+  t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
+  for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');
+
+  const events: Ev[] = (await hostEvents(since, { type: ['container'], label: [`${Labels.stack}=${name}`] }))
+    .map(({ host, event: e }) => ({ host, ms: Number(e.timeNano) / 1e6, action: String(e.Action), id: e.Actor.ID, name: String(e.Actor.Attributes.name), service: e.Actor.Attributes[Labels.service] }))
+    .sort((x, y) => x.ms - y.ms);
+  // Never fewer than 3 running replicas, update and rollback included.
+  const counts = runningCounts(
+    events.map((e) => ({ ...e, time: e.ms, action: e.action.split(':')[0], hash: '' })),
+    before.map((c) => c.id),
+    'api',
+  );
+  t.true(Math.min(...counts) >= 3, `running counts ${counts.join(',')}`);
+
+  const at = (pred: (e: Ev) => boolean, what: string) => {
+    const e = events.find(pred);
+    if (!e) throw new Error(`no event: ${what}\n${events.map((x) => `${x.host} ${x.action} ${x.name}`).join('\n')}`);
+    return e.ms;
+  };
+  const ends: number[] = [];
+  const starts: number[] = [];
+  for (const x of [a, b]) {
+    const old = before.find((c) => c.name === x.name)!.id;
+    // The new container of this replica: renamed to the replica's name by the update.
+    const fresh = events.find((e) => e.host === x.host && e.action === 'rename' && e.name === x.name && e.id !== old)!.id;
+    const stepAside = at((e) => e.id === fresh && e.action === 'rename' && e.name === `${x.name}_next`, `${x.name}: the new one renamed aside`);
+    const oldStarted = at((e) => e.id === old && e.action === 'start', `${x.name}: the previous one started again`);
+    const oldHealthy = at((e) => e.id === old && e.action === 'health_status: healthy' && e.ms >= oldStarted, `${x.name}: the previous one healthy`);
+    const newDied = at((e) => e.id === fresh && e.action === 'die', `${x.name}: the new one stopped`);
+    const newRemoved = at((e) => e.id === fresh && e.action === 'destroy', `${x.name}: the new one removed`);
+    t.true(stepAside < oldStarted && oldStarted <= oldHealthy && oldHealthy < newDied && newDied < newRemoved, `${x.name}: rename aside, start previous, healthy, then stop and remove the new one`);
+    starts.push(stepAside);
+    ends.push(newRemoved);
+  }
+  // Rollback batch 2 begins only after batch 1 ended, and at least the delay later (a bound stack sets, not a timing).
+  t.true(starts[1] - ends[0] >= DELAY_S * 1000, `gap between rollback batches: ${Math.round(starts[1] - ends[0])} ms`);
+});

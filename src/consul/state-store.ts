@@ -8,7 +8,9 @@ import type { ConsulClient } from './client.js';
 import { ConsulRequestError, ConsulUnreachableError } from './client.js';
 import { decodeRevision, encodeRevision } from '../state/revision-codec.js';
 import {
+  abortableSleep,
   LockTimeoutError,
+  LockWaitAbortedError,
   type AcquireOptions,
   type HeldLock,
   type LockInfo,
@@ -78,6 +80,7 @@ export class ConsulStateStore implements StateStore {
     try {
       let told = false;
       for (;;) {
+        if (options.signal?.aborted) throw new LockWaitAbortedError(stack);
         const ok = await this.client.call(`acquire ${key}`, (api) => api.kv.set({ key, value: JSON.stringify(held), acquire: id }));
         if (ok) break;
         const holder = await this.holder(stack);
@@ -87,7 +90,8 @@ export class ConsulStateStore implements StateStore {
         }
         const left = options.timeoutMs - (Date.now() - started);
         if (left <= 0) throw new LockTimeoutError(stack, holder, Date.now() - started);
-        await sleep(Math.min(options.pollMs ?? 500, left));
+        await abortableSleep(Math.min(options.pollMs ?? 500, left), options.signal);
+        if (options.signal?.aborted) throw new LockWaitAbortedError(stack);
         if (Date.now() - lastRenew >= RENEW_EVERY_MS) await renew();
       }
     } catch (err) {

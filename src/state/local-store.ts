@@ -9,9 +9,8 @@ import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, unl
 import os from 'node:os';
 import path from 'node:path';
 import { decodeRevision, encodeRevision } from './revision-codec.js';
-import { LockTimeoutError, type AcquireOptions, type HeldLock, type LockInfo, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
+import { abortableSleep, LockTimeoutError, LockWaitAbortedError, type AcquireOptions, type HeldLock, type LockInfo, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pad = (n: number) => String(n).padStart(10, '0');
 
 /** STACK_STATE_DIR, else $XDG_STATE_HOME/stack, else ~/.local/state/stack. */
@@ -64,6 +63,7 @@ export class LocalStateStore implements StateStore {
     const started = Date.now();
     let told = false;
     for (;;) {
+      if (options.signal?.aborted) throw new LockWaitAbortedError(stack);
       try {
         writeFileSync(file, JSON.stringify(held), { flag: 'wx' });
         break;
@@ -82,7 +82,7 @@ export class LocalStateStore implements StateStore {
       }
       const left = options.timeoutMs - (Date.now() - started);
       if (left <= 0) throw new LockTimeoutError(stack, holder, Date.now() - started);
-      await sleep(Math.min(options.pollMs ?? 250, left));
+      await abortableSleep(Math.min(options.pollMs ?? 250, left), options.signal);
     }
     const lost = new AbortController();
     const timer = setInterval(() => {

@@ -26,6 +26,30 @@ export interface AcquireOptions {
   /** Called once, when the lock is found held, with the holder. */
   onWait?: (holder: LockInfo | undefined) => void;
   pollMs?: number;
+  /** Stops waiting (SIGINT/SIGTERM): acquire then rejects with LockWaitAbortedError, leaving the lock as it was. */
+  signal?: AbortSignal;
+}
+
+/** The wait for a held lock was given up (the command was interrupted); the lock is untouched. */
+export class LockWaitAbortedError extends Error {
+  constructor(readonly stackName: string) {
+    super(`stopped waiting for the lock of stack ${stackName}`);
+    this.name = 'LockWaitAbortedError';
+  }
+}
+
+/** Sleeps `ms`, or less when `signal` fires. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A held lock. `lost` aborts when the lock can no longer be trusted (session invalidated, key taken). */

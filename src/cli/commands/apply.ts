@@ -22,7 +22,7 @@ import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } fr
 import { confirm } from './confirm.js';
 import { addWriteOptions, withStackLock, type Held, type WriteOptions } from './locking.js';
 import { addFaultOptions, faultSettingsFrom, graceMsFrom, type FaultCliOptions } from '../fault-options.js';
-import { Interruption } from '../../apply/interruption.js';
+import { withCommandSignals, type CommandSignals } from '../command-signals.js';
 
 export const DEFAULT_KEEP_REVISIONS = 20;
 
@@ -33,15 +33,29 @@ export interface ApplyCommandOptions extends CommonOptions, WriteOptions, FaultC
   destroy?: boolean;
 }
 
-/** Takes the stack's lock, then plans and applies under it. */
-export async function runApply(desired: DesiredState, opts: ApplyCommandOptions): Promise<ApplyResult | undefined> {
-  const command = opts.destroy ? 'destroy' : 'apply';
-  return withStackLock(desired, opts, command, (held) => applyLocked(desired, opts, held, command));
+/** Loads the stack, takes its lock, then plans and applies under it; SIGINT/SIGTERM handled from the start. */
+export async function runApplyCommand(opts: ApplyCommandOptions): Promise<ApplyResult | undefined> {
+  return withCommandSignals(graceMsFrom(opts), async (signals) => {
+    const desired = await loadDesired(opts);
+    return runApply(desired, opts, signals);
+  });
 }
 
-/** Plan and apply while `held` holds the lock: the path apply, destroy and rollback share. */
-export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptions, held: Held, command: string): Promise<ApplyResult | undefined> {
-  const planned = await planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) });
+/** Takes the stack's lock, then plans and applies under it. */
+export async function runApply(desired: DesiredState, opts: ApplyCommandOptions, signals: CommandSignals): Promise<ApplyResult | undefined> {
+  const command = opts.destroy ? 'destroy' : 'apply';
+  signals.enter(`waiting for the lock of stack ${desired.name}`);
+  return withStackLock(desired, opts, command, (held) => applyLocked(desired, opts, held, command, signals), signals.signal);
+}
+
+/**
+ * Plan and apply while `held` holds the lock: the path apply, destroy and rollback share. Until operations
+ * start, a signal ends it with no change (CommandSignals); after, it interrupts the apply.
+ */
+export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptions, held: Held, command: string, signals: CommandSignals): Promise<ApplyResult | undefined> {
+  signals.enter('observing the hosts');
+  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) }));
+  signals.enter('planning');
   const { plan } = planned;
   const reporter = opts.json ? new JsonReporter() : new LineReporter();
   if (opts.json) reporter.event({ type: 'plan', plan: planJson(plan) });
@@ -52,26 +66,18 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
     await catalogAfter(desired, held, opts.destroy === true);
     return undefined;
   }
-  await confirm(opts.destroy ? `Destroy stack ${plan.stack}?` : `Apply these changes to stack ${plan.stack}?`, opts.yes);
+  signals.enter('waiting for the confirmation');
+  await signals.until(confirm(opts.destroy ? `Destroy stack ${plan.stack}?` : `Apply these changes to stack ${plan.stack}?`, opts.yes, { signal: signals.signal, onInterrupt: (s) => signals.receive(s) }));
   if (held.lock.lost.aborted) throw lostError(held);
-  // SIGINT/SIGTERM: the first starts nothing new and lets operations in flight finish within the
-  // grace time; a second (or the end of the grace time) stops at once. Exit 130 either way.
-  // A lost lock stops new operations the same way. The lock itself is released by withStackLock's finally.
-  const interruption = new Interruption(graceMsFrom(opts));
-  const onSignal = (signal: NodeJS.Signals) => {
-    const hard = interruption.requested;
-    interruption.interrupt(signal);
-    reporter.event({ type: 'interrupt', reason: signal, hard, graceMs: interruption.graceMs });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // From here on SIGINT/SIGTERM interrupt the apply: the first starts nothing new and lets operations in
+  // flight finish within the grace time; a second (or the end of the grace time) stops at once. Exit 130
+  // either way. A lost lock stops new operations the same way. The lock itself is released by withStackLock's finally.
+  const { interruption } = signals;
+  signals.startApplying((signal, hard) => reporter.event({ type: 'interrupt', reason: signal, hard, graceMs: interruption.graceMs }));
   let result: ApplyResult | undefined;
   try {
     result = await applyPlanned(desired, planned, reporter, { signal: AbortSignal.any([interruption.signal, held.lock.lost]), hardSignal: interruption.hardSignal });
   } finally {
-    interruption.dispose();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     if (!held.lock.lost.aborted) {
       const outcome: RevisionResult = interruption.requested || !result || result.outcome === 'interrupted' ? 'interrupted' : result.ok ? 'ok' : 'failed';
       await recordRevision(desired, plan, held, command, outcome, opts.destroy ? 'destroy' : 'apply');
@@ -125,6 +131,6 @@ export function registerApply(program: Command): void {
     .option('--json', 'print the plan, then NDJSON events ending with a summary of Engine calls per host');
   addFaultOptions(cmd, { grace: true });
   addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions) => {
-    await runApply(await loadDesired(opts), opts);
+    await runApplyCommand(opts);
   });
 }

@@ -1,7 +1,7 @@
 /** `stack destroy`: remove every container, network and files volume of the stack; named volumes with --prune-volumes. */
 import type { Command } from 'commander';
-import { addStackOptions, loadDesired } from './plan.js';
-import { runApply, type ApplyCommandOptions } from './apply.js';
+import { addStackOptions } from './plan.js';
+import { runApplyCommand, type ApplyCommandOptions } from './apply.js';
 import { addFaultOptions } from '../fault-options.js';
 import { addWriteOptions } from './locking.js';
 
@@ -14,6 +14,6 @@ export function registerDestroy(program: Command): void {
     .option('--json', 'print the plan, then NDJSON events ending with a summary');
   addFaultOptions(cmd, { grace: true });
   addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions) => {
-    await runApply(await loadDesired(opts), { ...opts, destroy: true });
+    await runApplyCommand({ ...opts, destroy: true });
   });
 }

@@ -90,8 +90,11 @@ function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
   }
 }
 
-/** Runs `fn` holding the stack's lock; the lock is released however `fn` ends. */
-export async function withStackLock<T>(desired: DesiredState, opts: WriteOptions, command: string, fn: (held: Held) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` holding the stack's lock; the lock is released however `fn` ends. `signal` (SIGINT/SIGTERM) stops
+ * the wait for a held lock, leaving that lock as it was.
+ */
+export async function withStackLock<T>(desired: DesiredState, opts: WriteOptions, command: string, fn: (held: Held) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const timeoutMs = lockTimeoutMs(opts.lockTimeout);
   const opened = openStore(desired, opts);
   let lock: HeldLock;
@@ -99,6 +102,7 @@ export async function withStackLock<T>(desired: DesiredState, opts: WriteOptions
     lock = await opened.store.acquire(desired.name, lockInfo(desired.name, command, process.env), {
       timeoutMs,
       onWait: (holder) => printLockWait(desired.name, holder, opened.store.where, timeoutMs),
+      signal,
     });
   } catch (err) {
     opened.store.close();

@@ -12,8 +12,9 @@ import type { DesiredState, FileObjectSpec } from '../../stack/types.js';
 import { restoreDesired, rollbackTarget } from '../../state/revision.js';
 import { addStackOptions, loadDesired } from './plan.js';
 import { applyLocked, type ApplyCommandOptions } from './apply.js';
-import { addWriteOptions, withStackLock } from './locking.js';
-import { addFaultOptions } from '../fault-options.js';
+import { addWriteOptions, withStackLock, type Held } from './locking.js';
+import { addFaultOptions, graceMsFrom } from '../fault-options.js';
+import { withCommandSignals } from '../command-signals.js';
 
 /** A secret of the revision read now: from the current load when its source is the same, else from the revision's source. */
 export function secretReader(current: DesiredState, workingDir: string, env: Record<string, string | undefined>) {
@@ -42,19 +43,24 @@ export function registerRollback(program: Command): void {
   addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions & { to?: string }) => {
     const to = opts.to === undefined ? undefined : Number(opts.to);
     if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new ExitError(1, [{ severity: 'error', summary: `--to ${opts.to}: not a revision number`, hint: 'see stack history' }]);
-    const current = await loadDesired(opts);
-    await withStackLock(current, opts, `rollback${to !== undefined ? ` --to ${to}` : ''}`, async (held) => {
-      const target = rollbackTarget(await held.store.list(current.name), to);
-      if (typeof target !== 'number') throw new ExitError(1, [{ severity: 'error', summary: `cannot roll back stack ${current.name}: ${target.error}`, hint: 'see stack history' }]);
-      const record = await held.store.get(current.name, target);
-      if (!record) throw new ExitError(1, [{ severity: 'error', summary: `revision ${target} of stack ${current.name} is gone from ${held.store.where}` }]);
-      const restored = restoreDesired(current, record, secretReader(current, record.desired.workingDir, process.env));
-      if (!restored.desired)
-        throw new ExitError(
-          1,
-          restored.changedSecrets.map((s) => ({ severity: 'error' as const, summary: `secret ${s.key} ${s.why}: rollback to revision ${target} refused`, hint: 'restore the secret\'s old content, or apply the stack file instead' })),
-        );
-      return applyLocked(restored.desired, opts, held, `rollback --to ${target}`);
+    await withCommandSignals(graceMsFrom(opts), async (signals) => {
+      const current = await loadDesired(opts);
+      signals.enter(`waiting for the lock of stack ${current.name}`);
+      const rollback = async (held: Held) => {
+        signals.enter('reading the revision');
+        const target = rollbackTarget(await held.store.list(current.name), to);
+        if (typeof target !== 'number') throw new ExitError(1, [{ severity: 'error', summary: `cannot roll back stack ${current.name}: ${target.error}`, hint: 'see stack history' }]);
+        const record = await held.store.get(current.name, target);
+        if (!record) throw new ExitError(1, [{ severity: 'error', summary: `revision ${target} of stack ${current.name} is gone from ${held.store.where}` }]);
+        const restored = restoreDesired(current, record, secretReader(current, record.desired.workingDir, process.env));
+        if (!restored.desired)
+          throw new ExitError(
+            1,
+            restored.changedSecrets.map((s) => ({ severity: 'error' as const, summary: `secret ${s.key} ${s.why}: rollback to revision ${target} refused`, hint: 'restore the secret\'s old content, or apply the stack file instead' })),
+          );
+        return applyLocked(restored.desired, opts, held, `rollback --to ${target}`, signals);
+      };
+      await withStackLock(current, opts, `rollback${to !== undefined ? ` --to ${to}` : ''}`, rollback, signals.signal);
     });
   });
 }

@@ -31,6 +31,11 @@ export function normaliseDeploy(value: unknown, at: KeyPath, problems: Problems)
     updateConfig: updateConfig(deploy.update_config),
     rollbackConfig: updateConfig(deploy.rollback_config),
   };
+  if (isRecord(deploy.rollback_config) && deploy.rollback_config.failure_action === 'rollback') {
+    problems.error([...at, 'rollback_config', 'failure_action'], 'rollback_config.failure_action rollback: a rollback cannot roll itself back', {
+      hint: 'use pause (stop at the first replica that cannot be put back; the default) or continue',
+    });
+  }
   if (deploy.mode === 'global' && deploy.replicas !== undefined) {
     problems.warning([...at, 'replicas'], 'replicas is ignored in global mode (one container per eligible host)');
   }

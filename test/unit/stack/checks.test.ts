@@ -67,6 +67,23 @@ test('constraint syntax and unsatisfiable constraints', async (t) => {
   t.regex(none.hint ?? '', /h1 \(role=web\)/);
 });
 
+test('rollback_config.failure_action rollback is refused, saying where and what to use', async (t) => {
+  const r = await load({
+    'compose.yaml': yaml`
+      services:
+        a:
+          image: busybox
+          deploy:
+            rollback_config: { parallelism: 2, failure_action: rollback }
+    `,
+  });
+  const d = find(r, 'rollback_config.failure_action rollback: a rollback cannot roll itself back');
+  t.is(d.severity, 'error');
+  t.is(where(d), 'compose.yaml:5:58 services.a.deploy.rollback_config.failure_action');
+  t.regex(d.hint ?? '', /pause .* or continue/);
+  t.is(errors(r).length, 1);
+});
+
 const twoHosts = `x-stack:\n  hosts:\n    h1: { endpoint: "unix:///tmp/h1.sock", labels: { role: web } }\n    h2: { endpoint: "unix:///tmp/h2.sock", labels: { role: db } }\n`;
 
 test('two services publishing the same port on the same (known) host', async (t) => {

@@ -118,14 +118,29 @@ const ref = (op: Operation): OpRef => ({ id: op.id, kind: op.kind, host: op.host
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 type Obj = Record<string, any>;
 
-async function poll(client: HostClient, name: string, timeoutMs: number, interval: number, check: (i: Obj) => 'ok' | 'wait' | string): Promise<void> {
+/**
+ * Waits for a container until `check` says ok (or names a failure): inspects it, then inspects again at
+ * the next event the daemon reports about it (its event stream; see docker/container-events.ts) or
+ * after `fallbackMs`, whichever comes first. Without an event stream (it could not be opened) it
+ * inspects every `intervalMs`.
+ */
+async function waitFor(client: HostClient, name: string, timeoutMs: number, intervalMs: number, fallbackMs: number, check: (i: Obj) => 'ok' | 'wait' | string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const verdict = check(await client.inspectContainer(name));
-    if (verdict === 'ok') return;
-    if (verdict !== 'wait') throw new Error(`${name}: ${verdict}`);
-    if (Date.now() > deadline) throw new Error(`${name}: timed out after ${Math.round(timeoutMs / 1000)}s`);
-    await sleep(interval);
+  const events = await Promise.resolve()
+    .then(() => client.watchContainer(name))
+    .catch(() => undefined);
+  try {
+    for (;;) {
+      const verdict = check(await client.inspectContainer(name));
+      if (verdict === 'ok') return;
+      if (verdict !== 'wait') throw new Error(`${name}: ${verdict}`);
+      const left = deadline - Date.now();
+      if (left < 0) throw new Error(`${name}: timed out after ${Math.round(timeoutMs / 1000)}s`);
+      if (events) await events.next(Math.min(fallbackMs, left + 1));
+      else await sleep(intervalMs);
+    }
+  } finally {
+    events?.close();
   }
 }
 
@@ -134,6 +149,8 @@ export async function runOperation(op: Operation, client: HostClient, options: P
   const p = op.params as Obj;
   if (op.kind.startsWith('overlay.')) return runOverlayOperation(op, client, options.overlayStore);
   const interval = options.pollIntervalMs ?? 250;
+  /** With the event stream, inspects between events only as a safety net. */
+  const fallback = Math.max(interval, 1000);
   switch (op.kind) {
     case 'image.pull':
       return client.pull(p.image, registryAuth(registryOf(p.image), options.env));
@@ -165,7 +182,7 @@ export async function runOperation(op: Operation, client: HostClient, options: P
       return client.putArchive(a.container, a.path, archive);
     }
     case 'container.wait-healthy':
-      return poll(client, p.name, p.timeoutMs, interval, (i) => {
+      return waitFor(client, p.name, p.timeoutMs, interval, fallback, (i) => {
         const health = i.State?.Health?.Status;
         if (health === 'healthy') return 'ok';
         // A container that exited is reported as such, even when the engine also marked it unhealthy.
@@ -179,7 +196,8 @@ export async function runOperation(op: Operation, client: HostClient, options: P
     case 'container.wait-running': {
       // Counted from the first poll that sees it running (local clock): no clock skew with the daemon.
       let since: number | undefined;
-      return poll(client, p.name, p.timeoutMs, interval, (i) => {
+      // Checked every `interval` as before (the monitor period is counted by this clock); events wake it sooner.
+      return waitFor(client, p.name, p.timeoutMs, interval, interval, (i) => {
         if (i.State?.Restarting || (i.RestartCount ?? 0) > 0) return `restarted (exit code ${i.State?.ExitCode}) within the monitor period`;
         if (!i.State?.Running) return `exited with code ${i.State?.ExitCode} within the monitor period`;
         since ??= Date.now();
@@ -189,7 +207,7 @@ export async function runOperation(op: Operation, client: HostClient, options: P
     case 'rollout.barrier':
       return void (await sleep(p.delayMs ?? 0));
     case 'container.wait-exit':
-      return poll(client, p.name, p.timeoutMs, interval, (i) => {
+      return waitFor(client, p.name, p.timeoutMs, interval, fallback, (i) => {
         if (i.State?.Running || i.State?.Restarting || i.State?.Status === 'created') return 'wait';
         return i.State?.ExitCode === 0 ? 'ok' : `exited with code ${i.State?.ExitCode}`;
       });

@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import type { HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
+import { ContainerEvents } from './container-events.js';
 import { classify, DEFAULT_FAULT_SETTINGS, errorMessage, timeoutFor, withRetries, withTimeout, type CallKind, type FaultClass, type FaultSettings } from './faults.js';
 
 /** dockerd's answer when the cluster store still holds an endpoint of the container being started. */
@@ -167,6 +168,10 @@ export class HostClient {
   }
   async inspectContainer(name: string): Promise<Obj> {
     return (await this.call('read', 'inspect container', name, (abortSignal) => this.docker.getContainer(name).inspect({ abortSignal })))!;
+  }
+  /** The daemon's event stream for one container (counted as a read), to wake waits: see container-events.ts. */
+  async watchContainer(name: string): Promise<ContainerEvents> {
+    return (await this.call('read', 'watch events of container', name, (abortSignal) => ContainerEvents.open((opts) => this.docker.getEvents(opts) as Promise<NodeJS.ReadableStream>, name, abortSignal)))!;
   }
   /** The manifest digest a tag points to now, asked through the daemon's distribution endpoint. */
   async distribution(image: string, auth?: AuthConfig): Promise<string> {

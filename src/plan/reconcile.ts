@@ -512,7 +512,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
       }
     }
     if (replaces.length) {
-      const planned = planRollout(add, s, replaces, { hasHealthcheck: hasHealthcheck(s), healthTimeoutMs: healthTimeoutMs(s) });
+      const planned = planRollout(add, s, replaces, { hasHealthcheck: hasHealthcheck(s), healthTimeoutMs: healthTimeoutMs(s), hostOffset: rollouts.length });
       rollouts.push(planned.rollout);
       b.compensations.push(...planned.compensations);
       diagnostics.push(...planned.diagnostics);

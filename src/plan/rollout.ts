@@ -54,6 +54,12 @@ export interface ReplaceRequest {
 export interface RolloutContext {
   hasHealthcheck: boolean;
   healthTimeoutMs: number;
+  /**
+   * Which host (in name order) the first batch starts on: the reconciler passes the number of rollouts
+   * planned before this one, so services rolling at the same time start on different hosts instead of
+   * all replacing on the first host, then all on the second, … (each daemon then has a share of the work).
+   */
+  hostOffset?: number;
 }
 
 /** What the reconciler records per replaced replica for dependents and cleanup. */
@@ -84,11 +90,16 @@ export function publishedHostPorts(s: ServiceSpec): string[] {
   return s.ports.filter((p) => p.published !== undefined && p.published !== '').map((p) => `${p.published}/${p.protocol}`);
 }
 
-/** Round-robin over hosts (in name order), keeping slot order within a host, so a batch spans hosts. */
-export function interleaveByHost<T extends { host: string }>(items: T[]): T[] {
+/**
+ * Round-robin over hosts (in name order, starting at the `offset`-th host), keeping slot order within a
+ * host, so a batch spans hosts.
+ */
+export function interleaveByHost<T extends { host: string }>(items: T[], offset = 0): T[] {
   const byHost = new Map<string, T[]>();
   for (const i of items) byHost.set(i.host, [...(byHost.get(i.host) ?? []), i]);
-  const queues = [...byHost.keys()].sort().map((h) => byHost.get(h)!);
+  const sorted = [...byHost.keys()].sort().map((h) => byHost.get(h)!);
+  const k0 = sorted.length ? offset % sorted.length : 0;
+  const queues = [...sorted.slice(k0), ...sorted.slice(0, k0)];
   const out: T[] = [];
   for (let k = 0; out.length < items.length; k++) for (const q of queues) if (k < q.length) out.push(q[k]);
   return out;
@@ -114,7 +125,7 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
   const { policy: rollback, diagnostics: rollbackDiagnostics } = rollbackPolicy(s, requests.length, { ...ctx, publishedPorts: ports });
   if (u.failureAction === 'rollback') diagnostics.push(...rollbackDiagnostics);
   const parallelism = u.parallelism > 0 ? u.parallelism : requests.length;
-  const ordered = interleaveByHost(requests);
+  const ordered = interleaveByHost(requests, ctx.hostOffset ?? 0);
   const batches: ReplaceRequest[][] = [];
   for (let i = 0; i < ordered.length; i += Math.max(1, parallelism)) batches.push(ordered.slice(i, i + Math.max(1, parallelism)));
 

@@ -2,6 +2,11 @@
  * `stack apply`: take the stack's lock, plan, show it, ask (TTY) or require --yes, then walk the plan;
  * NDJSON events with --json. A non-empty plan records a revision (kind `destroy` for stack destroy); with
  * Consul the catalog is synced.
+ *
+ * A read-only look comes first (apply, not destroy or rollback): when nobody holds the lock and the plan
+ * is empty, the run ends there — no lock taken, nothing written to Consul or the state directory. Otherwise
+ * it takes the lock and observes and plans again under it (Terraform's order), and only that plan is shown
+ * and applied: what the look saw is never acted upon.
  */
 import type { Command } from 'commander';
 import { ExitError } from '../../errors.js';
@@ -20,7 +25,7 @@ import type { RevisionKind, RevisionResult } from '../../state/types.js';
 import { syncCatalog } from '../../consul/catalog.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
 import { confirm } from './confirm.js';
-import { addWriteOptions, withStackLock, type Held, type WriteOptions } from './locking.js';
+import { addWriteOptions, lockTimeoutMs, withStackLock, withStore, type Held, type WriteOptions } from './locking.js';
 import { addFaultOptions, faultSettingsFrom, graceMsFrom, type FaultCliOptions } from '../fault-options.js';
 import { withCommandSignals, type CommandSignals } from '../command-signals.js';
 
@@ -41,11 +46,42 @@ export async function runApplyCommand(opts: ApplyCommandOptions): Promise<ApplyR
   });
 }
 
-/** Takes the stack's lock, then plans and applies under it. */
+/** Takes the stack's lock, then plans and applies under it (an apply that has nothing to do takes none). */
 export async function runApply(desired: DesiredState, opts: ApplyCommandOptions, signals: CommandSignals): Promise<ApplyResult | undefined> {
   const command = opts.destroy ? 'destroy' : 'apply';
+  if (!opts.destroy && (await unchangedWithoutLock(desired, opts, signals))) return undefined;
   signals.enter(`waiting for the lock of stack ${desired.name}`);
   return withStackLock(desired, opts, command, (held) => applyLocked(desired, opts, held, command, signals), signals.signal);
+}
+
+/**
+ * The read-only look before the lock: true (and the empty plan reported) when the lock is free and the plan
+ * has no operation and no error. Any other outcome (held lock, changes, errors) returns false: the caller
+ * takes the lock and does everything again under it. A writer that takes the lock right after the look
+ * changes the hosts after this run's observation: this run is then ordered before it, as if it had held
+ * the lock first.
+ */
+async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOptions, signals: CommandSignals): Promise<boolean> {
+  lockTimeoutMs(opts.lockTimeout);
+  return withStore(desired, opts, 'the apply lock', async ({ store }) => {
+    signals.enter('reading the lock');
+    if (await signals.until(store.holder(desired.name))) return false;
+    signals.enter('observing the hosts');
+    const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) }));
+    signals.enter('planning');
+    const { plan } = planned;
+    if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;
+    reportNoChanges(plan, planned.clients, opts);
+    return true;
+  });
+}
+
+function reportNoChanges(plan: Plan, clients: ReadonlyMap<string, { counts: { reads: number; writes: number } }>, opts: ApplyCommandOptions): void {
+  if (opts.json) {
+    const reporter = new JsonReporter();
+    reporter.event({ type: 'plan', plan: planJson(plan) });
+    reporter.event({ type: 'summary', ok: true, done: 0, failed: 0, skipped: 0, calls: countsOf(clients), failures: [] });
+  } else printPlan(plan);
 }
 
 /**

@@ -137,3 +137,24 @@ test('interleaving by host keeps slot order per host', (t) => {
   const xs = [{ host: 'h2', n: 1 }, { host: 'h2', n: 2 }, { host: 'h1', n: 3 }, { host: 'h2', n: 4 }, { host: 'h3', n: 5 }];
   t.deepEqual(interleaveByHost(xs).map((x) => x.n), [3, 1, 5, 2, 4]);
 });
+
+test('interleaving from an offset starts at that host and wraps around', (t) => {
+  const xs = [{ host: 'h1', n: 1 }, { host: 'h2', n: 2 }, { host: 'h3', n: 3 }, { host: 'h1', n: 4 }];
+  t.deepEqual(interleaveByHost(xs, 1).map((x) => x.n), [2, 3, 1, 4]);
+  t.deepEqual(interleaveByHost(xs, 5).map((x) => x.n), [3, 1, 2, 4]);
+  t.deepEqual(interleaveByHost([], 2), []);
+});
+
+test('services rolling at the same time start on different hosts, so no daemon takes every first batch', (t) => {
+  const svc = (name: string, release: string) => service(name, { environment: { RELEASE: release }, deploy: { replicas: 3, updateConfig: update(), rollbackConfig: update() } });
+  const names = ['a', 'b', 'c', 'd'];
+  const d1 = desired(names.map((n) => svc(n, 'v1')));
+  const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  const plan = reconcile(desired(names.map((n) => svc(n, 'v2'))), o);
+  const first = plan.rollouts.map((r) => [r.service, r.batches[0][0].host]);
+  t.deepEqual(first, [['a', 'h1'], ['b', 'h2'], ['c', 'h3'], ['d', 'h1']]);
+  // every service still visits each host once, one batch at a time
+  for (const r of plan.rollouts) t.deepEqual(r.batches.map((b) => b[0].host).sort(), ['h1', 'h2', 'h3']);
+  // deterministic: the same inputs give the same plan text
+  t.is(planText(plan, { operations: true }), planText(reconcile(desired(names.map((n) => svc(n, 'v2'))), o), { operations: true }));
+});

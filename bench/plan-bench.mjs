@@ -3,6 +3,11 @@
  * loaded through stack's own loader; its observed state is built from what a cold apply would create (the
  * create bodies' labels, as the daemons would list them), then `drift` of the containers get a stale config
  * hash. Times reconcile(desired, observed) only — the pure planner, no I/O.
+ *
+ * Robust on a shared machine: `warmup` untimed plans first (JIT), then each timed plan starts with a
+ * collected heap when the process runs with --expose-gc (no garbage of the previous sample is collected
+ * inside the next one; a CLI run plans once, on a fresh heap). `npm run bench` runs it that way, in its own
+ * process: node --expose-gc bench/plan-bench.mjs REPS.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +63,7 @@ export function observedAfterApply(desired, drift) {
 }
 
 /** Loads the synthetic stack and times `reps` plans against its drifted observed state. */
-export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, reps = 10 } = {}) {
+export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, reps = 30, warmup = 5 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stack-plan-bench-'));
   try {
     const file = join(dir, 'stack.yaml');
@@ -70,16 +75,18 @@ export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, re
     const clean = reconcile(desired, observedAfterApply(desired, 0));
     const samples = [];
     let plan;
+    for (let i = 0; i < warmup; i++) reconcile(desired, observed);
     for (let i = 0; i < reps; i++) {
+      globalThis.gc?.();
       const t0 = performance.now();
       plan = reconcile(desired, observed);
       samples.push((performance.now() - t0) / 1000);
     }
     const replaced = new Set(plan.operations.filter((o) => o.kind === 'container.create').map((o) => o.resource)).size;
-    return { samples, containers, hosts, drift, operations: plan.operations.length, replaced, opsWithoutDrift: clean.operations.length };
+    return { samples, containers, hosts, drift, warmup, gc: typeof globalThis.gc === 'function', operations: plan.operations.length, replaced, opsWithoutDrift: clean.operations.length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await planBench({ reps: Number(process.argv[2] ?? 10) })));
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await planBench({ reps: Number(process.argv[2] ?? 30) })));

@@ -13,8 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeWorkload } from './workloads.mjs';
 import { containerCount, engineOf, swarmConverged, until, wipe } from './lib/engine.mjs';
-import { markdownTable, stats } from './lib/report.mjs';
-import { planBench } from './plan-bench.mjs';
+import { criticalPath, markdownTable, stats } from './lib/report.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -39,6 +38,7 @@ const log = (...a) => console.error('bench:', ...a);
 function run(cmd, argv, env = {}) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
+    const spawnedAt = Date.now();
     const p = spawn(cmd, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -47,8 +47,9 @@ function run(cmd, argv, env = {}) {
     p.on('error', reject);
     p.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const exitedAt = Date.now();
       if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${stdout.split('\n').filter((l) => l.includes('failed')).slice(0, 5).join('\n')}\n${stderr.slice(-2000)}`));
-      else resolve({ seconds, stdout, stderr });
+      else resolve({ seconds, stdout, stderr, spawnedAt, exitedAt });
     });
   });
 }
@@ -64,7 +65,8 @@ async function stackApply(ctx, file, name) {
   const calls = Object.values(summary.calls).reduce((a, c) => ({ reads: a.reads + c.reads, writes: a.writes + c.writes }), { reads: 0, writes: 0 });
   const replaced = events.filter((e) => e.type === 'op-done' && e.op.kind === 'container.create').length;
   const rssMB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
-  return { seconds: r.seconds, calls, created: replaced, rssMB };
+  const path = replaced ? criticalPath(events, r.spawnedAt, r.exitedAt) : undefined;
+  return { seconds: r.seconds, calls, created: replaced, rssMB, path };
 }
 const floorApply = (ctx, paths) => run(process.execPath, ['bench/floor.mjs', paths.floor, ctx.sandboxJson]);
 /** The least a tool must do to know nothing changed: list the containers of every host, in parallel, in a fresh process. */
@@ -90,6 +92,8 @@ async function swarmDeploy(ctx, file, name, w, taskOk) {
   await until(`swarm stack ${name}`, () => swarmConverged(manager, name, w.services, w.replicas, taskOk));
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cli };
 }
+
+const pathText = (p) => `${(p.beforeMs / 1000).toFixed(2)} s before the first op; ${Object.entries(p.byKind).sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')} (${p.ops} ops); ${(p.afterMs / 1000).toFixed(2)} s after the last`;
 
 // ── the run ──────────────────────────────────────────────────────────────────
 function machine(hosts) {
@@ -163,7 +167,9 @@ async function main() {
     log(`w5 rep ${rep + 1}/${REPS}: stack (${name})`);
     await stackApply(ctx, roll.paths.stack, name);
     const r = await stackApply(ctx, roll.next.stack, name);
-    add(roll.label, 'stack', [r.seconds], { note: `services roll concurrently, 1 replica at a time, stop-first, healthy before the next; ${r.created} replaced` });
+    const row = add(roll.label, 'stack', [r.seconds], { note: `services roll concurrently, 1 replica at a time, stop-first, healthy before the next; ${r.created} replaced` });
+    row.paths = [...(row.paths ?? []), r.path];
+    log(`w5 critical path: ${pathText(r.path)}`);
   }
   for (const wl of args['only-swarm'] || rolloutOnly ? [] : workloads) {
     for (let rep = 0; rep < REPS; rep++) {
@@ -202,8 +208,9 @@ async function main() {
   await wipe(hosts);
 
   log('6: planning 1,000 containers over 10 hosts, 10% drift, in process');
-  const pb = await planBench({ reps: Math.max(10, REPS) });
-  if (!rolloutOnly) add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, { unit: 'ms', note: `reconcile() only; ${pb.replaced} replaced, ${pb.operations} operations` });
+  // In its own process with a collectable heap: 5 warm-up plans, then each timed plan on a collected heap.
+  const pb = JSON.parse((await run(process.execPath, ['--expose-gc', 'bench/plan-bench.mjs', String(Math.max(30, REPS))])).stdout);
+  add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, { unit: 'ms', note: `reconcile() only, ${pb.samples.length} plans after ${pb.warmup} warm-up, heap collected before each; ${pb.replaced} replaced, ${pb.operations} operations` });
 
   // Phase B: Swarm. Its daemons must run without the cluster store; restarted within this run, then back.
   if (!args['no-swarm']) {
@@ -255,6 +262,12 @@ async function main() {
     }
   }
 
+  // The rollout's critical path, summed over its repetitions' median run (in the JSON for every run).
+  const rollRow = rows.find((r) => r.workload === roll.label && r.peer === 'stack');
+  if (rollRow?.paths?.length) {
+    const i = rollRow.samples.indexOf([...rollRow.samples].sort((a, b) => a - b)[Math.floor((rollRow.samples.length - 1) / 2)]);
+    rollRow.note += `; critical path of the median run: ${pathText(rollRow.paths[i])}`;
+  }
   const table = markdownTable(rows);
   const when = new Date().toISOString();
   const result = { when, reps: REPS, machine: info, rows: rows.map((r) => ({ ...r, ...stats(r.samples) })), plan: pb };

@@ -27,3 +27,34 @@ export function markdownTable(rows) {
   }
   return out.join('\n');
 }
+
+/**
+ * The critical path of one `stack apply --json` run, from its own events: starting at the operation that
+ * finished last, step back each time to the dependency (or `after`) that settled last. An op's `ms` runs from
+ * the moment it was dispatched (its last dependency settled) to its end, queueing included, so the path's ms
+ * add up to the time from the first operation to the last. `beforeMs` is what the run spent before its first
+ * operation (process start, loading, lock, observing, planning), `afterMs` after its last (revision, catalog,
+ * lock release, exit); `spawnedAt`/`exitedAt` are the wall clock around the process (ms since the epoch).
+ * @returns {{ byKind: Record<string, number>, pathMs: number, beforeMs: number, afterMs: number, ops: number }}
+ */
+export function criticalPath(events, spawnedAt, exitedAt) {
+  const plan = events.find((e) => e.type === 'plan')?.plan;
+  const done = new Map(events.filter((e) => e.type === 'op-done').map((e) => [e.op.id, { at: Date.parse(e.time), ms: e.ms, kind: e.op.kind }]));
+  const byId = new Map((plan?.operations ?? []).map((o) => [o.id, o]));
+  const lastDone = Math.max(...[...done.values()].map((d) => d.at));
+  let cur = [...done.entries()].find(([, d]) => d.at === lastDone)?.[0];
+  const byKind = {};
+  let pathMs = 0;
+  let ops = 0;
+  let firstStart = lastDone;
+  while (cur) {
+    const d = done.get(cur);
+    byKind[d.kind] = (byKind[d.kind] ?? 0) + d.ms;
+    pathMs += d.ms;
+    ops++;
+    firstStart = d.at - d.ms;
+    const op = byId.get(cur);
+    cur = [...(op?.deps ?? []), ...(op?.after ?? [])].filter((p) => done.has(p)).sort((a, b) => done.get(b).at - done.get(a).at)[0];
+  }
+  return { byKind, pathMs, beforeMs: firstStart - spawnedAt, afterMs: exitedAt - lastDone, ops };
+}

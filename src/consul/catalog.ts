@@ -31,38 +31,46 @@ export async function syncCatalog(
   const clients = options.clients ?? clientsFor(desired.hosts);
   const result: CatalogSyncResult = { registered: [], deregistered: [], unreachable: [] };
   const fallback = localAddress();
-  for (const host of desired.hosts) {
-    const address = hostAddress(host, fallback);
-    let entries: CatalogEntry[] = [];
-    if (!options.destroyed) {
-      try {
-        const list = (await clients.get(host.name)!.listContainers(stackFilter(desired.name))) as ListedContainer[];
-        entries = catalogEntries(desired, host, address, list, options.revision);
-      } catch {
-        result.unreachable.push(host.name);
-        continue;
+  // Hosts in parallel, and the registrations of one host in parallel: one round trip to Consul, not one per replica.
+  await Promise.all(
+    desired.hosts.map(async (host) => {
+      const address = hostAddress(host, fallback);
+      let entries: CatalogEntry[] = [];
+      if (!options.destroyed) {
+        try {
+          const list = (await clients.get(host.name)!.listContainers(stackFilter(desired.name))) as ListedContainer[];
+          entries = catalogEntries(desired, host, address, list, options.revision);
+        } catch {
+          result.unreachable.push(host.name);
+          return;
+        }
       }
-    }
-    for (const e of entries) {
-      await consul.call(`register ${e.service.id} in the catalog`, (api) =>
-        api.catalog.register({
-          node: e.node,
-          address: e.nodeAddress,
-          nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
-          service: { id: e.service.id, service: e.service.name, address: e.service.address, port: e.service.port, tags: e.service.tags, meta: e.service.meta },
-          check: { node: e.node, checkid: `service:${e.service.id}`, name: 'Docker health (snapshot)', serviceid: e.service.id, status: e.check.status, notes: e.check.notes },
+      const nodeName = catalogNode(host.name);
+      const [node] = await Promise.all([
+        consul.call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName)) as Promise<{ Services?: Record<string, { ID: string; Meta?: Record<string, string> }> } | null>,
+        ...entries.map(async (e) => {
+          await consul.call(`register ${e.service.id} in the catalog`, (api) =>
+            api.catalog.register({
+              node: e.node,
+              address: e.nodeAddress,
+              nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
+              service: { id: e.service.id, service: e.service.name, address: e.service.address, port: e.service.port, tags: e.service.tags, meta: e.service.meta },
+              check: { node: e.node, checkid: `service:${e.service.id}`, name: 'Docker health (snapshot)', serviceid: e.service.id, status: e.check.status, notes: e.check.notes },
+            }),
+          );
+          result.registered.push(`${e.node}/${e.service.id}`);
+        }),
+      ]);
+      const keep = new Set(entries.map((e) => e.service.id));
+      const gone = Object.values(node?.Services ?? {}).filter((s) => s.Meta?.stack === desired.name && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID));
+      await Promise.all(
+        gone.map(async (s) => {
+          await consul.call(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: nodeName, serviceid: s.ID }));
+          result.deregistered.push(`${nodeName}/${s.ID}`);
         }),
       );
-      result.registered.push(`${e.node}/${e.service.id}`);
-    }
-    const keep = new Set(entries.map((e) => e.service.id));
-    const nodeName = catalogNode(host.name);
-    const node = (await consul.call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName))) as { Services?: Record<string, { ID: string; Meta?: Record<string, string> }> } | null;
-    for (const s of Object.values(node?.Services ?? {})) {
-      if (s.Meta?.stack !== desired.name || s.Meta?.entry !== REPLICA_ENTRY.entry || keep.has(s.ID)) continue;
-      await consul.call(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: nodeName, serviceid: s.ID }));
-      result.deregistered.push(`${nodeName}/${s.ID}`);
-    }
-  }
+    }),
+  );
+  for (const list of [result.registered, result.deregistered, result.unreachable]) list.sort();
   return result;
 }

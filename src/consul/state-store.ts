@@ -189,8 +189,10 @@ export class ConsulStateStore implements StateStore {
 
   async list(stack: string): Promise<RevisionSummary[]> {
     const out: RevisionSummary[] = [];
-    for (const n of await this.numbers(stack)) {
-      const m = await this.manifest(stack, n);
+    const numbers = await this.numbers(stack);
+    // One round trip for all manifests instead of one after the other (up to keep_revisions of them).
+    const manifests = await Promise.all(numbers.map((n) => this.manifest(stack, n)));
+    for (const m of manifests) {
       if (m) {
         const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, ...summary } = m;
         out.push(summary);

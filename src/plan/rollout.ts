@@ -96,7 +96,11 @@ export function publishedHostPorts(s: ServiceSpec): string[] {
  */
 export function interleaveByHost<T extends { host: string }>(items: T[], offset = 0): T[] {
   const byHost = new Map<string, T[]>();
-  for (const i of items) byHost.set(i.host, [...(byHost.get(i.host) ?? []), i]);
+  for (const i of items) {
+    const q = byHost.get(i.host);
+    if (q) q.push(i);
+    else byHost.set(i.host, [i]);
+  }
   const sorted = [...byHost.keys()].sort().map((h) => byHost.get(h)!);
   const k0 = sorted.length ? offset % sorted.length : 0;
   const queues = [...sorted.slice(k0), ...sorted.slice(0, k0)];

@@ -132,6 +132,35 @@ test('different stacks do not block each other; a held lock fails at once with -
   t.is(applied.code, 0, applied.stderr);
 });
 
+/** Consul's index of the stack's keys: any write under the prefix (lock acquire, release, delete; a revision) raises it. */
+async function kvIndex(stack: string): Promise<string> {
+  const res = await fetch(`${consulAddress()}/v1/kv/stack/${stack}/?recurse`);
+  return String(res.headers.get('x-consul-index'));
+}
+
+test('a no-op apply takes no lock and writes nothing to Consul; while another run holds the lock it waits for it like any apply', async (t) => {
+  const name = uniqueStack('nooplock');
+  const dir = folder({ 'compose.yaml': plain(name, '1', 1), 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const before = await kvIndex(name);
+  const noop = await stackCli(['apply', '-y', '--json', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(noop.code, 0, noop.stderr);
+  const summary = events(noop.stdout).at(-1) as unknown as { type: string; calls: Record<string, { writes: number }> };
+  t.is(summary.type, 'summary');
+  t.true(Object.values(summary.calls).every((c) => c.writes === 0));
+  t.is(await kvIndex(name), before, 'no lock key written, released or deleted; no revision');
+
+  const s = store();
+  t.teardown(() => s.close());
+  const lock = await s.acquire(name, { ...lockInfo(name, 'apply', {}), user: 'noop-holder' }, { timeoutMs: 0 });
+  const blocked = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '0'], { cwd: dir });
+  await lock.release();
+  t.is(blocked.code, 1, 'a held lock sends even a no-op through the lock');
+  t.regex(blocked.stderr, /error: stack \S+ is locked by noop-holder@/);
+  t.is(blocked.stdout, '', 'nothing observed while the lock was held');
+});
+
 test('Consul unreachable: one error naming the address before any write to any host, exit 1', async (t) => {
   const name = uniqueStack('unreach');
   const dir = folder({ 'compose.yaml': plain(name, '1', 1), 'inventory.yaml': inventoryYaml() });

@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { ExitError } from '../../errors.js';
 import type { DesiredState } from '../../stack/types.js';
-import { applyPlanned, planStack } from '../../apply/pipeline.js';
+import { applyPlanned, planStack, type Planned } from '../../apply/pipeline.js';
 import type { ApplyResult } from '../../apply/index.js';
 import { JsonReporter, LineReporter } from '../views/progress.js';
 import { printPlan } from '../views/plan.js';
@@ -99,7 +99,7 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
   failOnPlanErrors(plan.diagnostics);
   if (plan.operations.length === 0) {
     if (opts.json) reporter.event({ type: 'summary', ok: true, done: 0, failed: 0, skipped: 0, calls: countsOf(planned.clients), failures: [] });
-    await catalogAfter(desired, held, opts.destroy === true);
+    await catalogAfter(desired, held, opts.destroy === true, planned.clients);
     return undefined;
   }
   signals.enter('waiting for the confirmation');
@@ -117,7 +117,7 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
     if (!held.lock.lost.aborted) {
       const outcome: RevisionResult = interruption.requested || !result || result.outcome === 'interrupted' ? 'interrupted' : result.ok ? 'ok' : 'failed';
       await recordRevision(desired, plan, held, command, outcome, opts.destroy ? 'destroy' : 'apply');
-      await catalogAfter(desired, held, opts.destroy === true);
+      await catalogAfter(desired, held, opts.destroy === true, planned.clients);
     }
   }
   if (held.lock.lost.aborted) throw lostError(held);
@@ -144,10 +144,11 @@ async function recordRevision(desired: DesiredState, plan: Plan, held: Held, com
 }
 
 /** With Consul: registers the stack's running replicas in the catalog (a health snapshot), deregisters the rest. */
-async function catalogAfter(desired: DesiredState, held: Held, destroyed: boolean): Promise<void> {
+async function catalogAfter(desired: DesiredState, held: Held, destroyed: boolean, clients: Planned['clients']): Promise<void> {
   if (!held.consul) return;
   try {
-    await syncCatalog(held.consul, desired, { revision: destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number, destroyed });
+    // The apply's own host clients: their connections are open already.
+    await syncCatalog(held.consul, desired, { revision: destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number, destroyed, clients });
   } catch (err) {
     printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
   }

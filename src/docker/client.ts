@@ -13,10 +13,16 @@ import type { HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
-import { classify, DEFAULT_FAULT_SETTINGS, errorMessage, timeoutFor, withRetries, withTimeout, type CallKind, type FaultClass, type FaultSettings } from './faults.js';
+import { backoffMs, classify, DEFAULT_FAULT_SETTINGS, errorMessage, timeoutFor, withRetries, withTimeout, type CallKind, type FaultClass, type FaultSettings } from './faults.js';
 
 /** dockerd's answer when the cluster store still holds an endpoint of the container being started. */
 const STALE_ENDPOINT = /endpoint with name (\S+) already exists in network (\S+?)(?:[\s,.;)]|$)/;
+
+/**
+ * dockerd 20.10's answer when a global (cluster-store) network is not yet in its own view: another daemon
+ * created it moments ago and this one has not caught up with the store — create found it, start does not.
+ */
+const NETWORK_NOT_FOUND = /network (\S+) not found/;
 
 /** The container and network named by a stale-endpoint error, if the message is one. */
 export function staleEndpoint(message: string): { container: string; network: string } | undefined {
@@ -226,7 +232,18 @@ export class HostClient {
     });
   }
   async start(name: string): Promise<void> {
-    const start = () => this.call('write', 'start container', name, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }), { ok: [304] });
+    const once = () => this.call('write', 'start container', name, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }), { ok: [304] });
+    // A network the daemon does not see yet (see NETWORK_NOT_FOUND): asked again with back-off, `retries` times.
+    const start = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once();
+        } catch (err) {
+          if (!NETWORK_NOT_FOUND.test(errorMessage(err)) || attempt > this.faults.retries) throw err;
+          await new Promise((r) => setTimeout(r, backoffMs(attempt, this.faults)));
+        }
+      }
+    };
     try {
       await start();
     } catch (err) {

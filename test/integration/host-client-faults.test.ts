@@ -83,3 +83,22 @@ test('a daemon that is not there: unreachable after its brief retries', async (t
   t.is(err.attempts, DEFAULT_FAULT_SETTINGS.unreachableRetries + 1);
   t.regex(err.message, /host h9: ping: connect ENOENT/);
 });
+
+test('a start whose network the daemon does not see is asked again with back-off, then fails naming the network', async (t) => {
+  // What a daemon that has not caught up with the cluster store answers; here the network is really gone.
+  const stack = uniqueStack('hcnet');
+  const net = `${stack}_net`;
+  const name = `${stack}-app-1`;
+  t.teardown(async () => {
+    await docker('h1').getContainer(name).remove({ force: true }).catch(() => undefined);
+    await docker('h1').getNetwork(net).remove().catch(() => undefined);
+  });
+  await docker('h1').createNetwork({ Name: net, Driver: 'bridge' });
+  await docker('h1').createContainer({ name, Image: IMAGE(), Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
+  await docker('h1').getNetwork(net).remove();
+  const client = HostClient.fromSpec(hostSpecs('socket').find((h) => h.name === 'h1')!, { ...DEFAULT_FAULT_SETTINGS, retries: 2, baseDelayMs: 5 });
+  const err = await t.throwsAsync(client.start(name));
+  t.regex(err!.message, new RegExp(`^host h1: start container ${name}: network ${net} not found`));
+  t.is(client.counts.writes, 3, 'the first start and 2 more');
+  t.false((await docker('h1').getContainer(name).inspect()).State.Running);
+});

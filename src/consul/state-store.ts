@@ -187,6 +187,10 @@ export class ConsulStateStore implements StateStore {
     return item?.Value ? (JSON.parse(item.Value) as RevisionManifest) : undefined;
   }
 
+  async hasRevisions(stack: string): Promise<boolean> {
+    return (await this.numbers(stack)).length > 0;
+  }
+
   async list(stack: string): Promise<RevisionSummary[]> {
     const out: RevisionSummary[] = [];
     const numbers = await this.numbers(stack);

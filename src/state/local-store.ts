@@ -128,6 +128,10 @@ export class LocalStateStore implements StateStore {
     }
   }
 
+  async hasRevisions(stack: string): Promise<boolean> {
+    return this.numbers(stack).length > 0;
+  }
+
   async list(stack: string): Promise<RevisionSummary[]> {
     return this.numbers(stack)
       .map((n) => this.manifest(stack, n))

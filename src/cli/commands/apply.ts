@@ -59,13 +59,14 @@ export async function runApply(desired: DesiredState, opts: ApplyCommandOptions,
  * has no operation and no error. Any other outcome (held lock, changes, errors) returns false: the caller
  * takes the lock and does everything again under it. A writer that takes the lock right after the look
  * changes the hosts after this run's observation: this run is then ordered before it, as if it had held
- * the lock first.
+ * the lock first. A stack without any revision (its first apply) skips the look: it could only find changes.
  */
 async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOptions, signals: CommandSignals): Promise<boolean> {
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
-    if (await signals.until(store.holder(desired.name))) return false;
+    const [holder, applied] = await signals.until(Promise.all([store.holder(desired.name), store.hasRevisions(desired.name)]));
+    if (holder || !applied) return false;
     signals.enter('observing the hosts');
     const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) }));
     signals.enter('planning');

@@ -3,15 +3,16 @@
  * back start-first (the previous container renamed back, started and healthy before the new one stops), one
  * rollback batch at a time with the configured delay between them, and afterwards exactly the previous version
  * runs. The new version fails on one host only (a marker file in that host's copy of a named volume), so two
- * replicas have finished updating when the third fails. Checked by replaying the hosts' container events.
+ * replicas have finished updating when the third fails. Without a healthcheck, a put-back replica counts as
+ * back after running for rollback_config.monitor. Checked by replaying the hosts' container events.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Labels } from '../../src/labels.js';
 import { cleanup, containersOf, desiredFor, docker, hostEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
-import { apiStack, runningCounts, runningIds, type ApiVersion } from './rollout-helpers.js';
+import { apiStack, runningCounts, runningIds } from './rollout-helpers.js';
 import { runOnce } from '../helpers/sandbox.js';
 
 test.before(() => ensureBuilt());
@@ -34,28 +35,20 @@ interface Ev {
   service?: string;
 }
 
-test('rollback_config start-first with delay: never fewer than the replicas running, delay between rollback batches, then exactly the previous version runs', async (t) => {
-  const name = uniqueStack('rb');
-  const version = (body: string, failWhereMarked: boolean): ApiVersion => ({
-    body,
-    // Both versions mount the marker volume; only the new one refuses to start where the marker is.
-    preamble: failWhereMarked ? `if [ -f /m/broken ]; then echo ${body} is broken here; exit 3; fi; ` : '',
-    extra: '    volumes: ["marker:/m"]\n',
-    volumes: 'volumes:\n  marker: {}\n',
-    update: { order: 'start-first', failure_action: 'rollback' },
-    rollback: { parallelism: 1, delay: `${DELAY_S}s`, order: 'start-first', failure_action: 'pause' },
-  });
-  const dir = writeDir({ 'compose.yaml': apiStack(name, version('v1', false)), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+/** An `api` service whose new version fails on one host only; the stack files are `stackFile(body, failWhereMarked)`. */
+async function brokenOnLastHost(t: ExecutionContext, prefix: string, stackFile: (name: string, body: string, failWhereMarked: boolean) => string, planLines: RegExp) {
+  const name = uniqueStack(prefix);
+  const dir = writeDir({ 'compose.yaml': stackFile(name, 'v1', false), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
   cleanup(t, desiredFor(name, [], 'socket'));
   const first = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(first.code, 0, first.stdout + first.stderr);
   const before = await runningIds(name, 'api');
   t.is(before.length, 3);
 
-  writeFileSync(path.join(dir, 'compose.yaml'), apiStack(name, version('v2', true)));
+  writeFileSync(path.join(dir, 'compose.yaml'), stackFile(name, 'v2', true));
   const plan = await runStack(['plan', '-i', 'inventory.yaml'], dir);
   t.is(plan.code, 0, plan.stderr);
-  t.regex(plan.stdout, /rollout api: 3 replicas, 1 at a time, start-first, each replica healthy, delay 0s; on failure rollback\n\s+rollback: 1 at a time, start-first, each replica healthy, delay 3s; on failure pause\n/);
+  t.regex(plan.stdout, planLines);
   // The batches, in order: the last one's host gets the marker, so the first two update and are then rolled back.
   const batches = [...plan.stdout.matchAll(/batch (\d): (\S+) \((h\d)\)/g)].map((m) => ({ name: m[2], host: m[3] }));
   t.is(batches.length, 3, plan.stdout);
@@ -67,7 +60,6 @@ test('rollback_config start-first with delay: never fewer than the replicas runn
   const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /rollout api: rolled back/);
-  t.regex(r.stdout, new RegExp(`replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 before it was healthy`));
   t.regex(r.stdout, new RegExp(`rolled back: ${a.name}, ${b.name}`));
 
   // Exactly the previous version runs: the old containers themselves, nothing kept or temporary left.
@@ -75,30 +67,53 @@ test('rollback_config start-first with delay: never fewer than the replicas runn
   t.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort());
   t.true(after.every((c) => c.hash === before[0].hash));
   t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
-  for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');
 
   const events: Ev[] = (await hostEvents(since, { type: ['container'], label: [`${Labels.stack}=${name}`] }))
     .map(({ host, event: e }) => ({ host, ms: Number(e.timeNano) / 1e6, action: String(e.Action), id: e.Actor.ID, name: String(e.Actor.Attributes.name), service: e.Actor.Attributes[Labels.service] }))
     .sort((x, y) => x.ms - y.ms);
-  // Never fewer than 3 running replicas, update and rollback included.
   const counts = runningCounts(
     events.map((e) => ({ ...e, time: e.ms, action: e.action.split(':')[0], hash: '' })),
     before.map((c) => c.id),
     'api',
   );
-  t.true(Math.min(...counts) >= 3, `running counts ${counts.join(',')}`);
-
   const at = (pred: (e: Ev) => boolean, what: string) => {
     const e = events.find(pred);
     if (!e) throw new Error(`no event: ${what}\n${events.map((x) => `${x.host} ${x.action} ${x.name}`).join('\n')}`);
     return e.ms;
   };
+  /** The new container of replica x: renamed to the replica's name by the update. */
+  const freshOf = (x: { host: string; name: string }) => events.find((e) => e.host === x.host && e.action === 'rename' && e.name === x.name && !before.some((c) => c.id === e.id))!.id;
+  const oldOf = (x: { name: string }) => before.find((c) => c.name === x.name)!;
+  return { name, r, a, b, broken, after, events, counts, at, freshOf, oldOf };
+}
+
+test('rollback_config start-first with delay: never fewer than the replicas running, delay between rollback batches, then exactly the previous version runs', async (t) => {
+  const stackFile = (name: string, body: string, failWhereMarked: boolean) =>
+    apiStack(name, {
+      body,
+      // Both versions mount the marker volume; only the new one refuses to start where the marker is.
+      preamble: failWhereMarked ? `if [ -f /m/broken ]; then echo ${body} is broken here; exit 3; fi; ` : '',
+      extra: '    volumes: ["marker:/m"]\n',
+      volumes: 'volumes:\n  marker: {}\n',
+      update: { order: 'start-first', failure_action: 'rollback' },
+      rollback: { parallelism: 1, delay: `${DELAY_S}s`, order: 'start-first', failure_action: 'pause' },
+    });
+  const { name, r, a, b, broken, after, counts, at, freshOf, oldOf } = await brokenOnLastHost(
+    t,
+    'rb',
+    stackFile,
+    /rollout api: 3 replicas, 1 at a time, start-first, each replica healthy, delay 0s; on failure rollback\n\s+rollback: 1 at a time, start-first, each replica healthy, delay 3s; on failure pause\n/,
+  );
+  t.regex(r.stdout, new RegExp(`replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 before it was healthy`));
+  for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');
+  // Never fewer than 3 running replicas, update and rollback included.
+  t.true(Math.min(...counts) >= 3, `running counts ${counts.join(',')}`);
+
   const ends: number[] = [];
   const starts: number[] = [];
   for (const x of [a, b]) {
-    const old = before.find((c) => c.name === x.name)!.id;
-    // The new container of this replica: renamed to the replica's name by the update.
-    const fresh = events.find((e) => e.host === x.host && e.action === 'rename' && e.name === x.name && e.id !== old)!.id;
+    const old = oldOf(x).id;
+    const fresh = freshOf(x);
     const stepAside = at((e) => e.id === fresh && e.action === 'rename' && e.name === `${x.name}_next`, `${x.name}: the new one renamed aside`);
     const oldStarted = at((e) => e.id === old && e.action === 'start', `${x.name}: the previous one started again`);
     const oldHealthy = at((e) => e.id === old && e.action === 'health_status: healthy' && e.ms >= oldStarted, `${x.name}: the previous one healthy`);
@@ -110,4 +125,45 @@ test('rollback_config start-first with delay: never fewer than the replicas runn
   }
   // Rollback batch 2 begins only after batch 1 ended, and at least the delay later (a bound stack sets, not a timing).
   t.true(starts[1] - ends[0] >= DELAY_S * 1000, `gap between rollback batches: ${Math.round(starts[1] - ends[0])} ms`);
+});
+
+test('rollback_config stop-first without a healthcheck: a put-back replica counts as back after running for rollback_config.monitor; never below replicas − 1', async (t) => {
+  const MONITOR_S = 3;
+  const stackFile = (name: string, body: string, failWhereMarked: boolean) => `name: ${name}
+services:
+  api:
+    image: ${IMAGE()}
+    command: ["sh", "-c", ${JSON.stringify(`${failWhereMarked ? 'if [ -f /m/broken ]; then exit 3; fi; ' : ''}trap 'exit 0' TERM; sleep 3600 & wait`)}]
+    environment: { BODY: ${body} }
+    stop_grace_period: 2s
+    volumes: ["marker:/m"]
+    deploy:
+      replicas: 3
+      placement:
+        constraints: ["node.labels.pool == main"]
+      update_config: { parallelism: 1, monitor: 1s, failure_action: rollback }
+      rollback_config: { parallelism: 1, monitor: ${MONITOR_S}s }
+volumes:
+  marker: {}
+`;
+  const { r, a, b, broken, counts, at, freshOf, oldOf } = await brokenOnLastHost(
+    t,
+    'rbm',
+    stackFile,
+    /rollout api: 3 replicas, 1 at a time, stop-first, each replica running 1s \(monitor\), delay 0s; on failure rollback\n\s+rollback: 1 at a time, stop-first, each replica running 3s \(monitor\), delay 0s; on failure pause\n/,
+  );
+  t.regex(r.stdout, new RegExp(`replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 within the monitor period`));
+  t.true(Math.min(...counts) >= 2, `running counts ${counts.join(',')}`);
+  // stop-first: the new one goes, then the previous one comes back; the next replica's rollback begins only
+  // once the previous one of this batch has run for the monitor period (a bound stack sets, not a timing).
+  const steps = [a, b].map((x) => {
+    const fresh = freshOf(x);
+    const newDied = at((e) => e.id === fresh && e.action === 'die', `${x.name}: the new one stopped`);
+    const oldStarted = at((e) => e.id === oldOf(x).id && e.action === 'start', `${x.name}: the previous one started again`);
+    t.true(newDied < oldStarted, `${x.name}: stop-first`);
+    // The new one ran undisturbed until the rollback stopped it: its first kill (or die) is the rollback's first step.
+    const firstOfRollback = at((e) => e.id === fresh && (e.action === 'kill' || e.action === 'die'), `${x.name}: its rollback began`);
+    return { firstOfRollback, oldStarted };
+  });
+  t.true(steps[1].firstOfRollback - steps[0].oldStarted >= MONITOR_S * 1000, `from ${a.name} back to ${b.name}'s rollback: ${Math.round(steps[1].firstOfRollback - steps[0].oldStarted)} ms`);
 });

@@ -39,36 +39,38 @@ async function eventsOf(stack: string, since: number): Promise<string[]> {
 
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
 
-test('SIGINT while waiting for a lock another session holds: exit 130, no change on any host, the holder\'s lock untouched', async (t) => {
-  const name = uniqueStack('ilock');
-  const dir = folder({ 'compose.yaml': plain(name), 'inventory.yaml': inventoryYaml() });
-  cleanupStack(t, name, dir);
-  const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
-  t.teardown(() => store.close());
-  const holder = await store.acquire(name, { ...lockInfo(name, 'apply', {}), user: 'other-holder' }, { timeoutMs: 0 });
-  t.teardown(() => holder.release());
-  const session = await lockSession(name);
-  t.truthy(session);
+for (const command of ['apply', 'destroy', 'rollback'] as const) {
+  test(`${command}: SIGINT while waiting for a lock another session holds: exit 130, no change on any host, the holder's lock untouched`, async (t) => {
+    const name = uniqueStack(`i${command.slice(0, 3)}`);
+    const dir = folder({ 'compose.yaml': plain(name), 'inventory.yaml': inventoryYaml() });
+    cleanupStack(t, name, dir);
+    const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
+    t.teardown(() => store.close());
+    const holder = await store.acquire(name, { ...lockInfo(name, 'apply', {}), user: 'other-holder' }, { timeoutMs: 0 });
+    t.teardown(() => holder.release());
+    const session = await lockSession(name);
+    t.truthy(session);
 
-  const since = Date.now();
-  const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '5m'], { cwd: dir });
-  let stderr = '';
-  run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await eventually(async () => /is locked in Consul at .* by other-holder@/.test(stderr), 60_000, 'the apply to wait for the lock');
-  run.child.kill('SIGINT');
-  const r = await run.done;
-  t.is(r.code, 130, r.stdout + r.stderr);
-  t.deepEqual(errorLines(r.stderr), [`error: interrupted by SIGINT while waiting for the lock of stack ${name}, before any change: no host was changed`]);
-  t.is(r.stdout, '', 'nothing was observed or planned');
+    const since = Date.now();
+    const run = spawnStack([command, '-y', '-i', 'inventory.yaml', '--lock-timeout', '5m'], { cwd: dir });
+    let stderr = '';
+    run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await eventually(async () => /is locked in Consul at .* by other-holder@/.test(stderr), 60_000, `${command} to wait for the lock`);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    t.is(r.code, 130, r.stdout + r.stderr);
+    t.deepEqual(errorLines(r.stderr), [`error: interrupted by SIGINT while waiting for the lock of stack ${name}, before any change: no host was changed`]);
+    t.is(r.stdout, '', 'nothing was observed or planned');
 
-  t.is(await lockSession(name), session, 'the other session still holds the lock');
-  t.false(holder.lost.aborted, 'the holder never saw its lock lost');
-  const value = (await consulApi<{ Value: string }[]>(`kv/stack/${name}/lock`))![0].Value;
-  t.is(JSON.parse(Buffer.from(value, 'base64').toString()).user, 'other-holder');
-  t.deepEqual(await eventsOf(name, since), [], 'no Docker event of the stack on any host');
-  t.is((await containersOf(name)).size, 0);
-  t.is(await consulApi(`kv/stack/${name}/revisions/?keys`), undefined, 'no revision recorded');
-});
+    t.is(await lockSession(name), session, 'the other session still holds the lock');
+    t.false(holder.lost.aborted, 'the holder never saw its lock lost');
+    const value = (await consulApi<{ Value: string }[]>(`kv/stack/${name}/lock`))![0].Value;
+    t.is(JSON.parse(Buffer.from(value, 'base64').toString()).user, 'other-holder');
+    t.deepEqual(await eventsOf(name, since), [], 'no Docker event of the stack on any host');
+    t.is((await containersOf(name)).size, 0);
+    t.is(await consulApi(`kv/stack/${name}/revisions/?keys`), undefined, 'no revision recorded');
+  });
+}
 
 test('SIGTERM while observing a hung daemon: exit 130, no change on any host, our lock released', async (t) => {
   const name = uniqueStack('iobs');

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { LocalStateStore, localStateRoot } from '../../../src/state/local-store.js';
 import { lockInfo } from '../../../src/state/lock-info.js';
-import { LockTimeoutError, type RevisionRecord } from '../../../src/state/types.js';
+import { LockTimeoutError, LockWaitAbortedError, type RevisionRecord } from '../../../src/state/types.js';
 
 const fresh = () => new LocalStateStore(mkdtempSync(path.join(os.tmpdir(), 'stack-state-')));
 
@@ -54,6 +54,20 @@ test('lock: a waiter gets the lock once the holder releases it', async (t) => {
   const second = await waiting;
   t.is(second.info.command, 'destroy');
   await second.release();
+});
+
+test('lock: a wait given up (SIGINT) rejects at once and leaves the holder\'s lock as it was', async (t) => {
+  const store = fresh();
+  const held = await store.acquire('s', { ...lockInfo('s', 'apply', {}), user: 'ann' }, { timeoutMs: 0 });
+  const stop = new AbortController();
+  const waiting = store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 60_000, pollMs: 10_000, signal: stop.signal, onWait: () => stop.abort() });
+  await t.throwsAsync(waiting, { instanceOf: LockWaitAbortedError, message: 'stopped waiting for the lock of stack s' });
+  t.is((await store.holder('s'))?.id, held.info.id);
+  t.false(held.lost.aborted);
+  await held.release();
+  // Aborted before it starts: not even a free lock is taken.
+  await t.throwsAsync(store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0, signal: AbortSignal.abort() }), { instanceOf: LockWaitAbortedError });
+  t.is(await store.holder('s'), undefined);
 });
 
 test('lock: one left by a dead process on this machine is taken over', async (t) => {

@@ -187,8 +187,12 @@ export class ConsulStateStore implements StateStore {
     return item?.Value ? (JSON.parse(item.Value) as RevisionManifest) : undefined;
   }
 
-  async hasRevisions(stack: string): Promise<boolean> {
-    return (await this.numbers(stack)).length > 0;
+  async latest(stack: string): Promise<RevisionSummary | undefined> {
+    const n = (await this.numbers(stack)).at(-1);
+    const m = n === undefined ? undefined : await this.manifest(stack, n);
+    if (!m) return undefined;
+    const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, ...summary } = m;
+    return summary;
   }
 
   async list(stack: string): Promise<RevisionSummary[]> {

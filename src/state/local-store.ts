@@ -128,8 +128,12 @@ export class LocalStateStore implements StateStore {
     }
   }
 
-  async hasRevisions(stack: string): Promise<boolean> {
-    return this.numbers(stack).length > 0;
+  async latest(stack: string): Promise<RevisionSummary | undefined> {
+    const n = this.numbers(stack).at(-1);
+    const m = n === undefined ? undefined : this.manifest(stack, n);
+    if (!m) return undefined;
+    const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, ...summary } = m;
+    return summary;
   }
 
   async list(stack: string): Promise<RevisionSummary[]> {

@@ -134,8 +134,8 @@ export interface StateStore {
   forceUnlock(stack: string): Promise<LockInfo | undefined>;
   /** Revisions, oldest first. */
   list(stack: string): Promise<RevisionSummary[]>;
-  /** Whether any revision is stored: some apply or destroy changed the stack before (one read). */
-  hasRevisions(stack: string): Promise<boolean>;
+  /** The newest revision's summary, if any (without reading the others). */
+  latest(stack: string): Promise<RevisionSummary | undefined>;
   get(stack: string, number: number): Promise<RevisionRecord | undefined>;
   /** Stores a revision (number = last + 1 given by the caller) and prunes all but the newest `keep`. */
   record(stack: string, record: RevisionRecord, keep: number): Promise<void>;

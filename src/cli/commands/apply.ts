@@ -18,10 +18,10 @@ import { printPlan } from '../views/plan.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { planJson } from '../../plan/text.js';
 import type { Plan } from '../../plan/types.js';
-import { buildRevision } from '../../state/revision.js';
+import { buildRevision, hashStored, storeDesired } from '../../state/revision.js';
 import { gitCommit } from '../../state/git-commit.js';
 import { userOf } from '../../state/lock-info.js';
-import type { RevisionKind, RevisionResult } from '../../state/types.js';
+import type { RevisionKind, RevisionResult, RevisionSummary } from '../../state/types.js';
 import { syncCatalog } from '../../consul/catalog.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
 import { confirm } from './confirm.js';
@@ -59,14 +59,16 @@ export async function runApply(desired: DesiredState, opts: ApplyCommandOptions,
  * has no operation and no error. Any other outcome (held lock, changes, errors) returns false: the caller
  * takes the lock and does everything again under it. A writer that takes the lock right after the look
  * changes the hosts after this run's observation: this run is then ordered before it, as if it had held
- * the lock first. A stack without any revision (its first apply) skips the look: it could only find changes.
+ * the lock first. The look is taken only when it can pay off: the newest revision is an apply that ended ok
+ * with this very stack (same hash of the normalised stack). A first apply, a changed file, or a failed last
+ * apply take the lock at once — their plan has changes, so a look would only add one observe.
  */
 async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOptions, signals: CommandSignals): Promise<boolean> {
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
-    const [holder, applied] = await signals.until(Promise.all([store.holder(desired.name), store.hasRevisions(desired.name)]));
-    if (holder || !applied) return false;
+    const [holder, latest] = await signals.until(Promise.all([store.holder(desired.name), store.latest(desired.name)]));
+    if (holder || !sameAsLatest(desired, latest)) return false;
     signals.enter('observing the hosts');
     const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) }));
     signals.enter('planning');
@@ -75,6 +77,11 @@ async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOpt
     reportNoChanges(plan, planned.clients, opts);
     return true;
   });
+}
+
+/** Was the newest revision a successful apply of this same desired stack? Then a no-op is likely. */
+export function sameAsLatest(desired: DesiredState, latest: RevisionSummary | undefined): boolean {
+  return !!latest && latest.result === 'ok' && latest.kind !== 'destroy' && latest.hash === hashStored(storeDesired(desired));
 }
 
 function reportNoChanges(plan: Plan, clients: ReadonlyMap<string, { counts: { reads: number; writes: number } }>, opts: ApplyCommandOptions): void {

@@ -97,6 +97,8 @@ test('revisions: recorded, listed oldest first, read back, older ones pruned bey
   const store = fresh();
   for (const n of [1, 2, 3, 4]) await store.record('s', record(n), 3);
   t.deepEqual((await store.list('s')).map((r) => r.number), [2, 3, 4]);
+  t.deepEqual(await store.latest('s'), (await store.list('s')).at(-1), 'latest: the newest summary alone');
+  t.is(await store.latest('none'), undefined);
   t.deepEqual(await store.get('s', 3), record(3));
   t.is(await store.get('s', 1), undefined);
   await t.throwsAsync(store.record('s', record(4), 3), { message: /revision 4 of stack s already exists/ });

@@ -35,7 +35,7 @@ else
   # a second, separate instance `vx` (own bridge, 10.77.N.0/24, Consul; .sandbox-vx/). Left up afterwards;
   # `STACK_SANDBOX=vx npm run sandbox -- down` removes it.
   if compgen -G 'test/integration/vxlan-*.test.ts' >/dev/null; then
-    STACK_SANDBOX=vx flock /tmp/stack-sandbox-vx.lock bash deploy/sandbox/sandbox.sh up --hosts 4 --no-cluster-store || { echo "vx sandbox up failed"; echo "0 passed, 1 failed"; exit 1; }
+    STACK_SANDBOX=vx flock -o /tmp/stack-sandbox-vx.lock bash deploy/sandbox/sandbox.sh up --hosts 4 --no-cluster-store || { echo "vx sandbox up failed"; echo "0 passed, 1 failed"; exit 1; }
   fi
   run_ava 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' '!test/integration/**/*overlay*.test.ts'
   if compgen -G 'test/integration/*overlay*.test.ts' >/dev/null || compgen -G 'test/integration/**/*overlay*.test.ts' >/dev/null; then

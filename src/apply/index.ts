@@ -166,6 +166,8 @@ export async function runOperation(op: Operation, client: HostClient, options: P
       return void (await client.createContainer(p.name, p.body));
     case 'network.connect':
       return client.connectNetwork(p.network, p.body);
+    case 'network.disconnect':
+      return client.disconnectNetwork(p.network, p.container);
     case 'container.start':
       return client.start(p.name);
     case 'container.stop':
@@ -205,6 +207,7 @@ export async function runOperation(op: Operation, client: HostClient, options: P
       });
     }
     case 'rollout.barrier':
+    case 'rollout.drain':
       return void (await sleep(p.delayMs ?? 0));
     case 'container.wait-exit':
       return waitFor(client, p.name, p.timeoutMs, interval, fallback, (i) => {

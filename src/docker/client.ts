@@ -231,6 +231,13 @@ export class HostClient {
       done: async (err) => (/already exists in network|already connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
     });
   }
+  /** Takes a container off a network (its names leave the network's DNS); not connected counts as done. */
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    await this.call('write', `disconnect ${container} from network`, network, (abortSignal) => this.docker.getNetwork(network).disconnect({ Container: container, Force: false, abortSignal }) as Promise<unknown>, {
+      ok: [404],
+      done: async (err) => (/is not connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
+    });
+  }
   async start(name: string): Promise<void> {
     const once = () => this.call('write', 'start container', name, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }), { ok: [304] });
     // A network the daemon does not see yet (see NETWORK_NOT_FOUND): asked again with back-off, `retries` times.

@@ -12,7 +12,7 @@
  */
 import type { DesiredState, HostSpec } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
-import type { OpKind, Operation, ResourceChange, FieldChange } from '../plan/types.js';
+import type { Compensation, OpKind, Operation, ResourceChange, FieldChange, Rollout } from '../plan/types.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Labels } from '../labels.js';
 import { chooseOverlay, clusterStores, dnsServer, underlayOf } from './mode.js';
@@ -23,7 +23,8 @@ import type { OverlayChoice } from './types.js';
 
 export interface OverlayBuilder {
   readonly ops: Operation[];
-  add(kind: OpKind, host: string, label: string, resource: string, cause: string, deps: (string | undefined)[], params: Record<string, unknown>): string;
+  readonly compensations: Compensation[];
+  add(kind: OpKind, host: string, label: string, resource: string, cause: string, deps: (string | undefined)[], params: Record<string, unknown>, group?: string, extra?: { rollout?: string }): string;
   change(c: Omit<ResourceChange, 'fields'> & { fields?: FieldChange[] }): void;
 }
 
@@ -144,7 +145,15 @@ function helperPull(plan: OverlayPlan, observed: ObservedState, b: OverlayBuilde
   return id;
 }
 
-export function finishOverlay(desired: DesiredState, observed: ObservedState, usable: string[], b: OverlayBuilder, plan: OverlayPlan): void {
+/** A create op's endpoints: the one at create and those connected right after, by network name. */
+function endpointsOf(b: OverlayBuilder, create: Operation): [string, Obj][] {
+  const p = create.params as Obj;
+  const endpoints: [string, Obj][] = [...Object.entries((p.body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, Obj>)];
+  for (const c of b.ops) if (c.kind === 'network.connect' && c.host === create.host && (c.params as Obj).container === p.name) endpoints.push([(c.params as Obj).network, (c.params as Obj).body.EndpointConfig]);
+  return endpoints;
+}
+
+export function finishOverlay(desired: DesiredState, observed: ObservedState, usable: string[], b: OverlayBuilder, plan: OverlayPlan, rollouts: Rollout[] = []): void {
   const ov = observed.overlay;
   if (!plan.names.size || !ov?.kv) return;
   const stack = desired.name;
@@ -159,7 +168,9 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
     if (op.kind === 'container.remove' && find('container.stop', op.host, name)) continue;
     const c = observed.hosts[op.host]?.containers.find((x) => x.name === name);
     if (!c || c.role) continue;
-    const keys = c.networks.filter((net) => plan.names.has(net)).map((net) => plan.names.get(net)!);
+    // In a start-first replace the new replica's registration (same instance id) takes the old one's place.
+    const takenOver = (net: string) => !!op.group && b.ops.some((o) => o.group === op.group && o.kind === 'container.create' && endpointsOf(b, o).some(([n]) => n === net) && b.ops.some((d) => d.group === op.group && d.kind === 'rollout.drain'));
+    const keys = c.networks.filter((net) => plan.names.has(net) && !takenOver(net)).map((net) => plan.names.get(net)!);
     const deps = op.deps;
     const added: string[] = [];
     for (const key of keys) {
@@ -178,9 +189,7 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
     if (op.kind !== 'container.create') continue;
     const p = op.params as Obj;
     const body = p.body as Obj;
-    const endpoints: [string, Obj][] = [...Object.entries((body.NetworkingConfig?.EndpointsConfig ?? {}) as Record<string, Obj>)];
-    for (const c of b.ops) if (c.kind === 'network.connect' && c.host === op.host && (c.params as Obj).container === p.name) endpoints.push([(c.params as Obj).network, (c.params as Obj).body.EndpointConfig]);
-    const mine = endpoints.filter(([net]) => wanted.has(net));
+    const mine = endpointsOf(b, op).filter(([net]) => wanted.has(net));
     if (!mine.length) continue;
     const hc = (body.HostConfig ??= {});
     if (plan.dns) hc.Dns = [...new Set([plan.dns, ...(hc.Dns ?? [])])];
@@ -188,13 +197,17 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
     const started = find('container.start', op.host, p.name);
     const renamed = find('container.rename', op.host, p.name);
     const finalName = renamed ? (renamed.params as Obj).newName : p.name;
+    // start-first (a drain in its replace group): registered under its temporary name as soon as it is ready,
+    // taking the old replica's place in the catalog; the drain waits for it, then the old one stops.
+    const drain = op.group ? b.ops.find((o) => o.group === op.group && o.kind === 'rollout.drain') : undefined;
+    const ready = drain ? b.ops.find((o) => o.group === op.group && (o.kind === 'container.wait-healthy' || o.kind === 'container.wait-running')) : undefined;
     for (const [net, endpoint] of mine) {
       const key = plan.names.get(net)!;
       const tags = [...new Set<string>(endpoint.Aliases ?? [])].filter((a) => a !== finalName).sort();
       endpoint.Aliases = [];
       if (!started) continue;
-      b.add('overlay.register', op.host, `register ${finalName} ${key}`, op.resource, `name in Consul (${tags.join(', ')}.${searchDomain(stack, key)})`, [renamed?.id ?? started.id], {
-        container: finalName,
+      const params = {
+        container: ready ? p.name : finalName,
         network: net,
         node: catalogNode(op.host),
         nodeAddress: plan.underlays[op.host] ?? '',
@@ -202,7 +215,22 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
         service: catalogService(stack, key),
         tags,
         meta: { stack, service: body.Labels[Labels.service], slot: body.Labels[Labels.slot], host: op.host },
-      });
+      };
+      const extra = op.rollout ? { rollout: op.rollout } : undefined;
+      const id = b.add('overlay.register', op.host, `register ${params.container} ${key}`, op.resource, `name in Consul (${tags.join(', ')}.${searchDomain(stack, key)})`, [ready?.id ?? renamed?.id ?? started.id], params, ready ? op.group : undefined, extra);
+      if (drain) drain.deps = [...drain.deps, id];
+      if (!op.group || !renamed) continue;
+      // A replace: the old replica's name again when the replace fails after it left the catalog (start-first:
+      // once the new one took its place; stop-first: once it was stopped), and when the rollout rolls back.
+      const again = { ...params, container: finalName };
+      const left = drain ? id : b.ops.find((o) => o.group === op.group && o.kind === 'container.stop' && (o.params as Obj).name === finalName)?.id;
+      if (left) b.compensations.find((c) => c.group === op.group)?.ops.push({ id: `${op.host} undo: register ${finalName} ${key}`, kind: 'overlay.register', host: op.host, resource: op.resource, cause: 'replacement failed', deps: [], params: again, write: true, ifDone: left });
+      const replica = rollouts.flatMap((r) => r.batches.flat()).find((x) => x.group === op.group);
+      if (replica) {
+        const back = { id: `${op.host} rollback: register ${finalName} ${key}`, kind: 'overlay.register' as const, host: op.host, resource: op.resource, cause: 'rollback to the previous version', deps: [], params: again, write: true };
+        const waitAt = replica.rollback.findIndex((x) => x.kind.startsWith('container.wait') && (x.params as Obj).name === finalName);
+        replica.rollback.splice(waitAt < 0 ? replica.rollback.length : waitAt + 1, 0, back);
+      }
     }
   }
 

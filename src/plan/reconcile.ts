@@ -20,7 +20,7 @@ import { place, rankContainers, containersBySlot } from './placement.js';
 import { networkConfig } from './network-config.js';
 import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from './network-checks.js';
 import { finishOverlay, planOverlayNetworks } from '../overlay/plan.js';
-import { keptName, planRollout, type ReplaceRequest } from './rollout.js';
+import { keptName, planRollout, type DnsEndpoint, type ReplaceRequest } from './rollout.js';
 import type { Rollout } from './types.js';
 
 export interface PlanOptions {
@@ -187,6 +187,9 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
   const overlay = planOverlayNetworks(desired, observed, usableList, b, diagnostics);
   diagnostics.push(...overlayReadiness(desired, observed, usableList, overlay.isConsul), ...subnetProblems(desired, observed, usableList), ...missingExternalNetworks(desired, observed, placement));
   const creator = overlayCreator(observed, usableList);
+  // Networks whose names Docker's embedded DNS serves (bridge, engine overlay, external), by engine name; stack's own overlay names come from Consul.
+  const keyOfNetwork = new Map(Object.values(desired.networks).map((n) => [n.name, n.key]));
+  const servedByDockerDns = (net: string) => !overlay.isConsul(keyOfNetwork.get(net) ?? net);
   const observedGlobal = globalNetworks(observed);
 
   // Networks whose config hash changed are replaced: every container of the stack attached to one is stopped and
@@ -420,12 +423,16 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         }
         return deps;
       };
-      const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string, cause?: string, extra?: { rollout: string }): { first: string; last: string } => {
+      const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string, cause?: string, extra?: { rollout: string }, withoutAliases = false): { first: string; last: string } => {
         const body = containerCreateBody(sc.config, { stack, service: name, slot, hash: sc.hash, json: sc.json, bundles: sc.bundles, carried });
+        // start-first: not in the service's names until it is ready (src/plan/rollout.ts admits it).
+        const endpoint = (net: string, e: Record<string, unknown>) => (withoutAliases && servedByDockerDns(net) ? { ...e, Aliases: [] } : e);
+        const firstEndpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, Record<string, unknown>> } | undefined)?.EndpointsConfig;
+        for (const net of Object.keys(firstEndpoints ?? {})) firstEndpoints![net] = endpoint(net, firstEndpoints![net]);
         const first = b.add('container.create', host, `create ${cname}`, resource, cause ?? (group ? 'replacement (temporary name)' : 'new replica'), deps, { name: cname, body }, group, extra);
         let last = first;
         for (const [net, cfg] of splitNetworks(sc.config).rest)
-          last = b.add('network.connect', host, `connect ${cname} ${net}`, resource, 'the API takes one network at create', [last], { network: net, container: cname, body: { Container: cname, EndpointConfig: endpointConfig(cfg as Record<string, unknown>) } }, group, extra);
+          last = b.add('network.connect', host, `connect ${cname} ${net}`, resource, 'the API takes one network at create', [last], { network: net, container: cname, body: { Container: cname, EndpointConfig: endpoint(net, endpointConfig(cfg as Record<string, unknown>)) } }, group, extra);
         return { first, last };
       };
 
@@ -470,7 +477,24 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         const carried: Record<string, string> = {};
         for (const m of current.mounts) if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
         const deps = prerequisites();
-        replaces.push({ slot, host, final, temporary: tmp, resource, create: (group, extra) => createAndConnect(tmp, deps, carried, group, undefined, extra), startGates: depGates() });
+        const dnsEndpoints = (networks: Record<string, unknown>): DnsEndpoint[] =>
+          Object.entries(networks)
+            .filter(([net]) => servedByDockerDns(net))
+            .map(([network, cfg]) => ({ network, endpoint: endpointConfig(cfg as Record<string, unknown>) }));
+        const previousDns = current.config?.networks
+          ? dnsEndpoints(current.config.networks as Record<string, unknown>)
+          : current.networks.filter(servedByDockerDns).map((network) => ({ network, endpoint: { Aliases: [name] } }));
+        replaces.push({
+          slot,
+          host,
+          final,
+          temporary: tmp,
+          resource,
+          create: (group, extra, opts) => createAndConnect(tmp, deps, carried, group, undefined, extra, opts?.withoutAliases),
+          dns: dnsEndpoints((sc.config.networks as Record<string, unknown>) ?? {}),
+          previousDns,
+          startGates: depGates(),
+        });
         b.change({ host, type: 'container', resource, service: name, name: final, action: 'replace', cause: current.config ? 'config changed' : 'config hash changed', fields });
       } else {
         // Unchanged config: only drift the list or --refresh shows.
@@ -584,7 +608,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
           diagnostics.push(warning(`volume ${v.name} on ${host} is no longer ${options.destroy ? 'needed' : 'in the file'} and is kept`, { host }, 'pass --prune-volumes to remove it'));
   }
 
-  finishOverlay(desired, observed, usableList, b, overlay);
+  finishOverlay(desired, observed, usableList, b, overlay, rollouts);
 
   return {
     stack,

@@ -14,6 +14,7 @@
  */
 import { warning, type Diagnostic } from '../errors.js';
 import type { ServiceSpec } from '../stack/types.js';
+import type { DnsEndpoint } from './rollout.js';
 import type { Operation, OpKind, RollbackPolicy } from './types.js';
 
 const ms = (ns: number) => Math.round(ns / 1e6);
@@ -53,7 +54,10 @@ export function rollbackPolicy(
 }
 
 /** One replica's rollback steps, run in order: the previous container `kept` back under `name`, the new one gone. */
-export function rollbackSteps(r: { host: string; resource: string; name: string; kept: string; temporary: string; stopTimeout?: number }, policy: RollbackPolicy): Operation[] {
+export function rollbackSteps(
+  r: { host: string; resource: string; name: string; kept: string; temporary: string; stopTimeout?: number; reconnect?: DnsEndpoint[]; withdraw?: DnsEndpoint[] },
+  policy: RollbackPolicy,
+): Operation[] {
   const step = (label: string, kind: OpKind, params: Record<string, unknown>, write = true): Operation => ({
     id: `${r.host} rollback: ${label}`,
     kind,
@@ -66,6 +70,8 @@ export function rollbackSteps(r: { host: string; resource: string; name: string;
   });
   const back = [
     step(`rename ${r.kept}`, 'container.rename', { name: r.kept, newName: r.name }),
+    // A start-first update took the previous container out of the names before it stopped: back in them first.
+    ...(r.reconnect ?? []).map((d) => step(`connect ${r.name} ${d.network}`, 'network.connect', { network: d.network, container: r.name, body: { Container: r.name, EndpointConfig: d.endpoint } })),
     step(`start ${r.name}`, 'container.start', { name: r.name }),
     policy.gate === 'healthy'
       ? step(`wait healthy ${r.name}`, 'container.wait-healthy', { name: r.name, timeoutMs: policy.timeoutMs }, false)
@@ -81,6 +87,8 @@ export function rollbackSteps(r: { host: string; resource: string; name: string;
   return [
     step(`rename ${r.name}`, 'container.rename', { name: r.name, newName: r.temporary }),
     ...back,
+    // It leaves the names before it stops, as in a start-first update.
+    ...(r.withdraw ?? []).map((d) => step(`disconnect ${r.temporary} ${d.network}`, 'network.disconnect', { network: d.network, container: r.temporary })),
     step(`stop ${r.temporary}`, 'container.stop', { name: r.temporary, timeoutSeconds: r.stopTimeout }),
     step(`remove ${r.temporary}`, 'container.remove', { name: r.temporary, force: true, volumes: false }),
   ];

@@ -45,11 +45,32 @@ export interface ReplaceRequest {
   /** The temporary name the new container is created under. */
   temporary: string;
   resource: string;
-  /** Adds the create (and network connects) of the new container in `group`; returns the first and last op ids. */
-  create: (group: string, extra: { rollout: string }) => { first: string; last: string };
+  /**
+   * Adds the create (and network connects) of the new container in `group`; returns the first and last op ids.
+   * `withoutAliases`: its endpoints on the networks in `dns` get no aliases yet (start-first admits it later).
+   */
+  create: (group: string, extra: { rollout: string }, options?: { withoutAliases?: boolean }) => { first: string; last: string };
+  /** The new container's endpoints on networks whose names Docker's DNS serves (bridge, engine overlay), aliases included. */
+  dns: DnsEndpoint[];
+  /** The old container's endpoints on those networks, as it was created (to take it out of the names and put it back). */
+  previousDns: DnsEndpoint[];
   /** Ops the new container's start waits for (depends_on of the service). */
   startGates: string[];
 }
+
+/** A container's endpoint on a network whose names Docker's embedded DNS serves. */
+export interface DnsEndpoint {
+  network: string;
+  /** The Engine's EndpointConfig (Aliases, IPAMConfig). */
+  endpoint: Record<string, unknown>;
+}
+
+/**
+ * start-first: how long the new replica is in the service's names, next to the old one, before the old one
+ * leaves them and stops — time for the other hosts to learn the new address (the engine overlay's gossip,
+ * Consul's catalog) and for requests already sent to the old one to finish.
+ */
+export const DRAIN_MS = 1000;
 
 export interface RolloutContext {
   hasHealthcheck: boolean;
@@ -153,7 +174,8 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
     for (const r of batch) {
       const group = `replace ${r.host} ${r.final}`;
       const kept = keptName(r.final);
-      const { first, last } = r.create(group, extra);
+      const { first, last } = r.create(group, extra, { withoutAliases: order === 'start-first' });
+      const withdrawals: { id: string; d: DnsEndpoint }[] = [];
       const wait = (deps: string[]) =>
         ctx.hasHealthcheck
           ? add('container.wait-healthy', r.host, `wait healthy ${r.temporary}`, r.resource, 'a replica counts as updated once healthy', deps, { name: r.temporary, timeoutMs: ctx.healthTimeoutMs }, group, extra)
@@ -167,7 +189,23 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
       } else {
         start = add('container.start', r.host, `start ${r.temporary}`, r.resource, 'replacement (start-first: the old one keeps serving)', [last, barrier, ...r.startGates], { name: r.temporary }, group, extra);
         waited = wait([start]);
-        stop = add('container.stop', r.host, `stop ${r.final}`, r.resource, 'replaced (the new one is ready)', [waited], { name: r.final, timeoutSeconds: stopTimeout }, group, extra);
+        // Admitted: only now does the new container join the service's names (it was created without aliases).
+        let admitted = waited;
+        for (const d of r.dns) {
+          const aliases = (d.endpoint.Aliases as string[] | undefined) ?? [];
+          if (!aliases.length) continue;
+          const off = add('network.disconnect', r.host, `disconnect ${r.temporary} ${d.network}`, r.resource, 'created without its aliases; joins them now that it is ready', [admitted], { network: d.network, container: r.temporary }, group, extra);
+          admitted = add('network.connect', r.host, `connect ${r.temporary} ${d.network}`, r.resource, `with aliases ${aliases.join(', ')}: in the service's names from now on`, [off], { network: d.network, container: r.temporary, body: { Container: r.temporary, EndpointConfig: d.endpoint } }, group, extra);
+        }
+        const settled = add('rollout.drain', r.host, `settle ${r.temporary}`, r.resource, `${DRAIN_MS} ms for every host to learn the new address before the old one leaves`, [admitted], { delayMs: DRAIN_MS }, group, extra);
+        // Withdrawn: the old container leaves the names before it stops, so no new request reaches a stopping container.
+        let withdrawn = settled;
+        for (const d of r.previousDns) {
+          const id = add('network.disconnect', r.host, `disconnect ${r.final} ${d.network}`, r.resource, 'leaves the service name before it stops', [withdrawn], { network: d.network, container: r.final }, group, extra);
+          withdrawals.push({ id, d });
+          withdrawn = id;
+        }
+        stop = add('container.stop', r.host, `stop ${r.final}`, r.resource, 'replaced (the new one is ready)', [withdrawn], { name: r.final, timeoutSeconds: stopTimeout }, group, extra);
         keep = add('container.rename', r.host, `rename ${r.final}`, r.resource, `to ${kept}: kept until the rollout completes`, [stop], { name: r.final, newName: kept }, group, extra);
       }
       const final = add('container.rename', r.host, `rename ${r.temporary}`, r.resource, `to ${r.final}`, [keep, waited], { name: r.temporary, newName: r.final }, group, extra);
@@ -189,10 +227,11 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
         ops: [
           undo(`remove ${r.temporary}`, 'container.remove', { name: r.temporary, force: true, volumes: false }, first),
           undo(`rename ${kept}`, 'container.rename', { name: kept, newName: r.final }, keep),
+          ...withdrawals.map((w) => undo(`connect ${r.final} ${w.d.network}`, 'network.connect', { network: w.d.network, container: r.final, body: { Container: r.final, EndpointConfig: w.d.endpoint } }, w.id)),
           undo(`start ${r.final}`, 'container.start', { name: r.final }, stop),
         ],
       });
-      planned.push({ group, resource: r.resource, host: r.host, name: r.final, rollback: rollbackSteps({ host: r.host, resource: r.resource, name: r.final, kept, temporary: r.temporary, stopTimeout }, rollback) });
+      planned.push({ group, resource: r.resource, host: r.host, name: r.final, rollback: rollbackSteps({ host: r.host, resource: r.resource, name: r.final, kept, temporary: r.temporary, stopTimeout, reconnect: order === 'start-first' ? r.previousDns : [], withdraw: r.dns }, rollback) });
       replicas.push({ host: r.host, name: r.final, started: start, healthy: ctx.hasHealthcheck ? waited : undefined, final });
     }
     previous = batchOps;

@@ -46,6 +46,7 @@ export type OpKind =
   | 'volume.remove'
   | 'container.create'
   | 'network.connect'
+  | 'network.disconnect'
   | 'container.start'
   | 'container.stop'
   | 'container.remove'
@@ -56,6 +57,7 @@ export type OpKind =
   | 'container.wait-running'
   | 'archive.put'
   | 'rollout.barrier'
+  | 'rollout.drain'
   // stack's own Consul-backed overlay (src/overlay/): Consul writes, the host's bridge, the helper, the catalog.
   | 'overlay.allocate'
   | 'overlay.bridge'

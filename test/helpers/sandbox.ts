@@ -51,7 +51,7 @@ export function sandbox(instance?: string): Sandbox {
 export function sandboxInstanceUp(instance: string, args: string[]): Sandbox {
   const file = join(repoRoot, `.sandbox-${instance}`, 'sandbox.json');
   if (!process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] && !existsSync(file))
-    execFileSync('flock', [`/tmp/stack-sandbox-${instance}.lock`, 'bash', join(repoRoot, 'deploy', 'sandbox', 'sandbox.sh'), 'up', ...args], {
+    execFileSync('flock', ['-o', `/tmp/stack-sandbox-${instance}.lock`, 'bash', join(repoRoot, 'deploy', 'sandbox', 'sandbox.sh'), 'up', ...args], {
       env: { ...process.env, STACK_SANDBOX: instance },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

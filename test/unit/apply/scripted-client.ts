@@ -65,6 +65,7 @@ export class ScriptedCluster {
       createNetwork: () => write('create-network', () => undefined),
       createVolume: () => write('create-volume', () => undefined),
       connectNetwork: (_n: string, b: any) => write(`connect ${b.Container}`, () => undefined),
+      disconnectNetwork: (_n: string, c: string) => write(`disconnect ${c}`, () => undefined),
       putArchive: (n: string) => write(`put ${n}`, () => undefined),
       update: (n: string) => write(`update ${n}`, () => undefined),
       createContainer: (n: string, body: any) =>

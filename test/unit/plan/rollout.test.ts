@@ -1,7 +1,7 @@
 /** Rolling-update plans: batches, order, the port-conflict fallback; golden texts and structure. */
 import test from 'ava';
 import { reconcile, planText } from '../../../src/plan/index.js';
-import { interleaveByHost } from '../../../src/plan/rollout.js';
+import { DRAIN_MS, interleaveByHost } from '../../../src/plan/rollout.js';
 import type { UpdateConfigSpec } from '../../../src/stack/types.js';
 import { desired, observedEmpty, service, simulate } from './helpers.js';
 import { golden } from './golden.js';
@@ -41,8 +41,27 @@ test('parallelism 2, start-first with a healthcheck: batches of two on different
   t.is(r.order, 'start-first');
   t.is(r.gate, 'healthy');
   t.deepEqual(r.batches.map((b) => b.map((x) => x.host)), [['h1', 'h2'], ['h3', 'h1']]);
-  const stop = plan.operations.find((o) => o.id === `h1 stop ${r.batches[0][0].name}`)!;
-  t.deepEqual(stop.deps, [`h1 wait healthy ${r.batches[0][0].name}_next`]);
+  // The new one joins the service's names only once healthy; the old one leaves them (after a settle) before it stops.
+  const name = r.batches[0][0].name;
+  const op = (id: string) => plan.operations.find((o) => o.id === id)!;
+  const create = op(`h1 create ${name}_next`);
+  t.deepEqual((create.params.body as any).NetworkingConfig.EndpointsConfig.app_default.Aliases, []);
+  t.deepEqual(op(`h1 disconnect ${name}_next app_default`).deps, [`h1 wait healthy ${name}_next`]);
+  const admit = op(`h1 connect ${name}_next app_default`);
+  t.deepEqual(admit.deps, [`h1 disconnect ${name}_next app_default`]);
+  t.deepEqual((admit.params.body as any).EndpointConfig.Aliases, ['api']);
+  t.deepEqual(op(`h1 settle ${name}_next`).deps, [admit.id]);
+  t.is(op(`h1 settle ${name}_next`).params.delayMs, DRAIN_MS);
+  t.deepEqual(op(`h1 disconnect ${name} app_default`).deps, [`h1 settle ${name}_next`]);
+  t.deepEqual(op(`h1 stop ${name}`).deps, [`h1 disconnect ${name} app_default`]);
+  // A failure after the old one left the names puts it back in them before it starts again.
+  const undo = plan.compensations.find((c) => c.group === create.group)!.ops.map((o) => `${o.kind} ${o.params.name ?? o.params.container} if ${o.ifDone}`);
+  t.deepEqual(undo, [
+    `container.remove ${name}_next if h1 create ${name}_next`,
+    `container.rename ${name}_kept if h1 rename ${name}`,
+    `network.connect ${name} if h1 disconnect ${name} app_default`,
+    `container.start ${name} if h1 stop ${name}`,
+  ]);
   t.is(plan.operations.find((o) => o.id.endsWith('batch 2'))!.params.delayMs, 2000);
   t.deepEqual(plan.diagnostics, []);
 });
@@ -87,6 +106,7 @@ test('rollback_config start-first: the kept container is renamed back, started a
         ['container.rename', `${x.name}_kept`, x.name, true],
         ['container.start', x.name, undefined, true],
         ['container.wait-healthy', x.name, undefined, false],
+        ['network.disconnect', undefined, undefined, true],
         ['container.stop', `${x.name}_next`, undefined, true],
         ['container.remove', `${x.name}_next`, undefined, true],
       ],

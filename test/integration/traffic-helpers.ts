@@ -1,0 +1,48 @@
+/**
+ * A client that requests a service by name in a loop inside a container, counting failures into files read
+ * afterwards: one request at a time (busybox `timeout 2 wget`), no retry, at most 5000 requests.
+ */
+import type Docker from 'dockerode';
+import { eventually } from './reconcile-helpers.js';
+
+type Exec = (cmd: string[]) => Promise<{ exitCode: number; output: string }>;
+
+export interface TrafficResult {
+  requests: number;
+  failures: number;
+  /** One line per failed request: its number and the client's uptime when it failed. */
+  failed: string;
+}
+
+export class TrafficClient {
+  constructor(
+    private readonly docker: Docker,
+    private readonly container: string,
+    private readonly exec: Exec,
+    private readonly url: string,
+  ) {}
+
+  /** Starts the loop (detached) and waits until it has made a few requests. */
+  async start(): Promise<void> {
+    const script = `i=0; f=0; while [ ! -f /tmp/stop ] && [ $i -lt 5000 ]; do i=$((i+1)); if ! timeout 2 wget -qO- ${this.url} >/tmp/body; then f=$((f+1)); read up _ </proc/uptime; echo "$i $up" >>/tmp/failed; fi; echo "$i $f" >/tmp/count; done; touch /tmp/finished`;
+    const e = await this.docker.getContainer(this.container).exec({ Cmd: ['sh', '-c', script], AttachStdout: false, AttachStderr: false });
+    await e.start({ Detach: true });
+    await eventually(async () => (await this.counts()).requests >= 5, 30_000, 'the request loop to run');
+  }
+
+  async counts(): Promise<{ requests: number; failures: number }> {
+    const r = await this.exec(['sh', '-c', 'cat /tmp/count 2>/dev/null; true']);
+    const [i, f] = r.output.trim().split(' ').map(Number);
+    return { requests: i || 0, failures: f || 0 };
+  }
+
+  /** Lets a few more requests through, then stops the loop and returns what it saw. */
+  async stop(): Promise<TrafficResult> {
+    const at = (await this.counts()).requests;
+    await eventually(async () => (await this.counts()).requests >= at + 5, 30_000, 'requests after the update');
+    await this.exec(['touch', '/tmp/stop']);
+    await eventually(async () => (await this.exec(['test', '-f', '/tmp/finished'])).exitCode === 0, 30_000, 'the request loop to end');
+    const failed = (await this.exec(['sh', '-c', 'cat /tmp/failed 2>/dev/null; true'])).output;
+    return { ...(await this.counts()), failed };
+  }
+}

@@ -503,6 +503,11 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         const causes: string[] = [];
         let last: string | undefined;
         const rt = current.runtime;
+        // A replace or rollback interrupted on this slot (a temporary or kept container is left): what the list
+        // shows is enough to see that the replica is stopped or off a network, so no --refresh is needed for it.
+        const interrupted = hs.obs.containers.some((c) => c.id !== current.id && (c.name === tmp || c.name === keptName(final)));
+        const attached = rt?.networks ?? (interrupted ? current.networks : undefined);
+        const why = (what: string) => (rt ? `${what} outside stack` : `${what} by an interrupted run`);
         if (rt) {
           const wantRestart = String(sc.config.restart ?? 'no');
           const [wName, wRetries] = wantRestart.split(':');
@@ -512,20 +517,22 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
             fields.push({ path: 'restart', before: haveRestart, after: wantRestart });
             causes.push('restart policy changed outside stack');
           }
+        }
+        if (attached) {
           for (const [net, cfg] of Object.entries((sc.config.networks as Record<string, Record<string, unknown>>) ?? {})) {
-            if (rt.networks.includes(net)) continue;
-            last = b.add('network.connect', host, `connect ${final} ${net}`, resource, 'disconnected outside stack', [last, ensureNetwork(host, Object.keys(desired.networks).find((k) => desired.networks[k].name === net) ?? net)], { network: net, container: final, body: { Container: final, EndpointConfig: endpointConfig(cfg) } });
+            if (attached.includes(net)) continue;
+            last = b.add('network.connect', host, `connect ${final} ${net}`, resource, why('disconnected'), [last, ensureNetwork(host, Object.keys(desired.networks).find((k) => desired.networks[k].name === net) ?? net)], { network: net, container: final, body: { Container: final, EndpointConfig: endpointConfig(cfg) } });
             fields.push({ path: `networks.${net}`, before: '(disconnected)', after: '(connected)' });
-            causes.push('network disconnected outside stack');
+            causes.push(why('network disconnected'));
           }
         }
         const running = rt ? rt.running : current.state === 'running' || current.state === 'restarting';
-        const mustStart = current.state === 'created' || (!!rt && !running && shouldRun(current, String(sc.config.restart ?? 'no')));
+        const mustStart = current.state === 'created' || ((!!rt || interrupted) && !running && shouldRun(current, String(sc.config.restart ?? 'no')));
         if (mustStart) {
-          rec.started = b.add('container.start', host, `start ${final}`, resource, current.state === 'created' ? 'created but never started' : 'stopped outside stack', [last, ...depGates()], { name: final });
+          rec.started = b.add('container.start', host, `start ${final}`, resource, current.state === 'created' ? 'created but never started' : why('stopped'), [last, ...depGates()], { name: final });
           rec.final = rec.started;
           fields.push({ path: 'state', before: rt && !rt.running ? `exited (${rt.exitCode})` : current.state, after: 'running' });
-          causes.push(current.state === 'created' ? 'created but never started' : 'stopped outside stack');
+          causes.push(current.state === 'created' ? 'created but never started' : why('stopped'));
         }
         if (causes.length) b.change({ host, type: 'container', resource, service: name, name: final, action: 'update', cause: causes.join('; '), fields });
         records.push(rec);

@@ -127,6 +127,11 @@ export function simulate(plan: Plan, before: ObservedState): ObservedState {
       case 'network.connect':
         find(p.container)!.networks.push(p.network);
         break;
+      case 'network.disconnect': {
+        const c = find(p.container)!;
+        c.networks = c.networks.filter((n) => n !== p.network);
+        break;
+      }
       case 'container.start': {
         const c = find(p.name)!;
         c.state = 'running';

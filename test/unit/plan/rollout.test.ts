@@ -66,6 +66,29 @@ test('parallelism 2, start-first with a healthcheck: batches of two on different
   t.deepEqual(plan.diagnostics, []);
 });
 
+test('a start-first replace interrupted after the old replica left the network and stopped: the next plan, list only, puts it back and starts it', (t) => {
+  const api = (release: string) => service('api', { environment: { RELEASE: release }, deploy: { replicas: 1, updateConfig: update({ order: 'start-first' }), rollbackConfig: update() } });
+  const d1 = desired([api('v1')]);
+  const o1 = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  const update2 = reconcile(desired([api('v2')]), o1);
+  const upTo = update2.operations.findIndex((o) => o.id === 'h1 stop app-api-1');
+  const interrupted = simulate({ ...update2, operations: update2.operations.slice(0, upTo + 1) }, o1);
+  const h1 = interrupted.hosts.h1.containers;
+  t.deepEqual(h1.map((c) => `${c.name} ${c.state} [${c.networks}]`).sort(), ['app-api-1 exited []', 'app-api-1_next running [app_default]']);
+  const again = reconcile(d1, interrupted);
+  t.false(interrupted.refreshed);
+  t.deepEqual(
+    again.operations.map((o) => `${o.id}: ${o.cause}`),
+    [
+      'h1 connect app-api-1 app_default: disconnected by an interrupted run',
+      'h1 start app-api-1: stopped by an interrupted run',
+      'h1 stop app-api-1_next: left over from an interrupted replace',
+      'h1 remove app-api-1_next: left over from an interrupted replace',
+    ],
+  );
+  t.deepEqual(reconcile(d1, simulate(again, interrupted)).operations, []);
+});
+
 test('start-first with a published host port falls back to stop-first, and the plan says so', (t) => {
   const { plan } = rollout({ order: 'start-first', failureAction: 'rollback', maxFailureRatio: 0.5 }, { ports: [{ target: 80, published: '8080', protocol: 'tcp', mode: 'host' }] }, 2);
   golden(t, 'rollout-port-fallback', planText(plan));

@@ -134,7 +134,8 @@ export class RolloutTracker {
             return true;
           }),
         );
-        if (ok.includes(false) && r.rollback.failureAction === 'pause') break;
+        // rollback_config.max_failure_ratio: put-backs that may fail before failure_action pause stops the rest.
+        if (r.rollback.failureAction === 'pause' && st.rollbackErrors.length > r.rollback.maxFailures) break;
       }
     }
     const rolledBack = new Set(st.rolledBack);

@@ -48,6 +48,8 @@ export function rollbackPolicy(
       monitorMs,
       timeoutMs: ctx.hasHealthcheck ? ctx.healthTimeoutMs : monitorMs + 60_000,
       failureAction: rb.failureAction,
+      maxFailureRatio: rb.maxFailureRatio,
+      maxFailures: Math.floor(rb.maxFailureRatio * Math.max(1, replicas) + 1e-9),
     },
     diagnostics,
   };
@@ -97,5 +99,5 @@ export function rollbackSteps(
 /** The plan view's line for a rollout's way back. */
 export function rollbackText(p: RollbackPolicy): string {
   const gate = p.gate === 'healthy' ? 'each replica healthy' : `each replica running ${p.monitorMs / 1000}s (monitor)`;
-  return `rollback: ${p.parallelism} at a time, ${p.order}, ${gate}, delay ${p.delayMs / 1000}s; on failure ${p.failureAction}`;
+  return `rollback: ${p.parallelism} at a time, ${p.order}, ${gate}, delay ${p.delayMs / 1000}s; on failure ${p.failureAction}${p.maxFailures ? ` after ${p.maxFailures + 1} failed (max_failure_ratio ${p.maxFailureRatio})` : ''}`;
 }

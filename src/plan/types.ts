@@ -222,7 +222,10 @@ export interface RollbackPolicy {
   monitorMs: number;
   /** Time limit of that wait. */
   timeoutMs: number;
-  /** `pause`: a replica that cannot be put back stops the rest of the rollback; `continue`: the rest goes on. */
+  /** Failed put-backs tolerated before failure_action applies: floor(rollback_config.max_failure_ratio × replicas). */
+  maxFailures: number;
+  maxFailureRatio: number;
+  /** `pause`: a replica that cannot be put back (beyond maxFailures) stops the rest of the rollback; `continue`: the rest goes on. */
   failureAction: 'continue' | 'pause' | 'rollback';
 }
 

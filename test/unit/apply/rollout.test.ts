@@ -147,6 +147,10 @@ test('rollback_config failure_action pause: a replica that cannot be put back st
   t.is(paused.res.rollouts.api.rollbackErrors.length, 1);
   t.regex(paused.res.rollouts.api.rollbackErrors[0].op, /^h1 rollback: wait healthy app-api-1$/);
   t.true(paused.names.includes('h2 app-api-2 new running'), paused.names.join('\n'));
+  // rollback_config.max_failure_ratio 0.5 of 3 replicas tolerates one failed put-back before pause applies.
+  const tolerated = await roll({ failureAction: 'rollback' }, oldBrokenOnH1, { rollback: { failureAction: 'pause', maxFailureRatio: 0.5 } });
+  t.deepEqual(tolerated.res.rollouts.api.rolledBack, ['app-api-2']);
+  t.true(tolerated.names.includes('h2 app-api-2 old running'), tolerated.names.join('\n'));
   const continued = await roll({ failureAction: 'rollback' }, oldBrokenOnH1, { rollback: { failureAction: 'continue' } });
   t.deepEqual(continued.res.rollouts.api.rolledBack, ['app-api-2']);
   t.true(continued.names.includes('h2 app-api-2 old running'), continued.names.join('\n'));

@@ -9,6 +9,7 @@ import { dockerOptions } from '../../src/docker/client.js';
 import type { Plan } from '../../src/plan/types.js';
 import { Labels } from '../../src/labels.js';
 import { sandbox as readSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { HostEventRecorder } from './event-recorder.js';
 import { desired as buildDesired } from '../unit/plan/helpers.js';
 
 export { service, network } from '../unit/plan/helpers.js';
@@ -116,8 +117,17 @@ export interface EngineEvent {
   Actor: { ID: string; Attributes: Record<string, string> };
 }
 
-/** Engine events of every main host from `since` (ms) to now, optionally filtered by the daemon, each with its host. */
+let recorder: HostEventRecorder | undefined;
+try {
+  // Started when a test file loads these helpers, so the tests' windows are recorded live (event-recorder.ts).
+  recorder = new HostEventRecorder(sandbox().hosts.map((h) => ({ name: h.name, docker: docker(h.name) })));
+} catch {
+  recorder = undefined; // no sandbox described: hostEvents asks the daemons (the tests themselves will say why)
+}
+
+/** Engine events of every host from `since` (ms) to now, optionally filtered (type, label), each with its host. */
 export async function hostEvents(since: number, filters: Record<string, string[]> = {}): Promise<{ host: string; event: EngineEvent }[]> {
+  if (recorder && (await recorder.covers(since))) return recorder.events(since, filters);
   const until = Math.floor(Date.now() / 1000) + 1;
   const all = await Promise.all(
     sandbox().hosts.map(async (h) => {

@@ -225,7 +225,8 @@ test('two SIGINTs during a rollback stop it at once; applying the previous file 
   const again = await runStack(['apply', '--yes', '--lock-timeout', '0', '-i', 'inventory.yaml'], dir);
   t.is(again.code, 0, again.stdout + again.stderr);
   const after = await runningIds(name, 'api');
-  t.is(after.length, 3);
+  const seen = async () => [...(await containersOf(name)).entries()].map(([n, c]) => `${n} on ${c.host}: ${c.info.State} (${c.info.Status})`).join('\n');
+  t.is(after.length, 3, `running api replicas after the re-apply; the stack's containers:\n${await seen()}\nthe re-apply said:\n${again.stdout}${again.stderr}`);
   t.true(after.every((c) => c.hash === before[0].hash), 'every replica runs the previous version');
   t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
   for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');

@@ -15,6 +15,8 @@ interface HostStream {
 export class HostEventRecorder {
   /** When the streams were all connected (ms): events from then on are complete. */
   startedAt = Infinity;
+  /** A stream ended (its daemon restarted): the recorder no longer has every event. */
+  incomplete = false;
   private readonly streams: HostStream[] = [];
   private readonly ready: Promise<void>;
 
@@ -31,6 +33,13 @@ export class HostEventRecorder {
     const s: HostStream = { host: h.name, events: [] };
     this.streams.push(s);
     let buffered = '';
+    // A daemon restarted by a test (faults, heal) ends its stream: from then on the recorder is incomplete,
+    // and hostEvents asks the daemons instead.
+    const lost = () => {
+      this.incomplete = true;
+    };
+    stream.on('error', lost);
+    stream.on('end', lost);
     stream.on('data', (d: Buffer) => {
       buffered += d.toString();
       for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
@@ -44,7 +53,7 @@ export class HostEventRecorder {
   /** Started before `since` (ms)? Then `events` has everything from `since` on. */
   async covers(since: number): Promise<boolean> {
     await this.ready.catch(() => undefined);
-    return this.startedAt <= since;
+    return !this.incomplete && this.startedAt <= since;
   }
 
   /**
@@ -59,7 +68,7 @@ export class HostEventRecorder {
     }));
     const deadline = Date.now() + 30_000;
     while (!this.streams.every((s) => s.events.some((e) => e.Type === 'volume' && e.Action === 'destroy' && e.Actor?.ID === marker))) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for the hosts\' event streams to catch up');
+      if (this.incomplete || Date.now() > deadline) throw new Error('the hosts\' event streams did not catch up (a daemon restarted?)');
       await new Promise((r) => setTimeout(r, 20));
     }
     const match = (e: EngineEvent) =>

@@ -127,7 +127,13 @@ try {
 
 /** Engine events of every host from `since` (ms) to now, optionally filtered (type, label), each with its host. */
 export async function hostEvents(since: number, filters: Record<string, string[]> = {}): Promise<{ host: string; event: EngineEvent }[]> {
-  if (recorder && (await recorder.covers(since))) return recorder.events(since, filters);
+  if (recorder && (await recorder.covers(since))) {
+    try {
+      return await recorder.events(since, filters);
+    } catch (err) {
+      if (!recorder.incomplete) throw err; // a daemon restarted meanwhile: ask the daemons, as below
+    }
+  }
   const until = Math.floor(Date.now() / 1000) + 1;
   const all = await Promise.all(
     sandbox().hosts.map(async (h) => {

@@ -35,7 +35,7 @@ function api(version: string, behaviour: 'ok' | 'unhealthy' = 'ok'): ServiceSpec
 }
 
 function stackOf(name: string, version: string, behaviour: 'ok' | 'unhealthy' = 'ok'): DesiredState {
-  const client = service('client', { image: IMAGE(), command: ['sleep', '3600'], stopGracePeriodNs: 1e9, networks: { back: { aliases: [] } }, deploy: { replicas: 1, ...on('h1') } });
+  const client = service('client', { image: IMAGE(), command: TrafficClient.command('http://api:8080/'), stopGracePeriodNs: 1e9, networks: { back: { aliases: [] } }, deploy: { replicas: 1, ...on('h1') } });
   return desiredFor(name, [api(version, behaviour), client], 'socket', { networks: { back: network('back', name, { driver: 'overlay' }) } });
 }
 
@@ -54,7 +54,7 @@ async function setUp(t: Parameters<Parameters<typeof test>[1]>[0], prefix: strin
   const container = `${name}-client-1`;
   const run = (cmd: string[]) => execIn('h1', container, cmd);
   await eventually(async () => (await run(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim() === 'v1', 60_000, 'api to answer over the overlay');
-  return { name, run, client: new TrafficClient(docker('h1'), container, run, 'http://api:8080/'), before: await apiContainers(name) };
+  return { name, run, client: new TrafficClient(run), before: await apiContainers(name) };
 }
 
 test.serial('start-first on an engine overlay: a new replica joins the name only once healthy, an old one leaves it before it stops', async (t) => {

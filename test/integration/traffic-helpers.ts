@@ -2,7 +2,6 @@
  * A client that requests a service by name in a loop inside a container, counting failures into files read
  * afterwards: one request at a time (busybox `timeout 2 wget`), no retry, at most 5000 requests.
  */
-import type Docker from 'dockerode';
 import { eventually } from './reconcile-helpers.js';
 
 type Exec = (cmd: string[]) => Promise<{ exitCode: number; output: string }>;
@@ -15,18 +14,18 @@ export interface TrafficResult {
 }
 
 export class TrafficClient {
-  constructor(
-    private readonly docker: Docker,
-    private readonly container: string,
-    private readonly exec: Exec,
-    private readonly url: string,
-  ) {}
+  /** `exec` runs a command in the client container. */
+  constructor(private readonly exec: Exec) {}
 
-  /** Starts the loop (detached) and waits until it has made a few requests. */
+  /** The client container's command: waits for start(), then requests `url` in a loop (and stays up after). */
+  static command(url: string): string[] {
+    const loop = `i=0; f=0; while [ ! -f /tmp/stop ] && [ $i -lt 5000 ]; do i=$((i+1)); if ! timeout 2 wget -qO- ${url} >/tmp/body; then f=$((f+1)); read up _ </proc/uptime; echo "$i $up" >>/tmp/failed; fi; echo "$i $f" >/tmp/count; done; touch /tmp/finished`;
+    return ['sh', '-c', `trap 'exit 0' TERM; while [ ! -f /tmp/go ]; do sleep 0.2; done; ${loop}; sleep 3600 & wait`];
+  }
+
+  /** Starts the loop (the container's own process, so no exec stays open) and waits until it has made a few requests. */
   async start(): Promise<void> {
-    const script = `i=0; f=0; while [ ! -f /tmp/stop ] && [ $i -lt 5000 ]; do i=$((i+1)); if ! timeout 2 wget -qO- ${this.url} >/tmp/body; then f=$((f+1)); read up _ </proc/uptime; echo "$i $up" >>/tmp/failed; fi; echo "$i $f" >/tmp/count; done; touch /tmp/finished`;
-    const e = await this.docker.getContainer(this.container).exec({ Cmd: ['sh', '-c', script], AttachStdout: false, AttachStderr: false });
-    await e.start({ Detach: true });
+    await this.exec(['touch', '/tmp/go']);
     await eventually(async () => (await this.counts()).requests >= 5, 30_000, 'the request loop to run');
   }
 

@@ -24,7 +24,7 @@ function stackOf(name: string, version: string, behaviour: 'ok' | 'unhealthy' = 
     stopGracePeriodNs: 2e9,
   };
   apiService.deploy = { ...apiService.deploy, replicas: 3, updateConfig: update(), rollbackConfig: update({ failureAction: 'pause' }) } as ServiceSpec['deploy'];
-  const client = service('client', { image: IMAGE, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } });
+  const client = service('client', { image: IMAGE, command: TrafficClient.command('http://api:8080/'), stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } });
   return vxDesired(name, [service('api', apiService), client]);
 }
 
@@ -46,7 +46,7 @@ async function setUp(t: Parameters<Parameters<typeof test>[1]>[0], prefix: strin
   const container = `${name}-client-1`;
   const run = (cmd: string[]) => exec('h1', container, cmd);
   await eventually(async () => (await run(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim() === 'v1', 60_000, 'api to answer over the overlay');
-  const client = new TrafficClient(docker('h1'), container, run, 'http://api:8080/');
+  const client = new TrafficClient(run);
   return { name, client, run, before: await hashes(name) };
 }
 

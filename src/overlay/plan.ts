@@ -160,6 +160,10 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
   const wanted = new Set(Object.values(desired.networks).filter((n) => plan.isConsul(n.key)).map((n) => n.name));
   const find = (kind: OpKind, host: string, name: string, field = 'name') => b.ops.find((o) => o.kind === kind && o.host === host && (o.params as Obj)[field] === name);
 
+  // The replace groups the reconciler planned (src/plan/rollout.ts), looked up once rather than per replica.
+  const opsByGroup = new Map<string, Operation[]>();
+  for (const o of b.ops) if (o.group) opsByGroup.set(o.group, [...(opsByGroup.get(o.group) ?? []), o]);
+
   // Deregister before a replica stops (or is removed, when it is not running).
   const deregistered: string[] = [];
   for (const op of [...b.ops]) {
@@ -169,7 +173,8 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
     const c = observed.hosts[op.host]?.containers.find((x) => x.name === name);
     if (!c || c.role) continue;
     // In a start-first replace the new replica's registration (same instance id) takes the old one's place.
-    const takenOver = (net: string) => !!op.group && b.ops.some((o) => o.group === op.group && o.kind === 'container.create' && endpointsOf(b, o).some(([n]) => n === net) && b.ops.some((d) => d.group === op.group && d.kind === 'rollout.drain'));
+    const group = op.group ? opsByGroup.get(op.group) ?? [] : [];
+    const takenOver = (net: string) => group.some((d) => d.kind === 'rollout.drain') && group.some((o) => o.kind === 'container.create' && endpointsOf(b, o).some(([n]) => n === net));
     const keys = c.networks.filter((net) => plan.names.has(net) && !takenOver(net)).map((net) => plan.names.get(net)!);
     const deps = op.deps;
     const added: string[] = [];
@@ -199,8 +204,9 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
     const finalName = renamed ? (renamed.params as Obj).newName : p.name;
     // start-first (a drain in its replace group): registered under its temporary name as soon as it is ready,
     // taking the old replica's place in the catalog; the drain waits for it, then the old one stops.
-    const drain = op.group ? b.ops.find((o) => o.group === op.group && o.kind === 'rollout.drain') : undefined;
-    const ready = drain ? b.ops.find((o) => o.group === op.group && (o.kind === 'container.wait-healthy' || o.kind === 'container.wait-running')) : undefined;
+    const group = op.group ? opsByGroup.get(op.group) ?? [] : [];
+    const drain = group.find((o) => o.kind === 'rollout.drain');
+    const ready = drain ? group.find((o) => o.kind === 'container.wait-healthy' || o.kind === 'container.wait-running') : undefined;
     for (const [net, endpoint] of mine) {
       const key = plan.names.get(net)!;
       const tags = [...new Set<string>(endpoint.Aliases ?? [])].filter((a) => a !== finalName).sort();

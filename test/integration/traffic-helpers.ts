@@ -2,7 +2,8 @@
  * A client that requests a service by name in a loop inside a container, counting failures into files read
  * afterwards: one request at a time (busybox `timeout 2 wget`), no retry, at most 5000 requests.
  */
-import { eventually } from './reconcile-helpers.js';
+import type { ExecutionContext } from 'ava';
+import { eventually, type Deployed } from './reconcile-helpers.js';
 
 type Exec = (cmd: string[]) => Promise<{ exitCode: number; output: string }>;
 
@@ -44,4 +45,17 @@ export class TrafficClient {
     const failed = (await this.exec(['sh', '-c', 'cat /tmp/failed 2>/dev/null; true'])).output;
     return { ...(await this.counts()), failed };
   }
+}
+
+/**
+ * A start-first update to a version failing its healthcheck, with failure_action rollback, while `client` runs:
+ * the rollout rolled back, nobody's request failed, and the service still answers `v1` by name.
+ */
+export async function assertRolledBackUnnoticed(t: ExecutionContext, rolled: Deployed, client: TrafficClient, exec: Exec): Promise<void> {
+  t.false(rolled.result?.ok);
+  t.is(rolled.result?.rollouts.api.outcome, 'rolled-back');
+  t.regex(rolled.result!.rollouts.api.failures[0].error, /unhealthy/);
+  const result = await client.stop();
+  t.is(result.failures, 0, `failed requests (number, uptime): ${result.failed}`);
+  t.is((await exec(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim(), 'v1');
 }

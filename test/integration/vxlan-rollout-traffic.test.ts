@@ -9,7 +9,7 @@ import test from 'ava';
 import type { DesiredState, ServiceSpec, UpdateConfigSpec } from '../../src/stack/types.js';
 import { api, cleanupVx, configureOverlay, deploy, docker, exec, onHost, service, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
 import { eventually } from './reconcile-helpers.js';
-import { TrafficClient } from './traffic-helpers.js';
+import { assertRolledBackUnnoticed, TrafficClient } from './traffic-helpers.js';
 import { Labels } from '../../src/labels.js';
 
 test.before(configureOverlay);
@@ -70,12 +70,6 @@ test.serial('start-first rolling update of 3 replicas with a healthcheck: a clie
 test.serial('start-first with a version failing its healthcheck and failure_action rollback: the old version keeps answering, zero failed requests', async (t) => {
   const { name, client, run, before } = await setUp(t, 'tb');
   await client.start();
-  const rolled = await deploy(stackOf(name, 'v2', 'unhealthy'));
-  t.false(rolled.result?.ok);
-  t.is(rolled.result?.rollouts.api.outcome, 'rolled-back');
-  t.regex(rolled.result!.rollouts.api.failures[0].error, /unhealthy/);
-  const result = await client.stop();
-  t.is(result.failures, 0, `failed requests (number, uptime): ${result.failed}`);
+  await assertRolledBackUnnoticed(t, await deploy(stackOf(name, 'v2', 'unhealthy')), client, run);
   t.deepEqual((await hashes(name)).sort(), [...before].sort());
-  t.is((await run(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim(), 'v1');
 });

@@ -71,6 +71,8 @@ interface HostState {
   files: Map<string, string | null>;
   /** Every op that removes a container on this host (networks and volumes wait for them). */
   containerRemovals: string[];
+  /** Names of the stack's containers observed on this host. */
+  containerNames: Set<string>;
 }
 
 /** What a dependent waits on, per replica of a dependency. */
@@ -164,7 +166,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     else if (obs.error) diagnostics.push(error(`host ${h.name} is unreachable: ${obs.error}`, { host: h.name }, 'check the endpoint and TLS files in the inventory, or pass --skip-unreachable to leave it out'));
     else {
       usable.add(h.name);
-      hosts.set(h.name, { obs, pulls: new Map(), networks: new Map(), volumes: new Map(), files: new Map(), containerRemovals: [] });
+      hosts.set(h.name, { obs, pulls: new Map(), networks: new Map(), volumes: new Map(), files: new Map(), containerRemovals: [], containerNames: new Set(obs.containers.map((c) => c.name)) });
     }
   }
   for (const [ref, why] of Object.entries(observed.digestErrors))
@@ -505,7 +507,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         const rt = current.runtime;
         // A replace or rollback interrupted on this slot (a temporary or kept container is left): what the list
         // shows is enough to see that the replica is stopped or off a network, so no --refresh is needed for it.
-        const interrupted = hs.obs.containers.some((c) => c.id !== current.id && (c.name === tmp || c.name === keptName(final)));
+        const interrupted = hs.containerNames.has(tmp) || hs.containerNames.has(keptName(final));
         const attached = rt?.networks ?? (interrupted ? current.networks : undefined);
         const why = (what: string) => (rt ? `${what} outside stack` : `${what} by an interrupted run`);
         if (rt) {

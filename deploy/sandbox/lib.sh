@@ -270,6 +270,95 @@ sandbox_heal() {
   done
 }
 
+# ---------- mend: a route out of a leaked namespace ----------
+# dockerd 20.10 with a cluster store leaks one thread per overlay it tears down on a host: the overlay's
+# neighbour-miss watcher unlocks its thread without leaving the overlay's namespace (moby/libnetwork#1838),
+# and the Go runtime then runs other goroutines on it. That namespace is gone from the daemon's view and
+# holds only `lo`, so anything the daemon dials from that thread — registry, cluster store, gossip — fails
+# with "network is unreachable" until a restart. The mender gives each such namespace a way out instead: a
+# veth to the host's namespace, a default route, and masquerade there, so the daemon's calls leave from
+# the host's own address, under the sandbox's firewall like any other. It runs beside the daemons (`up`
+# with a cluster store starts it, `down` stops it) and looks four times a second.
+
+MEND_NET=169.254   # the /30s between a leaked namespace (.2) and its host (.1); host-local, never routed out
+
+# mend_host_rules HOST: forwarding and masquerade for the mend links, in the host's namespace (once).
+mend_host_rules() {
+  nsenter --net="/run/netns/$(ns_of "$1")" sh -c "
+    sysctl -qw net.ipv4.ip_forward=1
+    iptables -t nat -C POSTROUTING -s $MEND_NET.0.0/16 -j MASQUERADE 2>/dev/null || iptables -t nat -I POSTROUTING -s $MEND_NET.0.0/16 -j MASQUERADE
+    iptables -C FORWARD -i mend+ -j ACCEPT 2>/dev/null || iptables -I FORWARD -i mend+ -j ACCEPT
+    iptables -C FORWARD -o mend+ -j ACCEPT 2>/dev/null || iptables -I FORWARD -o mend+ -j ACCEPT"
+}
+
+# mend_ns HOST NSFILE N: link the namespace NSFILE (a dockerd thread's) to HOST's namespace over /30 number N.
+mend_ns() {
+  local h="$1" nsf="$2" n="$3" hns a b
+  hns="$(ns_of "$h")"
+  a="$MEND_NET.$((n / 64 % 256)).$((n % 64 * 4 + 1))"; b="$MEND_NET.$((n / 64 % 256)).$((n % 64 * 4 + 2))"
+  nsenter --net="$nsf" ip link add mend type veth peer name "mend$n" netns "$hns" &&
+    nsenter --net="$nsf" sh -c "ip link set lo up && ip addr add $b/30 dev mend && ip link set mend up && ip route add default via $a" &&
+    ip -n "$hns" addr add "$a/30" dev "mend$n" && ip -n "$hns" link set "mend$n" up
+}
+
+# only_loopback FILE: a /proc/.../net/dev that lists no interface but lo.
+only_loopback() {
+  local line n=0
+  while read -r line; do
+    case "$line" in *'|'*) ;; lo:*) ;; *) n=$((n + 1)) ;; esac
+  done <"$1"
+  [ "$n" = 0 ]
+}
+
+# mend_loop: forever, find dockerd threads in a namespace that is neither the host's nor one the daemon
+# still has mounted (a container's or a live overlay's, under its exec-root) and holds only lo, seen so
+# twice in a row (a namespace being set up is briefly like that too), and mend it once.
+mend_loop() {
+  declare -A seen=() mended=() ruled=()
+  local n=0 pidfile h p want file ino live key t
+  while :; do
+    declare -A next=()
+    for pidfile in "$RUN"/dockerd-*.pid; do
+      [ -e "$pidfile" ] || continue
+      h="${pidfile##*/dockerd-}"; h="${h%.pid}"
+      p="$(<"$pidfile")" || continue
+      want="$(stat -L -c %i "/run/netns/$(ns_of "$h")" 2>/dev/null)" || continue
+      live=" $want "
+      while read -r file ino; do
+        [[ "$file" == /proc/* ]] || { live+="$ino "; continue; }
+        [[ "$live" == *" $ino "* ]] && continue
+        key="$p:$ino"
+        [ -n "${mended[$key]:-}" ] && continue
+        t="${file%/ns/net}"
+        only_loopback "$t/net/dev" 2>/dev/null || continue
+        if [ -n "${seen[$key]:-}" ]; then
+          [ -n "${ruled[$p]:-}" ] || { mend_host_rules "$h" && ruled[$p]=1; }
+          n=$((n + 1))
+          if mend_ns "$h" "$file" "$n" 2>>"$DATA/mend.log"; then
+            mended[$key]=1
+            printf '%s mended %s: dockerd %s thread %s, namespace %s (mend%s)\n' "$(date +%T.%N)" "$h" "$p" "${t##*/}" "$ino" "$n" >>"$DATA/mend.log"
+          fi
+        else
+          next[$key]=1
+        fi
+      # exec-root mounts first, so every namespace the daemon still uses is known before its threads are read
+      done < <(stat -L -c '%n %i' "$RUN/$h/exec/netns/"* /proc/"$p"/task/*/ns/net 2>/dev/null | sort -k1,1r)
+    done
+    seen=()
+    for key in "${!next[@]}"; do seen[$key]=1; done
+    unset next
+    sleep 0.25
+  done
+}
+
+mend_start() {
+  alive mend && return 0
+  mkdir -p "$RUN" "$DATA"
+  # $RUN on its command line: `check-clean` finds a mender that outlived its sandbox like any other process
+  setsid bash "$HERE/sandbox.sh" mend-loop "$RUN" >>"$DATA/mend.log" 2>&1 </dev/null &
+  echo $! >"$RUN/mend.pid"
+}
+
 # ---------- images ----------
 
 ensure_images() {
@@ -400,6 +489,7 @@ sandbox_up() {
   done
   for h in "${HOSTS[@]}"; do wait_host "$h"; done
   sandbox_heal
+  if [ "$cs" = 1 ]; then mend_start; else stop_proc mend; fi
   ensure_images
   write_description
   log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")), cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
@@ -417,7 +507,7 @@ sandbox_down() {
     case "$name" in dockerd-*) stop_proc "$name" & pids+=($!) ;; esac
   done
   for p in "${pids[@]}"; do wait "$p"; done
-  for name in registry-open registry-auth consul etcd; do stop_proc "$name"; done
+  for name in mend registry-open registry-auth consul etcd; do stop_proc "$name"; done
   # Anything still running inside the namespaces (containerd shims of a killed daemon).
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
     is_our_ns "$ns" || continue
@@ -444,7 +534,7 @@ sandbox_down() {
 sandbox_status() {
   local name ok=1
   if [ ! -f "$STATE/sandbox.json" ]; then echo "sandbox: down"; return 3; fi
-  for name in etcd consul registry-open registry-auth $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid 2>/dev/null | sed 's/\.pid$//'); do
+  for name in etcd consul registry-open registry-auth $([ "$(cat "$DATA/cluster-store" 2>/dev/null)" = 1 ] && echo mend) $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid 2>/dev/null | sed 's/\.pid$//'); do
     if alive "$name"; then printf '  %-16s running (pid %s)\n' "$name" "$(cat "$RUN/$name.pid")"; else printf '  %-16s STOPPED\n' "$name"; ok=0; fi
   done
   cat "$STATE/sandbox.json"

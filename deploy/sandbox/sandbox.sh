@@ -7,6 +7,7 @@
 #   sandbox.sh status                                print sandbox.json and what is running
 #   sandbox.sh stop-host NAME | start-host NAME      stop or start one host's dockerd (fault tests)
 #   sandbox.sh heal                                  restart daemons with a thread stuck in another netns
+#                                                    (`up` also starts a mender that repairs those: lib.sh, mend)
 #   sandbox.sh check-clean                           fail if `down` left anything behind
 # STACK_SANDBOX=NAME runs a second sandbox beside the default (own bridge, subnet, namespaces, .sandbox-NAME/).
 #
@@ -39,6 +40,7 @@ case "$cmd" in
   down) sandbox_down ;;
   status) sandbox_status ;;
   heal) sandbox_heal ;;
+  mend-loop) mend_loop ;;  # internal: started by `up` (see lib.sh, mend)
   check-clean) sandbox_check_clean ;;
   stop-host) host_stop "${1:?host name}" ;;
   start-host) host_start "${1:?host name}" ;;

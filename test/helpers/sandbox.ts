@@ -45,17 +45,24 @@ export function sandbox(instance?: string): Sandbox {
 }
 
 /**
- * Brings a separate sandbox instance up when its description is missing (test/run.sh normally does it
+ * Brings a separate sandbox instance up when it is not running (test/run.sh normally does it
  * first); under flock, so test files starting together do not race. Returns its description.
  */
 export function sandboxInstanceUp(instance: string, args: string[]): Sandbox {
   const file = join(repoRoot, `.sandbox-${instance}`, 'sandbox.json');
-  if (!process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] && !existsSync(file))
+  if (!process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] && !instanceRunning(file))
     execFileSync('flock', ['-o', `/tmp/stack-sandbox-${instance}.lock`, 'bash', join(repoRoot, 'deploy', 'sandbox', 'sandbox.sh'), 'up', ...args], {
       env: { ...process.env, STACK_SANDBOX: instance },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   return sandbox(instance);
+}
+
+/** Whether the instance's description exists and its first host's socket is there (a reboot leaves the file). */
+function instanceRunning(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const first = (JSON.parse(readFileSync(file, 'utf8')) as Sandbox).hosts[0];
+  return first !== undefined && existsSync(first.socket.replace(/^unix:\/\//, ''));
 }
 
 /** A dockerode client for a sandbox host, over its unix socket (default) or tcp+TLS. */

@@ -10,7 +10,7 @@
 import test from 'ava';
 import type { DesiredState, NetworkSpec, ServiceSpec } from '../../src/stack/types.js';
 import { planStack } from '../../src/apply/pipeline.js';
-import { containersOf, deploy, desiredFor, docker, eventually, execIn, inspect, network, sandbox, service, stackEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { containersOf, deploy, desiredFor, describeOverlay, docker, eventually, execIn, inspect, network, sandbox, service, stackEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
 
 /** Every stack of this file, removed after the last test. */
 const stacks: DesiredState[] = [];
@@ -93,7 +93,7 @@ test.serial('web on h1 reaches api on h2 and db on h3 over one overlay, by servi
   const apiId = await replicaId('h2', `${name}-api-1`);
   const dbId = await replicaId('h3', `${name}-db-1`);
   for (const [target, id] of [['api', apiId], ['db', dbId], [`${name}-api-1`, apiId], [`${name}-db-1`, dbId], ['backend', apiId]] as const) {
-    const body = await eventually(() => fetchFrom('h1', `${name}-web-1`, `http://${target}:8080/id`), 30_000, `web → ${target}`);
+    const body = await eventually(() => fetchFrom('h1', `${name}-web-1`, `http://${target}:8080/id`), 30_000, `web → ${target}`, () => describeOverlay(`${name}_back`, { host: 'h1', container: `${name}-web-1`, lookup: target }));
     t.is(body, id, target);
   }
   // observed again: the network every host lists is one network, nothing to do
@@ -194,6 +194,6 @@ test.serial('a changed overlay network is replaced with the containers attached 
   for (const [n, id] of oldIds) t.not(now.get(n)?.info.Id, id, `${n} recreated`);
   const apiIp = (await inspect('h2', `${name}-api-1`)).NetworkSettings.Networks[`${name}_back`].IPAddress;
   t.true(apiIp.startsWith('10.123.45.'));
-  t.is(await eventually(() => fetchFrom('h1', `${name}-web-1`, 'http://api:8080/id'), 30_000, 'web → api after replace'), await replicaId('h2', `${name}-api-1`));
+  t.is(await eventually(() => fetchFrom('h1', `${name}-web-1`, 'http://api:8080/id'), 30_000, 'web → api after replace', () => describeOverlay(`${name}_back`, { host: 'h1', container: `${name}-web-1`, lookup: 'api' })), await replicaId('h2', `${name}-api-1`));
   t.deepEqual((await planStack(d2)).plan.operations, []);
 });

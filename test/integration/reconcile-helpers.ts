@@ -96,13 +96,24 @@ export async function logs(host: string, name: string): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** Polls until check returns a truthy value, or throws at the deadline. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+/**
+ * Polls until check returns a truthy value, or throws at the deadline; explain, when given, says what was
+ * seen instead (appended to the error, so a failure in CI tells why).
+ */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  what = 'condition',
+  explain?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const seen = explain ? await explain().catch((e: unknown) => `(explain failed: ${String(e)})`) : undefined;
+      throw new Error(`timed out waiting for ${what}${seen ? `; seen: ${seen}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -175,4 +186,23 @@ export async function execIn(host: string, container: string, cmd: string[]): Pr
   });
   const info = await exec.inspect();
   return { exitCode: info.ExitCode ?? -1, output: output.replace(/\r/g, '') };
+}
+
+/**
+ * What an engine overlay looks like when a name does not resolve or answer in time: the lookup from inside
+ * the client container, and on each host the network's id and its local endpoints (name and address).
+ */
+export async function describeOverlay(net: string, from: { host: string; container: string; lookup: string }, hosts = ['h1', 'h2', 'h3']): Promise<string> {
+  const lookup = await execIn(from.host, from.container, ['nslookup', from.lookup]).catch((e: unknown) => ({ exitCode: -1, output: String(e) }));
+  const parts = [`nslookup ${from.lookup} on ${from.host}: ${lookup.output.replace(/\s+/g, ' ').trim()}`];
+  for (const h of hosts) {
+    const info = await docker(h).getNetwork(net).inspect().catch((e: unknown) => ({ error: String(e) }));
+    if ('error' in info) {
+      parts.push(`${h}: ${info.error}`);
+      continue;
+    }
+    const eps = Object.values((info.Containers ?? {}) as Record<string, { Name: string; IPv4Address: string }>).map((c) => `${c.Name}=${c.IPv4Address}`);
+    parts.push(`${h}: ${String(info.Id).slice(0, 12)} [${eps.join(', ')}]`);
+  }
+  return parts.join('; ');
 }

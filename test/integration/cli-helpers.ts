@@ -8,12 +8,17 @@ import { engine, repoRoot, sandbox as readSandbox, type SandboxHost } from '../h
 
 export const bin = path.join(repoRoot, 'bin', 'stack.js');
 
-/** Builds dist/ once per worker (test/run.sh builds before; a single file run may not have). */
+/**
+ * Builds dist/ when it is missing or older than src/ or schemas/ (test/run.sh builds before; a single file run
+ * may not have). Never rebuilds a fresh dist/: other workers are running the CLI from it, and a build rewrites
+ * every file. Under a lock, checked again inside it, so workers starting together build once.
+ */
 let built = false;
 export function ensureBuilt(): void {
   if (built) return;
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'ignore' });
-  if (r.status !== 0) throw new Error('tsc failed');
+  const script = '[ -f dist/cli/main.js ] && [ -z "$(find src schemas -newer dist/cli/main.js -type f | head -1)" ] || npm run --silent build';
+  const r = spawnSync('flock', [path.join(os.tmpdir(), 'stack-build.lock'), 'sh', '-c', script], { cwd: repoRoot, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error('npm run build failed');
   built = true;
 }
 

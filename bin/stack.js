@@ -3,6 +3,9 @@
 // (scripts/bundle.mjs: faster start) when the build made one after the last tsc run, else the compiled modules.
 import { statSync } from 'node:fs';
 
+// A reader that stops early (`stack plan | head`) closes the pipe: stop quietly, as other CLIs do.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', (err) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
+
 const mtime = (file) => statSync(new URL(file, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1;
 const fresh = mtime('../dist/cli/bundle.js') >= mtime('../dist/cli/main.js');
 const { main } = await import(fresh ? '../dist/cli/bundle.js' : '../dist/cli/main.js');

@@ -89,3 +89,16 @@ test('a missing file exits 1 with a message; --help works on every command', (t)
     t.regex(help.stdout, /--file <path>[\s\S]*--project-name[\s\S]*--inventory[\s\S]*--env-file[\s\S]*--profile[\s\S]*Exit codes/);
   }
 });
+
+test('a reader that closes the pipe early (`stack config | head -c 1`): exit 0, no stack trace', (t) => {
+  // more than a pipe's buffer (64 KiB) of output, so the write after the reader left fails for sure
+  const services = Array.from({ length: 400 }, (_, i) => `  s${i}:\n    image: busybox:1.35\n    environment: { A: "${'x'.repeat(100)}" }\n`).join('');
+  const dir = writeTree({ 'compose.yaml': `name: big\nservices:\n${services}` });
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" config | head -c 1 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', DOCKER_HOST: 'unix:///var/run/docker.sock' },
+  });
+  t.is(r.stdout.trim(), 'exit=0', r.stderr);
+  t.notRegex(r.stderr, /EPIPE|at .*\.js:\d+/);
+});

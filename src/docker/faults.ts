@@ -10,7 +10,7 @@
 export type FaultClass =
   /** Worth another try: connection reset, broken pipe, time-outs, 5xx that are not a definite answer. */
   | 'transient'
-  /** The daemon cannot be reached at all (refused, no socket, no route): retried briefly, then the host is lost. */
+  /** The daemon cannot be reached at all (refused, no socket, no route) or is shutting down: retried briefly, then the host is lost. */
   | 'unreachable'
   /** A definite answer (4xx, a 500 that says what is wrong): never retried. */
   | 'definite';
@@ -65,6 +65,12 @@ const TRANSIENT_MESSAGE = /socket hang up|ECONNRESET|EPIPE|ETIMEDOUT|connection 
 /** 500s that are a definite answer: the daemon understood and said no; trying again cannot help. */
 const DEFINITE_500 = /already in use|already allocated|address already in use|already exists|OCI runtime|executable file not found|no such|not found|manifest unknown|invalid|unauthorized|denied|permission denied|is not running|is paused|is restarting|conflict|not supported|cannot be used|requires|bad parameter/i;
 
+/**
+ * 500s of a daemon that is shutting down: it has closed its local store (a bolt file whose path is now empty),
+ * so this call and every later one fail until it is gone. Treated as unreachable: the host is being lost.
+ */
+const SHUTTING_DOWN = /: open : no such file or directory/;
+
 export interface ErrorShape {
   statusCode?: number;
   code?: string;
@@ -89,6 +95,7 @@ export function classify(err: unknown): FaultClass {
   const message = errorMessage(err);
   if (status !== undefined) {
     if (status === 502 || status === 503 || status === 504) return 'transient';
+    if (status >= 500 && SHUTTING_DOWN.test(message)) return 'unreachable';
     if (status >= 500) return DEFINITE_500.test(message) && !TRANSIENT_MESSAGE.test(message) ? 'definite' : 'transient';
     return 'definite';
   }

@@ -12,6 +12,11 @@ test('socket errors on the way are transient', (t) => {
   t.is(classify(new CallTimeoutError(1000)), 'transient');
 });
 
+test('a daemon shutting down (its local store closed) counts as unreachable; other store errors do not', (t) => {
+  t.is(classify(httpErr(500, 'failed to update store for object type *libnetwork.endpoint: open : no such file or directory')), 'unreachable');
+  t.is(classify(httpErr(500, 'open /var/lib/docker/x: no such file or directory')), 'definite');
+});
+
 test('a daemon that cannot be reached at all is unreachable', (t) => {
   for (const code of ['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH']) t.is(classify(sysErr(code, `connect ${code} /run/x.sock`)), 'unreachable', code);
 });

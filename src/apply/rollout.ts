@@ -24,7 +24,7 @@ export interface RolloutFailure {
   error: string;
 }
 
-export type RolloutOutcomeKind = 'completed' | 'completed-with-failures' | 'paused' | 'rolled-back' | 'incomplete';
+export type RolloutOutcomeKind = 'completed' | 'completed-with-failures' | 'paused' | 'rolled-back' | 'rollback-incomplete' | 'incomplete';
 
 export interface RolloutOutcome {
   service: string;
@@ -142,7 +142,9 @@ export class RolloutTracker {
     const updated = finished.filter((x) => !rolledBack.has(x.name)).map((x) => x.name);
     const outcome: RolloutOutcomeKind = st.halted
       ? r.failureAction === 'rollback'
-        ? 'rolled-back'
+        ? st.rollbackErrors.length
+          ? 'rollback-incomplete'
+          : 'rolled-back'
         : 'paused'
       : st.failures.length
         ? 'completed-with-failures'

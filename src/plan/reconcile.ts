@@ -528,13 +528,16 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
             causes.push(why('network disconnected'));
           }
         }
-        const running = rt ? rt.running : current.state === 'running' || current.state === 'restarting';
-        const mustStart = current.state === 'created' || ((!!rt || interrupted) && !running && shouldRun(current, String(sc.config.restart ?? 'no')));
+        // Stopped replicas show in the list (state exited): started again, as `compose up` does, unless the
+        // replica completed (exit 0 under restart no/on-failure). --refresh adds what only an inspect shows.
+        const stopped = rt ? !rt.running && current.state !== 'paused' : current.state === 'exited';
+        const mustStart = current.state === 'created' || (stopped && shouldRun(current, String(sc.config.restart ?? 'no')));
         if (mustStart) {
-          rec.started = b.add('container.start', host, `start ${final}`, resource, current.state === 'created' ? 'created but never started' : why('stopped'), [last, ...depGates()], { name: final });
+          const cause = current.state === 'created' ? 'created but never started' : rt || interrupted ? why('stopped') : `stopped (exit ${current.exitCode ?? '?'})`;
+          rec.started = b.add('container.start', host, `start ${final}`, resource, cause, [last, ...depGates()], { name: final });
           rec.final = rec.started;
           fields.push({ path: 'state', before: rt && !rt.running ? `exited (${rt.exitCode})` : current.state, after: 'running' });
-          causes.push(current.state === 'created' ? 'created but never started' : why('stopped'));
+          causes.push(cause);
         }
         if (causes.length) b.change({ host, type: 'container', resource, service: name, name: final, action: 'update', cause: causes.join('; '), fields });
         records.push(rec);

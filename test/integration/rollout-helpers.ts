@@ -19,6 +19,8 @@ export interface ApiVersion {
   preamble?: string;
   /** Top-level volumes block, YAML. */
   volumes?: string;
+  /** The placement constraint (default: the pool=main hosts). */
+  constraint?: string;
 }
 
 /** A 3-replica busybox httpd on port 8080 with a healthcheck, on the pool=main hosts. */
@@ -43,7 +45,7 @@ services:
 ${v.extra ?? ''}    deploy:
       replicas: ${v.replicas ?? 3}
       placement:
-        constraints: ["node.labels.pool == main"]
+        constraints: ["${v.constraint ?? 'node.labels.pool == main'}"]
       update_config:
 ${update}
 ${v.rollback ? `      rollback_config:\n${Object.entries(v.rollback).map(([k, x]) => `        ${k}: ${x}\n`).join('')}` : ''}${v.networks ?? ''}${v.volumes ?? ''}`;

@@ -50,7 +50,7 @@ export function registerPlan(program: Command): void {
   const cmd = program
     .command('plan')
     .description('Show what apply would do: observe every host, compare with the stack file, print the plan')
-    .option('--refresh', 'inspect every container to find drift the config hash cannot see (stopped, disconnected, docker update), and list the VXLAN devices of stack\'s own overlay on each host')
+    .option('--refresh', 'inspect every container to find drift the config hash and the list cannot see (a network disconnected, a restart policy changed with docker update), and list the VXLAN devices of stack\'s own overlay on each host')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--json', 'print the plan as one JSON document')
     .option('-v, --verbose', 'also list every operation with its dependencies');

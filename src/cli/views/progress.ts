@@ -12,6 +12,7 @@ const OUTCOME: Record<RolloutOutcome['outcome'], string> = {
   'completed-with-failures': 'completed with failed replicas (failure_action continue or within max_failure_ratio)',
   paused: 'paused (failure_action pause): the failed batch runs its previous containers again',
   'rolled-back': 'rolled back (failure_action rollback): the previous version runs',
+  'rollback-incomplete': 'rollback incomplete (failure_action rollback): some replicas could not be put back (below); apply again to converge',
   incomplete: 'incomplete',
 };
 

@@ -142,7 +142,7 @@ test('rollback_config failure_action pause: a replica that cannot be put back st
   // The previous version fails its healthcheck on h1 once it is started again by the rollback.
   const oldBrokenOnH1 = (c: ScriptedContainer, hash: string): Behaviour => (c.hash === hash ? (c.host === 'h3' ? 'unhealthy' : 'ok') : c.host === 'h1' && c.name === 'app-api-1' ? 'unhealthy' : 'ok');
   const paused = await roll({ failureAction: 'rollback' }, oldBrokenOnH1, { rollback: { failureAction: 'pause' } });
-  t.is(paused.res.rollouts.api.outcome, 'rolled-back');
+  t.is(paused.res.rollouts.api.outcome, 'rollback-incomplete', 'a put-back failed: not "the previous version runs"');
   t.deepEqual(paused.res.rollouts.api.rolledBack, []);
   t.is(paused.res.rollouts.api.rollbackErrors.length, 1);
   t.regex(paused.res.rollouts.api.rollbackErrors[0].op, /^h1 rollback: wait healthy app-api-1$/);
@@ -153,5 +153,6 @@ test('rollback_config failure_action pause: a replica that cannot be put back st
   t.true(tolerated.names.includes('h2 app-api-2 old running'), tolerated.names.join('\n'));
   const continued = await roll({ failureAction: 'rollback' }, oldBrokenOnH1, { rollback: { failureAction: 'continue' } });
   t.deepEqual(continued.res.rollouts.api.rolledBack, ['app-api-2']);
+  t.is(continued.res.rollouts.api.outcome, 'rollback-incomplete');
   t.true(continued.names.includes('h2 app-api-2 old running'), continued.names.join('\n'));
 });

@@ -211,3 +211,16 @@ test('deploy.restart_policy maps onto the Engine policy and warns about delay an
     'deploy.restart_policy.window cannot be passed to the Engine and is ignored',
   ]);
 });
+
+test('without --refresh, a stopped replica seen in the list is started again; a completed one-shot and a paused one are left', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const find = (name: string) => Object.values(o.hosts).flatMap((h) => h.containers).find((c) => c.name === name)!;
+  Object.assign(find('app-web-1'), { state: 'exited', exitCode: 137 });
+  Object.assign(find('app-web-2'), { state: 'paused' });
+  Object.assign(find('app-migrate-1'), { state: 'exited', exitCode: 0 });
+  const plan = reconcile(d, o);
+  t.deepEqual(plan.changes.map((c) => `${c.action} ${c.name}: ${c.cause}`), ['update app-web-1: stopped (exit 137)']);
+  t.deepEqual(plan.operations.map((op) => op.id), [plan.operations.find((op) => op.kind === 'container.start')!.id]);
+  t.regex(plan.operations[0].id, /start app-web-1/);
+});

@@ -3,6 +3,9 @@
  * `KEY=value`, optional `export `, `#` comments, 'single quotes' taken literally, "double quotes" with
  * escapes (\n, \t, \", \\) that may span lines, and interpolation in unquoted and double-quoted values
  * (earlier keys of the same file and the given lookup). A bare `KEY` takes its value from the lookup.
+ *
+ * `env_file: [{ path, format: raw }]` files are read as `docker run --env-file` reads them (parseRawEnvFile):
+ * everything after the first `=` is the value, byte for byte — no quotes, escapes, comments or interpolation.
  */
 import type { Diagnostic } from '../errors.js';
 import { interpolate, type Lookup } from './interpolate.js';
@@ -14,7 +17,10 @@ export interface EnvFileResult {
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-export function parseEnvFile(text: string, file: string, lookup: Lookup): EnvFileResult {
+export type EnvFileFormat = 'compose' | 'raw';
+
+export function parseEnvFile(text: string, file: string, lookup: Lookup, format: EnvFileFormat = 'compose'): EnvFileResult {
+  if (format === 'raw') return parseRawEnvFile(text, file, lookup);
   const values: Record<string, string> = {};
   const diagnostics: Diagnostic[] = [];
   const resolve: Lookup = (name) => lookup(name) ?? values[name];
@@ -93,4 +99,38 @@ function closingQuote(body: string): number {
     else if (body[i] === '"') return i;
   }
   return -1;
+}
+
+/**
+ * The `raw` format (`docker run --env-file`): lines whose first non-blank character is `#` and blank lines are
+ * skipped; leading blanks are dropped; a line is `NAME=VALUE` with VALUE everything after the first `=`, kept as
+ * written (quotes, backslashes, `$`, `#` and trailing blanks included); a bare `NAME` takes its value from the
+ * lookup. A name may not be empty or hold blanks.
+ */
+export function parseRawEnvFile(text: string, file: string, lookup: Lookup): EnvFileResult {
+  const values: Record<string, string> = {};
+  const diagnostics: Diagnostic[] = [];
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const line = raw.trimStart();
+    if (!line || line.startsWith('#')) return;
+    const where = { file, line: index + 1, column: raw.length - line.length + 1 };
+    const eq = line.indexOf('=');
+    const name = eq < 0 ? line.trimEnd() : line.slice(0, eq);
+    if (!name || /\s/.test(name)) {
+      diagnostics.push({
+        severity: 'error',
+        summary: name ? `invalid variable name "${name}": it holds blanks` : 'a line starts with = and names no variable',
+        where,
+        hint: 'raw env files hold NAME=VALUE lines, the value taken as written',
+      });
+      return;
+    }
+    if (eq >= 0) values[name] = line.slice(eq + 1);
+    else {
+      const inherited = lookup(name);
+      if (inherited !== undefined) values[name] = inherited;
+    }
+  });
+  return { values, diagnostics };
 }

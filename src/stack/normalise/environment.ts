@@ -1,6 +1,7 @@
 /**
- * A service's environment: `env_file` files in order, then `environment` (which wins). A key written without a
- * value (`environment: [DEBUG]`) takes its value from the variables stack runs with, and is left out if unset.
+ * A service's environment: `env_file` files in order (`format: raw` ones taken literally), then `environment`
+ * (which wins). A key written without a value (`environment: [DEBUG]`) takes its value from the variables stack
+ * runs with, and is left out if unset.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +28,8 @@ export function normaliseEnvironment(
       return;
     }
     const bytes = readFileSync(file);
-    const parsed = parseEnvFile(bytes.toString('utf8'), context.displayPath(file), context.lookup);
+    const format = isRecord(entry) && entry.format === 'raw' ? 'raw' : 'compose';
+    const parsed = parseEnvFile(bytes.toString('utf8'), context.displayPath(file), context.lookup, format);
     for (const d of parsed.diagnostics) context.problems.add(d);
     Object.assign(environment, parsed.values);
   });

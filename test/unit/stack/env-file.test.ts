@@ -1,5 +1,6 @@
 import test from 'ava';
 import { parseEnvFile } from '../../../src/stack/env-file.js';
+import { errors, find, load, where } from './helpers.js';
 
 const lookup = (name: string) => ({ HOME: '/home/me', SHELL_ONLY: 'from-shell' })[name];
 
@@ -43,4 +44,63 @@ test('env file errors carry line:col', (t) => {
       ['unterminated double quote in the value of Q', 3, 3],
     ],
   );
+});
+
+test('raw format: values are taken as written — quotes, escapes, $, # and blanks kept; bare keys inherit', (t) => {
+  const text = [
+    '# comment',
+    '',
+    `JSON='{"key": "value"}'`,
+    'DQ="a\\nb"',
+    'DOLLAR=${HOME} and $$ and $HOME',
+    'HASH=a # not a comment',
+    'TRAIL=x  ',
+    '  INDENTED=y',
+    'EQ=a=b',
+    'export E=1',
+    'SHELL_ONLY',
+    'NOT_SET',
+    'EMPTY=',
+  ].join('\r\n');
+  const { values, diagnostics } = parseEnvFile(text, 'raw.env', lookup, 'raw');
+  t.deepEqual(diagnostics.map((d) => d.summary), ['invalid variable name "export E": it holds blanks']);
+  t.deepEqual(values, {
+    JSON: `'{"key": "value"}'`,
+    DQ: '"a\\nb"',
+    DOLLAR: '${HOME} and $$ and $HOME',
+    HASH: 'a # not a comment',
+    TRAIL: 'x  ',
+    INDENTED: 'y',
+    EQ: 'a=b',
+    SHELL_ONLY: 'from-shell',
+    EMPTY: '',
+  });
+});
+
+test('raw format errors carry line:col', (t) => {
+  const { diagnostics } = parseEnvFile('OK=1\n  =x\nA B=1\n', 'raw.env', lookup, 'raw');
+  t.deepEqual(
+    diagnostics.map((d) => [d.summary, d.where?.file, d.where?.line, d.where?.column]),
+    [
+      ['a line starts with = and names no variable', 'raw.env', 2, 3],
+      ['invalid variable name "A B": it holds blanks', 'raw.env', 3, 1],
+    ],
+  );
+});
+
+test('env_file { format: raw } in a service: literal values, in order with compose-format files, environment wins', async (t) => {
+  const r = await load(
+    {
+      'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file:\n      - a.env\n      - { path: raw.env, format: raw }\n    environment: { WIN: env }\n',
+      'a.env': 'A="quoted ${HOME}"\nB=from-a\nWIN=a\n',
+      'raw.env': 'B="from raw ${HOME}"\nC=\\n#x\nWIN=raw\n',
+    },
+    { env: { HOME: '/home/me' } },
+  );
+  t.deepEqual(errors(r), []);
+  t.deepEqual(r.value!.services.web.environment, { A: 'quoted /home/me', B: '"from raw ${HOME}"', C: '\\n#x', WIN: 'env' });
+  const bad = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file: [{ path: raw.env, format: raw }]\n', 'raw.env': 'OK=1\nA B=2\n' });
+  t.is(where(find(bad, 'invalid variable name "A B"')), 'raw.env:2:1');
+  const other = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file: [{ path: a.env, format: yaml }]\n', 'a.env': '' });
+  t.is(where(find(other, 'format must be raw')), 'compose.yaml:4:39 services.web.env_file[0].format');
 });

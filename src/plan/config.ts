@@ -238,6 +238,7 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
     extraHosts: service.extraHosts,
     dns: service.dns,
     dnsSearch: service.dnsSearch,
+    dnsOpt: service.dnsOpt,
     logging: service.logging,
     resources: service.resources,
     secrets: Object.fromEntries(service.secrets.map(grant('secret'))),

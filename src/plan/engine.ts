@@ -113,6 +113,7 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
       ExtraHosts: c.extraHosts,
       Dns: c.dns,
       DnsSearch: c.dnsSearch,
+      DnsOptions: c.dnsOpt,
       LogConfig: logging ? { Type: logging.driver, Config: logging.options ?? {} } : undefined,
       Memory: res.memoryLimit,
       MemoryReservation: res.memoryReservation,

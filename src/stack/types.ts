@@ -170,6 +170,8 @@ export interface ServiceSpec {
   extraHosts: string[];
   dns: string[];
   dnsSearch: string[];
+  /** dns_opt: resolver options (`ndots:2`, `timeout:1`), written to the container's resolv.conf. */
+  dnsOpt: string[];
   logging?: { driver: string; options: Record<string, string> };
   resources: ResourcesSpec;
   secrets: FileGrantSpec[];

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { serviceConfig } from '../../../src/plan/config.js';
+import { containerCreateBody } from '../../../src/plan/engine.js';
 import { desired, service, DIGEST, DIGEST2 } from './helpers.js';
 
 const hashOf = (s: ReturnType<typeof service>, digest = DIGEST) => serviceConfig(desired([s]), s, digest).hash;
@@ -34,4 +35,18 @@ test('the image digest is part of the hash', (t) => {
 
 test('the hash is stable across releases (pinned value)', (t) => {
   t.snapshot(hashOf(service('web', { environment: { RELEASE: 'v1' } })));
+});
+
+test('dns_opt is in the hash and reaches HostConfig.DnsOptions; none leaves the hash of a service as it was', (t) => {
+  const plain = service('w');
+  const withOpts = service('w', { dnsOpt: ['ndots:1', 'timeout:2'] });
+  t.is(hashOf(service('w', { dnsOpt: [] })), hashOf(plain), 'containers made before dns_opt existed are not replaced');
+  t.not(hashOf(withOpts), hashOf(plain));
+  t.not(hashOf(withOpts), hashOf(service('w', { dnsOpt: ['ndots:2', 'timeout:2'] })));
+  const sc = serviceConfig(desired([withOpts]), withOpts, DIGEST);
+  t.deepEqual(sc.config.dnsOpt, ['ndots:1', 'timeout:2']);
+  const body = containerCreateBody(sc.config, { stack: 'app', service: 'w', slot: '1', hash: sc.hash, json: sc.json, bundles: [] }) as { HostConfig: Record<string, unknown> };
+  t.deepEqual(body.HostConfig.DnsOptions, ['ndots:1', 'timeout:2']);
+  const none = serviceConfig(desired([plain]), plain, DIGEST);
+  t.false('DnsOptions' in (containerCreateBody(none.config, { stack: 'app', service: 'w', slot: '1', hash: none.hash, json: none.json, bundles: [] }) as { HostConfig: object }).HostConfig);
 });

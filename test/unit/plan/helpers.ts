@@ -39,6 +39,7 @@ export function service(name: string, over: Omit<Partial<ServiceSpec>, 'deploy'>
     extraHosts: [],
     dns: [],
     dnsSearch: [],
+    dnsOpt: [],
     resources: {},
     secrets: [],
     configs: [],

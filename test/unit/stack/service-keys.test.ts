@@ -46,6 +46,7 @@ const everything = yaml`
       extra_hosts: ["db.local:10.0.0.5", "cache=10.0.0.6"]
       dns: 1.1.1.1
       dns_search: [example.org]
+      dns_opt: [ndots:1, "timeout:2"]
       logging: { driver: json-file, options: { max-size: 10m, max-file: 3 } }
       mem_limit: 512m
       mem_reservation: 256m
@@ -119,7 +120,7 @@ test('every supported service key is normalised', async (t) => {
   t.deepEqual(app.ulimits, { nofile: { soft: 1024, hard: 2048 }, nproc: { soft: 512, hard: 512 } });
   t.deepEqual(app.sysctls, { 'net.core.somaxconn': '1024' });
   t.deepEqual(app.extraHosts, ['db.local:10.0.0.5', 'cache:10.0.0.6']);
-  t.deepEqual([app.dns, app.dnsSearch], [['1.1.1.1'], ['example.org']]);
+  t.deepEqual([app.dns, app.dnsSearch, app.dnsOpt], [['1.1.1.1'], ['example.org'], ['ndots:1', 'timeout:2']]);
   t.deepEqual(app.logging, { driver: 'json-file', options: { 'max-file': '3', 'max-size': '10m' } });
   t.deepEqual(app.resources, { memoryLimit: 512 * 1024 ** 2, memoryReservation: 256 * 1024 ** 2, nanoCpus: 1.5e9, pidsLimit: 100 });
   t.deepEqual(app.secrets, [
@@ -212,4 +213,13 @@ test('an unknown key is an error with a suggestion', async (t) => {
 test('x- keys are allowed at the top level and in services', async (t) => {
   const r = await load({ 'compose.yaml': 'x-note: hi\nservices:\n  web:\n    image: busybox\n    x-owner: ops\n' });
   t.deepEqual(errors(r), []);
+});
+
+test('dns_opt: a list of unique strings, empty by default', async (t) => {
+  const none = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\n' });
+  t.deepEqual(none.value!.services.web.dnsOpt, []);
+  const bad = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    dns_opt: ndots:1\n' });
+  t.is(where(find(bad, 'must be a list')), 'compose.yaml:4:14 services.web.dns_opt');
+  const twice = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    dns_opt: [ndots:1, ndots:1]\n' });
+  t.is(where(find(twice, 'has the same item twice')), 'compose.yaml:4:5 services.web.dns_opt');
 });

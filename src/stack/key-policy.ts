@@ -40,6 +40,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   { pattern: 'services.*.networks.*.priority', action: 'ignore', reason: 'network priority only orders attachment' },
   { pattern: 'secrets.*.labels', action: 'ignore', reason: 'secrets are files stack writes; they carry no labels' },
   { pattern: 'configs.*.labels', action: 'ignore', reason: 'configs are files stack writes; they carry no labels' },
+  { pattern: 'services.*.volumes.*.volume.labels', action: 'ignore', reason: 'stack does not label the volumes a mount makes (anonymous ones); named volumes take labels from the top-level volumes', hint: 'put the labels on the top-level volume' },
 
   refuseService('scale', 'scale', 'use deploy.replicas'),
   refuseService('annotations', 'annotations (OCI annotations)'),
@@ -94,6 +95,9 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('networks.*.interface_name', 'networks.<net>.interface_name'),
   refuseService('volumes.*.volume.subpath', 'volume.subpath'),
   refuseService('volumes.*.bind.selinux', 'bind.selinux (SELinux relabelling)'),
+  refuseService('volumes.*.bind.recursive', 'bind.recursive (submounts of a bind mount)', 'remove it: stack mounts binds recursively and read-only as written, what recursive: enabled means'),
+  refuseService('volumes.*.image', 'image mount options (image mounts are not supported)'),
+  { pattern: 'services.*.pull_refresh_after', action: 'refuse', reason: 'it goes with pull_policy: refresh, which stack does not implement', hint: 'use pull_policy: always to pull on every apply, or missing' },
   { pattern: 'networks.*.enable_ipv6', action: 'refuse', reason: 'enable_ipv6: IPv6 networks are not supported' },
   { pattern: 'networks.*.enable_ipv4', action: 'refuse', reason: 'enable_ipv4: IPv4-less networks are not supported' },
   { pattern: 'networks.*.ipam.options', action: 'refuse', reason: 'ipam.options: IPAM driver options are not supported' },
@@ -104,7 +108,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   { pattern: 'configs.*.template_driver', action: 'refuse', reason: 'config templates are not supported' },
 ];
 
-/** Applies KEY_RULES and the `build` rule to the merged tree: reports, then removes the keys. */
+/** Applies KEY_RULES, the `build` rule and the legacy `external: { name }` form to the merged tree: reports, then removes or rewrites the keys. */
 export function applyKeyPolicy(root: Record<string, unknown>, problems: Problems): void {
   const matches = findRuleMatches(root);
   for (const { rule, path } of matches) {
@@ -116,7 +120,37 @@ export function applyKeyPolicy(root: Record<string, unknown>, problems: Problems
     }
   }
   applyBuildRule(root, problems);
+  applyLegacyExternal(root, problems);
   for (const { path } of matches) removeAt(root, path);
+}
+
+/**
+ * `external: { name: X }` (Compose's older form, deprecated for networks, volumes and configs) is read as `external: true` with `name: X`,
+ * with a warning; a different `name:` beside it is an error. `external: {}` is `external: true`.
+ */
+function applyLegacyExternal(root: Record<string, unknown>, problems: Problems): void {
+  for (const kind of ['networks', 'volumes', 'secrets', 'configs']) {
+    const objects = root[kind];
+    if (!isRecord(objects)) continue;
+    for (const [key, spec] of Object.entries(objects)) {
+      if (!isRecord(spec) || !isRecord(spec.external)) continue;
+      const external = spec.external;
+      const extra = Object.keys(external).filter((k) => k !== 'name' && !k.startsWith('x-'));
+      if (extra.length || (external.name !== undefined && typeof external.name !== 'string')) continue; // the schema reports it
+      const name = external.name as string | undefined;
+      if (name !== undefined) {
+        const at = [kind, key, 'external', 'name'];
+        if (spec.name !== undefined && spec.name !== name) {
+          problems.error(at, `external.name ${name} and name ${String(spec.name)} disagree`, { atKey: true, hint: `keep one: name: ${name} with external: true` });
+          continue;
+        }
+        problems.warning(at, `external.name is Compose's older form — read as name: ${name} with external: true`, { atKey: true, hint: `write name: ${name} and external: true` });
+        problems.positions.copy(external, 'name', spec);
+        spec.name = name;
+      }
+      spec.external = true;
+    }
+  }
 }
 
 interface RuleTrie {

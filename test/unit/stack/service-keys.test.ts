@@ -223,3 +223,33 @@ test('dns_opt: a list of unique strings, empty by default', async (t) => {
   const twice = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    dns_opt: [ndots:1, ndots:1]\n' });
   t.is(where(find(twice, 'has the same item twice')), 'compose.yaml:4:5 services.web.dns_opt');
 });
+
+test('external: { name } (the older form) is read as name: with external: true, with a warning; a different name: beside it is an error', async (t) => {
+  const r = await load(
+    { 'compose.yaml': 'services:\n  web: { image: busybox, networks: [shared], volumes: ["data:/data"], secrets: [tok], configs: [conf] }\nnetworks:\n  shared:\n    external: { name: corp-net }\nvolumes:\n  data:\n    external: {}\nsecrets:\n  tok:\n    external:\n      name: vault-token\nconfigs:\n  conf:\n    name: app-conf\n    external: { name: app-conf }\n' },
+  );
+  t.deepEqual(errors(r), []);
+  t.deepEqual(warnings(r).map((d) => `${where(d)}: ${d.summary}`), [
+    "compose.yaml:5:17 networks.shared.external.name: external.name is Compose's older form — read as name: corp-net with external: true",
+    "compose.yaml:12:7 secrets.tok.external.name: external.name is Compose's older form — read as name: vault-token with external: true",
+    "compose.yaml:16:17 configs.conf.external.name: external.name is Compose's older form — read as name: app-conf with external: true",
+  ]);
+  const v = r.value!;
+  t.like(v.networks.shared, { name: 'corp-net', external: true });
+  t.like(v.volumes.data, { name: 'data', external: true });
+  t.like(v.secrets.tok, { name: 'vault-token', external: true });
+  t.like(v.configs.conf, { name: 'app-conf', external: true });
+  const clash = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nvolumes:\n  data:\n    name: one\n    external: { name: two }\n' });
+  t.is(where(find(clash, 'external.name two and name one disagree')), 'compose.yaml:6:17 volumes.data.external.name');
+  const bad = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nvolumes:\n  data:\n    external: { nme: two }\n' });
+  t.is(where(find(bad, 'must be true or false (or the older form { name: NAME })')), 'compose.yaml:5:5 volumes.data.external');
+});
+
+test('pull_policy values stack does not implement (refresh, daily, build) say so', async (t) => {
+  for (const policy of ['refresh', 'daily', 'build', 'every_12h']) {
+    const r = await load({ 'compose.yaml': `services:\n  web:\n    image: busybox\n    pull_policy: ${policy}\n` });
+    const e = find(r, 'must be always, missing, never or if_not_present');
+    t.is(where(e), 'compose.yaml:4:18 services.web.pull_policy', policy);
+    t.regex(e.summary, /refresh, daily, weekly and every_<duration> are not supported/);
+  }
+});

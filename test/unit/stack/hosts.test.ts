@@ -1,6 +1,8 @@
 import path from 'node:path';
 import test from 'ava';
-import { errors, find, load, where, yaml } from './helpers.js';
+import { stackOptionsFrom } from '../../../src/cli/stack-options.js';
+import { loadStack } from '../../../src/stack/index.js';
+import { errors, find, load, schema, where, writeTree, yaml } from './helpers.js';
 
 const sandboxInventory = yaml`
   hosts:
@@ -95,4 +97,41 @@ test('with no host configured and no local Docker socket, the sandbox inventory 
   t.is(local.value?.hostsSource, 'local-socket');
   const env = await load(files, { sandboxInventory: sandbox, localSocketPath: '/nonexistent.sock', env: { DOCKER_HOST: 'tcp://10.0.0.9:2375' } });
   t.is(env.value?.hostsSource, 'DOCKER_HOST');
+});
+
+test('relative TLS paths in x-stack.hosts resolve against the first file\'s folder, even when a later file in another folder sets them', async (t) => {
+  const hostsYaml = 'x-stack:\n  hosts:\n    h1: { endpoint: "tcp://10.0.0.1:2376", tls: { ca: certs/ca.pem, cert: certs/cert.pem, key: certs/key.pem } }\n';
+  const files = {
+    'app/compose.yaml': `services:\n  web: { image: busybox }\n${hostsYaml}`,
+    ...Object.fromEntries(Object.entries(certs).map(([k, v]) => [`app/${k}`, v])),
+  };
+  const r = await load(files, { files: ['app/compose.yaml'] });
+  t.deepEqual(errors(r), []);
+  t.is(r.value?.hostsSource, 'x-stack.hosts');
+  t.deepEqual(r.value?.hosts[0].tls, { ca: path.join(r.dir, 'app/certs/ca.pem'), cert: path.join(r.dir, 'app/certs/cert.pem'), key: path.join(r.dir, 'app/certs/key.pem') });
+  // Set by an override in another folder: still the first file's folder, where the certificates are not.
+  const split = await load(
+    { 'app/compose.yaml': 'services:\n  web: { image: busybox }\n', 'env/prod.yaml': hostsYaml, ...Object.fromEntries(Object.entries(certs).map(([k, v]) => [`env/${k}`, v])) },
+    { files: ['app/compose.yaml', 'env/prod.yaml'] },
+  );
+  const missing = find(split, 'TLS ca file');
+  t.is(missing.summary, `TLS ca file ${path.join(split.dir, 'app/certs/ca.pem')} does not exist`);
+  t.is(where(missing), 'env/prod.yaml:3:55 x-stack.hosts.h1.tls.ca');
+});
+
+test('STACK_INVENTORY names the inventory when -i is not given; -i wins; an empty one is unset', (t) => {
+  const cwd = '/work';
+  t.is(stackOptionsFrom({}, cwd, { STACK_INVENTORY: 'env/inv.yaml' }).inventory, 'env/inv.yaml');
+  t.is(stackOptionsFrom({ inventory: 'other.yaml' }, cwd, { STACK_INVENTORY: 'env/inv.yaml' }).inventory, 'other.yaml');
+  t.is(stackOptionsFrom({}, cwd, { STACK_INVENTORY: '' }).inventory, undefined);
+  t.is(stackOptionsFrom({}, cwd, {}).inventory, undefined);
+});
+
+test('STACK_INVENTORY loads like -i: its hosts win over x-stack.hosts', async (t) => {
+  const files = { 'compose.yaml': withXStack, 'env/inventory.yaml': sandboxInventory, ...Object.fromEntries(Object.entries(certs).map(([k, v]) => [`env/${k}`, v])) };
+  const dir = writeTree(files);
+  const r = await loadStack({ ...stackOptionsFrom({}, dir, { STACK_INVENTORY: 'env/inventory.yaml' }), schema });
+  t.deepEqual(errors(r), []);
+  t.is(r.value?.hostsSource, 'inventory');
+  t.deepEqual(r.value?.hosts.map((h) => h.name), ['h1', 'h2']);
 });

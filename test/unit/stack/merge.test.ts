@@ -143,3 +143,59 @@ test('top-level networks, volumes and x-stack merge key by key', async (t) => {
   t.is(r.value?.volumes.data.driver, 'local');
   t.deepEqual([r.value?.settings.hostConcurrency, r.value?.settings.globalConcurrency], [2, 4]);
 });
+
+test('entrypoint is replaced; sysctls and logging.options merge as maps whatever form each file uses', async (t) => {
+  const r = await load(
+    {
+      'base.yaml': yaml`
+        services:
+          web:
+            image: busybox
+            entrypoint: ["/bin/sh", "-c"]
+            sysctls: [net.core.somaxconn=1024, net.ipv4.tcp_syncookies=0]
+            logging: { driver: json-file, options: { max-size: 10m, max-file: "3" } }
+      `,
+      'prod.yaml': yaml`
+        services:
+          web:
+            entrypoint: /entry.sh --prod
+            sysctls: { net.ipv4.tcp_syncookies: 1, net.ipv4.ip_forward: 1 }
+            logging: { options: { max-file: "5", compress: "true" } }
+      `,
+    },
+    { files: ['base.yaml', 'prod.yaml'] },
+  );
+  t.deepEqual(errors(r), []);
+  const web = r.value!.services.web;
+  t.deepEqual(web.entrypoint, ['/entry.sh', '--prod']);
+  t.deepEqual(web.sysctls, { 'net.core.somaxconn': '1024', 'net.ipv4.ip_forward': '1', 'net.ipv4.tcp_syncookies': '1' });
+  t.deepEqual(web.logging, { driver: 'json-file', options: { compress: 'true', 'max-file': '5', 'max-size': '10m' } });
+});
+
+test('configs merge by target: the same target is replaced, others appended', async (t) => {
+  const r = await load(
+    {
+      'base.yaml': yaml`
+        services:
+          web:
+            image: busybox
+            configs: [app, { source: app, target: /etc/app.conf }]
+        configs:
+          app: { content: "a" }
+          other: { content: "b" }
+      `,
+      'prod.yaml': yaml`
+        services:
+          web:
+            configs: [{ source: other, target: /etc/app.conf, mode: 0400 }, { source: other, target: /etc/extra.conf }]
+      `,
+    },
+    { files: ['base.yaml', 'prod.yaml'] },
+  );
+  t.deepEqual(errors(r), []);
+  t.deepEqual(r.value!.services.web.configs, [
+    { source: 'app', target: '/app' },
+    { source: 'other', target: '/etc/app.conf', mode: 0o400 },
+    { source: 'other', target: '/etc/extra.conf' },
+  ]);
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import { errors, find, load, warnings, where, yaml } from './helpers.js';
 
@@ -252,4 +253,68 @@ test('pull_policy values stack does not implement (refresh, daily, build) say so
     t.is(where(e), 'compose.yaml:4:18 services.web.pull_policy', policy);
     t.regex(e.summary, /refresh, daily, weekly and every_<duration> are not supported/);
   }
+});
+
+test('configs from file: and environment: are read at load time and hashed; stack config shows only the source', async (t) => {
+  const r = await load(
+    { 'compose.yaml': 'services:\n  web: { image: busybox, configs: [fromfile, fromenv] }\nconfigs:\n  fromfile: { file: ./conf/app.ini }\n  fromenv: { environment: APP_CONF }\n', 'conf/app.ini': '[app]\nx=1\n' },
+    { env: { APP_CONF: 'debug=true' } },
+  );
+  t.deepEqual(errors(r), []);
+  const { fromfile, fromenv } = r.value!.configs;
+  t.like(fromfile, { kind: 'config', source: 'file:./conf/app.ini', external: false, contentHash: createHash('sha256').update('[app]\nx=1\n').digest('hex') });
+  t.is(fromfile.content?.toString(), '[app]\nx=1\n');
+  t.like(fromenv, { kind: 'config', source: 'environment:APP_CONF', contentHash: createHash('sha256').update('debug=true').digest('hex') });
+  t.is(fromenv.content?.toString(), 'debug=true');
+  const missing = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nconfigs:\n  c: { file: ./nope.ini }\n  d: { file: ./conf }\n', 'conf/x': '' });
+  t.is(where(find(missing, 'config file ./nope.ini does not exist')), 'compose.yaml:4:14 configs.c.file');
+  t.is(where(find(missing, 'config file ./conf does not exist or is not a readable file')), 'compose.yaml:5:14 configs.d.file');
+  const two = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nconfigs:\n  c: { file: ./a, content: x }\n', a: '' });
+  t.is(where(find(two, 'config c sets file and content; set exactly one')), 'compose.yaml:4:3 configs.c');
+});
+
+test('name: on networks, volumes, secrets and configs stack creates replaces <stack>_<key>', async (t) => {
+  const r = await load(
+    {
+      'compose.yaml':
+        'name: shop\nservices:\n  web: { image: busybox, networks: [front], volumes: ["data:/data"], secrets: [tok], configs: [conf] }\n' +
+        'networks:\n  front: { name: shop-front-net }\nvolumes:\n  data: { name: shop-data }\nsecrets:\n  tok: { environment: TOK, name: shop-token }\nconfigs:\n  conf: { content: x, name: shop-conf }\n',
+    },
+    { env: { TOK: 't' } },
+  );
+  t.deepEqual(errors(r), []);
+  const v = r.value!;
+  t.like(v.networks.front, { key: 'front', name: 'shop-front-net', external: false, driver: 'bridge' });
+  t.like(v.volumes.data, { key: 'data', name: 'shop-data', external: false, driver: 'local' });
+  t.like(v.secrets.tok, { key: 'tok', name: 'shop-token', external: false });
+  t.like(v.configs.conf, { key: 'conf', name: 'shop-conf', external: false });
+  // without name: the stack's prefix
+  const plain = await load({ 'compose.yaml': 'name: shop\nservices:\n  web: { image: busybox, networks: [front] }\nnetworks:\n  front: {}\n' });
+  t.is(plain.value!.networks.front.name, 'shop_front');
+});
+
+test('network_mode service:X and container:X: no networks of its own; service:X must name a defined service other than itself', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  db: { image: busybox }\n  side: { image: busybox, network_mode: "service:db" }\n  probe: { image: busybox, network_mode: "container:legacy-db" }\n' });
+  t.deepEqual(errors(r), []);
+  const { side, probe, db } = r.value!.services;
+  t.is(side.networkMode, 'service:db');
+  t.deepEqual(side.networks, {});
+  t.is(probe.networkMode, 'container:legacy-db');
+  t.deepEqual(probe.networks, {});
+  t.deepEqual(db.networks, { default: { aliases: [] } });
+  const ghost = await load({ 'compose.yaml': 'services:\n  side:\n    image: busybox\n    network_mode: "service:ghost"\n' });
+  t.is(where(find(ghost, 'network_mode names service ghost, which is not defined')), 'compose.yaml:4:19 services.side.network_mode');
+  const self = await load({ 'compose.yaml': 'services:\n  side:\n    image: busybox\n    network_mode: "service:side"\n' });
+  t.is(where(find(self, 'service side cannot share its own network namespace')), 'compose.yaml:4:19 services.side.network_mode');
+  const empty = await load({ 'compose.yaml': 'services:\n  side:\n    image: busybox\n    network_mode: "container:"\n' });
+  t.is(where(find(empty, 'must be none, host, bridge, service:NAME or container:NAME')), 'compose.yaml:4:19 services.side.network_mode');
+});
+
+test('healthcheck.disable: true turns off the image\'s check (test NONE), whatever else is set', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    healthcheck: { disable: true, test: ["CMD", "true"], interval: 5s }\n  api:\n    image: busybox\n    healthcheck: { disable: false, test: ["CMD", "true"] }\n' });
+  t.deepEqual(errors(r), []);
+  t.deepEqual(r.value!.services.web.healthcheck, { test: ['NONE'] });
+  t.deepEqual(r.value!.services.api.healthcheck, { test: ['CMD', 'true'] });
+  const bad = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    healthcheck: { disable: yes please }\n' });
+  t.is(where(find(bad, 'must be a boolean')), 'compose.yaml:4:29 services.web.healthcheck.disable');
 });

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { buildProgram } from '../../../src/cli/main.js';
 import { writeTree } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -101,4 +102,33 @@ test('a reader that closes the pipe early (`stack config | head -c 1`): exit 0, 
   });
   t.is(r.stdout.trim(), 'exit=0', r.stderr);
   t.notRegex(r.stderr, /EPIPE|at .*\.js:\d+/);
+});
+
+test('--help on every command lists its options and the exit codes; stack --help lists every command', (t) => {
+  const dir = writeTree({});
+  const names = buildProgram().commands.map((c) => c.name());
+  t.deepEqual([...names].sort(), ['apply', 'config', 'destroy', 'history', 'plan', 'rollback', 'status', 'unlock', 'validate']);
+  const top = stack(['--help'], dir);
+  t.is(top.code, 0);
+  for (const name of names) t.regex(top.stdout, new RegExp(`\\n  ${name}\\b`), name);
+  for (const name of names) {
+    const help = stack([name, '--help'], dir);
+    t.is(help.code, 0, name);
+    t.is(help.stderr, '', name);
+    t.regex(help.stdout, new RegExp(`^Usage: stack ${name} `), name);
+    t.regex(help.stdout, /-f, --file <path>[\s\S]*-i, --inventory <path>/, name);
+    t.regex(help.stdout, /\nExit codes:\n {2}0 {2}success[^\n]*\n {2}1 {2}error[^\n]*\n {2}2 {2}plan --detailed-exitcode only: the plan has changes\n {2}130 interrupted/, name);
+  }
+  t.true(stack(['plan', '--help'], dir).stdout.replace(/\s+/g, ' ').includes('--detailed-exitcode exit 0 when there are no changes, 2 when there are, 1 on error'));
+});
+
+test('STACK_INVENTORY stands in for -i', (t) => {
+  const dir = writeTree({ 'compose.yaml': good, 'env/inv.yaml': 'hosts:\n  h7: { endpoint: "unix:///tmp/h7.sock" }\n' });
+  const r = stack(['config'], dir, { STACK_INVENTORY: 'env/inv.yaml', DOCKER_HOST: 'unix:///var/run/docker.sock' });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /hostsSource: inventory\n/);
+  t.regex(r.stdout, /name: h7\n/);
+  const missing = stack(['validate'], dir, { STACK_INVENTORY: 'env/none.yaml' });
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /inventory file env\/none\.yaml does not exist/);
 });

@@ -9,6 +9,8 @@ import type { ObservedState } from '../../../src/observe/types.js';
 import type { DesiredState } from '../../../src/stack/types.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired as buildDesired, network, observedEmpty, service, simulate, IMAGE } from '../plan/helpers.js';
+import { golden } from '../plan/golden.js';
+import { planText } from '../../../src/plan/text.js';
 
 const hostList = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: `tcp://10.0.0.${11 + i}:2376`, labels: {} }));
 
@@ -350,4 +352,17 @@ test('a fixed subnet overlapping a network on the hosts is refused by the genera
   for (const h of ['h1', 'h3']) o.hosts[h].foreignNetworks = [{ id: 'hand', name: 'handmade', driver: 'bridge', scope: 'local', subnets: ['10.20.2.0/24'], labels: {} }];
   o.hosts.h2.foreignNetworks = [];
   t.deepEqual(errorsOf(reconcile(d, o)), ['network default: subnet 10.20.0.0/22 overlaps existing network handmade (10.20.2.0/24) on h1, h3']);
+});
+
+test('golden: the text plan of a new network on stack\'s own overlay says which overlay and why, then each host\'s part', (t) => {
+  const d = stackOf();
+  const text = planText(reconcile(d, observed(d)), { operations: true });
+  t.is(text.split('\n')[1], "network default: stack's own overlay (VXLAN, Consul)  no cluster store on h1, h2, h3 (x-stack.overlay auto)");
+  golden(t, 'consul-overlay-create', text);
+});
+
+test('golden: the text plan of a host whose underlay address changed', (t) => {
+  const { d, after } = movedH2();
+  const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: 'tcp://10.0.0.22:2376' } : h)) };
+  golden(t, 'consul-overlay-moved-host', planText(reconcile(moved, after), { operations: true }));
 });

@@ -96,3 +96,15 @@ test('with no host configured and no local Docker socket, the sandbox inventory 
   const env = await load(files, { sandboxInventory: sandbox, localSocketPath: '/nonexistent.sock', env: { DOCKER_HOST: 'tcp://10.0.0.9:2375' } });
   t.is(env.value?.hostsSource, 'DOCKER_HOST');
 });
+
+test('x-stack.overlay defaults to auto; engine and consul are taken as written', async (t) => {
+  const none = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nx-stack:\n  hosts:\n    x1: { endpoint: "unix:///tmp/x1.sock" }\n' });
+  t.deepEqual(errors(none), []);
+  t.is(none.value!.settings.overlay, 'auto');
+  const withoutXStack = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\n' }, { env: { DOCKER_HOST: 'unix:///tmp/d.sock' } });
+  t.is(withoutXStack.value!.settings.overlay, 'auto');
+  for (const value of ['engine', 'consul'] as const) {
+    const r = await load({ 'compose.yaml': `services:\n  web: { image: busybox }\nx-stack:\n  hosts:\n    x1: { endpoint: "unix:///tmp/x1.sock" }\n  overlay: ${value}\n` });
+    t.is(r.value!.settings.overlay, value);
+  }
+});

@@ -72,7 +72,7 @@ export function allocationTxn(state: OverlayKvState, req: AllocationRequest): { 
     allocation = { stack: req.stack, key: req.key, name: req.name, vni, subnet, mtu: pool.mtu, ...(req.subnet ? { fixed: true } : {}) };
     ops.push({ verb: 'cas', key: `${KV_ROOT}vni/${vni}`, value: id, index: 0 });
     ops.push({ verb: 'cas', key: `${KV_ROOT}subnet/${subnetKey(subnet)}`, value: id, index: 0 });
-    ops.push({ verb: 'cas', key: SUBNET_GENERATION_KEY, value: id, index: state.subnetGeneration });
+    ops.push({ verb: 'cas', key: SUBNET_GENERATION_KEY, value: String(state.subnetClaims + 1), index: state.subnetGeneration });
     ops.push({ verb: 'cas', key: `${prefix}allocation`, value: json(allocation), index: 0 });
   }
   const leases: Record<string, HostLease> = {};

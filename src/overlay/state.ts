@@ -4,9 +4,9 @@
  *   stack/overlay/config                              pool overrides (JSON, optional; see pool.ts)
  *   stack/overlay/vni/<vni>                           claim: `<stack>/<key>`
  *   stack/overlay/subnet/<a.b.c.d_p>                  claim: `<stack>/<key>`
- *   stack/overlay/subnet-generation                   `<stack>/<key>` of the last subnet claim; every claim is
- *                                                     `cas` on its index, so claims of overlapping (not equal)
- *                                                     subnets cannot both succeed
+ *   stack/overlay/subnet-generation                   how many subnet claims were made; every claim is `cas` on
+ *                                                     its index, so claims of overlapping (not equal) subnets
+ *                                                     cannot both succeed
  *   stack/overlay/networks/<stack>/<key>/allocation   NetworkAllocation
  *   stack/overlay/networks/<stack>/<key>/slot/<n>     claim: host name
  *   stack/overlay/networks/<stack>/<key>/lease/<host> HostLease
@@ -68,6 +68,8 @@ export interface OverlayKvState {
   subnets: Map<string, { owner: string; index: number }>;
   /** Modify index of the subnet generation key (0: absent), for the `cas` every subnet claim makes on it. */
   subnetGeneration: number;
+  /** Its value: how many subnet claims were made. */
+  subnetClaims: number;
   /** `<stack>/<key>` → state. */
   networks: Map<string, NetworkState>;
 }
@@ -80,12 +82,15 @@ export function emptyNetworkState(): NetworkState {
 }
 
 export function parseKv(entries: KvEntry[]): OverlayKvState {
-  const state: OverlayKvState = { pool: poolFrom(undefined), vnis: new Map(), subnets: new Map(), subnetGeneration: 0, networks: new Map() };
+  const state: OverlayKvState = { pool: poolFrom(undefined), vnis: new Map(), subnets: new Map(), subnetGeneration: 0, subnetClaims: 0, networks: new Map() };
   for (const e of entries) {
     if (!e.key.startsWith(KV_ROOT)) continue;
     const rest = e.key.slice(KV_ROOT.length).split('/');
     if (e.key === CONFIG_KEY) state.pool = poolFrom(e.value);
-    else if (e.key === SUBNET_GENERATION_KEY) state.subnetGeneration = e.modifyIndex;
+    else if (e.key === SUBNET_GENERATION_KEY) {
+      state.subnetGeneration = e.modifyIndex;
+      state.subnetClaims = Number(e.value) || 0;
+    }
     else if (rest[0] === 'vni' && rest.length === 2) state.vnis.set(Number(rest[1]), { owner: e.value, index: e.modifyIndex });
     else if (rest[0] === 'subnet' && rest.length === 2) state.subnets.set(rest[1].replace('_', '/'), { owner: e.value, index: e.modifyIndex });
     else if (rest[0] === 'networks' && rest.length >= 4) {

@@ -77,10 +77,10 @@ test('a pool subnet overlaps neither a network on the hosts nor another network\
 
 test('every subnet claim is check-and-set on the generation key too, so overlapping claims cannot both succeed', (t) => {
   const absent = allocationTxn(kv([]), req);
-  t.deepEqual(claimOf(absent.ops, 'stack/overlay/subnet-generation'), { verb: 'cas', key: 'stack/overlay/subnet-generation', value: 'app/back', index: 0 });
-  const state = kv([['stack/overlay/subnet-generation', 'x/y']]);
+  t.deepEqual(claimOf(absent.ops, 'stack/overlay/subnet-generation'), { verb: 'cas', key: 'stack/overlay/subnet-generation', value: '1', index: 0 });
+  const state = kv([['stack/overlay/subnet-generation', '41']]);
   t.is(state.subnetGeneration, 10);
-  t.deepEqual(claimOf(allocationTxn(state, req).ops, 'stack/overlay/subnet-generation'), { verb: 'cas', key: 'stack/overlay/subnet-generation', value: 'app/back', index: 10 });
+  t.deepEqual(claimOf(allocationTxn(state, req).ops, 'stack/overlay/subnet-generation'), { verb: 'cas', key: 'stack/overlay/subnet-generation', value: '42', index: 10 }, 'a count, naming no network (a released one would linger)');
 });
 
 test('a fixed subnet is claimed as given (canonical), marked fixed, its leases cut from it', (t) => {

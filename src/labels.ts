@@ -17,6 +17,8 @@ export const Labels = {
   replaceRole: `${LABEL_PREFIX}.replace-role`,
   /** On the bridge network of stack's own (Consul-backed) overlay on a host: the network's VNI. */
   overlayVni: `${LABEL_PREFIX}.overlay-vni`,
+  /** On the short-lived helper container of stack's own overlay: the stack it runs for (src/overlay/helper.ts). */
+  overlayHelper: `${LABEL_PREFIX}.overlay-helper`,
 } as const;
 
 /** Filter for list calls: all objects of one stack. */

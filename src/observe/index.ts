@@ -47,7 +47,10 @@ export function runtimeFromInspect(i: Obj): ContainerRuntime {
 export interface ObserveNeeds {
   /** GET /info once per host: the stack has overlay networks to create (cluster store readiness). */
   engineInfo: boolean;
-  /** Every network, not only the stack's: external networks must exist, fixed subnets must not overlap. */
+  /**
+   * Every network, not only the stack's: external networks must exist, fixed subnets must not overlap, and a
+   * subnet stack's own overlay picks from its pool must not overlap a network on the hosts.
+   */
   allNetworks: boolean;
 }
 
@@ -56,7 +59,7 @@ export function observeNeeds(desired: DesiredState, destroy = false): ObserveNee
   const networks = Object.values(desired.networks);
   return {
     engineInfo: networks.some((n) => !n.external && n.driver === 'overlay'),
-    allNetworks: networks.some((n) => n.external || (n.ipam?.config ?? []).some((c) => c.subnet)),
+    allNetworks: networks.some((n) => n.external || n.driver === 'overlay' || (n.ipam?.config ?? []).some((c) => c.subnet)),
   };
 }
 

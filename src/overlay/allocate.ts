@@ -4,10 +4,16 @@
  * claim is `cas` index 0 ("only if absent"); when another apply won the race the transaction writes
  * nothing, and the attempt is made again on a fresh read. So two applies never hold the same VNI,
  * subnet or lease.
+ *
+ * Subnets: a network's subnet is the stack file's `ipam` subnet when it gives one (`fixed`), else the lowest
+ * of the pool's that overlaps neither a subnet claimed in Consul (any stack's, pool or fixed) nor a network
+ * that exists on the target hosts (`inUse`, from observe). Claims of overlapping but unequal subnets have
+ * different keys, so every subnet claim also makes a `cas` on the subnet generation key: of two applies
+ * that read the same claims, only one can claim a subnet; the other reads again and sees it.
  */
 import type { OverlayStore, TxnOp } from './store.js';
-import { KV_ROOT, networkId, networkPrefix, parseKv, emptyNetworkState, type HostLease, type NetworkAllocation, type NetworkState, type OverlayKvState } from './state.js';
-import { lease, leaseSlots, lowestFree, networkCount, networkSubnet, poolProblems, subnetKey } from './pool.js';
+import { KV_ROOT, SUBNET_GENERATION_KEY, networkId, networkPrefix, parseKv, emptyNetworkState, type HostLease, type NetworkAllocation, type NetworkState, type OverlayKvState, type ProgrammedHost } from './state.js';
+import { canonicalCidr, cidrOverlaps, lease, leaseSlotsIn, lowestFree, networkCount, networkSubnet, parseCidr, poolProblems, subnetKey } from './pool.js';
 
 export interface AllocationRequest {
   stack: string;
@@ -16,6 +22,17 @@ export interface AllocationRequest {
   name: string;
   /** Host name → underlay address, for every host the network must reach. */
   hosts: Record<string, string>;
+  /** The stack file's `ipam` subnet, when it gives one: claimed as it is, never replaced by a pool subnet. */
+  subnet?: string;
+  /** Subnets of networks that exist on the target hosts (observed), which a new subnet must not overlap. */
+  inUse?: InUseSubnet[];
+}
+
+/** A network on the hosts and its subnet, as observe saw it. */
+export interface InUseSubnet {
+  subnet: string;
+  network: string;
+  hosts: string[];
 }
 
 export interface Allocated {
@@ -44,16 +61,18 @@ export function allocationTxn(state: OverlayKvState, req: AllocationRequest): { 
   const net: NetworkState = state.networks.get(id) ?? emptyNetworkState();
   const ops: TxnOp[] = [];
   let allocation = net.allocation;
+  if (allocation && req.subnet && isIpv4Cidr(req.subnet) && canonicalCidr(req.subnet) !== allocation.subnet)
+    throw new AllocationError(`network ${req.name} holds subnet ${allocation.subnet} in Consul, not ${canonicalCidr(req.subnet)}: a network cannot change its subnet in place`);
   if (!allocation) {
     const vni = lowestFree(pool.vniFirst, pool.vniLast, new Set(state.vnis.keys()));
     if (vni === undefined) throw new AllocationError(`no free VNI left in ${pool.vniFirst}-${pool.vniLast}`);
-    const taken = new Set(state.subnets.keys());
-    const index = lowestFree(0, networkCount(pool) - 1, new Set([...Array(networkCount(pool)).keys()].filter((i) => taken.has(networkSubnet(pool, i)))));
-    if (index === undefined) throw new AllocationError(`no free subnet left in ${pool.subnet} (/${pool.networkPrefix} each)`);
-    const subnet = networkSubnet(pool, index);
-    allocation = { stack: req.stack, key: req.key, name: req.name, vni, subnet, mtu: pool.mtu };
+    const claims = [...state.subnets].filter(([, c]) => c.owner !== id).map(([subnet, c]) => ({ subnet, owner: c.owner }));
+    const inUse = (req.inUse ?? []).filter((u) => isIpv4Cidr(u.subnet));
+    const subnet = req.subnet ? fixedSubnet(req, pool.leasePrefix, claims, inUse) : poolSubnet(state, claims, inUse);
+    allocation = { stack: req.stack, key: req.key, name: req.name, vni, subnet, mtu: pool.mtu, ...(req.subnet ? { fixed: true } : {}) };
     ops.push({ verb: 'cas', key: `${KV_ROOT}vni/${vni}`, value: id, index: 0 });
     ops.push({ verb: 'cas', key: `${KV_ROOT}subnet/${subnetKey(subnet)}`, value: id, index: 0 });
+    ops.push({ verb: 'cas', key: SUBNET_GENERATION_KEY, value: String(state.subnetClaims + 1), index: state.subnetGeneration });
     ops.push({ verb: 'cas', key: `${prefix}allocation`, value: json(allocation), index: 0 });
   }
   const leases: Record<string, HostLease> = {};
@@ -67,8 +86,9 @@ export function allocationTxn(state: OverlayKvState, req: AllocationRequest): { 
       if (have.underlay !== underlay) ops.push({ verb: 'cas', key: `${prefix}lease/${host}`, value: json(leases[host]), index });
       continue;
     }
-    const slot = lowestFree(1, leaseSlots(pool), usedSlots);
-    if (slot === undefined) throw new AllocationError(`network ${req.name}: no free host lease left (${leaseSlots(pool)} hosts at most)`);
+    const slots = leaseSlotsIn(allocation.subnet, pool.leasePrefix);
+    const slot = lowestFree(1, slots, usedSlots);
+    if (slot === undefined) throw new AllocationError(`network ${req.name}: no free host lease left in ${allocation.subnet} (${slots} hosts at most, one /${pool.leasePrefix} each)`);
     usedSlots.add(slot);
     const l: HostLease = { host, slot, ...lease(allocation.subnet, pool.leasePrefix, slot), underlay };
     leases[host] = l;
@@ -76,6 +96,45 @@ export function allocationTxn(state: OverlayKvState, req: AllocationRequest): { 
     ops.push({ verb: 'cas', key: `${prefix}lease/${host}`, value: json(l), index: 0 });
   }
   return { ops, allocation, leases };
+}
+
+function isIpv4Cidr(cidr: string): boolean {
+  try {
+    parseCidr(cidr);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const onHosts = (u: InUseSubnet) => `${u.network} (${u.subnet}) on ${u.hosts.join(', ')}`;
+
+/** The lowest pool subnet that overlaps no other network's claim and no network on the hosts. */
+function poolSubnet(state: OverlayKvState, claims: { subnet: string }[], inUse: InUseSubnet[]): string {
+  const pool = state.pool;
+  for (let i = 0; i < networkCount(pool); i++) {
+    const candidate = networkSubnet(pool, i);
+    if (!claims.some((c) => cidrOverlaps(c.subnet, candidate)) && !inUse.some((u) => cidrOverlaps(u.subnet, candidate))) return candidate;
+  }
+  throw new AllocationError(`no free subnet left in ${pool.subnet} (/${pool.networkPrefix} each, none overlapping another network's claim or a network on the hosts)`);
+}
+
+/** The stack file's subnet, if it holds a lease per host and overlaps no other network's claim and no network on the hosts. */
+function fixedSubnet(req: AllocationRequest, leasePrefix: number, claims: { subnet: string; owner: string }[], inUse: InUseSubnet[]): string {
+  let subnet: string;
+  try {
+    subnet = canonicalCidr(req.subnet!);
+  } catch {
+    throw new AllocationError(`network ${req.name}: subnet ${req.subnet} is not an IPv4 CIDR block`);
+  }
+  const slots = leaseSlotsIn(subnet, leasePrefix);
+  const hosts = Object.keys(req.hosts).length;
+  if (slots < hosts) throw new AllocationError(`network ${req.name}: subnet ${subnet} holds ${slots} host lease${slots === 1 ? '' : 's'} of /${leasePrefix}, and the network spans ${hosts} hosts`);
+  const claimed = claims.filter((c) => cidrOverlaps(c.subnet, subnet));
+  if (claimed.length) throw new AllocationError(`network ${req.name}: subnet ${subnet} overlaps ${claimed.map((c) => `${c.subnet} of overlay network ${c.owner}`).join(', ')} (claimed in Consul)`);
+  const used = inUse.filter((u) => cidrOverlaps(u.subnet, subnet));
+  if (used.length) throw new AllocationError(`network ${req.name}: subnet ${subnet} overlaps existing network${used.length > 1 ? 's' : ''} ${used.map(onHosts).join('; ')}`);
+  return subnet;
 }
 
 /** Reads, completes and writes until the request holds (or attempts run out). */
@@ -103,9 +162,10 @@ export async function releaseAllocation(store: OverlayStore, stack: string, key:
   throw new AllocationError(`network ${stack}/${key}: release contended; apply again`);
 }
 
-/** Records the peer set a host's device now forwards to. */
-export async function recordProgrammed(store: OverlayStore, stack: string, key: string, host: string, vni: number, peers: string[]): Promise<void> {
-  await store.txn([{ verb: 'set', key: `${networkPrefix(stack, key)}programmed/${host}`, value: json({ host, vni, peers: [...peers].sort() }) }]);
+/** Records what a host's device now is: its VNI, own underlay address, MTU and the peers it forwards to. */
+export async function recordProgrammed(store: OverlayStore, stack: string, key: string, host: string, device: { vni: number; peers: string[]; local: string; mtu: number }): Promise<void> {
+  const record: ProgrammedHost = { host, vni: device.vni, peers: [...device.peers].sort(), local: device.local, mtu: device.mtu };
+  await store.txn([{ verb: 'set', key: `${networkPrefix(stack, key)}programmed/${host}`, value: json(record) }]);
 }
 
 /** Forgets a host's programmed record (its device is gone). */

@@ -39,18 +39,18 @@ export async function runOverlayOperation(op: Operation, client: HostClient, sto
   const p = op.params as Obj;
   switch (op.kind) {
     case 'overlay.allocate':
-      return void (await ensureAllocation(store, { stack: p.stack, key: p.key, name: p.name, hosts: p.hosts }));
+      return void (await ensureAllocation(store, { stack: p.stack, key: p.key, name: p.name, hosts: p.hosts, ...(p.subnet ? { subnet: p.subnet } : {}), ...(p.inUse ? { inUse: p.inUse } : {}) }));
     case 'overlay.bridge': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
       return client.createNetwork(bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu));
     }
     case 'overlay.program': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
-      await runHelper(client, p.image, programScript(a.vni, lease.underlay, p.peers, a.mtu), `program ${p.name}`);
-      return recordProgrammed(store, p.stack, p.key, p.host, a.vni, p.peers);
+      await runHelper(client, p.image, programScript(a.vni, lease.underlay, p.peers, a.mtu), `program ${p.name}`, p.stack);
+      return recordProgrammed(store, p.stack, p.key, p.host, { vni: a.vni, peers: p.peers, local: lease.underlay, mtu: a.mtu });
     }
     case 'overlay.unprogram':
-      await runHelper(client, p.image, unprogramScript(p.vni), `remove device of ${p.key}`);
+      await runHelper(client, p.image, unprogramScript(p.vni), `remove device of ${p.key}`, p.stack);
       return forgetProgrammed(store, p.stack, p.key, p.host);
     case 'overlay.release':
       return releaseAllocation(store, p.stack, p.key);

@@ -51,7 +51,7 @@ export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap
     await Promise.all(
       up.map(async (h) => {
         try {
-          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, out.kv!.pool.helperImage, listScript(), 'list devices'));
+          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, out.kv!.pool.helperImage, listScript(), 'list devices', desired.name));
         } catch (err) {
           out.devices![h.name] = err instanceof Error ? err.message : String(err);
         }

@@ -4,20 +4,25 @@
  * Consul-backed ones adds, per network and host, only what is missing:
  *   overlay.allocate  (Consul, check-and-set) VNI, subnet, leases for hosts without one
  *   overlay.bridge    the host's bridge network (subnet, its range and gateway, MTU 1450, labelled)
- *   overlay.program   the helper that creates the VXLAN device and sets its peers (when the bridge is
- *                     new, the recorded peer set differs, or --refresh found the device gone)
+ *   overlay.program   the helper that makes the VXLAN device and sets its peers (when the bridge is new,
+ *                     the recorded device differs from what it must be — peers, own underlay address,
+ *                     VNI, MTU — or --refresh found the device gone or different)
+ * A fixed `ipam` subnet is honoured: checked here against Consul's claims (the hosts' networks are
+ * checked by src/plan/network-checks.ts), and claimed with check-and-set at apply like a pool subnet.
  * Containers on the network wait for their host's part. `finishOverlay` then gives containers Consul's
  * DNS and search domain, registers each replica in the catalog after start, deregisters it before stop,
  * and removes devices and leases of networks no longer wanted, after their bridge networks.
  */
-import type { DesiredState, HostSpec } from '../stack/types.js';
+import type { DesiredState, HostSpec, NetworkSpec } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
 import type { Compensation, OpKind, Operation, ResourceChange, FieldChange, Rollout } from '../plan/types.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Labels } from '../labels.js';
 import { chooseOverlay, clusterStores, dnsServer, underlayOf } from './mode.js';
 import { overlayNetworks } from './observe.js';
-import { networkId } from './state.js';
+import { networkId, type NetworkAllocation, type OverlayKvState } from './state.js';
+import type { InUseSubnet } from './allocate.js';
+import { canonicalCidr, cidrOverlaps, leaseSlotsIn } from './pool.js';
 import { catalogId, catalogNode, catalogService, deviceName, searchDomain } from './names.js';
 import type { OverlayChoice } from './types.js';
 
@@ -95,13 +100,19 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
       diagnostics.push(error(`network ${n.name} exists on ${foreign.join(', ')}`, { path: `networks.${key}` }, 'remove it (stack destroy, or docker network rm once no container uses it) and apply again'));
       continue;
     }
-    const missingLeases = hostsOn.filter((h) => !st?.leases[h] || st.leases[h].underlay !== plan.underlays[h]);
-    const allocOp = !alloc || missingLeases.length
-      ? b.add('overlay.allocate', hostsOn[0] ?? usable[0], `allocate overlay ${n.name}`, resource, !alloc ? 'new network: VNI, subnet and host leases (check-and-set in Consul)' : `host leases for ${missingLeases.join(', ')}`, [], {
+    const fixed = fixedSubnet(n, alloc, ov.kv, stack, hostsOn.length, diagnostics);
+    if (fixed === null) continue;
+    const newLeases = hostsOn.filter((h) => !st?.leases[h]);
+    const moved = hostsOn.filter((h) => st?.leases[h] && st.leases[h].underlay !== plan.underlays[h]);
+    const leaseCause = [newLeases.length ? `host leases for ${newLeases.join(', ')}` : '', ...moved.map((h) => `underlay of ${h} changed: ${st!.leases[h].underlay} → ${plan.underlays[h]}`)].filter(Boolean).join('; ');
+    const allocOp = !alloc || leaseCause
+      ? b.add('overlay.allocate', hostsOn[0] ?? usable[0], `allocate overlay ${n.name}`, resource, !alloc ? `new network: VNI, ${fixed ? `subnet ${fixed} (from the stack file)` : 'subnet'} and host leases (check-and-set in Consul)` : leaseCause, [], {
           stack,
           key,
           name: n.name,
           hosts: Object.fromEntries(hostsOn.map((h) => [h, plan.underlays[h]])),
+          ...(fixed ? { subnet: fixed } : {}),
+          ...(!alloc ? { inUse: subnetsInUse(observed, hostsOn, n.name) } : {}),
         })
       : undefined;
     for (const host of hostsOn) {
@@ -115,15 +126,28 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
       }
       const causes: string[] = [];
       const programmed = st?.programmed[host];
+      const local = plan.underlays[host];
       if (bridgeOp) causes.push('new bridge');
       else if (!programmed || (alloc && programmed.vni !== alloc.vni)) causes.push('VXLAN device not programmed');
-      else if (programmed.peers.join(',') !== peers.join(',')) causes.push(`peers changed: ${programmed.peers.join(' ') || '(none)'} → ${peers.join(' ') || '(none)'}`);
+      else {
+        // Records written before `local` was recorded: the lease's underlay is what that helper run was given.
+        const wasLocal = programmed.local ?? st?.leases[host]?.underlay;
+        if (wasLocal !== local) causes.push(`underlay address changed: ${wasLocal ?? '(unknown)'} → ${local}`);
+        if (alloc && programmed.mtu !== undefined && programmed.mtu !== alloc.mtu) causes.push(`MTU ${programmed.mtu} → ${alloc.mtu}`);
+        if (programmed.peers.join(',') !== peers.join(',')) causes.push(`peers changed: ${programmed.peers.join(' ') || '(none)'} → ${peers.join(' ') || '(none)'}`);
+      }
       const devices = ov.devices?.[host];
       if (typeof devices === 'string') diagnostics.push(warning(`host ${host}: VXLAN devices could not be listed: ${devices}`, { host }));
       else if (devices && alloc && !bridgeOp) {
-        const seen = devices[deviceName(alloc.vni)];
-        if (!seen) causes.push(`VXLAN device ${deviceName(alloc.vni)} is missing`);
-        else if (seen.join(',') !== peers.join(',')) causes.push(`VXLAN device forwards to ${seen.join(' ') || '(none)'}, not ${peers.join(' ') || '(none)'}`);
+        const dev = deviceName(alloc.vni);
+        const seen = devices[dev];
+        if (!seen) causes.push(`VXLAN device ${dev} is missing`);
+        else {
+          if (seen.vni !== undefined && seen.vni !== alloc.vni) causes.push(`VXLAN device ${dev} has VNI ${seen.vni}, not ${alloc.vni}`);
+          if (seen.local !== undefined && seen.local !== local) causes.push(`VXLAN device ${dev} has local address ${seen.local}, not ${local}`);
+          if (seen.mtu !== undefined && seen.mtu !== alloc.mtu) causes.push(`VXLAN device ${dev} has MTU ${seen.mtu}, not ${alloc.mtu}`);
+          if (seen.peers.join(',') !== peers.join(',')) causes.push(`VXLAN device forwards to ${seen.peers.join(' ') || '(none)'}, not ${peers.join(' ') || '(none)'}`);
+        }
       }
       let programOp: string | undefined;
       if (causes.length) {
@@ -134,6 +158,69 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
     }
   }
   return plan;
+}
+
+/**
+ * The stack file's `ipam` subnet of a Consul-backed network (canonical), undefined when it gives none, null
+ * when it cannot be honoured (the reasons are pushed as errors). Stack's own overlay gives each host a range of
+ * the subnet and that range's first address as gateway, so `gateway`, `ip_range` and a second subnet cannot be
+ * honoured; the subnet must hold a lease per host and overlap no other network's claim in Consul, and a
+ * network keeps the subnet it was allocated.
+ */
+function fixedSubnet(n: NetworkSpec, alloc: NetworkAllocation | undefined, kv: OverlayKvState, stack: string, hosts: number, diagnostics: Diagnostic[]): string | undefined | null {
+  const configs = n.ipam?.config ?? [];
+  const path = `networks.${n.key}.ipam`;
+  const before = diagnostics.length;
+  const engineHint = "or use x-stack.overlay: engine on daemons with a cluster store";
+  if (n.ipam?.driver && n.ipam.driver !== 'default') diagnostics.push(error(`network ${n.key}: ipam driver ${n.ipam.driver} is not supported by stack's own overlay`, { path: `${path}.driver` }, `drop it, ${engineHint}`));
+  if (configs.length > 1) diagnostics.push(error(`network ${n.key}: stack's own overlay gives a network one subnet; ipam.config has ${configs.length}`, { path: `${path}.config` }, 'keep one'));
+  configs.forEach((c, i) => {
+    const extra = [c.gateway !== undefined && 'gateway', c.ipRange !== undefined && 'ip_range'].filter(Boolean);
+    if (extra.length)
+      diagnostics.push(error(`network ${n.key}: ${extra.join(' and ')} cannot be honoured on stack's own overlay, which gives each host a /${kv.pool.leasePrefix} range of the subnet and that range's first address as gateway`, { path: `${path}.config[${i}]` }, `keep only subnet, ${engineHint}`));
+  });
+  const text = configs[0]?.subnet;
+  if (diagnostics.length > before) return null;
+  if (!text) return undefined;
+  let subnet: string;
+  try {
+    subnet = canonicalCidr(text);
+  } catch {
+    // Not a CIDR block at all is reported by the general subnet checks (src/plan/network-checks.ts).
+    if (!/:/.test(text)) return null;
+    diagnostics.push(error(`network ${n.key}: subnet ${text} is IPv6; stack's own overlay is IPv4 only`, { path: `${path}.config[0].subnet` }));
+    return null;
+  }
+  if (alloc) {
+    if (alloc.subnet === subnet) return subnet;
+    diagnostics.push(error(`network ${n.key} holds subnet ${alloc.subnet} in Consul; the stack file asks for ${subnet}, and a network cannot change its subnet in place`, { path: `${path}.config[0].subnet` }, `keep ${alloc.subnet}, or remove the network (drop it from the file, or stack destroy) and apply again`));
+    return null;
+  }
+  const slots = leaseSlotsIn(subnet, kv.pool.leasePrefix);
+  if (slots < hosts)
+    diagnostics.push(error(`network ${n.key}: subnet ${subnet} holds ${slots} host lease${slots === 1 ? '' : 's'} of /${kv.pool.leasePrefix} (the first is the network's), and the network spans ${hosts} hosts`, { path: `${path}.config[0].subnet` }, `use a larger subnet (/${kv.pool.leasePrefix - Math.ceil(Math.log2(hosts + 1))} or larger)`));
+  const id = networkId(stack, n.key);
+  const claimed = [...kv.subnets].filter(([s, c]) => c.owner !== id && cidrOverlaps(s, subnet)).map(([s, c]) => `${s} of overlay network ${c.owner}`);
+  if (claimed.length) diagnostics.push(error(`network ${n.key}: subnet ${subnet} overlaps ${claimed.join(', ')} (claimed in Consul)`, { path: `${path}.config[0].subnet` }, 'choose a subnet no other network uses'));
+  return diagnostics.length > before ? null : subnet;
+}
+
+/** Subnets of the networks on the hosts other than this one's own bridges: a new pool subnet must avoid them. */
+function subnetsInUse(observed: ObservedState, hosts: string[], own: string): InUseSubnet[] {
+  const found = new Map<string, InUseSubnet>();
+  for (const h of hosts) {
+    const o = observed.hosts[h];
+    for (const net of [...o.networks, ...(o.foreignNetworks ?? [])]) {
+      if (net.name === own) continue;
+      for (const subnet of net.subnets ?? []) {
+        const k = `${net.name} ${subnet}`;
+        const seen = found.get(k);
+        if (seen) seen.hosts.push(h);
+        else found.set(k, { subnet, network: net.name, hosts: [h] });
+      }
+    }
+  }
+  return [...found.values()].sort((a, b) => a.network.localeCompare(b.network) || a.subnet.localeCompare(b.subnet));
 }
 
 function helperPull(plan: OverlayPlan, observed: ObservedState, b: OverlayBuilder, host: string): string | undefined {

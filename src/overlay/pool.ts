@@ -87,6 +87,26 @@ export function leaseSlots(p: OverlayPool): number {
   return 2 ** (p.leasePrefix - p.networkPrefix) - 1;
 }
 
+/** Host lease slots of a given subnet (a fixed one from the stack file): 0 when it is no larger than one lease. */
+export function leaseSlotsIn(subnet: string, leasePrefix: number): number {
+  const { prefix } = parseCidr(subnet);
+  return prefix < leasePrefix ? 2 ** (leasePrefix - prefix) - 1 : 0;
+}
+
+/** A CIDR in its canonical form (host bits cleared): `10.20.0.5/22` → `10.20.0.0/22`. */
+export function canonicalCidr(cidr: string): string {
+  const { base, prefix } = parseCidr(cidr);
+  return `${intToIp(base)}/${prefix}`;
+}
+
+/** Do two IPv4 CIDR blocks share an address? */
+export function cidrOverlaps(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  const end = (c: { base: number; prefix: number }) => c.base + 2 ** (32 - c.prefix) - 1;
+  return x.base <= end(y) && y.base <= end(x);
+}
+
 /** A host's lease in a network's subnet: its ip-range and its gateway (the range's first address). */
 export function lease(subnet: string, leasePrefix: number, slot: number): { range: string; gateway: string } {
   const { base } = parseCidr(subnet);

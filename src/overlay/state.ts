@@ -4,6 +4,9 @@
  *   stack/overlay/config                              pool overrides (JSON, optional; see pool.ts)
  *   stack/overlay/vni/<vni>                           claim: `<stack>/<key>`
  *   stack/overlay/subnet/<a.b.c.d_p>                  claim: `<stack>/<key>`
+ *   stack/overlay/subnet-generation                   how many subnet claims were made; every claim is `cas` on
+ *                                                     its index, so claims of overlapping (not equal) subnets
+ *                                                     cannot both succeed
  *   stack/overlay/networks/<stack>/<key>/allocation   NetworkAllocation
  *   stack/overlay/networks/<stack>/<key>/slot/<n>     claim: host name
  *   stack/overlay/networks/<stack>/<key>/lease/<host> HostLease
@@ -14,6 +17,7 @@ import { poolFrom, type OverlayPool } from './pool.js';
 
 export const KV_ROOT = 'stack/overlay/';
 export const CONFIG_KEY = `${KV_ROOT}config`;
+export const SUBNET_GENERATION_KEY = `${KV_ROOT}subnet-generation`;
 
 export interface NetworkAllocation {
   stack: string;
@@ -24,6 +28,8 @@ export interface NetworkAllocation {
   vni: number;
   subnet: string;
   mtu: number;
+  /** The subnet is the stack file's `ipam` subnet, not one cut from the pool. */
+  fixed?: boolean;
 }
 
 export interface HostLease {
@@ -40,6 +46,10 @@ export interface ProgrammedHost {
   vni: number;
   /** Underlay addresses of the peers the device forwards to, sorted. */
   peers: string[];
+  /** The device's own underlay address (`local`); absent in records written before it was recorded. */
+  local?: string;
+  /** The device's MTU; absent in older records. */
+  mtu?: number;
 }
 
 export interface NetworkState {
@@ -56,6 +66,10 @@ export interface OverlayKvState {
   /** vni → `<stack>/<key>` and its index. */
   vnis: Map<number, { owner: string; index: number }>;
   subnets: Map<string, { owner: string; index: number }>;
+  /** Modify index of the subnet generation key (0: absent), for the `cas` every subnet claim makes on it. */
+  subnetGeneration: number;
+  /** Its value: how many subnet claims were made. */
+  subnetClaims: number;
   /** `<stack>/<key>` → state. */
   networks: Map<string, NetworkState>;
 }
@@ -68,11 +82,15 @@ export function emptyNetworkState(): NetworkState {
 }
 
 export function parseKv(entries: KvEntry[]): OverlayKvState {
-  const state: OverlayKvState = { pool: poolFrom(undefined), vnis: new Map(), subnets: new Map(), networks: new Map() };
+  const state: OverlayKvState = { pool: poolFrom(undefined), vnis: new Map(), subnets: new Map(), subnetGeneration: 0, subnetClaims: 0, networks: new Map() };
   for (const e of entries) {
     if (!e.key.startsWith(KV_ROOT)) continue;
     const rest = e.key.slice(KV_ROOT.length).split('/');
     if (e.key === CONFIG_KEY) state.pool = poolFrom(e.value);
+    else if (e.key === SUBNET_GENERATION_KEY) {
+      state.subnetGeneration = e.modifyIndex;
+      state.subnetClaims = Number(e.value) || 0;
+    }
     else if (rest[0] === 'vni' && rest.length === 2) state.vnis.set(Number(rest[1]), { owner: e.value, index: e.modifyIndex });
     else if (rest[0] === 'subnet' && rest.length === 2) state.subnets.set(rest[1].replace('_', '/'), { owner: e.value, index: e.modifyIndex });
     else if (rest[0] === 'networks' && rest.length >= 4) {

@@ -9,8 +9,19 @@ export interface OverlayChoice {
   why: string;
 }
 
-/** VXLAN devices seen on a host by the read-only helper (`plan --refresh`): device → forwarding destinations. */
-export type HostDevices = Record<string, string[]>;
+/** A VXLAN device as the read-only helper saw it (`ip -d link`, `bridge fdb`); fields it could not read are absent. */
+export interface DeviceInfo {
+  vni?: number;
+  /** Its own underlay address (`local`). */
+  local?: string;
+  dstport?: number;
+  mtu?: number;
+  /** Flood (all-zeros FDB) destinations, sorted. */
+  peers: string[];
+}
+
+/** VXLAN devices seen on a host by the read-only helper (`plan --refresh`), by device name. */
+export type HostDevices = Record<string, DeviceInfo>;
 
 export interface OverlayObserved {
   /** Consul's address, when the overlay needs it. */

@@ -102,31 +102,32 @@ export function subnetProblems(desired: DesiredState, observed: ObservedState, u
     for (let j = i + 1; j < mine.length; j++)
       if (overlaps(mine[i].cidr, mine[j].cidr))
         out.push(error(`networks ${mine[i].key} (${mine[i].cidr.text}) and ${mine[j].key} (${mine[j].cidr.text}) have overlapping subnets`, { path: `networks.${mine[j].key}.ipam` }, 'give each network its own subnet'));
-  // Existing networks (the stack's own with another name, other stacks', hand-made), one entry per network id: a
-  // global network is listed by every host that shares the store, a local one (`bridge`) is another on each host.
-  const existing = new Map<string, { network: ObservedNetwork; hosts: string[] }>();
+  // Existing networks (the stack's own with another name, other stacks', hand-made). A global network is listed by
+  // every host that shares the store, and a local network of one name (stack's own overlay's bridges, `bridge`) is
+  // one per host: a hit is named once per network name and subnet, with every host it is on.
+  const existing: { network: ObservedNetwork; host: string }[] = [];
   for (const host of usable) {
     const h = observed.hosts[host];
-    for (const n of [...(h?.networks ?? []), ...(h?.foreignNetworks ?? [])]) {
-      const seen = existing.get(n.id);
-      if (seen) seen.hosts.push(host);
-      else existing.set(n.id, { network: n, hosts: [host] });
-    }
+    for (const n of [...(h?.networks ?? []), ...(h?.foreignNetworks ?? [])]) existing.push({ network: n, host });
   }
-  const others = [...existing.values()].sort((a, b) => a.network.name.localeCompare(b.network.name) || a.hosts[0].localeCompare(b.hosts[0]));
   for (const m of mine) {
-    const hits: string[] = [];
-    for (const { network, hosts } of others) {
+    const hits = new Map<string, { name: string; subnet: string; hosts: string[] }>();
+    for (const { network, host } of existing) {
       if (network.name === m.name) continue;
       const hit = (network.subnets ?? []).find((s) => {
         const c = parseCidr(s);
         return !!c && overlaps(c, m.cidr);
       });
-      if (hit) hits.push(`${network.name} (${hit}) on ${list(hosts)}`);
+      if (!hit) continue;
+      const k = `${network.name}\0${hit}`;
+      const seen = hits.get(k);
+      if (!seen) hits.set(k, { name: network.name, subnet: hit, hosts: [host] });
+      else if (!seen.hosts.includes(host)) seen.hosts.push(host);
     }
-    if (hits.length)
+    const named = [...hits.values()].sort((a, b) => a.name.localeCompare(b.name) || a.hosts[0].localeCompare(b.hosts[0])).map((x) => `${x.name} (${x.subnet}) on ${list(x.hosts)}`);
+    if (named.length)
       out.push(
-        error(`network ${m.key}: subnet ${m.cidr.text} overlaps existing network${hits.length > 1 ? 's' : ''} ${hits.join('; ')}`, { path: `networks.${m.key}.ipam` }, 'choose a subnet no network on these hosts uses'),
+        error(`network ${m.key}: subnet ${m.cidr.text} overlaps existing network${named.length > 1 ? 's' : ''} ${named.join('; ')}`, { path: `networks.${m.key}.ipam` }, 'choose a subnet no network on these hosts uses'),
       );
   }
   return out;

@@ -132,14 +132,19 @@ export function deleteDevice(host: string, dev: string): void {
 
 export const ipOf = (host: string) => vx.hosts.find((h) => h.name === host)!.ip;
 
-/** web (sleeps, on h1) and api (HTTP on 8080, 2 replicas off h1), from an image: the example both overlays run. */
-export function webApiServices(image: string, apiReplicas = 2): ServiceSpec[] {
-  return [service('api', api({ image, replicas: apiReplicas })), service('web', { image, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } })];
+/**
+ * web (sleeps, on h1) and api (HTTP on 8080, 2 replicas off h1), from an image: the example both overlays run;
+ * with `db`, also db (HTTP on 5432 answering `db`, on h3), the web/api/db example of examples/consul-overlay.
+ */
+export function webApiServices(image: string, apiReplicas = 2, db = false): ServiceSpec[] {
+  const out = [service('api', api({ image, replicas: apiReplicas })), service('web', { image, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } })];
+  if (db) out.push(service('db', { image, command: ['sh', '-c', 'mkdir -p /db && echo db > /db/index.html && exec httpd -f -p 5432 -h /db'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h3') } }));
+  return out;
 }
 
 /** webApiServices on the vx hosts, on the stack's default `driver: overlay` network. */
-export function webApi(name: string, over: { apiReplicas?: number; hostNames?: string[]; extra?: ServiceSpec[] } = {}): DesiredState {
-  return vxDesired(name, [...webApiServices(IMAGE, over.apiReplicas), ...(over.extra ?? [])], { hostNames: over.hostNames });
+export function webApi(name: string, over: { apiReplicas?: number; hostNames?: string[]; extra?: ServiceSpec[]; db?: boolean } = {}): DesiredState {
+  return vxDesired(name, [...webApiServices(IMAGE, over.apiReplicas, over.db), ...(over.extra ?? [])], { hostNames: over.hostNames });
 }
 
 /** The api replicas of a stack: host, address on the default network, container hostname. */

@@ -77,5 +77,5 @@ test('a helper whose script fails: the error carries the host, the purpose, the 
   const { HostClient } = await import('../../src/docker/client.js');
   const h2 = vx.hosts[1];
   const client = HostClient.fromSpec({ name: 'h2', endpoint: h2.tcp, tls: h2.tls, labels: {} });
-  await t.throwsAsync(runHelper(client, vx.images.busybox, 'echo no such device >&2; exit 3', 'test'), { message: /^host h2: overlay helper \(test\) exited 3: no such device/ });
+  await t.throwsAsync(runHelper(client, vx.images.busybox, 'echo no such device >&2; exit 3', 'test', 'tkv'), { message: /^host h2: overlay helper \(test\) exited 3: no such device/ });
 });

@@ -14,7 +14,7 @@ test('a first allocation claims the lowest VNI and subnet and one lease per host
   t.true(ops.every((o) => o.verb === 'cas' && o.index === 0));
   t.deepEqual(
     ops.map((o) => o.key),
-    ['stack/overlay/vni/4096', 'stack/overlay/subnet/10.240.0.0_18', 'stack/overlay/networks/app/back/allocation', 'stack/overlay/networks/app/back/slot/1', 'stack/overlay/networks/app/back/lease/h1', 'stack/overlay/networks/app/back/slot/2', 'stack/overlay/networks/app/back/lease/h2'],
+    ['stack/overlay/vni/4096', 'stack/overlay/subnet/10.240.0.0_18', 'stack/overlay/subnet-generation', 'stack/overlay/networks/app/back/allocation', 'stack/overlay/networks/app/back/slot/1', 'stack/overlay/networks/app/back/lease/h1', 'stack/overlay/networks/app/back/slot/2', 'stack/overlay/networks/app/back/lease/h2'],
   );
 });
 
@@ -58,5 +58,56 @@ test('an exhausted pool and an unusable pool are errors that say so', (t) => {
   const bad = kv([['stack/overlay/config', { networkPrefix: 30 }]]);
   t.throws(() => allocationTxn(bad, req), { message: /pool in stack\/overlay\/config is unusable/ });
   const oneSlot = kv([['stack/overlay/config', { networkPrefix: 23 }]]);
-  t.throws(() => allocationTxn(oneSlot, req), { message: /no free host lease left \(1 hosts at most\)/ });
+  t.throws(() => allocationTxn(oneSlot, req), { message: 'network app_back: no free host lease left in 10.240.0.0/23 (1 hosts at most, one /24 each)' });
+});
+
+const claimOf = (ops: { key: string }[], key: string) => ops.find((o) => o.key === key);
+
+test('a pool subnet overlaps neither a network on the hosts nor another network\'s claim, equal or not', (t) => {
+  const state = kv([['stack/overlay/subnet/10.240.70.0_24', 'other/fixed']]);
+  const { allocation } = allocationTxn(state, { ...req, inUse: [{ subnet: '10.240.3.0/24', network: 'handmade', hosts: ['h2'] }, { subnet: 'fd00::/64', network: 'v6', hosts: ['h1'] }] });
+  t.is(allocation.subnet, '10.240.128.0/18', '10.240.0.0/18 holds handmade, 10.240.64.0/18 holds other/fixed');
+  t.false('fixed' in allocation);
+  const full = kv([['stack/overlay/config', { subnet: '10.9.0.0/17', networkPrefix: 18 }], ['stack/overlay/subnet/10.9.0.0_18', 'x/y']]);
+  t.throws(() => allocationTxn(full, { ...req, inUse: [{ subnet: '10.9.64.0/20', network: 'handmade', hosts: ['h1'] }] }), {
+    instanceOf: AllocationError,
+    message: 'no free subnet left in 10.9.0.0/17 (/18 each, none overlapping another network\'s claim or a network on the hosts)',
+  });
+});
+
+test('every subnet claim is check-and-set on the generation key too, so overlapping claims cannot both succeed', (t) => {
+  const absent = allocationTxn(kv([]), req);
+  t.deepEqual(claimOf(absent.ops, 'stack/overlay/subnet-generation'), { verb: 'cas', key: 'stack/overlay/subnet-generation', value: '1', index: 0 });
+  const state = kv([['stack/overlay/subnet-generation', '41']]);
+  t.is(state.subnetGeneration, 10);
+  t.deepEqual(claimOf(allocationTxn(state, req).ops, 'stack/overlay/subnet-generation'), { verb: 'cas', key: 'stack/overlay/subnet-generation', value: '42', index: 10 }, 'a count, naming no network (a released one would linger)');
+});
+
+test('a fixed subnet is claimed as given (canonical), marked fixed, its leases cut from it', (t) => {
+  const { ops, allocation, leases } = allocationTxn(kv([]), { ...req, subnet: '10.20.0.9/22', inUse: [{ subnet: '172.17.0.0/16', network: 'bridge', hosts: ['h1'] }] });
+  t.deepEqual(allocation, { stack: 'app', key: 'back', name: 'app_back', vni: 4096, subnet: '10.20.0.0/22', mtu: 1450, fixed: true });
+  t.deepEqual(claimOf(ops, 'stack/overlay/subnet/10.20.0.0_22'), { verb: 'cas', key: 'stack/overlay/subnet/10.20.0.0_22', value: 'app/back', index: 0 });
+  t.deepEqual(leases.h2, { host: 'h2', slot: 2, range: '10.20.2.0/24', gateway: '10.20.2.1', underlay: '10.0.0.12' });
+});
+
+test('a fixed subnet that overlaps a claim, a network on the hosts, or is too small is an allocation error naming both; nothing is written', (t) => {
+  const state = kv([['stack/overlay/subnet/10.240.0.0_18', 'other/net']]);
+  t.throws(() => allocationTxn(state, { ...req, subnet: '10.240.8.0/22' }), { instanceOf: AllocationError, message: 'network app_back: subnet 10.240.8.0/22 overlaps 10.240.0.0/18 of overlay network other/net (claimed in Consul)' });
+  t.throws(() => allocationTxn(kv([]), { ...req, subnet: '10.20.0.0/22', inUse: [{ subnet: '10.20.1.0/24', network: 'handmade', hosts: ['h1', 'h2'] }] }), {
+    message: 'network app_back: subnet 10.20.0.0/22 overlaps existing network handmade (10.20.1.0/24) on h1, h2',
+  });
+  t.throws(() => allocationTxn(kv([]), { ...req, subnet: '10.20.0.0/24' }), { message: 'network app_back: subnet 10.20.0.0/24 holds 0 host leases of /24, and the network spans 2 hosts' });
+  t.throws(() => allocationTxn(kv([]), { ...req, subnet: 'fd00::/64' }), { message: 'network app_back: subnet fd00::/64 is not an IPv4 CIDR block' });
+  // Its own claim is no conflict (a retry after its own allocation was written is complete, not an error).
+  const own = allocationTxn(kv([]), { ...req, subnet: '10.20.0.0/22' });
+  const done = kv([
+    ['stack/overlay/subnet/10.20.0.0_22', 'app/back'],
+    ['stack/overlay/networks/app/back/allocation', own.allocation],
+    ['stack/overlay/networks/app/back/slot/1', 'h1'],
+    ['stack/overlay/networks/app/back/lease/h1', own.leases.h1],
+    ['stack/overlay/networks/app/back/slot/2', 'h2'],
+    ['stack/overlay/networks/app/back/lease/h2', own.leases.h2],
+  ]);
+  t.deepEqual(allocationTxn(done, { ...req, subnet: '10.20.0.0/22' }).ops, []);
+  t.throws(() => allocationTxn(done, { ...req, subnet: '10.30.0.0/22' }), { message: 'network app_back holds subnet 10.20.0.0/22 in Consul, not 10.30.0.0/22: a network cannot change its subnet in place' });
 });

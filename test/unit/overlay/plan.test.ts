@@ -3,11 +3,14 @@ import { reconcile } from '../../../src/plan/reconcile.js';
 import { Labels } from '../../../src/labels.js';
 import { parseKv } from '../../../src/overlay/state.js';
 import { chooseOverlay, underlayOf } from '../../../src/overlay/mode.js';
-import { programScript, parseDeviceList } from '../../../src/overlay/helper.js';
+import { programScript, parseDeviceList, listScript, helperBody } from '../../../src/overlay/helper.js';
+import type { DeviceInfo } from '../../../src/overlay/types.js';
 import type { ObservedState } from '../../../src/observe/types.js';
 import type { DesiredState } from '../../../src/stack/types.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired as buildDesired, network, observedEmpty, service, simulate, IMAGE } from '../plan/helpers.js';
+import { golden } from '../plan/golden.js';
+import { planText } from '../../../src/plan/text.js';
 
 const hostList = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: `tcp://10.0.0.${11 + i}:2376`, labels: {} }));
 
@@ -53,6 +56,8 @@ function afterApply(plan: Plan, before: ObservedState): ObservedState {
   return o;
 }
 
+/** A device as the list helper reports it: VNI 4096, port 4789, MTU 1450 unless said otherwise. */
+const dev = (local: string, peers: string[], over: Partial<DeviceInfo> = {}): DeviceInfo => ({ vni: 4096, local, dstport: 4789, mtu: 1450, peers, ...over });
 const ids = (p: Plan, kind?: string) => p.operations.filter((o) => !kind || o.kind === kind).map((o) => o.id);
 
 test('a new network: one allocation, then per host the bridge and the helper; replicas wait for their host; DNS, search domain, catalog', (t) => {
@@ -112,7 +117,7 @@ test('a fourth host: its lease, bridge and device, and new peers on the other th
 test('--refresh: a host whose device is gone is programmed again, the others are not', (t) => {
   const d = stackOf();
   const after = afterApply(reconcile(d, observed(d)), observed(d, { kv: kvEntries(['h1', 'h2', 'h3']), registered: { 'app-default': ['app-api-1-default', 'app-api-2-default'] } }));
-  after.overlay!.devices = { h1: { stvx4096: ['10.0.0.12', '10.0.0.13'] }, h2: {}, h3: { stvx4096: ['10.0.0.11', '10.0.0.12'] } };
+  after.overlay!.devices = { h1: { stvx4096: dev('10.0.0.11', ['10.0.0.12', '10.0.0.13']) }, h2: {}, h3: { stvx4096: dev('10.0.0.13', ['10.0.0.11', '10.0.0.12']) } };
   const plan = reconcile(d, after);
   t.deepEqual(ids(plan), ['h2 program overlay app_default']);
   t.is(plan.operations[0].cause, 'VXLAN device stvx4096 is missing');
@@ -171,12 +176,31 @@ test('the choice: consul and engine settings win; auto picks the engine only whe
   t.true(plan.operations.some((x) => x.kind === 'network.create' && (x.params.body as any).Driver === 'overlay'));
 });
 
-test('helper scripts: the device is created only when missing, the flood list set exactly; device lists parse', (t) => {
+test('helper scripts: a device of another VNI, local address or port is made again, the MTU set, the flood list set exactly', (t) => {
   const s = programScript(4096, '10.0.0.11', ['10.0.0.13', '10.0.0.12'], 1450);
-  t.true(s.includes('ip link show stvx4096 >/dev/null 2>&1 || ip link add stvx4096 type vxlan id 4096 dstport 4789 local 10.0.0.11'));
+  t.true(s.includes(`cur=$(ip -d -o link show dev stvx4096 2>/dev/null | awk`));
+  t.true(s.includes('case "$cur" in "4096 10.0.0.11 4789 "*) ;; *) ip link del stvx4096 2>/dev/null || true; ip link add stvx4096 type vxlan id 4096 dstport 4789 local 10.0.0.11 ;; esac'));
   t.true(s.includes('ip link set stvx4096 mtu 1450 master stbr4096 up'));
   t.true(s.endsWith('bridge fdb append 00:00:00:00:00:00 dev stvx4096 dst 10.0.0.12\nbridge fdb append 00:00:00:00:00:00 dev stvx4096 dst 10.0.0.13'));
-  t.deepEqual(parseDeviceList('stvx4096 10.0.0.13 10.0.0.12 \r\nstvx4097 \n'), { stvx4096: ['10.0.0.12', '10.0.0.13'], stvx4097: [] });
+  t.true(programScript(4096, '10.0.0.99', [], 1400).includes('"4096 10.0.0.99 4789 "*) ;;'), 'the local address is part of what is compared');
+  t.true(listScript().includes('ip -d -o link show dev $d'));
+});
+
+test('device lists parse: VNI, local address, port, MTU and flood destinations; what could not be read is left out', (t) => {
+  t.deepEqual(parseDeviceList('stvx4096 4096 10.0.0.11 4789 1450 10.0.0.13 10.0.0.12 \r\nstvx4097 4097 10.0.0.11 4789 1450 \nstvx9 - - - - \n'), {
+    stvx4096: { vni: 4096, local: '10.0.0.11', dstport: 4789, mtu: 1450, peers: ['10.0.0.12', '10.0.0.13'] },
+    stvx4097: { vni: 4097, local: '10.0.0.11', dstport: 4789, mtu: 1450, peers: [] },
+    stvx9: { peers: [] },
+  });
+});
+
+test('the helper container: host network, NET_ADMIN only, not privileged, the host root at /host, labelled with its stack', (t) => {
+  const body = helperBody('busybox:1.36', 'echo hi', 'app') as any;
+  t.is(body.Image, 'busybox:1.36');
+  t.deepEqual(body.Cmd, ['chroot', '/host', '/bin/sh', '-c', 'echo hi']);
+  t.deepEqual(body.HostConfig, { NetworkMode: 'host', CapAdd: ['NET_ADMIN'], Privileged: false, Binds: ['/:/host'], AutoRemove: false });
+  t.deepEqual(body.Labels, { [Labels.managed]: 'true', [Labels.replaceRole]: 'overlay-helper', [Labels.overlayHelper]: 'app' });
+  t.false(Labels.stack in body.Labels, 'not a container of the stack (observe would list it)');
 });
 
 test('a replaced replica: the old one is deregistered before it stops, the new one registered after its rename', (t) => {
@@ -199,7 +223,7 @@ test('a replaced replica: the old one is deregistered before it stops, the new o
 test('--refresh where the device list failed on a host: a warning naming the host, and no repair guessed', (t) => {
   const d = stackOf();
   const after = afterApply(reconcile(d, observed(d)), observed(d, { kv: kvEntries(['h1', 'h2', 'h3']), registered: { 'app-default': ['app-api-1-default', 'app-api-2-default'] } }));
-  after.overlay!.devices = { h1: { stvx4096: ['10.0.0.12', '10.0.0.13'] }, h2: 'host h2: overlay helper (list devices) exited 127: chroot: not found', h3: { stvx4096: ['10.0.0.11', '10.0.0.12'] } };
+  after.overlay!.devices = { h1: { stvx4096: dev('10.0.0.11', ['10.0.0.12', '10.0.0.13']) }, h2: 'host h2: overlay helper (list devices) exited 127: chroot: not found', h3: { stvx4096: dev('10.0.0.13', ['10.0.0.11', '10.0.0.12']) } };
   const plan = reconcile(d, after);
   t.deepEqual(plan.operations, []);
   t.deepEqual(plan.diagnostics.map((x) => [x.severity, x.summary]), [['warning', 'host h2: VXLAN devices could not be listed: host h2: overlay helper (list devices) exited 127: chroot: not found']]);
@@ -221,4 +245,124 @@ test('a bridge network Consul knows nothing of, or an engine network of the same
   const plan = reconcile(d, engineNet);
   t.deepEqual(plan.diagnostics.map((x) => x.summary), ["network app_default exists on h2 (driver overlay, not stack's own overlay)"]);
   t.is(plan.diagnostics[0].severity, 'error');
+});
+
+/** The applied stack, with h2's programmed record and lease as `kv` says, and h2 now at `h2Endpoint`. */
+function movedH2(programmedLocal?: string) {
+  const d = stackOf();
+  const after = afterApply(reconcile(d, observed(d)), observed(d, { kv: kvEntries(['h1', 'h2', 'h3']), registered: { 'app-default': ['app-api-1-default', 'app-api-2-default'] } }));
+  if (programmedLocal) after.overlay!.kv!.networks.get('app/default')!.programmed.h2.local = programmedLocal;
+  return { d, after };
+}
+
+test('a host whose underlay address changed: its lease rewritten, its device made again with the new local address, every peer told', (t) => {
+  const { d, after } = movedH2();
+  const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: 'tcp://10.0.0.22:2376' } : h)) };
+  const plan = reconcile(moved, after);
+  t.deepEqual(plan.diagnostics, []);
+  const alloc = plan.operations.find((o) => o.kind === 'overlay.allocate')!;
+  t.is(alloc.cause, 'underlay of h2 changed: 10.0.0.12 → 10.0.0.22');
+  t.deepEqual(alloc.params.hosts, { h1: '10.0.0.11', h2: '10.0.0.22', h3: '10.0.0.13' });
+  t.false('inUse' in alloc.params, 'an allocated network is not given a subnet again');
+  const program = plan.operations.filter((o) => o.kind === 'overlay.program');
+  t.deepEqual(program.map((o) => [o.host, o.cause]), [
+    ['h1', 'peers changed: 10.0.0.12 10.0.0.13 → 10.0.0.13 10.0.0.22'],
+    ['h2', 'underlay address changed: 10.0.0.12 → 10.0.0.22'],
+    ['h3', 'peers changed: 10.0.0.11 10.0.0.12 → 10.0.0.11 10.0.0.22'],
+  ]);
+  for (const p of program) t.true(p.deps.includes(alloc.id), `${p.id} after the lease holds the new address`);
+  t.deepEqual(program[1].params.peers, ['10.0.0.11', '10.0.0.13']);
+});
+
+test('a recorded device whose local address or MTU differs from what it must be is programmed again', (t) => {
+  const { d, after } = movedH2('10.0.0.99');
+  t.deepEqual(reconcile(d, after).operations.map((o) => [o.id, o.cause]), [['h2 program overlay app_default', 'underlay address changed: 10.0.0.99 → 10.0.0.12']]);
+  const { after: mtu } = movedH2('10.0.0.12');
+  mtu.overlay!.kv!.networks.get('app/default')!.programmed.h2.mtu = 1400;
+  t.deepEqual(reconcile(d, mtu).operations.map((o) => [o.id, o.cause]), [['h2 program overlay app_default', 'MTU 1400 → 1450']]);
+});
+
+test('--refresh: a device with another local address, VNI or MTU than the allocation is programmed again', (t) => {
+  const { d, after } = movedH2();
+  after.overlay!.devices = {
+    h1: { stvx4096: dev('10.0.0.99', ['10.0.0.12', '10.0.0.13']) },
+    h2: { stvx4096: dev('10.0.0.12', ['10.0.0.11', '10.0.0.13'], { mtu: 1500 }) },
+    h3: { stvx4096: dev('10.0.0.13', ['10.0.0.11', '10.0.0.12'], { vni: 7 }) },
+  };
+  t.deepEqual(reconcile(d, after).operations.map((o) => [o.host, o.cause]), [
+    ['h1', 'VXLAN device stvx4096 has local address 10.0.0.99, not 10.0.0.11'],
+    ['h2', 'VXLAN device stvx4096 has MTU 1500, not 1450'],
+    ['h3', 'VXLAN device stvx4096 has VNI 7, not 4096'],
+  ]);
+});
+
+const withIpam = (config: { subnet?: string; gateway?: string; ipRange?: string }[], driver?: string) =>
+  stackOf(3, { networks: { default: network('default', 'app', { driver: 'overlay', ipam: { ...(driver ? { driver } : {}), config } }) } });
+const errorsOf = (p: Plan) => p.diagnostics.filter((x) => x.severity === 'error').map((x) => x.summary);
+
+test('a fixed ipam subnet is honoured: the allocation asks for it, and is told the networks on the hosts', (t) => {
+  const d = withIpam([{ subnet: '10.20.0.5/22' }]);
+  const o = observed(d);
+  o.hosts.h1.foreignNetworks = [{ id: 'b1', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['172.17.0.0/16'], labels: {} }];
+  o.hosts.h2.foreignNetworks = [
+    { id: 'b2', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['172.17.0.0/16', 'fd00::/64'], labels: {} },
+    { id: 'own', name: 'app_default', driver: 'bridge', scope: 'local', subnets: ['10.20.0.0/22'], labels: {} },
+  ];
+  const plan = reconcile(d, o);
+  t.deepEqual(plan.diagnostics, []);
+  const alloc = plan.operations.find((o) => o.kind === 'overlay.allocate')!;
+  t.is(alloc.params.subnet, '10.20.0.0/22');
+  t.is(alloc.cause, 'new network: VNI, subnet 10.20.0.0/22 (from the stack file) and host leases (check-and-set in Consul)');
+  t.deepEqual(alloc.params.inUse, [
+    { subnet: '172.17.0.0/16', network: 'bridge', hosts: ['h1', 'h2'] },
+    { subnet: 'fd00::/64', network: 'bridge', hosts: ['h2'] },
+  ], 'merged over hosts; the network\'s own bridges left out');
+  t.false('subnet' in reconcile(stackOf(), observed(stackOf())).operations.find((o) => o.kind === 'overlay.allocate')!.params, 'no subnet asked without ipam');
+});
+
+test('a fixed subnet that cannot be honoured is refused before any write, saying why', (t) => {
+  const refused = (d: DesiredState, o = observed(d)) => {
+    const plan = reconcile(d, o);
+    t.false(plan.operations.some((x) => ['overlay.allocate', 'overlay.bridge', 'overlay.program'].includes(x.kind)), 'the network is not planned (and the plan, with errors, is refused)');
+    return errorsOf(plan);
+  };
+  t.deepEqual(refused(withIpam([{ subnet: '10.20.0.0/22', gateway: '10.20.0.1', ipRange: '10.20.1.0/24' }])), [
+    "network default: gateway and ip_range cannot be honoured on stack's own overlay, which gives each host a /24 range of the subnet and that range's first address as gateway",
+  ]);
+  t.deepEqual(refused(withIpam([{ subnet: '10.20.0.0/22' }, { subnet: '10.21.0.0/22' }])), ["network default: stack's own overlay gives a network one subnet; ipam.config has 2"]);
+  t.deepEqual(refused(withIpam([{ subnet: '10.20.0.0/22' }], 'custom')), ["network default: ipam driver custom is not supported by stack's own overlay"]);
+  t.deepEqual(refused(withIpam([{ subnet: 'fd00::/64' }])), ["network default: subnet fd00::/64 is IPv6; stack's own overlay is IPv4 only"]);
+  const small = reconcile(withIpam([{ subnet: '10.20.0.0/23' }]), observed(withIpam([{ subnet: '10.20.0.0/23' }])));
+  t.deepEqual(errorsOf(small), ["network default: subnet 10.20.0.0/23 holds 1 host lease of /24 (the first is the network's), and the network spans 3 hosts"]);
+  t.is(small.diagnostics[0].hint, 'use a larger subnet (/22 or larger)');
+  const claimed = withIpam([{ subnet: '10.240.8.0/22' }]);
+  t.deepEqual(refused(claimed, observed(claimed, { kv: parseKv([{ key: 'stack/overlay/subnet/10.240.0.0_18', value: 'other/net', modifyIndex: 3 }]) })), [
+    'network default: subnet 10.240.8.0/22 overlaps 10.240.0.0/18 of overlay network other/net (claimed in Consul)',
+  ]);
+  // Allocated with another subnet: a network cannot change its subnet in place.
+  const moved = withIpam([{ subnet: '10.30.0.0/22' }]);
+  const plan = reconcile(moved, observed(moved, { kv: kvEntries(['h1', 'h2', 'h3']) }));
+  t.deepEqual(errorsOf(plan), ['network default holds subnet 10.240.0.0/18 in Consul; the stack file asks for 10.30.0.0/22, and a network cannot change its subnet in place']);
+  t.regex(plan.diagnostics[0].hint!, /keep 10\.240\.0\.0\/18, or remove the network/);
+});
+
+test('a fixed subnet overlapping a network on the hosts is refused by the general subnet check, naming both', (t) => {
+  const d = withIpam([{ subnet: '10.20.0.0/22' }]);
+  const o = observed(d);
+  for (const h of ['h1', 'h3']) o.hosts[h].foreignNetworks = [{ id: 'hand', name: 'handmade', driver: 'bridge', scope: 'local', subnets: ['10.20.2.0/24'], labels: {} }];
+  o.hosts.h2.foreignNetworks = [];
+  t.deepEqual(errorsOf(reconcile(d, o)), ['network default: subnet 10.20.0.0/22 overlaps existing network handmade (10.20.2.0/24) on h1, h3']);
+});
+
+test('golden: the text plan of a new network on stack\'s own overlay says which overlay and why, then each host\'s part', (t) => {
+  const d = stackOf();
+  const text = planText(reconcile(d, observed(d)), { operations: true });
+  t.is(text.split('\n')[1], "network default: stack's own overlay (VXLAN, Consul)  no cluster store on h1, h2, h3 (x-stack.overlay auto)");
+  golden(t, 'consul-overlay-create', text);
+});
+
+test('golden: the text plan of a host whose underlay address changed', (t) => {
+  const { d, after } = movedH2();
+  const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: 'tcp://10.0.0.22:2376' } : h)) };
+  golden(t, 'consul-overlay-moved-host', planText(reconcile(moved, after), { operations: true }));
 });

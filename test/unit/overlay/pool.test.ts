@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DEFAULT_POOL, lease, leaseSlots, networkCount, networkSubnet, parseCidr, poolFrom, poolProblems, intToIp } from '../../../src/overlay/pool.js';
+import * as pool from '../../../src/overlay/pool.js';
 
 test('default pool: 64 networks of /18 in 10.240.0.0/12, 63 host leases of /24 each', (t) => {
   t.is(networkCount(DEFAULT_POOL), 64);
@@ -28,4 +29,15 @@ test('pool overrides from Consul; an unusable pool is named', (t) => {
   t.regex(poolProblems({ ...p, networkPrefix: 25 }).join(), /networkPrefix/);
   t.regex(poolProblems({ ...p, vniFirst: 0 }).join(), /VNI range/);
   t.regex(poolProblems({ ...p, subnet: 'nope' }).join(), /not a CIDR/);
+});
+
+test('subnet arithmetic for fixed subnets: canonical form, overlap, lease slots', (t) => {
+  const { canonicalCidr, cidrOverlaps, leaseSlotsIn } = pool;
+  t.is(canonicalCidr('10.20.3.7/22'), '10.20.0.0/22');
+  t.true(cidrOverlaps('10.240.0.0/18', '10.240.63.0/24'));
+  t.true(cidrOverlaps('10.240.1.0/24', '10.240.0.0/12'));
+  t.false(cidrOverlaps('10.240.0.0/18', '10.240.64.0/24'));
+  t.is(leaseSlotsIn('10.20.0.0/22', 24), 3);
+  t.is(leaseSlotsIn('10.20.0.0/24', 24), 0);
+  t.throws(() => canonicalCidr('fd00::/64'), { message: 'not a CIDR: fd00::/64' });
 });

@@ -88,7 +88,7 @@ test('a stack without overlay networks needs no cluster store and no Engine info
   for (const h of Object.values(o.hosts)) delete h.engine;
   t.deepEqual(errors(reconcile(d, o)), []);
   t.deepEqual(observeNeeds(d), { engineInfo: false, allNetworks: false });
-  t.deepEqual(observeNeeds(threeTier()), { engineInfo: true, allNetworks: false });
+  t.deepEqual(observeNeeds(threeTier()), { engineInfo: true, allNetworks: true });
   t.deepEqual(observeNeeds(threeTier(), true), { engineInfo: false, allNetworks: false });
   t.deepEqual(observeNeeds(threeTier({ ipam: { config: [{ subnet: '10.20.0.0/24' }] } })), { engineInfo: true, allNetworks: true });
   const ext = desired([service('web')], { networks: { default: network('default'), shared: network('shared', 'app', { name: 'shared', external: true, driver: '' }) } });

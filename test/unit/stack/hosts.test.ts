@@ -135,3 +135,15 @@ test('STACK_INVENTORY loads like -i: its hosts win over x-stack.hosts', async (t
   t.is(r.value?.hostsSource, 'inventory');
   t.deepEqual(r.value?.hosts.map((h) => h.name), ['h1', 'h2']);
 });
+
+test('x-stack.overlay defaults to auto; engine and consul are taken as written', async (t) => {
+  const none = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nx-stack:\n  hosts:\n    x1: { endpoint: "unix:///tmp/x1.sock" }\n' });
+  t.deepEqual(errors(none), []);
+  t.is(none.value!.settings.overlay, 'auto');
+  const withoutXStack = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\n' }, { env: { DOCKER_HOST: 'unix:///tmp/d.sock' } });
+  t.is(withoutXStack.value!.settings.overlay, 'auto');
+  for (const value of ['engine', 'consul'] as const) {
+    const r = await load({ 'compose.yaml': `services:\n  web: { image: busybox }\nx-stack:\n  hosts:\n    x1: { endpoint: "unix:///tmp/x1.sock" }\n  overlay: ${value}\n` });
+    t.is(r.value!.settings.overlay, value);
+  }
+});

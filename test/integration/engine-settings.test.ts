@@ -97,12 +97,11 @@ test('pull_policy never: an image absent from the host is an error naming it and
   t.deepEqual(await stackEvents(name, since), [], 'nothing written');
 
   writeFileSync(`${dir}/compose.yaml`, file(IMAGE()));
-  const present = Date.now();
   const ok = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(ok.code, 0, ok.stdout + ok.stderr);
   t.is((await containersOf(name)).size, 1);
-  const pulls = (await hostEvents(present, { type: ['image'] })).filter(({ host, event }) => host === 'h1' && event.Action === 'pull' && event.Actor.ID === IMAGE());
-  t.deepEqual(pulls, [], 'no pull');
+  // (Pull events cannot tell whose pull it was — other tests pull this image — so stack's own account.)
+  t.notRegex(ok.stdout, /\+ image|✓ h1 pull/, 'no pull');
 });
 
 test('pull_policy always: pulled before every container it creates although present; an apply with nothing to create pulls nothing', async (t) => {
@@ -117,16 +116,16 @@ test('pull_policy always: pulled before every container it creates although pres
   t.regex(created.stdout, /\+ image \S+ +pull_policy always/);
   t.true((await pullsSince(first)) >= 1, 'pulled although present');
 
-  const second = Date.now();
   const again = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(again.code, 0, again.stderr);
   t.regex(again.stdout, /no changes/);
-  t.is(await pullsSince(second), 0, 'a no-op pulls nothing');
+  t.notRegex(again.stdout, /pull/, 'a no-op pulls nothing');
 
   writeFileSync(`${dir}/compose.yaml`, file('2'));
   const third = Date.now();
   const replaced = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(replaced.code, 0, replaced.stderr);
+  t.regex(replaced.stdout, /✓ h1 pull /);
   t.true((await pullsSince(third)) >= 1, 'pulled again for the new container');
 });
 

@@ -213,25 +213,37 @@ write_registry_config() { # KIND PORT HTPASSWD
 
 # ---------- hosts ----------
 
-host_command() { # host_command NAME CLUSTER_STORE → the dockerd command line
-  local h="$1" cs="$2" ip; ip="$(host_ip "$h")"
+host_command() { # host_command NAME → the dockerd command line (the cluster store is in its daemon.json)
+  local h="$1" ip; ip="$(host_ip "$h")"
   local args=(dockerd --config-file "$DATA/$h/daemon.json"
     -H "unix://$(host_sock "$h")" -H "tcp://$ip:2376"
     --tlsverify --tlscacert "$TLS/ca.pem" --tlscert "$TLS/$h/cert.pem" --tlskey "$TLS/$h/key.pem"
     --data-root "$DATA/$h/docker" --exec-root "$RUN/$h/exec" --pidfile "$RUN/$h/docker.pid"
     --bip "172.31.${h#h}.1/24")
-  if [ "$cs" = 1 ]; then
-    args+=(--cluster-store "etcd://$INFRA_IP:2379" --cluster-advertise "$ip:2376")
-  fi
   printf '%q ' "${args[@]}"
+}
+
+# host_daemon_json NAME CLUSTER_STORE → the host's daemon.json: the sandbox's registries, and with a cluster store
+# deploy/engine/daemon.json (what docs/overlay.md tells users to install) with this sandbox's store and the host's
+# address filled in, so the sandbox's overlays prove that file works.
+host_daemon_json() {
+  local h="$1" cs="$2" ip out; ip="$(host_ip "$h")"
+  local registries="\"insecure-registries\": [\"$REGISTRY\", \"$REGISTRY_AUTH\"]"
+  if [ "$cs" != 1 ]; then printf '{ %s }\n' "$registries"; return; fi
+  out="$(sed -e "s|\"cluster-store\": *\"[^\"]*\"|\"cluster-store\": \"etcd://$INFRA_IP:2379\"|" \
+             -e "s|\"cluster-advertise\": *\"[^\"]*\"|\"cluster-advertise\": \"$ip:2376\"|" \
+             -e "0,/{/s|{|{ $registries,|" "$REPO/deploy/engine/daemon.json")"
+  grep -q "\"cluster-store\": \"etcd://$INFRA_IP:2379\"" <<<"$out" && grep -q "\"cluster-advertise\": \"$ip:2376\"" <<<"$out" \
+    || die "deploy/engine/daemon.json: no \"cluster-store\" and \"cluster-advertise\" to fill in"
+  printf '%s\n' "$out"
 }
 
 host_start() {
   local h="$1" cs; cs="$(cat "$DATA/cluster-store" 2>/dev/null || echo 1)"
   alive "dockerd-$h" && return 0
   mkdir -p "$DATA/$h/docker" "$RUN/$h"
-  printf '{ "insecure-registries": ["%s", "%s"] }\n' "$REGISTRY" "$REGISTRY_AUTH" >"$DATA/$h/daemon.json"
-  spawn "dockerd-$h" "$(ns_of "$h")" unshare --uts sh -c "hostname $h; exec $(host_command "$h" "$cs")"
+  host_daemon_json "$h" "$cs" >"$DATA/$h/daemon.json"
+  spawn "dockerd-$h" "$(ns_of "$h")" unshare --uts sh -c "hostname $h; exec $(host_command "$h")"
 }
 
 host_ready() { [ "$(curl -sf --unix-socket "$(host_sock "$1")" http://docker/_ping)" = OK ]; }

@@ -6,8 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { containersOf, docker, eventually, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
-import { cleanupStack, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
+import { ConsulClient } from '../../src/consul/client.js';
+import { ConsulStateStore } from '../../src/consul/state-store.js';
+import { lockInfo } from '../../src/state/lock-info.js';
+import { containersOf, docker, eventually, execIn, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
+import { cleanupStack, consulAddress, consulApi, folder, inventoryYaml, lockSession, stackCli } from './consul-helpers.js';
 
 interface CatalogInstance {
   Node: string;
@@ -101,4 +104,49 @@ services:
     return checks.find((c) => c.Status === 'critical' && /unhealthy/.test(c.Notes));
   }, 60_000, 'a critical check');
   t.truthy(critical);
+});
+
+test('stack status while another run holds the lock: prints the rows, warns naming the holder, and leaves the catalog to that run', async (t) => {
+  const name = uniqueStack('catl');
+  // Healthy only once /tmp/ok exists: the test decides when, so the catalog's snapshot is known at each step.
+  const dir = folder({
+    'compose.yaml': `name: ${name}
+services:
+  api:
+    image: ${IMAGE()}
+    command: ["sleep", "3600"]
+    expose: ["8080"]
+    healthcheck: { test: ["CMD", "test", "-f", "/tmp/ok"], interval: 1s, retries: 1000 }
+    stop_grace_period: 1s
+    deploy: { placement: { constraints: ["node.hostname == h1"] } }
+`,
+    'inventory.yaml': inventoryYaml(),
+  });
+  cleanupStack(t, name, dir);
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const check = async () => ((await consulApi<{ Status: string; Notes: string }[]>(`health/checks/${name}-api`)) ?? [])[0];
+  t.is((await check())?.Status, 'critical', 'not healthy at apply');
+
+  const c = [...(await containersOf(name)).values()][0];
+  await execIn(c.host, c.info.Id, ['touch', '/tmp/ok']);
+  await eventually(async () => (await docker(c.host).getContainer(c.info.Id).inspect()).State.Health?.Status === 'healthy', 30_000, 'the replica to turn healthy');
+
+  const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
+  t.teardown(() => store.close());
+  const lock = await store.acquire(name, { ...lockInfo(name, 'apply', {}), user: 'status-holder' }, { timeoutMs: 0 });
+  const session = await lockSession(name);
+  const locked = await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(locked.code, 0, locked.stderr);
+  t.regex(locked.stdout, /api/);
+  t.regex(locked.stderr, /warning: the Consul catalog's health was not refreshed: stack \S+ is locked by status-holder@\S+ \(apply/);
+  t.is((await check())?.Status, 'critical', 'the catalog was left to the holder');
+  t.is(await lockSession(name), session, 'the holder still has the lock');
+  t.false(lock.lost.aborted);
+  await lock.release();
+
+  const free = await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(free.code, 0, free.stderr);
+  t.notRegex(free.stderr, /not refreshed/);
+  t.is((await check())?.Status, 'passing', 'refreshed once the lock is free');
+  t.is(await lockSession(name), undefined, 'status released the lock it took');
 });

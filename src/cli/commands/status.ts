@@ -11,6 +11,8 @@ import { resolveConsulConfig } from '../../consul/config.js';
 import { syncCatalog } from '../../consul/catalog.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { addStoreOption, type StoreOptions } from './locking.js';
+import { lockInfo } from '../../state/lock-info.js';
+import { LockTimeoutError, describeHolder, type HeldLock } from '../../state/types.js';
 
 export function registerStatus(program: Command): void {
   const cmd = program.command('status').description('Show per service and host how many containers are desired, running and healthy').option('--json', 'print as JSON');
@@ -26,7 +28,11 @@ export function registerStatus(program: Command): void {
   });
 }
 
-/** With Consul configured: the catalog gets a fresh health snapshot of the stack's replicas. */
+/**
+ * With Consul configured: the catalog gets a fresh health snapshot of the stack's replicas — under the stack's
+ * lock, taken without waiting, so it never races an apply's own catalog sync (which registers and deregisters
+ * replicas). While another run holds the lock, status says so and leaves the catalog to that run.
+ */
 async function refreshCatalog(desired: Parameters<typeof syncCatalog>[1], opts: StoreOptions): Promise<void> {
   if (!resolveConsulConfig(opts.consul, process.env, desired.settings.consul)) return;
   let opened: ReturnType<typeof openStateStore>;
@@ -35,13 +41,19 @@ async function refreshCatalog(desired: Parameters<typeof syncCatalog>[1], opts: 
   } catch (err) {
     return printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
   }
-  if (!opened.consul) return;
+  const consul = opened.consul;
+  if (!consul) return opened.store.close();
+  let lock: HeldLock | undefined;
   try {
+    lock = await opened.store.acquire(desired.name, lockInfo(desired.name, 'status', process.env), { timeoutMs: 0 });
     const revision = (await opened.store.list(desired.name)).at(-1)?.number;
-    await syncCatalog(opened.consul, desired, { revision });
+    await syncCatalog(consul, desired, { revision });
   } catch (err) {
-    printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
+    if (err instanceof LockTimeoutError)
+      printDiagnostics([{ severity: 'warning', summary: `the Consul catalog's health was not refreshed: stack ${desired.name} is locked${err.holder ? ` by ${describeHolder(err.holder)}` : ''}`, detail: 'the run holding the lock updates the catalog itself' }]);
+    else printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
   } finally {
+    await lock?.release().catch(() => undefined);
     opened.store.close();
   }
 }

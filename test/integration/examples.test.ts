@@ -1,0 +1,36 @@
+/**
+ * The examples in examples/ work as their comments say, applied with the built CLI through the inventory the
+ * sandbox writes (tcp+TLS, Consul): replicated's placement by host labels, volume-secret's secret and volume.
+ * (web-db, on an engine overlay, is in examples-overlay.test.ts.)
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { containersOf, execIn, uniqueStack } from './reconcile-helpers.js';
+import { ensureBuilt, runStack } from './cli-helpers.js';
+import { applyExample, example } from './examples-helpers.js';
+import { Labels } from '../../src/labels.js';
+
+test.before(() => ensureBuilt());
+
+const placed = async (stack: string) =>
+  [...(await containersOf(stack)).values()].map((c) => `${c.info.Labels[Labels.service]} ${c.host} ${c.info.State}`).sort();
+
+test('examples/replicated: api on each pool=main host, front on the role=web hosts; a second apply has nothing to do', async (t) => {
+  const stack = uniqueStack('exrep');
+  const { dir, args } = await applyExample(t, 'replicated', stack);
+  t.deepEqual(await placed(stack), ['api h1 running', 'api h2 running', 'api h3 running', 'front h1 running', 'front h2 running']);
+  const plan = await runStack(['plan', '--detailed-exitcode', ...args], dir);
+  t.is(plan.code, 0, plan.stdout + plan.stderr);
+});
+
+test('examples/volume-secret: the file secret is mounted read-only for the owner and its content lands in the named volume', async (t) => {
+  const stack = uniqueStack('exsec');
+  await applyExample(t, 'volume-secret', stack);
+  t.deepEqual(await placed(stack), ['app h1 running']);
+  const token = readFileSync(path.join(path.dirname(example('volume-secret')), 'api-token.txt'), 'utf8');
+  const c = [...(await containersOf(stack)).values()][0];
+  t.is((await execIn('h1', c.info.Id, ['cat', '/data/seen'])).output, token);
+  t.is((await execIn('h1', c.info.Id, ['stat', '-c', '%a', '/run/secrets/api_token'])).output.trim(), '400');
+  t.true(c.info.Mounts.some((m) => m.Type === 'volume' && m.Name === `${stack}_appdata` && m.Destination === '/data'));
+});

@@ -2,7 +2,8 @@
  * A HEALTHCHECK defined by the image, not the file, gates a rolling update on the real sandbox (h1–h3), through
  * the CLI: the plan cannot see the image, so each wait decides from the created container's inspect (its
  * Config.Healthcheck, which the daemon merged from the image). A version whose image healthcheck fails is rolled
- * back as unhealthy (not counted as updated after `monitor`); a healthy one is waited on until healthy.
+ * back as unhealthy (not counted as updated after `monitor`), and its revision records the failed apply, the
+ * rollout rolled back and the replica; a healthy one is waited on until healthy.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -103,4 +104,19 @@ test('a version whose image healthcheck fails, with failure_action rollback: rol
   const after = await runningIds(name, 'api');
   t.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort());
   t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
+  // The revision (local state directory: no Consul in this inventory) records the failed apply and how the rollout ended.
+  const history = await runStack(['history', '--json', '-i', 'inventory.yaml'], dir);
+  t.is(history.code, 0, history.stderr);
+  const revisions = (JSON.parse(history.stdout) as { store: string; revisions: { result: string; rollouts?: { service: string; outcome: string; failures: { replica: string; host: string; reason: string }[]; rolledBack: string[] }[] }[] }).revisions;
+  t.deepEqual(revisions.map((x) => x.result), ['ok', 'failed']);
+  t.is(revisions[0].rollouts, undefined, 'the first apply rolled nothing');
+  const [rollout] = revisions[1].rollouts ?? [];
+  t.like(rollout, { service: 'api', outcome: 'rolled-back' });
+  t.is(rollout.failures.length, 1);
+  t.regex(rollout.failures[0].replica, new RegExp(`^${name}-api-\\d$`));
+  t.regex(rollout.failures[0].reason, /_next: unhealthy \(last check exit 1/);
+  t.true(MAIN.includes(rollout.failures[0].host));
+  t.true(rollout.rolledBack.every((x) => x !== rollout.failures[0].replica));
+  const text = await runStack(['history', '-i', 'inventory.yaml'], dir);
+  t.regex(text.stdout, new RegExp(`\n2 +apply +failed .*\n    rollout api: rolled back.*\n      replica ${rollout.failures[0].replica} on ${rollout.failures[0].host} failed: .*unhealthy`));
 });

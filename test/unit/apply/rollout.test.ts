@@ -219,3 +219,48 @@ test('a new container never healthy within the wait\'s time limit: its replica f
   t.deepEqual(names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
   t.false(cluster.log.includes('h3 stop app-api-3'));
 });
+
+test('rollout DAG order: services without a dependency between them roll at the same time; one with depends_on starts its new containers only once the dependency\'s are healthy', async (t) => {
+  const svc = (name: string, release: string, over: Parameters<typeof service>[1] = {}) =>
+    service(name, { environment: { RELEASE: release }, healthcheck: HEALTH, ...over, deploy: { replicas: 2, updateConfig: update(), rollbackConfig: update() } });
+  const needsA = { dependsOn: { a: { condition: 'service_healthy' as const, required: true, restart: false } } };
+  const version = (release: string) => desired([svc('a', release), svc('b', release), svc('c', release, needsA)]);
+  const d1 = version('v1');
+  const observed = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  const plan = reconcile(version('v2'), observed);
+  t.deepEqual(plan.rollouts.map((r) => r.service), ['a', 'b', 'c']);
+  const ops = (service: string, kind: string) => plan.operations.filter((o) => o.rollout === service && o.kind === kind);
+  // In the plan: a and b share no edge; each new c container's start depends on every wait healthy of a.
+  const aWaits = ops('a', 'container.wait-healthy').map((o) => o.id);
+  t.is(aWaits.length, 2);
+  for (const start of ops('c', 'container.start')) t.deepEqual(aWaits.filter((w) => start.deps.includes(w)), aWaits, start.id);
+  const reaches = (from: string, to: string, seen = new Set<string>()): boolean => {
+    if (from === to) return true;
+    if (seen.has(from)) return false;
+    seen.add(from);
+    const op = plan.operations.find((o) => o.id === from)!;
+    return [...op.deps, ...(op.after ?? [])].some((x) => reaches(x, to, seen));
+  };
+  for (const x of plan.operations.filter((o) => o.rollout === 'b')) t.false(aWaits.some((w) => reaches(x.id, w)), `${x.id} waits for nothing of a`);
+
+  // Applied: a's and b's rollouts overlap; c's new containers start after a's are healthy.
+  const cluster = ScriptedCluster.from(observed);
+  const events: ApplyEvent[] = [];
+  const clients = new Map(d1.hosts.map((h) => [h.name, cluster.client(h.name)]));
+  const res = await apply(plan, { clients, hostConcurrency: 4, globalConcurrency: 8, pollIntervalMs: 2, contents: () => Buffer.alloc(0), reporter: { event: (e) => events.push(e) } });
+  t.true(res.ok);
+  t.deepEqual(Object.values(res.rollouts).map((r) => `${r.service} ${r.outcome}`).sort(), ['a completed', 'b completed', 'c completed']);
+  const at = (type: ApplyEvent['type'], id: (x: string) => boolean) => events.flatMap((e, i) => (e.type === type && 'op' in e && id(e.op.id) ? [i] : []));
+  const span = (service: string) => {
+    const mine = events.flatMap((e, i) => ((e.type === 'op-start' || e.type === 'op-done') && plan.operations.find((o) => o.id === e.op.id)?.rollout === service ? [i] : []));
+    return { first: Math.min(...mine), last: Math.max(...mine) };
+  };
+  const [a, b] = [span('a'), span('b')];
+  t.true(a.first < b.last && b.first < a.last, `a [${a.first}, ${a.last}] and b [${b.first}, ${b.last}] overlap`);
+  const aHealthy = Math.max(...at('op-done', (id) => aWaits.includes(id)));
+  const cStarts = at('op-start', (id) => ops('c', 'container.start').some((o) => o.id === id));
+  t.is(cStarts.length, 2);
+  t.true(cStarts.every((i) => i > aHealthy), `c's starts ${cStarts} after a's last healthy ${aHealthy}`);
+  // b rolled before a finished (nothing of b waited for a)
+  t.true(b.first < aHealthy);
+});

@@ -20,6 +20,7 @@ import { LostHosts, type LostHost } from './lost-hosts.js';
 import type { OverlayStore } from '../overlay/store.js';
 import { runOverlayOperation } from '../overlay/execute.js';
 import { RolloutTracker, type RolloutOutcome } from './rollout.js';
+import { containerHealthcheck, healthTimeoutMs } from '../plan/health.js';
 
 export type { RolloutOutcome, RolloutFailure } from './rollout.js';
 
@@ -48,7 +49,8 @@ export interface OpRef {
 export type ApplyEvent =
   | { type: 'plan'; plan: Record<string, unknown> }
   | { type: 'op-start'; op: OpRef }
-  | { type: 'op-done'; op: OpRef; ms: number }
+  /** `detail`: what a wait decided at apply time (`container.wait-ready`: healthy, or running for monitor). */
+  | { type: 'op-done'; op: OpRef; ms: number; detail?: string }
   | { type: 'op-failed'; op: OpRef; error: string; ms: number }
   | { type: 'op-skipped'; op: OpRef; reason: string }
   | { type: 'compensate'; group: string; op: OpRef; error?: string }
@@ -122,20 +124,21 @@ type Obj = Record<string, any>;
  * Waits for a container until `check` says ok (or names a failure): inspects it, then inspects again at
  * the next event the daemon reports about it (its event stream; see docker/container-events.ts) or
  * after `fallbackMs`, whichever comes first. Without an event stream (it could not be opened) it
- * inspects every `intervalMs`.
+ * inspects every `intervalMs`. On timeout, `pending` says what the last inspect showed.
  */
-async function waitFor(client: HostClient, name: string, timeoutMs: number, intervalMs: number, fallbackMs: number, check: (i: Obj) => 'ok' | 'wait' | string): Promise<void> {
+async function waitFor(client: HostClient, name: string, timeoutMs: number, intervalMs: number, fallbackMs: number, check: (i: Obj) => 'ok' | 'wait' | string, pending?: (i: Obj) => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const events = await Promise.resolve()
     .then(() => client.watchContainer(name))
     .catch(() => undefined);
   try {
     for (;;) {
-      const verdict = check(await client.inspectContainer(name));
+      const inspected = await client.inspectContainer(name);
+      const verdict = check(inspected);
       if (verdict === 'ok') return;
       if (verdict !== 'wait') throw new Error(`${name}: ${verdict}`);
       const left = deadline - Date.now();
-      if (left < 0) throw new Error(`${name}: timed out after ${Math.round(timeoutMs / 1000)}s`);
+      if (left < 0) throw new Error(`${name}: timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`}${pending ? ` (${pending(inspected)})` : ''}`);
       if (events) await events.next(Math.min(fallbackMs, left + 1));
       else await sleep(intervalMs);
     }
@@ -144,8 +147,47 @@ async function waitFor(client: HostClient, name: string, timeoutMs: number, inte
   }
 }
 
-/** Runs one operation: exactly one Engine call (waits poll with reads). */
-export async function runOperation(op: Operation, client: HostClient, options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'env' | 'overlayStore'>): Promise<void> {
+/** Until the container is healthy; exited or unhealthy fail it at once. */
+function waitHealthy(client: HostClient, name: string, timeoutMs: number, intervalMs: number, fallbackMs: number): Promise<void> {
+  return waitFor(
+    client,
+    name,
+    timeoutMs,
+    intervalMs,
+    fallbackMs,
+    (i) => {
+      const health = i.State?.Health?.Status;
+      if (health === 'healthy') return 'ok';
+      // A container that exited is reported as such, even when the engine also marked it unhealthy.
+      if (!i.State?.Running && !i.State?.Restarting) return `exited with code ${i.State?.ExitCode} before it was healthy`;
+      if (health === 'unhealthy') {
+        const last = i.State.Health.Log?.at(-1);
+        return `unhealthy (last check exit ${last?.ExitCode ?? '?'}: ${last?.Output?.trim() || 'no output'})`;
+      }
+      return 'wait';
+    },
+    (i) => `never healthy: health ${i.State?.Health?.Status ?? 'unknown'}`,
+  );
+}
+
+/** Until the container has kept running, without a restart, for `monitorMs`. */
+function waitRunning(client: HostClient, name: string, monitorMs: number, timeoutMs: number, intervalMs: number): Promise<void> {
+  // Counted from the first poll that sees it running (local clock): no clock skew with the daemon.
+  let since: number | undefined;
+  // Checked every `interval` as before (the monitor period is counted by this clock); events wake it sooner.
+  return waitFor(client, name, timeoutMs, intervalMs, intervalMs, (i) => {
+    if (i.State?.Restarting || (i.RestartCount ?? 0) > 0) return `restarted (exit code ${i.State?.ExitCode}) within the monitor period`;
+    if (!i.State?.Running) return `exited with code ${i.State?.ExitCode} within the monitor period`;
+    since ??= Date.now();
+    return Date.now() - since >= monitorMs ? 'ok' : 'wait';
+  });
+}
+
+/**
+ * Runs one operation: exactly one Engine call (waits poll with reads). A wait whose gate is decided from the
+ * container (`container.wait-ready`) returns what it waited for.
+ */
+export async function runOperation(op: Operation, client: HostClient, options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'env' | 'overlayStore'>): Promise<string | void> {
   const p = op.params as Obj;
   if (op.kind.startsWith('overlay.')) return runOverlayOperation(op, client, options.overlayStore);
   const interval = options.pollIntervalMs ?? 250;
@@ -184,27 +226,18 @@ export async function runOperation(op: Operation, client: HostClient, options: P
       return client.putArchive(a.container, a.path, archive);
     }
     case 'container.wait-healthy':
-      return waitFor(client, p.name, p.timeoutMs, interval, fallback, (i) => {
-        const health = i.State?.Health?.Status;
-        if (health === 'healthy') return 'ok';
-        // A container that exited is reported as such, even when the engine also marked it unhealthy.
-        if (!i.State?.Running && !i.State?.Restarting) return `exited with code ${i.State?.ExitCode} before it was healthy`;
-        if (health === 'unhealthy') {
-          const last = i.State.Health.Log?.at(-1);
-          return `unhealthy (last check exit ${last?.ExitCode ?? '?'}: ${last?.Output?.trim() || 'no output'})`;
-        }
-        return 'wait';
-      });
-    case 'container.wait-running': {
-      // Counted from the first poll that sees it running (local clock): no clock skew with the daemon.
-      let since: number | undefined;
-      // Checked every `interval` as before (the monitor period is counted by this clock); events wake it sooner.
-      return waitFor(client, p.name, p.timeoutMs, interval, interval, (i) => {
-        if (i.State?.Restarting || (i.RestartCount ?? 0) > 0) return `restarted (exit code ${i.State?.ExitCode}) within the monitor period`;
-        if (!i.State?.Running) return `exited with code ${i.State?.ExitCode} within the monitor period`;
-        since ??= Date.now();
-        return Date.now() - since >= p.monitorMs ? 'ok' : 'wait';
-      });
+      return waitHealthy(client, p.name, p.timeoutMs, interval, fallback);
+    case 'container.wait-running':
+      return waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
+    case 'container.wait-ready': {
+      // The file said nothing: the container's own config (the image's HEALTHCHECK, merged by the daemon) decides.
+      const hc = containerHealthcheck(await client.inspectContainer(p.name));
+      if (hc) {
+        await waitHealthy(client, p.name, healthTimeoutMs(hc), interval, fallback);
+        return 'healthy (its image\'s healthcheck)';
+      }
+      await waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
+      return `running for ${p.monitorMs} ms (monitor; no healthcheck)`;
     }
     case 'rollout.barrier':
     case 'rollout.drain':
@@ -285,7 +318,7 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
     if (options.hardSignal?.aborted) throw new Error('interrupted');
     const client = options.clients.get(op.host)!;
     // Waits (healthy, running for monitor) hold no concurrency slot.
-    if (!op.write) return runOperation(op, client, options);
+    if (!op.write) return void (await runOperation(op, client, options));
     await queueFor(op.host).add(() => global.add(() => runOperation(op, client, options)));
   };
   /** rollback_config.delay between rollback batches; a hard stop ends it at once. */
@@ -413,9 +446,9 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       const t0 = Date.now();
       const task = op.write ? queueFor(op.host).add(() => global.add(run)) : run();
       task.then(
-        () => {
+        (detail) => {
           if (finished) return;
-          emit({ type: 'op-done', op: ref(op), ms: Date.now() - t0 });
+          emit({ type: 'op-done', op: ref(op), ms: Date.now() - t0, ...(typeof detail === 'string' ? { detail } : {}) });
           settle(op, 'done');
         },
         (err: unknown) => {

@@ -293,7 +293,7 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
     // taking the old replica's place in the catalog; the drain waits for it, then the old one stops.
     const group = op.group ? opsByGroup.get(op.group) ?? [] : [];
     const drain = group.find((o) => o.kind === 'rollout.drain');
-    const ready = drain ? group.find((o) => o.kind === 'container.wait-healthy' || o.kind === 'container.wait-running') : undefined;
+    const ready = drain ? group.find((o) => o.kind === 'container.wait-healthy' || o.kind === 'container.wait-running' || o.kind === 'container.wait-ready') : undefined;
     for (const [net, endpoint] of mine) {
       const key = plan.names.get(net)!;
       const tags = [...new Set<string>(endpoint.Aliases ?? [])].filter((a) => a !== finalName).sort();

@@ -22,6 +22,7 @@ import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProble
 import { finishOverlay, planOverlayNetworks } from '../overlay/plan.js';
 import { keptName, planRollout, type DnsEndpoint, type ReplaceRequest } from './rollout.js';
 import type { Rollout } from './types.js';
+import { healthTimeoutMs, readyGate } from './health.js';
 
 export interface PlanOptions {
   /** Remove everything of the stack (containers, networks, files volumes; named volumes with pruneVolumes). */
@@ -35,7 +36,6 @@ export interface PlanOptions {
 const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
 /** Slot order (`2` before `10`): one collator, the same order as localeCompare(…, { numeric: true }) without building one per call. */
 const bySlotNumber = new Intl.Collator(undefined, { numeric: true }).compare;
-const DEFAULT_HEALTH_NS = { interval: 30e9, timeout: 30e9, retries: 3, startPeriod: 0 };
 
 class Builder {
   readonly ops: Operation[] = [];
@@ -87,15 +87,7 @@ interface ReplicaRecord {
   final?: string;
 }
 
-function healthTimeoutMs(s: ServiceSpec): number {
-  const h = s.healthcheck;
-  const interval = h?.intervalNs ?? DEFAULT_HEALTH_NS.interval;
-  const timeout = h?.timeoutNs ?? DEFAULT_HEALTH_NS.timeout;
-  const retries = h?.retries ?? DEFAULT_HEALTH_NS.retries;
-  const start = h?.startPeriodNs ?? DEFAULT_HEALTH_NS.startPeriod;
-  return Math.round((start + (interval + timeout) * (retries + 1)) / 1e6) + 30_000;
-}
-
+/** depends_on service_healthy needs the file to keep a healthcheck on (a test, or timings for the image's). */
 function hasHealthcheck(s: ServiceSpec): boolean {
   return !!s.healthcheck && s.healthcheck.test[0] !== 'NONE';
 }
@@ -361,7 +353,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
           else {
             const key = `healthy ${r.host} ${r.name}`;
             if (!waitOps.has(key))
-              waitOps.set(key, b.add('container.wait-healthy', r.host, `wait healthy ${r.name}`, `service:${dep}`, `${s.name} depends on it (service_healthy)`, [r.final ?? r.started], { name: r.name, timeoutMs: healthTimeoutMs(ds) }));
+              waitOps.set(key, b.add('container.wait-healthy', r.host, `wait healthy ${r.name}`, `service:${dep}`, `${s.name} depends on it (service_healthy)`, [r.final ?? r.started], { name: r.name, timeoutMs: healthTimeoutMs(ds.healthcheck) }));
             out.push(waitOps.get(key)!);
           }
         } else {
@@ -550,7 +542,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
       }
     }
     if (replaces.length) {
-      const planned = planRollout(add, s, replaces, { hasHealthcheck: hasHealthcheck(s), healthTimeoutMs: healthTimeoutMs(s), hostOffset: rollouts.length });
+      const planned = planRollout(add, s, replaces, { gate: readyGate(s), healthTimeoutMs: healthTimeoutMs(s.healthcheck), hostOffset: rollouts.length });
       rollouts.push(planned.rollout);
       b.compensations.push(...planned.compensations);
       diagnostics.push(...planned.diagnostics);

@@ -7,14 +7,16 @@
  *   stop-first:  stop X → remove X → rename X_kept → X → start X → wait
  *   start-first: rename X → X_next → rename X_kept → X → start X → wait → stop X_next → remove X_next
  *
- * `wait` is the rollback's gate: healthy when the service has a healthcheck, else kept running (without a
- * restart) for rollback_config.monitor. In start-first the new container keeps serving until the previous
+ * `wait` is the rollback's gate, as for the update (src/plan/health.ts): healthy when the file defines a
+ * healthcheck, kept running (without a restart) for rollback_config.monitor when it disables one, and when it
+ * says nothing, healthy if the container has a healthcheck (its image's), else running for monitor. In start-first the new container keeps serving until the previous
  * one counts as back, so the service never has fewer running replicas than before the rollback. The
  * executor (src/apply/rollout.ts) runs these steps in order and follows the policy; it decides nothing.
  */
 import { warning, type Diagnostic } from '../errors.js';
 import type { ServiceSpec } from '../stack/types.js';
 import type { DnsEndpoint } from './rollout.js';
+import { gateText, type ReadyGate } from './health.js';
 import type { Operation, OpKind, RollbackPolicy } from './types.js';
 
 const ms = (ns: number) => Math.round(ns / 1e6);
@@ -23,7 +25,7 @@ const ms = (ns: number) => Math.round(ns / 1e6);
 export function rollbackPolicy(
   s: ServiceSpec,
   replicas: number,
-  ctx: { hasHealthcheck: boolean; healthTimeoutMs: number; publishedPorts: string[] },
+  ctx: { gate: ReadyGate; healthTimeoutMs: number; publishedPorts: string[] },
 ): { policy: RollbackPolicy; diagnostics: Diagnostic[] } {
   const rb = s.deploy.rollbackConfig;
   const diagnostics: Diagnostic[] = [];
@@ -44,9 +46,9 @@ export function rollbackPolicy(
       parallelism: rb.parallelism > 0 ? rb.parallelism : Math.max(1, replicas),
       delayMs: ms(rb.delayNs),
       order,
-      gate: ctx.hasHealthcheck ? 'healthy' : 'running',
+      gate: ctx.gate,
       monitorMs,
-      timeoutMs: ctx.hasHealthcheck ? ctx.healthTimeoutMs : monitorMs + 60_000,
+      timeoutMs: ctx.gate === 'healthy' ? ctx.healthTimeoutMs : monitorMs + 60_000,
       failureAction: rb.failureAction,
       maxFailureRatio: rb.maxFailureRatio,
       maxFailures: Math.floor(rb.maxFailureRatio * Math.max(1, replicas) + 1e-9),
@@ -77,7 +79,9 @@ export function rollbackSteps(
     step(`start ${r.name}`, 'container.start', { name: r.name }),
     policy.gate === 'healthy'
       ? step(`wait healthy ${r.name}`, 'container.wait-healthy', { name: r.name, timeoutMs: policy.timeoutMs }, false)
-      : step(`wait running ${r.name}`, 'container.wait-running', { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs }, false),
+      : policy.gate === 'running'
+        ? step(`wait running ${r.name}`, 'container.wait-running', { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs }, false)
+        : step(`wait healthy or running ${r.name}`, 'container.wait-ready', { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs }, false),
   ];
   if (policy.order === 'stop-first')
     return [
@@ -98,6 +102,6 @@ export function rollbackSteps(
 
 /** The plan view's line for a rollout's way back. */
 export function rollbackText(p: RollbackPolicy): string {
-  const gate = p.gate === 'healthy' ? 'each replica healthy' : `each replica running ${p.monitorMs / 1000}s (monitor)`;
+  const gate = gateText(p.gate, p.monitorMs);
   return `rollback: ${p.parallelism} at a time, ${p.order}, ${gate}, delay ${p.delayMs / 1000}s; on failure ${p.failureAction}${p.maxFailures ? ` after ${p.maxFailures + 1} failed (max_failure_ratio ${p.maxFailureRatio})` : ''}`;
 }

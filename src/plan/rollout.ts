@@ -7,8 +7,10 @@
  *   stop-first:  create X_next → stop X → rename X → X_kept → start X_next → wait → rename X_next → X
  *   start-first: create X_next → start X_next → wait → stop X → rename X → X_kept → rename X_next → X
  *
- * `wait` is `container.wait-healthy` when the service has a healthcheck, else `container.wait-running`
- * (kept running, without a restart, for `monitor`). A batch's first disruptive step waits for a
+ * `wait` is `container.wait-healthy` when the file defines a healthcheck, `container.wait-running` (kept
+ * running, without a restart, for `monitor`) when it disables one, and `container.wait-ready` when it says
+ * nothing: healthy if the created container has a healthcheck (its image's), else running for `monitor` —
+ * decided from the container's inspect at apply time, since the plan cannot see the image (src/plan/health.ts). A batch's first disruptive step waits for a
  * `rollout.barrier` that is `after` every op of the previous batch (whatever their outcome, and after
  * any compensation they triggered) plus `delay`. The old containers stay, stopped, as `X_kept` until a
  * final barrier after the last batch removes them; so a rollback only renames and restarts them.
@@ -22,6 +24,7 @@ import { warning, type Diagnostic } from '../errors.js';
 import type { ServiceSpec } from '../stack/types.js';
 import type { Compensation, Operation, OpKind, Rollout, RolloutReplica } from './types.js';
 import { rollbackPolicy, rollbackSteps, rollbackText } from './rollback.js';
+import { gateText, type ReadyGate } from './health.js';
 
 /** How the reconciler's builder adds an operation; `extra` sets `after` and `rollout`. */
 export type AddOp = (
@@ -73,7 +76,8 @@ export interface DnsEndpoint {
 export const DRAIN_MS = 1000;
 
 export interface RolloutContext {
-  hasHealthcheck: boolean;
+  /** What makes a replica count as updated (src/plan/health.ts). */
+  gate: ReadyGate;
   healthTimeoutMs: number;
   /**
    * Which host (in name order) the first batch starts on: the reconciler passes the number of rollouts
@@ -177,9 +181,11 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
       const { first, last } = r.create(group, extra, { withoutAliases: order === 'start-first' });
       const withdrawals: { id: string; d: DnsEndpoint }[] = [];
       const wait = (deps: string[]) =>
-        ctx.hasHealthcheck
+        ctx.gate === 'healthy'
           ? add('container.wait-healthy', r.host, `wait healthy ${r.temporary}`, r.resource, 'a replica counts as updated once healthy', deps, { name: r.temporary, timeoutMs: ctx.healthTimeoutMs }, group, extra)
-          : add('container.wait-running', r.host, `wait running ${r.temporary}`, r.resource, `a replica counts as updated once running for ${ms(u.monitorNs)} ms (monitor)`, deps, { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 }, group, extra);
+          : ctx.gate === 'running'
+            ? add('container.wait-running', r.host, `wait running ${r.temporary}`, r.resource, `a replica counts as updated once running for ${ms(u.monitorNs)} ms (monitor)`, deps, { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 }, group, extra)
+            : add('container.wait-ready', r.host, `wait healthy or running ${r.temporary}`, r.resource, `a replica counts as updated once healthy if its image has a healthcheck, else once running for ${ms(u.monitorNs)} ms (monitor)`, deps, { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 }, group, extra);
       let stop: string, keep: string, start: string, waited: string;
       if (order === 'stop-first') {
         stop = add('container.stop', r.host, `stop ${r.final}`, r.resource, 'replaced (stop-first)', [last, barrier], { name: r.final, timeoutSeconds: stopTimeout }, group, extra);
@@ -232,7 +238,7 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
         ],
       });
       planned.push({ group, resource: r.resource, host: r.host, name: r.final, rollback: rollbackSteps({ host: r.host, resource: r.resource, name: r.final, kept, temporary: r.temporary, stopTimeout, reconnect: order === 'start-first' ? r.previousDns : [], withdraw: r.dns }, rollback) });
-      replicas.push({ host: r.host, name: r.final, started: start, healthy: ctx.hasHealthcheck ? waited : undefined, final });
+      replicas.push({ host: r.host, name: r.final, started: start, healthy: ctx.gate === 'healthy' ? waited : undefined, final });
     }
     previous = batchOps;
     planBatches.push(planned);
@@ -253,7 +259,7 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
     parallelism: Math.max(1, parallelism),
     delayMs: ms(u.delayNs),
     monitorMs: ms(u.monitorNs),
-    gate: ctx.hasHealthcheck ? 'healthy' : 'running',
+    gate: ctx.gate,
     failureAction: u.failureAction,
     maxFailureRatio: u.maxFailureRatio,
     maxFailures: Math.floor(u.maxFailureRatio * requests.length + 1e-9),
@@ -265,7 +271,7 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
 
 /** One line per rollout for the plan view: the policy, then its batches. */
 export function rolloutText(r: Rollout): string[] {
-  const gate = r.gate === 'healthy' ? 'each replica healthy' : `each replica running ${r.monitorMs / 1000}s (monitor)`;
+  const gate = gateText(r.gate, r.monitorMs);
   const lines = [
     `rollout ${r.service}: ${r.replicas} replica${r.replicas === 1 ? '' : 's'}, ${r.parallelism} at a time, ${r.order}, ${gate}, delay ${r.delayMs / 1000}s; on failure ${r.failureAction}${r.maxFailures ? ` after ${r.maxFailures + 1} failed (max_failure_ratio ${r.maxFailureRatio})` : ''}`,
   ];

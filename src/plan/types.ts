@@ -6,6 +6,7 @@
  */
 import type { Diagnostic } from '../errors.js';
 import type { OverlayChoice } from '../overlay/types.js';
+import type { ReadyGate } from './health.js';
 
 /** What happens to a resource, Terraform style. */
 export type Action = 'create' | 'update' | 'delete' | 'replace';
@@ -55,6 +56,7 @@ export type OpKind =
   | 'container.wait-healthy'
   | 'container.wait-exit'
   | 'container.wait-running'
+  | 'container.wait-ready'
   | 'archive.put'
   | 'rollout.barrier'
   | 'rollout.drain'
@@ -114,6 +116,16 @@ export interface WaitParams {
 export interface WaitRunningParams {
   name: string;
   monitorMs: number;
+  timeoutMs: number;
+}
+/**
+ * `container.wait-ready`: healthy when the container has a healthcheck (Config.Healthcheck from its inspect: the
+ * image's, merged by the daemon), within the time its timings give; otherwise as `container.wait-running`.
+ */
+export interface WaitReadyParams {
+  name: string;
+  monitorMs: number;
+  /** Time limit when the container has no healthcheck (the healthy wait's comes from its timings). */
   timeoutMs: number;
 }
 /** `rollout.barrier`: no Engine call; waits for its `after` ops (and their compensations), then `delayMs`. */
@@ -198,8 +210,11 @@ export interface Rollout {
   parallelism: number;
   delayMs: number;
   monitorMs: number;
-  /** What makes a replica count as updated: healthy (a healthcheck is defined) or running for monitorMs. */
-  gate: 'healthy' | 'running';
+  /**
+   * What makes a replica count as updated: healthy (the file defines a healthcheck), running for monitorMs (the
+   * file disables it), or either, as the container turns out to have a healthcheck (its image's) or not.
+   */
+  gate: ReadyGate;
   failureAction: 'rollback' | 'pause' | 'continue';
   maxFailureRatio: number;
   /** Failed replicas tolerated before failureAction applies: floor(maxFailureRatio × replicas to update). */
@@ -217,8 +232,8 @@ export interface RollbackPolicy {
   delayMs: number;
   /** Effective order (start-first falls back to stop-first when a host port is published). */
   order: 'stop-first' | 'start-first';
-  /** What makes a put-back replica count as back: healthy (a healthcheck is defined) or running for monitorMs. */
-  gate: 'healthy' | 'running';
+  /** What makes a put-back replica count as back, as Rollout.gate. */
+  gate: ReadyGate;
   monitorMs: number;
   /** Time limit of that wait. */
   timeoutMs: number;

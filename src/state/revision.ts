@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { DesiredState, FileObjectSpec } from '../stack/types.js';
 import type { Plan } from '../plan/types.js';
-import type { PlanSummaryCounts, RevisionKind, RevisionRecord, RevisionResult, StoredDesired } from './types.js';
+import type { PlanSummaryCounts, RevisionKind, RevisionRecord, RevisionResult, RevisionRollout, RevisionRolloutOutcome, StoredDesired } from './types.js';
 
 /** JSON with sorted keys, so equal stacks give equal text and hash. */
 export function canonicalJson(value: unknown): string {
@@ -60,14 +60,46 @@ export interface RevisionInput {
   who: string;
   when: Date;
   commit?: string;
+  /** The apply's rollout outcomes by service (ApplyResult.rollouts). */
+  rollouts?: Record<string, RolloutInput>;
+}
+
+/** What the apply reports of one rollout (src/apply/rollout.ts RolloutOutcome), as much as a revision keeps. */
+export interface RolloutInput {
+  service: string;
+  outcome: RevisionRolloutOutcome;
+  updated: string[];
+  failures: { container: string; host: string; op: string; error: string }[];
+  rolledBack: string[];
+  rollbackErrors: { op: string; error: string }[];
+}
+
+/** A rollout that did not update every replica: the apply that ran it failed, whatever else it did. */
+export function rolloutFailed(r: Pick<RevisionRollout, 'outcome'>): boolean {
+  return r.outcome !== 'completed';
+}
+
+export function revisionRollouts(rollouts: Record<string, RolloutInput>): RevisionRollout[] {
+  return Object.values(rollouts)
+    .sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
+    .map((r) => ({
+      service: r.service,
+      outcome: r.outcome,
+      failures: r.failures.map((f) => ({ replica: f.container, host: f.host, op: f.op, reason: f.error })),
+      updated: [...r.updated],
+      rolledBack: [...r.rolledBack],
+      ...(r.rollbackErrors.length ? { rollbackErrors: r.rollbackErrors.map((e) => ({ ...e })) } : {}),
+    }));
 }
 
 export function buildRevision(input: RevisionInput): RevisionRecord {
   const desired = storeDesired(input.desired);
+  const rollouts = revisionRollouts(input.rollouts ?? {});
   const record: RevisionRecord = {
     number: input.number,
     hash: hashStored(desired),
-    result: input.result,
+    // A failed rollout fails the apply (it does already: its failed operation is counted); never recorded as ok.
+    result: input.result === 'ok' && rollouts.some(rolloutFailed) ? 'failed' : input.result,
     kind: input.kind ?? 'apply',
     command: input.command,
     who: input.who,
@@ -76,6 +108,7 @@ export function buildRevision(input: RevisionInput): RevisionRecord {
     desired,
   };
   if (input.commit) record.commit = input.commit;
+  if (rollouts.length) record.rollouts = rollouts;
   return record;
 }
 

@@ -84,6 +84,23 @@ export interface PlanSummaryCounts {
   operations: number;
 }
 
+/** How a service's rolling update ended (the apply's RolloutOutcome kinds; `completed-with-failures` is failure_action continue or within max_failure_ratio). */
+export type RevisionRolloutOutcome = 'completed' | 'completed-with-failures' | 'paused' | 'rolled-back' | 'rollback-incomplete' | 'incomplete';
+
+/** One service's rolling update as a revision records it: how it ended, which replicas failed and why. */
+export interface RevisionRollout {
+  service: string;
+  outcome: RevisionRolloutOutcome;
+  /** The replicas whose new container failed: container name, host, the failed operation and its error. */
+  failures: { replica: string; host: string; op: string; reason: string }[];
+  /** Replicas running the new version at the end. */
+  updated: string[];
+  /** Replicas put back to the previous version by a rollback. */
+  rolledBack: string[];
+  /** Rollback steps that failed (outcome rollback-incomplete). */
+  rollbackErrors?: { op: string; error: string }[];
+}
+
 /** What `stack history` lists: everything about a revision but the stack itself. */
 export interface RevisionSummary {
   number: number;
@@ -97,6 +114,8 @@ export interface RevisionSummary {
   when: string;
   commit?: string;
   plan: PlanSummaryCounts;
+  /** Per service rolled by this apply, in name order; absent when nothing was rolled (and in revisions recorded before rollouts were). */
+  rollouts?: RevisionRollout[];
 }
 
 /** A revision: its summary and the normalised desired stack, secrets as hashes only. */

@@ -1,8 +1,10 @@
 /**
  * The apply lock in Consul on the real sandbox: one writer at a time per stack, the waiter names the holder,
  * a killed holder's lock frees within 2×TTL + lock-delay, other stacks are not blocked, unlock --force,
- * Consul unreachable before any write, a session lost during apply.
+ * Consul unreachable before any write, a session lost during apply, an ordinary failed apply releases the lock.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore, LOCK_DELAY_S, SESSION_TTL_S } from '../../src/consul/state-store.js';
@@ -32,6 +34,19 @@ services:
     image: ${IMAGE()}
     command: ["sleep", "3600"]
     depends_on: { slow: { condition: service_healthy } }
+`;
+
+/** Two replicas rolled one at a time; \`broken\` exits at once, so its rollout rolls back (exit 1). */
+const rolling = (name: string, v: string, broken = false) => `name: ${name}
+services:
+  web:
+    image: ${IMAGE()}
+    command: ["sh", "-c", "${broken ? 'exit 3' : "trap 'exit 0' TERM; sleep 3600 & wait"}"]
+    environment: { V: "${v}" }
+    stop_grace_period: 1s
+    deploy:
+      replicas: 2
+      update_config: { parallelism: 1, monitor: 1s, failure_action: rollback }
 `;
 
 function store(): ConsulStateStore {
@@ -217,4 +232,33 @@ test('SIGINT during apply: exit 130, the revision is recorded as interrupted, th
   t.is(await lockSession(name), undefined, 'released on interrupt');
   const h = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
   t.deepEqual(JSON.parse(h.stdout).revisions.map((x: { result: string }) => x.result), ['interrupted']);
+});
+
+test('an ordinary failed apply (a rollout rolled back, exit 1) releases the lock: the key is free, the next apply with --lock-timeout 0 goes through; the revision in Consul records the rollout', async (t) => {
+  const name = uniqueStack('faillock');
+  const dir = folder({ 'compose.yaml': rolling(name, '1'), 'inventory.yaml': inventoryYaml() });
+  cleanupStack(t, name, dir);
+  const apply = () => stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '0'], { cwd: dir });
+  t.is((await apply()).code, 0);
+  writeFileSync(path.join(dir, 'compose.yaml'), rolling(name, '2', true));
+  const failed = await apply();
+  t.is(failed.code, 1, failed.stdout + failed.stderr);
+  t.regex(failed.stdout, /rollout web: rolled back/);
+  t.regex(failed.stderr, /apply failed/);
+  t.is(await lockSession(name), undefined, 'the lock key is gone or held by no session');
+  const key = await consulApi<{ Session?: string }[]>(`kv/stack/${name}/lock`);
+  t.true(!key || key.every((k) => !k.Session), JSON.stringify(key));
+
+  writeFileSync(path.join(dir, 'compose.yaml'), rolling(name, '3'));
+  const next = await apply();
+  t.is(next.code, 0, `right after the failed apply, the lock is free at once: ${next.stderr}`);
+  t.is(await lockSession(name), undefined);
+
+  const h = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
+  const revisions = JSON.parse(h.stdout).revisions as { result: string; rollouts?: { service: string; outcome: string; failures: { replica: string; reason: string }[] }[] }[];
+  t.deepEqual(revisions.map((r) => r.result), ['ok', 'failed', 'ok']);
+  t.like(revisions[1].rollouts?.[0], { service: 'web', outcome: 'rolled-back' });
+  t.regex(revisions[1].rollouts?.[0].failures[0].replica ?? '', new RegExp(`^${name}-web-\\d$`));
+  t.regex(revisions[1].rollouts?.[0].failures[0].reason ?? '', /exited with code 3 within the monitor period/);
+  t.like(revisions[2].rollouts?.[0], { service: 'web', outcome: 'completed' });
 });

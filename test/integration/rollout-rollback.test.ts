@@ -169,7 +169,7 @@ volumes:
     t,
     'rbm',
     stackFile,
-    /rollout api: 3 replicas, 1 at a time, stop-first, each replica running 1s \(monitor\), delay 0s; on failure rollback\n\s+rollback: 1 at a time, stop-first, each replica running 3s \(monitor\), delay 0s; on failure pause\n/,
+    /rollout api: 3 replicas, 1 at a time, stop-first, each replica healthy, or running 1s \(monitor\) if its image has no healthcheck, delay 0s; on failure rollback\n\s+rollback: 1 at a time, stop-first, each replica healthy, or running 3s \(monitor\) if its image has no healthcheck, delay 0s; on failure pause\n/,
   );
   t.regex(r.stdout, new RegExp(`replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 within the monitor period`));
   t.true(Math.min(...counts) >= 2, `running counts ${counts.join(',')}`);

@@ -124,7 +124,7 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
   } finally {
     if (!held.lock.lost.aborted) {
       const outcome: RevisionResult = interruption.requested || !result || result.outcome === 'interrupted' ? 'interrupted' : result.ok ? 'ok' : 'failed';
-      await recordRevision(desired, plan, held, command, outcome, opts.destroy ? 'destroy' : 'apply');
+      await recordRevision(desired, plan, held, command, outcome, opts.destroy ? 'destroy' : 'apply', result?.rollouts);
       await catalogAfter(desired, held, opts.destroy === true, planned.clients);
     }
   }
@@ -140,11 +140,11 @@ function lostError(held: Held): ExitError {
   return new ExitError(1, [{ severity: 'error', summary: `${reason}; no new operation was started after that (operations in flight finished)`, hint: 'run stack plan to see where the hosts are now, then apply again' }]);
 }
 
-/** Records a revision; a failure to record is a warning, never a reason to fail an apply that happened. */
-async function recordRevision(desired: DesiredState, plan: Plan, held: Held, command: string, result: RevisionResult, kind: RevisionKind): Promise<void> {
+/** Records a revision, with the outcome of each rollout; a failure to record is a warning, never a reason to fail an apply that happened. */
+async function recordRevision(desired: DesiredState, plan: Plan, held: Held, command: string, result: RevisionResult, kind: RevisionKind, rollouts: ApplyResult['rollouts'] | undefined): Promise<void> {
   try {
     const last = (await held.store.list(desired.name)).at(-1)?.number ?? 0;
-    const record = buildRevision({ number: last + 1, desired, plan, result, kind, command, who: `${userOf(process.env)}@${held.lock.info.machine}`, when: new Date(), commit: gitCommit(desired.workingDir, process.env) });
+    const record = buildRevision({ number: last + 1, desired, plan, result, kind, command, who: `${userOf(process.env)}@${held.lock.info.machine}`, when: new Date(), commit: gitCommit(desired.workingDir, process.env), rollouts });
     await held.store.record(desired.name, record, desired.settings.keepRevisions ?? DEFAULT_KEEP_REVISIONS);
   } catch (err) {
     printDiagnostics([{ severity: 'warning', summary: `could not record the revision in ${held.store.where}: ${err instanceof Error ? err.message : String(err)}` }]);

@@ -1,5 +1,24 @@
-/** `stack history`: a table of revisions, or JSON. */
-import type { RevisionSummary } from '../../state/types.js';
+/** `stack history`: a table of revisions (each with how its rollouts ended), or JSON. */
+import type { RevisionRollout, RevisionRolloutOutcome, RevisionSummary } from '../../state/types.js';
+
+const OUTCOME: Record<RevisionRolloutOutcome, string> = {
+  completed: 'completed',
+  'completed-with-failures': 'continued past failed replicas',
+  paused: 'paused',
+  'rolled-back': 'rolled back',
+  'rollback-incomplete': 'rollback incomplete',
+  incomplete: 'incomplete',
+};
+
+function rolloutLines(rollouts: RevisionRollout[]): string[] {
+  const lines: string[] = [];
+  for (const r of rollouts) {
+    lines.push(`rollout ${r.service}: ${OUTCOME[r.outcome] ?? r.outcome}${r.rolledBack.length ? `; rolled back ${r.rolledBack.join(', ')}` : ''}`);
+    for (const f of r.failures) lines.push(`  replica ${f.replica} on ${f.host} failed: ${f.reason}`);
+    for (const e of r.rollbackErrors ?? []) lines.push(`  rollback step ${e.op} failed: ${e.error}`);
+  }
+  return lines;
+}
 
 export function printHistory(stack: string, where: string, revisions: RevisionSummary[], options: { json?: boolean; stream?: NodeJS.WriteStream } = {}): void {
   const stream = options.stream ?? process.stdout;
@@ -20,5 +39,9 @@ export function printHistory(stack: string, where: string, revisions: RevisionSu
     ]),
   ];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  for (const row of table) stream.write(`${row.map((cell, j) => cell.padEnd(widths[j])).join('  ').trimEnd()}\n`);
+  table.forEach((row, i) => {
+    stream.write(`${row.map((cell, j) => cell.padEnd(widths[j])).join('  ').trimEnd()}\n`);
+    // Under a revision: how each of its rollouts ended, which replica failed and why.
+    for (const line of i > 0 ? rolloutLines(revisions[i - 1].rollouts ?? []) : []) stream.write(`    ${line}\n`);
+  });
 }

@@ -78,7 +78,7 @@ export class LineReporter implements Reporter {
         break;
       case 'op-done':
         this.running.delete(e.op.id);
-        this.line(`${c.green('✓')} ${e.op.id} ${c.dim(`(${e.ms} ms)`)}`);
+        this.line(`${c.green('✓')} ${e.op.id}${e.detail ? `: ${e.detail}` : ''} ${c.dim(`(${e.ms} ms)`)}`);
         break;
       case 'op-failed':
         this.running.delete(e.op.id);

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { apply, type ApplyEvent } from '../../../src/apply/index.js';
 import { reconcile } from '../../../src/plan/index.js';
+import type { Plan } from '../../../src/plan/types.js';
 import type { UpdateConfigSpec } from '../../../src/stack/types.js';
 import { desired, observedEmpty, service, simulate } from '../plan/helpers.js';
 import { ScriptedCluster, type Behaviour, type ScriptedContainer } from './scripted-client.js';
@@ -9,7 +10,18 @@ import { ScriptedCluster, type Behaviour, type ScriptedContainer } from './scrip
 const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({ parallelism: 1, delayNs: 0, failureAction: 'pause', monitorNs: 2e7, maxFailureRatio: 0, order: 'stop-first', ...over });
 const HEALTH = { test: ['CMD-SHELL', 'true'], intervalNs: 1e9, retries: 3 };
 
-async function roll(over: Partial<UpdateConfigSpec>, behaviour: (c: ScriptedContainer, newHash: string) => Behaviour, opts: { replicas?: number; healthcheck?: boolean; rollback?: Partial<UpdateConfigSpec> } = {}) {
+interface RollOptions {
+  replicas?: number;
+  /** false: no healthcheck in the file. */
+  healthcheck?: boolean;
+  rollback?: Partial<UpdateConfigSpec>;
+  /** The image's HEALTHCHECK (Engine form), which the scripted daemon merges into containers created without one. */
+  imageHealthcheck?: Record<string, unknown>;
+  /** Changes the plan before it is applied (as a planner with other inputs would have). */
+  tweak?: (plan: Plan) => void;
+}
+
+async function roll(over: Partial<UpdateConfigSpec>, behaviour: (c: ScriptedContainer, newHash: string) => Behaviour, opts: RollOptions = {}) {
   const api = (release: string) =>
     service('api', {
       environment: { RELEASE: release },
@@ -22,7 +34,8 @@ async function roll(over: Partial<UpdateConfigSpec>, behaviour: (c: ScriptedCont
   const plan = reconcile(desired([api('v2')]), observed);
   const newHash = plan.operations.find((o) => o.kind === 'container.create')!.params.body as { Labels: Record<string, string> };
   const hash = Object.entries(newHash.Labels).find(([k]) => k.endsWith('config-hash'))![1];
-  const cluster = ScriptedCluster.from(observed, (c) => behaviour(c, hash));
+  opts.tweak?.(plan);
+  const cluster = ScriptedCluster.from(observed, (c) => behaviour(c, hash), { imageHealthcheck: opts.imageHealthcheck });
   const events: ApplyEvent[] = [];
   const times: number[] = [];
   const clients = new Map(d1.hosts.map((h) => [h.name, cluster.client(h.name)]));
@@ -155,4 +168,99 @@ test('rollback_config failure_action pause: a replica that cannot be put back st
   t.deepEqual(continued.res.rollouts.api.rolledBack, ['app-api-2']);
   t.is(continued.res.rollouts.api.outcome, 'rollback-incomplete');
   t.true(continued.names.includes('h2 app-api-2 old running'), continued.names.join('\n'));
+});
+
+// The image's HEALTHCHECK, as the daemon reports it in Config.Healthcheck (nanoseconds).
+const IMAGE_HEALTH = { Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 1e9, Timeout: 2e9, Retries: 2 };
+const waitsDone = (events: ApplyEvent[]) =>
+  events.flatMap((e) => (e.type === 'op-done' && e.op.kind === 'container.wait-ready' ? [`${e.op.id}: ${e.detail}`] : [])).sort();
+
+test('no healthcheck in the file, one in the image: each new container is waited healthy (decided from its inspect), and the event says so', async (t) => {
+  const { plan, res, events, names } = await roll({}, () => 'ok', { healthcheck: false, imageHealthcheck: IMAGE_HEALTH });
+  t.is(plan.rollouts[0].gate, 'healthy-or-running');
+  t.true(res.ok);
+  t.is(res.rollouts.api.outcome, 'completed');
+  t.deepEqual(waitsDone(events), [1, 2, 3].map((i) => `h${i} wait healthy or running app-api-${i}_next: healthy (its image's healthcheck)`));
+  t.deepEqual(names, ['h1 app-api-1 new running', 'h2 app-api-2 new running', 'h3 app-api-3 new running']);
+});
+
+test('no healthcheck in the file, none in the image (or NONE): each new container is waited running for monitor', async (t) => {
+  for (const image of [undefined, { Test: ['NONE'] }]) {
+    const { res, events } = await roll({}, () => 'ok', { healthcheck: false, imageHealthcheck: image });
+    t.is(res.rollouts.api.outcome, 'completed');
+    t.deepEqual(waitsDone(events), [1, 2, 3].map((i) => `h${i} wait healthy or running app-api-${i}_next: running for 20 ms (monitor; no healthcheck)`));
+  }
+});
+
+test('an image healthcheck that fails on the new version: rollback, and the failure names the replica and "unhealthy"', async (t) => {
+  const { res, names } = await roll({ failureAction: 'rollback' }, failOnH2, { healthcheck: false, imageHealthcheck: IMAGE_HEALTH });
+  t.false(res.ok);
+  t.is(res.rollouts.api.outcome, 'rolled-back');
+  t.deepEqual(res.rollouts.api.rolledBack, ['app-api-1']);
+  t.like(res.rollouts.api.failures[0], { container: 'app-api-2', host: 'h2', op: 'h2 wait healthy or running app-api-2_next' });
+  t.regex(res.rollouts.api.failures[0].error, /^app-api-2_next: unhealthy \(last check exit 1: wget: can not connect\)$/);
+  t.deepEqual(names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
+});
+
+test('a new container never healthy within the wait\'s time limit: its replica fails with a reason saying it timed out, and the rollout rolls back', async (t) => {
+  const neverHealthyOnH2 = (c: ScriptedContainer, hash: string): Behaviour => (c.hash === hash && c.host === 'h2' ? 'starting' : 'ok');
+  // The planner's limit comes from the healthcheck's timings (at least 30 s); a short one keeps the test short.
+  const short = (plan: Plan) => {
+    for (const op of plan.operations) if (op.kind === 'container.wait-healthy') op.params.timeoutMs = 300;
+  };
+  const { res, names, cluster } = await roll({ failureAction: 'rollback' }, neverHealthyOnH2, { tweak: short });
+  t.false(res.ok);
+  t.is(res.rollouts.api.outcome, 'rolled-back');
+  t.is(res.rollouts.api.failures.length, 1);
+  t.like(res.rollouts.api.failures[0], { container: 'app-api-2', host: 'h2', op: 'h2 wait healthy app-api-2_next' });
+  t.is(res.rollouts.api.failures[0].error, 'app-api-2_next: timed out after 300 ms (never healthy: health starting)');
+  t.deepEqual(res.failures.map((f) => f.op), ['h2 wait healthy app-api-2_next']);
+  // the previous version runs everywhere; the third replica was never touched
+  t.deepEqual(names, ['h1 app-api-1 old running', 'h2 app-api-2 old running', 'h3 app-api-3 old running']);
+  t.false(cluster.log.includes('h3 stop app-api-3'));
+});
+
+test('rollout DAG order: services without a dependency between them roll at the same time; one with depends_on starts its new containers only once the dependency\'s are healthy', async (t) => {
+  const svc = (name: string, release: string, over: Parameters<typeof service>[1] = {}) =>
+    service(name, { environment: { RELEASE: release }, healthcheck: HEALTH, ...over, deploy: { replicas: 2, updateConfig: update(), rollbackConfig: update() } });
+  const needsA = { dependsOn: { a: { condition: 'service_healthy' as const, required: true, restart: false } } };
+  const version = (release: string) => desired([svc('a', release), svc('b', release), svc('c', release, needsA)]);
+  const d1 = version('v1');
+  const observed = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  const plan = reconcile(version('v2'), observed);
+  t.deepEqual(plan.rollouts.map((r) => r.service), ['a', 'b', 'c']);
+  const ops = (service: string, kind: string) => plan.operations.filter((o) => o.rollout === service && o.kind === kind);
+  // In the plan: a and b share no edge; each new c container's start depends on every wait healthy of a.
+  const aWaits = ops('a', 'container.wait-healthy').map((o) => o.id);
+  t.is(aWaits.length, 2);
+  for (const start of ops('c', 'container.start')) t.deepEqual(aWaits.filter((w) => start.deps.includes(w)), aWaits, start.id);
+  const reaches = (from: string, to: string, seen = new Set<string>()): boolean => {
+    if (from === to) return true;
+    if (seen.has(from)) return false;
+    seen.add(from);
+    const op = plan.operations.find((o) => o.id === from)!;
+    return [...op.deps, ...(op.after ?? [])].some((x) => reaches(x, to, seen));
+  };
+  for (const x of plan.operations.filter((o) => o.rollout === 'b')) t.false(aWaits.some((w) => reaches(x.id, w)), `${x.id} waits for nothing of a`);
+
+  // Applied: a's and b's rollouts overlap; c's new containers start after a's are healthy.
+  const cluster = ScriptedCluster.from(observed);
+  const events: ApplyEvent[] = [];
+  const clients = new Map(d1.hosts.map((h) => [h.name, cluster.client(h.name)]));
+  const res = await apply(plan, { clients, hostConcurrency: 4, globalConcurrency: 8, pollIntervalMs: 2, contents: () => Buffer.alloc(0), reporter: { event: (e) => events.push(e) } });
+  t.true(res.ok);
+  t.deepEqual(Object.values(res.rollouts).map((r) => `${r.service} ${r.outcome}`).sort(), ['a completed', 'b completed', 'c completed']);
+  const at = (type: ApplyEvent['type'], id: (x: string) => boolean) => events.flatMap((e, i) => (e.type === type && 'op' in e && id(e.op.id) ? [i] : []));
+  const span = (service: string) => {
+    const mine = events.flatMap((e, i) => ((e.type === 'op-start' || e.type === 'op-done') && plan.operations.find((o) => o.id === e.op.id)?.rollout === service ? [i] : []));
+    return { first: Math.min(...mine), last: Math.max(...mine) };
+  };
+  const [a, b] = [span('a'), span('b')];
+  t.true(a.first < b.last && b.first < a.last, `a [${a.first}, ${a.last}] and b [${b.first}, ${b.last}] overlap`);
+  const aHealthy = Math.max(...at('op-done', (id) => aWaits.includes(id)));
+  const cStarts = at('op-start', (id) => ops('c', 'container.start').some((o) => o.id === id));
+  t.is(cStarts.length, 2);
+  t.true(cStarts.every((i) => i > aHealthy), `c's starts ${cStarts} after a's last healthy ${aHealthy}`);
+  // b rolled before a finished (nothing of b waited for a)
+  t.true(b.first < aHealthy);
 });

@@ -1,7 +1,7 @@
 /**
- * A scripted host client for executor tests: it keeps containers as plain data (name, version, running),
- * answers inspects from a script (healthy, unhealthy, exited), and samples how many replicas of each
- * service run after every write.
+ * A scripted host client for executor tests: it keeps containers as plain data (name, version, running,
+ * healthcheck), answers inspects from a script (healthy, unhealthy, never healthy, exited), and samples how
+ * many replicas of each service run after every write.
  */
 import type { HostClient } from '../../../src/docker/client.js';
 import type { ObservedState } from '../../../src/observe/types.js';
@@ -14,10 +14,17 @@ export interface ScriptedContainer {
   hash: string;
   running: boolean;
   restarts: number;
+  /** Config.Healthcheck as the daemon reports it: the create body's, else the image's. */
+  healthcheck?: Record<string, unknown>;
 }
 
-/** What a container does once started: stays up (healthy when asked), fails its healthcheck, or exits. */
-export type Behaviour = 'ok' | 'unhealthy' | 'exits';
+/** What a container does once started: stays up (healthy when asked), fails its healthcheck, stays `starting` forever, or exits. */
+export type Behaviour = 'ok' | 'unhealthy' | 'starting' | 'exits';
+
+export interface ScriptedOptions {
+  /** The image's HEALTHCHECK (Engine form), merged into containers created without one, as the daemon does. */
+  imageHealthcheck?: Record<string, unknown>;
+}
 
 export class ScriptedCluster {
   readonly containers = new Map<string, ScriptedContainer>();
@@ -25,12 +32,16 @@ export class ScriptedCluster {
   /** Running containers per service, sampled after every write. */
   readonly samples = new Map<string, number[]>();
 
-  constructor(private readonly behaviour: (c: ScriptedContainer) => Behaviour = () => 'ok') {}
+  constructor(
+    private readonly behaviour: (c: ScriptedContainer) => Behaviour = () => 'ok',
+    private readonly options: ScriptedOptions = {},
+  ) {}
 
-  static from(observed: ObservedState, behaviour?: (c: ScriptedContainer) => Behaviour): ScriptedCluster {
-    const cluster = new ScriptedCluster(behaviour);
+  static from(observed: ObservedState, behaviour?: (c: ScriptedContainer) => Behaviour, options: ScriptedOptions = {}): ScriptedCluster {
+    const cluster = new ScriptedCluster(behaviour, options);
     for (const h of Object.values(observed.hosts))
-      for (const c of h.containers) cluster.containers.set(`${h.name}/${c.name}`, { name: c.name, host: h.name, service: c.service, hash: c.configHash ?? '', running: c.state === 'running', restarts: 0 });
+      for (const c of h.containers)
+        cluster.containers.set(`${h.name}/${c.name}`, { name: c.name, host: h.name, service: c.service, hash: c.configHash ?? '', running: c.state === 'running', restarts: 0, healthcheck: options.imageHealthcheck });
     return cluster;
   }
 
@@ -71,7 +82,8 @@ export class ScriptedCluster {
       createContainer: (n: string, body: any) =>
         write(`create ${n}`, () => {
           if (this.containers.has(key(n))) throw new Error(`(HTTP code 409) name ${n} in use`);
-          this.containers.set(key(n), { name: n, host, service: body.Labels[Labels.service], hash: body.Labels[Labels.configHash], running: false, restarts: 0 });
+          const healthcheck = (body.Healthcheck as Record<string, unknown> | undefined) ?? this.options.imageHealthcheck;
+          this.containers.set(key(n), { name: n, host, service: body.Labels[Labels.service], hash: body.Labels[Labels.configHash], running: false, restarts: 0, healthcheck });
         }),
       start: (n: string) => write(`start ${n}`, () => void (get(n).running = true)),
       stop: (n: string) => write(`stop ${n}`, () => void (get(n).running = false)),
@@ -93,12 +105,14 @@ export class ScriptedCluster {
           x.running = false;
           this.sample();
         }
+        const status = b === 'unhealthy' ? 'unhealthy' : b === 'starting' ? 'starting' : 'healthy';
         return {
           RestartCount: 0,
+          Config: { Healthcheck: x.healthcheck },
           State: {
             Running: x.running,
             ExitCode: x.running ? 0 : 1,
-            Health: { Status: b === 'unhealthy' ? 'unhealthy' : 'healthy', Log: [{ ExitCode: b === 'unhealthy' ? 1 : 0, Output: b === 'unhealthy' ? 'wget: can not connect\n' : 'ok' }] },
+            Health: { Status: status, Log: status === 'starting' ? [] : [{ ExitCode: b === 'unhealthy' ? 1 : 0, Output: b === 'unhealthy' ? 'wget: can not connect\n' : 'ok' }] },
           },
         };
       },

@@ -5,15 +5,19 @@ import type { HostClient } from '../../../src/docker/client.js';
 import { reconcile } from '../../../src/plan/index.js';
 import { desired, observedEmpty, service, simulate } from './helpers.js';
 
-function fakeClient(name: string, log: string[], fail: (call: string) => boolean = () => false, inFlight = { now: 0, max: 0 }): HostClient {
+/** `inFlight` counts this host's calls in flight; `writesInFlight`, when given, its writes (share one across hosts for a global count). */
+function fakeClient(name: string, log: string[], fail: (call: string) => boolean = () => false, inFlight = { now: 0, max: 0 }, writesInFlight = { now: 0, max: 0 }): HostClient {
   const counts = { reads: 0, writes: 0 };
   const call = (kind: 'r' | 'w', what: string) => async () => {
     if (kind === 'r') counts.reads++;
     else counts.writes++;
-    inFlight.now++;
-    inFlight.max = Math.max(inFlight.max, inFlight.now);
+    const counters = kind === 'w' ? [inFlight, writesInFlight] : [inFlight];
+    for (const c of counters) {
+      c.now++;
+      c.max = Math.max(c.max, c.now);
+    }
     await new Promise((r) => setTimeout(r, 2));
-    inFlight.now--;
+    for (const c of counters) c.now--;
     log.push(`${name} ${what}`);
     if (fail(what)) throw new Error(`boom ${what}`);
   };
@@ -67,7 +71,7 @@ test('a failed replacement starts the old container again and removes the new on
   t.deepEqual(log, ['h1 create app-a-1_next', 'h1 stop app-a-1', 'h1 rename app-a-1 app-a-1_kept', 'h1 start app-a-1_next', 'h1 remove app-a-1_next', 'h1 rename app-a-1_kept app-a-1', 'h1 start app-a-1']);
 });
 
-test('per-host and global concurrency limits hold', async (t) => {
+test('the per-host concurrency limit holds on each host', async (t) => {
   const d = desired([service('a', { deploy: { replicas: 30 } })]);
   const plan = reconcile(d, observedEmpty(d));
   const perHost = new Map(d.hosts.map((h) => [h.name, { now: 0, max: 0 }]));
@@ -76,4 +80,25 @@ test('per-host and global concurrency limits hold', async (t) => {
   const res = await apply(plan, { clients, hostConcurrency: 3, globalConcurrency: 5, contents: () => Buffer.alloc(0) });
   t.true(res.ok);
   for (const c of perHost.values()) t.true(c.max <= 3 && c.max >= 2, String(c.max));
+});
+
+test('the global concurrency limit holds across hosts: writes in flight on all hosts together never exceed it', async (t) => {
+  const d = desired([service('a', { deploy: { replicas: 30 } }), service('b', { deploy: { replicas: 30 } })]);
+  const plan = reconcile(d, observedEmpty(d));
+  const all = { now: 0, max: 0 };
+  const perHost = new Map(d.hosts.map((h) => [h.name, { now: 0, max: 0 }]));
+  const log: string[] = [];
+  const clients = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, log, () => false, perHost.get(h.name), all)]));
+  // 3 hosts × 4 per host would allow 12 at once; the global limit of 5 is the one that binds.
+  const res = await apply(plan, { clients, hostConcurrency: 4, globalConcurrency: 5, contents: () => Buffer.alloc(0) });
+  t.true(res.ok);
+  t.is(log.length, plan.operations.length);
+  t.is(all.now, 0);
+  t.is(all.max, 5, 'reaches the global limit (more than one host at once), never more');
+  for (const c of perHost.values()) t.true(c.max <= 4, String(c.max));
+  // with a global limit of 1, one write at a time over all hosts
+  const one = { now: 0, max: 0 };
+  const serial = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, [], () => false, undefined, one)]));
+  t.true((await apply(plan, { clients: serial, hostConcurrency: 4, globalConcurrency: 1, contents: () => Buffer.alloc(0) })).ok);
+  t.is(one.max, 1);
 });

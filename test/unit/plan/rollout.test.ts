@@ -20,7 +20,8 @@ test('parallelism 1, stop-first: one replica per batch, the old one stopped and 
   golden(t, 'rollout-p1-stop-first', planText(plan, { operations: true }));
   const r = plan.rollouts[0];
   t.is(r.batches.length, 4);
-  t.is(r.gate, 'running');
+  // no healthcheck in the file: the image's, if it has one, decides at apply time
+  t.is(r.gate, 'healthy-or-running');
   // batches alternate hosts rather than emptying one host first
   t.deepEqual(r.batches.map((b) => b[0].host), ['h1', 'h2', 'h3', 'h1']);
   // the stop of batch 2 waits for the barrier that waits for batch 1's last op, whatever its outcome
@@ -110,7 +111,7 @@ test('every replica has a compensation that undoes only what succeeded, and roll
       ['container.rename', `${x.name}_kept`, `${x.host} rename ${x.name}`],
       ['container.start', x.name, `${x.host} stop ${x.name}`],
     ]);
-    t.deepEqual(x.rollback.map((o) => `${o.kind} ${o.params.name}`), [`container.stop ${x.name}`, `container.remove ${x.name}`, `container.rename ${x.name}_kept`, `container.start ${x.name}`, `container.wait-running ${x.name}`]);
+    t.deepEqual(x.rollback.map((o) => `${o.kind} ${o.params.name}`), [`container.stop ${x.name}`, `container.remove ${x.name}`, `container.rename ${x.name}_kept`, `container.start ${x.name}`, `container.wait-ready ${x.name}`]);
   }
 });
 
@@ -141,14 +142,22 @@ test('rollback_config start-first: the kept container is renamed back, started a
   t.deepEqual(plan.diagnostics, []);
 });
 
-test('rollback_config without a healthcheck: a put-back replica counts as back once running for rollback_config.monitor', (t) => {
+test('rollback_config without a healthcheck in the file: a put-back replica counts as back once healthy if its image has a healthcheck, else running for rollback_config.monitor; disabled: running', (t) => {
   const { plan } = rollout({ failureAction: 'rollback', monitorNs: 9e9 }, {}, 2, { monitorNs: 2e9 });
   const r = plan.rollouts[0];
-  t.like(r.rollback, { gate: 'running', monitorMs: 2000, order: 'stop-first', parallelism: 1, delayMs: 0, failureAction: 'pause' });
-  const wait = r.batches[0][0].rollback.find((o) => o.kind === 'container.wait-running')!;
+  t.like(r.rollback, { gate: 'healthy-or-running', monitorMs: 2000, order: 'stop-first', parallelism: 1, delayMs: 0, failureAction: 'pause' });
+  const wait = r.batches[0][0].rollback.find((o) => o.kind === 'container.wait-ready')!;
   t.like(wait.params, { name: r.batches[0][0].name, monitorMs: 2000 });
+  t.is(wait.id, `${r.batches[0][0].host} rollback: wait healthy or running ${r.batches[0][0].name}`);
   t.true((wait.params.timeoutMs as number) > 2000);
-  t.regex(planText(plan), /\n  rollback: 1 at a time, stop-first, each replica running 2s \(monitor\), delay 0s; on failure pause\n/);
+  t.regex(planText(plan), /\n  rollback: 1 at a time, stop-first, each replica healthy, or running 2s \(monitor\) if its image has no healthcheck, delay 0s; on failure pause\n/);
+
+  const disabled = rollout({ failureAction: 'rollback', monitorNs: 9e9 }, { healthcheck: { test: ['NONE'] } }, 2, { monitorNs: 2e9 }).plan.rollouts[0];
+  t.is(disabled.gate, 'running');
+  t.like(disabled.rollback, { gate: 'running', monitorMs: 2000 });
+  t.like(disabled.batches[0][0].rollback.find((o) => o.kind === 'container.wait-running')!.params, { monitorMs: 2000 });
+  // only timings in the file: the image's test with those timings, so the container decides too
+  t.is(rollout({}, { healthcheck: { test: [], intervalNs: 1e9 } }).plan.rollouts[0].gate, 'healthy-or-running');
 });
 
 test('rollback_config start-first with a published host port falls back to stop-first, with a warning on rollback_config.order; parallelism 0 is all at once', (t) => {

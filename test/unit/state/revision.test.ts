@@ -1,7 +1,8 @@
 /** Revisions from desired states and back: secrets only as hashes, stable hash, rollback target, secret checks. */
 import { createHash } from 'node:crypto';
 import test from 'ava';
-import { buildRevision, hashStored, restoreDesired, rollbackTarget, storeDesired } from '../../../src/state/revision.js';
+import { buildRevision, hashStored, restoreDesired, rollbackTarget, storeDesired, type RolloutInput } from '../../../src/state/revision.js';
+import { printHistory } from '../../../src/cli/views/history.js';
 import type { FileObjectSpec } from '../../../src/stack/types.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired, service } from '../plan/helpers.js';
@@ -75,4 +76,48 @@ test('restoring refuses when a secret changed or cannot be read, naming it', (t)
   t.deepEqual(changed.changedSecrets, [{ key: 'pw', why: 'its content (file:./pw.txt) changed since revision 2' }]);
   const gone = restoreDesired(stack(), record, () => undefined);
   t.deepEqual(gone.changedSecrets, [{ key: 'pw', why: 'cannot be read from file:./pw.txt any more' }]);
+});
+
+const rolledBack: RolloutInput = {
+  service: 'api',
+  outcome: 'rolled-back',
+  updated: [],
+  failures: [{ container: 's-api-2', host: 'h2', op: 'h2 wait healthy s-api-2_next', error: 's-api-2_next: unhealthy (last check exit 1: no output)' }],
+  rolledBack: ['s-api-1'],
+  rollbackErrors: [],
+};
+const completed: RolloutInput = { service: 'web', outcome: 'completed', updated: ['s-web-1'], failures: [], rolledBack: [], rollbackErrors: [] };
+const revisionInput = { number: 3, desired: stack(), plan: emptyPlan, command: 'apply', who: 'u@m', when: new Date(0) };
+
+test('a revision records each rollout: its outcome, the failed replica and why, what was rolled back; a failed rollout makes the result failed', (t) => {
+  const r = buildRevision({ ...revisionInput, result: 'failed', rollouts: { web: completed, api: rolledBack } });
+  t.is(r.result, 'failed');
+  t.deepEqual(r.rollouts, [
+    { service: 'api', outcome: 'rolled-back', failures: [{ replica: 's-api-2', host: 'h2', op: 'h2 wait healthy s-api-2_next', reason: 's-api-2_next: unhealthy (last check exit 1: no output)' }], updated: [], rolledBack: ['s-api-1'] },
+    { service: 'web', outcome: 'completed', failures: [], updated: ['s-web-1'], rolledBack: [] },
+  ]);
+  // never recorded as ok with a rollout that failed, whatever the caller said
+  for (const outcome of ['rolled-back', 'paused', 'completed-with-failures', 'rollback-incomplete', 'incomplete'] as const)
+    t.is(buildRevision({ ...revisionInput, result: 'ok', rollouts: { api: { ...rolledBack, outcome } } }).result, 'failed', outcome);
+  t.is(buildRevision({ ...revisionInput, result: 'interrupted', rollouts: { api: rolledBack } }).result, 'interrupted');
+  const ok = buildRevision({ ...revisionInput, result: 'ok', rollouts: { web: completed } });
+  t.is(ok.result, 'ok');
+  // no rollout: no key (as in revisions recorded before rollouts were)
+  t.false('rollouts' in buildRevision({ ...revisionInput, result: 'ok' }));
+  const incomplete = buildRevision({ ...revisionInput, result: 'failed', rollouts: { api: { ...rolledBack, outcome: 'rollback-incomplete', rollbackErrors: [{ op: 'h1 rollback: start s-api-1', error: 'host h1 lost' }] } } });
+  t.deepEqual(incomplete.rollouts![0].rollbackErrors, [{ op: 'h1 rollback: start s-api-1', error: 'host h1 lost' }]);
+});
+
+test('stack history shows how each rollout ended under its revision, and carries it in --json', (t) => {
+  const { desired: _d, ...summary } = buildRevision({ ...revisionInput, result: 'failed', rollouts: { api: rolledBack } });
+  let text = '';
+  const stream = { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+  printHistory('s', 'local state in /tmp', [summary], { stream });
+  const lines = text.split('\n');
+  t.regex(lines[1], /^3\s+apply\s+failed\s/);
+  t.is(lines[2], '    rollout api: rolled back; rolled back s-api-1');
+  t.is(lines[3], '      replica s-api-2 on h2 failed: s-api-2_next: unhealthy (last check exit 1: no output)');
+  text = '';
+  printHistory('s', 'local state in /tmp', [summary], { stream, json: true });
+  t.like(JSON.parse(text).revisions[0].rollouts[0], { service: 'api', outcome: 'rolled-back', rolledBack: ['s-api-1'] });
 });

@@ -225,8 +225,14 @@ export async function runOperation(op: Operation, client: HostClient, options: P
       const archive = tar(a.files.map((f) => ({ name: f.name, content: options.contents(f.ref), mode: f.mode, uid: f.uid, gid: f.gid })));
       return client.putArchive(a.container, a.path, archive);
     }
-    case 'container.wait-healthy':
-      return waitHealthy(client, p.name, p.timeoutMs, interval, fallback);
+    case 'container.wait-healthy': {
+      if (p.healthcheckFrom !== 'container') return waitHealthy(client, p.name, p.timeoutMs, interval, fallback);
+      // depends_on service_healthy on a service whose file defines no test: the image's HEALTHCHECK must.
+      const hc = containerHealthcheck(await client.inspectContainer(p.name));
+      if (!hc) throw new Error(`${p.name} has no healthcheck (neither the file nor its image defines one), so it never turns healthy; give the service a healthcheck, or depend on it with condition service_started`);
+      await waitHealthy(client, p.name, healthTimeoutMs(hc), interval, fallback);
+      return 'healthy (its image\'s healthcheck)';
+    }
     case 'container.wait-running':
       return waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
     case 'container.wait-ready': {

@@ -87,9 +87,9 @@ interface ReplicaRecord {
   final?: string;
 }
 
-/** depends_on service_healthy needs the file to keep a healthcheck on (a test, or timings for the image's). */
-function hasHealthcheck(s: ServiceSpec): boolean {
-  return !!s.healthcheck && s.healthcheck.test[0] !== 'NONE';
+/** depends_on service_healthy needs a healthcheck the file does not disable (its own test, or the image's). */
+function healthcheckDisabled(s: ServiceSpec): boolean {
+  return readyGate(s) === 'running';
 }
 
 /** Services in dependency order (dependencies first), then by name. */
@@ -340,8 +340,8 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         if (cond.required) diagnostics.push(error(`service ${s.name} depends on ${dep}, which is not defined`, { path: `services.${s.name}.depends_on` }));
         continue;
       }
-      if (cond.condition === 'service_healthy' && !hasHealthcheck(ds)) {
-        diagnostics.push(error(`service ${s.name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`, { path: `services.${s.name}.depends_on.${dep}` }));
+      if (cond.condition === 'service_healthy' && healthcheckDisabled(ds)) {
+        diagnostics.push(error(`service ${s.name} waits for ${dep} to be healthy, but ${dep}'s healthcheck is disabled`, { path: `services.${s.name}.depends_on.${dep}` }));
         continue;
       }
       for (const r of replicas.get(dep) ?? []) {
@@ -353,7 +353,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
           else {
             const key = `healthy ${r.host} ${r.name}`;
             if (!waitOps.has(key))
-              waitOps.set(key, b.add('container.wait-healthy', r.host, `wait healthy ${r.name}`, `service:${dep}`, `${s.name} depends on it (service_healthy)`, [r.final ?? r.started], { name: r.name, timeoutMs: healthTimeoutMs(ds.healthcheck) }));
+              waitOps.set(key, b.add('container.wait-healthy', r.host, `wait healthy ${r.name}`, `service:${dep}`, `${s.name} depends on it (service_healthy)`, [r.final ?? r.started], { name: r.name, timeoutMs: healthTimeoutMs(ds.healthcheck), ...(readyGate(ds) === 'healthy-or-running' ? { healthcheckFrom: 'container' } : {}) }));
             out.push(waitOps.get(key)!);
           }
         } else {

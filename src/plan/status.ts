@@ -8,7 +8,7 @@ export interface StatusRow {
   host: string;
   desired: number;
   running: number;
-  /** Running and healthy; equal to running for services without a healthcheck. */
+  /** Running and healthy; equal to running for services without a healthcheck (in the file or the image). */
   healthy: number;
   /** Containers present on the host for the service (any state). */
   containers: number;
@@ -33,9 +33,11 @@ export function statusRows(desired: DesiredState, observed: ObservedState, place
       if (c.role === Roles.helper) continue;
       const r = row(c.service, h.name);
       r.containers++;
+      // The list's status says `(healthy)` / `(health: starting)` whether the file or the image defines the check.
+      if (c.health) r.hasHealthcheck = true;
       if (c.state === 'running') {
         r.running++;
-        if (!r.hasHealthcheck || c.health === 'healthy') r.healthy++;
+        if (c.health ? c.health === 'healthy' : !r.hasHealthcheck) r.healthy++;
       }
     }
   const order = desired.hosts.map((h) => h.name);

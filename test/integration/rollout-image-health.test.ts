@@ -120,3 +120,42 @@ test('a version whose image healthcheck fails, with failure_action rollback: rol
   const text = await runStack(['history', '-i', 'inventory.yaml'], dir);
   t.regex(text.stdout, new RegExp(`\n2 +apply +failed .*\n    rollout api: rolled back.*\n      replica ${rollout.failures[0].replica} on ${rollout.failures[0].host} failed: .*unhealthy`));
 });
+
+test('depends_on service_healthy on a service whose image has the healthcheck: the dependent starts once it is healthy; with no healthcheck anywhere the apply fails saying so, and the dependent is not started', async (t) => {
+  const name = uniqueStack('dephc');
+  const file = (dbImage: string) => `name: ${name}
+services:
+  db:
+    image: ${dbImage}
+    command: ["sh", "-c", "sleep 2; touch /tmp/ok; trap 'exit 0' TERM; sleep 3600 & wait"]
+    stop_grace_period: 1s
+    deploy: { placement: { constraints: ["node.hostname == h2"] } }
+  web:
+    image: ${IMAGE()}
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+    depends_on: { db: { condition: service_healthy } }
+    stop_grace_period: 1s
+    deploy: { placement: { constraints: ["node.hostname == h1"] } }
+`;
+  const dir = writeDir({ 'compose.yaml': file(imageRef), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+  cleanup(t, desiredFor(name, [], 'socket'));
+  const ok = await runStack(['apply', '--yes', '--json', '-i', 'inventory.yaml'], dir);
+  t.is(ok.code, 0, ok.stdout + ok.stderr);
+  const events = ok.stdout.trim().split('\n').slice(1).map((l) => JSON.parse(l) as Event & { time?: string });
+  const waited = events.find((e) => e.type === 'op-done' && e.op?.kind === 'container.wait-healthy');
+  t.is(waited?.detail, "healthy (its image's healthcheck)");
+  const dbState = (await docker('h2').getContainer(`${name}-db-1`).inspect()).State;
+  t.is(dbState.Health?.Status, 'healthy');
+  const webStarted = Date.parse((await docker('h1').getContainer(`${name}-web-1`).inspect()).State.StartedAt);
+  t.true(webStarted > Date.parse(dbState.StartedAt) + 1500, 'web started after db turned healthy (about 2 s after its start)');
+
+  // The same with an image that has no healthcheck: nothing to wait for, said at once, web left alone.
+  const bare = uniqueStack('depno');
+  const bareDir = writeDir({ 'compose.yaml': file(IMAGE()).replace(`name: ${name}`, `name: ${bare}`), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+  cleanup(t, desiredFor(bare, [], 'socket'));
+  const failed = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], bareDir);
+  t.is(failed.code, 1);
+  t.regex(failed.stdout + failed.stderr, new RegExp(`${bare}-db-1 has no healthcheck \\(neither the file nor its image defines one\\)`));
+  const web = (await containersOf(bare)).get(`${bare}-web-1`);
+  t.true(!web || web.info.State !== 'running', 'web was not started');
+});

@@ -224,3 +224,23 @@ test('without --refresh, a stopped replica seen in the list is started again; a 
   t.deepEqual(plan.operations.map((op) => op.id), [plan.operations.find((op) => op.kind === 'container.start')!.id]);
   t.regex(plan.operations[0].id, /start app-web-1/);
 });
+
+test('depends_on service_healthy: a dependency without a test in the file is waited on through its image\'s healthcheck; one whose healthcheck is disabled is an error at the depends_on', (t) => {
+  const web = service('web', { dependsOn: { db: { condition: 'service_healthy', required: true, restart: false } } });
+  const fromImage = desired([web, service('db')]);
+  const plan = reconcile(fromImage, observedEmpty(fromImage));
+  t.deepEqual(plan.diagnostics.filter((d) => d.severity === 'error'), []);
+  const wait = plan.operations.find((o) => o.kind === 'container.wait-healthy')!;
+  t.like(wait.params, { name: 'app-db-1', healthcheckFrom: 'container' });
+  const start = plan.operations.find((o) => o.kind === 'container.start' && o.params.name === 'app-web-1')!;
+  t.true(start.deps.includes(wait.id), 'web starts after the wait');
+
+  const fileTest = desired([web, service('db', { healthcheck: { test: ['CMD', 'true'], intervalNs: 1e9 } })]);
+  t.is(reconcile(fileTest, observedEmpty(fileTest)).operations.find((o) => o.kind === 'container.wait-healthy')!.params.healthcheckFrom, undefined, 'the file\'s test: nothing to look up');
+
+  const disabled = desired([web, service('db', { healthcheck: { test: ['NONE'] } })]);
+  const refused = reconcile(disabled, observedEmpty(disabled)).diagnostics.filter((d) => d.severity === 'error');
+  t.is(refused.length, 1);
+  t.is(refused[0].summary, "service web waits for db to be healthy, but db's healthcheck is disabled");
+  t.is(refused[0].where?.path, 'services.web.depends_on.db');
+});

@@ -26,6 +26,12 @@ export function checkDependencies(context: CheckContext): void {
       const target = mode.slice('service:'.length);
       if (!services[target]) problems.error(['services', name, 'network_mode'], `network_mode names service ${target}, which is not defined${disabledServices.has(target) ? ' or enabled' : ''}`);
       else if (target === name) problems.error(['services', name, 'network_mode'], `service ${name} cannot share its own network namespace`);
+      // Across hosts each replica would have to run on a host of one of the target's replicas, join that
+      // container by name, and be recreated whenever it is replaced: not built yet, so refused, not half done.
+      else
+        problems.error(['services', name, 'network_mode'], `network_mode service:${target} is not supported: across hosts each replica of ${name} would have to run next to a replica of ${target} and be recreated with it`, {
+          hint: `put ${name} and ${target} on one network and reach ${target} by name, or run both processes in one service; network_mode container:NAME joins a container that already runs on the host`,
+        });
     }
   }
   reportCycles(context);

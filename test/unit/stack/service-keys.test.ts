@@ -293,15 +293,18 @@ test('name: on networks, volumes, secrets and configs stack creates replaces <st
   t.is(plain.value!.networks.front.name, 'shop_front');
 });
 
-test('network_mode service:X and container:X: no networks of its own; service:X must name a defined service other than itself', async (t) => {
-  const r = await load({ 'compose.yaml': 'services:\n  db: { image: busybox }\n  side: { image: busybox, network_mode: "service:db" }\n  probe: { image: busybox, network_mode: "container:legacy-db" }\n' });
+test('network_mode container:X: no networks of its own; service:X is refused with the reason (not built across hosts), after checking it names a defined service other than itself', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  db: { image: busybox }\n  probe: { image: busybox, network_mode: "container:legacy-db" }\n' });
   t.deepEqual(errors(r), []);
-  const { side, probe, db } = r.value!.services;
-  t.is(side.networkMode, 'service:db');
-  t.deepEqual(side.networks, {});
+  const { probe, db } = r.value!.services;
   t.is(probe.networkMode, 'container:legacy-db');
   t.deepEqual(probe.networks, {});
   t.deepEqual(db.networks, { default: { aliases: [] } });
+  const side = await load({ 'compose.yaml': 'services:\n  db: { image: busybox }\n  side:\n    image: busybox\n    network_mode: "service:db"\n' });
+  t.is(errors(side).length, 1);
+  const refused = find(side, 'network_mode service:db is not supported');
+  t.is(where(refused), 'compose.yaml:5:19 services.side.network_mode');
+  t.regex(refused.hint ?? '', /one network and reach db by name/);
   const ghost = await load({ 'compose.yaml': 'services:\n  side:\n    image: busybox\n    network_mode: "service:ghost"\n' });
   t.is(where(find(ghost, 'network_mode names service ghost, which is not defined')), 'compose.yaml:4:19 services.side.network_mode');
   const self = await load({ 'compose.yaml': 'services:\n  side:\n    image: busybox\n    network_mode: "service:side"\n' });

@@ -192,9 +192,11 @@ async function main() {
           add(wl.label, 'stack', [cold.seconds], { note: 'engine overlay (cluster store), volume per service and host' });
           add(`RSS stack apply ${wl.count}`, 'stack', [cold.rssMB], { unit: 'MB', note: 'peak RSS of the cold apply (/usr/bin/time -v)' });
           const noop = await stackApply(ctx, paths.stack, name);
+          if (noop.calls.writes !== 0) throw new Error(`stack's no-op re-apply made ${noop.calls.writes} write calls, expected 0`);
           add(noopLabel(wl), 'stack', [noop.seconds], { note: `process start included; ${noop.calls.reads} reads, ${noop.calls.writes} writes`, calls: noop.calls });
           if (wl === w1) {
             const env = await stackApply(ctx, wl.changed.stack, name);
+            if (env.created !== 3) throw new Error(`stack replaced ${env.created} containers for one service's environment, expected 3`);
             add(envLabel, 'stack', [env.seconds], { note: `${env.created} containers replaced; ${env.calls.writes} writes`, replaced: env.created });
           }
         } else {

@@ -4,7 +4,7 @@ import { formatLocation, type Diagnostic } from '../../errors.js';
 import { useColor } from './color.js';
 
 export function formatDiagnostic(d: Diagnostic, color = false): string {
-  const c = color ? pc : pc.createColors(false);
+  const c = pc.createColors(color);
   const label = d.severity === 'error' ? c.red(c.bold('error')) : c.yellow(c.bold('warning'));
   const where = formatLocation(d.where);
   let text = `${label}: ${where ? `${where}: ` : ''}${d.summary}`;

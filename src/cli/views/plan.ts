@@ -8,6 +8,6 @@ export function printPlan(plan: Plan, options: { json?: boolean; verbose?: boole
   const stream = options.stream ?? process.stdout;
   if (options.json) return void stream.write(`${JSON.stringify(planJson(plan), null, 2)}\n`);
   const color = useColor(stream);
-  const c = color ? pc : pc.createColors(false);
+  const c = pc.createColors(color);
   stream.write(planText(plan, { operations: options.verbose, paint: { add: c.green, change: c.yellow, remove: c.red, dim: c.dim, bold: c.bold } }));
 }

@@ -40,7 +40,7 @@ export class LineReporter implements Reporter {
   private drawn = 0;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
-    this.c = useColor(stream) ? pc : pc.createColors(false);
+    this.c = pc.createColors(useColor(stream));
     this.live = !!stream.isTTY && !process.env.CI;
   }
 

@@ -6,7 +6,7 @@ import { useColor } from './color.js';
 export function printStatus(stack: string, rows: StatusRow[], options: { json?: boolean; stream?: NodeJS.WriteStream } = {}): void {
   const stream = options.stream ?? process.stdout;
   if (options.json) return void stream.write(`${JSON.stringify({ stack, services: rows }, null, 2)}\n`);
-  const c = useColor(stream) ? pc : pc.createColors(false);
+  const c = pc.createColors(useColor(stream));
   const table = [['SERVICE', 'HOST', 'DESIRED', 'RUNNING', 'HEALTHY'], ...rows.map((r) => [r.service, r.host, String(r.desired), String(r.running), r.hasHealthcheck ? String(r.healthy) : '-'])];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   table.forEach((row, i) => {

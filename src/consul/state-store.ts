@@ -4,6 +4,7 @@
  * `stack/<name>/revisions/<number>/` as chunks written first and a manifest written last with check-and-set.
  */
 import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import type { ConsulClient } from './client.js';
 import { ConsulRequestError, ConsulUnreachableError } from './client.js';
 import { decodeRevision, encodeRevision } from '../state/revision-codec.js';
@@ -191,7 +192,7 @@ export class ConsulStateStore implements StateStore {
     const n = (await this.numbers(stack)).at(-1);
     const m = n === undefined ? undefined : await this.manifest(stack, n);
     if (!m) return undefined;
-    const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, ...summary } = m;
+    const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, chunkDir: _d, ...summary } = m;
     return summary;
   }
 
@@ -202,7 +203,7 @@ export class ConsulStateStore implements StateStore {
     const manifests = await Promise.all(numbers.map((n) => this.manifest(stack, n)));
     for (const m of manifests) {
       if (m) {
-        const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, ...summary } = m;
+        const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, chunkDir: _d, ...summary } = m;
         out.push(summary);
       }
     }
@@ -214,7 +215,7 @@ export class ConsulStateStore implements StateStore {
     if (!manifest) return undefined;
     const chunks: string[] = [];
     for (let i = 0; i < manifest.chunks; i++) {
-      const item = await this.item(`${revisionsPrefix(stack)}${pad(number)}/chunks/${i}`);
+      const item = await this.item(`${revisionsPrefix(stack)}${pad(number)}/${manifest.chunkDir ?? 'chunks'}/${i}`);
       if (item?.Value) chunks.push(item.Value);
     }
     return decodeRevision(manifest, chunks);
@@ -222,10 +223,17 @@ export class ConsulStateStore implements StateStore {
 
   async record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
     const base = `${revisionsPrefix(stack)}${pad(record.number)}/`;
-    const { manifest, chunks } = encodeRevision(record);
-    for (const [i, chunk] of chunks.entries()) await this.client.call(`write ${base}chunks/${i}`, (api) => api.kv.set(`${base}chunks/${i}`, chunk));
+    const encoded = encodeRevision(record);
+    // Chunks go to a folder of this writer's own, named in the manifest: a writer whose manifest loses the
+    // check-and-set (the number was taken) then never overwrites the winner's chunks, and removes its own.
+    const chunkDir = `chunks-${randomBytes(6).toString('hex')}`;
+    const manifest: RevisionManifest = { ...encoded.manifest, chunkDir };
+    for (const [i, chunk] of encoded.chunks.entries()) await this.client.call(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
     const ok = await this.client.call(`write ${base}manifest`, (api) => api.kv.set({ key: `${base}manifest`, value: JSON.stringify(manifest), cas: 0 }));
-    if (!ok) throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
+    if (!ok) {
+      await this.client.call(`remove ${base}${chunkDir}/`, (api) => api.kv.del({ key: `${base}${chunkDir}/`, recurse: true })).catch(() => undefined);
+      throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
+    }
     const numbers = await this.numbers(stack);
     for (const n of numbers.slice(0, Math.max(0, numbers.length - Math.max(1, keep)))) {
       await this.client.call(`prune revision ${n}`, (api) => api.kv.del(`${revisionsPrefix(stack)}${pad(n)}/manifest`));

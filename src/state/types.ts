@@ -141,6 +141,8 @@ export interface RevisionManifest extends RevisionSummary {
   /** Bytes of the encoded record over all chunks, and their sha256. */
   bytes: number;
   sha256: string;
+  /** Consul: the folder under the revision's key holding its chunks (one per writer; absent: `chunks`). */
+  chunkDir?: string;
 }
 
 export interface StateStore {

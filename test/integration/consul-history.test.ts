@@ -7,8 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { ConsulClient } from '../../src/consul/client.js';
+import { ConsulStateStore } from '../../src/consul/state-store.js';
+import type { RevisionRecord } from '../../src/state/types.js';
 import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
-import { cleanupStack, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
+import { cleanupStack, consulAddress, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
 
 const file = (name: string, v: string, extra = '') => `name: ${name}
 services:
@@ -163,10 +166,11 @@ test('a revision over 512 KiB is stored compressed in chunks with the manifest l
   cleanupStack(t, name, dir);
   t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
   const keys = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!;
-  const chunks = keys.filter((k) => k.startsWith(`stack/${name}/revisions/0000000001/chunks/`));
-  t.true(chunks.length >= 2, keys.join(', '));
   const [manifestItem] = (await consulApi<{ Value: string; CreateIndex: number }[]>(`kv/stack/${name}/revisions/0000000001/manifest`))!;
   const manifest = JSON.parse(Buffer.from(manifestItem.Value, 'base64').toString());
+  t.regex(manifest.chunkDir, /^chunks-[0-9a-f]{12}$/, 'the writer\'s own chunk folder');
+  const chunks = keys.filter((k) => k.startsWith(`stack/${name}/revisions/0000000001/${manifest.chunkDir}/`));
+  t.true(chunks.length >= 2, keys.join(', '));
   t.is(manifest.encoding, 'zlib');
   t.is(manifest.chunks, chunks.length);
   for (const k of chunks) {
@@ -184,4 +188,30 @@ test('a revision over 512 KiB is stored compressed in chunks with the manifest l
   t.deepEqual(h.revisions.map((x) => x.number), [2, 3], 'keep_revisions: 2 pruned revision 1');
   const left = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!;
   t.false(left.some((k) => k.includes('/0000000001/')), 'its chunks went with it');
+});
+
+test('two writers of one revision number: the manifest\'s check-and-set lets one win; the loser fails, never touched the winner\'s chunks, and leaves nothing', async (t) => {
+  const name = uniqueStack('hcas');
+  t.teardown(() => consulApi(`kv/stack/${name}/?recurse=true`, { method: 'DELETE' }).then(() => undefined, () => undefined));
+  const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
+  t.teardown(() => store.close());
+  // Large enough to be several chunks: a loser writing over the winner's chunk keys would corrupt it.
+  const record = (who: string): RevisionRecord => ({
+    number: 1,
+    hash: who,
+    result: 'ok',
+    command: 'apply',
+    who,
+    when: new Date().toISOString(),
+    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
+    desired: { name, workingDir: '/w', services: { web: { image: 'x', blob: randomBytes(700 * 1024).toString('base64') } }, networks: {}, volumes: {}, configs: {}, secrets: {} },
+  });
+  const first = record('first@here');
+  await store.record(name, first, 10);
+  const before = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!.sort();
+  await t.throwsAsync(() => store.record(name, record('second@there'), 10), { message: /revision 1 of stack \S+ already exists/ });
+  t.deepEqual((await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!.sort(), before, 'the loser left no key');
+  const read = await store.get(name, 1);
+  t.is(read?.who, 'first@here');
+  t.deepEqual(read, first, 'the winner reads back whole (its sha256 checked)');
 });

@@ -262,3 +262,27 @@ test('an ordinary failed apply (a rollout rolled back, exit 1) releases the lock
   t.regex(revisions[1].rollouts?.[0].failures[0].reason ?? '', /exited with code 3 within the monitor period/);
   t.like(revisions[2].rollouts?.[0], { service: 'web', outcome: 'completed' });
 });
+
+test(`an apply longer than 2×TTL (${2 * SESSION_TTL_S} s) keeps its lock: the session is renewed, the same one holds the key throughout, the apply ends ok`, async (t) => {
+  const name = uniqueStack('renew');
+  const wait = 2 * SESSION_TTL_S + 6;
+  const dir = folder({
+    'compose.yaml': slow(name).replace('sleep 4; touch /tmp/ok', `sleep ${wait}; touch /tmp/ok`).replace('retries: 30', `retries: ${wait + 30}`),
+    'inventory.yaml': inventoryYaml(),
+  });
+  cleanupStack(t, name, dir);
+  const started = Date.now();
+  const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  const session = await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
+  // Past two TTLs: a session that was not renewed would have expired and released the key by now.
+  await new Promise((r) => setTimeout(r, Math.max(0, started + (2 * SESSION_TTL_S + 2) * 1000 - Date.now())));
+  const r0 = await Promise.race([run.done, Promise.resolve(undefined)]);
+  t.is(r0, undefined, 'the apply is still running (waiting for slow to be healthy)');
+  t.is(await lockSession(name), session, 'the same session holds the lock');
+  t.truthy(await consulApi(`session/info/${session}`).then((x) => (Array.isArray(x) && x.length ? x : undefined)), 'the session is alive');
+  const r = await run.done;
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.notRegex(r.stderr, /lost the lock/);
+  t.true(Date.now() - started > 2 * SESSION_TTL_S * 1000, 'the apply did outlast two TTLs');
+  t.is(await lockSession(name), undefined, 'released at the end');
+});

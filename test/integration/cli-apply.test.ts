@@ -63,6 +63,17 @@ test('apply --json, status, a no-op re-apply without writes, destroy keeps named
   for (const h of MAIN) t.is(last.calls[h].writes, 0, h);
   t.deepEqual(await stackEvents(name, since), []);
 
+  // Observing costs per host, not per container: with three times the replicas a no-op reads as much.
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(`${dir}/compose.yaml`, stackFile(name).replace('replicas: 3', 'replicas: 9'));
+  t.is((await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir)).code, 0);
+  const bigger = await runStack(['apply', '--yes', '--json', '-i', 'inventory.yaml'], dir);
+  t.is(bigger.code, 0, bigger.stderr);
+  const biggerCalls = JSON.parse(bigger.stdout.trim().split('\n').at(-1)!).calls;
+  for (const h of MAIN) t.deepEqual(biggerCalls[h], last.calls[h], `${h}: 3 containers read like 1`);
+  writeFileSync(`${dir}/compose.yaml`, stackFile(name));
+  t.is((await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir)).code, 0);
+
   t.is((await volumesOf(name)).length, 3);
   const keep = await runStack(['destroy', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(keep.code, 0, keep.stderr);

@@ -7,7 +7,8 @@ import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { sandbox, engine, uniqueName, runOnce, eventually } from '../helpers/sandbox.js';
+import path from 'node:path';
+import { sandbox, engine, uniqueName, runOnce, eventually, repoRoot } from '../helpers/sandbox.js';
 
 const run = promisify(execFile);
 const sbx = sandbox();
@@ -52,6 +53,18 @@ test('an overlay created on one host spans every host: name resolution, ping and
   t.truthy(result, 'a container on h2 reaches the one on h1 by name');
   t.regex(result!.output, /1 packets received/);
   t.regex(result!.output, /stack sandbox busybox/);
+
+  // And the other way: a container on h1 reaches one on h2 by name.
+  const back = uniqueName('srv2');
+  const httpd2 = await engine(h2).createContainer({ Image: sbx.images.busybox, name: back, Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'], HostConfig: { NetworkMode: net } });
+  t.teardown(() => httpd2.remove({ force: true }).catch(() => undefined));
+  await httpd2.start();
+  const reverse = await eventually(async () => {
+    const r = await runOnce(engine(h1), sbx.images.busybox, ['sh', '-c', `ping -c 1 -W 3 ${back} && timeout 5 wget -qO- http://${back}:8080/`], { NetworkMode: net });
+    return r.exitCode === 0 ? r : undefined;
+  }, 20_000, 500);
+  t.truthy(reverse, 'a container on h1 reaches the one on h2 by name');
+  t.regex(reverse!.output, /stack sandbox busybox/);
 
   // The cluster store knows every host as an overlay node.
   const nodes = (await (await fetch(`${sbx.etcd}/v2/keys/docker/nodes`)).json()) as { node: { nodes?: { key: string }[] } };
@@ -115,6 +128,14 @@ test('a host cannot reach any address outside the sandbox, and fails at once', a
   // The host's own namespace too (not only its containers).
   const { stdout } = await run('nsenter', [`--net=/run/netns/${h1.netns}`, 'bash', '-c', 'timeout 10 bash -c "echo > /dev/tcp/192.0.2.1/80"; echo rc=$?']).catch((e) => e);
   t.regex(String(stdout), /rc=[1-9]/);
+  // DNS lookups fail at once instead of hanging: from a container (a public resolver) and from the host's
+  // namespace (the machine's own resolver, as dockerd's registry lookups would).
+  const lookups = Date.now();
+  const dns = await runOnce(engine(h1), sbx.images.busybox, ['sh', '-c', 'timeout 20 nslookup example.com 8.8.8.8; echo rc=$?']);
+  t.regex(dns.output, /rc=[1-9]/);
+  const hostDns = await run('nsenter', [`--net=/run/netns/${h1.netns}`, 'bash', '-c', 'timeout 20 getent hosts example.com; echo rc=$?']).catch((e) => e);
+  t.regex(String(hostDns.stdout), /rc=[1-9]/);
+  t.true(Date.now() - lookups < 12_000, `lookups failed at once (${Date.now() - lookups} ms)`);
   // While the sandbox's own addresses answer.
   const ok = await runOnce(engine(h1), sbx.images.busybox, ['sh', '-c', `timeout 5 wget -qO- http://${sbx.registry}/v2/ && echo reached`]);
   t.regex(ok.output, /reached/);
@@ -139,3 +160,12 @@ async function retryUnreachable(fn: () => Promise<void>, attempts = 3): Promise<
     }
   }
 }
+
+test('sandbox status: every service and daemon running with its pid, then the description; exit 0', async (t) => {
+  const { stdout } = await run('bash', [path.join(repoRoot, 'deploy/sandbox/sandbox.sh'), 'status']);
+  for (const name of ['etcd', 'consul', 'registry-open', 'registry-auth', ...sbx.hosts.map((h) => `dockerd-${h.name}`)])
+    t.regex(stdout, new RegExp(`^  ${name} +running \\(pid \\d+\\)$`, 'm'), name);
+  t.notRegex(stdout, /STOPPED/);
+  const json = JSON.parse(stdout.slice(stdout.indexOf('{')));
+  t.deepEqual(json.hosts.map((h: { name: string }) => h.name), sbx.hosts.map((h) => h.name));
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: stack beside its peers (the Engine API floor, docker-compose, Docker Swarm), in one run,
- * on the same hosts — the bench sandbox (STACK_SANDBOX=bench, 3 hosts), never the shared test sandbox.
+ * on the same hosts; stack also on the daemons Swarm gets (no cluster store), with its own Consul-backed overlay — the bench sandbox (STACK_SANDBOX=bench, 3 hosts), never the shared test sandbox.
  *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--only-swarm] [--only-rollout] [--out DIR]
  * Prints one table; writes bench/results/latest.json and latest.md (and a timestamped copy of the JSON).
  */
@@ -93,6 +93,46 @@ async function swarmDeploy(ctx, file, name, w, taskOk) {
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cli };
 }
 
+const OWN = 'stack, own overlay';
+/** stack destroy, volumes too: its own overlay's bridges, devices and Consul leases go with it. */
+const stackDestroy = (ctx, file, name) => run(process.execPath, ['bin/stack.js', 'destroy', '--yes', '--prune-volumes', '-i', ctx.inventory, '-f', file, '-p', name]);
+
+/** Phase B's stack runs: the rollout, then each workload's cold apply, no-op and env change, each destroyed after. */
+async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly }) {
+  const note = "stack's own overlay (VXLAN, Consul) on the hosts Swarm gets (no cluster store)";
+  // Its helper image (busybox, for chroot into the host's iproute2) from the sandbox, as the vx tests do.
+  const put = await fetch(`${ctx.consul}/v1/kv/stack/overlay/config`, { method: 'PUT', body: JSON.stringify({ helperImage: ctx.image }) });
+  if (!put.ok) throw new Error(`Consul: setting the overlay's helper image: HTTP ${put.status}`);
+  for (let rep = 0; rep < REPS; rep++) {
+    await fresh(ctx);
+    const name = `bw5v${rep + 1}${RUN_ID}`;
+    log(`w5 rep ${rep + 1}/${REPS}: ${OWN} (${name})`);
+    await stackApply(ctx, roll.paths.stack, name);
+    const r = await stackApply(ctx, roll.next.stack, name);
+    add(roll.label, OWN, [r.seconds], { note: `${note}; ${r.created} replaced` });
+    await stackDestroy(ctx, roll.next.stack, name);
+  }
+  for (const wl of rolloutOnly ? [] : workloads) {
+    for (let rep = 0; rep < REPS; rep++) {
+      await fresh(ctx);
+      const name = `${wl.w.name}v${rep + 1}${RUN_ID}`;
+      log(`${wl.key} rep ${rep + 1}/${REPS}: ${OWN} (${name})`);
+      const cold = await stackApply(ctx, wl.paths.stack, name);
+      if (cold.created !== wl.count) throw new Error(`stack created ${cold.created} containers, expected ${wl.count}`);
+      add(wl.label, OWN, [cold.seconds], { note });
+      const noop = await stackApply(ctx, wl.paths.stack, name);
+      if (noop.calls.writes !== 0) throw new Error(`stack's no-op re-apply made ${noop.calls.writes} write calls, expected 0`);
+      add(noopLabel(wl), OWN, [noop.seconds], { note: `${noop.calls.reads} reads, 0 writes` });
+      if (wl === w1) {
+        const env = await stackApply(ctx, wl.changed.stack, name);
+        if (env.created !== 3) throw new Error(`stack replaced ${env.created} containers for one service's environment, expected 3`);
+        add(envLabel, OWN, [env.seconds], { note: `${env.created} containers replaced` });
+      }
+      await stackDestroy(ctx, wl.paths.stack, name);
+    }
+  }
+}
+
 const pathText = (p) => `${(p.beforeMs / 1000).toFixed(2)} s before the first op; ${Object.entries(p.byKind).sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')} (${p.ops} ops); ${(p.afterMs / 1000).toFixed(2)} s after the last`;
 
 // ── the run ──────────────────────────────────────────────────────────────────
@@ -131,8 +171,9 @@ async function main() {
   const hosts = sb.hosts;
   const inventory = join(WORK, 'inventory.yaml');
   // Every peer talks to the daemons over their unix sockets (no TLS for anyone).
-  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify(h.labels)} }`).join('\n')}\nconsul: "${sb.consul.http}"\n`);
-  const ctx = { hosts, inventory, sandboxJson };
+  // stack.underlay: the address stack's own overlay tunnels to (phase B), which a unix socket cannot tell.
+  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`).join('\n')}\nconsul: "${sb.consul.http}"\n`);
+  const ctx = { hosts, inventory, sandboxJson, consul: sb.consul.http, image: sb.images.busybox };
   const info = machine(hosts);
   log('machine', JSON.stringify(info));
 
@@ -219,6 +260,9 @@ async function main() {
     log('swarm: restarting the bench hosts without the cluster store');
     sandbox('up', '--hosts', '3', '--no-cluster-store');
     try {
+      // stack on exactly the daemons Swarm gets (no cluster store), before the swarm exists: the same files, whose
+      // overlay network stack then realises itself (x-stack.overlay auto → VXLAN over local bridges, Consul).
+      await ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly });
       dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
       const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
       for (const h of hosts.slice(1)) dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);

@@ -10,19 +10,21 @@ const fmt = (x, unit) => (x === undefined ? '–' : unit === 'ms' ? `${(x * 1000
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
 
 /**
- * rows: { workload, peer, samples, unit?, note?, goal? }. Ratios compare medians within one workload.
+ * rows: { workload, peer, samples, unit?, note?, goal? }. Ratios compare medians within one workload (to the floor, to
+ * stack on the engine overlay, to Swarm).
  * @returns {string} a Markdown table
  */
 export function markdownTable(rows) {
-  const out = ['| workload | peer | min | median | max | × floor | × stack | notes |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |'];
+  const out = ['| workload | peer | min | median | max | × floor | × stack | × swarm | notes |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
   for (const r of rows) {
     const st = stats(r.samples);
     const same = rows.filter((x) => x.workload === r.workload && (x.unit ?? 's') === (r.unit ?? 's'));
     const floor = same.find((x) => x.peer === 'floor');
     const stack = same.find((x) => x.peer === 'stack');
+    const swarm = same.find((x) => x.peer === 'swarm');
     const med = (x) => (x ? stats(x.samples).median : undefined);
     out.push(
-      `| ${r.workload} | ${r.peer} | ${fmt(st.min, r.unit)} | ${fmt(st.median, r.unit)} | ${fmt(st.max, r.unit)} | ${floor ? ratio(st.median, med(floor)) : '–'} | ${stack ? ratio(st.median, med(stack)) : '–'} | ${r.note ?? ''} |`,
+      `| ${r.workload} | ${r.peer} | ${fmt(st.min, r.unit)} | ${fmt(st.median, r.unit)} | ${fmt(st.max, r.unit)} | ${floor ? ratio(st.median, med(floor)) : '–'} | ${stack ? ratio(st.median, med(stack)) : '–'} | ${swarm ? ratio(st.median, med(swarm)) : '–'} | ${r.note ?? ''} |`,
     );
   }
   return out.join('\n');

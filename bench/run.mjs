@@ -48,7 +48,7 @@ function run(cmd, argv, env = {}) {
     p.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const exitedAt = Date.now();
-      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${stdout.split('\n').filter((l) => l.includes('failed')).slice(0, 5).join('\n')}\n${stderr.slice(-2000)}`));
+      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${stdout.split('\n').filter((l) => l.includes('failed') || l.startsWith('✗') || l.includes('"op-failed"')).slice(0, 8).join('\n')}\n${stderr.slice(-2000)}`));
       else resolve({ seconds, stdout, stderr, spawnedAt, exitedAt });
     });
   });
@@ -95,7 +95,14 @@ async function swarmDeploy(ctx, file, name, w, taskOk) {
 
 const OWN = 'stack, own overlay';
 /** stack destroy, volumes too: its own overlay's bridges, devices and Consul leases go with it. */
-const stackDestroy = (ctx, file, name) => run(process.execPath, ['bin/stack.js', 'destroy', '--yes', '--prune-volumes', '-i', ctx.inventory, '-f', file, '-p', name]);
+async function stackDestroy(ctx, file, name) {
+  const destroy = () => run(process.execPath, ['bin/stack.js', 'destroy', '--yes', '--prune-volumes', '-i', ctx.inventory, '-f', file, '-p', name]);
+  // Not measured; a step that fails is logged and the destroy run again, as a user would (a re-run converges).
+  await destroy().catch((err) => {
+    log(`destroy ${name} failed, running it again: ${String(err.message).split('\n').slice(0, 6).join(' | ')}`);
+    return destroy();
+  });
+}
 
 /** Phase B's stack runs: the rollout, then each workload's cold apply, no-op and env change, each destroyed after. */
 async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly }) {

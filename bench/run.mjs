@@ -98,10 +98,14 @@ const OWN = 'stack, own overlay';
 async function stackDestroy(ctx, file, name) {
   const destroy = () => run(process.execPath, ['bin/stack.js', 'destroy', '--yes', '--prune-volumes', '-i', ctx.inventory, '-f', file, '-p', name]);
   // Not measured; a step that fails is logged and the destroy run again, as a user would (a re-run converges).
-  await destroy().catch((err) => {
-    log(`destroy ${name} failed, running it again: ${String(err.message).split('\n').slice(0, 6).join(' | ')}`);
-    return destroy();
-  });
+  // A network whose stale endpoint count dockerd 20.10 keeps until it restarts (docs/faults.md) stays behind:
+  // later runs use new names and the pool avoids its subnet, so the run goes on.
+  await destroy()
+    .catch((err) => {
+      log(`destroy ${name} failed, running it again: ${String(err.message).split('\n').slice(0, 6).join(' | ')}`);
+      return destroy();
+    })
+    .catch((err) => log(`destroy ${name} failed again, going on: ${String(err.message).split('\n').slice(0, 3).join(' | ')}`));
 }
 
 /** Phase B's stack runs: the rollout, then each workload's cold apply, no-op and env change, each destroyed after. */

@@ -274,6 +274,13 @@ async function main() {
       // stack on exactly the daemons Swarm gets (no cluster store), before the swarm exists: the same files, whose
       // overlay network stack then realises itself (x-stack.overlay auto → VXLAN over local bridges, Consul).
       await ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly });
+      // A VXLAN device stack's own overlay left behind (a destroy the stale endpoint count stopped) holds UDP 4789 in
+      // its host's namespace with other flags than Swarm's, and Swarm's overlay then fails on that host: remove them.
+      for (const h of hosts)
+        for (const dev of execFileSync('ip', ['-n', h.netns, '-o', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' }).split('\n').map((l) => /^\d+: (stvx\d+)/.exec(l)?.[1]).filter(Boolean)) {
+          log(`removing ${dev} left on ${h.name} before Swarm`);
+          execFileSync('ip', ['-n', h.netns, 'link', 'del', dev]);
+        }
       dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
       const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
       for (const h of hosts.slice(1)) dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);

@@ -521,9 +521,11 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
           }
         }
         // Stopped replicas show in the list (state exited): started again, as `compose up` does, unless the
-        // replica completed (exit 0 under restart no/on-failure). --refresh adds what only an inspect shows.
+        // replica completed (exit 0 under restart no/on-failure). One stopped by an interrupted replace or rollback
+        // of this slot is started whatever its exit code (stack stopped it; a TERM handler exits 0). --refresh adds
+        // what only an inspect shows.
         const stopped = rt ? !rt.running && current.state !== 'paused' : current.state === 'exited';
-        const mustStart = current.state === 'created' || (stopped && shouldRun(current, String(sc.config.restart ?? 'no')));
+        const mustStart = current.state === 'created' || (stopped && (interrupted || shouldRun(current, String(sc.config.restart ?? 'no'))));
         if (mustStart) {
           const cause = current.state === 'created' ? 'created but never started' : rt || interrupted ? why('stopped') : `stopped (exit ${current.exitCode ?? '?'})`;
           rec.started = b.add('container.start', host, `start ${final}`, resource, cause, [last, ...depGates()], { name: final });

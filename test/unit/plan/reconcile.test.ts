@@ -244,3 +244,16 @@ test('depends_on service_healthy: a dependency without a test in the file is wai
   t.is(refused[0].summary, "service web waits for db to be healthy, but db's healthcheck is disabled");
   t.is(refused[0].where?.path, 'services.web.depends_on.db');
 });
+
+test('a replica left stopped (exit 0) by an interrupted replace or rollback of its slot is started again, not taken for a completed one-shot', (t) => {
+  const d = example();
+  const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const host = Object.values(o.hosts).find((h) => h.containers.some((c) => c.name === 'app-migrate-1'))!;
+  const old = host.containers.find((c) => c.name === 'app-migrate-1')!;
+  // A TERM handler exits 0: what stack's own stop leaves when a second Ctrl-C lands between the put-back's rename and start.
+  Object.assign(old, { state: 'exited', exitCode: 0 });
+  host.containers.push({ ...structuredClone(old), id: 'leftover-next', name: 'app-migrate-1_next', role: 'temporary', state: 'exited', exitCode: 3 });
+  const plan = reconcile(d, o);
+  t.deepEqual(plan.changes.map((c) => `${c.action} ${c.name}: ${c.cause}`).sort(), ['delete app-migrate-1_next: left over from an interrupted replace', 'update app-migrate-1: stopped by an interrupted run']);
+  t.truthy(plan.operations.find((op) => op.kind === 'container.start' && op.params.name === 'app-migrate-1'));
+});

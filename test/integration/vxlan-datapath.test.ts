@@ -20,6 +20,8 @@ test('web on h1 reaches the api replicas on h2 and h3 and db on h3 by name, api 
   const name = uniqueStack('a');
   const d = webApi(name, { db: true });
   cleanupVx(t, d);
+  // The streams connect in the background (over TLS, under load possibly after this test starts): wait for them.
+  await recorder.covers(Infinity);
   const since = Date.now();
   t.true(await recorder.covers(since), 'the event streams of every host are connected');
   const first = await deploy(d);

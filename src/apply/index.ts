@@ -183,6 +183,19 @@ function waitRunning(client: HostClient, name: string, monitorMs: number, timeou
   });
 }
 
+const OWN_HEALTHY = "healthy (its image's healthcheck)";
+
+/**
+ * Until healthy by the container's own healthcheck (the image's, merged into its config by the daemon), with the
+ * time limit its timings give; false at once when it has none.
+ */
+async function waitOwnHealthcheck(client: HostClient, name: string, intervalMs: number, fallbackMs: number): Promise<boolean> {
+  const hc = containerHealthcheck(await client.inspectContainer(name));
+  if (!hc) return false;
+  await waitHealthy(client, name, healthTimeoutMs(hc), intervalMs, fallbackMs);
+  return true;
+}
+
 /**
  * Runs one operation: exactly one Engine call (waits poll with reads). A wait whose gate is decided from the
  * container (`container.wait-ready`) returns what it waited for.
@@ -228,20 +241,14 @@ export async function runOperation(op: Operation, client: HostClient, options: P
     case 'container.wait-healthy': {
       if (p.healthcheckFrom !== 'container') return waitHealthy(client, p.name, p.timeoutMs, interval, fallback);
       // depends_on service_healthy on a service whose file defines no test: the image's HEALTHCHECK must.
-      const hc = containerHealthcheck(await client.inspectContainer(p.name));
-      if (!hc) throw new Error(`${p.name} has no healthcheck (neither the file nor its image defines one), so it never turns healthy; give the service a healthcheck, or depend on it with condition service_started`);
-      await waitHealthy(client, p.name, healthTimeoutMs(hc), interval, fallback);
-      return 'healthy (its image\'s healthcheck)';
+      if (await waitOwnHealthcheck(client, p.name, interval, fallback)) return OWN_HEALTHY;
+      throw new Error(`${p.name} has no healthcheck (neither the file nor its image defines one), so it never turns healthy; give the service a healthcheck, or depend on it with condition service_started`);
     }
     case 'container.wait-running':
       return waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
     case 'container.wait-ready': {
       // The file said nothing: the container's own config (the image's HEALTHCHECK, merged by the daemon) decides.
-      const hc = containerHealthcheck(await client.inspectContainer(p.name));
-      if (hc) {
-        await waitHealthy(client, p.name, healthTimeoutMs(hc), interval, fallback);
-        return 'healthy (its image\'s healthcheck)';
-      }
+      if (await waitOwnHealthcheck(client, p.name, interval, fallback)) return OWN_HEALTHY;
       await waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
       return `running for ${p.monitorMs} ms (monitor; no healthcheck)`;
     }

@@ -4,6 +4,7 @@
  * into /18 networks (64 of them), each split into /24 host leases (slots 1–63; slot 0 holds the network
  * address), VNIs 4096–65535. Consul key `stack/overlay/config` overrides any field (JSON).
  */
+import { overlaps, parseCidr as parseRange } from '../plan/cidr.js';
 
 export interface OverlayPool {
   /** The block every network's subnet is cut from. */
@@ -99,12 +100,11 @@ export function canonicalCidr(cidr: string): string {
   return `${intToIp(base)}/${prefix}`;
 }
 
-/** Do two IPv4 CIDR blocks share an address? */
+/** Do two CIDR blocks share an address? (The planner's range arithmetic, src/plan/cidr.ts.) */
 export function cidrOverlaps(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  const end = (c: { base: number; prefix: number }) => c.base + 2 ** (32 - c.prefix) - 1;
-  return x.base <= end(y) && y.base <= end(x);
+  const x = parseRange(a);
+  const y = parseRange(b);
+  return !!x && !!y && overlaps(x, y);
 }
 
 /** A host's lease in a network's subnet: its ip-range and its gateway (the range's first address). */

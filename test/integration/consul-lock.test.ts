@@ -209,7 +209,9 @@ test('a session lost during apply stops new operations and reports it', async (t
   cleanupStack(t, name, dir);
   const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
   const session = await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
-  await eventually(async () => [...(await containersOf(name)).keys()].some((n) => n.includes('-slow-')), 30_000, 'slow to be created');
+  // Lose the session once slow runs (not merely exists: its start is itself an operation, and one begun after the loss is
+  // rightly never started), and well before slow is healthy (about 4 s), so after's start is the operation that must not happen.
+  await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
   await consulApi(`session/destroy/${session}`, { method: 'PUT' });
   const r = await run.done;
   t.is(r.code, 1, r.stderr);

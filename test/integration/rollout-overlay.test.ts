@@ -70,7 +70,11 @@ test.serial('start-first on an engine overlay: a new replica joins the name only
   const after = await apiContainers(name);
   t.is(after.length, 3);
   t.true(after.every((c) => c.hash !== before[0].hash));
-  t.is((await run(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim(), 'v2');
+  // Every answer is v2 now; the engine overlay may need a moment to program a new replica's address on h1 (the
+  // cluster store's watch), so a request right after the rollout can fail — but never answer v1.
+  const answer = async () => (await run(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim();
+  await eventually(async () => (await answer()) === 'v2', 20_000, 'api to answer v2 by name');
+  for (let i = 0; i < 6; i++) t.not(await answer(), 'v1', 'no old replica answers after the rollout');
 
   const events = (await hostEvents(since)).map(({ event: e }) => ({ t: Number(e.timeNano), type: e.Type, action: String(e.Action), id: e.Type === 'network' ? String(e.Actor?.Attributes?.container) : String(e.Actor?.ID), net: e.Type === 'network' ? String(e.Actor?.Attributes?.name) : '' }));
   const at = (id: string, type: string, action: string, net = `${name}_back`) => events.filter((e) => e.id === id && e.type === type && e.action === action && (type !== 'network' || e.net === net)).map((e) => e.t);

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
-import { containersOf, desiredFor, deploy, docker, IMAGE, stackEvents, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, desiredFor, deploy, docker, IMAGE, stackEvents, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 
 const MAIN = ['h1', 'h2', 'h3'];
@@ -27,7 +27,7 @@ async function volumesOf(name: string): Promise<string[]> {
 test('no TTY and no --yes: exit 1 saying so, zero events', async (t) => {
   const name = uniqueStack('y');
   const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await runStack(['apply', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 1);
   t.regex(r.stderr, /not a terminal: cannot ask for confirmation[\s\S]*--yes/);
@@ -56,7 +56,7 @@ test('apply --json, status, a no-op re-apply without writes, destroy keeps named
   const rows = JSON.parse(status.stdout).services as { service: string; host: string; desired: number; running: number }[];
   t.deepEqual(rows.map((x) => `${x.service} ${x.host} ${x.desired}/${x.running}`).sort(), MAIN.map((h) => `app ${h} 1/1`));
 
-  const since = Date.now();
+  const since = await eventWindowStart();
   const again = await runStack(['apply', '--yes', '--json', '-i', 'inventory.yaml'], dir);
   t.is(again.code, 0, again.stderr);
   const last = JSON.parse(again.stdout.trim().split('\n').at(-1)!);

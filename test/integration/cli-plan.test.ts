@@ -4,7 +4,7 @@
  * writes nothing on any host.
  */
 import test from 'ava';
-import { deploy, desiredFor, stackEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { deploy, desiredFor, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 
 const MAIN = ['h1', 'h2', 'h3'];
@@ -33,7 +33,7 @@ test('plan --detailed-exitcode: 2 before the first apply (writing nothing), 0 af
   const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
   t.teardown(() => deploy(desiredFor(name, [], 'socket'), { destroy: true, pruneVolumes: true }).then(() => undefined, () => undefined));
 
-  const since = Date.now();
+  const since = await eventWindowStart();
   const human = await runStack(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir);
   t.is(human.code, 2, human.stderr);
   const line = new RegExp(`^stack ${name}: (\\d+) to create, 0 to replace, 0 to update, 0 to delete \\((\\d+) operations\\)\\n`).exec(human.stdout);

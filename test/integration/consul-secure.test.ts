@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { repoRoot } from '../helpers/sandbox.js';
-import { containersOf, eventually, IMAGE, stackEvents, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, eventually, IMAGE, stackEvents, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
 import { folder, inventoryYaml, stackCli } from './consul-helpers.js';
 
 const TOKEN = 'stack-test-management-token';
@@ -107,7 +107,7 @@ test.serial('with the token and the client certificate, the apply takes its lock
 test.serial('without the token: one error naming Consul\'s address and the refusal, exit 1, no change on any host', async (t) => {
   const name = uniqueStack('cnot');
   const dir = folder({ 'compose.yaml': file(name), 'inventory.yaml': inventoryYaml(null) });
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir, env: tlsEnv() });
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stderr, new RegExp(`error: .*${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(403|[Pp]ermission denied|ACL)`));
@@ -118,7 +118,7 @@ test.serial('without the token: one error naming Consul\'s address and the refus
 test.serial('without the client certificate: one error naming Consul\'s address, exit 1, no change on any host', async (t) => {
   const name = uniqueStack('cnoc');
   const dir = folder({ 'compose.yaml': file(name), 'inventory.yaml': inventoryYaml(null) });
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir, env: { CONSUL_HTTP_ADDR: address, CONSUL_CACERT: certs.ca, CONSUL_HTTP_TOKEN: TOKEN } });
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stderr, new RegExp(`error: .*${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

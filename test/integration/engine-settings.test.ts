@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
-import { containersOf, docker, hostEvents, IMAGE, sandbox, stackEvents, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, docker, hostEvents, IMAGE, sandbox, stackEvents, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 
 test.before(() => ensureBuilt());
@@ -89,7 +89,7 @@ test('pull_policy never: an image absent from the host is an error naming it and
   const absent = `${sandbox().registry}/busybox:absent-${name}`;
   const file = (image: string) => `name: ${name}\nservices:\n  app:\n    image: ${image}\n    command: ["sleep", "3600"]\n    pull_policy: never\n`;
   const dir = onH1(t, file(absent));
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 1);
   t.regex(r.stderr, new RegExp(`image ${absent.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not present on host h1 and pull_policy is never`));

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
-import { cleanup, containersOf, deploy, desiredFor, docker, service, stackEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { cleanup, containersOf, deploy, desiredFor, docker, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 
 test.before(() => ensureBuilt());
@@ -22,7 +22,7 @@ test('a host unreachable at observe time: exit 1 naming it, zero events on h1–
   const name = uniqueStack('u');
   const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml([...sandboxHosts(MAIN), GONE]) });
   cleanup(t, desiredFor(name, [], 'socket'));
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stderr, /host h9 is unreachable: .*(ENOENT|no such file)/i);
@@ -51,7 +51,7 @@ test('a bad stack file: exit 1, one message saying where, zero events on every h
   const name = uniqueStack('f');
   const bad = `name: ${name}\nservices:\n  app:\n    image: ${IMAGE()}\n    restart: sometimes\n    deploy:\n      replicas: 2\n`;
   const dir = writeDir({ 'compose.yaml': bad, 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
-  const since = Date.now();
+  const since = await eventWindowStart();
   for (const cmd of [['apply', '--yes'], ['plan'], ['destroy', '--yes']]) {
     const r = await runStack([...cmd, '-i', 'inventory.yaml'], dir);
     t.is(r.code, 1, cmd.join(' '));

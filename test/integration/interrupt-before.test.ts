@@ -16,7 +16,7 @@ import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore } from '../../src/consul/state-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { Labels } from '../../src/labels.js';
-import { containersOf, eventually, hostEvents, IMAGE, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, eventually, hostEvents, IMAGE, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
 import { bin, cleanupStack, cliEnv, consulAddress, consulApi, folder, inventoryYaml, lockSession, spawnStack } from './consul-helpers.js';
 import { ensureBuilt } from './cli-helpers.js';
 
@@ -51,7 +51,7 @@ for (const command of ['apply', 'destroy', 'rollback'] as const) {
     const session = await lockSession(name);
     t.truthy(session);
 
-    const since = Date.now();
+    const since = await eventWindowStart();
     const run = spawnStack([command, '-y', '-i', 'inventory.yaml', '--lock-timeout', '5m'], { cwd: dir });
     let stderr = '';
     run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -94,7 +94,7 @@ test('SIGTERM while observing a hung daemon: exit 130, no change on any host, ou
   const dir = folder({ 'compose.yaml': plain(name), 'inventory.yaml': inventory });
   cleanupStack(t, name, folder({ 'compose.yaml': plain(name), 'inventory.yaml': inventoryYaml() }));
 
-  const since = Date.now();
+  const since = await eventWindowStart();
   const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml', '--timeout', '600', '--lock-timeout', '0'], { cwd: dir });
   t.is(await Promise.race([firstConnection.then(() => 'observing' as const), run.done.then(() => 'exited' as const)]), 'observing');
   t.truthy(await lockSession(name), 'the apply holds its lock while it observes');
@@ -114,7 +114,7 @@ test('Ctrl-C at the confirmation prompt (a real terminal, through script(1)): ex
   const dir = folder({ 'compose.yaml': plain(name), 'inventory.yaml': inventoryYaml(null) });
   t.teardown(() => rm(state, { recursive: true, force: true }));
   cleanupStack(t, name, dir);
-  const since = Date.now();
+  const since = await eventWindowStart();
   // script(1) gives the CLI a pseudo-terminal: it asks, and Ctrl-C typed there reaches readline, not the process.
   const child = spawn('script', ['-qfec', `${process.execPath} ${bin} apply -i inventory.yaml`, '/dev/null'], {
     cwd: dir,

@@ -10,7 +10,7 @@
 import test from 'ava';
 import type { DesiredState, NetworkSpec, ServiceSpec } from '../../src/stack/types.js';
 import { planStack } from '../../src/apply/pipeline.js';
-import { containersOf, deploy, desiredFor, describeOverlay, docker, eventually, execIn, inspect, network, sandbox, service, stackEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { containersOf, deploy, desiredFor, describeOverlay, docker, eventually, execIn, inspect, network, sandbox, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 
 /** Every stack of this file, removed after the last test. */
 const stacks: DesiredState[] = [];
@@ -75,7 +75,7 @@ test.serial('web on h1 reaches api on h2 and db on h3 over one overlay, by servi
   const name = uniqueStack('ov');
   const d = threeTier(name);
   cleanup(t, d);
-  const since = Date.now();
+  const since = await eventWindowStart();
   const first = await deploy(d);
   t.true(first.result?.ok, JSON.stringify(first.result?.failures));
   // one create, through the first host, shown once

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { planStack } from '../../src/apply/pipeline.js';
-import { cleanup, containersOf, deploy, desiredFor, docker, inspect, network, service, stackEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { cleanup, containersOf, deploy, desiredFor, docker, inspect, network, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 
 const errors = (p: { diagnostics: { severity: string; summary: string }[] }) => p.diagnostics.filter((d) => d.severity === 'error').map((d) => d.summary);
 
@@ -29,7 +29,7 @@ test('an external network that does not exist is a plan-time error; one that exi
     networks: { outside: network('outside', name, { name: 'bridge', external: true, driver: '' }) },
   });
   cleanup(t, d);
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await deploy(d);
   t.true(r.result?.ok, JSON.stringify(r.result?.failures));
   t.false(r.plan.operations.some((o) => o.kind.startsWith('network.')));

@@ -15,7 +15,7 @@ import { planStack } from '../../src/apply/pipeline.js';
 import { clientsFor } from '../../src/docker/client.js';
 import type { HostSpec } from '../../src/stack/types.js';
 import { repoRoot, sandboxInstanceUp } from '../helpers/sandbox.js';
-import { desiredFor, hostSpecs, network, service, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { desiredFor, hostSpecs, network, service, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 
 /** Hosts without a cluster store: the separate `ovl` instance (brought up here when it is not). */
 function bareHosts(): HostSpec[] {
@@ -48,7 +48,7 @@ test('a stack with an overlay network on a mixed set of hosts is refused before 
     join(dir, 'compose.yaml'),
     `name: ${name}\nx-stack:\n  overlay: engine\nservices:\n  web:\n    image: ${IMAGE()}\n    command: [sleep, "3600"]\n    networks: [back]\n    deploy: { mode: global }\nnetworks:\n  back: { driver: overlay }\n`,
   );
-  const since = Date.now();
+  const since = await eventWindowStart();
   const run = (cmd: string) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'stack.js'), cmd, '-i', inventory, '-f', join(dir, 'compose.yaml'), '--yes'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   const r = run('apply');
   t.is(r.status, 1, r.stdout + r.stderr);

@@ -136,6 +136,16 @@ try {
   recorder = undefined; // no sandbox described: hostEvents asks the daemons (the tests themselves will say why)
 }
 
+/**
+ * Now (ms), as the start of a window of events to read later with hostEvents: first waits for the event streams of
+ * every host to connect (they connect in the background; a window that starts before that is asked of the daemons,
+ * which keep only their last 256 events each — too few under a parallel suite's health probes).
+ */
+export async function eventWindowStart(): Promise<number> {
+  await recorder?.covers(Infinity);
+  return Date.now();
+}
+
 /** Engine events of every host from `since` (ms) to now, optionally filtered (type, label), each with its host. */
 export async function hostEvents(since: number, filters: Record<string, string[]> = {}): Promise<{ host: string; event: EngineEvent }[]> {
   if (recorder && (await recorder.covers(since))) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { planStack } from '../../src/apply/pipeline.js';
-import { cleanup, containersOf, deploy, desiredFor, docker, inspect, sandbox, service, stackEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { cleanup, containersOf, deploy, desiredFor, docker, inspect, sandbox, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 
 async function follow(d: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   const out = await new Promise<any[]>((resolve, reject) => d.modem.followProgress(stream, (err: unknown, o: any[]) => (err ? reject(err) : resolve(o))));
@@ -80,7 +80,7 @@ test('plan --refresh finds drift the hash and the list cannot see and apply repa
   await docker(a.h).getContainer(a.n).stop({ t: 0 });
   await docker(b.h).getContainer(b.n).update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } });
   await docker(c.h).getNetwork(`${name}_default`).disconnect({ Container: c.n });
-  const since = Date.now();
+  const since = await eventWindowStart();
   // The default plan is list-only: it sees the stopped replica (the list shows it exited), not the restart
   // policy or the disconnected network (only an inspect shows those). Planning writes nothing.
   const plain = await planStack(d);

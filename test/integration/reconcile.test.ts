@@ -6,7 +6,7 @@ import test from 'ava';
 import { sha256 } from '../../src/plan/canonical.js';
 import { Labels } from '../../src/labels.js';
 import type { DesiredState } from '../../src/stack/types.js';
-import { cleanup, containersOf, deploy, desiredFor, inspect, logs, network, service, stackEvents, uniqueStack, IMAGE, eventually, type Transport } from './reconcile-helpers.js';
+import { cleanup, containersOf, deploy, desiredFor, inspect, logs, network, service, stackEvents, uniqueStack, IMAGE, eventually, type Transport, eventWindowStart } from './reconcile-helpers.js';
 
 const secret = (key: string, text: string) => ({ key, name: key, kind: 'secret' as const, source: 'content', external: false, content: Buffer.from(text), contentHash: sha256(text) });
 
@@ -65,7 +65,7 @@ for (const transport of ['tls', 'socket'] as const) {
     }
 
     // A second apply of the unchanged file makes no write call at all.
-    const since = Date.now();
+    const since = await eventWindowStart();
     const again = await deploy(d);
     t.deepEqual(again.plan.operations, []);
     t.deepEqual(await stackEvents(name, since), []);

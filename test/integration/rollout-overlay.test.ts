@@ -11,7 +11,7 @@
 import test from 'ava';
 import type { DesiredState, ServiceSpec, UpdateConfigSpec } from '../../src/stack/types.js';
 import { Labels } from '../../src/labels.js';
-import { deploy, desiredFor, docker, eventually, execIn, hostEvents, network, service, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { deploy, desiredFor, docker, eventually, execIn, hostEvents, network, service, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 import { assertRolledBackUnnoticed, TrafficClient } from './traffic-helpers.js';
 
 const stacks: DesiredState[] = [];
@@ -59,7 +59,7 @@ async function setUp(t: Parameters<Parameters<typeof test>[1]>[0], prefix: strin
 
 test.serial('start-first on an engine overlay: a new replica joins the name only once healthy, an old one leaves it before it stops', async (t) => {
   const { name, run, client, before } = await setUp(t, 'tr');
-  const since = Date.now();
+  const since = await eventWindowStart();
   await client.start();
   const rolled = await deploy(stackOf(name, 'v2'));
   t.true(rolled.result?.ok, JSON.stringify(rolled.result?.failures));

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Labels } from '../../src/labels.js';
-import { cleanup, containersOf, desiredFor, docker, hostEvents, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { cleanup, containersOf, desiredFor, docker, hostEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, startStack, writeDir } from './cli-helpers.js';
 import { apiStack, runningCounts, runningIds } from './rollout-helpers.js';
 import { runOnce } from '../helpers/sandbox.js';
@@ -83,7 +83,7 @@ async function previousRuns(t: ExecutionContext, name: string, before: { id: str
 /** prepare(), then apply v2: it fails on the marked host and is rolled back; returns the events to check. */
 async function brokenOnLastHost(t: ExecutionContext, prefix: string, stackFile: StackFile, planLines: RegExp) {
   const { name, dir, before, a, b, broken } = await prepare(t, prefix, stackFile, planLines);
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /rollout api: rolled back/);

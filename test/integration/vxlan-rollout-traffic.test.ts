@@ -64,7 +64,7 @@ test.serial('start-first rolling update of 3 replicas with a healthcheck: a clie
   const after = await hashes(name);
   t.is(after.length, 3);
   t.true(after.every((h) => !before.includes(h)), 'every replica runs the new version');
-  t.is((await run(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim(), 'v2');
+  t.is(await eventually(async () => (await run(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim() || undefined, 20_000, 'api to answer by name'), 'v2');
 });
 
 test.serial('start-first with a version failing its healthcheck and failure_action rollback: the old version keeps answering, zero failed requests', async (t) => {

@@ -10,7 +10,7 @@ import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore, LOCK_DELAY_S, SESSION_TTL_S } from '../../src/consul/state-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { Labels } from '../../src/labels.js';
-import { containersOf, docker, eventually, hostEvents, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, docker, eventually, execIn, hostEvents, IMAGE, sandbox, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
 import { cleanupStack, consulAddress, consulApi, events, folder, inventoryYaml, lockSession, spawnStack, stackCli } from './consul-helpers.js';
 
 const plain = (name: string, v: string, replicas = 3) => `name: ${name}
@@ -49,6 +49,16 @@ services:
       update_config: { parallelism: 1, monitor: 1s, failure_action: rollback }
 `;
 
+/** Like \`slow\`, but slow becomes healthy only when the test says so (markHealthy): no race with the test's own pace. */
+const gated = (name: string) => slow(name).replace('sleep 4; touch /tmp/ok; sleep 3600', 'sleep 3600');
+
+/** Lets gated's slow replica pass its healthcheck. */
+async function markHealthy(name: string): Promise<void> {
+  const [cname, c] = [...(await containersOf(name)).entries()].find(([n]) => n.includes('-slow-'))!;
+  const r = await execIn(c.host, cname, ['touch', '/tmp/ok']);
+  if (r.exitCode !== 0) throw new Error(`touch /tmp/ok in ${cname} failed: ${r.output}`);
+}
+
 function store(): ConsulStateStore {
   return new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
 }
@@ -66,7 +76,7 @@ test('two applies of one stack started together: one writes at a time, the waite
   const a = folder({ 'compose.yaml': plain(name, '1'), 'inventory.yaml': inventory });
   const b = folder({ 'compose.yaml': plain(name, '2'), 'inventory.yaml': inventory });
   cleanupStack(t, name, a);
-  const since = Date.now();
+  const since = await eventWindowStart();
   const args = ['apply', '-y', '--json', '-i', 'inventory.yaml', '--lock-timeout', '2m'];
   const [ra, rb] = await Promise.all([stackCli(args, { cwd: a, env: { STACK_USER: 'writer-a' } }), stackCli(args, { cwd: b, env: { STACK_USER: 'writer-b' } })]);
   t.is(ra.code, 0, ra.stderr);
@@ -205,14 +215,15 @@ test('Consul unreachable: one error naming the address before any write to any h
 
 test('a session lost during apply stops new operations and reports it', async (t) => {
   const name = uniqueStack('lost');
-  const dir = folder({ 'compose.yaml': slow(name), 'inventory.yaml': inventoryYaml() });
+  const dir = folder({ 'compose.yaml': gated(name), 'inventory.yaml': inventoryYaml() });
   cleanupStack(t, name, dir);
   const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
   const session = await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
-  // Lose the session once slow runs (not merely exists: its start is itself an operation, and one begun after the loss is
-  // rightly never started), and well before slow is healthy (about 4 s), so after's start is the operation that must not happen.
+  // Lose the session once slow runs (its start is itself an operation: one begun after the loss is rightly never
+  // started), then let slow become healthy: after's start is the operation that must not happen.
   await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
   await consulApi(`session/destroy/${session}`, { method: 'PUT' });
+  await markHealthy(name);
   const r = await run.done;
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /error: lost the lock on stack \S+: .*no new operation was started after that/);
@@ -223,17 +234,21 @@ test('a session lost during apply stops new operations and reports it', async (t
 
 test('SIGINT during apply: exit 130, the revision is recorded as interrupted, the lock is released', async (t) => {
   const name = uniqueStack('int');
-  const dir = folder({ 'compose.yaml': slow(name), 'inventory.yaml': inventoryYaml() });
+  const dir = folder({ 'compose.yaml': gated(name), 'inventory.yaml': inventoryYaml() });
   cleanupStack(t, name, dir);
   const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
   await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
+  // slow runs and is not yet healthy: the apply is waiting for it when the signal comes. That wait is in flight, so
+  // it may finish (within the grace time): slow becomes healthy just after, and nothing new (after) is started.
   await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
   run.child.kill('SIGINT');
+  await markHealthy(name);
   const r = await run.done;
   t.is(r.code, 130, r.stderr);
   t.is(await lockSession(name), undefined, 'released on interrupt');
   const h = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
   t.deepEqual(JSON.parse(h.stdout).revisions.map((x: { result: string }) => x.result), ['interrupted']);
+  t.false([...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-after-') && c.info.State === 'running'), 'after was not started: nothing new starts after the signal');
 });
 
 test('an ordinary failed apply (a rollout rolled back, exit 1) releases the lock: the key is free, the next apply with --lock-timeout 0 goes through; the revision in Consul records the rollout', async (t) => {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { containersOf, execIn, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, eventually, execIn, uniqueStack } from './reconcile-helpers.js';
 import { ensureBuilt, runStack } from './cli-helpers.js';
 import { applyExample, example } from './examples-helpers.js';
 import { Labels } from '../../src/labels.js';
@@ -30,7 +30,8 @@ test('examples/volume-secret: the file secret is mounted read-only for the owner
   t.deepEqual(await placed(stack), ['app h1 running']);
   const token = readFileSync(path.join(path.dirname(example('volume-secret')), 'api-token.txt'), 'utf8');
   const c = [...(await containersOf(stack)).values()][0];
-  t.is((await execIn('h1', c.info.Id, ['cat', '/data/seen'])).output, token);
+  // The container's own command copies the secret into the volume once it runs: wait for it to have.
+  t.is(await eventually(async () => (await execIn('h1', c.info.Id, ['cat', '/data/seen'])).output || undefined, 20_000, 'the copy in the volume'), token);
   t.is((await execIn('h1', c.info.Id, ['stat', '-c', '%a', '/run/secrets/api_token'])).output.trim(), '400');
   t.true(c.info.Mounts.some((m) => m.Type === 'volume' && m.Name === `${stack}_appdata` && m.Destination === '/data'));
 });

@@ -144,8 +144,10 @@ test.serial('a host lost while a failed update is rolled back: exit 1; once it i
   writeFileSync(path.join(dir, 'compose.yaml'), version('v2', true));
   const run = startStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   const deadline = Date.now() + 180_000;
-  while (!/rollback api: /.test(run.stdout()) && run.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  t.regex(run.stdout(), /rollback api: /, 'the rollback began');
+  // A step's line is printed once it is done: after the put-back v1's start, its wait for health (≥ 3 s) is in flight.
+  const started = /rollback api: h4 start /;
+  while (!started.test(run.stdout()) && run.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.regex(run.stdout(), started, 'the rollback started the put-back v1');
   sandboxCmd('stop-host', 'h4');
   const r = await run.done;
   t.is(r.code, 1, r.stdout + r.stderr);

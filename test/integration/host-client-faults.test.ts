@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { HostClient } from '../../src/docker/client.js';
 import { DEFAULT_FAULT_SETTINGS } from '../../src/docker/faults.js';
 import { Labels } from '../../src/labels.js';
-import { docker, hostSpecs, IMAGE, uniqueStack } from './reconcile-helpers.js';
+import { docker, eventually, hostSpecs, IMAGE, uniqueStack } from './reconcile-helpers.js';
 
 const h1 = () => HostClient.fromSpec(hostSpecs('socket').find((h) => h.name === 'h1')!);
 const labels = (stack: string, hash = 'a'.repeat(64)) => ({ [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.service]: 'app', [Labels.slot]: '1', [Labels.configHash]: hash });
@@ -73,6 +73,8 @@ test('a time limit that cannot be met: transient, retried a bounded number of ti
   t.regex(err!.message, /^host h1: list images: no answer within 0.1s \(after 3 attempts\)$/);
   t.is((err as unknown as { faultClass: string }).faultClass, 'transient');
   t.is(client.counts.reads, 3);
+  // The server's accept of the last attempt may run a tick after the client gave up on it.
+  await eventually(async () => held.length === 3, 2_000, 'the server to have accepted three connections');
   t.is(held.length, 3, 'each attempt opened its own connection');
 });
 

@@ -32,7 +32,7 @@ test.before(async () => {
   await c.start();
   await c.wait();
   const [repo, tag] = [imageRef.slice(0, imageRef.lastIndexOf(':')), imageRef.slice(imageRef.lastIndexOf(':') + 1)];
-  await c.commit({ repo, tag, changes: 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD test -f /tmp/ok' });
+  await c.commit({ repo, tag, changes: 'HEALTHCHECK --interval=1s --timeout=10s --retries=2 CMD test -f /tmp/ok' });
   await c.remove();
   const hc = (await d.getImage(imageRef).inspect()).Config.Healthcheck;
   if (!hc?.Test?.includes('test -f /tmp/ok')) throw new Error(`the image has no healthcheck: ${JSON.stringify(hc)}`);

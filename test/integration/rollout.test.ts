@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
-import { cleanup, containersOf, desiredFor, docker, uniqueStack, IMAGE } from './reconcile-helpers.js';
+import { cleanup, containersOf, desiredFor, docker, eventually, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 import { apiStack, containerEvents, runningCounts, runningIds, type ApiVersion } from './rollout-helpers.js';
 import { runOnce } from '../helpers/sandbox.js';
@@ -22,10 +22,14 @@ async function applyVersion(dir: string, name: string, v: ApiVersion) {
   return runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
 }
 
-/** What replica `name` on `host` answers, asked from a container on the same host and stack network. */
+/**
+ * What replica `name` on `host` answers, asked from a container on the same host and stack network — asked again for
+ * up to 20 s while nothing answers: a replica put back by a rollback is started, not waited for, so its server may
+ * still be starting when apply returns.
+ */
 async function answer(host: string, stack: string, name: string): Promise<string> {
-  const r = await runOnce(docker(host), IMAGE(), ['sh', '-c', `timeout 5 wget -qO- http://${name}:8080/`], { NetworkMode: `${stack}_default` });
-  return r.output.trim();
+  const ask = async () => (await runOnce(docker(host), IMAGE(), ['sh', '-c', `timeout 5 wget -qO- http://${name}:8080/`], { NetworkMode: `${stack}_default` })).output.trim();
+  return eventually(async () => (await ask()) || undefined, 20_000, `${name} on ${host} to answer`);
 }
 
 async function setUp(t: Parameters<typeof cleanup>[0], prefix: string, v1: ApiVersion) {
@@ -45,7 +49,7 @@ test('a healthy update rolls one replica at a time, each healthy before the next
   const plan = await runStack(['plan', '-i', 'inventory.yaml'], dir);
   t.regex(plan.stdout, /rollout api: 3 replicas, 1 at a time, stop-first, each replica healthy, delay 0s; on failure pause/);
   t.regex(plan.stdout, /batch 1: .*\n\s+batch 2: .*\n\s+batch 3: /);
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 0, r.stdout + r.stderr);
   t.regex(r.stdout, /rollout api: completed/);
@@ -63,7 +67,7 @@ test('a healthy update rolls one replica at a time, each healthy before the next
 for (const behaviour of ['exits', 'unhealthy'] as const) {
   test(`a version that ${behaviour === 'exits' ? 'exits at once' : 'fails its healthcheck'} with failure_action rollback: the old version answers, exit 1, the output names the replica and why`, async (t) => {
     const { name, dir, before } = await setUp(t, behaviour.slice(0, 2), { body: 'v1' });
-    const since = Date.now();
+    const since = await eventWindowStart();
     const r = await applyVersion(dir, name, { body: 'v2', behaviour, update: { failure_action: 'rollback', order: 'stop-first' } });
     t.is(r.code, 1, r.stdout + r.stderr);
     const why = behaviour === 'exits' ? /exited with code 3 before it was healthy/ : /unhealthy/;
@@ -81,7 +85,7 @@ for (const behaviour of ['exits', 'unhealthy'] as const) {
 
 test('failure_action pause with parallelism 2: the failed batch gets its old containers back, the rest is not touched, never below replicas − parallelism', async (t) => {
   const { name, dir, before } = await setUp(t, 'pa', { body: 'v1' });
-  const since = Date.now();
+  const since = await eventWindowStart();
   const r = await applyVersion(dir, name, { body: 'v2', behaviour: 'unhealthy', update: { parallelism: 2, failure_action: 'pause', order: 'stop-first' } });
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /rollout api: paused/);

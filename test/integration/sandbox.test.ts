@@ -90,7 +90,7 @@ test.serial('push and pull through the registry; the authenticated registry refu
   await d1.getImage(sbx.images.busybox).tag({ repo: tag.slice(0, tag.lastIndexOf(':')), tag: 'v1' });
   // dockerd 20.10 can run a registry call on a thread left in a container's namespace while an
   // overlay is being set up ("network is unreachable"): retry that, as stack's own client does.
-  await retryUnreachable(async () => follow(d1, await d1.getImage(tag).push({ authconfig: {} } as never)));
+  await retryUnreachable(async () => follow(d1, await d1.getImage(tag).push({ authconfig: {} })));
   await d1.getImage(tag).remove();
   const d2 = engine(h2);
   await retryUnreachable(async () => follow(d2, await d2.pull(tag)));
@@ -131,14 +131,17 @@ test('a host cannot reach any address outside the sandbox, and fails at once', a
   const { stdout } = await run('nsenter', [`--net=/run/netns/${h1.netns}`, 'bash', '-c', timed('timeout 10 bash -c "echo > /dev/tcp/192.0.2.1/80"')]).catch((e) => e);
   t.regex(String(stdout), /rc=[1-9]/);
   t.true(took(String(stdout)) <= 3, `rejected from the host's namespace: ${String(stdout)}`);
-  // DNS lookups fail at once instead of hanging: from a container (a public resolver) and from the host's
-  // namespace (the machine's own resolver, as dockerd's registry lookups would).
+  // DNS lookups fail instead of hanging: from a container (a public resolver) and from the host's namespace (the
+  // machine's own resolver, as dockerd's registry lookups would). A rejected query fails on the ICMP error; the kernel
+  // rate-limits those per host (a burst, then 1/s: the sandbox refuses TCP with resets so that they are left for
+  // UDP), so under a busy suite one query may still wait out one resolver timeout before its retry is refused. Each bound is below what a dropped query takes: busybox's nslookup asks twice,
+  // 2.5 s apart, and gives up after 5 s; glibc waits 5 s per attempt, 2 attempts (10 s).
   const dns = await runOnce(engine(h1), sbx.images.busybox, ['sh', '-c', timed('timeout 20 nslookup example.com 8.8.8.8')]);
   t.regex(dns.output, /rc=[1-9]/);
-  t.true(took(dns.output) <= 5, `the lookup from a container failed at once: ${dns.output}`);
+  t.true(took(dns.output) <= 3, `the lookup from a container was refused, not dropped: ${dns.output}`);
   const hostDns = await run('nsenter', [`--net=/run/netns/${h1.netns}`, 'bash', '-c', timed('timeout 20 getent hosts example.com')]).catch((e) => e);
   t.regex(String(hostDns.stdout), /rc=[1-9]/);
-  t.true(took(String(hostDns.stdout)) <= 5, `the lookup from the host's namespace failed at once: ${String(hostDns.stdout)}`);
+  t.true(took(String(hostDns.stdout)) <= 7, `the lookup from the host's namespace was refused, not dropped: ${String(hostDns.stdout)}`);
   // While the sandbox's own addresses answer.
   const ok = await runOnce(engine(h1), sbx.images.busybox, ['sh', '-c', `timeout 5 wget -qO- http://${sbx.registry}/v2/ && echo reached`]);
   t.regex(ok.output, /reached/);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore } from '../../src/consul/state-store.js';
-import type { RevisionRecord } from '../../src/state/types.js';
+import type { PlanSummaryCounts, RevisionRecord } from '../../src/state/types.js';
 import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
 import { cleanupStack, consulAddress, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
 
@@ -28,7 +28,7 @@ ${extra}`;
 
 interface History {
   store: string;
-  revisions: { number: number; hash: string; result: string; kind?: string; command: string; commit?: string; who: string; plan: { create: number; replace: number } }[];
+  revisions: { number: number; hash: string; result: string; kind?: string; command: string; commit?: string; who: string; plan: PlanSummaryCounts }[];
 }
 
 async function history(dir: string): Promise<History> {
@@ -120,7 +120,7 @@ test('destroy records a revision of kind destroy; history shows it; rollback aft
     [1, 'apply', 'ok', 'apply'],
     [2, 'destroy', 'ok', 'destroy'],
   ]);
-  const removed = (h.revisions[1].plan as { remove: number }).remove;
+  const removed = h.revisions[1].plan.remove;
   t.true(removed >= 3, `the destroy's plan summary counts what it removed (two replicas, networks, files volume): ${removed}`);
   t.regex(h.revisions[1].who, /^destroyer@/);
   const human = await stackCli(['history', '-i', 'inventory.yaml'], { cwd: dir });

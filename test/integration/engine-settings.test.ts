@@ -4,7 +4,7 @@
  * next to a stack and named like its own, never touched by apply or destroy --prune-volumes.
  */
 import { writeFileSync } from 'node:fs';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Labels } from '../../src/labels.js';
 import { containersOf, docker, hostEvents, IMAGE, sandbox, stackEvents, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
@@ -12,7 +12,7 @@ import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './
 test.before(() => ensureBuilt());
 
 /** A folder with compose.yaml and an inventory of h1; the stack is destroyed (volumes too) afterwards. */
-function onH1(t: Parameters<Parameters<typeof test>[1]>[0], compose: string): string {
+function onH1(t: ExecutionContext, compose: string): string {
   const dir = writeDir({ 'compose.yaml': compose, 'inventory.yaml': inventoryYaml(sandboxHosts(['h1'])) });
   t.teardown(() => runStack(['destroy', '--yes', '--prune-volumes', '-i', 'inventory.yaml'], dir).then(() => undefined, () => undefined));
   return dir;

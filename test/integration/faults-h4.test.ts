@@ -80,7 +80,7 @@ test.serial('a host lost during apply: the others finish, exit 1 with the root c
   const dir = writeDir({ 'compose.yaml': file, 'inventory.yaml': inventoryYaml([...sandboxHosts(['h1', 'h2', 'h3']), h4Tls]) });
   t.teardown(() => destroy(dir));
 
-  let stopped: Promise<void> | undefined;
+  let stopped: Promise<unknown> | undefined;
   const watch = await watchEvents(['h4'], name, (e) => {
     if (!stopped && e.Type === 'container' && e.Action === 'create') stopped = Promise.resolve().then(() => sandboxCmd('stop-host', 'h4'));
   });

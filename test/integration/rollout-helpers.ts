@@ -71,7 +71,7 @@ export async function containerEvents(stack: string, since: number): Promise<Con
  * Replays start/die events over the containers running at `since` (by id) and returns the running
  * count of `service` after every event: the lowest value is how far the service ever dropped.
  */
-export function runningCounts(events: (ContainerEvent & { id?: string })[], initiallyRunning: string[], service: string): number[] {
+export function runningCounts(events: (Omit<ContainerEvent, 'service'> & { service?: string; id?: string })[], initiallyRunning: string[], service: string): number[] {
   const running = new Set(initiallyRunning);
   const counts: number[] = [running.size];
   for (const e of events) {

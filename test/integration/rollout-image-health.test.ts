@@ -36,7 +36,7 @@ test.before(async () => {
   await c.remove();
   const hc = (await d.getImage(imageRef).inspect()).Config.Healthcheck;
   if (!hc?.Test?.includes('test -f /tmp/ok')) throw new Error(`the image has no healthcheck: ${JSON.stringify(hc)}`);
-  await follow(d, await d.getImage(imageRef).push({ authconfig: { key: Buffer.from('{}').toString('base64') } } as never));
+  await follow(d, await d.getImage(imageRef).push({ authconfig: { key: Buffer.from('{}').toString('base64') } }));
 });
 
 /** No healthcheck in the file; `healthy: false` never creates /tmp/ok, so the image's check fails. monitor 1s: far shorter than the time to unhealthy. */

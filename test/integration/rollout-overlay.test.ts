@@ -8,7 +8,7 @@
  * A version failing its healthcheck never joins the names: zero failed requests here too.
  * Named *overlay* so it runs last, after `sandbox heal`; it pulls no image.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { DesiredState, ServiceSpec, UpdateConfigSpec } from '../../src/stack/types.js';
 import { Labels } from '../../src/labels.js';
 import { deploy, desiredFor, docker, eventually, execIn, hostEvents, network, service, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
@@ -45,7 +45,7 @@ async function apiContainers(name: string): Promise<{ id: string; hash: string }
   return out;
 }
 
-async function setUp(t: Parameters<Parameters<typeof test>[1]>[0], prefix: string) {
+async function setUp(t: ExecutionContext, prefix: string) {
   const name = uniqueStack(prefix);
   const v1 = stackOf(name, 'v1');
   stacks.push(v1);

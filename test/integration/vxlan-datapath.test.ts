@@ -29,13 +29,13 @@ test('web on h1 reaches the api replicas on h2 and h3 and db on h3 by name, api 
   t.deepEqual(first.plan.overlay, [{ network: 'default', mode: 'consul', why: 'no cluster store on h1, h2, h3 (x-stack.overlay auto)' }]);
 
   // On every host: the bridge network, labelled, with the host's own range and MTU 1450.
-  const ranges = new Set<string>();
+  const ranges = new Set<string | undefined>();
   for (const h of ['h1', 'h2', 'h3']) {
     const net = await docker(h).getNetwork(`${name}_default`).inspect();
     t.is(net.Driver, 'bridge');
-    t.regex(net.Labels[Labels.overlayVni], /^\d+$/);
-    t.is(net.Options['com.docker.network.driver.mtu'], '1450');
-    ranges.add(net.IPAM.Config[0].IPRange);
+    t.regex(net.Labels![Labels.overlayVni], /^\d+$/);
+    t.is(net.Options!['com.docker.network.driver.mtu'], '1450');
+    ranges.add(net.IPAM!.Config![0].IPRange);
   }
   t.is(ranges.size, 3, 'each host has its own lease');
 

@@ -86,7 +86,7 @@ export function addressesIn(nslookup: string): string[] {
 }
 
 /** An HTTP server answering with its container's hostname. */
-export function api(over: Partial<ServiceSpec> & { replicas?: number; constraints?: ServiceSpec['deploy']['constraints'] } = {}): Partial<ServiceSpec> & { deploy: Partial<ServiceSpec['deploy']> } {
+export function api(over: Partial<ServiceSpec> & { replicas?: number; constraints?: ServiceSpec['deploy']['constraints'] } = {}): Omit<Partial<ServiceSpec>, 'deploy'> & { deploy: Partial<ServiceSpec['deploy']> } {
   const { replicas, constraints, ...rest } = over;
   return {
     image: IMAGE,

@@ -15,7 +15,7 @@ import {
 
 test.before(configureOverlay);
 
-const vniOf = async (host: string, network: string) => Number((await docker(host).getNetwork(network).inspect()).Labels[Labels.overlayVni]);
+const vniOf = async (host: string, network: string) => Number((await docker(host).getNetwork(network).inspect()).Labels![Labels.overlayVni]);
 
 test('a second stack on the same hosts: its short names give only its own replicas, and the first stack\'s are unreachable from it', async (t) => {
   const [a, b] = [uniqueStack('i'), uniqueStack('j')];
@@ -128,7 +128,7 @@ test('removing a network leaves no device, bridge network, lease or name', async
   t.true(removed.result?.ok, JSON.stringify(removed.result?.failures));
   for (const h of ['h1', 'h2', 'h3']) {
     t.false((await docker(h).listNetworks()).some((n) => n.Name === `${name}_side`), `no bridge network on ${h}`);
-    t.is(devicesOn(h)[deviceName(vni)], undefined, `no device on ${h}`);
+    t.is(devicesOn(h)[deviceName(vni)] as string[] | undefined, undefined, `no device on ${h}`);
   }
   const kv = await store().list(KV_ROOT);
   t.false(kv.some((e) => e.key.startsWith(`${KV_ROOT}networks/${name}/side/`)), 'no lease');
@@ -145,8 +145,8 @@ test('two applies of stacks with new networks at the same time get distinct VNIs
   const results = await Promise.all(ds.map((d) => deploy(d)));
   for (const r of results) t.true(r.result?.ok, JSON.stringify(r.result?.failures));
   const nets = await Promise.all(names.map((n) => docker('h2').getNetwork(`${n}_default`).inspect()));
-  t.not(nets[0].Labels[Labels.overlayVni], nets[1].Labels[Labels.overlayVni]);
-  t.not(nets[0].IPAM.Config[0].Subnet, nets[1].IPAM.Config[0].Subnet);
+  t.not(nets[0].Labels![Labels.overlayVni], nets[1].Labels![Labels.overlayVni]);
+  t.not(nets[0].IPAM!.Config![0].Subnet, nets[1].IPAM!.Config![0].Subnet);
 });
 
 test('a device deleted by hand: plan --refresh shows it, apply repairs it, traffic flows again', async (t) => {

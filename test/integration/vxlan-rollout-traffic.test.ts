@@ -5,7 +5,7 @@
  * the catalog only once healthy; the old one stops only after a drain, so no request meets a stopping
  * container: zero failed requests. A version failing its healthcheck never gets a name: zero again.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { DesiredState, ServiceSpec, UpdateConfigSpec } from '../../src/stack/types.js';
 import { api, cleanupVx, configureOverlay, deploy, docker, exec, onHost, service, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
 import { eventually } from './reconcile-helpers.js';
@@ -17,7 +17,7 @@ test.before(configureOverlay);
 const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({ parallelism: 1, delayNs: 0, failureAction: 'rollback', monitorNs: 5e9, maxFailureRatio: 0, order: 'start-first', ...over });
 
 function stackOf(name: string, version: string, behaviour: 'ok' | 'unhealthy' = 'ok'): DesiredState {
-  const apiService: Partial<ServiceSpec> = {
+  const apiService: Omit<Partial<ServiceSpec>, 'deploy'> & { deploy?: Partial<ServiceSpec['deploy']> } = {
     ...api({ replicas: 3 }),
     command: ['sh', '-c', `trap 'exit 0' TERM; mkdir -p /www && echo ${version} > /www/index.html && httpd -f -p 8080 -h /www & wait`],
     healthcheck: { test: ['CMD-SHELL', `timeout 5 wget -qO- http://127.0.0.1:8080/${behaviour === 'ok' ? '' : 'missing'} >/dev/null`], intervalNs: 1e9, timeoutNs: 6e9, retries: 3 },
@@ -37,7 +37,7 @@ async function hashes(name: string): Promise<string[]> {
   return out;
 }
 
-async function setUp(t: Parameters<Parameters<typeof test>[1]>[0], prefix: string) {
+async function setUp(t: ExecutionContext, prefix: string) {
   const name = uniqueStack(prefix);
   const v1 = stackOf(name, 'v1');
   cleanupVx(t, v1);

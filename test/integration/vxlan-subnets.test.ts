@@ -17,7 +17,7 @@ import type { DesiredState } from '../../src/stack/types.js';
 
 test.before(configureOverlay);
 
-const subnetOn = async (host: string, network: string) => (await docker(host).getNetwork(network).inspect()).IPAM.Config[0] as { Subnet: string; IPRange: string; Gateway: string };
+const subnetOn = async (host: string, network: string) => (await docker(host).getNetwork(network).inspect()).IPAM!.Config![0] as { Subnet: string; IPRange: string; Gateway: string };
 
 function twoHosts(name: string, ipam?: { subnet: string }): DesiredState {
   return vxDesired(
@@ -89,5 +89,5 @@ test.serial('a fixed subnet is the network\'s on every host; an overlapping one 
   });
   t.deepEqual(await store().list(`${KV_ROOT}networks/${c}/`), []);
   t.false((await store().list(`${KV_ROOT}subnet/`)).some((e) => e.value === `${c}/default`));
-  t.is((await docker('h1').getNetwork(`${b}_default`).inspect()).Labels[Labels.stack], b);
+  t.is((await docker('h1').getNetwork(`${b}_default`).inspect()).Labels![Labels.stack], b);
 });

@@ -10,7 +10,7 @@ import { desired, service } from '../plan/helpers.js';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const secret = (value: string): FileObjectSpec => ({ key: 'pw', name: 's_pw', kind: 'secret', source: 'file:./pw.txt', external: false, content: Buffer.from(value), contentHash: sha(value) });
 const config = (value: string): FileObjectSpec => ({ key: 'conf', name: 's_conf', kind: 'config', source: 'content', external: false, content: Buffer.from(value), contentHash: sha(value) });
-const emptyPlan: Plan = { stack: 's', hosts: [], changes: [], operations: [], compensations: [], diagnostics: [], placement: {} };
+const emptyPlan: Plan = { stack: 's', hosts: [], changes: [], operations: [], compensations: [], diagnostics: [], placement: {}, rollouts: [] };
 
 function stack(secretValue = 'hunter2') {
   return desired([service('web', { environment: { V: '1' } })], { name: 's', secrets: { pw: secret(secretValue) }, configs: { conf: config('a=1') } } as never);

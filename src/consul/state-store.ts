@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { ConsulClient } from './client.js';
 import { ConsulRequestError, ConsulUnreachableError } from './client.js';
-import { decodeRevision, encodeRevision } from '../state/revision-codec.js';
+import { decodeRevision, encodeRevision, summaryOf } from '../state/revision-codec.js';
 import {
   abortableSleep,
   LockTimeoutError,
@@ -191,23 +191,14 @@ export class ConsulStateStore implements StateStore {
   async latest(stack: string): Promise<RevisionSummary | undefined> {
     const n = (await this.numbers(stack)).at(-1);
     const m = n === undefined ? undefined : await this.manifest(stack, n);
-    if (!m) return undefined;
-    const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, chunkDir: _d, ...summary } = m;
-    return summary;
+    return m ? summaryOf(m) : undefined;
   }
 
   async list(stack: string): Promise<RevisionSummary[]> {
-    const out: RevisionSummary[] = [];
     const numbers = await this.numbers(stack);
     // One round trip for all manifests instead of one after the other (up to keep_revisions of them).
     const manifests = await Promise.all(numbers.map((n) => this.manifest(stack, n)));
-    for (const m of manifests) {
-      if (m) {
-        const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, chunkDir: _d, ...summary } = m;
-        out.push(summary);
-      }
-    }
-    return out;
+    return manifests.filter((m): m is RevisionManifest => !!m).map(summaryOf);
   }
 
   async get(stack: string, number: number): Promise<RevisionRecord | undefined> {

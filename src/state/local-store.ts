@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeRevision, encodeRevision } from './revision-codec.js';
+import { decodeRevision, encodeRevision, summaryOf } from './revision-codec.js';
 import { abortableSleep, LockTimeoutError, LockWaitAbortedError, type AcquireOptions, type HeldLock, type LockInfo, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
 
 const pad = (n: number) => String(n).padStart(10, '0');
@@ -131,16 +131,14 @@ export class LocalStateStore implements StateStore {
   async latest(stack: string): Promise<RevisionSummary | undefined> {
     const n = this.numbers(stack).at(-1);
     const m = n === undefined ? undefined : this.manifest(stack, n);
-    if (!m) return undefined;
-    const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, ...summary } = m;
-    return summary;
+    return m ? summaryOf(m) : undefined;
   }
 
   async list(stack: string): Promise<RevisionSummary[]> {
     return this.numbers(stack)
       .map((n) => this.manifest(stack, n))
       .filter((m): m is RevisionManifest => !!m)
-      .map(({ encoding: _e, chunks: _c, bytes: _b, sha256: _s, ...summary }) => summary);
+      .map(summaryOf);
   }
 
   async get(stack: string, number: number): Promise<RevisionRecord | undefined> {

@@ -6,12 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
-import type { RevisionManifest, RevisionRecord } from './types.js';
+import type { RevisionManifest, RevisionRecord, RevisionSummary } from './types.js';
 
 /** Consul's limit for one KV value. */
 export const VALUE_LIMIT = 512 * 1024;
 /** Raw bytes per chunk: base64 grows them by 4/3, staying well below the limit. */
 export const CHUNK_BYTES = 360 * 1024;
+
+/** What a manifest says of its revision, without how it is stored (encoding, chunks, their size, hash and folder). */
+export function summaryOf(manifest: RevisionManifest): RevisionSummary {
+  const { encoding: _e, chunks: _c, bytes: _b, sha256: _s, chunkDir: _d, ...summary } = manifest;
+  return summary;
+}
 
 export interface EncodedRevision {
   manifest: RevisionManifest;

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scope="${1:-all}"
 [ -d node_modules ] || npm ci --no-audit --no-fund || exit 1
 npm run --silent build || { echo "0 passed, 1 failed"; exit 1; }
-# The tests are TypeScript too: type-checked with src (tsconfig.test.json) before any runs.
+# The tests are TypeScript too: type-checked together with src (tsconfig.test.json) before any runs.
 npm run --silent typecheck || { echo "0 passed, 1 failed"; exit 1; }
 
 pass=0; fail=0

@@ -52,6 +52,11 @@ services:
 /** Like \`slow\`, but slow becomes healthy only when the test says so (markHealthy): no race with the test's own pace. */
 const gated = (name: string) => slow(name).replace('sleep 4; touch /tmp/ok; sleep 3600', 'sleep 3600');
 
+/** Until the slow replica runs (started, not merely created). */
+async function slowRuns(name: string): Promise<void> {
+  await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
+}
+
 /** Lets gated's slow replica pass its healthcheck. */
 async function markHealthy(name: string): Promise<void> {
   const [cname, c] = [...(await containersOf(name)).entries()].find(([n]) => n.includes('-slow-'))!;
@@ -221,7 +226,7 @@ test('a session lost during apply stops new operations and reports it', async (t
   const session = await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
   // Lose the session once slow runs (its start is itself an operation: one begun after the loss is rightly never
   // started), then let slow become healthy: after's start is the operation that must not happen.
-  await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
+  await slowRuns(name);
   await consulApi(`session/destroy/${session}`, { method: 'PUT' });
   await markHealthy(name);
   const r = await run.done;
@@ -240,7 +245,7 @@ test('SIGINT during apply: exit 130, the revision is recorded as interrupted, th
   await eventually(() => lockSession(name), 30_000, 'the apply to hold the lock');
   // slow runs and is not yet healthy: the apply is waiting for it when the signal comes. That wait is in flight, so
   // it may finish (within the grace time): slow becomes healthy just after, and nothing new (after) is started.
-  await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
+  await slowRuns(name);
   run.child.kill('SIGINT');
   await markHealthy(name);
   const r = await run.done;

@@ -134,8 +134,8 @@ test('a host cannot reach any address outside the sandbox, and fails at once', a
   // DNS lookups fail instead of hanging: from a container (a public resolver) and from the host's namespace (the
   // machine's own resolver, as dockerd's registry lookups would). A rejected query fails on the ICMP error; the kernel
   // rate-limits those per host (a burst, then 1/s: the sandbox refuses TCP with resets so that they are left for
-  // UDP), so under a busy suite one query may still wait out one resolver timeout before its retry is refused. Each bound is below what a dropped query takes: busybox's nslookup asks twice,
-  // 2.5 s apart, and gives up after 5 s; glibc waits 5 s per attempt, 2 attempts (10 s).
+  // UDP), so under a busy suite one query may wait for a retry before it is refused. Each bound is below what a
+  // dropped query takes: busybox's nslookup gives up after its 5 s timeout; glibc waits 5 s per attempt, 2 attempts.
   const dns = await runOnce(engine(h1), sbx.images.busybox, ['sh', '-c', timed('timeout 20 nslookup example.com 8.8.8.8')]);
   t.regex(dns.output, /rc=[1-9]/);
   t.true(took(dns.output) <= 3, `the lookup from a container was refused, not dropped: ${dns.output}`);

@@ -52,11 +52,14 @@ export const PROGRAM_SCRIPT = [
 /** `stack-helper DEV`: removes the device if it is there. */
 export const UNPROGRAM_SCRIPT = [PATH_LINE, 'ip link del "$1" 2>/dev/null || true'].join('\n');
 
-/** Lists stack's VXLAN devices (`stvx…`), one `DEVICE VNI LOCAL DSTPORT MTU dst…` line each. Takes no argument. */
+/**
+ * Lists stack's VXLAN devices (`stvx…`), one `DEVICE VNI LOCAL DSTPORT MTU dst…` line each. Takes no argument. A
+ * device removed while it is listed (another apply) gives `- - - -`, not an error line (the TTY merges stderr).
+ */
 export const LIST_SCRIPT = [
   PATH_LINE,
   'for d in $(ip -o link show type vxlan | awk -F": " \'{print $2}\' | cut -d@ -f1); do',
-  '  case "$d" in stvx*) echo "$d $(ip -d -o link show dev "$d" | ' + DEVICE_INFO_AWK + ') $(bridge fdb show dev "$d" | ' + FLOOD_LINE_AWK + ')" ;; esac',
+  '  case "$d" in stvx*) echo "$d $(ip -d -o link show dev "$d" 2>/dev/null | ' + DEVICE_INFO_AWK + ') $(bridge fdb show dev "$d" 2>/dev/null | ' + FLOOD_LINE_AWK + ')" ;; esac',
   'done',
 ].join('\n');
 

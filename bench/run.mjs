@@ -111,9 +111,7 @@ async function stackDestroy(ctx, file, name) {
 /** Phase B's stack runs: the rollout, then each workload's cold apply, no-op and env change, each destroyed after. */
 async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly }) {
   const note = "stack's own overlay (VXLAN, Consul) on the hosts Swarm gets (no cluster store)";
-  // Its helper image (busybox, for chroot into the host's iproute2) from the sandbox, as the vx tests do.
-  const put = await fetch(`${ctx.consul}/v1/kv/stack/overlay/config`, { method: 'PUT', body: JSON.stringify({ helperImage: ctx.image }) });
-  if (!put.ok) throw new Error(`Consul: setting the overlay's helper image: HTTP ${put.status}`);
+  // Its helper image (busybox, for chroot into the host's iproute2) is the inventory's overlay.helper_image.
   for (let rep = 0; rep < REPS; rep++) {
     await fresh(ctx);
     const name = `bw5v${rep + 1}${RUN_ID}`;
@@ -183,7 +181,7 @@ async function main() {
   const inventory = join(WORK, 'inventory.yaml');
   // Every peer talks to the daemons over their unix sockets (no TLS for anyone).
   // stack.underlay: the address stack's own overlay tunnels to (phase B), which a unix socket cannot tell.
-  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`).join('\n')}\nconsul: "${sb.consul.http}"\n`);
+  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`).join('\n')}\nconsul: "${sb.consul.http}"\noverlay: { helper_image: "${sb.images.helper}" }\n`);
   const ctx = { hosts, inventory, sandboxJson, consul: sb.consul.http, image: sb.images.busybox };
   const info = machine(hosts);
   log('machine', JSON.stringify(info));

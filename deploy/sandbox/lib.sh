@@ -421,6 +421,16 @@ build_busybox_image() {
   dk "$h" push -q "$REGISTRY/$IMAGE_REPO:latest" >/dev/null
 }
 
+# The sandbox's busybox pinned by the digest its registry serves: the helper image of stack's own overlay, which
+# the inventory names (overlay.helper_image) — offline, and not a tag anybody could move.
+helper_image_ref() {
+  local digest
+  digest="$(curl -sfI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REGISTRY/v2/$IMAGE_REPO/manifests/$IMAGE_TAG" |
+    tr -d '\r' | awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }')"
+  [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || die "the registry $REGISTRY gave no digest for $IMAGE_REPO:$IMAGE_TAG"
+  echo "$REGISTRY/$IMAGE_REPO@$digest"
+}
+
 # ---------- description ----------
 
 host_labels() { # role/pool/zone per host, for placement examples and tests
@@ -434,7 +444,8 @@ host_labels() { # role/pool/zone per host, for placement examples and tests
 
 write_description() {
   local cs; cs="$(cat "$DATA/cluster-store")"
-  local h first=1 hosts_json="" inv="" ip
+  local h first=1 hosts_json="" inv="" ip helper
+  helper="$(helper_image_ref)"
   for h in "${HOSTS[@]}"; do
     ip="$(host_ip "$h")"
     [ $first = 1 ] || hosts_json+=","
@@ -462,17 +473,19 @@ write_description() {
   "etcd": "http://$INFRA_IP:2379",
   "registry": "$REGISTRY",
   "registryAuth": { "address": "$REGISTRY_AUTH", "username": "$REGISTRY_USER", "password": "$REGISTRY_PASSWORD" },
-  "images": { "busybox": "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG", "busyboxLatest": "$REGISTRY/$IMAGE_REPO:latest", "private": "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG" },
+  "images": { "busybox": "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG", "busyboxLatest": "$REGISTRY/$IMAGE_REPO:latest", "private": "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG", "helper": "$helper" },
   "dockerCli": "$DOCKER_CLI",
   "sandboxScript": "$HERE/sandbox.sh"
 }
 EOF
   cat >"$STATE/inventory.yaml" <<EOF
-# Written by \`npm run sandbox -- up\`: the sandbox's hosts over tcp+TLS, and its Consul.
+# Written by \`npm run sandbox -- up\`: the sandbox's hosts over tcp+TLS, its Consul, and the helper image of stack's
+# own overlay (the sandbox's busybox, by digest).
 # Use: stack apply -i .sandbox/inventory.yaml -f examples/web-db/compose.yaml
 hosts:
 $inv
 consul: http://$INFRA_IP:8500
+overlay: { helper_image: "$helper" }
 EOF
 }
 

@@ -13,20 +13,22 @@ export interface StackCliOptions {
   inventory?: string;
   envFile?: string[];
   profile?: string[];
+  overlayHelperImage?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** Adds -f/--file (repeatable), -p/--project-name, -i/--inventory, --env-file (repeatable), --profile (repeatable). */
+/** Adds -f/--file (repeatable), -p/--project-name, -i/--inventory, --env-file (repeatable), --profile (repeatable), --overlay-helper-image. */
 export function addStackOptions(command: Command): Command {
   return command
     .option('-f, --file <path>', 'stack file; repeat to merge several, later files win (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml or stack.yaml)', collect)
     .option('-p, --project-name <name>', 'stack name (default: STACK_NAME, then name: in the file, then the folder name)')
     .option('-i, --inventory <path>', 'inventory of hosts (YAML; default: STACK_INVENTORY); wins over x-stack.hosts and DOCKER_HOST')
     .option('--env-file <path>', 'variables for interpolation instead of the stack folder\'s .env; repeatable, later files win', collect)
-    .option('--profile <name>', 'enable services of this profile; repeatable (default: COMPOSE_PROFILES)', collect);
+    .option('--profile <name>', 'enable services of this profile; repeatable (default: COMPOSE_PROFILES)', collect)
+    .option('--overlay-helper-image <ref>', "helper image of stack's own overlay, pinned by digest (NAME@sha256:…); wins over the inventory's overlay.helper_image");
 }
 
 /** The inventory `npm run sandbox -- up` writes in this checkout: the local default when there is no Docker socket. */
@@ -45,5 +47,6 @@ export function stackOptionsFrom(
   load.sandboxInventory = SANDBOX_INVENTORY;
   if (options.envFile?.length) load.envFiles = options.envFile;
   if (options.profile?.length) load.profiles = options.profile;
+  if (options.overlayHelperImage !== undefined) load.overlayHelperImage = options.overlayHelperImage;
   return load;
 }

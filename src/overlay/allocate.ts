@@ -140,7 +140,7 @@ function fixedSubnet(req: AllocationRequest, leasePrefix: number, claims: { subn
 /** Reads, completes and writes until the request holds (or attempts run out). */
 export async function ensureAllocation(store: OverlayStore, req: AllocationRequest, maxAttempts = 30): Promise<Allocated> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const state = parseKv(await store.list(KV_ROOT));
+    const state = parseKv(await store.list(KV_ROOT), { stack: req.stack });
     const { ops, allocation, leases } = allocationTxn(state, req);
     if (await store.txn(ops)) return { allocation, leases, attempts: attempt };
     await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 80)));
@@ -151,7 +151,7 @@ export async function ensureAllocation(store: OverlayStore, req: AllocationReque
 /** Gives the network's VNI, subnet and leases back (the claims only if they are still this network's). */
 export async function releaseAllocation(store: OverlayStore, stack: string, key: string): Promise<void> {
   for (let attempt = 1; attempt <= 10; attempt++) {
-    const state = parseKv(await store.list(KV_ROOT));
+    const state = parseKv(await store.list(KV_ROOT), { stack });
     const id = networkId(stack, key);
     const ops: TxnOp[] = [];
     for (const [vni, c] of state.vnis) if (c.owner === id) ops.push({ verb: 'delete-cas', key: `${KV_ROOT}vni/${vni}`, index: c.index });

@@ -10,12 +10,13 @@ import type { OverlayStore } from './store.js';
 import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from './allocate.js';
 import { networkId, networkPrefix, parseKv } from './state.js';
 import { bridgeName } from './names.js';
-import { programScript, runHelper, unprogramScript } from './helper.js';
+import { programTask, runHelper, unprogramTask } from './helper.js';
 
 type Obj = Record<string, any>;
 
+/** The network's allocation and the host's lease, read back from Consul and validated (kv-schema.ts) before use. */
 async function networkState(store: OverlayStore, stack: string, key: string, host: string) {
-  const st = parseKv(await store.list(networkPrefix(stack, key))).networks.get(networkId(stack, key));
+  const st = parseKv(await store.list(networkPrefix(stack, key)), { stack }).networks.get(networkId(stack, key));
   const allocation = st?.allocation;
   const lease = st?.leases[host];
   if (!allocation || !lease) throw new Error(`overlay ${stack}/${key}: no allocation or lease for ${host} in Consul (run apply again)`);
@@ -46,11 +47,12 @@ export async function runOverlayOperation(op: Operation, client: HostClient, sto
     }
     case 'overlay.program': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
-      await runHelper(client, p.image, programScript(a.vni, lease.underlay, p.peers, a.mtu), `program ${p.name}`, p.stack);
+      const task = programTask({ vni: a.vni, local: lease.underlay, mtu: a.mtu, peers: p.peers }, `Consul key ${networkPrefix(p.stack, p.key)}{allocation,lease/${p.host}}`);
+      await runHelper(client, p.image, task, `program ${p.name}`, p.stack);
       return recordProgrammed(store, p.stack, p.key, p.host, { vni: a.vni, peers: p.peers, local: lease.underlay, mtu: a.mtu });
     }
     case 'overlay.unprogram':
-      await runHelper(client, p.image, unprogramScript(p.vni), `remove device of ${p.key}`, p.stack);
+      await runHelper(client, p.image, unprogramTask(p.vni, `host ${p.host}: network ${p.key}'s label ${Labels.overlayVni}`), `remove device of ${p.key}`, p.stack);
       return forgetProgrammed(store, p.stack, p.key, p.host);
     case 'overlay.release':
       return releaseAllocation(store, p.stack, p.key);

@@ -2,6 +2,7 @@
 import type { HostSpec, StackSettings } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
 import type { OverlayChoice } from './types.js';
+import { isIpv4, parseIpv4, type Ipv4 } from './values.js';
 
 /**
  * Per host: does its daemon have a cluster store (and advertise address), from the observed Engine info;
@@ -28,18 +29,29 @@ export function chooseOverlay(network: string, setting: StackSettings['overlay']
   return { network, mode: 'consul', why: `no cluster store on ${without.join(', ')} (x-stack.overlay auto)` };
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** The host label that gives a host's underlay address (the VXLAN endpoint). */
+export const UNDERLAY_LABEL = 'stack.underlay';
 
-/** A host's underlay address: label `stack.underlay`, else the IP of its tcp:// endpoint. */
-export function underlayOf(h: HostSpec): string | undefined {
-  if (h.labels['stack.underlay']) return h.labels['stack.underlay'];
+/**
+ * A host's underlay address: label `stack.underlay` (which must be an IPv4 address: `validate` checks it where it
+ * is written, and it is parsed again here), else the IP of its tcp:// endpoint; undefined when it has neither.
+ */
+export function underlayOf(h: HostSpec): { address?: Ipv4; error?: string } {
+  const label = h.labels[UNDERLAY_LABEL];
+  if (label !== undefined) {
+    try {
+      return { address: parseIpv4(label, `host ${h.name}: label ${UNDERLAY_LABEL}`, 'the underlay address') };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  }
   try {
     const url = new URL(h.endpoint);
-    if (url.protocol !== 'unix:' && IPV4.test(url.hostname)) return url.hostname;
+    if (url.protocol !== 'unix:' && isIpv4(url.hostname)) return { address: url.hostname };
   } catch {
-    return undefined;
+    return {};
   }
-  return undefined;
+  return {};
 }
 
 /** The DNS server for containers on the overlay: the pool's `dns`, else the host of Consul's HTTP address. */
@@ -47,7 +59,8 @@ export function dnsServer(consul: string | undefined, configured: string | undef
   if (configured) return configured;
   if (!consul) return undefined;
   try {
-    return new URL(consul).hostname;
+    const host = new URL(consul).hostname;
+    return isIpv4(host) ? host : undefined;
   } catch {
     return undefined;
   }

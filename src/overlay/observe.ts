@@ -1,7 +1,8 @@
 /**
  * Observe for stack's own overlay, once per run before planning (after the hosts, whose Engine info
- * says which overlay `auto` picks): the overlay's KV state and catalog registrations in Consul, and with `refresh` the VXLAN
- * devices each host really has (a read-only helper run). An unreachable Consul is recorded, not thrown:
+ * says which overlay `auto` picks): the overlay's KV state (validated: a bad value is recorded as `invalid`, naming
+ * its key) and catalog registrations in Consul, and with `refresh` the VXLAN devices each host really has (a
+ * read-only helper run, with the operator's helper image). An unreachable Consul is recorded, not thrown:
  * the planner turns it into an error, so nothing is written.
  */
 import type { DesiredState } from '../stack/types.js';
@@ -12,7 +13,8 @@ import type { OverlayStore } from './store.js';
 import { KV_ROOT, parseKv } from './state.js';
 import { chooseOverlay, clusterStores } from './mode.js';
 import { catalogService } from './names.js';
-import { listScript, parseDeviceList, runHelper } from './helper.js';
+import { parseDeviceList, runHelper } from './helper.js';
+import { OverlayValueError } from './values.js';
 import type { OverlayObserved } from './types.js';
 
 export function overlayNetworks(desired: DesiredState) {
@@ -35,7 +37,7 @@ export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap
   }
   out.consul = store.address;
   try {
-    out.kv = parseKv(await store.list(KV_ROOT));
+    out.kv = parseKv(await store.list(KV_ROOT), { stack: desired.name });
     const keys = new Set([...consulKeys, ...hosts.flatMap((h) => h.networks.filter((n) => n.labels[Labels.overlayVni] && n.key).map((n) => n.key!))]);
     for (const id of out.kv.networks.keys()) if (id.startsWith(`${desired.name}/`)) keys.add(id.slice(desired.name.length + 1));
     for (const key of [...keys].sort()) {
@@ -43,15 +45,18 @@ export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap
       out.registered[name] = (await store.service(name)).map((e) => e.serviceId).sort();
     }
   } catch (err) {
-    out.error = err instanceof Error ? err.message : String(err);
+    if (err instanceof OverlayValueError) out.invalid = err.message;
+    else out.error = err instanceof Error ? err.message : String(err);
+    delete out.kv;
     return out;
   }
-  if (refresh) {
+  const image = desired.settings.overlayHelperImage;
+  if (refresh && image) {
     out.devices = {};
     await Promise.all(
       up.map(async (h) => {
         try {
-          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, out.kv!.pool.helperImage, listScript(), 'list devices', desired.name));
+          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, image, { kind: 'list' }, 'list devices', desired.name), h.name);
         } catch (err) {
           out.devices![h.name] = err instanceof Error ? err.message : String(err);
         }

@@ -18,7 +18,9 @@ import type { ObservedState } from '../observe/types.js';
 import type { Compensation, OpKind, Operation, ResourceChange, FieldChange, Rollout } from '../plan/types.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Labels } from '../labels.js';
-import { chooseOverlay, clusterStores, dnsServer, underlayOf } from './mode.js';
+import { chooseOverlay, clusterStores, dnsServer, UNDERLAY_LABEL, underlayOf } from './mode.js';
+import { HELPER_IMAGE_HINT, helperImagePresent } from './helper-image.js';
+import { parseVni } from './values.js';
 import { overlayNetworks } from './observe.js';
 import { networkId, type NetworkAllocation, type OverlayKvState } from './state.js';
 import type { InUseSubnet } from './allocate.js';
@@ -62,21 +64,29 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
   }
   plan.isConsul = (key) => consulKeys.has(key);
   for (const h of usable) for (const n of observed.hosts[h].networks) if (n.labels[Labels.overlayVni] && n.key) plan.names.set(n.name, n.key);
+  for (const problem of badVniLabels(observed, usable)) diagnostics.push(error(problem.message, { host: problem.host }, `remove network ${problem.network} on ${problem.host} by hand (docker network rm): stack did not make that label`));
   for (const [id, st] of ov?.kv?.networks ?? []) if (id.startsWith(`${stack}/`) && st.allocation) plan.names.set(st.allocation.name, st.allocation.key);
   for (const key of consulKeys) plan.names.set(desired.networks[key].name, key);
   if (!consulKeys.size && !plan.names.size) return plan;
-  if (!ov || ov.error || !ov.kv) {
-    diagnostics.push(error(`Consul-backed overlay: ${ov?.error ?? 'its state was not observed'}`, undefined, 'set `consul:` in the inventory (or x-stack.consul) to a reachable Consul; nothing was changed'));
+  if (!ov || ov.error || ov.invalid || !ov.kv) {
+    if (ov?.invalid) diagnostics.push(error(ov.invalid, undefined, 'stack validates everything it reads from Consul and never runs it; fix or remove that key (someone with write access to stack/overlay/ wrote it); nothing was changed'));
+    else diagnostics.push(error(`Consul-backed overlay: ${ov?.error ?? 'its state was not observed'}`, undefined, 'set `consul:` in the inventory (or x-stack.consul) to a reachable Consul; nothing was changed'));
     return plan;
   }
+  for (const note of ov.kv.notes) diagnostics.push(warning(note));
   const pool = ov.kv.pool;
   plan.dns = dnsServer(ov.consul, pool.dns);
-  plan.helperImage = pool.helperImage;
+  plan.helperImage = desired.settings.overlayHelperImage;
+  if (!plan.helperImage) {
+    diagnostics.push(error("stack's own overlay needs a helper image (it runs the hosts' own ip and bridge through chroot), and none is configured", undefined, HELPER_IMAGE_HINT));
+    return plan;
+  }
   const specs = new Map<string, HostSpec>(desired.hosts.map((h) => [h.name, h]));
   for (const h of usable) {
     const u = underlayOf(specs.get(h)!);
-    if (u) plan.underlays[h] = u;
-    else if (consulKeys.size) diagnostics.push(error(`host ${h}: no underlay address for the overlay`, { host: h }, 'use a tcp://IP endpoint, or give the host the label stack.underlay=IP in the inventory'));
+    if (u.address) plan.underlays[h] = u.address;
+    else if (u.error) diagnostics.push(error(u.error, { host: h }, `give the host the label ${UNDERLAY_LABEL}=IP (an IPv4 address) in the inventory`));
+    else if (consulKeys.size) diagnostics.push(error(`host ${h}: no underlay address for the overlay`, { host: h }, `use a tcp://IP endpoint, or give the host the label ${UNDERLAY_LABEL}=IP in the inventory`));
   }
   const ready = new Map<string, string | undefined>();
   plan.ready = (host, key) => ready.get(`${host} ${key}`);
@@ -151,7 +161,7 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
       }
       let programOp: string | undefined;
       if (causes.length) {
-        programOp = b.add('overlay.program', host, `program overlay ${n.name}`, resource, causes.join('; '), [allocOp, bridgeOp, helperPull(plan, observed, b, host)], { stack, key, name: n.name, host, peers, image: pool.helperImage });
+        programOp = b.add('overlay.program', host, `program overlay ${n.name}`, resource, causes.join('; '), [allocOp, bridgeOp, helperPull(plan, observed, b, host)], { stack, key, name: n.name, host, peers, image: plan.helperImage });
         if (!bridgeOp) b.change({ host, type: 'network', resource, name: n.name, action: 'update', cause: `consul overlay: ${causes.join('; ')}` });
       }
       ready.set(`${host} ${key}`, programOp ?? bridgeOp);
@@ -223,10 +233,32 @@ function subnetsInUse(observed: ObservedState, hosts: string[], own: string): In
   return [...found.values()].sort((a, b) => a.network.localeCompare(b.network) || a.subnet.localeCompare(b.subnet));
 }
 
+/** The VNI label on a host's network is host data: the problem with one that is no VNI, else undefined. */
+function vniProblem(label: string, where: string): string | undefined {
+  try {
+    parseVni(label, where);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Networks on the hosts whose VNI label is no VNI: reported by planOverlayNetworks, left alone by finishOverlay. */
+function badVniLabels(observed: ObservedState, usable: string[]): { host: string; network: string; message: string }[] {
+  const out: { host: string; network: string; message: string }[] = [];
+  for (const host of usable)
+    for (const n of observed.hosts[host].networks) {
+      const label = n.labels[Labels.overlayVni];
+      const message = label === undefined ? undefined : vniProblem(label, `host ${host}: network ${n.name}'s label ${Labels.overlayVni}`);
+      if (message) out.push({ host, network: n.name, message });
+    }
+  return out;
+}
+
 function helperPull(plan: OverlayPlan, observed: ObservedState, b: OverlayBuilder, host: string): string | undefined {
   const image = plan.helperImage!;
   if (plan.helperPulls.has(host)) return plan.helperPulls.get(host);
-  const present = observed.hosts[host].images.some((i) => i.repoTags.includes(image));
+  const present = helperImagePresent(observed.hosts[host].images, image);
   const id = present ? undefined : b.add('image.pull', host, `pull ${image}`, `image:${image}`, 'overlay helper image not present', [], { image });
   plan.helperPulls.set(host, id);
   return id;
@@ -242,7 +274,7 @@ function endpointsOf(b: OverlayBuilder, create: Operation): [string, Obj][] {
 
 export function finishOverlay(desired: DesiredState, observed: ObservedState, usable: string[], b: OverlayBuilder, plan: OverlayPlan, rollouts: Rollout[] = []): void {
   const ov = observed.overlay;
-  if (!plan.names.size || !ov?.kv) return;
+  if (!plan.names.size || !ov?.kv || !plan.helperImage) return;
   const stack = desired.name;
   const wanted = new Set(Object.values(desired.networks).filter((n) => plan.isConsul(n.key)).map((n) => n.name));
   const find = (kind: OpKind, host: string, name: string, field = 'name') => b.ops.find((o) => o.kind === kind && o.host === host && (o.params as Obj)[field] === name);
@@ -355,7 +387,7 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
   for (const host of usable) {
     for (const n of observed.hosts[host].networks) {
       const vni = n.labels[Labels.overlayVni];
-      if (!vni || !n.key || wanted.has(n.name)) continue;
+      if (!vni || !n.key || wanted.has(n.name) || vniProblem(vni, '')) continue;
       const rm = find('network.remove', host, n.name);
       const un = b.add('overlay.unprogram', host, `remove VXLAN ${deviceName(Number(vni))}`, `network:${n.key}`, 'its network is removed', [rm?.id, helperPull(plan, observed, b, host)], { stack, key: n.key, host, vni: Number(vni), image: plan.helperImage });
       released.set(n.key, [...(released.get(n.key) ?? []), un]);

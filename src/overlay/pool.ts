@@ -2,7 +2,8 @@
  * The address and VNI pool of stack's own overlay, and the pure arithmetic over it. One pool for the
  * whole cluster (every stack draws from it, so no two networks overlap): by default 10.240.0.0/12 split
  * into /18 networks (64 of them), each split into /24 host leases (slots 1–63; slot 0 holds the network
- * address), VNIs 4096–65535. Consul key `stack/overlay/config` overrides any field (JSON).
+ * address), VNIs 4096–65535. Consul key `stack/overlay/config` overrides any field (JSON, validated against
+ * kv-schema.ts when read). The helper image is not part of it: that is the operator's (inventory or flag).
  */
 import { overlaps, parseCidr as parseRange } from '../plan/cidr.js';
 
@@ -15,8 +16,6 @@ export interface OverlayPool {
   leasePrefix: number;
   vniFirst: number;
   vniLast: number;
-  /** Image of the short-lived helper that runs the host's own iproute2 (needs only sh and chroot). */
-  helperImage: string;
   /** DNS server containers on the overlay use (Consul's DNS); default: the host of Consul's HTTP address. */
   dns?: string;
   /** MTU of the bridge and the VXLAN device (underlay MTU − 50). */
@@ -29,7 +28,6 @@ export const DEFAULT_POOL: OverlayPool = {
   leasePrefix: 24,
   vniFirst: 4096,
   vniLast: 65535,
-  helperImage: 'busybox:1.36',
   mtu: 1450,
 };
 
@@ -64,13 +62,6 @@ export function poolProblems(p: OverlayPool): string[] {
   if (!(Number.isInteger(p.vniFirst) && Number.isInteger(p.vniLast) && p.vniFirst >= 1 && p.vniLast <= 16_777_215 && p.vniFirst <= p.vniLast)) out.push(`VNI range ${p.vniFirst}-${p.vniLast} must lie in 1-16777215`);
   if (!(p.mtu >= 576 && p.mtu <= 9000)) out.push(`mtu ${p.mtu} out of range`);
   return out;
-}
-
-/** The pool with the overrides from Consul's config key applied. */
-export function poolFrom(json: string | undefined): OverlayPool {
-  if (!json) return { ...DEFAULT_POOL };
-  const o = JSON.parse(json) as Partial<OverlayPool>;
-  return { ...DEFAULT_POOL, ...o };
 }
 
 export function networkCount(p: OverlayPool): number {

@@ -28,6 +28,8 @@ export interface OverlayObserved {
   consul?: string;
   /** Set when Consul could not be read: the planner refuses to plan (no write happens). */
   error?: string;
+  /** Set when a value read from Consul failed validation (names the key): the planner refuses likewise. */
+  invalid?: string;
   kv?: OverlayKvState;
   /** Catalog service ids registered per catalog service name (`<stack>-<key>`). */
   registered: Record<string, string[]>;

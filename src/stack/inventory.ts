@@ -6,6 +6,7 @@
  *     h1: { endpoint: "tcp://10.77.0.11:2376", tls: { ca: ca.pem, cert: cert.pem, key: key.pem }, labels: { role: web } }
  *     h2: { endpoint: "unix:///run/stack-sandbox/h2/docker.sock", labels: {} }
  *   consul: "http://10.77.0.2:8500"
+ *   overlay: { helper_image: "10.77.0.2:5000/busybox@sha256:…" }   # stack's own overlay's helper, by digest
  *
  * Relative TLS paths resolve against the inventory file's folder.
  */
@@ -21,6 +22,8 @@ import { readYamlFile } from './yaml-file.js';
 export interface Inventory {
   hosts: HostSpec[];
   consul?: string;
+  /** `overlay.helper_image`: stack's own overlay's helper image, pinned by digest (checked by the schema). */
+  overlayHelperImage?: string;
 }
 
 export function readInventory(
@@ -49,5 +52,6 @@ export function readInventory(
     problems.error(['hosts'], 'the inventory lists no hosts', { in: root });
     return undefined;
   }
-  return { hosts, consul: typeof root.consul === 'string' ? root.consul : undefined };
+  const overlay = root.overlay as { helper_image?: string } | undefined;
+  return { hosts, consul: typeof root.consul === 'string' ? root.consul : undefined, ...(overlay?.helper_image ? { overlayHelperImage: overlay.helper_image } : {}) };
 }

@@ -33,6 +33,7 @@ import { activeProfiles, applyProfiles } from './profiles.js';
 import { defaultStackSchema } from './schema-instance.js';
 import { SourcePositions } from './source-positions.js';
 import { loadVariables } from './variables.js';
+import { HELPER_IMAGE_HINT, helperImageProblem } from './overlay-helper-image.js';
 import { readYamlFile } from './yaml-file.js';
 
 export const DEFAULT_SETTINGS: StackSettings = { hostConcurrency: 8, globalConcurrency: 32, overlay: 'auto' };
@@ -110,7 +111,7 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
   const profiles = activeProfiles(options.profiles, options.env);
   const disabledServices = applyProfiles(root, profiles);
 
-  const { hosts, hostsSource, consul } = resolveHosts(root, options, workingDir, displayPath, schema, problems, tags);
+  const { hosts, hostsSource, consul, overlayHelperImage } = resolveHosts(root, options, workingDir, displayPath, schema, problems, tags);
   const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
   const concurrency = isRecord(xStack.concurrency) ? xStack.concurrency : {};
   const settings: StackSettings = {
@@ -119,6 +120,8 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     overlay: xStack.overlay === 'engine' || xStack.overlay === 'consul' ? xStack.overlay : 'auto',
   };
   if (consul) settings.consul = consul;
+  const helperImage = helperImageFlag(options, problems) ?? overlayHelperImage;
+  if (helperImage) settings.overlayHelperImage = helperImage;
   if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
   const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
 
@@ -167,6 +170,16 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
   return problems.hasErrors() ? done() : { value: state, diagnostics: problems.sorted() };
 }
 
+/** `--overlay-helper-image`, when given and pinned by digest (the inventory's is checked by its schema). */
+function helperImageFlag(options: LoadOptions, problems: Problems): string | undefined {
+  const image = options.overlayHelperImage;
+  if (image === undefined) return undefined;
+  const problem = helperImageProblem(image);
+  if (!problem) return image;
+  problems.add({ severity: 'error', summary: `--overlay-helper-image: ${problem}`, hint: HELPER_IMAGE_HINT });
+  return undefined;
+}
+
 function stackFiles(options: LoadOptions, problems: Problems): string[] {
   if (options.files?.length) return options.files.map((f) => path.resolve(options.cwd, f));
   const found = DEFAULT_FILES.map((f) => path.join(options.cwd, f)).filter((f) => existsSync(f));
@@ -193,13 +206,13 @@ function resolveHosts(
   schema: import('./schema.js').StackSchema,
   problems: Problems,
   tags: MergeTags,
-): { hosts: HostSpec[]; hostsSource: HostsSource; consul?: string } {
+): { hosts: HostSpec[]; hostsSource: HostsSource; consul?: string; overlayHelperImage?: string } {
   const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
   const xConsul = typeof xStack.consul === 'string' ? xStack.consul : undefined;
   if (options.inventory) {
     const file = path.resolve(options.cwd, options.inventory);
     const inventory = readInventory(file, displayPath(file), schema, problems, tags);
-    return { hosts: inventory?.hosts ?? [], hostsSource: 'inventory', consul: inventory?.consul ?? xConsul };
+    return { hosts: inventory?.hosts ?? [], hostsSource: 'inventory', consul: inventory?.consul ?? xConsul, overlayHelperImage: inventory?.overlayHelperImage };
   }
   if (isRecord(xStack.hosts)) {
     const hosts = readHostMap(xStack.hosts, workingDir, problems, { root, path: ['x-stack', 'hosts'] });
@@ -211,7 +224,7 @@ function resolveHosts(
   const sandbox = options.sandboxInventory;
   if (sandbox && !existsSync(options.localSocketPath ?? LOCAL_SOCKET_PATH) && existsSync(sandbox)) {
     const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags);
-    return { hosts: inventory?.hosts ?? [], hostsSource: 'sandbox', consul: inventory?.consul ?? xConsul };
+    return { hosts: inventory?.hosts ?? [], hostsSource: 'sandbox', consul: inventory?.consul ?? xConsul, overlayHelperImage: inventory?.overlayHelperImage };
   }
   return { hosts: [localHost()], hostsSource: 'local-socket', consul: xConsul };
 }

@@ -29,6 +29,8 @@ export interface LoadOptions {
   profiles?: string[];
   /** Variables for interpolation, DOCKER_HOST, STACK_NAME …; the CLI passes process.env. */
   env: Record<string, string | undefined>;
+  /** `--overlay-helper-image`: the helper image of stack's own overlay (pinned by digest); wins over the inventory's. */
+  overlayHelperImage?: string;
   /** A compiled schema to reuse across loads (compiling takes ~100 ms); one is made and kept if absent. */
   schema?: StackSchema;
 }

@@ -37,6 +37,11 @@ export interface StackSettings {
   consul?: string;
   /** Revisions kept in the history (`x-stack.keep_revisions`); absent: the default, 20. */
   keepRevisions?: number;
+  /**
+   * Image of stack's own overlay helper, pinned by digest: `--overlay-helper-image` > the inventory's
+   * `overlay.helper_image`. The operator's only: never from the stack file nor Consul (src/overlay/helper-image.ts).
+   */
+  overlayHelperImage?: string;
 }
 
 export interface PortSpec {

@@ -27,7 +27,8 @@ export interface Sandbox {
   etcd: string;
   registry: string;
   registryAuth: { address: string; username: string; password: string };
-  images: { busybox: string; busyboxLatest: string; private: string };
+  /** `helper`: the sandbox busybox by digest, the inventory's overlay.helper_image. */
+  images: { busybox: string; busyboxLatest: string; private: string; helper: string };
   dockerCli: string;
   sandboxScript: string;
 }

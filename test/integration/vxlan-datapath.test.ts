@@ -7,14 +7,13 @@
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
 import { catalogService } from '../../src/overlay/names.js';
-import { addressesIn, cleanupVx, configureOverlay, deploy, docker, exec, store, uniqueStack, vx, webApi } from './vxlan-helpers.js';
+import { addressesIn, cleanupVx, deploy, docker, exec, store, uniqueStack, vx, webApi } from './vxlan-helpers.js';
 import { eventually } from './reconcile-helpers.js';
 import { HostEventRecorder } from './event-recorder.js';
 
 // Every vx host's events from when this file loads: the helpers' create and destroy are read from here.
 const recorder = new HostEventRecorder(vx.hosts.map((h) => ({ name: h.name, docker: docker(h.name) })));
 
-test.before(configureOverlay);
 
 test('web on h1 reaches the api replicas on h2 and h3 and db on h3 by name, api reaches db; one address per replica; no helper left; the plan says why consul', async (t) => {
   const name = uniqueStack('a');

@@ -7,7 +7,6 @@ import type { DesiredState, HostSpec, ServiceSpec, NetworkSpec } from '../../src
 import { dockerOptions } from '../../src/docker/client.js';
 import { ConsulOverlayStore } from '../../src/overlay/store.js';
 import { ConsulClient } from '../../src/consul/client.js';
-import { CONFIG_KEY } from '../../src/overlay/state.js';
 import { sandboxInstanceUp, type Sandbox } from '../helpers/sandbox.js';
 import { desired as buildDesired, network, service } from '../unit/plan/helpers.js';
 
@@ -27,10 +26,8 @@ export const vx: Sandbox = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluste
 export const IMAGE = vx.images.busybox;
 export const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx.consul.http, source: 'inventory' }));
 
-/** The helper image the overlay uses on these hosts (no registry outside): the sandbox's busybox. */
-export async function configureOverlay(): Promise<void> {
-  await store().txn([{ verb: 'set', key: CONFIG_KEY, value: JSON.stringify({ helperImage: IMAGE }) }]);
-}
+/** The helper image the overlay uses on these hosts (no registry outside): the sandbox's busybox, by digest (the operator's setting). */
+export const HELPER_IMAGE = vx.images.helper;
 
 export function hostSpecs(names = ['h1', 'h2', 'h3']): HostSpec[] {
   return vx.hosts.filter((h) => names.includes(h.name)).map((h) => ({ name: h.name, endpoint: h.tcp, tls: h.tls, labels: h.labels }));
@@ -53,7 +50,7 @@ export function vxDesired(name: string, services: ServiceSpec[], over: Partial<D
   return buildDesired(services, {
     name,
     hosts: hostSpecs(hostNames),
-    settings: { hostConcurrency: 4, globalConcurrency: 16, overlay: 'auto', consul: vx.consul.http },
+    settings: { hostConcurrency: 4, globalConcurrency: 16, overlay: 'auto', consul: vx.consul.http, overlayHelperImage: HELPER_IMAGE },
     networks: { default: overlayNetwork('default', name) },
     ...rest,
   } as never);

@@ -72,10 +72,13 @@ test('a host step whose allocation is missing in Consul fails naming it, and cre
   t.false((await client.docker.listNetworks()).some((n) => n.Name === `${s}_net`));
 });
 
-test('a helper whose script fails: the error carries the host, the purpose, the exit code and the output', async (t) => {
-  const { runHelper } = await import('../../src/overlay/helper.js');
+test('a helper whose program fails: the error carries the host, the purpose, the exit code and the output', async (t) => {
+  const { runHelper, programTask, unprogramTask } = await import('../../src/overlay/helper.js');
   const { HostClient } = await import('../../src/docker/client.js');
   const h2 = vx.hosts[1];
   const client = HostClient.fromSpec({ name: 'h2', endpoint: h2.tcp, tls: h2.tls, labels: {} });
-  await t.throwsAsync(runHelper(client, vx.images.busybox, 'echo no such device >&2; exit 3', 'test', 'tkv'), { message: /^host h2: overlay helper \(test\) exited 3: no such device/ });
+  // VNI 16777201 has no bridge stbr16777201 on h2, so the program stops at `ip link set … master`.
+  t.teardown(() => runHelper(client, vx.images.helper, unprogramTask(16777201, 'test'), 'test cleanup', 'tkv'));
+  const task = programTask({ vni: 16777201, local: h2.ip, mtu: 1450, peers: [] }, 'test');
+  await t.throwsAsync(runHelper(client, vx.images.helper, task, 'test', 'tkv'), { message: /^host h2: overlay helper \(test\) exited 255: .*"stbr16777201" is wrong: Device does not exist/ });
 });

@@ -10,10 +10,9 @@ import { KV_ROOT } from '../../src/overlay/state.js';
 import { planStack, applyPlanned } from '../../src/apply/pipeline.js';
 import { eventually } from './reconcile-helpers.js';
 import {
-  apiReplicas, cleanupVx, configureOverlay, deleteDevice, deploy, devicesOn, docker, exec, IMAGE, ipOf, onHost, overlayNetwork, resolve, service, store, uniqueStack, vxDesired, webApi,
+  apiReplicas, cleanupVx, deleteDevice, deploy, devicesOn, docker, exec, IMAGE, ipOf, onHost, overlayNetwork, resolve, service, store, uniqueStack, vxDesired, webApi,
 } from './vxlan-helpers.js';
 
-test.before(configureOverlay);
 
 const vniOf = async (host: string, network: string) => Number((await docker(host).getNetwork(network).inspect()).Labels![Labels.overlayVni]);
 

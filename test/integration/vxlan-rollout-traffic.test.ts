@@ -7,12 +7,11 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { DesiredState, ServiceSpec, UpdateConfigSpec } from '../../src/stack/types.js';
-import { api, cleanupVx, configureOverlay, deploy, docker, exec, onHost, service, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
+import { api, cleanupVx, deploy, docker, exec, onHost, service, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
 import { eventually } from './reconcile-helpers.js';
 import { assertRolledBackUnnoticed, TrafficClient } from './traffic-helpers.js';
 import { Labels } from '../../src/labels.js';
 
-test.before(configureOverlay);
 
 const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({ parallelism: 1, delayNs: 0, failureAction: 'rollback', monitorNs: 5e9, maxFailureRatio: 0, order: 'start-first', ...over });
 

@@ -12,10 +12,9 @@ import { cidrOverlaps, intToIp, ipToInt, networkCount, networkSubnet } from '../
 import { AllocationError, ensureAllocation } from '../../src/overlay/allocate.js';
 import { planStack } from '../../src/apply/pipeline.js';
 import { eventually } from './reconcile-helpers.js';
-import { api, cleanupVx, configureOverlay, deploy, docker, exec, ipOf, onHost, overlayNetwork, service, store, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
+import { api, cleanupVx, deploy, docker, exec, ipOf, onHost, overlayNetwork, service, store, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
 import type { DesiredState } from '../../src/stack/types.js';
 
-test.before(configureOverlay);
 
 const subnetOn = async (host: string, network: string) => (await docker(host).getNetwork(network).inspect()).IPAM!.Config![0] as { Subnet: string; IPRange: string; Gateway: string };
 

@@ -3,7 +3,7 @@ import { reconcile } from '../../../src/plan/reconcile.js';
 import { Labels } from '../../../src/labels.js';
 import { parseKv } from '../../../src/overlay/state.js';
 import { chooseOverlay, underlayOf } from '../../../src/overlay/mode.js';
-import { programScript, parseDeviceList, listScript, helperBody } from '../../../src/overlay/helper.js';
+import { parseDeviceList, helperBody } from '../../../src/overlay/helper.js';
 import type { DeviceInfo } from '../../../src/overlay/types.js';
 import type { ObservedState } from '../../../src/observe/types.js';
 import type { DesiredState } from '../../../src/stack/types.js';
@@ -12,12 +12,15 @@ import { desired as buildDesired, network, observedEmpty, service, simulate, IMA
 import { golden } from '../plan/golden.js';
 import { planText } from '../../../src/plan/text.js';
 
+/** The operator's helper image (the inventory's overlay.helper_image), pinned by digest. */
+export const HELPER = `registry.example/busybox@sha256:${'a'.repeat(64)}`;
+
 const hostList = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: `tcp://10.0.0.${11 + i}:2376`, labels: {} }));
 
 function stackOf(n = 3, over: Partial<DesiredState> = {}): DesiredState {
   return buildDesired([service('api', { deploy: { replicas: 2 } })], {
     hosts: hostList(n),
-    settings: { hostConcurrency: 4, globalConcurrency: 16, overlay: 'auto', consul: 'http://10.0.0.2:8500' },
+    settings: { hostConcurrency: 4, globalConcurrency: 16, overlay: 'auto', consul: 'http://10.0.0.2:8500', overlayHelperImage: HELPER },
     networks: { default: network('default', 'app', { driver: 'overlay' }) },
     ...over,
   } as never);
@@ -159,7 +162,7 @@ test('a unix-socket host without stack.underlay is an error that says what to do
   const plan = reconcile(d, observed(d));
   t.is(plan.diagnostics[0].summary, 'host h1: no underlay address for the overlay');
   t.regex(plan.diagnostics[0].hint!, /stack\.underlay=IP/);
-  t.is(underlayOf({ name: 'x', endpoint: 'unix:///s', labels: { 'stack.underlay': '10.1.1.1' } }), '10.1.1.1');
+  t.deepEqual(underlayOf({ name: 'x', endpoint: 'unix:///s', labels: { 'stack.underlay': '10.1.1.1' } }), { address: '10.1.1.1' });
 });
 
 test('the choice: consul and engine settings win; auto picks the engine only when every daemon has a cluster store', (t) => {
@@ -176,29 +179,30 @@ test('the choice: consul and engine settings win; auto picks the engine only whe
   t.true(plan.operations.some((x) => x.kind === 'network.create' && (x.params.body as any).Driver === 'overlay'));
 });
 
-test('helper scripts: a device of another VNI, local address or port is made again, the MTU set, the flood list set exactly', (t) => {
-  const s = programScript(4096, '10.0.0.11', ['10.0.0.13', '10.0.0.12'], 1450);
-  t.true(s.includes(`cur=$(ip -d -o link show dev stvx4096 2>/dev/null | awk`));
-  t.true(s.includes('case "$cur" in "4096 10.0.0.11 4789 "*) ;; *) ip link del stvx4096 2>/dev/null || true; ip link add stvx4096 type vxlan id 4096 dstport 4789 local 10.0.0.11 ;; esac'));
-  t.true(s.includes('ip link set stvx4096 mtu 1450 master stbr4096 up'));
-  t.true(s.endsWith('bridge fdb append 00:00:00:00:00:00 dev stvx4096 dst 10.0.0.12\nbridge fdb append 00:00:00:00:00:00 dev stvx4096 dst 10.0.0.13'));
-  t.true(programScript(4096, '10.0.0.99', [], 1400).includes('"4096 10.0.0.99 4789 "*) ;;'), 'the local address is part of what is compared');
-  t.true(listScript().includes('ip -d -o link show dev $d'));
-});
-
 test('device lists parse: VNI, local address, port, MTU and flood destinations; what could not be read is left out', (t) => {
-  t.deepEqual(parseDeviceList('stvx4096 4096 10.0.0.11 4789 1450 10.0.0.13 10.0.0.12 \r\nstvx4097 4097 10.0.0.11 4789 1450 \nstvx9 - - - - \n'), {
+  t.deepEqual(parseDeviceList('stvx4096 4096 10.0.0.11 4789 1450 10.0.0.13 10.0.0.12 \r\nstvx4097 4097 10.0.0.11 4789 1450 \nstvx9 - - - - \n', 'h1'), {
     stvx4096: { vni: 4096, local: '10.0.0.11', dstport: 4789, mtu: 1450, peers: ['10.0.0.12', '10.0.0.13'] },
     stvx4097: { vni: 4097, local: '10.0.0.11', dstport: 4789, mtu: 1450, peers: [] },
     stvx9: { peers: [] },
   });
 });
 
-test('the helper container: host network, NET_ADMIN only, not privileged, the host root at /host, labelled with its stack', (t) => {
-  const body = helperBody('busybox:1.36', 'echo hi', 'app') as any;
-  t.is(body.Image, 'busybox:1.36');
-  t.deepEqual(body.Cmd, ['chroot', '/host', '/bin/sh', '-c', 'echo hi']);
-  t.deepEqual(body.HostConfig, { NetworkMode: 'host', CapAdd: ['NET_ADMIN'], Privileged: false, Binds: ['/:/host'], AutoRemove: false });
+test('the helper container: host network, NET_ADMIN and SYS_CHROOT only, not privileged, the host root read-only at /host, labelled with its stack', (t) => {
+  const body = helperBody(HELPER, { kind: 'list' }, 'app') as any;
+  t.is(body.Image, HELPER);
+  t.deepEqual(body.Cmd.slice(0, 4), ['chroot', '/host', '/bin/sh', '-c']);
+  t.deepEqual(body.Cmd.slice(5), ['stack-helper']);
+  t.deepEqual(body.Entrypoint, [], 'the image\'s own entrypoint is not run');
+  t.deepEqual(body.HostConfig, {
+    NetworkMode: 'host',
+    CapDrop: ['ALL'],
+    CapAdd: ['NET_ADMIN', 'SYS_CHROOT'],
+    Privileged: false,
+    SecurityOpt: ['no-new-privileges'],
+    ReadonlyRootfs: true,
+    Binds: ['/:/host:ro'],
+    AutoRemove: false,
+  });
   t.deepEqual(body.Labels, { [Labels.managed]: 'true', [Labels.replaceRole]: 'overlay-helper', [Labels.overlayHelper]: 'app' });
   t.false(Labels.stack in body.Labels, 'not a container of the stack (observe would list it)');
 });

@@ -98,7 +98,9 @@ export function simulate(plan: Plan, before: ObservedState): ObservedState {
       case 'image.pull': {
         const { repo } = splitImageRef(p.image);
         const digest = o.digests[p.image];
-        h.images.push({ id: `img${++seq}`, repoTags: [p.image], repoDigests: digest ? [`${repo}@${digest}`] : [] });
+        // A reference pinned by digest (`repo@sha256:…`) comes with that repo digest.
+        const pinned = p.image.includes('@') ? [p.image] : [];
+        h.images.push({ id: `img${++seq}`, repoTags: [p.image], repoDigests: digest ? [`${repo}@${digest}`] : pinned });
         break;
       }
       case 'network.create': {

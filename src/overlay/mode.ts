@@ -2,6 +2,7 @@
 import type { HostSpec, StackSettings } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
 import type { OverlayChoice } from './types.js';
+import { endpointIPv4 } from '../stack/endpoint.js';
 
 /**
  * Per host: does its daemon have a cluster store (and advertise address), from the observed Engine info;
@@ -28,18 +29,10 @@ export function chooseOverlay(network: string, setting: StackSettings['overlay']
   return { network, mode: 'consul', why: `no cluster store on ${without.join(', ')} (x-stack.overlay auto)` };
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
 /** A host's underlay address: label `stack.underlay`, else the IP of its tcp:// endpoint. */
 export function underlayOf(h: HostSpec): string | undefined {
   if (h.labels['stack.underlay']) return h.labels['stack.underlay'];
-  try {
-    const url = new URL(h.endpoint);
-    if (url.protocol !== 'unix:' && IPV4.test(url.hostname)) return url.hostname;
-  } catch {
-    return undefined;
-  }
-  return undefined;
+  return endpointIPv4(h.endpoint);
 }
 
 /** The DNS server for containers on the overlay: the pool's `dns`, else the host of Consul's HTTP address. */

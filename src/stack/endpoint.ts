@@ -84,7 +84,7 @@ function parseUnix(path: string): ParsedEndpoint {
 function parseTcp(rest: string): ParsedEndpoint {
   if (rest === '') return { ok: true, address: { kind: 'tcp', host: 'localhost', port: DEFAULT_TCP_PORT } };
   if (rest.includes('@')) return refuse('user info (NAME@) is not allowed in a tcp:// endpoint');
-  if (/[/?#]/.test(rest)) return refuse(`nothing may follow the port in tcp://${rest}`, 'write tcp://HOST:PORT (a base path, query or fragment is not supported)');
+  if (/[/?#]/.test(rest)) return refuse(`tcp://${rest} has a path, query or fragment (/, ? or #)`, 'write tcp://HOST:PORT (a base path is not supported)');
   const split = splitHostPort(rest);
   if ('error' in split) return refuse(split.error);
   const host = split.host === '' ? 'localhost' : split.host;

@@ -151,3 +151,34 @@ test('registry credentials go to the operator\'s hosts only: none in the request
   t.notRegex(relay.sent().slice(before), /X-Registry-Auth/i);
   t.false(relay.sent().slice(before).includes(Buffer.from(password).toString('base64')));
 });
+
+test('a bad endpoint, plain tcp without tls: false, or a group-readable key: exit 1 with where and what to do, nothing written on any host', async (t) => {
+  const name = uniqueStack('ep-bad');
+  const tlsDir = writeDir({ 'ca.pem': 'ca', 'cert.pem': 'cert', 'key.pem': 'key' });
+  const good = inventoryYaml(sandboxHosts(['h1']));
+  const dir = writeDir({
+    'compose.yaml': service(name),
+    'shell.yaml': `${good}  h2: { endpoint: "tcp://10.77.0.12;touch /tmp/x:2376", tls: false }\n`,
+    'semicolon.yaml': `${good}  h2: { endpoint: "tcp://10.77.0.12;id:2376", tls: false }\n`,
+    'plain.yaml': `${good}  h2: { endpoint: "tcp://10.77.0.12:2375" }\n`,
+    'key.yaml': `${good}  h2: { endpoint: "tcp://10.77.0.12:2376", tls: { ca: ${tlsDir}/ca.pem, cert: ${tlsDir}/cert.pem, key: ${tlsDir}/key.pem } }\n`,
+  });
+  const since = await eventWindowStart();
+  const shell = await stackWith(['apply', '-y', '-i', 'shell.yaml'], dir);
+  t.is(shell.code, 1);
+  t.regex(shell.stderr, /shell\.yaml:5:19 hosts\.h2\.endpoint: host h2: tcp:\/\/10\.77\.0\.12;touch \/tmp\/x:2376 has a path, query or fragment/);
+  const semicolon = await stackWith(['apply', '-y', '-i', 'semicolon.yaml'], dir);
+  t.is(semicolon.code, 1);
+  t.regex(semicolon.stderr, /semicolon\.yaml:5:19 hosts\.h2\.endpoint: host h2: 10\.77\.0\.12;id is not a host name/);
+  const plain = await stackWith(['apply', '-y', '-i', 'plain.yaml'], dir);
+  t.is(plain.code, 1);
+  t.regex(plain.stderr, /host h2: tcp:\/\/10\.77\.0\.12:2375 without TLS is refused/);
+  const key = await stackWith(['apply', '-y', '-i', 'key.yaml'], dir);
+  t.is(key.code, 1);
+  t.true(key.stderr.includes(`chmod 600 ${tlsDir}/key.pem`), key.stderr);
+  const badEnv = await stackWith(['apply', '-y'], dir, { DOCKER_HOST: 'https://10.77.0.11:2376' });
+  t.is(badEnv.code, 1);
+  t.regex(badEnv.stderr, /https:\/\/ is not a Docker endpoint/);
+  for (const r of [shell, semicolon, plain, key, badEnv]) t.false(/at .*\.js:\d+/.test(r.stderr), 'no stack trace');
+  t.deepEqual(await stackEvents(name, since), []);
+});

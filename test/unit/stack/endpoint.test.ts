@@ -40,7 +40,7 @@ test('ports outside 1..65535 and ports that are not numbers are refused', (t) =>
 });
 
 test('hosts that are not names or addresses are refused: shell characters, spaces, bad IPv4, IPv6 without brackets', (t) => {
-  for (const host of ['10.0.0.1;id', 'a b', 'a$(id)', '-lead', 'x_y', '10.0.0.256', '10.0.0', 'é.example', 'a..b']) t.regex(refused(`tcp://${host}:2376`), /is not a host name|nothing may follow/, host);
+  for (const host of ['10.0.0.1;id', 'a b', 'a$(id)', '-lead', 'x_y', '10.0.0.256', '10.0.0', 'é.example', 'a..b']) t.regex(refused(`tcp://${host}:2376`), /is not a host name|has a path, query or fragment/, host);
   t.regex(refused('tcp://::1:2376'), /IPv6 address needs brackets/);
   t.regex(refused('tcp://[not-v6]:2376'), /is not a host name/);
   t.regex(refused('tcp://[::1'), /unclosed \[/);
@@ -49,9 +49,9 @@ test('hosts that are not names or addresses are refused: shell characters, space
 
 test('user info, a path, a query or a fragment after the port are refused', (t) => {
   t.regex(refused('tcp://me@10.0.0.1:2376'), /user info/);
-  t.regex(refused('tcp://10.0.0.1:2376/v1.41'), /nothing may follow the port/);
-  t.regex(refused('tcp://10.0.0.1:2376?x=1'), /nothing may follow the port/);
-  t.regex(refused('tcp://10.0.0.1:2376#f'), /nothing may follow the port/);
+  t.regex(refused('tcp://10.0.0.1:2376/v1.41'), /has a path, query or fragment/);
+  t.regex(refused('tcp://10.0.0.1:2376?x=1'), /has a path, query or fragment/);
+  t.regex(refused('tcp://10.0.0.1:2376#f'), /has a path, query or fragment/);
 });
 
 test('http:// and https:// are refused as the docker CLI does, with the tcp:// to write; ssh, fd, npipe are not supported', (t) => {

@@ -12,7 +12,7 @@
  */
 import PQueue from 'p-queue';
 import type { HostClient, CallCounts } from '../docker/client.js';
-import { registryAuth } from '../docker/auth.js';
+import type { RegistryCredentials } from '../docker/auth.js';
 import { tar } from '../docker/tar.js';
 import { registryOf } from '../plan/config.js';
 import type { ArchiveParams, Operation, Plan } from '../plan/types.js';
@@ -85,7 +85,8 @@ export interface ApplyOptions {
   contents: (ref: string) => Buffer;
   reporter?: Reporter;
   pollIntervalMs?: number;
-  env?: NodeJS.ProcessEnv;
+  /** Registry credentials for pulls (only for the operator's hosts: the pipeline decides). */
+  credentials?: RegistryCredentials;
   /** Interruption: start no new operation. */
   signal?: AbortSignal;
   /** Hard interruption: return at once, without waiting for operations in flight. */
@@ -200,7 +201,7 @@ async function waitOwnHealthcheck(client: HostClient, name: string, intervalMs: 
  * Runs one operation: exactly one Engine call (waits poll with reads). A wait whose gate is decided from the
  * container (`container.wait-ready`) returns what it waited for.
  */
-export async function runOperation(op: Operation, client: HostClient, options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'env' | 'overlayStore'>): Promise<string | void> {
+export async function runOperation(op: Operation, client: HostClient, options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'credentials' | 'overlayStore'>): Promise<string | void> {
   const p = op.params as Obj;
   if (op.kind.startsWith('overlay.')) return runOverlayOperation(op, client, options.overlayStore);
   const interval = options.pollIntervalMs ?? 250;
@@ -208,7 +209,7 @@ export async function runOperation(op: Operation, client: HostClient, options: P
   const fallback = Math.max(interval, 1000);
   switch (op.kind) {
     case 'image.pull':
-      return client.pull(p.image, registryAuth(registryOf(p.image), options.env));
+      return client.pull(p.image, options.credentials?.(registryOf(p.image)));
     case 'network.create':
       return client.createNetwork(p.body);
     case 'network.remove':

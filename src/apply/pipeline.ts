@@ -1,6 +1,8 @@
-/** The pipeline after loading: observe → plan → apply. Library code: returns values, never prints. */
+/** The pipeline after loading: observe → plan → apply. Library code: returns values, never prints, never reads the environment. */
 import type { DesiredState } from '../stack/types.js';
+import { operatorHosts } from '../stack/hosts.js';
 import { clientsFor, type HostClient } from '../docker/client.js';
+import type { RegistryCredentials } from '../docker/auth.js';
 import type { FaultSettings } from '../docker/faults.js';
 import { observe } from '../observe/index.js';
 import type { ObservedState } from '../observe/types.js';
@@ -13,12 +15,13 @@ import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
 
 export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
-  env?: NodeJS.ProcessEnv;
   clients?: ReadonlyMap<string, HostClient>;
   /** Time limits and retries of Engine calls (default DEFAULT_FAULT_SETTINGS). */
   faults?: FaultSettings;
-  /** Consul for stack's own overlay; default: CONSUL_HTTP_ADDR (env), then the inventory's `consul:`. */
+  /** Consul for stack's own overlay (the CLI resolves --consul > CONSUL_HTTP_ADDR > inventory); default: the inventory's `consul:`. */
   consul?: ConsulConfig;
+  /** Registry credentials (the CLI reads the Docker config file); given only to hosts the operator chose. */
+  credentials?: RegistryCredentials;
 }
 
 export interface Planned {
@@ -27,24 +30,27 @@ export interface Planned {
   clients: ReadonlyMap<string, HostClient>;
   /** Consul as the overlay's store, for the apply of this plan (the one observe read). */
   overlayStore?: OverlayStore;
+  /** The credentials the apply's pulls may send: none when the hosts came from the stack file (x-stack.hosts). */
+  credentials?: RegistryCredentials;
 }
 
 export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
   const clients = options.clients ?? clientsFor(desired.hosts, options.faults);
-  const consul = options.consul ?? resolveConsulConfig(undefined, options.env ?? process.env, desired.settings.consul);
+  const consul = options.consul ?? resolveConsulConfig(undefined, {}, desired.settings);
   const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul)) : undefined;
-  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env, overlayStore });
-  return { plan: reconcile(desired, observed, options), observed, clients, overlayStore };
+  const credentials = operatorHosts(desired.hostsSource) ? options.credentials : undefined;
+  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, credentials, overlayStore });
+  return { plan: reconcile(desired, observed, options), observed, clients, overlayStore, credentials };
 }
 
-export async function applyPlanned(desired: DesiredState, planned: Planned, reporter?: Reporter, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; hardSignal?: AbortSignal } = {}): Promise<ApplyResult> {
+export async function applyPlanned(desired: DesiredState, planned: Planned, reporter?: Reporter, options: { signal?: AbortSignal; hardSignal?: AbortSignal } = {}): Promise<ApplyResult> {
   return apply(planned.plan, {
     clients: planned.clients,
     hostConcurrency: desired.settings.hostConcurrency,
     globalConcurrency: desired.settings.globalConcurrency,
     contents: contentsOf(desired),
     reporter,
-    env: options.env,
+    credentials: planned.credentials,
     signal: options.signal,
     hardSignal: options.hardSignal,
     overlayStore: planned.overlayStore,

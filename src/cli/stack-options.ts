@@ -14,18 +14,20 @@ export interface StackCliOptions {
   envFile?: string[];
   profile?: string[];
   overlayHelperImage?: string;
+  allowInsecureTcp?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** Adds -f/--file (repeatable), -p/--project-name, -i/--inventory, --env-file (repeatable), --profile (repeatable), --overlay-helper-image. */
+/** Adds -f/--file (repeatable), -p/--project-name, -i/--inventory, --allow-insecure-tcp, --env-file (repeatable), --profile (repeatable), --overlay-helper-image. */
 export function addStackOptions(command: Command): Command {
   return command
     .option('-f, --file <path>', 'stack file; repeat to merge several, later files win (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml or stack.yaml)', collect)
     .option('-p, --project-name <name>', 'stack name (default: STACK_NAME, then name: in the file, then the folder name)')
-    .option('-i, --inventory <path>', 'inventory of hosts (YAML; default: STACK_INVENTORY); wins over x-stack.hosts and DOCKER_HOST')
+    .option('-i, --inventory <path>', 'inventory of hosts (YAML; default: STACK_INVENTORY); wins over DOCKER_HOST and x-stack.hosts')
+    .option('--allow-insecure-tcp', 'accept a tcp:// DOCKER_HOST without TLS (DOCKER_TLS_VERIFY unset), with a warning; inventories say tls: false per host')
     .option('--env-file <path>', 'variables for interpolation instead of the stack folder\'s .env; repeatable, later files win', collect)
     .option('--profile <name>', 'enable services of this profile; repeatable (default: COMPOSE_PROFILES)', collect)
     .option('--overlay-helper-image <ref>', "helper image of stack's own overlay, pinned by digest (NAME@sha256:…); wins over the inventory's overlay.helper_image");
@@ -44,6 +46,7 @@ export function stackOptionsFrom(
   if (options.projectName !== undefined) load.projectName = options.projectName;
   const inventory = options.inventory ?? (env.STACK_INVENTORY || undefined);
   if (inventory !== undefined) load.inventory = inventory;
+  if (options.allowInsecureTcp) load.allowInsecureTcp = true;
   load.sandboxInventory = SANDBOX_INVENTORY;
   if (options.envFile?.length) load.envFiles = options.envFile;
   if (options.profile?.length) load.profiles = options.profile;

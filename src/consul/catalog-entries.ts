@@ -7,6 +7,7 @@ import { Labels, Roles } from '../labels.js';
 import type { DesiredState, HostSpec } from '../stack/types.js';
 import { parseStatus, type ContainerListEntry } from '../observe/parse.js';
 import { catalogNode } from '../overlay/names.js';
+import { endpointHost } from '../stack/endpoint.js';
 
 /** Meta that marks the instances this module registers (the overlay registers its own, per network). */
 export const REPLICA_ENTRY = { entry: 'replica' } as const;
@@ -25,8 +26,7 @@ export interface ListedContainer extends ContainerListEntry {
 
 /** The host's address: the IP or name of a tcp:// endpoint; for a unix socket, `fallback` (this machine's). */
 export function hostAddress(host: HostSpec, fallback: string): string {
-  const m = /^(?:tcp|https?|ssh):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(host.endpoint);
-  return m ? m[1].replace(/^\[|\]$/g, '') : fallback;
+  return endpointHost(host.endpoint) ?? fallback;
 }
 
 export const serviceName = (stack: string, service: string) => `${stack}-${service}`;

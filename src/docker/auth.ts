@@ -1,6 +1,9 @@
-/** Registry credentials from the Docker config file (DOCKER_CONFIG or ~/.docker/config.json). */
+/**
+ * Registry credentials from a Docker config file (`DOCKER_CONFIG/config.json`, default ~/.docker/config.json).
+ * The CLI says which file (it alone reads the environment); the pipeline gives them only to the operator's hosts
+ * (hosts.ts, operatorHosts): never to hosts a stack file chose.
+ */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export interface AuthConfig {
@@ -9,19 +12,27 @@ export interface AuthConfig {
   serveraddress: string;
 }
 
-export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
+/** Credentials for a registry host (`10.77.0.2:5001`, `docker.io`), or undefined. */
+export type RegistryCredentials = (registry: string) => AuthConfig | undefined;
+
+/** The Docker config file: DOCKER_CONFIG's `config.json`, else `home`/.docker/config.json (the docker CLI's rule). */
+export function dockerConfigPath(env: Record<string, string | undefined>, home: string): string {
+  return join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json');
 }
 
 function hostOf(key: string): string {
   return key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
 }
 
-/** Credentials for a registry host (`10.77.0.2:5001`, `docker.io`), or undefined. Credential helpers are not supported. */
-export function registryAuth(registry: string, env: NodeJS.ProcessEnv = process.env): AuthConfig | undefined {
+/** Credentials from a Docker config file, read at each call (absent or unreadable: none). Credential helpers are not supported. */
+export function dockerConfigCredentials(configFile: string): RegistryCredentials {
+  return (registry) => registryAuth(registry, configFile);
+}
+
+function registryAuth(registry: string, configFile: string): AuthConfig | undefined {
   let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
   try {
-    config = JSON.parse(readFileSync(dockerConfigPath(env), 'utf8'));
+    config = JSON.parse(readFileSync(configFile, 'utf8'));
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 /**
- * One HostClient per Docker daemon, over dockerode (unix socket, or tcp with TLS). Every method
+ * One HostClient per Docker daemon, over dockerode (unix socket, or tcp with TLS), its endpoint exactly the one
+ * configured: no environment variable can redirect it (dockerFor). Every method
  * rethrows with context (host, object). Every call has a time limit, and transient errors are
  * retried with exponential back-off a bounded number of times (faults.ts). Retrying a write is safe
  * because an answer that says the work is already done counts as success: 304 on start/stop, 404 on
@@ -9,7 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import type { HostSpec } from '../stack/types.js';
+import Modem from 'docker-modem';
+import type { Endpoint, HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
@@ -65,20 +67,61 @@ export function isUnreachable(err: unknown): boolean {
 
 type Obj = Record<string, any>;
 
-/** dockerode options for a host endpoint: `unix:///path`, `tcp://ip:port` (TLS when the spec has tls). */
-export function dockerOptions(spec: HostSpec): Docker.DockerOptions {
-  const url = new URL(spec.endpoint);
-  if (url.protocol === 'unix:') return { socketPath: url.pathname };
-  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
-    const tls = spec.tls;
-    return {
-      host: url.hostname,
-      port: Number(url.port || (tls ? 2376 : 2375)),
-      protocol: tls ? 'https' : 'http',
-      ...(tls ? { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : {}),
-    };
+/** dockerode options for an endpoint: every connection field explicit (host and socketPath never both set). */
+export function dockerOptions(endpoint: Endpoint): Docker.DockerOptions {
+  switch (endpoint.kind) {
+    case 'unix':
+      return { socketPath: endpoint.path, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined };
+    case 'tcp': {
+      const tls = endpoint.tls;
+      return {
+        socketPath: undefined,
+        host: endpoint.host,
+        port: endpoint.port,
+        protocol: tls ? 'https' : 'http',
+        ca: tls ? readFileSync(tls.ca) : undefined,
+        cert: tls ? readFileSync(tls.cert) : undefined,
+        key: tls ? readFileSync(tls.key) : undefined,
+      };
+    }
+    default: {
+      const never: never = endpoint;
+      throw new Error(`unsupported endpoint ${JSON.stringify(never)}`);
+    }
   }
-  throw new Error(`host ${spec.name}: unsupported endpoint ${spec.endpoint} (use unix:// or tcp://)`);
+}
+
+/**
+ * A dockerode client for one endpoint that no environment variable can redirect. docker-modem's constructor
+ * merges defaults it reads from DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_PATH_PREFIX and
+ * DOCKER_CLIENT_TIMEOUT under the options it is given: a DOCKER_HOST=tcp://… sets `host`, which silences the
+ * socketPath stack gave, and a DOCKER_CERT_PATH is read (or throws) whatever the endpoint. So the modem is made
+ * without its constructor, every field the constructor sets given here (docker-modem 5;
+ * test/unit/docker/endpoint-client.test.ts checks this list against the constructor's).
+ */
+export function dockerFor(endpoint: Endpoint): Docker {
+  const o = dockerOptions(endpoint);
+  const fields = {
+    host: o.host,
+    socketPath: o.socketPath,
+    port: o.port,
+    pathPrefix: undefined,
+    username: undefined,
+    password: undefined,
+    version: undefined,
+    key: o.key,
+    cert: o.cert,
+    ca: o.ca,
+    timeout: undefined,
+    connectionTimeout: undefined,
+    checkServerIdentity: undefined,
+    agent: undefined,
+    headers: {},
+    sshOptions: {},
+    protocol: o.protocol,
+  };
+  const modem = Object.assign(Object.create(Modem.prototype) as Modem, fields);
+  return new Docker({ modem } as Docker.DockerOptions);
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -101,7 +144,7 @@ export class HostClient {
   }
 
   static fromSpec(spec: HostSpec, faults: FaultSettings = DEFAULT_FAULT_SETTINGS): HostClient {
-    return new HostClient(spec.name, new Docker(dockerOptions(spec)), faults);
+    return new HostClient(spec.name, dockerFor(spec.endpoint), faults);
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
-import { registryAuth } from '../docker/auth.js';
+import type { RegistryCredentials } from '../docker/auth.js';
 import { Labels, stackFilter } from '../labels.js';
 import { normaliseImageRef, registryOf, splitImageRef } from '../plan/config.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
@@ -24,7 +24,8 @@ export interface ObserveOptions {
   destroy?: boolean;
   /** Resolve image digests (default true; destroy and status skip it). */
   resolveDigests?: boolean;
-  env?: NodeJS.ProcessEnv;
+  /** Registry credentials for resolving digests (only for the operator's hosts: the pipeline decides). */
+  credentials?: RegistryCredentials;
   /** Consul, read for stack's own overlay when the stack has one. */
   overlayStore?: OverlayStore;
 }
@@ -114,7 +115,7 @@ export async function observe(desired: DesiredState, clients: ReadonlyMap<string
       if (pinned) return void (state.digests[ref] = pinned);
       for (const client of resolvers) {
         try {
-          state.digests[ref] = await client.distribution(ref, registryAuth(registryOf(ref), options.env));
+          state.digests[ref] = await client.distribution(ref, options.credentials?.(registryOf(ref)));
           delete state.digestErrors[ref];
           return;
         } catch (err) {

@@ -3,6 +3,7 @@ import type { HostSpec, StackSettings } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
 import type { OverlayChoice } from './types.js';
 import { isIpv4, parseIpv4, type Ipv4 } from './values.js';
+import { endpointIPv4 } from '../stack/endpoint.js';
 
 /**
  * Per host: does its daemon have a cluster store (and advertise address), from the observed Engine info;
@@ -45,13 +46,8 @@ export function underlayOf(h: HostSpec): { address?: Ipv4; error?: string } {
       return { error: (err as Error).message };
     }
   }
-  try {
-    const url = new URL(h.endpoint);
-    if (url.protocol !== 'unix:' && isIpv4(url.hostname)) return { address: url.hostname };
-  } catch {
-    return {};
-  }
-  return {};
+  const address = endpointIPv4(h.endpoint);
+  return isIpv4(address) ? { address } : {};
 }
 
 /** The DNS server for containers on the overlay: the pool's `dns`, else the host of Consul's HTTP address. */

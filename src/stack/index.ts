@@ -6,5 +6,6 @@ export { interpolate, type Lookup, type InterpolationResult } from './interpolat
 export { parseDuration, parseSize, parseCpus } from './units.js';
 export { parseConstraint, hostMaySatisfy, eligibleHosts } from './normalise/constraints.js';
 export { DEFAULT_UPDATE_CONFIG } from './normalise/deploy.js';
-export { LOCAL_SOCKET } from './hosts.js';
+export { LOCAL_SOCKET_PATH } from './hosts.js';
+export { parseEndpoint, formatEndpoint, endpointHost, endpointIPv4 } from './endpoint.js';
 export type * from './types.js';

@@ -5,10 +5,12 @@
  *   hosts:
  *     h1: { endpoint: "tcp://10.77.0.11:2376", tls: { ca: ca.pem, cert: cert.pem, key: key.pem }, labels: { role: web } }
  *     h2: { endpoint: "unix:///run/stack-sandbox/h2/docker.sock", labels: {} }
+ *     h3: { endpoint: "tcp://10.77.0.13:2375", tls: false }      # plain tcp: the operator says so, stack warns
  *   consul: "http://10.77.0.2:8500"
  *   overlay: { helper_image: "10.77.0.2:5000/busybox@sha256:…" }   # stack's own overlay's helper, by digest
  *
- * Relative TLS paths resolve against the inventory file's folder.
+ * Relative TLS paths resolve against the inventory file's folder. The inventory is the operator's: its files may be
+ * anywhere, and its `consul:` is its own (x-stack.consul never fills in for it).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -47,8 +49,9 @@ export function readInventory(
   const schemaProblems = schema.validate('inventory', root);
   for (const p of schemaProblems) problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, in: root });
   if (schemaProblems.length) return undefined;
-  const hosts = readHostMap(root.hosts as Record<string, unknown>, path.dirname(file), problems, { root, path: ['hosts'] });
-  if (!hosts.length) {
+  const listed = root.hosts as Record<string, unknown>;
+  const hosts = readHostMap(listed, { baseDir: path.dirname(file) }, problems, { root, path: ['hosts'] });
+  if (!Object.keys(listed).length) {
     problems.error(['hosts'], 'the inventory lists no hosts', { in: root });
     return undefined;
   }

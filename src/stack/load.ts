@@ -1,13 +1,14 @@
 /**
  * loadStack: stack files → one normalised DesiredState, or every problem found, each with file:line:col.
  * Steps: find files → variables (.env / --env-file) → read + interpolate each file → merge (-f order) →
- * extends → refused / ignored keys → JSON Schema → stack name → profiles → hosts → normalise → cross-checks.
+ * extends → refused / ignored keys → JSON Schema → stack name → profiles → hosts (the operator's first) → normalise →
+ * cross-checks.
  * Reads files only; never contacts a daemon; never throws for a problem in the user's files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import type { DesiredState, HostSpec, HostsSource, LoadResult, StackSettings } from './types.js';
+import type { ConsulFrom, DesiredState, HostSpec, HostsSource, LoadResult, StackSettings } from './types.js';
 import { checkContainerNames } from './checks/container-names.js';
 import type { CheckContext } from './checks/context.js';
 import { checkDependencies } from './checks/dependencies.js';
@@ -30,6 +31,7 @@ import { DEFAULT_FILES, DEFAULT_OVERRIDE_FILES, type LoadOptions } from './optio
 import { Problems } from './problems.js';
 import { resolveProjectName } from './project-name.js';
 import { activeProfiles, applyProfiles } from './profiles.js';
+import type { StackSchema } from './schema.js';
 import { defaultStackSchema } from './schema-instance.js';
 import { SourcePositions } from './source-positions.js';
 import { loadVariables } from './variables.js';
@@ -111,7 +113,7 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
   const profiles = activeProfiles(options.profiles, options.env);
   const disabledServices = applyProfiles(root, profiles);
 
-  const { hosts, hostsSource, consul, overlayHelperImage } = resolveHosts(root, options, workingDir, displayPath, schema, problems, tags);
+  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage } = resolveHosts(root, options, workingDir, displayPath, schema, problems, tags);
   const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
   const concurrency = isRecord(xStack.concurrency) ? xStack.concurrency : {};
   const settings: StackSettings = {
@@ -122,6 +124,7 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
   if (consul) settings.consul = consul;
   const helperImage = helperImageFlag(options, problems) ?? overlayHelperImage;
   if (helperImage) settings.overlayHelperImage = helperImage;
+  if (consulFrom) settings.consulFrom = consulFrom;
   if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
   const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
 
@@ -198,35 +201,73 @@ function stackFiles(options: LoadOptions, problems: Problems): string[] {
   return override ? [found[0], override] : [found[0]];
 }
 
+interface HostsAndConsul {
+  hosts: HostSpec[];
+  hostsSource: HostsSource;
+  consul?: string;
+  consulFrom?: ConsulFrom;
+  /** The inventory's overlay.helper_image (the operator's). */
+  overlayHelperImage?: string;
+}
+
+/**
+ * Where the stack goes, and the Consul that comes with it. The operator's choice (-i, DOCKER_HOST) wins, and then
+ * x-stack.hosts and x-stack.consul are ignored (with a warning): a stack file cannot send the operator's
+ * credentials where it likes. Without one, x-stack.hosts (TLS files inside the project folder), else the sandbox's
+ * inventory or the local socket. x-stack.consul fills in only when the hosts are not the operator's inventory.
+ */
 function resolveHosts(
   root: Record<string, unknown>,
   options: LoadOptions,
   workingDir: string,
   displayPath: (absolute: string) => string,
-  schema: import('./schema.js').StackSchema,
+  schema: StackSchema,
   problems: Problems,
   tags: MergeTags,
-): { hosts: HostSpec[]; hostsSource: HostsSource; consul?: string; overlayHelperImage?: string } {
+): HostsAndConsul {
   const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
   const xConsul = typeof xStack.consul === 'string' ? xStack.consul : undefined;
-  if (options.inventory) {
-    const file = path.resolve(options.cwd, options.inventory);
-    const inventory = readInventory(file, displayPath(file), schema, problems, tags);
-    return { hosts: inventory?.hosts ?? [], hostsSource: 'inventory', consul: inventory?.consul ?? xConsul, overlayHelperImage: inventory?.overlayHelperImage };
+  const operator = operatorsHosts(options, displayPath, schema, problems, tags);
+  if (operator) {
+    ignoreXStack(xStack, operator.hostsSource === 'inventory' ? 'the inventory (-i or STACK_INVENTORY)' : 'DOCKER_HOST', problems);
+    return operator;
   }
   if (isRecord(xStack.hosts)) {
-    const hosts = readHostMap(xStack.hosts, workingDir, problems, { root, path: ['x-stack', 'hosts'] });
+    const hosts = readHostMap(xStack.hosts, { baseDir: workingDir, confineTo: workingDir }, problems, { root, path: ['x-stack', 'hosts'] });
     if (!Object.keys(xStack.hosts).length) problems.error(['x-stack', 'hosts'], 'x-stack.hosts lists no hosts', { atKey: true });
-    return { hosts, hostsSource: 'x-stack.hosts', consul: xConsul };
+    return { hosts, hostsSource: 'x-stack.hosts', ...fromXStack(xConsul) };
   }
-  const fromEnv = hostFromDockerEnv(options.env, problems);
-  if (fromEnv) return { hosts: [fromEnv], hostsSource: 'DOCKER_HOST', consul: xConsul };
   const sandbox = options.sandboxInventory;
   if (sandbox && !existsSync(options.localSocketPath ?? LOCAL_SOCKET_PATH) && existsSync(sandbox)) {
     const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags);
-    return { hosts: inventory?.hosts ?? [], hostsSource: 'sandbox', consul: inventory?.consul ?? xConsul, overlayHelperImage: inventory?.overlayHelperImage };
+    ignoreXStack({ consul: xConsul }, 'the sandbox\'s inventory', problems);
+    return { hosts: inventory?.hosts ?? [], hostsSource: 'sandbox', ...fromInventory(inventory?.consul), ...helperOf(inventory) };
   }
-  return { hosts: [localHost()], hostsSource: 'local-socket', consul: xConsul };
+  return { hosts: [localHost()], hostsSource: 'local-socket', ...fromXStack(xConsul) };
+}
+
+/** The hosts the operator named: the inventory (-i or STACK_INVENTORY), else DOCKER_HOST; undefined when neither. */
+function operatorsHosts(options: LoadOptions, displayPath: (absolute: string) => string, schema: StackSchema, problems: Problems, tags: MergeTags): HostsAndConsul | undefined {
+  if (options.inventory) {
+    const file = path.resolve(options.cwd, options.inventory);
+    const inventory = readInventory(file, displayPath(file), schema, problems, tags);
+    return { hosts: inventory?.hosts ?? [], hostsSource: 'inventory', ...fromInventory(inventory?.consul), ...helperOf(inventory) };
+  }
+  if (!options.env.DOCKER_HOST) return undefined;
+  const fromEnv = hostFromDockerEnv(options.env, problems, { allowInsecureTcp: options.allowInsecureTcp });
+  return { hosts: fromEnv ? [fromEnv] : [], hostsSource: 'DOCKER_HOST' };
+}
+
+const fromInventory = (consul: string | undefined) => (consul ? { consul, consulFrom: 'inventory' as const } : {});
+const helperOf = (inventory: { overlayHelperImage?: string } | undefined) => (inventory?.overlayHelperImage ? { overlayHelperImage: inventory.overlayHelperImage } : {});
+const fromXStack = (consul: string | undefined) => (consul ? { consul, consulFrom: 'x-stack.consul' as const } : {});
+
+/** x-stack.hosts / x-stack.consul present while the operator chose the hosts: ignored, and said so. */
+function ignoreXStack(xStack: Record<string, unknown>, operator: string, problems: Problems): void {
+  for (const key of ['hosts', 'consul'] as const) {
+    if (xStack[key] === undefined) continue;
+    problems.warning(['x-stack', key], `x-stack.${key} is ignored: the hosts come from ${operator}${key === 'consul' ? ', and Consul only from the operator (--consul, CONSUL_HTTP_ADDR or the inventory\'s consul:)' : ''}`, { atKey: true });
+  }
 }
 
 export type { Diagnostic };

@@ -14,11 +14,13 @@ export interface LoadOptions {
   cwd: string;
   /** `-p`: wins over STACK_NAME, the file's `name:` and the folder name. */
   projectName?: string;
-  /** `-i FILE` (or STACK_INVENTORY): the inventory of hosts; wins over x-stack.hosts and DOCKER_HOST. */
+  /** `-i FILE` (or STACK_INVENTORY): the inventory of hosts; wins over DOCKER_HOST and x-stack.hosts. */
   inventory?: string;
+  /** `--allow-insecure-tcp`: a tcp:// DOCKER_HOST without TLS is accepted, with a warning (inventories say `tls: false`). */
+  allowInsecureTcp?: boolean;
   /**
    * The sandbox's inventory (`.sandbox/inventory.yaml` of this checkout): the local default when no host is
-   * configured (no -i, x-stack.hosts or DOCKER_HOST) and this machine has no Docker socket.
+   * configured (no -i, DOCKER_HOST or x-stack.hosts) and this machine has no Docker socket.
    */
   sandboxInventory?: string;
   /** The local Docker socket whose absence lets the sandbox be the default (default /var/run/docker.sock). */

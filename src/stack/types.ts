@@ -4,27 +4,26 @@
  * and every record is keyed and sorted by name, so that equal files give equal values.
  */
 import type { Diagnostic } from '../errors.js';
+import type { Endpoint } from './endpoint.js';
 
-/** TLS material for a tcp:// endpoint (paths to PEM files). */
-export interface TlsFiles {
-  ca: string;
-  cert: string;
-  key: string;
-}
+export type { Endpoint, TlsFiles } from './endpoint.js';
 
 export interface HostSpec {
   name: string;
-  /** `unix:///var/run/docker.sock` or `tcp://10.0.0.1:2376`. */
-  endpoint: string;
-  tls?: TlsFiles;
+  /** Parsed once (endpoint.ts): a unix socket, or tcp with the client's TLS files (or `false`: plain tcp the operator allowed). */
+  endpoint: Endpoint;
   labels: Record<string, string>;
 }
 
 /**
- * Where the hosts came from, for messages. Precedence: -i (or STACK_INVENTORY) > x-stack.hosts > DOCKER_HOST >
- * the local socket, or the sandbox's inventory when there is no local socket.
+ * Where the hosts came from. Precedence: -i (or STACK_INVENTORY) > DOCKER_HOST > x-stack.hosts > the local socket,
+ * or the sandbox's inventory when there is no local socket. All but `x-stack.hosts` are the operator's: only those
+ * hosts get registry credentials (hosts.ts, operatorHosts).
  */
 export type HostsSource = 'inventory' | 'x-stack.hosts' | 'DOCKER_HOST' | 'local-socket' | 'sandbox';
+
+/** Who chose the Consul address of StackSettings: the operator's inventory, or the stack file. */
+export type ConsulFrom = 'inventory' | 'x-stack.consul';
 
 export interface StackSettings {
   /** Engine calls in flight per host. */
@@ -33,8 +32,10 @@ export interface StackSettings {
   globalConcurrency: number;
   /** `auto` (engine overlay where the daemons have a cluster store, else stack's own), `engine` or `consul`. */
   overlay: 'auto' | 'engine' | 'consul';
-  /** Consul address from the inventory or x-stack (`http://10.0.0.2:8500`), if any. */
+  /** Consul address from the inventory, or from x-stack.consul when the operator configured no hosts (`http://10.0.0.2:8500`). */
   consul?: string;
+  /** Where `consul` came from (the loader always says; absent, as in hand-made states: the operator's inventory). */
+  consulFrom?: ConsulFrom;
   /** Revisions kept in the history (`x-stack.keep_revisions`); absent: the default, 20. */
   keepRevisions?: number;
   /**

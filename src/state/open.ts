@@ -16,7 +16,7 @@ export interface OpenedStore {
 }
 
 export function openStateStore(desired: Pick<DesiredState, 'settings'>, flag: string | undefined, env: Record<string, string | undefined>): OpenedStore {
-  const config = resolveConsulConfig(flag, env, desired.settings.consul);
+  const config = resolveConsulConfig(flag, env, desired.settings);
   if (!config) {
     if (!env.STACK_STATE_DIR && !env.XDG_STATE_HOME && !existsSync(os.homedir()))
       throw new Error(`no Consul is configured and the home directory ${os.homedir()} for the local state directory does not exist`);

@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, startStack, watchEvents, writeDir, type InventoryHost } from './cli-helpers.js';
 import { apiStack } from './rollout-helpers.js';
+import { endpointOf } from '../helpers/endpoint.js';
 
 const ALL = ['h1', 'h2', 'h3', 'h4'];
 const sb = sandbox();
@@ -23,7 +24,7 @@ const h4 = sb.hosts.find((h) => h.name === 'h4')!;
 const h4Tls: InventoryHost = { name: 'h4', endpoint: h4.tcp, tls: h4.tls, labels: h4.labels };
 const engine = (name: string) => {
   const h = sb.hosts.find((x) => x.name === name)!;
-  return new Docker(dockerOptions({ name, endpoint: h.socket, labels: {} }));
+  return new Docker(dockerOptions(endpointOf(h.socket)));
 };
 
 const sandboxCmd = (...args: string[]) => execFileSync('bash', [sb.sandboxScript, ...args], { stdio: 'ignore', env: { ...process.env, STACK_SANDBOX_HOSTS: '4' } });

@@ -13,6 +13,7 @@ import { HostClient } from '../../src/docker/client.js';
 import { DEFAULT_FAULT_SETTINGS } from '../../src/docker/faults.js';
 import { Labels } from '../../src/labels.js';
 import { docker, eventually, hostSpecs, IMAGE, uniqueStack } from './reconcile-helpers.js';
+import { endpointOf } from '../helpers/endpoint.js';
 
 const h1 = () => HostClient.fromSpec(hostSpecs('socket').find((h) => h.name === 'h1')!);
 const labels = (stack: string, hash = 'a'.repeat(64)) => ({ [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.service]: 'app', [Labels.slot]: '1', [Labels.configHash]: hash });
@@ -68,7 +69,7 @@ test('a time limit that cannot be met: transient, retried a bounded number of ti
     await new Promise((resolve) => server.close(resolve));
     await rm(dir, { recursive: true, force: true });
   });
-  const client = HostClient.fromSpec({ name: 'h1', endpoint: `unix://${socket}`, labels: {} }, { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 100, retries: 2, baseDelayMs: 5 });
+  const client = HostClient.fromSpec({ name: 'h1', endpoint: endpointOf(`unix://${socket}`), labels: {} }, { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 100, retries: 2, baseDelayMs: 5 });
   const err = await t.throwsAsync(client.listImages());
   t.regex(err!.message, /^host h1: list images: no answer within 0.1s \(after 3 attempts\)$/);
   t.is((err as unknown as { faultClass: string }).faultClass, 'transient');
@@ -79,7 +80,7 @@ test('a time limit that cannot be met: transient, retried a bounded number of ti
 });
 
 test('a daemon that is not there: unreachable after its brief retries', async (t) => {
-  const client = HostClient.fromSpec({ name: 'h9', endpoint: 'unix:///run/stack-sandbox/h9-does-not-exist/docker.sock', labels: {} }, { ...DEFAULT_FAULT_SETTINGS, baseDelayMs: 5 });
+  const client = HostClient.fromSpec({ name: 'h9', endpoint: endpointOf('unix:///run/stack-sandbox/h9-does-not-exist/docker.sock'), labels: {} }, { ...DEFAULT_FAULT_SETTINGS, baseDelayMs: 5 });
   const err = (await t.throwsAsync(client.ping())) as Error & { unreachable: boolean; attempts: number };
   t.true(err.unreachable);
   t.is(err.attempts, DEFAULT_FAULT_SETTINGS.unreachableRetries + 1);

@@ -12,19 +12,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { planStack } from '../../src/apply/pipeline.js';
-import { clientsFor } from '../../src/docker/client.js';
+import { clientsFor, dockerOptions } from '../../src/docker/client.js';
+import { formatEndpoint } from '../../src/stack/endpoint.js';
 import type { HostSpec } from '../../src/stack/types.js';
 import { repoRoot, sandboxInstanceUp } from '../helpers/sandbox.js';
 import { desiredFor, hostSpecs, network, service, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import { endpointOf } from '../helpers/endpoint.js';
 
 /** Hosts without a cluster store: the separate `ovl` instance (brought up here when it is not). */
 function bareHosts(): HostSpec[] {
   const ovl = sandboxInstanceUp('ovl', ['--hosts', '2', '--no-cluster-store']);
-  return ovl.hosts.map((h) => ({ name: `ovl-${h.name}`, endpoint: h.socket, labels: {} }));
+  return ovl.hosts.map((h) => ({ name: `ovl-${h.name}`, endpoint: endpointOf(h.socket), labels: {} }));
 }
 
 async function events(spec: HostSpec, since: number, stack: string): Promise<string[]> {
-  const d = new Docker({ socketPath: spec.endpoint.replace(/^unix:\/\//, '') });
+  const d = new Docker(dockerOptions(spec.endpoint));
   const stream = await d.getEvents({ since: Math.floor(since / 1000) - 1, until: Math.floor(Date.now() / 1000) + 1 });
   const text = await new Promise<string>((resolve, reject) => {
     let s = '';
@@ -43,7 +45,7 @@ test('a stack with an overlay network on a mixed set of hosts is refused before 
   const hosts = [hostSpecs('socket').find((h) => h.name === 'h1')!, ...bareHosts()];
   const dir = mkdtempSync(join(tmpdir(), 'stack-ovready-'));
   const inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.endpoint}" }\n`).join('')}`);
+  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${formatEndpoint(h.endpoint)}" }\n`).join('')}`);
   writeFileSync(
     join(dir, 'compose.yaml'),
     `name: ${name}\nx-stack:\n  overlay: engine\nservices:\n  web:\n    image: ${IMAGE()}\n    command: [sleep, "3600"]\n    networks: [back]\n    deploy: { mode: global }\nnetworks:\n  back: { driver: overlay }\n`,

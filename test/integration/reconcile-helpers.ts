@@ -11,6 +11,8 @@ import { Labels } from '../../src/labels.js';
 import { sandbox as readSandbox, type Sandbox } from '../helpers/sandbox.js';
 import { HostEventRecorder } from './event-recorder.js';
 import { desired as buildDesired } from '../unit/plan/helpers.js';
+import { endpointOf } from '../helpers/endpoint.js';
+import type { RegistryCredentials } from '../../src/docker/auth.js';
 
 export { service, network } from '../unit/plan/helpers.js';
 
@@ -23,11 +25,11 @@ export function sandbox(): Sandbox {
 export type Transport = 'socket' | 'tls';
 
 export function hostSpecs(transport: Transport): HostSpec[] {
-  return sandbox().hosts.map((h) => ({ name: h.name, endpoint: transport === 'socket' ? h.socket : h.tcp, tls: transport === 'tls' ? h.tls : undefined, labels: h.labels ?? {} }));
+  return sandbox().hosts.map((h) => ({ name: h.name, endpoint: transport === 'socket' ? endpointOf(h.socket) : endpointOf(h.tcp, h.tls), labels: h.labels ?? {} }));
 }
 
 export function docker(host: string, transport: Transport = 'socket'): Docker {
-  return new Docker(dockerOptions(hostSpecs(transport).find((h) => h.name === host)!));
+  return new Docker(dockerOptions(hostSpecs(transport).find((h) => h.name === host)!.endpoint));
 }
 
 export function uniqueStack(prefix: string): string {
@@ -46,13 +48,13 @@ export interface Deployed {
   events: ApplyEvent[];
 }
 
-export async function deploy(d: DesiredState, options: { refresh?: boolean; destroy?: boolean; pruneVolumes?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Deployed> {
+export async function deploy(d: DesiredState, options: { refresh?: boolean; destroy?: boolean; pruneVolumes?: boolean; credentials?: RegistryCredentials } = {}): Promise<Deployed> {
   const planned = await planStack(d, options);
   const errors = planned.plan.diagnostics.filter((x) => x.severity === 'error');
   if (errors.length) throw new Error(errors.map((e) => e.summary).join('; '));
   const events: ApplyEvent[] = [];
   if (!planned.plan.operations.length) return { plan: planned.plan, events };
-  const result = await applyPlanned(d, planned, { event: (e) => events.push(e) }, { env: options.env });
+  const result = await applyPlanned(d, planned, { event: (e) => events.push(e) });
   return { plan: planned.plan, result, events };
 }
 

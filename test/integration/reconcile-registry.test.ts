@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { planStack } from '../../src/apply/pipeline.js';
 import { cleanup, containersOf, deploy, desiredFor, docker, inspect, sandbox, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import { dockerConfigCredentials } from '../../src/docker/auth.js';
 
 async function follow(d: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   const out = await new Promise<any[]>((resolve, reject) => d.modem.followProgress(stream, (err: unknown, o: any[]) => (err ? reject(err) : resolve(o))));
@@ -53,11 +54,11 @@ test('pull from a registry with authentication, credentials from DOCKER_CONFIG; 
   const dir = mkdtempSync(join(tmpdir(), 'stack-docker-config-'));
   const { address, username, password } = sb.registryAuth;
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [address]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } } }));
-  const env = { ...process.env, DOCKER_CONFIG: dir };
+  const credentials = dockerConfigCredentials(join(dir, 'config.json'));
   const s = service('private', { image: sb.images.private, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { mode: 'global' } });
   const d = desiredFor(name, [s], 'socket');
   cleanup(t, d);
-  const res = await deploy(d, { env });
+  const res = await deploy(d, { credentials });
   t.true(res.result?.ok, JSON.stringify(res.result?.failures));
   const found = await containersOf(name);
   t.deepEqual([...found.values()].map((f) => f.host).sort(), ['h1', 'h2', 'h3']);
@@ -65,7 +66,7 @@ test('pull from a registry with authentication, credentials from DOCKER_CONFIG; 
   // Pulls only where the image was missing; whichever hosts those were, none is pulled twice.
   const pulls = res.plan.operations.filter((o) => o.kind === 'image.pull').map((o) => o.host);
   t.deepEqual(pulls, [...new Set(pulls)]);
-  const again = await deploy(d, { env });
+  const again = await deploy(d, { credentials });
   t.deepEqual(again.plan.operations.filter((o) => o.kind === 'image.pull'), []);
 });
 

@@ -13,6 +13,7 @@ import { desired as buildDesired, network, service } from '../unit/plan/helpers.
 export { service };
 import { deploy } from './reconcile-helpers.js';
 import type { ExecutionContext } from 'ava';
+import { endpointOf } from '../helpers/endpoint.js';
 export { deploy };
 
 /** Destroys the stack at the end of the test (its networks, devices, leases and names too). */
@@ -30,11 +31,11 @@ export const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx
 export const HELPER_IMAGE = vx.images.helper;
 
 export function hostSpecs(names = ['h1', 'h2', 'h3']): HostSpec[] {
-  return vx.hosts.filter((h) => names.includes(h.name)).map((h) => ({ name: h.name, endpoint: h.tcp, tls: h.tls, labels: h.labels }));
+  return vx.hosts.filter((h) => names.includes(h.name)).map((h) => ({ name: h.name, endpoint: endpointOf(h.tcp, h.tls), labels: h.labels }));
 }
 
 export function docker(host: string): Docker {
-  return new Docker(dockerOptions(hostSpecs(vx.hosts.map((h) => h.name)).find((h) => h.name === host)!));
+  return new Docker(dockerOptions(hostSpecs(vx.hosts.map((h) => h.name)).find((h) => h.name === host)!.endpoint));
 }
 
 export function uniqueStack(prefix: string): string {

@@ -9,6 +9,7 @@ import { ConsulClient, ConsulUnreachableError } from '../../src/consul/client.js
 import { ensureAllocation, releaseAllocation } from '../../src/overlay/allocate.js';
 import { KV_ROOT } from '../../src/overlay/state.js';
 import { sandboxInstanceUp } from '../helpers/sandbox.js';
+import { endpointOf } from '../helpers/endpoint.js';
 
 const vx = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
 const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx.consul.http, source: 'inventory' }));
@@ -66,7 +67,7 @@ test('a host step whose allocation is missing in Consul fails naming it, and cre
   const { runOverlayOperation } = await import('../../src/overlay/execute.js');
   const { HostClient } = await import('../../src/docker/client.js');
   const h1 = vx.hosts[0];
-  const client = HostClient.fromSpec({ name: 'h1', endpoint: h1.tcp, tls: h1.tls, labels: {} });
+  const client = HostClient.fromSpec({ name: 'h1', endpoint: endpointOf(h1.tcp, h1.tls), labels: {} });
   const op = { id: 'h1 create network x', kind: 'overlay.bridge' as const, host: 'h1', resource: 'network:net', cause: '', deps: [], params: { stack: s, key: 'net', name: `${s}_net`, host: 'h1' }, write: true };
   await t.throwsAsync(runOverlayOperation(op, client, store()), { message: `overlay ${s}/net: no allocation or lease for h1 in Consul (run apply again)` });
   t.false((await client.docker.listNetworks()).some((n) => n.Name === `${s}_net`));
@@ -76,7 +77,7 @@ test('a helper whose program fails: the error carries the host, the purpose, the
   const { runHelper, programTask, unprogramTask } = await import('../../src/overlay/helper.js');
   const { HostClient } = await import('../../src/docker/client.js');
   const h2 = vx.hosts[1];
-  const client = HostClient.fromSpec({ name: 'h2', endpoint: h2.tcp, tls: h2.tls, labels: {} });
+  const client = HostClient.fromSpec({ name: 'h2', endpoint: endpointOf(h2.tcp, h2.tls), labels: {} });
   // VNI 16777201 has no bridge stbr16777201 on h2, so the program stops at `ip link set … master`.
   t.teardown(() => runHelper(client, vx.images.helper, unprogramTask(16777201, 'test'), 'test cleanup', 'tkv'));
   const task = programTask({ vni: 16777201, local: h2.ip, mtu: 1450, peers: [] }, 'test');

@@ -28,6 +28,7 @@ import { confirm } from './confirm.js';
 import { addWriteOptions, lockTimeoutMs, withStackLock, withStore, type Held, type WriteOptions } from './locking.js';
 import { addFaultOptions, faultSettingsFrom, graceMsFrom, type FaultCliOptions } from '../fault-options.js';
 import { withCommandSignals, type CommandSignals } from '../command-signals.js';
+import { operatorContext } from '../operator.js';
 
 export const DEFAULT_KEEP_REVISIONS = 20;
 
@@ -70,7 +71,7 @@ async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOpt
     const [holder, latest] = await signals.until(Promise.all([store.holder(desired.name), store.latest(desired.name)]));
     if (holder || !sameAsLatest(desired, latest)) return false;
     signals.enter('observing the hosts');
-    const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) }));
+    const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), ...operatorContext(desired, opts.consul) }));
     signals.enter('planning');
     const { plan } = planned;
     if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;
@@ -98,7 +99,7 @@ function reportNoChanges(plan: Plan, clients: ReadonlyMap<string, { counts: { re
  */
 export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptions, held: Held, command: string, signals: CommandSignals): Promise<ApplyResult | undefined> {
   signals.enter('observing the hosts');
-  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) }));
+  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), ...operatorContext(desired, opts.consul) }));
   signals.enter('planning');
   const { plan } = planned;
   const reporter = opts.json ? new JsonReporter() : new LineReporter();

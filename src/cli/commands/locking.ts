@@ -25,7 +25,7 @@ export interface WriteOptions extends StoreOptions {
 }
 
 export function addStoreOption(command: Command): Command {
-  return command.option('--consul <address>', 'Consul for the lock, history and catalog (default: CONSUL_HTTP_ADDR, then the inventory\'s consul:; none: a local state directory)');
+  return command.option('--consul <address>', 'Consul for the lock, history and catalog (default: CONSUL_HTTP_ADDR, then the inventory\'s consul:, then x-stack.consul when the hosts are not the operator\'s; none: a local state directory)');
 }
 
 export function addWriteOptions(command: Command): Command {
@@ -41,7 +41,7 @@ export function lockTimeoutMs(text: string | undefined): number {
 /** Turns store failures into one clear diagnostic; anything else is rethrown as is. */
 export function storeError(err: unknown, opened: Pick<OpenedStore, 'config'>, purpose: string): unknown {
   if (err instanceof ConsulUnreachableError || err instanceof ConsulRequestError) {
-    const source = opened.config?.source === 'inventory' ? 'the inventory\'s consul: (or x-stack.consul)' : opened.config?.source;
+    const source = opened.config?.source === 'inventory' ? 'the inventory\'s consul:' : opened.config?.source === 'x-stack.consul' ? 'x-stack.consul in the stack file' : opened.config?.source;
     return new ExitError(1, [
       {
         severity: 'error',

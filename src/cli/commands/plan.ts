@@ -11,9 +11,12 @@ import { planStack, type Planned } from '../../apply/pipeline.js';
 import { printPlan } from '../views/plan.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { addFaultOptions, faultSettingsFrom, type FaultCliOptions } from '../fault-options.js';
+import { operatorContext, operatorWarnings } from '../operator.js';
 
 export interface CommonOptions extends StackCliOptions {
   json?: boolean;
+  /** `--consul` where the command has it (write commands, status, history). */
+  consul?: string;
 }
 
 export { addStackOptions };
@@ -22,7 +25,7 @@ export { addStackOptions };
 export async function loadDesired(opts: CommonOptions, cwd = process.cwd()): Promise<DesiredState> {
   const result = await loadStack(stackOptionsFrom(opts, cwd));
   if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
-  const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
+  const warnings = [...result.diagnostics.filter((d) => d.severity === 'warning'), ...operatorWarnings(result.value, opts.consul)];
   if (warnings.length) printDiagnostics(warnings);
   return result.value;
 }
@@ -39,7 +42,7 @@ export interface PlanCommandOptions extends CommonOptions, FaultCliOptions {
 }
 
 export async function runPlan(desired: DesiredState, opts: PlanCommandOptions): Promise<{ planned: Planned; exitCode: number }> {
-  const planned = await planStack(desired, { refresh: opts.refresh, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts) });
+  const planned = await planStack(desired, { refresh: opts.refresh, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), ...operatorContext(desired, opts.consul) });
   printPlan(planned.plan, { json: opts.json, verbose: opts.verbose });
   failOnPlanErrors(planned.plan.diagnostics);
   const changes = planned.plan.operations.length > 0;

@@ -34,7 +34,7 @@ export function registerStatus(program: Command): void {
  * replicas). While another run holds the lock, status says so and leaves the catalog to that run.
  */
 async function refreshCatalog(desired: Parameters<typeof syncCatalog>[1], opts: StoreOptions): Promise<void> {
-  if (!resolveConsulConfig(opts.consul, process.env, desired.settings.consul)) return;
+  if (!resolveConsulConfig(opts.consul, process.env, desired.settings)) return;
   let opened: ReturnType<typeof openStateStore>;
   try {
     opened = openStateStore(desired, opts.consul, process.env);

@@ -3,7 +3,8 @@
  * config content is never printed: only where it came from and its sha256.
  */
 import { stringify } from 'yaml';
-import type { DesiredState, FileObjectSpec } from '../../stack/types.js';
+import type { DesiredState, FileObjectSpec, HostSpec } from '../../stack/types.js';
+import { formatEndpoint } from '../../stack/endpoint.js';
 
 function masked(objects: Record<string, FileObjectSpec>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
@@ -14,8 +15,14 @@ function masked(objects: Record<string, FileObjectSpec>): Record<string, unknown
   return result;
 }
 
+/** A host as an inventory writes it: the endpoint's text, then its TLS setting (tcp only). */
+function printableHost(host: HostSpec): Record<string, unknown> {
+  const { endpoint, ...rest } = host;
+  return { name: host.name, endpoint: formatEndpoint(endpoint), ...(endpoint.kind === 'tcp' ? { tls: endpoint.tls } : {}), labels: rest.labels };
+}
+
 export function formatConfig(state: DesiredState): string {
-  const printable = { ...state, secrets: masked(state.secrets), configs: masked(state.configs) };
+  const printable = { ...state, hosts: state.hosts.map(printableHost), secrets: masked(state.secrets), configs: masked(state.configs) };
   return stringify(printable, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

@@ -3,14 +3,16 @@ import test from 'ava';
 import { catalogEntries, hostAddress } from '../../../src/consul/catalog-entries.js';
 import { Labels } from '../../../src/labels.js';
 import { desired, service } from '../plan/helpers.js';
+import { endpointOf } from '../../helpers/endpoint.js';
 
-const h1 = { name: 'h1', endpoint: 'tcp://10.0.0.11:2376', labels: {} };
+const h1 = { name: 'h1', endpoint: endpointOf('tcp://10.0.0.11:2376'), labels: {} };
 const labels = (svc: string, slot: string, extra: Record<string, string> = {}) => ({ [Labels.managed]: 'true', [Labels.stack]: 's', [Labels.service]: svc, [Labels.slot]: slot, ...extra });
 
 test('host address: the tcp endpoint\'s host, else the fallback (unix sockets)', (t) => {
   t.is(hostAddress(h1, '192.0.2.1'), '10.0.0.11');
-  t.is(hostAddress({ name: 'x', endpoint: 'ssh://me@box.example:22', labels: {} }, 'f'), 'box.example');
-  t.is(hostAddress({ name: 'x', endpoint: 'unix:///var/run/docker.sock', labels: {} }, '192.0.2.1'), '192.0.2.1');
+  t.is(hostAddress({ name: 'x', endpoint: endpointOf('tcp://box.example:2376'), labels: {} }, 'f'), 'box.example');
+  t.is(hostAddress({ name: 'x', endpoint: endpointOf('tcp://[fd00::1]:2376'), labels: {} }, 'f'), 'fd00::1');
+  t.is(hostAddress({ name: 'x', endpoint: endpointOf('unix:///var/run/docker.sock'), labels: {} }, '192.0.2.1'), '192.0.2.1');
 });
 
 test('a replica on a stack network: its IP there, the first exposed port, tags from labels, meta, health', (t) => {

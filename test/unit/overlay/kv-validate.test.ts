@@ -9,6 +9,7 @@ import { OverlayValueError } from '../../../src/overlay/values.js';
 import { reconcile } from '../../../src/plan/reconcile.js';
 import { desired as buildDesired, network, observedEmpty, service } from '../plan/helpers.js';
 import type { DesiredState } from '../../../src/stack/types.js';
+import { endpointOf } from '../../helpers/endpoint.js';
 
 const NET = 'stack/overlay/networks/s/k';
 const ALLOC = { stack: 's', key: 'k', name: 's_k', vni: 4096, subnet: '10.240.0.0/18', mtu: 1450 };
@@ -90,7 +91,7 @@ test("with a stack, only that stack's networks are read: another stack's bad ent
 });
 
 function stack(): DesiredState {
-  const hosts = ['h1', 'h2'].map((name, i) => ({ name, endpoint: `tcp://10.0.0.${11 + i}:2376`, labels: {} }));
+  const hosts = ['h1', 'h2'].map((name, i) => ({ name, endpoint: endpointOf(`tcp://10.0.0.${11 + i}:2376`), labels: {} }));
   return buildDesired([service('api', {})], {
     hosts,
     settings: { hostConcurrency: 4, globalConcurrency: 16, overlay: 'consul', consul: 'http://10.0.0.2:8500', overlayHelperImage: `r/busybox@sha256:${'b'.repeat(64)}` },

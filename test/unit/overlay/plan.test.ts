@@ -11,11 +11,12 @@ import type { Plan } from '../../../src/plan/types.js';
 import { desired as buildDesired, network, observedEmpty, service, simulate, IMAGE } from '../plan/helpers.js';
 import { golden } from '../plan/golden.js';
 import { planText } from '../../../src/plan/text.js';
+import { endpointOf } from '../../helpers/endpoint.js';
 
 /** The operator's helper image (the inventory's overlay.helper_image), pinned by digest. */
 export const HELPER = `registry.example/busybox@sha256:${'a'.repeat(64)}`;
 
-const hostList = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: `tcp://10.0.0.${11 + i}:2376`, labels: {} }));
+const hostList = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: endpointOf(`tcp://10.0.0.${11 + i}:2376`), labels: {} }));
 
 function stackOf(n = 3, over: Partial<DesiredState> = {}): DesiredState {
   return buildDesired([service('api', { deploy: { replicas: 2 } })], {
@@ -158,11 +159,11 @@ test('Consul unreachable or unset: an error, and not one operation', (t) => {
 });
 
 test('a unix-socket host without stack.underlay is an error that says what to do', (t) => {
-  const d = stackOf(2, { hosts: [{ name: 'h1', endpoint: 'unix:///run/docker.sock', labels: {} }, { name: 'h2', endpoint: 'tcp://10.0.0.12:2376', labels: {} }] } as never);
+  const d = stackOf(2, { hosts: [{ name: 'h1', endpoint: endpointOf('unix:///run/docker.sock'), labels: {} }, { name: 'h2', endpoint: endpointOf('tcp://10.0.0.12:2376'), labels: {} }] } as never);
   const plan = reconcile(d, observed(d));
   t.is(plan.diagnostics[0].summary, 'host h1: no underlay address for the overlay');
   t.regex(plan.diagnostics[0].hint!, /stack\.underlay=IP/);
-  t.deepEqual(underlayOf({ name: 'x', endpoint: 'unix:///s', labels: { 'stack.underlay': '10.1.1.1' } }), { address: '10.1.1.1' });
+  t.deepEqual(underlayOf({ name: 'x', endpoint: endpointOf('unix:///s'), labels: { 'stack.underlay': '10.1.1.1' } }), { address: '10.1.1.1' });
 });
 
 test('the choice: consul and engine settings win; auto picks the engine only when every daemon has a cluster store', (t) => {
@@ -261,7 +262,7 @@ function movedH2(programmedLocal?: string) {
 
 test('a host whose underlay address changed: its lease rewritten, its device made again with the new local address, every peer told', (t) => {
   const { d, after } = movedH2();
-  const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: 'tcp://10.0.0.22:2376' } : h)) };
+  const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: endpointOf('tcp://10.0.0.22:2376') } : h)) };
   const plan = reconcile(moved, after);
   t.deepEqual(plan.diagnostics, []);
   const alloc = plan.operations.find((o) => o.kind === 'overlay.allocate')!;
@@ -367,6 +368,6 @@ test('golden: the text plan of a new network on stack\'s own overlay says which 
 
 test('golden: the text plan of a host whose underlay address changed', (t) => {
   const { d, after } = movedH2();
-  const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: 'tcp://10.0.0.22:2376' } : h)) };
+  const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: endpointOf('tcp://10.0.0.22:2376') } : h)) };
   golden(t, 'consul-overlay-moved-host', planText(reconcile(moved, after), { operations: true }));
 });

@@ -7,6 +7,7 @@ import { parseNetwork } from '../../../src/observe/networks.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { Labels } from '../../../src/labels.js';
 import { splitImageRef } from '../../../src/plan/config.js';
+import { endpointOf } from '../../helpers/endpoint.js';
 
 export const IMAGE = '10.77.0.2:5000/busybox:1.35';
 export const DIGEST = 'sha256:1111111111111111111111111111111111111111111111111111111111111111';
@@ -54,7 +55,7 @@ export function network(key: string, stack = 'app', over: Partial<NetworkSpec> =
 }
 
 export function hosts(n = 3, labels: (i: number) => Record<string, string> = () => ({})): HostSpec[] {
-  return Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: `unix:///run/h${i + 1}.sock`, labels: labels(i + 1) }));
+  return Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: endpointOf(`unix:///run/h${i + 1}.sock`), labels: labels(i + 1) }));
 }
 
 export function desired(services: ServiceSpec[], over: DeepPartial<DesiredState> = {}): DesiredState {

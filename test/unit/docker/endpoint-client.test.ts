@@ -1,0 +1,76 @@
+/**
+ * The Engine client goes to the configured endpoint whatever the environment says: docker-modem's constructor
+ * merges DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_PATH_PREFIX and DOCKER_CLIENT_TIMEOUT under the
+ * options it is given, so dockerFor makes the modem without it. A local server on a unix socket (loopback only)
+ * shows where the request really goes.
+ */
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import Docker from 'dockerode';
+import Modem from 'docker-modem';
+import { dockerFor, dockerOptions, HostClient } from '../../../src/docker/client.js';
+
+const hostile = { DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent/junk', DOCKER_PATH_PREFIX: '/elsewhere', DOCKER_CLIENT_TIMEOUT: '1' };
+const DOCKER_VARS = Object.keys(hostile);
+
+/** Runs `fn` with these variables set (and the others of DOCKER_VARS unset), synchronously, then restores them. */
+function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const saved = Object.fromEntries(DOCKER_VARS.map((k) => [k, process.env[k]]));
+  for (const k of DOCKER_VARS) delete process.env[k];
+  Object.assign(process.env, vars);
+  try {
+    return fn();
+  } finally {
+    for (const k of DOCKER_VARS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
+}
+
+test('dockerode\'s own constructor lets the environment win: DOCKER_HOST silences the socket, DOCKER_CERT_PATH is read (the trap)', (t) => {
+  const redirected = withEnv({ DOCKER_HOST: 'tcp://127.0.0.1:1' }, () => new Docker({ socketPath: '/run/configured.sock' }).modem as unknown as Record<string, unknown>);
+  t.is(redirected.host, '127.0.0.1');
+  t.throws(() => withEnv(hostile, () => new Docker({ socketPath: '/run/configured.sock' })), { message: /ENOENT/ });
+});
+
+test('dockerFor: the configured socket, whatever DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_PATH_PREFIX, DOCKER_CLIENT_TIMEOUT say', (t) => {
+  const modem = withEnv(hostile, () => dockerFor({ kind: 'unix', path: '/run/configured.sock' }).modem as unknown as Record<string, unknown>);
+  t.is(modem.socketPath, '/run/configured.sock');
+  t.is(modem.host, undefined);
+  t.is(modem.pathPrefix, undefined);
+  t.is(modem.timeout, undefined);
+  t.is(modem.protocol, 'http');
+  const tcp = withEnv(hostile, () => dockerFor({ kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false }).modem as unknown as Record<string, unknown>);
+  t.like(tcp, { host: '10.0.0.1', port: 2375, protocol: 'http', socketPath: undefined, ca: undefined, cert: undefined, key: undefined });
+});
+
+test('dockerFor sets every field docker-modem\'s constructor sets (a new one in an upgrade fails here)', (t) => {
+  const constructed = withEnv({}, () => new Modem({ host: '10.0.0.1', port: 2375 }) as unknown as Record<string, unknown>);
+  const made = dockerFor({ kind: 'unix', path: '/s' }).modem as unknown as Record<string, unknown>;
+  const fields = (o: Record<string, unknown>) => Object.keys(o).filter((k) => k !== 'Promise' && k !== 'socketPath').sort();
+  t.deepEqual(fields(made), fields(constructed));
+  t.true('socketPath' in made);
+});
+
+test('dockerOptions is complete: host and socket never both set, TLS files only for tcp with tls', (t) => {
+  t.deepEqual(dockerOptions({ kind: 'unix', path: '/s' }), { socketPath: '/s', host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined });
+  t.like(dockerOptions({ kind: 'tcp', host: '::1', port: 2376, tls: false }), { socketPath: undefined, host: '::1', port: 2376, protocol: 'http' });
+});
+
+test('a HostClient on a unix endpoint talks to that socket while DOCKER_HOST points elsewhere', async (t) => {
+  const socket = join(mkdtempSync(join(tmpdir(), 'stack-endpoint-')), 'd.sock');
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.teardown(() => server.close());
+  const client = withEnv(hostile, () => HostClient.fromSpec({ name: 'h', endpoint: { kind: 'unix', path: socket }, labels: {} }));
+  await client.ping();
+  t.deepEqual(seen, ['GET /_ping']);
+});

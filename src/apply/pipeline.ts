@@ -10,6 +10,7 @@ import { apply, contentsOf, type ApplyResult, type Reporter } from './index.js';
 import { ConsulOverlayStore, type OverlayStore } from '../overlay/store.js';
 import { ConsulClient } from '../consul/client.js';
 import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
+import { UNFENCED, type Fence } from '../fence.js';
 
 export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
@@ -19,6 +20,8 @@ export interface PipelineOptions extends PlanOptions {
   faults?: FaultSettings;
   /** Consul for stack's own overlay; default: CONSUL_HTTP_ADDR (env), then the inventory's `consul:`. */
   consul?: ConsulConfig;
+  /** The lock this run holds: no write (Engine, overlay state in Consul) is sent once it is lost. */
+  fence?: Fence;
 }
 
 export interface Planned {
@@ -30,9 +33,10 @@ export interface Planned {
 }
 
 export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
-  const clients = options.clients ?? clientsFor(desired.hosts, options.faults);
+  const fence = options.fence ?? UNFENCED;
+  const clients = options.clients ?? clientsFor(desired.hosts, options.faults, fence);
   const consul = options.consul ?? resolveConsulConfig(undefined, options.env ?? process.env, desired.settings.consul);
-  const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul)) : undefined;
+  const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul).fenceWith(fence)) : undefined;
   const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env, overlayStore });
   return { plan: reconcile(desired, observed, options), observed, clients, overlayStore };
 }

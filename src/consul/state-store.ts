@@ -35,7 +35,11 @@ export const RENEW_EVERY_MS = 5000;
 export const LOCK_DELAY_S = 1;
 /** Each blocking query on the lock key and on the session waits this long before Consul answers unchanged. */
 export const WATCH_WAIT_MS = 10_000;
-const LEASE_TIMES: LeaseTimes = { ttlMs: SESSION_TTL_S * 1000, renewEveryMs: RENEW_EVERY_MS, waitMs: WATCH_WAIT_MS };
+/**
+ * Consul invalidates a session 2×TTL after its last renewal (its SessionTTLMultiplier); the lease ends there, the
+ * lock-delay after it is the margin for a write already on the wire.
+ */
+const LEASE_TIMES: LeaseTimes = { ttlMs: 2 * SESSION_TTL_S * 1000, renewEveryMs: RENEW_EVERY_MS, waitMs: WATCH_WAIT_MS };
 
 export const lockKey = (stack: string) => `stack/${stack}/lock`;
 export const revisionsPrefix = (stack: string) => `stack/${stack}/revisions/`;

@@ -2,8 +2,9 @@
  * A held lock in Consul, watched: its session is renewed every RENEW_EVERY_MS, and two blocking queries — on the
  * lock key and on the session — wake within one round trip of a change (key released, deleted or taken; session
  * invalidated or destroyed). The lease is the local bound: the session was last confirmed alive when the last
- * successful renewal was SENT, and Consul keeps it at least TTL after that; once TTL has passed without a
- * successful renewal, the lock is lost here, before Consul can hand it to anyone (it adds the lock-delay).
+ * successful renewal was SENT, and Consul invalidates it only 2×TTL after that (its SessionTTLMultiplier); once
+ * `leaseMs` has passed without a successful renewal, the lock is lost here, before Consul can hand it to anyone
+ * (it adds the lock-delay).
  * `fence` refuses writes once the lock is lost (src/fence.ts).
  */
 import { EventEmitter } from 'node:events';
@@ -13,7 +14,8 @@ import { ConsulRequestError } from './client.js';
 import { FencedError, type Fence } from '../fence.js';
 
 export interface LeaseTimes {
-  ttlMs: number;
+  /** How long after the last successful renewal was sent the session is trusted (state-store.ts: 2×TTL). */
+  leaseMs: number;
   renewEveryMs: number;
   /** Wait of each blocking query (Consul's `wait`). */
   waitMs: number;
@@ -84,13 +86,13 @@ export class LockLease {
   }
 
   private expireIfDue(): void {
-    if (this.active && performance.now() - this.confirmedAt >= this.times.ttlMs)
-      this.lose(`no renewal of session ${this.session} succeeded for ${this.times.ttlMs / 1000}s (Consul unreachable?)`);
+    if (this.active && performance.now() - this.confirmedAt >= this.times.leaseMs)
+      this.lose(`no renewal of session ${this.session} succeeded for ${this.times.leaseMs / 1000}s (Consul unreachable?)`);
   }
 
   private schedule(): void {
     clearTimeout(this.expiry);
-    this.expiry = setTimeout(() => this.expireIfDue(), Math.max(0, this.confirmedAt + this.times.ttlMs - performance.now()));
+    this.expiry = setTimeout(() => this.expireIfDue(), Math.max(0, this.confirmedAt + this.times.leaseMs - performance.now()));
     this.expiry.unref();
   }
 

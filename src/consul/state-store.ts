@@ -29,8 +29,8 @@ export const SESSION_TTL_S = 10;
 export const RENEW_EVERY_MS = 5000;
 /**
  * Short on purpose: a killed holder's lock frees within 2×TTL + this. A live holder that lost touch stops its own
- * writes TTL after its last renewal was sent (lock-lease.ts), before Consul may invalidate the session; this delay
- * is the margin for a write already on the wire then.
+ * writes 2×TTL after its last renewal was sent (lock-lease.ts), when Consul invalidates the session; this delay is
+ * the margin for a write already on the wire then.
  */
 export const LOCK_DELAY_S = 1;
 /** Each blocking query on the lock key and on the session waits this long before Consul answers unchanged. */
@@ -39,7 +39,7 @@ export const WATCH_WAIT_MS = 10_000;
  * Consul invalidates a session 2×TTL after its last renewal (its SessionTTLMultiplier); the lease ends there, the
  * lock-delay after it is the margin for a write already on the wire.
  */
-const LEASE_TIMES: LeaseTimes = { ttlMs: 2 * SESSION_TTL_S * 1000, renewEveryMs: RENEW_EVERY_MS, waitMs: WATCH_WAIT_MS };
+const LEASE_TIMES: LeaseTimes = { leaseMs: 2 * SESSION_TTL_S * 1000, renewEveryMs: RENEW_EVERY_MS, waitMs: WATCH_WAIT_MS };
 
 export const lockKey = (stack: string) => `stack/${stack}/lock`;
 export const revisionsPrefix = (stack: string) => `stack/${stack}/revisions/`;

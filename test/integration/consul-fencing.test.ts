@@ -10,6 +10,7 @@ import { HostClient } from '../../src/docker/client.js';
 import { fenceOf, FencedError } from '../../src/fence.js';
 import { Labels } from '../../src/labels.js';
 import { lockInfo } from '../../src/state/lock-info.js';
+import { hashStored } from '../../src/state/revision.js';
 import { containersOf, eventually, eventWindowStart, execIn, hostEvents, hostSpecs, IMAGE, uniqueStack } from './reconcile-helpers.js';
 import { cleanupStack, consulAddress, consulApi, folder, inventoryYaml, lockSession, spawnStack, stackCli } from './consul-helpers.js';
 
@@ -110,4 +111,29 @@ test('unlock --force --index: a stale index (the lock was taken again meanwhile)
   const without = await stackCli(['unlock', '--index', current, '-i', 'inventory.yaml'], { cwd: dir });
   t.is(without.code, 1);
   t.regex(without.stderr, /--index needs --force/);
+});
+
+test('state read back from Consul is checked: a revision with a label under stack\'s prefix is refused by rollback naming the revision, a poisoned manifest by history naming the key; nothing is written on any host', async (t) => {
+  const name = uniqueStack('poison');
+  const dir = folder({ 'compose.yaml': `name: ${name}\nservices:\n  web:\n    image: ${IMAGE()}\n    command: ["sleep", "3600"]\n`, 'inventory.yaml': inventoryYaml() });
+  t.teardown(() => consulApi(`kv/stack/${name}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined));
+  const s = store();
+  t.teardown(() => s.close());
+  // A revision anyone with KV write could record: consistent manifest and chunks, a privileged label inside.
+  const web = { name: 'web', image: IMAGE(), environment: {}, ports: [], expose: [], mounts: [], networks: { default: { aliases: [] } }, restart: { name: 'no', maximumRetryCount: 0 }, labels: { [Labels.managed]: 'false' }, dependsOn: {}, capAdd: [], capDrop: [], privileged: true, readOnly: false, secrets: [], configs: [], pullPolicy: 'missing', deploy: { mode: 'replicated', replicas: 1, constraints: [], updateConfig: {}, rollbackConfig: {} } };
+  const desired = { name, workingDir: dir, services: { web }, networks: {}, volumes: {}, configs: {}, secrets: {} };
+  const summary = { result: 'ok' as const, kind: 'apply' as const, command: 'apply', who: 'mallory@x', when: new Date().toISOString(), plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 } };
+  await s.record(name, { number: 1, hash: hashStored(desired), ...summary, desired }, 20);
+  const since = await eventWindowStart();
+  const r = await stackCli(['rollback', '--to', '1', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(r.code, 1, r.stdout);
+  t.regex(r.stderr, new RegExp(`revision 1 of stack ${name} in Consul at \\S+ services\\.web\\.labels\\["io\\.github\\.stack-deploy\\.managed"\\]: label io\\.github\\.stack-deploy\\.managed is under stack's own prefix`));
+  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+
+  await consulApi(`kv/stack/${name}/revisions/0000000002/manifest`, { method: 'PUT', body: JSON.stringify({ ...summary, number: 2, hash: 'x', encoding: 'json', chunks: 1, bytes: 1, sha256: 'y', chunkDir: '../../../other' }) });
+  const h = await stackCli(['history', '-i', 'inventory.yaml'], { cwd: dir });
+  t.is(h.code, 1, h.stdout);
+  t.regex(h.stderr, new RegExp(`error: Consul at \\S+: stack/${name}/revisions/0000000002/manifest: hash must match pattern`));
+  t.deepEqual(await hostEvents(since, { label: [`${Labels.stack}=${name}`] }), [], 'nothing written on any host');
+  t.is((await containersOf(name)).size, 0);
 });

@@ -12,6 +12,7 @@ import { apply, contentsOf, type ApplyResult, type Reporter } from './index.js';
 import { ConsulOverlayStore, type OverlayStore } from '../overlay/store.js';
 import { ConsulClient } from '../consul/client.js';
 import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
+import { UNFENCED, type Fence } from '../fence.js';
 
 export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
@@ -22,6 +23,8 @@ export interface PipelineOptions extends PlanOptions {
   consul?: ConsulConfig;
   /** Registry credentials (the CLI reads the Docker config file); given only to hosts the operator chose. */
   credentials?: RegistryCredentials;
+  /** The lock this run holds: no write (Engine, overlay state in Consul) is sent once it is lost. */
+  fence?: Fence;
 }
 
 export interface Planned {
@@ -35,9 +38,10 @@ export interface Planned {
 }
 
 export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
-  const clients = options.clients ?? clientsFor(desired.hosts, options.faults);
+  const fence = options.fence ?? UNFENCED;
+  const clients = options.clients ?? clientsFor(desired.hosts, options.faults, fence);
   const consul = options.consul ?? resolveConsulConfig(undefined, {}, desired.settings);
-  const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul)) : undefined;
+  const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul).fenceWith(fence)) : undefined;
   const credentials = operatorHosts(desired.hostsSource) ? options.credentials : undefined;
   const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, credentials, overlayStore });
   return { plan: reconcile(desired, observed, options), observed, clients, overlayStore, credentials };

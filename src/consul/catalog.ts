@@ -10,6 +10,7 @@ import type { DesiredState } from '../stack/types.js';
 import type { ConsulClient } from './client.js';
 import { catalogEntries, hostAddress, REPLICA_ENTRY, type CatalogEntry, type ListedContainer } from './catalog-entries.js';
 import { catalogNode } from '../overlay/names.js';
+import { parseCatalogNode } from '../state/stored.js';
 
 export interface CatalogSyncResult {
   registered: string[];
@@ -47,9 +48,11 @@ export async function syncCatalog(
       }
       const nodeName = catalogNode(host.name);
       const [node] = await Promise.all([
-        consul.call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName)) as Promise<{ Services?: Record<string, { ID: string; Meta?: Record<string, string> }> } | null>,
+        consul
+          .call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName))
+          .then((v) => parseCatalogNode<{ Services?: Record<string, { ID: string; Meta?: Record<string, string> | null }> | null } | null>(`catalog node ${nodeName}`, v ?? null)),
         ...entries.map(async (e) => {
-          await consul.call(`register ${e.service.id} in the catalog`, (api) =>
+          await consul.write(`register ${e.service.id} in the catalog`, (api) =>
             api.catalog.register({
               node: e.node,
               address: e.nodeAddress,
@@ -65,7 +68,7 @@ export async function syncCatalog(
       const gone = Object.values(node?.Services ?? {}).filter((s) => s.Meta?.stack === desired.name && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID));
       await Promise.all(
         gone.map(async (s) => {
-          await consul.call(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: nodeName, serviceid: s.ID }));
+          await consul.write(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: nodeName, serviceid: s.ID }));
           result.deregistered.push(`${nodeName}/${s.ID}`);
         }),
       );

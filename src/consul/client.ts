@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import Consul from 'consul';
 import type { ConsulConfig } from './config.js';
+import { UNFENCED, type Fence } from '../fence.js';
 
 /** Consul could not be reached (connection refused, timeout, DNS, TLS). */
 export class ConsulUnreachableError extends Error {
@@ -29,6 +30,8 @@ const TRANSPORT = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EN
 export class ConsulClient {
   readonly api: Consul;
   readonly address: string;
+  /** Guards `write`: set by the state store when it takes the stack's lock (fence.ts). */
+  private fence: Fence = UNFENCED;
 
   constructor(readonly config: ConsulConfig, readonly timeoutMs = 5000) {
     this.address = config.address;
@@ -57,6 +60,21 @@ export class ConsulClient {
       if (!status && TRANSPORT.test(text)) throw new ConsulUnreachableError(this.address, action, text);
       throw new ConsulRequestError(this.address, action, status, e.message ?? String(err));
     }
+  }
+
+  /**
+   * A call that changes state others rely on (revision, catalog, overlay state): refused before it is sent once
+   * the lock this run holds is lost. The lock's own calls (acquire, renew, release) use `call`.
+   */
+  async write<T>(action: string, fn: (api: Consul) => Promise<T>): Promise<T> {
+    this.fence.check(`${action} in Consul at ${this.address}`);
+    return this.call(action, fn);
+  }
+
+  /** From now on, `write` asks `fence` first (the state store, once it holds the lock). */
+  fenceWith(fence: Fence): this {
+    this.fence = fence;
+    return this;
   }
 
   /** HTTP status of a failed call, if Consul answered. */

@@ -3,17 +3,21 @@
  * behaviour release) and a KV acquire on `stack/<name>/lock`; revisions live under
  * `stack/<name>/revisions/<number>/` as chunks written first and a manifest written last with check-and-set.
  */
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { ConsulClient } from './client.js';
 import { ConsulRequestError, ConsulUnreachableError } from './client.js';
-import { decodeRevision, encodeRevision, summaryOf } from '../state/revision-codec.js';
+import { LockLease, type LeaseTimes } from './lock-lease.js';
+import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from '../state/revision-codec.js';
+import { parseJson, parseLockInfo, parseManifest, StoredDataError } from '../state/stored.js';
 import {
   abortableSleep,
   LockTimeoutError,
   LockWaitAbortedError,
   type AcquireOptions,
+  type ForceUnlockResult,
   type HeldLock,
+  type LockState,
   type LockInfo,
   type RevisionManifest,
   type RevisionRecord,
@@ -23,8 +27,19 @@ import {
 
 export const SESSION_TTL_S = 10;
 export const RENEW_EVERY_MS = 5000;
-/** Short on purpose: a killed holder's lock frees within 2×TTL + this, and stack has no stale writes to fence. */
+/**
+ * Short on purpose: a killed holder's lock frees within 2×TTL + this. A live holder that lost touch stops its own
+ * writes 2×TTL after its last renewal was sent (lock-lease.ts), when Consul invalidates the session; this delay is
+ * the margin for a write already on the wire then.
+ */
 export const LOCK_DELAY_S = 1;
+/** Each blocking query on the lock key and on the session waits this long before Consul answers unchanged. */
+export const WATCH_WAIT_MS = 10_000;
+/**
+ * Consul invalidates a session 2×TTL after its last renewal (its SessionTTLMultiplier); the lease ends there, the
+ * lock-delay after it is the margin for a write already on the wire.
+ */
+const LEASE_TIMES: LeaseTimes = { leaseMs: 2 * SESSION_TTL_S * 1000, renewEveryMs: RENEW_EVERY_MS, waitMs: WATCH_WAIT_MS };
 
 export const lockKey = (stack: string) => `stack/${stack}/lock`;
 export const revisionsPrefix = (stack: string) => `stack/${stack}/revisions/`;
@@ -37,16 +52,20 @@ interface KvItem {
   ModifyIndex: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
+/**
+ * Who holds the lock, from the key's value. The value is only ever shown, never acted upon: one that is not a lock
+ * record of stack's (stored.ts) is shown as an unknown holder naming the key, so that a damaged lock can still be
+ * waited for and removed with unlock --force.
+ */
 export function parseLockValue(stack: string, value: string | null | undefined, session?: string): LockInfo {
+  const key = lockKey(stack);
   try {
-    const v = JSON.parse(value ?? '') as LockInfo;
-    if (v && typeof v === 'object') return { ...v, id: session ?? v.id };
-  } catch {
-    /* not ours: described as unknown below */
+    const v = parseLockInfo(key, parseJson(key, value));
+    return { ...v, id: session ?? v.id };
+  } catch (err) {
+    const why = err instanceof StoredDataError ? err.problem : String(err);
+    return { stack, user: 'unknown', machine: 'unknown', command: `unknown (the value of ${key} is not a lock record: ${why})`, since: 'unknown', pid: 0, id: session };
   }
-  return { stack, user: 'unknown', machine: 'unknown', command: 'unknown', since: 'unknown', pid: 0, id: session };
 }
 
 export class ConsulStateStore implements StateStore {
@@ -69,14 +88,15 @@ export class ConsulStateStore implements StateStore {
   async acquire(stack: string, info: LockInfo, options: AcquireOptions): Promise<HeldLock> {
     const key = lockKey(stack);
     const started = Date.now();
+    let confirmedAt = performance.now();
     const { ID: id } = await this.client.call('create a session for the apply lock', (api) =>
       api.session.create({ name: `stack ${info.command} ${stack}`, ttl: `${SESSION_TTL_S}s`, lockdelay: `${LOCK_DELAY_S}s`, behavior: 'release' }),
     );
     const held: LockInfo = { ...info, id };
-    let lastRenew = Date.now();
     const renew = async () => {
+      const sent = performance.now();
       await this.client.call('renew the lock session', (api) => api.session.renew(id));
-      lastRenew = Date.now();
+      confirmedAt = sent;
     };
     try {
       let told = false;
@@ -93,57 +113,24 @@ export class ConsulStateStore implements StateStore {
         if (left <= 0) throw new LockTimeoutError(stack, holder, Date.now() - started);
         await abortableSleep(Math.min(options.pollMs ?? 500, left), options.signal);
         if (options.signal?.aborted) throw new LockWaitAbortedError(stack);
-        if (Date.now() - lastRenew >= RENEW_EVERY_MS) await renew();
+        if (performance.now() - confirmedAt >= RENEW_EVERY_MS) await renew();
       }
     } catch (err) {
       await this.client.call('destroy the lock session', (api) => api.session.destroy(id)).catch(() => undefined);
       throw err;
     }
-    return this.watch(stack, key, held, renew, () => lastRenew);
+    return this.hold(key, held, new LockLease(this.client, stack, key, id, confirmedAt, LEASE_TIMES).start());
   }
 
-  /** Keeps the session alive and watches the key; aborts `lost` when the lock is gone. */
-  private watch(stack: string, key: string, info: LockInfo, renew: () => Promise<void>, lastRenew: () => number): HeldLock {
-    const lostController = new AbortController();
-    const cancel = new EventEmitter();
-    let stopped = false;
-    const lose = (why: string) => {
-      if (!lostController.signal.aborted) lostController.abort(new Error(`lost the lock on stack ${stack}: ${why}`));
-    };
-    const loop = (async () => {
-      let index = 0;
-      while (!stopped && !lostController.signal.aborted) {
-        try {
-          const item = await this.client.call(`watch ${key}`, (api) =>
-            api.kv.get({ key, index: String(index), wait: `${RENEW_EVERY_MS / 1000}s`, timeout: RENEW_EVERY_MS * 3, ctx: cancel } as never),
-          ) as KvItem | null;
-          if (stopped) break;
-          if (!item || item.Session !== info.id) {
-            lose(item?.Session ? 'another session holds it now' : 'the lock was released (stack unlock --force, or the session was invalidated)');
-            break;
-          }
-          index = item.ModifyIndex;
-          if (Date.now() - lastRenew() >= RENEW_EVERY_MS) await renew();
-        } catch (err) {
-          if (stopped) break;
-          if (err instanceof ConsulRequestError && err.statusCode === 404) {
-            lose(`session ${info.id} expired`);
-            break;
-          }
-          if (Date.now() - lastRenew() > SESSION_TTL_S * 1000) {
-            lose(`could not renew the session for ${SESSION_TTL_S}s: ${err instanceof Error ? err.message : String(err)}`);
-            break;
-          }
-          await sleep(1000);
-        }
-      }
-    })();
+  /** The held lock: watched by its lease, which also fences this store's own Consul writes (revision, catalog). */
+  private hold(key: string, info: LockInfo, lease: LockLease): HeldLock {
+    this.client.fenceWith(lease.fence);
+    let released = false;
     const release = async () => {
-      if (stopped) return;
-      stopped = true;
-      cancel.emit('cancel');
-      await loop.catch(() => undefined);
-      const id = info.id!;
+      if (released) return;
+      released = true;
+      await lease.stop();
+      const id = lease.session;
       try {
         await this.client.call(`release ${key}`, (api) => api.kv.set({ key, value: JSON.stringify(info), release: id }));
         const item = await this.item(key);
@@ -152,19 +139,29 @@ export class ConsulStateStore implements StateStore {
         await this.client.call('destroy the lock session', (api) => api.session.destroy(id)).catch(() => undefined);
       }
     };
-    return { info, lost: lostController.signal, release };
+    return { info, lost: lease.lost, fence: lease.fence, release };
   }
 
-  async forceUnlock(stack: string): Promise<LockInfo | undefined> {
+  async lockState(stack: string): Promise<LockState | undefined> {
+    const item = await this.item(lockKey(stack));
+    return item ? { holder: item.Session ? parseLockValue(stack, item.Value, item.Session) : undefined, index: String(item.ModifyIndex) } : undefined;
+  }
+
+  /**
+   * Removes the lock only if it is still the one seen at `index` (its ModifyIndex): the key is deleted with
+   * check-and-set on that index, then the holder's session is destroyed (it holds nothing any more, so no
+   * lock-delay is set). A lock released, or taken by another run, meanwhile has another index and is left alone.
+   */
+  async forceUnlock(stack: string, index: string): Promise<ForceUnlockResult> {
     const key = lockKey(stack);
     const item = await this.item(key);
-    if (!item) return undefined;
-    const info = parseLockValue(stack, item.Value, item.Session);
-    // Release through the holder's session first: a release has no lock-delay, invalidating the session would.
-    if (item.Session) await this.client.call(`release ${key}`, (api) => api.kv.set({ key, value: item.Value ?? '', release: item.Session! }));
-    await this.client.call(`delete ${key}`, (api) => api.kv.del(key));
-    if (item.Session) await this.client.call('destroy the holder\'s session', (api) => api.session.destroy(item.Session!)).catch(() => undefined);
-    return item.Session ? info : { ...info, id: undefined };
+    if (!item) return { outcome: 'gone' };
+    const holder = item.Session ? parseLockValue(stack, item.Value, item.Session) : undefined;
+    if (String(item.ModifyIndex) !== index) return { outcome: 'changed', now: { holder, index: String(item.ModifyIndex) } };
+    const deleted = await this.client.call(`delete ${key}`, (api) => api.kv.del({ key, cas: item.ModifyIndex }));
+    if (!deleted) return { outcome: 'changed', now: await this.lockState(stack) };
+    if (item.Session) await this.client.call("destroy the holder's session", (api) => api.session.destroy(item.Session!)).catch(() => undefined);
+    return { outcome: 'removed', holder: holder ?? { ...parseLockValue(stack, item.Value), id: undefined } };
   }
 
   private async numbers(stack: string): Promise<number[]> {
@@ -184,8 +181,9 @@ export class ConsulStateStore implements StateStore {
   }
 
   private async manifest(stack: string, n: number): Promise<RevisionManifest | undefined> {
-    const item = await this.item(`${revisionsPrefix(stack)}${pad(n)}/manifest`);
-    return item?.Value ? (JSON.parse(item.Value) as RevisionManifest) : undefined;
+    const key = `${revisionsPrefix(stack)}${pad(n)}/manifest`;
+    const item = await this.item(key);
+    return item ? parseManifest(key, parseJson(key, item.Value), n) : undefined;
   }
 
   async latest(stack: string): Promise<RevisionSummary | undefined> {
@@ -204,12 +202,16 @@ export class ConsulStateStore implements StateStore {
   async get(stack: string, number: number): Promise<RevisionRecord | undefined> {
     const manifest = await this.manifest(stack, number);
     if (!manifest) return undefined;
+    const base = `${revisionsPrefix(stack)}${pad(number)}/`;
     const chunks: string[] = [];
     for (let i = 0; i < manifest.chunks; i++) {
-      const item = await this.item(`${revisionsPrefix(stack)}${pad(number)}/${manifest.chunkDir ?? 'chunks'}/${i}`);
-      if (item?.Value) chunks.push(item.Value);
+      const key = `${base}${manifest.chunkDir ?? 'chunks'}/${i}`;
+      const item = await this.item(key);
+      if (!item?.Value) throw new StoredDataError(key, `chunk ${i} of ${manifest.chunks} is missing`);
+      if (item.Value.length > VALUE_LIMIT) throw new StoredDataError(key, `is larger than Consul's ${VALUE_LIMIT} bytes a value`);
+      chunks.push(item.Value);
     }
-    return decodeRevision(manifest, chunks);
+    return decodeRevision(manifest, chunks, `${base}manifest`);
   }
 
   async record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
@@ -219,16 +221,16 @@ export class ConsulStateStore implements StateStore {
     // check-and-set (the number was taken) then never overwrites the winner's chunks, and removes its own.
     const chunkDir = `chunks-${randomBytes(6).toString('hex')}`;
     const manifest: RevisionManifest = { ...encoded.manifest, chunkDir };
-    for (const [i, chunk] of encoded.chunks.entries()) await this.client.call(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
-    const ok = await this.client.call(`write ${base}manifest`, (api) => api.kv.set({ key: `${base}manifest`, value: JSON.stringify(manifest), cas: 0 }));
+    for (const [i, chunk] of encoded.chunks.entries()) await this.client.write(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
+    const ok = await this.client.write(`write ${base}manifest`, (api) => api.kv.set({ key: `${base}manifest`, value: JSON.stringify(manifest), cas: 0 }));
     if (!ok) {
-      await this.client.call(`remove ${base}${chunkDir}/`, (api) => api.kv.del({ key: `${base}${chunkDir}/`, recurse: true })).catch(() => undefined);
+      await this.client.write(`remove ${base}${chunkDir}/`, (api) => api.kv.del({ key: `${base}${chunkDir}/`, recurse: true })).catch(() => undefined);
       throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
     }
     const numbers = await this.numbers(stack);
     for (const n of numbers.slice(0, Math.max(0, numbers.length - Math.max(1, keep)))) {
-      await this.client.call(`prune revision ${n}`, (api) => api.kv.del(`${revisionsPrefix(stack)}${pad(n)}/manifest`));
-      await this.client.call(`prune revision ${n}`, (api) => api.kv.del({ key: `${revisionsPrefix(stack)}${pad(n)}/`, recurse: true }));
+      await this.client.write(`prune revision ${n}`, (api) => api.kv.del(`${revisionsPrefix(stack)}${pad(n)}/manifest`));
+      await this.client.write(`prune revision ${n}`, (api) => api.kv.del({ key: `${revisionsPrefix(stack)}${pad(n)}/`, recurse: true }));
     }
   }
 

@@ -15,6 +15,7 @@ import type { Endpoint, HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
+import { UNFENCED, type Fence } from '../fence.js';
 import { backoffMs, classify, DEFAULT_FAULT_SETTINGS, errorMessage, timeoutFor, withRetries, withTimeout, type CallKind, type FaultClass, type FaultSettings } from './faults.js';
 
 /** dockerd's answer when the cluster store still holds an endpoint of the container being started. */
@@ -131,6 +132,32 @@ function statusOf(err: unknown): number | undefined {
 /** What a conflicting or failed write finds when it looks: the work is already done, or not. */
 const NOT_DONE = Symbol('not done');
 
+/** Engine calls that change nothing although they are not GETs: waiting for a container, attaching to it. */
+const NOT_A_WRITE = /^\/containers\/[^/]+\/(wait|attach)(\?|$)/;
+
+/**
+ * Puts `fence` in front of the daemon's HTTP transport: every request that is not a GET (nor a wait or an
+ * attach) is refused before it is sent once the fence is closed — the calls below, and anyone using `docker`
+ * directly (the overlay's helper container) alike.
+ */
+function fenceWrites(docker: Docker, host: string, fence: Fence): void {
+  type Dial = (options: { method?: string; path?: string }, callback?: (err: unknown, data?: unknown) => void) => unknown;
+  const modem = docker.modem as unknown as { dial: Dial };
+  const dial: Dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    const method = (options.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'HEAD' && !NOT_A_WRITE.test(options.path ?? '')) {
+      try {
+        fence.check(`${method} ${(options.path ?? '').split('?')[0]} on host ${host}`);
+      } catch (err) {
+        if (callback) return callback(err);
+        throw err;
+      }
+    }
+    return dial(options, callback);
+  };
+}
+
 export class HostClient {
   readonly counts: CallCounts = { reads: 0, writes: 0 };
   readonly docker: Docker;
@@ -139,12 +166,15 @@ export class HostClient {
     readonly name: string,
     docker: Docker,
     readonly faults: FaultSettings = DEFAULT_FAULT_SETTINGS,
+    /** The run's lock: once it is lost, no write is sent (fence.ts). */
+    readonly fence: Fence = UNFENCED,
   ) {
     this.docker = docker;
+    if (fence !== UNFENCED) fenceWrites(docker, name, fence);
   }
 
-  static fromSpec(spec: HostSpec, faults: FaultSettings = DEFAULT_FAULT_SETTINGS): HostClient {
-    return new HostClient(spec.name, dockerFor(spec.endpoint), faults);
+  static fromSpec(spec: HostSpec, faults: FaultSettings = DEFAULT_FAULT_SETTINGS, fence: Fence = UNFENCED): HostClient {
+    return new HostClient(spec.name, dockerFor(spec.endpoint), faults, fence);
   }
 
   /**
@@ -163,6 +193,7 @@ export class HostClient {
     try {
       return await withRetries(async () => {
         attempts++;
+        if (kind !== 'read') this.fence.check(`${action}${target ? ` ${target}` : ''}`);
         if (kind === 'read') this.counts.reads++;
         else this.counts.writes++;
         try {
@@ -346,6 +377,6 @@ export function sameLabels(have: Record<string, string> | undefined, want: Recor
 }
 
 /** One client per host, by name. */
-export function clientsFor(hosts: readonly HostSpec[], faults: FaultSettings = DEFAULT_FAULT_SETTINGS): Map<string, HostClient> {
-  return new Map(hosts.map((h) => [h.name, HostClient.fromSpec(h, faults)]));
+export function clientsFor(hosts: readonly HostSpec[], faults: FaultSettings = DEFAULT_FAULT_SETTINGS, fence: Fence = UNFENCED): Map<string, HostClient> {
+  return new Map(hosts.map((h) => [h.name, HostClient.fromSpec(h, faults, fence)]));
 }

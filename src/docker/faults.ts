@@ -5,6 +5,7 @@
  * host that is gone. Retrying a write is safe because every write is idempotent or its "already
  * done" answer counts as success (see client.ts).
  */
+import { FencedError } from '../fence.js';
 
 /** How an error from one Engine call is treated. */
 export type FaultClass =
@@ -90,6 +91,7 @@ export function errorMessage(err: unknown): string {
 
 /** Classifies an error from one Engine call (pure). */
 export function classify(err: unknown): FaultClass {
+  if (err instanceof FencedError) return 'definite';
   const e = (err && typeof err === 'object' ? err : {}) as ErrorShape;
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
   const message = errorMessage(err);

@@ -87,7 +87,7 @@ export class ConsulOverlayStore implements OverlayStore {
       }
     });
     try {
-      await this.consul.call('write overlay state (transaction)', (api) => api.transaction.create(body as never)); // the JS takes the list itself (its .d.ts says otherwise)
+      await this.consul.write('write overlay state (transaction)', (api) => api.transaction.create(body as never)); // the JS takes the list itself (its .d.ts says otherwise)
       return true;
     } catch (err) {
       // 409: the transaction was rolled back (a check-and-set lost); nothing was written.
@@ -97,7 +97,7 @@ export class ConsulOverlayStore implements OverlayStore {
   }
 
   async register(r: CatalogRegistration): Promise<void> {
-    await this.consul.call(`register ${r.serviceId} in the catalog`, (api) =>
+    await this.consul.write(`register ${r.serviceId} in the catalog`, (api) =>
       api.catalog.register({
         node: r.node,
         address: r.nodeAddress,
@@ -108,7 +108,7 @@ export class ConsulOverlayStore implements OverlayStore {
   }
 
   async deregister(node: string, serviceId: string): Promise<void> {
-    await this.consul.call(`deregister ${serviceId} from the catalog`, (api) => api.catalog.deregister({ node, serviceid: serviceId } as never));
+    await this.consul.write(`deregister ${serviceId} from the catalog`, (api) => api.catalog.deregister({ node, serviceid: serviceId } as never));
   }
 
   async service(name: string): Promise<CatalogEntry[]> {

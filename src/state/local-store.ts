@@ -5,11 +5,13 @@
  * Not for CI runners that share a stack: they need Consul.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { FencedError, UNFENCED, type Fence } from '../fence.js';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeRevision, encodeRevision, summaryOf } from './revision-codec.js';
-import { abortableSleep, LockTimeoutError, LockWaitAbortedError, type AcquireOptions, type HeldLock, type LockInfo, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
+import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from './revision-codec.js';
+import { MAX_SMALL_VALUE_BYTES, parseJson, parseLockInfo, parseManifest, StoredDataError } from './stored.js';
+import { abortableSleep, LockTimeoutError, LockWaitAbortedError, type AcquireOptions, type ForceUnlockResult, type HeldLock, type LockInfo, type LockState, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
 
 const pad = (n: number) => String(n).padStart(10, '0');
 
@@ -31,6 +33,8 @@ function alive(pid: number): boolean {
 
 export class LocalStateStore implements StateStore {
   readonly where: string;
+  /** The held lock's fence: `record` checks it before writing. */
+  private fence: Fence = UNFENCED;
 
   constructor(readonly root: string) {
     this.where = `local state in ${root}`;
@@ -45,10 +49,22 @@ export class LocalStateStore implements StateStore {
   }
 
   private readLock(stack: string): LockInfo | undefined {
+    return this.readLockFile(this.lockFile(stack));
+  }
+
+  /** The lock file's holder; a file that is not a lock record of stack's is an unknown holder naming it (see parseLockValue). */
+  private readLockFile(file: string): LockInfo | undefined {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.lockFile(stack), 'utf8')) as LockInfo;
+      text = readFileSync(file, 'utf8');
     } catch {
       return undefined;
+    }
+    try {
+      return parseLockInfo(file, parseJson(file, text));
+    } catch (err) {
+      const why = err instanceof StoredDataError ? err.problem : String(err);
+      return { stack: path.basename(path.dirname(file)), user: 'unknown', machine: 'unknown', command: `unknown (${file} is not a lock record: ${why})`, since: 'unknown', pid: 0 };
     }
   }
 
@@ -84,27 +100,72 @@ export class LocalStateStore implements StateStore {
       if (left <= 0) throw new LockTimeoutError(stack, holder, Date.now() - started);
       await abortableSleep(Math.min(options.pollMs ?? 250, left), options.signal);
     }
+    return this.hold(stack, held);
+  }
+
+  /**
+   * The held lock. Its fence reads the lock file before every write (a few microseconds): a lock removed by
+   * `unlock --force` stops the next write at once; a timer also notices it within a second between writes.
+   */
+  private hold(stack: string, held: LockInfo): HeldLock {
+    const file = this.lockFile(stack);
     const lost = new AbortController();
-    const timer = setInterval(() => {
-      if (this.readLock(stack)?.id !== held.id) lost.abort(new Error(`lost the lock on stack ${stack}: ${file} was removed (stack unlock --force?)`));
-    }, 1000);
+    const look = () => {
+      if (!lost.signal.aborted && this.readLock(stack)?.id !== held.id) lost.abort(new Error(`lost the lock on stack ${stack}: ${file} was removed or replaced (stack unlock --force?)`));
+    };
+    const timer = setInterval(look, 1000);
+    const fence: Fence = {
+      signal: lost.signal,
+      check: (action) => {
+        look();
+        if (lost.signal.aborted) throw new FencedError(action, (lost.signal.reason as Error).message);
+      },
+    };
+    this.fence = fence;
     let released = false;
     return {
       info: held,
       lost: lost.signal,
+      fence,
       release: async () => {
         if (released) return;
         released = true;
         clearInterval(timer);
+        this.fence = UNFENCED;
         if (this.readLock(stack)?.id === held.id) unlinkSync(file);
       },
     };
   }
 
-  async forceUnlock(stack: string): Promise<LockInfo | undefined> {
+  async lockState(stack: string): Promise<LockState | undefined> {
     const holder = this.readLock(stack);
-    if (existsSync(this.lockFile(stack))) rmSync(this.lockFile(stack), { force: true });
-    return holder;
+    return holder ? { holder, index: holder.id ?? 'unknown' } : existsSync(this.lockFile(stack)) ? { index: 'unknown' } : undefined;
+  }
+
+  /** Moves the lock file aside, and puts it back if it is not the one at `index` (another run took the lock meanwhile). */
+  async forceUnlock(stack: string, index: string): Promise<ForceUnlockResult> {
+    const file = this.lockFile(stack);
+    const now = await this.lockState(stack);
+    if (!now) return { outcome: 'gone' };
+    if (now.index !== index) return { outcome: 'changed', now };
+    const aside = `${file}.${process.pid}.removed`;
+    try {
+      renameSync(file, aside);
+    } catch {
+      return { outcome: 'gone' };
+    }
+    const moved = this.readLockFile(aside);
+    if ((moved?.id ?? 'unknown') !== index) {
+      try {
+        linkSync(aside, file);
+      } catch {
+        /* a newer lock is in place already */
+      }
+      rmSync(aside, { force: true });
+      return { outcome: 'changed', now: await this.lockState(stack) };
+    }
+    rmSync(aside, { force: true });
+    return { outcome: 'removed', holder: moved };
   }
 
   private revisionsDir(stack: string): string {
@@ -121,11 +182,16 @@ export class LocalStateStore implements StateStore {
   }
 
   private manifest(stack: string, n: number): RevisionManifest | undefined {
+    const file = path.join(this.revisionsDir(stack), pad(n), 'manifest.json');
+    let text: string;
     try {
-      return JSON.parse(readFileSync(path.join(this.revisionsDir(stack), pad(n), 'manifest.json'), 'utf8')) as RevisionManifest;
-    } catch {
+      if (statSync(file).size > MAX_SMALL_VALUE_BYTES) throw new StoredDataError(file, `is larger than ${MAX_SMALL_VALUE_BYTES} bytes`);
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if (err instanceof StoredDataError) throw err;
       return undefined;
     }
+    return parseManifest(file, parseJson(file, text), n);
   }
 
   async latest(stack: string): Promise<RevisionSummary | undefined> {
@@ -147,23 +213,28 @@ export class LocalStateStore implements StateStore {
     const dir = path.join(this.revisionsDir(stack), pad(number), 'chunks');
     const chunks: string[] = [];
     for (let i = 0; i < manifest.chunks; i++) {
+      const file = path.join(dir, String(i));
       try {
-        chunks.push(readFileSync(path.join(dir, String(i)), 'utf8'));
-      } catch {
+        if (statSync(file).size > VALUE_LIMIT) throw new StoredDataError(file, `is larger than ${VALUE_LIMIT} bytes`);
+        chunks.push(readFileSync(file, 'utf8'));
+      } catch (err) {
+        if (err instanceof StoredDataError) throw err;
         break;
       }
     }
-    return decodeRevision(manifest, chunks);
+    return decodeRevision(manifest, chunks, path.join(this.revisionsDir(stack), pad(number), 'manifest.json'));
   }
 
   async record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
     const dir = path.join(this.revisionsDir(stack), pad(record.number));
     mkdirSync(path.join(dir, 'chunks'), { recursive: true });
     const { manifest, chunks } = encodeRevision(record);
+    this.fence.check(`record revision ${record.number} in ${this.where}`);
     for (const [i, chunk] of chunks.entries()) writeFileSync(path.join(dir, 'chunks', String(i)), chunk);
     const tmp = path.join(dir, `manifest.${process.pid}.tmp`);
     writeFileSync(tmp, JSON.stringify(manifest));
     try {
+      this.fence.check(`record revision ${record.number} in ${this.where}`);
       linkSync(tmp, path.join(dir, 'manifest.json'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);

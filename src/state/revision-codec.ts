@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { RevisionManifest, RevisionRecord, RevisionSummary } from './types.js';
+import { MAX_RECORD_BYTES, parseRecord, StoredDataError } from './stored.js';
+import { hashStored } from './revision.js';
 
 /** Consul's limit for one KV value. */
 export const VALUE_LIMIT = 512 * 1024;
@@ -42,11 +44,24 @@ export function encodeRevision(record: RevisionRecord, chunkBytes = CHUNK_BYTES,
   return { manifest, chunks };
 }
 
-export function decodeRevision(manifest: RevisionManifest, chunks: string[]): RevisionRecord {
-  if (chunks.length !== manifest.chunks) throw new Error(`revision ${manifest.number}: ${chunks.length} of ${manifest.chunks} chunks found`);
+/**
+ * The record from its manifest and chunks read from `key` (for messages), checked all the way: chunk count,
+ * bytes and sha256 against the manifest, the inflated size capped, the record's shape (stored.ts), its number
+ * and hash the manifest's, and its stack hashing to that hash.
+ */
+export function decodeRevision(manifest: RevisionManifest, chunks: string[], key = `revision ${manifest.number}`): RevisionRecord {
+  if (chunks.length !== manifest.chunks) throw new StoredDataError(key, `${chunks.length} of ${manifest.chunks} chunks found`);
   const body = Buffer.concat(chunks.map((c) => Buffer.from(c, 'base64')));
   const sha = createHash('sha256').update(body).digest('hex');
-  if (body.length !== manifest.bytes || sha !== manifest.sha256) throw new Error(`revision ${manifest.number}: chunks do not match the manifest (damaged or partly written)`);
-  const json = manifest.encoding === 'zlib' ? inflateSync(body) : body;
-  return JSON.parse(json.toString('utf8')) as RevisionRecord;
+  if (body.length !== manifest.bytes || sha !== manifest.sha256) throw new StoredDataError(key, 'its chunks do not match the manifest (damaged or partly written)');
+  let value: unknown;
+  try {
+    const json = manifest.encoding === 'zlib' ? inflateSync(body, { maxOutputLength: MAX_RECORD_BYTES }) : body;
+    value = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw new StoredDataError(key, `its record is not JSON or inflates to more than ${MAX_RECORD_BYTES} bytes`);
+  }
+  const record = parseRecord(key, value, manifest);
+  if (hashStored(record.desired) !== record.hash) throw new StoredDataError(key, 'its stack does not hash to the hash it records');
+  return record;
 }

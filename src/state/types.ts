@@ -3,6 +3,7 @@
  * history of each stack. One interface, two implementations: Consul (src/consul/state-store.ts), for any
  * number of machines, and a local state directory (local-store.ts), for one machine without Consul.
  */
+import type { Fence } from '../fence.js';
 
 /** Who holds a stack's lock, written as the lock's value so a blocked user knows whom to ask. */
 export interface LockInfo {
@@ -56,8 +57,20 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 export interface HeldLock {
   info: LockInfo;
   lost: AbortSignal;
+  /** Refuses writes once the lock is lost; give it to everything that writes under this lock (src/fence.ts). */
+  fence: Fence;
   release(): Promise<void>;
 }
+
+/** The lock as it is now: its holder (absent: the key is there but held by no session) and its index. */
+export interface LockState {
+  holder?: LockInfo;
+  /** Consul: the key's ModifyIndex; local state: the lock's id. `unlock --force --index` names it. */
+  index: string;
+}
+
+/** What `unlock --force` did: removed the lock seen at the index, found none, or found another one. */
+export type ForceUnlockResult = { outcome: 'removed'; holder?: LockInfo } | { outcome: 'gone' } | { outcome: 'changed'; now?: LockState };
 
 /** The lock is held by someone else and the wait ran out. */
 export class LockTimeoutError extends Error {
@@ -151,8 +164,10 @@ export interface StateStore {
   acquire(stack: string, info: LockInfo, options: AcquireOptions): Promise<HeldLock>;
   /** The current holder, if the lock is held. */
   holder(stack: string): Promise<LockInfo | undefined>;
-  /** Releases and removes the lock whoever holds it; returns what was removed. */
-  forceUnlock(stack: string): Promise<LockInfo | undefined>;
+  /** The lock's holder and index, if the lock key exists. */
+  lockState(stack: string): Promise<LockState | undefined>;
+  /** Removes the lock if it is still the one at `index` (check-and-set); never one taken meanwhile. */
+  forceUnlock(stack: string, index: string): Promise<ForceUnlockResult>;
   /** Revisions, oldest first. */
   list(stack: string): Promise<RevisionSummary[]>;
   /** The newest revision's summary, if any (without reading the others). */

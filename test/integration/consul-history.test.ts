@@ -10,6 +10,7 @@ import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore } from '../../src/consul/state-store.js';
 import type { PlanSummaryCounts, RevisionRecord } from '../../src/state/types.js';
+import { hashStored } from '../../src/state/revision.js';
 import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
 import { cleanupStack, consulAddress, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
 
@@ -196,16 +197,10 @@ test('two writers of one revision number: the manifest\'s check-and-set lets one
   const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
   t.teardown(() => store.close());
   // Large enough to be several chunks: a loser writing over the winner's chunk keys would corrupt it.
-  const record = (who: string): RevisionRecord => ({
-    number: 1,
-    hash: who,
-    result: 'ok',
-    command: 'apply',
-    who,
-    when: new Date().toISOString(),
-    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
-    desired: { name, workingDir: '/w', services: { web: { image: 'x', blob: randomBytes(700 * 1024).toString('base64') } }, networks: {}, volumes: {}, configs: {}, secrets: {} },
-  });
+  const record = (who: string): RevisionRecord => {
+    const desired = { name, workingDir: '/w', services: { web: { image: 'x', blob: randomBytes(700 * 1024).toString('base64') } }, networks: {}, volumes: {}, configs: {}, secrets: {} };
+    return { number: 1, hash: hashStored(desired), result: 'ok', command: 'apply', who, when: new Date().toISOString(), plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 }, desired };
+  };
   const first = record('first@here');
   await store.record(name, first, 10);
   const before = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!.sort();

@@ -99,7 +99,8 @@ function reportNoChanges(plan: Plan, clients: ReadonlyMap<string, { counts: { re
  */
 export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptions, held: Held, command: string, signals: CommandSignals): Promise<ApplyResult | undefined> {
   signals.enter('observing the hosts');
-  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), ...operatorContext(desired, opts.consul) }));
+  const fence = held.lock.fence;
+  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), fence, ...operatorContext(desired, opts.consul) }));
   signals.enter('planning');
   const { plan } = planned;
   const reporter = opts.json ? new JsonReporter() : new LineReporter();
@@ -138,7 +139,7 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
 
 function lostError(held: Held): ExitError {
   const reason = held.lock.lost.reason instanceof Error ? held.lock.lost.reason.message : 'lost the lock';
-  return new ExitError(1, [{ severity: 'error', summary: `${reason}; no new operation was started after that (operations in flight finished)`, hint: 'run stack plan to see where the hosts are now, then apply again' }]);
+  return new ExitError(1, [{ severity: 'error', summary: `${reason}; no write was sent to any host or to Consul after that (a write already on its way cannot be recalled), and no revision was recorded`, hint: 'run stack plan to see where the hosts are now, then apply again' }]);
 }
 
 /** Records a revision, with the outcome of each rollout; a failure to record is a warning, never a reason to fail an apply that happened. */

@@ -12,6 +12,7 @@ import { openStateStore, type OpenedStore } from '../../state/open.js';
 import { lockInfo } from '../../state/lock-info.js';
 import { LockTimeoutError, describeHolder, type HeldLock } from '../../state/types.js';
 import { printDiagnostics } from '../views/diagnostics.js';
+import { StoredDataError } from '../../state/stored.js';
 import { printLockWait } from '../views/lock.js';
 
 export const DEFAULT_LOCK_TIMEOUT = '5m';
@@ -39,7 +40,7 @@ export function lockTimeoutMs(text: string | undefined): number {
 }
 
 /** Turns store failures into one clear diagnostic; anything else is rethrown as is. */
-export function storeError(err: unknown, opened: Pick<OpenedStore, 'config'>, purpose: string): unknown {
+export function storeError(err: unknown, opened: Pick<OpenedStore, 'config' | 'store'>, purpose: string): unknown {
   if (err instanceof ConsulUnreachableError || err instanceof ConsulRequestError) {
     const source = opened.config?.source === 'inventory' ? 'the inventory\'s consul:' : opened.config?.source === 'x-stack.consul' ? 'x-stack.consul in the stack file' : opened.config?.source;
     return new ExitError(1, [
@@ -48,6 +49,16 @@ export function storeError(err: unknown, opened: Pick<OpenedStore, 'config'>, pu
         summary: err.message,
         detail: `stack needs Consul for ${purpose}; the address comes from ${source}. Nothing was changed on any host.`,
         hint: 'start Consul or point stack at one with --consul ADDRESS or CONSUL_HTTP_ADDR',
+      },
+    ]);
+  }
+  if (err instanceof StoredDataError) {
+    return new ExitError(1, [
+      {
+        severity: 'error',
+        summary: `${opened.store.where}: ${err.message}`,
+        detail: `stack reads back only what it wrote; this value is damaged or was written by someone else, so it is not used. Nothing was changed on any host.`,
+        hint: 'look at the value, and remove or restore it (consul kv delete / kv put, or the file in the state directory)',
       },
     ]);
   }
@@ -110,6 +121,8 @@ export async function withStackLock<T>(desired: DesiredState, opts: WriteOptions
   }
   try {
     return await fn({ ...opened, lock });
+  } catch (err) {
+    throw err instanceof StoredDataError ? storeError(err, opened, command) : err;
   } finally {
     try {
       await lock.release();

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { ExitError } from '../../errors.js';
 import type { DesiredState, FileObjectSpec } from '../../stack/types.js';
 import { restoreDesired, rollbackTarget } from '../../state/revision.js';
+import { checkRestored } from '../../stack/restored.js';
 import { addStackOptions, loadDesired } from './plan.js';
 import { applyLocked, type ApplyCommandOptions } from './apply.js';
 import { addWriteOptions, withStackLock, type Held } from './locking.js';
@@ -58,6 +59,9 @@ export function registerRollback(program: Command): void {
             1,
             restored.changedSecrets.map((s) => ({ severity: 'error' as const, summary: `secret ${s.key} ${s.why}: rollback to revision ${target} refused`, hint: 'restore the secret\'s old content, or apply the stack file instead' })),
           );
+        // Read back from the state store: checked like a loaded stack file before anything is planned from it.
+        const problems = checkRestored(restored.desired, current.name, `revision ${target} of stack ${current.name} in ${held.store.where}`);
+        if (problems.length) throw new ExitError(1, problems, `rollback to revision ${target} refused: the revision is not a valid stack`);
         return applyLocked(restored.desired, opts, held, `rollback --to ${target}`, signals);
       };
       await withStackLock(current, opts, `rollback${to !== undefined ? ` --to ${to}` : ''}`, rollback, signals.signal);

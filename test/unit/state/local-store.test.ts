@@ -7,20 +7,23 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { LocalStateStore, localStateRoot } from '../../../src/state/local-store.js';
 import { lockInfo } from '../../../src/state/lock-info.js';
+import { hashStored } from '../../../src/state/revision.js';
+import { FencedError } from '../../../src/fence.js';
 import { LockTimeoutError, LockWaitAbortedError, type RevisionRecord } from '../../../src/state/types.js';
 
 const fresh = () => new LocalStateStore(mkdtempSync(path.join(os.tmpdir(), 'stack-state-')));
 
 function record(number: number, blob = ''): RevisionRecord {
+  const desired = { name: 's', workingDir: '/w', services: { web: { blob } }, networks: {}, volumes: {}, configs: {}, secrets: {} };
   return {
     number,
-    hash: `h${number}`,
+    hash: hashStored(desired),
     result: 'ok',
     command: 'apply',
     who: 'me@here',
     when: new Date(number * 1000).toISOString(),
     plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
-    desired: { name: 's', workingDir: '/w', services: { web: { blob } }, networks: {}, volumes: {}, configs: {}, secrets: {} },
+    desired,
   };
 }
 
@@ -82,14 +85,43 @@ test('lock: one left by a dead process on this machine is taken over', async (t)
   await held.release();
 });
 
-test('unlock --force removes the lock and says whose it was; the holder sees it lost', async (t) => {
+test('unlock --force removes the lock at the index it was shown and says whose it was; the holder sees it lost and its fence refuses writes', async (t) => {
   const store = fresh();
   const held = await store.acquire('s', { ...lockInfo('s', 'apply', {}), user: 'bob' }, { timeoutMs: 0 });
-  const removed = await store.forceUnlock('s');
-  t.is(removed?.user, 'bob');
-  t.is(await store.forceUnlock('s'), undefined);
-  await new Promise<void>((resolve) => (held.lost.aborted ? resolve() : held.lost.addEventListener('abort', () => resolve())));
+  t.notThrows(() => held.fence.check('a write'));
+  const shown = await store.lockState('s');
+  t.is(shown?.index, held.info.id);
+  const removed = await store.forceUnlock('s', shown!.index);
+  t.is(removed.outcome, 'removed');
+  t.is(removed.outcome === 'removed' ? removed.holder?.user : undefined, 'bob');
+  t.deepEqual(await store.forceUnlock('s', shown!.index), { outcome: 'gone' });
+  // The fence reads the lock file itself: the very next write is refused, without waiting for the timer.
+  t.throws(() => held.fence.check('create container x'), { instanceOf: FencedError, message: /not sent \(create container x\): lost the lock on stack s/ });
+  t.true(held.lost.aborted);
   t.regex(String(held.lost.reason), /lost the lock on stack s/);
+  await held.release();
+});
+
+test('unlock --force with a stale index leaves a lock taken meanwhile alone', async (t) => {
+  const store = fresh();
+  const first = await store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0 });
+  const stale = (await store.lockState('s'))!.index;
+  await first.release();
+  const second = await store.acquire('s', { ...lockInfo('s', 'apply', {}), user: 'carol' }, { timeoutMs: 0 });
+  const result = await store.forceUnlock('s', stale);
+  t.is(result.outcome, 'changed');
+  t.is(result.outcome === 'changed' ? result.now?.holder?.user : undefined, 'carol');
+  t.notThrows(() => second.fence.check('a write'));
+  t.is((await store.holder('s'))?.user, 'carol');
+  await second.release();
+});
+
+test('a revision record is refused once the lock is lost: nothing is written', async (t) => {
+  const store = fresh();
+  const held = await store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0 });
+  await store.forceUnlock('s', (await store.lockState('s'))!.index);
+  await t.throwsAsync(store.record('s', record(1), 20), { instanceOf: FencedError });
+  t.deepEqual(await store.list('s'), []);
   await held.release();
 });
 

@@ -3,17 +3,19 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { decodeRevision, encodeRevision, VALUE_LIMIT } from '../../../src/state/revision-codec.js';
 import type { RevisionRecord } from '../../../src/state/types.js';
+import { hashStored } from '../../../src/state/revision.js';
 
 function record(extra: Record<string, unknown> = {}): RevisionRecord {
+  const desired = { name: 's', workingDir: '/w', services: { web: { image: 'x', ...extra } }, networks: {}, volumes: {}, configs: {}, secrets: {} };
   return {
     number: 3,
-    hash: 'abc',
+    hash: hashStored(desired),
     result: 'ok',
     command: 'apply',
     who: 'me@here',
     when: '2026-01-01T00:00:00.000Z',
     plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 3 },
-    desired: { name: 's', workingDir: '/w', services: { web: { image: 'x', ...extra } }, networks: {}, volumes: {}, configs: {}, secrets: {} },
+    desired,
   };
 }
 

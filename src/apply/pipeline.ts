@@ -10,6 +10,7 @@ import { apply, contentsOf, type ApplyResult, type Reporter } from './index.js';
 import { ConsulOverlayStore, type OverlayStore } from '../overlay/store.js';
 import { ConsulClient } from '../consul/client.js';
 import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
+import type { StackOwner } from '../labels.js';
 
 export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
@@ -19,6 +20,8 @@ export interface PipelineOptions extends PlanOptions {
   faults?: FaultSettings;
   /** Consul for stack's own overlay; default: CONSUL_HTTP_ADDR (env), then the inventory's `consul:`. */
   consul?: ConsulConfig;
+  /** The stack's identity from its state store: only objects labelled with it are the stack's own (src/observe/owner.ts). */
+  owner?: StackOwner;
 }
 
 export interface Planned {
@@ -33,7 +36,7 @@ export async function planStack(desired: DesiredState, options: PipelineOptions 
   const clients = options.clients ?? clientsFor(desired.hosts, options.faults);
   const consul = options.consul ?? resolveConsulConfig(undefined, options.env ?? process.env, desired.settings.consul);
   const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul)) : undefined;
-  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env, overlayStore });
+  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, env: options.env, overlayStore, owner: options.owner });
   return { plan: reconcile(desired, observed, options), observed, clients, overlayStore };
 }
 

@@ -9,6 +9,8 @@ import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, unl
 import os from 'node:os';
 import path from 'node:path';
 import { decodeRevision, encodeRevision, summaryOf } from './revision-codec.js';
+import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
+import type { StackOwner } from '../labels.js';
 import { abortableSleep, LockTimeoutError, LockWaitAbortedError, type AcquireOptions, type HeldLock, type LockInfo, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
 
 const pad = (n: number) => String(n).padStart(10, '0');
@@ -50,6 +52,33 @@ export class LocalStateStore implements StateStore {
     } catch {
       return undefined;
     }
+  }
+
+  private identityFile(stack: string): string {
+    return path.join(this.dir(stack), 'identity.json');
+  }
+
+  async identity(stack: string): Promise<StackOwner | undefined> {
+    let text: string;
+    try {
+      text = readFileSync(this.identityFile(stack), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const stored = parseIdentity(text);
+    if (!stored) throw new Error(`${this.identityFile(stack)} does not hold a stack identity; restore it from a backup, or remove it only if no host has objects of stack ${stack}`);
+    return ownerFrom(stored, this.where);
+  }
+
+  async claimIdentity(stack: string): Promise<StackOwner> {
+    mkdirSync(this.dir(stack), { recursive: true });
+    try {
+      writeFileSync(this.identityFile(stack), JSON.stringify(newIdentity()), { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    return (await this.identity(stack))!;
   }
 
   async holder(stack: string): Promise<LockInfo | undefined> {

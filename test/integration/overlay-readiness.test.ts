@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { planStack } from '../../src/apply/pipeline.js';
+import { planStack } from './reconcile-helpers.js';
 import { clientsFor } from '../../src/docker/client.js';
 import type { HostSpec } from '../../src/stack/types.js';
 import { repoRoot, sandboxInstanceUp } from '../helpers/sandbox.js';

@@ -125,6 +125,8 @@ export function nameCollisions(desired: DesiredState, observed: ObservedState, o
     if (!c || !host) continue;
     const hit = foreignObjects(host).find((f) => f.kind === c.kind && f.name === c.name);
     if (!hit || seen.has(`${op.host} ${c.kind} ${c.name}`)) continue;
+    // Another identity's object of this very stack: ownershipProblems names it with both owners already.
+    if (hasStackLabels(hit.labels, desired.name) && ownerOf(hit.labels)) continue;
     seen.add(`${op.host} ${c.kind} ${c.name}`);
     const key = keyOf(desired, c.kind, c.name);
     const path = key ? `${c.kind}s.${key}` : op.resource.startsWith('service:') ? `services.${op.resource.split(':')[1]}` : undefined;

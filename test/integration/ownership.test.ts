@@ -13,6 +13,9 @@ import test, { type ExecutionContext } from 'ava';
 import { Labels } from '../../src/labels.js';
 import { containersOf, docker, eventWindowStart, IMAGE, stackEvents, uniqueStack } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, stateDir, writeDir } from './cli-helpers.js';
+import { consulAddress, consulApi } from './consul-helpers.js';
+import { ConsulStateStore } from '../../src/consul/state-store.js';
+import { ConsulClient } from '../../src/consul/client.js';
 
 const MAIN = ['h1', 'h2', 'h3'];
 test.before(() => ensureBuilt());
@@ -127,4 +130,20 @@ test('a volume name: that exists without the stack\'s identity is not adopted: p
   const [c] = [...(await containersOf(name)).values()];
   t.true(c.info.Mounts.some((m) => m.Name === volume), 'the external volume is mounted');
   t.deepEqual((await docker('h3').getVolume(volume).inspect()).Labels, { owner: 'someone else' }, 'and left as it was');
+});
+
+test('Consul keeps one identity per stack: concurrent first claims agree; a key that does not hold one is an error naming it, never replaced', async (t) => {
+  const name = uniqueStack('own');
+  const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
+  t.teardown(async () => {
+    await consulApi(`kv/stack/${name}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined);
+    store.close();
+  });
+  t.is(await store.identity(name), undefined);
+  const claims = await Promise.all([store.claimIdentity(name), store.claimIdentity(name), store.claimIdentity(name)]);
+  t.is(new Set(claims.map((c) => c.id)).size, 1);
+  t.deepEqual(claims[0], { id: claims[0].id, state: `Consul at ${consulAddress()}` });
+  await consulApi(`kv/stack/${name}/identity`, { method: 'PUT', body: '{"id":"$(reboot)","created":"x"}' });
+  await t.throwsAsync(() => store.claimIdentity(name), { message: new RegExp(`stack/${name}/identity in Consul at .* does not hold a stack identity`) });
+  t.deepEqual(await consulApi(`kv/stack/${name}/identity?raw`), { id: '$(reboot)', created: 'x' });
 });

@@ -18,8 +18,14 @@ export function isOwn(labels: LabelSet, stack: string, owner: StackOwner | undef
   return !!owner && hasStackLabels(labels, stack) && labels?.[Labels.owner] === owner.id;
 }
 
-/** The identity written on an object, if any. */
+/** A label value as messages may quote it: anyone can write labels, so no control characters, and not too long. */
+export function printable(value: string): string {
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+}
+
+/** The identity written on an object, if any (as messages may show it). */
 export function ownerOf(labels: LabelSet): StackOwner | undefined {
   const id = labels?.[Labels.owner];
-  return id ? { id, state: labels?.[Labels.ownerState] ?? 'unknown' } : undefined;
+  return id ? { id: printable(id), state: printable(labels?.[Labels.ownerState] ?? 'unknown') } : undefined;
 }

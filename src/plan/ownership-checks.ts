@@ -11,7 +11,7 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import type { ObservedHost, ObservedState } from '../observe/types.js';
-import { hasStackLabels, ownerOf } from '../observe/owner.js';
+import { hasStackLabels, ownerOf, printable } from '../observe/owner.js';
 import { Labels, type StackOwner } from '../labels.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import type { Operation } from './types.js';
@@ -96,9 +96,10 @@ function created(op: Operation): { kind: Kind; name: string } | undefined {
 
 function whoseIs(f: Foreign, stack: string): string {
   const owner = ownerOf(f.labels);
-  if (owner) return `stack ${f.labels[Labels.stack] ?? '?'}, ${describeOwner(owner)}`;
+  const theirs = printable(f.labels[Labels.stack] ?? '?');
+  if (owner) return `stack ${theirs}, ${describeOwner(owner)}`;
   if (hasStackLabels(f.labels, stack)) return `labels of stack ${stack} without an identity`;
-  return f.labels[Labels.managed] === 'true' ? `stack ${f.labels[Labels.stack] ?? '?'}` : 'not made by stack';
+  return f.labels[Labels.managed] === 'true' ? `stack ${theirs}` : 'not made by stack';
 }
 
 function keyOf(desired: DesiredState, kind: Kind, name: string): string | undefined {

@@ -161,3 +161,7 @@ test('the stack\'s own running replica publishing its port is not a conflict; th
     { hostIp: '::', port: 8080, protocol: 'tcp' },
   ]);
 });
+
+test('an identity read from labels is quoted without control characters (anyone can write labels)', (t) => {
+  t.deepEqual(ownerOf({ [Labels.owner]: 'x\u001b[2Jy', [Labels.ownerState]: 's'.repeat(300) }), { id: 'x?[2Jy', state: `${'s'.repeat(200)}…` });
+});

@@ -17,13 +17,34 @@ export const Labels = {
   replaceRole: `${LABEL_PREFIX}.replace-role`,
   /** On the bridge network of stack's own (Consul-backed) overlay on a host: the network's VNI. */
   overlayVni: `${LABEL_PREFIX}.overlay-vni`,
+  /** The identity of the stack that made the object (src/state/identity.ts); only objects with this run's identity are touched. */
+  owner: `${LABEL_PREFIX}.owner`,
+  /** Where the owning stack keeps its state (`Consul at http://…`, `local state in /…`), to name both owners in a refusal. */
+  ownerState: `${LABEL_PREFIX}.owner-state`,
   /** On the short-lived helper container of stack's own overlay: the stack it runs for (src/overlay/helper.ts). */
   overlayHelper: `${LABEL_PREFIX}.overlay-helper`,
 } as const;
 
-/** Filter for list calls: all objects of one stack. */
-export function stackFilter(stack: string): { label: string[] } {
-  return { label: [`${Labels.managed}=true`, `${Labels.stack}=${stack}`] };
+/**
+ * A stack's identity: a random id made at its first apply and kept in its state store, written on every object
+ * the stack creates. Two stacks of the same name (two state stores) have two identities.
+ */
+export interface StackOwner {
+  id: string;
+  /** The state store that holds the identity, as StateStore.where says it. */
+  state: string;
+  /** Not stored yet: a plan before the stack's first apply (the apply makes the identity it then keeps). */
+  new?: boolean;
+}
+
+/** The labels that say which stack identity made an object. */
+export function ownerLabels(owner: StackOwner | undefined): Record<string, string> {
+  return owner ? { [Labels.owner]: owner.id, [Labels.ownerState]: owner.state } : {};
+}
+
+/** Filter for list calls: all objects of one stack (of one identity, when given: only those are its own). */
+export function stackFilter(stack: string, owner?: StackOwner): { label: string[] } {
+  return { label: [`${Labels.managed}=true`, `${Labels.stack}=${stack}`, ...(owner ? [`${Labels.owner}=${owner.id}`] : [])] };
 }
 
 /** Labels on containers (and stack's networks) beyond the common ones: the normalised config the hash was computed from. */

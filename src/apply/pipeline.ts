@@ -13,6 +13,7 @@ import { ConsulOverlayStore, type OverlayStore } from '../overlay/store.js';
 import { ConsulClient } from '../consul/client.js';
 import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
 import { UNFENCED, type Fence } from '../fence.js';
+import type { StackOwner } from '../labels.js';
 
 export interface PipelineOptions extends PlanOptions {
   refresh?: boolean;
@@ -25,6 +26,8 @@ export interface PipelineOptions extends PlanOptions {
   credentials?: RegistryCredentials;
   /** The lock this run holds: no write (Engine, overlay state in Consul) is sent once it is lost. */
   fence?: Fence;
+  /** The stack's identity from its state store: only objects labelled with it are the stack's own (src/observe/owner.ts). */
+  owner?: StackOwner;
 }
 
 export interface Planned {
@@ -43,7 +46,7 @@ export async function planStack(desired: DesiredState, options: PipelineOptions 
   const consul = options.consul ?? resolveConsulConfig(undefined, {}, desired.settings);
   const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul).fenceWith(fence)) : undefined;
   const credentials = operatorHosts(desired.hostsSource) ? options.credentials : undefined;
-  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, credentials, overlayStore });
+  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, credentials, overlayStore, owner: options.owner });
   return { plan: reconcile(desired, observed, options), observed, clients, overlayStore, credentials };
 }
 

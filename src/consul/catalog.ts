@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { clientsFor, type HostClient } from '../docker/client.js';
-import { stackFilter } from '../labels.js';
+import { stackFilter, type StackOwner } from '../labels.js';
 import type { DesiredState } from '../stack/types.js';
 import type { ConsulClient } from './client.js';
 import { catalogEntries, hostAddress, REPLICA_ENTRY, type CatalogEntry, type ListedContainer } from './catalog-entries.js';
@@ -27,7 +27,7 @@ function localAddress(): string {
 export async function syncCatalog(
   consul: ConsulClient,
   desired: DesiredState,
-  options: { revision?: number; destroyed?: boolean; clients?: ReadonlyMap<string, HostClient> } = {},
+  options: { revision?: number; destroyed?: boolean; clients?: ReadonlyMap<string, HostClient>; owner?: StackOwner } = {},
 ): Promise<CatalogSyncResult> {
   const clients = options.clients ?? clientsFor(desired.hosts);
   const result: CatalogSyncResult = { registered: [], deregistered: [], unreachable: [] };
@@ -39,7 +39,7 @@ export async function syncCatalog(
       let entries: CatalogEntry[] = [];
       if (!options.destroyed) {
         try {
-          const list = (await clients.get(host.name)!.listContainers(stackFilter(desired.name))) as ListedContainer[];
+          const list = (await clients.get(host.name)!.listContainers(stackFilter(desired.name, options.owner))) as ListedContainer[];
           entries = catalogEntries(desired, host, address, list, options.revision);
         } catch {
           result.unreachable.push(host.name);

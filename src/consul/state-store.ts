@@ -10,6 +10,8 @@ import { ConsulRequestError, ConsulUnreachableError } from './client.js';
 import { LockLease, type LeaseTimes } from './lock-lease.js';
 import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from '../state/revision-codec.js';
 import { parseJson, parseLockInfo, parseManifest, StoredDataError } from '../state/stored.js';
+import { newIdentity, ownerFrom, parseIdentity } from '../state/identity.js';
+import type { StackOwner } from '../labels.js';
 import {
   abortableSleep,
   LockTimeoutError,
@@ -42,6 +44,7 @@ export const WATCH_WAIT_MS = 10_000;
 const LEASE_TIMES: LeaseTimes = { leaseMs: 2 * SESSION_TTL_S * 1000, renewEveryMs: RENEW_EVERY_MS, waitMs: WATCH_WAIT_MS };
 
 export const lockKey = (stack: string) => `stack/${stack}/lock`;
+export const identityKey = (stack: string) => `stack/${stack}/identity`;
 export const revisionsPrefix = (stack: string) => `stack/${stack}/revisions/`;
 export const pad = (n: number) => String(n).padStart(10, '0');
 
@@ -78,6 +81,23 @@ export class ConsulStateStore implements StateStore {
   private async item(key: string, options: Record<string, unknown> = {}): Promise<KvItem | undefined> {
     const got = await this.client.call(`read ${key}`, (api) => api.kv.get({ key, ...options } as never));
     return (got ?? undefined) as KvItem | undefined;
+  }
+
+  async identity(stack: string): Promise<StackOwner | undefined> {
+    const item = await this.item(identityKey(stack));
+    if (!item) return undefined;
+    const stored = parseIdentity(item.Value);
+    if (!stored) throw new Error(`${identityKey(stack)} in ${this.where} does not hold a stack identity; restore it, or delete it only if no host has objects of stack ${stack}`);
+    return ownerFrom(stored, this.where);
+  }
+
+  async claimIdentity(stack: string): Promise<StackOwner> {
+    const key = identityKey(stack);
+    // cas=0 writes only when the key does not exist: of two first applies, one identity wins and both read it.
+    await this.client.call(`write ${key}`, (api) => api.kv.set({ key, value: JSON.stringify(newIdentity()), cas: 0 }));
+    const owner = await this.identity(stack);
+    if (!owner) throw new Error(`${key} in ${this.where} could not be written`);
+    return owner;
   }
 
   async holder(stack: string): Promise<LockInfo | undefined> {

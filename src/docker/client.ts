@@ -275,7 +275,7 @@ export class HostClient {
         if (statusOf(err) !== 409 && !/already exists/i.test(errorMessage(err))) return NOT_DONE;
         this.counts.reads++;
         const found = await withTimeout(this.faults.readTimeoutMs, () => this.docker.listNetworks({ filters: { name: [body.Name] } }));
-        const same = found.find((n) => n.Name === body.Name && sameLabels(n.Labels, body.Labels, [Labels.stack, Labels.network]));
+        const same = found.find((n) => n.Name === body.Name && sameLabels(n.Labels, body.Labels, [Labels.stack, Labels.owner, Labels.network]));
         return same ? undefined : NOT_DONE;
       },
     });
@@ -295,7 +295,7 @@ export class HostClient {
       done: async (err) => {
         if (statusOf(err) !== 409) return NOT_DONE;
         const labels = await this.containerLabels(name);
-        return labels && sameLabels(labels, body.Labels, [Labels.managed, Labels.stack, Labels.service, Labels.slot, Labels.configHash, Labels.replaceRole]) ? { id: name } as unknown as Docker.Container : NOT_DONE;
+        return labels && sameLabels(labels, body.Labels, [Labels.managed, Labels.stack, Labels.owner, Labels.service, Labels.slot, Labels.configHash, Labels.replaceRole]) ? { id: name } as unknown as Docker.Container : NOT_DONE;
       },
     });
     return c?.id ?? name;

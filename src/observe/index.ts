@@ -1,17 +1,19 @@
 /**
- * Observe: one snapshot per run. Every host in parallel; per host one label-filtered list per resource
- * kind (containers, networks, volumes) plus the image list, so the cost grows with hosts, not with
- * containers. Image tags are resolved to digests once per run through one daemon. With `refresh`,
+ * Observe: one snapshot per run. Every host in parallel; per host one list per resource kind (containers,
+ * networks, volumes — all of them, split here into the stack identity's own and the foreign ones, so that
+ * names taken and host ports published by anyone are seen) plus the image list, so the cost grows with hosts,
+ * not with containers. Image tags are resolved to digests once per run through one daemon. With `refresh`,
  * every container is inspected for drift the hash cannot see.
  */
 import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
 import type { RegistryCredentials } from '../docker/auth.js';
-import { Labels, stackFilter } from '../labels.js';
+import { Labels, type StackOwner } from '../labels.js';
 import { normaliseImageRef, registryOf, splitImageRef } from '../plan/config.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
-import { isStackNetwork, parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
-import type { ContainerRuntime, ObservedHost, ObservedState } from './types.js';
+import { parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
+import { isOwn } from './owner.js';
+import type { ContainerRuntime, ObservedHost, ObservedState, ObservedVolume } from './types.js';
 import { observeOverlay } from '../overlay/observe.js';
 import type { OverlayStore } from '../overlay/store.js';
 
@@ -28,6 +30,8 @@ export interface ObserveOptions {
   credentials?: RegistryCredentials;
   /** Consul, read for stack's own overlay when the stack has one. */
   overlayStore?: OverlayStore;
+  /** The stack's identity (src/state): only objects labelled with it are the stack's own. Absent before its first apply. */
+  owner?: StackOwner;
 }
 
 type Obj = Record<string, any>;
@@ -44,49 +48,52 @@ export function runtimeFromInspect(i: Obj): ContainerRuntime {
   };
 }
 
-/** What a run must gather beyond the label-filtered lists; decided from the desired state alone. */
+/** What a run must gather beyond the lists; decided from the desired state alone. */
 export interface ObserveNeeds {
   /** GET /info once per host: the stack has overlay networks to create (cluster store readiness). */
   engineInfo: boolean;
-  /**
-   * Every network, not only the stack's: external networks must exist, fixed subnets must not overlap, and a
-   * subnet stack's own overlay picks from its pool must not overlap a network on the hosts.
-   */
-  allNetworks: boolean;
 }
 
 export function observeNeeds(desired: DesiredState, destroy = false): ObserveNeeds {
-  if (destroy) return { engineInfo: false, allNetworks: false };
-  const networks = Object.values(desired.networks);
-  return {
-    engineInfo: networks.some((n) => !n.external && n.driver === 'overlay'),
-    allNetworks: networks.some((n) => n.external || n.driver === 'overlay' || (n.ipam?.config ?? []).some((c) => c.subnet)),
-  };
+  if (destroy) return { engineInfo: false };
+  return { engineInfo: Object.values(desired.networks).some((n) => !n.external && n.driver === 'overlay') };
 }
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
-async function observeHost(stack: string, client: HostClient, refresh: boolean, needs: ObserveNeeds): Promise<ObservedHost> {
-  const filters = stackFilter(stack);
+/** Splits a list into the stack identity's own entries and the rest, each sorted by name. */
+function split<T extends { name: string; labels: Record<string, string> }>(items: T[], stack: string, owner: StackOwner | undefined): { own: T[]; foreign: T[] } {
+  const sorted = [...items].sort(byName);
+  return { own: sorted.filter((x) => isOwn(x.labels, stack, owner)), foreign: sorted.filter((x) => !isOwn(x.labels, stack, owner)) };
+}
+
+function parseVolume(v: Record<string, any>): ObservedVolume {
+  return { name: v.Name, driver: v.Driver, key: v.Labels?.[Labels.volume], contentHash: v.Labels?.[Labels.contentHash], labels: v.Labels ?? {} };
+}
+
+async function observeHost(stack: string, owner: StackOwner | undefined, client: HostClient, refresh: boolean, needs: ObserveNeeds): Promise<ObservedHost> {
   const host = client.name;
   try {
+    // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too.
     const [containers, networks, volumes, images, info] = await Promise.all([
-      client.listContainers(filters),
-      client.listNetworks(needs.allNetworks ? {} : filters),
-      client.listVolumes(filters),
+      client.listContainers({}),
+      client.listNetworks({}),
+      client.listVolumes({}),
       client.listImages(),
       needs.engineInfo ? client.info() : undefined,
     ]);
-    const listed = networks as NetworkListEntry[];
+    const c = split(containers.map((e) => parseContainer(host, e as ContainerListEntry)), stack, owner);
+    const n = split((networks as NetworkListEntry[]).map(parseNetwork), stack, owner);
+    const v = split(volumes.map(parseVolume), stack, owner);
     const observed: ObservedHost = {
       name: host,
-      containers: containers.map((c) => parseContainer(host, c as ContainerListEntry)).sort((a, b) => a.name.localeCompare(b.name)),
-      networks: listed.filter((n) => isStackNetwork(n, stack)).map(parseNetwork).sort(byName),
-      ...(needs.allNetworks ? { foreignNetworks: listed.filter((n) => !isStackNetwork(n, stack)).map(parseNetwork).sort(byName) } : {}),
+      containers: c.own,
+      networks: n.own,
+      foreignNetworks: n.foreign,
+      foreignContainers: c.foreign,
       ...(info ? { engine: parseEngineInfo(info) } : {}),
-      volumes: volumes
-        .map((v) => ({ name: v.Name, driver: v.Driver, key: v.Labels?.[Labels.volume], contentHash: v.Labels?.[Labels.contentHash], labels: v.Labels ?? {} }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+      volumes: v.own,
+      foreignVolumes: v.foreign,
       images: images.map((i) => ({ id: i.Id, repoTags: i.RepoTags ?? [], repoDigests: i.RepoDigests ?? [] })),
     };
     if (refresh) await Promise.all(observed.containers.map(async (c) => void (c.runtime = runtimeFromInspect(await client.inspectContainer(c.id)))));
@@ -99,8 +106,8 @@ async function observeHost(stack: string, client: HostClient, refresh: boolean, 
 export async function observe(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, options: ObserveOptions = {}): Promise<ObservedState> {
   const hostNames = desired.hosts.map((h) => h.name);
   const needs = observeNeeds(desired, options.destroy);
-  const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, clients.get(h)!, !!options.refresh, needs)));
-  const state: ObservedState = { stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
+  const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, options.owner, clients.get(h)!, !!options.refresh, needs)));
+  const state: ObservedState = { stack: desired.name, ...(options.owner ? { owner: options.owner } : {}), hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
   const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore);
   if (overlay) state.overlay = overlay;
   if (options.resolveDigests === false) return state;

@@ -32,12 +32,6 @@ export function parseNetwork(n: NetworkListEntry): ObservedNetwork {
   };
 }
 
-/** Is this list entry one of the stack's networks (the labels a label-filtered list matches)? */
-export function isStackNetwork(n: NetworkListEntry, stack: string): boolean {
-  const labels = n.Labels ?? {};
-  return labels[Labels.managed] === 'true' && labels[Labels.stack] === stack;
-}
-
 export function isGlobal(n: Pick<ObservedNetwork, 'scope'>): boolean {
   return n.scope === 'global' || n.scope === 'swarm';
 }

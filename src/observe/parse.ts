@@ -1,6 +1,6 @@
 /** Parsing of list and inspect results into the observed state's typed fields. Pure. */
 import { ContainerLabels, Labels, Roles } from '../labels.js';
-import type { ContainerState, HealthState, ObservedContainer, ObservedMount } from './types.js';
+import type { ContainerState, HealthState, ObservedContainer, ObservedMount, PublishedPort } from './types.js';
 
 export function parseConfigLabel(text: string | undefined): Record<string, unknown> | undefined {
   if (!text) return undefined;
@@ -29,6 +29,18 @@ export interface ContainerListEntry {
   Status?: string;
   NetworkSettings?: { Networks?: Record<string, unknown> };
   Mounts?: { Type?: string; Name?: string; Source?: string; Destination: string }[];
+  Ports?: { IP?: string; PrivatePort?: number; PublicPort?: number; Type?: string }[];
+}
+
+/** The host ports of a list entry, each once (the Engine lists a port once per address family). */
+export function parsePorts(e: Pick<ContainerListEntry, 'Ports'>): PublishedPort[] {
+  const out = new Map<string, PublishedPort>();
+  for (const p of e.Ports ?? []) {
+    if (!p.PublicPort) continue;
+    const port = { hostIp: p.IP ?? '0.0.0.0', port: p.PublicPort, protocol: p.Type ?? 'tcp' };
+    out.set(`${port.hostIp}/${port.port}/${port.protocol}`, port);
+  }
+  return [...out.values()];
 }
 
 export function parseContainer(host: string, e: ContainerListEntry): ObservedContainer {
@@ -36,6 +48,7 @@ export function parseContainer(host: string, e: ContainerListEntry): ObservedCon
   const { health, exitCode } = parseStatus(e.Status);
   const mounts: ObservedMount[] = (e.Mounts ?? []).map((m) => ({ type: m.Type ?? 'volume', name: m.Name || undefined, source: m.Source, destination: m.Destination }));
   const name = (e.Names?.[0] ?? e.Id).replace(/^\//, '');
+  const ports = parsePorts(e);
   return {
     id: e.Id,
     name,
@@ -51,5 +64,6 @@ export function parseContainer(host: string, e: ContainerListEntry): ObservedCon
     networks: Object.keys(e.NetworkSettings?.Networks ?? {}).sort(),
     mounts,
     labels,
+    ...(ports.length ? { ports } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { OverlayObserved } from '../overlay/types.js';
+import type { StackOwner } from '../labels.js';
 
 /**
  * The observed state: one plain-data snapshot per run, taken before planning. Label values are parsed
@@ -27,6 +28,14 @@ export interface ContainerRuntime {
   resources: { memory: number; nanoCpus: number; pidsLimit: number; memoryReservation: number };
 }
 
+/** A host port a running container publishes (GET /containers/json's Ports with a PublicPort). */
+export interface PublishedPort {
+  /** `0.0.0.0`, `::` or a given address. */
+  hostIp: string;
+  port: number;
+  protocol: string;
+}
+
 export interface ObservedContainer {
   id: string;
   /** Without the leading slash. */
@@ -48,6 +57,8 @@ export interface ObservedContainer {
   mounts: ObservedMount[];
   labels: Record<string, string>;
   runtime?: ContainerRuntime;
+  /** Host ports it publishes (running containers only: the list shows none for stopped ones); absent when none. */
+  ports?: PublishedPort[];
 }
 
 export interface ObservedNetwork {
@@ -96,10 +107,14 @@ export interface ObservedHost {
   containers: ObservedContainer[];
   networks: ObservedNetwork[];
   /**
-   * Networks on the host that are not this stack's (external ones, other stacks', hand-made). Listed only when
-   * the stack uses external networks or fixed subnets; absent otherwise.
+   * Networks on the host that are not this stack's own (external ones, other stacks', hand-made, and networks with
+   * this stack's labels but another identity or none). Absent only in states not made by observe.
    */
   foreignNetworks?: ObservedNetwork[];
+  /** Every other container on the host (any owner, same stack name included): names taken, ports published. */
+  foreignContainers?: ObservedContainer[];
+  /** Every other volume on the host (hand-made, other stacks', this stack's name with another identity or none). */
+  foreignVolumes?: ObservedVolume[];
   /** GET /info, gathered only when the stack has overlay networks. */
   engine?: EngineInfo;
   volumes: ObservedVolume[];
@@ -108,6 +123,11 @@ export interface ObservedHost {
 
 export interface ObservedState {
   stack: string;
+  /**
+   * The identity this run acts as (src/state): only objects labelled with it are in the hosts' containers,
+   * networks and volumes; the rest are foreign. Absent before the stack's first apply (nothing is its own yet).
+   */
+  owner?: StackOwner;
   hosts: Record<string, ObservedHost>;
   /** Image reference as written → manifest digest (`sha256:…`); absent when it could not be resolved. */
   digests: Record<string, string>;

@@ -5,7 +5,7 @@
  */
 import type { HostClient } from '../docker/client.js';
 import type { Operation } from '../plan/types.js';
-import { Labels } from '../labels.js';
+import { Labels, ownerLabels, type StackOwner } from '../labels.js';
 import type { OverlayStore } from './store.js';
 import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from './allocate.js';
 import { networkId, networkPrefix, parseKv } from './state.js';
@@ -24,14 +24,14 @@ async function networkState(store: OverlayStore, stack: string, key: string, hos
 }
 
 /** The bridge network of one host: the network's subnet, the host's range and gateway, the overlay MTU. */
-export function bridgeBody(stack: string, key: string, name: string, vni: number, subnet: string, range: string, gateway: string, mtu: number): Obj {
+export function bridgeBody(stack: string, key: string, name: string, vni: number, subnet: string, range: string, gateway: string, mtu: number, owner?: StackOwner): Obj {
   return {
     Name: name,
     Driver: 'bridge',
     CheckDuplicate: true,
     Options: { 'com.docker.network.bridge.name': bridgeName(vni), 'com.docker.network.driver.mtu': String(mtu) },
     IPAM: { Driver: 'default', Config: [{ Subnet: subnet, IPRange: range, Gateway: gateway }] },
-    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: key, [Labels.overlayVni]: String(vni) },
+    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.network]: key, [Labels.overlayVni]: String(vni) },
   };
 }
 
@@ -43,7 +43,7 @@ export async function runOverlayOperation(op: Operation, client: HostClient, sto
       return void (await ensureAllocation(store, { stack: p.stack, key: p.key, name: p.name, hosts: p.hosts, ...(p.subnet ? { subnet: p.subnet } : {}), ...(p.inUse ? { inUse: p.inUse } : {}) }));
     case 'overlay.bridge': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
-      return client.createNetwork(bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu));
+      return client.createNetwork(bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu, p.owner));
     }
     case 'overlay.program': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);

@@ -131,7 +131,7 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
       const what = alloc && st?.leases[host] ? `VNI ${alloc.vni}, subnet ${alloc.subnet}, range ${st.leases[host].range}` : 'VNI, subnet and range allocated at apply';
       let bridgeOp: string | undefined;
       if (!obsNet) {
-        bridgeOp = b.add('overlay.bridge', host, `create network ${n.name}`, resource, `consul overlay bridge (${what})`, [allocOp], { stack, key, name: n.name, host });
+        bridgeOp = b.add('overlay.bridge', host, `create network ${n.name}`, resource, `consul overlay bridge (${what})`, [allocOp], { stack, key, name: n.name, host, ...(observed.owner ? { owner: observed.owner } : {}) });
         b.change({ host, type: 'network', resource, name: n.name, action: 'create', cause: `consul overlay: bridge + VXLAN device (${what})` });
       }
       const causes: string[] = [];

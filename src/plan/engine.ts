@@ -1,7 +1,7 @@
 /**
  * Engine API bodies (API 1.41) built from the normalised config alone, so what is hashed is what is sent.
  */
-import { Labels, ContainerLabels, LABEL_PREFIX } from '../labels.js';
+import { Labels, ContainerLabels, LABEL_PREFIX, ownerLabels, type StackOwner } from '../labels.js';
 import type { ContainerConfig, FileBundle } from './config.js';
 import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
 import { networkConfig } from './network-config.js';
@@ -18,12 +18,15 @@ export interface ContainerMeta {
   /** Anonymous volumes carried over from the container being replaced: destination → volume name. */
   carried?: Record<string, string>;
   role?: string;
+  /** The identity of the stack (absent only where no identity exists yet: a plan before the first apply). */
+  owner?: StackOwner;
 }
 
 export function containerLabels(meta: ContainerMeta, user: Record<string, string> | undefined): Record<string, string> {
   const labels: Record<string, string> = { ...(user ?? {}) };
   labels[Labels.managed] = 'true';
   labels[Labels.stack] = meta.stack;
+  Object.assign(labels, ownerLabels(meta.owner));
   labels[Labels.service] = meta.service;
   labels[Labels.slot] = meta.slot;
   labels[Labels.configHash] = meta.hash;
@@ -134,7 +137,7 @@ function stripUndefined(o: Obj): Obj {
   return o;
 }
 
-export function networkCreateBody(stack: string, n: NetworkSpec): Obj {
+export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOwner): Obj {
   const { hash, json } = networkConfig(n);
   return stripUndefined({
     Name: n.name,
@@ -146,24 +149,24 @@ export function networkCreateBody(stack: string, n: NetworkSpec): Obj {
     IPAM: n.ipam
       ? { Driver: n.ipam.driver ?? 'default', Config: n.ipam.config.map((c) => stripUndefined({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange })) }
       : undefined,
-    Labels: { ...n.labels, [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: n.key, [Labels.configHash]: hash, [ContainerLabels.config]: json },
+    Labels: { ...n.labels, [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.network]: n.key, [Labels.configHash]: hash, [ContainerLabels.config]: json },
   });
 }
 
-export function volumeCreateBody(stack: string, v: VolumeSpec): Obj {
-  return { Name: v.name, Driver: v.driver, DriverOpts: v.driverOpts, Labels: { ...v.labels, [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.volume]: v.key } };
+export function volumeCreateBody(stack: string, v: VolumeSpec, owner?: StackOwner): Obj {
+  return { Name: v.name, Driver: v.driver, DriverOpts: v.driverOpts, Labels: { ...v.labels, [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.volume]: v.key } };
 }
 
-export function filesVolumeBody(stack: string, b: FileBundle): Obj {
-  return { Name: b.volume, Driver: 'local', Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.contentHash]: b.hash } };
+export function filesVolumeBody(stack: string, b: FileBundle, owner?: StackOwner): Obj {
+  return { Name: b.volume, Driver: 'local', Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.contentHash]: b.hash } };
 }
 
 /** A container that is never started: it only mounts a files volume so the archive API can fill it. */
-export function helperCreateBody(stack: string, image: string, b: FileBundle): Obj {
+export function helperCreateBody(stack: string, image: string, b: FileBundle, owner?: StackOwner): Obj {
   return {
     Image: image,
     Entrypoint: ['/stack-files-helper-never-started'],
-    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.replaceRole]: 'helper', [Labels.contentHash]: b.hash },
+    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.replaceRole]: 'helper', [Labels.contentHash]: b.hash },
     HostConfig: { Mounts: [{ Type: 'volume', Source: b.volume, Target: FILES_HELPER_PATH }], NetworkMode: 'none' },
   };
 }

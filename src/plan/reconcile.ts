@@ -23,6 +23,8 @@ import { finishOverlay, planOverlayNetworks } from '../overlay/plan.js';
 import { keptName, planRollout, type DnsEndpoint, type ReplaceRequest } from './rollout.js';
 import type { Rollout } from './types.js';
 import { healthTimeoutMs, readyGate } from './health.js';
+import { nameCollisions, ownershipProblems } from './ownership-checks.js';
+import { hostPortConflicts } from './host-ports.js';
 
 export interface PlanOptions {
   /** Remove everything of the stack (containers, networks, files volumes; named volumes with pruneVolumes). */
@@ -273,7 +275,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
       let id: string | null = null;
       if (!exists) {
         id = b.add('network.create', through, `create network ${n.name}`, `network:${key}`, replaced ? 'replacement (config changed)' : 'not present (overlay: created once, every host sees it)', removalsBefore(n.name, through), {
-          body: networkCreateBody(stack, n),
+          body: networkCreateBody(stack, n, observed.owner),
         });
         if (!replaced) b.change({ host: through, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: `not present (overlay through ${through}, spans all hosts)`, allHosts: true });
       }
@@ -284,7 +286,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     let id: string | null = null;
     const replaced = removalsBefore(n.name, host);
     if (replaced.length || !hs.obs.networks.some((o) => o.name === n.name)) {
-      id = b.add('network.create', host, `create network ${n.name}`, `network:${key}`, replaced.length ? 'replacement (config changed)' : 'not present', replaced, { body: networkCreateBody(stack, n) });
+      id = b.add('network.create', host, `create network ${n.name}`, `network:${key}`, replaced.length ? 'replacement (config changed)' : 'not present', replaced, { body: networkCreateBody(stack, n, observed.owner) });
       if (!replacedHere(n.name, host, false)) b.change({ host, type: 'network', resource: `network:${key}`, name: n.name, action: 'create', cause: 'not present' });
     }
     hs.networks.set(key, id);
@@ -297,7 +299,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
     if (hs.volumes.has(key)) return hs.volumes.get(key) ?? undefined;
     let id: string | null = null;
     if (!hs.obs.volumes.some((o) => o.name === v.name)) {
-      id = b.add('volume.create', host, `create volume ${v.name}`, `volume:${key}`, 'not present', [], { body: volumeCreateBody(stack, v) });
+      id = b.add('volume.create', host, `create volume ${v.name}`, `volume:${key}`, 'not present', [], { body: volumeCreateBody(stack, v, observed.owner) });
       b.change({ host, type: 'volume', resource: `volume:${key}`, name: v.name, action: 'create', cause: 'not present' });
     }
     hs.volumes.set(key, id);
@@ -312,10 +314,10 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
       const helper = helperName(bundle.volume);
       const stale = hs.obs.containers.find((c) => c.name === helper);
       const staleRm = stale ? b.add('container.remove', host, `remove ${helper}`, resource, 'left over from an interrupted apply', [], { name: helper, force: true, volumes: false }) : undefined;
-      const vol = b.add('volume.create', host, `create volume ${bundle.volume}`, resource, `files for ${s.name}`, [], { body: filesVolumeBody(stack, bundle) });
+      const vol = b.add('volume.create', host, `create volume ${bundle.volume}`, resource, `files for ${s.name}`, [], { body: filesVolumeBody(stack, bundle, observed.owner) });
       const hc = b.add('container.create', host, `create ${helper}`, resource, 'helper to fill the files volume', [vol, pull, staleRm], {
         name: helper,
-        body: helperCreateBody(stack, normaliseImageRef(s.image), bundle),
+        body: helperCreateBody(stack, normaliseImageRef(s.image), bundle, observed.owner),
       });
       const put = b.add('archive.put', host, `fill ${bundle.volume}`, resource, `${bundle.files.length} file(s) into ${bundle.dir}`, [hc], {
         container: helper,
@@ -418,7 +420,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         return deps;
       };
       const createAndConnect = (cname: string, deps: (string | undefined)[], carried: Record<string, string> | undefined, group?: string, cause?: string, extra?: { rollout: string }, withoutAliases = false): { first: string; last: string } => {
-        const body = containerCreateBody(sc.config, { stack, service: name, slot, hash: sc.hash, json: sc.json, bundles: sc.bundles, carried });
+        const body = containerCreateBody(sc.config, { stack, service: name, slot, hash: sc.hash, json: sc.json, bundles: sc.bundles, carried, owner: observed.owner });
         // start-first: not in the service's names until it is ready (src/plan/rollout.ts admits it).
         const endpoint = (net: string, e: Record<string, unknown>) => (withoutAliases && servedByDockerDns(net) ? { ...e, Aliases: [] } : e);
         const firstEndpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, Record<string, unknown>> } | undefined)?.EndpointsConfig;
@@ -615,6 +617,8 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
   }
 
   finishOverlay(desired, observed, usableList, b, overlay, rollouts);
+  // Objects that are not the stack identity's own are never touched: a plan that would meet one is refused.
+  diagnostics.push(...ownershipProblems(desired, observed, usableList), ...nameCollisions(desired, observed, b.ops), ...hostPortConflicts(desired, observed, b.ops));
 
   return {
     stack,

@@ -5,6 +5,7 @@
  */
 import { isRecord, type KeyPath } from './key-path.js';
 import type { Problems } from './problems.js';
+import { refuseReservedLabels } from './reserved-labels.js';
 
 export interface KeyRule {
   /** Key path pattern; `*` is any service / network / … name. */
@@ -121,6 +122,7 @@ export function applyKeyPolicy(root: Record<string, unknown>, problems: Problems
   }
   applyBuildRule(root, problems);
   applyLegacyExternal(root, problems);
+  refuseReservedLabels(root, problems);
   for (const { path } of matches) removeAt(root, path);
 }
 

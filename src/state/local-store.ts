@@ -12,6 +12,8 @@ import path from 'node:path';
 import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from './revision-codec.js';
 import { MAX_SMALL_VALUE_BYTES, parseJson, parseLockInfo, parseManifest, StoredDataError } from './stored.js';
 import { abortableSleep, LockTimeoutError, LockWaitAbortedError, type AcquireOptions, type ForceUnlockResult, type HeldLock, type LockInfo, type LockState, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
+import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
+import type { StackOwner } from '../labels.js';
 
 const pad = (n: number) => String(n).padStart(10, '0');
 
@@ -66,6 +68,33 @@ export class LocalStateStore implements StateStore {
       const why = err instanceof StoredDataError ? err.problem : String(err);
       return { stack: path.basename(path.dirname(file)), user: 'unknown', machine: 'unknown', command: `unknown (${file} is not a lock record: ${why})`, since: 'unknown', pid: 0 };
     }
+  }
+
+  private identityFile(stack: string): string {
+    return path.join(this.dir(stack), 'identity.json');
+  }
+
+  async identity(stack: string): Promise<StackOwner | undefined> {
+    let text: string;
+    try {
+      text = readFileSync(this.identityFile(stack), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const stored = parseIdentity(text);
+    if (!stored) throw new Error(`${this.identityFile(stack)} does not hold a stack identity; restore it from a backup, or remove it only if no host has objects of stack ${stack}`);
+    return ownerFrom(stored, this.where);
+  }
+
+  async claimIdentity(stack: string): Promise<StackOwner> {
+    mkdirSync(this.dir(stack), { recursive: true });
+    try {
+      writeFileSync(this.identityFile(stack), JSON.stringify(newIdentity()), { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    return (await this.identity(stack))!;
   }
 
   async holder(stack: string): Promise<LockInfo | undefined> {

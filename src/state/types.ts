@@ -5,6 +5,8 @@
  */
 import type { Fence } from '../fence.js';
 
+import type { StackOwner } from '../labels.js';
+
 /** Who holds a stack's lock, written as the lock's value so a blocked user knows whom to ask. */
 export interface LockInfo {
   stack: string;
@@ -161,6 +163,10 @@ export interface RevisionManifest extends RevisionSummary {
 export interface StateStore {
   /** `Consul at http://…` or `local state in /…`, for messages. */
   readonly where: string;
+  /** The stack's identity (src/state/identity.ts), if its first apply made one. */
+  identity(stack: string): Promise<StackOwner | undefined>;
+  /** The stack's identity, made now if there is none (check-and-set: concurrent first applies get the same one). */
+  claimIdentity(stack: string): Promise<StackOwner>;
   acquire(stack: string, info: LockInfo, options: AcquireOptions): Promise<HeldLock>;
   /** The current holder, if the lock is held. */
   holder(stack: string): Promise<LockInfo | undefined>;

@@ -64,12 +64,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Lock and history of these stacks (no Consul in their inventory) go to a temporary state directory, not $HOME. */
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'stack-cli-state-'));
+/**
+ * Lock, history and identity of these stacks (no Consul in their inventory) go to a temporary state directory, not
+ * $HOME. The library's deploy() (reconcile-helpers.ts) keeps its identities here too, so that a stack applied with
+ * the CLI is the same stack to deploy() (a cleanup, say), and the other way round.
+ */
+export const stateDir = mkdtempSync(path.join(os.tmpdir(), 'stack-cli-state-'));
 
-/** Starts `stack ARGS` in cwd; `done` resolves when it exits; `stdout()` is what it printed so far. */
-export function startStack(args: string[], cwd: string): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `stack ARGS` in cwd (`env` added to its environment); `done` resolves when it exits; `stdout()` is what it printed so far. */
+export function startStack(args: string[], cwd: string, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -78,8 +82,8 @@ export function startStack(args: string[], cwd: string): { child: ChildProcess; 
   return { child, done, stdout: () => stdout };
 }
 
-export function runStack(args: string[], cwd: string): Promise<CliResult> {
-  return startStack(args, cwd).done;
+export function runStack(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return startStack(args, cwd, env).done;
 }
 
 export interface LiveEvent {

@@ -24,15 +24,23 @@ export function sandboxInventoryDir(): string {
   return dir;
 }
 
+/**
+ * Host ports the examples publish (`${WEB_PORT:-8080}`), as the tests set them: none is the examples' default, so
+ * what `npm run demo` left on the sandbox (web-db on 8080) never holds a port a test needs, and each example's
+ * test has its own.
+ */
+export const EXAMPLE_PORTS = { 'web-db': '18181', replicated: '18182' } as const;
+
 /** Applies an example under its own stack name (-p); destroys it, its volumes and its Consul keys afterwards. */
-export async function applyExample(t: ExecutionContext, name: string, stack: string): Promise<{ dir: string; args: string[] }> {
+export async function applyExample(t: ExecutionContext, name: string, stack: string): Promise<{ dir: string; args: string[]; env: Record<string, string> }> {
   const dir = sandboxInventoryDir();
   const args = ['-f', example(name), '-i', 'inventory.yaml', '-p', stack];
+  const env: Record<string, string> = name in EXAMPLE_PORTS ? { WEB_PORT: EXAMPLE_PORTS[name as keyof typeof EXAMPLE_PORTS] } : {};
   t.teardown(async () => {
-    await runStack(['destroy', '--yes', '--prune-volumes', ...args], dir).catch(() => undefined);
+    await runStack(['destroy', '--yes', '--prune-volumes', ...args], dir, env).catch(() => undefined);
     await consulApi(`kv/stack/${stack}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined);
   });
-  const r = await runStack(['apply', '--yes', ...args], dir);
+  const r = await runStack(['apply', '--yes', ...args], dir, env);
   t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  return { dir, args };
+  return { dir, args, env };
 }

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { containersOf, eventually, sandbox, uniqueStack } from './reconcile-helpers.js';
 import { ensureBuilt } from './cli-helpers.js';
-import { applyExample } from './examples-helpers.js';
+import { applyExample, EXAMPLE_PORTS } from './examples-helpers.js';
 import { Labels } from '../../src/labels.js';
 
 test.before(() => ensureBuilt());
@@ -20,7 +20,7 @@ test('examples/web-db: web on a role=web host serves the page it fetched from db
   t.true(['h1', 'h2'].includes(web.host), `web runs on ${web.host}`);
   const ip = sandbox().hosts.find((h) => h.name === web.host)!.ip;
   const page = await eventually(async () => {
-    const res = await fetch(`http://${ip}:8080/backend.html`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    const res = await fetch(`http://${ip}:${EXAMPLE_PORTS['web-db']}/backend.html`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
     return res?.ok ? (await res.text()).trim() : undefined;
   }, 60_000, `web on ${web.host} to serve db's page`);
   t.is(page, 'db-ok');

@@ -18,9 +18,9 @@ const placed = async (stack: string) =>
 
 test('examples/replicated: api on each pool=main host, front on the role=web hosts; a second apply has nothing to do', async (t) => {
   const stack = uniqueStack('exrep');
-  const { dir, args } = await applyExample(t, 'replicated', stack);
+  const { dir, args, env } = await applyExample(t, 'replicated', stack);
   t.deepEqual(await placed(stack), ['api h1 running', 'api h2 running', 'api h3 running', 'front h1 running', 'front h2 running']);
-  const plan = await runStack(['plan', '--detailed-exitcode', ...args], dir);
+  const plan = await runStack(['plan', '--detailed-exitcode', ...args], dir, env);
   t.is(plan.code, 0, plan.stdout + plan.stderr);
 });
 

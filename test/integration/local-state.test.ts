@@ -46,7 +46,7 @@ test('no Consul configured: apply takes the lock and records revisions in the st
   t.is(blocked.code, 1);
   t.regex(blocked.stderr, /is locked by local-holder@/);
   await lock.release();
-  t.deepEqual(readdirSync(path.join(state, name)).sort(), ['revisions']);
+  t.deepEqual(readdirSync(path.join(state, name)).sort(), ['identity.json', 'revisions'], 'the stack\'s identity stays: its objects carry it');
 });
 
 test('no Consul and no state directory: apply says so before any write, exit 1', async (t) => {

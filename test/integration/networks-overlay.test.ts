@@ -9,8 +9,7 @@
  */
 import test from 'ava';
 import type { DesiredState, NetworkSpec, ServiceSpec } from '../../src/stack/types.js';
-import { planStack } from '../../src/apply/pipeline.js';
-import { containersOf, deploy, desiredFor, describeOverlay, docker, eventually, execIn, inspect, network, sandbox, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import { containersOf, deploy, desiredFor, describeOverlay, docker, eventually, execIn, inspect, network, sandbox, service, stackEvents, uniqueStack, IMAGE, eventWindowStart, planStack } from './reconcile-helpers.js';
 
 /** Every stack of this file, removed after the last test. */
 const stacks: DesiredState[] = [];

@@ -4,8 +4,7 @@
  * plan time; an existing external network is used, and neither apply nor destroy creates or removes it.
  */
 import test from 'ava';
-import { planStack } from '../../src/apply/pipeline.js';
-import { cleanup, containersOf, deploy, desiredFor, docker, inspect, network, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import { cleanup, containersOf, deploy, desiredFor, docker, inspect, network, service, stackEvents, uniqueStack, IMAGE, eventWindowStart, planStack } from './reconcile-helpers.js';
 
 const errors = (p: { diagnostics: { severity: string; summary: string }[] }) => p.diagnostics.filter((d) => d.severity === 'error').map((d) => d.summary);
 

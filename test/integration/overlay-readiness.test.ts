@@ -11,12 +11,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { planStack } from '../../src/apply/pipeline.js';
 import { clientsFor, dockerOptions } from '../../src/docker/client.js';
 import { formatEndpoint } from '../../src/stack/endpoint.js';
 import type { HostSpec } from '../../src/stack/types.js';
 import { repoRoot, sandboxInstanceUp } from '../helpers/sandbox.js';
-import { desiredFor, hostSpecs, network, service, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import { desiredFor, hostSpecs, network, service, uniqueStack, IMAGE, eventWindowStart, planStack } from './reconcile-helpers.js';
 import { endpointOf } from '../helpers/endpoint.js';
 
 /** Hosts without a cluster store: the separate `ovl` instance (brought up here when it is not). */

@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import Docker from 'dockerode';
 import type { DesiredState, HostSpec, ServiceSpec } from '../../src/stack/types.js';
-import { planStack, applyPlanned } from '../../src/apply/pipeline.js';
+import { planStack as planStackAs, applyPlanned, type PipelineOptions, type Planned } from '../../src/apply/pipeline.js';
+import { LocalStateStore } from '../../src/state/local-store.js';
+import type { StackOwner } from '../../src/labels.js';
+import { stateDir } from './cli-helpers.js';
 import type { ApplyEvent, ApplyResult } from '../../src/apply/index.js';
 import { dockerOptions } from '../../src/docker/client.js';
 import type { Plan } from '../../src/plan/types.js';
@@ -42,13 +45,25 @@ export function desiredFor(name: string, services: ServiceSpec[], transport: Tra
   return buildDesired(services, { name, hosts: hostSpecs(transport), ...over } as never);
 }
 
+const identities = new LocalStateStore(stateDir);
+
+/** The identity a stack of this test process acts as (the CLI runs of cli-helpers.ts keep theirs in the same place). */
+export function testOwner(stack: string): Promise<StackOwner> {
+  return identities.claimIdentity(stack);
+}
+
+/** The library's planStack, as the stack's owner (testOwner) unless the test names another. */
+export async function planStack(d: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
+  return planStackAs(d, { owner: await testOwner(d.name), ...options });
+}
+
 export interface Deployed {
   plan: Plan;
   result?: ApplyResult;
   events: ApplyEvent[];
 }
 
-export async function deploy(d: DesiredState, options: { refresh?: boolean; destroy?: boolean; pruneVolumes?: boolean; credentials?: RegistryCredentials } = {}): Promise<Deployed> {
+export async function deploy(d: DesiredState, options: { refresh?: boolean; destroy?: boolean; pruneVolumes?: boolean; credentials?: RegistryCredentials; owner?: StackOwner } = {}): Promise<Deployed> {
   const planned = await planStack(d, options);
   const errors = planned.plan.diagnostics.filter((x) => x.severity === 'error');
   if (errors.length) throw new Error(errors.map((e) => e.summary).join('; '));

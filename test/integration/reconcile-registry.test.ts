@@ -4,8 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { planStack } from '../../src/apply/pipeline.js';
-import { cleanup, containersOf, deploy, desiredFor, docker, inspect, sandbox, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import { cleanup, containersOf, deploy, desiredFor, docker, inspect, sandbox, service, stackEvents, uniqueStack, IMAGE, eventWindowStart, planStack } from './reconcile-helpers.js';
 import { dockerConfigCredentials } from '../../src/docker/auth.js';
 
 async function follow(d: Docker, stream: NodeJS.ReadableStream): Promise<void> {

@@ -7,8 +7,8 @@ import test from 'ava';
 import { Labels } from '../../src/labels.js';
 import { catalogService, deviceName } from '../../src/overlay/names.js';
 import { KV_ROOT } from '../../src/overlay/state.js';
-import { planStack, applyPlanned } from '../../src/apply/pipeline.js';
-import { eventually } from './reconcile-helpers.js';
+import { applyPlanned } from '../../src/apply/pipeline.js';
+import { eventually, planStack } from './reconcile-helpers.js';
 import {
   apiReplicas, cleanupVx, deleteDevice, deploy, devicesOn, docker, exec, IMAGE, ipOf, onHost, overlayNetwork, resolve, service, store, uniqueStack, vxDesired, webApi,
 } from './vxlan-helpers.js';

@@ -10,8 +10,7 @@ import { Labels } from '../../src/labels.js';
 import { KV_ROOT, parseKv } from '../../src/overlay/state.js';
 import { cidrOverlaps, intToIp, ipToInt, networkCount, networkSubnet } from '../../src/overlay/pool.js';
 import { AllocationError, ensureAllocation } from '../../src/overlay/allocate.js';
-import { planStack } from '../../src/apply/pipeline.js';
-import { eventually } from './reconcile-helpers.js';
+import { eventually, planStack } from './reconcile-helpers.js';
 import { api, cleanupVx, deploy, docker, exec, ipOf, onHost, overlayNetwork, service, store, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
 import type { DesiredState } from '../../src/stack/types.js';
 

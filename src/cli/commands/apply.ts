@@ -25,7 +25,9 @@ import type { RevisionKind, RevisionResult, RevisionSummary } from '../../state/
 import { syncCatalog } from '../../consul/catalog.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
 import { confirm } from './confirm.js';
-import { addWriteOptions, lockTimeoutMs, withStackLock, withStore, type Held, type WriteOptions } from './locking.js';
+import { addWriteOptions, lockTimeoutMs, storeError, withStackLock, withStore, type Held, type WriteOptions } from './locking.js';
+import { provisionalOwner } from '../../state/identity.js';
+import type { StackOwner } from '../../labels.js';
 import { addFaultOptions, faultSettingsFrom, graceMsFrom, type FaultCliOptions } from '../fault-options.js';
 import { withCommandSignals, type CommandSignals } from '../command-signals.js';
 import { operatorContext } from '../operator.js';
@@ -68,10 +70,10 @@ async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOpt
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
-    const [holder, latest] = await signals.until(Promise.all([store.holder(desired.name), store.latest(desired.name)]));
-    if (holder || !sameAsLatest(desired, latest)) return false;
+    const [holder, latest, owner] = await signals.until(Promise.all([store.holder(desired.name), store.latest(desired.name), store.identity(desired.name)]));
+    if (holder || !owner || !sameAsLatest(desired, latest)) return false;
     signals.enter('observing the hosts');
-    const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), ...operatorContext(desired, opts.consul) }));
+    const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), owner, ...operatorContext(desired, opts.consul) }));
     signals.enter('planning');
     const { plan } = planned;
     if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;
@@ -98,9 +100,11 @@ function reportNoChanges(plan: Plan, clients: ReadonlyMap<string, { counts: { re
  * start, a signal ends it with no change (CommandSignals); after, it interrupts the apply.
  */
 export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptions, held: Held, command: string, signals: CommandSignals): Promise<ApplyResult | undefined> {
+  signals.enter('reading the stack identity');
+  const owner = await signals.until(ownerForWrite(desired, held, opts.destroy === true));
   signals.enter('observing the hosts');
   const fence = held.lock.fence;
-  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), fence, ...operatorContext(desired, opts.consul) }));
+  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), fence, owner, ...operatorContext(desired, opts.consul) }));
   signals.enter('planning');
   const { plan } = planned;
   const reporter = opts.json ? new JsonReporter() : new LineReporter();
@@ -109,7 +113,7 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
   failOnPlanErrors(plan.diagnostics);
   if (plan.operations.length === 0) {
     if (opts.json) reporter.event({ type: 'summary', ok: true, done: 0, failed: 0, skipped: 0, calls: countsOf(planned.clients), failures: [] });
-    await catalogAfter(desired, held, opts.destroy === true, planned.clients);
+    await catalogAfter(desired, held, opts.destroy === true, planned.clients, owner);
     return undefined;
   }
   signals.enter('waiting for the confirmation');
@@ -127,7 +131,7 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
     if (!held.lock.lost.aborted) {
       const outcome: RevisionResult = interruption.requested || !result || result.outcome === 'interrupted' ? 'interrupted' : result.ok ? 'ok' : 'failed';
       await recordRevision(desired, plan, held, command, outcome, opts.destroy ? 'destroy' : 'apply', result?.rollouts);
-      await catalogAfter(desired, held, opts.destroy === true, planned.clients);
+      await catalogAfter(desired, held, opts.destroy === true, planned.clients, owner);
     }
   }
   if (held.lock.lost.aborted) throw lostError(held);
@@ -135,6 +139,21 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
     throw new ExitError(130, [{ severity: 'error', summary: interruption.hardSignal.aborted ? 'interrupted: stopped at once; operations in flight may not have finished, run apply again' : 'interrupted: operations in flight finished, the rest were skipped; run apply again' }]);
   if (!result.ok) throw new ExitError(1, [], `apply failed: ${result.failures.length} operation(s) failed`);
   return result;
+}
+
+/**
+ * The identity a write acts as: an apply makes it at the stack's first apply (under the lock); a destroy never
+ * makes one — without one nothing on the hosts is the stack's, so it removes nothing.
+ */
+async function ownerForWrite(desired: DesiredState, held: Held, destroy: boolean): Promise<StackOwner> {
+  try {
+    if (destroy) return (await held.store.identity(desired.name)) ?? provisionalOwner(held.store.where);
+    return await held.store.claimIdentity(desired.name);
+  } catch (err) {
+    const failure = storeError(err, held, 'the stack identity');
+    if (failure !== err) throw failure;
+    throw new ExitError(1, [{ severity: 'error', summary: `cannot read the identity of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`, detail: 'nothing was changed on any host' }]);
+  }
 }
 
 function lostError(held: Held): ExitError {
@@ -154,11 +173,11 @@ async function recordRevision(desired: DesiredState, plan: Plan, held: Held, com
 }
 
 /** With Consul: registers the stack's running replicas in the catalog (a health snapshot), deregisters the rest. */
-async function catalogAfter(desired: DesiredState, held: Held, destroyed: boolean, clients: Planned['clients']): Promise<void> {
+async function catalogAfter(desired: DesiredState, held: Held, destroyed: boolean, clients: Planned['clients'], owner: StackOwner): Promise<void> {
   if (!held.consul) return;
   try {
     // The apply's own host clients: their connections are open already.
-    await syncCatalog(held.consul, desired, { revision: destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number, destroyed, clients });
+    await syncCatalog(held.consul, desired, { revision: destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number, destroyed, clients, owner });
   } catch (err) {
     printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
   }

@@ -10,6 +10,8 @@ import { parseDuration } from '../../stack/units.js';
 import { ConsulRequestError, ConsulUnreachableError } from '../../consul/client.js';
 import { openStateStore, type OpenedStore } from '../../state/open.js';
 import { lockInfo } from '../../state/lock-info.js';
+import { provisionalOwner } from '../../state/identity.js';
+import type { StackOwner } from '../../labels.js';
 import { LockTimeoutError, describeHolder, type HeldLock } from '../../state/types.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { StoredDataError } from '../../state/stored.js';
@@ -89,6 +91,14 @@ export async function withStore<T>(desired: DesiredState, opts: StoreOptions, pu
   } finally {
     opened.store.close();
   }
+}
+
+/**
+ * The stack's identity for a command that only reads (plan, status): the stored one, or — before the first
+ * apply — a provisional one that nothing on the hosts carries, so nothing there counts as the stack's own.
+ */
+export async function readOwner(desired: DesiredState, opts: StoreOptions): Promise<StackOwner> {
+  return withStore(desired, opts, 'the stack identity', async ({ store }) => (await store.identity(desired.name)) ?? provisionalOwner(store.where));
 }
 
 function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {

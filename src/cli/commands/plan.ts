@@ -12,6 +12,7 @@ import { printPlan } from '../views/plan.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { addFaultOptions, faultSettingsFrom, type FaultCliOptions } from '../fault-options.js';
 import { operatorContext, operatorWarnings } from '../operator.js';
+import { addStoreOption, readOwner, type StoreOptions } from './locking.js';
 
 export interface CommonOptions extends StackCliOptions {
   json?: boolean;
@@ -35,14 +36,15 @@ export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
   if (hasErrors(diagnostics)) throw new ExitError(1, diagnostics.filter((d) => d.severity === 'error'));
 }
 
-export interface PlanCommandOptions extends CommonOptions, FaultCliOptions {
+export interface PlanCommandOptions extends CommonOptions, FaultCliOptions, StoreOptions {
   refresh?: boolean;
   detailedExitcode?: boolean;
   verbose?: boolean;
 }
 
 export async function runPlan(desired: DesiredState, opts: PlanCommandOptions): Promise<{ planned: Planned; exitCode: number }> {
-  const planned = await planStack(desired, { refresh: opts.refresh, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), ...operatorContext(desired, opts.consul) });
+  const owner = await readOwner(desired, opts);
+  const planned = await planStack(desired, { refresh: opts.refresh, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), owner, ...operatorContext(desired, opts.consul) });
   printPlan(planned.plan, { json: opts.json, verbose: opts.verbose });
   failOnPlanErrors(planned.plan.diagnostics);
   const changes = planned.plan.operations.length > 0;
@@ -58,7 +60,7 @@ export function registerPlan(program: Command): void {
     .option('--json', 'print the plan as one JSON document')
     .option('-v, --verbose', 'also list every operation with its dependencies');
   addFaultOptions(cmd);
-  addStackOptions(cmd).action(async (opts: PlanCommandOptions) => {
+  addStoreOption(addStackOptions(cmd)).action(async (opts: PlanCommandOptions) => {
     const desired = await loadDesired(opts);
     const { exitCode } = await runPlan(desired, opts);
     process.exitCode = exitCode;

@@ -314,7 +314,8 @@ test('a fixed ipam subnet is honoured: the allocation asks for it, and is told t
     { id: 'own', name: 'app_default', driver: 'bridge', scope: 'local', subnets: ['10.20.0.0/22'], labels: {} },
   ];
   const plan = reconcile(d, o);
-  t.deepEqual(plan.diagnostics, []);
+  // A network of the stack's name that is not its own is never taken over: the bridge's create on h2 is refused.
+  t.deepEqual(plan.diagnostics.map((x) => x.summary), ['network app_default already exists on h2 and is not this stack\'s (not made by stack): stack never takes over or removes it']);
   const alloc = plan.operations.find((o) => o.kind === 'overlay.allocate')!;
   t.is(alloc.params.subnet, '10.20.0.0/22');
   t.is(alloc.cause, 'new network: VNI, subnet 10.20.0.0/22 (from the stack file) and host leases (check-and-set in Consul)');

@@ -87,12 +87,12 @@ test('a stack without overlay networks needs no cluster store and no Engine info
   const o = observedEmpty(d);
   for (const h of Object.values(o.hosts)) delete h.engine;
   t.deepEqual(errors(reconcile(d, o)), []);
-  t.deepEqual(observeNeeds(d), { engineInfo: false, allNetworks: false });
-  t.deepEqual(observeNeeds(threeTier()), { engineInfo: true, allNetworks: true });
-  t.deepEqual(observeNeeds(threeTier(), true), { engineInfo: false, allNetworks: false });
-  t.deepEqual(observeNeeds(threeTier({ ipam: { config: [{ subnet: '10.20.0.0/24' }] } })), { engineInfo: true, allNetworks: true });
+  t.deepEqual(observeNeeds(d), { engineInfo: false });
+  t.deepEqual(observeNeeds(threeTier()), { engineInfo: true });
+  t.deepEqual(observeNeeds(threeTier(), true), { engineInfo: false });
+  t.deepEqual(observeNeeds(threeTier({ ipam: { config: [{ subnet: '10.20.0.0/24' }] } })), { engineInfo: true });
   const ext = desired([service('web')], { networks: { default: network('default'), shared: network('shared', 'app', { name: 'shared', external: true, driver: '' }) } });
-  t.deepEqual(observeNeeds(ext), { engineInfo: false, allNetworks: true });
+  t.deepEqual(observeNeeds(ext), { engineInfo: false });
   const o2 = observedEmpty(threeTier());
   delete o2.hosts.h2.engine;
   t.regex(errors(reconcile(threeTier(), o2))[0], /h2 \(its Engine info was not observed\)/);

@@ -155,3 +155,25 @@ test('revisions: chunks without a manifest (a writer that died) are invisible', 
   t.deepEqual((await store.list('s')).map((r) => r.number), [1]);
   t.true(existsSync(orphan));
 });
+
+test('identity: none before the first claim; a claim makes one, later claims and reads return it; another directory has another', async (t) => {
+  const store = fresh();
+  t.is(await store.identity('s'), undefined);
+  const made = await store.claimIdentity('s');
+  t.regex(made.id, /^[0-9a-f-]{36}$/);
+  t.is(made.state, store.where);
+  t.deepEqual(await store.claimIdentity('s'), made);
+  t.deepEqual(await store.identity('s'), made);
+  t.not((await fresh().claimIdentity('s')).id, made.id);
+  t.is(await store.identity('other'), undefined);
+});
+
+test('identity: a file that does not hold one is an error naming it, never replaced by a new identity', async (t) => {
+  const store = fresh();
+  await store.claimIdentity('s');
+  const file = path.join(store.root, 's', 'identity.json');
+  writeFileSync(file, '{"id": "$(reboot)"}');
+  await t.throwsAsync(() => store.identity('s'), { message: new RegExp(`${file} does not hold a stack identity`) });
+  await t.throwsAsync(() => store.claimIdentity('s'), { message: /does not hold a stack identity/ });
+  t.is(readFileSync(file, 'utf8'), '{"id": "$(reboot)"}');
+});

@@ -116,3 +116,12 @@ test('YAML limits keep ordinary files working: anchors reused many times, merge 
   const nested = `x-deep: ${'['.repeat(95)}1${']'.repeat(95)}\nservices:\n  web: { image: x }\n`;
   t.deepEqual(errors(await load({ 'compose.yaml': nested })).map(describe), []);
 });
+
+test('the inventory (-i) is the operator\'s: anywhere, but a regular file', async (t) => {
+  const r = await load({ 'compose.yaml': 'services:\n  web: { image: x }\n' });
+  const dir = await load({ 'inv.yaml': 'hosts:\n  h1: { endpoint: "unix:///tmp/h1.sock" }\n' });
+  const outside = await loadStack({ cwd: r.dir, env: {}, schema, inventory: path.join(dir.dir, 'inv.yaml') });
+  t.deepEqual(errors(outside).map(describe), []);
+  const device = await loadStack({ cwd: r.dir, env: {}, schema, inventory: '/dev/null' });
+  t.is(find(device, 'inventory file').summary, 'inventory file /dev/null is not a regular file (it is a character device)');
+});

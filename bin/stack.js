@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // The `stack` command: runs the compiled CLI (npm ci / npm run build produce dist/) — its one-file bundle
 // (scripts/bundle.mjs: faster start) when the build made one after the last tsc run, else the compiled modules.
+// `node --` in the first line: Node scans its whole argv for --env-file, script arguments included, and opens that
+// file itself before any code runs (nodejs/node#54232: a FIFO would block, a missing file exits 9); after `--` it
+// does not. Run it as `node -- bin/stack.js …` for the same reason.
 import { statSync } from 'node:fs';
 
 // A reader that stops early (`stack plan | head`) closes the pipe: stop quietly, as other CLIs do.

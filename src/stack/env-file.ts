@@ -6,9 +6,12 @@
  *
  * `env_file: [{ path, format: raw }]` files are read as `docker run --env-file` reads them (parseRawEnvFile):
  * everything after the first `=` is the value, byte for byte — no quotes, escapes, comments or interpolation.
+ *
+ * Messages never quote the file's text (it may hold secrets, or be a file that is no env file at all): they give
+ * the line and column, and at most a variable name that passed the name rules.
  */
 import type { Diagnostic } from '../errors.js';
-import { interpolate, type Lookup } from './interpolate.js';
+import { interpolate, type InterpolationResult, type Lookup } from './interpolate.js';
 
 export interface EnvFileResult {
   values: Record<string, string>;
@@ -41,7 +44,7 @@ export function parseEnvFile(text: string, file: string, lookup: Lookup, format:
     if (!KEY.test(key)) {
       diagnostics.push({
         severity: 'error',
-        summary: `invalid variable name "${key}"`,
+        summary: 'this line is not NAME=VALUE: what stands before = is not a variable name (the line is not shown)',
         where: { file, line: lineNo, column },
         hint: 'names start with a letter or _ and hold letters, digits, _, . and -',
       });
@@ -80,17 +83,22 @@ export function parseEnvFile(text: string, file: string, lookup: Lookup, format:
         ch === 'n' ? '\n' : ch === 'r' ? '\r' : ch === 't' ? '\t' : ch === '$' ? '$$' : ch,
       );
       const result = interpolate(unescaped, resolve);
-      if (result.error) diagnostics.push({ severity: 'error', summary: result.error, where: { file, line: startLine, column: valueColumn } });
+      if (result.error) diagnostics.push({ severity: 'error', summary: interpolationError(key, result), where: { file, line: startLine, column: valueColumn } });
       values[key] = result.value;
       continue;
     }
     const comment = rest.search(/\s#/);
     if (comment >= 0) rest = rest.slice(0, comment);
     const result = interpolate(rest.trimEnd(), resolve);
-    if (result.error) diagnostics.push({ severity: 'error', summary: result.error, where: { file, line: lineNo, column: valueColumn } });
+    if (result.error) diagnostics.push({ severity: 'error', summary: interpolationError(key, result), where: { file, line: lineNo, column: valueColumn } });
     values[key] = result.value;
   }
   return { values, diagnostics };
+}
+
+/** An interpolation error in a value, without quoting the value. */
+function interpolationError(key: string, result: InterpolationResult): string {
+  return result.errorKind === 'syntax' ? `the value of ${key} holds an invalid \${…} expression (the value is not shown)` : (result.error ?? '');
 }
 
 function closingQuote(body: string): number {
@@ -120,7 +128,7 @@ export function parseRawEnvFile(text: string, file: string, lookup: Lookup): Env
     if (!name || /\s/.test(name)) {
       diagnostics.push({
         severity: 'error',
-        summary: name ? `invalid variable name "${name}": it holds blanks` : 'a line starts with = and names no variable',
+        summary: name ? 'this line is not NAME=VALUE: what stands before = holds blanks (the line is not shown)' : 'a line starts with = and names no variable',
         where,
         hint: 'raw env files hold NAME=VALUE lines, the value taken as written',
       });

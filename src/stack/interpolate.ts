@@ -12,7 +12,12 @@ export interface InterpolationResult {
   unset: string[];
   /** Set for `${A:?msg}` / `${A?msg}` with A missing, and for malformed expressions. */
   error?: string;
+  /** What `error` is about: a malformed expression (quoting the text), nesting too deep, or a required variable. */
+  errorKind?: 'syntax' | 'depth' | 'required';
 }
+
+/** How deep `${A:-${B:-…}}` may nest: far beyond any real file, well within the call stack. */
+export const MAX_INTERPOLATION_DEPTH = 32;
 
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
@@ -20,11 +25,15 @@ const NAME_CHAR = /[A-Za-z0-9_]/;
 export function interpolate(text: string, lookup: Lookup): InterpolationResult {
   if (!text.includes('$')) return { value: text, unset: [] };
   const state: InterpolationResult = { value: '', unset: [] };
-  state.value = expand(text, 0, text.length, lookup, state);
+  state.value = expand(text, 0, text.length, lookup, state, 0);
   return state;
 }
 
-function expand(text: string, start: number, end: number, lookup: Lookup, state: InterpolationResult): string {
+function expand(text: string, start: number, end: number, lookup: Lookup, state: InterpolationResult, depth: number): string {
+  if (depth > MAX_INTERPOLATION_DEPTH) {
+    fail(state, 'depth', `invalid interpolation: \${…} expressions nested more than ${MAX_INTERPOLATION_DEPTH} deep`);
+    return '';
+  }
   let out = '';
   let i = start;
   while (i < end) {
@@ -41,10 +50,10 @@ function expand(text: string, start: number, end: number, lookup: Lookup, state:
     } else if (next === '{') {
       const close = matchingBrace(text, i + 1, end);
       if (close < 0) {
-        state.error ??= `invalid interpolation: "${text.slice(i, end)}" has no closing brace`;
+        fail(state, 'syntax', `invalid interpolation: "${excerpt(text.slice(i, end))}" has no closing brace`);
         return out + text.slice(i, end);
       }
-      out += braced(text, i + 2, close, lookup, state);
+      out += braced(text, i + 2, close, lookup, state, depth);
       i = close + 1;
     } else if (next !== undefined && NAME_START.test(next)) {
       let j = i + 1;
@@ -77,12 +86,12 @@ function matchingBrace(text: string, open: number, end: number): number {
   return -1;
 }
 
-function braced(text: string, start: number, end: number, lookup: Lookup, state: InterpolationResult): string {
+function braced(text: string, start: number, end: number, lookup: Lookup, state: InterpolationResult, depth: number): string {
   let j = start;
   if (j < end && NAME_START.test(text[j])) while (j < end && NAME_CHAR.test(text[j])) j++;
   const name = text.slice(start, j);
   if (!name) {
-    state.error ??= `invalid interpolation: "\${${text.slice(start, end)}}" needs a variable name`;
+    fail(state, 'syntax', `invalid interpolation: "\${${excerpt(text.slice(start, end))}}" needs a variable name`);
     return '';
   }
   if (j === end) {
@@ -94,19 +103,31 @@ function braced(text: string, start: number, end: number, lookup: Lookup, state:
   const op = text[colon ? j + 1 : j];
   const argStart = colon ? j + 2 : j + 1;
   if (op !== '-' && op !== '+' && op !== '?') {
-    state.error ??= `invalid interpolation: "\${${text.slice(start, end)}}" (expected \${${name}}, \${${name}:-default}, \${${name}:+alt} or \${${name}:?error})`;
+    fail(state, 'syntax', `invalid interpolation: "\${${excerpt(text.slice(start, end))}}" (expected \${${name}}, \${${name}:-default}, \${${name}:+alt} or \${${name}:?error})`);
     return '';
   }
   const value = lookup(name);
   // With a colon, an empty value counts as missing; without, only an unset one does.
   const present = colon ? value !== undefined && value !== '' : value !== undefined;
-  const arg = () => expand(text, argStart, end, lookup, state);
+  const arg = () => expand(text, argStart, end, lookup, state, depth + 1);
   if (op === '-') return present ? (value as string) : arg();
   if (op === '+') return present ? arg() : '';
   if (!present) {
     const message = arg();
-    state.error ??= message ? `${name}: ${message}` : `required variable ${name} is ${colon ? 'missing or empty' : 'missing'}`;
+    fail(state, 'required', message ? `${name}: ${message}` : `required variable ${name} is ${colon ? 'missing or empty' : 'missing'}`);
     return '';
   }
   return value as string;
+}
+
+/** Records the first error of an interpolation (later ones are consequences of it). */
+function fail(state: InterpolationResult, kind: NonNullable<InterpolationResult['errorKind']>, message: string): void {
+  if (state.error !== undefined) return;
+  state.error = message;
+  state.errorKind = kind;
+}
+
+/** A long expression shortened for a message. */
+function excerpt(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }

@@ -12,8 +12,8 @@
  * Relative TLS paths resolve against the inventory file's folder. The inventory is the operator's: its files may be
  * anywhere, and its `consul:` is its own (x-stack.consul never fills in for it).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { describeRefusal, readOperatorFile, STACK_FILE_LIMIT } from './bounded-file.js';
 import type { HostSpec } from './types.js';
 import { readHostMap } from './hosts.js';
 import type { MergeTags } from './merge-tags.js';
@@ -35,14 +35,13 @@ export function readInventory(
   problems: Problems,
   tags: MergeTags,
 ): Inventory | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    problems.add({ severity: 'error', summary: `inventory file ${displayName} does not exist or cannot be read`, where: { file: displayName } });
+  const read = readOperatorFile(file, STACK_FILE_LIMIT);
+  if (!read.ok) {
+    const { summary, hint } = describeRefusal('inventory file', displayName, read.refusal);
+    problems.add({ severity: 'error', summary, hint, where: { file: displayName } });
     return undefined;
   }
-  const parsed = readYamlFile(bytes, displayName, problems.positions, tags);
+  const parsed = readYamlFile(read.bytes, displayName, problems.positions, tags);
   for (const d of parsed.diagnostics) problems.add(d);
   if (!parsed.value) return undefined;
   const root = parsed.value;

@@ -5,14 +5,16 @@
  * cross-checks.
  * Reads files only; never contacts a daemon; never throws for a problem in the user's files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
+import { describeRefusal, ProjectFolder, readOperatorFile, STACK_FILE_LIMIT, type FileRead } from './bounded-file.js';
 import type { ConsulFrom, DesiredState, HostSpec, HostsSource, LoadResult, StackSettings } from './types.js';
 import { checkContainerNames } from './checks/container-names.js';
 import type { CheckContext } from './checks/context.js';
 import { checkDependencies } from './checks/dependencies.js';
 import { checkPlacement } from './checks/placement.js';
+import { checkLimits } from './checks/limits.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
 import { resolveExtends } from './extends.js';
 import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
@@ -20,14 +22,14 @@ import { interpolateTree } from './interpolate-tree.js';
 import type { Lookup } from './interpolate.js';
 import { readInventory } from './inventory.js';
 import { applyKeyPolicy } from './key-policy.js';
-import { isRecord } from './key-path.js';
+import { isRecord, type KeyPath } from './key-path.js';
 import { mergeTrees, stripResets } from './merge.js';
 import { createMergeTags, type MergeTags } from './merge-tags.js';
 import type { NormaliseContext } from './normalise/context.js';
 import { normaliseFileObjects } from './normalise/file-objects.js';
 import { normaliseService } from './normalise/service.js';
 import { normaliseNetworks, normaliseVolumes } from './normalise/top-level.js';
-import { DEFAULT_FILES, DEFAULT_OVERRIDE_FILES, type LoadOptions } from './options.js';
+import { DEFAULT_FILES, DEFAULT_LIMITS, DEFAULT_OVERRIDE_FILES, type LoadOptions } from './options.js';
 import { Problems } from './problems.js';
 import { resolveProjectName } from './project-name.js';
 import { activeProfiles, applyProfiles } from './profiles.js';
@@ -54,26 +56,28 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
 
   const files = stackFiles(options, problems);
   if (!files.length) return done();
-  const workingDir = path.dirname(files[0]);
-  const variables = loadVariables(options.env, workingDir, options.envFiles, options.cwd, displayPath);
+  const workingDir = options.projectDirectory ? path.resolve(options.cwd, options.projectDirectory) : path.dirname(files[0]);
+  const folder = new ProjectFolder(workingDir);
+  const variables = loadVariables(options.env, folder, options.envFiles, options.cwd, displayPath);
   variables.diagnostics.forEach((d) => problems.add(d));
 
-  const readFile = (file: string): Record<string, unknown> | undefined => {
+  /** Parses and interpolates one file read for the stack; a refused read is reported at `at` (extends) or the file. */
+  const parseFile = (file: string, read: FileRead, at?: KeyPath): Record<string, unknown> | undefined => {
     const display = displayPath(file);
     absoluteByDisplay.set(display, file);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch {
-      problems.add({ severity: 'error', summary: `stack file ${display} does not exist or cannot be read`, where: { file: display } });
+    if (!read.ok) {
+      const { summary, hint } = describeRefusal(at ? 'extends file' : 'stack file', display, read.refusal, folder);
+      if (at) problems.error(at, summary, { hint });
+      else problems.add({ severity: 'error', summary, hint, where: { file: display } });
       return undefined;
     }
-    const parsed = readYamlFile(bytes, display, positions, tags);
+    const parsed = readYamlFile(read.bytes, display, positions, tags);
     parsed.diagnostics.forEach((d) => problems.add(d));
     if (!parsed.value) return undefined;
     interpolateTree(parsed.value, variables.lookup, positions).forEach((d) => problems.add(d));
     return parsed.value;
   };
+  const readFile = (file: string) => parseFile(file, readOperatorFile(file, STACK_FILE_LIMIT));
 
   const trees = files.map(readFile);
   if (trees.some((t) => t === undefined) || problems.hasErrors()) return done();
@@ -88,12 +92,7 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     tags,
     absolutePath: (display) => absoluteByDisplay.get(display) ?? path.resolve(options.cwd, display),
     loadFile: (file, from) => {
-      if (!extendsCache.has(file)) {
-        if (!existsSync(file)) {
-          problems.error(from.path, `extends file ${displayPath(file)} does not exist`);
-          extendsCache.set(file, undefined);
-        } else extendsCache.set(file, readFile(file));
-      }
+      if (!extendsCache.has(file)) extendsCache.set(file, parseFile(file, folder.read(file, STACK_FILE_LIMIT), from.path));
       return extendsCache.get(file);
     },
     report: (d) => problems.add(d),
@@ -133,6 +132,7 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     problems,
     stackName,
     workingDir,
+    folder,
     displayPath,
     lookup: variables.lookup as Lookup,
     defaultNetworkDriver: typeof defaults.network_driver === 'string' ? defaults.network_driver : 'bridge',
@@ -164,7 +164,9 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     configs: normaliseFileObjects(root.configs, 'config', context),
   };
 
-  const checks: CheckContext = { services, hosts, disabledServices, problems };
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const checks: CheckContext = { services, hosts, disabledServices, problems, limits };
+  checkLimits(checks);
   checkDependencies(checks);
   checkPlacement(checks);
   checkPortConflicts(checks);

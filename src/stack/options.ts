@@ -7,11 +7,26 @@ export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yam
 /** Override files merged automatically over a default file found in the folder (as Compose does). */
 export const DEFAULT_OVERRIDE_FILES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'] as const;
 
+/** How much one stack may ask for: replicas of one service, containers of the whole stack. */
+export interface StackLimits {
+  maxReplicas: number;
+  maxContainers: number;
+}
+
+export const DEFAULT_LIMITS: StackLimits = { maxReplicas: 1000, maxContainers: 10_000 };
+
 export interface LoadOptions {
   /** Stack files, merged in order (`-f`); relative to cwd. Empty or absent: the first of DEFAULT_FILES in cwd. */
   files?: string[];
   /** The folder relative paths on the command line resolve against. */
   cwd: string;
+  /**
+   * `--project-directory` (relative to cwd): the project folder — relative paths in the stack resolve against it,
+   * its .env is read, and every file the stack names must be inside it. Default: the first file's folder.
+   */
+  projectDirectory?: string;
+  /** Caps on what one stack may ask for (`--max-replicas`, `--max-containers`); defaults DEFAULT_LIMITS. */
+  limits?: Partial<StackLimits>;
   /** `-p`: wins over STACK_NAME, the file's `name:` and the folder name. */
   projectName?: string;
   /** `-i FILE` (or STACK_INVENTORY): the inventory of hosts; wins over DOCKER_HOST and x-stack.hosts. */

@@ -9,6 +9,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../errors.js';
 import { LABEL_PREFIX } from '../labels.js';
 import { checkContainerNames } from './checks/container-names.js';
+import { checkLimits } from './checks/limits.js';
+import { DEFAULT_LIMITS } from './options.js';
 import { checkDependencies } from './checks/dependencies.js';
 import { checkPlacement } from './checks/placement.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
@@ -120,10 +122,11 @@ function checkLabels(desired: DesiredState, at: Report): void {
         if (label === LABEL_PREFIX || label.startsWith(`${LABEL_PREFIX}.`)) at([kind, name, 'labels', label], `label ${label} is under stack's own prefix ${LABEL_PREFIX}: only stack sets those`);
 }
 
-/** The loader's cross-checks, on the restored services and the current hosts. */
+/** The loader's cross-checks, its limits (replicas, containers) included, on the restored services and the current hosts. */
 function crossChecks(desired: DesiredState, where: string): Diagnostic[] {
   const problems = new Problems(new SourcePositions());
-  const context = { services: desired.services, hosts: desired.hosts, disabledServices: new Set<string>(), problems };
+  const context = { services: desired.services, hosts: desired.hosts, disabledServices: new Set<string>(), problems, limits: DEFAULT_LIMITS };
+  checkLimits(context);
   checkDependencies(context);
   checkPlacement(context);
   checkPortConflicts(context);

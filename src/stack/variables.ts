@@ -2,9 +2,9 @@
  * The variables a stack is interpolated with: the given environment wins over env files; env files are the
  * `.env` in the stack's folder, or the `--env-file`s instead of it (later files win).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
+import { CONTENT_FILE_LIMIT, describeRefusal, readOperatorFile, type FileRead, type ProjectFolder } from './bounded-file.js';
 import { parseEnvFile } from './env-file.js';
 import type { Lookup } from './interpolate.js';
 
@@ -13,9 +13,13 @@ export interface Variables {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * `--env-file`s are the operator's: read from anywhere (regular files ≤ 1 MiB). The default `.env` is the
+ * project's: read only from inside the project folder, after symlinks, and skipped when absent.
+ */
 export function loadVariables(
   env: Record<string, string | undefined>,
-  workingDir: string,
+  folder: ProjectFolder,
   envFiles: string[] | undefined,
   cwd: string,
   displayPath: (absolute: string) => string,
@@ -23,15 +27,25 @@ export function loadVariables(
   const diagnostics: Diagnostic[] = [];
   const fromFiles: Record<string, string> = {};
   const fromEnv: Lookup = (name) => env[name];
-  const files = envFiles?.length ? envFiles.map((f) => ({ file: path.resolve(cwd, f), required: true })) : [{ file: path.join(workingDir, '.env'), required: false }];
-  for (const { file, required } of files) {
-    if (!existsSync(file)) {
-      if (required) diagnostics.push({ severity: 'error', summary: `env file ${displayPath(file)} does not exist`, where: { file: displayPath(file) } });
+  const reads: { file: string; read: FileRead; required: boolean }[] = envFiles?.length
+    ? envFiles.map((f) => path.resolve(cwd, f)).map((file) => ({ file, read: readOperatorFile(file, CONTENT_FILE_LIMIT), required: true }))
+    : [dotEnv(folder)];
+  for (const { file, read, required } of reads) {
+    const display = displayPath(file);
+    if (!read.ok) {
+      if (read.refusal.kind === 'missing' && !required) continue;
+      const { summary, hint } = describeRefusal('env file', display, read.refusal, folder);
+      diagnostics.push({ severity: 'error', summary, hint, where: { file: display } });
       continue;
     }
-    const parsed = parseEnvFile(readFileSync(file, 'utf8'), displayPath(file), (name) => env[name] ?? fromFiles[name]);
+    const parsed = parseEnvFile(read.bytes.toString('utf8'), display, (name) => env[name] ?? fromFiles[name]);
     diagnostics.push(...parsed.diagnostics);
     Object.assign(fromFiles, parsed.values);
   }
   return { lookup: (name) => fromEnv(name) ?? fromFiles[name], diagnostics };
+}
+
+function dotEnv(folder: ProjectFolder): { file: string; read: FileRead; required: boolean } {
+  const file = path.join(folder.root, '.env');
+  return { file, read: folder.read(file, CONTENT_FILE_LIMIT), required: false };
 }

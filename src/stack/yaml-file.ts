@@ -2,8 +2,13 @@
  * Reads one YAML file into plain data, recording the position of every entry. Refuses what Compose would not
  * read the same way: invalid UTF-8, empty files, several documents, duplicate keys, non-scalar keys.
  * `!reset` and `!override` (Compose merge tags) are kept as markers for the merge step.
+ *
+ * Untrusted input, so every cost is bounded (YAML_LIMITS): nesting depth and node count are checked while the text
+ * is lexed, before anything is built; aliases (merge keys included) are resolved through one anchor table and the
+ * nodes they expand to are counted; duplicate keys are found with one lookup per key. Each limit is an error at
+ * the place it was crossed.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Diagnostic } from '../errors.js';
 import { utf8ErrorOffset } from './utf8.js';
 import type { MergeTags } from './merge-tags.js';
@@ -15,8 +20,20 @@ export interface YamlFileResult {
   diagnostics: Diagnostic[];
 }
 
-/** Upper bound on nodes produced, so an alias bomb cannot exhaust memory. */
-const MAX_NODES = 1_000_000;
+export const YAML_LIMITS = {
+  /** Collections inside collections, as written or through aliases. */
+  maxDepth: 100,
+  /** Nodes in the document as written, and after aliases are expanded (a large real stack file has a few thousand). */
+  maxNodes: 250_000,
+  /** Aliases as written (a real file uses a few per service). */
+  maxAliases: 10_000,
+  /** Nodes that aliases (and merge keys) expand to, over the whole document, merged entries included. */
+  maxAliasNodes: 100_000,
+};
+
+/** What the lexer emits before a scalar, and at the start of a flow collection (yaml's CST). */
+const SCALAR_LEXEME = '\x1f';
+const FLOW_STARTS = new Set(['[', '{']);
 
 export function readYamlFile(
   bytes: Buffer,
@@ -48,8 +65,9 @@ export function readYamlFile(
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
-  const documents = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
-  const list = Array.isArray(documents) ? documents : [];
+  const parsed = parseBounded(text, lineCounter);
+  if ('limit' in parsed) return { diagnostics: [{ severity: 'error', summary: parsed.limit, where: { file, ...position(at(parsed.offset)) }, hint: 'this is far beyond any stack file; check where the file came from' }] };
+  const list = parsed.documents;
   if (list.length > 1) {
     const second = list[1];
     return {
@@ -94,6 +112,32 @@ export function readYamlFile(
   return { value, diagnostics };
 }
 
+/**
+ * Lexes, parses and composes `text` as parseAllDocuments does, but stops as soon as the nesting depth or the
+ * number of nodes passes its limit (the parser's cost grows with the square of the depth), so no hostile text
+ * is built into nodes. Keys are not checked for uniqueness here: yaml does that in quadratic time; the
+ * converter does it with one lookup per key.
+ */
+function parseBounded(text: string, lineCounter: LineCounter): { documents: Document.Parsed[] } | { limit: string; offset: number } {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  let offset = 0;
+  let nodes = 0;
+  let aliases = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    if (lexeme === SCALAR_LEXEME || FLOW_STARTS.has(lexeme)) nodes++;
+    else if (lexeme.startsWith('*') && ++aliases > YAML_LIMITS.maxAliases) return { limit: `the document uses more than ${YAML_LIMITS.maxAliases} aliases`, offset };
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    if (parser.stack.length > YAML_LIMITS.maxDepth + 2) return { limit: `the document is nested deeper than ${YAML_LIMITS.maxDepth} levels`, offset };
+    if (nodes > YAML_LIMITS.maxNodes) return { limit: `the document has more than ${YAML_LIMITS.maxNodes} nodes`, offset };
+    offset += lexeme.length;
+  }
+  for (const token of parser.end()) tokens.push(token);
+  const composer = new Composer({ merge: true, uniqueKeys: false });
+  return { documents: Array.from(composer.compose(tokens)) };
+}
+
 function position(p: SourcePosition): { line: number; column: number } {
   return { line: p.line, column: p.column };
 }
@@ -102,100 +146,172 @@ function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/** Where each alias points: the last node before it with that anchor, found in one walk of the document. */
+function aliasTargets(document: Document): Map<Node, Node> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Node, Node>();
+  visit(document, {
+    Node: (_key, node) => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
 class Converter {
   private nodes = 0;
+  private aliasNodes = 0;
+  private depth = 0;
+  /** Set once a limit is crossed: nothing more is converted (one error, no further cost). */
+  private stopped = false;
   private readonly resolving = new Set<Node>();
+  private readonly targets: Map<Node, Node>;
 
   constructor(
-    private readonly document: Document,
+    document: Document,
     private readonly source: SourceText,
     private readonly at: (offset: number) => SourcePosition,
     private readonly positions: SourcePositions,
     private readonly tags: MergeTags,
     private readonly diagnostics: Diagnostic[],
-  ) {}
+  ) {
+    this.targets = aliasTargets(document);
+  }
 
   convert(node: unknown): unknown {
-    if (++this.nodes > MAX_NODES) throw new RangeError('too many nodes');
-    if (isAlias(node)) {
-      const target = node.resolve(this.document);
-      if (!target || this.resolving.has(target as Node)) {
-        this.fail(node.range?.[0] ?? 0, `alias *${node.source} does not resolve`);
-        return null;
-      }
-      this.resolving.add(target as Node);
-      try {
-        return this.convert(target);
-      } finally {
-        this.resolving.delete(target as Node);
-      }
-    }
+    if (this.stopped || !this.withinLimits(node)) return null;
+    if (isAlias(node)) return this.convertAlias(node);
     if (isScalar(node)) {
       if (node.tag === '!reset') return this.tags.reset;
       // `0440` is octal, as in YAML 1.1 and Compose (file modes); YAML 1.2 alone would read 440.
       if (node.type === 'PLAIN' && typeof node.source === 'string' && /^0[0-7]+$/.test(node.source)) return parseInt(node.source, 8);
       return node.value;
     }
-    if (isSeq(node)) {
+    if (isSeq(node) || isMap(node)) {
       if (node.tag === '!reset') return this.tags.reset;
-      const list: unknown[] = [];
-      for (const item of node.items) {
-        const offset = (item as Node)?.range?.[0] ?? node.range?.[0] ?? 0;
-        this.positions.set(list, list.length, { source: this.source, key: offset, value: offset });
-        list.push(this.convert(item));
+      this.depth++;
+      try {
+        return isSeq(node) ? this.convertSeq(node) : this.convertMap(node);
+      } finally {
+        this.depth--;
       }
-      if (node.tag === '!override') this.tags.overrides.add(list);
-      return list;
-    }
-    if (isMap(node)) {
-      if (node.tag === '!reset') return this.tags.reset;
-      const map: Record<string, unknown> = {};
-      const merged: unknown[] = [];
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const keyNode = pair.key;
-        if (isScalar(keyNode) && typeof keyNode.value === 'symbol') {
-          merged.push(pair.value);
-          continue;
-        }
-        if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
-          this.fail((keyNode as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0, 'keys must be plain strings');
-          continue;
-        }
-        const key = String(keyNode.value);
-        if (key === '__proto__') {
-          this.fail(keyNode.range?.[0] ?? 0, 'the key __proto__ is not allowed');
-          continue;
-        }
-        const keyOffset = keyNode.range?.[0] ?? 0;
-        const valueNode = pair.value as Node | null;
-        this.positions.set(map, key, { source: this.source, key: keyOffset, value: valueNode?.range?.[0] ?? keyOffset });
-        map[key] = valueNode === null ? null : this.convert(valueNode);
-      }
-      // YAML merge keys (`<<: *defaults`): entries written in this map win over merged ones, earlier sources win.
-      for (const source of merged) {
-        const sources = isSeq(source) ? source.items : [source];
-        for (const one of sources) {
-          const value = this.convert(one);
-          if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-            this.fail((one as Node)?.range?.[0] ?? 0, 'the value of << must be a mapping or a list of mappings');
-            continue;
-          }
-          for (const [key, child] of Object.entries(value)) {
-            if (Object.prototype.hasOwnProperty.call(map, key)) continue;
-            map[key] = child;
-            this.positions.copy(value, key, map);
-          }
-        }
-      }
-      if (node.tag === '!override') this.tags.overrides.add(map);
-      return map;
     }
     return node ?? null;
   }
 
-  private fail(offset: number, summary: string): void {
+  /** Counts the node; false (after one error) once the document, its aliases or its depth pass their limits. */
+  private withinLimits(node: unknown): boolean {
+    const offset = (node as Node | null)?.range?.[0] ?? 0;
+    if (this.resolving.size && ++this.aliasNodes > YAML_LIMITS.maxAliasNodes) return this.stop(offset, `aliases expand to more than ${YAML_LIMITS.maxAliasNodes} nodes`);
+    if (++this.nodes > YAML_LIMITS.maxNodes) return this.stop(offset, `the document has more than ${YAML_LIMITS.maxNodes} nodes once its aliases are expanded`);
+    if (this.depth > YAML_LIMITS.maxDepth) return this.stop(offset, `aliases and merge keys nest deeper than ${YAML_LIMITS.maxDepth} levels`);
+    return true;
+  }
+
+  /** Entries a merge key copies count as nodes the aliases expand to. */
+  private countMerged(entries: number, offset: number): boolean {
+    this.aliasNodes += entries;
+    if (this.aliasNodes > YAML_LIMITS.maxAliasNodes) return this.stop(offset, `aliases expand to more than ${YAML_LIMITS.maxAliasNodes} nodes`);
+    return true;
+  }
+
+  private stop(offset: number, summary: string): false {
+    this.stopped = true;
+    this.fail(offset, summary, 'an alias bomb? aliases (*name) and merge keys (<<) copy what their anchor holds each time they are used');
+    return false;
+  }
+
+  private convertAlias(node: Node & { source: string }): unknown {
+    const target = this.targets.get(node);
+    if (!target || this.resolving.has(target)) {
+      this.fail(node.range?.[0] ?? 0, `alias *${node.source} does not resolve`);
+      return null;
+    }
+    this.resolving.add(target);
+    try {
+      return this.convert(target);
+    } finally {
+      this.resolving.delete(target);
+    }
+  }
+
+  private convertSeq(node: YAMLSeq): unknown[] {
+    const list: unknown[] = [];
+    for (const item of node.items) {
+      const offset = (item as Node)?.range?.[0] ?? node.range?.[0] ?? 0;
+      this.positions.set(list, list.length, { source: this.source, key: offset, value: offset });
+      list.push(this.convert(item));
+    }
+    if (node.tag === '!override') this.tags.overrides.add(list);
+    return list;
+  }
+
+  private convertMap(node: YAMLMap): Record<string, unknown> {
+    const map: Record<string, unknown> = {};
+    const merged: unknown[] = [];
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key;
+      if (isScalar(keyNode) && typeof keyNode.value === 'symbol') {
+        merged.push(pair.value);
+        continue;
+      }
+      const key = this.keyOf(keyNode, node, map);
+      if (key === undefined) continue;
+      const keyOffset = (keyNode as Node).range?.[0] ?? 0;
+      const valueNode = pair.value as Node | null;
+      this.positions.set(map, key, { source: this.source, key: keyOffset, value: valueNode?.range?.[0] ?? keyOffset });
+      map[key] = valueNode === null ? null : this.convert(valueNode);
+    }
+    for (const source of merged) this.mergeInto(map, source);
+    if (node.tag === '!override') this.tags.overrides.add(map);
+    return map;
+  }
+
+  /** The key of a pair as a string, or undefined after an error (not a plain scalar, __proto__, a duplicate). */
+  private keyOf(keyNode: unknown, node: YAMLMap, map: Record<string, unknown>): string | undefined {
+    if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
+      this.fail((keyNode as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0, 'keys must be plain strings');
+      return undefined;
+    }
+    const key = String(keyNode.value);
+    const offset = keyNode.range?.[0] ?? 0;
+    if (key === '__proto__') {
+      this.fail(offset, 'the key __proto__ is not allowed');
+      return undefined;
+    }
+    if (Object.prototype.hasOwnProperty.call(map, key)) {
+      this.fail(offset, `duplicate key ${key.length > 80 ? `${key.slice(0, 80)}…` : key}: keys must be unique in a mapping`);
+      return undefined;
+    }
+    return key;
+  }
+
+  /** YAML merge keys (`<<: *defaults`): entries written in the map win over merged ones, earlier sources win. */
+  private mergeInto(map: Record<string, unknown>, source: unknown): void {
+    const sources = isSeq(source) ? source.items : [source];
+    for (const one of sources) {
+      const value = this.convert(one);
+      if (this.stopped) return;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        this.fail((one as Node)?.range?.[0] ?? 0, 'the value of << must be a mapping or a list of mappings');
+        continue;
+      }
+      const entries = Object.entries(value);
+      if (!this.countMerged(entries.length, (one as Node)?.range?.[0] ?? 0)) return;
+      for (const [key, child] of entries) {
+        if (Object.prototype.hasOwnProperty.call(map, key)) continue;
+        map[key] = child;
+        this.positions.copy(value, key, map);
+      }
+    }
+  }
+
+  private fail(offset: number, summary: string, hint?: string): void {
     const p = this.at(offset);
-    this.diagnostics.push({ severity: 'error', summary, where: { file: p.file, line: p.line, column: p.column } });
+    this.diagnostics.push({ severity: 'error', summary, where: { file: p.file, line: p.line, column: p.column }, ...(hint ? { hint } : {}) });
   }
 }

@@ -1,4 +1,5 @@
 /** What normalising one stack needs to know, passed explicitly to every normaliser. */
+import type { ProjectFolder } from '../bounded-file.js';
 import type { KeyPath } from '../key-path.js';
 import type { Lookup } from '../interpolate.js';
 import type { Problems } from '../problems.js';
@@ -8,6 +9,8 @@ export interface NormaliseContext {
   stackName: string;
   /** Relative paths resolve against this folder (the first file's). */
   workingDir: string;
+  /** The project folder: files the stack names (env_file, secrets, configs) are read only from inside it. */
+  folder: ProjectFolder;
   /** How to print a file path in messages (relative to the caller's cwd when inside it). */
   displayPath(absolute: string): string;
   /** Variables for `environment: { A: }` (no value) and `secrets.x.environment`. */

@@ -3,8 +3,8 @@
  * (which wins). A key written without a value (`environment: [DEBUG]`) takes its value from the variables stack
  * runs with, and is left out if unset.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CONTENT_FILE_LIMIT, describeRefusal } from '../bounded-file.js';
 import { parseEnvFile } from '../env-file.js';
 import { isRecord, type KeyPath } from '../key-path.js';
 import { sortKeys } from '../hosts.js';
@@ -23,11 +23,17 @@ export function normaliseEnvironment(
     const required = isRecord(entry) ? entry.required !== false : true;
     const where = Array.isArray(service.env_file) ? [...at, 'env_file', i] : [...at, 'env_file'];
     const file = path.resolve(context.workingDir, filePath);
-    if (!existsSync(file)) {
-      if (required) context.problems.error(isRecord(entry) ? [...where, 'path'] : where, `env_file ${filePath} does not exist (looked for ${file})`, { hint: 'create it, fix the path, or use { path: FILE, required: false }' });
+    const read = context.folder.read(file, CONTENT_FILE_LIMIT);
+    if (!read.ok) {
+      if (read.refusal.kind === 'missing' && !required) return;
+      const { summary, hint } = describeRefusal('env_file', filePath, read.refusal, context.folder);
+      const missing = read.refusal.kind === 'missing';
+      context.problems.error(isRecord(entry) ? [...where, 'path'] : where, missing ? `${summary} (looked for ${file})` : summary, {
+        hint: missing ? 'create it, fix the path, or use { path: FILE, required: false }' : hint,
+      });
       return;
     }
-    const bytes = readFileSync(file);
+    const bytes = read.bytes;
     const format = isRecord(entry) && entry.format === 'raw' ? 'raw' : 'compose';
     const parsed = parseEnvFile(bytes.toString('utf8'), context.displayPath(file), context.lookup, format);
     for (const d of parsed.diagnostics) context.problems.add(d);

@@ -3,8 +3,8 @@
  * Content is read now (files relative to the working directory) and hashed; it is never printed.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { CONTENT_FILE_LIMIT, describeRefusal } from '../bounded-file.js';
 import type { FileObjectSpec } from '../types.js';
 import { isRecord } from '../key-path.js';
 import { sortKeys } from '../hosts.js';
@@ -37,15 +37,16 @@ export function normaliseFileObjects(value: unknown, kind: 'secret' | 'config', 
     if (typeof spec.file === 'string') {
       object.source = `file:${spec.file}`;
       const file = path.resolve(context.workingDir, spec.file);
-      try {
-        if (statSync(file).isDirectory()) throw new Error('directory');
-        content = readFileSync(file);
-      } catch {
-        context.problems.error([...at, 'file'], `${kind} file ${spec.file} does not exist or is not a readable file (looked for ${file})`, {
-          hint: 'create it or fix the path (relative paths start at the first stack file\'s folder)',
+      const read = context.folder.read(file, CONTENT_FILE_LIMIT);
+      if (!read.ok) {
+        const { summary, hint } = describeRefusal(`${kind} file`, spec.file, read.refusal, context.folder);
+        const missing = read.refusal.kind === 'missing';
+        context.problems.error([...at, 'file'], missing ? `${summary} (looked for ${file})` : summary, {
+          hint: missing ? 'create it or fix the path (relative paths start at the project folder: the first stack file\'s, or --project-directory)' : hint,
         });
         continue;
       }
+      content = read.bytes;
     } else if (typeof spec.environment === 'string') {
       object.source = `environment:${spec.environment}`;
       const variable = context.lookup(spec.environment);

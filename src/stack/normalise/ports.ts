@@ -3,13 +3,18 @@ import type { PortSpec } from '../types.js';
 import { isRecord, type KeyPath } from '../key-path.js';
 import type { Problems } from '../problems.js';
 
+/** Port mappings one service may expand to (ranges included): every port once. */
+export const MAX_PORT_MAPPINGS = 65535;
+
 const SHORT = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9]+\.[0-9.]+):)?(?:([0-9]+(?:-[0-9]+)?)?:)?([0-9]+(?:-[0-9]+)?)(?:\/(tcp|udp|sctp))?$/;
 
 export function normalisePorts(value: unknown, path: KeyPath, problems: Problems): PortSpec[] {
   if (!Array.isArray(value)) return [];
   const ports: PortSpec[] = [];
+  let capped = false;
   value.forEach((entry, i) => {
     const at = [...path, i];
+    if (capped) return;
     if (isRecord(entry)) {
       const target = Number(entry.target);
       if (!isPort(target)) return void problems.error([...at, 'target'], `target port ${String(entry.target)} is not a port number (1-65535)`);
@@ -34,6 +39,10 @@ export function normalisePorts(value: unknown, path: KeyPath, problems: Problems
     const [pFrom, pTo] = published ? bounds(published) : [undefined, undefined];
     if (pFrom !== undefined && pTo !== undefined && pTo - pFrom + 1 !== count) {
       return void problems.error(at, `port ranges in "${text}" have different lengths`);
+    }
+    if (ports.length + count > MAX_PORT_MAPPINGS) {
+      capped = true;
+      return void problems.error(at, `the service's ports expand to more than ${MAX_PORT_MAPPINGS} port mappings`, { hint: 'publish each port once; merge overlapping ranges' });
     }
     for (let k = 0; k < count; k++) {
       ports.push(port(tFrom + k, pFrom === undefined ? undefined : String(pFrom + k), hostIp, protocol as PortSpec['protocol'], 'ingress'));

@@ -14,7 +14,7 @@ test.before(() => {
 });
 
 function stack(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
+  const result = spawnSync(process.execPath, ['--', bin, ...args], {
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', ...env },
@@ -131,4 +131,41 @@ test('STACK_INVENTORY stands in for -i', (t) => {
   const missing = stack(['validate'], dir, { STACK_INVENTORY: 'env/none.yaml' });
   t.is(missing.code, 1);
   t.regex(missing.stderr, /inventory file env\/none\.yaml does not exist/);
+});
+
+test('hostile input: validate and plan exit 1 with the error and where, no stack trace, no file content', (t) => {
+  const dir = writeTree({
+    'compose.yaml': 'services:\n  web:\n    image: busybox:1.35\n    env_file: ../../../../../etc/passwd\n',
+    'inv.yaml': 'hosts:\n  h1: { endpoint: "unix:///nonexistent/h1.sock" }\n',
+  });
+  for (const command of [['validate'], ['plan', '-i', 'inv.yaml']]) {
+    const r = stack(command, dir);
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, /^error: compose\.yaml:4:15 services\.web\.env_file: env_file \.\.\/\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd is outside the project folder /);
+    t.notRegex(r.stderr, /root:|\n\s+at .*:\d+:\d+/);
+    t.notRegex(r.stderr, /h1\.sock|unreachable/);
+  }
+});
+
+test('--max-replicas and --max-containers raise the caps; a bad value is an error', (t) => {
+  const dir = writeTree({ 'compose.yaml': 'services:\n  web:\n    image: busybox:1.35\n    deploy: { replicas: 1200 }\n' });
+  const env = { DOCKER_HOST: 'unix:///var/run/docker.sock' };
+  const capped = stack(['validate'], dir, env);
+  t.is(capped.code, 1);
+  t.regex(capped.stderr, /^error: compose\.yaml:4:25 services\.web\.deploy\.replicas: service web asks for 1200 replicas; the limit is 1000\n  hint: lower deploy\.replicas, or raise the limit with --max-replicas N/);
+  t.is(stack(['validate', '--max-replicas', '2000'], dir, env).code, 0);
+  const total = stack(['validate', '--max-replicas', '2000', '--max-containers', '1000'], dir, env);
+  t.is(total.code, 1);
+  t.regex(total.stderr, /the stack asks for more than 1000 containers \(service web brings it to 1200\)/);
+  const bad = stack(['validate', '--max-containers', 'lots'], dir, env);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /--max-containers.*must be a whole number/);
+});
+
+test('--env-file naming a FIFO is refused without blocking (node is run with --, so it does not open the file itself)', (t) => {
+  const dir = writeTree({ 'compose.yaml': 'services:\n  web:\n    image: busybox:1.35\n' });
+  spawnSync('mkfifo', [`${dir}/vars.env`]);
+  const r = stack(['validate', '--env-file', 'vars.env'], dir);
+  t.is(r.code, 1);
+  t.is(r.stderr, 'error: vars.env: env file vars.env is not a regular file (it is a FIFO)\n  hint: name a regular file\n');
 });

@@ -268,7 +268,7 @@ test('configs from file: and environment: are read at load time and hashed; stac
   t.is(fromenv.content?.toString(), 'debug=true');
   const missing = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nconfigs:\n  c: { file: ./nope.ini }\n  d: { file: ./conf }\n', 'conf/x': '' });
   t.is(where(find(missing, 'config file ./nope.ini does not exist')), 'compose.yaml:4:14 configs.c.file');
-  t.is(where(find(missing, 'config file ./conf does not exist or is not a readable file')), 'compose.yaml:5:14 configs.d.file');
+  t.is(where(find(missing, 'config file ./conf is not a regular file (it is a directory)')), 'compose.yaml:5:14 configs.d.file');
   const two = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nconfigs:\n  c: { file: ./a, content: x }\n', a: '' });
   t.is(where(find(two, 'config c sets file and content; set exactly one')), 'compose.yaml:4:3 configs.c');
 });

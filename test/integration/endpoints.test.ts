@@ -107,15 +107,18 @@ test('x-stack.hosts and x-stack.consul pointing at listeners of the test\'s own:
   const consul = await listener(t);
   const xStack = `x-stack:\n  hosts:\n    trap: { endpoint: "tcp://127.0.0.1:${hosts.port}", tls: false }\n  consul: "http://127.0.0.1:${consul.port}"\n`;
   const dir = writeDir({ 'compose.yaml': service(name, xStack), 'inventory.yaml': inventoryYaml(sandboxHosts(['h1'])) });
-  const withInventory = await stackWith(['apply', '-y', '-i', 'inventory.yaml'], dir, { CONSUL_HTTP_TOKEN: 'operator-secret' });
+  // Every run keeps the stack's state (its identity) in the operator's Consul: a run with another state store would
+  // rightly be refused as a second stack of the same name.
+  const operatorConsul = { CONSUL_HTTP_ADDR: sandbox().consul.http };
+  const withInventory = await stackWith(['apply', '-y', '-i', 'inventory.yaml'], dir, { ...operatorConsul, CONSUL_HTTP_TOKEN: 'operator-secret' });
   t.is(withInventory.code, 0, withInventory.stderr);
   t.regex(withInventory.stderr, /x-stack\.hosts is ignored: the hosts come from the inventory/);
   t.regex(withInventory.stderr, /x-stack\.consul is ignored/);
   t.deepEqual(await runningOnH1(name), [`/${name}-web-1 running`]);
-  const withDockerHost = await stackWith(['plan', '--detailed-exitcode'], dir, { DOCKER_HOST: `unix://${h1Socket()}` });
+  const withDockerHost = await stackWith(['plan', '--detailed-exitcode'], dir, { ...operatorConsul, DOCKER_HOST: `unix://${h1Socket()}` });
   t.is(withDockerHost.code, 0, withDockerHost.stderr);
   t.regex(withDockerHost.stderr, /x-stack\.hosts is ignored: the hosts come from DOCKER_HOST/);
-  const withConsulFlag = await stackWith(['plan', '-i', 'inventory.yaml', '--detailed-exitcode'], dir, { CONSUL_HTTP_ADDR: sandbox().consul.http });
+  const withConsulFlag = await stackWith(['plan', '-i', 'inventory.yaml', '--detailed-exitcode'], dir, operatorConsul);
   t.is(withConsulFlag.code, 0, withConsulFlag.stderr);
   t.is(hosts.connections(), 0, 'nothing went to x-stack.hosts');
   t.is(consul.connections(), 0, 'nothing went to x-stack.consul');

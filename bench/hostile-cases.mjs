@@ -66,14 +66,14 @@ function deepInterpolation(depth) {
 
 /** @type {HostileCase[]} */
 export const HOSTILE_CASES = [
-  { name: 'alias-bomb', attack: '600-byte YAML alias bomb', files: () => ({ 'compose.yaml': aliasBomb() }), expect: /aliases expand to more than/, where: /^compose\.yaml:\d+:\d+/ },
+  { name: 'alias-bomb', attack: '600-byte YAML alias bomb', files: () => ({ 'compose.yaml': aliasBomb() }), expect: /aliases expand to more than|more than 100000 nodes once its aliases are expanded/, where: /^compose\.yaml:\d+:\d+/ },
   { name: 'merge-chain', attack: '3000 mappings each merging the one before', files: () => ({ 'compose.yaml': mergeChain(3000) }), expect: /aliases expand to more than 100000 nodes/, where: /^compose\.yaml:\d+:\d+/ },
   { name: 'merge-fan', attack: '130 mappings each merging every earlier one', files: () => ({ 'compose.yaml': mergeFan(130) }), expect: /aliases expand to more than 100000 nodes/, where: /^compose\.yaml:\d+:\d+/ },
   { name: 'many-aliases', attack: '400 mappings each merging every earlier one (80000 aliases)', files: () => ({ 'compose.yaml': mergeFan(400) }), expect: /more than 10000 aliases/, where: /^compose\.yaml:\d+:\d+/ },
   { name: 'alias-depth', attack: '150 lists each holding the one before', files: () => ({ 'compose.yaml': aliasDepth(150) }), expect: /aliases and merge keys nest deeper than 100 levels/, where: /^compose\.yaml:\d+:\d+/ },
   { name: 'big-file', attack: 'a 5 MB stack file', files: () => ({ 'compose.yaml': wideMap(400_000, false) }), expect: /larger than 4 MiB/, where: /^compose\.yaml$/ },
-  { name: 'duplicate-key-late', attack: 'a 1.5 MB mapping of 100000 keys whose last key repeats the first', files: () => ({ 'compose.yaml': wideMap(100_000, true) }), expect: /duplicate key k0/, where: /^compose\.yaml:\d+:3/ },
-  { name: 'many-nodes', attack: 'a flow list of 1.5 million numbers (3 MB)', files: () => ({ 'compose.yaml': `${SERVICE}x-list: [${Array(1_500_000).fill('0').join(',')}]\n` }), expect: /more than 250000 nodes/, where: /^compose\.yaml:\d+:\d+/ },
+  { name: 'duplicate-key-late', attack: 'a 500 KB mapping of 40000 keys whose last key repeats the first', files: () => ({ 'compose.yaml': wideMap(40_000, true) }), expect: /duplicate key k0/, where: /^compose\.yaml:\d+:3/ },
+  { name: 'many-nodes', attack: 'a flow list of 1.5 million numbers (3 MB)', files: () => ({ 'compose.yaml': `${SERVICE}x-list: [${Array(1_500_000).fill('0').join(',')}]\n` }), expect: /more than 100000 nodes/, where: /^compose\.yaml:\d+:\d+/ },
   { name: 'deep-nesting', attack: '100000 nested flow lists', files: () => ({ 'compose.yaml': `${SERVICE}x-deep: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n` }), expect: /nested deeper than/, where: /^compose\.yaml:\d+:\d+/ },
   { name: 'deep-interpolation', attack: '${A:-${A:-…}} nested 20000 deep', files: () => ({ 'compose.yaml': deepInterpolation(20_000) }), expect: /nested more than \d+ deep/, where: /^compose\.yaml:5:10 services\.web\.environment\.X/ },
   { name: 'replicas', attack: 'replicas: 100000000', files: () => ({ 'compose.yaml': `${SERVICE}    deploy: { replicas: 100000000 }\n` }), expect: /service web asks for 100000000 replicas/, where: /^compose\.yaml:4:25 services\.web\.deploy\.replicas/ },

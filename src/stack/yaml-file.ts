@@ -24,7 +24,7 @@ export const YAML_LIMITS = {
   /** Collections inside collections, as written or through aliases. */
   maxDepth: 100,
   /** Nodes in the document as written, and after aliases are expanded (a large real stack file has a few thousand). */
-  maxNodes: 250_000,
+  maxNodes: 100_000,
   /** Aliases as written (a real file uses a few per service). */
   maxAliases: 10_000,
   /** Nodes that aliases (and merge keys) expand to, over the whole document, merged entries included. */

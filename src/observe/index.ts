@@ -108,7 +108,7 @@ export async function observe(desired: DesiredState, clients: ReadonlyMap<string
   const needs = observeNeeds(desired, options.destroy);
   const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, options.owner, clients.get(h)!, !!options.refresh, needs)));
   const state: ObservedState = { stack: desired.name, ...(options.owner ? { owner: options.owner } : {}), hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
-  const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore);
+  const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner);
   if (overlay) state.overlay = overlay;
   if (options.resolveDigests === false) return state;
   // One daemon answers for all; should it fail for an image (its registry call can fail on that daemon

@@ -48,11 +48,11 @@ export async function runOverlayOperation(op: Operation, client: HostClient, sto
     case 'overlay.program': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
       const task = programTask({ vni: a.vni, local: lease.underlay, mtu: a.mtu, peers: p.peers }, `Consul key ${networkPrefix(p.stack, p.key)}{allocation,lease/${p.host}}`);
-      await runHelper(client, p.image, task, `program ${p.name}`, p.stack);
+      await runHelper(client, p.image, task, `program ${p.name}`, p.stack, p.owner);
       return recordProgrammed(store, p.stack, p.key, p.host, { vni: a.vni, peers: p.peers, local: lease.underlay, mtu: a.mtu });
     }
     case 'overlay.unprogram':
-      await runHelper(client, p.image, unprogramTask(p.vni, `host ${p.host}: network ${p.key}'s label ${Labels.overlayVni}`), `remove device of ${p.key}`, p.stack);
+      await runHelper(client, p.image, unprogramTask(p.vni, `host ${p.host}: network ${p.key}'s label ${Labels.overlayVni}`), `remove device of ${p.key}`, p.stack, p.owner);
       return forgetProgrammed(store, p.stack, p.key, p.host);
     case 'overlay.release':
       return releaseAllocation(store, p.stack, p.key);

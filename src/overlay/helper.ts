@@ -12,7 +12,7 @@
  * their types first (values.ts: VNI, MTU, IPv4, device names), so a bad one stops before any container exists.
  */
 import type { HostClient } from '../docker/client.js';
-import { Labels } from '../labels.js';
+import { Labels, ownerLabels, type StackOwner } from '../labels.js';
 import { STACK_DEVICE } from './kv-schema.js';
 import { bridgeName, deviceName } from './names.js';
 import type { HostDevices } from './types.js';
@@ -141,13 +141,13 @@ export function parseDeviceList(output: string, host: string): HostDevices {
  * other capability; never privileged, no new privileges; its own root read-only; the host's root read-only at
  * /host (the kernel's netlink needs no file written); labelled as stack's helper for `stack`.
  */
-export function helperBody(image: string, task: HelperTask, stack: string): Record<string, unknown> {
+export function helperBody(image: string, task: HelperTask, stack: string, owner?: StackOwner): Record<string, unknown> {
   return {
     Image: image,
     Cmd: helperCommand(task),
     Entrypoint: [],
     Tty: true,
-    Labels: { [Labels.managed]: 'true', [Labels.replaceRole]: 'overlay-helper', [Labels.overlayHelper]: stack },
+    Labels: { [Labels.managed]: 'true', [Labels.replaceRole]: 'overlay-helper', [Labels.overlayHelper]: stack, ...ownerLabels(owner) },
     HostConfig: {
       NetworkMode: 'host',
       CapDrop: ['ALL'],
@@ -166,8 +166,8 @@ export function helperBody(image: string, task: HelperTask, stack: string): Reco
  * container is removed whatever happens (AutoRemove would race the read of its logs); a helper that could
  * not be removed is an error too, so none is left behind unnoticed.
  */
-export async function runHelper(client: HostClient, image: string, task: HelperTask, purpose: string, stack: string): Promise<string> {
-  const container = await client.docker.createContainer(helperBody(image, task, stack));
+export async function runHelper(client: HostClient, image: string, task: HelperTask, purpose: string, stack: string, owner?: StackOwner): Promise<string> {
+  const container = await client.docker.createContainer(helperBody(image, task, stack, owner));
   let output = '';
   let failure: unknown;
   try {

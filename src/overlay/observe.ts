@@ -8,7 +8,7 @@
 import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
 import type { ObservedHost } from '../observe/types.js';
-import { Labels } from '../labels.js';
+import { Labels, type StackOwner } from '../labels.js';
 import type { OverlayStore } from './store.js';
 import { KV_ROOT, parseKv } from './state.js';
 import { chooseOverlay, clusterStores } from './mode.js';
@@ -21,7 +21,7 @@ export function overlayNetworks(desired: DesiredState) {
   return Object.values(desired.networks).filter((n) => n.driver === 'overlay' && !n.external);
 }
 
-export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, hosts: ObservedHost[], refresh: boolean, store: OverlayStore | undefined): Promise<OverlayObserved | undefined> {
+export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, hosts: ObservedHost[], refresh: boolean, store: OverlayStore | undefined, owner?: StackOwner): Promise<OverlayObserved | undefined> {
   const nets = overlayNetworks(desired);
   const labelled = hosts.some((h) => h.networks.some((n) => n.labels[Labels.overlayVni]));
   if (!nets.length && !labelled) return undefined;
@@ -56,7 +56,7 @@ export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap
     await Promise.all(
       up.map(async (h) => {
         try {
-          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, image, { kind: 'list' }, 'list devices', desired.name), h.name);
+          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, image, { kind: 'list' }, 'list devices', desired.name, owner), h.name);
         } catch (err) {
           out.devices![h.name] = err instanceof Error ? err.message : String(err);
         }

@@ -161,7 +161,7 @@ export function planOverlayNetworks(desired: DesiredState, observed: ObservedSta
       }
       let programOp: string | undefined;
       if (causes.length) {
-        programOp = b.add('overlay.program', host, `program overlay ${n.name}`, resource, causes.join('; '), [allocOp, bridgeOp, helperPull(plan, observed, b, host)], { stack, key, name: n.name, host, peers, image: plan.helperImage });
+        programOp = b.add('overlay.program', host, `program overlay ${n.name}`, resource, causes.join('; '), [allocOp, bridgeOp, helperPull(plan, observed, b, host)], { stack, key, name: n.name, host, peers, image: plan.helperImage, ...(observed.owner ? { owner: observed.owner } : {}) });
         if (!bridgeOp) b.change({ host, type: 'network', resource, name: n.name, action: 'update', cause: `consul overlay: ${causes.join('; ')}` });
       }
       ready.set(`${host} ${key}`, programOp ?? bridgeOp);
@@ -389,7 +389,7 @@ export function finishOverlay(desired: DesiredState, observed: ObservedState, us
       const vni = n.labels[Labels.overlayVni];
       if (!vni || !n.key || wanted.has(n.name) || vniProblem(vni, '')) continue;
       const rm = find('network.remove', host, n.name);
-      const un = b.add('overlay.unprogram', host, `remove VXLAN ${deviceName(Number(vni))}`, `network:${n.key}`, 'its network is removed', [rm?.id, helperPull(plan, observed, b, host)], { stack, key: n.key, host, vni: Number(vni), image: plan.helperImage });
+      const un = b.add('overlay.unprogram', host, `remove VXLAN ${deviceName(Number(vni))}`, `network:${n.key}`, 'its network is removed', [rm?.id, helperPull(plan, observed, b, host)], { stack, key: n.key, host, vni: Number(vni), image: plan.helperImage, ...(observed.owner ? { owner: observed.owner } : {}) });
       released.set(n.key, [...(released.get(n.key) ?? []), un]);
     }
   }

@@ -8,7 +8,7 @@ import test from 'ava';
 import { Labels } from '../../src/labels.js';
 import { catalogService } from '../../src/overlay/names.js';
 import { addressesIn, cleanupVx, deploy, docker, exec, store, uniqueStack, vx, webApi } from './vxlan-helpers.js';
-import { eventually } from './reconcile-helpers.js';
+import { eventually, testOwner } from './reconcile-helpers.js';
 import { HostEventRecorder } from './event-recorder.js';
 
 // Every vx host's events from when this file loads: the helpers' create and destroy are read from here.
@@ -77,6 +77,9 @@ test('web on h1 reaches the api replicas on h2 and h3 and db on h3 by name, api 
     t.true(actions.includes('create') && actions.includes('start'), `a helper ran on ${h}: ${actions.join(' ')}`);
     t.is(actions.filter((a) => a === 'destroy').length, actions.filter((a) => a === 'create').length, `every helper on ${h} removed`);
   }
+  const owner = (await testOwner(name)).id;
+  const creates = helperEvents.filter((e) => e.event.Action === 'create');
+  t.deepEqual([...new Set(creates.map((e) => e.event.Actor.Attributes[Labels.owner]))], [owner], 'every helper carries the identity of the stack it runs for');
   for (const h of vx.hosts.map((x) => x.name)) t.deepEqual(await docker(h).listContainers({ all: true, filters: { label: [`${Labels.overlayHelper}=${name}`] } }), [], `no helper left on ${h}`);
 
   // Consul's catalog has one instance per replica; a re-apply changes nothing.

@@ -206,6 +206,9 @@ test('the helper container: host network, NET_ADMIN and SYS_CHROOT only, not pri
   });
   t.deepEqual(body.Labels, { [Labels.managed]: 'true', [Labels.replaceRole]: 'overlay-helper', [Labels.overlayHelper]: 'app' });
   t.false(Labels.stack in body.Labels, 'not a container of the stack (observe would list it)');
+  const owned = helperBody(HELPER, { kind: 'list' }, 'app', { id: '0f0e0d0c-0b0a-4908-8706-050403020100', state: 'Consul at http://10.0.0.2:8500' }) as any;
+  t.is(owned.Labels[Labels.owner], '0f0e0d0c-0b0a-4908-8706-050403020100', 'the helper carries the identity of the stack it runs for');
+  t.is(owned.Labels[Labels.ownerState], 'Consul at http://10.0.0.2:8500');
 });
 
 test('a replaced replica: the old one is deregistered before it stops, the new one registered after its rename', (t) => {

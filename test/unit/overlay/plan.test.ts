@@ -9,7 +9,7 @@ import type { ObservedState } from '../../../src/observe/types.js';
 import type { DesiredState } from '../../../src/stack/types.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired as buildDesired, network, observedEmpty, service, simulate, IMAGE } from '../plan/helpers.js';
-import { golden } from '../plan/golden.js';
+import { goldenPlan } from '../plan/golden.js';
 import { planText } from '../../../src/plan/text.js';
 import { endpointOf } from '../../helpers/endpoint.js';
 
@@ -365,13 +365,14 @@ test('a fixed subnet overlapping a network on the hosts is refused by the genera
 
 test('golden: the text plan of a new network on stack\'s own overlay says which overlay and why, then each host\'s part', (t) => {
   const d = stackOf();
-  const text = planText(reconcile(d, observed(d)), { operations: true });
+  const plan = reconcile(d, observed(d));
+  const text = planText(plan, { operations: true });
   t.is(text.split('\n')[1], "network default: stack's own overlay (VXLAN, Consul)  no cluster store on h1, h2, h3 (x-stack.overlay auto)");
-  golden(t, 'consul-overlay-create', text);
+  goldenPlan(t, 'consul-overlay-create', plan, { operations: true });
 });
 
 test('golden: the text plan of a host whose underlay address changed', (t) => {
   const { d, after } = movedH2();
   const moved = { ...d, hosts: d.hosts.map((h) => (h.name === 'h2' ? { ...h, endpoint: endpointOf('tcp://10.0.0.22:2376') } : h)) };
-  golden(t, 'consul-overlay-moved-host', planText(reconcile(moved, after), { operations: true }));
+  goldenPlan(t, 'consul-overlay-moved-host', reconcile(moved, after), { operations: true });
 });

@@ -13,7 +13,7 @@ import { Labels, ContainerLabels } from '../../../src/labels.js';
 import type { DesiredState, NetworkSpec } from '../../../src/stack/types.js';
 import type { ObservedState } from '../../../src/observe/types.js';
 import { desired, observedEmpty, service, simulate, network } from './helpers.js';
-import { golden } from './golden.js';
+import { goldenPlan } from './golden.js';
 
 const on = (h: string) => ({ constraints: [{ field: 'node.hostname', op: '==' as const, value: h, text: `node.hostname == ${h}` }] });
 
@@ -28,7 +28,7 @@ const errors = (o: { diagnostics: { severity: string; summary: string }[] }) => 
 test('an overlay network is created once, through the first ready host, and shown once under all hosts', (t) => {
   const d = threeTier();
   const plan = reconcile(d, observedEmpty(d));
-  golden(t, 'overlay-create-once', planText(plan, { operations: true }));
+  goldenPlan(t, 'overlay-create-once', plan, { operations: true });
   const creates = plan.operations.filter((o) => o.kind === 'network.create');
   t.deepEqual(creates.map((o) => o.id), ['h1 create network app_back']);
   t.deepEqual(plan.changes.filter((c) => c.type === 'network').map((c) => [c.host, c.allHosts]), [['h1', true]]);
@@ -128,7 +128,7 @@ test('a changed overlay network is replaced with the containers attached to it, 
   const o = applied(before);
   const after = threeTier({ internal: true });
   const plan = reconcile(after, o);
-  golden(t, 'overlay-replace', planText(plan, { operations: true }));
+  goldenPlan(t, 'overlay-replace', plan, { operations: true });
   t.deepEqual(plan.changes.map((c) => `${c.action} ${c.name}`), ['replace app_back', 'replace app-api-1', 'replace app-db-1', 'replace app-web-1']);
   t.deepEqual(plan.changes[0].fields, [{ path: 'internal', before: undefined, after: true }]);
   const op = (id: string) => plan.operations.find((x) => x.id === id)!;
@@ -186,7 +186,7 @@ test('overlapping subnets among the stack networks, and with existing networks, 
   o.hosts.h2.foreignNetworks = [foreign];
   o.hosts.h3.foreignNetworks = [parseNetwork({ Id: 'y', Name: 'bridge', Driver: 'bridge', Scope: 'local', IPAM: { Config: [{ Subnet: '172.17.0.0/16' }] } })];
   const plan = reconcile(d, o);
-  golden(t, 'subnet-overlap', planText(plan));
+  goldenPlan(t, 'subnet-overlap', plan);
   t.deepEqual(errors(plan), [
     'networks a (10.20.0.0/16) and b (10.20.5.0/24) have overlapping subnets',
     'network a: subnet 10.20.0.0/16 overlaps existing network other_net (10.20.9.0/24) on h1, h2',
@@ -228,7 +228,7 @@ test('an external network is used, never created or removed', (t) => {
   const corp = parseNetwork({ Id: 'c', Name: 'corp-net', Driver: 'overlay', Scope: 'global' });
   for (const h of Object.values(o.hosts)) h.foreignNetworks = [corp];
   const plan = reconcile(d, o);
-  golden(t, 'external-network', planText(plan, { operations: true }));
+  goldenPlan(t, 'external-network', plan, { operations: true });
   t.deepEqual(errors(plan), []);
   t.false(plan.operations.some((x) => x.kind.startsWith('network.')));
   t.is((plan.operations.find((x) => x.kind === 'container.create')!.params.body as any).HostConfig.NetworkMode, 'corp-net');

@@ -2,7 +2,7 @@ import test from 'ava';
 import { reconcile, planText } from '../../../src/plan/index.js';
 import { sha256 } from '../../../src/plan/canonical.js';
 import { desired, observedEmpty, service, simulate, network, DIGEST2, IMAGE, DIGEST } from './helpers.js';
-import { golden } from './golden.js';
+import { goldenPlan } from './golden.js';
 import type { DesiredState } from '../../../src/stack/types.js';
 
 const secret = (key: string, text: string) => ({ key, name: key, kind: 'secret' as const, source: 'content', external: false, content: Buffer.from(text), contentHash: sha256(text) });
@@ -37,7 +37,7 @@ function example(over: { release?: string; webReplicas?: number; dbPassword?: st
 test('fresh deploy across 3 hosts', (t) => {
   const d = example();
   const plan = reconcile(d, observedEmpty(d));
-  golden(t, 'fresh-deploy', planText(plan, { operations: true }));
+  goldenPlan(t, 'fresh-deploy', plan, { operations: true });
   t.deepEqual(plan.placement.web, { '1': 'h2', '2': 'h1', '3': 'h3' });
   t.deepEqual(plan.placement.migrate, { '1': 'h1' });
   t.deepEqual(plan.placement.db, { '1': 'h3' });
@@ -57,7 +57,7 @@ test('changing one env value replaces only that service, one replica at a time, 
   const d1 = example();
   const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
   const plan = reconcile(example({ release: 'v2' }), o);
-  golden(t, 'env-change', planText(plan, { operations: true }));
+  goldenPlan(t, 'env-change', plan, { operations: true });
   t.true(plan.changes.every((c) => c.service === 'web' && c.action === 'replace'));
   t.deepEqual(plan.changes[0].fields, [{ path: 'environment.RELEASE', before: 'v1', after: 'v2' }]);
   // batches interleave hosts (h1 first); replica 1 (batch 2) waits for replica 2's replace to settle
@@ -104,7 +104,7 @@ test('a changed secret replaces only the containers using it, and never shows th
   const d = example();
   const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
   const plan = reconcile(example({ dbPassword: 'other' }), o);
-  golden(t, 'secret-change', planText(plan, { operations: true }));
+  goldenPlan(t, 'secret-change', plan, { operations: true });
   const replaced = plan.changes.filter((c) => c.action === 'replace').map((c) => c.name);
   t.deepEqual(replaced, ['app-db-1']);
   t.false(JSON.stringify(plan).includes('other'));
@@ -132,7 +132,7 @@ test('removing a service removes its containers, keeps named volumes unless prun
   d2.volumes = {};
   d2.secrets = {};
   const plan = reconcile(d2, o);
-  golden(t, 'remove-service', planText(plan, { operations: true }));
+  goldenPlan(t, 'remove-service', plan, { operations: true });
   t.deepEqual(plan.changes.map((c) => `${c.action} ${c.type} ${c.name}`), ['delete container app-db-1', 'delete volume app_files_' + plan.changes[1].name.slice(10)]);
   t.true(plan.diagnostics.some((x) => x.summary.includes('app_data')));
   const pruned = reconcile(d2, o, { pruneVolumes: true });
@@ -143,7 +143,7 @@ test('destroy removes everything but named volumes', (t) => {
   const d = example();
   const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
   const plan = reconcile(d, o, { destroy: true });
-  golden(t, 'destroy', planText(plan, { operations: true }));
+  goldenPlan(t, 'destroy', plan, { operations: true });
   const after = simulate(plan, o);
   for (const h of Object.values(after.hosts)) {
     t.deepEqual(h.containers, []);
@@ -165,7 +165,7 @@ test('--refresh drift: stopped by hand, restart policy changed, network disconne
   find('app-web-3').runtime!.networks = ['app_default'];
   Object.assign(find('app-migrate-1').runtime!, { running: false, exitCode: 0 });
   const plan = reconcile(d, o);
-  golden(t, 'refresh-drift', planText(plan, { operations: true }));
+  goldenPlan(t, 'refresh-drift', plan, { operations: true });
   t.deepEqual(plan.changes.map((c) => `${c.action} ${c.name}`), ['update app-web-1', 'update app-web-2', 'update app-web-3']);
 });
 
@@ -178,7 +178,7 @@ test('a replica on a host that is no longer eligible moves; global mode runs one
   const plan = reconcile(d2, o);
   t.deepEqual(plan.placement.web, { '1': 'h1', '2': 'h1', '3': 'h3' });
   t.deepEqual(plan.placement.migrate, { h1: 'h1', h2: 'h2', h3: 'h3' });
-  golden(t, 'move-and-global', planText(plan));
+  goldenPlan(t, 'move-and-global', plan);
 });
 
 test('a replica with a named volume stays on its host, with a warning', (t) => {

@@ -4,7 +4,7 @@ import { reconcile, planText } from '../../../src/plan/index.js';
 import { DRAIN_MS, interleaveByHost } from '../../../src/plan/rollout.js';
 import type { UpdateConfigSpec } from '../../../src/stack/types.js';
 import { desired, observedEmpty, service, simulate } from './helpers.js';
-import { golden } from './golden.js';
+import { goldenPlan } from './golden.js';
 
 const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({ parallelism: 1, delayNs: 0, failureAction: 'pause', monitorNs: 5e9, maxFailureRatio: 0, order: 'stop-first', ...over });
 
@@ -17,7 +17,7 @@ function rollout(over: Partial<UpdateConfigSpec>, extra: Parameters<typeof servi
 
 test('parallelism 1, stop-first: one replica per batch, the old one stopped and kept until the rollout completes', (t) => {
   const { plan, observed, d2 } = rollout({ parallelism: 1 });
-  golden(t, 'rollout-p1-stop-first', planText(plan, { operations: true }));
+  goldenPlan(t, 'rollout-p1-stop-first', plan, { operations: true });
   const r = plan.rollouts[0];
   t.is(r.batches.length, 4);
   // no healthcheck in the file: the image's, if it has one, decides at apply time
@@ -37,7 +37,7 @@ test('parallelism 1, stop-first: one replica per batch, the old one stopped and 
 
 test('parallelism 2, start-first with a healthcheck: batches of two on different hosts, the new one healthy before the old one stops', (t) => {
   const { plan } = rollout({ parallelism: 2, order: 'start-first', delayNs: 2e9 }, { healthcheck: { test: ['CMD-SHELL', 'true'], intervalNs: 1e9, retries: 3 } });
-  golden(t, 'rollout-p2-start-first', planText(plan, { operations: true }));
+  goldenPlan(t, 'rollout-p2-start-first', plan, { operations: true });
   const r = plan.rollouts[0];
   t.is(r.order, 'start-first');
   t.is(r.gate, 'healthy');
@@ -92,7 +92,7 @@ test('a start-first replace interrupted after the old replica left the network a
 
 test('start-first with a published host port falls back to stop-first, and the plan says so', (t) => {
   const { plan } = rollout({ order: 'start-first', failureAction: 'rollback', maxFailureRatio: 0.5 }, { ports: [{ target: 80, published: '8080', protocol: 'tcp', mode: 'host' }] }, 2);
-  golden(t, 'rollout-port-fallback', planText(plan));
+  goldenPlan(t, 'rollout-port-fallback', plan);
   t.is(plan.rollouts[0].order, 'stop-first');
   t.is(plan.rollouts[0].maxFailures, 1);
   t.is(plan.diagnostics.length, 1);

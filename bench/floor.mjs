@@ -12,7 +12,8 @@ import Docker from 'dockerode';
 const [specPath, sandboxPath] = process.argv.slice(2);
 const spec = JSON.parse(readFileSync(specPath, 'utf8'));
 const sandbox = JSON.parse(readFileSync(sandboxPath, 'utf8'));
-const docker = (host) => new Docker({ socketPath: new URL(sandbox.hosts.find((h) => h.name === host).socket).pathname });
+const docker = (host) =>
+  new Docker({ socketPath: new URL(sandbox.hosts.find((h) => h.name === host).socket).pathname });
 
 const engines = spec.hosts.map((h) => docker(h.host));
 await engines[0].createNetwork(spec.network);

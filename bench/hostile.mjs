@@ -32,8 +32,20 @@ function runCase(hostile, timeout) {
   const dir = materialise(hostile);
   try {
     const args = ['-v', process.execPath, '--', bin, 'validate', ...(hostile.args ?? [])];
-    const env = { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', DOCKER_HOST: 'unix:///nonexistent.sock' };
-    const result = spawnSync('/usr/bin/time', args, { cwd: dir, encoding: 'utf8', env, timeout: timeout * 1000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: '/nonexistent',
+      NO_COLOR: '1',
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    };
+    const result = spawnSync('/usr/bin/time', args, {
+      cwd: dir,
+      encoding: 'utf8',
+      env,
+      timeout: timeout * 1000,
+      killSignal: 'SIGKILL',
+      maxBuffer: 64 << 20,
+    });
     const stderr = result.stderr ?? '';
     const seconds = elapsed(stderr);
     const rssMb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? NaN) / 1024;
@@ -42,9 +54,20 @@ function runCase(hostile, timeout) {
     const killed = result.error !== undefined || result.signal !== null;
     const match = errors.find((l) => hostile.expect.test(l));
     const clear = exit === 1 && match !== undefined && !/\n\s+at .+:\d+:\d+\)?\n/.test(stderr);
-    const cpu = Number(/User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN) + Number(/System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN);
+    const cpu =
+      Number(/User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN) +
+      Number(/System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1] ?? NaN);
     const ok = !killed && clear && seconds <= GOAL_SECONDS && rssMb <= GOAL_MB;
-    return { name: hostile.name, attack: hostile.attack, exit: killed ? 'killed' : exit, seconds, cpu, rssMb, message: match ?? errors[0] ?? firstLine(stderr), ok };
+    return {
+      name: hostile.name,
+      attack: hostile.attack,
+      exit: killed ? 'killed' : exit,
+      seconds,
+      cpu,
+      rssMb,
+      message: match ?? errors[0] ?? firstLine(stderr),
+      ok,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -70,10 +93,14 @@ function main() {
     const time = Number.isNaN(row.seconds) ? '   ?  ' : `${row.seconds.toFixed(2).padStart(6)}s`;
     const cpu = Number.isNaN(row.cpu) ? '   ?  ' : `${row.cpu.toFixed(2).padStart(6)}s`;
     const rss = Number.isNaN(row.rssMb) ? '    ? ' : `${row.rssMb.toFixed(0).padStart(5)}MB`;
-    process.stdout.write(`${row.ok ? 'ok  ' : 'FAIL'} ${row.name.padEnd(24)} exit ${String(row.exit).padEnd(6)} wall ${time} cpu ${cpu} ${rss}  ${row.message.slice(0, 150)}\n`);
+    process.stdout.write(
+      `${row.ok ? 'ok  ' : 'FAIL'} ${row.name.padEnd(24)} exit ${String(row.exit).padEnd(6)} wall ${time} cpu ${cpu} ${rss}  ${row.message.slice(0, 150)}\n`,
+    );
   }
   const failed = rows.filter((r) => !r.ok).length;
-  process.stdout.write(`\n${rows.length - failed} of ${rows.length} cases met the goal (exit 1, one clear error, ≤ ${GOAL_SECONDS} s, ≤ ${GOAL_MB} MB)\n`);
+  process.stdout.write(
+    `\n${rows.length - failed} of ${rows.length} cases met the goal (exit 1, one clear error, ≤ ${GOAL_SECONDS} s, ≤ ${GOAL_MB} MB)\n`,
+  );
   process.exitCode = failed ? 1 : 0;
 }
 

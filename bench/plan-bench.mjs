@@ -27,36 +27,85 @@ const DIGEST = `sha256:${'ab'.repeat(32)}`;
 export function syntheticStack(containers, hosts) {
   const services = {};
   for (let i = 0; i < containers / 10; i++)
-    services[`s${String(i + 1).padStart(3, '0')}`] = { image: IMAGE, command: [...COMMAND], environment: { BENCH_REV: '1' }, volumes: [`v${i + 1}:/data`], networks: ['net'], deploy: { replicas: 10 } };
+    services[`s${String(i + 1).padStart(3, '0')}`] = {
+      image: IMAGE,
+      command: [...COMMAND],
+      environment: { BENCH_REV: '1' },
+      volumes: [`v${i + 1}:/data`],
+      networks: ['net'],
+      deploy: { replicas: 10 },
+    };
   return {
     name: 'plan-bench',
     services,
     networks: { net: { driver: 'overlay' } },
     volumes: Object.fromEntries(Object.keys(services).map((_, i) => [`v${i + 1}`, {}])),
-    'x-stack': { hosts: Object.fromEntries(Array.from({ length: hosts }, (_, h) => [`h${h + 1}`, { endpoint: `unix:///run/plan-bench/h${h + 1}.sock`, labels: {} }])) },
+    'x-stack': {
+      hosts: Object.fromEntries(
+        Array.from({ length: hosts }, (_, h) => [
+          `h${h + 1}`,
+          { endpoint: `unix:///run/plan-bench/h${h + 1}.sock`, labels: {} },
+        ]),
+      ),
+    },
   };
 }
 
 /** Builds the observed state of a fully applied stack, with `drift` (0–1) of its containers holding a stale hash. */
 export function observedAfterApply(desired, drift) {
-  const observed = emptyObserved(desired.name, desired.hosts.map((h) => h.name));
+  const observed = emptyObserved(
+    desired.name,
+    desired.hosts.map((h) => h.name),
+  );
   observed.digests[IMAGE] = DIGEST;
   const plan = reconcile(desired, observed);
   const ops = plan.operations;
   let n = 0;
-  for (const h of Object.values(observed.hosts)) h.images.push({ id: 'sha256:img', repoTags: [IMAGE], repoDigests: [`10.77.0.2:5000/busybox@${DIGEST}`] });
+  for (const h of Object.values(observed.hosts))
+    h.images.push({ id: 'sha256:img', repoTags: [IMAGE], repoDigests: [`10.77.0.2:5000/busybox@${DIGEST}`] });
   for (const op of ops) {
     const host = observed.hosts[op.host];
     const body = op.params.body;
-    if (op.kind === 'network.create') for (const h of Object.values(observed.hosts)) h.networks.push({ id: `net-${body.Name}`, name: body.Name, driver: body.Driver, scope: 'global', key: body.Labels?.['io.github.stack-deploy.network'], labels: body.Labels ?? {} });
-    if (op.kind === 'volume.create') host.volumes.push({ name: body.Name, driver: body.Driver ?? 'local', key: body.Labels?.['io.github.stack-deploy.volume'], labels: body.Labels ?? {} });
+    if (op.kind === 'network.create')
+      for (const h of Object.values(observed.hosts))
+        h.networks.push({
+          id: `net-${body.Name}`,
+          name: body.Name,
+          driver: body.Driver,
+          scope: 'global',
+          key: body.Labels?.['io.github.stack-deploy.network'],
+          labels: body.Labels ?? {},
+        });
+    if (op.kind === 'volume.create')
+      host.volumes.push({
+        name: body.Name,
+        driver: body.Driver ?? 'local',
+        key: body.Labels?.['io.github.stack-deploy.volume'],
+        labels: body.Labels ?? {},
+      });
     if (op.kind === 'container.create') {
       const labels = { ...body.Labels };
       const drifted = Math.floor((n + 1) * drift) > Math.floor(n * drift);
       if (drifted) labels['io.github.stack-deploy.config-hash'] = 'stale';
       n++;
-      const mounts = (body.HostConfig?.Mounts ?? []).map((m) => ({ Type: m.Type, Name: m.Source, Destination: m.Target }));
-      host.containers.push(parseContainer(op.host, { Id: `${op.params.name}-id`, Names: [`/${op.params.name}`], Labels: labels, State: 'running', Status: 'Up 1 hour', NetworkSettings: { Networks: Object.fromEntries(Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {}).map((k) => [k, {}])) }, Mounts: mounts }));
+      const mounts = (body.HostConfig?.Mounts ?? []).map((m) => ({
+        Type: m.Type,
+        Name: m.Source,
+        Destination: m.Target,
+      }));
+      host.containers.push(
+        parseContainer(op.host, {
+          Id: `${op.params.name}-id`,
+          Names: [`/${op.params.name}`],
+          Labels: labels,
+          State: 'running',
+          Status: 'Up 1 hour',
+          NetworkSettings: {
+            Networks: Object.fromEntries(Object.keys(body.NetworkingConfig?.EndpointsConfig ?? {}).map((k) => [k, {}])),
+          },
+          Mounts: mounts,
+        }),
+      );
     }
   }
   return observed;
@@ -69,7 +118,8 @@ export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, re
     const file = join(dir, 'stack.yaml');
     writeFileSync(file, stringify(syntheticStack(containers, hosts)));
     const loaded = await loadStack({ files: [file], cwd: dir, env: {} });
-    if (!loaded.value) throw new Error(`synthetic stack does not load: ${loaded.diagnostics.map((d) => d.summary).join('; ')}`);
+    if (!loaded.value)
+      throw new Error(`synthetic stack does not load: ${loaded.diagnostics.map((d) => d.summary).join('; ')}`);
     const desired = loaded.value;
     const observed = observedAfterApply(desired, drift);
     const clean = reconcile(desired, observedAfterApply(desired, 0));
@@ -83,10 +133,21 @@ export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, re
       samples.push((performance.now() - t0) / 1000);
     }
     const replaced = new Set(plan.operations.filter((o) => o.kind === 'container.create').map((o) => o.resource)).size;
-    return { samples, containers, hosts, drift, warmup, gc: typeof globalThis.gc === 'function', operations: plan.operations.length, replaced, opsWithoutDrift: clean.operations.length };
+    return {
+      samples,
+      containers,
+      hosts,
+      drift,
+      warmup,
+      gc: typeof globalThis.gc === 'function',
+      operations: plan.operations.length,
+      replaced,
+      opsWithoutDrift: clean.operations.length,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await planBench({ reps: Number(process.argv[2] ?? 30) })));
+if (import.meta.url === `file://${process.argv[1]}`)
+  console.log(JSON.stringify(await planBench({ reps: Number(process.argv[2] ?? 30) })));

@@ -48,21 +48,58 @@ function run(cmd, argv, env = {}) {
     p.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const exitedAt = Date.now();
-      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${stdout.split('\n').filter((l) => l.includes('failed') || l.startsWith('✗') || l.includes('"op-failed"')).slice(0, 8).join('\n')}\n${stderr.slice(-2000)}`));
+      if (code !== 0)
+        reject(
+          new Error(
+            `${cmd} ${argv.join(' ')} exited ${code}:\n${stdout
+              .split('\n')
+              .filter((l) => l.includes('failed') || l.startsWith('✗') || l.includes('"op-failed"'))
+              .slice(0, 8)
+              .join('\n')}\n${stderr.slice(-2000)}`,
+          ),
+        );
       else resolve({ seconds, stdout, stderr, spawnedAt, exitedAt });
     });
   });
 }
-const sandbox = (...a) => execFileSync('bash', ['deploy/sandbox/sandbox.sh', ...a], { cwd: REPO, env: { ...process.env, STACK_SANDBOX: 'bench' }, stdio: ['ignore', 'ignore', 'inherit'] });
-const dockerCli = (host, ...a) => execFileSync(DOCKER, ['-H', host.socket, ...a], { env: { ...process.env, DOCKER_CONFIG: join(WORK, 'docker-cli') }, encoding: 'utf8' }).trim();
+const sandbox = (...a) =>
+  execFileSync('bash', ['deploy/sandbox/sandbox.sh', ...a], {
+    cwd: REPO,
+    env: { ...process.env, STACK_SANDBOX: 'bench' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+const dockerCli = (host, ...a) =>
+  execFileSync(DOCKER, ['-H', host.socket, ...a], {
+    env: { ...process.env, DOCKER_CONFIG: join(WORK, 'docker-cli') },
+    encoding: 'utf8',
+  }).trim();
 
 // ── peers ────────────────────────────────────────────────────────────────────
 /** stack: the CLI as a user runs it (process start included), under /usr/bin/time -v for peak RSS. */
 async function stackApply(ctx, file, name) {
-  const r = await run('/usr/bin/time', ['-v', process.execPath, 'bin/stack.js', 'apply', '--yes', '--json', '-i', ctx.inventory, '-f', file, '-p', name]);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const r = await run('/usr/bin/time', [
+    '-v',
+    process.execPath,
+    'bin/stack.js',
+    'apply',
+    '--yes',
+    '--json',
+    '-i',
+    ctx.inventory,
+    '-f',
+    file,
+    '-p',
+    name,
+  ]);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const summary = events.findLast((e) => e.type === 'summary');
-  const calls = Object.values(summary.calls).reduce((a, c) => ({ reads: a.reads + c.reads, writes: a.writes + c.writes }), { reads: 0, writes: 0 });
+  const calls = Object.values(summary.calls).reduce(
+    (a, c) => ({ reads: a.reads + c.reads, writes: a.writes + c.writes }),
+    { reads: 0, writes: 0 },
+  );
   const replaced = events.filter((e) => e.type === 'op-done' && e.op.kind === 'container.create').length;
   const rssMB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   const path = replaced ? criticalPath(events, r.spawnedAt, r.exitedAt) : undefined;
@@ -70,7 +107,12 @@ async function stackApply(ctx, file, name) {
 }
 const floorApply = (ctx, paths) => run(process.execPath, ['bench/floor.mjs', paths.floor, ctx.sandboxJson]);
 /** The least a tool must do to know nothing changed: list the containers of every host, in parallel, in a fresh process. */
-const floorNoop = (ctx) => run(process.execPath, ['--input-type=module', '-e', `import D from 'dockerode'; await Promise.all(${JSON.stringify(ctx.hosts.map((h) => new URL(h.socket).pathname))}.map((s) => new D({ socketPath: s }).listContainers({ all: true })));`]);
+const floorNoop = (ctx) =>
+  run(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `import D from 'dockerode'; await Promise.all(${JSON.stringify(ctx.hosts.map((h) => new URL(h.socket).pathname))}.map((s) => new D({ socketPath: s }).listContainers({ all: true })));`,
+  ]);
 /** Floor for one service's change: per host remove its replica and create and start the new one, in parallel. */
 async function floorReplace(ctx, paths, service) {
   const spec = JSON.parse(readFileSync(paths.floor, 'utf8'));
@@ -81,13 +123,19 @@ await Promise.all(spec.hosts.map(async (h) => { const e = new D({ socketPath: so
 /** docker-compose v1, one process per host in parallel, each with its host's file; the run takes as long as the slowest. */
 async function composeUp(ctx, paths, name) {
   const t0 = process.hrtime.bigint();
-  await Promise.all(ctx.hosts.map((h, i) => run('docker-compose', ['-p', name, '-f', paths.compose[i], 'up', '-d', '--no-build'], { DOCKER_HOST: h.socket })));
+  await Promise.all(
+    ctx.hosts.map((h, i) =>
+      run('docker-compose', ['-p', name, '-f', paths.compose[i], 'up', '-d', '--no-build'], { DOCKER_HOST: h.socket }),
+    ),
+  );
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 async function swarmDeploy(ctx, file, name, w, taskOk) {
   const manager = engineOf(ctx.hosts[0]);
   const t0 = process.hrtime.bigint();
-  await run(DOCKER, ['-H', ctx.hosts[0].socket, 'stack', 'deploy', '-c', file, name], { DOCKER_CONFIG: join(WORK, 'docker-cli') });
+  await run(DOCKER, ['-H', ctx.hosts[0].socket, 'stack', 'deploy', '-c', file, name], {
+    DOCKER_CONFIG: join(WORK, 'docker-cli'),
+  });
   const cli = Number(process.hrtime.bigint() - t0) / 1e9;
   await until(`swarm stack ${name}`, () => swarmConverged(manager, name, w.services, w.replicas, taskOk));
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cli };
@@ -96,7 +144,19 @@ async function swarmDeploy(ctx, file, name, w, taskOk) {
 const OWN = 'stack, own overlay';
 /** stack destroy, volumes too: its own overlay's bridges, devices and Consul leases go with it. */
 async function stackDestroy(ctx, file, name) {
-  const destroy = () => run(process.execPath, ['bin/stack.js', 'destroy', '--yes', '--prune-volumes', '-i', ctx.inventory, '-f', file, '-p', name]);
+  const destroy = () =>
+    run(process.execPath, [
+      'bin/stack.js',
+      'destroy',
+      '--yes',
+      '--prune-volumes',
+      '-i',
+      ctx.inventory,
+      '-f',
+      file,
+      '-p',
+      name,
+    ]);
   // Not measured; a step that fails is logged and the destroy run again, as a user would (a re-run converges).
   // A network whose stale endpoint count dockerd 20.10 keeps until it restarts (docs/faults.md) stays behind:
   // later runs use new names and the pool avoids its subnet, so the run goes on.
@@ -105,7 +165,9 @@ async function stackDestroy(ctx, file, name) {
       log(`destroy ${name} failed, running it again: ${String(err.message).split('\n').slice(0, 6).join(' | ')}`);
       return destroy();
     })
-    .catch((err) => log(`destroy ${name} failed again, going on: ${String(err.message).split('\n').slice(0, 3).join(' | ')}`));
+    .catch((err) =>
+      log(`destroy ${name} failed again, going on: ${String(err.message).split('\n').slice(0, 3).join(' | ')}`),
+    );
 }
 
 /** Phase B's stack runs: the rollout, then each workload's cold apply, no-op and env change, each destroyed after. */
@@ -130,11 +192,13 @@ async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, r
       if (cold.created !== wl.count) throw new Error(`stack created ${cold.created} containers, expected ${wl.count}`);
       add(wl.label, OWN, [cold.seconds], { note });
       const noop = await stackApply(ctx, wl.paths.stack, name);
-      if (noop.calls.writes !== 0) throw new Error(`stack's no-op re-apply made ${noop.calls.writes} write calls, expected 0`);
+      if (noop.calls.writes !== 0)
+        throw new Error(`stack's no-op re-apply made ${noop.calls.writes} write calls, expected 0`);
       add(noopLabel(wl), OWN, [noop.seconds], { note: `${noop.calls.reads} reads, 0 writes` });
       if (wl === w1) {
         const env = await stackApply(ctx, wl.changed.stack, name);
-        if (env.created !== 3) throw new Error(`stack replaced ${env.created} containers for one service's environment, expected 3`);
+        if (env.created !== 3)
+          throw new Error(`stack replaced ${env.created} containers for one service's environment, expected 3`);
         add(envLabel, OWN, [env.seconds], { note: `${env.created} containers replaced` });
       }
       await stackDestroy(ctx, wl.paths.stack, name);
@@ -142,12 +206,24 @@ async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, r
   }
 }
 
-const pathText = (p) => `${(p.beforeMs / 1000).toFixed(2)} s before the first op; ${Object.entries(p.byKind).sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ')} (${p.ops} ops); ${(p.afterMs / 1000).toFixed(2)} s after the last`;
+const pathText = (p) =>
+  `${(p.beforeMs / 1000).toFixed(2)} s before the first op; ${Object.entries(p.byKind)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`)
+    .join(', ')} (${p.ops} ops); ${(p.afterMs / 1000).toFixed(2)} s after the last`;
 
 // ── the run ──────────────────────────────────────────────────────────────────
 function machine(hosts) {
   const v = dockerCli(hosts[0], 'version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})');
-  return { nproc: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, kernel: release(), engine: v, node: process.version, compose: execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim(), cpu: cpus()[0]?.model };
+  return {
+    nproc: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    engine: v,
+    node: process.version,
+    compose: execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim(),
+    cpu: cpus()[0]?.model,
+  };
 }
 
 /**
@@ -155,11 +231,43 @@ function machine(hosts) {
  * overlay namespace (dockerd 20.10; its registry calls would fail) — `sandbox heal` restarts those.
  */
 async function fresh(ctx, swarm = false) {
-  await until('daemons up', async () => (await Promise.all(ctx.hosts.map((h) => engineOf(h).ping().then(() => true, () => false)))).every(Boolean));
+  await until('daemons up', async () =>
+    (
+      await Promise.all(
+        ctx.hosts.map((h) =>
+          engineOf(h)
+            .ping()
+            .then(
+              () => true,
+              () => false,
+            ),
+        ),
+      )
+    ).every(Boolean),
+  );
   await wipe(ctx.hosts);
   sandbox('heal');
-  if (swarm) await until('swarm nodes ready', async () => (await engineOf(ctx.hosts[0]).listNodes()).filter((n) => n.Status?.State === 'ready').length === ctx.hosts.length);
-  await until('daemons up', async () => (await Promise.all(ctx.hosts.map((h) => engineOf(h).ping().then(() => true, () => false)))).every(Boolean));
+  if (swarm)
+    await until(
+      'swarm nodes ready',
+      async () =>
+        (await engineOf(ctx.hosts[0]).listNodes()).filter((n) => n.Status?.State === 'ready').length ===
+        ctx.hosts.length,
+    );
+  await until('daemons up', async () =>
+    (
+      await Promise.all(
+        ctx.hosts.map((h) =>
+          engineOf(h)
+            .ping()
+            .then(
+              () => true,
+              () => false,
+            ),
+        ),
+      )
+    ).every(Boolean),
+  );
 }
 
 const rows = [];
@@ -181,14 +289,21 @@ async function main() {
   const inventory = join(WORK, 'inventory.yaml');
   // Every peer talks to the daemons over their unix sockets (no TLS for anyone).
   // stack.underlay: the address stack's own overlay tunnels to (phase B), which a unix socket cannot tell.
-  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`).join('\n')}\nconsul: "${sb.consul.http}"\noverlay: { helper_image: "${sb.images.helper}" }\n`);
+  writeFileSync(
+    inventory,
+    `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`).join('\n')}\nconsul: "${sb.consul.http}"\noverlay: { helper_image: "${sb.images.helper}" }\n`,
+  );
   const ctx = { hosts, inventory, sandboxJson, consul: sb.consul.http, image: sb.images.busybox };
   const info = machine(hosts);
   log('machine', JSON.stringify(info));
 
   const base = { hosts: hosts.map((h) => h.name), image: sb.images.busybox, replicas: 3 };
   const workloads = [
-    { key: 'w1', label: `1 cold apply ${args.services}×3`, w: { ...base, name: 'bw1', services: Number(args.services) } },
+    {
+      key: 'w1',
+      label: `1 cold apply ${args.services}×3`,
+      w: { ...base, name: 'bw1', services: Number(args.services) },
+    },
     { key: 'w2', label: `2 cold apply ${args.large}×3`, w: { ...base, name: 'bw2', services: Number(args.large) } },
   ];
   for (const wl of workloads) {
@@ -198,7 +313,11 @@ async function main() {
   }
   const w1 = workloads[0];
   // 5: rolling update of workload 1 (healthcheck; update_config parallelism 1, stop-first, monitor 1s) to a new tag.
-  const roll = { key: 'w5', label: `5 rolling update ${args.services}×3`, w: { ...w1.w, name: 'bw5', healthcheck: true } };
+  const roll = {
+    key: 'w5',
+    label: `5 rolling update ${args.services}×3`,
+    w: { ...w1.w, name: 'bw5', healthcheck: true },
+  };
   roll.paths = writeWorkload(roll.w, join(WORK, 'w5'));
   roll.next = writeWorkload({ ...roll.w, tag: 'latest' }, join(WORK, 'w5-next'));
   const newImage = sb.images.busyboxLatest;
@@ -217,7 +336,9 @@ async function main() {
     log(`w5 rep ${rep + 1}/${REPS}: stack (${name})`);
     await stackApply(ctx, roll.paths.stack, name);
     const r = await stackApply(ctx, roll.next.stack, name);
-    const row = add(roll.label, 'stack', [r.seconds], { note: `services roll concurrently, 1 replica at a time, stop-first, healthy before the next; ${r.created} replaced` });
+    const row = add(roll.label, 'stack', [r.seconds], {
+      note: `services roll concurrently, 1 replica at a time, stop-first, healthy before the next; ${r.created} replaced`,
+    });
     row.paths = [...(row.paths ?? []), r.path];
     log(`w5 critical path: ${pathText(r.path)}`);
   }
@@ -233,26 +354,54 @@ async function main() {
         const paths = peer === 'floor' ? writeWorkload({ ...wl.w, name }, join(WORK, `${wl.key}-${name}`)) : wl.paths;
         log(`${wl.key} rep ${rep + 1}/${REPS}: ${peer} (${name})`);
         if (peer === 'floor') {
-          add(wl.label, 'floor', [(await floorApply(ctx, paths)).seconds], { note: 'create+start via dockerode; engine overlay (cluster store); volumes created implicitly' });
-          add(noopLabel(wl), 'floor', [(await floorNoop(ctx)).seconds], { note: 'one container list per host, in a fresh node process' });
-          if (wl === w1) add(envLabel, 'floor', [(await floorReplace(ctx, paths, 's01')).seconds], { note: 'remove+create+start the 3 replicas' });
+          add(wl.label, 'floor', [(await floorApply(ctx, paths)).seconds], {
+            note: 'create+start via dockerode; engine overlay (cluster store); volumes created implicitly',
+          });
+          add(noopLabel(wl), 'floor', [(await floorNoop(ctx)).seconds], {
+            note: 'one container list per host, in a fresh node process',
+          });
+          if (wl === w1)
+            add(envLabel, 'floor', [(await floorReplace(ctx, paths, 's01')).seconds], {
+              note: 'remove+create+start the 3 replicas',
+            });
         } else if (peer === 'stack') {
           const cold = await stackApply(ctx, paths.stack, name);
-          if (cold.created !== wl.count) throw new Error(`stack created ${cold.created} containers, expected ${wl.count}`);
-          add(wl.label, 'stack', [cold.seconds], { note: 'engine overlay (cluster store), volume per service and host' });
-          add(`RSS stack apply ${wl.count}`, 'stack', [cold.rssMB], { unit: 'MB', note: 'peak RSS of the cold apply (/usr/bin/time -v)' });
+          if (cold.created !== wl.count)
+            throw new Error(`stack created ${cold.created} containers, expected ${wl.count}`);
+          add(wl.label, 'stack', [cold.seconds], {
+            note: 'engine overlay (cluster store), volume per service and host',
+          });
+          add(`RSS stack apply ${wl.count}`, 'stack', [cold.rssMB], {
+            unit: 'MB',
+            note: 'peak RSS of the cold apply (/usr/bin/time -v)',
+          });
           const noop = await stackApply(ctx, paths.stack, name);
-          if (noop.calls.writes !== 0) throw new Error(`stack's no-op re-apply made ${noop.calls.writes} write calls, expected 0`);
-          add(noopLabel(wl), 'stack', [noop.seconds], { note: `process start included; ${noop.calls.reads} reads, ${noop.calls.writes} writes`, calls: noop.calls });
+          if (noop.calls.writes !== 0)
+            throw new Error(`stack's no-op re-apply made ${noop.calls.writes} write calls, expected 0`);
+          add(noopLabel(wl), 'stack', [noop.seconds], {
+            note: `process start included; ${noop.calls.reads} reads, ${noop.calls.writes} writes`,
+            calls: noop.calls,
+          });
           if (wl === w1) {
             const env = await stackApply(ctx, wl.changed.stack, name);
-            if (env.created !== 3) throw new Error(`stack replaced ${env.created} containers for one service's environment, expected 3`);
-            add(envLabel, 'stack', [env.seconds], { note: `${env.created} containers replaced; ${env.calls.writes} writes`, replaced: env.created });
+            if (env.created !== 3)
+              throw new Error(`stack replaced ${env.created} containers for one service's environment, expected 3`);
+            add(envLabel, 'stack', [env.seconds], {
+              note: `${env.created} containers replaced; ${env.calls.writes} writes`,
+              replaced: env.created,
+            });
           }
         } else {
-          add(wl.label, 'compose', [(await composeUp(ctx, paths, name)).seconds], { note: 'one docker-compose per host in parallel, bridge network: compose cannot span hosts' });
-          add(noopLabel(wl), 'compose', [(await composeUp(ctx, paths, name)).seconds], { note: 'up -d again, per host in parallel' });
-          if (wl === w1) add(envLabel, 'compose', [(await composeUp(ctx, wl.changed, name)).seconds], { note: 'recreates s01 on each host' });
+          add(wl.label, 'compose', [(await composeUp(ctx, paths, name)).seconds], {
+            note: 'one docker-compose per host in parallel, bridge network: compose cannot span hosts',
+          });
+          add(noopLabel(wl), 'compose', [(await composeUp(ctx, paths, name)).seconds], {
+            note: 'up -d again, per host in parallel',
+          });
+          if (wl === w1)
+            add(envLabel, 'compose', [(await composeUp(ctx, wl.changed, name)).seconds], {
+              note: 'recreates s01 on each host',
+            });
         }
       }
     }
@@ -261,8 +410,13 @@ async function main() {
 
   log('6: planning 1,000 containers over 10 hosts, 10% drift, in process');
   // In its own process with a collectable heap: 5 warm-up plans, then each timed plan on a collected heap.
-  const pb = JSON.parse((await run(process.execPath, ['--expose-gc', 'bench/plan-bench.mjs', String(Math.max(30, REPS))])).stdout);
-  add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, { unit: 'ms', note: `reconcile() only, ${pb.samples.length} plans after ${pb.warmup} warm-up, heap collected before each; ${pb.replaced} replaced, ${pb.operations} operations` });
+  const pb = JSON.parse(
+    (await run(process.execPath, ['--expose-gc', 'bench/plan-bench.mjs', String(Math.max(30, REPS))])).stdout,
+  );
+  add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, {
+    unit: 'ms',
+    note: `reconcile() only, ${pb.samples.length} plans after ${pb.warmup} warm-up, heap collected before each; ${pb.replaced} replaced, ${pb.operations} operations`,
+  });
 
   // Phase B: Swarm. Its daemons must run without the cluster store; restarted within this run, then back.
   if (!args['no-swarm']) {
@@ -275,20 +429,30 @@ async function main() {
       // A VXLAN device stack's own overlay left behind (a destroy the stale endpoint count stopped) holds UDP 4789 in
       // its host's namespace with other flags than Swarm's, and Swarm's overlay then fails on that host: remove them.
       for (const h of hosts)
-        for (const dev of execFileSync('ip', ['-n', h.netns, '-o', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' }).split('\n').map((l) => /^\d+: (stvx\d+)/.exec(l)?.[1]).filter(Boolean)) {
+        for (const dev of execFileSync('ip', ['-n', h.netns, '-o', 'link', 'show', 'type', 'vxlan'], {
+          encoding: 'utf8',
+        })
+          .split('\n')
+          .map((l) => /^\d+: (stvx\d+)/.exec(l)?.[1])
+          .filter(Boolean)) {
           log(`removing ${dev} left on ${h.name} before Swarm`);
           execFileSync('ip', ['-n', h.netns, 'link', 'del', dev]);
         }
       dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
       const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
-      for (const h of hosts.slice(1)) dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
+      for (const h of hosts.slice(1))
+        dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
       for (let rep = 0; rep < REPS; rep++) {
         await fresh(ctx, true);
         const name = `bw5w${rep + 1}${RUN_ID}`;
         log(`w5 rep ${rep + 1}/${REPS}: swarm (${name})`);
         await swarmDeploy(ctx, roll.paths.stack, name, roll.w);
-        const r = await swarmDeploy(ctx, roll.next.stack, name, roll.w, (t) => t.Spec?.ContainerSpec?.Image?.startsWith(newImage));
-        add(roll.label, 'swarm', [r.seconds], { note: 'same update_config and healthcheck; services update concurrently' });
+        const r = await swarmDeploy(ctx, roll.next.stack, name, roll.w, (t) =>
+          t.Spec?.ContainerSpec?.Image?.startsWith(newImage),
+        );
+        add(roll.label, 'swarm', [r.seconds], {
+          note: 'same update_config and healthcheck; services update concurrently',
+        });
         dockerCli(hosts[0], 'stack', 'rm', name);
         await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
       }
@@ -299,11 +463,21 @@ async function main() {
           log(`${wl.key} rep ${rep + 1}/${REPS}: swarm (${name})`);
           const cold = await swarmDeploy(ctx, wl.paths.stack, name, wl.w);
           add(wl.label, 'swarm', [cold.seconds], { note: 'docker stack deploy until every task runs; swarm overlay' });
-          const noop = await run(DOCKER, ['-H', hosts[0].socket, 'stack', 'deploy', '-c', wl.paths.stack, name], { DOCKER_CONFIG: join(WORK, 'docker-cli') });
+          const noop = await run(DOCKER, ['-H', hosts[0].socket, 'stack', 'deploy', '-c', wl.paths.stack, name], {
+            DOCKER_CONFIG: join(WORK, 'docker-cli'),
+          });
           add(noopLabel(wl), 'swarm', [noop.seconds], { note: 'stack deploy again (CLI time)' });
           if (wl === w1) {
-            const env = await swarmDeploy(ctx, wl.changed.stack, name, wl.w, (t, svc) => svc.Spec.Name !== `${name}_s01` || (t.Spec?.ContainerSpec?.Env ?? []).includes('BENCH_REV=2'));
-            add(envLabel, 'swarm', [env.seconds], { note: 'stack deploy; default update_config (parallelism 1, stop-first)' });
+            const env = await swarmDeploy(
+              ctx,
+              wl.changed.stack,
+              name,
+              wl.w,
+              (t, svc) => svc.Spec.Name !== `${name}_s01` || (t.Spec?.ContainerSpec?.Env ?? []).includes('BENCH_REV=2'),
+            );
+            add(envLabel, 'swarm', [env.seconds], {
+              note: 'stack deploy; default update_config (parallelism 1, stop-first)',
+            });
           }
           dockerCli(hosts[0], 'stack', 'rm', name);
           await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
@@ -327,7 +501,9 @@ async function main() {
   // The rollout's critical path, summed over its repetitions' median run (in the JSON for every run).
   const rollRow = rows.find((r) => r.workload === roll.label && r.peer === 'stack');
   if (rollRow?.paths?.length) {
-    const i = rollRow.samples.indexOf([...rollRow.samples].sort((a, b) => a - b)[Math.floor((rollRow.samples.length - 1) / 2)]);
+    const i = rollRow.samples.indexOf(
+      [...rollRow.samples].sort((a, b) => a - b)[Math.floor((rollRow.samples.length - 1) / 2)],
+    );
     rollRow.note += `; critical path of the median run: ${pathText(rollRow.paths[i])}`;
   }
   const table = markdownTable(rows);

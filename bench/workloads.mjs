@@ -49,7 +49,17 @@ export function stackFile(w) {
       ...(w.healthcheck ? { healthcheck } : {}),
       deploy: {
         replicas: w.replicas,
-        ...(w.healthcheck ? { update_config: { parallelism: 1, delay: '0s', order: 'stop-first', monitor: '1s', failure_action: 'pause' } } : {}),
+        ...(w.healthcheck
+          ? {
+              update_config: {
+                parallelism: 1,
+                delay: '0s',
+                order: 'stop-first',
+                monitor: '1s',
+                failure_action: 'pause',
+              },
+            }
+          : {}),
       },
     };
   }
@@ -76,7 +86,12 @@ export function composeFile(w, hostIndex) {
       scale,
     };
   }
-  return { version: '2.4', services, networks: { net: { driver: 'bridge' } }, volumes: Object.fromEntries(servicesOf(w).map((s) => [s.volume, {}])) };
+  return {
+    version: '2.4',
+    services,
+    networks: { net: { driver: 'bridge' } },
+    volumes: Object.fromEntries(servicesOf(w).map((s) => [s.volume, {}])),
+  };
 }
 
 /**
@@ -109,9 +124,15 @@ export function floorSpec(w) {
 /** Writes every rendering of a workload under `dir`; returns the paths. */
 export function writeWorkload(w, dir) {
   mkdirSync(dir, { recursive: true });
-  const paths = { stack: join(dir, 'stack.yaml'), floor: join(dir, 'floor.json'), compose: w.hosts.map((h) => join(dir, `compose-${h}.yaml`)) };
+  const paths = {
+    stack: join(dir, 'stack.yaml'),
+    floor: join(dir, 'floor.json'),
+    compose: w.hosts.map((h) => join(dir, `compose-${h}.yaml`)),
+  };
   writeFileSync(paths.stack, stringify(stackFile(w), { aliasDuplicateObjects: false }));
   writeFileSync(paths.floor, JSON.stringify(floorSpec(w), null, 1));
-  w.hosts.forEach((_, i) => writeFileSync(paths.compose[i], stringify(composeFile(w, i), { aliasDuplicateObjects: false })));
+  w.hosts.forEach((_, i) =>
+    writeFileSync(paths.compose[i], stringify(composeFile(w, i), { aliasDuplicateObjects: false })),
+  );
   return paths;
 }

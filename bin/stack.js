@@ -7,7 +7,8 @@
 import { statSync } from 'node:fs';
 
 // A reader that stops early (`stack plan | head`) closes the pipe: stop quietly, as other CLIs do.
-for (const stream of [process.stdout, process.stderr]) stream.on('error', (err) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
 
 const mtime = (file) => statSync(new URL(file, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1;
 const fresh = mtime('../dist/cli/bundle.js') >= mtime('../dist/cli/main.js');

@@ -17,7 +17,11 @@ import { build } from 'esbuild';
 const unused = {
   name: 'stack-unused',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) => (/node_modules[\\/](dockerode|docker-modem)[\\/]/.test(args.importer) ? { path: args.path, namespace: 'stack-unused' } : undefined));
+    b.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) =>
+      /node_modules[\\/](dockerode|docker-modem)[\\/]/.test(args.importer)
+        ? { path: args.path, namespace: 'stack-unused' }
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'stack-unused' }, (args) => ({
       contents: `module.exports = function unused() { throw new Error('stack: ${args.path.slice(2)} (BuildKit session or ssh:// transport) is not part of the stack bundle'); };`,
       loader: 'js',

@@ -41,6 +41,7 @@ export function fenceOf(lost: AbortSignal): Fence {
 
 /** Is this error (or its cause) a write refused by a fence? */
 export function isFenced(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) if (e instanceof FencedError) return true;
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++)
+    if (e instanceof FencedError) return true;
   return false;
 }

@@ -44,7 +44,9 @@ export function ownerLabels(owner: StackOwner | undefined): Record<string, strin
 
 /** Filter for list calls: all objects of one stack (of one identity, when given: only those are its own). */
 export function stackFilter(stack: string, owner?: StackOwner): { label: string[] } {
-  return { label: [`${Labels.managed}=true`, `${Labels.stack}=${stack}`, ...(owner ? [`${Labels.owner}=${owner.id}`] : [])] };
+  return {
+    label: [`${Labels.managed}=true`, `${Labels.stack}=${stack}`, ...(owner ? [`${Labels.owner}=${owner.id}`] : [])],
+  };
 }
 
 /** Labels on containers (and stack's networks) beyond the common ones: the normalised config the hash was computed from. */

@@ -11,17 +11,40 @@ export async function wipe(hosts) {
   await Promise.all(
     engines.map(async (e) => {
       const cs = await e.listContainers({ all: true });
-      await Promise.all(cs.map((c) => e.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
+      await Promise.all(
+        cs.map((c) =>
+          e
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => {}),
+        ),
+      );
     }),
   );
   for (const e of engines) {
     const ns = await e.listNetworks();
-    await Promise.all(ns.filter((n) => !BUILTIN.has(n.Name) && n.Scope !== 'swarm').map((n) => e.getNetwork(n.Id).remove().catch(() => {})));
+    await Promise.all(
+      ns
+        .filter((n) => !BUILTIN.has(n.Name) && n.Scope !== 'swarm')
+        .map((n) =>
+          e
+            .getNetwork(n.Id)
+            .remove()
+            .catch(() => {}),
+        ),
+    );
   }
   await Promise.all(
     engines.map(async (e) => {
       const { Volumes } = await e.listVolumes();
-      await Promise.all((Volumes ?? []).map((v) => e.getVolume(v.Name).remove({ force: true }).catch(() => {})));
+      await Promise.all(
+        (Volumes ?? []).map((v) =>
+          e
+            .getVolume(v.Name)
+            .remove({ force: true })
+            .catch(() => {}),
+        ),
+      );
     }),
   );
 }
@@ -36,7 +59,8 @@ export async function until(what, check, timeoutMs = 300_000, intervalMs = 100) 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
     await sleep(intervalMs);
   }
 }
@@ -45,7 +69,9 @@ export async function until(what, check, timeoutMs = 300_000, intervalMs = 100) 
 export async function swarmConverged(manager, stack, services, replicas, taskOk = () => true) {
   const svcs = await manager.listServices({ filters: { label: [`com.docker.stack.namespace=${stack}`] } });
   if (svcs.length !== services) return false;
-  const tasks = await manager.listTasks({ filters: { label: [`com.docker.stack.namespace=${stack}`], 'desired-state': ['running'] } });
+  const tasks = await manager.listTasks({
+    filters: { label: [`com.docker.stack.namespace=${stack}`], 'desired-state': ['running'] },
+  });
   for (const s of svcs) {
     const mine = tasks.filter((t) => t.ServiceID === s.ID);
     const running = mine.filter((t) => t.Status?.State === 'running' && taskOk(t, s));

@@ -6,7 +6,14 @@ export function stats(samples) {
   return { n: s.length, min: s[0], median, max: s.at(-1) };
 }
 
-const fmt = (x, unit) => (x === undefined ? '–' : unit === 'ms' ? `${(x * 1000).toFixed(1)} ms` : unit === 'MB' ? `${x.toFixed(0)} MB` : `${x.toFixed(2)} s`);
+const fmt = (x, unit) =>
+  x === undefined
+    ? '–'
+    : unit === 'ms'
+      ? `${(x * 1000).toFixed(1)} ms`
+      : unit === 'MB'
+        ? `${x.toFixed(0)} MB`
+        : `${x.toFixed(2)} s`;
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
 
 /**
@@ -15,7 +22,10 @@ const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' :
  * @returns {string} a Markdown table
  */
 export function markdownTable(rows) {
-  const out = ['| workload | peer | min | median | max | × floor | × stack | × swarm | notes |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
+  const out = [
+    '| workload | peer | min | median | max | × floor | × stack | × swarm | notes |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
   for (const r of rows) {
     const st = stats(r.samples);
     const same = rows.filter((x) => x.workload === r.workload && (x.unit ?? 's') === (r.unit ?? 's'));
@@ -41,7 +51,11 @@ export function markdownTable(rows) {
  */
 export function criticalPath(events, spawnedAt, exitedAt) {
   const plan = events.find((e) => e.type === 'plan')?.plan;
-  const done = new Map(events.filter((e) => e.type === 'op-done').map((e) => [e.op.id, { at: Date.parse(e.time), ms: e.ms, kind: e.op.kind }]));
+  const done = new Map(
+    events
+      .filter((e) => e.type === 'op-done')
+      .map((e) => [e.op.id, { at: Date.parse(e.time), ms: e.ms, kind: e.op.kind }]),
+  );
   const byId = new Map((plan?.operations ?? []).map((o) => [o.id, o]));
   const lastDone = Math.max(...[...done.values()].map((d) => d.at));
   let cur = [...done.entries()].find(([, d]) => d.at === lastDone)?.[0];
@@ -56,7 +70,9 @@ export function criticalPath(events, spawnedAt, exitedAt) {
     ops++;
     firstStart = d.at - d.ms;
     const op = byId.get(cur);
-    cur = [...(op?.deps ?? []), ...(op?.after ?? [])].filter((p) => done.has(p)).sort((a, b) => done.get(b).at - done.get(a).at)[0];
+    cur = [...(op?.deps ?? []), ...(op?.after ?? [])]
+      .filter((p) => done.has(p))
+      .sort((a, b) => done.get(b).at - done.get(a).at)[0];
   }
   return { byKind, pathMs, beforeMs: firstStart - spawnedAt, afterMs: exitedAt - lastDone, ops };
 }

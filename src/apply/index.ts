@@ -117,7 +117,13 @@ class NotStarted extends Error {
   }
 }
 
-const ref = (op: Operation): OpRef => ({ id: op.id, kind: op.kind, host: op.host, resource: op.resource, cause: op.cause });
+const ref = (op: Operation): OpRef => ({
+  id: op.id,
+  kind: op.kind,
+  host: op.host,
+  resource: op.resource,
+  cause: op.cause,
+});
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 type Obj = Record<string, any>;
 
@@ -127,7 +133,15 @@ type Obj = Record<string, any>;
  * after `fallbackMs`, whichever comes first. Without an event stream (it could not be opened) it
  * inspects every `intervalMs`. On timeout, `pending` says what the last inspect showed.
  */
-async function waitFor(client: HostClient, name: string, timeoutMs: number, intervalMs: number, fallbackMs: number, check: (i: Obj) => 'ok' | 'wait' | string, pending?: (i: Obj) => string): Promise<void> {
+async function waitFor(
+  client: HostClient,
+  name: string,
+  timeoutMs: number,
+  intervalMs: number,
+  fallbackMs: number,
+  check: (i: Obj) => 'ok' | 'wait' | string,
+  pending?: (i: Obj) => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const events = await Promise.resolve()
     .then(() => client.watchContainer(name))
@@ -139,7 +153,10 @@ async function waitFor(client: HostClient, name: string, timeoutMs: number, inte
       if (verdict === 'ok') return;
       if (verdict !== 'wait') throw new Error(`${name}: ${verdict}`);
       const left = deadline - Date.now();
-      if (left < 0) throw new Error(`${name}: timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`}${pending ? ` (${pending(inspected)})` : ''}`);
+      if (left < 0)
+        throw new Error(
+          `${name}: timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`}${pending ? ` (${pending(inspected)})` : ''}`,
+        );
       if (events) await events.next(Math.min(fallbackMs, left + 1));
       else await sleep(intervalMs);
     }
@@ -149,7 +166,13 @@ async function waitFor(client: HostClient, name: string, timeoutMs: number, inte
 }
 
 /** Until the container is healthy; exited or unhealthy fail it at once. */
-function waitHealthy(client: HostClient, name: string, timeoutMs: number, intervalMs: number, fallbackMs: number): Promise<void> {
+function waitHealthy(
+  client: HostClient,
+  name: string,
+  timeoutMs: number,
+  intervalMs: number,
+  fallbackMs: number,
+): Promise<void> {
   return waitFor(
     client,
     name,
@@ -160,7 +183,8 @@ function waitHealthy(client: HostClient, name: string, timeoutMs: number, interv
       const health = i.State?.Health?.Status;
       if (health === 'healthy') return 'ok';
       // A container that exited is reported as such, even when the engine also marked it unhealthy.
-      if (!i.State?.Running && !i.State?.Restarting) return `exited with code ${i.State?.ExitCode} before it was healthy`;
+      if (!i.State?.Running && !i.State?.Restarting)
+        return `exited with code ${i.State?.ExitCode} before it was healthy`;
       if (health === 'unhealthy') {
         const last = i.State.Health.Log?.at(-1);
         return `unhealthy (last check exit ${last?.ExitCode ?? '?'}: ${last?.Output?.trim() || 'no output'})`;
@@ -172,12 +196,19 @@ function waitHealthy(client: HostClient, name: string, timeoutMs: number, interv
 }
 
 /** Until the container has kept running, without a restart, for `monitorMs`. */
-function waitRunning(client: HostClient, name: string, monitorMs: number, timeoutMs: number, intervalMs: number): Promise<void> {
+function waitRunning(
+  client: HostClient,
+  name: string,
+  monitorMs: number,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<void> {
   // Counted from the first poll that sees it running (local clock): no clock skew with the daemon.
   let since: number | undefined;
   // Checked every `interval` as before (the monitor period is counted by this clock); events wake it sooner.
   return waitFor(client, name, timeoutMs, intervalMs, intervalMs, (i) => {
-    if (i.State?.Restarting || (i.RestartCount ?? 0) > 0) return `restarted (exit code ${i.State?.ExitCode}) within the monitor period`;
+    if (i.State?.Restarting || (i.RestartCount ?? 0) > 0)
+      return `restarted (exit code ${i.State?.ExitCode}) within the monitor period`;
     if (!i.State?.Running) return `exited with code ${i.State?.ExitCode} within the monitor period`;
     since ??= Date.now();
     return Date.now() - since >= monitorMs ? 'ok' : 'wait';
@@ -190,7 +221,12 @@ const OWN_HEALTHY = "healthy (its image's healthcheck)";
  * Until healthy by the container's own healthcheck (the image's, merged into its config by the daemon), with the
  * time limit its timings give; false at once when it has none.
  */
-async function waitOwnHealthcheck(client: HostClient, name: string, intervalMs: number, fallbackMs: number): Promise<boolean> {
+async function waitOwnHealthcheck(
+  client: HostClient,
+  name: string,
+  intervalMs: number,
+  fallbackMs: number,
+): Promise<boolean> {
   const hc = containerHealthcheck(await client.inspectContainer(name));
   if (!hc) return false;
   await waitHealthy(client, name, healthTimeoutMs(hc), intervalMs, fallbackMs);
@@ -201,7 +237,11 @@ async function waitOwnHealthcheck(client: HostClient, name: string, intervalMs: 
  * Runs one operation: exactly one Engine call (waits poll with reads). A wait whose gate is decided from the
  * container (`container.wait-ready`) returns what it waited for.
  */
-export async function runOperation(op: Operation, client: HostClient, options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'credentials' | 'overlayStore'>): Promise<string | void> {
+export async function runOperation(
+  op: Operation,
+  client: HostClient,
+  options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'credentials' | 'overlayStore'>,
+): Promise<string | void> {
   const p = op.params as Obj;
   if (op.kind.startsWith('overlay.')) return runOverlayOperation(op, client, options.overlayStore);
   const interval = options.pollIntervalMs ?? 250;
@@ -236,14 +276,18 @@ export async function runOperation(op: Operation, client: HostClient, options: P
       return client.update(p.name, p.body);
     case 'archive.put': {
       const a = op.params as unknown as ArchiveParams;
-      const archive = tar(a.files.map((f) => ({ name: f.name, content: options.contents(f.ref), mode: f.mode, uid: f.uid, gid: f.gid })));
+      const archive = tar(
+        a.files.map((f) => ({ name: f.name, content: options.contents(f.ref), mode: f.mode, uid: f.uid, gid: f.gid })),
+      );
       return client.putArchive(a.container, a.path, archive);
     }
     case 'container.wait-healthy': {
       if (p.healthcheckFrom !== 'container') return waitHealthy(client, p.name, p.timeoutMs, interval, fallback);
       // depends_on service_healthy on a service whose file defines no test: the image's HEALTHCHECK must.
       if (await waitOwnHealthcheck(client, p.name, interval, fallback)) return OWN_HEALTHY;
-      throw new Error(`${p.name} has no healthcheck (neither the file nor its image defines one), so it never turns healthy; give the service a healthcheck, or depend on it with condition service_started`);
+      throw new Error(
+        `${p.name} has no healthcheck (neither the file nor its image defines one), so it never turns healthy; give the service a healthcheck, or depend on it with condition service_started`,
+      );
     }
     case 'container.wait-running':
       return waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
@@ -299,29 +343,37 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
     if (!c) return;
     // Once the old container is removed there is nothing to start again, and removing the new one
     // would leave the slot empty: leave it; the next apply finds the temporary one and finishes.
-    const oldRemoved = plan.operations.some((o) => o.group === group && o.kind === 'container.remove' && status[o.id] === 'done');
+    const oldRemoved = plan.operations.some(
+      (o) => o.group === group && o.kind === 'container.remove' && status[o.id] === 'done',
+    );
     if (oldRemoved) {
-      for (const op of c.ops) emit({ type: 'compensate', group, op: ref(op), error: 'not run: the old container is already removed; the next apply completes the replace' });
+      for (const op of c.ops)
+        emit({
+          type: 'compensate',
+          group,
+          op: ref(op),
+          error: 'not run: the old container is already removed; the next apply completes the replace',
+        });
       return;
     }
     const work = (async () => {
-        for (const op of c.ops) {
-          // An undo step runs only when the step it undoes succeeded.
-          if (op.ifDone && status[op.ifDone] !== 'done') continue;
-          const client = options.clients.get(op.host)!;
-          const gone = lost.get(op.host);
-          if (gone || options.hardSignal?.aborted) {
-            emit({ type: 'compensate', group, op: ref(op), error: gone ? `host ${op.host} lost` : 'interrupted' });
-            continue;
-          }
-          try {
-            await queueFor(op.host).add(() => global.add(() => runOperation(op, client, options)));
-            emit({ type: 'compensate', group, op: ref(op) });
-          } catch (err) {
-            emit({ type: 'compensate', group, op: ref(op), error: err instanceof Error ? err.message : String(err) });
-          }
+      for (const op of c.ops) {
+        // An undo step runs only when the step it undoes succeeded.
+        if (op.ifDone && status[op.ifDone] !== 'done') continue;
+        const client = options.clients.get(op.host)!;
+        const gone = lost.get(op.host);
+        if (gone || options.hardSignal?.aborted) {
+          emit({ type: 'compensate', group, op: ref(op), error: gone ? `host ${op.host} lost` : 'interrupted' });
+          continue;
         }
-      })();
+        try {
+          await queueFor(op.host).add(() => global.add(() => runOperation(op, client, options)));
+          emit({ type: 'compensate', group, op: ref(op) });
+        } catch (err) {
+          emit({ type: 'compensate', group, op: ref(op), error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    })();
     compensated.set(group, work);
     compensations.push(work);
   };
@@ -357,22 +409,41 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       if (finished) return;
       finished = true;
       if (options.hardSignal?.aborted)
-        for (const op of plan.operations) if (!status[op.id]) status[op.id] = started.has(op.id) ? 'interrupted' : 'skipped';
+        for (const op of plan.operations)
+          if (!status[op.id]) status[op.id] = started.has(op.id) ? 'interrupted' : 'skipped';
       const calls = Object.fromEntries([...options.clients].map(([h, c]) => [h, { ...c.counts }]));
       const count = (s: OpStatus) => Object.values(status).filter((x) => x === s).length;
       const interrupted = !!options.signal?.aborted || !!options.hardSignal?.aborted;
       const ok = failures.length === 0 && count('skipped') === 0 && count('interrupted') === 0;
       const outcome: ApplyOutcome = ok ? 'ok' : interrupted ? 'interrupted' : 'failed';
       const roots = new Map<string, RootCause>();
-      for (const f of failures) roots.set(f.op, { op: f.op, host: byId.get(f.op)?.host ?? '', error: f.error, skipped: [] });
+      for (const f of failures)
+        roots.set(f.op, { op: f.op, host: byId.get(f.op)?.host ?? '', error: f.error, skipped: [] });
       for (const [id, root] of rootCause) {
         if (status[id] !== 'skipped') continue;
-        if (!roots.has(root)) roots.set(root, { op: root, host: '', error: root === 'interrupt' ? 'interrupted' : `${root} failed`, skipped: [] });
+        if (!roots.has(root))
+          roots.set(root, {
+            op: root,
+            host: '',
+            error: root === 'interrupt' ? 'interrupted' : `${root} failed`,
+            skipped: [],
+          });
         roots.get(root)!.skipped.push(id);
       }
       const rootCauses = [...roots.values()];
       const lostHosts = lost.entries();
-      emit({ type: 'summary', ok, outcome, done: count('done'), failed: count('failed'), skipped: count('skipped') + count('interrupted'), calls, failures, rootCauses, lostHosts });
+      emit({
+        type: 'summary',
+        ok,
+        outcome,
+        done: count('done'),
+        failed: count('failed'),
+        skipped: count('skipped') + count('interrupted'),
+        calls,
+        failures,
+        rootCauses,
+        lostHosts,
+      });
       resolveAll({ ok, outcome, status, failures, rootCauses, lostHosts, calls, rollouts: rolloutOutcomes });
     };
     const byId = new Map(plan.operations.map((op) => [op.id, op]));
@@ -391,7 +462,8 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
         run: runRollbackStep,
         compensation: (g) => compensated.get(g),
         status: (id) => status[id],
-        rollbackStep: (service, step, error) => emit({ type: 'rollback', service, op: ref(step), ...(error ? { error } : {}) }),
+        rollbackStep: (service, step, error) =>
+          emit({ type: 'rollback', service, op: ref(step), ...(error ? { error } : {}) }),
         delay: rollbackDelay,
       });
       if (finishing)
@@ -438,7 +510,9 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
         if (no) throw no;
         if (op.kind === 'rollout.barrier') {
           // After the previous batch, once its failed replicas were put back; no Engine call.
-          await Promise.all((op.after ?? []).map((a) => byId.get(a)?.group).map((g) => (g ? compensated.get(g) : undefined)));
+          await Promise.all(
+            (op.after ?? []).map((a) => byId.get(a)?.group).map((g) => (g ? compensated.get(g) : undefined)),
+          );
           const again = mustNotStart(op);
           if (again) throw again;
           started.add(op.id);
@@ -462,7 +536,12 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
       task.then(
         (detail) => {
           if (finished) return;
-          emit({ type: 'op-done', op: ref(op), ms: Date.now() - t0, ...(typeof detail === 'string' ? { detail } : {}) });
+          emit({
+            type: 'op-done',
+            op: ref(op),
+            ms: Date.now() - t0,
+            ...(typeof detail === 'string' ? { detail } : {}),
+          });
           settle(op, 'done');
         },
         (err: unknown) => {
@@ -485,7 +564,10 @@ export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyRes
 }
 
 /** The bytes of secrets and configs of a desired state, by plan reference. */
-export function contentsOf(desired: { secrets: Record<string, { content?: Buffer }>; configs: Record<string, { content?: Buffer }> }): (ref: string) => Buffer {
+export function contentsOf(desired: {
+  secrets: Record<string, { content?: Buffer }>;
+  configs: Record<string, { content?: Buffer }>;
+}): (ref: string) => Buffer {
   return (r: string) => {
     const [kind, key] = [r.slice(0, r.indexOf(':')), r.slice(r.indexOf(':') + 1)];
     const obj = kind === 'secret' ? desired.secrets[key] : desired.configs[key];

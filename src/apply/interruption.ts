@@ -32,7 +32,10 @@ export class Interruption {
   interrupt(reason = 'interrupted'): void {
     if (!this.soft.signal.aborted) {
       this.soft.abort(reason);
-      this.timer = setTimeout(() => this.hard.abort(`${reason}; grace time of ${Math.round(this.graceMs / 1000)}s over`), this.graceMs);
+      this.timer = setTimeout(
+        () => this.hard.abort(`${reason}; grace time of ${Math.round(this.graceMs / 1000)}s over`),
+        this.graceMs,
+      );
       return;
     }
     this.hard.abort(`${reason} again`);

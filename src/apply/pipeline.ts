@@ -46,11 +46,23 @@ export async function planStack(desired: DesiredState, options: PipelineOptions 
   const consul = options.consul ?? resolveConsulConfig(undefined, {}, desired.settings);
   const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul).fenceWith(fence)) : undefined;
   const credentials = operatorHosts(desired.hostsSource) ? options.credentials : undefined;
-  const observed = await observe(desired, clients, { refresh: options.refresh, destroy: options.destroy, resolveDigests: !options.destroy, credentials, overlayStore, owner: options.owner });
+  const observed = await observe(desired, clients, {
+    refresh: options.refresh,
+    destroy: options.destroy,
+    resolveDigests: !options.destroy,
+    credentials,
+    overlayStore,
+    owner: options.owner,
+  });
   return { plan: reconcile(desired, observed, options), observed, clients, overlayStore, credentials };
 }
 
-export async function applyPlanned(desired: DesiredState, planned: Planned, reporter?: Reporter, options: { signal?: AbortSignal; hardSignal?: AbortSignal } = {}): Promise<ApplyResult> {
+export async function applyPlanned(
+  desired: DesiredState,
+  planned: Planned,
+  reporter?: Reporter,
+  options: { signal?: AbortSignal; hardSignal?: AbortSignal } = {},
+): Promise<ApplyResult> {
   return apply(planned.plan, {
     clients: planned.clients,
     hostConcurrency: desired.settings.hostConcurrency,

@@ -24,7 +24,8 @@ export interface RolloutFailure {
   error: string;
 }
 
-export type RolloutOutcomeKind = 'completed' | 'completed-with-failures' | 'paused' | 'rolled-back' | 'rollback-incomplete' | 'incomplete';
+export type RolloutOutcomeKind =
+  'completed' | 'completed-with-failures' | 'paused' | 'rolled-back' | 'rollback-incomplete' | 'incomplete';
 
 export interface RolloutOutcome {
   service: string;
@@ -68,7 +69,14 @@ export class RolloutTracker {
       const replicaByGroup = new Map<string, RolloutReplica>();
       for (const b of r.batches) for (const x of b) replicaByGroup.set(x.group, x);
       const finalOps = new Map<string, string>();
-      for (const op of plan.operations) if (op.rollout === r.service && op.group && op.kind === 'container.rename' && op.params.newName === replicaByGroup.get(op.group)?.name) finalOps.set(op.group, op.id);
+      for (const op of plan.operations)
+        if (
+          op.rollout === r.service &&
+          op.group &&
+          op.kind === 'container.rename' &&
+          op.params.newName === replicaByGroup.get(op.group)?.name
+        )
+          finalOps.set(op.group, op.id);
       this.states.set(r.service, {
         rollout: r,
         replicaByGroup,
@@ -91,7 +99,10 @@ export class RolloutTracker {
     st.failures.push({ resource: replica.resource, host: replica.host, container: replica.name, op: op.id, error });
     const r = st.rollout;
     if (!st.halted && st.failures.length > r.maxFailures && r.failureAction !== 'continue')
-      st.halted = { root: op.id, reason: `rollout of ${r.service} ${r.failureAction === 'rollback' ? 'rolled back' : 'paused'} after ${replica.name} on ${replica.host} failed` };
+      st.halted = {
+        root: op.id,
+        reason: `rollout of ${r.service} ${r.failureAction === 'rollback' ? 'rolled back' : 'paused'} after ${replica.name} on ${replica.host} failed`,
+      };
   }
 
   /** Why an op must not start (its rollout has stopped), with the root cause. */
@@ -151,6 +162,13 @@ export class RolloutTracker {
         : updated.length === st.replicaByGroup.size
           ? 'completed'
           : 'incomplete';
-    return { service: r.service, outcome, updated, failures: st.failures, rolledBack: st.rolledBack, rollbackErrors: st.rollbackErrors };
+    return {
+      service: r.service,
+      outcome,
+      updated,
+      failures: st.failures,
+      rolledBack: st.rolledBack,
+      rollbackErrors: st.rollbackErrors,
+    };
   }
 }

@@ -91,7 +91,12 @@ export class CommandSignals {
   }
 
   beforeAnyChange(): ExitError {
-    return new ExitError(130, [{ severity: 'error', summary: `interrupted by ${this.received ?? 'a signal'} while ${this.phase}, before any change: no host was changed` }]);
+    return new ExitError(130, [
+      {
+        severity: 'error',
+        summary: `interrupted by ${this.received ?? 'a signal'} while ${this.phase}, before any change: no host was changed`,
+      },
+    ]);
   }
 
   dispose(): void {

@@ -31,11 +31,31 @@ const s = (ms: number) => `${ms / 1000}`;
 /** Adds --skip-unreachable, --timeout, --pull-timeout, --retries (and --grace with `grace`). */
 export function addFaultOptions(command: Command, { grace = false } = {}): Command {
   command
-    .option('--skip-unreachable', 'plan and apply the hosts that answer, leave out (and name) those that do not; default: an unreachable host is an error before any write')
-    .option('--timeout <seconds>', `time limit of one Engine call (default ${s(DEFAULT_FAULT_SETTINGS.writeTimeoutMs)}; reads ${s(DEFAULT_FAULT_SETTINGS.readTimeoutMs)}; a stop gets its grace period + ${s(DEFAULT_FAULT_SETTINGS.stopExtraMs)})`, seconds)
-    .option('--pull-timeout <seconds>', `time limit of one image pull (default ${s(DEFAULT_FAULT_SETTINGS.pullTimeoutMs)})`, seconds)
-    .option('--retries <n>', `further attempts after a transient error (connection reset, time-out, 5xx), with exponential back-off (default ${DEFAULT_FAULT_SETTINGS.retries})`, count);
-  if (grace) command.option('--grace <seconds>', `after SIGINT/SIGTERM, how long operations in flight may finish (default ${s(DEFAULT_GRACE_MS)}); a second signal stops at once`, seconds);
+    .option(
+      '--skip-unreachable',
+      'plan and apply the hosts that answer, leave out (and name) those that do not; default: an unreachable host is an error before any write',
+    )
+    .option(
+      '--timeout <seconds>',
+      `time limit of one Engine call (default ${s(DEFAULT_FAULT_SETTINGS.writeTimeoutMs)}; reads ${s(DEFAULT_FAULT_SETTINGS.readTimeoutMs)}; a stop gets its grace period + ${s(DEFAULT_FAULT_SETTINGS.stopExtraMs)})`,
+      seconds,
+    )
+    .option(
+      '--pull-timeout <seconds>',
+      `time limit of one image pull (default ${s(DEFAULT_FAULT_SETTINGS.pullTimeoutMs)})`,
+      seconds,
+    )
+    .option(
+      '--retries <n>',
+      `further attempts after a transient error (connection reset, time-out, 5xx), with exponential back-off (default ${DEFAULT_FAULT_SETTINGS.retries})`,
+      count,
+    );
+  if (grace)
+    command.option(
+      '--grace <seconds>',
+      `after SIGINT/SIGTERM, how long operations in flight may finish (default ${s(DEFAULT_GRACE_MS)}); a second signal stops at once`,
+      seconds,
+    );
   return command;
 }
 

@@ -17,24 +17,40 @@ export interface OperatorContext {
   credentials: RegistryCredentials;
 }
 
-export function operatorContext(desired: DesiredState, consulFlag: string | undefined, env: Record<string, string | undefined> = process.env): OperatorContext {
+export function operatorContext(
+  desired: DesiredState,
+  consulFlag: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): OperatorContext {
   const consul = resolveConsulConfig(consulFlag, env, desired.settings);
-  return { ...(consul ? { consul } : {}), credentials: dockerConfigCredentials(dockerConfigPath(env, env.HOME || os.homedir())) };
+  return {
+    ...(consul ? { consul } : {}),
+    credentials: dockerConfigCredentials(dockerConfigPath(env, env.HOME || os.homedir())),
+  };
 }
 
 /**
  * What the operator should know before the run (printed once, with the loader's warnings): about the Consul it
  * uses, and registry credentials withheld from hosts the stack file chose.
  */
-export function operatorWarnings(desired: DesiredState, consulFlag: string | undefined, env: Record<string, string | undefined> = process.env): Diagnostic[] {
-  return [...consulWarnings(resolveConsulConfig(consulFlag, env, desired.settings), env, desired.settings), ...withheldCredentials(desired, env)];
+export function operatorWarnings(
+  desired: DesiredState,
+  consulFlag: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): Diagnostic[] {
+  return [
+    ...consulWarnings(resolveConsulConfig(consulFlag, env, desired.settings), env, desired.settings),
+    ...withheldCredentials(desired, env),
+  ];
 }
 
 /** Registries of the stack's images the operator has credentials for, which hosts from x-stack.hosts do not get. */
 function withheldCredentials(desired: DesiredState, env: Record<string, string | undefined>): Diagnostic[] {
   if (operatorHosts(desired.hostsSource)) return [];
   const credentials = operatorContext(desired, undefined, env).credentials;
-  const registries = [...new Set(Object.values(desired.services).map((s) => registryOf(s.image)))].filter((r) => credentials(r)).sort();
+  const registries = [...new Set(Object.values(desired.services).map((s) => registryOf(s.image)))]
+    .filter((r) => credentials(r))
+    .sort();
   return registries.map((r) => ({
     severity: 'warning',
     summary: `registry credentials for ${r} are not sent: the hosts come from the stack file (x-stack.hosts)`,

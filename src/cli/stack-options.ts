@@ -36,16 +36,47 @@ function positiveInteger(value: string): string {
  */
 export function addStackOptions(command: Command): Command {
   return command
-    .option('-f, --file <path>', 'stack file; repeat to merge several, later files win (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml or stack.yaml)', collect)
-    .option('-p, --project-name <name>', 'stack name (default: STACK_NAME, then name: in the file, then the folder name)')
-    .option('--project-directory <path>', 'the project folder: relative paths in the stack resolve against it, its .env is read, and every file the stack names must be inside it (default: the first file\'s folder)')
-    .option('-i, --inventory <path>', 'inventory of hosts (YAML; default: STACK_INVENTORY); wins over DOCKER_HOST and x-stack.hosts')
-    .option('--allow-insecure-tcp', 'accept a tcp:// DOCKER_HOST without TLS (DOCKER_TLS_VERIFY unset), with a warning; inventories say tls: false per host')
-    .option('--env-file <path>', 'variables for interpolation instead of the stack folder\'s .env; repeatable, later files win', collect)
+    .option(
+      '-f, --file <path>',
+      'stack file; repeat to merge several, later files win (default: compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml or stack.yaml)',
+      collect,
+    )
+    .option(
+      '-p, --project-name <name>',
+      'stack name (default: STACK_NAME, then name: in the file, then the folder name)',
+    )
+    .option(
+      '--project-directory <path>',
+      "the project folder: relative paths in the stack resolve against it, its .env is read, and every file the stack names must be inside it (default: the first file's folder)",
+    )
+    .option(
+      '-i, --inventory <path>',
+      'inventory of hosts (YAML; default: STACK_INVENTORY); wins over DOCKER_HOST and x-stack.hosts',
+    )
+    .option(
+      '--allow-insecure-tcp',
+      'accept a tcp:// DOCKER_HOST without TLS (DOCKER_TLS_VERIFY unset), with a warning; inventories say tls: false per host',
+    )
+    .option(
+      '--env-file <path>',
+      "variables for interpolation instead of the stack folder's .env; repeatable, later files win",
+      collect,
+    )
     .option('--profile <name>', 'enable services of this profile; repeatable (default: COMPOSE_PROFILES)', collect)
-    .option('--overlay-helper-image <ref>', "helper image of stack's own overlay, pinned by digest (NAME@sha256:…); wins over the inventory's overlay.helper_image")
-    .option('--max-replicas <n>', `most replicas one service may ask for (default ${DEFAULT_LIMITS.maxReplicas})`, positiveInteger)
-    .option('--max-containers <n>', `most containers the whole stack may ask for (default ${DEFAULT_LIMITS.maxContainers})`, positiveInteger);
+    .option(
+      '--overlay-helper-image <ref>',
+      "helper image of stack's own overlay, pinned by digest (NAME@sha256:…); wins over the inventory's overlay.helper_image",
+    )
+    .option(
+      '--max-replicas <n>',
+      `most replicas one service may ask for (default ${DEFAULT_LIMITS.maxReplicas})`,
+      positiveInteger,
+    )
+    .option(
+      '--max-containers <n>',
+      `most containers the whole stack may ask for (default ${DEFAULT_LIMITS.maxContainers})`,
+      positiveInteger,
+    );
 }
 
 /** The inventory `npm run sandbox -- up` writes in this checkout: the local default when there is no Docker socket. */

@@ -31,7 +31,13 @@ export function hostAddress(host: HostSpec, fallback: string): string {
 
 export const serviceName = (stack: string, service: string) => `${stack}-${service}`;
 
-export function catalogEntries(desired: DesiredState, host: HostSpec, nodeAddress: string, containers: ListedContainer[], revision: number | undefined): CatalogEntry[] {
+export function catalogEntries(
+  desired: DesiredState,
+  host: HostSpec,
+  nodeAddress: string,
+  containers: ListedContainer[],
+  revision: number | undefined,
+): CatalogEntry[] {
   const entries: CatalogEntry[] = [];
   for (const c of containers) {
     const labels = c.Labels ?? {};
@@ -44,8 +50,14 @@ export function catalogEntries(desired: DesiredState, host: HostSpec, nodeAddres
     const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
     const published = (c.Ports ?? []).filter((p) => p.PublicPort).sort((a, b) => a.PrivatePort - b.PrivatePort);
     const attached = c.NetworkSettings?.Networks ?? {};
-    const stackNetworks = spec ? Object.keys(spec.networks).map((k) => desired.networks[k]?.name ?? `${desired.name}_${k}`) : [];
-    const network = stackNetworks.find((n) => attached[n]?.IPAddress) ?? Object.keys(attached).sort().find((n) => attached[n]?.IPAddress);
+    const stackNetworks = spec
+      ? Object.keys(spec.networks).map((k) => desired.networks[k]?.name ?? `${desired.name}_${k}`)
+      : [];
+    const network =
+      stackNetworks.find((n) => attached[n]?.IPAddress) ??
+      Object.keys(attached)
+        .sort()
+        .find((n) => attached[n]?.IPAddress);
     let address: string;
     let port: number;
     if (published.length) {
@@ -53,18 +65,39 @@ export function catalogEntries(desired: DesiredState, host: HostSpec, nodeAddres
       port = published[0].PublicPort!;
     } else {
       address = network ? attached[network].IPAddress! : nodeAddress;
-      const exposed = [...(c.Ports ?? []).map((p) => p.PrivatePort), ...(spec?.ports ?? []).map((p) => p.target), ...(spec?.expose ?? []).map((e) => Number.parseInt(e, 10))].filter((n) => Number.isInteger(n) && n > 0);
+      const exposed = [
+        ...(c.Ports ?? []).map((p) => p.PrivatePort),
+        ...(spec?.ports ?? []).map((p) => p.target),
+        ...(spec?.expose ?? []).map((e) => Number.parseInt(e, 10)),
+      ].filter((n) => Number.isInteger(n) && n > 0);
       port = exposed.length ? Math.min(...exposed) : 0;
     }
     const userLabels = Object.entries(spec?.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
     const { health } = parseStatus(c.Status);
-    const meta: Record<string, string> = { ...REPLICA_ENTRY, stack: desired.name, service: serviceKey, container_id: c.Id, host: host.name, slot: labels[Labels.slot] ?? '' };
+    const meta: Record<string, string> = {
+      ...REPLICA_ENTRY,
+      stack: desired.name,
+      service: serviceKey,
+      container_id: c.Id,
+      host: host.name,
+      slot: labels[Labels.slot] ?? '',
+    };
     if (revision !== undefined) meta.revision = String(revision);
     entries.push({
       node: catalogNode(host.name),
       nodeAddress,
-      service: { id: name, name: serviceName(desired.name, serviceKey), address, port, tags: userLabels.map(([k, v]) => `${k}=${v}`), meta },
-      check: { status: health === undefined || health === 'healthy' ? 'passing' : 'critical', notes: `docker: ${c.Status ?? c.State ?? 'unknown'}` },
+      service: {
+        id: name,
+        name: serviceName(desired.name, serviceKey),
+        address,
+        port,
+        tags: userLabels.map(([k, v]) => `${k}=${v}`),
+        meta,
+      },
+      check: {
+        status: health === undefined || health === 'healthy' ? 'passing' : 'critical',
+        notes: `docker: ${c.Status ?? c.State ?? 'unknown'}`,
+      },
     });
   }
   return entries.sort((a, b) => (a.service.id < b.service.id ? -1 : 1));

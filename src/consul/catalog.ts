@@ -8,7 +8,13 @@ import { clientsFor, type HostClient } from '../docker/client.js';
 import { stackFilter, type StackOwner } from '../labels.js';
 import type { DesiredState } from '../stack/types.js';
 import type { ConsulClient } from './client.js';
-import { catalogEntries, hostAddress, REPLICA_ENTRY, type CatalogEntry, type ListedContainer } from './catalog-entries.js';
+import {
+  catalogEntries,
+  hostAddress,
+  REPLICA_ENTRY,
+  type CatalogEntry,
+  type ListedContainer,
+} from './catalog-entries.js';
 import { catalogNode } from '../overlay/names.js';
 import { parseCatalogNode } from '../state/stored.js';
 
@@ -20,14 +26,20 @@ export interface CatalogSyncResult {
 }
 
 function localAddress(): string {
-  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const list of Object.values(os.networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }
 
 export async function syncCatalog(
   consul: ConsulClient,
   desired: DesiredState,
-  options: { revision?: number; destroyed?: boolean; clients?: ReadonlyMap<string, HostClient>; owner?: StackOwner } = {},
+  options: {
+    revision?: number;
+    destroyed?: boolean;
+    clients?: ReadonlyMap<string, HostClient>;
+    owner?: StackOwner;
+  } = {},
 ): Promise<CatalogSyncResult> {
   const clients = options.clients ?? clientsFor(desired.hosts);
   const result: CatalogSyncResult = { registered: [], deregistered: [], unreachable: [] };
@@ -39,7 +51,9 @@ export async function syncCatalog(
       let entries: CatalogEntry[] = [];
       if (!options.destroyed) {
         try {
-          const list = (await clients.get(host.name)!.listContainers(stackFilter(desired.name, options.owner))) as ListedContainer[];
+          const list = (await clients
+            .get(host.name)!
+            .listContainers(stackFilter(desired.name, options.owner))) as ListedContainer[];
           entries = catalogEntries(desired, host, address, list, options.revision);
         } catch {
           result.unreachable.push(host.name);
@@ -50,25 +64,47 @@ export async function syncCatalog(
       const [node] = await Promise.all([
         consul
           .call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName))
-          .then((v) => parseCatalogNode<{ Services?: Record<string, { ID: string; Meta?: Record<string, string> | null }> | null } | null>(`catalog node ${nodeName}`, v ?? null)),
+          .then((v) =>
+            parseCatalogNode<{
+              Services?: Record<string, { ID: string; Meta?: Record<string, string> | null }> | null;
+            } | null>(`catalog node ${nodeName}`, v ?? null),
+          ),
         ...entries.map(async (e) => {
           await consul.write(`register ${e.service.id} in the catalog`, (api) =>
             api.catalog.register({
               node: e.node,
               address: e.nodeAddress,
               nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
-              service: { id: e.service.id, service: e.service.name, address: e.service.address, port: e.service.port, tags: e.service.tags, meta: e.service.meta },
-              check: { node: e.node, checkid: `service:${e.service.id}`, name: 'Docker health (snapshot)', serviceid: e.service.id, status: e.check.status, notes: e.check.notes },
+              service: {
+                id: e.service.id,
+                service: e.service.name,
+                address: e.service.address,
+                port: e.service.port,
+                tags: e.service.tags,
+                meta: e.service.meta,
+              },
+              check: {
+                node: e.node,
+                checkid: `service:${e.service.id}`,
+                name: 'Docker health (snapshot)',
+                serviceid: e.service.id,
+                status: e.check.status,
+                notes: e.check.notes,
+              },
             }),
           );
           result.registered.push(`${e.node}/${e.service.id}`);
         }),
       ]);
       const keep = new Set(entries.map((e) => e.service.id));
-      const gone = Object.values(node?.Services ?? {}).filter((s) => s.Meta?.stack === desired.name && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID));
+      const gone = Object.values(node?.Services ?? {}).filter(
+        (s) => s.Meta?.stack === desired.name && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID),
+      );
       await Promise.all(
         gone.map(async (s) => {
-          await consul.write(`deregister ${s.ID} from the catalog`, (api) => api.catalog.deregister({ node: nodeName, serviceid: s.ID }));
+          await consul.write(`deregister ${s.ID} from the catalog`, (api) =>
+            api.catalog.deregister({ node: nodeName, serviceid: s.ID }),
+          );
           result.deregistered.push(`${nodeName}/${s.ID}`);
         }),
       );

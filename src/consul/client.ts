@@ -11,7 +11,11 @@ import { UNFENCED, type Fence } from '../fence.js';
 
 /** Consul could not be reached (connection refused, timeout, DNS, TLS). */
 export class ConsulUnreachableError extends Error {
-  constructor(readonly address: string, readonly action: string, cause: string) {
+  constructor(
+    readonly address: string,
+    readonly action: string,
+    cause: string,
+  ) {
     super(`Consul at ${address} is unreachable (${action}: ${cause})`);
     this.name = 'ConsulUnreachableError';
   }
@@ -19,13 +23,19 @@ export class ConsulUnreachableError extends Error {
 
 /** Consul answered with an error status. */
 export class ConsulRequestError extends Error {
-  constructor(readonly address: string, readonly action: string, readonly statusCode: number | undefined, cause: string) {
+  constructor(
+    readonly address: string,
+    readonly action: string,
+    readonly statusCode: number | undefined,
+    cause: string,
+  ) {
     super(`Consul at ${address}: ${action} failed${statusCode ? ` (HTTP ${statusCode})` : ''}: ${cause}`);
     this.name = 'ConsulRequestError';
   }
 }
 
-const TRANSPORT = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|ENOTFOUND|EAI_AGAIN|timed out|socket hang up|certificate|EPROTO/i;
+const TRANSPORT =
+  /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|ENOTFOUND|EAI_AGAIN|timed out|socket hang up|certificate|EPROTO/i;
 
 export class ConsulClient {
   readonly api: Consul;
@@ -33,7 +43,10 @@ export class ConsulClient {
   /** Guards `write`: set by the state store when it takes the stack's lock (fence.ts). */
   private fence: Fence = UNFENCED;
 
-  constructor(readonly config: ConsulConfig, readonly timeoutMs = 5000) {
+  constructor(
+    readonly config: ConsulConfig,
+    readonly timeoutMs = 5000,
+  ) {
     this.address = config.address;
     const secure = config.address.startsWith('https:');
     const agent = secure
@@ -44,7 +57,12 @@ export class ConsulClient {
           key: config.tls?.key ? readFileSync(config.tls.key) : undefined,
         })
       : new http.Agent({ keepAlive: true });
-    const options = { baseUrl: `${config.address}/v1`, timeout: timeoutMs, agent, defaults: config.token ? { token: config.token } : undefined };
+    const options = {
+      baseUrl: `${config.address}/v1`,
+      timeout: timeoutMs,
+      agent,
+      defaults: config.token ? { token: config.token } : undefined,
+    };
     this.api = new Consul(options as ConstructorParameters<typeof Consul>[0]);
   }
 

@@ -31,12 +31,22 @@ export function resolveConsulConfig(
   const ssl = /^(1|true)$/i.test(env.CONSUL_HTTP_SSL ?? '');
   let config: ConsulConfig | undefined;
   if (flag) config = { address: normaliseAddress(flag, ssl), source: '--consul' };
-  else if (env.CONSUL_HTTP_ADDR) config = { address: normaliseAddress(env.CONSUL_HTTP_ADDR, ssl), source: 'CONSUL_HTTP_ADDR' };
-  else if (stack.consul) config = { address: normaliseAddress(stack.consul), source: stack.consulFrom === 'x-stack.consul' ? 'x-stack.consul' : 'inventory' };
+  else if (env.CONSUL_HTTP_ADDR)
+    config = { address: normaliseAddress(env.CONSUL_HTTP_ADDR, ssl), source: 'CONSUL_HTTP_ADDR' };
+  else if (stack.consul)
+    config = {
+      address: normaliseAddress(stack.consul),
+      source: stack.consulFrom === 'x-stack.consul' ? 'x-stack.consul' : 'inventory',
+    };
   if (!config) return undefined;
   if (env.CONSUL_HTTP_TOKEN && config.source !== 'x-stack.consul') config.token = env.CONSUL_HTTP_TOKEN;
-  const tls = { ca: env.CONSUL_CACERT || undefined, cert: env.CONSUL_CLIENT_CERT || undefined, key: env.CONSUL_CLIENT_KEY || undefined };
-  if (tls.ca || tls.cert || tls.key) config.tls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v)) as ConsulConfig['tls'];
+  const tls = {
+    ca: env.CONSUL_CACERT || undefined,
+    cert: env.CONSUL_CLIENT_CERT || undefined,
+    key: env.CONSUL_CLIENT_KEY || undefined,
+  };
+  if (tls.ca || tls.cert || tls.key)
+    config.tls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v)) as ConsulConfig['tls'];
   return config;
 }
 
@@ -44,15 +54,27 @@ export function resolveConsulConfig(
  * What the operator should know about the Consul a run uses: x-stack.consul ignored for --consul or
  * CONSUL_HTTP_ADDR, the token withheld from an address the stack file chose, a token sent in clear text.
  */
-export function consulWarnings(config: ConsulConfig | undefined, env: Record<string, string | undefined>, stack: Pick<StackSettings, 'consul' | 'consulFrom'> = {}): Diagnostic[] {
+export function consulWarnings(
+  config: ConsulConfig | undefined,
+  env: Record<string, string | undefined>,
+  stack: Pick<StackSettings, 'consul' | 'consulFrom'> = {},
+): Diagnostic[] {
   const warnings: Diagnostic[] = [];
-  const warn = (summary: string, hint?: string) => warnings.push({ severity: 'warning', summary, ...(hint ? { hint } : {}) });
-  if (stack.consulFrom === 'x-stack.consul' && config && config.source !== 'x-stack.consul') warn(`x-stack.consul is ignored: Consul comes from ${config.source}`);
+  const warn = (summary: string, hint?: string) =>
+    warnings.push({ severity: 'warning', summary, ...(hint ? { hint } : {}) });
+  if (stack.consulFrom === 'x-stack.consul' && config && config.source !== 'x-stack.consul')
+    warn(`x-stack.consul is ignored: Consul comes from ${config.source}`);
   if (config?.source === 'x-stack.consul' && env.CONSUL_HTTP_TOKEN) {
-    warn(`CONSUL_HTTP_TOKEN is not sent to ${config.address}: that address comes from the stack file (x-stack.consul)`, 'to use the token, name Consul yourself: --consul ADDRESS, CONSUL_HTTP_ADDR or the inventory\'s consul:');
+    warn(
+      `CONSUL_HTTP_TOKEN is not sent to ${config.address}: that address comes from the stack file (x-stack.consul)`,
+      "to use the token, name Consul yourself: --consul ADDRESS, CONSUL_HTTP_ADDR or the inventory's consul:",
+    );
   }
   if (config?.token && config.address.startsWith('http:') && !isLoopback(config.address)) {
-    warn(`the Consul token is sent over plain http to ${config.address}: anyone on the way can read it`, 'use https (CONSUL_HTTP_SSL=true or an https:// address, with CONSUL_CACERT)');
+    warn(
+      `the Consul token is sent over plain http to ${config.address}: anyone on the way can read it`,
+      'use https (CONSUL_HTTP_SSL=true or an https:// address, with CONSUL_CACERT)',
+    );
   }
   return warnings;
 }

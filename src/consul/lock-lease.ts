@@ -78,7 +78,8 @@ export class LockLease {
 
   private lose(why: string): void {
     clearTimeout(this.expiry);
-    if (!this.lostController.signal.aborted) this.lostController.abort(new Error(`lost the lock on stack ${this.stack}: ${why}`));
+    if (!this.lostController.signal.aborted)
+      this.lostController.abort(new Error(`lost the lock on stack ${this.stack}: ${why}`));
   }
 
   private get active(): boolean {
@@ -87,12 +88,17 @@ export class LockLease {
 
   private expireIfDue(): void {
     if (this.active && performance.now() - this.confirmedAt >= this.times.leaseMs)
-      this.lose(`no renewal of session ${this.session} succeeded for ${this.times.leaseMs / 1000}s (Consul unreachable?)`);
+      this.lose(
+        `no renewal of session ${this.session} succeeded for ${this.times.leaseMs / 1000}s (Consul unreachable?)`,
+      );
   }
 
   private schedule(): void {
     clearTimeout(this.expiry);
-    this.expiry = setTimeout(() => this.expireIfDue(), Math.max(0, this.confirmedAt + this.times.leaseMs - performance.now()));
+    this.expiry = setTimeout(
+      () => this.expireIfDue(),
+      Math.max(0, this.confirmedAt + this.times.leaseMs - performance.now()),
+    );
     this.expiry.unref();
   }
 
@@ -118,11 +124,21 @@ export class LockLease {
     while (this.active) {
       try {
         const item = (await this.client.call(`watch ${this.key}`, (api) =>
-          api.kv.get({ key: this.key, index: String(index), wait: `${this.times.waitMs / 1000}s`, timeout: this.times.waitMs + 5000, ctx: this.cancelKey } as never),
+          api.kv.get({
+            key: this.key,
+            index: String(index),
+            wait: `${this.times.waitMs / 1000}s`,
+            timeout: this.times.waitMs + 5000,
+            ctx: this.cancelKey,
+          } as never),
         )) as KvItem | null;
         if (!this.active) return;
         if (!item || item.Session !== this.session)
-          return this.lose(item?.Session ? 'another session holds it now' : 'the lock was released (stack unlock --force, or the session was invalidated)');
+          return this.lose(
+            item?.Session
+              ? 'another session holds it now'
+              : 'the lock was released (stack unlock --force, or the session was invalidated)',
+          );
         index = item.ModifyIndex;
       } catch {
         if (this.active) await sleep(1000);
@@ -136,7 +152,13 @@ export class LockLease {
     while (this.active) {
       try {
         const [res, item] = (await this.client.call('watch the lock session', (api) =>
-          api.session.info({ id: this.session, index: String(index), wait: `${this.times.waitMs / 1000}s`, timeout: this.times.waitMs + 5000, ctx: this.cancelSession } as never),
+          api.session.info({
+            id: this.session,
+            index: String(index),
+            wait: `${this.times.waitMs / 1000}s`,
+            timeout: this.times.waitMs + 5000,
+            ctx: this.cancelSession,
+          } as never),
         )) as unknown as [{ headers?: Record<string, string> }, unknown];
         if (!this.active) return;
         if (!item) return this.lose(`session ${this.session} was invalidated or destroyed`);

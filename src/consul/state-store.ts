@@ -41,7 +41,11 @@ export const WATCH_WAIT_MS = 10_000;
  * Consul invalidates a session 2×TTL after its last renewal (its SessionTTLMultiplier); the lease ends there, the
  * lock-delay after it is the margin for a write already on the wire.
  */
-const LEASE_TIMES: LeaseTimes = { leaseMs: 2 * SESSION_TTL_S * 1000, renewEveryMs: RENEW_EVERY_MS, waitMs: WATCH_WAIT_MS };
+const LEASE_TIMES: LeaseTimes = {
+  leaseMs: 2 * SESSION_TTL_S * 1000,
+  renewEveryMs: RENEW_EVERY_MS,
+  waitMs: WATCH_WAIT_MS,
+};
 
 export const lockKey = (stack: string) => `stack/${stack}/lock`;
 export const identityKey = (stack: string) => `stack/${stack}/identity`;
@@ -67,7 +71,15 @@ export function parseLockValue(stack: string, value: string | null | undefined, 
     return { ...v, id: session ?? v.id };
   } catch (err) {
     const why = err instanceof StoredDataError ? err.problem : String(err);
-    return { stack, user: 'unknown', machine: 'unknown', command: `unknown (the value of ${key} is not a lock record: ${why})`, since: 'unknown', pid: 0, id: session };
+    return {
+      stack,
+      user: 'unknown',
+      machine: 'unknown',
+      command: `unknown (the value of ${key} is not a lock record: ${why})`,
+      since: 'unknown',
+      pid: 0,
+      id: session,
+    };
   }
 }
 
@@ -87,7 +99,10 @@ export class ConsulStateStore implements StateStore {
     const item = await this.item(identityKey(stack));
     if (!item) return undefined;
     const stored = parseIdentity(item.Value);
-    if (!stored) throw new Error(`${identityKey(stack)} in ${this.where} does not hold a stack identity; restore it, or delete it only if no host has objects of stack ${stack}`);
+    if (!stored)
+      throw new Error(
+        `${identityKey(stack)} in ${this.where} does not hold a stack identity; restore it, or delete it only if no host has objects of stack ${stack}`,
+      );
     return ownerFrom(stored, this.where);
   }
 
@@ -110,7 +125,12 @@ export class ConsulStateStore implements StateStore {
     const started = Date.now();
     let confirmedAt = performance.now();
     const { ID: id } = await this.client.call('create a session for the apply lock', (api) =>
-      api.session.create({ name: `stack ${info.command} ${stack}`, ttl: `${SESSION_TTL_S}s`, lockdelay: `${LOCK_DELAY_S}s`, behavior: 'release' }),
+      api.session.create({
+        name: `stack ${info.command} ${stack}`,
+        ttl: `${SESSION_TTL_S}s`,
+        lockdelay: `${LOCK_DELAY_S}s`,
+        behavior: 'release',
+      }),
     );
     const held: LockInfo = { ...info, id };
     const renew = async () => {
@@ -122,7 +142,9 @@ export class ConsulStateStore implements StateStore {
       let told = false;
       for (;;) {
         if (options.signal?.aborted) throw new LockWaitAbortedError(stack);
-        const ok = await this.client.call(`acquire ${key}`, (api) => api.kv.set({ key, value: JSON.stringify(held), acquire: id }));
+        const ok = await this.client.call(`acquire ${key}`, (api) =>
+          api.kv.set({ key, value: JSON.stringify(held), acquire: id }),
+        );
         if (ok) break;
         const holder = await this.holder(stack);
         if (!told) {
@@ -152,9 +174,12 @@ export class ConsulStateStore implements StateStore {
       await lease.stop();
       const id = lease.session;
       try {
-        await this.client.call(`release ${key}`, (api) => api.kv.set({ key, value: JSON.stringify(info), release: id }));
+        await this.client.call(`release ${key}`, (api) =>
+          api.kv.set({ key, value: JSON.stringify(info), release: id }),
+        );
         const item = await this.item(key);
-        if (item && !item.Session) await this.client.call(`delete ${key}`, (api) => api.kv.del({ key, cas: item.ModifyIndex }));
+        if (item && !item.Session)
+          await this.client.call(`delete ${key}`, (api) => api.kv.del({ key, cas: item.ModifyIndex }));
       } finally {
         await this.client.call('destroy the lock session', (api) => api.session.destroy(id)).catch(() => undefined);
       }
@@ -164,7 +189,12 @@ export class ConsulStateStore implements StateStore {
 
   async lockState(stack: string): Promise<LockState | undefined> {
     const item = await this.item(lockKey(stack));
-    return item ? { holder: item.Session ? parseLockValue(stack, item.Value, item.Session) : undefined, index: String(item.ModifyIndex) } : undefined;
+    return item
+      ? {
+          holder: item.Session ? parseLockValue(stack, item.Value, item.Session) : undefined,
+          index: String(item.ModifyIndex),
+        }
+      : undefined;
   }
 
   /**
@@ -177,10 +207,14 @@ export class ConsulStateStore implements StateStore {
     const item = await this.item(key);
     if (!item) return { outcome: 'gone' };
     const holder = item.Session ? parseLockValue(stack, item.Value, item.Session) : undefined;
-    if (String(item.ModifyIndex) !== index) return { outcome: 'changed', now: { holder, index: String(item.ModifyIndex) } };
+    if (String(item.ModifyIndex) !== index)
+      return { outcome: 'changed', now: { holder, index: String(item.ModifyIndex) } };
     const deleted = await this.client.call(`delete ${key}`, (api) => api.kv.del({ key, cas: item.ModifyIndex }));
     if (!deleted) return { outcome: 'changed', now: await this.lockState(stack) };
-    if (item.Session) await this.client.call("destroy the holder's session", (api) => api.session.destroy(item.Session!)).catch(() => undefined);
+    if (item.Session)
+      await this.client
+        .call("destroy the holder's session", (api) => api.session.destroy(item.Session!))
+        .catch(() => undefined);
     return { outcome: 'removed', holder: holder ?? { ...parseLockValue(stack, item.Value), id: undefined } };
   }
 
@@ -228,7 +262,8 @@ export class ConsulStateStore implements StateStore {
       const key = `${base}${manifest.chunkDir ?? 'chunks'}/${i}`;
       const item = await this.item(key);
       if (!item?.Value) throw new StoredDataError(key, `chunk ${i} of ${manifest.chunks} is missing`);
-      if (item.Value.length > VALUE_LIMIT) throw new StoredDataError(key, `is larger than Consul's ${VALUE_LIMIT} bytes a value`);
+      if (item.Value.length > VALUE_LIMIT)
+        throw new StoredDataError(key, `is larger than Consul's ${VALUE_LIMIT} bytes a value`);
       chunks.push(item.Value);
     }
     return decodeRevision(manifest, chunks, `${base}manifest`);
@@ -241,16 +276,25 @@ export class ConsulStateStore implements StateStore {
     // check-and-set (the number was taken) then never overwrites the winner's chunks, and removes its own.
     const chunkDir = `chunks-${randomBytes(6).toString('hex')}`;
     const manifest: RevisionManifest = { ...encoded.manifest, chunkDir };
-    for (const [i, chunk] of encoded.chunks.entries()) await this.client.write(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
-    const ok = await this.client.write(`write ${base}manifest`, (api) => api.kv.set({ key: `${base}manifest`, value: JSON.stringify(manifest), cas: 0 }));
+    for (const [i, chunk] of encoded.chunks.entries())
+      await this.client.write(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
+    const ok = await this.client.write(`write ${base}manifest`, (api) =>
+      api.kv.set({ key: `${base}manifest`, value: JSON.stringify(manifest), cas: 0 }),
+    );
     if (!ok) {
-      await this.client.write(`remove ${base}${chunkDir}/`, (api) => api.kv.del({ key: `${base}${chunkDir}/`, recurse: true })).catch(() => undefined);
+      await this.client
+        .write(`remove ${base}${chunkDir}/`, (api) => api.kv.del({ key: `${base}${chunkDir}/`, recurse: true }))
+        .catch(() => undefined);
       throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
     }
     const numbers = await this.numbers(stack);
     for (const n of numbers.slice(0, Math.max(0, numbers.length - Math.max(1, keep)))) {
-      await this.client.write(`prune revision ${n}`, (api) => api.kv.del(`${revisionsPrefix(stack)}${pad(n)}/manifest`));
-      await this.client.write(`prune revision ${n}`, (api) => api.kv.del({ key: `${revisionsPrefix(stack)}${pad(n)}/`, recurse: true }));
+      await this.client.write(`prune revision ${n}`, (api) =>
+        api.kv.del(`${revisionsPrefix(stack)}${pad(n)}/manifest`),
+      );
+      await this.client.write(`prune revision ${n}`, (api) =>
+        api.kv.del({ key: `${revisionsPrefix(stack)}${pad(n)}/`, recurse: true }),
+      );
     }
   }
 

@@ -16,7 +16,18 @@ import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
 import { UNFENCED, type Fence } from '../fence.js';
-import { backoffMs, classify, DEFAULT_FAULT_SETTINGS, errorMessage, timeoutFor, withRetries, withTimeout, type CallKind, type FaultClass, type FaultSettings } from './faults.js';
+import {
+  backoffMs,
+  classify,
+  DEFAULT_FAULT_SETTINGS,
+  errorMessage,
+  timeoutFor,
+  withRetries,
+  withTimeout,
+  type CallKind,
+  type FaultClass,
+  type FaultSettings,
+} from './faults.js';
 
 /** dockerd's answer when the cluster store still holds an endpoint of the container being started. */
 const STALE_ENDPOINT = /endpoint with name (\S+) already exists in network (\S+?)(?:[\s,.;)]|$)/;
@@ -72,7 +83,15 @@ type Obj = Record<string, any>;
 export function dockerOptions(endpoint: Endpoint): Docker.DockerOptions {
   switch (endpoint.kind) {
     case 'unix':
-      return { socketPath: endpoint.path, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined };
+      return {
+        socketPath: endpoint.path,
+        host: undefined,
+        port: undefined,
+        protocol: 'http',
+        ca: undefined,
+        cert: undefined,
+        key: undefined,
+      };
     case 'tcp': {
       const tls = endpoint.tls;
       return {
@@ -126,7 +145,9 @@ export function dockerFor(endpoint: Endpoint): Docker {
 }
 
 function statusOf(err: unknown): number | undefined {
-  return typeof (err as { statusCode?: unknown })?.statusCode === 'number' ? (err as { statusCode: number }).statusCode : undefined;
+  return typeof (err as { statusCode?: unknown })?.statusCode === 'number'
+    ? (err as { statusCode: number }).statusCode
+    : undefined;
 }
 
 /** What a conflicting or failed write finds when it looks: the work is already done, or not. */
@@ -141,7 +162,10 @@ const NOT_A_WRITE = /^\/containers\/[^/]+\/(wait|attach)(\?|$)/;
  * directly (the overlay's helper container) alike.
  */
 function fenceWrites(docker: Docker, host: string, fence: Fence): void {
-  type Dial = (options: { method?: string; path?: string }, callback?: (err: unknown, data?: unknown) => void) => unknown;
+  type Dial = (
+    options: { method?: string; path?: string },
+    callback?: (err: unknown, data?: unknown) => void,
+  ) => unknown;
   const modem = docker.modem as unknown as { dial: Dial };
   const dial: Dial = modem.dial.bind(modem);
   modem.dial = (options, callback) => {
@@ -226,7 +250,12 @@ export class HostClient {
   }
 
   async ping(): Promise<void> {
-    await this.call('read', 'ping', undefined, (abortSignal) => this.docker.ping({ abortSignal } as never) as unknown as Promise<unknown>);
+    await this.call(
+      'read',
+      'ping',
+      undefined,
+      (abortSignal) => this.docker.ping({ abortSignal } as never) as unknown as Promise<unknown>,
+    );
   }
 
   /** GET /info: the daemon's configuration (cluster store, advertise address, …). */
@@ -234,35 +263,58 @@ export class HostClient {
     return (await this.call('read', 'info', undefined, () => this.docker.info()))!;
   }
   async listContainers(filters: Obj): Promise<Obj[]> {
-    return (await this.call('read', 'list containers', undefined, (abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal }))) ?? [];
+    return (
+      (await this.call('read', 'list containers', undefined, (abortSignal) =>
+        this.docker.listContainers({ all: true, filters, abortSignal }),
+      )) ?? []
+    );
   }
   async listNetworks(filters: Obj): Promise<Obj[]> {
-    return (await this.call('read', 'list networks', undefined, (abortSignal) => this.docker.listNetworks({ filters, abortSignal }))) ?? [];
+    return (
+      (await this.call('read', 'list networks', undefined, (abortSignal) =>
+        this.docker.listNetworks({ filters, abortSignal }),
+      )) ?? []
+    );
   }
   async listVolumes(filters: Obj): Promise<Obj[]> {
-    const res = await this.call('read', 'list volumes', undefined, (abortSignal) => this.docker.listVolumes({ filters, abortSignal }));
+    const res = await this.call('read', 'list volumes', undefined, (abortSignal) =>
+      this.docker.listVolumes({ filters, abortSignal }),
+    );
     return (res?.Volumes as Obj[]) ?? [];
   }
   async listImages(): Promise<Obj[]> {
-    return (await this.call('read', 'list images', undefined, (abortSignal) => this.docker.listImages({ abortSignal }))) ?? [];
+    return (
+      (await this.call('read', 'list images', undefined, (abortSignal) => this.docker.listImages({ abortSignal }))) ??
+      []
+    );
   }
   async inspectContainer(name: string): Promise<Obj> {
-    return (await this.call('read', 'inspect container', name, (abortSignal) => this.docker.getContainer(name).inspect({ abortSignal })))!;
+    return (await this.call('read', 'inspect container', name, (abortSignal) =>
+      this.docker.getContainer(name).inspect({ abortSignal }),
+    ))!;
   }
   /** The daemon's event stream for one container (counted as a read), to wake waits: see container-events.ts. */
   async watchContainer(name: string): Promise<ContainerEvents> {
-    return (await this.call('read', 'watch events of container', name, (abortSignal) => ContainerEvents.open((opts) => this.docker.getEvents(opts) as Promise<NodeJS.ReadableStream>, name, abortSignal)))!;
+    return (await this.call('read', 'watch events of container', name, (abortSignal) =>
+      ContainerEvents.open((opts) => this.docker.getEvents(opts) as Promise<NodeJS.ReadableStream>, name, abortSignal),
+    ))!;
   }
   /** The manifest digest a tag points to now, asked through the daemon's distribution endpoint. */
   async distribution(image: string, auth?: AuthConfig): Promise<string> {
-    const res = (await this.call('read', 'resolve digest of', image, (abortSignal) => this.docker.getImage(image).distribution({ ...(auth ? { authconfig: auth } : {}), abortSignal })))!;
+    const res = (await this.call('read', 'resolve digest of', image, (abortSignal) =>
+      this.docker.getImage(image).distribution({ ...(auth ? { authconfig: auth } : {}), abortSignal }),
+    ))!;
     return (res as Obj).Descriptor.digest as string;
   }
   async pull(image: string, auth?: AuthConfig): Promise<void> {
     await this.call('pull', 'pull', image, async (abortSignal) => {
       const stream = await this.docker.pull(image, { ...(auth ? { authconfig: auth } : {}), abortSignal });
       const output = await new Promise<Obj[]>((resolve, reject) => {
-        abortSignal.addEventListener('abort', () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.(), { once: true });
+        abortSignal.addEventListener(
+          'abort',
+          () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.(),
+          { once: true },
+        );
         this.docker.modem.followProgress(stream, (err: unknown, out: Obj[]) => (err ? reject(err) : resolve(out)));
       });
       const failed = output.find((o) => o.error || o.errorDetail);
@@ -270,50 +322,116 @@ export class HostClient {
     });
   }
   async createNetwork(body: Obj): Promise<void> {
-    await this.call('write', 'create network', body.Name, (abortSignal) => this.docker.createNetwork({ ...body, abortSignal } as Docker.NetworkCreateOptions), {
-      done: async (err) => {
-        if (statusOf(err) !== 409 && !/already exists/i.test(errorMessage(err))) return NOT_DONE;
-        this.counts.reads++;
-        const found = await withTimeout(this.faults.readTimeoutMs, () => this.docker.listNetworks({ filters: { name: [body.Name] } }));
-        const same = found.find((n) => n.Name === body.Name && sameLabels(n.Labels, body.Labels, [Labels.stack, Labels.owner, Labels.network]));
-        return same ? undefined : NOT_DONE;
+    await this.call(
+      'write',
+      'create network',
+      body.Name,
+      (abortSignal) => this.docker.createNetwork({ ...body, abortSignal } as Docker.NetworkCreateOptions),
+      {
+        done: async (err) => {
+          if (statusOf(err) !== 409 && !/already exists/i.test(errorMessage(err))) return NOT_DONE;
+          this.counts.reads++;
+          const found = await withTimeout(this.faults.readTimeoutMs, () =>
+            this.docker.listNetworks({ filters: { name: [body.Name] } }),
+          );
+          const same = found.find(
+            (n) =>
+              n.Name === body.Name && sameLabels(n.Labels, body.Labels, [Labels.stack, Labels.owner, Labels.network]),
+          );
+          return same ? undefined : NOT_DONE;
+        },
       },
-    });
+    );
   }
   async removeNetwork(name: string): Promise<void> {
-    await this.call('write', 'remove network', name, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }), { ok: [404] });
+    await this.call(
+      'write',
+      'remove network',
+      name,
+      (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }),
+      { ok: [404] },
+    );
   }
   async createVolume(body: Obj): Promise<void> {
-    await this.call('write', 'create volume', body.Name, (abortSignal) => this.docker.createVolume({ ...body, abortSignal } as Docker.VolumeCreateOptions));
+    await this.call('write', 'create volume', body.Name, (abortSignal) =>
+      this.docker.createVolume({ ...body, abortSignal } as Docker.VolumeCreateOptions),
+    );
   }
   async removeVolume(name: string): Promise<void> {
-    await this.call('write', 'remove volume', name, (abortSignal) => this.docker.getVolume(name).remove({ abortSignal }), { ok: [404] });
+    await this.call(
+      'write',
+      'remove volume',
+      name,
+      (abortSignal) => this.docker.getVolume(name).remove({ abortSignal }),
+      { ok: [404] },
+    );
   }
   async createContainer(name: string, body: Obj): Promise<string> {
-    const c = await this.call('write', 'create container', name, (abortSignal) => this.docker.createContainer({ ...body, name, abortSignal } as Docker.ContainerCreateOptions), {
-      // A name in use by our own container with the same labels (a retried or repeated create): done.
-      done: async (err) => {
-        if (statusOf(err) !== 409) return NOT_DONE;
-        const labels = await this.containerLabels(name);
-        return labels && sameLabels(labels, body.Labels, [Labels.managed, Labels.stack, Labels.owner, Labels.service, Labels.slot, Labels.configHash, Labels.replaceRole]) ? { id: name } as unknown as Docker.Container : NOT_DONE;
+    const c = await this.call(
+      'write',
+      'create container',
+      name,
+      (abortSignal) => this.docker.createContainer({ ...body, name, abortSignal } as Docker.ContainerCreateOptions),
+      {
+        // A name in use by our own container with the same labels (a retried or repeated create): done.
+        done: async (err) => {
+          if (statusOf(err) !== 409) return NOT_DONE;
+          const labels = await this.containerLabels(name);
+          return labels &&
+            sameLabels(labels, body.Labels, [
+              Labels.managed,
+              Labels.stack,
+              Labels.owner,
+              Labels.service,
+              Labels.slot,
+              Labels.configHash,
+              Labels.replaceRole,
+            ])
+            ? ({ id: name } as unknown as Docker.Container)
+            : NOT_DONE;
+        },
       },
-    });
+    );
     return c?.id ?? name;
   }
   async connectNetwork(network: string, body: Obj): Promise<void> {
-    await this.call('write', `connect ${body.Container} to network`, network, (abortSignal) => this.docker.getNetwork(network).connect({ ...body, abortSignal } as Docker.NetworkConnectOptions), {
-      done: async (err) => (/already exists in network|already connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
-    });
+    await this.call(
+      'write',
+      `connect ${body.Container} to network`,
+      network,
+      (abortSignal) =>
+        this.docker.getNetwork(network).connect({ ...body, abortSignal } as Docker.NetworkConnectOptions),
+      {
+        done: async (err) =>
+          /already exists in network|already connected/i.test(errorMessage(err)) ? undefined : NOT_DONE,
+      },
+    );
   }
   /** Takes a container off a network (its names leave the network's DNS); not connected counts as done. */
   async disconnectNetwork(network: string, container: string): Promise<void> {
-    await this.call('write', `disconnect ${container} from network`, network, (abortSignal) => this.docker.getNetwork(network).disconnect({ Container: container, Force: false, abortSignal }) as Promise<unknown>, {
-      ok: [404],
-      done: async (err) => (/is not connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
-    });
+    await this.call(
+      'write',
+      `disconnect ${container} from network`,
+      network,
+      (abortSignal) =>
+        this.docker
+          .getNetwork(network)
+          .disconnect({ Container: container, Force: false, abortSignal }) as Promise<unknown>,
+      {
+        ok: [404],
+        done: async (err) => (/is not connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
+      },
+    );
   }
   async start(name: string): Promise<void> {
-    const once = () => this.call('write', 'start container', name, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }), { ok: [304] });
+    const once = () =>
+      this.call(
+        'write',
+        'start container',
+        name,
+        (abortSignal) => this.docker.getContainer(name).start({ abortSignal }),
+        { ok: [304] },
+      );
     // A network the daemon does not see yet (see NETWORK_NOT_FOUND): asked again with back-off, `retries` times.
     const start = async () => {
       for (let attempt = 1; ; attempt++) {
@@ -332,51 +450,90 @@ export class HostClient {
       // start that failed half-way); `docker network disconnect -f` is the known cure: remove it, start again.
       const stale = staleEndpoint(errorMessage(err));
       if (!stale || stale.container !== name) throw err;
-      await this.call('write', `remove stale endpoint ${name} from network`, stale.network, (abortSignal) =>
-        this.docker.getNetwork(stale.network).disconnect({ Container: name, Force: true, abortSignal }) as Promise<unknown>,
+      await this.call(
+        'write',
+        `remove stale endpoint ${name} from network`,
+        stale.network,
+        (abortSignal) =>
+          this.docker
+            .getNetwork(stale.network)
+            .disconnect({ Container: name, Force: true, abortSignal }) as Promise<unknown>,
       );
       await start();
     }
   }
   async stop(name: string, timeoutSeconds?: number): Promise<void> {
-    await this.call('stop', 'stop container', name, (abortSignal) => this.docker.getContainer(name).stop({ ...(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), abortSignal }), {
-      ok: [304],
-      stopGraceSeconds: timeoutSeconds,
-    });
+    await this.call(
+      'stop',
+      'stop container',
+      name,
+      (abortSignal) =>
+        this.docker
+          .getContainer(name)
+          .stop({ ...(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), abortSignal }),
+      {
+        ok: [304],
+        stopGraceSeconds: timeoutSeconds,
+      },
+    );
   }
   async remove(name: string, options: { force: boolean; volumes: boolean }): Promise<void> {
-    await this.call('write', 'remove container', name, (abortSignal) => this.docker.getContainer(name).remove({ force: options.force, v: options.volumes, abortSignal }), {
-      ok: [404],
-      done: async (err) => (/already in progress/i.test(errorMessage(err)) ? undefined : NOT_DONE),
-    });
+    await this.call(
+      'write',
+      'remove container',
+      name,
+      (abortSignal) => this.docker.getContainer(name).remove({ force: options.force, v: options.volumes, abortSignal }),
+      {
+        ok: [404],
+        done: async (err) => (/already in progress/i.test(errorMessage(err)) ? undefined : NOT_DONE),
+      },
+    );
   }
   async rename(name: string, newName: string): Promise<void> {
-    await this.call('write', `rename container to ${newName}`, name, (abortSignal) => this.docker.getContainer(name).rename({ name: newName, abortSignal }), {
-      // Already renamed (a retried rename): the old name is gone and the new one is ours.
-      done: async (err) => {
-        const status = statusOf(err);
-        if (status !== 404 && status !== 409) return NOT_DONE;
-        if (await this.containerLabels(name)) return NOT_DONE;
-        const labels = await this.containerLabels(newName);
-        return labels?.[Labels.managed] === 'true' ? undefined : NOT_DONE;
+    await this.call(
+      'write',
+      `rename container to ${newName}`,
+      name,
+      (abortSignal) => this.docker.getContainer(name).rename({ name: newName, abortSignal }),
+      {
+        // Already renamed (a retried rename): the old name is gone and the new one is ours.
+        done: async (err) => {
+          const status = statusOf(err);
+          if (status !== 404 && status !== 409) return NOT_DONE;
+          if (await this.containerLabels(name)) return NOT_DONE;
+          const labels = await this.containerLabels(newName);
+          return labels?.[Labels.managed] === 'true' ? undefined : NOT_DONE;
+        },
       },
-    });
+    );
   }
   async update(name: string, body: Obj): Promise<void> {
-    await this.call('write', 'update container', name, (abortSignal) => this.docker.getContainer(name).update({ ...body, abortSignal }));
+    await this.call('write', 'update container', name, (abortSignal) =>
+      this.docker.getContainer(name).update({ ...body, abortSignal }),
+    );
   }
   async putArchive(name: string, path: string, archive: Buffer): Promise<void> {
-    await this.call('write', 'put archive into', name, (abortSignal) => this.docker.getContainer(name).putArchive(archive, { path, abortSignal }));
+    await this.call('write', 'put archive into', name, (abortSignal) =>
+      this.docker.getContainer(name).putArchive(archive, { path, abortSignal }),
+    );
   }
 }
 
 /** Do two label sets agree on these keys? */
-export function sameLabels(have: Record<string, string> | undefined, want: Record<string, string> | undefined, keys: readonly string[]): boolean {
+export function sameLabels(
+  have: Record<string, string> | undefined,
+  want: Record<string, string> | undefined,
+  keys: readonly string[],
+): boolean {
   if (!have || !want) return false;
   return keys.every((k) => have[k] === want[k]);
 }
 
 /** One client per host, by name. */
-export function clientsFor(hosts: readonly HostSpec[], faults: FaultSettings = DEFAULT_FAULT_SETTINGS, fence: Fence = UNFENCED): Map<string, HostClient> {
+export function clientsFor(
+  hosts: readonly HostSpec[],
+  faults: FaultSettings = DEFAULT_FAULT_SETTINGS,
+  fence: Fence = UNFENCED,
+): Map<string, HostClient> {
   return new Map(hosts.map((h) => [h.name, HostClient.fromSpec(h, faults, fence)]));
 }

@@ -13,7 +13,18 @@
 import type { Readable } from 'node:stream';
 
 /** The container events that can change a wait's verdict. */
-export const WAKE_EVENTS = ['health_status', 'start', 'die', 'oom', 'kill', 'stop', 'restart', 'pause', 'unpause', 'destroy'];
+export const WAKE_EVENTS = [
+  'health_status',
+  'start',
+  'die',
+  'oom',
+  'kill',
+  'stop',
+  'restart',
+  'pause',
+  'unpause',
+  'destroy',
+];
 
 export class ContainerEvents {
   private waiter: (() => void) | undefined;
@@ -31,10 +42,17 @@ export class ContainerEvents {
   }
 
   /** Opens the stream; `events` is dockerode's getEvents; `limit` aborts the opening (the call's time limit). */
-  static async open(events: (opts: Record<string, unknown>) => Promise<NodeJS.ReadableStream>, container: string, limit?: AbortSignal): Promise<ContainerEvents> {
+  static async open(
+    events: (opts: Record<string, unknown>) => Promise<NodeJS.ReadableStream>,
+    container: string,
+    limit?: AbortSignal,
+  ): Promise<ContainerEvents> {
     const controller = new AbortController();
     const abortSignal = limit ? AbortSignal.any([limit, controller.signal]) : controller.signal;
-    const stream = (await events({ filters: { type: ['container'], container: [container], event: WAKE_EVENTS }, abortSignal })) as Readable;
+    const stream = (await events({
+      filters: { type: ['container'], container: [container], event: WAKE_EVENTS },
+      abortSignal,
+    })) as Readable;
     return new ContainerEvents(stream, controller);
   }
 

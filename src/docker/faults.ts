@@ -58,13 +58,31 @@ export class CallTimeoutError extends Error {
 }
 
 /** Node's socket error codes that mean: could not reach the daemon at all. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EACCES', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EACCES',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** Node's socket error codes that mean: the call broke on the way, it may work next time. */
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 /** Messages (from Node or relayed by dockerd from a registry) of failures on the way. */
-const TRANSIENT_MESSAGE = /socket hang up|ECONNRESET|EPIPE|ETIMEDOUT|connection reset by peer|broken pipe|i\/o timeout|TLS handshake timeout|network is unreachable|no route to host|connection refused|context deadline exceeded|unexpected EOF|Client\.Timeout exceeded|502 Bad Gateway|503 Service Unavailable|504 Gateway Time-?out|toomanyrequests|temporary failure/i;
+const TRANSIENT_MESSAGE =
+  /socket hang up|ECONNRESET|EPIPE|ETIMEDOUT|connection reset by peer|broken pipe|i\/o timeout|TLS handshake timeout|network is unreachable|no route to host|connection refused|context deadline exceeded|unexpected EOF|Client\.Timeout exceeded|502 Bad Gateway|503 Service Unavailable|504 Gateway Time-?out|toomanyrequests|temporary failure/i;
 /** 500s that are a definite answer: the daemon understood and said no; trying again cannot help. */
-const DEFINITE_500 = /already in use|already allocated|address already in use|already exists|OCI runtime|executable file not found|no such|not found|manifest unknown|invalid|unauthorized|denied|permission denied|is not running|is paused|is restarting|conflict|not supported|cannot be used|requires|bad parameter/i;
+const DEFINITE_500 =
+  /already in use|already allocated|address already in use|already exists|OCI runtime|executable file not found|no such|not found|manifest unknown|invalid|unauthorized|denied|permission denied|is not running|is paused|is restarting|conflict|not supported|cannot be used|requires|bad parameter/i;
 
 /**
  * 500s of a daemon that is shutting down: it has closed its local store (a bolt file whose path is now empty),
@@ -158,7 +176,11 @@ export async function withTimeout<T>(timeoutMs: number, fn: (signal: AbortSignal
 export async function withRetries<T>(
   attempt: (n: number) => Promise<T>,
   settings: Pick<FaultSettings, 'retries' | 'unreachableRetries' | 'baseDelayMs' | 'maxDelayMs'>,
-  hooks: { sleep?: (ms: number) => Promise<void>; onRetry?: (n: number, err: unknown, cls: FaultClass, delayMs: number) => void; signal?: AbortSignal } = {},
+  hooks: {
+    sleep?: (ms: number) => Promise<void>;
+    onRetry?: (n: number, err: unknown, cls: FaultClass, delayMs: number) => void;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<T> {
   const sleep = hooks.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let n = 0; ; n++) {
@@ -166,7 +188,8 @@ export async function withRetries<T>(
       return await attempt(n);
     } catch (err) {
       const cls = classify(err);
-      if (n >= retriesFor(cls, settings) || hooks.signal?.aborted) throw Object.assign(err as object, { faultClass: cls, attempts: n + 1 });
+      if (n >= retriesFor(cls, settings) || hooks.signal?.aborted)
+        throw Object.assign(err as object, { faultClass: cls, attempts: n + 1 });
       const delay = backoffMs(n + 1, settings);
       hooks.onRetry?.(n + 1, err, cls, delay);
       await sleep(delay);

@@ -42,9 +42,17 @@ export function runtimeFromInspect(i: Obj): ContainerRuntime {
     running: !!i.State?.Running,
     exitCode: i.State?.ExitCode ?? 0,
     restartCount: i.RestartCount ?? 0,
-    restartPolicy: { name: hc.RestartPolicy?.Name || 'no', maximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
+    restartPolicy: {
+      name: hc.RestartPolicy?.Name || 'no',
+      maximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0,
+    },
     networks: Object.keys(i.NetworkSettings?.Networks ?? {}).sort(),
-    resources: { memory: hc.Memory ?? 0, nanoCpus: hc.NanoCpus ?? 0, pidsLimit: hc.PidsLimit ?? 0, memoryReservation: hc.MemoryReservation ?? 0 },
+    resources: {
+      memory: hc.Memory ?? 0,
+      nanoCpus: hc.NanoCpus ?? 0,
+      pidsLimit: hc.PidsLimit ?? 0,
+      memoryReservation: hc.MemoryReservation ?? 0,
+    },
   };
 }
 
@@ -62,16 +70,35 @@ export function observeNeeds(desired: DesiredState, destroy = false): ObserveNee
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
 /** Splits a list into the stack identity's own entries and the rest, each sorted by name. */
-function split<T extends { name: string; labels: Record<string, string> }>(items: T[], stack: string, owner: StackOwner | undefined): { own: T[]; foreign: T[] } {
+function split<T extends { name: string; labels: Record<string, string> }>(
+  items: T[],
+  stack: string,
+  owner: StackOwner | undefined,
+): { own: T[]; foreign: T[] } {
   const sorted = [...items].sort(byName);
-  return { own: sorted.filter((x) => isOwn(x.labels, stack, owner)), foreign: sorted.filter((x) => !isOwn(x.labels, stack, owner)) };
+  return {
+    own: sorted.filter((x) => isOwn(x.labels, stack, owner)),
+    foreign: sorted.filter((x) => !isOwn(x.labels, stack, owner)),
+  };
 }
 
 function parseVolume(v: Record<string, any>): ObservedVolume {
-  return { name: v.Name, driver: v.Driver, key: v.Labels?.[Labels.volume], contentHash: v.Labels?.[Labels.contentHash], labels: v.Labels ?? {} };
+  return {
+    name: v.Name,
+    driver: v.Driver,
+    key: v.Labels?.[Labels.volume],
+    contentHash: v.Labels?.[Labels.contentHash],
+    labels: v.Labels ?? {},
+  };
 }
 
-async function observeHost(stack: string, owner: StackOwner | undefined, client: HostClient, refresh: boolean, needs: ObserveNeeds): Promise<ObservedHost> {
+async function observeHost(
+  stack: string,
+  owner: StackOwner | undefined,
+  client: HostClient,
+  refresh: boolean,
+  needs: ObserveNeeds,
+): Promise<ObservedHost> {
   const host = client.name;
   try {
     // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too.
@@ -82,7 +109,11 @@ async function observeHost(stack: string, owner: StackOwner | undefined, client:
       client.listImages(),
       needs.engineInfo ? client.info() : undefined,
     ]);
-    const c = split(containers.map((e) => parseContainer(host, e as ContainerListEntry)), stack, owner);
+    const c = split(
+      containers.map((e) => parseContainer(host, e as ContainerListEntry)),
+      stack,
+      owner,
+    );
     const n = split((networks as NetworkListEntry[]).map(parseNetwork), stack, owner);
     const v = split(volumes.map(parseVolume), stack, owner);
     const observed: ObservedHost = {
@@ -96,18 +127,43 @@ async function observeHost(stack: string, owner: StackOwner | undefined, client:
       foreignVolumes: v.foreign,
       images: images.map((i) => ({ id: i.Id, repoTags: i.RepoTags ?? [], repoDigests: i.RepoDigests ?? [] })),
     };
-    if (refresh) await Promise.all(observed.containers.map(async (c) => void (c.runtime = runtimeFromInspect(await client.inspectContainer(c.id)))));
+    if (refresh)
+      await Promise.all(
+        observed.containers.map(
+          async (c) => void (c.runtime = runtimeFromInspect(await client.inspectContainer(c.id))),
+        ),
+      );
     return observed;
   } catch (err) {
-    return { name: host, error: err instanceof Error ? err.message : String(err), containers: [], networks: [], volumes: [], images: [] };
+    return {
+      name: host,
+      error: err instanceof Error ? err.message : String(err),
+      containers: [],
+      networks: [],
+      volumes: [],
+      images: [],
+    };
   }
 }
 
-export async function observe(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, options: ObserveOptions = {}): Promise<ObservedState> {
+export async function observe(
+  desired: DesiredState,
+  clients: ReadonlyMap<string, HostClient>,
+  options: ObserveOptions = {},
+): Promise<ObservedState> {
   const hostNames = desired.hosts.map((h) => h.name);
   const needs = observeNeeds(desired, options.destroy);
-  const hosts = await Promise.all(hostNames.map((h) => observeHost(desired.name, options.owner, clients.get(h)!, !!options.refresh, needs)));
-  const state: ObservedState = { stack: desired.name, ...(options.owner ? { owner: options.owner } : {}), hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: !!options.refresh };
+  const hosts = await Promise.all(
+    hostNames.map((h) => observeHost(desired.name, options.owner, clients.get(h)!, !!options.refresh, needs)),
+  );
+  const state: ObservedState = {
+    stack: desired.name,
+    ...(options.owner ? { owner: options.owner } : {}),
+    hosts: Object.fromEntries(hosts.map((h) => [h.name, h])),
+    digests: {},
+    digestErrors: {},
+    refreshed: !!options.refresh,
+  };
   const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner);
   if (overlay) state.overlay = overlay;
   if (options.resolveDigests === false) return state;
@@ -115,7 +171,13 @@ export async function observe(desired: DesiredState, clients: ReadonlyMap<string
   // alone, e.g. dockerd 20.10's stuck overlay thread), the next reachable host is asked.
   const resolvers = hosts.filter((h) => !h.error).map((h) => clients.get(h.name)!);
   if (!resolvers.length) return state;
-  const refs = [...new Set(Object.values(desired.services).filter((s) => s.pullPolicy === 'missing' || s.pullPolicy === 'always').map((s) => normaliseImageRef(s.image)))].sort();
+  const refs = [
+    ...new Set(
+      Object.values(desired.services)
+        .filter((s) => s.pullPolicy === 'missing' || s.pullPolicy === 'always')
+        .map((s) => normaliseImageRef(s.image)),
+    ),
+  ].sort();
   await Promise.all(
     refs.map(async (ref) => {
       const pinned = splitImageRef(ref).digest;

@@ -15,7 +15,13 @@ export function parseConfigLabel(text: string | undefined): Record<string, unkno
 /** `Up 3 seconds (healthy)`, `Up 1 second (health: starting)`, `Exited (137) 2 minutes ago`. */
 export function parseStatus(status: string | undefined): { health?: HealthState; exitCode?: number } {
   const s = status ?? '';
-  const health: HealthState | undefined = /\(healthy\)/.test(s) ? 'healthy' : /\(unhealthy\)/.test(s) ? 'unhealthy' : /health: starting/.test(s) ? 'starting' : undefined;
+  const health: HealthState | undefined = /\(healthy\)/.test(s)
+    ? 'healthy'
+    : /\(unhealthy\)/.test(s)
+      ? 'unhealthy'
+      : /health: starting/.test(s)
+        ? 'starting'
+        : undefined;
   const m = /^Exited \((-?\d+)\)/.exec(s);
   return { health, exitCode: m ? Number(m[1]) : undefined };
 }
@@ -46,7 +52,12 @@ export function parsePorts(e: Pick<ContainerListEntry, 'Ports'>): PublishedPort[
 export function parseContainer(host: string, e: ContainerListEntry): ObservedContainer {
   const labels = e.Labels ?? {};
   const { health, exitCode } = parseStatus(e.Status);
-  const mounts: ObservedMount[] = (e.Mounts ?? []).map((m) => ({ type: m.Type ?? 'volume', name: m.Name || undefined, source: m.Source, destination: m.Destination }));
+  const mounts: ObservedMount[] = (e.Mounts ?? []).map((m) => ({
+    type: m.Type ?? 'volume',
+    name: m.Name || undefined,
+    source: m.Source,
+    destination: m.Destination,
+  }));
   const name = (e.Names?.[0] ?? e.Id).replace(/^\//, '');
   const ports = parsePorts(e);
   return {

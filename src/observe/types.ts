@@ -142,7 +142,9 @@ export interface ObservedState {
 export function emptyObserved(stack: string, hosts: string[]): ObservedState {
   return {
     stack,
-    hosts: Object.fromEntries(hosts.map((h) => [h, { name: h, containers: [], networks: [], volumes: [], images: [] }])),
+    hosts: Object.fromEntries(
+      hosts.map((h) => [h, { name: h, containers: [], networks: [], volumes: [], images: [] }]),
+    ),
     digests: {},
     digestErrors: {},
     refreshed: false,

@@ -12,8 +12,31 @@
  * that read the same claims, only one can claim a subnet; the other reads again and sees it.
  */
 import type { OverlayStore, TxnOp } from './store.js';
-import { KV_ROOT, SUBNET_GENERATION_KEY, networkId, networkPrefix, parseKv, emptyNetworkState, type HostLease, type NetworkAllocation, type NetworkState, type OverlayKvState, type ProgrammedHost } from './state.js';
-import { canonicalCidr, cidrOverlaps, lease, leaseSlotsIn, lowestFree, networkCount, networkSubnet, parseCidr, poolProblems, subnetKey } from './pool.js';
+import {
+  KV_ROOT,
+  SUBNET_GENERATION_KEY,
+  networkId,
+  networkPrefix,
+  parseKv,
+  emptyNetworkState,
+  type HostLease,
+  type NetworkAllocation,
+  type NetworkState,
+  type OverlayKvState,
+  type ProgrammedHost,
+} from './state.js';
+import {
+  canonicalCidr,
+  cidrOverlaps,
+  lease,
+  leaseSlotsIn,
+  lowestFree,
+  networkCount,
+  networkSubnet,
+  parseCidr,
+  poolProblems,
+  subnetKey,
+} from './pool.js';
 
 export interface AllocationRequest {
   stack: string;
@@ -52,27 +75,48 @@ export class AllocationError extends Error {
 const json = (v: unknown) => JSON.stringify(v);
 
 /** The transaction that completes a request against one read of the state; [] when nothing is missing. */
-export function allocationTxn(state: OverlayKvState, req: AllocationRequest): { ops: TxnOp[]; allocation: NetworkAllocation; leases: Record<string, HostLease> } {
+export function allocationTxn(
+  state: OverlayKvState,
+  req: AllocationRequest,
+): { ops: TxnOp[]; allocation: NetworkAllocation; leases: Record<string, HostLease> } {
   const pool = state.pool;
   const problems = poolProblems(pool);
-  if (problems.length) throw new AllocationError(`overlay pool in ${KV_ROOT}config is unusable: ${problems.join('; ')}`);
+  if (problems.length)
+    throw new AllocationError(`overlay pool in ${KV_ROOT}config is unusable: ${problems.join('; ')}`);
   const id = networkId(req.stack, req.key);
   const prefix = networkPrefix(req.stack, req.key);
   const net: NetworkState = state.networks.get(id) ?? emptyNetworkState();
   const ops: TxnOp[] = [];
   let allocation = net.allocation;
   if (allocation && req.subnet && isIpv4Cidr(req.subnet) && canonicalCidr(req.subnet) !== allocation.subnet)
-    throw new AllocationError(`network ${req.name} holds subnet ${allocation.subnet} in Consul, not ${canonicalCidr(req.subnet)}: a network cannot change its subnet in place`);
+    throw new AllocationError(
+      `network ${req.name} holds subnet ${allocation.subnet} in Consul, not ${canonicalCidr(req.subnet)}: a network cannot change its subnet in place`,
+    );
   if (!allocation) {
     const vni = lowestFree(pool.vniFirst, pool.vniLast, new Set(state.vnis.keys()));
     if (vni === undefined) throw new AllocationError(`no free VNI left in ${pool.vniFirst}-${pool.vniLast}`);
-    const claims = [...state.subnets].filter(([, c]) => c.owner !== id).map(([subnet, c]) => ({ subnet, owner: c.owner }));
+    const claims = [...state.subnets]
+      .filter(([, c]) => c.owner !== id)
+      .map(([subnet, c]) => ({ subnet, owner: c.owner }));
     const inUse = (req.inUse ?? []).filter((u) => isIpv4Cidr(u.subnet));
     const subnet = req.subnet ? fixedSubnet(req, pool.leasePrefix, claims, inUse) : poolSubnet(state, claims, inUse);
-    allocation = { stack: req.stack, key: req.key, name: req.name, vni, subnet, mtu: pool.mtu, ...(req.subnet ? { fixed: true } : {}) };
+    allocation = {
+      stack: req.stack,
+      key: req.key,
+      name: req.name,
+      vni,
+      subnet,
+      mtu: pool.mtu,
+      ...(req.subnet ? { fixed: true } : {}),
+    };
     ops.push({ verb: 'cas', key: `${KV_ROOT}vni/${vni}`, value: id, index: 0 });
     ops.push({ verb: 'cas', key: `${KV_ROOT}subnet/${subnetKey(subnet)}`, value: id, index: 0 });
-    ops.push({ verb: 'cas', key: SUBNET_GENERATION_KEY, value: String(state.subnetClaims + 1), index: state.subnetGeneration });
+    ops.push({
+      verb: 'cas',
+      key: SUBNET_GENERATION_KEY,
+      value: String(state.subnetClaims + 1),
+      index: state.subnetGeneration,
+    });
     ops.push({ verb: 'cas', key: `${prefix}allocation`, value: json(allocation), index: 0 });
   }
   const leases: Record<string, HostLease> = {};
@@ -83,12 +127,16 @@ export function allocationTxn(state: OverlayKvState, req: AllocationRequest): { 
     if (have) {
       const { index, ...l } = have;
       leases[host] = { ...l, underlay };
-      if (have.underlay !== underlay) ops.push({ verb: 'cas', key: `${prefix}lease/${host}`, value: json(leases[host]), index });
+      if (have.underlay !== underlay)
+        ops.push({ verb: 'cas', key: `${prefix}lease/${host}`, value: json(leases[host]), index });
       continue;
     }
     const slots = leaseSlotsIn(allocation.subnet, pool.leasePrefix);
     const slot = lowestFree(1, slots, usedSlots);
-    if (slot === undefined) throw new AllocationError(`network ${req.name}: no free host lease left in ${allocation.subnet} (${slots} hosts at most, one /${pool.leasePrefix} each)`);
+    if (slot === undefined)
+      throw new AllocationError(
+        `network ${req.name}: no free host lease left in ${allocation.subnet} (${slots} hosts at most, one /${pool.leasePrefix} each)`,
+      );
     usedSlots.add(slot);
     const l: HostLease = { host, slot, ...lease(allocation.subnet, pool.leasePrefix, slot), underlay };
     leases[host] = l;
@@ -114,13 +162,21 @@ function poolSubnet(state: OverlayKvState, claims: { subnet: string }[], inUse: 
   const pool = state.pool;
   for (let i = 0; i < networkCount(pool); i++) {
     const candidate = networkSubnet(pool, i);
-    if (!claims.some((c) => cidrOverlaps(c.subnet, candidate)) && !inUse.some((u) => cidrOverlaps(u.subnet, candidate))) return candidate;
+    if (!claims.some((c) => cidrOverlaps(c.subnet, candidate)) && !inUse.some((u) => cidrOverlaps(u.subnet, candidate)))
+      return candidate;
   }
-  throw new AllocationError(`no free subnet left in ${pool.subnet} (/${pool.networkPrefix} each, none overlapping another network's claim or a network on the hosts)`);
+  throw new AllocationError(
+    `no free subnet left in ${pool.subnet} (/${pool.networkPrefix} each, none overlapping another network's claim or a network on the hosts)`,
+  );
 }
 
 /** The stack file's subnet, if it holds a lease per host and overlaps no other network's claim and no network on the hosts. */
-function fixedSubnet(req: AllocationRequest, leasePrefix: number, claims: { subnet: string; owner: string }[], inUse: InUseSubnet[]): string {
+function fixedSubnet(
+  req: AllocationRequest,
+  leasePrefix: number,
+  claims: { subnet: string; owner: string }[],
+  inUse: InUseSubnet[],
+): string {
   let subnet: string;
   try {
     subnet = canonicalCidr(req.subnet!);
@@ -129,23 +185,38 @@ function fixedSubnet(req: AllocationRequest, leasePrefix: number, claims: { subn
   }
   const slots = leaseSlotsIn(subnet, leasePrefix);
   const hosts = Object.keys(req.hosts).length;
-  if (slots < hosts) throw new AllocationError(`network ${req.name}: subnet ${subnet} holds ${slots} host lease${slots === 1 ? '' : 's'} of /${leasePrefix}, and the network spans ${hosts} hosts`);
+  if (slots < hosts)
+    throw new AllocationError(
+      `network ${req.name}: subnet ${subnet} holds ${slots} host lease${slots === 1 ? '' : 's'} of /${leasePrefix}, and the network spans ${hosts} hosts`,
+    );
   const claimed = claims.filter((c) => cidrOverlaps(c.subnet, subnet));
-  if (claimed.length) throw new AllocationError(`network ${req.name}: subnet ${subnet} overlaps ${claimed.map((c) => `${c.subnet} of overlay network ${c.owner}`).join(', ')} (claimed in Consul)`);
+  if (claimed.length)
+    throw new AllocationError(
+      `network ${req.name}: subnet ${subnet} overlaps ${claimed.map((c) => `${c.subnet} of overlay network ${c.owner}`).join(', ')} (claimed in Consul)`,
+    );
   const used = inUse.filter((u) => cidrOverlaps(u.subnet, subnet));
-  if (used.length) throw new AllocationError(`network ${req.name}: subnet ${subnet} overlaps existing network${used.length > 1 ? 's' : ''} ${used.map(onHosts).join('; ')}`);
+  if (used.length)
+    throw new AllocationError(
+      `network ${req.name}: subnet ${subnet} overlaps existing network${used.length > 1 ? 's' : ''} ${used.map(onHosts).join('; ')}`,
+    );
   return subnet;
 }
 
 /** Reads, completes and writes until the request holds (or attempts run out). */
-export async function ensureAllocation(store: OverlayStore, req: AllocationRequest, maxAttempts = 30): Promise<Allocated> {
+export async function ensureAllocation(
+  store: OverlayStore,
+  req: AllocationRequest,
+  maxAttempts = 30,
+): Promise<Allocated> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const state = parseKv(await store.list(KV_ROOT), { stack: req.stack });
     const { ops, allocation, leases } = allocationTxn(state, req);
     if (await store.txn(ops)) return { allocation, leases, attempts: attempt };
     await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 80)));
   }
-  throw new AllocationError(`network ${req.name}: allocation still contended after ${maxAttempts} attempts; apply again`);
+  throw new AllocationError(
+    `network ${req.name}: allocation still contended after ${maxAttempts} attempts; apply again`,
+  );
 }
 
 /** Gives the network's VNI, subnet and leases back (the claims only if they are still this network's). */
@@ -154,8 +225,11 @@ export async function releaseAllocation(store: OverlayStore, stack: string, key:
     const state = parseKv(await store.list(KV_ROOT), { stack });
     const id = networkId(stack, key);
     const ops: TxnOp[] = [];
-    for (const [vni, c] of state.vnis) if (c.owner === id) ops.push({ verb: 'delete-cas', key: `${KV_ROOT}vni/${vni}`, index: c.index });
-    for (const [subnet, c] of state.subnets) if (c.owner === id) ops.push({ verb: 'delete-cas', key: `${KV_ROOT}subnet/${subnetKey(subnet)}`, index: c.index });
+    for (const [vni, c] of state.vnis)
+      if (c.owner === id) ops.push({ verb: 'delete-cas', key: `${KV_ROOT}vni/${vni}`, index: c.index });
+    for (const [subnet, c] of state.subnets)
+      if (c.owner === id)
+        ops.push({ verb: 'delete-cas', key: `${KV_ROOT}subnet/${subnetKey(subnet)}`, index: c.index });
     ops.push({ verb: 'delete-tree', key: networkPrefix(stack, key) });
     if (await store.txn(ops)) return;
   }
@@ -163,8 +237,20 @@ export async function releaseAllocation(store: OverlayStore, stack: string, key:
 }
 
 /** Records what a host's device now is: its VNI, own underlay address, MTU and the peers it forwards to. */
-export async function recordProgrammed(store: OverlayStore, stack: string, key: string, host: string, device: { vni: number; peers: string[]; local: string; mtu: number }): Promise<void> {
-  const record: ProgrammedHost = { host, vni: device.vni, peers: [...device.peers].sort(), local: device.local, mtu: device.mtu };
+export async function recordProgrammed(
+  store: OverlayStore,
+  stack: string,
+  key: string,
+  host: string,
+  device: { vni: number; peers: string[]; local: string; mtu: number },
+): Promise<void> {
+  const record: ProgrammedHost = {
+    host,
+    vni: device.vni,
+    peers: [...device.peers].sort(),
+    local: device.local,
+    mtu: device.mtu,
+  };
   await store.txn([{ verb: 'set', key: `${networkPrefix(stack, key)}programmed/${host}`, value: json(record) }]);
 }
 

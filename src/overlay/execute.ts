@@ -19,40 +19,85 @@ async function networkState(store: OverlayStore, stack: string, key: string, hos
   const st = parseKv(await store.list(networkPrefix(stack, key)), { stack }).networks.get(networkId(stack, key));
   const allocation = st?.allocation;
   const lease = st?.leases[host];
-  if (!allocation || !lease) throw new Error(`overlay ${stack}/${key}: no allocation or lease for ${host} in Consul (run apply again)`);
+  if (!allocation || !lease)
+    throw new Error(`overlay ${stack}/${key}: no allocation or lease for ${host} in Consul (run apply again)`);
   return { allocation, lease };
 }
 
 /** The bridge network of one host: the network's subnet, the host's range and gateway, the overlay MTU. */
-export function bridgeBody(stack: string, key: string, name: string, vni: number, subnet: string, range: string, gateway: string, mtu: number, owner?: StackOwner): Obj {
+export function bridgeBody(
+  stack: string,
+  key: string,
+  name: string,
+  vni: number,
+  subnet: string,
+  range: string,
+  gateway: string,
+  mtu: number,
+  owner?: StackOwner,
+): Obj {
   return {
     Name: name,
     Driver: 'bridge',
     CheckDuplicate: true,
     Options: { 'com.docker.network.bridge.name': bridgeName(vni), 'com.docker.network.driver.mtu': String(mtu) },
     IPAM: { Driver: 'default', Config: [{ Subnet: subnet, IPRange: range, Gateway: gateway }] },
-    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.network]: key, [Labels.overlayVni]: String(vni) },
+    Labels: {
+      [Labels.managed]: 'true',
+      [Labels.stack]: stack,
+      ...ownerLabels(owner),
+      [Labels.network]: key,
+      [Labels.overlayVni]: String(vni),
+    },
   };
 }
 
-export async function runOverlayOperation(op: Operation, client: HostClient, store: OverlayStore | undefined): Promise<void> {
+export async function runOverlayOperation(
+  op: Operation,
+  client: HostClient,
+  store: OverlayStore | undefined,
+): Promise<void> {
   if (!store) throw new Error(`${op.id}: no Consul configured for the overlay`);
   const p = op.params as Obj;
   switch (op.kind) {
     case 'overlay.allocate':
-      return void (await ensureAllocation(store, { stack: p.stack, key: p.key, name: p.name, hosts: p.hosts, ...(p.subnet ? { subnet: p.subnet } : {}), ...(p.inUse ? { inUse: p.inUse } : {}) }));
+      return void (await ensureAllocation(store, {
+        stack: p.stack,
+        key: p.key,
+        name: p.name,
+        hosts: p.hosts,
+        ...(p.subnet ? { subnet: p.subnet } : {}),
+        ...(p.inUse ? { inUse: p.inUse } : {}),
+      }));
     case 'overlay.bridge': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
-      return client.createNetwork(bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu, p.owner));
+      return client.createNetwork(
+        bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu, p.owner),
+      );
     }
     case 'overlay.program': {
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
-      const task = programTask({ vni: a.vni, local: lease.underlay, mtu: a.mtu, peers: p.peers }, `Consul key ${networkPrefix(p.stack, p.key)}{allocation,lease/${p.host}}`);
+      const task = programTask(
+        { vni: a.vni, local: lease.underlay, mtu: a.mtu, peers: p.peers },
+        `Consul key ${networkPrefix(p.stack, p.key)}{allocation,lease/${p.host}}`,
+      );
       await runHelper(client, p.image, task, `program ${p.name}`, p.stack, p.owner);
-      return recordProgrammed(store, p.stack, p.key, p.host, { vni: a.vni, peers: p.peers, local: lease.underlay, mtu: a.mtu });
+      return recordProgrammed(store, p.stack, p.key, p.host, {
+        vni: a.vni,
+        peers: p.peers,
+        local: lease.underlay,
+        mtu: a.mtu,
+      });
     }
     case 'overlay.unprogram':
-      await runHelper(client, p.image, unprogramTask(p.vni, `host ${p.host}: network ${p.key}'s label ${Labels.overlayVni}`), `remove device of ${p.key}`, p.stack, p.owner);
+      await runHelper(
+        client,
+        p.image,
+        unprogramTask(p.vni, `host ${p.host}: network ${p.key}'s label ${Labels.overlayVni}`),
+        `remove device of ${p.key}`,
+        p.stack,
+        p.owner,
+      );
       return forgetProgrammed(store, p.stack, p.key, p.host);
     case 'overlay.release':
       return releaseAllocation(store, p.stack, p.key);
@@ -60,7 +105,15 @@ export async function runOverlayOperation(op: Operation, client: HostClient, sto
       const info = await client.inspectContainer(p.container);
       const address = info.NetworkSettings?.Networks?.[p.network]?.IPAddress;
       if (!address) throw new Error(`${p.container} has no address on ${p.network}`);
-      return store.register({ node: p.node, nodeAddress: p.nodeAddress, serviceId: p.serviceId, service: p.service, tags: p.tags, address, meta: p.meta });
+      return store.register({
+        node: p.node,
+        nodeAddress: p.nodeAddress,
+        serviceId: p.serviceId,
+        service: p.service,
+        tags: p.tags,
+        address,
+        meta: p.meta,
+      });
     }
     case 'overlay.deregister':
       return store.deregister(p.node, p.serviceId);

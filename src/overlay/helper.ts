@@ -16,7 +16,18 @@ import { Labels, ownerLabels, type StackOwner } from '../labels.js';
 import { STACK_DEVICE } from './kv-schema.js';
 import { bridgeName, deviceName } from './names.js';
 import type { HostDevices } from './types.js';
-import { OverlayValueError, parseDeviceName, parseIpv4, parseMtu, parsePeers, parseVni, type DeviceName, type Ipv4, type Mtu, type Vni } from './values.js';
+import {
+  OverlayValueError,
+  parseDeviceName,
+  parseIpv4,
+  parseMtu,
+  parsePeers,
+  parseVni,
+  type DeviceName,
+  type Ipv4,
+  type Mtu,
+  type Vni,
+} from './values.js';
 
 export const VXLAN_PORT = 4789;
 /** $0 of every helper script, shown by `ps` on the host while it runs. */
@@ -45,7 +56,9 @@ export const PROGRAM_SCRIPT = [
   'cur=$(ip -d -o link show dev "$dev" 2>/dev/null | ' + DEVICE_INFO_AWK + ')',
   'case "$cur" in "$vni $addr $port "*) ;; *) ip link del "$dev" 2>/dev/null || true; ip link add "$dev" type vxlan id "$vni" dstport "$port" local "$addr" ;; esac',
   'ip link set "$dev" mtu "$mtu" master "$br" up',
-  'for d in $(bridge fdb show dev "$dev" | ' + FLOOD_AWK + '); do bridge fdb del 00:00:00:00:00:00 dev "$dev" dst "$d"; done',
+  'for d in $(bridge fdb show dev "$dev" | ' +
+    FLOOD_AWK +
+    '); do bridge fdb del 00:00:00:00:00:00 dev "$dev" dst "$d"; done',
   'for p in "$@"; do bridge fdb append 00:00:00:00:00:00 dev "$dev" dst "$p"; done',
 ].join('\n');
 
@@ -59,7 +72,11 @@ export const UNPROGRAM_SCRIPT = [PATH_LINE, 'ip link del "$1" 2>/dev/null || tru
 export const LIST_SCRIPT = [
   PATH_LINE,
   'for d in $(ip -o link show type vxlan | awk -F": " \'{print $2}\' | cut -d@ -f1); do',
-  '  case "$d" in stvx*) echo "$d $(ip -d -o link show dev "$d" 2>/dev/null | ' + DEVICE_INFO_AWK + ') $(bridge fdb show dev "$d" 2>/dev/null | ' + FLOOD_LINE_AWK + ')" ;; esac',
+  '  case "$d" in stvx*) echo "$d $(ip -d -o link show dev "$d" 2>/dev/null | ' +
+    DEVICE_INFO_AWK +
+    ') $(bridge fdb show dev "$d" 2>/dev/null | ' +
+    FLOOD_LINE_AWK +
+    ')" ;; esac',
   'done',
 ].join('\n');
 
@@ -70,7 +87,10 @@ export type HelperTask =
   | { kind: 'list' };
 
 /** The program task for a network's device, each value parsed; `where` says where they came from. */
-export function programTask(v: { vni: unknown; local: unknown; mtu: unknown; peers: unknown }, where: string): HelperTask {
+export function programTask(
+  v: { vni: unknown; local: unknown; mtu: unknown; peers: unknown },
+  where: string,
+): HelperTask {
   const vni = parseVni(v.vni, where);
   return {
     kind: 'program',
@@ -91,7 +111,18 @@ export function unprogramTask(vni: unknown, where: string): HelperTask {
 export function helperCommand(task: HelperTask): string[] {
   switch (task.kind) {
     case 'program':
-      return [...CHROOT, PROGRAM_SCRIPT, HELPER_ARGV0, task.device, task.bridge, String(task.vni), task.local, String(VXLAN_PORT), String(task.mtu), ...task.peers];
+      return [
+        ...CHROOT,
+        PROGRAM_SCRIPT,
+        HELPER_ARGV0,
+        task.device,
+        task.bridge,
+        String(task.vni),
+        task.local,
+        String(VXLAN_PORT),
+        String(task.mtu),
+        ...task.peers,
+      ];
     case 'unprogram':
       return [...CHROOT, UNPROGRAM_SCRIPT, HELPER_ARGV0, task.device];
     case 'list':
@@ -105,11 +136,13 @@ export function helperCommand(task: HelperTask): string[] {
 
 const optional = <T>(text: string, parse: (s: string) => T): T | undefined => (text === '-' ? undefined : parse(text));
 const port = (where: string) => (s: string) => {
-  if (!/^[0-9]{1,5}$/.test(s) || Number(s) < 1 || Number(s) > 65535) throw new OverlayValueError(where, 'dstport must be an integer 1..65535');
+  if (!/^[0-9]{1,5}$/.test(s) || Number(s) < 1 || Number(s) > 65535)
+    throw new OverlayValueError(where, 'dstport must be an integer 1..65535');
   return Number(s);
 };
 const anyMtu = (where: string) => (s: string) => {
-  if (!/^[0-9]{2,5}$/.test(s) || Number(s) > 65535) throw new OverlayValueError(where, 'mtu must be an integer 10..65535');
+  if (!/^[0-9]{2,5}$/.test(s) || Number(s) > 65535)
+    throw new OverlayValueError(where, 'mtu must be an integer 10..65535');
   return Number(s);
 };
 
@@ -124,14 +157,18 @@ export function parseDeviceList(output: string, host: string): HostDevices {
     if (!fields.length) return;
     const where = `host ${host}: overlay helper output, line ${i + 1}`;
     const [dev, vni, local, dstport, mtu, ...peers] = fields;
-    if (!STACK_DEVICE.test(dev) || fields.length < 5) throw new OverlayValueError(where, 'not a `stvx<VNI> VNI LOCAL DSTPORT MTU dst…` line');
+    if (!STACK_DEVICE.test(dev) || fields.length < 5)
+      throw new OverlayValueError(where, 'not a `stvx<VNI> VNI LOCAL DSTPORT MTU dst…` line');
     const seen = {
       vni: optional(vni, (s) => parseVni(s, where)),
       local: optional(local, (s) => parseIpv4(s, where, 'local')),
       dstport: optional(dstport, port(where)),
       mtu: optional(mtu, anyMtu(where)),
     };
-    out[dev] = { ...Object.fromEntries(Object.entries(seen).filter(([, v]) => v !== undefined)), peers: parsePeers(peers, where) };
+    out[dev] = {
+      ...Object.fromEntries(Object.entries(seen).filter(([, v]) => v !== undefined)),
+      peers: parsePeers(peers, where),
+    };
   });
   return out;
 }
@@ -141,13 +178,23 @@ export function parseDeviceList(output: string, host: string): HostDevices {
  * other capability; never privileged, no new privileges; its own root read-only; the host's root read-only at
  * /host (the kernel's netlink needs no file written); labelled as stack's helper for `stack`.
  */
-export function helperBody(image: string, task: HelperTask, stack: string, owner?: StackOwner): Record<string, unknown> {
+export function helperBody(
+  image: string,
+  task: HelperTask,
+  stack: string,
+  owner?: StackOwner,
+): Record<string, unknown> {
   return {
     Image: image,
     Cmd: helperCommand(task),
     Entrypoint: [],
     Tty: true,
-    Labels: { [Labels.managed]: 'true', [Labels.replaceRole]: 'overlay-helper', [Labels.overlayHelper]: stack, ...ownerLabels(owner) },
+    Labels: {
+      [Labels.managed]: 'true',
+      [Labels.replaceRole]: 'overlay-helper',
+      [Labels.overlayHelper]: stack,
+      ...ownerLabels(owner),
+    },
     HostConfig: {
       NetworkMode: 'host',
       CapDrop: ['ALL'],
@@ -166,15 +213,27 @@ export function helperBody(image: string, task: HelperTask, stack: string, owner
  * container is removed whatever happens (AutoRemove would race the read of its logs); a helper that could
  * not be removed is an error too, so none is left behind unnoticed.
  */
-export async function runHelper(client: HostClient, image: string, task: HelperTask, purpose: string, stack: string, owner?: StackOwner): Promise<string> {
+export async function runHelper(
+  client: HostClient,
+  image: string,
+  task: HelperTask,
+  purpose: string,
+  stack: string,
+  owner?: StackOwner,
+): Promise<string> {
   const container = await client.docker.createContainer(helperBody(image, task, stack, owner));
   let output = '';
   let failure: unknown;
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    output = ((await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer).toString('utf8');
-    if (StatusCode !== 0) failure = new Error(`host ${client.name}: overlay helper (${purpose}) exited ${StatusCode}: ${output.trim().slice(0, 500)}`);
+    output = ((await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer).toString(
+      'utf8',
+    );
+    if (StatusCode !== 0)
+      failure = new Error(
+        `host ${client.name}: overlay helper (${purpose}) exited ${StatusCode}: ${output.trim().slice(0, 500)}`,
+      );
   } catch (err) {
     failure = err;
   }
@@ -182,7 +241,10 @@ export async function runHelper(client: HostClient, image: string, task: HelperT
     await container.remove({ force: true });
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
-    if (status !== 404 && !failure) failure = new Error(`host ${client.name}: overlay helper (${purpose}) ${container.id} could not be removed: ${err instanceof Error ? err.message : String(err)}`);
+    if (status !== 404 && !failure)
+      failure = new Error(
+        `host ${client.name}: overlay helper (${purpose}) ${container.id} could not be removed: ${err instanceof Error ? err.message : String(err)}`,
+      );
   }
   if (failure) throw failure;
   return output;

@@ -8,24 +8,48 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DEVICE_NAME_PATTERN, IPV4_PATTERN, MTU_MAX, MTU_MIN, OverlayValueError, VNI_MAX, VNI_MIN } from './values.js';
 
-const ipv4 = { type: 'string', maxLength: 15, pattern: IPV4_PATTERN, errorMessage: 'must be an IPv4 address (a.b.c.d)' };
+const ipv4 = {
+  type: 'string',
+  maxLength: 15,
+  pattern: IPV4_PATTERN,
+  errorMessage: 'must be an IPv4 address (a.b.c.d)',
+};
 const cidr = {
   type: 'string',
   maxLength: 18,
-  pattern: '^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(?:3[0-2]|[12]?[0-9])$',
+  pattern:
+    '^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(?:3[0-2]|[12]?[0-9])$',
   errorMessage: 'must be an IPv4 CIDR block (a.b.c.d/p)',
 };
-const vni = { type: 'integer', minimum: VNI_MIN, maximum: VNI_MAX, errorMessage: `must be an integer ${VNI_MIN}..${VNI_MAX}` };
-const mtu = { type: 'integer', minimum: MTU_MIN, maximum: MTU_MAX, errorMessage: `must be an integer ${MTU_MIN}..${MTU_MAX}` };
+const vni = {
+  type: 'integer',
+  minimum: VNI_MIN,
+  maximum: VNI_MAX,
+  errorMessage: `must be an integer ${VNI_MIN}..${VNI_MAX}`,
+};
+const mtu = {
+  type: 'integer',
+  minimum: MTU_MIN,
+  maximum: MTU_MAX,
+  errorMessage: `must be an integer ${MTU_MIN}..${MTU_MAX}`,
+};
 const prefix = { type: 'integer', minimum: 1, maximum: 30, errorMessage: 'must be an integer 1..30' };
 /** A host name as the inventory allows it (schemas/stack.schema.json, hosts' propertyNames). */
 export const HOST_NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,252}$';
-const hostName = { type: 'string', pattern: HOST_NAME_PATTERN, errorMessage: `must be a host name (${HOST_NAME_PATTERN})` };
+const hostName = {
+  type: 'string',
+  pattern: HOST_NAME_PATTERN,
+  errorMessage: `must be a host name (${HOST_NAME_PATTERN})`,
+};
 /** A stack or network key: what the stack file and project names allow, no `/`. */
 const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$';
 const name = { type: 'string', pattern: NAME_PATTERN, errorMessage: `must match ${NAME_PATTERN}` };
 const NETWORK_NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$';
-const networkName = { type: 'string', pattern: NETWORK_NAME_PATTERN, errorMessage: `must match ${NETWORK_NAME_PATTERN}` };
+const networkName = {
+  type: 'string',
+  pattern: NETWORK_NAME_PATTERN,
+  errorMessage: `must match ${NETWORK_NAME_PATTERN}`,
+};
 const peers = { type: 'array', maxItems: 4096, items: ipv4, errorMessage: 'must be a list of IPv4 addresses' };
 
 export const KV_SCHEMAS = {
@@ -54,7 +78,13 @@ export const KV_SCHEMAS = {
     type: 'object',
     additionalProperties: false,
     required: ['host', 'slot', 'range', 'gateway', 'underlay'],
-    properties: { host: hostName, slot: { type: 'integer', minimum: 1, maximum: 1 << 29, errorMessage: 'must be a positive integer' }, range: cidr, gateway: ipv4, underlay: ipv4 },
+    properties: {
+      host: hostName,
+      slot: { type: 'integer', minimum: 1, maximum: 1 << 29, errorMessage: 'must be a positive integer' },
+      range: cidr,
+      gateway: ipv4,
+      underlay: ipv4,
+    },
   },
   programmed: {
     type: 'object',
@@ -63,7 +93,11 @@ export const KV_SCHEMAS = {
     properties: { host: hostName, vni, peers, local: ipv4, mtu },
   },
   /** `vni/<n>` and `subnet/<a.b.c.d_p>`: the network that holds it. */
-  claim: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}/[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$', errorMessage: 'must be <stack>/<network key>' },
+  claim: {
+    type: 'string',
+    pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}/[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$',
+    errorMessage: 'must be <stack>/<network key>',
+  },
   /** `networks/<stack>/<key>/slot/<n>`: the host that holds it. */
   slot: hostName,
   'subnet-generation': { type: 'string', pattern: '^[0-9]{1,15}$', errorMessage: 'must be a count (digits)' },
@@ -81,16 +115,27 @@ function validators(): Record<KvKind, ValidateFunction> {
   if (compiled) return compiled;
   const ajv = new Ajv({ allErrors: false, verbose: true, strict: true });
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-  compiled = Object.fromEntries(Object.entries(KV_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) as Record<KvKind, ValidateFunction>;
+  compiled = Object.fromEntries(Object.entries(KV_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) as Record<
+    KvKind,
+    ValidateFunction
+  >;
   return compiled;
 }
 
 /** The first problem of a failed validation, as `field message`. */
 function describe(e: ErrorObject): string {
-  const field = e.instancePath.split('/').filter(Boolean).map((p) => (/^[0-9]+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
-  if (e.keyword === 'required') return `${field ? `${field}.` : ''}${(e.params as { missingProperty: string }).missingProperty} is missing`;
-  if (e.keyword === 'additionalProperties') return `unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty.slice(0, 40))}`;
-  const message = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage ?? e.message ?? 'is not valid';
+  const field = e.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => (/^[0-9]+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+  if (e.keyword === 'required')
+    return `${field ? `${field}.` : ''}${(e.params as { missingProperty: string }).missingProperty} is missing`;
+  if (e.keyword === 'additionalProperties')
+    return `unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty.slice(0, 40))}`;
+  const message =
+    (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage ?? e.message ?? 'is not valid';
   return field ? `${field} ${message}` : `the value ${message}`;
 }
 

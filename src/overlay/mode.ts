@@ -10,10 +10,12 @@ import { endpointIPv4 } from '../stack/endpoint.js';
  * undefined when the info was not observed.
  */
 export function clusterStores(observed: ObservedState, hosts: string[]): Record<string, boolean | undefined> {
-  return Object.fromEntries(hosts.map((h) => {
-    const e = observed.hosts[h]?.engine;
-    return [h, e ? !!e.clusterStore && !!e.clusterAdvertise : undefined];
-  }));
+  return Object.fromEntries(
+    hosts.map((h) => {
+      const e = observed.hosts[h]?.engine;
+      return [h, e ? !!e.clusterStore && !!e.clusterAdvertise : undefined];
+    }),
+  );
 }
 
 /**
@@ -21,12 +23,19 @@ export function clusterStores(observed: ObservedState, hosts: string[]): Record<
  * cluster store, else stack's own. When a daemon's info was not observed, auto stays with the engine, whose
  * readiness check then names that host.
  */
-export function chooseOverlay(network: string, setting: StackSettings['overlay'], stores: Record<string, boolean | undefined>, hosts: string[]): OverlayChoice {
+export function chooseOverlay(
+  network: string,
+  setting: StackSettings['overlay'],
+  stores: Record<string, boolean | undefined>,
+  hosts: string[],
+): OverlayChoice {
   if (setting === 'consul') return { network, mode: 'consul', why: 'x-stack.overlay is consul' };
   if (setting === 'engine') return { network, mode: 'engine', why: 'x-stack.overlay is engine' };
-  if (hosts.some((h) => stores[h] === undefined)) return { network, mode: 'engine', why: 'cluster stores not observed' };
+  if (hosts.some((h) => stores[h] === undefined))
+    return { network, mode: 'engine', why: 'cluster stores not observed' };
   const without = hosts.filter((h) => !stores[h]);
-  if (hosts.length && !without.length) return { network, mode: 'engine', why: 'every daemon has a cluster store (x-stack.overlay auto)' };
+  if (hosts.length && !without.length)
+    return { network, mode: 'engine', why: 'every daemon has a cluster store (x-stack.overlay auto)' };
   return { network, mode: 'consul', why: `no cluster store on ${without.join(', ')} (x-stack.overlay auto)` };
 }
 

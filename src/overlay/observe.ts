@@ -21,15 +21,33 @@ export function overlayNetworks(desired: DesiredState) {
   return Object.values(desired.networks).filter((n) => n.driver === 'overlay' && !n.external);
 }
 
-export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap<string, HostClient>, hosts: ObservedHost[], refresh: boolean, store: OverlayStore | undefined, owner?: StackOwner): Promise<OverlayObserved | undefined> {
+export async function observeOverlay(
+  desired: DesiredState,
+  clients: ReadonlyMap<string, HostClient>,
+  hosts: ObservedHost[],
+  refresh: boolean,
+  store: OverlayStore | undefined,
+  owner?: StackOwner,
+): Promise<OverlayObserved | undefined> {
   const nets = overlayNetworks(desired);
   const labelled = hosts.some((h) => h.networks.some((n) => n.labels[Labels.overlayVni]));
   if (!nets.length && !labelled) return undefined;
   const up = hosts.filter((h) => !h.error);
   const out: OverlayObserved = { registered: {} };
   const upNames = up.map((h) => h.name);
-  const stores = clusterStores({ stack: desired.name, hosts: Object.fromEntries(hosts.map((h) => [h.name, h])), digests: {}, digestErrors: {}, refreshed: refresh }, upNames);
-  const consulKeys = nets.filter((n) => chooseOverlay(n.key, desired.settings.overlay, stores, upNames).mode === 'consul').map((n) => n.key);
+  const stores = clusterStores(
+    {
+      stack: desired.name,
+      hosts: Object.fromEntries(hosts.map((h) => [h.name, h])),
+      digests: {},
+      digestErrors: {},
+      refreshed: refresh,
+    },
+    upNames,
+  );
+  const consulKeys = nets
+    .filter((n) => chooseOverlay(n.key, desired.settings.overlay, stores, upNames).mode === 'consul')
+    .map((n) => n.key);
   if (!consulKeys.length && !labelled) return out;
   if (!store) {
     out.error = "stack's own overlay needs Consul, and no Consul address is set";
@@ -38,8 +56,12 @@ export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap
   out.consul = store.address;
   try {
     out.kv = parseKv(await store.list(KV_ROOT), { stack: desired.name });
-    const keys = new Set([...consulKeys, ...hosts.flatMap((h) => h.networks.filter((n) => n.labels[Labels.overlayVni] && n.key).map((n) => n.key!))]);
-    for (const id of out.kv.networks.keys()) if (id.startsWith(`${desired.name}/`)) keys.add(id.slice(desired.name.length + 1));
+    const keys = new Set([
+      ...consulKeys,
+      ...hosts.flatMap((h) => h.networks.filter((n) => n.labels[Labels.overlayVni] && n.key).map((n) => n.key!)),
+    ]);
+    for (const id of out.kv.networks.keys())
+      if (id.startsWith(`${desired.name}/`)) keys.add(id.slice(desired.name.length + 1));
     for (const key of [...keys].sort()) {
       const name = catalogService(desired.name, key);
       out.registered[name] = (await store.service(name)).map((e) => e.serviceId).sort();
@@ -56,7 +78,10 @@ export async function observeOverlay(desired: DesiredState, clients: ReadonlyMap
     await Promise.all(
       up.map(async (h) => {
         try {
-          out.devices![h.name] = parseDeviceList(await runHelper(clients.get(h.name)!, image, { kind: 'list' }, 'list devices', desired.name, owner), h.name);
+          out.devices![h.name] = parseDeviceList(
+            await runHelper(clients.get(h.name)!, image, { kind: 'list' }, 'list devices', desired.name, owner),
+            h.name,
+          );
         } catch (err) {
           out.devices![h.name] = err instanceof Error ? err.message : String(err);
         }

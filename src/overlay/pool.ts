@@ -33,7 +33,8 @@ export const DEFAULT_POOL: OverlayPool = {
 
 export function ipToInt(ip: string): number {
   const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`not an IPv4 address: ${ip}`);
   return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
 }
 
@@ -55,11 +56,19 @@ export function poolProblems(p: OverlayPool): string[] {
   const out: string[] = [];
   try {
     const { prefix } = parseCidr(p.subnet);
-    if (!(p.networkPrefix > prefix && p.networkPrefix < p.leasePrefix && p.leasePrefix <= 30)) out.push(`need ${prefix} < networkPrefix (${p.networkPrefix}) < leasePrefix (${p.leasePrefix}) ≤ 30`);
+    if (!(p.networkPrefix > prefix && p.networkPrefix < p.leasePrefix && p.leasePrefix <= 30))
+      out.push(`need ${prefix} < networkPrefix (${p.networkPrefix}) < leasePrefix (${p.leasePrefix}) ≤ 30`);
   } catch (err) {
     out.push((err as Error).message);
   }
-  if (!(Number.isInteger(p.vniFirst) && Number.isInteger(p.vniLast) && p.vniFirst >= 1 && p.vniLast <= 16_777_215 && p.vniFirst <= p.vniLast)) out.push(`VNI range ${p.vniFirst}-${p.vniLast} must lie in 1-16777215`);
+  if (!(
+    Number.isInteger(p.vniFirst) &&
+    Number.isInteger(p.vniLast) &&
+    p.vniFirst >= 1 &&
+    p.vniLast <= 16_777_215 &&
+    p.vniFirst <= p.vniLast
+  ))
+    out.push(`VNI range ${p.vniFirst}-${p.vniLast} must lie in 1-16777215`);
   if (!(p.mtu >= 576 && p.mtu <= 9000)) out.push(`mtu ${p.mtu} out of range`);
   return out;
 }

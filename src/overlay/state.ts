@@ -91,7 +91,15 @@ export function emptyNetworkState(): NetworkState {
  * and pool are everyone's): another stack's entries are never used, so they neither stop nor steer this run.
  */
 export function parseKv(entries: KvEntry[], only: { stack?: string } = {}): OverlayKvState {
-  const state: OverlayKvState = { pool: { ...DEFAULT_POOL }, vnis: new Map(), subnets: new Map(), subnetGeneration: 0, subnetClaims: 0, networks: new Map(), notes: [] };
+  const state: OverlayKvState = {
+    pool: { ...DEFAULT_POOL },
+    vnis: new Map(),
+    subnets: new Map(),
+    subnetGeneration: 0,
+    subnetClaims: 0,
+    networks: new Map(),
+    notes: [],
+  };
   for (const e of entries) {
     if (!e.key.startsWith(KV_ROOT)) continue;
     const rest = e.key.slice(KV_ROOT.length).split('/');
@@ -99,9 +107,15 @@ export function parseKv(entries: KvEntry[], only: { stack?: string } = {}): Over
     else if (e.key === SUBNET_GENERATION_KEY) {
       state.subnetGeneration = e.modifyIndex;
       state.subnetClaims = Number(validateKvValue<string>('subnet-generation', e.key, e.value));
-    } else if (rest[0] === 'vni' && rest.length === 2) state.vnis.set(parseVni(rest[1], `Consul key ${e.key}`), claim(e));
-    else if (rest[0] === 'subnet' && rest.length === 2) state.subnets.set(parseIpv4Cidr(rest[1].replace('_', '/'), `Consul key ${e.key}`, 'the subnet in the key'), claim(e));
-    else if (rest[0] === 'networks' && rest.length >= 4 && (only.stack === undefined || rest[1] === only.stack)) readNetworkEntry(state, e, rest);
+    } else if (rest[0] === 'vni' && rest.length === 2)
+      state.vnis.set(parseVni(rest[1], `Consul key ${e.key}`), claim(e));
+    else if (rest[0] === 'subnet' && rest.length === 2)
+      state.subnets.set(
+        parseIpv4Cidr(rest[1].replace('_', '/'), `Consul key ${e.key}`, 'the subnet in the key'),
+        claim(e),
+      );
+    else if (rest[0] === 'networks' && rest.length >= 4 && (only.stack === undefined || rest[1] === only.stack))
+      readNetworkEntry(state, e, rest);
   }
   return state;
 }
@@ -109,7 +123,10 @@ export function parseKv(entries: KvEntry[], only: { stack?: string } = {}): Over
 function readConfig(state: OverlayKvState, e: KvEntry): void {
   const o = validateKvValue<Partial<OverlayPool> & { helperImage?: string }>('config', e.key, e.value);
   const { helperImage, ...pool } = o;
-  if (helperImage !== undefined) state.notes.push(`${e.key}: helperImage is no longer read from Consul (the helper image is the operator's: overlay.helper_image in the inventory, or --overlay-helper-image); remove it`);
+  if (helperImage !== undefined)
+    state.notes.push(
+      `${e.key}: helperImage is no longer read from Consul (the helper image is the operator's: overlay.helper_image in the inventory, or --overlay-helper-image); remove it`,
+    );
   state.pool = { ...DEFAULT_POOL, ...pool };
 }
 
@@ -144,6 +161,7 @@ function readNetworkEntry(state: OverlayKvState, e: KvEntry, rest: string[]): vo
 }
 
 function integerSlot(text: string, where: string): number {
-  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new OverlayValueError(where, 'the slot in the key must be a positive integer');
+  if (!/^[1-9][0-9]{0,8}$/.test(text))
+    throw new OverlayValueError(where, 'the slot in the key must be a positive integer');
   return Number(text);
 }

@@ -68,7 +68,8 @@ export class ConsulOverlayStore implements OverlayStore {
   }
 
   async list(prefix: string): Promise<KvEntry[]> {
-    const items = (await this.consul.call(`read ${prefix}`, (api) => api.kv.get({ key: prefix, recurse: true }))) as Obj[] | undefined;
+    const items = (await this.consul.call(`read ${prefix}`, (api) => api.kv.get({ key: prefix, recurse: true }))) as
+      Obj[] | undefined;
     return (items ?? []).map((e) => ({ key: e.Key, value: e.Value ?? '', modifyIndex: e.ModifyIndex }));
   }
 
@@ -108,15 +109,29 @@ export class ConsulOverlayStore implements OverlayStore {
   }
 
   async deregister(node: string, serviceId: string): Promise<void> {
-    await this.consul.write(`deregister ${serviceId} from the catalog`, (api) => api.catalog.deregister({ node, serviceid: serviceId } as never));
+    await this.consul.write(`deregister ${serviceId} from the catalog`, (api) =>
+      api.catalog.deregister({ node, serviceid: serviceId } as never),
+    );
   }
 
   async service(name: string): Promise<CatalogEntry[]> {
-    const list = (await this.consul.call(`read catalog service ${name}`, (api) => api.catalog.service.nodes(name))) as Obj[];
-    return list.map((e) => ({ node: e.Node, serviceId: e.ServiceID, service: e.ServiceName, tags: e.ServiceTags ?? [], address: e.ServiceAddress, meta: e.ServiceMeta ?? {} }));
+    const list = (await this.consul.call(`read catalog service ${name}`, (api) =>
+      api.catalog.service.nodes(name),
+    )) as Obj[];
+    return list.map((e) => ({
+      node: e.Node,
+      serviceId: e.ServiceID,
+      service: e.ServiceName,
+      tags: e.ServiceTags ?? [],
+      address: e.ServiceAddress,
+      meta: e.ServiceMeta ?? {},
+    }));
   }
 
   async services(): Promise<Record<string, string[]>> {
-    return (await this.consul.call('list catalog services', (api) => api.catalog.service.list())) as Record<string, string[]>;
+    return (await this.consul.call('list catalog services', (api) => api.catalog.service.list())) as Record<
+      string,
+      string[]
+    >;
   }
 }

@@ -48,12 +48,19 @@ export class OverlayValueError extends Error {
 export function shapeOf(value: unknown): string {
   if (typeof value === 'string') return `a string of ${value.length} character${value.length === 1 ? '' : 's'}`;
   if (typeof value === 'number') return Number.isFinite(value) ? `the number ${value}` : 'a non-finite number';
-  return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : typeof value;
+  return value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'an object'
+        : typeof value;
 }
 
 function integerIn(value: unknown, min: number, max: number, where: string, what: string): number {
   const n = typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new OverlayValueError(where, `${what} must be an integer ${min}..${max}, not ${shapeOf(value)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+    throw new OverlayValueError(where, `${what} must be an integer ${min}..${max}, not ${shapeOf(value)}`);
   return n;
 }
 
@@ -71,22 +78,29 @@ export function isIpv4(value: unknown): value is Ipv4 {
 }
 
 export function parseIpv4(value: unknown, where: string, what = 'address'): Ipv4 {
-  if (!isIpv4(value)) throw new OverlayValueError(where, `${what} must be an IPv4 address (a.b.c.d), not ${shapeOf(value)}`);
+  if (!isIpv4(value))
+    throw new OverlayValueError(where, `${what} must be an IPv4 address (a.b.c.d), not ${shapeOf(value)}`);
   return value;
 }
 
 export function parseIpv4Cidr(value: unknown, where: string, what = 'subnet'): Ipv4Cidr {
-  if (typeof value !== 'string' || !CIDR.test(value)) throw new OverlayValueError(where, `${what} must be an IPv4 CIDR block (a.b.c.d/p), not ${shapeOf(value)}`);
+  if (typeof value !== 'string' || !CIDR.test(value))
+    throw new OverlayValueError(where, `${what} must be an IPv4 CIDR block (a.b.c.d/p), not ${shapeOf(value)}`);
   return value as Ipv4Cidr;
 }
 
 /** A list of IPv4 addresses, sorted and without repeats. */
 export function parsePeers(value: unknown, where: string): Ipv4[] {
-  if (!Array.isArray(value)) throw new OverlayValueError(where, `peers must be a list of IPv4 addresses, not ${shapeOf(value)}`);
+  if (!Array.isArray(value))
+    throw new OverlayValueError(where, `peers must be a list of IPv4 addresses, not ${shapeOf(value)}`);
   return [...new Set(value.map((p, i) => parseIpv4(p, where, `peers[${i}]`)))].sort();
 }
 
 export function parseDeviceName(value: unknown, where: string): DeviceName {
-  if (typeof value !== 'string' || !DEVICE_NAME.test(value)) throw new OverlayValueError(where, `a device name must match ${DEVICE_NAME_PATTERN} (at most 15 characters), not ${shapeOf(value)}`);
+  if (typeof value !== 'string' || !DEVICE_NAME.test(value))
+    throw new OverlayValueError(
+      where,
+      `a device name must match ${DEVICE_NAME_PATTERN} (at most 15 characters), not ${shapeOf(value)}`,
+    );
   return value as DeviceName;
 }

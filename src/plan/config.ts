@@ -92,11 +92,22 @@ export function engineRestartPolicy(service: ServiceSpec): { policy: RestartPoli
         ? { name: 'on-failure', maximumRetryCount: rp.maxAttempts ?? 0 }
         : { name: 'always', maximumRetryCount: 0 };
   if (rp.condition === 'any' && rp.maxAttempts)
-    diagnostics.push(warning(`deploy.restart_policy.max_attempts is ignored with condition any: the Engine restarts always`, { path: `services.${service.name}.deploy.restart_policy` }));
-  for (const [field, v] of [['delay', rp.delayNs], ['window', rp.windowNs]] as const)
+    diagnostics.push(
+      warning(`deploy.restart_policy.max_attempts is ignored with condition any: the Engine restarts always`, {
+        path: `services.${service.name}.deploy.restart_policy`,
+      }),
+    );
+  for (const [field, v] of [
+    ['delay', rp.delayNs],
+    ['window', rp.windowNs],
+  ] as const)
     if (v !== undefined)
       diagnostics.push(
-        warning(`deploy.restart_policy.${field} cannot be passed to the Engine and is ignored`, { path: `services.${service.name}.deploy.restart_policy.${field}` }, 'the Engine restarts with its own back-off (100ms doubling, reset after 10s up)'),
+        warning(
+          `deploy.restart_policy.${field} cannot be passed to the Engine and is ignored`,
+          { path: `services.${service.name}.deploy.restart_policy.${field}` },
+          'the Engine restarts with its own back-off (100ms doubling, reset after 10s up)',
+        ),
       );
   return { policy, diagnostics };
 }
@@ -111,7 +122,10 @@ function parseId(v: string | undefined): number {
 }
 
 /** Groups a service's secrets and configs by target directory into content-addressed bundles. */
-export function fileBundles(desired: DesiredState, service: ServiceSpec): { bundles: FileBundle[]; diagnostics: Diagnostic[] } {
+export function fileBundles(
+  desired: DesiredState,
+  service: ServiceSpec,
+): { bundles: FileBundle[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const byDir = new Map<string, BundleFile[]>();
   const grants = [
@@ -125,16 +139,32 @@ export function fileBundles(desired: DesiredState, service: ServiceSpec): { bund
       continue;
     }
     if (obj.external || !obj.contentHash) {
-      diagnostics.push({ severity: 'error', summary: `${kind} ${g.source} is external; stack can only deliver ${kind}s whose content it has`, where });
+      diagnostics.push({
+        severity: 'error',
+        summary: `${kind} ${g.source} is external; stack can only deliver ${kind}s whose content it has`,
+        where,
+      });
       continue;
     }
     const dir = posix.dirname(g.target);
     if (dir === '/') {
-      diagnostics.push({ severity: 'error', summary: `${kind} ${g.source}: target ${g.target} is in /, which cannot hold a volume`, where, hint: `set target to a path in a directory, e.g. /etc/${posix.basename(g.target)}` });
+      diagnostics.push({
+        severity: 'error',
+        summary: `${kind} ${g.source}: target ${g.target} is in /, which cannot hold a volume`,
+        where,
+        hint: `set target to a path in a directory, e.g. /etc/${posix.basename(g.target)}`,
+      });
       continue;
     }
     const files = byDir.get(dir) ?? [];
-    files.push({ name: posix.basename(g.target), ref: `${kind}:${g.source}`, mode: g.mode ?? 0o444, uid: parseId(g.uid), gid: parseId(g.gid), contentHash: obj.contentHash });
+    files.push({
+      name: posix.basename(g.target),
+      ref: `${kind}:${g.source}`,
+      mode: g.mode ?? 0o444,
+      uid: parseId(g.uid),
+      gid: parseId(g.gid),
+      contentHash: obj.contentHash,
+    });
     byDir.set(dir, files);
   }
   const bundles = [...byDir.entries()]
@@ -168,15 +198,27 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
     for (const [key, n] of Object.entries(service.networks)) {
       const spec = desired.networks[key];
       if (!spec) {
-        diagnostics.push({ severity: 'error', summary: `network ${key} is not defined`, where: { path: `services.${service.name}.networks` } });
+        diagnostics.push({
+          severity: 'error',
+          summary: `network ${key} is not defined`,
+          where: { path: `services.${service.name}.networks` },
+        });
         continue;
       }
       if (PREDEFINED_NETWORKS.has(spec.name)) {
         // The Engine's own networks take no network-scoped aliases, not even the service name.
         if (n.aliases.length)
-          diagnostics.push({ severity: 'error', summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`, where: { path: `services.${service.name}.networks.${key}.aliases` } });
+          diagnostics.push({
+            severity: 'error',
+            summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`,
+            where: { path: `services.${service.name}.networks.${key}.aliases` },
+          });
         networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address };
-      } else networks[spec.name] = { aliases: sortStrings([...new Set([service.name, ...n.aliases])]), ipv4Address: n.ipv4Address };
+      } else
+        networks[spec.name] = {
+          aliases: sortStrings([...new Set([service.name, ...n.aliases])]),
+          ipv4Address: n.ipv4Address,
+        };
     }
   }
   const mounts = service.mounts
@@ -184,7 +226,12 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
       let source = m.source;
       if (m.type === 'volume' && m.source) {
         const v = desired.volumes[m.source];
-        if (!v) diagnostics.push({ severity: 'error', summary: `volume ${m.source} is not defined`, where: { path: `services.${service.name}.volumes` } });
+        if (!v)
+          diagnostics.push({
+            severity: 'error',
+            summary: `volume ${m.source} is not defined`,
+            where: { path: `services.${service.name}.volumes` },
+          });
         source = v ? v.name : m.source;
       }
       return {
@@ -202,7 +249,10 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
     .sort((a, b) => a.target.localeCompare(b.target));
   const grant = (kind: 'secret' | 'config') => (g: ServiceSpec['secrets'][number]) => {
     const obj = kind === 'secret' ? desired.secrets[g.source] : desired.configs[g.source];
-    return [g.source, { target: g.target, mode: g.mode ?? 0o444, uid: parseId(g.uid), gid: parseId(g.gid), content: obj?.contentHash }] as const;
+    return [
+      g.source,
+      { target: g.target, mode: g.mode ?? 0o444, uid: parseId(g.uid), gid: parseId(g.gid), content: obj?.contentHash },
+    ] as const;
   };
   const raw = {
     image: normaliseImageRef(service.image),

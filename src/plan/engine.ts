@@ -66,17 +66,30 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
     if (m.type === 'bind' && m.createHostPath) {
       binds.push(`${m.source}:${m.target}${m.readOnly ? ':ro' : ':rw'}${m.propagation ? `,${m.propagation}` : ''}`);
     } else if (m.type === 'bind') {
-      mounts.push({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: !!m.readOnly, BindOptions: m.propagation ? { Propagation: m.propagation } : undefined });
+      mounts.push({
+        Type: 'bind',
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: !!m.readOnly,
+        BindOptions: m.propagation ? { Propagation: m.propagation } : undefined,
+      });
     } else if (m.type === 'tmpfs') {
       mounts.push({ Type: 'tmpfs', Target: m.target, TmpfsOptions: { SizeBytes: m.tmpfsSize, Mode: m.tmpfsMode } });
     } else {
-      mounts.push({ Type: 'volume', Source: m.source ?? meta.carried?.[m.target] ?? '', Target: m.target, ReadOnly: !!m.readOnly, VolumeOptions: m.nocopy ? { NoCopy: true } : undefined });
+      mounts.push({
+        Type: 'volume',
+        Source: m.source ?? meta.carried?.[m.target] ?? '',
+        Target: m.target,
+        ReadOnly: !!m.readOnly,
+        VolumeOptions: m.nocopy ? { NoCopy: true } : undefined,
+      });
     }
   }
   const declared = new Set(mounts.map((m) => m.Target as string));
   for (const [target, name] of Object.entries(meta.carried ?? {}))
     if (!declared.has(target)) mounts.push({ Type: 'volume', Source: name, Target: target });
-  for (const b of meta.bundles) mounts.push({ Type: 'volume', Source: b.volume, Target: b.dir, ReadOnly: true, VolumeOptions: { NoCopy: true } });
+  for (const b of meta.bundles)
+    mounts.push({ Type: 'volume', Source: b.volume, Target: b.dir, ReadOnly: true, VolumeOptions: { NoCopy: true } });
 
   const [restartName, retries] = String(c.restart ?? 'no').split(':');
   const hc = c.healthcheck as Obj | undefined;
@@ -96,7 +109,13 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
     Labels: containerLabels(meta, c.labels),
     ExposedPorts: exposed,
     Healthcheck: hc
-      ? { Test: hc.test, Interval: hc.intervalNs, Timeout: hc.timeoutNs, Retries: hc.retries, StartPeriod: hc.startPeriodNs }
+      ? {
+          Test: hc.test,
+          Interval: hc.intervalNs,
+          Timeout: hc.timeoutNs,
+          Retries: hc.retries,
+          StartPeriod: hc.startPeriodNs,
+        }
       : undefined,
     HostConfig: {
       RestartPolicy: { Name: restartName, MaximumRetryCount: Number(retries ?? 0) },
@@ -147,18 +166,46 @@ export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOw
     Attachable: n.attachable,
     CheckDuplicate: true,
     IPAM: n.ipam
-      ? { Driver: n.ipam.driver ?? 'default', Config: n.ipam.config.map((c) => stripUndefined({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange })) }
+      ? {
+          Driver: n.ipam.driver ?? 'default',
+          Config: n.ipam.config.map((c) =>
+            stripUndefined({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange }),
+          ),
+        }
       : undefined,
-    Labels: { ...n.labels, [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.network]: n.key, [Labels.configHash]: hash, [ContainerLabels.config]: json },
+    Labels: {
+      ...n.labels,
+      [Labels.managed]: 'true',
+      [Labels.stack]: stack,
+      ...ownerLabels(owner),
+      [Labels.network]: n.key,
+      [Labels.configHash]: hash,
+      [ContainerLabels.config]: json,
+    },
   });
 }
 
 export function volumeCreateBody(stack: string, v: VolumeSpec, owner?: StackOwner): Obj {
-  return { Name: v.name, Driver: v.driver, DriverOpts: v.driverOpts, Labels: { ...v.labels, [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.volume]: v.key } };
+  return {
+    Name: v.name,
+    Driver: v.driver,
+    DriverOpts: v.driverOpts,
+    Labels: {
+      ...v.labels,
+      [Labels.managed]: 'true',
+      [Labels.stack]: stack,
+      ...ownerLabels(owner),
+      [Labels.volume]: v.key,
+    },
+  };
 }
 
 export function filesVolumeBody(stack: string, b: FileBundle, owner?: StackOwner): Obj {
-  return { Name: b.volume, Driver: 'local', Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.contentHash]: b.hash } };
+  return {
+    Name: b.volume,
+    Driver: 'local',
+    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.contentHash]: b.hash },
+  };
 }
 
 /** A container that is never started: it only mounts a files volume so the archive API can fill it. */
@@ -166,7 +213,13 @@ export function helperCreateBody(stack: string, image: string, b: FileBundle, ow
   return {
     Image: image,
     Entrypoint: ['/stack-files-helper-never-started'],
-    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, ...ownerLabels(owner), [Labels.replaceRole]: 'helper', [Labels.contentHash]: b.hash },
+    Labels: {
+      [Labels.managed]: 'true',
+      [Labels.stack]: stack,
+      ...ownerLabels(owner),
+      [Labels.replaceRole]: 'helper',
+      [Labels.contentHash]: b.hash,
+    },
     HostConfig: { Mounts: [{ Type: 'volume', Source: b.volume, Target: FILES_HELPER_PATH }], NetworkMode: 'none' },
   };
 }

@@ -41,7 +41,17 @@ export function readyGate(s: Pick<ServiceSpec, 'healthcheck'>): ReadyGate {
  * The healthcheck a created container has, from its inspect (`Config.Healthcheck`: the file's merged with
  * the image's by the daemon); undefined when it has none (no test, or `NONE`).
  */
-export function containerHealthcheck(inspect: { Config?: { Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number } | null } | null }): HealthTimings | undefined {
+export function containerHealthcheck(inspect: {
+  Config?: {
+    Healthcheck?: {
+      Test?: string[] | null;
+      Interval?: number;
+      Timeout?: number;
+      Retries?: number;
+      StartPeriod?: number;
+    } | null;
+  } | null;
+}): HealthTimings | undefined {
   const hc = inspect.Config?.Healthcheck;
   const test = hc?.Test ?? [];
   if (!hc || !test.length || test[0] === 'NONE') return undefined;

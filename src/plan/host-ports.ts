@@ -20,7 +20,11 @@ function clashes(want: PortSpec, range: [number, number], held: PublishedPort): 
   return range[0] <= held.port && held.port <= range[1];
 }
 
-export function hostPortConflicts(desired: DesiredState, observed: ObservedState, ops: readonly Operation[]): Diagnostic[] {
+export function hostPortConflicts(
+  desired: DesiredState,
+  observed: ObservedState,
+  ops: readonly Operation[],
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const reported = new Set<string>();
   for (const op of ops) {

@@ -30,7 +30,12 @@ export function overlayCreator(observed: ObservedState, usable: readonly string[
  * Every target host's daemon has a cluster store and advertise address, and all use the same store.
  * Networks stack's own overlay realises (`isConsul`, src/overlay/) need neither.
  */
-export function overlayReadiness(desired: DesiredState, observed: ObservedState, usable: readonly string[], isConsul: (key: string) => boolean = () => false): Diagnostic[] {
+export function overlayReadiness(
+  desired: DesiredState,
+  observed: ObservedState,
+  usable: readonly string[],
+  isConsul: (key: string) => boolean = () => false,
+): Diagnostic[] {
   const overlays = overlayNetworks(desired).filter((n) => !isConsul(n.key));
   if (!overlays.length) return [];
   const names = overlays.map((n) => n.key);
@@ -44,7 +49,9 @@ export function overlayReadiness(desired: DesiredState, observed: ObservedState,
       notReady.push(`${host} (its Engine info was not observed)`);
       continue;
     }
-    const lacks = [!e.clusterStore && 'cluster-store', !e.clusterAdvertise && 'cluster-advertise'].filter((x): x is string => !!x);
+    const lacks = [!e.clusterStore && 'cluster-store', !e.clusterAdvertise && 'cluster-advertise'].filter(
+      (x): x is string => !!x,
+    );
     if (lacks.length) notReady.push(`${host} (daemon.json lacks ${lacks.map((l) => `"${l}"`).join(' and ')})`);
     else {
       const store = e.clusterStore.replace(/\/+$/, '');
@@ -77,7 +84,11 @@ interface SubnetRef {
 }
 
 /** Fixed subnets: well-formed, gateway and ip_range inside, no overlap among the stack's networks or with existing ones. */
-export function subnetProblems(desired: DesiredState, observed: ObservedState, usable: readonly string[]): Diagnostic[] {
+export function subnetProblems(
+  desired: DesiredState,
+  observed: ObservedState,
+  usable: readonly string[],
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const mine: SubnetRef[] = [];
   for (const n of Object.values(desired.networks)) {
@@ -86,14 +97,31 @@ export function subnetProblems(desired: DesiredState, observed: ObservedState, u
       const at = `networks.${n.key}.ipam.config[${i}]`;
       if (!c.subnet) return;
       const cidr = parseCidr(c.subnet);
-      if (!cidr) return void out.push(error(`network ${n.key}: subnet "${c.subnet}" is not a CIDR block`, { path: `${at}.subnet` }, 'write it like 10.20.0.0/24'));
+      if (!cidr)
+        return void out.push(
+          error(
+            `network ${n.key}: subnet "${c.subnet}" is not a CIDR block`,
+            { path: `${at}.subnet` },
+            'write it like 10.20.0.0/24',
+          ),
+        );
       if (c.gateway) {
         const gw = parseAddress(c.gateway);
-        if (!gw || !contains(cidr, gw)) out.push(error(`network ${n.key}: gateway "${c.gateway}" is not an address in subnet ${c.subnet}`, { path: `${at}.gateway` }));
+        if (!gw || !contains(cidr, gw))
+          out.push(
+            error(`network ${n.key}: gateway "${c.gateway}" is not an address in subnet ${c.subnet}`, {
+              path: `${at}.gateway`,
+            }),
+          );
       }
       if (c.ipRange) {
         const range = parseCidr(c.ipRange);
-        if (!range || !contains(cidr, range)) out.push(error(`network ${n.key}: ip_range "${c.ipRange}" is not a CIDR block inside subnet ${c.subnet}`, { path: `${at}.ip_range` }));
+        if (!range || !contains(cidr, range))
+          out.push(
+            error(`network ${n.key}: ip_range "${c.ipRange}" is not a CIDR block inside subnet ${c.subnet}`, {
+              path: `${at}.ip_range`,
+            }),
+          );
       }
       mine.push({ key: n.key, name: n.name, cidr });
     });
@@ -101,7 +129,13 @@ export function subnetProblems(desired: DesiredState, observed: ObservedState, u
   for (let i = 0; i < mine.length; i++)
     for (let j = i + 1; j < mine.length; j++)
       if (overlaps(mine[i].cidr, mine[j].cidr))
-        out.push(error(`networks ${mine[i].key} (${mine[i].cidr.text}) and ${mine[j].key} (${mine[j].cidr.text}) have overlapping subnets`, { path: `networks.${mine[j].key}.ipam` }, 'give each network its own subnet'));
+        out.push(
+          error(
+            `networks ${mine[i].key} (${mine[i].cidr.text}) and ${mine[j].key} (${mine[j].cidr.text}) have overlapping subnets`,
+            { path: `networks.${mine[j].key}.ipam` },
+            'give each network its own subnet',
+          ),
+        );
   // Existing networks (the stack's own with another name, other stacks', hand-made). A global network is listed by
   // every host that shares the store, and a local network of one name (stack's own overlay's bridges, `bridge`) is
   // one per host: a hit is named once per network name and subnet, with every host it is on.
@@ -124,22 +158,33 @@ export function subnetProblems(desired: DesiredState, observed: ObservedState, u
       if (!seen) hits.set(k, { name: network.name, subnet: hit, hosts: [host] });
       else if (!seen.hosts.includes(host)) seen.hosts.push(host);
     }
-    const named = [...hits.values()].sort((a, b) => a.name.localeCompare(b.name) || a.hosts[0].localeCompare(b.hosts[0])).map((x) => `${x.name} (${x.subnet}) on ${list(x.hosts)}`);
+    const named = [...hits.values()]
+      .sort((a, b) => a.name.localeCompare(b.name) || a.hosts[0].localeCompare(b.hosts[0]))
+      .map((x) => `${x.name} (${x.subnet}) on ${list(x.hosts)}`);
     if (named.length)
       out.push(
-        error(`network ${m.key}: subnet ${m.cidr.text} overlaps existing network${named.length > 1 ? 's' : ''} ${named.join('; ')}`, { path: `networks.${m.key}.ipam` }, 'choose a subnet no network on these hosts uses'),
+        error(
+          `network ${m.key}: subnet ${m.cidr.text} overlaps existing network${named.length > 1 ? 's' : ''} ${named.join('; ')}`,
+          { path: `networks.${m.key}.ipam` },
+          'choose a subnet no network on these hosts uses',
+        ),
       );
   }
   return out;
 }
 
 /** External networks are used, never created: each must exist on every host that runs a container attached to it. */
-export function missingExternalNetworks(desired: DesiredState, observed: ObservedState, placement: Record<string, Record<string, string>>): Diagnostic[] {
+export function missingExternalNetworks(
+  desired: DesiredState,
+  observed: ObservedState,
+  placement: Record<string, Record<string, string>>,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const n of Object.values(desired.networks)) {
     if (!n.external) continue;
     const hosts = new Set<string>();
-    for (const s of Object.values(desired.services)) if (!s.networkMode && s.networks[n.key]) for (const h of Object.values(placement[s.name] ?? {})) hosts.add(h);
+    for (const s of Object.values(desired.services))
+      if (!s.networkMode && s.networks[n.key]) for (const h of Object.values(placement[s.name] ?? {})) hosts.add(h);
     const missing = desired.hosts
       .map((h) => h.name)
       .filter((h) => hosts.has(h))
@@ -150,7 +195,11 @@ export function missingExternalNetworks(desired: DesiredState, observed: Observe
       });
     if (missing.length)
       out.push(
-        error(`external network ${n.name}${n.key !== n.name ? ` (networks.${n.key})` : ''} does not exist on ${list(missing)}`, { path: `networks.${n.key}` }, `create it first (docker network create ${n.name}), or drop external: true so stack creates it`),
+        error(
+          `external network ${n.name}${n.key !== n.name ? ` (networks.${n.key})` : ''} does not exist on ${list(missing)}`,
+          { path: `networks.${n.key}` },
+          `create it first (docker network create ${n.name}), or drop external: true so stack creates it`,
+        ),
       );
   }
   return out;

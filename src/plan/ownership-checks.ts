@@ -29,8 +29,18 @@ const list = (xs: string[]) => xs.join(', ');
 
 function foreignObjects(h: ObservedHost): Foreign[] {
   return [
-    ...(h.foreignContainers ?? []).map((c) => ({ kind: 'container' as const, name: c.name, host: h.name, labels: c.labels })),
-    ...(h.foreignNetworks ?? []).map((n) => ({ kind: 'network' as const, name: n.name, host: h.name, labels: n.labels })),
+    ...(h.foreignContainers ?? []).map((c) => ({
+      kind: 'container' as const,
+      name: c.name,
+      host: h.name,
+      labels: c.labels,
+    })),
+    ...(h.foreignNetworks ?? []).map((n) => ({
+      kind: 'network' as const,
+      name: n.name,
+      host: h.name,
+      labels: n.labels,
+    })),
     ...(h.foreignVolumes ?? []).map((v) => ({ kind: 'volume' as const, name: v.name, host: h.name, labels: v.labels })),
   ];
 }
@@ -117,7 +127,11 @@ function collisionHint(kind: Kind, key: string | undefined): string {
  * Creates that would meet a foreign object of the same name: refused. A network in the daemons' cluster store
  * is listed by every host, so it is seen from the host the create goes through.
  */
-export function nameCollisions(desired: DesiredState, observed: ObservedState, ops: readonly Operation[]): Diagnostic[] {
+export function nameCollisions(
+  desired: DesiredState,
+  observed: ObservedState,
+  ops: readonly Operation[],
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const op of ops) {
@@ -130,8 +144,18 @@ export function nameCollisions(desired: DesiredState, observed: ObservedState, o
     if (hasStackLabels(hit.labels, desired.name) && ownerOf(hit.labels)) continue;
     seen.add(`${op.host} ${c.kind} ${c.name}`);
     const key = keyOf(desired, c.kind, c.name);
-    const path = key ? `${c.kind}s.${key}` : op.resource.startsWith('service:') ? `services.${op.resource.split(':')[1]}` : undefined;
-    out.push(error(`${c.kind} ${c.name} already exists on ${op.host} and is not this stack's (${whoseIs(hit, desired.name)}): stack never takes over or removes it`, { host: op.host, ...(path ? { path } : {}) }, collisionHint(c.kind, key)));
+    const path = key
+      ? `${c.kind}s.${key}`
+      : op.resource.startsWith('service:')
+        ? `services.${op.resource.split(':')[1]}`
+        : undefined;
+    out.push(
+      error(
+        `${c.kind} ${c.name} already exists on ${op.host} and is not this stack's (${whoseIs(hit, desired.name)}): stack never takes over or removes it`,
+        { host: op.host, ...(path ? { path } : {}) },
+        collisionHint(c.kind, key),
+      ),
+    );
   }
   return out;
 }

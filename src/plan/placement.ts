@@ -49,7 +49,9 @@ export function containersBySlot(observed: ObservedState): Map<string, Map<strin
 }
 
 function hasNamedVolume(desired: DesiredState, s: ServiceSpec): boolean {
-  return s.mounts.some((m) => m.type === 'volume' && m.source && desired.volumes[m.source] && !desired.volumes[m.source].external);
+  return s.mounts.some(
+    (m) => m.type === 'volume' && m.source && desired.volumes[m.source] && !desired.volumes[m.source].external,
+  );
 }
 
 export interface PlacementResult {
@@ -76,7 +78,9 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
     placement[name] = {};
     if (eligible.length === 0) {
       const text = s.deploy.constraints.map((c) => c.text).join(', ');
-      diagnostics.push(error(`service ${name}: no host satisfies the placement constraints${text ? ` (${text})` : ''}`, where));
+      diagnostics.push(
+        error(`service ${name}: no host satisfies the placement constraints${text ? ` (${text})` : ''}`, where),
+      );
       continue;
     }
     if (s.deploy.mode === 'global') {
@@ -96,7 +100,13 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
       } else if (current && usable.has(current.host) && hasNamedVolume(desired, s)) {
         placement[name][slot] = current.host;
         bump(current.host);
-        diagnostics.push(warning(`service ${name} replica ${slot} stays on ${current.host}, which no longer satisfies its constraints, because it has a named volume there`, where, 'remove the container (and move its data) to let it move'));
+        diagnostics.push(
+          warning(
+            `service ${name} replica ${slot} stays on ${current.host}, which no longer satisfies its constraints, because it has a named volume there`,
+            where,
+            'remove the container (and move its data) to let it move',
+          ),
+        );
       } else unplaced.push({ service: s, slot, eligible });
     }
   }
@@ -105,7 +115,10 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
     const mine = new Map<string, number>();
     for (const h of Object.values(placement[service.name])) mine.set(h, (mine.get(h) ?? 0) + 1);
     const best = [...eligible].sort(
-      (a, b) => (mine.get(a.name) ?? 0) - (mine.get(b.name) ?? 0) || (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) || desired.hosts.indexOf(a) - desired.hosts.indexOf(b),
+      (a, b) =>
+        (mine.get(a.name) ?? 0) - (mine.get(b.name) ?? 0) ||
+        (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) ||
+        desired.hosts.indexOf(a) - desired.hosts.indexOf(b),
     )[0];
     placement[service.name][slot] = best.name;
     bump(best.name);

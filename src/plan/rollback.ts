@@ -59,7 +59,16 @@ export function rollbackPolicy(
 
 /** One replica's rollback steps, run in order: the previous container `kept` back under `name`, the new one gone. */
 export function rollbackSteps(
-  r: { host: string; resource: string; name: string; kept: string; temporary: string; stopTimeout?: number; reconnect?: DnsEndpoint[]; withdraw?: DnsEndpoint[] },
+  r: {
+    host: string;
+    resource: string;
+    name: string;
+    kept: string;
+    temporary: string;
+    stopTimeout?: number;
+    reconnect?: DnsEndpoint[];
+    withdraw?: DnsEndpoint[];
+  },
   policy: RollbackPolicy,
 ): Operation[] {
   const step = (label: string, kind: OpKind, params: Record<string, unknown>, write = true): Operation => ({
@@ -75,13 +84,29 @@ export function rollbackSteps(
   const back = [
     step(`rename ${r.kept}`, 'container.rename', { name: r.kept, newName: r.name }),
     // A start-first update took the previous container out of the names before it stopped: back in them first.
-    ...(r.reconnect ?? []).map((d) => step(`connect ${r.name} ${d.network}`, 'network.connect', { network: d.network, container: r.name, body: { Container: r.name, EndpointConfig: d.endpoint } })),
+    ...(r.reconnect ?? []).map((d) =>
+      step(`connect ${r.name} ${d.network}`, 'network.connect', {
+        network: d.network,
+        container: r.name,
+        body: { Container: r.name, EndpointConfig: d.endpoint },
+      }),
+    ),
     step(`start ${r.name}`, 'container.start', { name: r.name }),
     policy.gate === 'healthy'
       ? step(`wait healthy ${r.name}`, 'container.wait-healthy', { name: r.name, timeoutMs: policy.timeoutMs }, false)
       : policy.gate === 'running'
-        ? step(`wait running ${r.name}`, 'container.wait-running', { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs }, false)
-        : step(`wait healthy or running ${r.name}`, 'container.wait-ready', { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs }, false),
+        ? step(
+            `wait running ${r.name}`,
+            'container.wait-running',
+            { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs },
+            false,
+          )
+        : step(
+            `wait healthy or running ${r.name}`,
+            'container.wait-ready',
+            { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs },
+            false,
+          ),
   ];
   if (policy.order === 'stop-first')
     return [
@@ -94,7 +119,12 @@ export function rollbackSteps(
     step(`rename ${r.name}`, 'container.rename', { name: r.name, newName: r.temporary }),
     ...back,
     // It leaves the names before it stops, as in a start-first update.
-    ...(r.withdraw ?? []).map((d) => step(`disconnect ${r.temporary} ${d.network}`, 'network.disconnect', { network: d.network, container: r.temporary })),
+    ...(r.withdraw ?? []).map((d) =>
+      step(`disconnect ${r.temporary} ${d.network}`, 'network.disconnect', {
+        network: d.network,
+        container: r.temporary,
+      }),
+    ),
     step(`stop ${r.temporary}`, 'container.stop', { name: r.temporary, timeoutSeconds: r.stopTimeout }),
     step(`remove ${r.temporary}`, 'container.remove', { name: r.temporary, force: true, volumes: false }),
   ];

@@ -52,7 +52,11 @@ export interface ReplaceRequest {
    * Adds the create (and network connects) of the new container in `group`; returns the first and last op ids.
    * `withoutAliases`: its endpoints on the networks in `dns` get no aliases yet (start-first admits it later).
    */
-  create: (group: string, extra: { rollout: string }, options?: { withoutAliases?: boolean }) => { first: string; last: string };
+  create: (
+    group: string,
+    extra: { rollout: string },
+    options?: { withoutAliases?: boolean },
+  ) => { first: string; last: string };
   /** The new container's endpoints on networks whose names Docker's DNS serves (bridge, engine overlay), aliases included. */
   dns: DnsEndpoint[];
   /** The old container's endpoints on those networks, as it was created (to take it out of the names and put it back). */
@@ -112,7 +116,9 @@ export function keptName(name: string): string {
 /** The published host ports that keep start-first from running old and new side by side on one host. */
 export function publishedHostPorts(s: ServiceSpec): string[] {
   if (s.networkMode === 'host') return ['(network_mode host)'];
-  return s.ports.filter((p) => p.published !== undefined && p.published !== '').map((p) => `${p.published}/${p.protocol}`);
+  return s.ports
+    .filter((p) => p.published !== undefined && p.published !== '')
+    .map((p) => `${p.published}/${p.protocol}`);
 }
 
 /**
@@ -136,7 +142,12 @@ export function interleaveByHost<T extends { host: string }>(items: T[], offset 
 
 const ms = (ns: number) => Math.round(ns / 1e6);
 
-export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest[], ctx: RolloutContext): PlannedRollout {
+export function planRollout(
+  add: AddOp,
+  s: ServiceSpec,
+  requests: ReplaceRequest[],
+  ctx: RolloutContext,
+): PlannedRollout {
   const u = s.deploy.updateConfig;
   const diagnostics: Diagnostic[] = [];
   let order = u.order;
@@ -151,12 +162,16 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
       ),
     );
   }
-  const { policy: rollback, diagnostics: rollbackDiagnostics } = rollbackPolicy(s, requests.length, { ...ctx, publishedPorts: ports });
+  const { policy: rollback, diagnostics: rollbackDiagnostics } = rollbackPolicy(s, requests.length, {
+    ...ctx,
+    publishedPorts: ports,
+  });
   if (u.failureAction === 'rollback') diagnostics.push(...rollbackDiagnostics);
   const parallelism = u.parallelism > 0 ? u.parallelism : requests.length;
   const ordered = interleaveByHost(requests, ctx.hostOffset ?? 0);
   const batches: ReplaceRequest[][] = [];
-  for (let i = 0; i < ordered.length; i += Math.max(1, parallelism)) batches.push(ordered.slice(i, i + Math.max(1, parallelism)));
+  for (let i = 0; i < ordered.length; i += Math.max(1, parallelism))
+    batches.push(ordered.slice(i, i + Math.max(1, parallelism)));
 
   const rolloutKey = s.name;
   const extra = { rollout: rolloutKey };
@@ -171,7 +186,17 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
   batches.forEach((batch, bi) => {
     if (bi > 0) {
       const host = batch[0].host;
-      barrier = add('rollout.barrier', host, `rollout ${s.name} batch ${bi + 1}`, `service:${s.name}`, `after batch ${bi}${u.delayNs ? ` and ${ms(u.delayNs)} ms delay` : ''}`, [], { delayMs: ms(u.delayNs) }, undefined, { after: previous, rollout: rolloutKey });
+      barrier = add(
+        'rollout.barrier',
+        host,
+        `rollout ${s.name} batch ${bi + 1}`,
+        `service:${s.name}`,
+        `after batch ${bi}${u.delayNs ? ` and ${ms(u.delayNs)} ms delay` : ''}`,
+        [],
+        { delayMs: ms(u.delayNs) },
+        undefined,
+        { after: previous, rollout: rolloutKey },
+      );
     }
     const batchOps: string[] = [];
     const planned: RolloutReplica[] = [];
@@ -182,42 +207,191 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
       const withdrawals: { id: string; d: DnsEndpoint }[] = [];
       const wait = (deps: string[]) =>
         ctx.gate === 'healthy'
-          ? add('container.wait-healthy', r.host, `wait healthy ${r.temporary}`, r.resource, 'a replica counts as updated once healthy', deps, { name: r.temporary, timeoutMs: ctx.healthTimeoutMs }, group, extra)
+          ? add(
+              'container.wait-healthy',
+              r.host,
+              `wait healthy ${r.temporary}`,
+              r.resource,
+              'a replica counts as updated once healthy',
+              deps,
+              { name: r.temporary, timeoutMs: ctx.healthTimeoutMs },
+              group,
+              extra,
+            )
           : ctx.gate === 'running'
-            ? add('container.wait-running', r.host, `wait running ${r.temporary}`, r.resource, `a replica counts as updated once running for ${ms(u.monitorNs)} ms (monitor)`, deps, { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 }, group, extra)
-            : add('container.wait-ready', r.host, `wait healthy or running ${r.temporary}`, r.resource, `a replica counts as updated once healthy if its image has a healthcheck, else once running for ${ms(u.monitorNs)} ms (monitor)`, deps, { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 }, group, extra);
+            ? add(
+                'container.wait-running',
+                r.host,
+                `wait running ${r.temporary}`,
+                r.resource,
+                `a replica counts as updated once running for ${ms(u.monitorNs)} ms (monitor)`,
+                deps,
+                { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 },
+                group,
+                extra,
+              )
+            : add(
+                'container.wait-ready',
+                r.host,
+                `wait healthy or running ${r.temporary}`,
+                r.resource,
+                `a replica counts as updated once healthy if its image has a healthcheck, else once running for ${ms(u.monitorNs)} ms (monitor)`,
+                deps,
+                { name: r.temporary, monitorMs: ms(u.monitorNs), timeoutMs: ms(u.monitorNs) + 60_000 },
+                group,
+                extra,
+              );
       let stop: string, keep: string, start: string, waited: string;
       if (order === 'stop-first') {
-        stop = add('container.stop', r.host, `stop ${r.final}`, r.resource, 'replaced (stop-first)', [last, barrier], { name: r.final, timeoutSeconds: stopTimeout }, group, extra);
-        keep = add('container.rename', r.host, `rename ${r.final}`, r.resource, `to ${kept}: kept until the rollout completes`, [stop], { name: r.final, newName: kept }, group, extra);
-        start = add('container.start', r.host, `start ${r.temporary}`, r.resource, 'replacement', [keep, ...r.startGates], { name: r.temporary }, group, extra);
+        stop = add(
+          'container.stop',
+          r.host,
+          `stop ${r.final}`,
+          r.resource,
+          'replaced (stop-first)',
+          [last, barrier],
+          { name: r.final, timeoutSeconds: stopTimeout },
+          group,
+          extra,
+        );
+        keep = add(
+          'container.rename',
+          r.host,
+          `rename ${r.final}`,
+          r.resource,
+          `to ${kept}: kept until the rollout completes`,
+          [stop],
+          { name: r.final, newName: kept },
+          group,
+          extra,
+        );
+        start = add(
+          'container.start',
+          r.host,
+          `start ${r.temporary}`,
+          r.resource,
+          'replacement',
+          [keep, ...r.startGates],
+          { name: r.temporary },
+          group,
+          extra,
+        );
         waited = wait([start]);
       } else {
-        start = add('container.start', r.host, `start ${r.temporary}`, r.resource, 'replacement (start-first: the old one keeps serving)', [last, barrier, ...r.startGates], { name: r.temporary }, group, extra);
+        start = add(
+          'container.start',
+          r.host,
+          `start ${r.temporary}`,
+          r.resource,
+          'replacement (start-first: the old one keeps serving)',
+          [last, barrier, ...r.startGates],
+          { name: r.temporary },
+          group,
+          extra,
+        );
         waited = wait([start]);
         // Admitted: only now does the new container join the service's names (it was created without aliases).
         let admitted = waited;
         for (const d of r.dns) {
           const aliases = (d.endpoint.Aliases as string[] | undefined) ?? [];
           if (!aliases.length) continue;
-          const off = add('network.disconnect', r.host, `disconnect ${r.temporary} ${d.network}`, r.resource, 'created without its aliases; joins them now that it is ready', [admitted], { network: d.network, container: r.temporary }, group, extra);
-          admitted = add('network.connect', r.host, `connect ${r.temporary} ${d.network}`, r.resource, `with aliases ${aliases.join(', ')}: in the service's names from now on`, [off], { network: d.network, container: r.temporary, body: { Container: r.temporary, EndpointConfig: d.endpoint } }, group, extra);
+          const off = add(
+            'network.disconnect',
+            r.host,
+            `disconnect ${r.temporary} ${d.network}`,
+            r.resource,
+            'created without its aliases; joins them now that it is ready',
+            [admitted],
+            { network: d.network, container: r.temporary },
+            group,
+            extra,
+          );
+          admitted = add(
+            'network.connect',
+            r.host,
+            `connect ${r.temporary} ${d.network}`,
+            r.resource,
+            `with aliases ${aliases.join(', ')}: in the service's names from now on`,
+            [off],
+            {
+              network: d.network,
+              container: r.temporary,
+              body: { Container: r.temporary, EndpointConfig: d.endpoint },
+            },
+            group,
+            extra,
+          );
         }
-        const settled = add('rollout.drain', r.host, `settle ${r.temporary}`, r.resource, `${DRAIN_MS} ms for every host to learn the new address before the old one leaves`, [admitted], { delayMs: DRAIN_MS }, group, extra);
+        const settled = add(
+          'rollout.drain',
+          r.host,
+          `settle ${r.temporary}`,
+          r.resource,
+          `${DRAIN_MS} ms for every host to learn the new address before the old one leaves`,
+          [admitted],
+          { delayMs: DRAIN_MS },
+          group,
+          extra,
+        );
         // Withdrawn: the old container leaves the names before it stops, so no new request reaches a stopping container.
         let withdrawn = settled;
         for (const d of r.previousDns) {
-          const id = add('network.disconnect', r.host, `disconnect ${r.final} ${d.network}`, r.resource, 'leaves the service name before it stops', [withdrawn], { network: d.network, container: r.final }, group, extra);
+          const id = add(
+            'network.disconnect',
+            r.host,
+            `disconnect ${r.final} ${d.network}`,
+            r.resource,
+            'leaves the service name before it stops',
+            [withdrawn],
+            { network: d.network, container: r.final },
+            group,
+            extra,
+          );
           withdrawals.push({ id, d });
           withdrawn = id;
         }
-        stop = add('container.stop', r.host, `stop ${r.final}`, r.resource, 'replaced (the new one is ready)', [withdrawn], { name: r.final, timeoutSeconds: stopTimeout }, group, extra);
-        keep = add('container.rename', r.host, `rename ${r.final}`, r.resource, `to ${kept}: kept until the rollout completes`, [stop], { name: r.final, newName: kept }, group, extra);
+        stop = add(
+          'container.stop',
+          r.host,
+          `stop ${r.final}`,
+          r.resource,
+          'replaced (the new one is ready)',
+          [withdrawn],
+          { name: r.final, timeoutSeconds: stopTimeout },
+          group,
+          extra,
+        );
+        keep = add(
+          'container.rename',
+          r.host,
+          `rename ${r.final}`,
+          r.resource,
+          `to ${kept}: kept until the rollout completes`,
+          [stop],
+          { name: r.final, newName: kept },
+          group,
+          extra,
+        );
       }
-      const final = add('container.rename', r.host, `rename ${r.temporary}`, r.resource, `to ${r.final}`, [keep, waited], { name: r.temporary, newName: r.final }, group, extra);
+      const final = add(
+        'container.rename',
+        r.host,
+        `rename ${r.temporary}`,
+        r.resource,
+        `to ${r.final}`,
+        [keep, waited],
+        { name: r.temporary, newName: r.final },
+        group,
+        extra,
+      );
       // Every op of the group comes before `final` (or is skipped with it): waiting for it settles the group.
       batchOps.push(final);
-      const undo = (label: string, kind: OpKind, params: Record<string, unknown>, ifDone: string): Operation & { ifDone: string } => ({
+      const undo = (
+        label: string,
+        kind: OpKind,
+        params: Record<string, unknown>,
+        ifDone: string,
+      ): Operation & { ifDone: string } => ({
         id: `${r.host} undo: ${label}`,
         kind,
         host: r.host,
@@ -233,21 +407,72 @@ export function planRollout(add: AddOp, s: ServiceSpec, requests: ReplaceRequest
         ops: [
           undo(`remove ${r.temporary}`, 'container.remove', { name: r.temporary, force: true, volumes: false }, first),
           undo(`rename ${kept}`, 'container.rename', { name: kept, newName: r.final }, keep),
-          ...withdrawals.map((w) => undo(`connect ${r.final} ${w.d.network}`, 'network.connect', { network: w.d.network, container: r.final, body: { Container: r.final, EndpointConfig: w.d.endpoint } }, w.id)),
+          ...withdrawals.map((w) =>
+            undo(
+              `connect ${r.final} ${w.d.network}`,
+              'network.connect',
+              { network: w.d.network, container: r.final, body: { Container: r.final, EndpointConfig: w.d.endpoint } },
+              w.id,
+            ),
+          ),
           undo(`start ${r.final}`, 'container.start', { name: r.final }, stop),
         ],
       });
-      planned.push({ group, resource: r.resource, host: r.host, name: r.final, rollback: rollbackSteps({ host: r.host, resource: r.resource, name: r.final, kept, temporary: r.temporary, stopTimeout, reconnect: order === 'start-first' ? r.previousDns : [], withdraw: r.dns }, rollback) });
-      replicas.push({ host: r.host, name: r.final, started: start, healthy: ctx.gate === 'healthy' ? waited : undefined, final });
+      planned.push({
+        group,
+        resource: r.resource,
+        host: r.host,
+        name: r.final,
+        rollback: rollbackSteps(
+          {
+            host: r.host,
+            resource: r.resource,
+            name: r.final,
+            kept,
+            temporary: r.temporary,
+            stopTimeout,
+            reconnect: order === 'start-first' ? r.previousDns : [],
+            withdraw: r.dns,
+          },
+          rollback,
+        ),
+      });
+      replicas.push({
+        host: r.host,
+        name: r.final,
+        started: start,
+        healthy: ctx.gate === 'healthy' ? waited : undefined,
+        final,
+      });
     }
     previous = batchOps;
     planBatches.push(planned);
   });
 
   if (batches.length) {
-    const done = add('rollout.barrier', batches[0][0].host, `rollout ${s.name} complete`, `service:${s.name}`, 'every batch updated: the kept containers can go', [], { delayMs: 0 }, undefined, { after: previous, rollout: rolloutKey });
+    const done = add(
+      'rollout.barrier',
+      batches[0][0].host,
+      `rollout ${s.name} complete`,
+      `service:${s.name}`,
+      'every batch updated: the kept containers can go',
+      [],
+      { delayMs: 0 },
+      undefined,
+      { after: previous, rollout: rolloutKey },
+    );
     for (const r of ordered) {
-      const id = add('container.remove', r.host, `remove ${keptName(r.final)}`, r.resource, 'previous version, kept during the rollout', [done], { name: keptName(r.final), force: true, volumes: false }, undefined, extra);
+      const id = add(
+        'container.remove',
+        r.host,
+        `remove ${keptName(r.final)}`,
+        r.resource,
+        'previous version, kept during the rollout',
+        [done],
+        { name: keptName(r.final), force: true, volumes: false },
+        undefined,
+        extra,
+      );
       removals.push({ host: r.host, id });
     }
   }

@@ -15,19 +15,32 @@ export interface StatusRow {
   hasHealthcheck: boolean;
 }
 
-export function statusRows(desired: DesiredState, observed: ObservedState, placement: Record<string, Record<string, string>>): StatusRow[] {
+export function statusRows(
+  desired: DesiredState,
+  observed: ObservedState,
+  placement: Record<string, Record<string, string>>,
+): StatusRow[] {
   const rows = new Map<string, StatusRow>();
   const row = (service: string, host: string) => {
     const key = `${service}\0${host}`;
     let r = rows.get(key);
     if (!r) {
       const s = desired.services[service];
-      r = { service, host, desired: 0, running: 0, healthy: 0, containers: 0, hasHealthcheck: !!s?.healthcheck && s.healthcheck.test[0] !== 'NONE' };
+      r = {
+        service,
+        host,
+        desired: 0,
+        running: 0,
+        healthy: 0,
+        containers: 0,
+        hasHealthcheck: !!s?.healthcheck && s.healthcheck.test[0] !== 'NONE',
+      };
       rows.set(key, r);
     }
     return r;
   };
-  for (const [service, slots] of Object.entries(placement)) for (const host of Object.values(slots)) row(service, host).desired++;
+  for (const [service, slots] of Object.entries(placement))
+    for (const host of Object.values(slots)) row(service, host).desired++;
   for (const h of Object.values(observed.hosts))
     for (const c of h.containers) {
       if (c.role === Roles.helper) continue;
@@ -41,5 +54,7 @@ export function statusRows(desired: DesiredState, observed: ObservedState, place
       }
     }
   const order = desired.hosts.map((h) => h.name);
-  return [...rows.values()].sort((a, b) => a.service.localeCompare(b.service) || order.indexOf(a.host) - order.indexOf(b.host));
+  return [...rows.values()].sort(
+    (a, b) => a.service.localeCompare(b.service) || order.indexOf(a.host) - order.indexOf(b.host),
+  );
 }

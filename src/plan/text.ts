@@ -10,12 +10,24 @@ import { rolloutText } from './rollout.js';
 
 export interface TextOptions {
   /** Colour functions; identity by default. */
-  paint?: { add(s: string): string; change(s: string): string; remove(s: string): string; dim(s: string): string; bold(s: string): string };
+  paint?: {
+    add(s: string): string;
+    change(s: string): string;
+    remove(s: string): string;
+    dim(s: string): string;
+    bold(s: string): string;
+  };
   /** List every operation with its dependencies (golden tests and `--verbose`). */
   operations?: boolean;
 }
 
-const plain = { add: (s: string) => s, change: (s: string) => s, remove: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
+const plain = {
+  add: (s: string) => s,
+  change: (s: string) => s,
+  remove: (s: string) => s,
+  dim: (s: string) => s,
+  bold: (s: string) => s,
+};
 
 export function summaryLine(plan: Plan): string {
   const c = countChanges(plan);
@@ -30,7 +42,10 @@ export function planText(plan: Plan, options: TextOptions = {}): string {
   const lines: string[] = [p.bold(summaryLine(plan))];
   // Which overlay realises each `driver: overlay` network, and why (when there is something to do).
   if (plan.operations.length)
-    for (const o of plan.overlay ?? [])       lines.push(`network ${o.network}: ${o.mode === 'consul' ? "stack's own overlay (VXLAN, Consul)" : "the engine's overlay"}  ${p.dim(o.why)}`);
+    for (const o of plan.overlay ?? [])
+      lines.push(
+        `network ${o.network}: ${o.mode === 'consul' ? "stack's own overlay (VXLAN, Consul)" : "the engine's overlay"}  ${p.dim(o.why)}`,
+      );
   const line = (c: ResourceChange, indent: string) => {
     const what = c.type === 'container' ? c.name : `${c.type} ${c.name}`;
     lines.push(`${indent}${colour(c)(`${ACTION_SYMBOL[c.action]} ${what}`)}  ${p.dim(c.cause)}`);

@@ -65,19 +65,27 @@ export function readOperatorFile(file: string, limit: number): FileRead {
 }
 
 /** The first words of a message about a refused file, and what to do. */
-export function describeRefusal(what: string, shown: string, refusal: FileRefusal, folder?: ProjectFolder): { summary: string; hint: string } {
+export function describeRefusal(
+  what: string,
+  shown: string,
+  refusal: FileRefusal,
+  folder?: ProjectFolder,
+): { summary: string; hint: string } {
   switch (refusal.kind) {
     case 'outside':
       return {
         summary: `${what} ${shown} is outside the project folder ${folder?.root ?? ''}${refusal.symlink ? ` (through a symlink, to ${refusal.resolved})` : ''}`,
-        hint: 'a stack file may name only files inside its project folder (the first file\'s folder, or --project-directory): move the file into it',
+        hint: "a stack file may name only files inside its project folder (the first file's folder, or --project-directory): move the file into it",
       };
     case 'missing':
       return { summary: `${what} ${shown} does not exist`, hint: 'create it or fix the path' };
     case 'not-regular':
       return { summary: `${what} ${shown} is not a regular file (it is ${refusal.type})`, hint: 'name a regular file' };
     case 'too-large':
-      return { summary: `${what} ${shown} is larger than ${formatLimit(refusal.limit)}`, hint: `the limit is ${formatLimit(refusal.limit)}; keep large data out of the stack's files` };
+      return {
+        summary: `${what} ${shown} is larger than ${formatLimit(refusal.limit)}`,
+        hint: `the limit is ${formatLimit(refusal.limit)}; keep large data out of the stack's files`,
+      };
     case 'unreadable':
       return { summary: `${what} ${shown} cannot be read (${refusal.reason})`, hint: 'check its permissions' };
     default:
@@ -157,7 +165,9 @@ function errorRefusal(err: unknown): FileRefusal {
 
 function isInside(root: string, file: string): boolean {
   const relative = path.relative(root, file);
-  return relative === '' ? false : !relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative);
+  return relative === ''
+    ? false
+    : !relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative);
 }
 
 function refuse(refusal: FileRefusal): FileRead {

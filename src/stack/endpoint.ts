@@ -67,16 +67,23 @@ export function parseEndpoint(text: string): ParsedEndpoint {
       return parseTcp(rest);
     case 'http':
     case 'https':
-      return refuse(`${scheme}:// is not a Docker endpoint (the docker CLI refuses it too)`, `write tcp://${rest} — TLS comes from the host's tls: files (or DOCKER_TLS_VERIFY), not from the scheme`);
+      return refuse(
+        `${scheme}:// is not a Docker endpoint (the docker CLI refuses it too)`,
+        `write tcp://${rest} — TLS comes from the host's tls: files (or DOCKER_TLS_VERIFY), not from the scheme`,
+      );
     case 'ssh':
-      return refuse('ssh:// endpoints are not supported', 'forward the daemon\'s socket over SSH and point the endpoint at the local end (unix:// or tcp://127.0.0.1:PORT)');
+      return refuse(
+        'ssh:// endpoints are not supported',
+        "forward the daemon's socket over SSH and point the endpoint at the local end (unix:// or tcp://127.0.0.1:PORT)",
+      );
     default:
       return refuse(`${scheme}:// endpoints are not supported`);
   }
 }
 
 function parseUnix(path: string): ParsedEndpoint {
-  if (!path.startsWith('/')) return refuse(`unix socket path ${path} is not absolute`, 'write unix:///absolute/path/to/docker.sock');
+  if (!path.startsWith('/'))
+    return refuse(`unix socket path ${path} is not absolute`, 'write unix:///absolute/path/to/docker.sock');
   if (/[\0\n\r]/.test(path)) return refuse('the unix socket path contains a control character');
   return { ok: true, address: { kind: 'unix', path } };
 }
@@ -84,13 +91,21 @@ function parseUnix(path: string): ParsedEndpoint {
 function parseTcp(rest: string): ParsedEndpoint {
   if (rest === '') return { ok: true, address: { kind: 'tcp', host: 'localhost', port: DEFAULT_TCP_PORT } };
   if (rest.includes('@')) return refuse('user info (NAME@) is not allowed in a tcp:// endpoint');
-  if (/[/?#]/.test(rest)) return refuse(`tcp://${rest} has a path, query or fragment (/, ? or #)`, 'write tcp://HOST:PORT (a base path is not supported)');
+  if (/[/?#]/.test(rest))
+    return refuse(
+      `tcp://${rest} has a path, query or fragment (/, ? or #)`,
+      'write tcp://HOST:PORT (a base path is not supported)',
+    );
   const split = splitHostPort(rest);
   if ('error' in split) return refuse(split.error);
   const host = split.host === '' ? 'localhost' : split.host;
-  if (!validHost(host, split.bracketed)) return refuse(`${split.bracketed ? `[${host}]` : host} is not a host name, an IPv4 address or a bracketed IPv6 address`);
+  if (!validHost(host, split.bracketed))
+    return refuse(
+      `${split.bracketed ? `[${host}]` : host} is not a host name, an IPv4 address or a bracketed IPv6 address`,
+    );
   if (split.port === undefined) return { ok: true, address: { kind: 'tcp', host, port: DEFAULT_TCP_PORT } };
-  if (!/^\d{1,5}$/.test(split.port) || Number(split.port) < 1 || Number(split.port) > 65535) return refuse(`port ${split.port} is not a number from 1 to 65535`);
+  if (!/^\d{1,5}$/.test(split.port) || Number(split.port) < 1 || Number(split.port) > 65535)
+    return refuse(`port ${split.port} is not a number from 1 to 65535`);
   return { ok: true, address: { kind: 'tcp', host, port: Number(split.port) } };
 }
 
@@ -99,8 +114,13 @@ function splitHostPort(rest: string): { host: string; port?: string; bracketed: 
     const close = rest.indexOf(']');
     if (close < 0) return { error: `tcp://${rest}: unclosed [ in the host` };
     const after = rest.slice(close + 1);
-    if (after !== '' && !after.startsWith(':')) return { error: `tcp://${rest}: expected :PORT after the bracketed address` };
-    return { host: rest.slice(1, close), port: after === '' || after === ':' ? undefined : after.slice(1), bracketed: true };
+    if (after !== '' && !after.startsWith(':'))
+      return { error: `tcp://${rest}: expected :PORT after the bracketed address` };
+    return {
+      host: rest.slice(1, close),
+      port: after === '' || after === ':' ? undefined : after.slice(1),
+      bracketed: true,
+    };
   }
   const colons = rest.split(':').length - 1;
   if (colons > 1) return { error: `tcp://${rest}: an IPv6 address needs brackets, as in tcp://[::1]:2376` };

@@ -22,7 +22,12 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 export type EnvFileFormat = 'compose' | 'raw';
 
-export function parseEnvFile(text: string, file: string, lookup: Lookup, format: EnvFileFormat = 'compose'): EnvFileResult {
+export function parseEnvFile(
+  text: string,
+  file: string,
+  lookup: Lookup,
+  format: EnvFileFormat = 'compose',
+): EnvFileResult {
   if (format === 'raw') return parseRawEnvFile(text, file, lookup);
   const values: Record<string, string> = {};
   const diagnostics: Diagnostic[] = [];
@@ -60,7 +65,11 @@ export function parseEnvFile(text: string, file: string, lookup: Lookup, format:
     if (rest.startsWith("'")) {
       const close = rest.indexOf("'", 1);
       if (close < 0) {
-        diagnostics.push({ severity: 'error', summary: `unterminated single quote in the value of ${key}`, where: { file, line: lineNo, column: valueColumn } });
+        diagnostics.push({
+          severity: 'error',
+          summary: `unterminated single quote in the value of ${key}`,
+          where: { file, line: lineNo, column: valueColumn },
+        });
         continue;
       }
       values[key] = rest.slice(1, close);
@@ -76,21 +85,37 @@ export function parseEnvFile(text: string, file: string, lookup: Lookup, format:
         close = closingQuote(body);
       }
       if (close < 0) {
-        diagnostics.push({ severity: 'error', summary: `unterminated double quote in the value of ${key}`, where: { file, line: startLine, column: valueColumn } });
+        diagnostics.push({
+          severity: 'error',
+          summary: `unterminated double quote in the value of ${key}`,
+          where: { file, line: startLine, column: valueColumn },
+        });
         continue;
       }
-      const unescaped = body.slice(0, close).replace(/\\([nrt"\\$])/g, (_m, ch: string) =>
-        ch === 'n' ? '\n' : ch === 'r' ? '\r' : ch === 't' ? '\t' : ch === '$' ? '$$' : ch,
-      );
+      const unescaped = body
+        .slice(0, close)
+        .replace(/\\([nrt"\\$])/g, (_m, ch: string) =>
+          ch === 'n' ? '\n' : ch === 'r' ? '\r' : ch === 't' ? '\t' : ch === '$' ? '$$' : ch,
+        );
       const result = interpolate(unescaped, resolve);
-      if (result.error) diagnostics.push({ severity: 'error', summary: interpolationError(key, result), where: { file, line: startLine, column: valueColumn } });
+      if (result.error)
+        diagnostics.push({
+          severity: 'error',
+          summary: interpolationError(key, result),
+          where: { file, line: startLine, column: valueColumn },
+        });
       values[key] = result.value;
       continue;
     }
     const comment = rest.search(/\s#/);
     if (comment >= 0) rest = rest.slice(0, comment);
     const result = interpolate(rest.trimEnd(), resolve);
-    if (result.error) diagnostics.push({ severity: 'error', summary: interpolationError(key, result), where: { file, line: lineNo, column: valueColumn } });
+    if (result.error)
+      diagnostics.push({
+        severity: 'error',
+        summary: interpolationError(key, result),
+        where: { file, line: lineNo, column: valueColumn },
+      });
     values[key] = result.value;
   }
   return { values, diagnostics };
@@ -98,7 +123,9 @@ export function parseEnvFile(text: string, file: string, lookup: Lookup, format:
 
 /** An interpolation error in a value, without quoting the value. */
 function interpolationError(key: string, result: InterpolationResult): string {
-  return result.errorKind === 'syntax' ? `the value of ${key} holds an invalid \${…} expression (the value is not shown)` : (result.error ?? '');
+  return result.errorKind === 'syntax'
+    ? `the value of ${key} holds an invalid \${…} expression (the value is not shown)`
+    : (result.error ?? '');
 }
 
 function closingQuote(body: string): number {
@@ -128,7 +155,9 @@ export function parseRawEnvFile(text: string, file: string, lookup: Lookup): Env
     if (!name || /\s/.test(name)) {
       diagnostics.push({
         severity: 'error',
-        summary: name ? 'this line is not NAME=VALUE: what stands before = holds blanks (the line is not shown)' : 'a line starts with = and names no variable',
+        summary: name
+          ? 'this line is not NAME=VALUE: what stands before = holds blanks (the line is not shown)'
+          : 'a line starts with = and names no variable',
         where,
         hint: 'raw env files hold NAME=VALUE lines, the value taken as written',
       });

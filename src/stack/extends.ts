@@ -50,7 +50,8 @@ class ExtendsResolver {
       return service;
     }
     const spec = service.extends;
-    const baseName = typeof spec === 'string' ? spec : isRecord(spec) && typeof spec.service === 'string' ? spec.service : undefined;
+    const baseName =
+      typeof spec === 'string' ? spec : isRecord(spec) && typeof spec.service === 'string' ? spec.service : undefined;
     if (!baseName) {
       this.fail(tree.root, where, 'extends must be a service name or { service: NAME, file: FILE }');
       delete service.extends;
@@ -71,7 +72,12 @@ class ExtendsResolver {
     const baseServices = baseTree.root.services;
     if (!isRecord(baseServices) || !isRecord(baseServices[baseName])) {
       const known = isRecord(baseServices) ? Object.keys(baseServices).join(', ') : '';
-      this.fail(tree.root, [...where, ...(isRecord(spec) ? ['service'] : [])], `extends names service "${baseName}", which is not defined${baseTree === tree ? '' : ` in ${String((spec as Record<string, unknown>).file)}`}`, known ? `defined services: ${known}` : undefined);
+      this.fail(
+        tree.root,
+        [...where, ...(isRecord(spec) ? ['service'] : [])],
+        `extends names service "${baseName}", which is not defined${baseTree === tree ? '' : ` in ${String((spec as Record<string, unknown>).file)}`}`,
+        known ? `defined services: ${known}` : undefined,
+      );
       delete service.extends;
       return service;
     }
@@ -97,7 +103,12 @@ class ExtendsResolver {
   }
 
   private fail(root: unknown, where: KeyPath, summary: string, hint?: string): void {
-    this.context.report({ severity: 'error', summary, where: this.context.positions.locate(root, where), ...(hint ? { hint } : {}) });
+    this.context.report({
+      severity: 'error',
+      summary,
+      where: this.context.positions.locate(root, where),
+      ...(hint ? { hint } : {}),
+    });
   }
 }
 

@@ -52,7 +52,12 @@ export interface HostMapAt {
  * Reads a `hosts:` map (inventory or x-stack) already checked against the schema. Each endpoint is parsed and
  * each TLS file checked; problems are located at `path` in `root`.
  */
-export function readHostMap(value: Record<string, unknown>, policy: HostMapPolicy, problems: Problems, at: HostMapAt): HostSpec[] {
+export function readHostMap(
+  value: Record<string, unknown>,
+  policy: HostMapPolicy,
+  problems: Problems,
+  at: HostMapAt,
+): HostSpec[] {
   const hosts: HostSpec[] = [];
   for (const name of Object.keys(value).sort()) {
     const entry = value[name];
@@ -70,19 +75,34 @@ export function readHostMap(value: Record<string, unknown>, policy: HostMapPolic
 }
 
 /** The endpoint with its TLS setting: files checked, `tls: false` warned, a tcp host without `tls:` refused. */
-function withTls(name: string, address: EndpointAddress, tls: unknown, policy: HostMapPolicy, problems: Problems, at: HostMapAt): Endpoint | undefined {
+function withTls(
+  name: string,
+  address: EndpointAddress,
+  tls: unknown,
+  policy: HostMapPolicy,
+  problems: Problems,
+  at: HostMapAt,
+): Endpoint | undefined {
   if (address.kind === 'unix') {
-    if (tls !== undefined) problems.error([...at.path, 'tls'], `host ${name}: tls applies to tcp:// endpoints only, not to a unix socket`, { in: at.root, hint: 'remove tls:' });
+    if (tls !== undefined)
+      problems.error([...at.path, 'tls'], `host ${name}: tls applies to tcp:// endpoints only, not to a unix socket`, {
+        in: at.root,
+        hint: 'remove tls:',
+      });
     return address;
   }
   if (tls === false) {
-    problems.warning([...at.path, 'tls'], `host ${name} is reached over plain tcp without TLS (tls: false): anyone on the way can read and change what stack sends, and whoever reaches ${formatEndpoint(address)} is root on the host`, { in: at.root });
+    problems.warning(
+      [...at.path, 'tls'],
+      `host ${name} is reached over plain tcp without TLS (tls: false): anyone on the way can read and change what stack sends, and whoever reaches ${formatEndpoint(address)} is root on the host`,
+      { in: at.root },
+    );
     return { ...address, tls: false };
   }
   if (!isRecord(tls)) {
     problems.error([...at.path, 'endpoint'], `host ${name}: ${formatEndpoint(address)} without TLS is refused`, {
       in: at.root,
-      hint: 'add tls: { ca, cert, key } (the client\'s PEM files), or tls: false to accept plain tcp on a network you trust',
+      hint: "add tls: { ca, cert, key } (the client's PEM files), or tls: false to accept plain tcp on a network you trust",
     });
     return undefined;
   }
@@ -110,7 +130,11 @@ export interface DockerEnvPolicy {
  * verified, the files ca.pem, cert.pem and key.pem in DOCKER_CERT_PATH (default ~/.docker); TLS does not apply to
  * a unix socket. DOCKER_TLS alone (TLS without verifying the daemon) is refused: set DOCKER_TLS_VERIFY.
  */
-export function hostFromDockerEnv(env: Record<string, string | undefined>, problems: Problems, policy: DockerEnvPolicy = {}): HostSpec | undefined {
+export function hostFromDockerEnv(
+  env: Record<string, string | undefined>,
+  problems: Problems,
+  policy: DockerEnvPolicy = {},
+): HostSpec | undefined {
   const text = env.DOCKER_HOST;
   if (!text) return undefined;
   const parsed = parseEndpoint(text);
@@ -126,27 +150,48 @@ export function hostFromDockerEnv(env: Record<string, string | undefined>, probl
     return tls ? { name, endpoint: { ...address, tls }, labels: {} } : undefined;
   }
   if (env.DOCKER_TLS) {
-    problems.add({ severity: 'error', summary: `DOCKER_TLS is set without DOCKER_TLS_VERIFY: TLS without verifying the daemon's certificate is not supported`, hint: 'set DOCKER_TLS_VERIFY=1 (with DOCKER_CERT_PATH holding ca.pem, cert.pem and key.pem)' });
+    problems.add({
+      severity: 'error',
+      summary: `DOCKER_TLS is set without DOCKER_TLS_VERIFY: TLS without verifying the daemon's certificate is not supported`,
+      hint: 'set DOCKER_TLS_VERIFY=1 (with DOCKER_CERT_PATH holding ca.pem, cert.pem and key.pem)',
+    });
     return undefined;
   }
   const where = formatEndpoint(address);
   if (!policy.allowInsecureTcp) {
-    problems.add({ severity: 'error', summary: `DOCKER_HOST=${where} without TLS is refused: whoever reaches that port is root on the host`, hint: 'set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (the client\'s ca.pem, cert.pem, key.pem), or pass --allow-insecure-tcp on a network you trust' });
+    problems.add({
+      severity: 'error',
+      summary: `DOCKER_HOST=${where} without TLS is refused: whoever reaches that port is root on the host`,
+      hint: "set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (the client's ca.pem, cert.pem, key.pem), or pass --allow-insecure-tcp on a network you trust",
+    });
     return undefined;
   }
-  problems.add({ severity: 'warning', summary: `DOCKER_HOST=${where} is reached over plain tcp without TLS (--allow-insecure-tcp)` });
+  problems.add({
+    severity: 'warning',
+    summary: `DOCKER_HOST=${where} is reached over plain tcp without TLS (--allow-insecure-tcp)`,
+  });
   return { name, endpoint: { ...address, tls: false }, labels: {} };
 }
 
 function dockerEnvTls(env: Record<string, string | undefined>, problems: Problems): TlsFiles | undefined {
   const dir = env.DOCKER_CERT_PATH || path.join(env.HOME || os.homedir(), '.docker');
-  const files: TlsFiles = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') };
+  const files: TlsFiles = {
+    ca: path.join(dir, 'ca.pem'),
+    cert: path.join(dir, 'cert.pem'),
+    key: path.join(dir, 'key.pem'),
+  };
   let ok = true;
   for (const part of ['ca', 'cert', 'key'] as TlsPart[]) {
     const problem = checkTlsFile(files[part], part);
     if (problem) {
       ok = false;
-      problems.add({ severity: 'error', summary: `DOCKER_TLS_VERIFY is set: ${problem.summary}`, hint: problem.summary.includes('does not exist') ? 'set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem' : problem.hint });
+      problems.add({
+        severity: 'error',
+        summary: `DOCKER_TLS_VERIFY is set: ${problem.summary}`,
+        hint: problem.summary.includes('does not exist')
+          ? 'set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem'
+          : problem.hint,
+      });
     }
   }
   return ok ? files : undefined;

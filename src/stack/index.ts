@@ -1,6 +1,12 @@
 /** The stack-file loader: compose files (+ x-stack) → a normalised DesiredState, or diagnostics with positions. */
 export { loadStack, DEFAULT_SETTINGS } from './load.js';
-export { DEFAULT_FILES, DEFAULT_LIMITS, DEFAULT_OVERRIDE_FILES, type LoadOptions, type StackLimits } from './options.js';
+export {
+  DEFAULT_FILES,
+  DEFAULT_LIMITS,
+  DEFAULT_OVERRIDE_FILES,
+  type LoadOptions,
+  type StackLimits,
+} from './options.js';
 export { CONTENT_FILE_LIMIT, ProjectFolder, STACK_FILE_LIMIT } from './bounded-file.js';
 export { StackSchema, schemaPath } from './schema.js';
 export { interpolate, type Lookup, type InterpolationResult } from './interpolate.js';

@@ -106,7 +106,8 @@ export function interpolateTree(
 function cast(value: string, path: KeyPath): unknown {
   const trimmed = value.trim();
   if (INTEGER_PATHS.some((p) => matchesPattern(path, p)) && /^-?\d+$/.test(trimmed)) return Number(trimmed);
-  if (NUMBER_PATHS.some((p) => matchesPattern(path, p)) && /^-?(\d+\.?\d*|\.\d+)$/.test(trimmed)) return Number(trimmed);
+  if (NUMBER_PATHS.some((p) => matchesPattern(path, p)) && /^-?(\d+\.?\d*|\.\d+)$/.test(trimmed))
+    return Number(trimmed);
   if (BOOLEAN_PATHS.some((p) => matchesPattern(path, p))) {
     if (/^(true|yes|on)$/i.test(trimmed)) return true;
     if (/^(false|no|off)$/i.test(trimmed)) return false;

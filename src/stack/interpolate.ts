@@ -29,7 +29,14 @@ export function interpolate(text: string, lookup: Lookup): InterpolationResult {
   return state;
 }
 
-function expand(text: string, start: number, end: number, lookup: Lookup, state: InterpolationResult, depth: number): string {
+function expand(
+  text: string,
+  start: number,
+  end: number,
+  lookup: Lookup,
+  state: InterpolationResult,
+  depth: number,
+): string {
   if (depth > MAX_INTERPOLATION_DEPTH) {
     fail(state, 'depth', `invalid interpolation: \${…} expressions nested more than ${MAX_INTERPOLATION_DEPTH} deep`);
     return '';
@@ -86,7 +93,14 @@ function matchingBrace(text: string, open: number, end: number): number {
   return -1;
 }
 
-function braced(text: string, start: number, end: number, lookup: Lookup, state: InterpolationResult, depth: number): string {
+function braced(
+  text: string,
+  start: number,
+  end: number,
+  lookup: Lookup,
+  state: InterpolationResult,
+  depth: number,
+): string {
   let j = start;
   if (j < end && NAME_START.test(text[j])) while (j < end && NAME_CHAR.test(text[j])) j++;
   const name = text.slice(start, j);
@@ -103,7 +117,11 @@ function braced(text: string, start: number, end: number, lookup: Lookup, state:
   const op = text[colon ? j + 1 : j];
   const argStart = colon ? j + 2 : j + 1;
   if (op !== '-' && op !== '+' && op !== '?') {
-    fail(state, 'syntax', `invalid interpolation: "\${${excerpt(text.slice(start, end))}}" (expected \${${name}}, \${${name}:-default}, \${${name}:+alt} or \${${name}:?error})`);
+    fail(
+      state,
+      'syntax',
+      `invalid interpolation: "\${${excerpt(text.slice(start, end))}}" (expected \${${name}}, \${${name}:-default}, \${${name}:+alt} or \${${name}:?error})`,
+    );
     return '';
   }
   const value = lookup(name);
@@ -114,7 +132,11 @@ function braced(text: string, start: number, end: number, lookup: Lookup, state:
   if (op === '+') return present ? arg() : '';
   if (!present) {
     const message = arg();
-    fail(state, 'required', message ? `${name}: ${message}` : `required variable ${name} is ${colon ? 'missing or empty' : 'missing'}`);
+    fail(
+      state,
+      'required',
+      message ? `${name}: ${message}` : `required variable ${name} is ${colon ? 'missing or empty' : 'missing'}`,
+    );
     return '';
   }
   return value as string;

@@ -55,5 +55,9 @@ export function readInventory(
     return undefined;
   }
   const overlay = root.overlay as { helper_image?: string } | undefined;
-  return { hosts, consul: typeof root.consul === 'string' ? root.consul : undefined, ...(overlay?.helper_image ? { overlayHelperImage: overlay.helper_image } : {}) };
+  return {
+    hosts,
+    consul: typeof root.consul === 'string' ? root.consul : undefined,
+    ...(overlay?.helper_image ? { overlayHelperImage: overlay.helper_image } : {}),
+  };
 }

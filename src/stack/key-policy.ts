@@ -22,26 +22,80 @@ function refuseService(key: string, what: string, hint?: string): KeyRule {
 }
 
 export const KEY_RULES: readonly KeyRule[] = [
-  { pattern: 'version', action: 'ignore', reason: 'the top-level version is obsolete and ignored (as in Compose)', hint: 'remove it' },
-  { pattern: 'include', action: 'refuse', reason: 'include is not supported', hint: 'combine files with -f base.yaml -f other.yaml' },
+  {
+    pattern: 'version',
+    action: 'ignore',
+    reason: 'the top-level version is obsolete and ignored (as in Compose)',
+    hint: 'remove it',
+  },
+  {
+    pattern: 'include',
+    action: 'refuse',
+    reason: 'include is not supported',
+    hint: 'combine files with -f base.yaml -f other.yaml',
+  },
   { pattern: 'models', action: 'refuse', reason: 'models (AI model runners) are not supported' },
-  { pattern: 'services.*.develop', action: 'ignore', reason: 'develop (compose watch) only matters on a developer machine' },
+  {
+    pattern: 'services.*.develop',
+    action: 'ignore',
+    reason: 'develop (compose watch) only matters on a developer machine',
+  },
   { pattern: 'services.*.attach', action: 'ignore', reason: 'attach only affects `docker compose up` log output' },
   { pattern: 'services.*.tty', action: 'ignore', reason: 'stack runs containers detached, without a terminal' },
-  { pattern: 'services.*.stdin_open', action: 'ignore', reason: 'stack runs containers detached, without standard input' },
-  { pattern: 'services.*.links', action: 'ignore', reason: 'links are legacy; services on a shared network reach each other by service name', hint: 'use depends_on for ordering and networks.<net>.aliases for extra names' },
-  { pattern: 'services.*.deploy.endpoint_mode', action: 'ignore', reason: 'stack has no virtual IPs; a service name resolves to its containers (DNS round robin)' },
-  { pattern: 'services.*.deploy.placement.preferences', action: 'ignore', reason: 'stack always spreads replicas over the eligible hosts' },
-  { pattern: 'services.*.deploy.labels', action: 'ignore', reason: 'deploy.labels label Swarm service objects, which stack does not create', hint: 'use labels: to label containers' },
-  { pattern: 'services.*.deploy.resources.reservations.cpus', action: 'ignore', reason: 'the engine has no CPU reservation outside Swarm' },
+  {
+    pattern: 'services.*.stdin_open',
+    action: 'ignore',
+    reason: 'stack runs containers detached, without standard input',
+  },
+  {
+    pattern: 'services.*.links',
+    action: 'ignore',
+    reason: 'links are legacy; services on a shared network reach each other by service name',
+    hint: 'use depends_on for ordering and networks.<net>.aliases for extra names',
+  },
+  {
+    pattern: 'services.*.deploy.endpoint_mode',
+    action: 'ignore',
+    reason: 'stack has no virtual IPs; a service name resolves to its containers (DNS round robin)',
+  },
+  {
+    pattern: 'services.*.deploy.placement.preferences',
+    action: 'ignore',
+    reason: 'stack always spreads replicas over the eligible hosts',
+  },
+  {
+    pattern: 'services.*.deploy.labels',
+    action: 'ignore',
+    reason: 'deploy.labels label Swarm service objects, which stack does not create',
+    hint: 'use labels: to label containers',
+  },
+  {
+    pattern: 'services.*.deploy.resources.reservations.cpus',
+    action: 'ignore',
+    reason: 'the engine has no CPU reservation outside Swarm',
+  },
   { pattern: 'services.*.ports.*.name', action: 'ignore', reason: 'port names are descriptive only' },
   { pattern: 'services.*.ports.*.app_protocol', action: 'ignore', reason: 'app_protocol is descriptive only' },
-  { pattern: 'services.*.volumes.*.consistency', action: 'ignore', reason: 'consistency only matters on Docker Desktop for Mac' },
-  { pattern: 'services.*.healthcheck.start_interval', action: 'ignore', reason: 'start_interval is not applied; the health check runs every interval from the start' },
+  {
+    pattern: 'services.*.volumes.*.consistency',
+    action: 'ignore',
+    reason: 'consistency only matters on Docker Desktop for Mac',
+  },
+  {
+    pattern: 'services.*.healthcheck.start_interval',
+    action: 'ignore',
+    reason: 'start_interval is not applied; the health check runs every interval from the start',
+  },
   { pattern: 'services.*.networks.*.priority', action: 'ignore', reason: 'network priority only orders attachment' },
   { pattern: 'secrets.*.labels', action: 'ignore', reason: 'secrets are files stack writes; they carry no labels' },
   { pattern: 'configs.*.labels', action: 'ignore', reason: 'configs are files stack writes; they carry no labels' },
-  { pattern: 'services.*.volumes.*.volume.labels', action: 'ignore', reason: 'stack does not label the volumes a mount makes (anonymous ones); named volumes take labels from the top-level volumes', hint: 'put the labels on the top-level volume' },
+  {
+    pattern: 'services.*.volumes.*.volume.labels',
+    action: 'ignore',
+    reason:
+      'stack does not label the volumes a mount makes (anonymous ones); named volumes take labels from the top-level volumes',
+    hint: 'put the labels on the top-level volume',
+  },
 
   refuseService('scale', 'scale', 'use deploy.replicas'),
   refuseService('annotations', 'annotations (OCI annotations)'),
@@ -76,7 +130,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('oom_kill_disable', 'oom_kill_disable'),
   refuseService('oom_score_adj', 'oom_score_adj'),
   refuseService('pid', 'pid (PID namespace)'),
-  refuseService('platform', 'platform (image platform selection)', 'name an image built for the hosts\' platform'),
+  refuseService('platform', 'platform (image platform selection)', "name an image built for the hosts' platform"),
   refuseService('provider', 'provider services'),
   refuseService('runtime', 'runtime (OCI runtime selection)'),
   refuseService('security_opt', 'security_opt (seccomp, AppArmor, SELinux options)'),
@@ -85,8 +139,15 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('userns_mode', 'userns_mode (user namespace)'),
   refuseService('uts', 'uts (UTS namespace)'),
   refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
-  refuseService('deploy.placement.max_replicas_per_node', 'deploy.placement.max_replicas_per_node', 'pin replicas with constraints, or use deploy.mode: global'),
-  refuseService('deploy.resources.reservations.devices', 'deploy.resources.reservations.devices (GPU and device reservations)'),
+  refuseService(
+    'deploy.placement.max_replicas_per_node',
+    'deploy.placement.max_replicas_per_node',
+    'pin replicas with constraints, or use deploy.mode: global',
+  ),
+  refuseService(
+    'deploy.resources.reservations.devices',
+    'deploy.resources.reservations.devices (GPU and device reservations)',
+  ),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
   refuseService('networks.*.ipv6_address', 'networks.<net>.ipv6_address'),
   refuseService('networks.*.link_local_ips', 'networks.<net>.link_local_ips'),
@@ -96,15 +157,40 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('networks.*.interface_name', 'networks.<net>.interface_name'),
   refuseService('volumes.*.volume.subpath', 'volume.subpath'),
   refuseService('volumes.*.bind.selinux', 'bind.selinux (SELinux relabelling)'),
-  refuseService('volumes.*.bind.recursive', 'bind.recursive (submounts of a bind mount)', 'remove it: stack mounts binds recursively and read-only as written, what recursive: enabled means'),
+  refuseService(
+    'volumes.*.bind.recursive',
+    'bind.recursive (submounts of a bind mount)',
+    'remove it: stack mounts binds recursively and read-only as written, what recursive: enabled means',
+  ),
   refuseService('volumes.*.image', 'image mount options (image mounts are not supported)'),
-  { pattern: 'services.*.pull_refresh_after', action: 'refuse', reason: 'it goes with pull_policy: refresh, which stack does not implement', hint: 'use pull_policy: always to pull on every apply, or missing' },
+  {
+    pattern: 'services.*.pull_refresh_after',
+    action: 'refuse',
+    reason: 'it goes with pull_policy: refresh, which stack does not implement',
+    hint: 'use pull_policy: always to pull on every apply, or missing',
+  },
   { pattern: 'networks.*.enable_ipv6', action: 'refuse', reason: 'enable_ipv6: IPv6 networks are not supported' },
   { pattern: 'networks.*.enable_ipv4', action: 'refuse', reason: 'enable_ipv4: IPv4-less networks are not supported' },
-  { pattern: 'networks.*.ipam.options', action: 'refuse', reason: 'ipam.options: IPAM driver options are not supported' },
-  { pattern: 'networks.*.ipam.config.*.aux_addresses', action: 'refuse', reason: 'ipam aux_addresses are not supported' },
-  { pattern: 'secrets.*.driver', action: 'refuse', reason: 'secret drivers are not supported: stack writes secrets from file or environment' },
-  { pattern: 'secrets.*.driver_opts', action: 'refuse', reason: 'secret drivers are not supported: stack writes secrets from file or environment' },
+  {
+    pattern: 'networks.*.ipam.options',
+    action: 'refuse',
+    reason: 'ipam.options: IPAM driver options are not supported',
+  },
+  {
+    pattern: 'networks.*.ipam.config.*.aux_addresses',
+    action: 'refuse',
+    reason: 'ipam aux_addresses are not supported',
+  },
+  {
+    pattern: 'secrets.*.driver',
+    action: 'refuse',
+    reason: 'secret drivers are not supported: stack writes secrets from file or environment',
+  },
+  {
+    pattern: 'secrets.*.driver_opts',
+    action: 'refuse',
+    reason: 'secret drivers are not supported: stack writes secrets from file or environment',
+  },
   { pattern: 'secrets.*.template_driver', action: 'refuse', reason: 'secret templates are not supported' },
   { pattern: 'configs.*.template_driver', action: 'refuse', reason: 'config templates are not supported' },
 ];
@@ -115,7 +201,10 @@ export function applyKeyPolicy(root: Record<string, unknown>, problems: Problems
   for (const { rule, path } of matches) {
     const key = String(path[path.length - 1]);
     if (rule.action === 'refuse') {
-      problems.error(path, `${key} is not supported — ${rule.reason}`, { atKey: true, hint: rule.hint ?? `remove ${key}` });
+      problems.error(path, `${key} is not supported — ${rule.reason}`, {
+        atKey: true,
+        hint: rule.hint ?? `remove ${key}`,
+      });
     } else {
       problems.warning(path, `${key} is ignored — ${rule.reason}`, { atKey: true, hint: rule.hint });
     }
@@ -143,10 +232,16 @@ function applyLegacyExternal(root: Record<string, unknown>, problems: Problems):
       if (name !== undefined) {
         const at = [kind, key, 'external', 'name'];
         if (spec.name !== undefined && spec.name !== name) {
-          problems.error(at, `external.name ${name} and name ${String(spec.name)} disagree`, { atKey: true, hint: `keep one: name: ${name} with external: true` });
+          problems.error(at, `external.name ${name} and name ${String(spec.name)} disagree`, {
+            atKey: true,
+            hint: `keep one: name: ${name} with external: true`,
+          });
           continue;
         }
-        problems.warning(at, `external.name is Compose's older form — read as name: ${name} with external: true`, { atKey: true, hint: `write name: ${name} and external: true` });
+        problems.warning(at, `external.name is Compose's older form — read as name: ${name} with external: true`, {
+          atKey: true,
+          hint: `write name: ${name} and external: true`,
+        });
         problems.positions.copy(external, 'name', spec);
         spec.name = name;
       }
@@ -213,13 +308,21 @@ function applyBuildRule(root: Record<string, unknown>, problems: Problems): void
   for (const [name, service] of Object.entries(services)) {
     if (!isRecord(service) || service.build === undefined) continue;
     if (service.image === undefined) {
-      problems.error(['services', name, 'build'], `service ${name} has build: but no image: — stack does not build images`, {
-        atKey: true,
-        hint: 'build and push the image in CI, then name it here with image: registry/name:tag',
-      });
+      problems.error(
+        ['services', name, 'build'],
+        `service ${name} has build: but no image: — stack does not build images`,
+        {
+          atKey: true,
+          hint: 'build and push the image in CI, then name it here with image: registry/name:tag',
+        },
+      );
       continue; // kept, so that the missing image is not reported a second time
     } else {
-      problems.warning(['services', name, 'build'], `build is ignored — stack deploys the image ${String(service.image)} and never builds`, { atKey: true });
+      problems.warning(
+        ['services', name, 'build'],
+        `build is ignored — stack deploys the image ${String(service.image)} and never builds`,
+        { atKey: true },
+      );
     }
     delete service.build;
   }

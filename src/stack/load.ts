@@ -56,7 +56,9 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
 
   const files = stackFiles(options, problems);
   if (!files.length) return done();
-  const workingDir = options.projectDirectory ? path.resolve(options.cwd, options.projectDirectory) : path.dirname(files[0]);
+  const workingDir = options.projectDirectory
+    ? path.resolve(options.cwd, options.projectDirectory)
+    : path.dirname(files[0]);
   const folder = new ProjectFolder(workingDir);
   const variables = loadVariables(options.env, folder, options.envFiles, options.cwd, displayPath);
   variables.diagnostics.forEach((d) => problems.add(d));
@@ -92,7 +94,8 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     tags,
     absolutePath: (display) => absoluteByDisplay.get(display) ?? path.resolve(options.cwd, display),
     loadFile: (file, from) => {
-      if (!extendsCache.has(file)) extendsCache.set(file, parseFile(file, folder.read(file, STACK_FILE_LIMIT), from.path));
+      if (!extendsCache.has(file))
+        extendsCache.set(file, parseFile(file, folder.read(file, STACK_FILE_LIMIT), from.path));
       return extendsCache.get(file);
     },
     report: (d) => problems.add(d),
@@ -100,19 +103,33 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
   stripResets(root, tags);
 
   applyKeyPolicy(root, problems);
-  for (const p of schema.validate('stack', root)) problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, covers: true });
+  for (const p of schema.validate('stack', root))
+    problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, covers: true });
 
   const project = resolveProjectName({ flag: options.projectName, env: options.env, fileName: root.name, workingDir });
   if ('error' in project) {
     if (project.source === 'name') problems.error(['name'], project.error);
-    else problems.add({ severity: 'error', summary: project.error, hint: project.source === 'folder' ? 'give a name with -p NAME or name: in the file' : undefined });
+    else
+      problems.add({
+        severity: 'error',
+        summary: project.error,
+        hint: project.source === 'folder' ? 'give a name with -p NAME or name: in the file' : undefined,
+      });
   }
   const stackName = 'name' in project ? project.name : 'invalid';
 
   const profiles = activeProfiles(options.profiles, options.env);
   const disabledServices = applyProfiles(root, profiles);
 
-  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage } = resolveHosts(root, options, workingDir, displayPath, schema, problems, tags);
+  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage } = resolveHosts(
+    root,
+    options,
+    workingDir,
+    displayPath,
+    schema,
+    problems,
+    tags,
+  );
   const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
   const concurrency = isRecord(xStack.concurrency) ? xStack.concurrency : {};
   const settings: StackSettings = {
@@ -136,11 +153,19 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     displayPath,
     lookup: variables.lookup as Lookup,
     defaultNetworkDriver: typeof defaults.network_driver === 'string' ? defaults.network_driver : 'bridge',
-    declared: { networks: keysOf('networks'), volumes: keysOf('volumes'), secrets: keysOf('secrets'), configs: keysOf('configs') },
+    declared: {
+      networks: keysOf('networks'),
+      volumes: keysOf('volumes'),
+      secrets: keysOf('secrets'),
+      configs: keysOf('configs'),
+    },
   };
   const rawServices = isRecord(root.services) ? root.services : {};
   if (!Object.keys(rawServices).length && !disabledServices.size) {
-    problems.error(isRecord(root.services) ? ['services'] : [], 'the stack defines no services', { atKey: true, hint: 'add services: with at least one service' });
+    problems.error(isRecord(root.services) ? ['services'] : [], 'the stack defines no services', {
+      atKey: true,
+      hint: 'add services: with at least one service',
+    });
   }
   const services = sortKeys(
     Object.fromEntries(
@@ -197,7 +222,11 @@ function stackFiles(options: LoadOptions, problems: Problems): string[] {
     return [];
   }
   if (found.length > 1) {
-    problems.add({ severity: 'warning', summary: `found ${found.map((f) => path.basename(f)).join(' and ')}; using ${path.basename(found[0])}`, hint: 'remove the others or pick one with -f' });
+    problems.add({
+      severity: 'warning',
+      summary: `found ${found.map((f) => path.basename(f)).join(' and ')}; using ${path.basename(found[0])}`,
+      hint: 'remove the others or pick one with -f',
+    });
   }
   const override = DEFAULT_OVERRIDE_FILES.map((f) => path.join(options.cwd, f)).find((f) => existsSync(f));
   return override ? [found[0], override] : [found[0]];
@@ -231,29 +260,53 @@ function resolveHosts(
   const xConsul = typeof xStack.consul === 'string' ? xStack.consul : undefined;
   const operator = operatorsHosts(options, displayPath, schema, problems, tags);
   if (operator) {
-    ignoreXStack(xStack, operator.hostsSource === 'inventory' ? 'the inventory (-i or STACK_INVENTORY)' : 'DOCKER_HOST', problems);
+    ignoreXStack(
+      xStack,
+      operator.hostsSource === 'inventory' ? 'the inventory (-i or STACK_INVENTORY)' : 'DOCKER_HOST',
+      problems,
+    );
     return operator;
   }
   if (isRecord(xStack.hosts)) {
-    const hosts = readHostMap(xStack.hosts, { baseDir: workingDir, confineTo: workingDir }, problems, { root, path: ['x-stack', 'hosts'] });
-    if (!Object.keys(xStack.hosts).length) problems.error(['x-stack', 'hosts'], 'x-stack.hosts lists no hosts', { atKey: true });
+    const hosts = readHostMap(xStack.hosts, { baseDir: workingDir, confineTo: workingDir }, problems, {
+      root,
+      path: ['x-stack', 'hosts'],
+    });
+    if (!Object.keys(xStack.hosts).length)
+      problems.error(['x-stack', 'hosts'], 'x-stack.hosts lists no hosts', { atKey: true });
     return { hosts, hostsSource: 'x-stack.hosts', ...fromXStack(xConsul) };
   }
   const sandbox = options.sandboxInventory;
   if (sandbox && !existsSync(options.localSocketPath ?? LOCAL_SOCKET_PATH) && existsSync(sandbox)) {
     const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags);
-    ignoreXStack({ consul: xConsul }, 'the sandbox\'s inventory', problems);
-    return { hosts: inventory?.hosts ?? [], hostsSource: 'sandbox', ...fromInventory(inventory?.consul), ...helperOf(inventory) };
+    ignoreXStack({ consul: xConsul }, "the sandbox's inventory", problems);
+    return {
+      hosts: inventory?.hosts ?? [],
+      hostsSource: 'sandbox',
+      ...fromInventory(inventory?.consul),
+      ...helperOf(inventory),
+    };
   }
   return { hosts: [localHost()], hostsSource: 'local-socket', ...fromXStack(xConsul) };
 }
 
 /** The hosts the operator named: the inventory (-i or STACK_INVENTORY), else DOCKER_HOST; undefined when neither. */
-function operatorsHosts(options: LoadOptions, displayPath: (absolute: string) => string, schema: StackSchema, problems: Problems, tags: MergeTags): HostsAndConsul | undefined {
+function operatorsHosts(
+  options: LoadOptions,
+  displayPath: (absolute: string) => string,
+  schema: StackSchema,
+  problems: Problems,
+  tags: MergeTags,
+): HostsAndConsul | undefined {
   if (options.inventory) {
     const file = path.resolve(options.cwd, options.inventory);
     const inventory = readInventory(file, displayPath(file), schema, problems, tags);
-    return { hosts: inventory?.hosts ?? [], hostsSource: 'inventory', ...fromInventory(inventory?.consul), ...helperOf(inventory) };
+    return {
+      hosts: inventory?.hosts ?? [],
+      hostsSource: 'inventory',
+      ...fromInventory(inventory?.consul),
+      ...helperOf(inventory),
+    };
   }
   if (!options.env.DOCKER_HOST) return undefined;
   const fromEnv = hostFromDockerEnv(options.env, problems, { allowInsecureTcp: options.allowInsecureTcp });
@@ -261,14 +314,19 @@ function operatorsHosts(options: LoadOptions, displayPath: (absolute: string) =>
 }
 
 const fromInventory = (consul: string | undefined) => (consul ? { consul, consulFrom: 'inventory' as const } : {});
-const helperOf = (inventory: { overlayHelperImage?: string } | undefined) => (inventory?.overlayHelperImage ? { overlayHelperImage: inventory.overlayHelperImage } : {});
+const helperOf = (inventory: { overlayHelperImage?: string } | undefined) =>
+  inventory?.overlayHelperImage ? { overlayHelperImage: inventory.overlayHelperImage } : {};
 const fromXStack = (consul: string | undefined) => (consul ? { consul, consulFrom: 'x-stack.consul' as const } : {});
 
 /** x-stack.hosts / x-stack.consul present while the operator chose the hosts: ignored, and said so. */
 function ignoreXStack(xStack: Record<string, unknown>, operator: string, problems: Problems): void {
   for (const key of ['hosts', 'consul'] as const) {
     if (xStack[key] === undefined) continue;
-    problems.warning(['x-stack', key], `x-stack.${key} is ignored: the hosts come from ${operator}${key === 'consul' ? ', and Consul only from the operator (--consul, CONSUL_HTTP_ADDR or the inventory\'s consul:)' : ''}`, { atKey: true });
+    problems.warning(
+      ['x-stack', key],
+      `x-stack.${key} is ignored: the hosts come from ${operator}${key === 'consul' ? ", and Consul only from the operator (--consul, CONSUL_HTTP_ADDR or the inventory's consul:)" : ''}`,
+      { atKey: true },
+    );
   }
 }
 

@@ -122,7 +122,12 @@ function appendDistinct(base: unknown[], override: unknown[], context: MergeCont
   return result;
 }
 
-function mergeUnique(base: unknown[], override: unknown[], keyOf: (item: unknown) => string, context: MergeContext): unknown[] {
+function mergeUnique(
+  base: unknown[],
+  override: unknown[],
+  keyOf: (item: unknown) => string,
+  context: MergeContext,
+): unknown[] {
   const result: unknown[] = [];
   const indexByKey = new Map<string, number>();
   base.forEach((item, i) => {
@@ -164,7 +169,8 @@ function listToMap(value: unknown, rule: string, context: MergeContext): Record<
 }
 
 function portKey(item: unknown): string {
-  if (isRecord(item)) return [item.host_ip ?? '', item.published ?? '', item.target ?? '', item.protocol ?? 'tcp'].join('|');
+  if (isRecord(item))
+    return [item.host_ip ?? '', item.published ?? '', item.target ?? '', item.protocol ?? 'tcp'].join('|');
   const text = String(item);
   const [spec, protocol = 'tcp'] = text.split('/');
   const parts = spec.split(':');

@@ -2,10 +2,21 @@
 import type { StackSchema } from './schema.js';
 
 /** Files tried, in order, when no -f is given. */
-export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml', 'stack.yaml'] as const;
+export const DEFAULT_FILES = [
+  'compose.yaml',
+  'compose.yml',
+  'docker-compose.yaml',
+  'docker-compose.yml',
+  'stack.yaml',
+] as const;
 
 /** Override files merged automatically over a default file found in the folder (as Compose does). */
-export const DEFAULT_OVERRIDE_FILES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'] as const;
+export const DEFAULT_OVERRIDE_FILES = [
+  'compose.override.yaml',
+  'compose.override.yml',
+  'docker-compose.override.yaml',
+  'docker-compose.override.yml',
+] as const;
 
 /** How much one stack may ask for: replicas of one service, containers of the whole stack. */
 export interface StackLimits {

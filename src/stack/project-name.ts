@@ -23,12 +23,18 @@ export function resolveProjectName(input: ProjectNameInput): ProjectNameResult {
   for (const [value, source] of explicit) {
     if (value === undefined) continue;
     if (!STACK_NAME_PATTERN.test(value)) {
-      return { error: `invalid stack name "${value}" (from ${source}): use lowercase letters, digits, _ and -, starting with a letter or digit`, source };
+      return {
+        error: `invalid stack name "${value}" (from ${source}): use lowercase letters, digits, _ and -, starting with a letter or digit`,
+        source,
+      };
     }
     return { name: value, source };
   }
   const folder = input.workingDir.split(/[\\/]/).filter(Boolean).pop() ?? '';
-  const name = folder.toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '');
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[_-]+/, '');
   if (!name) return { error: `cannot derive a stack name from the folder "${folder}"`, source: 'folder' };
   return { name, source: 'folder' };
 }

@@ -15,9 +15,16 @@ function reserved(key: string): boolean {
 
 /** The reserved keys of a labels value (map, or list of `key=value`), each with the path segment it is written at. */
 function reservedKeys(labels: unknown): { key: string; at: string | number }[] {
-  if (isRecord(labels)) return Object.keys(labels).filter(reserved).map((key) => ({ key, at: key }));
+  if (isRecord(labels))
+    return Object.keys(labels)
+      .filter(reserved)
+      .map((key) => ({ key, at: key }));
   if (!Array.isArray(labels)) return [];
-  return labels.flatMap((entry, i) => (typeof entry === 'string' && reserved(entry.split('=')[0].trim()) ? [{ key: entry.split('=')[0].trim(), at: i }] : []));
+  return labels.flatMap((entry, i) =>
+    typeof entry === 'string' && reserved(entry.split('=')[0].trim())
+      ? [{ key: entry.split('=')[0].trim(), at: i }]
+      : [],
+  );
 }
 
 /** Reports every label under stack's prefix in services, networks and volumes (container, network and volume labels). */
@@ -28,10 +35,14 @@ export function refuseReservedLabels(root: Record<string, unknown>, problems: Pr
     for (const [name, spec] of Object.entries(objects)) {
       if (!isRecord(spec)) continue;
       for (const { key, at } of reservedKeys(spec.labels))
-        problems.error([kind, name, 'labels', at], `label ${key} is reserved: labels under ${RESERVED}* are written by stack to mark what it owns`, {
-          atKey: typeof at === 'string',
-          hint: 'remove it, or use a label of your own prefix',
-        });
+        problems.error(
+          [kind, name, 'labels', at],
+          `label ${key} is reserved: labels under ${RESERVED}* are written by stack to mark what it owns`,
+          {
+            atKey: typeof at === 'string',
+            hint: 'remove it, or use a label of your own prefix',
+          },
+        );
     }
   }
 }

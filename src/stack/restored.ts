@@ -29,7 +29,26 @@ const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, m
 
 const serviceSchema = {
   type: 'object',
-  required: ['name', 'image', 'environment', 'ports', 'expose', 'mounts', 'networks', 'restart', 'labels', 'dependsOn', 'capAdd', 'capDrop', 'privileged', 'readOnly', 'secrets', 'configs', 'pullPolicy', 'deploy'],
+  required: [
+    'name',
+    'image',
+    'environment',
+    'ports',
+    'expose',
+    'mounts',
+    'networks',
+    'restart',
+    'labels',
+    'dependsOn',
+    'capAdd',
+    'capDrop',
+    'privileged',
+    'readOnly',
+    'secrets',
+    'configs',
+    'pullPolicy',
+    'deploy',
+  ],
   properties: {
     name: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$' },
     image: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\s\\u0000-\\u001f]+$' },
@@ -42,13 +61,61 @@ const serviceSchema = {
     ports: {
       type: 'array',
       maxItems: 10_000,
-      items: { type: 'object', required: ['target', 'protocol', 'mode'], properties: { target: int(1, 65_535), published: { type: 'string', pattern: '^\\d{1,5}(-\\d{1,5})?$' }, hostIp: str(64), protocol: { enum: ['tcp', 'udp', 'sctp'] }, mode: { enum: ['host', 'ingress'] } } },
+      items: {
+        type: 'object',
+        required: ['target', 'protocol', 'mode'],
+        properties: {
+          target: int(1, 65_535),
+          published: { type: 'string', pattern: '^\\d{1,5}(-\\d{1,5})?$' },
+          hostIp: str(64),
+          protocol: { enum: ['tcp', 'udp', 'sctp'] },
+          mode: { enum: ['host', 'ingress'] },
+        },
+      },
     },
     expose: strings,
-    mounts: { type: 'array', maxItems: 10_000, items: { type: 'object', required: ['type', 'target', 'readOnly'], properties: { type: { enum: ['volume', 'bind', 'tmpfs'] }, source: str(), target: str(), readOnly: { type: 'boolean' } } } },
-    networks: { type: 'object', maxProperties: 1000, additionalProperties: { type: 'object', required: ['aliases'], properties: { aliases: strings, ipv4Address: str(64) } } },
-    restart: { type: 'object', required: ['name', 'maximumRetryCount'], properties: { name: { enum: ['no', 'always', 'on-failure', 'unless-stopped'] }, maximumRetryCount: int(0, 1_000_000) } },
-    dependsOn: { type: 'object', additionalProperties: { type: 'object', required: ['condition', 'required'], properties: { condition: { enum: ['service_started', 'service_healthy', 'service_completed_successfully'] }, required: { type: 'boolean' } } } },
+    mounts: {
+      type: 'array',
+      maxItems: 10_000,
+      items: {
+        type: 'object',
+        required: ['type', 'target', 'readOnly'],
+        properties: {
+          type: { enum: ['volume', 'bind', 'tmpfs'] },
+          source: str(),
+          target: str(),
+          readOnly: { type: 'boolean' },
+        },
+      },
+    },
+    networks: {
+      type: 'object',
+      maxProperties: 1000,
+      additionalProperties: {
+        type: 'object',
+        required: ['aliases'],
+        properties: { aliases: strings, ipv4Address: str(64) },
+      },
+    },
+    restart: {
+      type: 'object',
+      required: ['name', 'maximumRetryCount'],
+      properties: {
+        name: { enum: ['no', 'always', 'on-failure', 'unless-stopped'] },
+        maximumRetryCount: int(0, 1_000_000),
+      },
+    },
+    dependsOn: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        required: ['condition', 'required'],
+        properties: {
+          condition: { enum: ['service_started', 'service_healthy', 'service_completed_successfully'] },
+          required: { type: 'boolean' },
+        },
+      },
+    },
     capAdd: strings,
     capDrop: strings,
     privileged: { type: 'boolean' },
@@ -62,7 +129,15 @@ const serviceSchema = {
       properties: {
         mode: { enum: ['replicated', 'global'] },
         replicas: int(0, MAX_RESTORED_REPLICAS),
-        constraints: { type: 'array', maxItems: 1000, items: { type: 'object', required: ['field', 'op', 'value', 'text'], properties: { field: str(256), op: { enum: ['==', '!='] }, value: str(256), text: str(1024) } } },
+        constraints: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            type: 'object',
+            required: ['field', 'op', 'value', 'text'],
+            properties: { field: str(256), op: { enum: ['==', '!='] }, value: str(256), text: str(1024) },
+          },
+        },
         updateConfig: { type: 'object' },
         rollbackConfig: { type: 'object' },
       },
@@ -70,7 +145,11 @@ const serviceSchema = {
   },
 };
 
-const objectSchema = { type: 'object', required: ['key', 'name', 'driver', 'labels'], properties: { key: str(256), name: str(256), driver: str(256), labels: stringMap } };
+const objectSchema = {
+  type: 'object',
+  required: ['key', 'name', 'driver', 'labels'],
+  properties: { key: str(256), name: str(256), driver: str(256), labels: stringMap },
+};
 
 let validators: { service: ValidateFunction; object: ValidateFunction } | undefined;
 
@@ -85,7 +164,13 @@ function compiled() {
 /** Every problem of the restored `desired` (empty: it may be planned); `where` names the revision. */
 export function checkRestored(desired: DesiredState, stackName: string, where: string): Diagnostic[] {
   const problems: Diagnostic[] = [];
-  const at = (path: (string | number)[], summary: string, hint?: string) => problems.push({ severity: 'error', summary, where: { file: where, path: formatKeyPath(path) }, ...(hint ? { hint } : {}) });
+  const at = (path: (string | number)[], summary: string, hint?: string) =>
+    problems.push({
+      severity: 'error',
+      summary,
+      where: { file: where, path: formatKeyPath(path) },
+      ...(hint ? { hint } : {}),
+    });
   if (desired.name !== stackName) at(['name'], `the revision is of stack ${desired.name}, not of ${stackName}`);
   checkShapes(desired, at);
   if (problems.length) return problems;
@@ -100,11 +185,15 @@ function checkShapes(desired: DesiredState, at: Report): void {
   const shape = (v: ValidateFunction, base: string[], value: unknown) => {
     if (v(value)) return;
     const e = v.errors?.[0];
-    at([...base, ...(e?.instancePath ? e.instancePath.slice(1).split('/') : [])], `${e?.message ?? 'is not valid'} (not a stack stack wrote)`);
+    at(
+      [...base, ...(e?.instancePath ? e.instancePath.slice(1).split('/') : [])],
+      `${e?.message ?? 'is not valid'} (not a stack stack wrote)`,
+    );
   };
   for (const [name, s] of Object.entries(desired.services)) {
     shape(service, ['services', name], s);
-    if (s && typeof s === 'object' && s.name !== name) at(['services', name, 'name'], `service ${name} calls itself ${String(s.name)}`);
+    if (s && typeof s === 'object' && s.name !== name)
+      at(['services', name, 'name'], `service ${name} calls itself ${String(s.name)}`);
   }
   for (const [name, n] of Object.entries(desired.networks)) shape(object, ['networks', name], n);
   for (const [name, v] of Object.entries(desired.volumes)) shape(object, ['volumes', name], v);
@@ -119,13 +208,23 @@ function checkLabels(desired: DesiredState, at: Report): void {
   for (const [kind, items] of groups)
     for (const [name, item] of Object.entries(items))
       for (const label of Object.keys(item.labels))
-        if (label === LABEL_PREFIX || label.startsWith(`${LABEL_PREFIX}.`)) at([kind, name, 'labels', label], `label ${label} is under stack's own prefix ${LABEL_PREFIX}: only stack sets those`);
+        if (label === LABEL_PREFIX || label.startsWith(`${LABEL_PREFIX}.`))
+          at(
+            [kind, name, 'labels', label],
+            `label ${label} is under stack's own prefix ${LABEL_PREFIX}: only stack sets those`,
+          );
 }
 
 /** The loader's cross-checks, its limits (replicas, containers) included, on the restored services and the current hosts. */
 function crossChecks(desired: DesiredState, where: string): Diagnostic[] {
   const problems = new Problems(new SourcePositions());
-  const context = { services: desired.services, hosts: desired.hosts, disabledServices: new Set<string>(), problems, limits: DEFAULT_LIMITS };
+  const context = {
+    services: desired.services,
+    hosts: desired.hosts,
+    disabledServices: new Set<string>(),
+    problems,
+    limits: DEFAULT_LIMITS,
+  };
   checkLimits(context);
   checkDependencies(context);
   checkPlacement(context);

@@ -18,7 +18,16 @@ const mtime = (url: URL) => statSync(url, { throwIfNoEntry: false })?.mtimeMs ??
 /** The precompiled validators when they are newer than the schemas and this module (a later tsc run makes them stale). */
 function precompiled(): Record<SchemaName, ValidateFunction> | undefined {
   const made = mtime(PRECOMPILED);
-  if (made < 0 || made < Math.max(mtime(new URL(import.meta.url)), mtime(schemaPath('stack.schema.json')), mtime(schemaPath('inventory.schema.json')))) return undefined;
+  if (
+    made < 0 ||
+    made <
+      Math.max(
+        mtime(new URL(import.meta.url)),
+        mtime(schemaPath('stack.schema.json')),
+        mtime(schemaPath('inventory.schema.json')),
+      )
+  )
+    return undefined;
   return createRequire(import.meta.url)(PRECOMPILED.pathname) as Record<SchemaName, ValidateFunction>;
 }
 

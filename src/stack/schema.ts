@@ -44,7 +44,10 @@ export class StackSchema {
     if (validators) this.validators = validators;
     else {
       const { ajv, ids } = schemaCompiler();
-      this.validators = { stack: ajv.getSchema(ids.stack) as ValidateFunction, inventory: ajv.getSchema(ids.inventory) as ValidateFunction };
+      this.validators = {
+        stack: ajv.getSchema(ids.stack) as ValidateFunction,
+        inventory: ajv.getSchema(ids.inventory) as ValidateFunction,
+      };
     }
   }
 
@@ -84,8 +87,14 @@ function describeErrors(errors: ErrorObject[], root: unknown): SchemaProblem[] {
     if (!chosen.length) continue;
     if (chosen.every((e) => e.keyword === 'type')) {
       const types = [...new Set(chosen.flatMap((e) => String(e.params.type).split(',')))];
-      const custom = chosen.map((e) => (e.parentSchema as Record<string, unknown> | undefined)?.errorMessage).find((m) => typeof m === 'string');
-      problems.push({ path: keyPathFromPointer(chosen[0].instancePath, root), message: (custom as string | undefined) ?? `must be ${describeTypes(types)}`, atKey: false });
+      const custom = chosen
+        .map((e) => (e.parentSchema as Record<string, unknown> | undefined)?.errorMessage)
+        .find((m) => typeof m === 'string');
+      problems.push({
+        path: keyPathFromPointer(chosen[0].instancePath, root),
+        message: (custom as string | undefined) ?? `must be ${describeTypes(types)}`,
+        atKey: false,
+      });
       continue;
     }
     const seen = new Set<string>();
@@ -101,7 +110,17 @@ function describeErrors(errors: ErrorObject[], root: unknown): SchemaProblem[] {
 }
 
 function describeTypes(types: string[]): string {
-  const words = types.map((t) => (t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : t === 'null' ? 'empty' : t === 'integer' ? 'an integer' : `a ${t}`));
+  const words = types.map((t) =>
+    t === 'object'
+      ? 'a mapping'
+      : t === 'array'
+        ? 'a list'
+        : t === 'null'
+          ? 'empty'
+          : t === 'integer'
+            ? 'an integer'
+            : `a ${t}`,
+  );
   return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}` : words[0];
 }
 
@@ -118,7 +137,11 @@ function describe(e: ErrorObject, root: unknown): SchemaProblem {
         path: [...path, key],
         message: `unknown key ${key}`,
         atKey: true,
-        hint: guess ? `did you mean ${guess}?` : known.length ? `allowed here: ${known.join(', ')}, and x-* extensions` : undefined,
+        hint: guess
+          ? `did you mean ${guess}?`
+          : known.length
+            ? `allowed here: ${known.join(', ')}, and x-* extensions`
+            : undefined,
       };
     }
     case 'required':
@@ -128,18 +151,26 @@ function describe(e: ErrorObject, root: unknown): SchemaProblem {
       return { path, message: custom ?? `must be one of: ${allowed}`, atKey: false };
     }
     case 'uniqueItems':
-      return { path, message: `has the same item twice (items ${String(e.params.j)} and ${String(e.params.i)})`, atKey: false };
+      return {
+        path,
+        message: `has the same item twice (items ${String(e.params.j)} and ${String(e.params.i)})`,
+        atKey: false,
+      };
     case 'format':
       return { path, message: `must be an ${String(e.params.format)} address`, atKey: false };
     case 'pattern':
       if (e.propertyName !== undefined) {
-        return { path: [...path, e.propertyName], message: `invalid name ${e.propertyName}: ${custom ?? `must match ${String(e.params.pattern)}`}`, atKey: true };
+        return {
+          path: [...path, e.propertyName],
+          message: `invalid name ${e.propertyName}: ${custom ?? `must match ${String(e.params.pattern)}`}`,
+          atKey: true,
+        };
       }
       return { path, message: custom ?? `must match ${String(e.params.pattern)}`, atKey: false };
     case 'minimum':
     case 'maximum':
     case 'minLength':
-      return { path, message: custom ?? (e.message ?? 'is invalid'), atKey: false };
+      return { path, message: custom ?? e.message ?? 'is invalid', atKey: false };
     default:
       return { path, message: custom ?? e.message ?? 'is invalid', atKey: false };
   }

@@ -69,13 +69,18 @@ export class SourcePositions {
    */
   locate(root: unknown, path: KeyPath): Location {
     let node: unknown = root;
-    let found: SourcePosition | undefined = typeof root === 'object' && root !== null ? this.roots.get(root) : undefined;
+    let found: SourcePosition | undefined =
+      typeof root === 'object' && root !== null ? this.roots.get(root) : undefined;
     for (const segment of path) {
       if (typeof node !== 'object' || node === null) break;
       const entry = this.get(node, segment);
       const child: unknown = Array.isArray(node)
-        ? typeof segment === 'number' ? node[segment] : undefined
-        : isRecord(node) ? node[segment as string] : undefined;
+        ? typeof segment === 'number'
+          ? node[segment]
+          : undefined
+        : isRecord(node)
+          ? node[segment as string]
+          : undefined;
       if (!entry) break;
       found = toSourcePosition(entry.source, typeof child === 'object' && child !== null ? entry.key : entry.value);
       node = child;
@@ -88,7 +93,9 @@ export class SourcePositions {
     if (path.length === 0) return this.locate(root, path);
     const parent = this.resolve(root, path.slice(0, -1));
     const entry = typeof parent === 'object' && parent !== null ? this.get(parent, path[path.length - 1]) : undefined;
-    return entry ? { ...toSourcePosition(entry.source, entry.key), path: formatKeyPath(path) } : this.locate(root, path);
+    return entry
+      ? { ...toSourcePosition(entry.source, entry.key), path: formatKeyPath(path) }
+      : this.locate(root, path);
   }
 
   private resolve(root: unknown, path: KeyPath): unknown {

@@ -118,7 +118,12 @@ export interface DeploySpec {
   updateConfig: UpdateConfigSpec;
   rollbackConfig: UpdateConfigSpec;
   /** deploy.restart_policy as written; the engine restart policy is in ServiceSpec.restart. */
-  restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delayNs?: number; maxAttempts?: number; windowNs?: number };
+  restartPolicy?: {
+    condition: 'none' | 'on-failure' | 'any';
+    delayNs?: number;
+    maxAttempts?: number;
+    windowNs?: number;
+  };
 }
 
 export interface ResourcesSpec {

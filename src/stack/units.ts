@@ -39,7 +39,12 @@ export function parseSize(value: unknown): number | undefined {
 
 /** `1.5` or `"0.25"` → nano-CPUs (1.5e9); undefined when not a positive number. */
 export function parseCpus(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^[0-9]*\.?[0-9]+$/.test(value.trim()) ? Number(value) : NaN;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^[0-9]*\.?[0-9]+$/.test(value.trim())
+        ? Number(value)
+        : NaN;
   if (!Number.isFinite(n) || n < 0) return undefined;
   return Math.round(n * 1e9);
 }

@@ -4,7 +4,13 @@
  */
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { CONTENT_FILE_LIMIT, describeRefusal, readOperatorFile, type FileRead, type ProjectFolder } from './bounded-file.js';
+import {
+  CONTENT_FILE_LIMIT,
+  describeRefusal,
+  readOperatorFile,
+  type FileRead,
+  type ProjectFolder,
+} from './bounded-file.js';
 import { parseEnvFile } from './env-file.js';
 import type { Lookup } from './interpolate.js';
 
@@ -28,7 +34,9 @@ export function loadVariables(
   const fromFiles: Record<string, string> = {};
   const fromEnv: Lookup = (name) => env[name];
   const reads: { file: string; read: FileRead; required: boolean }[] = envFiles?.length
-    ? envFiles.map((f) => path.resolve(cwd, f)).map((file) => ({ file, read: readOperatorFile(file, CONTENT_FILE_LIMIT), required: true }))
+    ? envFiles
+        .map((f) => path.resolve(cwd, f))
+        .map((file) => ({ file, read: readOperatorFile(file, CONTENT_FILE_LIMIT), required: true }))
     : [dotEnv(folder)];
   for (const { file, read, required } of reads) {
     const display = displayPath(file);

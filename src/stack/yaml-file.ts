@@ -8,7 +8,23 @@
  * nodes they expand to are counted; duplicate keys are found with one lookup per key. Each limit is an error at
  * the place it was crossed.
  */
-import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  Composer,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  Parser,
+  visit,
+  type CST,
+  type Document,
+  type Node,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import type { Diagnostic } from '../errors.js';
 import { utf8ErrorOffset } from './utf8.js';
 import type { MergeTags } from './merge-tags.js';
@@ -35,12 +51,7 @@ export const YAML_LIMITS = {
 const SCALAR_LEXEME = '\x1f';
 const FLOW_STARTS = new Set(['[', '{']);
 
-export function readYamlFile(
-  bytes: Buffer,
-  file: string,
-  positions: SourcePositions,
-  tags: MergeTags,
-): YamlFileResult {
+export function readYamlFile(bytes: Buffer, file: string, positions: SourcePositions, tags: MergeTags): YamlFileResult {
   const diagnostics: Diagnostic[] = [];
   const badByte = utf8ErrorOffset(bytes);
   if (badByte !== undefined) {
@@ -66,7 +77,17 @@ export function readYamlFile(
     return { file, line, column: col };
   };
   const parsed = parseBounded(text, lineCounter);
-  if ('limit' in parsed) return { diagnostics: [{ severity: 'error', summary: parsed.limit, where: { file, ...position(at(parsed.offset)) }, hint: 'this is far beyond any stack file; check where the file came from' }] };
+  if ('limit' in parsed)
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          summary: parsed.limit,
+          where: { file, ...position(at(parsed.offset)) },
+          hint: 'this is far beyond any stack file; check where the file came from',
+        },
+      ],
+    };
   const list = parsed.documents;
   if (list.length > 1) {
     const second = list[1];
@@ -84,7 +105,14 @@ export function readYamlFile(
   const document = list[0];
   if (!document || document.contents === null || (isScalar(document.contents) && document.contents.value === null)) {
     return {
-      diagnostics: [{ severity: 'error', summary: 'the file is empty', where: { file, line: 1, column: 1 }, hint: 'a stack file needs at least `services:`' }],
+      diagnostics: [
+        {
+          severity: 'error',
+          summary: 'the file is empty',
+          where: { file, line: 1, column: 1 },
+          hint: 'a stack file needs at least `services:`',
+        },
+      ],
     };
   }
   for (const problem of document.errors) {
@@ -96,13 +124,23 @@ export function readYamlFile(
   }
   for (const problem of document.warnings) {
     if (problem.code === 'TAG_RESOLVE_FAILED' && /!(reset|override)\b/.test(problem.message)) continue;
-    diagnostics.push({ severity: 'warning', summary: firstLine(problem.message), where: { file, ...position(at(problem.pos[0])) } });
+    diagnostics.push({
+      severity: 'warning',
+      summary: firstLine(problem.message),
+      where: { file, ...position(at(problem.pos[0])) },
+    });
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
   if (!isMap(document.contents)) {
     return {
-      diagnostics: [{ severity: 'error', summary: 'the top level of a stack file must be a mapping (services:, networks:, …)', where: { file, ...position(at(document.contents.range?.[0] ?? 0)) } }],
+      diagnostics: [
+        {
+          severity: 'error',
+          summary: 'the top level of a stack file must be a mapping (services:, networks:, …)',
+          where: { file, ...position(at(document.contents.range?.[0] ?? 0)) },
+        },
+      ],
     };
   }
   const converter = new Converter(document, { file, lineCounter }, at, positions, tags, diagnostics);
@@ -118,7 +156,10 @@ export function readYamlFile(
  * is built into nodes. Keys are not checked for uniqueness here: yaml does that in quadratic time; the
  * converter does it with one lookup per key.
  */
-function parseBounded(text: string, lineCounter: LineCounter): { documents: Document.Parsed[] } | { limit: string; offset: number } {
+function parseBounded(
+  text: string,
+  lineCounter: LineCounter,
+): { documents: Document.Parsed[] } | { limit: string; offset: number } {
   const parser = new Parser(lineCounter.addNewLine);
   lineCounter.addNewLine(0);
   const tokens: CST.Token[] = [];
@@ -127,10 +168,13 @@ function parseBounded(text: string, lineCounter: LineCounter): { documents: Docu
   let aliases = 0;
   for (const lexeme of new Lexer().lex(text)) {
     if (lexeme === SCALAR_LEXEME || FLOW_STARTS.has(lexeme)) nodes++;
-    else if (lexeme.startsWith('*') && ++aliases > YAML_LIMITS.maxAliases) return { limit: `the document uses more than ${YAML_LIMITS.maxAliases} aliases`, offset };
+    else if (lexeme.startsWith('*') && ++aliases > YAML_LIMITS.maxAliases)
+      return { limit: `the document uses more than ${YAML_LIMITS.maxAliases} aliases`, offset };
     for (const token of parser.next(lexeme)) tokens.push(token);
-    if (parser.stack.length > YAML_LIMITS.maxDepth + 2) return { limit: `the document is nested deeper than ${YAML_LIMITS.maxDepth} levels`, offset };
-    if (nodes > YAML_LIMITS.maxNodes) return { limit: `the document has more than ${YAML_LIMITS.maxNodes} nodes`, offset };
+    if (parser.stack.length > YAML_LIMITS.maxDepth + 2)
+      return { limit: `the document is nested deeper than ${YAML_LIMITS.maxDepth} levels`, offset };
+    if (nodes > YAML_LIMITS.maxNodes)
+      return { limit: `the document has more than ${YAML_LIMITS.maxNodes} nodes`, offset };
     offset += lexeme.length;
   }
   for (const token of parser.end()) tokens.push(token);
@@ -187,7 +231,8 @@ class Converter {
     if (isScalar(node)) {
       if (node.tag === '!reset') return this.tags.reset;
       // `0440` is octal, as in YAML 1.1 and Compose (file modes); YAML 1.2 alone would read 440.
-      if (node.type === 'PLAIN' && typeof node.source === 'string' && /^0[0-7]+$/.test(node.source)) return parseInt(node.source, 8);
+      if (node.type === 'PLAIN' && typeof node.source === 'string' && /^0[0-7]+$/.test(node.source))
+        return parseInt(node.source, 8);
       return node.value;
     }
     if (isSeq(node) || isMap(node)) {
@@ -205,22 +250,33 @@ class Converter {
   /** Counts the node; false (after one error) once the document, its aliases or its depth pass their limits. */
   private withinLimits(node: unknown): boolean {
     const offset = (node as Node | null)?.range?.[0] ?? 0;
-    if (this.resolving.size && ++this.aliasNodes > YAML_LIMITS.maxAliasNodes) return this.stop(offset, `aliases expand to more than ${YAML_LIMITS.maxAliasNodes} nodes`);
-    if (++this.nodes > YAML_LIMITS.maxNodes) return this.stop(offset, `the document has more than ${YAML_LIMITS.maxNodes} nodes once its aliases are expanded`);
-    if (this.depth > YAML_LIMITS.maxDepth) return this.stop(offset, `aliases and merge keys nest deeper than ${YAML_LIMITS.maxDepth} levels`);
+    if (this.resolving.size && ++this.aliasNodes > YAML_LIMITS.maxAliasNodes)
+      return this.stop(offset, `aliases expand to more than ${YAML_LIMITS.maxAliasNodes} nodes`);
+    if (++this.nodes > YAML_LIMITS.maxNodes)
+      return this.stop(
+        offset,
+        `the document has more than ${YAML_LIMITS.maxNodes} nodes once its aliases are expanded`,
+      );
+    if (this.depth > YAML_LIMITS.maxDepth)
+      return this.stop(offset, `aliases and merge keys nest deeper than ${YAML_LIMITS.maxDepth} levels`);
     return true;
   }
 
   /** Entries a merge key copies count as nodes the aliases expand to. */
   private countMerged(entries: number, offset: number): boolean {
     this.aliasNodes += entries;
-    if (this.aliasNodes > YAML_LIMITS.maxAliasNodes) return this.stop(offset, `aliases expand to more than ${YAML_LIMITS.maxAliasNodes} nodes`);
+    if (this.aliasNodes > YAML_LIMITS.maxAliasNodes)
+      return this.stop(offset, `aliases expand to more than ${YAML_LIMITS.maxAliasNodes} nodes`);
     return true;
   }
 
   private stop(offset: number, summary: string): false {
     this.stopped = true;
-    this.fail(offset, summary, 'an alias bomb? aliases (*name) and merge keys (<<) copy what their anchor holds each time they are used');
+    this.fail(
+      offset,
+      summary,
+      'an alias bomb? aliases (*name) and merge keys (<<) copy what their anchor holds each time they are used',
+    );
     return false;
   }
 
@@ -284,7 +340,10 @@ class Converter {
       return undefined;
     }
     if (Object.prototype.hasOwnProperty.call(map, key)) {
-      this.fail(offset, `duplicate key ${key.length > 80 ? `${key.slice(0, 80)}…` : key}: keys must be unique in a mapping`);
+      this.fail(
+        offset,
+        `duplicate key ${key.length > 80 ? `${key.slice(0, 80)}…` : key}: keys must be unique in a mapping`,
+      );
       return undefined;
     }
     return key;
@@ -312,6 +371,11 @@ class Converter {
 
   private fail(offset: number, summary: string, hint?: string): void {
     const p = this.at(offset);
-    this.diagnostics.push({ severity: 'error', summary, where: { file: p.file, line: p.line, column: p.column }, ...(hint ? { hint } : {}) });
+    this.diagnostics.push({
+      severity: 'error',
+      summary,
+      where: { file: p.file, line: p.line, column: p.column },
+      ...(hint ? { hint } : {}),
+    });
   }
 }

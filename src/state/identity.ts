@@ -20,7 +20,9 @@ export function newIdentity(now = new Date()): StoredIdentity {
 export function parseIdentity(text: string | null | undefined): StoredIdentity | undefined {
   try {
     const v = JSON.parse(text ?? '') as Partial<StoredIdentity>;
-    return v && typeof v.id === 'string' && /^[0-9a-f-]{8,64}$/.test(v.id) && typeof v.created === 'string' ? { id: v.id, created: v.created } : undefined;
+    return v && typeof v.id === 'string' && /^[0-9a-f-]{8,64}$/.test(v.id) && typeof v.created === 'string'
+      ? { id: v.id, created: v.created }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -5,13 +5,37 @@
  * Not for CI runners that share a stack: they need Consul.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { FencedError, UNFENCED, type Fence } from '../fence.js';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from './revision-codec.js';
 import { MAX_SMALL_VALUE_BYTES, parseJson, parseLockInfo, parseManifest, StoredDataError } from './stored.js';
-import { abortableSleep, LockTimeoutError, LockWaitAbortedError, type AcquireOptions, type ForceUnlockResult, type HeldLock, type LockInfo, type LockState, type RevisionManifest, type RevisionRecord, type RevisionSummary, type StateStore } from './types.js';
+import {
+  abortableSleep,
+  LockTimeoutError,
+  LockWaitAbortedError,
+  type AcquireOptions,
+  type ForceUnlockResult,
+  type HeldLock,
+  type LockInfo,
+  type LockState,
+  type RevisionManifest,
+  type RevisionRecord,
+  type RevisionSummary,
+  type StateStore,
+} from './types.js';
 import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
 import type { StackOwner } from '../labels.js';
 
@@ -66,7 +90,14 @@ export class LocalStateStore implements StateStore {
       return parseLockInfo(file, parseJson(file, text));
     } catch (err) {
       const why = err instanceof StoredDataError ? err.problem : String(err);
-      return { stack: path.basename(path.dirname(file)), user: 'unknown', machine: 'unknown', command: `unknown (${file} is not a lock record: ${why})`, since: 'unknown', pid: 0 };
+      return {
+        stack: path.basename(path.dirname(file)),
+        user: 'unknown',
+        machine: 'unknown',
+        command: `unknown (${file} is not a lock record: ${why})`,
+        since: 'unknown',
+        pid: 0,
+      };
     }
   }
 
@@ -83,7 +114,10 @@ export class LocalStateStore implements StateStore {
       throw err;
     }
     const stored = parseIdentity(text);
-    if (!stored) throw new Error(`${this.identityFile(stack)} does not hold a stack identity; restore it from a backup, or remove it only if no host has objects of stack ${stack}`);
+    if (!stored)
+      throw new Error(
+        `${this.identityFile(stack)} does not hold a stack identity; restore it from a backup, or remove it only if no host has objects of stack ${stack}`,
+      );
     return ownerFrom(stored, this.where);
   }
 
@@ -140,7 +174,10 @@ export class LocalStateStore implements StateStore {
     const file = this.lockFile(stack);
     const lost = new AbortController();
     const look = () => {
-      if (!lost.signal.aborted && this.readLock(stack)?.id !== held.id) lost.abort(new Error(`lost the lock on stack ${stack}: ${file} was removed or replaced (stack unlock --force?)`));
+      if (!lost.signal.aborted && this.readLock(stack)?.id !== held.id)
+        lost.abort(
+          new Error(`lost the lock on stack ${stack}: ${file} was removed or replaced (stack unlock --force?)`),
+        );
     };
     const timer = setInterval(look, 1000);
     const fence: Fence = {
@@ -168,7 +205,11 @@ export class LocalStateStore implements StateStore {
 
   async lockState(stack: string): Promise<LockState | undefined> {
     const holder = this.readLock(stack);
-    return holder ? { holder, index: holder.id ?? 'unknown' } : existsSync(this.lockFile(stack)) ? { index: 'unknown' } : undefined;
+    return holder
+      ? { holder, index: holder.id ?? 'unknown' }
+      : existsSync(this.lockFile(stack))
+        ? { index: 'unknown' }
+        : undefined;
   }
 
   /** Moves the lock file aside, and puts it back if it is not the one at `index` (another run took the lock meanwhile). */
@@ -214,7 +255,8 @@ export class LocalStateStore implements StateStore {
     const file = path.join(this.revisionsDir(stack), pad(n), 'manifest.json');
     let text: string;
     try {
-      if (statSync(file).size > MAX_SMALL_VALUE_BYTES) throw new StoredDataError(file, `is larger than ${MAX_SMALL_VALUE_BYTES} bytes`);
+      if (statSync(file).size > MAX_SMALL_VALUE_BYTES)
+        throw new StoredDataError(file, `is larger than ${MAX_SMALL_VALUE_BYTES} bytes`);
       text = readFileSync(file, 'utf8');
     } catch (err) {
       if (err instanceof StoredDataError) throw err;
@@ -266,7 +308,8 @@ export class LocalStateStore implements StateStore {
       this.fence.check(`record revision ${record.number} in ${this.where}`);
       linkSync(tmp, path.join(dir, 'manifest.json'));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
       throw err;
     } finally {
       rmSync(tmp, { force: true });

@@ -15,11 +15,17 @@ export interface OpenedStore {
   config?: ConsulConfig;
 }
 
-export function openStateStore(desired: Pick<DesiredState, 'settings'>, flag: string | undefined, env: Record<string, string | undefined>): OpenedStore {
+export function openStateStore(
+  desired: Pick<DesiredState, 'settings'>,
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): OpenedStore {
   const config = resolveConsulConfig(flag, env, desired.settings);
   if (!config) {
     if (!env.STACK_STATE_DIR && !env.XDG_STATE_HOME && !existsSync(os.homedir()))
-      throw new Error(`no Consul is configured and the home directory ${os.homedir()} for the local state directory does not exist`);
+      throw new Error(
+        `no Consul is configured and the home directory ${os.homedir()} for the local state directory does not exist`,
+      );
     return { store: new LocalStateStore(localStateRoot(env)) };
   }
   let consul: ConsulClient;

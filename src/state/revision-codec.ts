@@ -49,11 +49,17 @@ export function encodeRevision(record: RevisionRecord, chunkBytes = CHUNK_BYTES,
  * bytes and sha256 against the manifest, the inflated size capped, the record's shape (stored.ts), its number
  * and hash the manifest's, and its stack hashing to that hash.
  */
-export function decodeRevision(manifest: RevisionManifest, chunks: string[], key = `revision ${manifest.number}`): RevisionRecord {
-  if (chunks.length !== manifest.chunks) throw new StoredDataError(key, `${chunks.length} of ${manifest.chunks} chunks found`);
+export function decodeRevision(
+  manifest: RevisionManifest,
+  chunks: string[],
+  key = `revision ${manifest.number}`,
+): RevisionRecord {
+  if (chunks.length !== manifest.chunks)
+    throw new StoredDataError(key, `${chunks.length} of ${manifest.chunks} chunks found`);
   const body = Buffer.concat(chunks.map((c) => Buffer.from(c, 'base64')));
   const sha = createHash('sha256').update(body).digest('hex');
-  if (body.length !== manifest.bytes || sha !== manifest.sha256) throw new StoredDataError(key, 'its chunks do not match the manifest (damaged or partly written)');
+  if (body.length !== manifest.bytes || sha !== manifest.sha256)
+    throw new StoredDataError(key, 'its chunks do not match the manifest (damaged or partly written)');
   let value: unknown;
   try {
     const json = manifest.encoding === 'zlib' ? inflateSync(body, { maxOutputLength: MAX_RECORD_BYTES }) : body;
@@ -62,6 +68,7 @@ export function decodeRevision(manifest: RevisionManifest, chunks: string[], key
     throw new StoredDataError(key, `its record is not JSON or inflates to more than ${MAX_RECORD_BYTES} bytes`);
   }
   const record = parseRecord(key, value, manifest);
-  if (hashStored(record.desired) !== record.hash) throw new StoredDataError(key, 'its stack does not hash to the hash it records');
+  if (hashStored(record.desired) !== record.hash)
+    throw new StoredDataError(key, 'its stack does not hash to the hash it records');
   return record;
 }

@@ -6,12 +6,23 @@
 import { createHash } from 'node:crypto';
 import type { DesiredState, FileObjectSpec } from '../stack/types.js';
 import type { Plan } from '../plan/types.js';
-import type { PlanSummaryCounts, RevisionKind, RevisionRecord, RevisionResult, RevisionRollout, RevisionRolloutOutcome, StoredDesired } from './types.js';
+import type {
+  PlanSummaryCounts,
+  RevisionKind,
+  RevisionRecord,
+  RevisionResult,
+  RevisionRollout,
+  RevisionRolloutOutcome,
+  StoredDesired,
+} from './types.js';
 
 /** JSON with sorted keys, so equal stacks give equal text and hash. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
     return v;
   });
 }
@@ -29,7 +40,12 @@ export function storeDesired(d: DesiredState): StoredDesired {
     services: plain(d.services),
     networks: plain(d.networks),
     volumes: plain(d.volumes),
-    configs: Object.fromEntries(Object.entries(d.configs).map(([k, c]) => [k, { spec: specOf(c), ...(c.content ? { content: c.content.toString('base64') } : {}) }])),
+    configs: Object.fromEntries(
+      Object.entries(d.configs).map(([k, c]) => [
+        k,
+        { spec: specOf(c), ...(c.content ? { content: c.content.toString('base64') } : {}) },
+      ]),
+    ),
     secrets: Object.fromEntries(Object.entries(d.secrets).map(([k, s]) => [k, specOf(s)])),
   };
 }
@@ -117,11 +133,19 @@ export function buildRevision(input: RevisionInput): RevisionRecord {
  * never a target (its stack is the one that was removed; applying it again is `stack apply`), so a rollback
  * after a destroy brings back the last successful apply before it.
  */
-export function rollbackTarget(revisions: { number: number; result: RevisionResult; kind?: RevisionKind }[], to?: number): number | { error: string } {
+export function rollbackTarget(
+  revisions: { number: number; result: RevisionResult; kind?: RevisionKind }[],
+  to?: number,
+): number | { error: string } {
   if (to !== undefined) {
     const r = revisions.find((x) => x.number === to);
-    if (!r) return { error: `revision ${to} is not in the history (kept: ${revisions.map((x) => x.number).join(', ') || 'none'})` };
-    return r.kind === 'destroy' ? { error: `revision ${to} is a destroy: there is nothing to apply again (run stack destroy for that)` } : to;
+    if (!r)
+      return {
+        error: `revision ${to} is not in the history (kept: ${revisions.map((x) => x.number).join(', ') || 'none'})`,
+      };
+    return r.kind === 'destroy'
+      ? { error: `revision ${to} is a destroy: there is nothing to apply again (run stack destroy for that)` }
+      : to;
   }
   const current = revisions.at(-1);
   if (!current) return { error: 'the stack has no revisions yet' };
@@ -139,7 +163,11 @@ export interface RestoreResult {
  * The revision as a desired state, on the current hosts and settings. `secrets` are the stack's secrets as
  * read now (from the current load); a secret of the revision must be there with the same hash.
  */
-export function restoreDesired(current: DesiredState, record: RevisionRecord, readSecret: (key: string, spec: FileObjectSpec) => FileObjectSpec | undefined): RestoreResult {
+export function restoreDesired(
+  current: DesiredState,
+  record: RevisionRecord,
+  readSecret: (key: string, spec: FileObjectSpec) => FileObjectSpec | undefined,
+): RestoreResult {
   const stored = record.desired;
   const changedSecrets: { key: string; why: string }[] = [];
   const secrets: Record<string, FileObjectSpec> = {};
@@ -151,7 +179,8 @@ export function restoreDesired(current: DesiredState, record: RevisionRecord, re
     }
     const now = readSecret(key, spec);
     if (!now?.content) changedSecrets.push({ key, why: `cannot be read from ${spec.source} any more` });
-    else if (now.contentHash !== spec.contentHash) changedSecrets.push({ key, why: `its content (${spec.source}) changed since revision ${record.number}` });
+    else if (now.contentHash !== spec.contentHash)
+      changedSecrets.push({ key, why: `its content (${spec.source}) changed since revision ${record.number}` });
     else secrets[key] = { ...spec, content: now.content };
   }
   if (changedSecrets.length) return { changedSecrets };

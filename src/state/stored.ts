@@ -33,7 +33,16 @@ const names = { type: 'array', maxItems: 100_000, items: text(512) };
 const lockSchema = {
   type: 'object',
   required: ['stack', 'user', 'machine', 'command', 'since', 'pid'],
-  properties: { stack: text(256), user: text(256), machine: text(256), command: text(1024), ciJob: text(512), since: text(64), pid: { type: 'integer', minimum: 0, maximum: 2 ** 31 }, id: text(128) },
+  properties: {
+    stack: text(256),
+    user: text(256),
+    machine: text(256),
+    command: text(1024),
+    ciJob: text(512),
+    since: text(64),
+    pid: { type: 'integer', minimum: 0, maximum: 2 ** 31 },
+    id: text(128),
+  },
 };
 
 const rolloutSchema = {
@@ -41,11 +50,25 @@ const rolloutSchema = {
   required: ['service', 'outcome', 'failures', 'updated', 'rolledBack'],
   properties: {
     service: text(256),
-    outcome: { enum: ['completed', 'completed-with-failures', 'paused', 'rolled-back', 'rollback-incomplete', 'incomplete'] },
-    failures: { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['replica', 'host', 'op', 'reason'], properties: { replica: text(512), host: text(256), op: text(512), reason: text(8192) } } },
+    outcome: {
+      enum: ['completed', 'completed-with-failures', 'paused', 'rolled-back', 'rollback-incomplete', 'incomplete'],
+    },
+    failures: {
+      type: 'array',
+      maxItems: 100_000,
+      items: {
+        type: 'object',
+        required: ['replica', 'host', 'op', 'reason'],
+        properties: { replica: text(512), host: text(256), op: text(512), reason: text(8192) },
+      },
+    },
     updated: names,
     rolledBack: names,
-    rollbackErrors: { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['op', 'error'], properties: { op: text(512), error: text(8192) } } },
+    rollbackErrors: {
+      type: 'array',
+      maxItems: 100_000,
+      items: { type: 'object', required: ['op', 'error'], properties: { op: text(512), error: text(8192) } },
+    },
   },
 };
 
@@ -58,7 +81,11 @@ const summaryProperties = {
   who: text(512),
   when: text(64),
   commit: text(256),
-  plan: { type: 'object', required: ['create', 'replace', 'update', 'remove', 'operations'], properties: { create: count, replace: count, update: count, remove: count, operations: count } },
+  plan: {
+    type: 'object',
+    required: ['create', 'replace', 'update', 'remove', 'operations'],
+    properties: { create: count, replace: count, update: count, remove: count, operations: count },
+  },
   rollouts: { type: 'array', maxItems: 10_000, items: rolloutSchema },
 };
 const summaryRequired = ['number', 'hash', 'result', 'command', 'who', 'when', 'plan'];
@@ -91,7 +118,14 @@ const recordSchema = {
         services: record,
         networks: record,
         volumes: record,
-        configs: { ...record, additionalProperties: { type: 'object', required: ['spec'], properties: { spec: { type: 'object' }, content: { type: 'string' } } } },
+        configs: {
+          ...record,
+          additionalProperties: {
+            type: 'object',
+            required: ['spec'],
+            properties: { spec: { type: 'object' }, content: { type: 'string' } },
+          },
+        },
         secrets: { ...record, additionalProperties: { type: 'object' } },
       },
     },
@@ -105,7 +139,11 @@ const catalogNodeSchema = {
     Services: {
       type: ['object', 'null'],
       maxProperties: 100_000,
-      additionalProperties: { type: 'object', required: ['ID'], properties: { ID: text(512), Meta: { type: ['object', 'null'], additionalProperties: text(1024) } } },
+      additionalProperties: {
+        type: 'object',
+        required: ['ID'],
+        properties: { ID: text(512), Meta: { type: ['object', 'null'], additionalProperties: text(1024) } },
+      },
     },
   },
 };
@@ -126,13 +164,17 @@ function check<T>(schema: object, key: string, value: unknown): T {
   if (v(value)) return value as T;
   const e = v.errors?.[0];
   const at = e?.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : 'the value';
-  throw new StoredDataError(key, `${at} ${e?.message ?? 'is not valid'}; not what stack writes there (damaged, or written by someone else)`);
+  throw new StoredDataError(
+    key,
+    `${at} ${e?.message ?? 'is not valid'}; not what stack writes there (damaged, or written by someone else)`,
+  );
 }
 
 /** Parses a small JSON value (lock, manifest) read from `key`, size-capped first. */
 export function parseJson(key: string, text: string | null | undefined): unknown {
   if (text == null) throw new StoredDataError(key, 'has no value');
-  if (Buffer.byteLength(text, 'utf8') > MAX_SMALL_VALUE_BYTES) throw new StoredDataError(key, `is larger than ${MAX_SMALL_VALUE_BYTES} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_SMALL_VALUE_BYTES)
+    throw new StoredDataError(key, `is larger than ${MAX_SMALL_VALUE_BYTES} bytes`);
   try {
     return JSON.parse(text);
   } catch {
@@ -147,14 +189,16 @@ export function parseLockInfo(key: string, value: unknown): LockInfo {
 /** A manifest read from `key`, which must be revision `number`'s. */
 export function parseManifest(key: string, value: unknown, number: number): RevisionManifest {
   const m = check<RevisionManifest>(manifestSchema, key, value);
-  if (m.number !== number) throw new StoredDataError(key, `says revision ${m.number}, but is stored as revision ${number}`);
+  if (m.number !== number)
+    throw new StoredDataError(key, `says revision ${m.number}, but is stored as revision ${number}`);
   return m;
 }
 
 /** A decoded record: its summary must be the manifest's (number, hash). */
 export function parseRecord(key: string, value: unknown, manifest: RevisionManifest): RevisionRecord {
   const r = check<RevisionRecord>(recordSchema, key, value);
-  if (r.number !== manifest.number || r.hash !== manifest.hash) throw new StoredDataError(key, 'its record does not match its manifest (number or hash)');
+  if (r.number !== manifest.number || r.hash !== manifest.hash)
+    throw new StoredDataError(key, 'its record does not match its manifest (number or hash)');
   return r;
 }
 

@@ -72,11 +72,16 @@ export interface LockState {
 }
 
 /** What `unlock --force` did: removed the lock seen at the index, found none, or found another one. */
-export type ForceUnlockResult = { outcome: 'removed'; holder?: LockInfo } | { outcome: 'gone' } | { outcome: 'changed'; now?: LockState };
+export type ForceUnlockResult =
+  { outcome: 'removed'; holder?: LockInfo } | { outcome: 'gone' } | { outcome: 'changed'; now?: LockState };
 
 /** The lock is held by someone else and the wait ran out. */
 export class LockTimeoutError extends Error {
-  constructor(readonly stackName: string, readonly holder: LockInfo | undefined, readonly waitedMs: number) {
+  constructor(
+    readonly stackName: string,
+    readonly holder: LockInfo | undefined,
+    readonly waitedMs: number,
+  ) {
     super(`stack ${stackName} is locked${holder ? ` by ${describeHolder(holder)}` : ''}`);
     this.name = 'LockTimeoutError';
   }
@@ -100,7 +105,8 @@ export interface PlanSummaryCounts {
 }
 
 /** How a service's rolling update ended (the apply's RolloutOutcome kinds; `completed-with-failures` is failure_action continue or within max_failure_ratio). */
-export type RevisionRolloutOutcome = 'completed' | 'completed-with-failures' | 'paused' | 'rolled-back' | 'rollback-incomplete' | 'incomplete';
+export type RevisionRolloutOutcome =
+  'completed' | 'completed-with-failures' | 'paused' | 'rolled-back' | 'rollback-incomplete' | 'incomplete';
 
 /** One service's rolling update as a revision records it: how it ended, which replicas failed and why. */
 export interface RevisionRollout {

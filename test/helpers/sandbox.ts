@@ -39,9 +39,11 @@ export interface Sandbox {
  */
 export function sandbox(instance?: string): Sandbox {
   const file = instance
-    ? (process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] ?? join(repoRoot, `.sandbox-${instance}`, 'sandbox.json'))
+    ? (process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] ??
+      join(repoRoot, `.sandbox-${instance}`, 'sandbox.json'))
     : (process.env.STACK_SANDBOX_JSON ?? join(repoRoot, '.sandbox', 'sandbox.json'));
-  if (!existsSync(file)) throw new Error(`${file} is missing: run ${instance ? `STACK_SANDBOX=${instance} ` : ''}npm run sandbox -- up`);
+  if (!existsSync(file))
+    throw new Error(`${file} is missing: run ${instance ? `STACK_SANDBOX=${instance} ` : ''}npm run sandbox -- up`);
   return JSON.parse(readFileSync(file, 'utf8')) as Sandbox;
 }
 
@@ -52,10 +54,21 @@ export function sandbox(instance?: string): Sandbox {
 export function sandboxInstanceUp(instance: string, args: string[]): Sandbox {
   const file = join(repoRoot, `.sandbox-${instance}`, 'sandbox.json');
   if (!process.env[`STACK_SANDBOX_JSON_${instance.toUpperCase()}`] && !instanceRunning(file))
-    execFileSync('flock', ['-o', `/tmp/stack-sandbox-${instance}.lock`, 'bash', join(repoRoot, 'deploy', 'sandbox', 'sandbox.sh'), 'up', ...args], {
-      env: { ...process.env, STACK_SANDBOX: instance },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      'flock',
+      [
+        '-o',
+        `/tmp/stack-sandbox-${instance}.lock`,
+        'bash',
+        join(repoRoot, 'deploy', 'sandbox', 'sandbox.sh'),
+        'up',
+        ...args,
+      ],
+      {
+        env: { ...process.env, STACK_SANDBOX: instance },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   return sandbox(instance);
 }
 
@@ -90,7 +103,13 @@ export interface RunResult {
 }
 
 /** Runs a container to completion (removed afterwards) and returns its exit code and output (tty: not multiplexed). */
-export async function runOnce(docker: Docker, image: string, cmd: string[], hostConfig: Docker.HostConfig = {}, name?: string): Promise<RunResult> {
+export async function runOnce(
+  docker: Docker,
+  image: string,
+  cmd: string[],
+  hostConfig: Docker.HostConfig = {},
+  name?: string,
+): Promise<RunResult> {
   const container = await docker.createContainer({ Image: image, Cmd: cmd, name, Tty: true, HostConfig: hostConfig });
   try {
     await container.start();

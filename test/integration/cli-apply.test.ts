@@ -5,7 +5,16 @@
  */
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
-import { containersOf, desiredFor, deploy, docker, IMAGE, stackEvents, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
+import {
+  containersOf,
+  desiredFor,
+  deploy,
+  docker,
+  IMAGE,
+  stackEvents,
+  uniqueStack,
+  eventWindowStart,
+} from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 
 const MAIN = ['h1', 'h2', 'h3'];
@@ -20,7 +29,9 @@ function stackFile(name: string): string {
 
 async function volumesOf(name: string): Promise<string[]> {
   const out: string[] = [];
-  for (const h of MAIN) for (const v of (await docker(h).listVolumes({ filters: { label: [`${Labels.stack}=${name}`] } })).Volumes ?? []) out.push(`${h} ${v.Name}`);
+  for (const h of MAIN)
+    for (const v of (await docker(h).listVolumes({ filters: { label: [`${Labels.stack}=${name}`] } })).Volumes ?? [])
+      out.push(`${h} ${v.Name}`);
   return out.sort();
 }
 
@@ -37,24 +48,41 @@ test('no TTY and no --yes: exit 1 saying so, zero events', async (t) => {
 test('apply --json, status, a no-op re-apply without writes, destroy keeps named volumes unless --prune-volumes', async (t) => {
   const name = uniqueStack('j');
   const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
-  t.teardown(() => deploy(desiredFor(name, [], 'socket'), { destroy: true, pruneVolumes: true }).then(() => undefined, () => undefined));
+  t.teardown(() =>
+    deploy(desiredFor(name, [], 'socket'), { destroy: true, pruneVolumes: true }).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
 
   const r = await runStack(['apply', '--yes', '--json', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.is(events[0].type, 'plan');
   const summary = events.at(-1);
   t.is(summary.type, 'summary');
   t.true(summary.ok);
   t.is(summary.outcome, 'ok');
   t.deepEqual(Object.keys(summary.calls).sort(), MAIN);
-  for (const h of MAIN) t.true(summary.calls[h].writes >= 3 && summary.calls[h].reads >= 1, `${h} ${JSON.stringify(summary.calls[h])}`);
+  for (const h of MAIN)
+    t.true(summary.calls[h].writes >= 3 && summary.calls[h].reads >= 1, `${h} ${JSON.stringify(summary.calls[h])}`);
   t.true(events.some((e) => e.type === 'op-done' && e.op.kind === 'container.start'));
 
   const status = await runStack(['status', '--json', '-i', 'inventory.yaml'], dir);
   t.is(status.code, 0, status.stderr);
-  const rows = JSON.parse(status.stdout).services as { service: string; host: string; desired: number; running: number }[];
-  t.deepEqual(rows.map((x) => `${x.service} ${x.host} ${x.desired}/${x.running}`).sort(), MAIN.map((h) => `app ${h} 1/1`));
+  const rows = JSON.parse(status.stdout).services as {
+    service: string;
+    host: string;
+    desired: number;
+    running: number;
+  }[];
+  t.deepEqual(
+    rows.map((x) => `${x.service} ${x.host} ${x.desired}/${x.running}`).sort(),
+    MAIN.map((h) => `app ${h} 1/1`),
+  );
 
   const since = await eventWindowStart();
   const again = await runStack(['apply', '--yes', '--json', '-i', 'inventory.yaml'], dir);
@@ -79,7 +107,10 @@ test('apply --json, status, a no-op re-apply without writes, destroy keeps named
   t.is(keep.code, 0, keep.stderr);
   t.regex(keep.stdout, new RegExp(`warning: .*volume ${name}_data on h\\d is no longer needed and is kept`));
   t.is((await containersOf(name)).size, 0);
-  t.deepEqual(await volumesOf(name), MAIN.map((h) => `${h} ${name}_data`));
+  t.deepEqual(
+    await volumesOf(name),
+    MAIN.map((h) => `${h} ${name}_data`),
+  );
   const prune = await runStack(['destroy', '--yes', '--prune-volumes', '-i', 'inventory.yaml'], dir);
   t.is(prune.code, 0, prune.stderr);
   t.deepEqual(await volumesOf(name), []);

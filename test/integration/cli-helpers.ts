@@ -16,8 +16,12 @@ export const bin = path.join(repoRoot, 'bin', 'stack.js');
 let built = false;
 export function ensureBuilt(): void {
   if (built) return;
-  const script = '[ -f dist/cli/main.js ] && [ -z "$(find src schemas -newer dist/cli/main.js -type f | head -1)" ] || npm run --silent build';
-  const r = spawnSync('flock', [path.join(os.tmpdir(), 'stack-build.lock'), 'sh', '-c', script], { cwd: repoRoot, stdio: 'ignore' });
+  const script =
+    '[ -f dist/cli/main.js ] && [ -z "$(find src schemas -newer dist/cli/main.js -type f | head -1)" ] || npm run --silent build';
+  const r = spawnSync('flock', [path.join(os.tmpdir(), 'stack-build.lock'), 'sh', '-c', script], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
   if (r.status !== 0) throw new Error('npm run build failed');
   built = true;
 }
@@ -52,7 +56,12 @@ export function inventoryYaml(hosts: InventoryHost[]): string {
   for (const h of hosts) {
     lines.push(`  ${h.name}:`, `    endpoint: ${h.endpoint}`);
     if (h.tls) lines.push(`    tls: { ca: ${h.tls.ca}, cert: ${h.tls.cert}, key: ${h.tls.key} }`);
-    if (h.labels && Object.keys(h.labels).length) lines.push(`    labels: { ${Object.entries(h.labels).map(([k, v]) => `${k}: ${v}`).join(', ')} }`);
+    if (h.labels && Object.keys(h.labels).length)
+      lines.push(
+        `    labels: { ${Object.entries(h.labels)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')} }`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -72,13 +81,23 @@ export interface CliResult {
 export const stateDir = mkdtempSync(path.join(os.tmpdir(), 'stack-cli-state-'));
 
 /** Starts `stack ARGS` in cwd (`env` added to its environment); `done` resolves when it exits; `stdout()` is what it printed so far. */
-export function startStack(args: string[], cwd: string, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startStack(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done, stdout: () => stdout };
 }
 
@@ -97,9 +116,20 @@ export interface LiveEvent {
  * Watches the live event streams of hosts for events about a stack (label or name prefix); calls
  * onEvent for each. `ready` resolves once every stream is open; stop() closes them.
  */
-export async function watchEvents(hosts: string[], stack: string, onEvent: (e: LiveEvent, count: number) => void = () => undefined): Promise<{ events: LiveEvent[]; stop: () => void }> {
+export async function watchEvents(
+  hosts: string[],
+  stack: string,
+  onEvent: (e: LiveEvent, count: number) => void = () => undefined,
+): Promise<{ events: LiveEvent[]; stop: () => void }> {
   const events: LiveEvent[] = [];
-  const streams = await Promise.all(hosts.map(async (h) => ({ h, s: (await engine(readSandbox().hosts.find((x) => x.name === h)!).getEvents({})) as NodeJS.ReadableStream & { destroy: () => void } })));
+  const streams = await Promise.all(
+    hosts.map(async (h) => ({
+      h,
+      s: (await engine(readSandbox().hosts.find((x) => x.name === h)!).getEvents({})) as NodeJS.ReadableStream & {
+        destroy: () => void;
+      },
+    })),
+  );
   for (const { h, s } of streams) {
     let buf = '';
     s.on('data', (d: Buffer) => {

@@ -17,7 +17,15 @@ interface PlanDoc {
   has_changes: boolean;
   summary: Record<'create' | 'replace' | 'update' | 'delete', number>;
   changes: { host: string; type: string; resource: string; name: string; action: string; cause: string }[];
-  operations: { id: string; kind: string; host: string; resource: string; cause: string; deps: string[]; write: boolean }[];
+  operations: {
+    id: string;
+    kind: string;
+    host: string;
+    resource: string;
+    cause: string;
+    deps: string[];
+    write: boolean;
+  }[];
   diagnostics: unknown[];
 }
 
@@ -31,12 +39,19 @@ function stackFile(name: string): string {
 test('plan --detailed-exitcode: 2 before the first apply (writing nothing), 0 after; --json is one document with ids, causes and a summary', async (t) => {
   const name = uniqueStack('p');
   const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
-  t.teardown(() => deploy(desiredFor(name, [], 'socket'), { destroy: true, pruneVolumes: true }).then(() => undefined, () => undefined));
+  t.teardown(() =>
+    deploy(desiredFor(name, [], 'socket'), { destroy: true, pruneVolumes: true }).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
 
   const since = await eventWindowStart();
   const human = await runStack(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir);
   t.is(human.code, 2, human.stderr);
-  const line = new RegExp(`^stack ${name}: (\\d+) to create, 0 to replace, 0 to update, 0 to delete \\((\\d+) operations\\)\\n`).exec(human.stdout);
+  const line = new RegExp(
+    `^stack ${name}: (\\d+) to create, 0 to replace, 0 to update, 0 to delete \\((\\d+) operations\\)\\n`,
+  ).exec(human.stdout);
   t.truthy(line, human.stdout);
   const plain = await runStack(['plan', '-i', 'inventory.yaml'], dir);
   t.is(plain.code, 0, 'without --detailed-exitcode, changes are not an error');
@@ -52,11 +67,23 @@ test('plan --detailed-exitcode: 2 before the first apply (writing nothing), 0 af
     ['service:app:1', 'create', `${name}-app-1`],
     ['service:app:2', 'create', `${name}-app-2`],
   ]);
-  t.deepEqual(doc.summary, { create: doc.changes.filter((c) => c.type !== 'image' && c.action === 'create').length, replace: 0, update: 0, delete: 0 });
+  t.deepEqual(doc.summary, {
+    create: doc.changes.filter((c) => c.type !== 'image' && c.action === 'create').length,
+    replace: 0,
+    update: 0,
+    delete: 0,
+  });
   const networks = doc.changes.filter((c) => c.type === 'network');
-  t.deepEqual(networks.map((c) => `${c.host} ${c.resource} ${c.action}`).sort(), [...new Set(containers.map((c) => c.host))].sort().map((h) => `${h} network:default create`));
+  t.deepEqual(
+    networks.map((c) => `${c.host} ${c.resource} ${c.action}`).sort(),
+    [...new Set(containers.map((c) => c.host))].sort().map((h) => `${h} network:default create`),
+  );
   t.is(doc.summary.create, containers.length + networks.length);
-  t.deepEqual([Number(line![1]), Number(line![2])], [doc.summary.create, doc.operations.length], 'the human summary counts the same plan');
+  t.deepEqual(
+    [Number(line![1]), Number(line![2])],
+    [doc.summary.create, doc.operations.length],
+    'the human summary counts the same plan',
+  );
   for (const c of doc.changes) t.true(c.cause.length > 0, `${c.resource} has a cause`);
 
   const ids = new Set(doc.operations.map((o) => o.id));
@@ -72,7 +99,10 @@ test('plan --detailed-exitcode: 2 before the first apply (writing nothing), 0 af
     t.truthy(create, `create of replica ${slot}`);
     t.truthy(start, `start of replica ${slot}`);
     t.true(start!.deps.includes(create!.id), 'start waits for its create');
-    t.true(create!.deps.some((d) => doc.operations.find((o) => o.id === d)?.kind === 'network.create'), 'create waits for its network');
+    t.true(
+      create!.deps.some((d) => doc.operations.find((o) => o.id === d)?.kind === 'network.create'),
+      'create waits for its network',
+    );
   }
   t.deepEqual(await stackEvents(name, since), [], 'planning writes nothing');
 
@@ -85,5 +115,10 @@ test('plan --detailed-exitcode: 2 before the first apply (writing nothing), 0 af
   const json = await runStack(['plan', '--json', '--detailed-exitcode', '-i', 'inventory.yaml'], dir);
   t.is(json.code, 0, json.stderr);
   const same = JSON.parse(json.stdout) as PlanDoc;
-  t.like(same, { stack: name, has_changes: false, operations: [], summary: { create: 0, replace: 0, update: 0, delete: 0 } });
+  t.like(same, {
+    stack: name,
+    has_changes: false,
+    operations: [],
+    summary: { create: 0, replace: 0, update: 0, delete: 0 },
+  });
 });

@@ -10,7 +10,15 @@ import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore } from '../../src/consul/state-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { containersOf, docker, eventually, execIn, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
-import { cleanupStack, consulAddress, consulApi, folder, inventoryYaml, lockSession, stackCli } from './consul-helpers.js';
+import {
+  cleanupStack,
+  consulAddress,
+  consulApi,
+  folder,
+  inventoryYaml,
+  lockSession,
+  stackCli,
+} from './consul-helpers.js';
 
 interface CatalogInstance {
   Node: string;
@@ -35,7 +43,8 @@ services:
     deploy: { replicas: ${replicas} }
 `;
 
-const instances = (name: string, service: string) => consulApi<CatalogInstance[]>(`catalog/service/${name}-${service}`).then((x) => x ?? []);
+const instances = (name: string, service: string) =>
+  consulApi<CatalogInstance[]>(`catalog/service/${name}-${service}`).then((x) => x ?? []);
 
 test('running replicas are in the catalog with address, port, tags, meta and health; removed ones are deregistered', async (t) => {
   const name = uniqueStack('cat');
@@ -53,31 +62,43 @@ test('running replicas are in the catalog with address, port, tags, meta and hea
     t.is(i.Address, sandbox().hosts.find((h) => h.name === c.host)!.ip);
     t.is(i.NodeMeta['external-node'], 'true');
     const inspect = await docker(c.host).getContainer(c.info.Id).inspect();
-    t.is(i.ServiceAddress, inspect.NetworkSettings.Networks[`${name}_default`].IPAddress, 'the address on the stack network');
+    t.is(
+      i.ServiceAddress,
+      inspect.NetworkSettings.Networks[`${name}_default`].IPAddress,
+      'the address on the stack network',
+    );
     t.is(i.ServicePort, 8080);
     t.deepEqual(i.ServiceTags, ['team=payments']);
     t.like(i.ServiceMeta, { stack: name, service: 'api', container_id: c.info.Id, host: c.host, revision: '1' });
   }
 
   // Health is a snapshot: `stack status` takes a new one; the healthcheck passes within a few seconds.
-  const passing = await eventually(async () => {
-    await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
-    const checks = (await consulApi<{ ServiceID: string; Status: string; Notes: string }[]>(`health/checks/${name}-api`)) ?? [];
-    return checks.length === 3 && checks.every((c) => c.Status === 'passing') ? checks : undefined;
-  }, 60_000, 'passing checks after stack status');
+  const passing = await eventually(
+    async () => {
+      await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
+      const checks =
+        (await consulApi<{ ServiceID: string; Status: string; Notes: string }[]>(`health/checks/${name}-api`)) ?? [];
+      return checks.length === 3 && checks.every((c) => c.Status === 'passing') ? checks : undefined;
+    },
+    60_000,
+    'passing checks after stack status',
+  );
   t.true(passing.every((c) => /\(healthy\)/.test(c.Notes)));
 
   writeFileSync(path.join(dir, 'compose.yaml'), api(name, 1));
   t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
   const left = await instances(name, 'api');
-  t.deepEqual(left.map((i) => i.ServiceID), [`${name}-api-1`]);
+  t.deepEqual(
+    left.map((i) => i.ServiceID),
+    [`${name}-api-1`],
+  );
   t.is(left[0].ServiceMeta.revision, '2');
 
   t.is((await stackCli(['destroy', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
   t.deepEqual(await instances(name, 'api'), []);
 });
 
-test('a replica with a published port is registered at its host\'s address and the published port; unhealthy is critical', async (t) => {
+test("a replica with a published port is registered at its host's address and the published port; unhealthy is critical", async (t) => {
   const name = uniqueStack('catp');
   const port = 20000 + Math.floor(Math.random() * 9000);
   const dir = folder({
@@ -98,11 +119,15 @@ services:
   t.is(i.Node, 'stack-h2');
   t.is(i.ServiceAddress, sandbox().hosts.find((h) => h.name === 'h2')!.ip);
   t.is(i.ServicePort, port);
-  const critical = await eventually(async () => {
-    await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
-    const checks = (await consulApi<{ Status: string; Notes: string }[]>(`health/checks/${name}-web`)) ?? [];
-    return checks.find((c) => c.Status === 'critical' && /unhealthy/.test(c.Notes));
-  }, 60_000, 'a critical check');
+  const critical = await eventually(
+    async () => {
+      await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
+      const checks = (await consulApi<{ Status: string; Notes: string }[]>(`health/checks/${name}-web`)) ?? [];
+      return checks.find((c) => c.Status === 'critical' && /unhealthy/.test(c.Notes));
+    },
+    60_000,
+    'a critical check',
+  );
   t.truthy(critical);
 });
 
@@ -124,12 +149,17 @@ services:
   });
   cleanupStack(t, name, dir);
   t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
-  const check = async () => ((await consulApi<{ Status: string; Notes: string }[]>(`health/checks/${name}-api`)) ?? [])[0];
+  const check = async () =>
+    ((await consulApi<{ Status: string; Notes: string }[]>(`health/checks/${name}-api`)) ?? [])[0];
   t.is((await check())?.Status, 'critical', 'not healthy at apply');
 
   const c = [...(await containersOf(name)).values()][0];
   await execIn(c.host, c.info.Id, ['touch', '/tmp/ok']);
-  await eventually(async () => (await docker(c.host).getContainer(c.info.Id).inspect()).State.Health?.Status === 'healthy', 30_000, 'the replica to turn healthy');
+  await eventually(
+    async () => (await docker(c.host).getContainer(c.info.Id).inspect()).State.Health?.Status === 'healthy',
+    30_000,
+    'the replica to turn healthy',
+  );
 
   const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
   t.teardown(() => store.close());
@@ -138,7 +168,10 @@ services:
   const locked = await stackCli(['status', '-i', 'inventory.yaml'], { cwd: dir });
   t.is(locked.code, 0, locked.stderr);
   t.regex(locked.stdout, /api/);
-  t.regex(locked.stderr, /warning: the Consul catalog's health was not refreshed: stack \S+ is locked by status-holder@\S+ \(apply/);
+  t.regex(
+    locked.stderr,
+    /warning: the Consul catalog's health was not refreshed: stack \S+ is locked by status-holder@\S+ \(apply/,
+  );
   t.is((await check())?.Status, 'critical', 'the catalog was left to the holder');
   t.is(await lockSession(name), session, 'the holder still has the lock');
   t.false(lock.lost.aborted);

@@ -20,8 +20,15 @@ export function cliEnv(extra: Record<string, string> = {}): Record<string, strin
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...extra };
 }
 
-export function spawnStack(args: string[], options: { cwd: string; env?: Record<string, string> }): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnStack(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: options.cwd,
+    env: cliEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -48,8 +55,16 @@ export function folder(files: Record<string, string | Buffer>): string {
 export function inventoryYaml(consul: string | null = sandbox().consul.http): string {
   const lines = ['hosts:'];
   for (const h of sandbox().hosts) {
-    lines.push(`  ${h.name}:`, `    endpoint: ${h.tcp}`, `    tls: { ca: ${h.tls.ca}, cert: ${h.tls.cert}, key: ${h.tls.key} }`);
-    lines.push(`    labels: { ${Object.entries(h.labels).map(([k, v]) => `${k}: ${v}`).join(', ')} }`);
+    lines.push(
+      `  ${h.name}:`,
+      `    endpoint: ${h.tcp}`,
+      `    tls: { ca: ${h.tls.ca}, cert: ${h.tls.cert}, key: ${h.tls.key} }`,
+    );
+    lines.push(
+      `    labels: { ${Object.entries(h.labels)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')} }`,
+    );
   }
   if (consul) lines.push(`consul: ${consul}`);
   return `${lines.join('\n')}\n`;
@@ -75,7 +90,9 @@ export async function lockSession(stack: string): Promise<string | undefined> {
 /** Destroys the stack on the hosts and removes its keys from Consul, after the test. */
 export function cleanupStack(t: ExecutionContext, stack: string, dir: string, args: string[] = []): void {
   t.teardown(async () => {
-    await stackCli(['destroy', '-y', '-i', 'inventory.yaml', '-p', stack, '--lock-timeout', '60s', ...args], { cwd: dir }).catch(() => undefined);
+    await stackCli(['destroy', '-y', '-i', 'inventory.yaml', '-p', stack, '--lock-timeout', '60s', ...args], {
+      cwd: dir,
+    }).catch(() => undefined);
     await consulApi(`kv/stack/${stack}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined);
   });
 }

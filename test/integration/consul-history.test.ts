@@ -29,7 +29,16 @@ ${extra}`;
 
 interface History {
   store: string;
-  revisions: { number: number; hash: string; result: string; kind?: string; command: string; commit?: string; who: string; plan: PlanSummaryCounts }[];
+  revisions: {
+    number: number;
+    hash: string;
+    result: string;
+    kind?: string;
+    command: string;
+    commit?: string;
+    who: string;
+    plan: PlanSummaryCounts;
+  }[];
 }
 
 async function history(dir: string): Promise<History> {
@@ -50,14 +59,17 @@ async function envOf(stack: string): Promise<string[]> {
 }
 
 function gitRepo(dir: string): string {
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: dir }).toString().trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: dir })
+      .toString()
+      .trim();
   git('init', '-q');
   git('add', '.');
   git('commit', '-qm', 'v');
   return git('rev-parse', 'HEAD');
 }
 
-test('history and rollback: apply v1, apply v2, rollback runs v1\'s env again and records a new revision', async (t) => {
+test("history and rollback: apply v1, apply v2, rollback runs v1's env again and records a new revision", async (t) => {
   const name = uniqueStack('hist');
   const dir = folder({ 'compose.yaml': file(name, '1'), 'pw.txt': 's3cret', 'inventory.yaml': inventoryYaml() });
   cleanupStack(t, name, dir);
@@ -80,11 +92,14 @@ test('history and rollback: apply v1, apply v2, rollback runs v1\'s env again an
 
   const h = await history(dir);
   t.regex(h.store, /^Consul at http/);
-  t.deepEqual(h.revisions.map((r) => [r.number, r.result, r.command]), [
-    [1, 'ok', 'apply'],
-    [2, 'ok', 'apply'],
-    [3, 'ok', 'rollback --to 1'],
-  ]);
+  t.deepEqual(
+    h.revisions.map((r) => [r.number, r.result, r.command]),
+    [
+      [1, 'ok', 'apply'],
+      [2, 'ok', 'apply'],
+      [3, 'ok', 'rollback --to 1'],
+    ],
+  );
   t.is(h.revisions[2].hash, h.revisions[0].hash, 'the rollback applied exactly revision 1');
   t.not(h.revisions[1].hash, h.revisions[0].hash);
   t.is(h.revisions[0].commit, commit);
@@ -112,17 +127,26 @@ test('destroy records a revision of kind destroy; history shows it; rollback aft
   cleanupStack(t, name, dir);
   t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
   t.deepEqual(await envOf(name), ['V=1', 'V=1']);
-  const destroyed = await stackCli(['destroy', '-y', '-i', 'inventory.yaml'], { cwd: dir, env: { STACK_USER: 'destroyer' } });
+  const destroyed = await stackCli(['destroy', '-y', '-i', 'inventory.yaml'], {
+    cwd: dir,
+    env: { STACK_USER: 'destroyer' },
+  });
   t.is(destroyed.code, 0, destroyed.stderr);
   t.is((await containersOf(name)).size, 0, 'the stack is gone from the hosts');
 
   const h = await history(dir);
-  t.deepEqual(h.revisions.map((r) => [r.number, r.kind, r.result, r.command]), [
-    [1, 'apply', 'ok', 'apply'],
-    [2, 'destroy', 'ok', 'destroy'],
-  ]);
+  t.deepEqual(
+    h.revisions.map((r) => [r.number, r.kind, r.result, r.command]),
+    [
+      [1, 'apply', 'ok', 'apply'],
+      [2, 'destroy', 'ok', 'destroy'],
+    ],
+  );
   const removed = h.revisions[1].plan.remove;
-  t.true(removed >= 3, `the destroy's plan summary counts what it removed (two replicas, networks, files volume): ${removed}`);
+  t.true(
+    removed >= 3,
+    `the destroy's plan summary counts what it removed (two replicas, networks, files volume): ${removed}`,
+  );
   t.regex(h.revisions[1].who, /^destroyer@/);
   const human = await stackCli(['history', '-i', 'inventory.yaml'], { cwd: dir });
   t.regex(human.stdout, /\n2\s+destroy\s+ok\s+\S+\s+destroyer@\S+\s+destroy\s+\+0 ±0 ~0 -\d+/);
@@ -154,7 +178,10 @@ test('rollback refuses when a secret changed since the revision, and names it; n
   t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
   const r = await stackCli(['rollback', '-y', '--to', '1', '-i', 'inventory.yaml'], { cwd: dir });
   t.is(r.code, 1);
-  t.regex(r.stderr, /error: secret pw its content \(file:\.\/pw\.txt\) changed since revision 1: rollback to revision 1 refused/);
+  t.regex(
+    r.stderr,
+    /error: secret pw its content \(file:\.\/pw\.txt\) changed since revision 1: rollback to revision 1 refused/,
+  );
   t.deepEqual(await envOf(name), ['V=2', 'V=2']);
   t.is((await history(dir)).revisions.length, 2, 'a refused rollback records nothing');
 });
@@ -163,13 +190,20 @@ test('a revision over 512 KiB is stored compressed in chunks with the manifest l
   const name = uniqueStack('hbig');
   // An unused config of 900 KiB random text: the record is far over Consul's 512 KiB value limit.
   const big = randomBytes(675 * 1024).toString('base64');
-  const dir = folder({ 'compose.yaml': file(name, '1', `configs:\n  blob: { file: ./blob.txt }\nx-stack:\n  keep_revisions: 2\n`), 'pw.txt': 'x', 'blob.txt': big, 'inventory.yaml': inventoryYaml() });
+  const dir = folder({
+    'compose.yaml': file(name, '1', `configs:\n  blob: { file: ./blob.txt }\nx-stack:\n  keep_revisions: 2\n`),
+    'pw.txt': 'x',
+    'blob.txt': big,
+    'inventory.yaml': inventoryYaml(),
+  });
   cleanupStack(t, name, dir);
   t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
   const keys = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!;
-  const [manifestItem] = (await consulApi<{ Value: string; CreateIndex: number }[]>(`kv/stack/${name}/revisions/0000000001/manifest`))!;
+  const [manifestItem] = (await consulApi<{ Value: string; CreateIndex: number }[]>(
+    `kv/stack/${name}/revisions/0000000001/manifest`,
+  ))!;
   const manifest = JSON.parse(Buffer.from(manifestItem.Value, 'base64').toString());
-  t.regex(manifest.chunkDir, /^chunks-[0-9a-f]{12}$/, 'the writer\'s own chunk folder');
+  t.regex(manifest.chunkDir, /^chunks-[0-9a-f]{12}$/, "the writer's own chunk folder");
   const chunks = keys.filter((k) => k.startsWith(`stack/${name}/revisions/0000000001/${manifest.chunkDir}/`));
   t.true(chunks.length >= 2, keys.join(', '));
   t.is(manifest.encoding, 'zlib');
@@ -186,25 +220,56 @@ test('a revision over 512 KiB is stored compressed in chunks with the manifest l
   t.is(r.code, 0, r.stderr);
   t.deepEqual(await envOf(name), ['V=1', 'V=1']);
   const h = await history(dir);
-  t.deepEqual(h.revisions.map((x) => x.number), [2, 3], 'keep_revisions: 2 pruned revision 1');
+  t.deepEqual(
+    h.revisions.map((x) => x.number),
+    [2, 3],
+    'keep_revisions: 2 pruned revision 1',
+  );
   const left = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!;
-  t.false(left.some((k) => k.includes('/0000000001/')), 'its chunks went with it');
+  t.false(
+    left.some((k) => k.includes('/0000000001/')),
+    'its chunks went with it',
+  );
 });
 
-test('two writers of one revision number: the manifest\'s check-and-set lets one win; the loser fails, never touched the winner\'s chunks, and leaves nothing', async (t) => {
+test("two writers of one revision number: the manifest's check-and-set lets one win; the loser fails, never touched the winner's chunks, and leaves nothing", async (t) => {
   const name = uniqueStack('hcas');
-  t.teardown(() => consulApi(`kv/stack/${name}/?recurse=true`, { method: 'DELETE' }).then(() => undefined, () => undefined));
+  t.teardown(() =>
+    consulApi(`kv/stack/${name}/?recurse=true`, { method: 'DELETE' }).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
   const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
   t.teardown(() => store.close());
   // Large enough to be several chunks: a loser writing over the winner's chunk keys would corrupt it.
   const record = (who: string): RevisionRecord => {
-    const desired = { name, workingDir: '/w', services: { web: { image: 'x', blob: randomBytes(700 * 1024).toString('base64') } }, networks: {}, volumes: {}, configs: {}, secrets: {} };
-    return { number: 1, hash: hashStored(desired), result: 'ok', command: 'apply', who, when: new Date().toISOString(), plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 }, desired };
+    const desired = {
+      name,
+      workingDir: '/w',
+      services: { web: { image: 'x', blob: randomBytes(700 * 1024).toString('base64') } },
+      networks: {},
+      volumes: {},
+      configs: {},
+      secrets: {},
+    };
+    return {
+      number: 1,
+      hash: hashStored(desired),
+      result: 'ok',
+      command: 'apply',
+      who,
+      when: new Date().toISOString(),
+      plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
+      desired,
+    };
   };
   const first = record('first@here');
   await store.record(name, first, 10);
   const before = (await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!.sort();
-  await t.throwsAsync(() => store.record(name, record('second@there'), 10), { message: /revision 1 of stack \S+ already exists/ });
+  await t.throwsAsync(() => store.record(name, record('second@there'), 10), {
+    message: /revision 1 of stack \S+ already exists/,
+  });
   t.deepEqual((await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`))!.sort(), before, 'the loser left no key');
   const read = await store.get(name, 1);
   t.is(read?.who, 'first@here');

@@ -10,8 +10,28 @@ import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore, LOCK_DELAY_S, SESSION_TTL_S } from '../../src/consul/state-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { Labels } from '../../src/labels.js';
-import { containersOf, docker, eventually, execIn, hostEvents, IMAGE, sandbox, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
-import { cleanupStack, consulAddress, consulApi, events, folder, inventoryYaml, lockSession, spawnStack, stackCli } from './consul-helpers.js';
+import {
+  containersOf,
+  docker,
+  eventually,
+  execIn,
+  hostEvents,
+  IMAGE,
+  sandbox,
+  uniqueStack,
+  eventWindowStart,
+} from './reconcile-helpers.js';
+import {
+  cleanupStack,
+  consulAddress,
+  consulApi,
+  events,
+  folder,
+  inventoryYaml,
+  lockSession,
+  spawnStack,
+  stackCli,
+} from './consul-helpers.js';
 
 const plain = (name: string, v: string, replicas = 3) => `name: ${name}
 services:
@@ -54,7 +74,14 @@ const gated = (name: string) => slow(name).replace('sleep 4; touch /tmp/ok; slee
 
 /** Until the slow replica runs (started, not merely created). */
 async function slowRuns(name: string): Promise<void> {
-  await eventually(async () => [...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'), 30_000, 'slow to run');
+  await eventually(
+    async () =>
+      [...(await containersOf(name)).values()].some(
+        (c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running',
+      ),
+    30_000,
+    'slow to run',
+  );
 }
 
 /** Lets gated's slow replica pass its healthcheck. */
@@ -83,16 +110,23 @@ test('two applies of one stack started together: one writes at a time, the waite
   cleanupStack(t, name, a);
   const since = await eventWindowStart();
   const args = ['apply', '-y', '--json', '-i', 'inventory.yaml', '--lock-timeout', '2m'];
-  const [ra, rb] = await Promise.all([stackCli(args, { cwd: a, env: { STACK_USER: 'writer-a' } }), stackCli(args, { cwd: b, env: { STACK_USER: 'writer-b' } })]);
+  const [ra, rb] = await Promise.all([
+    stackCli(args, { cwd: a, env: { STACK_USER: 'writer-a' } }),
+    stackCli(args, { cwd: b, env: { STACK_USER: 'writer-b' } }),
+  ]);
   t.is(ra.code, 0, ra.stderr);
   t.is(rb.code, 0, rb.stderr);
-  const waited = [ra, rb].filter((r) => /is locked in Consul at .* by writer-[ab]@\S+ \(apply, pid \d+\) since /.test(r.stderr));
+  const waited = [ra, rb].filter((r) =>
+    /is locked in Consul at .* by writer-[ab]@\S+ \(apply, pid \d+\) since /.test(r.stderr),
+  );
   t.is(waited.length, 1, `${ra.stderr}\n${rb.stderr}`);
   t.is(waited[0].stderr.match(/is locked/g)!.length, 1, 'the holder is printed once');
 
   // The applies' own event streams do not overlap in time...
   const span = (stdout: string) => {
-    const times = events(stdout).filter((e) => e.type.startsWith('op-')).map((e) => Date.parse(e.time));
+    const times = events(stdout)
+      .filter((e) => e.type.startsWith('op-'))
+      .map((e) => Date.parse(e.time));
     return [Math.min(...times), Math.max(...times)];
   };
   const [first, second] = [span(ra.stdout), span(rb.stdout)].sort((x, y) => x[0] - y[0]);
@@ -118,10 +152,15 @@ test(`a holder killed with SIGKILL: the next apply gets the lock within 2×TTL +
   await holder.done;
   t.truthy(await lockSession(name), 'the killed holder still holds the lock: its session has not expired yet');
   // The bound, not a measurement: the second apply gives up after 2×TTL + lock-delay and a little for its own start.
-  const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', `${2 * SESSION_TTL_S + LOCK_DELAY_S + 2}s`], { cwd: next });
+  const r = await stackCli(
+    ['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', `${2 * SESSION_TTL_S + LOCK_DELAY_S + 2}s`],
+    { cwd: next },
+  );
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /is locked in Consul/);
-  const running = [...(await containersOf(name)).values()].filter((c) => c.info.State === 'running').map((c) => c.info.Names[0]);
+  const running = [...(await containersOf(name)).values()]
+    .filter((c) => c.info.State === 'running')
+    .map((c) => c.info.Names[0]);
   t.deepEqual(running, [`/${name}-web-1`]);
 });
 
@@ -135,14 +174,21 @@ test('different stacks do not block each other; a held lock fails at once with -
   cleanupStack(t, free, freeDir);
   const s = store();
   t.teardown(() => s.close());
-  const lock = await s.acquire(held, { ...lockInfo(held, 'apply', { GITHUB_RUN_ID: '4242' }), user: 'holder-test' }, { timeoutMs: 0 });
+  const lock = await s.acquire(
+    held,
+    { ...lockInfo(held, 'apply', { GITHUB_RUN_ID: '4242' }), user: 'holder-test' },
+    { timeoutMs: 0 },
+  );
 
   const other = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '0'], { cwd: freeDir });
   t.is(other.code, 0, other.stderr);
 
   const blocked = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', '0'], { cwd: heldDir });
   t.is(blocked.code, 1);
-  t.regex(blocked.stderr, /error: stack \S+ is locked by holder-test@\S+ \(apply, CI job GITHUB_RUN_ID=4242, pid \d+\)/);
+  t.regex(
+    blocked.stderr,
+    /error: stack \S+ is locked by holder-test@\S+ \(apply, CI job GITHUB_RUN_ID=4242, pid \d+\)/,
+  );
   t.regex(blocked.stderr, /holder: user holder-test, machine \S+, command apply, CI job GITHUB_RUN_ID=4242/);
   t.regex(blocked.stderr, /stack unlock --force/);
   t.is((await containersOf(held)).size, 0, 'nothing was written');
@@ -152,7 +198,10 @@ test('different stacks do not block each other; a held lock fails at once with -
   t.regex(refused.stderr, /is locked by holder-test@/);
   const unlocked = await stackCli(['unlock', '--force', '-i', 'inventory.yaml'], { cwd: heldDir });
   t.is(unlocked.code, 0, unlocked.stderr);
-  t.regex(unlocked.stdout, /removed the lock of stack \S+ in Consul at \S+: held by holder-test@\S+ .*session [0-9a-f-]+/);
+  t.regex(
+    unlocked.stdout,
+    /removed the lock of stack \S+ in Consul at \S+: held by holder-test@\S+ .*session [0-9a-f-]+/,
+  );
   await eventually(async () => lock.lost.aborted, 15_000, 'the holder to see its lock lost');
   t.regex(String(lock.lost.reason), /lost the lock/);
   await lock.release();
@@ -196,7 +245,10 @@ test('Consul unreachable: one error naming the address before any write to any h
   const dir = folder({ 'compose.yaml': plain(name, '1', 1), 'inventory.yaml': inventoryYaml() });
   cleanupStack(t, name, dir);
   for (const how of [['--consul', 'http://10.77.0.2:1'], []]) {
-    const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml', ...how], { cwd: dir, env: how.length ? {} : { CONSUL_HTTP_ADDR: '10.77.0.2:1' } });
+    const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml', ...how], {
+      cwd: dir,
+      env: how.length ? {} : { CONSUL_HTTP_ADDR: '10.77.0.2:1' },
+    });
     t.is(r.code, 1);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
     t.deepEqual(errors.length, 1, r.stderr);
@@ -206,15 +258,23 @@ test('Consul unreachable: one error naming the address before any write to any h
   }
   const status = await stackCli(['status', '-i', 'inventory.yaml', '--consul', 'http://10.77.0.2:1'], { cwd: dir });
   t.is(status.code, 0, 'status reads the hosts; the catalog snapshot is only a warning');
-  t.regex(status.stderr, /warning: could not update the Consul catalog: Consul at http:\/\/10\.77\.0\.2:1 is unreachable/);
-  const tls = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--consul', 'https://10.77.0.2:8501'], { cwd: dir, env: { CONSUL_CACERT: '/nonexistent/ca.pem' } });
+  t.regex(
+    status.stderr,
+    /warning: could not update the Consul catalog: Consul at http:\/\/10\.77\.0\.2:1 is unreachable/,
+  );
+  const tls = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--consul', 'https://10.77.0.2:8501'], {
+    cwd: dir,
+    env: { CONSUL_CACERT: '/nonexistent/ca.pem' },
+  });
   t.is(tls.code, 1);
   t.regex(tls.stderr, /error: cannot set up the Consul client: .*\/nonexistent\/ca\.pem/);
   const badTimeout = await stackCli(['apply', '-y', '-i', 'inventory.yaml', '--lock-timeout', 'soon'], { cwd: dir });
   t.is(badTimeout.code, 1);
   t.regex(badTimeout.stderr, /error: --lock-timeout soon: not a duration/);
   t.is((await containersOf(name)).size, 0);
-  const networks = await Promise.all(sandbox().hosts.map((h) => docker(h.name).listNetworks({ filters: { label: [`${Labels.stack}=${name}`] } })));
+  const networks = await Promise.all(
+    sandbox().hosts.map((h) => docker(h.name).listNetworks({ filters: { label: [`${Labels.stack}=${name}`] } })),
+  );
   t.is(networks.flat().length, 0);
 });
 
@@ -234,7 +294,10 @@ test('a session lost during apply stops new operations and reports it', async (t
   t.regex(r.stderr, /error: lost the lock on stack \S+: .*no write was sent to any host or to Consul after that/);
   const found = [...(await containersOf(name)).values()];
   t.true(found.some((c) => c.info.Names[0].includes('-slow-') && c.info.State === 'running'));
-  t.false(found.some((c) => c.info.Names[0].includes('-after-') && c.info.State === 'running'), 'after was never started: its start waited for slow, and the lock was gone by then');
+  t.false(
+    found.some((c) => c.info.Names[0].includes('-after-') && c.info.State === 'running'),
+    'after was never started: its start waited for slow, and the lock was gone by then',
+  );
 });
 
 test('SIGINT during apply: exit 130, the revision is recorded as interrupted, the lock is released', async (t) => {
@@ -252,8 +315,16 @@ test('SIGINT during apply: exit 130, the revision is recorded as interrupted, th
   t.is(r.code, 130, r.stderr);
   t.is(await lockSession(name), undefined, 'released on interrupt');
   const h = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
-  t.deepEqual(JSON.parse(h.stdout).revisions.map((x: { result: string }) => x.result), ['interrupted']);
-  t.false([...(await containersOf(name)).values()].some((c) => c.info.Names[0].includes('-after-') && c.info.State === 'running'), 'after was not started: nothing new starts after the signal');
+  t.deepEqual(
+    JSON.parse(h.stdout).revisions.map((x: { result: string }) => x.result),
+    ['interrupted'],
+  );
+  t.false(
+    [...(await containersOf(name)).values()].some(
+      (c) => c.info.Names[0].includes('-after-') && c.info.State === 'running',
+    ),
+    'after was not started: nothing new starts after the signal',
+  );
 });
 
 test('an ordinary failed apply (a rollout rolled back, exit 1) releases the lock: the key is free, the next apply with --lock-timeout 0 goes through; the revision in Consul records the rollout', async (t) => {
@@ -277,8 +348,14 @@ test('an ordinary failed apply (a rollout rolled back, exit 1) releases the lock
   t.is(await lockSession(name), undefined);
 
   const h = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
-  const revisions = JSON.parse(h.stdout).revisions as { result: string; rollouts?: { service: string; outcome: string; failures: { replica: string; reason: string }[] }[] }[];
-  t.deepEqual(revisions.map((r) => r.result), ['ok', 'failed', 'ok']);
+  const revisions = JSON.parse(h.stdout).revisions as {
+    result: string;
+    rollouts?: { service: string; outcome: string; failures: { replica: string; reason: string }[] }[];
+  }[];
+  t.deepEqual(
+    revisions.map((r) => r.result),
+    ['ok', 'failed', 'ok'],
+  );
   t.like(revisions[1].rollouts?.[0], { service: 'web', outcome: 'rolled-back' });
   t.regex(revisions[1].rollouts?.[0].failures[0].replica ?? '', new RegExp(`^${name}-web-\\d$`));
   t.regex(revisions[1].rollouts?.[0].failures[0].reason ?? '', /exited with code 3 within the monitor period/);
@@ -289,7 +366,9 @@ test(`an apply longer than 2×TTL (${2 * SESSION_TTL_S} s) keeps its lock: the s
   const name = uniqueStack('renew');
   const wait = 2 * SESSION_TTL_S + 6;
   const dir = folder({
-    'compose.yaml': slow(name).replace('sleep 4; touch /tmp/ok', `sleep ${wait}; touch /tmp/ok`).replace('retries: 30', `retries: ${wait + 30}`),
+    'compose.yaml': slow(name)
+      .replace('sleep 4; touch /tmp/ok', `sleep ${wait}; touch /tmp/ok`)
+      .replace('retries: 30', `retries: ${wait + 30}`),
     'inventory.yaml': inventoryYaml(),
   });
   cleanupStack(t, name, dir);
@@ -301,7 +380,10 @@ test(`an apply longer than 2×TTL (${2 * SESSION_TTL_S} s) keeps its lock: the s
   const r0 = await Promise.race([run.done, Promise.resolve(undefined)]);
   t.is(r0, undefined, 'the apply is still running (waiting for slow to be healthy)');
   t.is(await lockSession(name), session, 'the same session holds the lock');
-  t.truthy(await consulApi(`session/info/${session}`).then((x) => (Array.isArray(x) && x.length ? x : undefined)), 'the session is alive');
+  t.truthy(
+    await consulApi(`session/info/${session}`).then((x) => (Array.isArray(x) && x.length ? x : undefined)),
+    'the session is alive',
+  );
   const r = await run.done;
   t.is(r.code, 0, r.stdout + r.stderr);
   t.notRegex(r.stderr, /lost the lock/);

@@ -23,7 +23,11 @@ test.before(() => ensureBuilt());
 
 /** `stack ARGS` in cwd with exactly this environment (plus PATH, HOME, NO_COLOR and a state directory). */
 function stackWith(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -32,7 +36,9 @@ function stackWith(args: string[], cwd: string, env: Record<string, string> = {}
 }
 
 /** A TCP listener on 127.0.0.1 that counts connections and bytes, and closes each connection at once. */
-async function listener(t: ExecutionContext): Promise<{ port: number; connections: () => number; bytes: () => number }> {
+async function listener(
+  t: ExecutionContext,
+): Promise<{ port: number; connections: () => number; bytes: () => number }> {
   let connections = 0;
   let bytes = 0;
   const server = net.createServer((socket) => {
@@ -66,56 +72,87 @@ async function recordingRelay(t: ExecutionContext, socketPath: string): Promise<
 
 /** h1's socket path (the sandbox writes it as unix:///…). */
 function h1Socket(): string {
-  return sandbox().hosts.find((h) => h.name === 'h1')!.socket.replace(/^unix:\/\//, '');
+  return sandbox()
+    .hosts.find((h) => h.name === 'h1')!
+    .socket.replace(/^unix:\/\//, '');
 }
 
 /** Removes the stack's containers and networks from h1 (what these tests create). */
 function cleanupH1(t: ExecutionContext, name: string): void {
   t.teardown(async () => {
     const d = engine(sandbox().hosts.find((h) => h.name === 'h1')!);
-    for (const c of await d.listContainers({ all: true, filters: { label: [`${Labels.stack}=${name}`] } })) await d.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const n of await d.listNetworks({ filters: { label: [`${Labels.stack}=${name}`] } })) await d.getNetwork(n.Id).remove().catch(() => undefined);
+    for (const c of await d.listContainers({ all: true, filters: { label: [`${Labels.stack}=${name}`] } }))
+      await d
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    for (const n of await d.listNetworks({ filters: { label: [`${Labels.stack}=${name}`] } }))
+      await d
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
   });
 }
 
 async function runningOnH1(name: string): Promise<string[]> {
   const d = engine(sandbox().hosts.find((h) => h.name === 'h1')!);
-  return (await d.listContainers({ filters: { label: [`${Labels.stack}=${name}`] } })).map((c) => `${c.Names[0]} ${c.State}`);
+  return (await d.listContainers({ filters: { label: [`${Labels.stack}=${name}`] } })).map(
+    (c) => `${c.Names[0]} ${c.State}`,
+  );
 }
 
-const service = (name: string, extra = '') => `name: ${name}\nservices:\n  web:\n    image: ${IMAGE()}\n    command: [sleep, "3600"]\n${extra}`;
+const service = (name: string, extra = '') =>
+  `name: ${name}\nservices:\n  web:\n    image: ${IMAGE()}\n    command: [sleep, "3600"]\n${extra}`;
 
-test('DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH in the environment cannot redirect an inventory\'s unix host', async (t) => {
+test("DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH in the environment cannot redirect an inventory's unix host", async (t) => {
   const name = uniqueStack('ep-env');
   cleanupH1(t, name);
   const elsewhere = await listener(t);
   const dir = writeDir({ 'compose.yaml': service(name), 'inventory.yaml': inventoryYaml(sandboxHosts(['h1'])) });
-  const env = { DOCKER_HOST: `tcp://127.0.0.1:${elsewhere.port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent/junk', DOCKER_PATH_PREFIX: '/junk', DOCKER_CLIENT_TIMEOUT: '1' };
+  const env = {
+    DOCKER_HOST: `tcp://127.0.0.1:${elsewhere.port}`,
+    DOCKER_TLS_VERIFY: '1',
+    DOCKER_CERT_PATH: '/nonexistent/junk',
+    DOCKER_PATH_PREFIX: '/junk',
+    DOCKER_CLIENT_TIMEOUT: '1',
+  };
   const r = await stackWith(['apply', '-y', '-i', 'inventory.yaml'], dir, env);
   t.is(r.code, 0, r.stderr);
   t.deepEqual(await runningOnH1(name), [`/${name}-web-1 running`]);
   t.is(elsewhere.connections(), 0, 'nothing went to DOCKER_HOST');
   // The same with DOCKER_HOST=tcp://127.0.0.1:1, as a CI runner's docker-in-docker sets it: still h1, no change left to make.
-  const again = await stackWith(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir, { ...env, DOCKER_HOST: 'tcp://127.0.0.1:1' });
+  const again = await stackWith(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir, {
+    ...env,
+    DOCKER_HOST: 'tcp://127.0.0.1:1',
+  });
   t.is(again.code, 0, again.stderr);
 });
 
-test('x-stack.hosts and x-stack.consul pointing at listeners of the test\'s own: with -i, or DOCKER_HOST, or --consul / CONSUL_HTTP_ADDR, nothing is sent to them', async (t) => {
+test("x-stack.hosts and x-stack.consul pointing at listeners of the test's own: with -i, or DOCKER_HOST, or --consul / CONSUL_HTTP_ADDR, nothing is sent to them", async (t) => {
   const name = uniqueStack('ep-x');
   cleanupH1(t, name);
   const hosts = await listener(t);
   const consul = await listener(t);
   const xStack = `x-stack:\n  hosts:\n    trap: { endpoint: "tcp://127.0.0.1:${hosts.port}", tls: false }\n  consul: "http://127.0.0.1:${consul.port}"\n`;
-  const dir = writeDir({ 'compose.yaml': service(name, xStack), 'inventory.yaml': inventoryYaml(sandboxHosts(['h1'])) });
+  const dir = writeDir({
+    'compose.yaml': service(name, xStack),
+    'inventory.yaml': inventoryYaml(sandboxHosts(['h1'])),
+  });
   // Every run keeps the stack's state (its identity) in the operator's Consul: a run with another state store would
   // rightly be refused as a second stack of the same name.
   const operatorConsul = { CONSUL_HTTP_ADDR: sandbox().consul.http };
-  const withInventory = await stackWith(['apply', '-y', '-i', 'inventory.yaml'], dir, { ...operatorConsul, CONSUL_HTTP_TOKEN: 'operator-secret' });
+  const withInventory = await stackWith(['apply', '-y', '-i', 'inventory.yaml'], dir, {
+    ...operatorConsul,
+    CONSUL_HTTP_TOKEN: 'operator-secret',
+  });
   t.is(withInventory.code, 0, withInventory.stderr);
   t.regex(withInventory.stderr, /x-stack\.hosts is ignored: the hosts come from the inventory/);
   t.regex(withInventory.stderr, /x-stack\.consul is ignored/);
   t.deepEqual(await runningOnH1(name), [`/${name}-web-1 running`]);
-  const withDockerHost = await stackWith(['plan', '--detailed-exitcode'], dir, { ...operatorConsul, DOCKER_HOST: `unix://${h1Socket()}` });
+  const withDockerHost = await stackWith(['plan', '--detailed-exitcode'], dir, {
+    ...operatorConsul,
+    DOCKER_HOST: `unix://${h1Socket()}`,
+  });
   t.is(withDockerHost.code, 0, withDockerHost.stderr);
   t.regex(withDockerHost.stderr, /x-stack\.hosts is ignored: the hosts come from DOCKER_HOST/);
   const withConsulFlag = await stackWith(['plan', '-i', 'inventory.yaml', '--detailed-exitcode'], dir, operatorConsul);
@@ -124,7 +161,9 @@ test('x-stack.hosts and x-stack.consul pointing at listeners of the test\'s own:
   t.is(consul.connections(), 0, 'nothing went to x-stack.consul');
   // Without the operator's hosts, x-stack.hosts is used (and fails: the listener is no daemon), but --consul still wins over x-stack.consul.
   const since = await eventWindowStart();
-  const fileHosts = await stackWith(['apply', '-y', '--consul', sandbox().consul.http, '--lock-timeout', '0'], dir, { CONSUL_HTTP_TOKEN: 'operator-secret' });
+  const fileHosts = await stackWith(['apply', '-y', '--consul', sandbox().consul.http, '--lock-timeout', '0'], dir, {
+    CONSUL_HTTP_TOKEN: 'operator-secret',
+  });
   t.is(fileHosts.code, 1);
   t.regex(fileHosts.stderr, /x-stack\.consul is ignored: Consul comes from --consul/);
   t.true(hosts.connections() > 0, 'the control: x-stack.hosts was used once the operator named no hosts');
@@ -132,16 +171,22 @@ test('x-stack.hosts and x-stack.consul pointing at listeners of the test\'s own:
   t.deepEqual(await stackEvents(name, since), [], 'nothing written on any host');
 });
 
-test('registry credentials go to the operator\'s hosts only: none in the requests to a host from x-stack.hosts', async (t) => {
+test("registry credentials go to the operator's hosts only: none in the requests to a host from x-stack.hosts", async (t) => {
   const sb = sandbox();
   const name = uniqueStack('ep-cred');
   const relay = await recordingRelay(t, h1Socket());
   const configDir = mkdtempSync(path.join(os.tmpdir(), 'stack-endpoints-docker-config-'));
   const { address, username, password } = sb.registryAuth;
-  writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ auths: { [address]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } } }));
+  writeFileSync(
+    path.join(configDir, 'config.json'),
+    JSON.stringify({ auths: { [address]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } } }),
+  );
   const compose = `name: ${name}\nservices:\n  web:\n    image: ${sb.images.private}\n    command: [sleep, "3600"]\n`;
   const relayed = `h1: { endpoint: "tcp://127.0.0.1:${relay.port}", tls: false }`;
-  const dir = writeDir({ 'compose.yaml': `${compose}x-stack:\n  hosts:\n    ${relayed}\n`, 'inventory.yaml': `hosts:\n  ${relayed}\n` });
+  const dir = writeDir({
+    'compose.yaml': `${compose}x-stack:\n  hosts:\n    ${relayed}\n`,
+    'inventory.yaml': `hosts:\n  ${relayed}\n`,
+  });
   const env = { DOCKER_CONFIG: configDir };
   // The control: the same relay in the operator's inventory carries the credentials (plan resolves the image's digest with them).
   const operator = await stackWith(['plan', '-i', 'inventory.yaml'], dir, env);
@@ -149,8 +194,11 @@ test('registry credentials go to the operator\'s hosts only: none in the request
   t.regex(relay.sent(), /X-Registry-Auth: /i);
   const before = relay.sent().length;
   const fromFile = await stackWith(['plan'], dir, env);
-  t.regex(fromFile.stderr, new RegExp(`registry credentials for ${address} are not sent: the hosts come from the stack file`));
-  t.true(relay.sent().length > before, 'the file\'s host was asked');
+  t.regex(
+    fromFile.stderr,
+    new RegExp(`registry credentials for ${address} are not sent: the hosts come from the stack file`),
+  );
+  t.true(relay.sent().length > before, "the file's host was asked");
   t.notRegex(relay.sent().slice(before), /X-Registry-Auth/i);
   t.false(relay.sent().slice(before).includes(Buffer.from(password).toString('base64')));
 });
@@ -169,7 +217,10 @@ test('a bad endpoint, plain tcp without tls: false, or a group-readable key: exi
   const since = await eventWindowStart();
   const shell = await stackWith(['apply', '-y', '-i', 'shell.yaml'], dir);
   t.is(shell.code, 1);
-  t.regex(shell.stderr, /shell\.yaml:5:19 hosts\.h2\.endpoint: host h2: tcp:\/\/10\.77\.0\.12;touch \/tmp\/x:2376 has a path, query or fragment/);
+  t.regex(
+    shell.stderr,
+    /shell\.yaml:5:19 hosts\.h2\.endpoint: host h2: tcp:\/\/10\.77\.0\.12;touch \/tmp\/x:2376 has a path, query or fragment/,
+  );
   const semicolon = await stackWith(['apply', '-y', '-i', 'semicolon.yaml'], dir);
   t.is(semicolon.code, 1);
   t.regex(semicolon.stderr, /semicolon\.yaml:5:19 hosts\.h2\.endpoint: host h2: 10\.77\.0\.12;id is not a host name/);

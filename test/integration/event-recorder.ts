@@ -62,13 +62,20 @@ export class HostEventRecorder {
    */
   async events(since: number, filters: Record<string, string[]> = {}): Promise<{ host: string; event: EngineEvent }[]> {
     const marker = `stack-test-marker-${randomBytes(4).toString('hex')}`;
-    await Promise.all(this.hosts.map(async (h) => {
-      await h.docker.createVolume({ Name: marker });
-      await h.docker.getVolume(marker).remove();
-    }));
+    await Promise.all(
+      this.hosts.map(async (h) => {
+        await h.docker.createVolume({ Name: marker });
+        await h.docker.getVolume(marker).remove();
+      }),
+    );
     const deadline = Date.now() + 30_000;
-    while (!this.streams.every((s) => s.events.some((e) => e.Type === 'volume' && e.Action === 'destroy' && e.Actor?.ID === marker))) {
-      if (this.incomplete || Date.now() > deadline) throw new Error('the hosts\' event streams did not catch up (a daemon restarted?)');
+    while (
+      !this.streams.every((s) =>
+        s.events.some((e) => e.Type === 'volume' && e.Action === 'destroy' && e.Actor?.ID === marker),
+      )
+    ) {
+      if (this.incomplete || Date.now() > deadline)
+        throw new Error("the hosts' event streams did not catch up (a daemon restarted?)");
       await new Promise((r) => setTimeout(r, 20));
     }
     const match = (e: EngineEvent) =>
@@ -78,6 +85,8 @@ export class HostEventRecorder {
         const [k, v] = l.split('=');
         return v === undefined ? k in (e.Actor?.Attributes ?? {}) : e.Actor?.Attributes?.[k] === v;
       });
-    return this.streams.flatMap((s) => s.events.filter((e) => match(e) && e.Actor?.ID !== marker).map((event) => ({ host: s.host, event })));
+    return this.streams.flatMap((s) =>
+      s.events.filter((e) => match(e) && e.Actor?.ID !== marker).map((event) => ({ host: s.host, event })),
+    );
   }
 }

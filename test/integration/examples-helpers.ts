@@ -17,7 +17,9 @@ export const example = (name: string) => path.join(repoRoot, 'examples', name, '
  */
 export function sandboxInventoryDir(): string {
   const json = process.env.STACK_SANDBOX_JSON ?? path.join(repoRoot, '.sandbox', 'sandbox.json');
-  const inventory = parse(readFileSync(path.join(path.dirname(json), 'inventory.yaml'), 'utf8')) as { hosts: Record<string, unknown> };
+  const inventory = parse(readFileSync(path.join(path.dirname(json), 'inventory.yaml'), 'utf8')) as {
+    hosts: Record<string, unknown>;
+  };
   delete inventory.hosts.h4;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stack-example-'));
   writeFileSync(path.join(dir, 'inventory.yaml'), stringify(inventory));
@@ -32,10 +34,15 @@ export function sandboxInventoryDir(): string {
 export const EXAMPLE_PORTS = { 'web-db': '18181', replicated: '18182' } as const;
 
 /** Applies an example under its own stack name (-p); destroys it, its volumes and its Consul keys afterwards. */
-export async function applyExample(t: ExecutionContext, name: string, stack: string): Promise<{ dir: string; args: string[]; env: Record<string, string> }> {
+export async function applyExample(
+  t: ExecutionContext,
+  name: string,
+  stack: string,
+): Promise<{ dir: string; args: string[]; env: Record<string, string> }> {
   const dir = sandboxInventoryDir();
   const args = ['-f', example(name), '-i', 'inventory.yaml', '-p', stack];
-  const env: Record<string, string> = name in EXAMPLE_PORTS ? { WEB_PORT: EXAMPLE_PORTS[name as keyof typeof EXAMPLE_PORTS] } : {};
+  const env: Record<string, string> =
+    name in EXAMPLE_PORTS ? { WEB_PORT: EXAMPLE_PORTS[name as keyof typeof EXAMPLE_PORTS] } : {};
   t.teardown(async () => {
     await runStack(['destroy', '--yes', '--prune-volumes', ...args], dir, env).catch(() => undefined);
     await consulApi(`kv/stack/${stack}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined);

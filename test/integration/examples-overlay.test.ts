@@ -14,14 +14,27 @@ test.before(() => ensureBuilt());
 test('examples/web-db: web on a role=web host serves the page it fetched from db on h3 by name over the overlay', async (t) => {
   const stack = uniqueStack('exwdb');
   await applyExample(t, 'web-db', stack);
-  const found = [...(await containersOf(stack)).values()].map((c) => ({ service: c.info.Labels[Labels.service], host: c.host, state: c.info.State }));
+  const found = [...(await containersOf(stack)).values()].map((c) => ({
+    service: c.info.Labels[Labels.service],
+    host: c.host,
+    state: c.info.State,
+  }));
   const web = found.find((c) => c.service === 'web')!;
-  t.like(found.find((c) => c.service === 'db'), { host: 'h3', state: 'running' });
+  t.like(
+    found.find((c) => c.service === 'db'),
+    { host: 'h3', state: 'running' },
+  );
   t.true(['h1', 'h2'].includes(web.host), `web runs on ${web.host}`);
   const ip = sandbox().hosts.find((h) => h.name === web.host)!.ip;
-  const page = await eventually(async () => {
-    const res = await fetch(`http://${ip}:${EXAMPLE_PORTS['web-db']}/backend.html`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
-    return res?.ok ? (await res.text()).trim() : undefined;
-  }, 60_000, `web on ${web.host} to serve db's page`);
+  const page = await eventually(
+    async () => {
+      const res = await fetch(`http://${ip}:${EXAMPLE_PORTS['web-db']}/backend.html`, {
+        signal: AbortSignal.timeout(5_000),
+      }).catch(() => undefined);
+      return res?.ok ? (await res.text()).trim() : undefined;
+    },
+    60_000,
+    `web on ${web.host} to serve db's page`,
+  );
   t.is(page, 'db-ok');
 });

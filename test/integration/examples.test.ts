@@ -14,12 +14,20 @@ import { Labels } from '../../src/labels.js';
 test.before(() => ensureBuilt());
 
 const placed = async (stack: string) =>
-  [...(await containersOf(stack)).values()].map((c) => `${c.info.Labels[Labels.service]} ${c.host} ${c.info.State}`).sort();
+  [...(await containersOf(stack)).values()]
+    .map((c) => `${c.info.Labels[Labels.service]} ${c.host} ${c.info.State}`)
+    .sort();
 
 test('examples/replicated: api on each pool=main host, front on the role=web hosts; a second apply has nothing to do', async (t) => {
   const stack = uniqueStack('exrep');
   const { dir, args, env } = await applyExample(t, 'replicated', stack);
-  t.deepEqual(await placed(stack), ['api h1 running', 'api h2 running', 'api h3 running', 'front h1 running', 'front h2 running']);
+  t.deepEqual(await placed(stack), [
+    'api h1 running',
+    'api h2 running',
+    'api h3 running',
+    'front h1 running',
+    'front h2 running',
+  ]);
   const plan = await runStack(['plan', '--detailed-exitcode', ...args], dir, env);
   t.is(plan.code, 0, plan.stdout + plan.stderr);
 });
@@ -31,7 +39,14 @@ test('examples/volume-secret: the file secret is mounted read-only for the owner
   const token = readFileSync(path.join(path.dirname(example('volume-secret')), 'api-token.txt'), 'utf8');
   const c = [...(await containersOf(stack)).values()][0];
   // The container's own command copies the secret into the volume once it runs: wait for it to have.
-  t.is(await eventually(async () => (await execIn('h1', c.info.Id, ['cat', '/data/seen'])).output || undefined, 20_000, 'the copy in the volume'), token);
+  t.is(
+    await eventually(
+      async () => (await execIn('h1', c.info.Id, ['cat', '/data/seen'])).output || undefined,
+      20_000,
+      'the copy in the volume',
+    ),
+    token,
+  );
   t.is((await execIn('h1', c.info.Id, ['stat', '-c', '%a', '/run/secrets/api_token'])).output.trim(), '400');
   t.true(c.info.Mounts.some((m) => m.Type === 'volume' && m.Name === `${stack}_appdata` && m.Destination === '/data'));
 });

@@ -5,14 +5,29 @@
  */
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
-import { cleanup, containersOf, deploy, desiredFor, docker, service, stackEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import {
+  cleanup,
+  containersOf,
+  deploy,
+  desiredFor,
+  docker,
+  service,
+  stackEvents,
+  uniqueStack,
+  IMAGE,
+  eventWindowStart,
+} from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 
 test.before(() => ensureBuilt());
 
 const MAIN = ['h1', 'h2', 'h3'];
 /** A host whose endpoint is a socket path that does not exist. */
-const GONE = { name: 'h9', endpoint: 'unix:///run/stack-sandbox/h9-does-not-exist/docker.sock', labels: { pool: 'main' } };
+const GONE = {
+  name: 'h9',
+  endpoint: 'unix:///run/stack-sandbox/h9-does-not-exist/docker.sock',
+  labels: { pool: 'main' },
+};
 
 function stackFile(name: string, replicas = 3): string {
   return `name: ${name}\nservices:\n  app:\n    image: ${IMAGE()}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: ${replicas}\n      placement:\n        constraints: ["node.labels.pool == main"]\n`;
@@ -20,7 +35,10 @@ function stackFile(name: string, replicas = 3): string {
 
 test('a host unreachable at observe time: exit 1 naming it, zero events on h1–h3', async (t) => {
   const name = uniqueStack('u');
-  const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml([...sandboxHosts(MAIN), GONE]) });
+  const dir = writeDir({
+    'compose.yaml': stackFile(name),
+    'inventory.yaml': inventoryYaml([...sandboxHosts(MAIN), GONE]),
+  });
   cleanup(t, desiredFor(name, [], 'socket'));
   const since = await eventWindowStart();
   const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
@@ -33,7 +51,10 @@ test('a host unreachable at observe time: exit 1 naming it, zero events on h1–
 
 test('--skip-unreachable: the reachable hosts are planned and applied, the output names the host left out', async (t) => {
   const name = uniqueStack('s');
-  const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml([...sandboxHosts(MAIN), GONE]) });
+  const dir = writeDir({
+    'compose.yaml': stackFile(name),
+    'inventory.yaml': inventoryYaml([...sandboxHosts(MAIN), GONE]),
+  });
   cleanup(t, desiredFor(name, [], 'socket'));
   const plan = await runStack(['plan', '--skip-unreachable', '-i', 'inventory.yaml'], dir);
   t.is(plan.code, 0, plan.stdout + plan.stderr);
@@ -42,7 +63,10 @@ test('--skip-unreachable: the reachable hosts are planned and applied, the outpu
   t.is(r.code, 0, r.stdout + r.stderr);
   t.regex(r.stdout, /warning: .*host h9 left out: unreachable/);
   const found = await containersOf(name);
-  t.deepEqual([...found.keys()].sort(), [1, 2, 3].map((i) => `${name}-app-${i}`));
+  t.deepEqual(
+    [...found.keys()].sort(),
+    [1, 2, 3].map((i) => `${name}-app-${i}`),
+  );
   t.deepEqual([...new Set([...found.values()].map((f) => f.host))].sort(), MAIN);
   for (const f of found.values()) t.is(f.info.State, 'running');
 });
@@ -62,7 +86,9 @@ test('a bad stack file: exit 1, one message saying where, zero events on every h
 });
 
 async function exec(host: string, container: string, cmd: string[]): Promise<string> {
-  const e = await docker(host).getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+  const e = await docker(host)
+    .getContainer(container)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
   const stream = await e.start({ hijack: true, stdin: false, Tty: true });
   const out = await new Promise<string>((resolve, reject) => {
     let s = '';

@@ -16,7 +16,13 @@ import { docker, eventually, hostSpecs, IMAGE, uniqueStack } from './reconcile-h
 import { endpointOf } from '../helpers/endpoint.js';
 
 const h1 = () => HostClient.fromSpec(hostSpecs('socket').find((h) => h.name === 'h1')!);
-const labels = (stack: string, hash = 'a'.repeat(64)) => ({ [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.service]: 'app', [Labels.slot]: '1', [Labels.configHash]: hash });
+const labels = (stack: string, hash = 'a'.repeat(64)) => ({
+  [Labels.managed]: 'true',
+  [Labels.stack]: stack,
+  [Labels.service]: 'app',
+  [Labels.slot]: '1',
+  [Labels.configHash]: hash,
+});
 
 test('writes whose work is already done count as success; another owner of the name is still an error', async (t) => {
   const stack = uniqueStack('hc');
@@ -24,17 +30,31 @@ test('writes whose work is already done count as success; another owner of the n
   const name = `${stack}-app-1`;
   const net = `${stack}_net`;
   t.teardown(async () => {
-    for (const n of [name, `${name}_next`, `${stack}-other`]) await docker('h1').getContainer(n).remove({ force: true }).catch(() => undefined);
-    await docker('h1').getNetwork(net).remove().catch(() => undefined);
+    for (const n of [name, `${name}_next`, `${stack}-other`])
+      await docker('h1')
+        .getContainer(n)
+        .remove({ force: true })
+        .catch(() => undefined);
+    await docker('h1')
+      .getNetwork(net)
+      .remove()
+      .catch(() => undefined);
   });
   const body = { Image: IMAGE(), Cmd: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"], Labels: labels(stack) };
   await client.createContainer(`${name}_next`, body);
   await client.createContainer(`${name}_next`, body);
-  const other = await t.throwsAsync(client.createContainer(`${name}_next`, { ...body, Labels: labels(stack, 'b'.repeat(64)) }));
+  const other = await t.throwsAsync(
+    client.createContainer(`${name}_next`, { ...body, Labels: labels(stack, 'b'.repeat(64)) }),
+  );
   t.regex(other!.message, /host h1: create container .*_next: Conflict/);
   await client.start(`${name}_next`);
   await client.start(`${name}_next`);
-  const netBody = { Name: net, Driver: 'bridge', CheckDuplicate: true, Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: 'net' } };
+  const netBody = {
+    Name: net,
+    Driver: 'bridge',
+    CheckDuplicate: true,
+    Labels: { [Labels.managed]: 'true', [Labels.stack]: stack, [Labels.network]: 'net' },
+  };
   await client.createNetwork(netBody);
   await client.createNetwork(netBody);
   await client.connectNetwork(net, { Container: `${name}_next`, EndpointConfig: {} });
@@ -62,14 +82,19 @@ test('a time limit that cannot be met: transient, retried a bounded number of ti
   const dir = await mkdtemp(join(tmpdir(), 'stack-hung-'));
   const socket = join(dir, 'docker.sock');
   const held: Socket[] = [];
-  const server = createServer((conn) => { held.push(conn); });
+  const server = createServer((conn) => {
+    held.push(conn);
+  });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   t.teardown(async () => {
     for (const c of held) c.destroy();
     await new Promise((resolve) => server.close(resolve));
     await rm(dir, { recursive: true, force: true });
   });
-  const client = HostClient.fromSpec({ name: 'h1', endpoint: endpointOf(`unix://${socket}`), labels: {} }, { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 100, retries: 2, baseDelayMs: 5 });
+  const client = HostClient.fromSpec(
+    { name: 'h1', endpoint: endpointOf(`unix://${socket}`), labels: {} },
+    { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 100, retries: 2, baseDelayMs: 5 },
+  );
   const err = await t.throwsAsync(client.listImages());
   t.regex(err!.message, /^host h1: list images: no answer within 0.1s \(after 3 attempts\)$/);
   t.is((err as unknown as { faultClass: string }).faultClass, 'transient');
@@ -80,7 +105,10 @@ test('a time limit that cannot be met: transient, retried a bounded number of ti
 });
 
 test('a daemon that is not there: unreachable after its brief retries', async (t) => {
-  const client = HostClient.fromSpec({ name: 'h9', endpoint: endpointOf('unix:///run/stack-sandbox/h9-does-not-exist/docker.sock'), labels: {} }, { ...DEFAULT_FAULT_SETTINGS, baseDelayMs: 5 });
+  const client = HostClient.fromSpec(
+    { name: 'h9', endpoint: endpointOf('unix:///run/stack-sandbox/h9-does-not-exist/docker.sock'), labels: {} },
+    { ...DEFAULT_FAULT_SETTINGS, baseDelayMs: 5 },
+  );
   const err = (await t.throwsAsync(client.ping())) as Error & { unreachable: boolean; attempts: number };
   t.true(err.unreachable);
   t.is(err.attempts, DEFAULT_FAULT_SETTINGS.unreachableRetries + 1);
@@ -93,13 +121,27 @@ test('a start whose network the daemon does not see is asked again with back-off
   const net = `${stack}_net`;
   const name = `${stack}-app-1`;
   t.teardown(async () => {
-    await docker('h1').getContainer(name).remove({ force: true }).catch(() => undefined);
-    await docker('h1').getNetwork(net).remove().catch(() => undefined);
+    await docker('h1')
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await docker('h1')
+      .getNetwork(net)
+      .remove()
+      .catch(() => undefined);
   });
   await docker('h1').createNetwork({ Name: net, Driver: 'bridge' });
-  await docker('h1').createContainer({ name, Image: IMAGE(), Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
+  await docker('h1').createContainer({
+    name,
+    Image: IMAGE(),
+    Cmd: ['sleep', '3600'],
+    HostConfig: { NetworkMode: net },
+  });
   await docker('h1').getNetwork(net).remove();
-  const client = HostClient.fromSpec(hostSpecs('socket').find((h) => h.name === 'h1')!, { ...DEFAULT_FAULT_SETTINGS, retries: 2, baseDelayMs: 5 });
+  const client = HostClient.fromSpec(
+    hostSpecs('socket').find((h) => h.name === 'h1')!,
+    { ...DEFAULT_FAULT_SETTINGS, retries: 2, baseDelayMs: 5 },
+  );
   const err = await t.throwsAsync(client.start(name));
   t.regex(err!.message, new RegExp(`^host h1: start container ${name}: network ${net} not found`));
   t.is(client.counts.writes, 3, 'the first start and 2 more');

@@ -32,8 +32,11 @@ function applyIn(dir: string, args: string[]): Promise<{ code: number | null; st
   );
 }
 
-test('every hostile input given to apply with the operator\'s inventory: exit 1 with its error and where, no stack trace, no write on any host', async (t) => {
-  const inventory = path.join(writeDir({ 'inventory.yaml': inventoryYaml(sandboxHosts(['h1', 'h2', 'h3'])) }), 'inventory.yaml');
+test("every hostile input given to apply with the operator's inventory: exit 1 with its error and where, no stack trace, no write on any host", async (t) => {
+  const inventory = path.join(
+    writeDir({ 'inventory.yaml': inventoryYaml(sandboxHosts(['h1', 'h2', 'h3'])) }),
+    'inventory.yaml',
+  );
   const since = await eventWindowStart();
   for (const hostile of HOSTILE_CASES) {
     const dir = materialise(hostile);

@@ -17,7 +17,17 @@ import { ConsulStateStore } from '../../src/consul/state-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { Labels } from '../../src/labels.js';
 import { containersOf, eventually, hostEvents, IMAGE, uniqueStack, eventWindowStart } from './reconcile-helpers.js';
-import { bin, cleanupStack, cliEnv, consulAddress, consulApi, folder, inventoryYaml, lockSession, spawnStack } from './consul-helpers.js';
+import {
+  bin,
+  cleanupStack,
+  cliEnv,
+  consulAddress,
+  consulApi,
+  folder,
+  inventoryYaml,
+  lockSession,
+  spawnStack,
+} from './consul-helpers.js';
 import { ensureBuilt } from './cli-helpers.js';
 
 test.before(() => ensureBuilt());
@@ -33,7 +43,10 @@ services:
 /** Every Docker event on h1–h3 since `since` about the stack (its label, or a name starting with it). */
 async function eventsOf(stack: string, since: number): Promise<string[]> {
   return (await hostEvents(since))
-    .filter(({ event: e }) => e.Actor?.Attributes?.[Labels.stack] === stack || String(e.Actor?.Attributes?.name ?? '').startsWith(stack))
+    .filter(
+      ({ event: e }) =>
+        e.Actor?.Attributes?.[Labels.stack] === stack || String(e.Actor?.Attributes?.name ?? '').startsWith(stack),
+    )
     .map(({ host, event: e }) => `${host} ${e.Type} ${e.Action} ${e.Actor?.Attributes?.name ?? ''}`);
 }
 
@@ -46,7 +59,11 @@ for (const command of ['apply', 'destroy', 'rollback'] as const) {
     cleanupStack(t, name, dir);
     const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
     t.teardown(() => store.close());
-    const holder = await store.acquire(name, { ...lockInfo(name, 'apply', {}), user: 'other-holder' }, { timeoutMs: 0 });
+    const holder = await store.acquire(
+      name,
+      { ...lockInfo(name, 'apply', {}), user: 'other-holder' },
+      { timeoutMs: 0 },
+    );
     t.teardown(() => holder.release());
     const session = await lockSession(name);
     t.truthy(session);
@@ -55,11 +72,17 @@ for (const command of ['apply', 'destroy', 'rollback'] as const) {
     const run = spawnStack([command, '-y', '-i', 'inventory.yaml', '--lock-timeout', '5m'], { cwd: dir });
     let stderr = '';
     run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await eventually(async () => /is locked in Consul at .* by other-holder@/.test(stderr), 60_000, `${command} to wait for the lock`);
+    await eventually(
+      async () => /is locked in Consul at .* by other-holder@/.test(stderr),
+      60_000,
+      `${command} to wait for the lock`,
+    );
     run.child.kill('SIGINT');
     const r = await run.done;
     t.is(r.code, 130, r.stdout + r.stderr);
-    t.deepEqual(errorLines(r.stderr), [`error: interrupted by SIGINT while waiting for the lock of stack ${name}, before any change: no host was changed`]);
+    t.deepEqual(errorLines(r.stderr), [
+      `error: interrupted by SIGINT while waiting for the lock of stack ${name}, before any change: no host was changed`,
+    ]);
     t.is(r.stdout, '', 'nothing was observed or planned');
 
     t.is(await lockSession(name), session, 'the other session still holds the lock');
@@ -90,18 +113,28 @@ test('SIGTERM while observing a hung daemon: exit 130, no change on any host, ou
     await new Promise((resolve) => server.close(resolve));
     await rm(sockDir, { recursive: true, force: true });
   });
-  const inventory = inventoryYaml().replace(/^consul:/m, `  hung:\n    endpoint: unix://${socket}\n    labels: { pool: hung }\nconsul:`);
+  const inventory = inventoryYaml().replace(
+    /^consul:/m,
+    `  hung:\n    endpoint: unix://${socket}\n    labels: { pool: hung }\nconsul:`,
+  );
   const dir = folder({ 'compose.yaml': plain(name), 'inventory.yaml': inventory });
   cleanupStack(t, name, folder({ 'compose.yaml': plain(name), 'inventory.yaml': inventoryYaml() }));
 
   const since = await eventWindowStart();
-  const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml', '--timeout', '600', '--lock-timeout', '0'], { cwd: dir });
-  t.is(await Promise.race([firstConnection.then(() => 'observing' as const), run.done.then(() => 'exited' as const)]), 'observing');
+  const run = spawnStack(['apply', '-y', '-i', 'inventory.yaml', '--timeout', '600', '--lock-timeout', '0'], {
+    cwd: dir,
+  });
+  t.is(
+    await Promise.race([firstConnection.then(() => 'observing' as const), run.done.then(() => 'exited' as const)]),
+    'observing',
+  );
   t.truthy(await lockSession(name), 'the apply holds its lock while it observes');
   run.child.kill('SIGTERM');
   const r = await run.done;
   t.is(r.code, 130, r.stdout + r.stderr);
-  t.deepEqual(errorLines(r.stderr), ['error: interrupted by SIGTERM while observing the hosts, before any change: no host was changed']);
+  t.deepEqual(errorLines(r.stderr), [
+    'error: interrupted by SIGTERM while observing the hosts, before any change: no host was changed',
+  ]);
   t.is(r.stdout, '', 'no plan was shown');
   t.is(await lockSession(name), undefined, 'the lock was released');
   t.deepEqual(await eventsOf(name, since), [], 'no Docker event of the stack on any host');
@@ -135,7 +168,9 @@ test('Ctrl-C at the confirmation prompt (a real terminal, through script(1)): ex
   child.stdin!.write('\x03');
   t.is(await done, 130, out);
   const errors = out.split(/\r?\n/).filter((l) => l.startsWith('error:'));
-  t.deepEqual(errors, ['error: interrupted by SIGINT while waiting for the confirmation, before any change: no host was changed']);
+  t.deepEqual(errors, [
+    'error: interrupted by SIGINT while waiting for the confirmation, before any change: no host was changed',
+  ]);
   t.false(existsSync(join(state, name, 'lock.json')), 'the lock was released');
   t.false(existsSync(join(state, name, 'revisions')), 'no revision recorded');
   t.deepEqual(await eventsOf(name, since), [], 'no Docker event of the stack on any host');

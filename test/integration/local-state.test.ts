@@ -30,7 +30,10 @@ test('no Consul configured: apply takes the lock and records revisions in the st
   t.is((await run('apply', '-y')).code, 0);
   const h = JSON.parse((await run('history', '--json')).stdout);
   t.is(h.store, `local state in ${state}`);
-  t.deepEqual(h.revisions.map((r: { number: number }) => r.number), [1, 2]);
+  t.deepEqual(
+    h.revisions.map((r: { number: number }) => r.number),
+    [1, 2],
+  );
   t.true(existsSync(path.join(state, name, 'revisions', '0000000002', 'manifest.json')));
   t.false(existsSync(path.join(state, name, 'lock.json')), 'the lock is released after apply');
 
@@ -46,15 +49,25 @@ test('no Consul configured: apply takes the lock and records revisions in the st
   t.is(blocked.code, 1);
   t.regex(blocked.stderr, /is locked by local-holder@/);
   await lock.release();
-  t.deepEqual(readdirSync(path.join(state, name)).sort(), ['identity.json', 'revisions'], 'the stack\'s identity stays: its objects carry it');
+  t.deepEqual(
+    readdirSync(path.join(state, name)).sort(),
+    ['identity.json', 'revisions'],
+    "the stack's identity stays: its objects carry it",
+  );
 });
 
 test('no Consul and no state directory: apply says so before any write, exit 1', async (t) => {
   const name = uniqueStack('nostate');
   const dir = folder({ 'compose.yaml': file(name, '1'), 'inventory.yaml': inventoryYaml(null) });
-  const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir, env: { HOME: '/nonexistent-stack-home' } });
+  const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml'], {
+    cwd: dir,
+    env: { HOME: '/nonexistent-stack-home' },
+  });
   t.is(r.code, 1);
-  t.regex(r.stderr, /error: no Consul is configured and the home directory \/nonexistent-stack-home for the local state directory does not exist/);
+  t.regex(
+    r.stderr,
+    /error: no Consul is configured and the home directory \/nonexistent-stack-home for the local state directory does not exist/,
+  );
   t.regex(r.stderr, /hint: set STACK_STATE_DIR/);
   t.false(existsSync('/nonexistent-stack-home'));
   t.is((await containersOf(name)).size, 0);

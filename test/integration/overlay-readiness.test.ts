@@ -15,7 +15,16 @@ import { clientsFor, dockerOptions } from '../../src/docker/client.js';
 import { formatEndpoint } from '../../src/stack/endpoint.js';
 import type { HostSpec } from '../../src/stack/types.js';
 import { repoRoot, sandboxInstanceUp } from '../helpers/sandbox.js';
-import { desiredFor, hostSpecs, network, service, uniqueStack, IMAGE, eventWindowStart, planStack } from './reconcile-helpers.js';
+import {
+  desiredFor,
+  hostSpecs,
+  network,
+  service,
+  uniqueStack,
+  IMAGE,
+  eventWindowStart,
+  planStack,
+} from './reconcile-helpers.js';
 import { endpointOf } from '../helpers/endpoint.js';
 
 /** Hosts without a cluster store: the separate `ovl` instance (brought up here when it is not). */
@@ -44,17 +53,30 @@ test('a stack with an overlay network on a mixed set of hosts is refused before 
   const hosts = [hostSpecs('socket').find((h) => h.name === 'h1')!, ...bareHosts()];
   const dir = mkdtempSync(join(tmpdir(), 'stack-ovready-'));
   const inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${formatEndpoint(h.endpoint)}" }\n`).join('')}`);
+  writeFileSync(
+    inventory,
+    `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${formatEndpoint(h.endpoint)}" }\n`).join('')}`,
+  );
   writeFileSync(
     join(dir, 'compose.yaml'),
     `name: ${name}\nx-stack:\n  overlay: engine\nservices:\n  web:\n    image: ${IMAGE()}\n    command: [sleep, "3600"]\n    networks: [back]\n    deploy: { mode: global }\nnetworks:\n  back: { driver: overlay }\n`,
   );
   const since = await eventWindowStart();
-  const run = (cmd: string) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'stack.js'), cmd, '-i', inventory, '-f', join(dir, 'compose.yaml'), '--yes'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const run = (cmd: string) =>
+    spawnSync(
+      process.execPath,
+      [join(repoRoot, 'bin', 'stack.js'), cmd, '-i', inventory, '-f', join(dir, 'compose.yaml'), '--yes'],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+    );
   const r = run('apply');
   t.is(r.status, 1, r.stdout + r.stderr);
   const lack = 'daemon.json lacks "cluster-store" and "cluster-advertise"';
-  t.true(r.stderr.includes(`overlay network back needs the daemons' cluster store on every host; not ready: ovl-h1 (${lack}), ovl-h2 (${lack})`), r.stderr);
+  t.true(
+    r.stderr.includes(
+      `overlay network back needs the daemons' cluster store on every host; not ready: ovl-h1 (${lack}), ovl-h2 (${lack})`,
+    ),
+    r.stderr,
+  );
   t.regex(r.stderr, /deploy\/engine\/daemon\.json/);
   t.false(/\bh1 \(/.test(r.stderr.replace(/ovl-h\d/g, '')), 'h1 has a cluster store and is not named');
   t.deepEqual((await Promise.all(hosts.map((h) => events(h, since, name)))).flat(), [], 'no write on any host');
@@ -62,14 +84,28 @@ test('a stack with an overlay network on a mixed set of hosts is refused before 
 
 test('Engine info is asked once per host, and only when the stack has overlay networks', async (t) => {
   const name = uniqueStack('ovinfo');
-  const withOverlay = desiredFor(name, [service('web', { image: IMAGE(), networks: { back: { aliases: [] } } })], 'socket', { networks: { back: network('back', name, { driver: 'overlay' }) } });
+  const withOverlay = desiredFor(
+    name,
+    [service('web', { image: IMAGE(), networks: { back: { aliases: [] } } })],
+    'socket',
+    { networks: { back: network('back', name, { driver: 'overlay' }) } },
+  );
   const withoutOverlay = desiredFor(name, [service('web', { image: IMAGE() })], 'socket');
-  for (const [d, reads] of [[withOverlay, 5], [withoutOverlay, 4]] as const) {
+  for (const [d, reads] of [
+    [withOverlay, 5],
+    [withoutOverlay, 4],
+  ] as const) {
     const clients = clientsFor(d.hosts);
     const { observed } = await planStack(d, { clients });
     // containers, networks, volumes, images (+ info); the digest is resolved once, through the first host
-    t.deepEqual([...clients.values()].map((c) => c.counts.reads - (c.name === 'h1' ? 1 : 0)), d.hosts.map(() => reads));
-    t.is(Object.values(observed.hosts).every((h) => !!h.engine?.clusterStore), reads === 5);
+    t.deepEqual(
+      [...clients.values()].map((c) => c.counts.reads - (c.name === 'h1' ? 1 : 0)),
+      d.hosts.map(() => reads),
+    );
+    t.is(
+      Object.values(observed.hosts).every((h) => !!h.engine?.clusterStore),
+      reads === 5,
+    );
   }
 });
 
@@ -77,5 +113,8 @@ test('a stack without overlay networks plans on hosts without a cluster store', 
   const hosts = bareHosts();
   const d = desiredFor(uniqueStack('ovnone'), [service('web', { image: IMAGE() })], 'socket', { hosts });
   const { plan } = await planStack(d);
-  t.deepEqual(plan.diagnostics.filter((x) => x.severity === 'error'), []);
+  t.deepEqual(
+    plan.diagnostics.filter((x) => x.severity === 'error'),
+    [],
+  );
 });

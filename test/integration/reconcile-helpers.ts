@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import Docker from 'dockerode';
 import type { DesiredState, HostSpec, ServiceSpec } from '../../src/stack/types.js';
-import { planStack as planStackAs, applyPlanned, type PipelineOptions, type Planned } from '../../src/apply/pipeline.js';
+import {
+  planStack as planStackAs,
+  applyPlanned,
+  type PipelineOptions,
+  type Planned,
+} from '../../src/apply/pipeline.js';
 import { LocalStateStore } from '../../src/state/local-store.js';
 import type { StackOwner } from '../../src/labels.js';
 import { stateDir } from './cli-helpers.js';
@@ -28,7 +33,11 @@ export function sandbox(): Sandbox {
 export type Transport = 'socket' | 'tls';
 
 export function hostSpecs(transport: Transport): HostSpec[] {
-  return sandbox().hosts.map((h) => ({ name: h.name, endpoint: transport === 'socket' ? endpointOf(h.socket) : endpointOf(h.tcp, h.tls), labels: h.labels ?? {} }));
+  return sandbox().hosts.map((h) => ({
+    name: h.name,
+    endpoint: transport === 'socket' ? endpointOf(h.socket) : endpointOf(h.tcp, h.tls),
+    labels: h.labels ?? {},
+  }));
 }
 
 export function docker(host: string, transport: Transport = 'socket'): Docker {
@@ -41,7 +50,12 @@ export function uniqueStack(prefix: string): string {
 
 export const IMAGE = () => sandbox().images.busybox;
 
-export function desiredFor(name: string, services: ServiceSpec[], transport: Transport, over: Partial<DesiredState> = {}): DesiredState {
+export function desiredFor(
+  name: string,
+  services: ServiceSpec[],
+  transport: Transport,
+  over: Partial<DesiredState> = {},
+): DesiredState {
   return buildDesired(services, { name, hosts: hostSpecs(transport), ...over } as never);
 }
 
@@ -63,7 +77,16 @@ export interface Deployed {
   events: ApplyEvent[];
 }
 
-export async function deploy(d: DesiredState, options: { refresh?: boolean; destroy?: boolean; pruneVolumes?: boolean; credentials?: RegistryCredentials; owner?: StackOwner } = {}): Promise<Deployed> {
+export async function deploy(
+  d: DesiredState,
+  options: {
+    refresh?: boolean;
+    destroy?: boolean;
+    pruneVolumes?: boolean;
+    credentials?: RegistryCredentials;
+    owner?: StackOwner;
+  } = {},
+): Promise<Deployed> {
   const planned = await planStack(d, options);
   const errors = planned.plan.diagnostics.filter((x) => x.severity === 'error');
   if (errors.length) throw new Error(errors.map((e) => e.summary).join('; '));
@@ -105,7 +128,7 @@ export async function inspect(host: string, name: string): Promise<Docker.Contai
 export async function logs(host: string, name: string): Promise<string> {
   const buf = (await docker(host).getContainer(name).logs({ stdout: true, stderr: true })) as unknown as Buffer;
   const parts: Buffer[] = [];
-  for (let i = 0; i + 8 <= buf.length; ) {
+  for (let i = 0; i + 8 <= buf.length;) {
     const size = buf.readUInt32BE(i + 4);
     parts.push(buf.subarray(i + 8, i + 8 + size));
     i += 8 + size;
@@ -135,7 +158,8 @@ export async function eventually<T>(
   }
 }
 
-const WRITE_ACTIONS = /^(create|start|stop|kill|die|destroy|rename|update|connect|disconnect|pull|tag|mount|unmount|remove|restart|pause|unpause)$/;
+const WRITE_ACTIONS =
+  /^(create|start|stop|kill|die|destroy|rename|update|connect|disconnect|pull|tag|mount|unmount|remove|restart|pause|unpause)$/;
 
 /** A raw Engine event as the events endpoint sends it. */
 export interface EngineEvent {
@@ -164,7 +188,10 @@ export async function eventWindowStart(): Promise<number> {
 }
 
 /** Engine events of every host from `since` (ms) to now, optionally filtered (type, label), each with its host. */
-export async function hostEvents(since: number, filters: Record<string, string[]> = {}): Promise<{ host: string; event: EngineEvent }[]> {
+export async function hostEvents(
+  since: number,
+  filters: Record<string, string[]> = {},
+): Promise<{ host: string; event: EngineEvent }[]> {
   if (recorder && (await recorder.covers(since))) {
     try {
       return await recorder.events(since, filters);
@@ -194,16 +221,36 @@ export async function hostEvents(since: number, filters: Record<string, string[]
 }
 
 /** Engine events on every host between since and now that concern the stack (containers, networks, volumes named after it). */
-export async function stackEvents(stack: string, since: number): Promise<{ host: string; Type: string; Action: string; name: string }[]> {
+export async function stackEvents(
+  stack: string,
+  since: number,
+): Promise<{ host: string; Type: string; Action: string; name: string }[]> {
   return (await hostEvents(since))
-    .map(({ host, event: e }) => ({ host, Type: e.Type, Action: String(e.Action).split(':')[0], name: String(e.Actor?.Attributes?.name ?? e.Actor?.ID ?? ''), labels: e.Actor?.Attributes ?? {} }))
-    .filter((e) => e.labels[Labels.stack] === stack || e.name.startsWith(stack) || (e.Type === 'network' && String(e.labels.name ?? '').startsWith(stack)))
+    .map(({ host, event: e }) => ({
+      host,
+      Type: e.Type,
+      Action: String(e.Action).split(':')[0],
+      name: String(e.Actor?.Attributes?.name ?? e.Actor?.ID ?? ''),
+      labels: e.Actor?.Attributes ?? {},
+    }))
+    .filter(
+      (e) =>
+        e.labels[Labels.stack] === stack ||
+        e.name.startsWith(stack) ||
+        (e.Type === 'network' && String(e.labels.name ?? '').startsWith(stack)),
+    )
     .filter((e) => WRITE_ACTIONS.test(e.Action));
 }
 
 /** Runs a command in a running container (tty, so the output is not multiplexed); exit code and output. */
-export async function execIn(host: string, container: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
-  const exec = await docker(host).getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+export async function execIn(
+  host: string,
+  container: string,
+  cmd: string[],
+): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker(host)
+    .getContainer(container)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
   const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
   const output = await new Promise<string>((resolve, reject) => {
     let s = '';
@@ -219,16 +266,28 @@ export async function execIn(host: string, container: string, cmd: string[]): Pr
  * What an engine overlay looks like when a name does not resolve or answer in time: the lookup from inside
  * the client container, and on each host the network's id and its local endpoints (name and address).
  */
-export async function describeOverlay(net: string, from: { host: string; container: string; lookup: string }, hosts = ['h1', 'h2', 'h3']): Promise<string> {
-  const lookup = await execIn(from.host, from.container, ['nslookup', from.lookup]).catch((e: unknown) => ({ exitCode: -1, output: String(e) }));
+export async function describeOverlay(
+  net: string,
+  from: { host: string; container: string; lookup: string },
+  hosts = ['h1', 'h2', 'h3'],
+): Promise<string> {
+  const lookup = await execIn(from.host, from.container, ['nslookup', from.lookup]).catch((e: unknown) => ({
+    exitCode: -1,
+    output: String(e),
+  }));
   const parts = [`nslookup ${from.lookup} on ${from.host}: ${lookup.output.replace(/\s+/g, ' ').trim()}`];
   for (const h of hosts) {
-    const info = await docker(h).getNetwork(net).inspect().catch((e: unknown) => ({ error: String(e) }));
+    const info = await docker(h)
+      .getNetwork(net)
+      .inspect()
+      .catch((e: unknown) => ({ error: String(e) }));
     if ('error' in info) {
       parts.push(`${h}: ${info.error}`);
       continue;
     }
-    const eps = Object.values((info.Containers ?? {}) as Record<string, { Name: string; IPv4Address: string }>).map((c) => `${c.Name}=${c.IPv4Address}`);
+    const eps = Object.values((info.Containers ?? {}) as Record<string, { Name: string; IPv4Address: string }>).map(
+      (c) => `${c.Name}=${c.IPv4Address}`,
+    );
     parts.push(`${h}: ${String(info.Id).slice(0, 12)} [${eps.join(', ')}]`);
   }
   return parts.join('; ');

@@ -6,11 +6,38 @@ import test from 'ava';
 import { sha256 } from '../../src/plan/canonical.js';
 import { Labels } from '../../src/labels.js';
 import type { DesiredState } from '../../src/stack/types.js';
-import { cleanup, containersOf, deploy, desiredFor, inspect, logs, network, service, stackEvents, uniqueStack, IMAGE, eventually, type Transport, eventWindowStart } from './reconcile-helpers.js';
+import {
+  cleanup,
+  containersOf,
+  deploy,
+  desiredFor,
+  inspect,
+  logs,
+  network,
+  service,
+  stackEvents,
+  uniqueStack,
+  IMAGE,
+  eventually,
+  type Transport,
+  eventWindowStart,
+} from './reconcile-helpers.js';
 
-const secret = (key: string, text: string) => ({ key, name: key, kind: 'secret' as const, source: 'content', external: false, content: Buffer.from(text), contentHash: sha256(text) });
+const secret = (key: string, text: string) => ({
+  key,
+  name: key,
+  kind: 'secret' as const,
+  source: 'content',
+  external: false,
+  content: Buffer.from(text),
+  contentHash: sha256(text),
+});
 
-function example(name: string, transport: Transport, over: { release?: string; replicas?: number; token?: string; withCache?: boolean } = {}): DesiredState {
+function example(
+  name: string,
+  transport: Transport,
+  over: { release?: string; replicas?: number; token?: string; withCache?: boolean } = {},
+): DesiredState {
   const web = service('web', {
     image: IMAGE(),
     command: ['sh', '-c', 'cat /run/secrets/token; echo; echo RELEASE=$RELEASE; ls /data; exec sleep 3600'],
@@ -23,10 +50,17 @@ function example(name: string, transport: Transport, over: { release?: string; r
     stopGracePeriodNs: 1e9,
     deploy: { replicas: over.replicas ?? 3 },
   });
-  const cache = service('cache', { image: IMAGE(), command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: [{ field: 'node.hostname', op: '==', value: 'h2', text: 'node.hostname == h2' }] } });
+  const cache = service('cache', {
+    image: IMAGE(),
+    command: ['sleep', '3600'],
+    stopGracePeriodNs: 1e9,
+    deploy: { constraints: [{ field: 'node.hostname', op: '==', value: 'h2', text: 'node.hostname == h2' }] },
+  });
   const d = desiredFor(name, over.withCache === false ? [web] : [web, cache], transport, {
     networks: { default: network('default', name), back: network('back', name) },
-    volumes: { data: { key: 'data', name: `${name}_data`, driver: 'local', driverOpts: {}, external: false, labels: {} } },
+    volumes: {
+      data: { key: 'data', name: `${name}_data`, driver: 'local', driverOpts: {}, external: false, labels: {} },
+    },
     secrets: { token: secret('token', over.token ?? 'tok-1') },
   });
   return d;
@@ -42,7 +76,11 @@ for (const transport of ['tls', 'socket'] as const) {
     const found = await containersOf(name);
     t.deepEqual([...found.keys()].sort(), [`${name}-cache-1`, `${name}-web-1`, `${name}-web-2`, `${name}-web-3`]);
     t.is(found.get(`${name}-cache-1`)!.host, 'h2');
-    t.deepEqual(new Set([1, 2, 3].map((i) => found.get(`${name}-web-${i}`)!.host)).size, 3, 'web spread over the 3 hosts');
+    t.deepEqual(
+      new Set([1, 2, 3].map((i) => found.get(`${name}-web-${i}`)!.host)).size,
+      3,
+      'web spread over the 3 hosts',
+    );
     for (const i of [1, 2, 3]) {
       const { host, info } = found.get(`${name}-web-${i}`)!;
       t.is(info.Labels[Labels.stack], name);
@@ -57,10 +95,14 @@ for (const transport of ['tls', 'socket'] as const) {
       t.true(c.Mounts.some((m) => m.Name === `${name}_data` && m.Destination === '/data'));
       t.true(c.Mounts.some((m) => m.Destination === '/run/secrets' && m.RW === false));
       t.true(c.Config.Env.includes('RELEASE=v1'));
-      const out = await eventually(async () => {
-        const l = await logs(host, `${name}-web-${i}`);
-        return l.includes('RELEASE=') && l;
-      }, 10_000, 'web output');
+      const out = await eventually(
+        async () => {
+          const l = await logs(host, `${name}-web-${i}`);
+          return l.includes('RELEASE=') && l;
+        },
+        10_000,
+        'web output',
+      );
       t.true(out.startsWith('tok-1\n'), out);
     }
 
@@ -81,7 +123,10 @@ test('changing one env value replaces only that service; the plan names the fiel
   const second = await deploy(example(name, 'socket', { release: 'v2' }));
   t.true(second.result?.ok, JSON.stringify(second.result?.failures));
   const replaced = second.plan.changes.filter((c) => c.action === 'replace');
-  t.deepEqual(replaced.map((c) => c.name).sort(), [1, 2, 3].map((i) => `${name}-web-${i}`));
+  t.deepEqual(
+    replaced.map((c) => c.name).sort(),
+    [1, 2, 3].map((i) => `${name}-web-${i}`),
+  );
   for (const c of replaced) t.deepEqual(c.fields, [{ path: 'environment.RELEASE', before: 'v1', after: 'v2' }]);
   t.false(second.plan.changes.some((c) => c.service === 'cache'));
   const after = await containersOf(name);
@@ -96,11 +141,21 @@ test('changing one env value replaces only that service; the plan names the fiel
   t.is(after.size, 4, 'no temporary or old container left');
   // A changed secret replaces only the containers that use it.
   const third = await deploy(example(name, 'socket', { release: 'v2', token: 'tok-2' }));
-  t.deepEqual(third.plan.changes.filter((c) => c.action === 'replace').map((c) => c.service), ['web', 'web', 'web']);
+  t.deepEqual(
+    third.plan.changes.filter((c) => c.action === 'replace').map((c) => c.service),
+    ['web', 'web', 'web'],
+  );
   t.true(third.plan.changes.some((c) => c.fields.some((f) => f.path === 'secrets.token.content' && f.sensitive)));
   t.false(JSON.stringify(third.plan).includes('tok-2'));
   const web1 = (await containersOf(name)).get(`${name}-web-1`)!;
-  t.true((await eventually(async () => (await logs(web1.host, `${name}-web-1`)).includes('RELEASE') && logs(web1.host, `${name}-web-1`), 10_000)).startsWith('tok-2'));
+  t.true(
+    (
+      await eventually(
+        async () => (await logs(web1.host, `${name}-web-1`)).includes('RELEASE') && logs(web1.host, `${name}-web-1`),
+        10_000,
+      )
+    ).startsWith('tok-2'),
+  );
 });
 
 test('scale up and down, then remove a service', async (t) => {
@@ -111,7 +166,13 @@ test('scale up and down, then remove a service', async (t) => {
   const before = await containersOf(name);
   const up = await deploy(example(name, 'socket', { replicas: 4 }));
   t.true(up.result?.ok);
-  t.deepEqual(up.plan.changes.filter((c) => c.type === 'container').map((c) => `${c.action} ${c.name}`).sort(), [`create ${name}-web-3`, `create ${name}-web-4`]);
+  t.deepEqual(
+    up.plan.changes
+      .filter((c) => c.type === 'container')
+      .map((c) => `${c.action} ${c.name}`)
+      .sort(),
+    [`create ${name}-web-3`, `create ${name}-web-4`],
+  );
   const mid = await containersOf(name);
   for (const [n, f] of before) t.is(mid.get(n)!.info.Id, f.info.Id, `${n} untouched`);
   const down = await deploy(example(name, 'socket', { replicas: 1, withCache: false }));
@@ -121,8 +182,16 @@ test('scale up and down, then remove a service', async (t) => {
 
 test('on-failure:3 gives up after 3 restarts; a failed dependency skips its dependents only', async (t) => {
   const name = uniqueStack('e');
-  const crash = service('crash', { image: IMAGE(), command: ['sh', '-c', 'exit 3'], restart: { name: 'on-failure', maximumRetryCount: 3 }, healthcheck: { test: ['CMD', 'true'], intervalNs: 1e9 } });
-  const after = service('after', { image: IMAGE(), dependsOn: { crash: { condition: 'service_healthy', required: true, restart: false } } });
+  const crash = service('crash', {
+    image: IMAGE(),
+    command: ['sh', '-c', 'exit 3'],
+    restart: { name: 'on-failure', maximumRetryCount: 3 },
+    healthcheck: { test: ['CMD', 'true'], intervalNs: 1e9 },
+  });
+  const after = service('after', {
+    image: IMAGE(),
+    dependsOn: { crash: { condition: 'service_healthy', required: true, restart: false } },
+  });
   const free = service('free', { image: IMAGE(), stopGracePeriodNs: 1e9 });
   const d = desiredFor(name, [crash, after, free], 'socket');
   cleanup(t, d);
@@ -133,22 +202,40 @@ test('on-failure:3 gives up after 3 restarts; a failed dependency skips its depe
   t.is(found.get(`${name}-free-1`)!.info.State, 'running');
   t.is(found.get(`${name}-after-1`)!.info.State, 'created');
   const host = found.get(`${name}-crash-1`)!.host;
-  const c = await eventually(async () => {
-    const i = await inspect(host, `${name}-crash-1`);
-    return !i.State.Running && !i.State.Restarting && i.RestartCount === 3 && i;
-  }, 30_000, 'crash to give up');
+  const c = await eventually(
+    async () => {
+      const i = await inspect(host, `${name}-crash-1`);
+      return !i.State.Running && !i.State.Restarting && i.RestartCount === 3 && i;
+    },
+    30_000,
+    'crash to give up',
+  );
   t.is(c.State.ExitCode, 3);
 });
 
 test('depends_on across hosts: service_healthy and service_completed_successfully', async (t) => {
   const name = uniqueStack('f');
   const on = (h: string) => ({ constraints: [{ field: 'node.hostname', op: '==' as const, value: h, text: h }] });
-  const db = service('db', { image: IMAGE(), command: ['sh', '-c', 'sleep 2; touch /tmp/ready; exec sleep 3600'], healthcheck: { test: ['CMD', 'test', '-f', '/tmp/ready'], intervalNs: 500e6, retries: 20 }, stopGracePeriodNs: 1e9, deploy: on('h3') });
-  const migrate = service('migrate', { image: IMAGE(), command: ['sh', '-c', 'sleep 1'], networks: { default: { aliases: [] } }, deploy: on('h2') });
+  const db = service('db', {
+    image: IMAGE(),
+    command: ['sh', '-c', 'sleep 2; touch /tmp/ready; exec sleep 3600'],
+    healthcheck: { test: ['CMD', 'test', '-f', '/tmp/ready'], intervalNs: 500e6, retries: 20 },
+    stopGracePeriodNs: 1e9,
+    deploy: on('h3'),
+  });
+  const migrate = service('migrate', {
+    image: IMAGE(),
+    command: ['sh', '-c', 'sleep 1'],
+    networks: { default: { aliases: [] } },
+    deploy: on('h2'),
+  });
   const web = service('web', {
     image: IMAGE(),
     stopGracePeriodNs: 1e9,
-    dependsOn: { db: { condition: 'service_healthy', required: true, restart: false }, migrate: { condition: 'service_completed_successfully', required: true, restart: false } },
+    dependsOn: {
+      db: { condition: 'service_healthy', required: true, restart: false },
+      migrate: { condition: 'service_completed_successfully', required: true, restart: false },
+    },
     deploy: on('h1'),
   });
   const d = desiredFor(name, [db, migrate, web], 'socket');

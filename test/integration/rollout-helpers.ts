@@ -48,7 +48,13 @@ ${v.extra ?? ''}    deploy:
         constraints: ["${v.constraint ?? 'node.labels.pool == main'}"]
       update_config:
 ${update}
-${v.rollback ? `      rollback_config:\n${Object.entries(v.rollback).map(([k, x]) => `        ${k}: ${x}\n`).join('')}` : ''}${v.networks ?? ''}${v.volumes ?? ''}`;
+${
+  v.rollback
+    ? `      rollback_config:\n${Object.entries(v.rollback)
+        .map(([k, x]) => `        ${k}: ${x}\n`)
+        .join('')}`
+    : ''
+}${v.networks ?? ''}${v.volumes ?? ''}`;
 }
 
 export interface ContainerEvent {
@@ -63,7 +69,15 @@ export interface ContainerEvent {
 /** Container start/die events of a stack on every main host since `since` (ms), in time order. */
 export async function containerEvents(stack: string, since: number): Promise<ContainerEvent[]> {
   return (await hostEvents(since, { type: ['container'], label: [`${Labels.stack}=${stack}`] }))
-    .map(({ host, event: e }) => ({ host, time: Number(e.timeNano), action: String(e.Action).split(':')[0], name: String(e.Actor.Attributes.name), service: e.Actor.Attributes[Labels.service], hash: e.Actor.Attributes[Labels.configHash], id: e.Actor.ID }))
+    .map(({ host, event: e }) => ({
+      host,
+      time: Number(e.timeNano),
+      action: String(e.Action).split(':')[0],
+      name: String(e.Actor.Attributes.name),
+      service: e.Actor.Attributes[Labels.service],
+      hash: e.Actor.Attributes[Labels.configHash],
+      id: e.Actor.ID,
+    }))
     .sort((a, b) => a.time - b.time);
 }
 
@@ -71,7 +85,11 @@ export async function containerEvents(stack: string, since: number): Promise<Con
  * Replays start/die events over the containers running at `since` (by id) and returns the running
  * count of `service` after every event: the lowest value is how far the service ever dropped.
  */
-export function runningCounts(events: (Omit<ContainerEvent, 'service'> & { service?: string; id?: string })[], initiallyRunning: string[], service: string): number[] {
+export function runningCounts(
+  events: (Omit<ContainerEvent, 'service'> & { service?: string; id?: string })[],
+  initiallyRunning: string[],
+  service: string,
+): number[] {
   const running = new Set(initiallyRunning);
   const counts: number[] = [running.size];
   for (const e of events) {
@@ -85,10 +103,17 @@ export function runningCounts(events: (Omit<ContainerEvent, 'service'> & { servi
 }
 
 /** Ids of the running containers of a stack's service on the main hosts. */
-export async function runningIds(stack: string, service: string): Promise<{ id: string; name: string; host: string; hash: string }[]> {
+export async function runningIds(
+  stack: string,
+  service: string,
+): Promise<{ id: string; name: string; host: string; hash: string }[]> {
   const out = await Promise.all(
     sandbox().hosts.map(async (h) =>
-      (await docker(h.name).listContainers({ filters: { label: [`${Labels.stack}=${stack}`, `${Labels.service}=${service}`], status: ['running'] } })).map((c) => ({
+      (
+        await docker(h.name).listContainers({
+          filters: { label: [`${Labels.stack}=${stack}`, `${Labels.service}=${service}`], status: ['running'] },
+        })
+      ).map((c) => ({
         id: c.Id,
         name: c.Names[0].slice(1),
         host: h.name,

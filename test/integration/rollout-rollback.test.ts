@@ -11,7 +11,16 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Labels } from '../../src/labels.js';
-import { cleanup, containersOf, desiredFor, docker, hostEvents, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import {
+  cleanup,
+  containersOf,
+  desiredFor,
+  docker,
+  hostEvents,
+  uniqueStack,
+  IMAGE,
+  eventWindowStart,
+} from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, startStack, writeDir } from './cli-helpers.js';
 import { apiStack, runningCounts, runningIds } from './rollout-helpers.js';
 import { runOnce } from '../helpers/sandbox.js';
@@ -23,7 +32,9 @@ const DELAY_S = 3;
 
 /** What replica `name` on `host` answers, asked from a container on the same host and stack network. */
 async function answer(host: string, stack: string, name: string): Promise<string> {
-  const r = await runOnce(docker(host), IMAGE(), ['sh', '-c', `timeout 5 wget -qO- http://${name}:8080/`], { NetworkMode: `${stack}_default` });
+  const r = await runOnce(docker(host), IMAGE(), ['sh', '-c', `timeout 5 wget -qO- http://${name}:8080/`], {
+    NetworkMode: `${stack}_default`,
+  });
   return r.output.trim();
 }
 
@@ -44,7 +55,10 @@ type StackFile = (name: string, body: string, failWhereMarked: boolean) => strin
  */
 async function prepare(t: ExecutionContext, prefix: string, stackFile: StackFile, planLines: RegExp) {
   const name = uniqueStack(prefix);
-  const dir = writeDir({ 'compose.yaml': stackFile(name, 'v1', false), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+  const dir = writeDir({
+    'compose.yaml': stackFile(name, 'v1', false),
+    'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)),
+  });
   cleanup(t, desiredFor(name, [], 'socket'));
   const first = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(first.code, 0, first.stdout + first.stderr);
@@ -59,7 +73,9 @@ async function prepare(t: ExecutionContext, prefix: string, stackFile: StackFile
   const batches = [...plan.stdout.matchAll(/batch (\d): (\S+) \((h\d)\)/g)].map((m) => ({ name: m[2], host: m[3] }));
   t.is(batches.length, 3, plan.stdout);
   const [a, b, broken] = batches;
-  const marked = await runOnce(docker(broken.host), IMAGE(), ['sh', '-c', 'touch /m/broken'], { Binds: [`${name}_marker:/m`] });
+  const marked = await runOnce(docker(broken.host), IMAGE(), ['sh', '-c', 'touch /m/broken'], {
+    Binds: [`${name}_marker:/m`],
+  });
   t.is(marked.exitCode, 0, marked.output);
   return { name, dir, before, a, b, broken };
 }
@@ -67,7 +83,14 @@ async function prepare(t: ExecutionContext, prefix: string, stackFile: StackFile
 /** The stack's container events on h1–h3 since `since` (ms), in time order, with the full action (`health_status: healthy`). */
 async function eventsSince(name: string, since: number): Promise<Ev[]> {
   return (await hostEvents(since, { type: ['container'], label: [`${Labels.stack}=${name}`] }))
-    .map(({ host, event: e }) => ({ host, ms: Number(e.timeNano) / 1e6, action: String(e.Action), id: e.Actor.ID, name: String(e.Actor.Attributes.name), service: e.Actor.Attributes[Labels.service] }))
+    .map(({ host, event: e }) => ({
+      host,
+      ms: Number(e.timeNano) / 1e6,
+      action: String(e.Action),
+      id: e.Actor.ID,
+      name: String(e.Actor.Attributes.name),
+      service: e.Actor.Attributes[Labels.service],
+    }))
     .sort((x, y) => x.ms - y.ms);
 }
 
@@ -76,7 +99,10 @@ async function previousRuns(t: ExecutionContext, name: string, before: { id: str
   const after = await runningIds(name, 'api');
   t.deepEqual(after.map((c) => c.id).sort(), before.map((c) => c.id).sort());
   t.true(after.every((c) => c.hash === before[0].hash));
-  t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
+  t.deepEqual(
+    [...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)),
+    [],
+  );
   return after;
 }
 
@@ -103,7 +129,10 @@ async function brokenOnLastHost(t: ExecutionContext, prefix: string, stackFile: 
     return e.ms;
   };
   /** The new container of replica x: renamed to the replica's name by the update. */
-  const freshOf = (x: { host: string; name: string }) => events.find((e) => e.host === x.host && e.action === 'rename' && e.name === x.name && !before.some((c) => c.id === e.id))!.id;
+  const freshOf = (x: { host: string; name: string }) =>
+    events.find(
+      (e) => e.host === x.host && e.action === 'rename' && e.name === x.name && !before.some((c) => c.id === e.id),
+    )!.id;
   const oldOf = (x: { name: string }) => before.find((c) => c.name === x.name)!;
   return { name, r, a, b, broken, after, events, counts, at, freshOf, oldOf };
 }
@@ -119,11 +148,22 @@ const startFirst: StackFile = (name, body, failWhereMarked) =>
     update: { order: 'start-first', failure_action: 'rollback' },
     rollback: { parallelism: 1, delay: `${DELAY_S}s`, order: 'start-first', failure_action: 'pause' },
   });
-const START_FIRST_PLAN = /rollout api: 3 replicas, 1 at a time, start-first, each replica healthy, delay 0s; on failure rollback\n\s+rollback: 1 at a time, start-first, each replica healthy, delay 3s; on failure pause\n/;
+const START_FIRST_PLAN =
+  /rollout api: 3 replicas, 1 at a time, start-first, each replica healthy, delay 0s; on failure rollback\n\s+rollback: 1 at a time, start-first, each replica healthy, delay 3s; on failure pause\n/;
 
 test('rollback_config start-first with delay: never fewer than the replicas running, delay between rollback batches, then exactly the previous version runs', async (t) => {
-  const { name, r, a, b, broken, after, counts, at, freshOf, oldOf } = await brokenOnLastHost(t, 'rb', startFirst, START_FIRST_PLAN);
-  t.regex(r.stdout, new RegExp(`replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 before it was healthy`));
+  const { name, r, a, b, broken, after, counts, at, freshOf, oldOf } = await brokenOnLastHost(
+    t,
+    'rb',
+    startFirst,
+    START_FIRST_PLAN,
+  );
+  t.regex(
+    r.stdout,
+    new RegExp(
+      `replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 before it was healthy`,
+    ),
+  );
   for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');
   // Never fewer than 3 running replicas, update and rollback included.
   t.true(Math.min(...counts) >= 3, `running counts ${counts.join(',')}`);
@@ -133,12 +173,21 @@ test('rollback_config start-first with delay: never fewer than the replicas runn
   for (const x of [a, b]) {
     const old = oldOf(x).id;
     const fresh = freshOf(x);
-    const stepAside = at((e) => e.id === fresh && e.action === 'rename' && e.name === `${x.name}_next`, `${x.name}: the new one renamed aside`);
+    const stepAside = at(
+      (e) => e.id === fresh && e.action === 'rename' && e.name === `${x.name}_next`,
+      `${x.name}: the new one renamed aside`,
+    );
     const oldStarted = at((e) => e.id === old && e.action === 'start', `${x.name}: the previous one started again`);
-    const oldHealthy = at((e) => e.id === old && e.action === 'health_status: healthy' && e.ms >= oldStarted, `${x.name}: the previous one healthy`);
+    const oldHealthy = at(
+      (e) => e.id === old && e.action === 'health_status: healthy' && e.ms >= oldStarted,
+      `${x.name}: the previous one healthy`,
+    );
     const newDied = at((e) => e.id === fresh && e.action === 'die', `${x.name}: the new one stopped`);
     const newRemoved = at((e) => e.id === fresh && e.action === 'destroy', `${x.name}: the new one removed`);
-    t.true(stepAside < oldStarted && oldStarted <= oldHealthy && oldHealthy < newDied && newDied < newRemoved, `${x.name}: rename aside, start previous, healthy, then stop and remove the new one`);
+    t.true(
+      stepAside < oldStarted && oldStarted <= oldHealthy && oldHealthy < newDied && newDied < newRemoved,
+      `${x.name}: rename aside, start previous, healthy, then stop and remove the new one`,
+    );
     starts.push(stepAside);
     ends.push(newRemoved);
   }
@@ -171,20 +220,34 @@ volumes:
     stackFile,
     /rollout api: 3 replicas, 1 at a time, stop-first, each replica healthy, or running 1s \(monitor\) if its image has no healthcheck, delay 0s; on failure rollback\n\s+rollback: 1 at a time, stop-first, each replica healthy, or running 3s \(monitor\) if its image has no healthcheck, delay 0s; on failure pause\n/,
   );
-  t.regex(r.stdout, new RegExp(`replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 within the monitor period`));
+  t.regex(
+    r.stdout,
+    new RegExp(
+      `replica ${broken.name} on ${broken.host} failed: ${broken.name}_next: exited with code 3 within the monitor period`,
+    ),
+  );
   t.true(Math.min(...counts) >= 2, `running counts ${counts.join(',')}`);
   // stop-first: the new one goes, then the previous one comes back; the next replica's rollback begins only
   // once the previous one of this batch has run for the monitor period (a bound stack sets, not a timing).
   const steps = [a, b].map((x) => {
     const fresh = freshOf(x);
     const newDied = at((e) => e.id === fresh && e.action === 'die', `${x.name}: the new one stopped`);
-    const oldStarted = at((e) => e.id === oldOf(x).id && e.action === 'start', `${x.name}: the previous one started again`);
+    const oldStarted = at(
+      (e) => e.id === oldOf(x).id && e.action === 'start',
+      `${x.name}: the previous one started again`,
+    );
     t.true(newDied < oldStarted, `${x.name}: stop-first`);
     // The new one ran undisturbed until the rollback stopped it: its first kill (or die) is the rollback's first step.
-    const firstOfRollback = at((e) => e.id === fresh && (e.action === 'kill' || e.action === 'die'), `${x.name}: its rollback began`);
+    const firstOfRollback = at(
+      (e) => e.id === fresh && (e.action === 'kill' || e.action === 'die'),
+      `${x.name}: its rollback began`,
+    );
     return { firstOfRollback, oldStarted };
   });
-  t.true(steps[1].firstOfRollback - steps[0].oldStarted >= MONITOR_S * 1000, `from ${a.name} back to ${b.name}'s rollback: ${Math.round(steps[1].firstOfRollback - steps[0].oldStarted)} ms`);
+  t.true(
+    steps[1].firstOfRollback - steps[0].oldStarted >= MONITOR_S * 1000,
+    `from ${a.name} back to ${b.name}'s rollback: ${Math.round(steps[1].firstOfRollback - steps[0].oldStarted)} ms`,
+  );
 });
 
 /** Starts `stack apply` of v2 and waits until its rollback has begun (its first rollback step is reported). */
@@ -216,7 +279,8 @@ test('two SIGINTs during a rollback stop it at once; applying the previous file 
   const run = await applyUntilRollback(t, dir);
   run.child.kill('SIGINT');
   const deadline = Date.now() + 30_000;
-  while (!/SIGINT: starting nothing new/.test(run.stdout()) && run.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!/SIGINT: starting nothing new/.test(run.stdout()) && run.child.exitCode === null && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   run.child.kill('SIGINT');
   const r = await run.done;
   t.is(r.code, 130, r.stdout + r.stderr);
@@ -225,10 +289,23 @@ test('two SIGINTs during a rollback stop it at once; applying the previous file 
   const again = await runStack(['apply', '--yes', '--lock-timeout', '0', '-i', 'inventory.yaml'], dir);
   t.is(again.code, 0, again.stdout + again.stderr);
   const after = await runningIds(name, 'api');
-  const seen = async () => [...(await containersOf(name)).entries()].map(([n, c]) => `${n} on ${c.host}: ${c.info.State} (${c.info.Status})`).join('\n');
-  t.is(after.length, 3, `running api replicas after the re-apply; the stack's containers:\n${await seen()}\nthe re-apply said:\n${again.stdout}${again.stderr}`);
-  t.true(after.every((c) => c.hash === before[0].hash), 'every replica runs the previous version');
-  t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
+  const seen = async () =>
+    [...(await containersOf(name)).entries()]
+      .map(([n, c]) => `${n} on ${c.host}: ${c.info.State} (${c.info.Status})`)
+      .join('\n');
+  t.is(
+    after.length,
+    3,
+    `running api replicas after the re-apply; the stack's containers:\n${await seen()}\nthe re-apply said:\n${again.stdout}${again.stderr}`,
+  );
+  t.true(
+    after.every((c) => c.hash === before[0].hash),
+    'every replica runs the previous version',
+  );
+  t.deepEqual(
+    [...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)),
+    [],
+  );
   for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');
   const plan = await runStack(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir);
   t.is(plan.code, 0, `no changes left:\n${plan.stdout}${plan.stderr}`);

@@ -6,7 +6,16 @@
  */
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
-import { cleanup, containersOf, desiredFor, docker, eventually, uniqueStack, IMAGE, eventWindowStart } from './reconcile-helpers.js';
+import {
+  cleanup,
+  containersOf,
+  desiredFor,
+  docker,
+  eventually,
+  uniqueStack,
+  IMAGE,
+  eventWindowStart,
+} from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
 import { apiStack, containerEvents, runningCounts, runningIds, type ApiVersion } from './rollout-helpers.js';
 import { runOnce } from '../helpers/sandbox.js';
@@ -28,7 +37,12 @@ async function applyVersion(dir: string, name: string, v: ApiVersion) {
  * still be starting when apply returns.
  */
 async function answer(host: string, stack: string, name: string): Promise<string> {
-  const ask = async () => (await runOnce(docker(host), IMAGE(), ['sh', '-c', `timeout 5 wget -qO- http://${name}:8080/`], { NetworkMode: `${stack}_default` })).output.trim();
+  const ask = async () =>
+    (
+      await runOnce(docker(host), IMAGE(), ['sh', '-c', `timeout 5 wget -qO- http://${name}:8080/`], {
+        NetworkMode: `${stack}_default`,
+      })
+    ).output.trim();
   return eventually(async () => (await ask()) || undefined, 20_000, `${name} on ${host} to answer`);
 }
 
@@ -47,7 +61,10 @@ test('a healthy update rolls one replica at a time, each healthy before the next
   const { name, dir, before } = await setUp(t, 'ok', { body: 'v1' });
   writeFileSync(path.join(dir, 'compose.yaml'), apiStack(name, { body: 'v2', update: { order: 'stop-first' } }));
   const plan = await runStack(['plan', '-i', 'inventory.yaml'], dir);
-  t.regex(plan.stdout, /rollout api: 3 replicas, 1 at a time, stop-first, each replica healthy, delay 0s; on failure pause/);
+  t.regex(
+    plan.stdout,
+    /rollout api: 3 replicas, 1 at a time, stop-first, each replica healthy, delay 0s; on failure pause/,
+  );
   t.regex(plan.stdout, /batch 1: .*\n\s+batch 2: .*\n\s+batch 3: /);
   const since = await eventWindowStart();
   const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
@@ -58,9 +75,16 @@ test('a healthy update rolls one replica at a time, each healthy before the next
   t.is(new Set(after.map((c) => c.hash)).size, 1);
   t.not(after[0].hash, before[0].hash);
   // no kept or temporary container is left
-  t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
+  t.deepEqual(
+    [...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)),
+    [],
+  );
   for (const c of after) t.is(await answer(c.host, name, c.name), 'v2');
-  const counts = runningCounts(await containerEvents(name, since), before.map((c) => c.id), 'api');
+  const counts = runningCounts(
+    await containerEvents(name, since),
+    before.map((c) => c.id),
+    'api',
+  );
   t.true(Math.min(...counts) >= 2, `running counts ${counts.join(',')}`);
 });
 
@@ -68,17 +92,31 @@ for (const behaviour of ['exits', 'unhealthy'] as const) {
   test(`a version that ${behaviour === 'exits' ? 'exits at once' : 'fails its healthcheck'} with failure_action rollback: the old version answers, exit 1, the output names the replica and why`, async (t) => {
     const { name, dir, before } = await setUp(t, behaviour.slice(0, 2), { body: 'v1' });
     const since = await eventWindowStart();
-    const r = await applyVersion(dir, name, { body: 'v2', behaviour, update: { failure_action: 'rollback', order: 'stop-first' } });
+    const r = await applyVersion(dir, name, {
+      body: 'v2',
+      behaviour,
+      update: { failure_action: 'rollback', order: 'stop-first' },
+    });
     t.is(r.code, 1, r.stdout + r.stderr);
     const why = behaviour === 'exits' ? /exited with code 3 before it was healthy/ : /unhealthy/;
     t.regex(r.stdout, /rollout api: rolled back/);
     t.regex(r.stdout, new RegExp(`replica ${name}-api-\\d on h\\d failed: ${name}-api-\\d_next: ${why.source}`));
     // exactly the previous version runs: the same hash on every replica, nothing else of the service
     const after = await runningIds(name, 'api');
-    t.deepEqual(after.map((c) => c.hash), before.map(() => before[0].hash));
-    t.deepEqual([...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)), []);
+    t.deepEqual(
+      after.map((c) => c.hash),
+      before.map(() => before[0].hash),
+    );
+    t.deepEqual(
+      [...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)),
+      [],
+    );
     for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');
-    const counts = runningCounts(await containerEvents(name, since), before.map((c) => c.id), 'api');
+    const counts = runningCounts(
+      await containerEvents(name, since),
+      before.map((c) => c.id),
+      'api',
+    );
     t.true(Math.min(...counts) >= 2, `running counts ${counts.join(',')}`);
   });
 }
@@ -86,7 +124,11 @@ for (const behaviour of ['exits', 'unhealthy'] as const) {
 test('failure_action pause with parallelism 2: the failed batch gets its old containers back, the rest is not touched, never below replicas − parallelism', async (t) => {
   const { name, dir, before } = await setUp(t, 'pa', { body: 'v1' });
   const since = await eventWindowStart();
-  const r = await applyVersion(dir, name, { body: 'v2', behaviour: 'unhealthy', update: { parallelism: 2, failure_action: 'pause', order: 'stop-first' } });
+  const r = await applyVersion(dir, name, {
+    body: 'v2',
+    behaviour: 'unhealthy',
+    update: { parallelism: 2, failure_action: 'pause', order: 'stop-first' },
+  });
   t.is(r.code, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /rollout api: paused/);
   const after = await runningIds(name, 'api');
@@ -96,7 +138,11 @@ test('failure_action pause with parallelism 2: the failed batch gets its old con
   const events = await containerEvents(name, since);
   const untouched = before.find((b) => !events.some((e) => e.action === 'die' && (e as { id?: string }).id === b.id));
   t.truthy(untouched);
-  const counts = runningCounts(events, before.map((c) => c.id), 'api');
+  const counts = runningCounts(
+    events,
+    before.map((c) => c.id),
+    'api',
+  );
   t.true(Math.min(...counts) >= 1, `running counts ${counts.join(',')}`);
   // a re-run with a good version completes
   const again = await applyVersion(dir, name, { body: 'v3', update: { parallelism: 2 } });
@@ -104,5 +150,9 @@ test('failure_action pause with parallelism 2: the failed batch gets its old con
   const final = await runningIds(name, 'api');
   t.is(final.length, 3);
   t.true(final.every((c) => c.hash !== before[0].hash));
-  t.true((await Promise.all(final.map((c) => docker(c.host).getContainer(c.id).inspect()))).every((i) => i.Config.Labels[Labels.service] === 'api'));
+  t.true(
+    (await Promise.all(final.map((c) => docker(c.host).getContainer(c.id).inspect()))).every(
+      (i) => i.Config.Labels[Labels.service] === 'api',
+    ),
+  );
 });

@@ -33,7 +33,13 @@ function threadNamespaces(pid: string): Map<string, number> {
 function mountedNamespaces(execRoot: string): Set<number> {
   const dir = join(execRoot, 'netns');
   const out = new Set<number>();
-  for (const f of (() => { try { return readdirSync(dir); } catch { return []; } })()) {
+  for (const f of (() => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  })()) {
     try {
       out.add(statSync(join(dir, f)).ino);
     } catch {
@@ -53,8 +59,17 @@ test('after an overlay is torn down on a host, no dockerd thread is left in a na
 
   const net = uniqueName('mendovl');
   await docker.createNetwork({ Name: net, Driver: 'overlay', CheckDuplicate: true });
-  t.teardown(() => docker.getNetwork(net).remove().catch(() => undefined));
-  const c = await docker.createContainer({ Image: sbx.images.busybox, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: net } });
+  t.teardown(() =>
+    docker
+      .getNetwork(net)
+      .remove()
+      .catch(() => undefined),
+  );
+  const c = await docker.createContainer({
+    Image: sbx.images.busybox,
+    Cmd: ['sleep', '60'],
+    HostConfig: { NetworkMode: net },
+  });
   await c.start();
   await c.remove({ force: true });
   await docker.getNetwork(net).remove();
@@ -65,12 +80,25 @@ test('after an overlay is torn down on a host, no dockerd thread is left in a na
     let mended = 0;
     for (const [file, ino] of threadNamespaces(pid)) {
       if (ino === own || live.has(ino)) continue;
-      const route = await run('nsenter', [`--net=${file}`, 'ip', 'route', 'show', 'default']).then((r) => r.stdout.trim(), () => '');
+      const route = await run('nsenter', [`--net=${file}`, 'ip', 'route', 'show', 'default']).then(
+        (r) => r.stdout.trim(),
+        () => '',
+      );
       if (!route) {
         bad.push(`${file} (namespace ${ino}): no default route`);
         continue;
       }
-      const reach = await run('nsenter', [`--net=${file}`, 'curl', '-sf', '-m', '3', `http://${sbx.registry}/v2/`]).then(() => true, () => false);
+      const reach = await run('nsenter', [
+        `--net=${file}`,
+        'curl',
+        '-sf',
+        '-m',
+        '3',
+        `http://${sbx.registry}/v2/`,
+      ]).then(
+        () => true,
+        () => false,
+      );
       if (!reach) bad.push(`${file} (namespace ${ino}): registry unreachable`);
       else mended++;
     }

@@ -43,7 +43,11 @@ export class TrafficClient {
     const at = (await this.counts()).requests;
     await eventually(async () => (await this.counts()).requests >= at + 5, 30_000, 'requests after the update');
     await this.exec(['touch', '/tmp/stop']);
-    await eventually(async () => (await this.exec(['test', '-f', '/tmp/finished'])).exitCode === 0, 30_000, 'the request loop to end');
+    await eventually(
+      async () => (await this.exec(['test', '-f', '/tmp/finished'])).exitCode === 0,
+      30_000,
+      'the request loop to end',
+    );
     const failed = (await this.exec(['sh', '-c', 'cat /tmp/failed 2>/dev/null; true'])).output;
     return { ...(await this.counts()), failed };
   }
@@ -53,12 +57,24 @@ export class TrafficClient {
  * A start-first update to a version failing its healthcheck, with failure_action rollback, while `client` runs:
  * the rollout rolled back, nobody's request failed, and the service still answers `v1` by name.
  */
-export async function assertRolledBackUnnoticed(t: ExecutionContext, rolled: Deployed, client: TrafficClient, exec: Exec): Promise<void> {
+export async function assertRolledBackUnnoticed(
+  t: ExecutionContext,
+  rolled: Deployed,
+  client: TrafficClient,
+  exec: Exec,
+): Promise<void> {
   t.false(rolled.result?.ok);
   t.is(rolled.result?.rollouts.api.outcome, 'rolled-back');
   t.regex(rolled.result!.rollouts.api.failures[0].error, /unhealthy/);
   const result = await client.stop();
   t.is(result.failures, 0, `failed requests (number, uptime): ${result.failed}`);
   // Asked until it answers (a single request may be slowed past its timeout by a loaded machine): v1, never v2.
-  t.is(await eventually(async () => (await exec(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim() || undefined, 20_000, 'api to answer by name'), 'v1');
+  t.is(
+    await eventually(
+      async () => (await exec(['sh', '-c', 'timeout 5 wget -qO- http://api:8080/'])).output.trim() || undefined,
+      20_000,
+      'api to answer by name',
+    ),
+    'v1',
+  );
 }

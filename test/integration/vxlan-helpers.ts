@@ -31,7 +31,9 @@ export const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx
 export const HELPER_IMAGE = vx.images.helper;
 
 export function hostSpecs(names = ['h1', 'h2', 'h3']): HostSpec[] {
-  return vx.hosts.filter((h) => names.includes(h.name)).map((h) => ({ name: h.name, endpoint: endpointOf(h.tcp, h.tls), labels: h.labels }));
+  return vx.hosts
+    .filter((h) => names.includes(h.name))
+    .map((h) => ({ name: h.name, endpoint: endpointOf(h.tcp, h.tls), labels: h.labels }));
 }
 
 export function docker(host: string): Docker {
@@ -46,20 +48,36 @@ export function overlayNetwork(key: string, stack: string): NetworkSpec {
   return network(key, stack, { driver: 'overlay' });
 }
 
-export function vxDesired(name: string, services: ServiceSpec[], over: Partial<DesiredState> & { hostNames?: string[] } = {}): DesiredState {
+export function vxDesired(
+  name: string,
+  services: ServiceSpec[],
+  over: Partial<DesiredState> & { hostNames?: string[] } = {},
+): DesiredState {
   const { hostNames, ...rest } = over;
   return buildDesired(services, {
     name,
     hosts: hostSpecs(hostNames),
-    settings: { hostConcurrency: 4, globalConcurrency: 16, overlay: 'auto', consul: vx.consul.http, overlayHelperImage: HELPER_IMAGE },
+    settings: {
+      hostConcurrency: 4,
+      globalConcurrency: 16,
+      overlay: 'auto',
+      consul: vx.consul.http,
+      overlayHelperImage: HELPER_IMAGE,
+    },
     networks: { default: overlayNetwork('default', name) },
     ...rest,
   } as never);
 }
 
 /** Runs a command in a running container; returns exit code and output. */
-export async function exec(host: string, container: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
-  const e = await docker(host).getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+export async function exec(
+  host: string,
+  container: string,
+  cmd: string[],
+): Promise<{ exitCode: number; output: string }> {
+  const e = await docker(host)
+    .getContainer(container)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
   const stream = await e.start({ hijack: true, stdin: false, Tty: true });
   const output = await new Promise<string>((resolve, reject) => {
     let s = '';
@@ -84,14 +102,19 @@ export function addressesIn(nslookup: string): string[] {
 }
 
 /** An HTTP server answering with its container's hostname. */
-export function api(over: Partial<ServiceSpec> & { replicas?: number; constraints?: ServiceSpec['deploy']['constraints'] } = {}): Omit<Partial<ServiceSpec>, 'deploy'> & { deploy: Partial<ServiceSpec['deploy']> } {
+export function api(
+  over: Partial<ServiceSpec> & { replicas?: number; constraints?: ServiceSpec['deploy']['constraints'] } = {},
+): Omit<Partial<ServiceSpec>, 'deploy'> & { deploy: Partial<ServiceSpec['deploy']> } {
   const { replicas, constraints, ...rest } = over;
   return {
     image: IMAGE,
     command: ['sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www'],
     stopGracePeriodNs: 1e9,
     ...rest,
-    deploy: { replicas: replicas ?? 2, constraints: constraints ?? [{ field: 'node.hostname', op: '!=', value: 'h1', text: 'node.hostname != h1' }] },
+    deploy: {
+      replicas: replicas ?? 2,
+      constraints: constraints ?? [{ field: 'node.hostname', op: '!=', value: 'h1', text: 'node.hostname != h1' }],
+    },
   };
 }
 
@@ -102,7 +125,11 @@ export function onHost(host: string): ServiceSpec['deploy']['constraints'] {
 /** The VXLAN devices in a host's network namespace, with their flood destinations (read straight from the kernel). */
 export function devicesOn(host: string): Record<string, string[]> {
   const netns = vx.hosts.find((h) => h.name === host)!.netns;
-  const run = (args: string[]) => execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (args: string[]) =>
+    execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const out: Record<string, string[]> = {};
   for (const line of run(['ip', '-o', 'link', 'show', 'type', 'vxlan']).split('\n').filter(Boolean)) {
     const dev = line.split(': ')[1].split('@')[0];
@@ -135,22 +162,49 @@ export const ipOf = (host: string) => vx.hosts.find((h) => h.name === host)!.ip;
  * with `db`, also db (HTTP on 5432 answering `db`, on h3), the web/api/db example of examples/consul-overlay.
  */
 export function webApiServices(image: string, apiReplicas = 2, db = false): ServiceSpec[] {
-  const out = [service('api', api({ image, replicas: apiReplicas })), service('web', { image, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } })];
-  if (db) out.push(service('db', { image, command: ['sh', '-c', 'mkdir -p /db && echo db > /db/index.html && exec httpd -f -p 5432 -h /db'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h3') } }));
+  const out = [
+    service('api', api({ image, replicas: apiReplicas })),
+    service('web', {
+      image,
+      command: ['sleep', '3600'],
+      stopGracePeriodNs: 1e9,
+      deploy: { constraints: onHost('h1') },
+    }),
+  ];
+  if (db)
+    out.push(
+      service('db', {
+        image,
+        command: ['sh', '-c', 'mkdir -p /db && echo db > /db/index.html && exec httpd -f -p 5432 -h /db'],
+        stopGracePeriodNs: 1e9,
+        deploy: { constraints: onHost('h3') },
+      }),
+    );
   return out;
 }
 
 /** webApiServices on the vx hosts, on the stack's default `driver: overlay` network. */
-export function webApi(name: string, over: { apiReplicas?: number; hostNames?: string[]; extra?: ServiceSpec[]; db?: boolean } = {}): DesiredState {
-  return vxDesired(name, [...webApiServices(IMAGE, over.apiReplicas, over.db), ...(over.extra ?? [])], { hostNames: over.hostNames });
+export function webApi(
+  name: string,
+  over: { apiReplicas?: number; hostNames?: string[]; extra?: ServiceSpec[]; db?: boolean } = {},
+): DesiredState {
+  return vxDesired(name, [...webApiServices(IMAGE, over.apiReplicas, over.db), ...(over.extra ?? [])], {
+    hostNames: over.hostNames,
+  });
 }
 
 /** The api replicas of a stack: host, address on the default network, container hostname. */
-export async function apiReplicas(name: string, hostNames = ['h1', 'h2', 'h3', 'h4']): Promise<{ host: string; ip: string; hostname: string }[]> {
+export async function apiReplicas(
+  name: string,
+  hostNames = ['h1', 'h2', 'h3', 'h4'],
+): Promise<{ host: string; ip: string; hostname: string }[]> {
   const out: { host: string; ip: string; hostname: string }[] = [];
   for (const h of hostNames) {
-    const list = await docker(h).listContainers({ filters: { label: [`${Labels.stack}=${name}`, `${Labels.service}=api`] } });
-    for (const c of list) out.push({ host: h, ip: c.NetworkSettings.Networks[`${name}_default`].IPAddress, hostname: c.Id.slice(0, 12) });
+    const list = await docker(h).listContainers({
+      filters: { label: [`${Labels.stack}=${name}`, `${Labels.service}=api`] },
+    });
+    for (const c of list)
+      out.push({ host: h, ip: c.NetworkSettings.Networks[`${name}_default`].IPAddress, hostname: c.Id.slice(0, 12) });
   }
   return out.sort((a, b) => a.ip.localeCompare(b.ip));
 }

@@ -11,16 +11,42 @@ import { KV_ROOT, parseKv } from '../../src/overlay/state.js';
 import { cidrOverlaps, intToIp, ipToInt, networkCount, networkSubnet } from '../../src/overlay/pool.js';
 import { AllocationError, ensureAllocation } from '../../src/overlay/allocate.js';
 import { eventually, planStack } from './reconcile-helpers.js';
-import { api, cleanupVx, deploy, docker, exec, ipOf, onHost, overlayNetwork, service, store, uniqueStack, vxDesired, IMAGE } from './vxlan-helpers.js';
+import {
+  api,
+  cleanupVx,
+  deploy,
+  docker,
+  exec,
+  ipOf,
+  onHost,
+  overlayNetwork,
+  service,
+  store,
+  uniqueStack,
+  vxDesired,
+  IMAGE,
+} from './vxlan-helpers.js';
 import type { DesiredState } from '../../src/stack/types.js';
 
-
-const subnetOn = async (host: string, network: string) => (await docker(host).getNetwork(network).inspect()).IPAM!.Config![0] as { Subnet: string; IPRange: string; Gateway: string };
+const subnetOn = async (host: string, network: string) =>
+  (await docker(host).getNetwork(network).inspect()).IPAM!.Config![0] as {
+    Subnet: string;
+    IPRange: string;
+    Gateway: string;
+  };
 
 function twoHosts(name: string, ipam?: { subnet: string }): DesiredState {
   return vxDesired(
     name,
-    [service('api', api({ replicas: 1, constraints: onHost('h2') })), service('web', { image: IMAGE, command: ['sleep', '3600'], stopGracePeriodNs: 1e9, deploy: { constraints: onHost('h1') } })],
+    [
+      service('api', api({ replicas: 1, constraints: onHost('h2') })),
+      service('web', {
+        image: IMAGE,
+        command: ['sleep', '3600'],
+        stopGracePeriodNs: 1e9,
+        deploy: { constraints: onHost('h1') },
+      }),
+    ],
     { networks: { default: { ...overlayNetwork('default', name), ...(ipam ? { ipam: { config: [ipam] } } : {}) } } },
   );
 }
@@ -29,12 +55,19 @@ test.serial('a pool subnet avoids a network that exists on a host', async (t) =>
   const name = uniqueStack('p');
   const kv = parseKv(await store().list(KV_ROOT));
   const claims = [...kv.subnets.keys()];
-  const next = Array.from({ length: networkCount(kv.pool) }, (_, i) => networkSubnet(kv.pool, i)).find((s) => !claims.some((c) => cidrOverlaps(c, s)))!;
+  const next = Array.from({ length: networkCount(kv.pool) }, (_, i) => networkSubnet(kv.pool, i)).find(
+    (s) => !claims.some((c) => cidrOverlaps(c, s)),
+  )!;
   // A hand-made network on h2 inside the subnet the pool would hand out next.
   const handmade = `${name}_hand`;
   const inside = `${intToIp(ipToInt(next.split('/')[0]) + 7 * 256)}/24`;
   await docker('h2').createNetwork({ Name: handmade, Driver: 'bridge', IPAM: { Config: [{ Subnet: inside }] } });
-  t.teardown(() => docker('h2').getNetwork(handmade).remove().catch(() => undefined));
+  t.teardown(() =>
+    docker('h2')
+      .getNetwork(handmade)
+      .remove()
+      .catch(() => undefined),
+  );
   const d = twoHosts(name);
   cleanupVx(t, d);
   const first = await deploy(d);
@@ -46,46 +79,91 @@ test.serial('a pool subnet avoids a network that exists on a host', async (t) =>
   t.is((await subnetOn('h2', `${name}_default`)).Subnet, got);
 });
 
-test.serial('a fixed subnet is the network\'s on every host; an overlapping one is refused at plan time and at allocation, naming the holder', async (t) => {
-  const [b, c] = [uniqueStack('x'), uniqueStack('y')];
-  const third = randomInt(63) * 4;
-  const fixed = `10.250.${third}.0/22`;
-  const d = twoHosts(b, { subnet: fixed });
-  cleanupVx(t, d);
-  const first = await deploy(d);
-  t.true(first.result?.ok, JSON.stringify(first.result?.failures));
-  t.regex(first.plan.operations.find((o) => o.kind === 'overlay.allocate')!.cause, new RegExp(`subnet ${fixed.replace(/\./g, '\\.')} \\(from the stack file\\)`));
-  const ranges = new Set<string>();
-  for (const h of ['h1', 'h2', 'h3']) {
-    const cfg = await subnetOn(h, `${b}_default`);
-    t.is(cfg.Subnet, fixed, `subnet on ${h}`);
-    t.true(cidrOverlaps(cfg.IPRange, fixed));
-    ranges.add(cfg.IPRange);
-  }
-  t.is(ranges.size, 3, 'each host its own lease of the fixed subnet');
-  t.is((await store().list(`${KV_ROOT}subnet/${fixed.replace('/', '_')}`))[0]?.value, `${b}/default`, 'claimed in Consul');
-  // The network carries traffic: web on h1 reaches api on h2 by name, at an address of the fixed subnet.
-  const apiIp = (await docker('h2').getContainer(`${b}-api-1`).inspect()).NetworkSettings.Networks[`${b}_default`].IPAddress;
-  t.true(cidrOverlaps(`${apiIp}/32`, fixed));
-  t.is((await eventually(async () => {
-    const r = await exec('h1', `${b}-web-1`, ['sh', '-c', 'timeout 5 wget -qO- http://api:8080/']);
-    return r.exitCode === 0 && r;
-  }, 20_000, 'api by name')).output.trim().length, 12);
+test.serial(
+  "a fixed subnet is the network's on every host; an overlapping one is refused at plan time and at allocation, naming the holder",
+  async (t) => {
+    const [b, c] = [uniqueStack('x'), uniqueStack('y')];
+    const third = randomInt(63) * 4;
+    const fixed = `10.250.${third}.0/22`;
+    const d = twoHosts(b, { subnet: fixed });
+    cleanupVx(t, d);
+    const first = await deploy(d);
+    t.true(first.result?.ok, JSON.stringify(first.result?.failures));
+    t.regex(
+      first.plan.operations.find((o) => o.kind === 'overlay.allocate')!.cause,
+      new RegExp(`subnet ${fixed.replace(/\./g, '\\.')} \\(from the stack file\\)`),
+    );
+    const ranges = new Set<string>();
+    for (const h of ['h1', 'h2', 'h3']) {
+      const cfg = await subnetOn(h, `${b}_default`);
+      t.is(cfg.Subnet, fixed, `subnet on ${h}`);
+      t.true(cidrOverlaps(cfg.IPRange, fixed));
+      ranges.add(cfg.IPRange);
+    }
+    t.is(ranges.size, 3, 'each host its own lease of the fixed subnet');
+    t.is(
+      (await store().list(`${KV_ROOT}subnet/${fixed.replace('/', '_')}`))[0]?.value,
+      `${b}/default`,
+      'claimed in Consul',
+    );
+    // The network carries traffic: web on h1 reaches api on h2 by name, at an address of the fixed subnet.
+    const apiIp = (await docker('h2').getContainer(`${b}-api-1`).inspect()).NetworkSettings.Networks[`${b}_default`]
+      .IPAddress;
+    t.true(cidrOverlaps(`${apiIp}/32`, fixed));
+    t.is(
+      (
+        await eventually(
+          async () => {
+            const r = await exec('h1', `${b}-web-1`, ['sh', '-c', 'timeout 5 wget -qO- http://api:8080/']);
+            return r.exitCode === 0 && r;
+          },
+          20_000,
+          'api by name',
+        )
+      ).output.trim().length,
+      12,
+    );
 
-  // Another stack asking for a subnet inside it: refused before any write, naming both.
-  const inside = `10.250.${third - (third % 8)}.0/21`;
-  const planned = await planStack(twoHosts(c, { subnet: inside }));
-  const errors = planned.plan.diagnostics.filter((x) => x.severity === 'error').map((x) => x.summary);
-  t.true(errors.includes(`network default: subnet ${inside} overlaps ${fixed} of overlay network ${b}/default (claimed in Consul)`), errors.join('\n'));
-  t.true(errors.some((e) => e.startsWith(`network default: subnet ${inside} overlaps existing network ${b}_default (${fixed}) on h1, h2, h3`)), errors.join('\n'));
-  await t.throwsAsync(deploy(twoHosts(c, { subnet: inside })), { message: /claimed in Consul/ });
-  for (const h of ['h1', 'h2', 'h3']) t.false((await docker(h).listNetworks()).some((n) => n.Name === `${c}_default`), `nothing created on ${h}`);
-  // The allocation itself refuses it too (an apply that planned before the other's claim), writing nothing.
-  await t.throwsAsync(ensureAllocation(store(), { stack: c, key: 'default', name: `${c}_default`, hosts: { h1: ipOf('h1') }, subnet: inside }), {
-    instanceOf: AllocationError,
-    message: `network ${c}_default: subnet ${inside} overlaps ${fixed} of overlay network ${b}/default (claimed in Consul)`,
-  });
-  t.deepEqual(await store().list(`${KV_ROOT}networks/${c}/`), []);
-  t.false((await store().list(`${KV_ROOT}subnet/`)).some((e) => e.value === `${c}/default`));
-  t.is((await docker('h1').getNetwork(`${b}_default`).inspect()).Labels![Labels.stack], b);
-});
+    // Another stack asking for a subnet inside it: refused before any write, naming both.
+    const inside = `10.250.${third - (third % 8)}.0/21`;
+    const planned = await planStack(twoHosts(c, { subnet: inside }));
+    const errors = planned.plan.diagnostics.filter((x) => x.severity === 'error').map((x) => x.summary);
+    t.true(
+      errors.includes(
+        `network default: subnet ${inside} overlaps ${fixed} of overlay network ${b}/default (claimed in Consul)`,
+      ),
+      errors.join('\n'),
+    );
+    t.true(
+      errors.some((e) =>
+        e.startsWith(
+          `network default: subnet ${inside} overlaps existing network ${b}_default (${fixed}) on h1, h2, h3`,
+        ),
+      ),
+      errors.join('\n'),
+    );
+    await t.throwsAsync(deploy(twoHosts(c, { subnet: inside })), { message: /claimed in Consul/ });
+    for (const h of ['h1', 'h2', 'h3'])
+      t.false(
+        (await docker(h).listNetworks()).some((n) => n.Name === `${c}_default`),
+        `nothing created on ${h}`,
+      );
+    // The allocation itself refuses it too (an apply that planned before the other's claim), writing nothing.
+    await t.throwsAsync(
+      ensureAllocation(store(), {
+        stack: c,
+        key: 'default',
+        name: `${c}_default`,
+        hosts: { h1: ipOf('h1') },
+        subnet: inside,
+      }),
+      {
+        instanceOf: AllocationError,
+        message: `network ${c}_default: subnet ${inside} overlaps ${fixed} of overlay network ${b}/default (claimed in Consul)`,
+      },
+    );
+    t.deepEqual(await store().list(`${KV_ROOT}networks/${c}/`), []);
+    t.false((await store().list(`${KV_ROOT}subnet/`)).some((e) => e.value === `${c}/default`));
+    t.is((await docker('h1').getNetwork(`${b}_default`).inspect()).Labels![Labels.stack], b);
+  },
+);

@@ -25,7 +25,15 @@ import type { RevisionKind, RevisionResult, RevisionSummary } from '../../state/
 import { syncCatalog } from '../../consul/catalog.js';
 import { addStackOptions, failOnPlanErrors, loadDesired, type CommonOptions } from './plan.js';
 import { confirm } from './confirm.js';
-import { addWriteOptions, lockTimeoutMs, storeError, withStackLock, withStore, type Held, type WriteOptions } from './locking.js';
+import {
+  addWriteOptions,
+  lockTimeoutMs,
+  storeError,
+  withStackLock,
+  withStore,
+  type Held,
+  type WriteOptions,
+} from './locking.js';
 import { provisionalOwner } from '../../state/identity.js';
 import type { StackOwner } from '../../labels.js';
 import { addFaultOptions, faultSettingsFrom, graceMsFrom, type FaultCliOptions } from '../fault-options.js';
@@ -50,11 +58,21 @@ export async function runApplyCommand(opts: ApplyCommandOptions): Promise<ApplyR
 }
 
 /** Takes the stack's lock, then plans and applies under it (an apply that has nothing to do takes none). */
-export async function runApply(desired: DesiredState, opts: ApplyCommandOptions, signals: CommandSignals): Promise<ApplyResult | undefined> {
+export async function runApply(
+  desired: DesiredState,
+  opts: ApplyCommandOptions,
+  signals: CommandSignals,
+): Promise<ApplyResult | undefined> {
   const command = opts.destroy ? 'destroy' : 'apply';
   if (!opts.destroy && (await unchangedWithoutLock(desired, opts, signals))) return undefined;
   signals.enter(`waiting for the lock of stack ${desired.name}`);
-  return withStackLock(desired, opts, command, (held) => applyLocked(desired, opts, held, command, signals), signals.signal);
+  return withStackLock(
+    desired,
+    opts,
+    command,
+    (held) => applyLocked(desired, opts, held, command, signals),
+    signals.signal,
+  );
 }
 
 /**
@@ -66,14 +84,29 @@ export async function runApply(desired: DesiredState, opts: ApplyCommandOptions,
  * with this very stack (same hash of the normalised stack). A first apply, a changed file, or a failed last
  * apply take the lock at once — their plan has changes, so a look would only add one observe.
  */
-async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOptions, signals: CommandSignals): Promise<boolean> {
+async function unchangedWithoutLock(
+  desired: DesiredState,
+  opts: ApplyCommandOptions,
+  signals: CommandSignals,
+): Promise<boolean> {
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
-    const [holder, latest, owner] = await signals.until(Promise.all([store.holder(desired.name), store.latest(desired.name), store.identity(desired.name)]));
+    const [holder, latest, owner] = await signals.until(
+      Promise.all([store.holder(desired.name), store.latest(desired.name), store.identity(desired.name)]),
+    );
     if (holder || !owner || !sameAsLatest(desired, latest)) return false;
     signals.enter('observing the hosts');
-    const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), owner, ...operatorContext(desired, opts.consul) }));
+    const planned = await signals.until(
+      planStack(desired, {
+        refresh: opts.refresh,
+        pruneVolumes: opts.pruneVolumes,
+        skipUnreachable: opts.skipUnreachable,
+        faults: faultSettingsFrom(opts),
+        owner,
+        ...operatorContext(desired, opts.consul),
+      }),
+    );
     signals.enter('planning');
     const { plan } = planned;
     if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;
@@ -84,14 +117,28 @@ async function unchangedWithoutLock(desired: DesiredState, opts: ApplyCommandOpt
 
 /** Was the newest revision a successful apply of this same desired stack? Then a no-op is likely. */
 export function sameAsLatest(desired: DesiredState, latest: RevisionSummary | undefined): boolean {
-  return !!latest && latest.result === 'ok' && latest.kind !== 'destroy' && latest.hash === hashStored(storeDesired(desired));
+  return (
+    !!latest && latest.result === 'ok' && latest.kind !== 'destroy' && latest.hash === hashStored(storeDesired(desired))
+  );
 }
 
-function reportNoChanges(plan: Plan, clients: ReadonlyMap<string, { counts: { reads: number; writes: number } }>, opts: ApplyCommandOptions): void {
+function reportNoChanges(
+  plan: Plan,
+  clients: ReadonlyMap<string, { counts: { reads: number; writes: number } }>,
+  opts: ApplyCommandOptions,
+): void {
   if (opts.json) {
     const reporter = new JsonReporter();
     reporter.event({ type: 'plan', plan: planJson(plan) });
-    reporter.event({ type: 'summary', ok: true, done: 0, failed: 0, skipped: 0, calls: countsOf(clients), failures: [] });
+    reporter.event({
+      type: 'summary',
+      ok: true,
+      done: 0,
+      failed: 0,
+      skipped: 0,
+      calls: countsOf(clients),
+      failures: [],
+    });
   } else printPlan(plan);
 }
 
@@ -99,12 +146,29 @@ function reportNoChanges(plan: Plan, clients: ReadonlyMap<string, { counts: { re
  * Plan and apply while `held` holds the lock: the path apply, destroy and rollback share. Until operations
  * start, a signal ends it with no change (CommandSignals); after, it interrupts the apply.
  */
-export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptions, held: Held, command: string, signals: CommandSignals): Promise<ApplyResult | undefined> {
+export async function applyLocked(
+  desired: DesiredState,
+  opts: ApplyCommandOptions,
+  held: Held,
+  command: string,
+  signals: CommandSignals,
+): Promise<ApplyResult | undefined> {
   signals.enter('reading the stack identity');
   const owner = await signals.until(ownerForWrite(desired, held, opts.destroy === true));
   signals.enter('observing the hosts');
   const fence = held.lock.fence;
-  const planned = await signals.until(planStack(desired, { refresh: opts.refresh, pruneVolumes: opts.pruneVolumes, destroy: opts.destroy, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), fence, owner, ...operatorContext(desired, opts.consul) }));
+  const planned = await signals.until(
+    planStack(desired, {
+      refresh: opts.refresh,
+      pruneVolumes: opts.pruneVolumes,
+      destroy: opts.destroy,
+      skipUnreachable: opts.skipUnreachable,
+      faults: faultSettingsFrom(opts),
+      fence,
+      owner,
+      ...operatorContext(desired, opts.consul),
+    }),
+  );
   signals.enter('planning');
   const { plan } = planned;
   const reporter = opts.json ? new JsonReporter() : new LineReporter();
@@ -112,31 +176,62 @@ export async function applyLocked(desired: DesiredState, opts: ApplyCommandOptio
   else printPlan(plan);
   failOnPlanErrors(plan.diagnostics);
   if (plan.operations.length === 0) {
-    if (opts.json) reporter.event({ type: 'summary', ok: true, done: 0, failed: 0, skipped: 0, calls: countsOf(planned.clients), failures: [] });
+    if (opts.json)
+      reporter.event({
+        type: 'summary',
+        ok: true,
+        done: 0,
+        failed: 0,
+        skipped: 0,
+        calls: countsOf(planned.clients),
+        failures: [],
+      });
     await catalogAfter(desired, held, opts.destroy === true, planned.clients, owner);
     return undefined;
   }
   signals.enter('waiting for the confirmation');
-  await signals.until(confirm(opts.destroy ? `Destroy stack ${plan.stack}?` : `Apply these changes to stack ${plan.stack}?`, opts.yes, { signal: signals.signal, onInterrupt: (s) => signals.receive(s) }));
+  await signals.until(
+    confirm(opts.destroy ? `Destroy stack ${plan.stack}?` : `Apply these changes to stack ${plan.stack}?`, opts.yes, {
+      signal: signals.signal,
+      onInterrupt: (s) => signals.receive(s),
+    }),
+  );
   if (held.lock.lost.aborted) throw lostError(held);
   // From here on SIGINT/SIGTERM interrupt the apply: the first starts nothing new and lets operations in
   // flight finish within the grace time; a second (or the end of the grace time) stops at once. Exit 130
   // either way. A lost lock stops new operations the same way. The lock itself is released by withStackLock's finally.
   const { interruption } = signals;
-  signals.startApplying((signal, hard) => reporter.event({ type: 'interrupt', reason: signal, hard, graceMs: interruption.graceMs }));
+  signals.startApplying((signal, hard) =>
+    reporter.event({ type: 'interrupt', reason: signal, hard, graceMs: interruption.graceMs }),
+  );
   let result: ApplyResult | undefined;
   try {
-    result = await applyPlanned(desired, planned, reporter, { signal: AbortSignal.any([interruption.signal, held.lock.lost]), hardSignal: interruption.hardSignal });
+    result = await applyPlanned(desired, planned, reporter, {
+      signal: AbortSignal.any([interruption.signal, held.lock.lost]),
+      hardSignal: interruption.hardSignal,
+    });
   } finally {
     if (!held.lock.lost.aborted) {
-      const outcome: RevisionResult = interruption.requested || !result || result.outcome === 'interrupted' ? 'interrupted' : result.ok ? 'ok' : 'failed';
+      const outcome: RevisionResult =
+        interruption.requested || !result || result.outcome === 'interrupted'
+          ? 'interrupted'
+          : result.ok
+            ? 'ok'
+            : 'failed';
       await recordRevision(desired, plan, held, command, outcome, opts.destroy ? 'destroy' : 'apply', result?.rollouts);
       await catalogAfter(desired, held, opts.destroy === true, planned.clients, owner);
     }
   }
   if (held.lock.lost.aborted) throw lostError(held);
   if (result.outcome === 'interrupted' || interruption.requested)
-    throw new ExitError(130, [{ severity: 'error', summary: interruption.hardSignal.aborted ? 'interrupted: stopped at once; operations in flight may not have finished, run apply again' : 'interrupted: operations in flight finished, the rest were skipped; run apply again' }]);
+    throw new ExitError(130, [
+      {
+        severity: 'error',
+        summary: interruption.hardSignal.aborted
+          ? 'interrupted: stopped at once; operations in flight may not have finished, run apply again'
+          : 'interrupted: operations in flight finished, the rest were skipped; run apply again',
+      },
+    ]);
   if (!result.ok) throw new ExitError(1, [], `apply failed: ${result.failures.length} operation(s) failed`);
   return result;
 }
@@ -152,34 +247,86 @@ async function ownerForWrite(desired: DesiredState, held: Held, destroy: boolean
   } catch (err) {
     const failure = storeError(err, held, 'the stack identity');
     if (failure !== err) throw failure;
-    throw new ExitError(1, [{ severity: 'error', summary: `cannot read the identity of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`, detail: 'nothing was changed on any host' }]);
+    throw new ExitError(1, [
+      {
+        severity: 'error',
+        summary: `cannot read the identity of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`,
+        detail: 'nothing was changed on any host',
+      },
+    ]);
   }
 }
 
 function lostError(held: Held): ExitError {
   const reason = held.lock.lost.reason instanceof Error ? held.lock.lost.reason.message : 'lost the lock';
-  return new ExitError(1, [{ severity: 'error', summary: `${reason}; no write was sent to any host or to Consul after that (a write already on its way cannot be recalled), and no revision was recorded`, hint: 'run stack plan to see where the hosts are now, then apply again' }]);
+  return new ExitError(1, [
+    {
+      severity: 'error',
+      summary: `${reason}; no write was sent to any host or to Consul after that (a write already on its way cannot be recalled), and no revision was recorded`,
+      hint: 'run stack plan to see where the hosts are now, then apply again',
+    },
+  ]);
 }
 
 /** Records a revision, with the outcome of each rollout; a failure to record is a warning, never a reason to fail an apply that happened. */
-async function recordRevision(desired: DesiredState, plan: Plan, held: Held, command: string, result: RevisionResult, kind: RevisionKind, rollouts: ApplyResult['rollouts'] | undefined): Promise<void> {
+async function recordRevision(
+  desired: DesiredState,
+  plan: Plan,
+  held: Held,
+  command: string,
+  result: RevisionResult,
+  kind: RevisionKind,
+  rollouts: ApplyResult['rollouts'] | undefined,
+): Promise<void> {
   try {
     const last = (await held.store.list(desired.name)).at(-1)?.number ?? 0;
-    const record = buildRevision({ number: last + 1, desired, plan, result, kind, command, who: `${userOf(process.env)}@${held.lock.info.machine}`, when: new Date(), commit: gitCommit(desired.workingDir, process.env), rollouts });
+    const record = buildRevision({
+      number: last + 1,
+      desired,
+      plan,
+      result,
+      kind,
+      command,
+      who: `${userOf(process.env)}@${held.lock.info.machine}`,
+      when: new Date(),
+      commit: gitCommit(desired.workingDir, process.env),
+      rollouts,
+    });
     await held.store.record(desired.name, record, desired.settings.keepRevisions ?? DEFAULT_KEEP_REVISIONS);
   } catch (err) {
-    printDiagnostics([{ severity: 'warning', summary: `could not record the revision in ${held.store.where}: ${err instanceof Error ? err.message : String(err)}` }]);
+    printDiagnostics([
+      {
+        severity: 'warning',
+        summary: `could not record the revision in ${held.store.where}: ${err instanceof Error ? err.message : String(err)}`,
+      },
+    ]);
   }
 }
 
 /** With Consul: registers the stack's running replicas in the catalog (a health snapshot), deregisters the rest. */
-async function catalogAfter(desired: DesiredState, held: Held, destroyed: boolean, clients: Planned['clients'], owner: StackOwner): Promise<void> {
+async function catalogAfter(
+  desired: DesiredState,
+  held: Held,
+  destroyed: boolean,
+  clients: Planned['clients'],
+  owner: StackOwner,
+): Promise<void> {
   if (!held.consul) return;
   try {
     // The apply's own host clients: their connections are open already.
-    await syncCatalog(held.consul, desired, { revision: destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number, destroyed, clients, owner });
+    await syncCatalog(held.consul, desired, {
+      revision: destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number,
+      destroyed,
+      clients,
+      owner,
+    });
   } catch (err) {
-    printDiagnostics([{ severity: 'warning', summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}` }]);
+    printDiagnostics([
+      {
+        severity: 'warning',
+        summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}`,
+      },
+    ]);
   }
 }
 
@@ -190,9 +337,14 @@ function countsOf(clients: ReadonlyMap<string, { counts: { reads: number; writes
 export function registerApply(program: Command): void {
   const cmd = program
     .command('apply')
-    .description('Make the hosts match the stack file: take the stack\'s lock, plan, confirm, then create, replace and remove; records a revision')
+    .description(
+      "Make the hosts match the stack file: take the stack's lock, plan, confirm, then create, replace and remove; records a revision",
+    )
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
-    .option('--refresh', 'inspect every container (and the VXLAN devices of stack\'s own overlay) to also repair drift the config hash cannot see')
+    .option(
+      '--refresh',
+      "inspect every container (and the VXLAN devices of stack's own overlay) to also repair drift the config hash cannot see",
+    )
     .option('--prune-volumes', 'also remove named volumes that are no longer in the file')
     .option('--json', 'print the plan, then NDJSON events ending with a summary of Engine calls per host');
   addFaultOptions(cmd, { grace: true });

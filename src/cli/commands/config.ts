@@ -6,7 +6,11 @@ import { addStackOptions, stackOptionsFrom, type StackCliOptions } from '../stac
 import { printConfig } from '../views/config.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 
-export async function runConfig(options: StackCliOptions, cwd?: string, env?: Record<string, string | undefined>): Promise<void> {
+export async function runConfig(
+  options: StackCliOptions,
+  cwd?: string,
+  env?: Record<string, string | undefined>,
+): Promise<void> {
   const result = await loadStack(stackOptionsFrom(options, cwd, env));
   if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
@@ -17,6 +21,8 @@ export async function runConfig(options: StackCliOptions, cwd?: string, env?: Re
 export function registerConfig(program: Command): void {
   const command = program
     .command('config')
-    .description('Print the normalised stack (defaults filled in, durations in ns, sizes in bytes) as YAML; secrets are masked');
+    .description(
+      'Print the normalised stack (defaults filled in, durations in ns, sizes in bytes) as YAML; secrets are masked',
+    );
   addStackOptions(command).action(async (options: StackCliOptions) => runConfig(options));
 }

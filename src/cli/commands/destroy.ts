@@ -8,7 +8,9 @@ import { addWriteOptions } from './locking.js';
 export function registerDestroy(program: Command): void {
   const cmd = program
     .command('destroy')
-    .description('Remove everything the stack created on every host (named volumes only with --prune-volumes); takes the stack\'s lock and records a revision of kind destroy')
+    .description(
+      "Remove everything the stack created on every host (named volumes only with --prune-volumes); takes the stack's lock and records a revision of kind destroy",
+    )
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
     .option('--prune-volumes', 'also remove named volumes')
     .option('--json', 'print the plan, then NDJSON events ending with a summary');

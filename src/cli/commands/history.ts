@@ -5,9 +5,16 @@ import { addStackOptions, loadDesired, type CommonOptions } from './plan.js';
 import { addStoreOption, withStore, type StoreOptions } from './locking.js';
 
 export function registerHistory(program: Command): void {
-  const cmd = program.command('history').description('List the stack\'s revisions (applies, rollbacks and destroys): number, kind, result, when, who, command, changes, git commit, and how each rolling update ended (which replica failed and why)').option('--json', 'print as JSON');
+  const cmd = program
+    .command('history')
+    .description(
+      "List the stack's revisions (applies, rollbacks and destroys): number, kind, result, when, who, command, changes, git commit, and how each rolling update ended (which replica failed and why)",
+    )
+    .option('--json', 'print as JSON');
   addStoreOption(addStackOptions(cmd)).action(async (opts: CommonOptions & StoreOptions) => {
     const desired = await loadDesired(opts);
-    await withStore(desired, opts, 'the revision history', async ({ store }) => printHistory(desired.name, store.where, await store.list(desired.name), { json: opts.json }));
+    await withStore(desired, opts, 'the revision history', async ({ store }) =>
+      printHistory(desired.name, store.where, await store.list(desired.name), { json: opts.json }),
+    );
   });
 }

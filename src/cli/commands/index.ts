@@ -12,4 +12,14 @@ import { registerRollback } from './rollback.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerValidate, registerConfig, registerPlan, registerApply, registerDestroy, registerStatus, registerHistory, registerRollback, registerUnlock];
+export const commands: RegisterCommand[] = [
+  registerValidate,
+  registerConfig,
+  registerPlan,
+  registerApply,
+  registerDestroy,
+  registerStatus,
+  registerHistory,
+  registerRollback,
+  registerUnlock,
+];

@@ -28,23 +28,38 @@ export interface WriteOptions extends StoreOptions {
 }
 
 export function addStoreOption(command: Command): Command {
-  return command.option('--consul <address>', 'Consul for the lock, history and catalog (default: CONSUL_HTTP_ADDR, then the inventory\'s consul:, then x-stack.consul when the hosts are not the operator\'s; none: a local state directory)');
+  return command.option(
+    '--consul <address>',
+    "Consul for the lock, history and catalog (default: CONSUL_HTTP_ADDR, then the inventory's consul:, then x-stack.consul when the hosts are not the operator's; none: a local state directory)",
+  );
 }
 
 export function addWriteOptions(command: Command): Command {
-  return addStoreOption(command).option('--lock-timeout <duration>', 'how long to wait for another run holding the stack\'s lock (0: fail at once)', DEFAULT_LOCK_TIMEOUT);
+  return addStoreOption(command).option(
+    '--lock-timeout <duration>',
+    "how long to wait for another run holding the stack's lock (0: fail at once)",
+    DEFAULT_LOCK_TIMEOUT,
+  );
 }
 
 export function lockTimeoutMs(text: string | undefined): number {
   const ns = parseDuration(text ?? DEFAULT_LOCK_TIMEOUT);
-  if (ns === undefined) throw new ExitError(1, [{ severity: 'error', summary: `--lock-timeout ${text}: not a duration`, hint: 'write it like 30s, 5m or 0' }]);
+  if (ns === undefined)
+    throw new ExitError(1, [
+      { severity: 'error', summary: `--lock-timeout ${text}: not a duration`, hint: 'write it like 30s, 5m or 0' },
+    ]);
   return Math.round(ns / 1e6);
 }
 
 /** Turns store failures into one clear diagnostic; anything else is rethrown as is. */
 export function storeError(err: unknown, opened: Pick<OpenedStore, 'config' | 'store'>, purpose: string): unknown {
   if (err instanceof ConsulUnreachableError || err instanceof ConsulRequestError) {
-    const source = opened.config?.source === 'inventory' ? 'the inventory\'s consul:' : opened.config?.source === 'x-stack.consul' ? 'x-stack.consul in the stack file' : opened.config?.source;
+    const source =
+      opened.config?.source === 'inventory'
+        ? "the inventory's consul:"
+        : opened.config?.source === 'x-stack.consul'
+          ? 'x-stack.consul in the stack file'
+          : opened.config?.source;
     return new ExitError(1, [
       {
         severity: 'error',
@@ -69,7 +84,9 @@ export function storeError(err: unknown, opened: Pick<OpenedStore, 'config' | 's
     const diagnostic: Diagnostic = {
       severity: 'error',
       summary: `stack ${err.stackName} is locked${h ? ` by ${describeHolder(h)}` : ''}`,
-      detail: h ? `holder: user ${h.user}, machine ${h.machine}, command ${h.command}${h.ciJob ? `, CI job ${h.ciJob}` : ''}, pid ${h.pid}, since ${h.since}` : undefined,
+      detail: h
+        ? `holder: user ${h.user}, machine ${h.machine}, command ${h.command}${h.ciJob ? `, CI job ${h.ciJob}` : ''}, pid ${h.pid}, since ${h.since}`
+        : undefined,
       hint: 'wait for it, raise --lock-timeout, or if the holder is gone: stack unlock --force',
     };
     return new ExitError(1, [diagnostic]);
@@ -82,7 +99,12 @@ export interface Held extends OpenedStore {
 }
 
 /** Opens the state store, without the lock (history, unlock, status). Closes it after `fn`. */
-export async function withStore<T>(desired: DesiredState, opts: StoreOptions, purpose: string, fn: (opened: OpenedStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  desired: DesiredState,
+  opts: StoreOptions,
+  purpose: string,
+  fn: (opened: OpenedStore) => Promise<T>,
+): Promise<T> {
   const opened = openStore(desired, opts);
   try {
     return await fn(opened);
@@ -98,7 +120,12 @@ export async function withStore<T>(desired: DesiredState, opts: StoreOptions, pu
  * apply — a provisional one that nothing on the hosts carries, so nothing there counts as the stack's own.
  */
 export async function readOwner(desired: DesiredState, opts: StoreOptions): Promise<StackOwner> {
-  return withStore(desired, opts, 'the stack identity', async ({ store }) => (await store.identity(desired.name)) ?? provisionalOwner(store.where));
+  return withStore(
+    desired,
+    opts,
+    'the stack identity',
+    async ({ store }) => (await store.identity(desired.name)) ?? provisionalOwner(store.where),
+  );
 }
 
 function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
@@ -106,7 +133,9 @@ function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
     return openStateStore(desired, opts.consul, process.env);
   } catch (err) {
     const summary = err instanceof Error ? err.message : String(err);
-    const hint = summary.startsWith('cannot set up the Consul client') ? 'check CONSUL_CACERT, CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY' : 'set STACK_STATE_DIR, or point stack at Consul with --consul or CONSUL_HTTP_ADDR';
+    const hint = summary.startsWith('cannot set up the Consul client')
+      ? 'check CONSUL_CACERT, CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY'
+      : 'set STACK_STATE_DIR, or point stack at Consul with --consul or CONSUL_HTTP_ADDR';
     throw new ExitError(1, [{ severity: 'error', summary, hint }]);
   }
 }
@@ -115,7 +144,13 @@ function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
  * Runs `fn` holding the stack's lock; the lock is released however `fn` ends. `signal` (SIGINT/SIGTERM) stops
  * the wait for a held lock, leaving that lock as it was.
  */
-export async function withStackLock<T>(desired: DesiredState, opts: WriteOptions, command: string, fn: (held: Held) => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withStackLock<T>(
+  desired: DesiredState,
+  opts: WriteOptions,
+  command: string,
+  fn: (held: Held) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const timeoutMs = lockTimeoutMs(opts.lockTimeout);
   const opened = openStore(desired, opts);
   let lock: HeldLock;
@@ -137,7 +172,13 @@ export async function withStackLock<T>(desired: DesiredState, opts: WriteOptions
     try {
       await lock.release();
     } catch (err) {
-      printDiagnostics([{ severity: 'warning', summary: `could not release the lock of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`, hint: 'its session expires by itself; or run stack unlock --force' }]);
+      printDiagnostics([
+        {
+          severity: 'warning',
+          summary: `could not release the lock of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`,
+          hint: 'its session expires by itself; or run stack unlock --force',
+        },
+      ]);
     }
     opened.store.close();
   }

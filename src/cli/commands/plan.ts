@@ -26,14 +26,21 @@ export { addStackOptions };
 export async function loadDesired(opts: CommonOptions, cwd = process.cwd()): Promise<DesiredState> {
   const result = await loadStack(stackOptionsFrom(opts, cwd));
   if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
-  const warnings = [...result.diagnostics.filter((d) => d.severity === 'warning'), ...operatorWarnings(result.value, opts.consul)];
+  const warnings = [
+    ...result.diagnostics.filter((d) => d.severity === 'warning'),
+    ...operatorWarnings(result.value, opts.consul),
+  ];
   if (warnings.length) printDiagnostics(warnings);
   return result.value;
 }
 
 /** Plan errors (unreachable host, impossible placement, missing image) end the command with exit 1. */
 export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
-  if (hasErrors(diagnostics)) throw new ExitError(1, diagnostics.filter((d) => d.severity === 'error'));
+  if (hasErrors(diagnostics))
+    throw new ExitError(
+      1,
+      diagnostics.filter((d) => d.severity === 'error'),
+    );
 }
 
 export interface PlanCommandOptions extends CommonOptions, FaultCliOptions, StoreOptions {
@@ -42,9 +49,18 @@ export interface PlanCommandOptions extends CommonOptions, FaultCliOptions, Stor
   verbose?: boolean;
 }
 
-export async function runPlan(desired: DesiredState, opts: PlanCommandOptions): Promise<{ planned: Planned; exitCode: number }> {
+export async function runPlan(
+  desired: DesiredState,
+  opts: PlanCommandOptions,
+): Promise<{ planned: Planned; exitCode: number }> {
   const owner = await readOwner(desired, opts);
-  const planned = await planStack(desired, { refresh: opts.refresh, skipUnreachable: opts.skipUnreachable, faults: faultSettingsFrom(opts), owner, ...operatorContext(desired, opts.consul) });
+  const planned = await planStack(desired, {
+    refresh: opts.refresh,
+    skipUnreachable: opts.skipUnreachable,
+    faults: faultSettingsFrom(opts),
+    owner,
+    ...operatorContext(desired, opts.consul),
+  });
   printPlan(planned.plan, { json: opts.json, verbose: opts.verbose });
   failOnPlanErrors(planned.plan.diagnostics);
   const changes = planned.plan.operations.length > 0;
@@ -55,7 +71,10 @@ export function registerPlan(program: Command): void {
   const cmd = program
     .command('plan')
     .description('Show what apply would do: observe every host, compare with the stack file, print the plan')
-    .option('--refresh', 'inspect every container to find drift the config hash and the list cannot see (a network disconnected, a restart policy changed with docker update), and list the VXLAN devices of stack\'s own overlay on each host')
+    .option(
+      '--refresh',
+      "inspect every container to find drift the config hash and the list cannot see (a network disconnected, a restart policy changed with docker update), and list the VXLAN devices of stack's own overlay on each host",
+    )
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--json', 'print the plan as one JSON document')
     .option('-v, --verbose', 'also list every operation with its dependencies');

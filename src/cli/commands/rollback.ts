@@ -32,8 +32,8 @@ export function secretReader(current: DesiredState, workingDir: string, env: Rec
       if (spec.source.startsWith('file:')) {
         const read = folder.read(path.resolve(workingDir, spec.source.slice(5)), CONTENT_FILE_LIMIT);
         content = read.ok ? read.bytes : undefined;
-      }
-      else if (spec.source.startsWith('environment:') && env[spec.source.slice(12)] !== undefined) content = Buffer.from(env[spec.source.slice(12)]!, 'utf8');
+      } else if (spec.source.startsWith('environment:') && env[spec.source.slice(12)] !== undefined)
+        content = Buffer.from(env[spec.source.slice(12)]!, 'utf8');
     } catch {
       content = undefined;
     }
@@ -44,32 +44,59 @@ export function secretReader(current: DesiredState, workingDir: string, env: Rec
 export function registerRollback(program: Command): void {
   const cmd = program
     .command('rollback')
-    .description('Apply an earlier revision again (default: the last successful one before the current); shows the plan first and records a new revision')
+    .description(
+      'Apply an earlier revision again (default: the last successful one before the current); shows the plan first and records a new revision',
+    )
     .option('--to <number>', 'the revision to roll back to (see stack history)')
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')
     .option('--json', 'print the plan, then NDJSON events ending with a summary');
   addFaultOptions(cmd, { grace: true });
   addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions & { to?: string }) => {
     const to = opts.to === undefined ? undefined : Number(opts.to);
-    if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new ExitError(1, [{ severity: 'error', summary: `--to ${opts.to}: not a revision number`, hint: 'see stack history' }]);
+    if (to !== undefined && (!Number.isInteger(to) || to < 1))
+      throw new ExitError(1, [
+        { severity: 'error', summary: `--to ${opts.to}: not a revision number`, hint: 'see stack history' },
+      ]);
     await withCommandSignals(graceMsFrom(opts), async (signals) => {
       const current = await loadDesired(opts);
       signals.enter(`waiting for the lock of stack ${current.name}`);
       const rollback = async (held: Held) => {
         signals.enter('reading the revision');
         const target = rollbackTarget(await held.store.list(current.name), to);
-        if (typeof target !== 'number') throw new ExitError(1, [{ severity: 'error', summary: `cannot roll back stack ${current.name}: ${target.error}`, hint: 'see stack history' }]);
+        if (typeof target !== 'number')
+          throw new ExitError(1, [
+            {
+              severity: 'error',
+              summary: `cannot roll back stack ${current.name}: ${target.error}`,
+              hint: 'see stack history',
+            },
+          ]);
         const record = await held.store.get(current.name, target);
-        if (!record) throw new ExitError(1, [{ severity: 'error', summary: `revision ${target} of stack ${current.name} is gone from ${held.store.where}` }]);
+        if (!record)
+          throw new ExitError(1, [
+            {
+              severity: 'error',
+              summary: `revision ${target} of stack ${current.name} is gone from ${held.store.where}`,
+            },
+          ]);
         const restored = restoreDesired(current, record, secretReader(current, record.desired.workingDir, process.env));
         if (!restored.desired)
           throw new ExitError(
             1,
-            restored.changedSecrets.map((s) => ({ severity: 'error' as const, summary: `secret ${s.key} ${s.why}: rollback to revision ${target} refused`, hint: 'restore the secret\'s old content, or apply the stack file instead' })),
+            restored.changedSecrets.map((s) => ({
+              severity: 'error' as const,
+              summary: `secret ${s.key} ${s.why}: rollback to revision ${target} refused`,
+              hint: "restore the secret's old content, or apply the stack file instead",
+            })),
           );
         // Read back from the state store: checked like a loaded stack file before anything is planned from it.
-        const problems = checkRestored(restored.desired, current.name, `revision ${target} of stack ${current.name} in ${held.store.where}`);
-        if (problems.length) throw new ExitError(1, problems, `rollback to revision ${target} refused: the revision is not a valid stack`);
+        const problems = checkRestored(
+          restored.desired,
+          current.name,
+          `revision ${target} of stack ${current.name} in ${held.store.where}`,
+        );
+        if (problems.length)
+          throw new ExitError(1, problems, `rollback to revision ${target} refused: the revision is not a valid stack`);
         return applyLocked(restored.desired, opts, held, `rollback --to ${target}`, signals);
       };
       await withStackLock(current, opts, `rollback${to !== undefined ? ` --to ${to}` : ''}`, rollback, signals.signal);

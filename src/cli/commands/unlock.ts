@@ -18,11 +18,17 @@ interface UnlockOptions extends CommonOptions, StoreOptions {
 export function registerUnlock(program: Command): void {
   const cmd = program
     .command('unlock')
-    .description('Show the stack\'s apply lock (holder and index); with --force remove it, e.g. after a holder died')
+    .description("Show the stack's apply lock (holder and index); with --force remove it, e.g. after a holder died")
     .option('--force', 'remove the lock (only the one shown: check-and-set on its index)')
-    .option('--index <index>', 'with --force: remove the lock only if it is still the one at this index (as shown by stack unlock)');
+    .option(
+      '--index <index>',
+      'with --force: remove the lock only if it is still the one at this index (as shown by stack unlock)',
+    );
   addStoreOption(addStackOptions(cmd)).action(async (opts: UnlockOptions) => {
-    if (opts.index !== undefined && !opts.force) throw new ExitError(1, [{ severity: 'error', summary: '--index needs --force', hint: `stack unlock --force --index ${opts.index}` }]);
+    if (opts.index !== undefined && !opts.force)
+      throw new ExitError(1, [
+        { severity: 'error', summary: '--index needs --force', hint: `stack unlock --force --index ${opts.index}` },
+      ]);
     const desired = await loadDesired(opts);
     await withStore(desired, opts, 'the apply lock', async ({ store }) => {
       const now = await store.lockState(desired.name);
@@ -38,7 +44,11 @@ function notForced(stack: string, now: LockState | undefined): ExitError {
   return new ExitError(1, [
     {
       severity: 'error',
-      summary: now?.holder ? `stack ${stack} is locked by ${describeHolder(now.holder)} (index ${now.index})` : now ? `stack ${stack} has a released lock entry (index ${now.index})` : `stack ${stack} is not locked`,
+      summary: now?.holder
+        ? `stack ${stack} is locked by ${describeHolder(now.holder)} (index ${now.index})`
+        : now
+          ? `stack ${stack} has a released lock entry (index ${now.index})`
+          : `stack ${stack} is not locked`,
       hint: now ? `make sure that run is gone, then run stack unlock --force --index ${now.index}` : undefined,
     },
   ]);
@@ -48,7 +58,11 @@ async function removeAt(store: StateStore, stack: string, index: string): Promis
   const result = await store.forceUnlock(stack, index);
   switch (result.outcome) {
     case 'removed':
-      return printUnlocked(stack, result.holder ?? { stack, user: 'unknown', machine: 'unknown', command: 'unknown', since: 'unknown', pid: 0 }, store.where);
+      return printUnlocked(
+        stack,
+        result.holder ?? { stack, user: 'unknown', machine: 'unknown', command: 'unknown', since: 'unknown', pid: 0 },
+        store.where,
+      );
     case 'gone':
       return printUnlocked(stack, undefined, store.where);
     case 'changed': {

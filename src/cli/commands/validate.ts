@@ -10,14 +10,23 @@ export interface ValidateOptions extends StackCliOptions {
   json?: boolean;
 }
 
-export async function runValidate(options: ValidateOptions, cwd?: string, env?: Record<string, string | undefined>): Promise<void> {
+export async function runValidate(
+  options: ValidateOptions,
+  cwd?: string,
+  env?: Record<string, string | undefined>,
+): Promise<void> {
   const result = await loadStack(stackOptionsFrom(options, cwd, env));
   const failed = !result.value || hasErrors(result.diagnostics);
   if (options.json) {
     printValidateJson(failed ? undefined : result.value, result.diagnostics);
     if (failed) {
       const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-      throw new ExitError(1, [{ severity: 'error', summary: `the stack is invalid: ${errors} error${errors === 1 ? '' : 's'} (listed in the JSON on stdout)` }]);
+      throw new ExitError(1, [
+        {
+          severity: 'error',
+          summary: `the stack is invalid: ${errors} error${errors === 1 ? '' : 's'} (listed in the JSON on stdout)`,
+        },
+      ]);
     }
     return;
   }

@@ -10,7 +10,11 @@ function masked(objects: Record<string, FileObjectSpec>): Record<string, unknown
   const result: Record<string, unknown> = {};
   for (const [key, object] of Object.entries(objects)) {
     const { content, contentHash, ...rest } = object;
-    result[key] = { ...rest, ...(content ? { content: `<${content.length} bytes, not shown>` } : {}), ...(contentHash ? { contentHash: `sha256:${contentHash}` } : {}) };
+    result[key] = {
+      ...rest,
+      ...(content ? { content: `<${content.length} bytes, not shown>` } : {}),
+      ...(contentHash ? { contentHash: `sha256:${contentHash}` } : {}),
+    };
   }
   return result;
 }
@@ -18,11 +22,21 @@ function masked(objects: Record<string, FileObjectSpec>): Record<string, unknown
 /** A host as an inventory writes it: the endpoint's text, then its TLS setting (tcp only). */
 function printableHost(host: HostSpec): Record<string, unknown> {
   const { endpoint, ...rest } = host;
-  return { name: host.name, endpoint: formatEndpoint(endpoint), ...(endpoint.kind === 'tcp' ? { tls: endpoint.tls } : {}), labels: rest.labels };
+  return {
+    name: host.name,
+    endpoint: formatEndpoint(endpoint),
+    ...(endpoint.kind === 'tcp' ? { tls: endpoint.tls } : {}),
+    labels: rest.labels,
+  };
 }
 
 export function formatConfig(state: DesiredState): string {
-  const printable = { ...state, hosts: state.hosts.map(printableHost), secrets: masked(state.secrets), configs: masked(state.configs) };
+  const printable = {
+    ...state,
+    hosts: state.hosts.map(printableHost),
+    secrets: masked(state.secrets),
+    configs: masked(state.configs),
+  };
   return stringify(printable, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

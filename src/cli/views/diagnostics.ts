@@ -13,7 +13,10 @@ export function formatDiagnostic(d: Diagnostic, color = false): string {
   return text;
 }
 
-export function printDiagnostics(diagnostics: readonly Diagnostic[], stream: NodeJS.WriteStream = process.stderr): void {
+export function printDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  stream: NodeJS.WriteStream = process.stderr,
+): void {
   const color = useColor(stream);
   for (const d of diagnostics) stream.write(`${formatDiagnostic(d, color)}\n`);
 }

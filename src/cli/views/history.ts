@@ -13,14 +13,21 @@ const OUTCOME: Record<RevisionRolloutOutcome, string> = {
 function rolloutLines(rollouts: RevisionRollout[]): string[] {
   const lines: string[] = [];
   for (const r of rollouts) {
-    lines.push(`rollout ${r.service}: ${OUTCOME[r.outcome] ?? r.outcome}${r.rolledBack.length ? `; rolled back ${r.rolledBack.join(', ')}` : ''}`);
+    lines.push(
+      `rollout ${r.service}: ${OUTCOME[r.outcome] ?? r.outcome}${r.rolledBack.length ? `; rolled back ${r.rolledBack.join(', ')}` : ''}`,
+    );
     for (const f of r.failures) lines.push(`  replica ${f.replica} on ${f.host} failed: ${f.reason}`);
     for (const e of r.rollbackErrors ?? []) lines.push(`  rollback step ${e.op} failed: ${e.error}`);
   }
   return lines;
 }
 
-export function printHistory(stack: string, where: string, revisions: RevisionSummary[], options: { json?: boolean; stream?: NodeJS.WriteStream } = {}): void {
+export function printHistory(
+  stack: string,
+  where: string,
+  revisions: RevisionSummary[],
+  options: { json?: boolean; stream?: NodeJS.WriteStream } = {},
+): void {
   const stream = options.stream ?? process.stdout;
   if (options.json) return void stream.write(`${JSON.stringify({ stack, store: where, revisions }, null, 2)}\n`);
   if (!revisions.length) return void stream.write(`stack ${stack} has no revisions in ${where}\n`);
@@ -40,7 +47,12 @@ export function printHistory(stack: string, where: string, revisions: RevisionSu
   ];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   table.forEach((row, i) => {
-    stream.write(`${row.map((cell, j) => cell.padEnd(widths[j])).join('  ').trimEnd()}\n`);
+    stream.write(
+      `${row
+        .map((cell, j) => cell.padEnd(widths[j]))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
     // Under a revision: how each of its rollouts ended, which replica failed and why.
     for (const line of i > 0 ? rolloutLines(revisions[i - 1].rollouts ?? []) : []) stream.write(`    ${line}\n`);
   });

@@ -12,7 +12,8 @@ const OUTCOME: Record<RolloutOutcome['outcome'], string> = {
   'completed-with-failures': 'completed with failed replicas (failure_action continue or within max_failure_ratio)',
   paused: 'paused (failure_action pause): the failed batch runs its previous containers again',
   'rolled-back': 'rolled back (failure_action rollback): the previous version runs',
-  'rollback-incomplete': 'rollback incomplete (failure_action rollback): some replicas could not be put back (below); apply again to converge',
+  'rollback-incomplete':
+    'rollback incomplete (failure_action rollback): some replicas could not be put back (below); apply again to converge',
   incomplete: 'incomplete',
 };
 
@@ -88,29 +89,41 @@ export class LineReporter implements Reporter {
         this.line(`${c.yellow('-')} ${e.op.id} ${c.dim(`skipped: ${e.reason}`)}`);
         break;
       case 'compensate':
-        this.line(`${c.yellow('↺')} ${e.group}: ${e.op.id.replace(/^\S+ /, '')}${e.error ? ` failed: ${e.error}` : ''}`);
+        this.line(
+          `${c.yellow('↺')} ${e.group}: ${e.op.id.replace(/^\S+ /, '')}${e.error ? ` failed: ${e.error}` : ''}`,
+        );
         break;
       case 'interrupt':
         this.line(
           e.hard
             ? c.red(`${e.reason} again: stopping now, without waiting for operations in flight`)
-            : c.yellow(`${e.reason}: starting nothing new; operations in flight may finish within ${Math.round(e.graceMs / 1000)}s (${e.reason} again to stop at once)`),
+            : c.yellow(
+                `${e.reason}: starting nothing new; operations in flight may finish within ${Math.round(e.graceMs / 1000)}s (${e.reason} again to stop at once)`,
+              ),
         );
         break;
       case 'rollback':
-        this.line(`${c.yellow('↶')} rollback ${e.service}: ${e.op.id.replace(/^\S+ rollback: /, `${e.op.host} `)}${e.error ? ` failed: ${e.error}` : ''}`);
+        this.line(
+          `${c.yellow('↶')} rollback ${e.service}: ${e.op.id.replace(/^\S+ rollback: /, `${e.op.host} `)}${e.error ? ` failed: ${e.error}` : ''}`,
+        );
         break;
       case 'rollout':
-        for (const l of rolloutLines(e.outcome)) this.line(e.outcome.outcome === 'completed' ? c.green(l) : c.yellow(l));
+        for (const l of rolloutLines(e.outcome))
+          this.line(e.outcome.outcome === 'completed' ? c.green(l) : c.yellow(l));
         break;
       case 'summary': {
         this.clear();
         const calls = Object.entries(e.calls)
           .map(([h, n]) => `${h} ${n.reads}r/${n.writes}w`)
           .join(', ');
-        const head = e.ok ? c.green('apply complete') : e.outcome === 'interrupted' ? c.yellow('apply interrupted') : c.red('apply failed');
+        const head = e.ok
+          ? c.green('apply complete')
+          : e.outcome === 'interrupted'
+            ? c.yellow('apply interrupted')
+            : c.red('apply failed');
         this.stream.write(`${head}: ${e.done} done, ${e.failed} failed, ${e.skipped} skipped; Engine calls ${calls}\n`);
-        for (const [host, lost] of Object.entries(e.lostHosts ?? {})) this.stream.write(`  ${c.red('host lost')}: ${host}: ${lost.error}\n`);
+        for (const [host, lost] of Object.entries(e.lostHosts ?? {}))
+          this.stream.write(`  ${c.red('host lost')}: ${host}: ${lost.error}\n`);
         const roots = e.rootCauses ?? e.failures.map((f) => ({ ...f, host: '', skipped: [] as string[] }));
         for (const r of roots) {
           if (r.op === 'interrupt') {
@@ -118,7 +131,8 @@ export class LineReporter implements Reporter {
             continue;
           }
           this.stream.write(`  ${c.red('error')}: ${r.op}: ${r.error}\n`);
-          if (r.skipped.length) this.stream.write(`    ${c.dim(`skipped because of it (${r.skipped.length}): ${r.skipped.join(', ')}`)}\n`);
+          if (r.skipped.length)
+            this.stream.write(`    ${c.dim(`skipped because of it (${r.skipped.length}): ${r.skipped.join(', ')}`)}\n`);
         }
         break;
       }

@@ -3,16 +3,33 @@ import pc from 'picocolors';
 import type { StatusRow } from '../../plan/status.js';
 import { useColor } from './color.js';
 
-export function printStatus(stack: string, rows: StatusRow[], options: { json?: boolean; stream?: NodeJS.WriteStream } = {}): void {
+export function printStatus(
+  stack: string,
+  rows: StatusRow[],
+  options: { json?: boolean; stream?: NodeJS.WriteStream } = {},
+): void {
   const stream = options.stream ?? process.stdout;
   if (options.json) return void stream.write(`${JSON.stringify({ stack, services: rows }, null, 2)}\n`);
   const c = pc.createColors(useColor(stream));
-  const table = [['SERVICE', 'HOST', 'DESIRED', 'RUNNING', 'HEALTHY'], ...rows.map((r) => [r.service, r.host, String(r.desired), String(r.running), r.hasHealthcheck ? String(r.healthy) : '-'])];
+  const table = [
+    ['SERVICE', 'HOST', 'DESIRED', 'RUNNING', 'HEALTHY'],
+    ...rows.map((r) => [
+      r.service,
+      r.host,
+      String(r.desired),
+      String(r.running),
+      r.hasHealthcheck ? String(r.healthy) : '-',
+    ]),
+  ];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   table.forEach((row, i) => {
-    const text = row.map((cell, j) => cell.padEnd(widths[j])).join('  ').trimEnd();
+    const text = row
+      .map((cell, j) => cell.padEnd(widths[j]))
+      .join('  ')
+      .trimEnd();
     const r = rows[i - 1];
-    const ok = !r || (r.running === r.desired && r.containers === r.desired && (!r.hasHealthcheck || r.healthy === r.desired));
+    const ok =
+      !r || (r.running === r.desired && r.containers === r.desired && (!r.hasHealthcheck || r.healthy === r.desired));
     stream.write(`${i === 0 ? c.bold(text) : ok ? text : c.yellow(text)}\n`);
   });
 }

@@ -20,7 +20,13 @@ export function formatValidateJson(state: DesiredState | undefined, diagnostics:
   const document = {
     valid: state !== undefined,
     ...(state
-      ? { stack: state.name, services: Object.keys(state.services).length, networks: Object.keys(state.networks).length, volumes: Object.keys(state.volumes).length, hosts: state.hosts.map((h) => h.name) }
+      ? {
+          stack: state.name,
+          services: Object.keys(state.services).length,
+          networks: Object.keys(state.networks).length,
+          volumes: Object.keys(state.volumes).length,
+          hosts: state.hosts.map((h) => h.name),
+        }
       : {}),
     diagnostics: diagnostics.map((d) => ({
       severity: d.severity,
@@ -37,6 +43,10 @@ export function formatValidateJson(state: DesiredState | undefined, diagnostics:
   return JSON.stringify(document, null, 2);
 }
 
-export function printValidateJson(state: DesiredState | undefined, diagnostics: readonly Diagnostic[], stream: NodeJS.WritableStream = process.stdout): void {
+export function printValidateJson(
+  state: DesiredState | undefined,
+  diagnostics: readonly Diagnostic[],
+  stream: NodeJS.WritableStream = process.stdout,
+): void {
   stream.write(`${formatValidateJson(state, diagnostics)}\n`);
 }

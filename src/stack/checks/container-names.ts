@@ -7,14 +7,22 @@ export function checkContainerNames({ services, problems }: CheckContext): void 
     const containerName = service.containerName;
     if (containerName === undefined) continue;
     if (service.deploy.mode === 'replicated' && service.deploy.replicas > 1) {
-      problems.error(['services', name, 'container_name'], `container_name cannot be used with ${service.deploy.replicas} replicas: container names are unique per host`, {
-        atKey: true,
-        hint: 'remove container_name (stack names containers <stack>-<service>-<n>) or set replicas: 1',
-      });
+      problems.error(
+        ['services', name, 'container_name'],
+        `container_name cannot be used with ${service.deploy.replicas} replicas: container names are unique per host`,
+        {
+          atKey: true,
+          hint: 'remove container_name (stack names containers <stack>-<service>-<n>) or set replicas: 1',
+        },
+      );
     }
     const other = byName.get(containerName);
     if (other !== undefined) {
-      problems.error(['services', name, 'container_name'], `container_name ${containerName} is also used by service ${other}`, { atKey: true });
+      problems.error(
+        ['services', name, 'container_name'],
+        `container_name ${containerName} is also used by service ${other}`,
+        { atKey: true },
+      );
     }
     byName.set(containerName, name);
   }

@@ -9,7 +9,8 @@ export function checkDependencies(context: CheckContext): void {
     for (const [dependency, spec] of Object.entries(service.dependsOn)) {
       const key = memberKey(raw, dependency);
       const at = ['services', name, 'depends_on', ...(key === undefined ? [] : [key])];
-      if (dependency === name) problems.error(at, `service ${name} depends on itself`, { atKey: typeof key === 'string' });
+      if (dependency === name)
+        problems.error(at, `service ${name} depends on itself`, { atKey: typeof key === 'string' });
       else if (disabledServices.has(dependency)) {
         if (spec.required) {
           problems.error(at, `service ${name} depends on ${dependency}, which is not enabled by the active profiles`, {
@@ -18,20 +19,32 @@ export function checkDependencies(context: CheckContext): void {
           });
         }
       } else if (!services[dependency]) {
-        problems.error(at, `service ${name} depends on ${dependency}, which is not defined`, { atKey: typeof key === 'string', hint: `defined services: ${Object.keys(services).join(', ')}` });
+        problems.error(at, `service ${name} depends on ${dependency}, which is not defined`, {
+          atKey: typeof key === 'string',
+          hint: `defined services: ${Object.keys(services).join(', ')}`,
+        });
       }
     }
     const mode = service.networkMode;
     if (mode?.startsWith('service:')) {
       const target = mode.slice('service:'.length);
-      if (!services[target]) problems.error(['services', name, 'network_mode'], `network_mode names service ${target}, which is not defined${disabledServices.has(target) ? ' or enabled' : ''}`);
-      else if (target === name) problems.error(['services', name, 'network_mode'], `service ${name} cannot share its own network namespace`);
+      if (!services[target])
+        problems.error(
+          ['services', name, 'network_mode'],
+          `network_mode names service ${target}, which is not defined${disabledServices.has(target) ? ' or enabled' : ''}`,
+        );
+      else if (target === name)
+        problems.error(['services', name, 'network_mode'], `service ${name} cannot share its own network namespace`);
       // Across hosts each replica would have to run on a host of one of the target's replicas, join that
       // container by name, and be recreated whenever it is replaced: not built yet, so refused, not half done.
       else
-        problems.error(['services', name, 'network_mode'], `network_mode service:${target} is not supported: across hosts each replica of ${name} would have to run next to a replica of ${target} and be recreated with it`, {
-          hint: `put ${name} and ${target} on one network and reach ${target} by name, or run both processes in one service; network_mode container:NAME joins a container that already runs on the host`,
-        });
+        problems.error(
+          ['services', name, 'network_mode'],
+          `network_mode service:${target} is not supported: across hosts each replica of ${name} would have to run next to a replica of ${target} and be recreated with it`,
+          {
+            hint: `put ${name} and ${target} on one network and reach ${target} by name, or run both processes in one service; network_mode container:NAME joins a container that already runs on the host`,
+          },
+        );
     }
   }
   reportCycles(context);
@@ -53,10 +66,14 @@ function reportCycles({ services, problems }: CheckContext): void {
         if (!reported.has(id)) {
           reported.add(id);
           const key = memberKey(rawServiceValue(problems, name, 'depends_on'), dependency);
-          problems.error(['services', name, 'depends_on', ...(key === undefined ? [] : [key])], `depends_on forms a cycle: ${cycle.join(' → ')}`, {
-            atKey: typeof key === 'string',
-            hint: 'remove one of these dependencies',
-          });
+          problems.error(
+            ['services', name, 'depends_on', ...(key === undefined ? [] : [key])],
+            `depends_on forms a cycle: ${cycle.join(' → ')}`,
+            {
+              atKey: typeof key === 'string',
+              hint: 'remove one of these dependencies',
+            },
+          );
         }
       } else if (seen === undefined) visit(dependency);
     }

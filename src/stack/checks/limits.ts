@@ -12,18 +12,26 @@ export function checkLimits({ services, hosts, problems, limits }: CheckContext)
   for (const [name, service] of Object.entries(services)) {
     const { mode, replicas, constraints } = service.deploy;
     if (mode === 'replicated' && replicas > limits.maxReplicas) {
-      problems.error(['services', name, 'deploy', 'replicas'], `service ${name} asks for ${replicas} replicas; the limit is ${limits.maxReplicas}`, {
-        hint: `lower deploy.replicas, or raise the limit with --max-replicas N`,
-      });
+      problems.error(
+        ['services', name, 'deploy', 'replicas'],
+        `service ${name} asks for ${replicas} replicas; the limit is ${limits.maxReplicas}`,
+        {
+          hint: `lower deploy.replicas, or raise the limit with --max-replicas N`,
+        },
+      );
     }
     total += mode === 'global' ? eligibleHosts(hosts, constraints).length : replicas;
     if (total > limits.maxContainers && !reported) {
       reported = true;
       const at = mode === 'global' ? ['services', name, 'deploy', 'mode'] : ['services', name, 'deploy', 'replicas'];
-      problems.error(at, `the stack asks for more than ${limits.maxContainers} containers (service ${name} brings it to ${total})`, {
-        hint: 'lower replicas, or raise the limit with --max-containers N',
-        always: true,
-      });
+      problems.error(
+        at,
+        `the stack asks for more than ${limits.maxContainers} containers (service ${name} brings it to ${total})`,
+        {
+          hint: 'lower replicas, or raise the limit with --max-containers N',
+          always: true,
+        },
+      );
     }
   }
 }

@@ -6,10 +6,25 @@ export function checkPlacement({ services, hosts, problems }: CheckContext): voi
   for (const [name, service] of Object.entries(services)) {
     const { constraints } = service.deploy;
     if (!constraints.length || eligibleHosts(hosts, constraints).length) continue;
-    const known = hosts.map((h) => `${h.name}${Object.keys(h.labels).length ? ` (${Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`).join(', ');
-    problems.error(['services', name, 'deploy', 'placement', 'constraints'], `no host satisfies the constraints of service ${name}: ${constraints.map((c) => c.text).join(' and ')}`, {
-      atKey: true,
-      hint: `hosts: ${known}`,
-    });
+    const known = hosts
+      .map(
+        (h) =>
+          `${h.name}${
+            Object.keys(h.labels).length
+              ? ` (${Object.entries(h.labels)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(', ')})`
+              : ''
+          }`,
+      )
+      .join(', ');
+    problems.error(
+      ['services', name, 'deploy', 'placement', 'constraints'],
+      `no host satisfies the constraints of service ${name}: ${constraints.map((c) => c.text).join(' and ')}`,
+      {
+        atKey: true,
+        hint: `hosts: ${known}`,
+      },
+    );
   }
 }

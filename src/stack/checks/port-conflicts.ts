@@ -27,9 +27,13 @@ export function checkPortConflicts({ services, hosts, problems }: CheckContext):
     const certain = service.deploy.mode === 'global' || eligible.length === 1 ? eligible : [];
     if (service.deploy.mode === 'replicated' && service.deploy.replicas > eligible.length) {
       const p = published[0];
-      problems.error(['services', name, 'ports', p.index], `${service.deploy.replicas} replicas of ${name} publish host port ${p.port.published} but only ${eligible.length} host${eligible.length === 1 ? '' : 's'} can run them, so two would share a host`, {
-        hint: 'drop the published port (let Docker pick one), lower replicas, or allow more hosts',
-      });
+      problems.error(
+        ['services', name, 'ports', p.index],
+        `${service.deploy.replicas} replicas of ${name} publish host port ${p.port.published} but only ${eligible.length} host${eligible.length === 1 ? '' : 's'} can run them, so two would share a host`,
+        {
+          hint: 'drop the published port (let Docker pick one), lower replicas, or allow more hosts',
+        },
+      );
       continue;
     }
     for (const host of certain) {
@@ -39,11 +43,17 @@ export function checkPortConflicts({ services, hosts, problems }: CheckContext):
         const clash = list.find((q) => overlaps(p, q));
         if (clash) {
           const same = clash.service === name;
-          problems.error(['services', name, 'ports', p.index], same
-            ? `service ${name} publishes host port ${p.port.published}/${p.port.protocol} twice`
-            : `host port ${p.port.published}/${p.port.protocol} on host ${host.name} is also published by service ${clash.service}`, {
-            hint: same ? undefined : 'publish a different host port, or place the services on different hosts with constraints',
-          });
+          problems.error(
+            ['services', name, 'ports', p.index],
+            same
+              ? `service ${name} publishes host port ${p.port.published}/${p.port.protocol} twice`
+              : `host port ${p.port.published}/${p.port.protocol} on host ${host.name} is also published by service ${clash.service}`,
+            {
+              hint: same
+                ? undefined
+                : 'publish a different host port, or place the services on different hosts with constraints',
+            },
+          );
         } else list.push(p);
       }
     }

@@ -8,12 +8,18 @@ export type ConstraintParse = { constraint: ConstraintSpec } | { error: string; 
 
 export function parseConstraint(text: string): ConstraintParse {
   const match = CONSTRAINT.exec(text);
-  if (!match) return { error: `invalid constraint "${text}"`, hint: 'write FIELD == VALUE or FIELD != VALUE, e.g. node.labels.role == web' };
+  if (!match)
+    return {
+      error: `invalid constraint "${text}"`,
+      hint: 'write FIELD == VALUE or FIELD != VALUE, e.g. node.labels.role == web',
+    };
   const [, field, op, rawValue] = match;
   if (!FIELDS.has(field) && !(field.startsWith('node.labels.') && field.length > 'node.labels.'.length)) {
     return {
       error: `unknown constraint field "${field}" in "${text}"`,
-      hint: field.startsWith('engine.labels.') ? 'use node.labels.KEY (host labels from the inventory or x-stack.hosts)' : 'fields: node.hostname, node.id, node.role, node.platform.os, node.platform.arch, node.labels.KEY',
+      hint: field.startsWith('engine.labels.')
+        ? 'use node.labels.KEY (host labels from the inventory or x-stack.hosts)'
+        : 'fields: node.hostname, node.id, node.role, node.platform.os, node.platform.arch, node.labels.KEY',
     };
   }
   const value = rawValue.replace(/^(["'])(.*)\1$/, '$2');

@@ -32,9 +32,13 @@ export function normaliseDeploy(value: unknown, at: KeyPath, problems: Problems)
     rollbackConfig: updateConfig(deploy.rollback_config),
   };
   if (isRecord(deploy.rollback_config) && deploy.rollback_config.failure_action === 'rollback') {
-    problems.error([...at, 'rollback_config', 'failure_action'], 'rollback_config.failure_action rollback: a rollback cannot roll itself back', {
-      hint: 'use pause (stop at the first replica that cannot be put back; the default) or continue',
-    });
+    problems.error(
+      [...at, 'rollback_config', 'failure_action'],
+      'rollback_config.failure_action rollback: a rollback cannot roll itself back',
+      {
+        hint: 'use pause (stop at the first replica that cannot be put back; the default) or continue',
+      },
+    );
   }
   if (deploy.mode === 'global' && deploy.replicas !== undefined) {
     problems.warning([...at, 'replicas'], 'replicas is ignored in global mode (one container per eligible host)');
@@ -56,9 +60,11 @@ function updateConfig(value: unknown): UpdateConfigSpec {
   return {
     parallelism: typeof config.parallelism === 'number' ? config.parallelism : DEFAULT_UPDATE_CONFIG.parallelism,
     delayNs: parseDuration(config.delay) ?? DEFAULT_UPDATE_CONFIG.delayNs,
-    failureAction: (config.failure_action as UpdateConfigSpec['failureAction'] | undefined) ?? DEFAULT_UPDATE_CONFIG.failureAction,
+    failureAction:
+      (config.failure_action as UpdateConfigSpec['failureAction'] | undefined) ?? DEFAULT_UPDATE_CONFIG.failureAction,
     monitorNs: parseDuration(config.monitor) ?? DEFAULT_UPDATE_CONFIG.monitorNs,
-    maxFailureRatio: typeof config.max_failure_ratio === 'number' ? config.max_failure_ratio : DEFAULT_UPDATE_CONFIG.maxFailureRatio,
+    maxFailureRatio:
+      typeof config.max_failure_ratio === 'number' ? config.max_failure_ratio : DEFAULT_UPDATE_CONFIG.maxFailureRatio,
     order: (config.order as UpdateConfigSpec['order'] | undefined) ?? DEFAULT_UPDATE_CONFIG.order,
   };
 }

@@ -17,7 +17,8 @@ export function normaliseEnvironment(
   context: NormaliseContext,
 ): Record<string, string> {
   const environment: Record<string, string> = {};
-  const envFiles = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  const envFiles =
+    service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
   envFiles.forEach((entry, i) => {
     const filePath = isRecord(entry) ? String(entry.path) : String(entry);
     const required = isRecord(entry) ? entry.required !== false : true;
@@ -28,9 +29,13 @@ export function normaliseEnvironment(
       if (read.refusal.kind === 'missing' && !required) return;
       const { summary, hint } = describeRefusal('env_file', filePath, read.refusal, context.folder);
       const missing = read.refusal.kind === 'missing';
-      context.problems.error(isRecord(entry) ? [...where, 'path'] : where, missing ? `${summary} (looked for ${file})` : summary, {
-        hint: missing ? 'create it, fix the path, or use { path: FILE, required: false }' : hint,
-      });
+      context.problems.error(
+        isRecord(entry) ? [...where, 'path'] : where,
+        missing ? `${summary} (looked for ${file})` : summary,
+        {
+          hint: missing ? 'create it, fix the path, or use { path: FILE, required: false }' : hint,
+        },
+      );
       return;
     }
     const bytes = read.bytes;

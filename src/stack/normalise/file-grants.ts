@@ -3,7 +3,12 @@ import type { FileGrantSpec } from '../types.js';
 import { isRecord, type KeyPath } from '../key-path.js';
 import type { NormaliseContext } from './context.js';
 
-export function normaliseGrants(value: unknown, kind: 'secret' | 'config', at: KeyPath, context: NormaliseContext): FileGrantSpec[] {
+export function normaliseGrants(
+  value: unknown,
+  kind: 'secret' | 'config',
+  at: KeyPath,
+  context: NormaliseContext,
+): FileGrantSpec[] {
   if (!Array.isArray(value)) return [];
   const declared = kind === 'secret' ? context.declared.secrets : context.declared.configs;
   const grants: FileGrantSpec[] = [];
@@ -11,14 +16,19 @@ export function normaliseGrants(value: unknown, kind: 'secret' | 'config', at: K
     const long: Record<string, unknown> = isRecord(entry) ? entry : { source: entry };
     const source = String(long.source);
     if (!declared.has(source)) {
-      context.problems.error(isRecord(entry) ? [...at, i, 'source'] : [...at, i], `${kind} "${source}" is not declared under the top-level ${kind}s:`, {
-        hint: `add ${kind}s: { ${source}: { file: ./${source}.txt } }`,
-      });
+      context.problems.error(
+        isRecord(entry) ? [...at, i, 'source'] : [...at, i],
+        `${kind} "${source}" is not declared under the top-level ${kind}s:`,
+        {
+          hint: `add ${kind}s: { ${source}: { file: ./${source}.txt } }`,
+        },
+      );
     }
     const grant: FileGrantSpec = { source, target: target(kind, source, long.target) };
     if (long.uid !== undefined) grant.uid = String(long.uid);
     if (long.gid !== undefined) grant.gid = String(long.gid);
-    if (long.mode !== undefined) grant.mode = typeof long.mode === 'number' ? long.mode : parseInt(String(long.mode), 8);
+    if (long.mode !== undefined)
+      grant.mode = typeof long.mode === 'number' ? long.mode : parseInt(String(long.mode), 8);
     grants.push(grant);
   });
   return grants;

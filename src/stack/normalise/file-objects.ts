@@ -10,19 +10,31 @@ import { isRecord } from '../key-path.js';
 import { sortKeys } from '../hosts.js';
 import type { NormaliseContext } from './context.js';
 
-export function normaliseFileObjects(value: unknown, kind: 'secret' | 'config', context: NormaliseContext): Record<string, FileObjectSpec> {
+export function normaliseFileObjects(
+  value: unknown,
+  kind: 'secret' | 'config',
+  context: NormaliseContext,
+): Record<string, FileObjectSpec> {
   const result: Record<string, FileObjectSpec> = {};
   if (!isRecord(value)) return result;
   const top = `${kind}s`;
   for (const [key, raw] of Object.entries(value)) {
     const spec = isRecord(raw) ? raw : {};
     const at = [top, key];
-    const sources = ['file', 'environment', ...(kind === 'config' ? ['content'] : []), 'external'].filter((s) => spec[s] !== undefined && spec[s] !== false);
+    const sources = ['file', 'environment', ...(kind === 'config' ? ['content'] : []), 'external'].filter(
+      (s) => spec[s] !== undefined && spec[s] !== false,
+    );
     if (sources.length !== 1) {
-      context.problems.error(at, sources.length ? `${kind} ${key} sets ${sources.join(' and ')}; set exactly one` : `${kind} ${key} has no source`, {
-        atKey: true,
-        hint: `give one of file:, environment:${kind === 'config' ? ', content:' : ''} or external: true`,
-      });
+      context.problems.error(
+        at,
+        sources.length
+          ? `${kind} ${key} sets ${sources.join(' and ')}; set exactly one`
+          : `${kind} ${key} has no source`,
+        {
+          atKey: true,
+          hint: `give one of file:, environment:${kind === 'config' ? ', content:' : ''} or external: true`,
+        },
+      );
       continue;
     }
     const external = spec.external === true;
@@ -42,7 +54,9 @@ export function normaliseFileObjects(value: unknown, kind: 'secret' | 'config', 
         const { summary, hint } = describeRefusal(`${kind} file`, spec.file, read.refusal, context.folder);
         const missing = read.refusal.kind === 'missing';
         context.problems.error([...at, 'file'], missing ? `${summary} (looked for ${file})` : summary, {
-          hint: missing ? 'create it or fix the path (relative paths start at the project folder: the first stack file\'s, or --project-directory)' : hint,
+          hint: missing
+            ? "create it or fix the path (relative paths start at the project folder: the first stack file's, or --project-directory)"
+            : hint,
         });
         continue;
       }
@@ -51,9 +65,13 @@ export function normaliseFileObjects(value: unknown, kind: 'secret' | 'config', 
       object.source = `environment:${spec.environment}`;
       const variable = context.lookup(spec.environment);
       if (variable === undefined) {
-        context.problems.error([...at, 'environment'], `${kind} ${key} reads variable ${spec.environment}, which is not set`, {
-          hint: `set ${spec.environment} in the environment or an env file`,
-        });
+        context.problems.error(
+          [...at, 'environment'],
+          `${kind} ${key} reads variable ${spec.environment}, which is not set`,
+          {
+            hint: `set ${spec.environment} in the environment or an env file`,
+          },
+        );
         continue;
       }
       content = Buffer.from(variable, 'utf8');

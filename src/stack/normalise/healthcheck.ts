@@ -12,9 +12,13 @@ export function normaliseHealthcheck(value: unknown, at: KeyPath, problems: Prob
   else if (Array.isArray(value.test)) {
     test = value.test.map(String);
     if (test.length && !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0])) {
-      problems.error([...at, 'test', 0], `a healthcheck test list starts with CMD, CMD-SHELL or NONE, not "${test[0]}"`, {
-        hint: `write ["CMD", ${test.map((t) => JSON.stringify(t)).join(', ')}] or a string for a shell command`,
-      });
+      problems.error(
+        [...at, 'test', 0],
+        `a healthcheck test list starts with CMD, CMD-SHELL or NONE, not "${test[0]}"`,
+        {
+          hint: `write ["CMD", ${test.map((t) => JSON.stringify(t)).join(', ')}] or a string for a shell command`,
+        },
+      );
     } else if ((test[0] === 'CMD' || test[0] === 'CMD-SHELL') && test.length < 2) {
       problems.error([...at, 'test'], `${test[0]} needs a command after it`);
     }

@@ -16,7 +16,9 @@ export function normaliseMounts(value: unknown, path: KeyPath, context: Normalis
   if (!Array.isArray(value)) return [];
   const mounts: MountSpec[] = [];
   value.forEach((entry, i) => {
-    const mount = isRecord(entry) ? longMount(entry, [...path, i], context) : shortMount(String(entry), [...path, i], context);
+    const mount = isRecord(entry)
+      ? longMount(entry, [...path, i], context)
+      : shortMount(String(entry), [...path, i], context);
     if (mount) mounts.push(mount);
   });
   const seen = new Map<string, number>();
@@ -39,11 +41,13 @@ function hostPath(source: string, context: NormaliseContext): string {
 function shortMount(text: string, at: KeyPath, context: NormaliseContext): MountSpec | undefined {
   const { problems } = context;
   const parts = text.split(':');
-  if (parts.length > 3) return void problems.error(at, `invalid volume "${text}"`, { hint: 'write [SOURCE:]TARGET[:MODE]' });
+  if (parts.length > 3)
+    return void problems.error(at, `invalid volume "${text}"`, { hint: 'write [SOURCE:]TARGET[:MODE]' });
   const [first, second, mode] = parts;
   const source = parts.length >= 2 ? first : undefined;
   const target = parts.length >= 2 ? second : first;
-  if (!target.startsWith('/')) return void problems.error(at, `the mount target "${target}" in "${text}" must be an absolute path`);
+  if (!target.startsWith('/'))
+    return void problems.error(at, `the mount target "${target}" in "${text}" must be an absolute path`);
   let readOnly = false;
   let nocopy = false;
   let propagation: string | undefined;
@@ -52,16 +56,29 @@ function shortMount(text: string, at: KeyPath, context: NormaliseContext): Mount
     else if (flag === 'rw') readOnly = false;
     else if (flag === 'nocopy') nocopy = true;
     else if (PROPAGATION.has(flag)) propagation = flag;
-    else if (CONSISTENCY.has(flag)) problems.warning(at, `the mode ${flag} is ignored — consistency only matters on Docker Desktop for Mac`);
-    else if (flag === 'z' || flag === 'Z') return void problems.error(at, `the mode ${flag} (SELinux relabelling) is not supported`, { hint: 'remove it' });
-    else return void problems.error(at, `unknown volume mode "${flag}" in "${text}"`, { hint: 'modes: ro, rw, nocopy, rprivate, private, rshared, shared, rslave, slave' });
+    else if (CONSISTENCY.has(flag))
+      problems.warning(at, `the mode ${flag} is ignored — consistency only matters on Docker Desktop for Mac`);
+    else if (flag === 'z' || flag === 'Z')
+      return void problems.error(at, `the mode ${flag} (SELinux relabelling) is not supported`, { hint: 'remove it' });
+    else
+      return void problems.error(at, `unknown volume mode "${flag}" in "${text}"`, {
+        hint: 'modes: ro, rw, nocopy, rprivate, private, rshared, shared, rslave, slave',
+      });
   }
   if (source === undefined) return { type: 'volume', target, readOnly, volume: { nocopy } };
   if (isPathLike(source)) {
-    return { type: 'bind', source: hostPath(source, context), target, readOnly, bind: { createHostPath: true, ...(propagation ? { propagation } : {}) } };
+    return {
+      type: 'bind',
+      source: hostPath(source, context),
+      target,
+      readOnly,
+      bind: { createHostPath: true, ...(propagation ? { propagation } : {}) },
+    };
   }
   if (!context.declared.volumes.has(source)) {
-    problems.error(at, `volume "${source}" is not declared under the top-level volumes:`, { hint: `add volumes: { ${source}: {} }, or write ./${source} for a bind mount` });
+    problems.error(at, `volume "${source}" is not declared under the top-level volumes:`, {
+      hint: `add volumes: { ${source}: {} }, or write ./${source} for a bind mount`,
+    });
   }
   return { type: 'volume', source, target, readOnly, volume: { nocopy } };
 }
@@ -70,7 +87,8 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
   const { problems } = context;
   const type = entry.type as MountSpec['type'];
   const target = String(entry.target);
-  if (!target.startsWith('/')) return void problems.error([...at, 'target'], `the mount target "${target}" must be an absolute path`);
+  if (!target.startsWith('/'))
+    return void problems.error([...at, 'target'], `the mount target "${target}" must be an absolute path`);
   const readOnly = entry.read_only === true;
   const source = typeof entry.source === 'string' && entry.source !== '' ? entry.source : undefined;
   if (type === 'bind') {
@@ -81,7 +99,10 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
       source: hostPath(source, context),
       target,
       readOnly,
-      bind: { createHostPath: bind.create_host_path === true, ...(typeof bind.propagation === 'string' ? { propagation: bind.propagation } : {}) },
+      bind: {
+        createHostPath: bind.create_host_path === true,
+        ...(typeof bind.propagation === 'string' ? { propagation: bind.propagation } : {}),
+      },
     };
   }
   if (type === 'tmpfs') {
@@ -90,19 +111,31 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
     const spec: MountSpec = { type, target, readOnly, tmpfs: {} };
     if (tmpfs.size !== undefined) {
       const size = parseSize(tmpfs.size);
-      if (size === undefined) problems.error([...at, 'tmpfs', 'size'], `invalid size "${String(tmpfs.size)}"`, { hint: 'e.g. 64m' });
+      if (size === undefined)
+        problems.error([...at, 'tmpfs', 'size'], `invalid size "${String(tmpfs.size)}"`, { hint: 'e.g. 64m' });
       else spec.tmpfs!.size = size;
     }
     if (tmpfs.mode !== undefined) {
       const mode = typeof tmpfs.mode === 'number' ? tmpfs.mode : parseInt(String(tmpfs.mode), 8);
-      if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) problems.error([...at, 'tmpfs', 'mode'], `invalid file mode "${String(tmpfs.mode)}"`, { hint: 'an octal mode such as 1777' });
+      if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
+        problems.error([...at, 'tmpfs', 'mode'], `invalid file mode "${String(tmpfs.mode)}"`, {
+          hint: 'an octal mode such as 1777',
+        });
       else spec.tmpfs!.mode = mode;
     }
     return spec;
   }
   const volume = isRecord(entry.volume) ? entry.volume : {};
   if (source && !context.declared.volumes.has(source)) {
-    problems.error([...at, 'source'], `volume "${source}" is not declared under the top-level volumes:`, { hint: `add volumes: { ${source}: {} }` });
+    problems.error([...at, 'source'], `volume "${source}" is not declared under the top-level volumes:`, {
+      hint: `add volumes: { ${source}: {} }`,
+    });
   }
-  return { type: 'volume', ...(source ? { source } : {}), target, readOnly, volume: { nocopy: volume.nocopy === true } };
+  return {
+    type: 'volume',
+    ...(source ? { source } : {}),
+    target,
+    readOnly,
+    volume: { nocopy: volume.nocopy === true },
+  };
 }

@@ -6,7 +6,8 @@ import type { Problems } from '../problems.js';
 /** Port mappings one service may expand to (ranges included): every port once. */
 export const MAX_PORT_MAPPINGS = 65535;
 
-const SHORT = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9]+\.[0-9.]+):)?(?:([0-9]+(?:-[0-9]+)?)?:)?([0-9]+(?:-[0-9]+)?)(?:\/(tcp|udp|sctp))?$/;
+const SHORT =
+  /^(?:(\[[0-9a-fA-F:.]+\]|[0-9]+\.[0-9.]+):)?(?:([0-9]+(?:-[0-9]+)?)?:)?([0-9]+(?:-[0-9]+)?)(?:\/(tcp|udp|sctp))?$/;
 
 export function normalisePorts(value: unknown, path: KeyPath, problems: Problems): PortSpec[] {
   if (!Array.isArray(value)) return [];
@@ -17,20 +18,41 @@ export function normalisePorts(value: unknown, path: KeyPath, problems: Problems
     if (capped) return;
     if (isRecord(entry)) {
       const target = Number(entry.target);
-      if (!isPort(target)) return void problems.error([...at, 'target'], `target port ${String(entry.target)} is not a port number (1-65535)`);
+      if (!isPort(target))
+        return void problems.error(
+          [...at, 'target'],
+          `target port ${String(entry.target)} is not a port number (1-65535)`,
+        );
       const published = entry.published === undefined || entry.published === '' ? undefined : String(entry.published);
-      if (published !== undefined && !validRange(published)) return void problems.error([...at, 'published'], `published port ${published} is not a port or range of ports (1-65535)`);
-      ports.push(port(target, published, optional(entry.host_ip), (entry.protocol as PortSpec['protocol']) ?? 'tcp', (entry.mode as PortSpec['mode']) ?? 'ingress'));
+      if (published !== undefined && !validRange(published))
+        return void problems.error(
+          [...at, 'published'],
+          `published port ${published} is not a port or range of ports (1-65535)`,
+        );
+      ports.push(
+        port(
+          target,
+          published,
+          optional(entry.host_ip),
+          (entry.protocol as PortSpec['protocol']) ?? 'tcp',
+          (entry.mode as PortSpec['mode']) ?? 'ingress',
+        ),
+      );
       return;
     }
     const text = String(entry);
     const match = SHORT.exec(text);
-    if (!match) return void problems.error(at, `invalid port mapping "${text}"`, { hint: 'write [HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL], e.g. 8080:80' });
+    if (!match)
+      return void problems.error(at, `invalid port mapping "${text}"`, {
+        hint: 'write [HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL], e.g. 8080:80',
+      });
     const [, ip, published, target, protocol = 'tcp'] = match;
     const hostIp = ip?.replace(/^\[|\]$/g, '');
     const [tFrom, tTo] = bounds(target);
-    if (!isPort(tFrom) || !isPort(tTo) || tTo < tFrom) return void problems.error(at, `invalid target port ${target} in "${text}"`);
-    if (published !== undefined && !validRange(published)) return void problems.error(at, `invalid published port ${published} in "${text}"`);
+    if (!isPort(tFrom) || !isPort(tTo) || tTo < tFrom)
+      return void problems.error(at, `invalid target port ${target} in "${text}"`);
+    if (published !== undefined && !validRange(published))
+      return void problems.error(at, `invalid published port ${published} in "${text}"`);
     const count = tTo - tFrom + 1;
     if (count === 1) {
       ports.push(port(tFrom, published, hostIp, protocol as PortSpec['protocol'], 'ingress'));
@@ -42,16 +64,32 @@ export function normalisePorts(value: unknown, path: KeyPath, problems: Problems
     }
     if (ports.length + count > MAX_PORT_MAPPINGS) {
       capped = true;
-      return void problems.error(at, `the service's ports expand to more than ${MAX_PORT_MAPPINGS} port mappings`, { hint: 'publish each port once; merge overlapping ranges' });
+      return void problems.error(at, `the service's ports expand to more than ${MAX_PORT_MAPPINGS} port mappings`, {
+        hint: 'publish each port once; merge overlapping ranges',
+      });
     }
     for (let k = 0; k < count; k++) {
-      ports.push(port(tFrom + k, pFrom === undefined ? undefined : String(pFrom + k), hostIp, protocol as PortSpec['protocol'], 'ingress'));
+      ports.push(
+        port(
+          tFrom + k,
+          pFrom === undefined ? undefined : String(pFrom + k),
+          hostIp,
+          protocol as PortSpec['protocol'],
+          'ingress',
+        ),
+      );
     }
   });
   return ports;
 }
 
-function port(target: number, published: string | undefined, hostIp: string | undefined, protocol: PortSpec['protocol'], mode: PortSpec['mode']): PortSpec {
+function port(
+  target: number,
+  published: string | undefined,
+  hostIp: string | undefined,
+  protocol: PortSpec['protocol'],
+  mode: PortSpec['mode'],
+): PortSpec {
   const spec: PortSpec = { target, protocol, mode };
   if (published !== undefined) spec.published = published;
   if (hostIp) spec.hostIp = hostIp;

@@ -4,11 +4,18 @@ import { isRecord, type KeyPath } from '../key-path.js';
 import { sortKeys } from '../hosts.js';
 import type { NormaliseContext } from './context.js';
 
-export function normaliseServiceNetworks(service: Record<string, unknown>, at: KeyPath, context: NormaliseContext): Record<string, ServiceNetworkSpec> {
+export function normaliseServiceNetworks(
+  service: Record<string, unknown>,
+  at: KeyPath,
+  context: NormaliseContext,
+): Record<string, ServiceNetworkSpec> {
   const value = service.networks;
   if (service.network_mode !== undefined) {
     if (value !== undefined) {
-      context.problems.error([...at, 'network_mode'], 'network_mode cannot be used together with networks', { atKey: true, hint: 'remove one of them' });
+      context.problems.error([...at, 'network_mode'], 'network_mode cannot be used together with networks', {
+        atKey: true,
+        hint: 'remove one of them',
+      });
     }
     return {};
   }
@@ -21,10 +28,14 @@ export function normaliseServiceNetworks(service: Record<string, unknown>, at: K
   if (entries.length === 0) return { default: { aliases: [] } };
   for (const [key, name, spec] of entries) {
     if (!context.declared.networks.has(name) && name !== 'default') {
-      context.problems.error([...at, 'networks', key], `network "${name}" is not declared under the top-level networks:`, {
-        atKey: typeof key === 'string',
-        hint: `add networks: { ${name}: {} }`,
-      });
+      context.problems.error(
+        [...at, 'networks', key],
+        `network "${name}" is not declared under the top-level networks:`,
+        {
+          atKey: typeof key === 'string',
+          hint: `add networks: { ${name}: {} }`,
+        },
+      );
     }
     const network: ServiceNetworkSpec = { aliases: [] };
     if (isRecord(spec)) {

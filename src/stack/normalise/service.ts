@@ -13,11 +13,18 @@ import { normalisePorts } from './ports.js';
 import { normaliseServiceNetworks } from './service-networks.js';
 import { optionalString, shellWords, stringList } from './values.js';
 
-export function normaliseService(name: string, service: Record<string, unknown>, context: NormaliseContext): ServiceSpec {
+export function normaliseService(
+  name: string,
+  service: Record<string, unknown>,
+  context: NormaliseContext,
+): ServiceSpec {
   const at = servicePath(name);
   const { problems } = context;
   if ((typeof service.image !== 'string' || !service.image) && service.build === undefined) {
-    problems.error(at, `service ${name} has no image`, { atKey: true, hint: 'add image: registry/name:tag (stack deploys images; it never builds)' });
+    problems.error(at, `service ${name} has no image`, {
+      atKey: true,
+      hint: 'add image: registry/name:tag (stack deploys images; it never builds)',
+    });
   }
   const spec: ServiceSpec = {
     name,
@@ -58,7 +65,13 @@ export function normaliseService(name: string, service: Record<string, unknown>,
   if (service.network_mode !== undefined) spec.networkMode = String(service.network_mode);
   const healthcheck = normaliseHealthcheck(service.healthcheck, [...at, 'healthcheck'], problems);
   if (healthcheck) spec.healthcheck = healthcheck;
-  const optional = { workingDir: service.working_dir, user: service.user, hostname: service.hostname, containerName: service.container_name, stopSignal: service.stop_signal } as const;
+  const optional = {
+    workingDir: service.working_dir,
+    user: service.user,
+    hostname: service.hostname,
+    containerName: service.container_name,
+    stopSignal: service.stop_signal,
+  } as const;
   for (const [key, value] of Object.entries(optional)) {
     const text = optionalString(value);
     if (text !== undefined) (spec as unknown as Record<string, unknown>)[key] = text;
@@ -69,7 +82,10 @@ export function normaliseService(name: string, service: Record<string, unknown>,
   const shm = parseSize(service.shm_size);
   if (shm !== undefined) spec.shmSize = shm;
   if (isRecord(service.logging)) {
-    spec.logging = { driver: typeof service.logging.driver === 'string' ? service.logging.driver : 'json-file', options: stringMap(service.logging.options) };
+    spec.logging = {
+      driver: typeof service.logging.driver === 'string' ? service.logging.driver : 'json-file',
+      options: stringMap(service.logging.options),
+    };
   }
   return spec;
 }
@@ -79,7 +95,11 @@ function restartPolicy(service: Record<string, unknown>, context: NormaliseConte
   const policy = isRecord(deploy.restart_policy) ? deploy.restart_policy : undefined;
   if (typeof service.restart === 'string') {
     if (policy) {
-      context.problems.warning(servicePath(name, 'deploy', 'restart_policy'), 'deploy.restart_policy is not used for the engine restart policy because restart: is set', { atKey: true });
+      context.problems.warning(
+        servicePath(name, 'deploy', 'restart_policy'),
+        'deploy.restart_policy is not used for the engine restart policy because restart: is set',
+        { atKey: true },
+      );
     }
     const [kind, count] = service.restart.split(':');
     return { name: kind as RestartPolicySpec['name'], maximumRetryCount: count ? Number(count) : 0 };
@@ -87,7 +107,11 @@ function restartPolicy(service: Record<string, unknown>, context: NormaliseConte
   if (policy) {
     const condition = policy.condition ?? 'any';
     if (condition === 'none') return { name: 'no', maximumRetryCount: 0 };
-    if (condition === 'on-failure') return { name: 'on-failure', maximumRetryCount: typeof policy.max_attempts === 'number' ? policy.max_attempts : 0 };
+    if (condition === 'on-failure')
+      return {
+        name: 'on-failure',
+        maximumRetryCount: typeof policy.max_attempts === 'number' ? policy.max_attempts : 0,
+      };
     return { name: 'always', maximumRetryCount: 0 };
   }
   return { name: 'no', maximumRetryCount: 0 };
@@ -144,25 +168,51 @@ function resources(service: Record<string, unknown>, context: NormaliseContext, 
   const limits = isRecord(res.limits) ? res.limits : {};
   const reservations = isRecord(res.reservations) ? res.reservations : {};
   const spec: ResourcesSpec = {};
-  const pick = <T>(deployValue: T | undefined, serviceValue: T | undefined, deployPath: string[], serviceKey: string): T | undefined => {
+  const pick = <T>(
+    deployValue: T | undefined,
+    serviceValue: T | undefined,
+    deployPath: string[],
+    serviceKey: string,
+  ): T | undefined => {
     if (deployValue !== undefined && serviceValue !== undefined && deployValue !== serviceValue) {
-      context.problems.warning(servicePath(name, serviceKey), `${serviceKey} differs from deploy.resources.${deployPath.join('.')}; the deploy value is used`, { atKey: true });
+      context.problems.warning(
+        servicePath(name, serviceKey),
+        `${serviceKey} differs from deploy.resources.${deployPath.join('.')}; the deploy value is used`,
+        { atKey: true },
+      );
     }
     return deployValue ?? serviceValue;
   };
   const memoryLimit = pick(parseSize(limits.memory), parseSize(service.mem_limit), ['limits', 'memory'], 'mem_limit');
-  const memoryReservation = pick(parseSize(reservations.memory), parseSize(service.mem_reservation), ['reservations', 'memory'], 'mem_reservation');
+  const memoryReservation = pick(
+    parseSize(reservations.memory),
+    parseSize(service.mem_reservation),
+    ['reservations', 'memory'],
+    'mem_reservation',
+  );
   const nanoCpus = pick(parseCpus(limits.cpus), parseCpus(service.cpus), ['limits', 'cpus'], 'cpus');
-  const pids = pick(typeof limits.pids === 'number' ? limits.pids : undefined, typeof service.pids_limit === 'number' ? service.pids_limit : undefined, ['limits', 'pids'], 'pids_limit');
+  const pids = pick(
+    typeof limits.pids === 'number' ? limits.pids : undefined,
+    typeof service.pids_limit === 'number' ? service.pids_limit : undefined,
+    ['limits', 'pids'],
+    'pids_limit',
+  );
   if (memoryLimit !== undefined) spec.memoryLimit = memoryLimit;
   if (memoryReservation !== undefined) spec.memoryReservation = memoryReservation;
   if (nanoCpus !== undefined) spec.nanoCpus = nanoCpus;
   if (pids !== undefined) spec.pidsLimit = pids;
   if (memoryLimit !== undefined && memoryReservation !== undefined && memoryReservation > memoryLimit) {
-    const where = reservations.memory !== undefined ? servicePath(name, 'deploy', 'resources', 'reservations', 'memory') : servicePath(name, 'mem_reservation');
-    context.problems.error(where, `the memory reservation (${memoryReservation} bytes) is above the memory limit (${memoryLimit} bytes)`, {
-      hint: 'lower the reservation or raise the limit',
-    });
+    const where =
+      reservations.memory !== undefined
+        ? servicePath(name, 'deploy', 'resources', 'reservations', 'memory')
+        : servicePath(name, 'mem_reservation');
+    context.problems.error(
+      where,
+      `the memory reservation (${memoryReservation} bytes) is above the memory limit (${memoryLimit} bytes)`,
+      {
+        hint: 'lower the reservation or raise the limit',
+      },
+    );
   }
   return spec;
 }

@@ -11,7 +11,11 @@ import type { NormaliseContext } from './context.js';
 const NETWORK_CREATE_KEYS = ['driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'labels'];
 const VOLUME_CREATE_KEYS = ['driver', 'driver_opts', 'labels'];
 
-export function normaliseNetworks(value: unknown, usesDefault: boolean, context: NormaliseContext): Record<string, NetworkSpec> {
+export function normaliseNetworks(
+  value: unknown,
+  usesDefault: boolean,
+  context: NormaliseContext,
+): Record<string, NetworkSpec> {
   const networks: Record<string, NetworkSpec> = {};
   const declared = isRecord(value) ? value : {};
   for (const [key, raw] of Object.entries(declared)) {
@@ -75,12 +79,21 @@ export function normaliseVolumes(value: unknown, context: NormaliseContext): Rec
   return sortKeys(volumes);
 }
 
-function refuseCreateKeys(spec: Record<string, unknown>, at: string[], keys: string[], context: NormaliseContext): void {
+function refuseCreateKeys(
+  spec: Record<string, unknown>,
+  at: string[],
+  keys: string[],
+  context: NormaliseContext,
+): void {
   for (const key of keys) {
     if (spec[key] === undefined) continue;
-    context.problems.error([...at, key], `${key} cannot be set on an external ${at[0] === 'networks' ? 'network' : 'volume'}`, {
-      atKey: true,
-      hint: 'stack does not create external objects, so their settings would be ignored; remove it or drop external: true',
-    });
+    context.problems.error(
+      [...at, key],
+      `${key} cannot be set on an external ${at[0] === 'networks' ? 'network' : 'volume'}`,
+      {
+        atKey: true,
+        hint: 'stack does not create external objects, so their settings would be ignored; remove it or drop external: true',
+      },
+    );
   }
 }

@@ -20,7 +20,8 @@ export function keyValueEntries(value: unknown): [string, string | undefined][] 
       return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
     });
   }
-  if (isRecord(value)) return Object.entries(value).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]);
+  if (isRecord(value))
+    return Object.entries(value).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]);
   return [];
 }
 

@@ -25,7 +25,16 @@ function memoryClient(name: string, log: string[], b: Behaviour = {}): HostClien
       // Calls that outlive the test (a hard interruption does not wait for them) must not hold the worker.
       if ((b.delay ?? 2) > 1000) timer.unref();
     });
-    if (b.down?.(name, what)) throw new HostError(name, what, undefined, undefined, Object.assign(new Error(`connect ECONNREFUSED ${name}`), { code: 'ECONNREFUSED' }), 'unreachable', 3);
+    if (b.down?.(name, what))
+      throw new HostError(
+        name,
+        what,
+        undefined,
+        undefined,
+        Object.assign(new Error(`connect ECONNREFUSED ${name}`), { code: 'ECONNREFUSED' }),
+        'unreachable',
+        3,
+      );
     log.push(`${name} ${what}`);
   };
   return {
@@ -51,7 +60,15 @@ test('a host lost during apply: nothing more is sent to it, the others finish, t
   const plan = reconcile(d, observedEmpty(d));
   const log: string[] = [];
   const sentToH2: string[] = [];
-  const clients = new Map(d.hosts.map((h) => [h.name, memoryClient(h.name, log, { down: (host) => host === 'h2', onCall: (host, w) => host === 'h2' && sentToH2.push(w) })]));
+  const clients = new Map(
+    d.hosts.map((h) => [
+      h.name,
+      memoryClient(h.name, log, {
+        down: (host) => host === 'h2',
+        onCall: (host, w) => host === 'h2' && sentToH2.push(w),
+      }),
+    ]),
+  );
   const events: ApplyEvent[] = [];
   const res = await apply(plan, { ...base, hostConcurrency: 1, clients, reporter: { event: (e) => events.push(e) } });
   t.false(res.ok);
@@ -124,7 +141,12 @@ test('the grace time ends an interruption like a second signal', async (t) => {
   const plan = reconcile(d, observedEmpty(d));
   const interruption = new Interruption(30);
   const client = memoryClient('h1', [], { delay: 5_000, onCall: () => interruption.interrupt('SIGTERM') });
-  const res = await apply(plan, { ...base, clients: new Map(d.hosts.map((h) => [h.name, client])), signal: interruption.signal, hardSignal: interruption.hardSignal });
+  const res = await apply(plan, {
+    ...base,
+    clients: new Map(d.hosts.map((h) => [h.name, client])),
+    signal: interruption.signal,
+    hardSignal: interruption.hardSignal,
+  });
   interruption.dispose();
   t.is(res.outcome, 'interrupted');
   t.true(interruption.hardSignal.aborted);

@@ -37,11 +37,23 @@ export class ScriptedCluster {
     private readonly options: ScriptedOptions = {},
   ) {}
 
-  static from(observed: ObservedState, behaviour?: (c: ScriptedContainer) => Behaviour, options: ScriptedOptions = {}): ScriptedCluster {
+  static from(
+    observed: ObservedState,
+    behaviour?: (c: ScriptedContainer) => Behaviour,
+    options: ScriptedOptions = {},
+  ): ScriptedCluster {
     const cluster = new ScriptedCluster(behaviour, options);
     for (const h of Object.values(observed.hosts))
       for (const c of h.containers)
-        cluster.containers.set(`${h.name}/${c.name}`, { name: c.name, host: h.name, service: c.service, hash: c.configHash ?? '', running: c.state === 'running', restarts: 0, healthcheck: options.imageHealthcheck });
+        cluster.containers.set(`${h.name}/${c.name}`, {
+          name: c.name,
+          host: h.name,
+          service: c.service,
+          hash: c.configHash ?? '',
+          running: c.state === 'running',
+          restarts: 0,
+          healthcheck: options.imageHealthcheck,
+        });
     return cluster;
   }
 
@@ -82,8 +94,17 @@ export class ScriptedCluster {
       createContainer: (n: string, body: any) =>
         write(`create ${n}`, () => {
           if (this.containers.has(key(n))) throw new Error(`(HTTP code 409) name ${n} in use`);
-          const healthcheck = (body.Healthcheck as Record<string, unknown> | undefined) ?? this.options.imageHealthcheck;
-          this.containers.set(key(n), { name: n, host, service: body.Labels[Labels.service], hash: body.Labels[Labels.configHash], running: false, restarts: 0, healthcheck });
+          const healthcheck =
+            (body.Healthcheck as Record<string, unknown> | undefined) ?? this.options.imageHealthcheck;
+          this.containers.set(key(n), {
+            name: n,
+            host,
+            service: body.Labels[Labels.service],
+            hash: body.Labels[Labels.configHash],
+            running: false,
+            restarts: 0,
+            healthcheck,
+          });
         }),
       start: (n: string) => write(`start ${n}`, () => void (get(n).running = true)),
       stop: (n: string) => write(`stop ${n}`, () => void (get(n).running = false)),
@@ -112,7 +133,18 @@ export class ScriptedCluster {
           State: {
             Running: x.running,
             ExitCode: x.running ? 0 : 1,
-            Health: { Status: status, Log: status === 'starting' ? [] : [{ ExitCode: b === 'unhealthy' ? 1 : 0, Output: b === 'unhealthy' ? 'wget: can not connect\n' : 'ok' }] },
+            Health: {
+              Status: status,
+              Log:
+                status === 'starting'
+                  ? []
+                  : [
+                      {
+                        ExitCode: b === 'unhealthy' ? 1 : 0,
+                        Output: b === 'unhealthy' ? 'wget: can not connect\n' : 'ok',
+                      },
+                    ],
+            },
           },
         };
       },

@@ -15,8 +15,15 @@ const workload = { name: 'bw', services: 4, replicas: 3, hosts, image: '10.77.0.
 
 function validate(dir: string, file: string) {
   const inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, `hosts:\n${hosts.map((h) => `  ${h}: { endpoint: "unix:///run/bench-smoke/${h}.sock" }`).join('\n')}\n`);
-  return spawnSync(process.execPath, [`${repo}bin/stack.js`, 'validate', '--json', '-f', file, '-i', inventory, '-p', 'bw'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+  writeFileSync(
+    inventory,
+    `hosts:\n${hosts.map((h) => `  ${h}: { endpoint: "unix:///run/bench-smoke/${h}.sock" }`).join('\n')}\n`,
+  );
+  return spawnSync(
+    process.execPath,
+    [`${repo}bin/stack.js`, 'validate', '--json', '-f', file, '-i', inventory, '-p', 'bw'],
+    { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
+  );
 }
 
 test('the generated stack file validates: services, one overlay network, a volume per service, 3 hosts', (t) => {
@@ -44,10 +51,18 @@ test('the changed-environment and rolling variants validate too', (t) => {
 test('compose and the floor get the same containers: each host its share, 12 in all', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   const paths = writeWorkload(workload, dir);
-  const scales = paths.compose.map((f: string) => Object.values(parse(readFileSync(f, 'utf8')).services as Record<string, { scale: number }>).reduce((a, s) => a + s.scale, 0));
+  const scales = paths.compose.map((f: string) =>
+    Object.values(parse(readFileSync(f, 'utf8')).services as Record<string, { scale: number }>).reduce(
+      (a, s) => a + s.scale,
+      0,
+    ),
+  );
   t.deepEqual(scales, [4, 4, 4]);
   const floor = JSON.parse(readFileSync(paths.floor, 'utf8'));
-  t.deepEqual(floor.hosts.map((h: { containers: unknown[] }) => h.containers.length), [4, 4, 4]);
+  t.deepEqual(
+    floor.hosts.map((h: { containers: unknown[] }) => h.containers.length),
+    [4, 4, 4],
+  );
   t.is(floor.network.Driver, 'overlay');
 });
 

@@ -5,10 +5,31 @@ import { buildRevision } from '../../../src/state/revision.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired, service } from '../plan/helpers.js';
 
-const plan = { stack: 's', hosts: [], operations: [], changes: [], compensations: [], placement: {}, rollouts: [], diagnostics: [] } as unknown as Plan;
+const plan = {
+  stack: 's',
+  hosts: [],
+  operations: [],
+  changes: [],
+  compensations: [],
+  placement: {},
+  rollouts: [],
+  diagnostics: [],
+} as unknown as Plan;
 const v = (n: string) => desired([service('web', { environment: { V: n } })]);
-const revision = (d: ReturnType<typeof v>, over: { result?: 'ok' | 'failed' | 'interrupted'; kind?: 'apply' | 'destroy' } = {}) => {
-  const { desired: _d, ...summary } = buildRevision({ number: 1, desired: d, plan, result: over.result ?? 'ok', kind: over.kind, command: 'apply', who: 'me', when: new Date(0) });
+const revision = (
+  d: ReturnType<typeof v>,
+  over: { result?: 'ok' | 'failed' | 'interrupted'; kind?: 'apply' | 'destroy' } = {},
+) => {
+  const { desired: _d, ...summary } = buildRevision({
+    number: 1,
+    desired: d,
+    plan,
+    result: over.result ?? 'ok',
+    kind: over.kind,
+    command: 'apply',
+    who: 'me',
+    when: new Date(0),
+  });
   return summary;
 };
 

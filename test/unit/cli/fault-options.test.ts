@@ -13,7 +13,9 @@ test('defaults when no option is given', (t) => {
 
 test('options become settings in milliseconds; --timeout also caps reads', (t) => {
   const cmd = addFaultOptions(new Command('x').exitOverride(), { grace: true });
-  cmd.parse(['--timeout', '5', '--pull-timeout', '120', '--retries', '0', '--grace', '2.5', '--skip-unreachable'], { from: 'user' });
+  cmd.parse(['--timeout', '5', '--pull-timeout', '120', '--retries', '0', '--grace', '2.5', '--skip-unreachable'], {
+    from: 'user',
+  });
   const opts = cmd.opts();
   const f = faultSettingsFrom(opts);
   t.is(f.writeTimeoutMs, 5000);

@@ -7,7 +7,9 @@ import { useColor } from '../../../src/cli/views/color.js';
 /** A stream that keeps what was written; `isTTY` as asked. */
 function sink(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
   let out = '';
-  const s = new Writable({ write: (chunk, _e, cb) => ((out += chunk.toString()), cb()) }) as unknown as NodeJS.WriteStream & { text: () => string };
+  const s = new Writable({
+    write: (chunk, _e, cb) => ((out += chunk.toString()), cb()),
+  }) as unknown as NodeJS.WriteStream & { text: () => string };
   Object.assign(s, { isTTY, text: () => out });
   return s;
 }
@@ -16,13 +18,15 @@ const op = (id: string) => ({ id, kind: 'container.start', host: id.split(' ')[0
 
 function withEnv<T>(env: Record<string, string | undefined>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   try {
     return fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -31,7 +35,16 @@ const steps = (r: LineReporter) => {
   r.event({ type: 'op-done', op: op('h1 start app-web-1'), ms: 12 } as never);
   r.event({ type: 'op-failed', op: op('h2 start app-web-2'), error: 'boom' } as never);
   r.event({ type: 'op-skipped', op: op('h2 wait healthy app-web-2'), reason: 'h2 start app-web-2 failed' } as never);
-  r.event({ type: 'summary', ok: false, outcome: 'failed', done: 1, failed: 1, skipped: 1, calls: { h1: { reads: 3, writes: 1 }, h2: { reads: 3, writes: 1 } }, failures: [{ op: 'h2 start app-web-2', error: 'boom' }] } as never);
+  r.event({
+    type: 'summary',
+    ok: false,
+    outcome: 'failed',
+    done: 1,
+    failed: 1,
+    skipped: 1,
+    calls: { h1: { reads: 3, writes: 1 }, h2: { reads: 3, writes: 1 } },
+    failures: [{ op: 'h2 start app-web-2', error: 'boom' }],
+  } as never);
 };
 
 test('without a TTY: one plain line per finished step (✓ done with its time, ✗ failed with the error, - skipped with why), then the summary; no escape codes', (t) => {
@@ -67,7 +80,10 @@ test('useColor: a TTY alone turns colour on; NO_COLOR (non-empty) turns it off; 
   t.true(withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined }, () => useColor(sink(true))));
   t.false(withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined }, () => useColor(sink(false))));
   t.false(withEnv({ NO_COLOR: '1', FORCE_COLOR: undefined }, () => useColor(sink(true))));
-  t.true(withEnv({ NO_COLOR: '', FORCE_COLOR: undefined }, () => useColor(sink(true))), 'an empty NO_COLOR does not count');
+  t.true(
+    withEnv({ NO_COLOR: '', FORCE_COLOR: undefined }, () => useColor(sink(true))),
+    'an empty NO_COLOR does not count',
+  );
   t.true(withEnv({ NO_COLOR: undefined, FORCE_COLOR: '1' }, () => useColor(sink(false))));
   t.false(withEnv({ NO_COLOR: undefined, FORCE_COLOR: '0' }, () => useColor(sink(false))));
 });

@@ -4,7 +4,14 @@ import { secretReader } from '../../../src/cli/commands/rollback.js';
 import type { FileObjectSpec } from '../../../src/stack/types.js';
 import { load } from '../stack/helpers.js';
 
-const spec = (source: string): FileObjectSpec => ({ key: 'pw', name: 's_pw', kind: 'secret', source, external: false, contentHash: 'x' });
+const spec = (source: string): FileObjectSpec => ({
+  key: 'pw',
+  name: 's_pw',
+  kind: 'secret',
+  source,
+  external: false,
+  contentHash: 'x',
+});
 
 test('a file: source inside the project is read; one outside it, or a directory, is not', async (t) => {
   const r = await load({ 'compose.yaml': 'services:\n  web:\n    image: x\n', 'pw.txt': 'hunter2', 'sub/x': 'x' });

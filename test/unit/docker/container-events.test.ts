@@ -12,7 +12,11 @@ async function opened(): Promise<{ events: ContainerEvents; stream: PassThrough;
 
 test('asks the daemon for the state-changing events of that one container (no exec events)', async (t) => {
   const { events, asked } = await opened();
-  t.deepEqual((asked[0].filters as Record<string, unknown>), { type: ['container'], container: ['app-1'], event: WAKE_EVENTS });
+  t.deepEqual(asked[0].filters as Record<string, unknown>, {
+    type: ['container'],
+    container: ['app-1'],
+    event: WAKE_EVENTS,
+  });
   t.false(WAKE_EVENTS.some((e) => e.startsWith('exec')));
   t.true(asked[0].abortSignal instanceof AbortSignal);
   events.close();

@@ -13,7 +13,13 @@ import Docker from 'dockerode';
 import Modem from 'docker-modem';
 import { dockerFor, dockerOptions, HostClient } from '../../../src/docker/client.js';
 
-const hostile = { DOCKER_HOST: 'tcp://127.0.0.1:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent/junk', DOCKER_PATH_PREFIX: '/elsewhere', DOCKER_CLIENT_TIMEOUT: '1' };
+const hostile = {
+  DOCKER_HOST: 'tcp://127.0.0.1:1',
+  DOCKER_TLS_VERIFY: '1',
+  DOCKER_CERT_PATH: '/nonexistent/junk',
+  DOCKER_PATH_PREFIX: '/elsewhere',
+  DOCKER_CLIENT_TIMEOUT: '1',
+};
 const DOCKER_VARS = Object.keys(hostile);
 
 /** Runs `fn` with these variables set (and the others of DOCKER_VARS unset), synchronously, then restores them. */
@@ -31,34 +37,71 @@ function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
   }
 }
 
-test('dockerode\'s own constructor lets the environment win: DOCKER_HOST silences the socket, DOCKER_CERT_PATH is read (the trap)', (t) => {
-  const redirected = withEnv({ DOCKER_HOST: 'tcp://127.0.0.1:1' }, () => new Docker({ socketPath: '/run/configured.sock' }).modem as unknown as Record<string, unknown>);
+test("dockerode's own constructor lets the environment win: DOCKER_HOST silences the socket, DOCKER_CERT_PATH is read (the trap)", (t) => {
+  const redirected = withEnv(
+    { DOCKER_HOST: 'tcp://127.0.0.1:1' },
+    () => new Docker({ socketPath: '/run/configured.sock' }).modem as unknown as Record<string, unknown>,
+  );
   t.is(redirected.host, '127.0.0.1');
   t.throws(() => withEnv(hostile, () => new Docker({ socketPath: '/run/configured.sock' })), { message: /ENOENT/ });
 });
 
 test('dockerFor: the configured socket, whatever DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_PATH_PREFIX, DOCKER_CLIENT_TIMEOUT say', (t) => {
-  const modem = withEnv(hostile, () => dockerFor({ kind: 'unix', path: '/run/configured.sock' }).modem as unknown as Record<string, unknown>);
+  const modem = withEnv(
+    hostile,
+    () => dockerFor({ kind: 'unix', path: '/run/configured.sock' }).modem as unknown as Record<string, unknown>,
+  );
   t.is(modem.socketPath, '/run/configured.sock');
   t.is(modem.host, undefined);
   t.is(modem.pathPrefix, undefined);
   t.is(modem.timeout, undefined);
   t.is(modem.protocol, 'http');
-  const tcp = withEnv(hostile, () => dockerFor({ kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false }).modem as unknown as Record<string, unknown>);
-  t.like(tcp, { host: '10.0.0.1', port: 2375, protocol: 'http', socketPath: undefined, ca: undefined, cert: undefined, key: undefined });
+  const tcp = withEnv(
+    hostile,
+    () =>
+      dockerFor({ kind: 'tcp', host: '10.0.0.1', port: 2375, tls: false }).modem as unknown as Record<string, unknown>,
+  );
+  t.like(tcp, {
+    host: '10.0.0.1',
+    port: 2375,
+    protocol: 'http',
+    socketPath: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+  });
 });
 
-test('dockerFor sets every field docker-modem\'s constructor sets (a new one in an upgrade fails here)', (t) => {
-  const constructed = withEnv({}, () => new Modem({ host: '10.0.0.1', port: 2375 }) as unknown as Record<string, unknown>);
+test("dockerFor sets every field docker-modem's constructor sets (a new one in an upgrade fails here)", (t) => {
+  const constructed = withEnv(
+    {},
+    () => new Modem({ host: '10.0.0.1', port: 2375 }) as unknown as Record<string, unknown>,
+  );
   const made = dockerFor({ kind: 'unix', path: '/s' }).modem as unknown as Record<string, unknown>;
-  const fields = (o: Record<string, unknown>) => Object.keys(o).filter((k) => k !== 'Promise' && k !== 'socketPath').sort();
+  const fields = (o: Record<string, unknown>) =>
+    Object.keys(o)
+      .filter((k) => k !== 'Promise' && k !== 'socketPath')
+      .sort();
   t.deepEqual(fields(made), fields(constructed));
   t.true('socketPath' in made);
 });
 
 test('dockerOptions is complete: host and socket never both set, TLS files only for tcp with tls', (t) => {
-  t.deepEqual(dockerOptions({ kind: 'unix', path: '/s' }), { socketPath: '/s', host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined });
-  t.like(dockerOptions({ kind: 'tcp', host: '::1', port: 2376, tls: false }), { socketPath: undefined, host: '::1', port: 2376, protocol: 'http' });
+  t.deepEqual(dockerOptions({ kind: 'unix', path: '/s' }), {
+    socketPath: '/s',
+    host: undefined,
+    port: undefined,
+    protocol: 'http',
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+  });
+  t.like(dockerOptions({ kind: 'tcp', host: '::1', port: 2376, tls: false }), {
+    socketPath: undefined,
+    host: '::1',
+    port: 2376,
+    protocol: 'http',
+  });
 });
 
 test('a HostClient on a unix endpoint talks to that socket while DOCKER_HOST points elsewhere', async (t) => {
@@ -70,7 +113,9 @@ test('a HostClient on a unix endpoint talks to that socket while DOCKER_HOST poi
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   t.teardown(() => server.close());
-  const client = withEnv(hostile, () => HostClient.fromSpec({ name: 'h', endpoint: { kind: 'unix', path: socket }, labels: {} }));
+  const client = withEnv(hostile, () =>
+    HostClient.fromSpec({ name: 'h', endpoint: { kind: 'unix', path: socket }, labels: {} }),
+  );
   await client.ping();
   t.deepEqual(seen, ['GET /_ping']);
 });

@@ -35,7 +35,9 @@ test('a helper that ran is removed, and its output returned', async (t) => {
 
 test('a helper that failed to start, or exited non-zero, is removed all the same; the error says so', async (t) => {
   const failed = hostWith({ status: 2, output: 'RTNETLINK answers: Operation not permitted\n' });
-  await t.throwsAsync(runHelper(failed.client, 'busybox', LIST, 'program app_default', 'app'), { message: 'host h1: overlay helper (program app_default) exited 2: RTNETLINK answers: Operation not permitted' });
+  await t.throwsAsync(runHelper(failed.client, 'busybox', LIST, 'program app_default', 'app'), {
+    message: 'host h1: overlay helper (program app_default) exited 2: RTNETLINK answers: Operation not permitted',
+  });
   t.is(failed.calls.at(-1), 'remove {"force":true}');
   const unstarted = hostWith({ start: new Error('no such image') });
   await t.throwsAsync(runHelper(unstarted.client, 'busybox', LIST, 'program', 'app'), { message: 'no such image' });
@@ -43,10 +45,23 @@ test('a helper that failed to start, or exited non-zero, is removed all the same
 });
 
 test('a helper that could not be removed is an error naming it (one already gone is not)', async (t) => {
-  const stuck = hostWith({ remove: Object.assign(new Error('removal of container c0ffee is already in progress'), { statusCode: 409 }) });
-  await t.throwsAsync(runHelper(stuck.client, 'busybox', LIST, 'list devices', 'app'), { message: 'host h1: overlay helper (list devices) c0ffee could not be removed: removal of container c0ffee is already in progress' });
+  const stuck = hostWith({
+    remove: Object.assign(new Error('removal of container c0ffee is already in progress'), { statusCode: 409 }),
+  });
+  await t.throwsAsync(runHelper(stuck.client, 'busybox', LIST, 'list devices', 'app'), {
+    message:
+      'host h1: overlay helper (list devices) c0ffee could not be removed: removal of container c0ffee is already in progress',
+  });
   const gone = hostWith({ remove: Object.assign(new Error('no such container'), { statusCode: 404 }) });
   t.is(await runHelper(gone.client, 'busybox', LIST, 'list devices', 'app'), '');
-  const both = hostWith({ status: 1, output: 'bad', remove: Object.assign(new Error('daemon gone'), { statusCode: 500 }) });
-  await t.throwsAsync(runHelper(both.client, 'busybox', LIST, 'x', 'app'), { message: 'host h1: overlay helper (x) exited 1: bad' }, 'the first failure is the one reported');
+  const both = hostWith({
+    status: 1,
+    output: 'bad',
+    remove: Object.assign(new Error('daemon gone'), { statusCode: 500 }),
+  });
+  await t.throwsAsync(
+    runHelper(both.client, 'busybox', LIST, 'x', 'app'),
+    { message: 'host h1: overlay helper (x) exited 1: bad' },
+    'the first failure is the one reported',
+  );
 });

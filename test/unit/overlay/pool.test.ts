@@ -1,5 +1,14 @@
 import test from 'ava';
-import { DEFAULT_POOL, lease, leaseSlots, networkCount, networkSubnet, parseCidr, poolProblems, intToIp } from '../../../src/overlay/pool.js';
+import {
+  DEFAULT_POOL,
+  lease,
+  leaseSlots,
+  networkCount,
+  networkSubnet,
+  parseCidr,
+  poolProblems,
+  intToIp,
+} from '../../../src/overlay/pool.js';
 import { parseKv } from '../../../src/overlay/state.js';
 import * as pool from '../../../src/overlay/pool.js';
 
@@ -20,8 +29,14 @@ test('CIDR parsing masks the host part and refuses nonsense', (t) => {
   t.throws(() => parseCidr('10.240.0.300/16'), { message: /not an IPv4/ });
 });
 
-test('pool overrides from Consul; an unusable pool is named; an old config\'s helperImage is ignored, with a note', (t) => {
-  const kv = parseKv([{ key: 'stack/overlay/config', value: '{"subnet":"10.100.0.0/16","networkPrefix":20,"helperImage":"x/busybox:1"}', modifyIndex: 1 }]);
+test("pool overrides from Consul; an unusable pool is named; an old config's helperImage is ignored, with a note", (t) => {
+  const kv = parseKv([
+    {
+      key: 'stack/overlay/config',
+      value: '{"subnet":"10.100.0.0/16","networkPrefix":20,"helperImage":"x/busybox:1"}',
+      modifyIndex: 1,
+    },
+  ]);
   const p = kv.pool;
   t.false('helperImage' in p);
   t.regex(kv.notes.join(), /^stack\/overlay\/config: helperImage is no longer read from Consul/);

@@ -6,7 +6,13 @@ import { reconcile } from '../../../src/plan/index.js';
 import { desired, observedEmpty, service, simulate } from './helpers.js';
 
 /** `inFlight` counts this host's calls in flight; `writesInFlight`, when given, its writes (share one across hosts for a global count). */
-function fakeClient(name: string, log: string[], fail: (call: string) => boolean = () => false, inFlight = { now: 0, max: 0 }, writesInFlight = { now: 0, max: 0 }): HostClient {
+function fakeClient(
+  name: string,
+  log: string[],
+  fail: (call: string) => boolean = () => false,
+  inFlight = { now: 0, max: 0 },
+  writesInFlight = { now: 0, max: 0 },
+): HostClient {
   const counts = { reads: 0, writes: 0 };
   const call = (kind: 'r' | 'w', what: string) => async () => {
     if (kind === 'r') counts.reads++;
@@ -34,7 +40,10 @@ function fakeClient(name: string, log: string[], fail: (call: string) => boolean
     remove: (n: string) => call('w', `remove ${n}`)(),
     rename: (n: string, m: string) => call('w', `rename ${n} ${m}`)(),
     putArchive: (n: string) => call('w', `put ${n}`)(),
-    inspectContainer: async (n: string) => (await call('r', `inspect ${n}`)(), { State: { Running: true, Health: { Status: 'healthy' } } }),
+    inspectContainer: async (n: string) => (
+      await call('r', `inspect ${n}`)(),
+      { State: { Running: true, Health: { Status: 'healthy' } } }
+    ),
   };
   return c as unknown as HostClient;
 }
@@ -43,16 +52,31 @@ test('a failed operation skips its dependents only; other hosts finish; the summ
   const d = desired([service('a', { deploy: { replicas: 3 } })]);
   const plan = reconcile(d, observedEmpty(d));
   const log: string[] = [];
-  const clients = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, log, (w) => h.name === 'h2' && w.startsWith('create app-a'))]));
+  const clients = new Map(
+    d.hosts.map((h) => [h.name, fakeClient(h.name, log, (w) => h.name === 'h2' && w.startsWith('create app-a'))]),
+  );
   const events: ApplyEvent[] = [];
-  const res = await apply(plan, { clients, hostConcurrency: 2, globalConcurrency: 4, contents: () => Buffer.alloc(0), reporter: { event: (e) => events.push(e) } });
+  const res = await apply(plan, {
+    clients,
+    hostConcurrency: 2,
+    globalConcurrency: 4,
+    contents: () => Buffer.alloc(0),
+    reporter: { event: (e) => events.push(e) },
+  });
   t.false(res.ok);
-  t.deepEqual(res.failures.map((f) => f.op), ['h2 create app-a-2']);
+  t.deepEqual(
+    res.failures.map((f) => f.op),
+    ['h2 create app-a-2'],
+  );
   t.is(res.status['h2 start app-a-2'], 'skipped');
   t.is(res.status['h1 start app-a-1'], 'done');
   t.is(res.status['h3 start app-a-3'], 'done');
   const skipped = events.find((e) => e.type === 'op-skipped');
-  t.deepEqual(skipped, { type: 'op-skipped', op: { id: 'h2 start app-a-2', kind: 'container.start', host: 'h2', resource: 'service:a:2', cause: 'new replica' }, reason: 'h2 create app-a-2 failed' });
+  t.deepEqual(skipped, {
+    type: 'op-skipped',
+    op: { id: 'h2 start app-a-2', kind: 'container.start', host: 'h2', resource: 'service:a:2', cause: 'new replica' },
+    reason: 'h2 create app-a-2 failed',
+  });
   const summary = events.at(-1)!;
   t.is(summary.type, 'summary');
   if (summary.type === 'summary') t.deepEqual(summary.calls.h1, { reads: 0, writes: 4 });
@@ -68,7 +92,15 @@ test('a failed replacement starts the old container again and removes the new on
   const res = await apply(plan, { clients, hostConcurrency: 2, globalConcurrency: 4, contents: () => Buffer.alloc(0) });
   t.false(res.ok);
   // the undo runs only the steps that undo what succeeded: remove the new one, rename the kept one back, start it
-  t.deepEqual(log, ['h1 create app-a-1_next', 'h1 stop app-a-1', 'h1 rename app-a-1 app-a-1_kept', 'h1 start app-a-1_next', 'h1 remove app-a-1_next', 'h1 rename app-a-1_kept app-a-1', 'h1 start app-a-1']);
+  t.deepEqual(log, [
+    'h1 create app-a-1_next',
+    'h1 stop app-a-1',
+    'h1 rename app-a-1 app-a-1_kept',
+    'h1 start app-a-1_next',
+    'h1 remove app-a-1_next',
+    'h1 rename app-a-1_kept app-a-1',
+    'h1 start app-a-1',
+  ]);
 });
 
 test('the per-host concurrency limit holds on each host', async (t) => {
@@ -99,6 +131,9 @@ test('the global concurrency limit holds across hosts: writes in flight on all h
   // with a global limit of 1, one write at a time over all hosts
   const one = { now: 0, max: 0 };
   const serial = new Map(d.hosts.map((h) => [h.name, fakeClient(h.name, [], () => false, undefined, one)]));
-  t.true((await apply(plan, { clients: serial, hostConcurrency: 4, globalConcurrency: 1, contents: () => Buffer.alloc(0) })).ok);
+  t.true(
+    (await apply(plan, { clients: serial, hostConcurrency: 4, globalConcurrency: 1, contents: () => Buffer.alloc(0) }))
+      .ok,
+  );
   t.is(one.max, 1);
 });

@@ -38,7 +38,10 @@ const inventory = path.join(
 
 const stacks = [
   ...listed('examples').map((name) => ({ name: `example-${name}`, dir: path.join(repo, 'examples', name) })),
-  ...listed('test/fixtures/stacks').map((name) => ({ name: `fixture-${name}`, dir: path.join(repo, 'test/fixtures/stacks', name) })),
+  ...listed('test/fixtures/stacks').map((name) => ({
+    name: `fixture-${name}`,
+    dir: path.join(repo, 'test/fixtures/stacks', name),
+  })),
 ];
 
 function listed(folder: string): string[] {
@@ -70,18 +73,37 @@ for (const { name, dir } of stacks) {
     const loaded = await loadStack({ cwd: dir, env, schema, inventory });
     t.deepEqual(loaded.diagnostics.filter((d) => d.severity === 'error').map(describe), []);
     const d = loaded.value!;
-    const redact = (text: string) => text.split(dir).join('<project>').split(path.dirname(inventory)).join('<inventory>');
+    const redact = (text: string) =>
+      text.split(dir).join('<project>').split(path.dirname(inventory)).join('<inventory>');
     const fresh = reconcile(d, observedEmpty(d, digestsOf(d)));
     goldenPlan(t, `corpus/${name}.fresh`, fresh, { operations: true }, redact);
     const deployed = simulate(fresh, observedEmpty(d, digestsOf(d)));
     const noop = reconcile(d, deployed);
     goldenPlan(t, `corpus/${name}.noop`, noop, { operations: true }, redact);
-    goldenPlan(t, `corpus/${name}.env-change`, reconcile(changedEnvironment(d), deployed), { operations: true }, redact);
-    goldenPlan(t, `corpus/${name}.destroy`, reconcile({ ...d, services: {}, networks: {}, volumes: {} }, deployed), { operations: true }, redact);
+    goldenPlan(
+      t,
+      `corpus/${name}.env-change`,
+      reconcile(changedEnvironment(d), deployed),
+      { operations: true },
+      redact,
+    );
+    goldenPlan(
+      t,
+      `corpus/${name}.destroy`,
+      reconcile({ ...d, services: {}, networks: {}, volumes: {} }, deployed),
+      { operations: true },
+      redact,
+    );
     // Hosts without a cluster store: overlay networks are stack's own (VXLAN, Consul).
     const bare = withoutClusterStore(observedEmpty(d, digestsOf(d)));
     const ownFresh = reconcile(d, bare);
     goldenPlan(t, `corpus/${name}.own-overlay-fresh`, ownFresh, { operations: true }, redact);
-    goldenPlan(t, `corpus/${name}.own-overlay-env-change`, reconcile(changedEnvironment(d), simulate(ownFresh, bare)), { operations: true }, redact);
+    goldenPlan(
+      t,
+      `corpus/${name}.own-overlay-env-change`,
+      reconcile(changedEnvironment(d), simulate(ownFresh, bare)),
+      { operations: true },
+      redact,
+    );
   });
 }

@@ -22,7 +22,13 @@ export function golden(t: ExecutionContext, name: string, actual: string, extens
  * A plan's two goldens: its text (`stack plan`, with operations when asked) and its JSON (`stack plan --json`, which
  * carries every operation with its parameters, compensations and rollouts) — byte for byte.
  */
-export function goldenPlan(t: ExecutionContext, name: string, plan: Plan, options: { operations?: boolean } = {}, redact: (text: string) => string = (s) => s): void {
+export function goldenPlan(
+  t: ExecutionContext,
+  name: string,
+  plan: Plan,
+  options: { operations?: boolean } = {},
+  redact: (text: string) => string = (s) => s,
+): void {
   golden(t, name, redact(planText(plan, options)));
   golden(t, name, redact(`${JSON.stringify(planJson(plan), null, 2)}\n`), 'json');
 }

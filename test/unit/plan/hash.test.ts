@@ -6,13 +6,24 @@ import { desired, service, DIGEST, DIGEST2 } from './helpers.js';
 const hashOf = (s: ReturnType<typeof service>, digest = DIGEST) => serviceConfig(desired([s]), s, digest).hash;
 
 test('key order does not change the hash', (t) => {
-  const a = service('web', { environment: { A: '1', B: '2' }, labels: { x: '1', y: '2' }, sysctls: { 'net.core.somaxconn': '1024', 'net.ipv4.tcp_syncookies': '0' } });
-  const b = service('web', { environment: { B: '2', A: '1' }, labels: { y: '2', x: '1' }, sysctls: { 'net.ipv4.tcp_syncookies': '0', 'net.core.somaxconn': '1024' } });
+  const a = service('web', {
+    environment: { A: '1', B: '2' },
+    labels: { x: '1', y: '2' },
+    sysctls: { 'net.core.somaxconn': '1024', 'net.ipv4.tcp_syncookies': '0' },
+  });
+  const b = service('web', {
+    environment: { B: '2', A: '1' },
+    labels: { y: '2', x: '1' },
+    sysctls: { 'net.ipv4.tcp_syncookies': '0', 'net.core.somaxconn': '1024' },
+  });
   t.is(hashOf(a), hashOf(b));
 });
 
 test('list order of caps and exposes does not change the hash; command order does', (t) => {
-  t.is(hashOf(service('w', { capAdd: ['NET_ADMIN', 'SYS_TIME'], expose: ['80', '81'] })), hashOf(service('w', { capAdd: ['SYS_TIME', 'NET_ADMIN'], expose: ['81', '80'] })));
+  t.is(
+    hashOf(service('w', { capAdd: ['NET_ADMIN', 'SYS_TIME'], expose: ['80', '81'] })),
+    hashOf(service('w', { capAdd: ['SYS_TIME', 'NET_ADMIN'], expose: ['81', '80'] })),
+  );
   t.not(hashOf(service('w', { command: ['a', 'b'] })), hashOf(service('w', { command: ['b', 'a'] })));
 });
 
@@ -24,8 +35,14 @@ test('defaults and empty values: explicit false/empty equals absent', (t) => {
 test('replicas, placement, depends_on, update_config and pull_policy are left out', (t) => {
   const base = hashOf(service('w'));
   t.is(hashOf(service('w', { deploy: { replicas: 7 } })), base);
-  t.is(hashOf(service('w', { deploy: { constraints: [{ field: 'node.hostname', op: '==', value: 'h1', text: 'x' }] } })), base);
-  t.is(hashOf(service('w', { dependsOn: { db: { condition: 'service_started', required: true, restart: false } } })), base);
+  t.is(
+    hashOf(service('w', { deploy: { constraints: [{ field: 'node.hostname', op: '==', value: 'h1', text: 'x' }] } })),
+    base,
+  );
+  t.is(
+    hashOf(service('w', { dependsOn: { db: { condition: 'service_started', required: true, restart: false } } })),
+    base,
+  );
   t.is(hashOf(service('w', { pullPolicy: 'always' })), base);
 });
 
@@ -45,8 +62,27 @@ test('dns_opt is in the hash and reaches HostConfig.DnsOptions; none leaves the 
   t.not(hashOf(withOpts), hashOf(service('w', { dnsOpt: ['ndots:2', 'timeout:2'] })));
   const sc = serviceConfig(desired([withOpts]), withOpts, DIGEST);
   t.deepEqual(sc.config.dnsOpt, ['ndots:1', 'timeout:2']);
-  const body = containerCreateBody(sc.config, { stack: 'app', service: 'w', slot: '1', hash: sc.hash, json: sc.json, bundles: [] }) as { HostConfig: Record<string, unknown> };
+  const body = containerCreateBody(sc.config, {
+    stack: 'app',
+    service: 'w',
+    slot: '1',
+    hash: sc.hash,
+    json: sc.json,
+    bundles: [],
+  }) as { HostConfig: Record<string, unknown> };
   t.deepEqual(body.HostConfig.DnsOptions, ['ndots:1', 'timeout:2']);
   const none = serviceConfig(desired([plain]), plain, DIGEST);
-  t.false('DnsOptions' in (containerCreateBody(none.config, { stack: 'app', service: 'w', slot: '1', hash: none.hash, json: none.json, bundles: [] }) as { HostConfig: object }).HostConfig);
+  t.false(
+    'DnsOptions' in
+      (
+        containerCreateBody(none.config, {
+          stack: 'app',
+          service: 'w',
+          slot: '1',
+          hash: none.hash,
+          json: none.json,
+          bundles: [],
+        }) as { HostConfig: object }
+      ).HostConfig,
+  );
 });

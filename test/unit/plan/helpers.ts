@@ -15,8 +15,18 @@ export const DIGEST2 = 'sha256:2222222222222222222222222222222222222222222222222
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-export function service(name: string, over: Omit<Partial<ServiceSpec>, 'deploy'> & { deploy?: Partial<ServiceSpec['deploy']> } = {}): ServiceSpec {
-  const update = { parallelism: 1, delayNs: 0, failureAction: 'pause' as const, monitorNs: 5e9, maxFailureRatio: 0, order: 'stop-first' as const };
+export function service(
+  name: string,
+  over: Omit<Partial<ServiceSpec>, 'deploy'> & { deploy?: Partial<ServiceSpec['deploy']> } = {},
+): ServiceSpec {
+  const update = {
+    parallelism: 1,
+    delayNs: 0,
+    failureAction: 'pause' as const,
+    monitorNs: 5e9,
+    maxFailureRatio: 0,
+    order: 'stop-first' as const,
+  };
   const { deploy, ...rest } = over;
   return {
     name,
@@ -46,16 +56,37 @@ export function service(name: string, over: Omit<Partial<ServiceSpec>, 'deploy'>
     configs: [],
     pullPolicy: 'missing',
     ...rest,
-    deploy: { mode: 'replicated', replicas: 1, constraints: [], updateConfig: update, rollbackConfig: update, ...deploy },
+    deploy: {
+      mode: 'replicated',
+      replicas: 1,
+      constraints: [],
+      updateConfig: update,
+      rollbackConfig: update,
+      ...deploy,
+    },
   };
 }
 
 export function network(key: string, stack = 'app', over: Partial<NetworkSpec> = {}): NetworkSpec {
-  return { key, name: `${stack}_${key}`, driver: 'bridge', driverOpts: {}, internal: false, attachable: false, external: false, labels: {}, ...over };
+  return {
+    key,
+    name: `${stack}_${key}`,
+    driver: 'bridge',
+    driverOpts: {},
+    internal: false,
+    attachable: false,
+    external: false,
+    labels: {},
+    ...over,
+  };
 }
 
 export function hosts(n = 3, labels: (i: number) => Record<string, string> = () => ({})): HostSpec[] {
-  return Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, endpoint: endpointOf(`unix:///run/h${i + 1}.sock`), labels: labels(i + 1) }));
+  return Array.from({ length: n }, (_, i) => ({
+    name: `h${i + 1}`,
+    endpoint: endpointOf(`unix:///run/h${i + 1}.sock`),
+    labels: labels(i + 1),
+  }));
 }
 
 export function desired(services: ServiceSpec[], over: DeepPartial<DesiredState> = {}): DesiredState {
@@ -80,9 +111,13 @@ export const CLUSTER_STORE = 'etcd://10.77.0.2:2379';
 
 /** Nothing of the stack on the hosts; every host's daemon on one cluster store (as in the sandbox). */
 export function observedEmpty(d: DesiredState, digests: Record<string, string> = { [IMAGE]: DIGEST }): ObservedState {
-  const o = emptyObserved(d.name, d.hosts.map((h) => h.name));
+  const o = emptyObserved(
+    d.name,
+    d.hosts.map((h) => h.name),
+  );
   o.digests = { ...digests };
-  for (const h of Object.values(o.hosts)) h.engine = { clusterStore: CLUSTER_STORE, clusterAdvertise: `${h.name}:2376` };
+  for (const h of Object.values(o.hosts))
+    h.engine = { clusterStore: CLUSTER_STORE, clusterAdvertise: `${h.name}:2376` };
   return o;
 }
 
@@ -109,22 +144,51 @@ export function simulate(plan: Plan, before: ObservedState): ObservedState {
         const targets = body.Driver === 'overlay' ? Object.values(o.hosts) : [h];
         const id = `net${++seq}`;
         const subnets = (body.IPAM?.Config ?? []).map((c: any) => ({ Subnet: c.Subnet }));
-        for (const t of targets) t.networks.push(parseNetwork({ Id: id, Name: body.Name, Driver: body.Driver, Scope: body.Driver === 'overlay' ? 'global' : 'local', Labels: body.Labels, IPAM: { Config: subnets } }));
+        for (const t of targets)
+          t.networks.push(
+            parseNetwork({
+              Id: id,
+              Name: body.Name,
+              Driver: body.Driver,
+              Scope: body.Driver === 'overlay' ? 'global' : 'local',
+              Labels: body.Labels,
+              IPAM: { Config: subnets },
+            }),
+          );
         break;
       }
       case 'network.remove':
-        for (const t of Object.values(o.hosts)) t.networks = t.networks.filter((n) => n.name !== p.name || (n.scope !== 'global' && t !== h));
+        for (const t of Object.values(o.hosts))
+          t.networks = t.networks.filter((n) => n.name !== p.name || (n.scope !== 'global' && t !== h));
         break;
       case 'volume.create':
-        h.volumes.push({ name: p.body.Name, driver: 'local', key: p.body.Labels[Labels.volume], contentHash: p.body.Labels[Labels.contentHash], labels: p.body.Labels });
+        h.volumes.push({
+          name: p.body.Name,
+          driver: 'local',
+          key: p.body.Labels[Labels.volume],
+          contentHash: p.body.Labels[Labels.contentHash],
+          labels: p.body.Labels,
+        });
         break;
       case 'volume.remove':
         h.volumes = h.volumes.filter((v) => v.name !== p.name);
         break;
       case 'container.create': {
         const body = p.body;
-        const mounts = (body.HostConfig?.Mounts ?? []).map((m: any) => ({ Type: m.Type, Name: m.Type === 'volume' ? m.Source || `${String(++seq).padStart(64, 'a')}` : undefined, Destination: m.Target }));
-        const c: ObservedContainer = parseContainer(op.host, { Id: `c${++seq}`, Names: [`/${p.name}`], Labels: body.Labels, State: 'created', Status: 'Created', Mounts: mounts, NetworkSettings: { Networks: body.NetworkingConfig?.EndpointsConfig ?? {} } });
+        const mounts = (body.HostConfig?.Mounts ?? []).map((m: any) => ({
+          Type: m.Type,
+          Name: m.Type === 'volume' ? m.Source || `${String(++seq).padStart(64, 'a')}` : undefined,
+          Destination: m.Target,
+        }));
+        const c: ObservedContainer = parseContainer(op.host, {
+          Id: `c${++seq}`,
+          Names: [`/${p.name}`],
+          Labels: body.Labels,
+          State: 'created',
+          Status: 'Created',
+          Mounts: mounts,
+          NetworkSettings: { Networks: body.NetworkingConfig?.EndpointsConfig ?? {} },
+        });
         h.containers.push(c);
         break;
       }

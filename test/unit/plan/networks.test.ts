@@ -15,28 +15,48 @@ import type { ObservedState } from '../../../src/observe/types.js';
 import { desired, observedEmpty, service, simulate, network } from './helpers.js';
 import { goldenPlan } from './golden.js';
 
-const on = (h: string) => ({ constraints: [{ field: 'node.hostname', op: '==' as const, value: h, text: `node.hostname == ${h}` }] });
+const on = (h: string) => ({
+  constraints: [{ field: 'node.hostname', op: '==' as const, value: h, text: `node.hostname == ${h}` }],
+});
 
 /** web on h1, api on h2, db on h3, all on one overlay network `back`. */
 function threeTier(back: Partial<NetworkSpec> = {}): DesiredState {
-  const svc = (name: string, host: string) => service(name, { networks: { back: { aliases: [`${name}-alias`] } }, deploy: on(host) });
-  return desired([svc('web', 'h1'), svc('api', 'h2'), svc('db', 'h3')], { networks: { back: network('back', 'app', { driver: 'overlay', ...back }) } });
+  const svc = (name: string, host: string) =>
+    service(name, { networks: { back: { aliases: [`${name}-alias`] } }, deploy: on(host) });
+  return desired([svc('web', 'h1'), svc('api', 'h2'), svc('db', 'h3')], {
+    networks: { back: network('back', 'app', { driver: 'overlay', ...back }) },
+  });
 }
 
-const errors = (o: { diagnostics: { severity: string; summary: string }[] }) => o.diagnostics.filter((d) => d.severity === 'error').map((d) => d.summary);
+const errors = (o: { diagnostics: { severity: string; summary: string }[] }) =>
+  o.diagnostics.filter((d) => d.severity === 'error').map((d) => d.summary);
 
 test('an overlay network is created once, through the first ready host, and shown once under all hosts', (t) => {
   const d = threeTier();
   const plan = reconcile(d, observedEmpty(d));
   goldenPlan(t, 'overlay-create-once', plan, { operations: true });
   const creates = plan.operations.filter((o) => o.kind === 'network.create');
-  t.deepEqual(creates.map((o) => o.id), ['h1 create network app_back']);
-  t.deepEqual(plan.changes.filter((c) => c.type === 'network').map((c) => [c.host, c.allHosts]), [['h1', true]]);
+  t.deepEqual(
+    creates.map((o) => o.id),
+    ['h1 create network app_back'],
+  );
+  t.deepEqual(
+    plan.changes.filter((c) => c.type === 'network').map((c) => [c.host, c.allHosts]),
+    [['h1', true]],
+  );
   // containers on every host wait for that one create
-  for (const name of ['app-web-1', 'app-api-1', 'app-db-1']) t.true(plan.operations.find((o) => o.params.name === name && o.kind === 'container.create')!.deps.includes('h1 create network app_back'));
+  for (const name of ['app-web-1', 'app-api-1', 'app-db-1'])
+    t.true(
+      plan.operations
+        .find((o) => o.params.name === name && o.kind === 'container.create')!
+        .deps.includes('h1 create network app_back'),
+    );
   // after the apply every host sees it, as one network: nothing left to do
   const after = simulate(plan, observedEmpty(d));
-  t.deepEqual(Object.values(after.hosts).map((h) => h.networks.map((n) => n.name)), [['app_back'], ['app_back'], ['app_back']]);
+  t.deepEqual(
+    Object.values(after.hosts).map((h) => h.networks.map((n) => n.name)),
+    [['app_back'], ['app_back'], ['app_back']],
+  );
   t.deepEqual(reconcile(d, after).operations, []);
 });
 
@@ -46,7 +66,10 @@ test('the creating host is the first ready one: an unreachable first host is ski
   const o = observedEmpty(d);
   o.hosts.h1.error = 'connect ECONNREFUSED';
   const plan = reconcile(d, o);
-  t.deepEqual(plan.operations.filter((x) => x.kind === 'network.create').map((x) => x.host), ['h2']);
+  t.deepEqual(
+    plan.operations.filter((x) => x.kind === 'network.create').map((x) => x.host),
+    ['h2'],
+  );
 });
 
 test('a global network listed by every host is removed once, after the containers on every host', (t) => {
@@ -54,9 +77,17 @@ test('a global network listed by every host is removed once, after the container
   const o = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
   const plan = reconcile(d, o, { destroy: true });
   const removes = plan.operations.filter((x) => x.kind === 'network.remove');
-  t.deepEqual(removes.map((x) => x.id), ['h1 remove network app_back']);
+  t.deepEqual(
+    removes.map((x) => x.id),
+    ['h1 remove network app_back'],
+  );
   t.deepEqual(removes[0].deps.sort(), ['h1 remove app-web-1', 'h2 remove app-api-1', 'h3 remove app-db-1']);
-  t.is(planText(plan).split('\n').filter((l) => l.includes('network app_back')).length, 1);
+  t.is(
+    planText(plan)
+      .split('\n')
+      .filter((l) => l.includes('network app_back')).length,
+    1,
+  );
 });
 
 test('overlay readiness (x-stack.overlay engine): one error names each host that lacks a cluster store and what its daemon.json lacks', (t) => {
@@ -79,7 +110,9 @@ test('overlay readiness: hosts on different cluster stores are refused, naming t
   const d = threeTier();
   const o = observedEmpty(d);
   o.hosts.h3.engine = { clusterStore: 'consul://10.0.0.9:8500', clusterAdvertise: 'h3:2376' };
-  t.deepEqual(errors(reconcile(d, o)), ['the hosts use different cluster stores, so an overlay network would not span them: etcd://10.77.0.2:2379 (h1, h2), consul://10.0.0.9:8500 (h3)']);
+  t.deepEqual(errors(reconcile(d, o)), [
+    'the hosts use different cluster stores, so an overlay network would not span them: etcd://10.77.0.2:2379 (h1, h2), consul://10.0.0.9:8500 (h3)',
+  ]);
 });
 
 test('a stack without overlay networks needs no cluster store and no Engine info', (t) => {
@@ -91,14 +124,19 @@ test('a stack without overlay networks needs no cluster store and no Engine info
   t.deepEqual(observeNeeds(threeTier()), { engineInfo: true });
   t.deepEqual(observeNeeds(threeTier(), true), { engineInfo: false });
   t.deepEqual(observeNeeds(threeTier({ ipam: { config: [{ subnet: '10.20.0.0/24' }] } })), { engineInfo: true });
-  const ext = desired([service('web')], { networks: { default: network('default'), shared: network('shared', 'app', { name: 'shared', external: true, driver: '' }) } });
+  const ext = desired([service('web')], {
+    networks: {
+      default: network('default'),
+      shared: network('shared', 'app', { name: 'shared', external: true, driver: '' }),
+    },
+  });
   t.deepEqual(observeNeeds(ext), { engineInfo: false });
   const o2 = observedEmpty(threeTier());
   delete o2.hosts.h2.engine;
   t.regex(errors(reconcile(threeTier(), o2))[0], /h2 \(its Engine info was not observed\)/);
 });
 
-test('x-stack.overlay: consul is stack\'s own overlay (src/overlay/): no cluster store needed, but Consul\'s state', (t) => {
+test("x-stack.overlay: consul is stack's own overlay (src/overlay/): no cluster store needed, but Consul's state", (t) => {
   const d = threeTier();
   d.settings.overlay = 'consul';
   const o = observedEmpty(d);
@@ -107,10 +145,27 @@ test('x-stack.overlay: consul is stack\'s own overlay (src/overlay/): no cluster
 });
 
 test('the Engine create body carries ipam, driver_opts, internal, attachable, labels and the config hash', (t) => {
-  const n = network('back', 'app', { driver: 'overlay', driverOpts: { encrypted: 'true' }, internal: true, attachable: true, labels: { team: 'a' }, ipam: { config: [{ subnet: '10.20.0.0/24', gateway: '10.20.0.1', ipRange: '10.20.0.128/25' }] } });
+  const n = network('back', 'app', {
+    driver: 'overlay',
+    driverOpts: { encrypted: 'true' },
+    internal: true,
+    attachable: true,
+    labels: { team: 'a' },
+    ipam: { config: [{ subnet: '10.20.0.0/24', gateway: '10.20.0.1', ipRange: '10.20.0.128/25' }] },
+  });
   const body = networkCreateBody('app', n);
-  t.like(body, { Name: 'app_back', Driver: 'overlay', Options: { encrypted: 'true' }, Internal: true, Attachable: true, CheckDuplicate: true });
-  t.deepEqual(body.IPAM, { Driver: 'default', Config: [{ Subnet: '10.20.0.0/24', Gateway: '10.20.0.1', IPRange: '10.20.0.128/25' }] });
+  t.like(body, {
+    Name: 'app_back',
+    Driver: 'overlay',
+    Options: { encrypted: 'true' },
+    Internal: true,
+    Attachable: true,
+    CheckDuplicate: true,
+  });
+  t.deepEqual(body.IPAM, {
+    Driver: 'default',
+    Config: [{ Subnet: '10.20.0.0/24', Gateway: '10.20.0.1', IPRange: '10.20.0.128/25' }],
+  });
   t.is(body.Labels.team, 'a');
   t.is(body.Labels[Labels.configHash], networkConfig(n).hash);
   t.deepEqual(JSON.parse(body.Labels[ContainerLabels.config]), networkConfig(n).config);
@@ -129,10 +184,17 @@ test('a changed overlay network is replaced with the containers attached to it, 
   const after = threeTier({ internal: true });
   const plan = reconcile(after, o);
   goldenPlan(t, 'overlay-replace', plan, { operations: true });
-  t.deepEqual(plan.changes.map((c) => `${c.action} ${c.name}`), ['replace app_back', 'replace app-api-1', 'replace app-db-1', 'replace app-web-1']);
+  t.deepEqual(
+    plan.changes.map((c) => `${c.action} ${c.name}`),
+    ['replace app_back', 'replace app-api-1', 'replace app-db-1', 'replace app-web-1'],
+  );
   t.deepEqual(plan.changes[0].fields, [{ path: 'internal', before: undefined, after: true }]);
   const op = (id: string) => plan.operations.find((x) => x.id === id)!;
-  t.deepEqual(op('h1 remove network app_back').deps.sort(), ['h1 remove app-web-1', 'h2 remove app-api-1', 'h3 remove app-db-1']);
+  t.deepEqual(op('h1 remove network app_back').deps.sort(), [
+    'h1 remove app-web-1',
+    'h2 remove app-api-1',
+    'h3 remove app-db-1',
+  ]);
   t.deepEqual(op('h1 create network app_back').deps, ['h1 remove network app_back']);
   t.true(op('h2 create app-api-1').deps.includes('h1 create network app_back'));
   t.true(op('h2 create app-api-1').deps.includes('h2 remove app-api-1'));
@@ -145,10 +207,17 @@ test('a changed overlay network is replaced with the containers attached to it, 
 test('a changed bridge network is replaced on each host with the containers there', (t) => {
   const d = desired([service('web', { deploy: { mode: 'global' } })]);
   const o = applied(d);
-  const d2 = desired([service('web', { deploy: { mode: 'global' } })], { networks: { default: network('default', 'app', { driverOpts: { 'com.docker.network.driver.mtu': '1400' } }) } });
+  const d2 = desired([service('web', { deploy: { mode: 'global' } })], {
+    networks: { default: network('default', 'app', { driverOpts: { 'com.docker.network.driver.mtu': '1400' } }) },
+  });
   const plan = reconcile(d2, o);
-  t.deepEqual(plan.changes.filter((c) => c.type === 'network').map((c) => `${c.action} ${c.host} ${c.allHosts ?? false}`), ['replace h1 false', 'replace h2 false', 'replace h3 false']);
-  t.deepEqual(plan.operations.find((x) => x.id === 'h2 create network app_default')!.deps, ['h2 remove network app_default']);
+  t.deepEqual(
+    plan.changes.filter((c) => c.type === 'network').map((c) => `${c.action} ${c.host} ${c.allHosts ?? false}`),
+    ['replace h1 false', 'replace h2 false', 'replace h3 false'],
+  );
+  t.deepEqual(plan.operations.find((x) => x.id === 'h2 create network app_default')!.deps, [
+    'h2 remove network app_default',
+  ]);
   t.deepEqual(reconcile(d2, simulate(plan, o)).operations, []);
 });
 
@@ -157,7 +226,10 @@ test('a replaced network no container uses is still created again; one without a
   const o = applied(d);
   const unused = desired([], { networks: { back: network('back', 'app', { driver: 'overlay', internal: true }) } });
   const plan = reconcile(unused, o);
-  t.deepEqual(plan.operations.filter((x) => x.kind.startsWith('network')).map((x) => x.id), ['h1 remove network app_back', 'h1 create network app_back']);
+  t.deepEqual(
+    plan.operations.filter((x) => x.kind.startsWith('network')).map((x) => x.id),
+    ['h1 remove network app_back', 'h1 create network app_back'],
+  );
   for (const h of Object.values(o.hosts)) for (const n of h.networks) delete n.configHash;
   t.deepEqual(reconcile(threeTier({ internal: true }), o).operations, []);
 });
@@ -181,10 +253,24 @@ test('overlapping subnets among the stack networks, and with existing networks, 
     },
   });
   const o = observedEmpty(d);
-  const foreign = parseNetwork({ Id: 'x', Name: 'other_net', Driver: 'overlay', Scope: 'global', IPAM: { Config: [{ Subnet: '10.20.9.0/24' }] } });
+  const foreign = parseNetwork({
+    Id: 'x',
+    Name: 'other_net',
+    Driver: 'overlay',
+    Scope: 'global',
+    IPAM: { Config: [{ Subnet: '10.20.9.0/24' }] },
+  });
   o.hosts.h1.foreignNetworks = [foreign];
   o.hosts.h2.foreignNetworks = [foreign];
-  o.hosts.h3.foreignNetworks = [parseNetwork({ Id: 'y', Name: 'bridge', Driver: 'bridge', Scope: 'local', IPAM: { Config: [{ Subnet: '172.17.0.0/16' }] } })];
+  o.hosts.h3.foreignNetworks = [
+    parseNetwork({
+      Id: 'y',
+      Name: 'bridge',
+      Driver: 'bridge',
+      Scope: 'local',
+      IPAM: { Config: [{ Subnet: '172.17.0.0/16' }] },
+    }),
+  ];
   const plan = reconcile(d, o);
   goldenPlan(t, 'subnet-overlap', plan);
   t.deepEqual(errors(plan), [
@@ -204,7 +290,15 @@ test('a stack network keeps its own subnet: no overlap with itself once created'
 test('malformed subnets, a gateway or ip_range outside the subnet are errors', (t) => {
   const d = desired([service('web')], {
     networks: {
-      default: network('default', 'app', { ipam: { config: [{ subnet: '10.40.0.0/33' }, { subnet: '10.41.0.0/24', gateway: '10.42.0.1', ipRange: '10.41.1.0/25' }, { subnet: 'fd00:1::/64', gateway: 'fd00:1::1' }] } }),
+      default: network('default', 'app', {
+        ipam: {
+          config: [
+            { subnet: '10.40.0.0/33' },
+            { subnet: '10.41.0.0/24', gateway: '10.42.0.1', ipRange: '10.41.1.0/25' },
+            { subnet: 'fd00:1::/64', gateway: 'fd00:1::1' },
+          ],
+        },
+      }),
     },
   });
   const o = observedEmpty(d);
@@ -231,7 +325,10 @@ test('an external network is used, never created or removed', (t) => {
   goldenPlan(t, 'external-network', plan, { operations: true });
   t.deepEqual(errors(plan), []);
   t.false(plan.operations.some((x) => x.kind.startsWith('network.')));
-  t.is((plan.operations.find((x) => x.kind === 'container.create')!.params.body as any).HostConfig.NetworkMode, 'corp-net');
+  t.is(
+    (plan.operations.find((x) => x.kind === 'container.create')!.params.body as any).HostConfig.NetworkMode,
+    'corp-net',
+  );
   const after = simulate(plan, o);
   const destroy = reconcile(d, after, { destroy: true });
   t.false(destroy.operations.some((x) => x.kind.startsWith('network.')));
@@ -248,13 +345,19 @@ test('an external network that does not exist is a plan-time error naming the ho
   t.regex(plan.diagnostics[0].hint!, /docker network create corp-net/);
 });
 
-test('the Engine\'s own bridge network as an external network: no aliases, and aliases asked for are an error', (t) => {
-  const d = desired([service('web', { networks: { outside: { aliases: [] } } })], { networks: { outside: network('outside', 'app', { name: 'bridge', external: true, driver: '' }) } });
+test("the Engine's own bridge network as an external network: no aliases, and aliases asked for are an error", (t) => {
+  const d = desired([service('web', { networks: { outside: { aliases: [] } } })], {
+    networks: { outside: network('outside', 'app', { name: 'bridge', external: true, driver: '' }) },
+  });
   const o = observedEmpty(d);
-  for (const h of Object.values(o.hosts)) h.foreignNetworks = [parseNetwork({ Id: `b-${h.name}`, Name: 'bridge', Driver: 'bridge', Scope: 'local' })];
+  for (const h of Object.values(o.hosts))
+    h.foreignNetworks = [parseNetwork({ Id: `b-${h.name}`, Name: 'bridge', Driver: 'bridge', Scope: 'local' })];
   const plan = reconcile(d, o);
   t.deepEqual(errors(plan), []);
-  t.deepEqual((plan.operations.find((x) => x.kind === 'container.create')!.params.body as any).NetworkingConfig.EndpointsConfig, { bridge: { Aliases: [] } });
+  t.deepEqual(
+    (plan.operations.find((x) => x.kind === 'container.create')!.params.body as any).NetworkingConfig.EndpointsConfig,
+    { bridge: { Aliases: [] } },
+  );
   d.services.web.networks.outside.aliases = ['www'];
   t.deepEqual(errors(reconcile(d, o)), ['service web: aliases work only on user-defined networks, not on bridge']);
 });

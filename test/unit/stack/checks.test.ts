@@ -39,7 +39,10 @@ test('depends_on: unknown service, itself, and cycles', async (t) => {
   });
   t.is(where(find(r, 'depends on ghost, which is not defined')), 'compose.yaml:4:18 services.a.depends_on[0]');
   t.is(where(find(r, 'depends on itself')), 'compose.yaml:4:25 services.a.depends_on[1]');
-  t.regex(where(find(r, 'depends_on forms a cycle')), /^compose\.yaml:(8:7 services\.b\.depends_on\.c|11:18 services\.c\.depends_on\[0\])$/);
+  t.regex(
+    where(find(r, 'depends_on forms a cycle')),
+    /^compose\.yaml:(8:7 services\.b\.depends_on\.c|11:18 services\.c\.depends_on\[0\])$/,
+  );
 });
 
 test('constraint syntax and unsatisfiable constraints', async (t) => {
@@ -60,7 +63,10 @@ test('constraint syntax and unsatisfiable constraints', async (t) => {
           h2: { endpoint: "unix:///tmp/h2.sock", labels: { role: web } }
     `,
   });
-  t.is(where(find(r, 'invalid constraint "node.labels.role = web"')), 'compose.yaml:4:42 services.a.deploy.placement.constraints[0]');
+  t.is(
+    where(find(r, 'invalid constraint "node.labels.role = web"')),
+    'compose.yaml:4:42 services.a.deploy.placement.constraints[0]',
+  );
   t.regex(find(r, 'unknown constraint field "engine.labels.x"').hint ?? '', /node\.labels/);
   const none = find(r, 'no host satisfies the constraints of service b');
   t.is(where(none), 'compose.yaml:9:9 services.b.deploy.placement.constraints');
@@ -88,7 +94,8 @@ const twoHosts = `x-stack:\n  hosts:\n    h1: { endpoint: "unix:///tmp/h1.sock",
 
 test('two services publishing the same port on the same (known) host', async (t) => {
   const r = await load({
-    'compose.yaml': yaml`
+    'compose.yaml':
+      yaml`
       services:
         a:
           image: busybox
@@ -112,30 +119,46 @@ test('two services publishing the same port on the same (known) host', async (t)
 
 test('unknown placement is not a clash; more replicas than hosts with a fixed port is', async (t) => {
   const ok = await load({
-    'compose.yaml': 'services:\n  a: { image: busybox, ports: ["80:80"] }\n  b: { image: busybox, ports: ["80:80"] }\n' + twoHosts,
+    'compose.yaml':
+      'services:\n  a: { image: busybox, ports: ["80:80"] }\n  b: { image: busybox, ports: ["80:80"] }\n' + twoHosts,
   });
   t.deepEqual(errors(ok), []);
   const r = await load({
-    'compose.yaml': 'services:\n  a:\n    image: busybox\n    ports: ["80:80"]\n    deploy: { replicas: 3 }\n' + twoHosts,
+    'compose.yaml':
+      'services:\n  a:\n    image: busybox\n    ports: ["80:80"]\n    deploy: { replicas: 3 }\n' + twoHosts,
   });
-  t.is(where(find(r, '3 replicas of a publish host port 80 but only 2 hosts')), 'compose.yaml:4:13 services.a.ports[0]');
-  const udp = await load({ 'compose.yaml': 'services:\n  a: { image: busybox, ports: ["53:53/udp"] }\n  b: { image: busybox, ports: ["53:53/tcp"] }\n  c: { image: busybox, ports: ["127.0.0.1:53:53/udp"] }\n' });
+  t.is(
+    where(find(r, '3 replicas of a publish host port 80 but only 2 hosts')),
+    'compose.yaml:4:13 services.a.ports[0]',
+  );
+  const udp = await load({
+    'compose.yaml':
+      'services:\n  a: { image: busybox, ports: ["53:53/udp"] }\n  b: { image: busybox, ports: ["53:53/tcp"] }\n  c: { image: busybox, ports: ["127.0.0.1:53:53/udp"] }\n',
+  });
   t.is(errors(udp).length, 1, 'single host: a/udp clashes with c (0.0.0.0 covers 127.0.0.1); tcp does not');
 });
 
 test('container_name with replicas > 1', async (t) => {
-  const r = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    container_name: web\n    deploy: { replicas: 2 }\n' });
+  const r = await load({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    container_name: web\n    deploy: { replicas: 2 }\n',
+  });
   t.is(where(find(r, 'container_name cannot be used with 2 replicas')), 'compose.yaml:4:5 services.web.container_name');
 });
 
 test('network_mode together with networks', async (t) => {
-  const r = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    network_mode: host\n    networks: [default]\n' });
-  t.is(where(find(r, 'network_mode cannot be used together with networks')), 'compose.yaml:4:5 services.web.network_mode');
+  const r = await load({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    network_mode: host\n    networks: [default]\n',
+  });
+  t.is(
+    where(find(r, 'network_mode cannot be used together with networks')),
+    'compose.yaml:4:5 services.web.network_mode',
+  );
 });
 
 test('external together with driver options', async (t) => {
   const r = await load({
-    'compose.yaml': 'services:\n  web: { image: busybox }\nnetworks:\n  ext:\n    external: true\n    driver: overlay\nvolumes:\n  v:\n    external: true\n    driver_opts: { type: nfs }\n',
+    'compose.yaml':
+      'services:\n  web: { image: busybox }\nnetworks:\n  ext:\n    external: true\n    driver: overlay\nvolumes:\n  v:\n    external: true\n    driver_opts: { type: nfs }\n',
   });
   t.is(where(find(r, 'driver cannot be set on an external network')), 'compose.yaml:6:5 networks.ext.driver');
   t.is(where(find(r, 'driver_opts cannot be set on an external volume')), 'compose.yaml:10:5 volumes.v.driver_opts');
@@ -161,13 +184,20 @@ test('unit and duration syntax', async (t) => {
 });
 
 test('memory reservation above the limit', async (t) => {
-  const r = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    deploy:\n      resources:\n        limits: { memory: 256m }\n        reservations: { memory: 1g }\n' });
-  t.is(where(find(r, 'memory reservation (1073741824 bytes) is above the memory limit (268435456 bytes)')), 'compose.yaml:7:33 services.web.deploy.resources.reservations.memory');
+  const r = await load({
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox\n    deploy:\n      resources:\n        limits: { memory: 256m }\n        reservations: { memory: 1g }\n',
+  });
+  t.is(
+    where(find(r, 'memory reservation (1073741824 bytes) is above the memory limit (268435456 bytes)')),
+    'compose.yaml:7:33 services.web.deploy.resources.reservations.memory',
+  );
 });
 
 test('env_file and secret files that do not exist', async (t) => {
   const r = await load({
-    'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file: [missing.env, { path: opt.env, required: false }]\nsecrets:\n  s: { file: ./nope.txt }\nconfigs:\n  c: { environment: UNSET_VAR }\n',
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox\n    env_file: [missing.env, { path: opt.env, required: false }]\nsecrets:\n  s: { file: ./nope.txt }\nconfigs:\n  c: { environment: UNSET_VAR }\n',
   });
   t.is(where(find(r, 'env_file missing.env does not exist')), 'compose.yaml:4:16 services.web.env_file[0]');
   t.is(where(find(r, 'secret file ./nope.txt does not exist')), 'compose.yaml:6:14 secrets.s.file');
@@ -176,7 +206,9 @@ test('env_file and secret files that do not exist', async (t) => {
 });
 
 test('a secret needs exactly one source', async (t) => {
-  const r = await load({ 'compose.yaml': 'services:\n  web: { image: busybox }\nsecrets:\n  s: { file: a.txt, environment: A }\n  t: {}\n' });
+  const r = await load({
+    'compose.yaml': 'services:\n  web: { image: busybox }\nsecrets:\n  s: { file: a.txt, environment: A }\n  t: {}\n',
+  });
   t.truthy(find(r, 'secret s sets file and environment'));
   t.truthy(find(r, 'secret t has no source'));
 });
@@ -190,7 +222,8 @@ test('a service without image, and a stack without services', async (t) => {
 
 test('all problems are reported at once, ordered by position', async (t) => {
   const r = await load({
-    'compose.yaml': 'services:\n  a:\n    image: busybox\n    restart: sometimes\n    ports: ["x"]\n    depends_on: [ghost]\n    networks: [nope]\n',
+    'compose.yaml':
+      'services:\n  a:\n    image: busybox\n    restart: sometimes\n    ports: ["x"]\n    depends_on: [ghost]\n    networks: [nope]\n',
   });
   const lines = errors(r).map((d) => d.where?.line);
   t.deepEqual(lines, [4, 5, 6, 7]);

@@ -10,7 +10,8 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = `${repo}bin/stack.js`;
 
 test.before(() => {
-  if (!existsSync(`${repo}dist/cli/commands/validate.js`)) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, stdio: 'ignore' });
+  if (!existsSync(`${repo}dist/cli/commands/validate.js`))
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, stdio: 'ignore' });
 });
 
 function stack(args: string[], cwd: string, env: Record<string, string> = {}) {
@@ -22,7 +23,8 @@ function stack(args: string[], cwd: string, env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const good = 'name: demo\nservices:\n  web:\n    image: busybox:1.35\n    tty: true\n  db:\n    image: busybox:1.35\nvolumes:\n  data: {}\n';
+const good =
+  'name: demo\nservices:\n  web:\n    image: busybox:1.35\n    tty: true\n  db:\n    image: busybox:1.35\nvolumes:\n  data: {}\n';
 const bad = 'services:\n  web:\n    image: busybox\n    restart: sometimes\n    depends_on: [ghost]\n';
 
 test('validate: a valid file exits 0 with a one-line summary; warnings go to stderr', (t) => {
@@ -47,9 +49,18 @@ test('validate --json prints diagnostics as JSON', (t) => {
   const dir = writeTree({ 'compose.yaml': bad });
   const r = stack(['validate', '--json'], dir);
   t.is(r.code, 1);
-  const doc = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { severity: string; file: string; line: number; column: number; path: string }[] };
+  const doc = JSON.parse(r.stdout) as {
+    valid: boolean;
+    diagnostics: { severity: string; file: string; line: number; column: number; path: string }[];
+  };
   t.false(doc.valid);
-  t.like(doc.diagnostics[0], { severity: 'error', file: 'compose.yaml', line: 4, column: 14, path: 'services.web.restart' });
+  t.like(doc.diagnostics[0], {
+    severity: 'error',
+    file: 'compose.yaml',
+    line: 4,
+    column: 14,
+    path: 'services.web.restart',
+  });
   const ok = stack(['validate', '--json'], writeTree({ 'compose.yaml': good }));
   t.is(ok.code, 0);
   t.like(JSON.parse(ok.stdout), { valid: true, stack: 'demo', services: 2 });
@@ -71,7 +82,10 @@ test('shared options: -f repeated, --env-file, --profile, -i', (t) => {
     'prod.env': 'TAG=9.9\n',
     'inv.yaml': 'hosts:\n  h1: { endpoint: "unix:///tmp/h1.sock" }\n  h2: { endpoint: "unix:///tmp/h2.sock" }\n',
   });
-  const r = stack(['config', '-f', 'base.yaml', '-f', 'prod.yaml', '--env-file', 'prod.env', '--profile', 'debug', '-i', 'inv.yaml'], dir);
+  const r = stack(
+    ['config', '-f', 'base.yaml', '-f', 'prod.yaml', '--env-file', 'prod.env', '--profile', 'debug', '-i', 'inv.yaml'],
+    dir,
+  );
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /image: busybox:9\.9/);
   t.regex(r.stdout, /hostname: prod/);
@@ -87,19 +101,34 @@ test('a missing file exits 1 with a message; --help works on every command', (t)
   for (const command of ['validate', 'config']) {
     const help = stack([command, '--help'], dir);
     t.is(help.code, 0);
-    t.regex(help.stdout, /--file <path>[\s\S]*--project-name[\s\S]*--inventory[\s\S]*--env-file[\s\S]*--profile[\s\S]*Exit codes/);
+    t.regex(
+      help.stdout,
+      /--file <path>[\s\S]*--project-name[\s\S]*--inventory[\s\S]*--env-file[\s\S]*--profile[\s\S]*Exit codes/,
+    );
   }
 });
 
 test('a reader that closes the pipe early (`stack config | head -c 1`): exit 0, no stack trace', (t) => {
   // more than a pipe's buffer (64 KiB) of output, so the write after the reader left fails for sure
-  const services = Array.from({ length: 400 }, (_, i) => `  s${i}:\n    image: busybox:1.35\n    environment: { A: "${'x'.repeat(100)}" }\n`).join('');
+  const services = Array.from(
+    { length: 400 },
+    (_, i) => `  s${i}:\n    image: busybox:1.35\n    environment: { A: "${'x'.repeat(100)}" }\n`,
+  ).join('');
   const dir = writeTree({ 'compose.yaml': `name: big\nservices:\n${services}` });
-  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" config | head -c 1 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', DOCKER_HOST: 'unix:///var/run/docker.sock' },
-  });
+  const r = spawnSync(
+    'bash',
+    ['-c', `"${process.execPath}" "${bin}" config | head -c 1 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: '/nonexistent',
+        NO_COLOR: '1',
+        DOCKER_HOST: 'unix:///var/run/docker.sock',
+      },
+    },
+  );
   t.is(r.stdout.trim(), 'exit=0', r.stderr);
   t.notRegex(r.stderr, /EPIPE|at .*\.js:\d+/);
 });
@@ -107,7 +136,17 @@ test('a reader that closes the pipe early (`stack config | head -c 1`): exit 0, 
 test('--help on every command lists its options and the exit codes; stack --help lists every command', (t) => {
   const dir = writeTree({});
   const names = buildProgram().commands.map((c) => c.name());
-  t.deepEqual([...names].sort(), ['apply', 'config', 'destroy', 'history', 'plan', 'rollback', 'status', 'unlock', 'validate']);
+  t.deepEqual([...names].sort(), [
+    'apply',
+    'config',
+    'destroy',
+    'history',
+    'plan',
+    'rollback',
+    'status',
+    'unlock',
+    'validate',
+  ]);
   const top = stack(['--help'], dir);
   t.is(top.code, 0);
   for (const name of names) t.regex(top.stdout, new RegExp(`\\n  ${name}\\b`), name);
@@ -117,13 +156,24 @@ test('--help on every command lists its options and the exit codes; stack --help
     t.is(help.stderr, '', name);
     t.regex(help.stdout, new RegExp(`^Usage: stack ${name} `), name);
     t.regex(help.stdout, /-f, --file <path>[\s\S]*-i, --inventory <path>/, name);
-    t.regex(help.stdout, /\nExit codes:\n {2}0 {2}success[^\n]*\n {2}1 {2}error[^\n]*\n {2}2 {2}plan --detailed-exitcode only: the plan has changes\n {2}130 interrupted/, name);
+    t.regex(
+      help.stdout,
+      /\nExit codes:\n {2}0 {2}success[^\n]*\n {2}1 {2}error[^\n]*\n {2}2 {2}plan --detailed-exitcode only: the plan has changes\n {2}130 interrupted/,
+      name,
+    );
   }
-  t.true(stack(['plan', '--help'], dir).stdout.replace(/\s+/g, ' ').includes('--detailed-exitcode exit 0 when there are no changes, 2 when there are, 1 on error'));
+  t.true(
+    stack(['plan', '--help'], dir)
+      .stdout.replace(/\s+/g, ' ')
+      .includes('--detailed-exitcode exit 0 when there are no changes, 2 when there are, 1 on error'),
+  );
 });
 
 test('STACK_INVENTORY stands in for -i', (t) => {
-  const dir = writeTree({ 'compose.yaml': good, 'env/inv.yaml': 'hosts:\n  h7: { endpoint: "unix:///tmp/h7.sock" }\n' });
+  const dir = writeTree({
+    'compose.yaml': good,
+    'env/inv.yaml': 'hosts:\n  h7: { endpoint: "unix:///tmp/h7.sock" }\n',
+  });
   const r = stack(['config'], dir, { STACK_INVENTORY: 'env/inv.yaml', DOCKER_HOST: 'unix:///var/run/docker.sock' });
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /hostsSource: inventory\n/);
@@ -141,18 +191,26 @@ test('hostile input: validate and plan exit 1 with the error and where, no stack
   for (const command of [['validate'], ['plan', '-i', 'inv.yaml']]) {
     const r = stack(command, dir);
     t.is(r.code, 1, r.stderr);
-    t.regex(r.stderr, /^error: compose\.yaml:4:15 services\.web\.env_file: env_file \.\.\/\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd is outside the project folder /);
+    t.regex(
+      r.stderr,
+      /^error: compose\.yaml:4:15 services\.web\.env_file: env_file \.\.\/\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd is outside the project folder /,
+    );
     t.notRegex(r.stderr, /root:|\n\s+at .*:\d+:\d+/);
     t.notRegex(r.stderr, /h1\.sock|unreachable/);
   }
 });
 
 test('--max-replicas and --max-containers raise the caps; a bad value is an error', (t) => {
-  const dir = writeTree({ 'compose.yaml': 'services:\n  web:\n    image: busybox:1.35\n    deploy: { replicas: 1200 }\n' });
+  const dir = writeTree({
+    'compose.yaml': 'services:\n  web:\n    image: busybox:1.35\n    deploy: { replicas: 1200 }\n',
+  });
   const env = { DOCKER_HOST: 'unix:///var/run/docker.sock' };
   const capped = stack(['validate'], dir, env);
   t.is(capped.code, 1);
-  t.regex(capped.stderr, /^error: compose\.yaml:4:25 services\.web\.deploy\.replicas: service web asks for 1200 replicas; the limit is 1000\n  hint: lower deploy\.replicas, or raise the limit with --max-replicas N/);
+  t.regex(
+    capped.stderr,
+    /^error: compose\.yaml:4:25 services\.web\.deploy\.replicas: service web asks for 1200 replicas; the limit is 1000\n  hint: lower deploy\.replicas, or raise the limit with --max-replicas N/,
+  );
   t.is(stack(['validate', '--max-replicas', '2000'], dir, env).code, 0);
   const total = stack(['validate', '--max-replicas', '2000', '--max-containers', '1000'], dir, env);
   t.is(total.code, 1);
@@ -167,5 +225,8 @@ test('--env-file naming a FIFO is refused without blocking (node is run with --,
   spawnSync('mkfifo', [`${dir}/vars.env`]);
   const r = stack(['validate', '--env-file', 'vars.env'], dir);
   t.is(r.code, 1);
-  t.is(r.stderr, 'error: vars.env: env file vars.env is not a regular file (it is a FIFO)\n  hint: name a regular file\n');
+  t.is(
+    r.stderr,
+    'error: vars.env: env file vars.env is not a regular file (it is a FIFO)\n  hint: name a regular file\n',
+  );
 });

@@ -1,6 +1,12 @@
 /** The one endpoint parser: every form the docker CLI accepts that stack supports, and every refused one. */
 import test from 'ava';
-import { endpointHost, endpointIPv4, formatEndpoint, parseEndpoint, type EndpointAddress } from '../../../src/stack/endpoint.js';
+import {
+  endpointHost,
+  endpointIPv4,
+  formatEndpoint,
+  parseEndpoint,
+  type EndpointAddress,
+} from '../../../src/stack/endpoint.js';
 
 const ok = (text: string): EndpointAddress => {
   const r = parseEndpoint(text);
@@ -14,7 +20,10 @@ const refused = (text: string): string => {
 };
 
 test('unix sockets: an absolute path; unix:// alone is the default socket; a scheme-less /path is unix (docker CLI)', (t) => {
-  t.deepEqual(ok('unix:///run/stack-sandbox/h1/docker.sock'), { kind: 'unix', path: '/run/stack-sandbox/h1/docker.sock' });
+  t.deepEqual(ok('unix:///run/stack-sandbox/h1/docker.sock'), {
+    kind: 'unix',
+    path: '/run/stack-sandbox/h1/docker.sock',
+  });
   t.deepEqual(ok('unix://'), { kind: 'unix', path: '/var/run/docker.sock' });
   t.deepEqual(ok('/var/run/docker.sock'), { kind: 'unix', path: '/var/run/docker.sock' });
   t.regex(refused('unix://relative/docker.sock'), /not absolute/);
@@ -36,11 +45,13 @@ test('tcp: names, IPv4, bracketed IPv6; without a port 2375 as the docker CLI; a
 });
 
 test('ports outside 1..65535 and ports that are not numbers are refused', (t) => {
-  for (const port of ['0', '65536', '99999', '123456', '-1', '2376x', '+80', ' 80', '0x10']) t.regex(refused(`tcp://10.0.0.1:${port}`), /port .* is not a number from 1 to 65535|is not a host name/, port);
+  for (const port of ['0', '65536', '99999', '123456', '-1', '2376x', '+80', ' 80', '0x10'])
+    t.regex(refused(`tcp://10.0.0.1:${port}`), /port .* is not a number from 1 to 65535|is not a host name/, port);
 });
 
 test('hosts that are not names or addresses are refused: shell characters, spaces, bad IPv4, IPv6 without brackets', (t) => {
-  for (const host of ['10.0.0.1;id', 'a b', 'a$(id)', '-lead', 'x_y', '10.0.0.256', '10.0.0', 'é.example', 'a..b']) t.regex(refused(`tcp://${host}:2376`), /is not a host name|has a path, query or fragment/, host);
+  for (const host of ['10.0.0.1;id', 'a b', 'a$(id)', '-lead', 'x_y', '10.0.0.256', '10.0.0', 'é.example', 'a..b'])
+    t.regex(refused(`tcp://${host}:2376`), /is not a host name|has a path, query or fragment/, host);
   t.regex(refused('tcp://::1:2376'), /IPv6 address needs brackets/);
   t.regex(refused('tcp://[not-v6]:2376'), /is not a host name/);
   t.regex(refused('tcp://[::1'), /unclosed \[/);

@@ -63,7 +63,10 @@ test('raw format: values are taken as written — quotes, escapes, $, # and blan
     'EMPTY=',
   ].join('\r\n');
   const { values, diagnostics } = parseEnvFile(text, 'raw.env', lookup, 'raw');
-  t.deepEqual(diagnostics.map((d) => d.summary), ['this line is not NAME=VALUE: what stands before = holds blanks (the line is not shown)']);
+  t.deepEqual(
+    diagnostics.map((d) => d.summary),
+    ['this line is not NAME=VALUE: what stands before = holds blanks (the line is not shown)'],
+  );
   t.deepEqual(values, {
     JSON: `'{"key": "value"}'`,
     DQ: '"a\\nb"',
@@ -91,16 +94,28 @@ test('raw format errors carry line:col', (t) => {
 test('env_file { format: raw } in a service: literal values, in order with compose-format files, environment wins', async (t) => {
   const r = await load(
     {
-      'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file:\n      - a.env\n      - { path: raw.env, format: raw }\n    environment: { WIN: env }\n',
+      'compose.yaml':
+        'services:\n  web:\n    image: busybox\n    env_file:\n      - a.env\n      - { path: raw.env, format: raw }\n    environment: { WIN: env }\n',
       'a.env': 'A="quoted ${HOME}"\nB=from-a\nWIN=a\n',
       'raw.env': 'B="from raw ${HOME}"\nC=\\n#x\nWIN=raw\n',
     },
     { env: { HOME: '/home/me' } },
   );
   t.deepEqual(errors(r), []);
-  t.deepEqual(r.value!.services.web.environment, { A: 'quoted /home/me', B: '"from raw ${HOME}"', C: '\\n#x', WIN: 'env' });
-  const bad = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file: [{ path: raw.env, format: raw }]\n', 'raw.env': 'OK=1\nA B=2\n' });
+  t.deepEqual(r.value!.services.web.environment, {
+    A: 'quoted /home/me',
+    B: '"from raw ${HOME}"',
+    C: '\\n#x',
+    WIN: 'env',
+  });
+  const bad = await load({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file: [{ path: raw.env, format: raw }]\n',
+    'raw.env': 'OK=1\nA B=2\n',
+  });
   t.is(where(find(bad, 'what stands before = holds blanks')), 'raw.env:2:1');
-  const other = await load({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file: [{ path: a.env, format: yaml }]\n', 'a.env': '' });
+  const other = await load({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    env_file: [{ path: a.env, format: yaml }]\n',
+    'a.env': '',
+  });
   t.is(where(find(other, 'format must be raw')), 'compose.yaml:4:39 services.web.env_file[0].format');
 });

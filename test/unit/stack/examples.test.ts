@@ -28,7 +28,13 @@ const inventory = writeTree({
 
 for (const name of names) {
   test(`examples/${name}/compose.yaml validates against the sandbox's hosts`, async (t) => {
-    const result = await loadStack({ cwd: repo, files: [`examples/${name}/compose.yaml`], inventory: path.join(inventory, 'inventory.yaml'), env: {}, schema });
+    const result = await loadStack({
+      cwd: repo,
+      files: [`examples/${name}/compose.yaml`],
+      inventory: path.join(inventory, 'inventory.yaml'),
+      env: {},
+      schema,
+    });
     t.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map(describe), []);
     t.truthy(result.value);
   });

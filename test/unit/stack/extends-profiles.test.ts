@@ -28,7 +28,8 @@ test('extends a service of the same file; own keys win, lists merge', async (t) 
 test('extends a service of another file; its relative paths stay relative to that file', async (t) => {
   const r = await load({
     'compose.yaml': 'services:\n  web:\n    extends: { file: common/base.yaml, service: app }\n    user: nobody\n',
-    'common/base.yaml': 'services:\n  app:\n    image: busybox:${TAG:-1}\n    env_file: app.env\n    volumes: ["./html:/www:ro"]\n',
+    'common/base.yaml':
+      'services:\n  app:\n    image: busybox:${TAG:-1}\n    env_file: app.env\n    volumes: ["./html:/www:ro"]\n',
     'common/app.env': 'FROM_FILE=yes\n',
   });
   t.deepEqual(errors(r), []);

@@ -37,8 +37,11 @@ export function warnings(result: LoadResult): Diagnostic[] {
 
 /** The first diagnostic whose summary contains `text`, or throws listing all. */
 export function find(result: LoadResult, text: string | RegExp): Diagnostic {
-  const match = result.diagnostics.find((d) => (typeof text === 'string' ? d.summary.includes(text) : text.test(d.summary)));
-  if (!match) throw new Error(`no diagnostic matching ${String(text)}; got:\n${result.diagnostics.map(describe).join('\n')}`);
+  const match = result.diagnostics.find((d) =>
+    typeof text === 'string' ? d.summary.includes(text) : text.test(d.summary),
+  );
+  if (!match)
+    throw new Error(`no diagnostic matching ${String(text)}; got:\n${result.diagnostics.map(describe).join('\n')}`);
   return match;
 }
 

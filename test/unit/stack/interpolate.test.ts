@@ -81,7 +81,10 @@ test('interpolation in a file: values converted where a number is expected, erro
   t.is(errors(result).length, 1);
 
   const ok = await load(
-    { 'compose.yaml': 'services:\n  web:\n    image: "busybox:${TAG:-1.35}"\n    deploy: { replicas: "${REPLICAS}" }\n    environment: { PRICE: "$$5" }\n' },
+    {
+      'compose.yaml':
+        'services:\n  web:\n    image: "busybox:${TAG:-1.35}"\n    deploy: { replicas: "${REPLICAS}" }\n    environment: { PRICE: "$$5" }\n',
+    },
     { env: { REPLICAS: '3' } },
   );
   t.deepEqual(errors(ok), []);

@@ -14,7 +14,11 @@ type Tree = Record<string, unknown>;
 function nameFor(parent: string, inService: boolean): string | number {
   if (inService && (parent === 'ports' || parent === 'volumes')) return 0;
   if (parent === 'config') return 0;
-  return { services: 'web', networks: inService ? 'front' : 'net1', volumes: 'vol1', secrets: 'sec1', configs: 'cfg1' }[parent] ?? 'x';
+  return (
+    { services: 'web', networks: inService ? 'front' : 'net1', volumes: 'vol1', secrets: 'sec1', configs: 'cfg1' }[
+      parent
+    ] ?? 'x'
+  );
 }
 
 /** The smallest valid value for a container the path walks through, before the rule's key is added. */
@@ -80,7 +84,9 @@ for (const rule of KEY_RULES) {
       severity: rule.action === 'refuse' ? 'error' : 'warning',
       summary: `${key} is ${rule.action === 'refuse' ? 'not supported' : 'ignored'} — ${rule.reason}`,
       where: { file: 'compose.yaml', ...keyPosition(text, key), path },
-      ...((rule.action === 'refuse' ? (rule.hint ?? `remove ${key}`) : rule.hint) !== undefined ? { hint: rule.action === 'refuse' ? (rule.hint ?? `remove ${key}`) : rule.hint } : {}),
+      ...((rule.action === 'refuse' ? (rule.hint ?? `remove ${key}`) : rule.hint) !== undefined
+        ? { hint: rule.action === 'refuse' ? (rule.hint ?? `remove ${key}`) : rule.hint }
+        : {}),
     };
     if (rule.action === 'refuse') {
       t.deepEqual(errors(r), [expected], `${text}\n${r.diagnostics.map(describe).join('\n')}`);

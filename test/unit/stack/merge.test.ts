@@ -84,7 +84,10 @@ test('ports merge by (ip, published, target, protocol); volumes and secrets by t
     web.ports.map((p) => `${p.hostIp ?? ''}:${p.published}:${p.target}`),
     [':8080:8080', ':9090:9090', '127.0.0.1:9091:9090'],
   );
-  t.deepEqual(web.mounts.map((m) => `${m.source?.replace(/^\/.*\//, './')}:${m.target}`), ['other:/data', './conf:/etc/conf']);
+  t.deepEqual(
+    web.mounts.map((m) => `${m.source?.replace(/^\/.*\//, './')}:${m.target}`),
+    ['other:/data', './conf:/etc/conf'],
+  );
   t.is(web.secrets.length, 1);
   t.is(web.secrets[0].mode, 0o400);
 });
@@ -119,8 +122,10 @@ test('positions after a merge point into the file each value came from', async (
 test('!reset removes a value and !override replaces instead of merging', async (t) => {
   const r = await load(
     {
-      'base.yaml': 'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n    environment: { A: "1", B: "2" }\n    user: nobody\n',
-      'prod.yaml': 'services:\n  web:\n    ports: !reset []\n    environment: !override { C: "3" }\n    user: !reset null\n',
+      'base.yaml':
+        'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n    environment: { A: "1", B: "2" }\n    user: nobody\n',
+      'prod.yaml':
+        'services:\n  web:\n    ports: !reset []\n    environment: !override { C: "3" }\n    user: !reset null\n',
     },
     { files: ['base.yaml', 'prod.yaml'] },
   );
@@ -134,7 +139,8 @@ test('!reset removes a value and !override replaces instead of merging', async (
 test('top-level networks, volumes and x-stack merge key by key', async (t) => {
   const r = await load(
     {
-      'base.yaml': 'services:\n  web: { image: busybox }\nvolumes:\n  data: { driver: local }\nx-stack:\n  concurrency: { host: 2 }\n',
+      'base.yaml':
+        'services:\n  web: { image: busybox }\nvolumes:\n  data: { driver: local }\nx-stack:\n  concurrency: { host: 2 }\n',
       'prod.yaml': 'volumes:\n  data: { labels: { keep: "yes" } }\nx-stack:\n  concurrency: { global: 4 }\n',
     },
     { files: ['base.yaml', 'prod.yaml'] },
@@ -168,7 +174,11 @@ test('entrypoint is replaced; sysctls and logging.options merge as maps whatever
   t.deepEqual(errors(r), []);
   const web = r.value!.services.web;
   t.deepEqual(web.entrypoint, ['/entry.sh', '--prod']);
-  t.deepEqual(web.sysctls, { 'net.core.somaxconn': '1024', 'net.ipv4.ip_forward': '1', 'net.ipv4.tcp_syncookies': '1' });
+  t.deepEqual(web.sysctls, {
+    'net.core.somaxconn': '1024',
+    'net.ipv4.ip_forward': '1',
+    'net.ipv4.tcp_syncookies': '1',
+  });
   t.deepEqual(web.logging, { driver: 'json-file', options: { compress: 'true', 'max-file': '5', 'max-size': '10m' } });
 });
 

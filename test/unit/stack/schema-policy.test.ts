@@ -4,7 +4,15 @@ import test from 'ava';
 import { KEY_RULES } from '../../../src/stack/key-policy.js';
 import { schemaPath } from '../../../src/stack/index.js';
 
-type Schema = { properties?: Record<string, Schema>; definitions?: Record<string, Schema>; $ref?: string; anyOf?: Schema[]; items?: Schema; additionalProperties?: Schema | boolean; deprecated?: boolean };
+type Schema = {
+  properties?: Record<string, Schema>;
+  definitions?: Record<string, Schema>;
+  $ref?: string;
+  anyOf?: Schema[];
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+  deprecated?: boolean;
+};
 const root = JSON.parse(readFileSync(schemaPath('stack.schema.json'), 'utf8')) as Schema;
 
 function deref(s: Schema): Schema {
@@ -37,7 +45,10 @@ for (const rule of KEY_RULES) {
     const found = resolve(rule.pattern.split('.'));
     if (rule.action === 'ignore') {
       t.true(found.length > 0, 'ignored keys are in the schema, so editors know them');
-      t.true(found.every((s) => s.deprecated === true), 'and marked deprecated');
+      t.true(
+        found.every((s) => s.deprecated === true),
+        'and marked deprecated',
+      );
     } else {
       t.is(found.length, 0, 'refused keys are not in the schema');
     }

@@ -2,7 +2,11 @@ import test from 'ava';
 import { errors, find, load, where, yaml } from './helpers.js';
 
 test('invalid UTF-8 is reported at the offending byte', async (t) => {
-  const bytes = Buffer.concat([Buffer.from('services:\n  web:\n    image: caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+  const bytes = Buffer.concat([
+    Buffer.from('services:\n  web:\n    image: caf'),
+    Buffer.from([0xe9]),
+    Buffer.from('\n'),
+  ]);
   const result = await load({ 'compose.yaml': bytes });
   const e = find(result, 'not valid UTF-8');
   t.is(where(e), 'compose.yaml:3:15');
@@ -50,14 +54,15 @@ test('anchors, aliases, merge keys and x- fragments work; positions point at the
   t.is(where(find(result, 'must be a duration')), 'compose.yaml:4:22 services.a.stop_grace_period');
   t.is(errors(result).length, 1);
   const ok = await load({
-    'compose.yaml': 'x-img: &img busybox:1.35\nservices:\n  a:\n    image: *img\n    restart: always\n  b:\n    image: *img\n',
+    'compose.yaml':
+      'x-img: &img busybox:1.35\nservices:\n  a:\n    image: *img\n    restart: always\n  b:\n    image: *img\n',
   });
   t.is(ok.value?.services.a.image, 'busybox:1.35');
   t.is(ok.value?.services.b.image, 'busybox:1.35');
 });
 
 test('no stack file in the folder is an error naming the files looked for', async (t) => {
-  const result = await load({ 'README': 'x' });
+  const result = await load({ README: 'x' });
   t.regex(find(result, 'no stack file found').hint ?? '', /compose\.yaml/);
 });
 

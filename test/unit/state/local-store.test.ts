@@ -14,7 +14,15 @@ import { LockTimeoutError, LockWaitAbortedError, type RevisionRecord } from '../
 const fresh = () => new LocalStateStore(mkdtempSync(path.join(os.tmpdir(), 'stack-state-')));
 
 function record(number: number, blob = ''): RevisionRecord {
-  const desired = { name: 's', workingDir: '/w', services: { web: { blob } }, networks: {}, volumes: {}, configs: {}, secrets: {} };
+  const desired = {
+    name: 's',
+    workingDir: '/w',
+    services: { web: { blob } },
+    networks: {},
+    volumes: {},
+    configs: {},
+    secrets: {},
+  };
   return {
     number,
     hash: hashStored(desired),
@@ -37,7 +45,10 @@ test('lock: a second writer waits, is told the holder once, then fails with the 
   const store = fresh();
   const held = await store.acquire('s', { ...lockInfo('s', 'apply', {}), user: 'ann' }, { timeoutMs: 0 });
   const told: unknown[] = [];
-  const err = await t.throwsAsync(store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 300, pollMs: 50, onWait: (h) => told.push(h) }), { instanceOf: LockTimeoutError });
+  const err = await t.throwsAsync(
+    store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 300, pollMs: 50, onWait: (h) => told.push(h) }),
+    { instanceOf: LockTimeoutError },
+  );
   t.is(told.length, 1);
   t.is((err as LockTimeoutError).holder?.user, 'ann');
   t.is((await store.holder('s'))?.user, 'ann');
@@ -59,17 +70,27 @@ test('lock: a waiter gets the lock once the holder releases it', async (t) => {
   await second.release();
 });
 
-test('lock: a wait given up (SIGINT) rejects at once and leaves the holder\'s lock as it was', async (t) => {
+test("lock: a wait given up (SIGINT) rejects at once and leaves the holder's lock as it was", async (t) => {
   const store = fresh();
   const held = await store.acquire('s', { ...lockInfo('s', 'apply', {}), user: 'ann' }, { timeoutMs: 0 });
   const stop = new AbortController();
-  const waiting = store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 60_000, pollMs: 10_000, signal: stop.signal, onWait: () => stop.abort() });
-  await t.throwsAsync(waiting, { instanceOf: LockWaitAbortedError, message: 'stopped waiting for the lock of stack s' });
+  const waiting = store.acquire('s', lockInfo('s', 'apply', {}), {
+    timeoutMs: 60_000,
+    pollMs: 10_000,
+    signal: stop.signal,
+    onWait: () => stop.abort(),
+  });
+  await t.throwsAsync(waiting, {
+    instanceOf: LockWaitAbortedError,
+    message: 'stopped waiting for the lock of stack s',
+  });
   t.is((await store.holder('s'))?.id, held.info.id);
   t.false(held.lost.aborted);
   await held.release();
   // Aborted before it starts: not even a free lock is taken.
-  await t.throwsAsync(store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0, signal: AbortSignal.abort() }), { instanceOf: LockWaitAbortedError });
+  await t.throwsAsync(store.acquire('s', lockInfo('s', 'apply', {}), { timeoutMs: 0, signal: AbortSignal.abort() }), {
+    instanceOf: LockWaitAbortedError,
+  });
   t.is(await store.holder('s'), undefined);
 });
 
@@ -96,7 +117,10 @@ test('unlock --force removes the lock at the index it was shown and says whose i
   t.is(removed.outcome === 'removed' ? removed.holder?.user : undefined, 'bob');
   t.deepEqual(await store.forceUnlock('s', shown!.index), { outcome: 'gone' });
   // The fence reads the lock file itself: the very next write is refused, without waiting for the timer.
-  t.throws(() => held.fence.check('create container x'), { instanceOf: FencedError, message: /not sent \(create container x\): lost the lock on stack s/ });
+  t.throws(() => held.fence.check('create container x'), {
+    instanceOf: FencedError,
+    message: /not sent \(create container x\): lost the lock on stack s/,
+  });
   t.true(held.lost.aborted);
   t.regex(String(held.lost.reason), /lost the lock on stack s/);
   await held.release();
@@ -128,7 +152,10 @@ test('a revision record is refused once the lock is lost: nothing is written', a
 test('revisions: recorded, listed oldest first, read back, older ones pruned beyond keep', async (t) => {
   const store = fresh();
   for (const n of [1, 2, 3, 4]) await store.record('s', record(n), 3);
-  t.deepEqual((await store.list('s')).map((r) => r.number), [2, 3, 4]);
+  t.deepEqual(
+    (await store.list('s')).map((r) => r.number),
+    [2, 3, 4],
+  );
   t.deepEqual(await store.latest('s'), (await store.list('s')).at(-1), 'latest: the newest summary alone');
   t.is(await store.latest('none'), undefined);
   t.deepEqual(await store.get('s', 3), record(3));
@@ -152,7 +179,10 @@ test('revisions: chunks without a manifest (a writer that died) are invisible', 
   const orphan = path.join(store.root, 's', 'revisions', '0000000002', 'chunks');
   spawnSync('mkdir', ['-p', orphan]);
   writeFileSync(path.join(orphan, '0'), 'half');
-  t.deepEqual((await store.list('s')).map((r) => r.number), [1]);
+  t.deepEqual(
+    (await store.list('s')).map((r) => r.number),
+    [1],
+  );
   t.true(existsSync(orphan));
 });
 

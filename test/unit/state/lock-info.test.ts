@@ -12,6 +12,17 @@ test('the CI job comes from the first known CI variable', (t) => {
 
 test('lock info: user, machine, command, CI job, since, pid', (t) => {
   const info = lockInfo('s', 'apply', { STACK_USER: 'ann', BUILD_ID: '9' }, new Date(0));
-  t.deepEqual(info, { stack: 's', user: 'ann', machine: os.hostname(), command: 'apply', ciJob: 'BUILD_ID=9', since: '1970-01-01T00:00:00.000Z', pid: process.pid });
-  t.is(describeHolder(info), `ann@${os.hostname()} (apply, CI job BUILD_ID=9, pid ${process.pid}) since 1970-01-01T00:00:00.000Z`);
+  t.deepEqual(info, {
+    stack: 's',
+    user: 'ann',
+    machine: os.hostname(),
+    command: 'apply',
+    ciJob: 'BUILD_ID=9',
+    since: '1970-01-01T00:00:00.000Z',
+    pid: process.pid,
+  });
+  t.is(
+    describeHolder(info),
+    `ann@${os.hostname()} (apply, CI job BUILD_ID=9, pid ${process.pid}) since 1970-01-01T00:00:00.000Z`,
+  );
 });

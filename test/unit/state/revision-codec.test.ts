@@ -6,7 +6,15 @@ import type { RevisionRecord } from '../../../src/state/types.js';
 import { hashStored } from '../../../src/state/revision.js';
 
 function record(extra: Record<string, unknown> = {}): RevisionRecord {
-  const desired = { name: 's', workingDir: '/w', services: { web: { image: 'x', ...extra } }, networks: {}, volumes: {}, configs: {}, secrets: {} };
+  const desired = {
+    name: 's',
+    workingDir: '/w',
+    services: { web: { image: 'x', ...extra } },
+    networks: {},
+    volumes: {},
+    configs: {},
+    secrets: {},
+  };
   return {
     number: 3,
     hash: hashStored(desired),

@@ -1,19 +1,55 @@
 /** Revisions from desired states and back: secrets only as hashes, stable hash, rollback target, secret checks. */
 import { createHash } from 'node:crypto';
 import test from 'ava';
-import { buildRevision, hashStored, restoreDesired, rollbackTarget, storeDesired, type RolloutInput } from '../../../src/state/revision.js';
+import {
+  buildRevision,
+  hashStored,
+  restoreDesired,
+  rollbackTarget,
+  storeDesired,
+  type RolloutInput,
+} from '../../../src/state/revision.js';
 import { printHistory } from '../../../src/cli/views/history.js';
 import type { FileObjectSpec } from '../../../src/stack/types.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired, service } from '../plan/helpers.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const secret = (value: string): FileObjectSpec => ({ key: 'pw', name: 's_pw', kind: 'secret', source: 'file:./pw.txt', external: false, content: Buffer.from(value), contentHash: sha(value) });
-const config = (value: string): FileObjectSpec => ({ key: 'conf', name: 's_conf', kind: 'config', source: 'content', external: false, content: Buffer.from(value), contentHash: sha(value) });
-const emptyPlan: Plan = { stack: 's', hosts: [], changes: [], operations: [], compensations: [], diagnostics: [], placement: {}, rollouts: [] };
+const secret = (value: string): FileObjectSpec => ({
+  key: 'pw',
+  name: 's_pw',
+  kind: 'secret',
+  source: 'file:./pw.txt',
+  external: false,
+  content: Buffer.from(value),
+  contentHash: sha(value),
+});
+const config = (value: string): FileObjectSpec => ({
+  key: 'conf',
+  name: 's_conf',
+  kind: 'config',
+  source: 'content',
+  external: false,
+  content: Buffer.from(value),
+  contentHash: sha(value),
+});
+const emptyPlan: Plan = {
+  stack: 's',
+  hosts: [],
+  changes: [],
+  operations: [],
+  compensations: [],
+  diagnostics: [],
+  placement: {},
+  rollouts: [],
+};
 
 function stack(secretValue = 'hunter2') {
-  return desired([service('web', { environment: { V: '1' } })], { name: 's', secrets: { pw: secret(secretValue) }, configs: { conf: config('a=1') } } as never);
+  return desired([service('web', { environment: { V: '1' } })], {
+    name: 's',
+    secrets: { pw: secret(secretValue) },
+    configs: { conf: config('a=1') },
+  } as never);
 }
 
 test('a stored stack keeps secrets as hashes only and configs as bytes', (t) => {
@@ -38,9 +74,17 @@ test('rollback target: a destroy revision is never one; after a destroy, the las
   ];
   t.is(rollbackTarget(revs), 2);
   t.is(rollbackTarget(revs.slice(0, 3)), 2);
-  t.deepEqual(rollbackTarget(revs, 3), { error: 'revision 3 is a destroy: there is nothing to apply again (run stack destroy for that)' });
+  t.deepEqual(rollbackTarget(revs, 3), {
+    error: 'revision 3 is a destroy: there is nothing to apply again (run stack destroy for that)',
+  });
   t.is(rollbackTarget(revs, 1), 1);
-  t.deepEqual(rollbackTarget([{ number: 1, result: 'ok', kind: 'destroy' }, { number: 2, result: 'ok', kind: 'destroy' }]), { error: 'no successful apply before revision 2' });
+  t.deepEqual(
+    rollbackTarget([
+      { number: 1, result: 'ok', kind: 'destroy' },
+      { number: 2, result: 'ok', kind: 'destroy' },
+    ]),
+    { error: 'no successful apply before revision 2' },
+  );
 });
 
 test('rollback target: the last successful revision before the newest, or --to N if it is kept', (t) => {
@@ -59,7 +103,15 @@ test('rollback target: the last successful revision before the newest, or --to N
 });
 
 test('restoring a revision gives its services with the secret read now, when its hash is unchanged', (t) => {
-  const record = buildRevision({ number: 1, desired: stack(), plan: emptyPlan, result: 'ok', command: 'apply', who: 'me', when: new Date(0) });
+  const record = buildRevision({
+    number: 1,
+    desired: stack(),
+    plan: emptyPlan,
+    result: 'ok',
+    command: 'apply',
+    who: 'me',
+    when: new Date(0),
+  });
   const current = desired([service('web', { environment: { V: '2' } })], { name: 's' } as never);
   const restored = restoreDesired(current, record, () => secret('hunter2'));
   t.deepEqual(restored.changedSecrets, []);
@@ -70,7 +122,15 @@ test('restoring a revision gives its services with the secret read now, when its
 });
 
 test('restoring refuses when a secret changed or cannot be read, naming it', (t) => {
-  const record = buildRevision({ number: 2, desired: stack(), plan: emptyPlan, result: 'ok', command: 'apply', who: 'me', when: new Date(0) });
+  const record = buildRevision({
+    number: 2,
+    desired: stack(),
+    plan: emptyPlan,
+    result: 'ok',
+    command: 'apply',
+    who: 'me',
+    when: new Date(0),
+  });
   const changed = restoreDesired(stack(), record, () => secret('new'));
   t.is(changed.desired, undefined);
   t.deepEqual(changed.changedSecrets, [{ key: 'pw', why: 'its content (file:./pw.txt) changed since revision 2' }]);
@@ -82,34 +142,85 @@ const rolledBack: RolloutInput = {
   service: 'api',
   outcome: 'rolled-back',
   updated: [],
-  failures: [{ container: 's-api-2', host: 'h2', op: 'h2 wait healthy s-api-2_next', error: 's-api-2_next: unhealthy (last check exit 1: no output)' }],
+  failures: [
+    {
+      container: 's-api-2',
+      host: 'h2',
+      op: 'h2 wait healthy s-api-2_next',
+      error: 's-api-2_next: unhealthy (last check exit 1: no output)',
+    },
+  ],
   rolledBack: ['s-api-1'],
   rollbackErrors: [],
 };
-const completed: RolloutInput = { service: 'web', outcome: 'completed', updated: ['s-web-1'], failures: [], rolledBack: [], rollbackErrors: [] };
+const completed: RolloutInput = {
+  service: 'web',
+  outcome: 'completed',
+  updated: ['s-web-1'],
+  failures: [],
+  rolledBack: [],
+  rollbackErrors: [],
+};
 const revisionInput = { number: 3, desired: stack(), plan: emptyPlan, command: 'apply', who: 'u@m', when: new Date(0) };
 
 test('a revision records each rollout: its outcome, the failed replica and why, what was rolled back; a failed rollout makes the result failed', (t) => {
   const r = buildRevision({ ...revisionInput, result: 'failed', rollouts: { web: completed, api: rolledBack } });
   t.is(r.result, 'failed');
   t.deepEqual(r.rollouts, [
-    { service: 'api', outcome: 'rolled-back', failures: [{ replica: 's-api-2', host: 'h2', op: 'h2 wait healthy s-api-2_next', reason: 's-api-2_next: unhealthy (last check exit 1: no output)' }], updated: [], rolledBack: ['s-api-1'] },
+    {
+      service: 'api',
+      outcome: 'rolled-back',
+      failures: [
+        {
+          replica: 's-api-2',
+          host: 'h2',
+          op: 'h2 wait healthy s-api-2_next',
+          reason: 's-api-2_next: unhealthy (last check exit 1: no output)',
+        },
+      ],
+      updated: [],
+      rolledBack: ['s-api-1'],
+    },
     { service: 'web', outcome: 'completed', failures: [], updated: ['s-web-1'], rolledBack: [] },
   ]);
   // never recorded as ok with a rollout that failed, whatever the caller said
-  for (const outcome of ['rolled-back', 'paused', 'completed-with-failures', 'rollback-incomplete', 'incomplete'] as const)
-    t.is(buildRevision({ ...revisionInput, result: 'ok', rollouts: { api: { ...rolledBack, outcome } } }).result, 'failed', outcome);
+  for (const outcome of [
+    'rolled-back',
+    'paused',
+    'completed-with-failures',
+    'rollback-incomplete',
+    'incomplete',
+  ] as const)
+    t.is(
+      buildRevision({ ...revisionInput, result: 'ok', rollouts: { api: { ...rolledBack, outcome } } }).result,
+      'failed',
+      outcome,
+    );
   t.is(buildRevision({ ...revisionInput, result: 'interrupted', rollouts: { api: rolledBack } }).result, 'interrupted');
   const ok = buildRevision({ ...revisionInput, result: 'ok', rollouts: { web: completed } });
   t.is(ok.result, 'ok');
   // no rollout: no key (as in revisions recorded before rollouts were)
   t.false('rollouts' in buildRevision({ ...revisionInput, result: 'ok' }));
-  const incomplete = buildRevision({ ...revisionInput, result: 'failed', rollouts: { api: { ...rolledBack, outcome: 'rollback-incomplete', rollbackErrors: [{ op: 'h1 rollback: start s-api-1', error: 'host h1 lost' }] } } });
+  const incomplete = buildRevision({
+    ...revisionInput,
+    result: 'failed',
+    rollouts: {
+      api: {
+        ...rolledBack,
+        outcome: 'rollback-incomplete',
+        rollbackErrors: [{ op: 'h1 rollback: start s-api-1', error: 'host h1 lost' }],
+      },
+    },
+  });
   t.deepEqual(incomplete.rollouts![0].rollbackErrors, [{ op: 'h1 rollback: start s-api-1', error: 'host h1 lost' }]);
 });
 
 test('stack history shows how each rollout ended under its revision, and carries it in --json', (t) => {
-  const { desired: _d, ...summary } = buildRevision({ ...revisionInput, result: 'failed', rollouts: { api: rolledBack } });
+  const { desired: _d, ...summary } = buildRevision({
+    ...revisionInput,
+    result: 'failed',
+    rollouts: { api: rolledBack },
+  });
   let text = '';
   const stream = { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
   printHistory('s', 'local state in /tmp', [summary], { stream });
@@ -119,5 +230,9 @@ test('stack history shows how each rollout ended under its revision, and carries
   t.is(lines[3], '      replica s-api-2 on h2 failed: s-api-2_next: unhealthy (last check exit 1: no output)');
   text = '';
   printHistory('s', 'local state in /tmp', [summary], { stream, json: true });
-  t.like(JSON.parse(text).revisions[0].rollouts[0], { service: 'api', outcome: 'rolled-back', rolledBack: ['s-api-1'] });
+  t.like(JSON.parse(text).revisions[0].rollouts[0], {
+    service: 'api',
+    outcome: 'rolled-back',
+    rolledBack: ['s-api-1'],
+  });
 });

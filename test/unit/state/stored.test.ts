@@ -8,22 +8,56 @@ import test from 'ava';
 import { parseLockValue } from '../../../src/consul/state-store.js';
 import { decodeRevision, encodeRevision } from '../../../src/state/revision-codec.js';
 import { hashStored } from '../../../src/state/revision.js';
-import { MAX_RECORD_BYTES, parseCatalogNode, parseJson, parseManifest, StoredDataError } from '../../../src/state/stored.js';
+import {
+  MAX_RECORD_BYTES,
+  parseCatalogNode,
+  parseJson,
+  parseManifest,
+  StoredDataError,
+} from '../../../src/state/stored.js';
 import type { RevisionManifest, RevisionRecord } from '../../../src/state/types.js';
 
 function record(number = 4, name = 's'): RevisionRecord {
-  const desired = { name, workingDir: '/w', services: { web: { image: 'x' } }, networks: {}, volumes: {}, configs: {}, secrets: {} };
-  return { number, hash: hashStored(desired), result: 'ok', command: 'apply', who: 'me@here', when: '2026-01-01T00:00:00.000Z', plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 }, desired };
+  const desired = {
+    name,
+    workingDir: '/w',
+    services: { web: { image: 'x' } },
+    networks: {},
+    volumes: {},
+    configs: {},
+    secrets: {},
+  };
+  return {
+    number,
+    hash: hashStored(desired),
+    result: 'ok',
+    command: 'apply',
+    who: 'me@here',
+    when: '2026-01-01T00:00:00.000Z',
+    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
+    desired,
+  };
 }
 
 const KEY = 'stack/s/revisions/0000000004/manifest';
 
 test('a lock value with control characters, wrong types or not JSON is shown as an unknown holder naming the key, none of its fields used', (t) => {
-  const good = parseLockValue('s', JSON.stringify({ stack: 's', user: 'ann', machine: 'm', command: 'apply', since: 'now', pid: 7 }), 'sess');
+  const good = parseLockValue(
+    's',
+    JSON.stringify({ stack: 's', user: 'ann', machine: 'm', command: 'apply', since: 'now', pid: 7 }),
+    'sess',
+  );
   t.is(good.user, 'ann');
   t.is(good.id, 'sess');
   for (const poisoned of [
-    JSON.stringify({ stack: 's', user: 'ann\u001b]0;pwned\u0007', machine: 'm', command: 'apply', since: 'now', pid: 7 }),
+    JSON.stringify({
+      stack: 's',
+      user: 'ann\u001b]0;pwned\u0007',
+      machine: 'm',
+      command: 'apply',
+      since: 'now',
+      pid: 7,
+    }),
     JSON.stringify({ stack: 's', user: 'ann', machine: 'm', command: 'x'.repeat(5000), since: 'now', pid: 7 }),
     JSON.stringify({ stack: 's', user: ['ann'], machine: 'm', command: 'apply', since: 'now', pid: '7; rm -rf /' }),
     '{"stack":',
@@ -63,17 +97,34 @@ test('chunks are validated against the manifest and the record against its schem
   t.deepEqual(decodeRevision(manifest, chunks, KEY), record());
   // A record whose summary differs from its manifest (a consistent but forged pair of manifest and chunk).
   const forge = (value: unknown, encoding: 'json' | 'zlib' = 'json') => {
-    const body = encoding === 'zlib' ? deflateSync(Buffer.from(JSON.stringify(value))) : Buffer.from(JSON.stringify(value));
-    const m: RevisionManifest = { ...manifest, encoding, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+    const body =
+      encoding === 'zlib' ? deflateSync(Buffer.from(JSON.stringify(value))) : Buffer.from(JSON.stringify(value));
+    const m: RevisionManifest = {
+      ...manifest,
+      encoding,
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    };
     return () => decodeRevision(m, [body.toString('base64')], KEY);
   };
   t.throws(forge({ ...record(), number: 9 }), { instanceOf: StoredDataError, message: /does not match its manifest/ });
-  t.throws(forge({ ...record(), desired: { ...record().desired, services: { web: { image: 'y' } } } }), { instanceOf: StoredDataError, message: /does not hash to the hash it records/ });
-  t.throws(forge({ ...record(), desired: { ...record().desired, name: '../x' } }), { instanceOf: StoredDataError, message: /desired\.name must match pattern/ });
+  t.throws(forge({ ...record(), desired: { ...record().desired, services: { web: { image: 'y' } } } }), {
+    instanceOf: StoredDataError,
+    message: /does not hash to the hash it records/,
+  });
+  t.throws(forge({ ...record(), desired: { ...record().desired, name: '../x' } }), {
+    instanceOf: StoredDataError,
+    message: /desired\.name must match pattern/,
+  });
   t.throws(forge({ ...record(), desired: 'x' }), { instanceOf: StoredDataError, message: /desired must be object/ });
   // A zlib bomb: a small chunk that inflates past the cap.
   const bomb = deflateSync(Buffer.alloc(MAX_RECORD_BYTES + 1024, 32));
-  const m: RevisionManifest = { ...manifest, encoding: 'zlib', bytes: bomb.length, sha256: createHash('sha256').update(bomb).digest('hex') };
+  const m: RevisionManifest = {
+    ...manifest,
+    encoding: 'zlib',
+    bytes: bomb.length,
+    sha256: createHash('sha256').update(bomb).digest('hex'),
+  };
   const err = t.throws(() => decodeRevision(m, [bomb.toString('base64')], KEY), { instanceOf: StoredDataError });
   t.regex(err!.message, /stack\/s\/revisions\/0000000004\/manifest: its record is not JSON or inflates to more than/);
 });
@@ -81,6 +132,12 @@ test('chunks are validated against the manifest and the record against its schem
 test('a catalog node read back: service IDs and meta must be text; a poisoned one names the node', (t) => {
   t.deepEqual(parseCatalogNode('catalog node stack-h1', null), null);
   t.truthy(parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 'a', Meta: { stack: 's' } } } }));
-  t.throws(() => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 7 } } }), { instanceOf: StoredDataError, message: /catalog node stack-h1: Services\.a\.ID must be string/ });
-  t.throws(() => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 'a', Meta: { stack: { $ne: 1 } } } } }), { instanceOf: StoredDataError, message: /catalog node stack-h1: Services\.a\.Meta\.stack must be string/ });
+  t.throws(() => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 7 } } }), {
+    instanceOf: StoredDataError,
+    message: /catalog node stack-h1: Services\.a\.ID must be string/,
+  });
+  t.throws(
+    () => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 'a', Meta: { stack: { $ne: 1 } } } } }),
+    { instanceOf: StoredDataError, message: /catalog node stack-h1: Services\.a\.Meta\.stack must be string/ },
+  );
 });

@@ -15,7 +15,7 @@ import type { HostClient, CallCounts } from '../docker/client.js';
 import type { RegistryCredentials } from '../docker/auth.js';
 import { tar } from '../docker/tar.js';
 import { registryOf } from '../plan/config.js';
-import type { ArchiveParams, Operation, Plan } from '../plan/types.js';
+import { unreachable, type Operation, type Plan } from '../plan/types.js';
 import { LostHosts, type LostHost } from './lost-hosts.js';
 import type { OverlayStore } from '../overlay/store.js';
 import { runOverlayOperation } from '../overlay/execute.js';
@@ -242,46 +242,45 @@ export async function runOperation(
   client: HostClient,
   options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'credentials' | 'overlayStore'>,
 ): Promise<string | void> {
-  const p = op.params as Obj;
-  if (op.kind.startsWith('overlay.')) return runOverlayOperation(op, client, options.overlayStore);
   const interval = options.pollIntervalMs ?? 250;
   /** With the event stream, inspects between events only as a safety net. */
   const fallback = Math.max(interval, 1000);
   switch (op.kind) {
     case 'image.pull':
-      return client.pull(p.image, options.credentials?.(registryOf(p.image)));
+      return client.pull(op.params.image, options.credentials?.(registryOf(op.params.image)));
     case 'network.create':
-      return client.createNetwork(p.body);
+      return client.createNetwork(op.params.body);
     case 'network.remove':
-      return client.removeNetwork(p.name);
+      return client.removeNetwork(op.params.name);
     case 'volume.create':
-      return client.createVolume(p.body);
+      return client.createVolume(op.params.body);
     case 'volume.remove':
-      return client.removeVolume(p.name);
+      return client.removeVolume(op.params.name);
     case 'container.create':
-      return void (await client.createContainer(p.name, p.body));
+      return void (await client.createContainer(op.params.name, op.params.body));
     case 'network.connect':
-      return client.connectNetwork(p.network, p.body);
+      return client.connectNetwork(op.params.network, op.params.body);
     case 'network.disconnect':
-      return client.disconnectNetwork(p.network, p.container);
+      return client.disconnectNetwork(op.params.network, op.params.container);
     case 'container.start':
-      return client.start(p.name);
+      return client.start(op.params.name);
     case 'container.stop':
-      return client.stop(p.name, p.timeoutSeconds);
+      return client.stop(op.params.name, op.params.timeoutSeconds);
     case 'container.remove':
-      return client.remove(p.name, { force: p.force, volumes: p.volumes });
+      return client.remove(op.params.name, { force: op.params.force, volumes: op.params.volumes });
     case 'container.rename':
-      return client.rename(p.name, p.newName);
+      return client.rename(op.params.name, op.params.newName);
     case 'container.update':
-      return client.update(p.name, p.body);
+      return client.update(op.params.name, op.params.body);
     case 'archive.put': {
-      const a = op.params as unknown as ArchiveParams;
+      const a = op.params;
       const archive = tar(
         a.files.map((f) => ({ name: f.name, content: options.contents(f.ref), mode: f.mode, uid: f.uid, gid: f.gid })),
       );
       return client.putArchive(a.container, a.path, archive);
     }
     case 'container.wait-healthy': {
+      const p = op.params;
       if (p.healthcheckFrom !== 'container') return waitHealthy(client, p.name, p.timeoutMs, interval, fallback);
       // depends_on service_healthy on a service whose file defines no test: the image's HEALTHCHECK must.
       if (await waitOwnHealthcheck(client, p.name, interval, fallback)) return OWN_HEALTHY;
@@ -290,8 +289,9 @@ export async function runOperation(
       );
     }
     case 'container.wait-running':
-      return waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
+      return waitRunning(client, op.params.name, op.params.monitorMs, op.params.timeoutMs, interval);
     case 'container.wait-ready': {
+      const p = op.params;
       // The file said nothing: the container's own config (the image's HEALTHCHECK, merged by the daemon) decides.
       if (await waitOwnHealthcheck(client, p.name, interval, fallback)) return OWN_HEALTHY;
       await waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
@@ -299,12 +299,24 @@ export async function runOperation(
     }
     case 'rollout.barrier':
     case 'rollout.drain':
-      return void (await sleep(p.delayMs ?? 0));
-    case 'container.wait-exit':
+      return void (await sleep(op.params.delayMs ?? 0));
+    case 'container.wait-exit': {
+      const p = op.params;
       return waitFor(client, p.name, p.timeoutMs, interval, fallback, (i) => {
         if (i.State?.Running || i.State?.Restarting || i.State?.Status === 'created') return 'wait';
         return i.State?.ExitCode === 0 ? 'ok' : `exited with code ${i.State?.ExitCode}`;
       });
+    }
+    case 'overlay.allocate':
+    case 'overlay.bridge':
+    case 'overlay.program':
+    case 'overlay.unprogram':
+    case 'overlay.release':
+    case 'overlay.register':
+    case 'overlay.deregister':
+      return runOverlayOperation(op, client, options.overlayStore);
+    default:
+      return unreachable(op, 'operation');
   }
 }
 

@@ -4,7 +4,7 @@
  * read back from Consul, where `overlay.allocate` put them.
  */
 import type { HostClient } from '../docker/client.js';
-import type { Operation } from '../plan/types.js';
+import { unreachable, type Operation, type OverlayRegisterParams } from '../plan/types.js';
 import { Labels, ownerLabels, type StackOwner } from '../labels.js';
 import type { OverlayStore } from './store.js';
 import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from './allocate.js';
@@ -52,15 +52,18 @@ export function bridgeBody(
   };
 }
 
+/** The operations of stack's own overlay. */
+export type OverlayOperation = Extract<Operation, { kind: `overlay.${string}` }>;
+
 export async function runOverlayOperation(
-  op: Operation,
+  op: OverlayOperation,
   client: HostClient,
   store: OverlayStore | undefined,
 ): Promise<void> {
   if (!store) throw new Error(`${op.id}: no Consul configured for the overlay`);
-  const p = op.params as Obj;
   switch (op.kind) {
-    case 'overlay.allocate':
+    case 'overlay.allocate': {
+      const p = op.params;
       return void (await ensureAllocation(store, {
         stack: p.stack,
         key: p.key,
@@ -69,13 +72,16 @@ export async function runOverlayOperation(
         ...(p.subnet ? { subnet: p.subnet } : {}),
         ...(p.inUse ? { inUse: p.inUse } : {}),
       }));
+    }
     case 'overlay.bridge': {
+      const p = op.params;
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
       return client.createNetwork(
         bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu, p.owner),
       );
     }
     case 'overlay.program': {
+      const p = op.params;
       const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
       const task = programTask(
         { vni: a.vni, local: lease.underlay, mtu: a.mtu, peers: p.peers },
@@ -89,7 +95,8 @@ export async function runOverlayOperation(
         mtu: a.mtu,
       });
     }
-    case 'overlay.unprogram':
+    case 'overlay.unprogram': {
+      const p = op.params;
       await runHelper(
         client,
         p.image,
@@ -99,25 +106,30 @@ export async function runOverlayOperation(
         p.owner,
       );
       return forgetProgrammed(store, p.stack, p.key, p.host);
-    case 'overlay.release':
-      return releaseAllocation(store, p.stack, p.key);
-    case 'overlay.register': {
-      const info = await client.inspectContainer(p.container);
-      const address = info.NetworkSettings?.Networks?.[p.network]?.IPAddress;
-      if (!address) throw new Error(`${p.container} has no address on ${p.network}`);
-      return store.register({
-        node: p.node,
-        nodeAddress: p.nodeAddress,
-        serviceId: p.serviceId,
-        service: p.service,
-        tags: p.tags,
-        address,
-        meta: p.meta,
-      });
     }
+    case 'overlay.release':
+      return releaseAllocation(store, op.params.stack, op.params.key);
+    case 'overlay.register':
+      return register(op.params, client, store);
     case 'overlay.deregister':
-      return store.deregister(p.node, p.serviceId);
+      return store.deregister(op.params.node, op.params.serviceId);
     default:
-      throw new Error(`not an overlay operation: ${op.kind}`);
+      return unreachable(op, 'overlay operation');
   }
+}
+
+/** A replica in the catalog at its address on the overlay network, read from its inspect. */
+async function register(p: OverlayRegisterParams, client: HostClient, store: OverlayStore): Promise<void> {
+  const info = await client.inspectContainer(p.container);
+  const address = info.NetworkSettings?.Networks?.[p.network]?.IPAddress;
+  if (!address) throw new Error(`${p.container} has no address on ${p.network}`);
+  return store.register({
+    node: p.node,
+    nodeAddress: p.nodeAddress,
+    serviceId: p.serviceId,
+    service: p.service,
+    tags: p.tags,
+    address,
+    meta: p.meta,
+  });
 }

@@ -15,7 +15,8 @@
  */
 import type { DesiredState, HostSpec, NetworkSpec } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
-import type { Compensation, OpKind, Operation, ResourceChange, FieldChange, Rollout } from '../plan/types.js';
+import type { OpKind, Operation, Rollout } from '../plan/types.js';
+import type { Builder } from '../plan/builder.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Labels } from '../labels.js';
 import { chooseOverlay, clusterStores, dnsServer, UNDERLAY_LABEL, underlayOf } from './mode.js';
@@ -28,22 +29,8 @@ import { canonicalCidr, cidrOverlaps, leaseSlotsIn } from './pool.js';
 import { catalogId, catalogNode, catalogService, deviceName, searchDomain } from './names.js';
 import type { OverlayChoice } from './types.js';
 
-export interface OverlayBuilder {
-  readonly ops: Operation[];
-  readonly compensations: Compensation[];
-  add(
-    kind: OpKind,
-    host: string,
-    label: string,
-    resource: string,
-    cause: string,
-    deps: (string | undefined)[],
-    params: Record<string, unknown>,
-    group?: string,
-    extra?: { rollout?: string },
-  ): string;
-  change(c: Omit<ResourceChange, 'fields'> & { fields?: FieldChange[] }): void;
-}
+/** The reconciler's plan builder, as the overlay's planning uses it. */
+export type OverlayBuilder = Pick<Builder, 'ops' | 'compensations' | 'add' | 'change'>;
 
 export interface OverlayPlan {
   choices: OverlayChoice[];

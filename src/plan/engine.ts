@@ -5,6 +5,7 @@ import { Labels, ContainerLabels, LABEL_PREFIX, ownerLabels, type StackOwner } f
 import type { ContainerConfig, FileBundle } from './config.js';
 import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
 import { networkConfig } from './network-config.js';
+import type { ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from './types.js';
 
 type Obj = Record<string, any>;
 
@@ -49,7 +50,7 @@ export function endpointConfig(n: Obj | undefined): Obj {
   return body;
 }
 
-export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta): Obj {
+export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta): ContainerCreateBody {
   const c = config as Obj;
   const env = Object.entries((c.environment as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`);
   const exposed: Obj = {};
@@ -156,7 +157,7 @@ function stripUndefined(o: Obj): Obj {
   return o;
 }
 
-export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOwner): Obj {
+export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOwner): NetworkCreateBody {
   const { hash, json } = networkConfig(n);
   return stripUndefined({
     Name: n.name,
@@ -182,10 +183,10 @@ export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOw
       [Labels.configHash]: hash,
       [ContainerLabels.config]: json,
     },
-  });
+  }) as NetworkCreateBody;
 }
 
-export function volumeCreateBody(stack: string, v: VolumeSpec, owner?: StackOwner): Obj {
+export function volumeCreateBody(stack: string, v: VolumeSpec, owner?: StackOwner): VolumeCreateBody {
   return {
     Name: v.name,
     Driver: v.driver,
@@ -200,7 +201,7 @@ export function volumeCreateBody(stack: string, v: VolumeSpec, owner?: StackOwne
   };
 }
 
-export function filesVolumeBody(stack: string, b: FileBundle, owner?: StackOwner): Obj {
+export function filesVolumeBody(stack: string, b: FileBundle, owner?: StackOwner): VolumeCreateBody {
   return {
     Name: b.volume,
     Driver: 'local',
@@ -209,7 +210,7 @@ export function filesVolumeBody(stack: string, b: FileBundle, owner?: StackOwner
 }
 
 /** A container that is never started: it only mounts a files volume so the archive API can fill it. */
-export function helperCreateBody(stack: string, image: string, b: FileBundle, owner?: StackOwner): Obj {
+export function helperCreateBody(stack: string, image: string, b: FileBundle, owner?: StackOwner): ContainerCreateBody {
   return {
     Image: image,
     Entrypoint: ['/stack-files-helper-never-started'],

@@ -13,6 +13,7 @@ import { globalNetworks, isGlobal } from '../observe/networks.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Roles } from '../labels.js';
 import type { Action, Compensation, FieldChange, Operation, OpKind, Plan, ResourceChange } from './types.js';
+import { Builder } from './builder.js';
 import {
   containerName,
   helperName,
@@ -56,54 +57,6 @@ export interface PlanOptions {
 const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
 /** Slot order (`2` before `10`): one collator, the same order as localeCompare(…, { numeric: true }) without building one per call. */
 const bySlotNumber = new Intl.Collator(undefined, { numeric: true }).compare;
-
-class Builder {
-  readonly ops: Operation[] = [];
-  readonly byId = new Map<string, Operation>();
-  readonly changes: ResourceChange[] = [];
-  readonly compensations: Compensation[] = [];
-
-  add(
-    kind: OpKind,
-    host: string,
-    label: string,
-    resource: string,
-    cause: string,
-    deps: (string | undefined)[],
-    params: Record<string, unknown>,
-    group?: string,
-    extra: { after?: string[]; rollout?: string } = {},
-  ): string {
-    let id = `${host} ${label}`;
-    for (let i = 2; this.byId.has(id); i++) id = `${host} ${label} #${i}`;
-    const realDeps = [...new Set(deps.filter((d): d is string => !!d))];
-    for (const d of realDeps) if (!this.byId.has(d)) throw new Error(`plan bug: ${id} depends on unknown ${d}`);
-    for (const d of extra.after ?? [])
-      if (!this.byId.has(d)) throw new Error(`plan bug: ${id} comes after unknown ${d}`);
-    const write = !kind.startsWith('container.wait') && !kind.startsWith('rollout.');
-    const after = extra.after?.length ? { after: [...new Set(extra.after)] } : {};
-    const op: Operation = {
-      id,
-      kind,
-      host,
-      resource,
-      cause,
-      deps: realDeps,
-      params,
-      write,
-      ...after,
-      ...(group ? { group } : {}),
-      ...(extra.rollout ? { rollout: extra.rollout } : {}),
-    };
-    this.ops.push(op);
-    this.byId.set(id, op);
-    return id;
-  }
-
-  change(c: Omit<ResourceChange, 'fields'> & { fields?: FieldChange[] }): void {
-    this.changes.push({ ...c, fields: c.fields ?? [] });
-  }
-}
 
 /** Per host: what exists, and the ops that create shared resources. */
 interface HostState {
@@ -1048,9 +1001,8 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
         });
         continue;
       }
-      if (hs.containerRemovals.some((id) => b.byId.get(id)?.params.name === c.name)) continue;
-      if (c.role === Roles.helper && [...hs.files.values()].some((id) => id && b.byId.get(id)?.params.name === c.name))
-        continue;
+      if (hs.containerRemovals.some((id) => b.nameOf(id) === c.name)) continue;
+      if (c.role === Roles.helper && [...hs.files.values()].some((id) => id && b.nameOf(id) === c.name)) continue;
       if (removeContainer(b, hs, c, resource, cause, [], !!options.pruneVolumes) && c.role !== Roles.helper)
         b.change({
           host: hs.obs.name,
@@ -1066,7 +1018,7 @@ export function reconcile(desiredIn: DesiredState, observed: ObservedState, opti
 
   // A replaced network that no container uses any more is still created again.
   for (const { op } of [...networkRemovals.values()].flat()) {
-    const name = b.byId.get(op)!.params.name as string;
+    const name = b.nameOf(op)!;
     ensureNetwork(b.byId.get(op)!.host, wantedNets.get(name)!.spec.key);
   }
 

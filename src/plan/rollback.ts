@@ -17,7 +17,8 @@ import { warning, type Diagnostic } from '../errors.js';
 import type { ServiceSpec } from '../stack/types.js';
 import type { DnsEndpoint } from './rollout.js';
 import { gateText, type ReadyGate } from './health.js';
-import type { Operation, OpKind, RollbackPolicy } from './types.js';
+import type { Operation, OpKind, OpParams, RollbackPolicy } from './types.js';
+import { asOperation } from './builder.js';
 
 const ms = (ns: number) => Math.round(ns / 1e6);
 
@@ -71,16 +72,17 @@ export function rollbackSteps(
   },
   policy: RollbackPolicy,
 ): Operation[] {
-  const step = (label: string, kind: OpKind, params: Record<string, unknown>, write = true): Operation => ({
-    id: `${r.host} rollback: ${label}`,
-    kind,
-    host: r.host,
-    resource: r.resource,
-    cause: 'rollback to the previous version',
-    deps: [],
-    params,
-    write,
-  });
+  const step = <K extends OpKind>(label: string, kind: K, params: OpParams[K], write = true): Operation =>
+    asOperation<K>({
+      id: `${r.host} rollback: ${label}`,
+      kind,
+      host: r.host,
+      resource: r.resource,
+      cause: 'rollback to the previous version',
+      deps: [],
+      params,
+      write,
+    });
   const back = [
     step(`rename ${r.kept}`, 'container.rename', { name: r.kept, newName: r.name }),
     // A start-first update took the previous container out of the names before it stopped: back in them first.

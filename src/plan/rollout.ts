@@ -22,22 +22,10 @@
  */
 import { warning, type Diagnostic } from '../errors.js';
 import type { ServiceSpec } from '../stack/types.js';
-import type { Compensation, Operation, OpKind, Rollout, RolloutReplica } from './types.js';
+import type { Compensation, OpKind, OpParams, Rollout, RolloutReplica } from './types.js';
+import { asOperation, type AddOp } from './builder.js';
 import { rollbackPolicy, rollbackSteps, rollbackText } from './rollback.js';
 import { gateText, type ReadyGate } from './health.js';
-
-/** How the reconciler's builder adds an operation; `extra` sets `after` and `rollout`. */
-export type AddOp = (
-  kind: OpKind,
-  host: string,
-  label: string,
-  resource: string,
-  cause: string,
-  deps: (string | undefined)[],
-  params: Record<string, unknown>,
-  group?: string,
-  extra?: { after?: string[]; rollout?: string },
-) => string;
 
 /** One replica whose container must be replaced, as the reconciler found it. */
 export interface ReplaceRequest {
@@ -386,22 +374,18 @@ export function planRollout(
       );
       // Every op of the group comes before `final` (or is skipped with it): waiting for it settles the group.
       batchOps.push(final);
-      const undo = (
-        label: string,
-        kind: OpKind,
-        params: Record<string, unknown>,
-        ifDone: string,
-      ): Operation & { ifDone: string } => ({
-        id: `${r.host} undo: ${label}`,
-        kind,
-        host: r.host,
-        resource: r.resource,
-        cause: 'replacement failed',
-        deps: [],
-        params,
-        write: true,
-        ifDone,
-      });
+      const undo = <K extends OpKind>(label: string, kind: K, params: OpParams[K], ifDone: string) =>
+        asOperation<K, { ifDone: string }>({
+          id: `${r.host} undo: ${label}`,
+          kind,
+          host: r.host,
+          resource: r.resource,
+          cause: 'replacement failed',
+          deps: [],
+          params,
+          write: true,
+          ifDone,
+        });
       compensations.push({
         group,
         ops: [

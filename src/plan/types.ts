@@ -2,9 +2,13 @@
  * A plan is a documented value: a DAG of operations, each one Engine API call on one host, with a
  * resource id and a human cause; plus, for people, the resource-level changes (+ ~ - ±) with the
  * fields that changed. Causes and field lists are for display; the executor only reads `kind`,
- * `host`, `deps`, `params` and `group`.
+ * `host`, `deps`, `after`, `params`, `group`, `rollout` and `write`.
  */
+import type Docker from 'dockerode';
 import type { Diagnostic } from '../errors.js';
+import type { StackOwner } from '../labels.js';
+import type { AllocationRequest } from '../overlay/allocate.js';
+import type { CatalogRegistration } from '../overlay/store.js';
 import type { OverlayChoice } from '../overlay/types.js';
 import type { ReadyGate } from './health.js';
 
@@ -39,56 +43,120 @@ export interface ResourceChange {
   allHosts?: boolean;
 }
 
-export type OpKind =
-  | 'image.pull'
-  | 'network.create'
-  | 'network.remove'
-  | 'volume.create'
-  | 'volume.remove'
-  | 'container.create'
-  | 'network.connect'
-  | 'network.disconnect'
-  | 'container.start'
-  | 'container.stop'
-  | 'container.remove'
-  | 'container.rename'
-  | 'container.update'
-  | 'container.wait-healthy'
-  | 'container.wait-exit'
-  | 'container.wait-running'
-  | 'container.wait-ready'
-  | 'archive.put'
-  | 'rollout.barrier'
-  | 'rollout.drain'
+/**
+ * The parameters of each operation kind: a closed map, so `switch (op.kind)` narrows `op.params`. A new kind goes
+ * here, in OP_KINDS below, and in the executor's switch (src/apply/), whose exhaustiveness check fails to compile
+ * until it has its case.
+ */
+export interface OpParams {
+  'image.pull': PullParams;
+  'network.create': NetworkCreateParams;
+  'network.remove': NameParams;
+  'volume.create': VolumeCreateParams;
+  'volume.remove': NameParams;
+  'container.create': ContainerCreateParams;
+  'network.connect': ConnectParams;
+  'network.disconnect': DisconnectParams;
+  'container.start': NameParams;
+  'container.stop': StopParams;
+  'container.remove': RemoveParams;
+  'container.rename': RenameParams;
+  'container.update': UpdateParams;
+  'container.wait-healthy': WaitHealthyParams;
+  'container.wait-exit': WaitParams;
+  'container.wait-running': WaitRunningParams;
+  'container.wait-ready': WaitReadyParams;
+  'archive.put': ArchiveParams;
+  'rollout.barrier': DelayParams;
+  'rollout.drain': DelayParams;
   // stack's own Consul-backed overlay (src/overlay/): Consul writes, the host's bridge, the helper, the catalog.
-  | 'overlay.allocate'
-  | 'overlay.bridge'
-  | 'overlay.program'
-  | 'overlay.unprogram'
-  | 'overlay.release'
-  | 'overlay.register'
-  | 'overlay.deregister';
+  'overlay.allocate': OverlayAllocateParams;
+  'overlay.bridge': OverlayBridgeParams;
+  'overlay.program': OverlayProgramParams;
+  'overlay.unprogram': OverlayUnprogramParams;
+  'overlay.release': OverlayReleaseParams;
+  'overlay.register': OverlayRegisterParams;
+  'overlay.deregister': OverlayDeregisterParams;
+}
+
+export type OpKind = keyof OpParams;
+
+const KINDS: Record<OpKind, true> = {
+  'image.pull': true,
+  'network.create': true,
+  'network.remove': true,
+  'volume.create': true,
+  'volume.remove': true,
+  'container.create': true,
+  'network.connect': true,
+  'network.disconnect': true,
+  'container.start': true,
+  'container.stop': true,
+  'container.remove': true,
+  'container.rename': true,
+  'container.update': true,
+  'container.wait-healthy': true,
+  'container.wait-exit': true,
+  'container.wait-running': true,
+  'container.wait-ready': true,
+  'archive.put': true,
+  'rollout.barrier': true,
+  'rollout.drain': true,
+  'overlay.allocate': true,
+  'overlay.bridge': true,
+  'overlay.program': true,
+  'overlay.unprogram': true,
+  'overlay.release': true,
+  'overlay.register': true,
+  'overlay.deregister': true,
+};
+
+/** Every operation kind, at run time (the record above makes the compiler check it is the whole union). */
+export const OP_KINDS = Object.keys(KINDS) as OpKind[];
+
+/** Ends a switch over a closed union: compiles only when every member has its case. */
+export function unreachable(x: never, what = 'value'): never {
+  throw new Error(`unknown ${what}: ${JSON.stringify(x)}`);
+}
+
+/** Engine API bodies, as the planner builds them (src/plan/engine.ts) and the executor passes them on. */
+export type ContainerCreateBody = Docker.ContainerCreateOptions;
+export type NetworkCreateBody = Docker.NetworkCreateOptions;
+export type VolumeCreateBody = Docker.VolumeCreateOptions;
+/** `POST /networks/{id}/connect`: the container and its endpoint (aliases, IPAM config). */
+export interface ConnectBody {
+  Container: string;
+  EndpointConfig: Docker.EndpointSettings;
+}
+/** `POST /containers/{id}/update`: stack updates only the restart policy in place. */
+export interface UpdateBody {
+  RestartPolicy: Docker.HostRestartPolicy;
+}
 
 export interface PullParams {
   image: string;
 }
 export interface NetworkCreateParams {
-  body: Record<string, unknown>;
+  body: NetworkCreateBody;
 }
 export interface NameParams {
   name: string;
 }
 export interface VolumeCreateParams {
-  body: Record<string, unknown>;
+  body: VolumeCreateBody;
 }
 export interface ContainerCreateParams {
   name: string;
-  body: Record<string, unknown>;
+  body: ContainerCreateBody;
 }
 export interface ConnectParams {
   network: string;
   container: string;
-  body: Record<string, unknown>;
+  body: ConnectBody;
+}
+export interface DisconnectParams {
+  network: string;
+  container: string;
 }
 export interface StopParams {
   name: string;
@@ -106,11 +174,18 @@ export interface RenameParams {
 }
 export interface UpdateParams {
   name: string;
-  body: Record<string, unknown>;
+  body: UpdateBody;
 }
 export interface WaitParams {
   name: string;
   timeoutMs: number;
+}
+/**
+ * `container.wait-healthy`; `healthcheckFrom: 'container'`: the file defines no test, so the container's own
+ * (its image's HEALTHCHECK) must make it healthy — an error when it has none.
+ */
+export interface WaitHealthyParams extends WaitParams {
+  healthcheckFrom?: 'container';
 }
 /** `container.wait-running`: the container must stay running, without a restart, for `monitorMs`. */
 export interface WaitRunningParams {
@@ -128,8 +203,11 @@ export interface WaitReadyParams {
   /** Time limit when the container has no healthcheck (the healthy wait's comes from its timings). */
   timeoutMs: number;
 }
-/** `rollout.barrier`: no Engine call; waits for its `after` ops (and their compensations), then `delayMs`. */
-export interface BarrierParams {
+/**
+ * `rollout.barrier`: no Engine call; waits for its `after` ops (and their compensations), then `delayMs`.
+ * `rollout.drain`: no Engine call; `delayMs` for every host to learn a new replica's address.
+ */
+export interface DelayParams {
   delayMs: number;
 }
 /** A file written into a files volume; `ref` names the bytes (`secret:KEY` or `config:KEY`) — never the bytes. */
@@ -145,18 +223,64 @@ export interface ArchiveParams {
   path: string;
   files: ArchiveFile[];
 }
+/** `overlay.allocate`: VNI, subnet and host leases, check-and-set in Consul (src/overlay/allocate.ts). */
+export type OverlayAllocateParams = AllocationRequest;
+/** `overlay.bridge`: the host's bridge network, from the allocation and lease read back from Consul. */
+export interface OverlayBridgeParams {
+  stack: string;
+  key: string;
+  name: string;
+  host: string;
+  owner?: StackOwner;
+}
+/** `overlay.program`: the helper makes the host's VXLAN device and sets its peers (underlay addresses). */
+export interface OverlayProgramParams {
+  stack: string;
+  key: string;
+  name: string;
+  host: string;
+  peers: string[];
+  /** The helper image, by digest. */
+  image: string;
+  owner?: StackOwner;
+}
+/** `overlay.unprogram`: the helper removes the host's VXLAN device of a network no longer wanted. */
+export interface OverlayUnprogramParams {
+  stack: string;
+  key: string;
+  host: string;
+  vni: number;
+  image: string;
+  owner?: StackOwner;
+}
+/** `overlay.release`: the network's VNI, subnet and leases back to the pool. */
+export interface OverlayReleaseParams {
+  stack: string;
+  key: string;
+}
+/** `overlay.register`: a replica in Consul's catalog, at its address on `network` (read from its inspect). */
+export type OverlayRegisterParams = Omit<CatalogRegistration, 'address'> & {
+  container: string;
+  network: string;
+};
+/** `overlay.deregister`: a replica out of Consul's catalog. */
+export interface OverlayDeregisterParams {
+  node: string;
+  serviceId: string;
+}
 
-export interface Operation {
+/** One operation of kind K. The object is built in this key order (plan --json shows it as built). */
+export interface OperationOf<K extends OpKind> {
   /** Unique within the plan: `h1 create app-web-1`. */
   id: string;
-  kind: OpKind;
+  kind: K;
   host: string;
   /** The resource this call acts on: `service:web:1`, `network:default`, … */
   resource: string;
   cause: string;
   /** Ids of operations that must succeed first. */
   deps: string[];
-  params: Record<string, unknown>;
+  params: OpParams[K];
   /** Ids of operations that must have finished, whatever their outcome (rollout batch barriers), before this one. */
   after?: string[];
   /** Replace group: when an operation of the group fails, the executor runs the group's compensation. */
@@ -166,6 +290,9 @@ export interface Operation {
   /** Reads and polls (wait-*) hold no concurrency slot and make no write. */
   write: boolean;
 }
+
+/** An operation: a discriminated union on `kind`, so a switch over it narrows `params`. */
+export type Operation = { [K in OpKind]: OperationOf<K> }[OpKind];
 
 /**
  * Operations run, best effort and in order, when an operation of the group fails (undo a replace).

@@ -14,14 +14,14 @@ const h1 = () => HostClient.fromSpec(hostSpecs('socket').find((h) => h.name === 
 const NEVER_MS = 600_000;
 const DEADLINE_MS = 60_000;
 
-const waitOp = (kind: Operation['kind'], name: string): Operation => ({
+const waitOp = (kind: 'container.wait-healthy' | 'container.wait-exit', name: string): Operation => ({
   id: `h1 ${kind} ${name}`,
   kind,
   host: 'h1',
   resource: `service:app:1`,
   cause: 'test',
   deps: [],
-  params: { name, timeoutMs: NEVER_MS, monitorMs: NEVER_MS },
+  params: { name, timeoutMs: NEVER_MS },
   write: false,
 });
 

@@ -8,7 +8,15 @@ import type { DeviceInfo } from '../../../src/overlay/types.js';
 import type { ObservedState } from '../../../src/observe/types.js';
 import type { DesiredState } from '../../../src/stack/types.js';
 import type { Plan } from '../../../src/plan/types.js';
-import { desired as buildDesired, network, observedEmpty, service, simulate, IMAGE } from '../plan/helpers.js';
+import {
+  desired as buildDesired,
+  network,
+  observedEmpty,
+  paramsOf,
+  service,
+  simulate,
+  IMAGE,
+} from '../plan/helpers.js';
 import { goldenPlan } from '../plan/golden.js';
 import { planText } from '../../../src/plan/text.js';
 import { endpointOf } from '../../helpers/endpoint.js';
@@ -169,7 +177,7 @@ test('a running replica missing from the catalog is registered again', (t) => {
   );
   const plan = reconcile(d, after);
   t.deepEqual(
-    plan.operations.map((o) => [o.kind, o.params.serviceId, o.cause]),
+    plan.operations.map((o) => [o.kind, paramsOf(o).serviceId, o.cause]),
     [['overlay.register', 'app-api-2-default', 'running, but not in the catalog']],
   );
 });
@@ -403,7 +411,7 @@ test('a replaced replica: the old one is deregistered before it stops, the new o
       (o) => o.kind === 'overlay.register' && o.params.serviceId === `app-api-${slot}-default`,
     )!;
     t.deepEqual(reg.deps, [rename.id]);
-    t.is(reg.params.container, `app-api-${slot}`);
+    t.is(paramsOf(reg).container, `app-api-${slot}`);
   }
 });
 
@@ -443,7 +451,7 @@ test('an overlay operation without Consul fails before touching the host', async
     resource: 'network:default',
     cause: '',
     deps: [],
-    params: {},
+    params: { stack: 'app', key: 'default', name: 'app_default', hosts: {} },
     write: true,
   };
   await t.throwsAsync(runOverlayOperation(op, undefined as never, undefined), {

@@ -4,7 +4,7 @@ import type { ObservedState, ObservedContainer } from '../../../src/observe/type
 import { emptyObserved } from '../../../src/observe/types.js';
 import { parseContainer } from '../../../src/observe/parse.js';
 import { parseNetwork } from '../../../src/observe/networks.js';
-import type { Plan } from '../../../src/plan/types.js';
+import type { Operation, Plan } from '../../../src/plan/types.js';
 import { Labels } from '../../../src/labels.js';
 import { splitImageRef } from '../../../src/plan/config.js';
 import { endpointOf } from '../../helpers/endpoint.js';
@@ -120,6 +120,9 @@ export function observedEmpty(d: DesiredState, digests: Record<string, string> =
     h.engine = { clusterStore: CLUSTER_STORE, clusterAdvertise: `${h.name}:2376` };
   return o;
 }
+
+/** An operation's parameters, whatever its kind, for assertions on fields several kinds share. */
+export const paramsOf = (op: Operation): Record<string, any> => op.params as Record<string, any>;
 
 let seq = 0;
 /** Applies a plan's operations to an observed state the way the daemons would (happy path). */

@@ -12,7 +12,7 @@ import { networkConfig } from '../../../src/plan/network-config.js';
 import { Labels, ContainerLabels } from '../../../src/labels.js';
 import type { DesiredState, NetworkSpec } from '../../../src/stack/types.js';
 import type { ObservedState } from '../../../src/observe/types.js';
-import { desired, observedEmpty, service, simulate, network } from './helpers.js';
+import { desired, observedEmpty, paramsOf, service, simulate, network } from './helpers.js';
 import { goldenPlan } from './golden.js';
 
 const on = (h: string) => ({
@@ -48,7 +48,7 @@ test('an overlay network is created once, through the first ready host, and show
   for (const name of ['app-web-1', 'app-api-1', 'app-db-1'])
     t.true(
       plan.operations
-        .find((o) => o.params.name === name && o.kind === 'container.create')!
+        .find((o) => paramsOf(o).name === name && o.kind === 'container.create')!
         .deps.includes('h1 create network app_back'),
     );
   // after the apply every host sees it, as one network: nothing left to do
@@ -166,9 +166,9 @@ test('the Engine create body carries ipam, driver_opts, internal, attachable, la
     Driver: 'default',
     Config: [{ Subnet: '10.20.0.0/24', Gateway: '10.20.0.1', IPRange: '10.20.0.128/25' }],
   });
-  t.is(body.Labels.team, 'a');
-  t.is(body.Labels[Labels.configHash], networkConfig(n).hash);
-  t.deepEqual(JSON.parse(body.Labels[ContainerLabels.config]), networkConfig(n).config);
+  t.is(body.Labels!.team, 'a');
+  t.is(body.Labels![Labels.configHash], networkConfig(n).hash);
+  t.deepEqual(JSON.parse(body.Labels![ContainerLabels.config]), networkConfig(n).config);
   // the hash ignores the name and defaults written out
   t.is(networkConfig({ ...n, name: 'other' }).hash, networkConfig(n).hash);
   t.not(networkConfig({ ...n, internal: false }).hash, networkConfig(n).hash);

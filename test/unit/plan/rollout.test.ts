@@ -3,7 +3,7 @@ import test from 'ava';
 import { reconcile, planText } from '../../../src/plan/index.js';
 import { DRAIN_MS, interleaveByHost } from '../../../src/plan/rollout.js';
 import type { UpdateConfigSpec } from '../../../src/stack/types.js';
-import { desired, observedEmpty, service, simulate } from './helpers.js';
+import { desired, observedEmpty, paramsOf, service, simulate } from './helpers.js';
 import { goldenPlan } from './golden.js';
 
 const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({
@@ -78,26 +78,26 @@ test('parallelism 2, start-first with a healthcheck: batches of two on different
   const name = r.batches[0][0].name;
   const op = (id: string) => plan.operations.find((o) => o.id === id)!;
   const create = op(`h1 create ${name}_next`);
-  t.deepEqual((create.params.body as any).NetworkingConfig.EndpointsConfig.app_default.Aliases, []);
+  t.deepEqual(paramsOf(create).body.NetworkingConfig.EndpointsConfig.app_default.Aliases, []);
   t.deepEqual(op(`h1 disconnect ${name}_next app_default`).deps, [`h1 wait healthy ${name}_next`]);
   const admit = op(`h1 connect ${name}_next app_default`);
   t.deepEqual(admit.deps, [`h1 disconnect ${name}_next app_default`]);
-  t.deepEqual((admit.params.body as any).EndpointConfig.Aliases, ['api']);
+  t.deepEqual(paramsOf(admit).body.EndpointConfig.Aliases, ['api']);
   t.deepEqual(op(`h1 settle ${name}_next`).deps, [admit.id]);
-  t.is(op(`h1 settle ${name}_next`).params.delayMs, DRAIN_MS);
+  t.is(paramsOf(op(`h1 settle ${name}_next`)).delayMs, DRAIN_MS);
   t.deepEqual(op(`h1 disconnect ${name} app_default`).deps, [`h1 settle ${name}_next`]);
   t.deepEqual(op(`h1 stop ${name}`).deps, [`h1 disconnect ${name} app_default`]);
   // A failure after the old one left the names puts it back in them before it starts again.
   const undo = plan.compensations
     .find((c) => c.group === create.group)!
-    .ops.map((o) => `${o.kind} ${o.params.name ?? o.params.container} if ${o.ifDone}`);
+    .ops.map((o) => `${o.kind} ${paramsOf(o).name ?? paramsOf(o).container} if ${o.ifDone}`);
   t.deepEqual(undo, [
     `container.remove ${name}_next if h1 create ${name}_next`,
     `container.rename ${name}_kept if h1 rename ${name}`,
     `network.connect ${name} if h1 disconnect ${name} app_default`,
     `container.start ${name} if h1 stop ${name}`,
   ]);
-  t.is(plan.operations.find((o) => o.id.endsWith('batch 2'))!.params.delayMs, 2000);
+  t.is(paramsOf(plan.operations.find((o) => o.id.endsWith('batch 2'))!).delayMs, 2000);
   t.deepEqual(plan.diagnostics, []);
 });
 
@@ -152,7 +152,7 @@ test('every replica has a compensation that undoes only what succeeded, and roll
   for (const x of r.batches.flat()) {
     const c = plan.compensations.find((k) => k.group === x.group)!;
     t.deepEqual(
-      c.ops.map((o) => [o.kind, o.params.name, o.ifDone]),
+      c.ops.map((o) => [o.kind, paramsOf(o).name, o.ifDone]),
       [
         ['container.remove', `${x.name}_next`, `${x.host} create ${x.name}_next`],
         ['container.rename', `${x.name}_kept`, `${x.host} rename ${x.name}`],
@@ -160,7 +160,7 @@ test('every replica has a compensation that undoes only what succeeded, and roll
       ],
     );
     t.deepEqual(
-      x.rollback.map((o) => `${o.kind} ${o.params.name}`),
+      x.rollback.map((o) => `${o.kind} ${paramsOf(o).name}`),
       [
         `container.stop ${x.name}`,
         `container.remove ${x.name}`,
@@ -194,7 +194,7 @@ test('rollback_config start-first: the kept container is renamed back, started a
   t.true(r.rollback.timeoutMs > 0);
   for (const x of r.batches.flat()) {
     t.deepEqual(
-      x.rollback.map((o) => [o.kind, o.params.name, o.params.newName, o.write]),
+      x.rollback.map((o) => [o.kind, paramsOf(o).name, paramsOf(o).newName, o.write]),
       [
         ['container.rename', x.name, `${x.name}_next`, true],
         ['container.rename', `${x.name}_kept`, x.name, true],

@@ -12,15 +12,12 @@
  */
 import PQueue from 'p-queue';
 import type { HostClient, CallCounts } from '../docker/client.js';
-import type { RegistryCredentials } from '../docker/auth.js';
-import { tar } from '../docker/tar.js';
-import { registryOf } from '../plan/config.js';
-import { unreachable, type Operation, type Plan } from '../plan/types.js';
+import type { Operation, Plan } from '../plan/types.js';
+import { runOperation, type OperationContext } from './operations/index.js';
+
+export { runOperation } from './operations/index.js';
 import { LostHosts, type LostHost } from './lost-hosts.js';
-import type { OverlayStore } from '../overlay/store.js';
-import { runOverlayOperation } from '../overlay/execute.js';
 import { RolloutTracker, type RolloutOutcome } from './rollout.js';
-import { containerHealthcheck, healthTimeoutMs } from '../plan/health.js';
 
 export type { RolloutOutcome, RolloutFailure } from './rollout.js';
 
@@ -77,22 +74,15 @@ export interface Reporter {
   event(e: ApplyEvent): void;
 }
 
-export interface ApplyOptions {
+export interface ApplyOptions extends OperationContext {
   clients: ReadonlyMap<string, HostClient>;
   hostConcurrency: number;
   globalConcurrency: number;
-  /** The bytes of a secret or config (`secret:KEY`, `config:KEY`). */
-  contents: (ref: string) => Buffer;
   reporter?: Reporter;
-  pollIntervalMs?: number;
-  /** Registry credentials for pulls (only for the operator's hosts: the pipeline decides). */
-  credentials?: RegistryCredentials;
   /** Interruption: start no new operation. */
   signal?: AbortSignal;
   /** Hard interruption: return at once, without waiting for operations in flight. */
   hardSignal?: AbortSignal;
-  /** Consul, for the operations of stack's own overlay (`overlay.*`). */
-  overlayStore?: OverlayStore;
 }
 
 export interface ApplyResult {
@@ -124,202 +114,6 @@ const ref = (op: Operation): OpRef => ({
   resource: op.resource,
   cause: op.cause,
 });
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-type Obj = Record<string, any>;
-
-/**
- * Waits for a container until `check` says ok (or names a failure): inspects it, then inspects again at
- * the next event the daemon reports about it (its event stream; see docker/container-events.ts) or
- * after `fallbackMs`, whichever comes first. Without an event stream (it could not be opened) it
- * inspects every `intervalMs`. On timeout, `pending` says what the last inspect showed.
- */
-async function waitFor(
-  client: HostClient,
-  name: string,
-  timeoutMs: number,
-  intervalMs: number,
-  fallbackMs: number,
-  check: (i: Obj) => 'ok' | 'wait' | string,
-  pending?: (i: Obj) => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const events = await Promise.resolve()
-    .then(() => client.watchContainer(name))
-    .catch(() => undefined);
-  try {
-    for (;;) {
-      const inspected = await client.inspectContainer(name);
-      const verdict = check(inspected);
-      if (verdict === 'ok') return;
-      if (verdict !== 'wait') throw new Error(`${name}: ${verdict}`);
-      const left = deadline - Date.now();
-      if (left < 0)
-        throw new Error(
-          `${name}: timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`}${pending ? ` (${pending(inspected)})` : ''}`,
-        );
-      if (events) await events.next(Math.min(fallbackMs, left + 1));
-      else await sleep(intervalMs);
-    }
-  } finally {
-    events?.close();
-  }
-}
-
-/** Until the container is healthy; exited or unhealthy fail it at once. */
-function waitHealthy(
-  client: HostClient,
-  name: string,
-  timeoutMs: number,
-  intervalMs: number,
-  fallbackMs: number,
-): Promise<void> {
-  return waitFor(
-    client,
-    name,
-    timeoutMs,
-    intervalMs,
-    fallbackMs,
-    (i) => {
-      const health = i.State?.Health?.Status;
-      if (health === 'healthy') return 'ok';
-      // A container that exited is reported as such, even when the engine also marked it unhealthy.
-      if (!i.State?.Running && !i.State?.Restarting)
-        return `exited with code ${i.State?.ExitCode} before it was healthy`;
-      if (health === 'unhealthy') {
-        const last = i.State.Health.Log?.at(-1);
-        return `unhealthy (last check exit ${last?.ExitCode ?? '?'}: ${last?.Output?.trim() || 'no output'})`;
-      }
-      return 'wait';
-    },
-    (i) => `never healthy: health ${i.State?.Health?.Status ?? 'unknown'}`,
-  );
-}
-
-/** Until the container has kept running, without a restart, for `monitorMs`. */
-function waitRunning(
-  client: HostClient,
-  name: string,
-  monitorMs: number,
-  timeoutMs: number,
-  intervalMs: number,
-): Promise<void> {
-  // Counted from the first poll that sees it running (local clock): no clock skew with the daemon.
-  let since: number | undefined;
-  // Checked every `interval` as before (the monitor period is counted by this clock); events wake it sooner.
-  return waitFor(client, name, timeoutMs, intervalMs, intervalMs, (i) => {
-    if (i.State?.Restarting || (i.RestartCount ?? 0) > 0)
-      return `restarted (exit code ${i.State?.ExitCode}) within the monitor period`;
-    if (!i.State?.Running) return `exited with code ${i.State?.ExitCode} within the monitor period`;
-    since ??= Date.now();
-    return Date.now() - since >= monitorMs ? 'ok' : 'wait';
-  });
-}
-
-const OWN_HEALTHY = "healthy (its image's healthcheck)";
-
-/**
- * Until healthy by the container's own healthcheck (the image's, merged into its config by the daemon), with the
- * time limit its timings give; false at once when it has none.
- */
-async function waitOwnHealthcheck(
-  client: HostClient,
-  name: string,
-  intervalMs: number,
-  fallbackMs: number,
-): Promise<boolean> {
-  const hc = containerHealthcheck(await client.inspectContainer(name));
-  if (!hc) return false;
-  await waitHealthy(client, name, healthTimeoutMs(hc), intervalMs, fallbackMs);
-  return true;
-}
-
-/**
- * Runs one operation: exactly one Engine call (waits poll with reads). A wait whose gate is decided from the
- * container (`container.wait-ready`) returns what it waited for.
- */
-export async function runOperation(
-  op: Operation,
-  client: HostClient,
-  options: Pick<ApplyOptions, 'contents' | 'pollIntervalMs' | 'credentials' | 'overlayStore'>,
-): Promise<string | void> {
-  const interval = options.pollIntervalMs ?? 250;
-  /** With the event stream, inspects between events only as a safety net. */
-  const fallback = Math.max(interval, 1000);
-  switch (op.kind) {
-    case 'image.pull':
-      return client.pull(op.params.image, options.credentials?.(registryOf(op.params.image)));
-    case 'network.create':
-      return client.createNetwork(op.params.body);
-    case 'network.remove':
-      return client.removeNetwork(op.params.name);
-    case 'volume.create':
-      return client.createVolume(op.params.body);
-    case 'volume.remove':
-      return client.removeVolume(op.params.name);
-    case 'container.create':
-      return void (await client.createContainer(op.params.name, op.params.body));
-    case 'network.connect':
-      return client.connectNetwork(op.params.network, op.params.body);
-    case 'network.disconnect':
-      return client.disconnectNetwork(op.params.network, op.params.container);
-    case 'container.start':
-      return client.start(op.params.name);
-    case 'container.stop':
-      return client.stop(op.params.name, op.params.timeoutSeconds);
-    case 'container.remove':
-      return client.remove(op.params.name, { force: op.params.force, volumes: op.params.volumes });
-    case 'container.rename':
-      return client.rename(op.params.name, op.params.newName);
-    case 'container.update':
-      return client.update(op.params.name, op.params.body);
-    case 'archive.put': {
-      const a = op.params;
-      const archive = tar(
-        a.files.map((f) => ({ name: f.name, content: options.contents(f.ref), mode: f.mode, uid: f.uid, gid: f.gid })),
-      );
-      return client.putArchive(a.container, a.path, archive);
-    }
-    case 'container.wait-healthy': {
-      const p = op.params;
-      if (p.healthcheckFrom !== 'container') return waitHealthy(client, p.name, p.timeoutMs, interval, fallback);
-      // depends_on service_healthy on a service whose file defines no test: the image's HEALTHCHECK must.
-      if (await waitOwnHealthcheck(client, p.name, interval, fallback)) return OWN_HEALTHY;
-      throw new Error(
-        `${p.name} has no healthcheck (neither the file nor its image defines one), so it never turns healthy; give the service a healthcheck, or depend on it with condition service_started`,
-      );
-    }
-    case 'container.wait-running':
-      return waitRunning(client, op.params.name, op.params.monitorMs, op.params.timeoutMs, interval);
-    case 'container.wait-ready': {
-      const p = op.params;
-      // The file said nothing: the container's own config (the image's HEALTHCHECK, merged by the daemon) decides.
-      if (await waitOwnHealthcheck(client, p.name, interval, fallback)) return OWN_HEALTHY;
-      await waitRunning(client, p.name, p.monitorMs, p.timeoutMs, interval);
-      return `running for ${p.monitorMs} ms (monitor; no healthcheck)`;
-    }
-    case 'rollout.barrier':
-    case 'rollout.drain':
-      return void (await sleep(op.params.delayMs ?? 0));
-    case 'container.wait-exit': {
-      const p = op.params;
-      return waitFor(client, p.name, p.timeoutMs, interval, fallback, (i) => {
-        if (i.State?.Running || i.State?.Restarting || i.State?.Status === 'created') return 'wait';
-        return i.State?.ExitCode === 0 ? 'ok' : `exited with code ${i.State?.ExitCode}`;
-      });
-    }
-    case 'overlay.allocate':
-    case 'overlay.bridge':
-    case 'overlay.program':
-    case 'overlay.unprogram':
-    case 'overlay.release':
-    case 'overlay.register':
-    case 'overlay.deregister':
-      return runOverlayOperation(op, client, options.overlayStore);
-    default:
-      return unreachable(op, 'operation');
-  }
-}
-
 export async function apply(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const emit = (e: ApplyEvent) => options.reporter?.event(e);
   const global = new PQueue({ concurrency: Math.max(1, options.globalConcurrency) });

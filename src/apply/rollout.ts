@@ -121,14 +121,14 @@ export class RolloutTracker {
 
   private async finish(st: State, hooks: RolloutHooks): Promise<RolloutOutcome> {
     const r = st.rollout;
-    await Promise.all([...st.replicaByGroup.keys()].map((g) => hooks.compensation(g)));
+    await Promise.all([...st.replicaByGroup.keys()].map((g) => hooks.compensation(g) ?? Promise.resolve()));
     const finished = r.batches.flat().filter((x) => hooks.status(st.finalOps.get(x.group) ?? '') === 'done');
     if (st.halted && r.failureAction === 'rollback') {
       const parallel = Math.max(1, r.rollback.parallelism);
       for (let i = 0; i < finished.length; i += parallel) {
         if (i > 0 && r.rollback.delayMs > 0) await hooks.delay(r.rollback.delayMs);
         const batch = finished.slice(i, i + parallel);
-        const ok = await Promise.all(
+        await Promise.all(
           batch.map(async (x) => {
             for (const step of x.rollback) {
               try {

@@ -90,7 +90,7 @@ test('an unreachable Consul is an error that names it, and nothing is written', 
 
 test('a host step whose allocation is missing in Consul fails naming it, and creates nothing', async (t) => {
   const s = stackName();
-  const { runOverlayOperation } = await import('../../src/overlay/execute.js');
+  const { runOverlayOperation } = await import('../../src/apply/operations/overlay.js');
   const { HostClient } = await import('../../src/docker/client.js');
   const h1 = vx.hosts[0];
   const client = HostClient.fromSpec({ name: 'h1', endpoint: endpointOf(h1.tcp, h1.tls), labels: {} });

@@ -443,7 +443,7 @@ test('--refresh where the device list failed on a host: a warning naming the hos
 });
 
 test('an overlay operation without Consul fails before touching the host', async (t) => {
-  const { runOverlayOperation } = await import('../../../src/overlay/execute.js');
+  const { runOverlayOperation } = await import('../../../src/apply/operations/overlay.js');
   const op = {
     id: 'h1 allocate overlay app_default',
     kind: 'overlay.allocate' as const,

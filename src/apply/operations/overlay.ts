@@ -3,16 +3,14 @@
  * write, one Engine call, or one helper run. Values only known after allocation (VNI, subnet, lease) are
  * read back from Consul, where `overlay.allocate` put them.
  */
-import type { HostClient } from '../docker/client.js';
-import { unreachable, type Operation, type OverlayRegisterParams } from '../plan/types.js';
-import { Labels, ownerLabels, type StackOwner } from '../labels.js';
-import type { OverlayStore } from './store.js';
-import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from './allocate.js';
-import { networkId, networkPrefix, parseKv } from './state.js';
-import { bridgeName } from './names.js';
-import { programTask, runHelper, unprogramTask } from './helper.js';
-
-type Obj = Record<string, any>;
+import type { HostClient } from '../../docker/client.js';
+import { unreachable, type NetworkCreateBody, type Operation, type OverlayRegisterParams } from '../../plan/types.js';
+import { Labels, ownerLabels, type StackOwner } from '../../labels.js';
+import type { OverlayStore } from '../../overlay/store.js';
+import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from '../../overlay/allocate.js';
+import { networkId, networkPrefix, parseKv } from '../../overlay/state.js';
+import { bridgeName } from '../../overlay/names.js';
+import { programTask, runHelper, unprogramTask } from '../../overlay/helper.js';
 
 /** The network's allocation and the host's lease, read back from Consul and validated (kv-schema.ts) before use. */
 async function networkState(store: OverlayStore, stack: string, key: string, host: string) {
@@ -35,7 +33,7 @@ export function bridgeBody(
   gateway: string,
   mtu: number,
   owner?: StackOwner,
-): Obj {
+): NetworkCreateBody {
   return {
     Name: name,
     Driver: 'bridge',
@@ -120,7 +118,8 @@ export async function runOverlayOperation(
 
 /** A replica in the catalog at its address on the overlay network, read from its inspect. */
 async function register(p: OverlayRegisterParams, client: HostClient, store: OverlayStore): Promise<void> {
-  const info = await client.inspectContainer(p.container);
+  const info: { NetworkSettings?: { Networks?: Record<string, { IPAddress?: string } | undefined> } } =
+    await client.inspectContainer(p.container);
   const address = info.NetworkSettings?.Networks?.[p.network]?.IPAddress;
   if (!address) throw new Error(`${p.container} has no address on ${p.network}`);
   return store.register({

@@ -14,7 +14,7 @@ import PQueue from 'p-queue';
 import type { HostClient, CallCounts } from '../docker/client.js';
 import type { RegistryCredentials } from '../docker/auth.js';
 import { tar } from '../docker/tar.js';
-import { registryOf } from '../plan/config.js';
+import { registryOf } from '../docker/image-ref.js';
 import { unreachable, type Operation, type Plan } from '../plan/types.js';
 import { LostHosts, type LostHost } from './lost-hosts.js';
 import type { OverlayStore } from '../overlay/store.js';

@@ -17,9 +17,7 @@ import { Builder } from './builder.js';
 import {
   containerName,
   helperName,
-  normaliseImageRef,
   serviceConfig,
-  splitImageRef,
   temporaryName,
   type FileBundle,
   type ServiceConfig,
@@ -34,6 +32,7 @@ import {
   splitNetworks,
   volumeCreateBody,
 } from './engine.js';
+import { normaliseImageRef, splitImageRef } from '../docker/image-ref.js';
 import { diffConfigs } from './diff.js';
 import { place, rankContainers, containersBySlot } from './placement.js';
 import { networkConfig } from './network-config.js';

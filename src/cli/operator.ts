@@ -10,7 +10,7 @@ import { consulWarnings, resolveConsulConfig, type ConsulConfig } from '../consu
 import { dockerConfigCredentials, dockerConfigPath, type RegistryCredentials } from '../docker/auth.js';
 import type { DesiredState } from '../stack/types.js';
 import { operatorHosts } from '../stack/hosts.js';
-import { registryOf } from '../plan/config.js';
+import { registryOf } from '../docker/image-ref.js';
 
 export interface OperatorContext {
   consul?: ConsulConfig;

@@ -9,12 +9,12 @@ import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
 import type { RegistryCredentials } from '../docker/auth.js';
 import { Labels, type StackOwner } from '../labels.js';
-import { normaliseImageRef, registryOf, splitImageRef } from '../plan/config.js';
+import { normaliseImageRef, registryOf, splitImageRef } from '../docker/image-ref.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
 import { parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
 import { isOwn } from './owner.js';
 import type { ContainerRuntime, ObservedHost, ObservedState, ObservedVolume } from './types.js';
-import { observeOverlay } from '../overlay/observe.js';
+import { observeOverlay } from './overlay.js';
 import type { OverlayStore } from '../overlay/store.js';
 
 export * from './types.js';

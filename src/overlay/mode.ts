@@ -1,5 +1,5 @@
 /** Which overlay realises a `driver: overlay` network (pure): x-stack.overlay, and for `auto` the daemons' cluster stores. */
-import type { HostSpec, StackSettings } from '../stack/types.js';
+import type { DesiredState, HostSpec, StackSettings } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
 import type { OverlayChoice } from './types.js';
 import { isIpv4, parseIpv4, type Ipv4 } from './values.js';
@@ -69,4 +69,9 @@ export function dnsServer(consul: string | undefined, configured: string | undef
   } catch {
     return undefined;
   }
+}
+
+/** The file's overlay networks the stack creates (not external ones), whichever overlay realises them. */
+export function overlayNetworks(desired: DesiredState) {
+  return Object.values(desired.networks).filter((n) => n.driver === 'overlay' && !n.external);
 }

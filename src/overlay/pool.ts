@@ -5,7 +5,7 @@
  * address), VNIs 4096–65535. Consul key `stack/overlay/config` overrides any field (JSON, validated against
  * kv-schema.ts when read). The helper image is not part of it: that is the operator's (inventory or flag).
  */
-import { overlaps, parseCidr as parseRange } from '../plan/cidr.js';
+import { overlaps, parseCidr as parseRange } from './cidr.js';
 
 export interface OverlayPool {
   /** The block every network's subnet is cut from. */
@@ -100,7 +100,7 @@ export function canonicalCidr(cidr: string): string {
   return `${intToIp(base)}/${prefix}`;
 }
 
-/** Do two CIDR blocks share an address? (The planner's range arithmetic, src/plan/cidr.ts.) */
+/** Do two CIDR blocks share an address? (The planner's range arithmetic, src/overlay/cidr.ts.) */
 export function cidrOverlaps(a: string, b: string): boolean {
   const x = parseRange(a);
   const y = parseRange(b);

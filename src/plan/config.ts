@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import type { DesiredState, ServiceSpec, RestartPolicySpec } from '../stack/types.js';
 import { warning, type Diagnostic } from '../errors.js';
 import { canonicalJson, prune, sha256 } from './canonical.js';
+import { normaliseImageRef } from '../docker/image-ref.js';
 
 /** One file in a files volume. */
 export interface BundleFile {
@@ -38,30 +39,6 @@ export interface ServiceConfig {
   json: string;
   bundles: FileBundle[];
   diagnostics: Diagnostic[];
-}
-
-/** Image reference as written with `:latest` made explicit where there is neither tag nor digest. */
-export function normaliseImageRef(image: string): string {
-  if (image.includes('@')) return image;
-  const slash = image.lastIndexOf('/');
-  const colon = image.lastIndexOf(':');
-  return colon > slash ? image : `${image}:latest`;
-}
-
-/** Splits `registry:5000/name:tag` into the repository and the tag (or digest). */
-export function splitImageRef(image: string): { repo: string; tag?: string; digest?: string } {
-  const at = image.indexOf('@');
-  if (at >= 0) return { repo: image.slice(0, at), digest: image.slice(at + 1) };
-  const ref = normaliseImageRef(image);
-  const colon = ref.lastIndexOf(':');
-  return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-}
-
-/** The registry host of an image reference (`docker.io` for Docker Hub names). */
-export function registryOf(image: string): string {
-  const first = image.split('/')[0];
-  if (image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
-  return 'docker.io';
 }
 
 export function containerName(stack: string, service: ServiceSpec, slot: string): string {

@@ -3,9 +3,6 @@ export { reconcile, countChanges, type PlanOptions } from './reconcile.js';
 export { planText, planJson, summaryLine } from './text.js';
 export {
   serviceConfig,
-  normaliseImageRef,
-  splitImageRef,
-  registryOf,
   containerName,
   temporaryName,
   engineRestartPolicy,
@@ -13,6 +10,7 @@ export {
   type ServiceConfig,
   type FileBundle,
 } from './config.js';
+export { normaliseImageRef, splitImageRef, registryOf } from '../docker/image-ref.js';
 export { place, satisfies } from './placement.js';
 export { diffConfigs, formatFieldChange } from './diff.js';
 export * from './types.js';

@@ -7,7 +7,7 @@
 import type { DesiredState, NetworkSpec } from '../stack/types.js';
 import type { ObservedNetwork, ObservedState } from '../observe/types.js';
 import { error, type Diagnostic } from '../errors.js';
-import { contains, overlaps, parseAddress, parseCidr, type Cidr } from './cidr.js';
+import { contains, overlaps, parseAddress, parseCidr, type Cidr } from '../overlay/cidr.js';
 
 const list = (xs: string[]) => xs.join(', ');
 

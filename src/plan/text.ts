@@ -6,7 +6,7 @@ import { formatLocation } from '../errors.js';
 import { ACTION_SYMBOL, type Plan, type ResourceChange } from './types.js';
 import { formatFieldChange } from './diff.js';
 import { countChanges } from './reconcile.js';
-import { rolloutText } from './rollout.js';
+import { rolloutText } from './rollout/text.js';
 
 export interface TextOptions {
   /** Colour functions; identity by default. */

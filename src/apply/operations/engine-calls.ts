@@ -1,7 +1,7 @@
 /** The operations that are exactly one Engine call, passed on as the planner built them. */
 import type { HostClient } from '../../docker/client.js';
 import { tar } from '../../docker/tar.js';
-import { registryOf } from '../../plan/config.js';
+import { registryOf } from '../../docker/image-ref.js';
 import { unreachable, type OpKind, type Operation } from '../../plan/types.js';
 import type { OperationContext } from './context.js';
 

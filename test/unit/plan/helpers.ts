@@ -6,7 +6,7 @@ import { parseContainer } from '../../../src/observe/parse.js';
 import { parseNetwork } from '../../../src/observe/networks.js';
 import type { Operation, Plan } from '../../../src/plan/types.js';
 import { Labels } from '../../../src/labels.js';
-import { splitImageRef } from '../../../src/plan/config.js';
+import { splitImageRef } from '../../../src/docker/image-ref.js';
 import { endpointOf } from '../../helpers/endpoint.js';
 
 export const IMAGE = '10.77.0.2:5000/busybox:1.35';

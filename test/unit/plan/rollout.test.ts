@@ -1,7 +1,8 @@
 /** Rolling-update plans: batches, order, the port-conflict fallback; golden texts and structure. */
 import test from 'ava';
 import { reconcile, planText } from '../../../src/plan/index.js';
-import { DRAIN_MS, interleaveByHost } from '../../../src/plan/rollout.js';
+import { DRAIN_MS } from '../../../src/plan/rollout/types.js';
+import { interleaveByHost } from '../../../src/plan/rollout/batches.js';
 import type { UpdateConfigSpec } from '../../../src/stack/types.js';
 import { desired, observedEmpty, paramsOf, service, simulate } from './helpers.js';
 import { goldenPlan } from './golden.js';

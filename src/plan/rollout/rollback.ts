@@ -13,14 +13,12 @@
  * one counts as back, so the service never has fewer running replicas than before the rollback. The
  * executor (src/apply/rollout.ts) runs these steps in order and follows the policy; it decides nothing.
  */
-import { warning, type Diagnostic } from '../errors.js';
-import type { ServiceSpec } from '../stack/types.js';
-import type { DnsEndpoint } from './rollout.js';
-import { gateText, type ReadyGate } from './health.js';
-import type { Operation, OpKind, OpParams, RollbackPolicy } from './types.js';
-import { asOperation } from './builder.js';
-
-const ms = (ns: number) => Math.round(ns / 1e6);
+import { warning, type Diagnostic } from '../../errors.js';
+import type { ServiceSpec } from '../../stack/types.js';
+import { ms, type DnsEndpoint } from './types.js';
+import { gateText, type ReadyGate } from '../health.js';
+import type { Operation, OpKind, OpParams, RollbackPolicy } from '../types.js';
+import { asOperation } from '../builder.js';
 
 /** The rollback policy of a service, with start-first falling back to stop-first where a host port is published. */
 export function rollbackPolicy(

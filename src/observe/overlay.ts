@@ -7,19 +7,15 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
-import type { ObservedHost } from '../observe/types.js';
+import type { ObservedHost } from './types.js';
 import { Labels, type StackOwner } from '../labels.js';
-import type { OverlayStore } from './store.js';
-import { KV_ROOT, parseKv } from './state.js';
-import { chooseOverlay, clusterStores } from './mode.js';
-import { catalogService } from './names.js';
-import { parseDeviceList, runHelper } from './helper.js';
-import { OverlayValueError } from './values.js';
-import type { OverlayObserved } from './types.js';
-
-export function overlayNetworks(desired: DesiredState) {
-  return Object.values(desired.networks).filter((n) => n.driver === 'overlay' && !n.external);
-}
+import type { OverlayStore } from '../overlay/store.js';
+import { KV_ROOT, parseKv } from '../overlay/state.js';
+import { chooseOverlay, clusterStores, overlayNetworks } from '../overlay/mode.js';
+import { catalogService } from '../overlay/names.js';
+import { parseDeviceList, runHelper } from '../overlay/helper.js';
+import { OverlayValueError } from '../overlay/values.js';
+import type { OverlayObserved } from '../overlay/types.js';
 
 export async function observeOverlay(
   desired: DesiredState,

@@ -1,0 +1,38 @@
+/**
+ * A replica on a replaced network: its container was already removed (before the network), so it is created
+ * again under its own name, without a temporary one. Pure.
+ */
+import type { ObservedContainer } from '../../observe/types.js';
+import { diffConfigs } from '../diff.js';
+import type { Reconciler } from './context.js';
+import { carriedVolumes, createAndConnect, prerequisites, type Slot } from './slot.js';
+import { removeDuplicates } from './slot-duplicates.js';
+
+export function recreateWithNetwork(r: Reconciler, sl: Slot, current: ObservedContainer): void {
+  const { host, final, resource, svc } = sl;
+  const gone = r.preRemoved.get(current.id)!;
+  const cause = `recreated with network ${gone.networks.join(', ')}`;
+  const deps = [...prerequisites(r, sl), gone.op];
+  const created = createAndConnect(r, sl, final, deps, { carried: carriedVolumes(current), cause }).last;
+  const started = r.b.add('container.start', host, `start ${final}`, resource, cause, [created, ...svc.gates()], {
+    name: final,
+  });
+  svc.records.push({ host, name: final, started, final: started });
+  const fields =
+    current.configHash === svc.sc.hash
+      ? []
+      : current.config
+        ? diffConfigs(current.config, svc.sc.config)
+        : [{ path: 'config', before: current.configHash?.slice(0, 12), after: svc.sc.hash.slice(0, 12) }];
+  r.b.change({
+    host,
+    type: 'container',
+    resource,
+    service: svc.name,
+    name: final,
+    action: 'replace',
+    cause: `network ${gone.networks.join(', ')} replaced`,
+    fields,
+  });
+  removeDuplicates(r, sl, current, false);
+}

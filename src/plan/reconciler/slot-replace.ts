@@ -1,0 +1,47 @@
+/** A replica whose config changed: replaced by the service's rollout (src/plan/rollout/), planned after every slot is known. Pure. */
+import type { ObservedContainer } from '../../observe/types.js';
+import { diffConfigs } from '../diff.js';
+import { endpointConfig } from '../engine.js';
+import type { DnsEndpoint } from '../rollout/types.js';
+import { servedByDockerDns, type Reconciler } from './context.js';
+import { carriedVolumes, createAndConnect, prerequisites, type Slot } from './slot.js';
+
+export function requestReplace(r: Reconciler, sl: Slot, current: ObservedContainer): void {
+  const { host, final, tmp, resource, svc } = sl;
+  const fields = current.config
+    ? diffConfigs(current.config, svc.sc.config)
+    : [{ path: 'config', before: current.configHash?.slice(0, 12), after: svc.sc.hash.slice(0, 12) }];
+  const carried = carriedVolumes(current);
+  const deps = prerequisites(r, sl);
+  const dnsEndpoints = (networks: Record<string, unknown>): DnsEndpoint[] =>
+    Object.entries(networks)
+      .filter(([net]) => servedByDockerDns(r, net))
+      .map(([network, cfg]) => ({ network, endpoint: endpointConfig(cfg as Record<string, unknown>) }));
+  const previousDns = current.config?.networks
+    ? dnsEndpoints(current.config.networks as Record<string, unknown>)
+    : current.networks
+        .filter((net) => servedByDockerDns(r, net))
+        .map((network) => ({ network, endpoint: { Aliases: [svc.name] } }));
+  svc.replaces.push({
+    slot: sl.slot,
+    host,
+    final,
+    temporary: tmp,
+    resource,
+    create: (group, extra, opts) =>
+      createAndConnect(r, sl, tmp, deps, { carried, group, extra, withoutAliases: opts?.withoutAliases }),
+    dns: dnsEndpoints((svc.sc.config.networks as Record<string, unknown>) ?? {}),
+    previousDns,
+    startGates: svc.gates(),
+  });
+  r.b.change({
+    host,
+    type: 'container',
+    resource,
+    service: svc.name,
+    name: final,
+    action: 'replace',
+    cause: current.config ? 'config changed' : 'config hash changed',
+    fields,
+  });
+}

@@ -14,7 +14,7 @@ import { ConsulRequestError } from './client.js';
 import { FencedError, type Fence } from '../fence.js';
 
 export interface LeaseTimes {
-  /** How long after the last successful renewal was sent the session is trusted (state-store.ts: 2×TTL). */
+  /** How long after the last successful renewal was sent the session is trusted (src/state/consul-store.ts: 2×TTL). */
   leaseMs: number;
   renewEveryMs: number;
   /** Wait of each blocking query (Consul's `wait`). */

@@ -1,7 +1,7 @@
 /** Which state store a run uses: Consul when one is configured (--consul > env > inventory), else the local directory. */
 import { ConsulClient } from '../consul/client.js';
 import { resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
-import { ConsulStateStore } from '../consul/state-store.js';
+import { ConsulStateStore } from './consul-store.js';
 import type { DesiredState } from '../stack/types.js';
 import { existsSync } from 'node:fs';
 import os from 'node:os';

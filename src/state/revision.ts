@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { DesiredState, FileObjectSpec } from '../stack/types.js';
-import type { Plan } from '../plan/types.js';
 import type {
   PlanSummaryCounts,
   RevisionKind,
@@ -54,7 +53,13 @@ export function hashStored(stored: StoredDesired): string {
   return createHash('sha256').update(canonicalJson(stored)).digest('hex');
 }
 
-export function planCounts(plan: Plan): PlanSummaryCounts {
+/** As much of a plan as a revision counts: its operations and the action of each change. */
+export interface PlanShape {
+  operations: readonly unknown[];
+  changes: readonly { action: string }[];
+}
+
+export function planCounts(plan: PlanShape): PlanSummaryCounts {
   const counts: PlanSummaryCounts = { create: 0, replace: 0, update: 0, remove: 0, operations: plan.operations.length };
   for (const c of plan.changes) {
     if (c.action === 'create') counts.create++;
@@ -68,7 +73,7 @@ export function planCounts(plan: Plan): PlanSummaryCounts {
 export interface RevisionInput {
   number: number;
   desired: DesiredState;
-  plan: Plan;
+  plan: PlanShape;
   result: RevisionResult;
   /** Default `apply`. */
   kind?: RevisionKind;

@@ -1,6 +1,6 @@
 /**
  * The state store: where stack keeps what several runs must agree on — the apply lock and the revision
- * history of each stack. One interface, two implementations: Consul (src/consul/state-store.ts), for any
+ * history of each stack. One interface, two implementations: Consul (src/state/consul-store.ts), for any
  * number of machines, and a local state directory (local-store.ts), for one machine without Consul.
  */
 import type { Fence } from '../fence.js';

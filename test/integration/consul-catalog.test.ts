@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
-import { ConsulStateStore } from '../../src/consul/state-store.js';
+import { ConsulStateStore } from '../../src/state/consul-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { containersOf, docker, eventually, execIn, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
 import {

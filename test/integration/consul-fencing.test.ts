@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
-import { ConsulStateStore } from '../../src/consul/state-store.js';
+import { ConsulStateStore } from '../../src/state/consul-store.js';
 import { HostClient } from '../../src/docker/client.js';
 import { fenceOf, FencedError } from '../../src/fence.js';
 import { Labels } from '../../src/labels.js';

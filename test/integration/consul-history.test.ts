@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
-import { ConsulStateStore } from '../../src/consul/state-store.js';
+import { ConsulStateStore } from '../../src/state/consul-store.js';
 import type { PlanSummaryCounts, RevisionRecord } from '../../src/state/types.js';
 import { hashStored } from '../../src/state/revision.js';
 import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
-import { ConsulStateStore, LOCK_DELAY_S, SESSION_TTL_S } from '../../src/consul/state-store.js';
+import { ConsulStateStore, LOCK_DELAY_S, SESSION_TTL_S } from '../../src/state/consul-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { Labels } from '../../src/labels.js';
 import {

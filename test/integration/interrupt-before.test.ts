@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
-import { ConsulStateStore } from '../../src/consul/state-store.js';
+import { ConsulStateStore } from '../../src/state/consul-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { Labels } from '../../src/labels.js';
 import { containersOf, eventually, hostEvents, IMAGE, uniqueStack, eventWindowStart } from './reconcile-helpers.js';

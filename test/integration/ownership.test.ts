@@ -14,7 +14,7 @@ import { Labels } from '../../src/labels.js';
 import { containersOf, docker, eventWindowStart, IMAGE, stackEvents, uniqueStack } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, stateDir, writeDir } from './cli-helpers.js';
 import { consulAddress, consulApi } from './consul-helpers.js';
-import { ConsulStateStore } from '../../src/consul/state-store.js';
+import { ConsulStateStore } from '../../src/state/consul-store.js';
 import { ConsulClient } from '../../src/consul/client.js';
 
 const MAIN = ['h1', 'h2', 'h3'];

@@ -1,9 +1,12 @@
 /** `stack destroy`: remove every container, network and files volume of the stack; named volumes with --prune-volumes. */
 import type { Command } from 'commander';
-import { addStackOptions } from './plan.js';
-import { runApplyCommand, type ApplyCommandOptions } from './apply.js';
-import { addFaultOptions } from '../fault-options.js';
-import { addWriteOptions } from './locking.js';
+import { deploy } from '../../deploy/deploy.js';
+import { addStackOptions } from '../stack-options.js';
+import { loadDesired } from '../load.js';
+import { addWriteOptions } from '../store-options.js';
+import { deployOptions, type ApplyCommandOptions } from '../deploy-options.js';
+import { addFaultOptions, graceMsFrom } from '../fault-options.js';
+import { withCommandSignals } from '../command-signals.js';
 
 export function registerDestroy(program: Command): void {
   const cmd = program
@@ -16,6 +19,9 @@ export function registerDestroy(program: Command): void {
     .option('--json', 'print the plan, then NDJSON events ending with a summary');
   addFaultOptions(cmd, { grace: true });
   addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions) => {
-    await runApplyCommand({ ...opts, destroy: true });
+    await withCommandSignals(graceMsFrom(opts), async (signals) => {
+      const desired = await loadDesired(opts);
+      await deploy(desired, deployOptions({ ...opts, destroy: true }, signals));
+    });
   });
 }

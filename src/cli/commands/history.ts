@@ -1,8 +1,10 @@
 /** `stack history`: the stack's revisions, oldest first. */
 import type { Command } from 'commander';
 import { printHistory } from '../views/history.js';
-import { addStackOptions, loadDesired, type CommonOptions } from './plan.js';
-import { addStoreOption, withStore, type StoreOptions } from './locking.js';
+import { addStackOptions } from '../stack-options.js';
+import { loadDesired, type CommonOptions } from '../load.js';
+import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
+import { withStore } from '../../deploy/locked.js';
 
 export function registerHistory(program: Command): void {
   const cmd = program
@@ -13,7 +15,7 @@ export function registerHistory(program: Command): void {
     .option('--json', 'print as JSON');
   addStoreOption(addStackOptions(cmd)).action(async (opts: CommonOptions & StoreOptions) => {
     const desired = await loadDesired(opts);
-    await withStore(desired, opts, 'the revision history', async ({ store }) =>
+    await withStore(desired, storeFrom(opts), 'the revision history', async ({ store }) =>
       printHistory(desired.name, store.where, await store.list(desired.name), { json: opts.json }),
     );
   });

@@ -1,47 +1,18 @@
 /**
  * `stack plan`: load → observe → plan, then print. With --detailed-exitcode: 0 no changes, 1 error,
- * 2 changes. Also holds what plan, apply, destroy and status share: loading and common options.
+ * 2 changes.
  */
 import type { Command } from 'commander';
-import { ExitError, hasErrors, type Diagnostic } from '../../errors.js';
 import type { DesiredState } from '../../stack/types.js';
-import { loadStack } from '../../stack/index.js';
-import { addStackOptions, stackOptionsFrom, type StackCliOptions } from '../stack-options.js';
+import { addStackOptions } from '../stack-options.js';
 import { planStack, type Planned } from '../../apply/pipeline.js';
 import { printPlan } from '../views/plan.js';
-import { printDiagnostics } from '../views/diagnostics.js';
 import { addFaultOptions, faultSettingsFrom, type FaultCliOptions } from '../fault-options.js';
-import { operatorContext, operatorWarnings } from '../operator.js';
-import { addStoreOption, readOwner, type StoreOptions } from './locking.js';
-
-export interface CommonOptions extends StackCliOptions {
-  json?: boolean;
-  /** `--consul` where the command has it (write commands, status, history). */
-  consul?: string;
-}
-
-export { addStackOptions };
-
-/** Loads the desired state; prints warnings; throws ExitError(1) with every error at once. */
-export async function loadDesired(opts: CommonOptions, cwd = process.cwd()): Promise<DesiredState> {
-  const result = await loadStack(stackOptionsFrom(opts, cwd));
-  if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
-  const warnings = [
-    ...result.diagnostics.filter((d) => d.severity === 'warning'),
-    ...operatorWarnings(result.value, opts.consul),
-  ];
-  if (warnings.length) printDiagnostics(warnings);
-  return result.value;
-}
-
-/** Plan errors (unreachable host, impossible placement, missing image) end the command with exit 1. */
-export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
-  if (hasErrors(diagnostics))
-    throw new ExitError(
-      1,
-      diagnostics.filter((d) => d.severity === 'error'),
-    );
-}
+import { operatorContext } from '../operator.js';
+import { loadDesired, type CommonOptions } from '../load.js';
+import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
+import { readOwner } from '../../deploy/locked.js';
+import { failOnPlanErrors } from '../../deploy/run.js';
 
 export interface PlanCommandOptions extends CommonOptions, FaultCliOptions, StoreOptions {
   refresh?: boolean;
@@ -53,7 +24,7 @@ export async function runPlan(
   desired: DesiredState,
   opts: PlanCommandOptions,
 ): Promise<{ planned: Planned; exitCode: number }> {
-  const owner = await readOwner(desired, opts);
+  const owner = await readOwner(desired, storeFrom(opts));
   const planned = await planStack(desired, {
     refresh: opts.refresh,
     skipUnreachable: opts.skipUnreachable,

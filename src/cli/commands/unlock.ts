@@ -7,8 +7,10 @@ import type { Command } from 'commander';
 import { ExitError } from '../../errors.js';
 import { describeHolder, type LockState, type StateStore } from '../../state/types.js';
 import { printLockState, printUnlocked } from '../views/lock.js';
-import { addStackOptions, loadDesired, type CommonOptions } from './plan.js';
-import { addStoreOption, withStore, type StoreOptions } from './locking.js';
+import { addStackOptions } from '../stack-options.js';
+import { loadDesired, type CommonOptions } from '../load.js';
+import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
+import { withStore } from '../../deploy/locked.js';
 
 interface UnlockOptions extends CommonOptions, StoreOptions {
   force?: boolean;
@@ -30,7 +32,7 @@ export function registerUnlock(program: Command): void {
         { severity: 'error', summary: '--index needs --force', hint: `stack unlock --force --index ${opts.index}` },
       ]);
     const desired = await loadDesired(opts);
-    await withStore(desired, opts, 'the apply lock', async ({ store }) => {
+    await withStore(desired, storeFrom(opts), 'the apply lock', async ({ store }) => {
       const now = await store.lockState(desired.name);
       if (!opts.force) throw notForced(desired.name, now);
       if (!now) return printUnlocked(desired.name, undefined, store.where);

@@ -5,7 +5,7 @@
 import { deflateSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import test from 'ava';
-import { parseLockValue } from '../../../src/consul/state-store.js';
+import { parseLockValue } from '../../../src/state/consul-store.js';
 import { decodeRevision, encodeRevision } from '../../../src/state/revision-codec.js';
 import { hashStored } from '../../../src/state/revision.js';
 import {

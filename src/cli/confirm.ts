@@ -1,6 +1,6 @@
 /** Destructive confirmations: asked on a TTY; without one, --yes is required. */
 import { createInterface } from 'node:readline/promises';
-import { ExitError } from '../../errors.js';
+import { ExitError } from '../errors.js';
 
 /**
  * `signal` gives up the question (SIGTERM, or a SIGINT sent to the process); Ctrl-C typed at the prompt reaches

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { clientsFor, type HostClient } from '../docker/client.js';
 import { stackFilter, type StackOwner } from '../labels.js';
 import type { DesiredState } from '../stack/types.js';
-import type { ConsulClient } from './client.js';
+import type { ConsulClient } from '../consul/client.js';
 import {
   catalogEntries,
   hostAddress,
@@ -17,6 +17,8 @@ import {
 } from './catalog-entries.js';
 import { catalogNode } from '../overlay/names.js';
 import { parseCatalogNode } from '../state/stored.js';
+import type { Held } from './locked.js';
+import type { DeployIO } from './io.js';
 
 export interface CatalogSyncResult {
   registered: string[];
@@ -112,4 +114,30 @@ export async function syncCatalog(
   );
   for (const list of [result.registered, result.deregistered, result.unreachable]) list.sort();
   return result;
+}
+
+/** With Consul, after a run that holds the lock: registers the stack's running replicas, deregisters the rest. */
+export async function catalogAfter(
+  desired: DesiredState,
+  held: Held,
+  run: { destroyed: boolean; clients: ReadonlyMap<string, HostClient>; owner: StackOwner },
+  io: Pick<DeployIO, 'warn'>,
+): Promise<void> {
+  if (!held.consul) return;
+  try {
+    // The apply's own host clients: their connections are open already.
+    await syncCatalog(held.consul, desired, {
+      revision: run.destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number,
+      destroyed: run.destroyed,
+      clients: run.clients,
+      owner: run.owner,
+    });
+  } catch (err) {
+    io.warn([
+      {
+        severity: 'warning',
+        summary: `could not update the Consul catalog: ${err instanceof Error ? err.message : String(err)}`,
+      },
+    ]);
+  }
 }

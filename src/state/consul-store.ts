@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ConsulClient } from './client.js';
-import { ConsulRequestError, ConsulUnreachableError } from './client.js';
-import { LockLease, type LeaseTimes } from './lock-lease.js';
-import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from '../state/revision-codec.js';
-import { parseJson, parseLockInfo, parseManifest, StoredDataError } from '../state/stored.js';
-import { newIdentity, ownerFrom, parseIdentity } from '../state/identity.js';
+import type { ConsulClient } from '../consul/client.js';
+import { ConsulRequestError, ConsulUnreachableError } from '../consul/client.js';
+import { LockLease, type LeaseTimes } from '../consul/lock-lease.js';
+import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from './revision-codec.js';
+import { parseJson, parseLockInfo, parseManifest, StoredDataError } from './stored.js';
+import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
 import type { StackOwner } from '../labels.js';
 import {
   abortableSleep,
@@ -25,7 +25,7 @@ import {
   type RevisionRecord,
   type RevisionSummary,
   type StateStore,
-} from '../state/types.js';
+} from './types.js';
 
 export const SESSION_TTL_S = 10;
 export const RENEW_EVERY_MS = 5000;

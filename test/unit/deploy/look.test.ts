@@ -1,6 +1,6 @@
 /** When apply takes its read-only look before the lock: only when the newest revision is an ok apply of this very stack. */
 import test from 'ava';
-import { sameAsLatest } from '../../../src/cli/commands/apply.js';
+import { sameAsLatest } from '../../../src/deploy/look.js';
 import { buildRevision } from '../../../src/state/revision.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired, service } from '../plan/helpers.js';

@@ -1,6 +1,6 @@
 /** Catalog entries from container lists: the host as node, one instance per running replica, health snapshot. */
 import test from 'ava';
-import { catalogEntries, hostAddress } from '../../../src/consul/catalog-entries.js';
+import { catalogEntries, hostAddress } from '../../../src/deploy/catalog-entries.js';
 import { Labels } from '../../../src/labels.js';
 import { desired, service } from '../plan/helpers.js';
 import { endpointOf } from '../../helpers/endpoint.js';

@@ -1,6 +1,6 @@
 /** rollback reads a revision's secret files again only from inside the current project folder, whatever the revision says. */
 import test from 'ava';
-import { secretReader } from '../../../src/cli/commands/rollback.js';
+import { secretReader } from '../../../src/deploy/rollback-secrets.js';
 import type { FileObjectSpec } from '../../../src/stack/types.js';
 import { load } from '../stack/helpers.js';
 

@@ -1,0 +1,33 @@
+/** The options of apply, destroy and rollback, turned into what the deploy layer takes. */
+import type { DeployOptions } from '../deploy/options.js';
+import type { RunSignals } from '../deploy/run-signals.js';
+import type { CommonOptions } from './load.js';
+import type { WriteOptions } from './store-options.js';
+import { faultSettingsFrom, type FaultCliOptions } from './fault-options.js';
+import { operatorContext } from './operator.js';
+import { deployIO } from './deploy-io.js';
+
+export interface ApplyCommandOptions extends CommonOptions, WriteOptions, FaultCliOptions {
+  yes?: boolean;
+  refresh?: boolean;
+  pruneVolumes?: boolean;
+  destroy?: boolean;
+}
+
+export function deployOptions(opts: ApplyCommandOptions, signals: RunSignals): DeployOptions {
+  return {
+    consul: opts.consul,
+    lockTimeout: opts.lockTimeout,
+    env: process.env,
+    destroy: opts.destroy,
+    planning: (desired) => ({
+      refresh: opts.refresh,
+      pruneVolumes: opts.pruneVolumes,
+      skipUnreachable: opts.skipUnreachable,
+      faults: faultSettingsFrom(opts),
+      ...operatorContext(desired, opts.consul),
+    }),
+    io: deployIO(opts),
+    signals,
+  };
+}

@@ -1,0 +1,25 @@
+/** Loading the stack file for a command: what plan, apply, destroy, status and the others share. */
+import { ExitError, hasErrors } from '../errors.js';
+import type { DesiredState } from '../stack/types.js';
+import { loadStack } from '../stack/index.js';
+import { stackOptionsFrom, type StackCliOptions } from './stack-options.js';
+import { printDiagnostics } from './views/diagnostics.js';
+import { operatorWarnings } from './operator.js';
+
+export interface CommonOptions extends StackCliOptions {
+  json?: boolean;
+  /** `--consul` where the command has it (write commands, status, history). */
+  consul?: string;
+}
+
+/** Loads the desired state; prints warnings; throws ExitError(1) with every error at once. */
+export async function loadDesired(opts: CommonOptions, cwd = process.cwd()): Promise<DesiredState> {
+  const result = await loadStack(stackOptionsFrom(opts, cwd));
+  if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
+  const warnings = [
+    ...result.diagnostics.filter((d) => d.severity === 'warning'),
+    ...operatorWarnings(result.value, opts.consul),
+  ];
+  if (warnings.length) printDiagnostics(warnings);
+  return result.value;
+}

@@ -1,0 +1,34 @@
+/**
+ * The deploy workflow that the CLI (apply, destroy), a reconcile agent and tests call: look before the lock,
+ * take the lock, plan, confirm, apply, record the revision, sync the catalog. A non-empty plan records a
+ * revision (kind `destroy` for a destroy); with Consul the catalog is synced.
+ *
+ * A read-only look comes first (apply, not destroy or rollback): when nobody holds the lock and the plan
+ * is empty, the run ends there. Otherwise it takes the lock and observes and plans again under it
+ * (Terraform's order), and only that plan is shown and applied: what the look saw is never acted upon.
+ */
+import type { DesiredState } from '../stack/types.js';
+import type { ApplyResult } from '../apply/index.js';
+import { unchangedWithoutLock } from './look.js';
+import { withStackLock } from './locked.js';
+import { runLocked } from './run.js';
+import type { DeployOptions } from './options.js';
+
+export type { DeployOptions, PlanningOptions } from './options.js';
+export type { DeployIO, StoreOptions, WriteOptions, CallCounts, ConfirmInterrupt } from './io.js';
+export { RunSignals } from './run-signals.js';
+
+/** Deploys `desired` (or destroys it with `destroy`); undefined when there was nothing to do. */
+export async function deploy(desired: DesiredState, opts: DeployOptions): Promise<ApplyResult | undefined> {
+  const command = opts.destroy ? 'destroy' : 'apply';
+  if (!opts.destroy && (await unchangedWithoutLock(desired, opts))) return undefined;
+  opts.signals.enter(`waiting for the lock of stack ${desired.name}`);
+  return withStackLock(
+    desired,
+    opts,
+    command,
+    opts.io,
+    (held) => runLocked(desired, opts, held, command),
+    opts.signals.signal,
+  );
+}

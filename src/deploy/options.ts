@@ -1,0 +1,17 @@
+/** What a deploy is asked to do, and with what: the caller's choices, hooks and signals. */
+import type { PipelineOptions } from '../apply/pipeline.js';
+import type { DesiredState } from '../stack/types.js';
+import type { DeployIO, WriteOptions } from './io.js';
+import type { RunSignals } from './run-signals.js';
+
+/** How to observe and plan: refresh, prune volumes, skip unreachable hosts, faults, the operator's Consul and credentials. */
+export type PlanningOptions = Omit<PipelineOptions, 'destroy' | 'fence' | 'owner'>;
+
+export interface DeployOptions extends WriteOptions {
+  /** The planning options for the stack about to be planned (for a rollback: the revision's, not the file's). */
+  planning: (desired: DesiredState) => PlanningOptions;
+  /** Remove everything the stack made (a revision of kind destroy). */
+  destroy?: boolean;
+  io: DeployIO;
+  signals: RunSignals;
+}

@@ -1,0 +1,27 @@
+/** The stack identity a run that writes acts as. */
+import { ExitError } from '../errors.js';
+import type { DesiredState } from '../stack/types.js';
+import type { StackOwner } from '../labels.js';
+import { provisionalOwner } from '../state/identity.js';
+import { storeError, type Held } from './locked.js';
+
+/**
+ * The identity a write acts as: an apply makes it at the stack's first apply (under the lock); a destroy never
+ * makes one — without one nothing on the hosts is the stack's, so it removes nothing.
+ */
+export async function ownerForWrite(desired: DesiredState, held: Held, destroy: boolean): Promise<StackOwner> {
+  try {
+    if (destroy) return (await held.store.identity(desired.name)) ?? provisionalOwner(held.store.where);
+    return await held.store.claimIdentity(desired.name);
+  } catch (err) {
+    const failure = storeError(err, held, 'the stack identity');
+    if (failure !== err) throw failure;
+    throw new ExitError(1, [
+      {
+        severity: 'error',
+        summary: `cannot read the identity of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`,
+        detail: 'nothing was changed on any host',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,57 @@
+/** After an apply: the revision it leaves in the state store. */
+import type { DesiredState } from '../stack/types.js';
+import type { Plan } from '../plan/types.js';
+import type { ApplyResult } from '../apply/index.js';
+import { buildRevision } from '../state/revision.js';
+import { gitCommit } from '../state/git-commit.js';
+import { userOf } from '../state/lock-info.js';
+import type { RevisionKind, RevisionResult } from '../state/types.js';
+import type { Held } from './locked.js';
+import type { DeployIO } from './io.js';
+
+export const DEFAULT_KEEP_REVISIONS = 20;
+
+/** What one revision records of the run that made it. */
+export interface RecordInput {
+  desired: DesiredState;
+  plan: Plan;
+  command: string;
+  result: RevisionResult;
+  kind: RevisionKind;
+  rollouts: ApplyResult['rollouts'] | undefined;
+  env: Record<string, string | undefined>;
+}
+
+/** The revision's result: interrupted (a signal, or no result at all), else ok or failed. */
+export function outcomeOf(result: ApplyResult | undefined, interrupted: boolean): RevisionResult {
+  if (interrupted || !result || result.outcome === 'interrupted') return 'interrupted';
+  return result.ok ? 'ok' : 'failed';
+}
+
+/** Records a revision, with the outcome of each rollout; a failure to record is a warning, never a reason to fail an apply that happened. */
+export async function recordRevision(input: RecordInput, held: Held, io: Pick<DeployIO, 'warn'>): Promise<void> {
+  const { desired } = input;
+  try {
+    const last = (await held.store.list(desired.name)).at(-1)?.number ?? 0;
+    const record = buildRevision({
+      number: last + 1,
+      desired,
+      plan: input.plan,
+      result: input.result,
+      kind: input.kind,
+      command: input.command,
+      who: `${userOf(input.env)}@${held.lock.info.machine}`,
+      when: new Date(),
+      commit: gitCommit(desired.workingDir, input.env),
+      rollouts: input.rollouts,
+    });
+    await held.store.record(desired.name, record, desired.settings.keepRevisions ?? DEFAULT_KEEP_REVISIONS);
+  } catch (err) {
+    io.warn([
+      {
+        severity: 'warning',
+        summary: `could not record the revision in ${held.store.where}: ${err instanceof Error ? err.message : String(err)}`,
+      },
+    ]);
+  }
+}

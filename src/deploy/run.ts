@@ -1,0 +1,131 @@
+/**
+ * Plan and apply while holding the stack's lock: the path apply, destroy and rollback share. Until operations
+ * start, a signal ends it with no change (RunSignals); after, it interrupts the apply. Only the plan made
+ * under the lock is shown and applied.
+ */
+import { ExitError, hasErrors, type Diagnostic } from '../errors.js';
+import type { DesiredState } from '../stack/types.js';
+import type { StackOwner } from '../labels.js';
+import { applyPlanned, planStack, type Planned } from '../apply/pipeline.js';
+import type { ApplyResult } from '../apply/index.js';
+import { countsOf } from './io.js';
+import type { Held } from './locked.js';
+import { ownerForWrite } from './owner.js';
+import { outcomeOf, recordRevision } from './record.js';
+import { catalogAfter } from './catalog-sync.js';
+import type { DeployOptions } from './options.js';
+
+/** Plan errors (unreachable host, impossible placement, missing image) end the run with exit 1. */
+export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
+  if (hasErrors(diagnostics))
+    throw new ExitError(
+      1,
+      diagnostics.filter((d) => d.severity === 'error'),
+    );
+}
+
+/** Plans under `held` and applies that plan; `command` is what the lock and the revision say ran. */
+export async function runLocked(
+  desired: DesiredState,
+  opts: DeployOptions,
+  held: Held,
+  command: string,
+): Promise<ApplyResult | undefined> {
+  const { signals, io } = opts;
+  const destroy = opts.destroy === true;
+  signals.enter('reading the stack identity');
+  const owner = await signals.until(ownerForWrite(desired, held, destroy));
+  signals.enter('observing the hosts');
+  const planned = await signals.until(
+    planStack(desired, { ...opts.planning(desired), destroy: opts.destroy, fence: held.lock.fence, owner }),
+  );
+  signals.enter('planning');
+  const { plan } = planned;
+  io.showPlan(plan);
+  failOnPlanErrors(plan.diagnostics);
+  if (plan.operations.length === 0) {
+    io.noChanges(countsOf(planned.clients));
+    await catalogAfter(desired, held, { destroyed: destroy, clients: planned.clients, owner }, io);
+    return undefined;
+  }
+  signals.enter('waiting for the confirmation');
+  await signals.until(
+    io.confirm(destroy ? `Destroy stack ${plan.stack}?` : `Apply these changes to stack ${plan.stack}?`, {
+      signal: signals.signal,
+      onInterrupt: (s) => signals.receive(s),
+    }),
+  );
+  if (held.lock.lost.aborted) throw lostError(held);
+  const result = await applyAndRecord(desired, opts, held, { command, planned, owner });
+  return endOf(result, opts, held);
+}
+
+/**
+ * From here on SIGINT/SIGTERM interrupt the apply: the first starts nothing new and lets operations in flight
+ * finish within the grace time; a second (or the end of the grace time) stops at once. A lost lock stops new
+ * operations the same way. The revision and the catalog are written unless the lock was lost; the lock itself
+ * is released by withStackLock's finally.
+ */
+async function applyAndRecord(
+  desired: DesiredState,
+  opts: DeployOptions,
+  held: Held,
+  run: { command: string; planned: Planned; owner: StackOwner },
+): Promise<ApplyResult | undefined> {
+  const { signals, io } = opts;
+  const { interruption } = signals;
+  const destroy = opts.destroy === true;
+  signals.startApplying((signal, hard) =>
+    io.reporter.event({ type: 'interrupt', reason: signal, hard, graceMs: interruption.graceMs }),
+  );
+  let result: ApplyResult | undefined;
+  try {
+    result = await applyPlanned(desired, run.planned, io.reporter, {
+      signal: AbortSignal.any([interruption.signal, held.lock.lost]),
+      hardSignal: interruption.hardSignal,
+    });
+  } finally {
+    if (!held.lock.lost.aborted) {
+      const input = {
+        desired,
+        plan: run.planned.plan,
+        command: run.command,
+        result: outcomeOf(result, interruption.requested),
+        kind: destroy ? ('destroy' as const) : ('apply' as const),
+        rollouts: result?.rollouts,
+        env: opts.env,
+      };
+      await recordRevision(input, held, io);
+      await catalogAfter(desired, held, { destroyed: destroy, clients: run.planned.clients, owner: run.owner }, io);
+    }
+  }
+  return result;
+}
+
+/** How the run ends: a lost lock, an interrupt (exit 130) or failed operations (exit 1) throw; else the result. */
+function endOf(result: ApplyResult | undefined, opts: DeployOptions, held: Held): ApplyResult {
+  const { interruption } = opts.signals;
+  if (held.lock.lost.aborted) throw lostError(held);
+  if (!result || result.outcome === 'interrupted' || interruption.requested)
+    throw new ExitError(130, [
+      {
+        severity: 'error',
+        summary: interruption.hardSignal.aborted
+          ? 'interrupted: stopped at once; operations in flight may not have finished, run apply again'
+          : 'interrupted: operations in flight finished, the rest were skipped; run apply again',
+      },
+    ]);
+  if (!result.ok) throw new ExitError(1, [], `apply failed: ${result.failures.length} operation(s) failed`);
+  return result;
+}
+
+function lostError(held: Held): ExitError {
+  const reason = held.lock.lost.reason instanceof Error ? held.lock.lost.reason.message : 'lost the lock';
+  return new ExitError(1, [
+    {
+      severity: 'error',
+      summary: `${reason}; no write was sent to any host or to Consul after that (a write already on its way cannot be recalled), and no revision was recorded`,
+      hint: 'run stack plan to see where the hosts are now, then apply again',
+    },
+  ]);
+}

@@ -9,6 +9,7 @@ import { NotStarted, walk, type NodeStatus, type WalkResult } from './dag-walker
 import { Compensations } from './compensation.js';
 import { errorText, ref, type ApplyEvent } from './events.js';
 import { LostHosts } from './lost-hosts.js';
+import { interruptionRefusal } from './interruption.js';
 import { runOperation } from './operations/index.js';
 import type { ApplyOptions } from './options.js';
 import type { ApplyResult, OpStatus } from './result.js';
@@ -83,15 +84,13 @@ export class ApplyRun {
     return root === 'interrupt' ? 'interrupted' : `${root} failed`;
   }
 
-  /** Why an op must not start now (interruption, lost host, stopped rollout), if it must not. */
+  /** Why an op must not start now, if it must not: the policies in order (interruption, lost host, stopped rollout). */
   private mustNotStart(op: Operation): NotStarted | undefined {
-    if (this.options.signal?.aborted || this.options.hardSignal?.aborted)
-      return new NotStarted('interrupted', 'interrupt');
-    const gone = this.lost.get(op.host);
-    if (gone) return new NotStarted(`host ${op.host} lost: ${gone.error}`, gone.op);
-    const halted = this.rollouts.skip(op);
-    if (halted) return new NotStarted(halted.reason, halted.root);
-    return undefined;
+    const no =
+      interruptionRefusal(this.options.signal, this.options.hardSignal) ??
+      this.lost.refusal(op.host) ??
+      this.rollouts.skip(op);
+    return no ? new NotStarted(no.reason, no.root) : undefined;
   }
 
   private execute(op: Operation): Promise<string | void> {

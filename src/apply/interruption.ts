@@ -46,3 +46,11 @@ export class Interruption {
     clearTimeout(this.timer);
   }
 }
+
+/** The gate of the DAG walk: once either signal fired, nothing new starts; `interrupt` is the root cause. */
+export function interruptionRefusal(
+  signal: AbortSignal | undefined,
+  hardSignal: AbortSignal | undefined,
+): { reason: string; root: string } | undefined {
+  return signal?.aborted || hardSignal?.aborted ? { reason: 'interrupted', root: 'interrupt' } : undefined;
+}

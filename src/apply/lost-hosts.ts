@@ -21,6 +21,12 @@ export class LostHosts {
     return true;
   }
 
+  /** The gate of the DAG walk: nothing more starts on a lost host; the op that showed it is the root cause. */
+  refusal(host: string): { reason: string; root: string } | undefined {
+    const gone = this.lost.get(host);
+    return gone ? { reason: `host ${host} lost: ${gone.error}`, root: gone.op } : undefined;
+  }
+
   get(host: string): LostHost | undefined {
     return this.lost.get(host);
   }

@@ -4,7 +4,13 @@
  * read back from Consul, where `overlay.allocate` put them.
  */
 import type { HostClient } from '../../docker/client.js';
-import { unreachable, type NetworkCreateBody, type Operation, type OverlayRegisterParams } from '../../plan/types.js';
+import {
+  unreachable,
+  type NetworkCreateBody,
+  type Operation,
+  type OverlayProgramParams,
+  type OverlayRegisterParams,
+} from '../../plan/types.js';
 import { Labels, ownerLabels, type StackOwner } from '../../labels.js';
 import type { OverlayStore } from '../../overlay/store.js';
 import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from '../../overlay/allocate.js';
@@ -78,21 +84,8 @@ export async function runOverlayOperation(
         bridgeBody(p.stack, p.key, p.name, a.vni, a.subnet, lease.range, lease.gateway, a.mtu, p.owner),
       );
     }
-    case 'overlay.program': {
-      const p = op.params;
-      const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
-      const task = programTask(
-        { vni: a.vni, local: lease.underlay, mtu: a.mtu, peers: p.peers },
-        `Consul key ${networkPrefix(p.stack, p.key)}{allocation,lease/${p.host}}`,
-      );
-      await runHelper(client, p.image, task, `program ${p.name}`, p.stack, p.owner);
-      return recordProgrammed(store, p.stack, p.key, p.host, {
-        vni: a.vni,
-        peers: p.peers,
-        local: lease.underlay,
-        mtu: a.mtu,
-      });
-    }
+    case 'overlay.program':
+      return program(op.params, client, store);
     case 'overlay.unprogram': {
       const p = op.params;
       await runHelper(
@@ -130,5 +123,21 @@ async function register(p: OverlayRegisterParams, client: HostClient, store: Ove
     tags: p.tags,
     address,
     meta: p.meta,
+  });
+}
+
+/** Programs the host's VXLAN device of the network with the helper, then records it in Consul. */
+async function program(p: OverlayProgramParams, client: HostClient, store: OverlayStore): Promise<void> {
+  const { allocation: a, lease } = await networkState(store, p.stack, p.key, p.host);
+  const task = programTask(
+    { vni: a.vni, local: lease.underlay, mtu: a.mtu, peers: p.peers },
+    `Consul key ${networkPrefix(p.stack, p.key)}{allocation,lease/${p.host}}`,
+  );
+  await runHelper(client, p.image, task, `program ${p.name}`, p.stack, p.owner);
+  return recordProgrammed(store, p.stack, p.key, p.host, {
+    vni: a.vni,
+    peers: p.peers,
+    local: lease.underlay,
+    mtu: a.mtu,
   });
 }

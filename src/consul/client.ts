@@ -63,7 +63,7 @@ export class ConsulClient {
       agent,
       defaults: config.token ? { token: config.token } : undefined,
     };
-    this.api = new Consul(options as ConstructorParameters<typeof Consul>[0]);
+    this.api = new Consul(options);
   }
 
   /** Runs one API call; transport failures become ConsulUnreachableError, error statuses ConsulRequestError. */

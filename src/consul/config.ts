@@ -45,8 +45,7 @@ export function resolveConsulConfig(
     cert: env.CONSUL_CLIENT_CERT || undefined,
     key: env.CONSUL_CLIENT_KEY || undefined,
   };
-  if (tls.ca || tls.cert || tls.key)
-    config.tls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v)) as ConsulConfig['tls'];
+  if (tls.ca || tls.cert || tls.key) config.tls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v));
   return config;
 }
 

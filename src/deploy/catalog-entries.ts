@@ -4,7 +4,7 @@
  * instance named `<stack>-<service>` with meta entry=replica, with a health snapshot as a check.
  */
 import { Labels, Roles } from '../labels.js';
-import type { DesiredState, HostSpec } from '../stack/types.js';
+import type { DesiredState, HostSpec, ServiceSpec } from '../stack/types.js';
 import { parseStatus, type ContainerListEntry } from '../observe/parse.js';
 import { catalogNode } from '../overlay/names.js';
 import { endpointHost } from '../stack/endpoint.js';
@@ -45,60 +45,82 @@ export function catalogEntries(
     const role = labels[Labels.replaceRole];
     if (role === Roles.temporary || role === Roles.helper) continue;
     const serviceKey = labels[Labels.service];
-    const spec = desired.services[serviceKey];
     if (!serviceKey) continue;
-    const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
-    const published = (c.Ports ?? []).filter((p) => p.PublicPort).sort((a, b) => a.PrivatePort - b.PrivatePort);
-    const attached = c.NetworkSettings?.Networks ?? {};
-    const stackNetworks = spec
-      ? Object.keys(spec.networks).map((k) => desired.networks[k]?.name ?? `${desired.name}_${k}`)
-      : [];
-    const network =
-      stackNetworks.find((n) => attached[n]?.IPAddress) ??
-      Object.keys(attached)
-        .sort()
-        .find((n) => attached[n]?.IPAddress);
-    let address: string;
-    let port: number;
-    if (published.length) {
-      address = nodeAddress;
-      port = published[0].PublicPort!;
-    } else {
-      address = network ? attached[network].IPAddress! : nodeAddress;
-      const exposed = [
-        ...(c.Ports ?? []).map((p) => p.PrivatePort),
-        ...(spec?.ports ?? []).map((p) => p.target),
-        ...(spec?.expose ?? []).map((e) => Number.parseInt(e, 10)),
-      ].filter((n) => Number.isInteger(n) && n > 0);
-      port = exposed.length ? Math.min(...exposed) : 0;
-    }
-    const userLabels = Object.entries(spec?.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-    const { health } = parseStatus(c.Status);
-    const meta: Record<string, string> = {
-      ...REPLICA_ENTRY,
-      stack: desired.name,
-      service: serviceKey,
-      container_id: c.Id,
-      host: host.name,
-      slot: labels[Labels.slot] ?? '',
-    };
-    if (revision !== undefined) meta.revision = String(revision);
-    entries.push({
-      node: catalogNode(host.name),
-      nodeAddress,
-      service: {
-        id: name,
-        name: serviceName(desired.name, serviceKey),
-        address,
-        port,
-        tags: userLabels.map(([k, v]) => `${k}=${v}`),
-        meta,
-      },
-      check: {
-        status: health === undefined || health === 'healthy' ? 'passing' : 'critical',
-        notes: `docker: ${c.Status ?? c.State ?? 'unknown'}`,
-      },
-    });
+    entries.push(entryOf(desired, host, nodeAddress, c, serviceKey, revision));
   }
   return entries.sort((a, b) => (a.service.id < b.service.id ? -1 : 1));
+}
+
+/** The catalog entry of one running replica of `serviceKey`. */
+function entryOf(
+  desired: DesiredState,
+  host: HostSpec,
+  nodeAddress: string,
+  c: ListedContainer,
+  serviceKey: string,
+  revision: number | undefined,
+): CatalogEntry {
+  const labels = c.Labels ?? {};
+  const spec = desired.services[serviceKey];
+  const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
+  const { address, port } = addressOf(desired, spec, c, nodeAddress);
+  const userLabels = Object.entries(spec?.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const { health } = parseStatus(c.Status);
+  const meta: Record<string, string> = {
+    ...REPLICA_ENTRY,
+    stack: desired.name,
+    service: serviceKey,
+    container_id: c.Id,
+    host: host.name,
+    slot: labels[Labels.slot] ?? '',
+  };
+  if (revision !== undefined) meta.revision = String(revision);
+  return {
+    node: catalogNode(host.name),
+    nodeAddress,
+    service: {
+      id: name,
+      name: serviceName(desired.name, serviceKey),
+      address,
+      port,
+      tags: userLabels.map(([k, v]) => `${k}=${v}`),
+      meta,
+    },
+    check: {
+      status: health === undefined || health === 'healthy' ? 'passing' : 'critical',
+      notes: `docker: ${c.Status ?? c.State ?? 'unknown'}`,
+    },
+  };
+}
+
+/**
+ * Where a replica is reached: its first published port on the node's address; else its address on one of the
+ * service's networks (or any network, by name) and the lowest port it exposes (0 when none).
+ */
+function addressOf(
+  desired: DesiredState,
+  spec: ServiceSpec | undefined,
+  c: ListedContainer,
+  nodeAddress: string,
+): { address: string; port: number } {
+  const published = (c.Ports ?? []).filter((p) => p.PublicPort).sort((a, b) => a.PrivatePort - b.PrivatePort);
+  if (published.length) return { address: nodeAddress, port: published[0].PublicPort! };
+  const attached = c.NetworkSettings?.Networks ?? {};
+  const stackNetworks = spec
+    ? Object.keys(spec.networks).map((k) => desired.networks[k]?.name ?? `${desired.name}_${k}`)
+    : [];
+  const network =
+    stackNetworks.find((n) => attached[n]?.IPAddress) ??
+    Object.keys(attached)
+      .sort()
+      .find((n) => attached[n]?.IPAddress);
+  const exposed = [
+    ...(c.Ports ?? []).map((p) => p.PrivatePort),
+    ...(spec?.ports ?? []).map((p) => p.target),
+    ...(spec?.expose ?? []).map((e) => Number.parseInt(e, 10)),
+  ].filter((n) => Number.isInteger(n) && n > 0);
+  return {
+    address: network ? attached[network].IPAddress! : nodeAddress,
+    port: exposed.length ? Math.min(...exposed) : 0,
+  };
 }

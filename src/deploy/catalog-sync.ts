@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { clientsFor, type HostClient } from '../docker/client.js';
 import { stackFilter, type StackOwner } from '../labels.js';
-import type { DesiredState } from '../stack/types.js';
+import type { DesiredState, HostSpec } from '../stack/types.js';
 import type { ConsulClient } from '../consul/client.js';
 import {
   catalogEntries,
@@ -33,15 +33,21 @@ function localAddress(): string {
   return '127.0.0.1';
 }
 
+interface SyncOptions {
+  revision?: number;
+  destroyed?: boolean;
+  clients?: ReadonlyMap<string, HostClient>;
+  owner?: StackOwner;
+}
+
+type CatalogNodeServices = {
+  Services?: Record<string, { ID: string; Meta?: Record<string, string> | null }> | null;
+} | null;
+
 export async function syncCatalog(
   consul: ConsulClient,
   desired: DesiredState,
-  options: {
-    revision?: number;
-    destroyed?: boolean;
-    clients?: ReadonlyMap<string, HostClient>;
-    owner?: StackOwner;
-  } = {},
+  options: SyncOptions = {},
 ): Promise<CatalogSyncResult> {
   const clients = options.clients ?? clientsFor(desired.hosts);
   const result: CatalogSyncResult = { registered: [], deregistered: [], unreachable: [] };
@@ -49,71 +55,89 @@ export async function syncCatalog(
   // Hosts in parallel, and the registrations of one host in parallel: one round trip to Consul, not one per replica.
   await Promise.all(
     desired.hosts.map(async (host) => {
-      const address = hostAddress(host, fallback);
-      let entries: CatalogEntry[] = [];
-      if (!options.destroyed) {
-        try {
-          const list = (await clients
-            .get(host.name)!
-            .listContainers(stackFilter(desired.name, options.owner))) as ListedContainer[];
-          entries = catalogEntries(desired, host, address, list, options.revision);
-        } catch {
-          result.unreachable.push(host.name);
-          return;
-        }
-      }
-      const nodeName = catalogNode(host.name);
-      const [node] = await Promise.all([
-        consul
-          .call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName))
-          .then((v) =>
-            parseCatalogNode<{
-              Services?: Record<string, { ID: string; Meta?: Record<string, string> | null }> | null;
-            } | null>(`catalog node ${nodeName}`, v ?? null),
-          ),
-        ...entries.map(async (e) => {
-          await consul.write(`register ${e.service.id} in the catalog`, (api) =>
-            api.catalog.register({
-              node: e.node,
-              address: e.nodeAddress,
-              nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
-              service: {
-                id: e.service.id,
-                service: e.service.name,
-                address: e.service.address,
-                port: e.service.port,
-                tags: e.service.tags,
-                meta: e.service.meta,
-              },
-              check: {
-                node: e.node,
-                checkid: `service:${e.service.id}`,
-                name: 'Docker health (snapshot)',
-                serviceid: e.service.id,
-                status: e.check.status,
-                notes: e.check.notes,
-              },
-            }),
-          );
-          result.registered.push(`${e.node}/${e.service.id}`);
-        }),
-      ]);
-      const keep = new Set(entries.map((e) => e.service.id));
-      const gone = Object.values(node?.Services ?? {}).filter(
-        (s) => s.Meta?.stack === desired.name && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID),
-      );
-      await Promise.all(
-        gone.map(async (s) => {
-          await consul.write(`deregister ${s.ID} from the catalog`, (api) =>
-            api.catalog.deregister({ node: nodeName, serviceid: s.ID }),
-          );
-          result.deregistered.push(`${nodeName}/${s.ID}`);
-        }),
-      );
+      const entries = await hostEntries(desired, host, hostAddress(host, fallback), clients, options);
+      if (!entries) return void result.unreachable.push(host.name);
+      await syncNode(consul, desired.name, catalogNode(host.name), entries, result);
     }),
   );
   for (const list of [result.registered, result.deregistered, result.unreachable]) list.sort();
   return result;
+}
+
+/** The catalog entries of one host's running replicas (none after a destroy); undefined when it cannot be listed. */
+async function hostEntries(
+  desired: DesiredState,
+  host: HostSpec,
+  address: string,
+  clients: ReadonlyMap<string, HostClient>,
+  options: SyncOptions,
+): Promise<CatalogEntry[] | undefined> {
+  if (options.destroyed) return [];
+  try {
+    const list = (await clients
+      .get(host.name)!
+      .listContainers(stackFilter(desired.name, options.owner))) as ListedContainer[];
+    return catalogEntries(desired, host, address, list, options.revision);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Registers `entries` on one catalog node and deregisters the stack's replicas there that are not among them. */
+async function syncNode(
+  consul: ConsulClient,
+  stack: string,
+  nodeName: string,
+  entries: CatalogEntry[],
+  result: CatalogSyncResult,
+): Promise<void> {
+  const [node] = await Promise.all([
+    consul
+      .call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName))
+      .then((v) => parseCatalogNode<CatalogNodeServices>(`catalog node ${nodeName}`, v ?? null)),
+    ...entries.map(async (e) => {
+      await register(consul, e);
+      result.registered.push(`${e.node}/${e.service.id}`);
+    }),
+  ]);
+  const keep = new Set(entries.map((e) => e.service.id));
+  const gone = Object.values(node?.Services ?? {}).filter(
+    (s) => s.Meta?.stack === stack && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID),
+  );
+  await Promise.all(
+    gone.map(async (s) => {
+      await consul.write(`deregister ${s.ID} from the catalog`, (api) =>
+        api.catalog.deregister({ node: nodeName, serviceid: s.ID }),
+      );
+      result.deregistered.push(`${nodeName}/${s.ID}`);
+    }),
+  );
+}
+
+async function register(consul: ConsulClient, e: CatalogEntry): Promise<void> {
+  await consul.write(`register ${e.service.id} in the catalog`, (api) =>
+    api.catalog.register({
+      node: e.node,
+      address: e.nodeAddress,
+      nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
+      service: {
+        id: e.service.id,
+        service: e.service.name,
+        address: e.service.address,
+        port: e.service.port,
+        tags: e.service.tags,
+        meta: e.service.meta,
+      },
+      check: {
+        node: e.node,
+        checkid: `service:${e.service.id}`,
+        name: 'Docker health (snapshot)',
+        serviceid: e.service.id,
+        status: e.check.status,
+        notes: e.check.notes,
+      },
+    }),
+  );
 }
 
 /** With Consul, after a run that holds the lock: registers the stack's running replicas, deregisters the rest. */

@@ -63,24 +63,16 @@ export class RunSignals {
    */
   until<T>(work: Promise<T>): Promise<T> {
     const signal = this.interruption.signal;
-    return new Promise<T>((resolve, reject) => {
-      const abandon = () => reject(this.beforeAnyChange());
-      if (signal.aborted) {
-        work.catch(() => undefined);
-        return abandon();
-      }
+    if (signal.aborted) {
+      work.catch(() => undefined);
+      return Promise.reject(this.beforeAnyChange());
+    }
+    let abandon = () => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = () => reject(this.beforeAnyChange());
       signal.addEventListener('abort', abandon, { once: true });
-      work.then(
-        (v) => {
-          signal.removeEventListener('abort', abandon);
-          resolve(v);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', abandon);
-          reject(err);
-        },
-      );
     });
+    return Promise.race([work, abandoned]).finally(() => signal.removeEventListener('abort', abandon));
   }
 
   /** Whatever ended the command: before operations started, a signal makes it the interrupted-before-any-change exit. */

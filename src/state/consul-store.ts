@@ -92,7 +92,7 @@ export class ConsulStateStore implements StateStore {
 
   private async item(key: string, options: Record<string, unknown> = {}): Promise<KvItem | undefined> {
     const got = await this.client.call(`read ${key}`, (api) => api.kv.get({ key, ...options } as never));
-    return (got ?? undefined) as KvItem | undefined;
+    return got ?? undefined;
   }
 
   async identity(stack: string): Promise<StackOwner | undefined> {
@@ -220,7 +220,7 @@ export class ConsulStateStore implements StateStore {
 
   private async numbers(stack: string): Promise<number[]> {
     const prefix = revisionsPrefix(stack);
-    let keys: string[] = [];
+    let keys: string[];
     try {
       keys = await this.client.call('list revisions', (api) => api.kv.keys(prefix));
     } catch (err) {

@@ -41,6 +41,18 @@ import type { StackOwner } from '../labels.js';
 
 const pad = (n: number) => String(n).padStart(10, '0');
 
+/**
+ * The StateStore interface is asynchronous; the local store's work is synchronous: its value, or what it threw, as
+ * a settled promise (so a caller sees a failure as a rejection, as with Consul).
+ */
+function settled<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 /** STACK_STATE_DIR, else $XDG_STATE_HOME/stack, else ~/.local/state/stack. */
 export function localStateRoot(env: Record<string, string | undefined>): string {
   if (env.STACK_STATE_DIR) return path.resolve(env.STACK_STATE_DIR);
@@ -105,20 +117,22 @@ export class LocalStateStore implements StateStore {
     return path.join(this.dir(stack), 'identity.json');
   }
 
-  async identity(stack: string): Promise<StackOwner | undefined> {
-    let text: string;
-    try {
-      text = readFileSync(this.identityFile(stack), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    const stored = parseIdentity(text);
-    if (!stored)
-      throw new Error(
-        `${this.identityFile(stack)} does not hold a stack identity; restore it from a backup, or remove it only if no host has objects of stack ${stack}`,
-      );
-    return ownerFrom(stored, this.where);
+  identity(stack: string): Promise<StackOwner | undefined> {
+    return settled(() => {
+      let text: string;
+      try {
+        text = readFileSync(this.identityFile(stack), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      const stored = parseIdentity(text);
+      if (!stored)
+        throw new Error(
+          `${this.identityFile(stack)} does not hold a stack identity; restore it from a backup, or remove it only if no host has objects of stack ${stack}`,
+        );
+      return ownerFrom(stored, this.where);
+    });
   }
 
   async claimIdentity(stack: string): Promise<StackOwner> {
@@ -131,8 +145,10 @@ export class LocalStateStore implements StateStore {
     return (await this.identity(stack))!;
   }
 
-  async holder(stack: string): Promise<LockInfo | undefined> {
-    return this.readLock(stack);
+  holder(stack: string): Promise<LockInfo | undefined> {
+    return settled(() => {
+      return this.readLock(stack);
+    });
   }
 
   async acquire(stack: string, info: LockInfo, options: AcquireOptions): Promise<HeldLock> {
@@ -193,23 +209,26 @@ export class LocalStateStore implements StateStore {
       info: held,
       lost: lost.signal,
       fence,
-      release: async () => {
-        if (released) return;
-        released = true;
-        clearInterval(timer);
-        this.fence = UNFENCED;
-        if (this.readLock(stack)?.id === held.id) unlinkSync(file);
-      },
+      release: () =>
+        settled(() => {
+          if (released) return;
+          released = true;
+          clearInterval(timer);
+          this.fence = UNFENCED;
+          if (this.readLock(stack)?.id === held.id) unlinkSync(file);
+        }),
     };
   }
 
-  async lockState(stack: string): Promise<LockState | undefined> {
-    const holder = this.readLock(stack);
-    return holder
-      ? { holder, index: holder.id ?? 'unknown' }
-      : existsSync(this.lockFile(stack))
-        ? { index: 'unknown' }
-        : undefined;
+  lockState(stack: string): Promise<LockState | undefined> {
+    return settled(() => {
+      const holder = this.readLock(stack);
+      return holder
+        ? { holder, index: holder.id ?? 'unknown' }
+        : existsSync(this.lockFile(stack))
+          ? { index: 'unknown' }
+          : undefined;
+    });
   }
 
   /** Moves the lock file aside, and puts it back if it is not the one at `index` (another run took the lock meanwhile). */
@@ -265,61 +284,71 @@ export class LocalStateStore implements StateStore {
     return parseManifest(file, parseJson(file, text), n);
   }
 
-  async latest(stack: string): Promise<RevisionSummary | undefined> {
-    const n = this.numbers(stack).at(-1);
-    const m = n === undefined ? undefined : this.manifest(stack, n);
-    return m ? summaryOf(m) : undefined;
+  latest(stack: string): Promise<RevisionSummary | undefined> {
+    return settled(() => {
+      const n = this.numbers(stack).at(-1);
+      const m = n === undefined ? undefined : this.manifest(stack, n);
+      return m ? summaryOf(m) : undefined;
+    });
   }
 
-  async list(stack: string): Promise<RevisionSummary[]> {
-    return this.numbers(stack)
-      .map((n) => this.manifest(stack, n))
-      .filter((m): m is RevisionManifest => !!m)
-      .map(summaryOf);
+  list(stack: string): Promise<RevisionSummary[]> {
+    return settled(() => {
+      return this.numbers(stack)
+        .map((n) => this.manifest(stack, n))
+        .filter((m): m is RevisionManifest => !!m)
+        .map(summaryOf);
+    });
   }
 
-  async get(stack: string, number: number): Promise<RevisionRecord | undefined> {
-    const manifest = this.manifest(stack, number);
-    if (!manifest) return undefined;
-    const dir = path.join(this.revisionsDir(stack), pad(number), 'chunks');
-    const chunks: string[] = [];
-    for (let i = 0; i < manifest.chunks; i++) {
-      const file = path.join(dir, String(i));
-      try {
-        if (statSync(file).size > VALUE_LIMIT) throw new StoredDataError(file, `is larger than ${VALUE_LIMIT} bytes`);
-        chunks.push(readFileSync(file, 'utf8'));
-      } catch (err) {
-        if (err instanceof StoredDataError) throw err;
-        break;
+  get(stack: string, number: number): Promise<RevisionRecord | undefined> {
+    return settled(() => {
+      const manifest = this.manifest(stack, number);
+      if (!manifest) return undefined;
+      const dir = path.join(this.revisionsDir(stack), pad(number), 'chunks');
+      const chunks: string[] = [];
+      for (let i = 0; i < manifest.chunks; i++) {
+        const file = path.join(dir, String(i));
+        try {
+          if (statSync(file).size > VALUE_LIMIT) throw new StoredDataError(file, `is larger than ${VALUE_LIMIT} bytes`);
+          chunks.push(readFileSync(file, 'utf8'));
+        } catch (err) {
+          if (err instanceof StoredDataError) throw err;
+          break;
+        }
       }
-    }
-    return decodeRevision(manifest, chunks, path.join(this.revisionsDir(stack), pad(number), 'manifest.json'));
+      return decodeRevision(manifest, chunks, path.join(this.revisionsDir(stack), pad(number), 'manifest.json'));
+    });
   }
 
-  async record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
-    const dir = path.join(this.revisionsDir(stack), pad(record.number));
-    mkdirSync(path.join(dir, 'chunks'), { recursive: true });
-    const { manifest, chunks } = encodeRevision(record);
-    this.fence.check(`record revision ${record.number} in ${this.where}`);
-    for (const [i, chunk] of chunks.entries()) writeFileSync(path.join(dir, 'chunks', String(i)), chunk);
-    const tmp = path.join(dir, `manifest.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(manifest));
-    try {
+  record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
+    return settled(() => {
+      const dir = path.join(this.revisionsDir(stack), pad(record.number));
+      mkdirSync(path.join(dir, 'chunks'), { recursive: true });
+      const { manifest, chunks } = encodeRevision(record);
       this.fence.check(`record revision ${record.number} in ${this.where}`);
-      linkSync(tmp, path.join(dir, 'manifest.json'));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-        throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
-      throw err;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-    const numbers = this.numbers(stack);
-    for (const n of numbers.slice(0, Math.max(0, numbers.length - Math.max(1, keep)))) {
-      const old = path.join(this.revisionsDir(stack), pad(n));
-      rmSync(path.join(old, 'manifest.json'), { force: true });
-      rmSync(old, { recursive: true, force: true });
-    }
+      for (const [i, chunk] of chunks.entries()) writeFileSync(path.join(dir, 'chunks', String(i)), chunk);
+      const tmp = path.join(dir, `manifest.${process.pid}.tmp`);
+      writeFileSync(tmp, JSON.stringify(manifest));
+      try {
+        this.fence.check(`record revision ${record.number} in ${this.where}`);
+        linkSync(tmp, path.join(dir, 'manifest.json'));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`, {
+            cause: err,
+          });
+        throw err;
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+      const numbers = this.numbers(stack);
+      for (const n of numbers.slice(0, Math.max(0, numbers.length - Math.max(1, keep)))) {
+        const old = path.join(this.revisionsDir(stack), pad(n));
+        rmSync(path.join(old, 'manifest.json'), { force: true });
+        rmSync(old, { recursive: true, force: true });
+      }
+    });
   }
 
   close(): void {}

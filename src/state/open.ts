@@ -32,7 +32,9 @@ export function openStateStore(
   try {
     consul = new ConsulClient(config);
   } catch (err) {
-    throw new Error(`cannot set up the Consul client: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`cannot set up the Consul client: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   return { store: new ConsulStateStore(consul), consul, config };
 }

@@ -111,31 +111,35 @@ export class LineReporter implements Reporter {
         for (const l of rolloutLines(e.outcome))
           this.line(e.outcome.outcome === 'completed' ? c.green(l) : c.yellow(l));
         break;
-      case 'summary': {
-        this.clear();
-        const calls = Object.entries(e.calls)
-          .map(([h, n]) => `${h} ${n.reads}r/${n.writes}w`)
-          .join(', ');
-        const head = e.ok
-          ? c.green('apply complete')
-          : e.outcome === 'interrupted'
-            ? c.yellow('apply interrupted')
-            : c.red('apply failed');
-        this.stream.write(`${head}: ${e.done} done, ${e.failed} failed, ${e.skipped} skipped; Engine calls ${calls}\n`);
-        for (const [host, lost] of Object.entries(e.lostHosts ?? {}))
-          this.stream.write(`  ${c.red('host lost')}: ${host}: ${lost.error}\n`);
-        const roots = e.rootCauses ?? e.failures.map((f) => ({ ...f, host: '', skipped: [] as string[] }));
-        for (const r of roots) {
-          if (r.op === 'interrupt') {
-            this.stream.write(`  ${c.yellow('interrupted')}: ${r.skipped.length} operation(s) not started\n`);
-            continue;
-          }
-          this.stream.write(`  ${c.red('error')}: ${r.op}: ${r.error}\n`);
-          if (r.skipped.length)
-            this.stream.write(`    ${c.dim(`skipped because of it (${r.skipped.length}): ${r.skipped.join(', ')}`)}\n`);
-        }
+      case 'summary':
+        this.summary(e);
         break;
+    }
+  }
+
+  private summary(e: Extract<ApplyEvent, { type: 'summary' }>): void {
+    const c = this.c;
+    this.clear();
+    const calls = Object.entries(e.calls)
+      .map(([h, n]) => `${h} ${n.reads}r/${n.writes}w`)
+      .join(', ');
+    const head = e.ok
+      ? c.green('apply complete')
+      : e.outcome === 'interrupted'
+        ? c.yellow('apply interrupted')
+        : c.red('apply failed');
+    this.stream.write(`${head}: ${e.done} done, ${e.failed} failed, ${e.skipped} skipped; Engine calls ${calls}\n`);
+    for (const [host, lost] of Object.entries(e.lostHosts ?? {}))
+      this.stream.write(`  ${c.red('host lost')}: ${host}: ${lost.error}\n`);
+    const roots = e.rootCauses ?? e.failures.map((f) => ({ ...f, host: '', skipped: [] as string[] }));
+    for (const r of roots) {
+      if (r.op === 'interrupt') {
+        this.stream.write(`  ${c.yellow('interrupted')}: ${r.skipped.length} operation(s) not started\n`);
+        continue;
       }
+      this.stream.write(`  ${c.red('error')}: ${r.op}: ${r.error}\n`);
+      if (r.skipped.length)
+        this.stream.write(`    ${c.dim(`skipped because of it (${r.skipped.length}): ${r.skipped.join(', ')}`)}\n`);
     }
   }
 }

@@ -90,7 +90,7 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
       }
       continue;
     }
-    const slots = existing.get(name) ?? new Map();
+    const slots = existing.get(name) ?? new Map<string, ObservedContainer[]>();
     for (let i = 1; i <= s.deploy.replicas; i++) {
       const slot = String(i);
       const current = rankContainers(slots.get(slot) ?? [])[0];

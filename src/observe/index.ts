@@ -34,9 +34,35 @@ export interface ObserveOptions {
   owner?: StackOwner;
 }
 
-type Obj = Record<string, any>;
+/** The parts of a container's inspect that --refresh reads. */
+export interface InspectEntry {
+  State?: { Running?: boolean; ExitCode?: number };
+  RestartCount?: number;
+  HostConfig?: {
+    RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+    Memory?: number;
+    NanoCpus?: number;
+    PidsLimit?: number | null;
+    MemoryReservation?: number;
+  };
+  NetworkSettings?: { Networks?: Record<string, unknown> };
+}
 
-export function runtimeFromInspect(i: Obj): ContainerRuntime {
+/** An image as the Engine lists it. */
+interface ImageListEntry {
+  Id: string;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
+}
+
+/** A volume as the Engine lists it. */
+interface VolumeListEntry {
+  Name: string;
+  Driver: string;
+  Labels?: Record<string, string> | null;
+}
+
+export function runtimeFromInspect(i: InspectEntry): ContainerRuntime {
   const hc = i.HostConfig ?? {};
   return {
     running: !!i.State?.Running,
@@ -82,7 +108,7 @@ function split<T extends { name: string; labels: Record<string, string> }>(
   };
 }
 
-function parseVolume(v: Record<string, any>): ObservedVolume {
+function parseVolume(v: VolumeListEntry): ObservedVolume {
   return {
     name: v.Name,
     driver: v.Driver,
@@ -115,7 +141,7 @@ async function observeHost(
       owner,
     );
     const n = split((networks as NetworkListEntry[]).map(parseNetwork), stack, owner);
-    const v = split(volumes.map(parseVolume), stack, owner);
+    const v = split((volumes as VolumeListEntry[]).map(parseVolume), stack, owner);
     const observed: ObservedHost = {
       name: host,
       containers: c.own,
@@ -125,7 +151,11 @@ async function observeHost(
       ...(info ? { engine: parseEngineInfo(info) } : {}),
       volumes: v.own,
       foreignVolumes: v.foreign,
-      images: images.map((i) => ({ id: i.Id, repoTags: i.RepoTags ?? [], repoDigests: i.RepoDigests ?? [] })),
+      images: (images as ImageListEntry[]).map((i) => ({
+        id: i.Id,
+        repoTags: i.RepoTags ?? [],
+        repoDigests: i.RepoDigests ?? [],
+      })),
     };
     if (refresh)
       await Promise.all(

@@ -18,9 +18,14 @@ export function isOwn(labels: LabelSet, stack: string, owner: StackOwner | undef
   return !!owner && hasStackLabels(labels, stack) && labels?.[Labels.owner] === owner.id;
 }
 
+/** C0 and C1 control characters (and DEL). */
+function isControl(code: number): boolean {
+  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
+}
+
 /** A label value as messages may quote it: anyone can write labels, so no control characters, and not too long. */
 export function printable(value: string): string {
-  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const clean = [...value].map((ch) => (isControl(ch.charCodeAt(0)) ? '?' : ch)).join('');
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }
 

@@ -5,8 +5,8 @@ import type { ContainerState, HealthState, ObservedContainer, ObservedMount, Pub
 export function parseConfigLabel(text: string | undefined): Record<string, unknown> | undefined {
   if (!text) return undefined;
   try {
-    const v = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

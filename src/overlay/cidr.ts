@@ -25,7 +25,7 @@ function ipv6(text: string): bigint | undefined {
   else {
     const missing = 8 - h.length - t.length - extra;
     if (missing < 1) return undefined;
-    groups = [...h, ...Array(missing).fill('0'), ...t];
+    groups = [...h, ...Array<string>(missing).fill('0'), ...t];
   }
   if (groups.length + extra !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
   let value = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);

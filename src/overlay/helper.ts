@@ -223,19 +223,17 @@ export async function runHelper(
 ): Promise<string> {
   const container = await client.docker.createContainer(helperBody(image, task, stack, owner));
   let output = '';
-  let failure: unknown;
+  let failure: Error | undefined;
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    output = ((await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer).toString(
-      'utf8',
-    );
+    output = (await container.logs({ stdout: true, stderr: true, follow: false })).toString('utf8');
     if (StatusCode !== 0)
       failure = new Error(
         `host ${client.name}: overlay helper (${purpose}) exited ${StatusCode}: ${output.trim().slice(0, 500)}`,
       );
   } catch (err) {
-    failure = err;
+    failure = err as Error;
   }
   try {
     await container.remove({ force: true });

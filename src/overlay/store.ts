@@ -57,7 +57,22 @@ export interface OverlayStore {
   services(): Promise<Record<string, string[]>>;
 }
 
-type Obj = Record<string, any>;
+/** A KV entry as Consul's API returns it. */
+interface ConsulKvItem {
+  Key: string;
+  Value?: string | null;
+  ModifyIndex: number;
+}
+
+/** A catalog entry as Consul's API returns it. */
+interface ConsulCatalogItem {
+  Node: string;
+  ServiceID: string;
+  ServiceName: string;
+  ServiceTags?: string[] | null;
+  ServiceAddress: string;
+  ServiceMeta?: Record<string, string> | null;
+}
 
 /** Over src/consul's client (address, token, TLS, and its unreachable/request errors). */
 export class ConsulOverlayStore implements OverlayStore {
@@ -69,7 +84,7 @@ export class ConsulOverlayStore implements OverlayStore {
 
   async list(prefix: string): Promise<KvEntry[]> {
     const items = (await this.consul.call(`read ${prefix}`, (api) => api.kv.get({ key: prefix, recurse: true }))) as
-      Obj[] | undefined;
+      ConsulKvItem[] | undefined;
     return (items ?? []).map((e) => ({ key: e.Key, value: e.Value ?? '', modifyIndex: e.ModifyIndex }));
   }
 
@@ -117,7 +132,7 @@ export class ConsulOverlayStore implements OverlayStore {
   async service(name: string): Promise<CatalogEntry[]> {
     const list = (await this.consul.call(`read catalog service ${name}`, (api) =>
       api.catalog.service.nodes(name),
-    )) as Obj[];
+    )) as ConsulCatalogItem[];
     return list.map((e) => ({
       node: e.Node,
       serviceId: e.ServiceID,
@@ -129,9 +144,7 @@ export class ConsulOverlayStore implements OverlayStore {
   }
 
   async services(): Promise<Record<string, string[]>> {
-    return (await this.consul.call('list catalog services', (api) => api.catalog.service.list())) as Record<
-      string,
-      string[]
-    >;
+    const list: unknown = await this.consul.call('list catalog services', (api) => api.catalog.service.list());
+    return list as Record<string, string[]>;
   }
 }

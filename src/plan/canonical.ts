@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 function isEmpty(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object' && !Buffer.isBuffer(v)) return Object.keys(v as object).length === 0;
+  if (typeof v === 'object' && !Buffer.isBuffer(v)) return Object.keys(v).length === 0;
   return false;
 }
 

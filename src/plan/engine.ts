@@ -7,7 +7,60 @@ import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
 import { networkConfig } from './network-config.js';
 import type { ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from './types.js';
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
+
+/** A network entry of the normalised config (src/plan/config.ts). */
+interface NetworkEntry {
+  aliases?: string[];
+  ipv4Address?: string;
+}
+
+interface MountEntry {
+  type: string;
+  source?: string;
+  target: string;
+  readOnly?: boolean;
+  createHostPath?: boolean;
+  propagation?: string;
+  tmpfsSize?: number;
+  tmpfsMode?: number;
+  nocopy?: boolean;
+}
+
+/** The normalised container config as the body reads it (src/plan/config.ts writes it; empty values are dropped). */
+interface ConfigView {
+  image?: string;
+  command?: string[];
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  stopSignal?: string;
+  stopGracePeriodNs?: number;
+  labels?: Record<string, string>;
+  expose?: string[];
+  ports?: { target: number | string; protocol?: string; hostIp?: string; published?: string }[];
+  mounts?: MountEntry[];
+  restart?: string;
+  healthcheck?: { test?: string[]; intervalNs?: number; timeoutNs?: number; retries?: number; startPeriodNs?: number };
+  resources?: { memoryLimit?: number; memoryReservation?: number; nanoCpus?: number; pidsLimit?: number };
+  logging?: { driver?: string; options?: Record<string, string> };
+  networkMode?: string;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  readOnly?: boolean;
+  tmpfs?: Record<string, string>;
+  ulimits?: Record<string, { soft?: number; hard?: number }>;
+  sysctls?: Record<string, string>;
+  init?: boolean;
+  shmSize?: number;
+  extraHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOpt?: string[];
+}
 
 export interface ContainerMeta {
   stack: string;
@@ -39,31 +92,70 @@ export function containerLabels(meta: ContainerMeta, user: Record<string, string
 const seconds = (ns: number | undefined) => (ns === undefined ? undefined : Math.round(ns / 1e9));
 
 /** The network a container is created on (the API takes one), and the others to connect before start. */
-export function splitNetworks(config: ContainerConfig): { first?: [string, Obj]; rest: [string, Obj][] } {
-  const entries = Object.entries((config.networks as Obj) ?? {}) as [string, Obj][];
+export function splitNetworks(config: ContainerConfig): {
+  first?: [string, NetworkEntry];
+  rest: [string, NetworkEntry][];
+} {
+  const entries = Object.entries((config.networks as Record<string, NetworkEntry> | undefined) ?? {});
   return { first: entries[0], rest: entries.slice(1) };
 }
 
-export function endpointConfig(n: Obj | undefined): Obj {
+export function endpointConfig(n: NetworkEntry | undefined): Obj {
   const body: Obj = { Aliases: n?.aliases ?? [] };
   if (n?.ipv4Address) body.IPAMConfig = { IPv4Address: n.ipv4Address };
   return body;
 }
 
 export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta): ContainerCreateBody {
-  const c = config as Obj;
-  const env = Object.entries((c.environment as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`);
-  const exposed: Obj = {};
-  const bindings: Obj = {};
-  for (const e of (c.expose as string[]) ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
-  for (const p of (c.ports as Obj[]) ?? []) {
+  const c = config as ConfigView;
+  const env = Object.entries(c.environment ?? {}).map(([k, v]) => `${k}=${v}`);
+  const { exposed, bindings } = portsOf(c);
+  const { mounts, binds } = mountsOf(c, meta);
+  const hc = c.healthcheck;
+  const { first } = splitNetworks(config);
+  const body: Obj = {
+    Image: c.image,
+    Cmd: c.command,
+    Entrypoint: c.entrypoint,
+    Env: env,
+    WorkingDir: c.workingDir,
+    User: c.user,
+    Hostname: c.hostname,
+    StopSignal: c.stopSignal,
+    StopTimeout: seconds(c.stopGracePeriodNs),
+    Labels: containerLabels(meta, c.labels),
+    ExposedPorts: exposed,
+    Healthcheck: hc
+      ? {
+          Test: hc.test,
+          Interval: hc.intervalNs,
+          Timeout: hc.timeoutNs,
+          Retries: hc.retries,
+          StartPeriod: hc.startPeriodNs,
+        }
+      : undefined,
+    HostConfig: hostConfigOf(c, { bindings, binds, mounts, firstNetwork: first?.[0] }),
+    NetworkingConfig: first ? { EndpointsConfig: { [first[0]]: endpointConfig(first[1]) } } : undefined,
+  };
+  return stripUndefined(body);
+}
+
+function portsOf(c: ConfigView): { exposed: Record<string, object>; bindings: Record<string, object[]> } {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, object[]> = {};
+  for (const e of c.expose ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+  for (const p of c.ports ?? []) {
     const key = `${p.target}/${p.protocol ?? 'tcp'}`;
     exposed[key] = {};
     (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.published ?? '' });
   }
+  return { exposed, bindings };
+}
+
+function mountsOf(c: ConfigView, meta: ContainerMeta): { mounts: Obj[]; binds: string[] } {
   const mounts: Obj[] = [];
   const binds: string[] = [];
-  for (const m of (c.mounts as Obj[]) ?? []) {
+  for (const m of c.mounts ?? []) {
     if (m.type === 'bind' && m.createHostPath) {
       binds.push(`${m.source}:${m.target}${m.readOnly ? ':ro' : ':rw'}${m.propagation ? `,${m.propagation}` : ''}`);
     } else if (m.type === 'bind') {
@@ -91,67 +183,49 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
     if (!declared.has(target)) mounts.push({ Type: 'volume', Source: name, Target: target });
   for (const b of meta.bundles)
     mounts.push({ Type: 'volume', Source: b.volume, Target: b.dir, ReadOnly: true, VolumeOptions: { NoCopy: true } });
-
-  const [restartName, retries] = String(c.restart ?? 'no').split(':');
-  const hc = c.healthcheck as Obj | undefined;
-  const res = (c.resources as Obj) ?? {};
-  const { first } = splitNetworks(config);
-  const logging = c.logging as Obj | undefined;
-  const body: Obj = {
-    Image: c.image,
-    Cmd: c.command,
-    Entrypoint: c.entrypoint,
-    Env: env,
-    WorkingDir: c.workingDir,
-    User: c.user,
-    Hostname: c.hostname,
-    StopSignal: c.stopSignal,
-    StopTimeout: seconds(c.stopGracePeriodNs),
-    Labels: containerLabels(meta, c.labels),
-    ExposedPorts: exposed,
-    Healthcheck: hc
-      ? {
-          Test: hc.test,
-          Interval: hc.intervalNs,
-          Timeout: hc.timeoutNs,
-          Retries: hc.retries,
-          StartPeriod: hc.startPeriodNs,
-        }
-      : undefined,
-    HostConfig: {
-      RestartPolicy: { Name: restartName, MaximumRetryCount: Number(retries ?? 0) },
-      PortBindings: bindings,
-      Binds: binds,
-      Mounts: mounts,
-      NetworkMode: c.networkMode ?? first?.[0],
-      CapAdd: c.capAdd,
-      CapDrop: c.capDrop,
-      Privileged: !!c.privileged,
-      ReadonlyRootfs: !!c.readOnly,
-      Tmpfs: c.tmpfs,
-      Ulimits: Object.entries((c.ulimits as Obj) ?? {}).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
-      Sysctls: c.sysctls,
-      Init: c.init,
-      ShmSize: c.shmSize,
-      ExtraHosts: c.extraHosts,
-      Dns: c.dns,
-      DnsSearch: c.dnsSearch,
-      DnsOptions: c.dnsOpt,
-      LogConfig: logging ? { Type: logging.driver, Config: logging.options ?? {} } : undefined,
-      Memory: res.memoryLimit,
-      MemoryReservation: res.memoryReservation,
-      NanoCpus: res.nanoCpus,
-      PidsLimit: res.pidsLimit,
-    },
-    NetworkingConfig: first ? { EndpointsConfig: { [first[0]]: endpointConfig(first[1]) } } : undefined,
-  };
-  return stripUndefined(body);
+  return { mounts, binds };
 }
 
-function stripUndefined(o: Obj): Obj {
-  for (const k of Object.keys(o)) {
-    const v = o[k];
-    if (v === undefined) delete o[k];
+function hostConfigOf(
+  c: ConfigView,
+  p: { bindings: Record<string, object[]>; binds: string[]; mounts: Obj[]; firstNetwork: string | undefined },
+): Obj {
+  const [restartName, retries] = (c.restart ?? 'no').split(':');
+  const res = c.resources ?? {};
+  const logging = c.logging;
+  return {
+    RestartPolicy: { Name: restartName, MaximumRetryCount: Number(retries ?? 0) },
+    PortBindings: p.bindings,
+    Binds: p.binds,
+    Mounts: p.mounts,
+    NetworkMode: c.networkMode ?? p.firstNetwork,
+    CapAdd: c.capAdd,
+    CapDrop: c.capDrop,
+    Privileged: !!c.privileged,
+    ReadonlyRootfs: !!c.readOnly,
+    Tmpfs: c.tmpfs,
+    Ulimits: Object.entries(c.ulimits ?? {}).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
+    Sysctls: c.sysctls,
+    Init: c.init,
+    ShmSize: c.shmSize,
+    ExtraHosts: c.extraHosts,
+    Dns: c.dns,
+    DnsSearch: c.dnsSearch,
+    DnsOptions: c.dnsOpt,
+    LogConfig: logging ? { Type: logging.driver, Config: logging.options ?? {} } : undefined,
+    Memory: res.memoryLimit,
+    MemoryReservation: res.memoryReservation,
+    NanoCpus: res.nanoCpus,
+    PidsLimit: res.pidsLimit,
+  };
+}
+
+/** Drops undefined fields, in place and in nested objects (not in arrays); returns the same object. */
+function stripUndefined<T extends object>(o: T): T {
+  const rec = o as Record<string, unknown>;
+  for (const k of Object.keys(rec)) {
+    const v = rec[k];
+    if (v === undefined) delete rec[k];
     else if (v && typeof v === 'object' && !Array.isArray(v)) stripUndefined(v);
   }
   return o;
@@ -183,7 +257,7 @@ export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOw
       [Labels.configHash]: hash,
       [ContainerLabels.config]: json,
     },
-  }) as NetworkCreateBody;
+  });
 }
 
 export function volumeCreateBody(stack: string, v: VolumeSpec, owner?: StackOwner): VolumeCreateBody {

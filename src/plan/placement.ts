@@ -90,7 +90,7 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
       }
       continue;
     }
-    const slots = existing.get(name) ?? new Map();
+    const slots = existing.get(name) ?? new Map<string, ObservedContainer[]>();
     for (let i = 1; i <= s.deploy.replicas; i++) {
       const slot = String(i);
       const current = rankContainers(slots.get(slot) ?? [])[0];
@@ -110,7 +110,17 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
       } else unplaced.push({ service: s, slot, eligible });
     }
   }
-  // Second pass: new replicas go to the eligible host with the fewest of this service, then the fewest overall.
+  placeNew(desired, placement, load, unplaced);
+  return { placement, diagnostics };
+}
+
+/** Second pass: new replicas go to the eligible host with the fewest of this service, then the fewest overall. */
+function placeNew(
+  desired: DesiredState,
+  placement: Record<string, Record<string, string>>,
+  load: Map<string, number>,
+  unplaced: { service: ServiceSpec; slot: string; eligible: HostSpec[] }[],
+): void {
   for (const { service, slot, eligible } of unplaced) {
     const mine = new Map<string, number>();
     for (const h of Object.values(placement[service.name])) mine.set(h, (mine.get(h) ?? 0) + 1);
@@ -121,7 +131,6 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
         desired.hosts.indexOf(a) - desired.hosts.indexOf(b),
     )[0];
     placement[service.name][slot] = best.name;
-    bump(best.name);
+    load.set(best.name, (load.get(best.name) ?? 0) + 1);
   }
-  return { placement, diagnostics };
 }

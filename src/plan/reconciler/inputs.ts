@@ -38,7 +38,7 @@ export function newReconciler(desiredIn: DesiredState, observed: ObservedState, 
   // Stack's own overlay: per network and host, only what is missing (src/overlay/plan.ts).
   const overlay = planOverlayNetworks(desired, observed, usableList, b, diagnostics);
   diagnostics.push(
-    ...overlayReadiness(desired, observed, usableList, overlay.isConsul),
+    ...overlayReadiness(desired, observed, usableList, (key) => overlay.isConsul(key)),
     ...subnetProblems(desired, observed, usableList),
     ...missingExternalNetworks(desired, observed, placement),
   );

@@ -61,8 +61,7 @@ function attachedContainers(r: Reconciler, n: NetworkSpec, host: string, global:
     .flatMap((h) => h.obs.containers)
     .filter(
       (c) =>
-        c.role !== Roles.helper &&
-        (c.networks.includes(n.name) || Object.hasOwn((c.config?.networks ?? {}) as object, n.name)),
+        c.role !== Roles.helper && (c.networks.includes(n.name) || Object.hasOwn(c.config?.networks ?? {}, n.name)),
     )
     .sort((x, y) => x.host.localeCompare(y.host) || x.name.localeCompare(y.name));
 }

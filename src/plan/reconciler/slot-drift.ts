@@ -51,7 +51,7 @@ export function correctDrift(r: Reconciler, sl: Slot, current: ObservedContainer
 function restartPolicyDrift(r: Reconciler, sl: Slot, current: ObservedContainer, d: Drift): void {
   const rt = current.runtime;
   if (!rt) return;
-  const wantRestart = String(sl.svc.sc.config.restart ?? 'no');
+  const wantRestart = restartOf(sl);
   const [wName, wRetries] = wantRestart.split(':');
   const haveRestart =
     rt.restartPolicy.name === 'on-failure' && rt.restartPolicy.maximumRetryCount > 0
@@ -89,6 +89,12 @@ function networkDrift(r: Reconciler, sl: Slot, current: ObservedContainer, d: Dr
   }
 }
 
+/** The restart policy the config asks for (`no` when it says nothing). */
+function restartOf(sl: Slot): string {
+  const restart = sl.svc.sc.config.restart;
+  return typeof restart === 'string' ? restart : 'no';
+}
+
 function shouldRun(c: ObservedContainer, restart: string): boolean {
   const exit = c.runtime?.exitCode ?? c.exitCode;
   const policy = restart.split(':')[0];
@@ -104,9 +110,7 @@ function shouldRun(c: ObservedContainer, restart: string): boolean {
 function startIfStopped(r: Reconciler, sl: Slot, current: ObservedContainer, d: Drift, rec: ReplicaRecord): void {
   const rt = current.runtime;
   const stopped = rt ? !rt.running && current.state !== 'paused' : current.state === 'exited';
-  const mustStart =
-    current.state === 'created' ||
-    (stopped && (d.interrupted || shouldRun(current, String(sl.svc.sc.config.restart ?? 'no'))));
+  const mustStart = current.state === 'created' || (stopped && (d.interrupted || shouldRun(current, restartOf(sl))));
   if (!mustStart) return;
   const cause =
     current.state === 'created'

@@ -92,21 +92,7 @@ export function rollbackSteps(
       }),
     ),
     step(`start ${r.name}`, 'container.start', { name: r.name }),
-    policy.gate === 'healthy'
-      ? step(`wait healthy ${r.name}`, 'container.wait-healthy', { name: r.name, timeoutMs: policy.timeoutMs }, false)
-      : policy.gate === 'running'
-        ? step(
-            `wait running ${r.name}`,
-            'container.wait-running',
-            { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs },
-            false,
-          )
-        : step(
-            `wait healthy or running ${r.name}`,
-            'container.wait-ready',
-            { name: r.name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs },
-            false,
-          ),
+    waitStep(step, r.name, policy),
   ];
   if (policy.order === 'stop-first')
     return [
@@ -128,6 +114,17 @@ export function rollbackSteps(
     step(`stop ${r.temporary}`, 'container.stop', { name: r.temporary, timeoutSeconds: r.stopTimeout }),
     step(`remove ${r.temporary}`, 'container.remove', { name: r.temporary, force: true, volumes: false }),
   ];
+}
+
+type Step = <K extends OpKind>(label: string, kind: K, params: OpParams[K], write?: boolean) => Operation;
+
+/** The rollback's gate for the previous container (a read: not a write). */
+function waitStep(step: Step, name: string, policy: RollbackPolicy): Operation {
+  if (policy.gate === 'healthy')
+    return step(`wait healthy ${name}`, 'container.wait-healthy', { name, timeoutMs: policy.timeoutMs }, false);
+  const params = { name, monitorMs: policy.monitorMs, timeoutMs: policy.timeoutMs };
+  if (policy.gate === 'running') return step(`wait running ${name}`, 'container.wait-running', params, false);
+  return step(`wait healthy or running ${name}`, 'container.wait-ready', params, false);
 }
 
 /** The plan view's line for a rollout's way back. */

@@ -4,15 +4,13 @@
  * read back from Consul, where `overlay.allocate` put them.
  */
 import type { HostClient } from '../docker/client.js';
-import { unreachable, type Operation, type OverlayRegisterParams } from '../plan/types.js';
+import { unreachable, type NetworkCreateBody, type Operation, type OverlayRegisterParams } from '../plan/types.js';
 import { Labels, ownerLabels, type StackOwner } from '../labels.js';
 import type { OverlayStore } from './store.js';
 import { ensureAllocation, forgetProgrammed, recordProgrammed, releaseAllocation } from './allocate.js';
 import { networkId, networkPrefix, parseKv } from './state.js';
 import { bridgeName } from './names.js';
 import { programTask, runHelper, unprogramTask } from './helper.js';
-
-type Obj = Record<string, any>;
 
 /** The network's allocation and the host's lease, read back from Consul and validated (kv-schema.ts) before use. */
 async function networkState(store: OverlayStore, stack: string, key: string, host: string) {
@@ -35,7 +33,7 @@ export function bridgeBody(
   gateway: string,
   mtu: number,
   owner?: StackOwner,
-): Obj {
+): NetworkCreateBody {
   return {
     Name: name,
     Driver: 'bridge',

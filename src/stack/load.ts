@@ -19,7 +19,6 @@ import { checkPortConflicts } from './checks/port-conflicts.js';
 import { resolveExtends } from './extends.js';
 import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
-import type { Lookup } from './interpolate.js';
 import { readInventory } from './inventory.js';
 import { applyKeyPolicy } from './key-policy.js';
 import { isRecord, type KeyPath } from './key-path.js';
@@ -144,14 +143,14 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
   if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
   const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
 
-  const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key] as object) : []);
+  const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key]) : []);
   const context: NormaliseContext = {
     problems,
     stackName,
     workingDir,
     folder,
     displayPath,
-    lookup: variables.lookup as Lookup,
+    lookup: variables.lookup,
     defaultNetworkDriver: typeof defaults.network_driver === 'string' ? defaults.network_driver : 'bridge',
     declared: {
       networks: keysOf('networks'),

@@ -8,6 +8,7 @@
  * nodes they expand to are counted; duplicate keys are found with one lookup per key. Each limit is an error at
  * the place it was crossed.
  */
+import { scalarText } from './key-path.js';
 import {
   Composer,
   isAlias,
@@ -333,7 +334,7 @@ class Converter {
       this.fail((keyNode as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0, 'keys must be plain strings');
       return undefined;
     }
-    const key = String(keyNode.value);
+    const key = scalarText(keyNode.value);
     const offset = keyNode.range?.[0] ?? 0;
     if (key === '__proto__') {
       this.fail(offset, 'the key __proto__ is not allowed');

@@ -1,6 +1,6 @@
 /** Port mappings: short syntax (`[IP:][PUBLISHED:]TARGET[/PROTO]`, ranges allowed) and long syntax. */
 import type { PortSpec } from '../types.js';
-import { isRecord, type KeyPath } from '../key-path.js';
+import { isRecord, scalarText, type KeyPath } from '../key-path.js';
 import type { Problems } from '../problems.js';
 
 /** Port mappings one service may expand to (ranges included): every port once. */
@@ -23,7 +23,8 @@ export function normalisePorts(value: unknown, path: KeyPath, problems: Problems
           [...at, 'target'],
           `target port ${String(entry.target)} is not a port number (1-65535)`,
         );
-      const published = entry.published === undefined || entry.published === '' ? undefined : String(entry.published);
+      const published =
+        entry.published === undefined || entry.published === '' ? undefined : scalarText(entry.published);
       if (published !== undefined && !validRange(published))
         return void problems.error(
           [...at, 'published'],
@@ -97,7 +98,7 @@ function port(
 }
 
 function optional(value: unknown): string | undefined {
-  return value === undefined || value === null || value === '' ? undefined : String(value);
+  return value === undefined || value === null || value === '' ? undefined : scalarText(value);
 }
 
 function isPort(n: number): boolean {

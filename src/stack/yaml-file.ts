@@ -23,6 +23,7 @@ import {
   type CST,
   type Document,
   type Node,
+  type YAMLError,
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
@@ -53,22 +54,8 @@ const SCALAR_LEXEME = '\x1f';
 const FLOW_STARTS = new Set(['[', '{']);
 
 export function readYamlFile(bytes: Buffer, file: string, positions: SourcePositions, tags: MergeTags): YamlFileResult {
-  const diagnostics: Diagnostic[] = [];
-  const badByte = utf8ErrorOffset(bytes);
-  if (badByte !== undefined) {
-    const before = bytes.subarray(0, badByte).toString('utf8');
-    const lines = before.split('\n');
-    return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: `the file is not valid UTF-8 (byte 0x${bytes[badByte].toString(16).padStart(2, '0')} at offset ${badByte})`,
-          where: { file, line: lines.length, column: [...lines[lines.length - 1]].length + 1 },
-          hint: 'save the file as UTF-8',
-        },
-      ],
-    };
-  }
+  const notUtf8 = utf8Problem(bytes, file);
+  if (notUtf8) return { diagnostics: [notUtf8] };
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
@@ -116,21 +103,7 @@ export function readYamlFile(bytes: Buffer, file: string, positions: SourcePosit
       ],
     };
   }
-  for (const problem of document.errors) {
-    diagnostics.push({
-      severity: 'error',
-      summary: firstLine(problem.message),
-      where: { file, ...position(at(problem.pos[0])) },
-    });
-  }
-  for (const problem of document.warnings) {
-    if (problem.code === 'TAG_RESOLVE_FAILED' && /!(reset|override)\b/.test(problem.message)) continue;
-    diagnostics.push({
-      severity: 'warning',
-      summary: firstLine(problem.message),
-      where: { file, ...position(at(problem.pos[0])) },
-    });
-  }
+  const diagnostics = parserProblems(document, file, at);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
   if (!isMap(document.contents)) {
@@ -149,6 +122,45 @@ export function readYamlFile(bytes: Buffer, file: string, positions: SourcePosit
   positions.setRoot(value, { file, line: 1, column: 1 });
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { value, diagnostics };
+}
+
+/** The first byte that is not UTF-8, where it is (line and column of the text before it). */
+function utf8Problem(bytes: Buffer, file: string): Diagnostic | undefined {
+  const badByte = utf8ErrorOffset(bytes);
+  if (badByte === undefined) return undefined;
+  const before = bytes.subarray(0, badByte).toString('utf8');
+  const lines = before.split('\n');
+  return {
+    severity: 'error',
+    summary: `the file is not valid UTF-8 (byte 0x${bytes[badByte].toString(16).padStart(2, '0')} at offset ${badByte})`,
+    where: { file, line: lines.length, column: [...lines[lines.length - 1]].length + 1 },
+    hint: 'save the file as UTF-8',
+  };
+}
+
+/** The YAML parser's errors and warnings (but the unknown-tag warning for !reset and !override, which are ours). */
+function parserProblems(
+  document: { errors: readonly YAMLError[]; warnings: readonly YAMLError[] },
+  file: string,
+  at: (offset: number) => SourcePosition,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const problem of document.errors) {
+    diagnostics.push({
+      severity: 'error',
+      summary: firstLine(problem.message),
+      where: { file, ...position(at(problem.pos[0])) },
+    });
+  }
+  for (const problem of document.warnings) {
+    if (problem.code === 'TAG_RESOLVE_FAILED' && /!(reset|override)\b/.test(problem.message)) continue;
+    diagnostics.push({
+      severity: 'warning',
+      summary: firstLine(problem.message),
+      where: { file, ...position(at(problem.pos[0])) },
+    });
+  }
+  return diagnostics;
 }
 
 /**

@@ -65,44 +65,9 @@ export function readYamlFile(bytes: Buffer, file: string, positions: SourcePosit
     return { file, line, column: col };
   };
   const parsed = parseBounded(text, lineCounter);
-  if ('limit' in parsed)
-    return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: parsed.limit,
-          where: { file, ...position(at(parsed.offset)) },
-          hint: 'this is far beyond any stack file; check where the file came from',
-        },
-      ],
-    };
-  const list = parsed.documents;
-  if (list.length > 1) {
-    const second = list[1];
-    return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: `the file holds ${list.length} YAML documents; a stack file is one document`,
-          where: { file, ...position(at(second.range[0])) },
-          hint: 'split the documents into separate files and pass each with -f',
-        },
-      ],
-    };
-  }
-  const document = list[0];
-  if (!document || document.contents === null || (isScalar(document.contents) && document.contents.value === null)) {
-    return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: 'the file is empty',
-          where: { file, line: 1, column: 1 },
-          hint: 'a stack file needs at least `services:`',
-        },
-      ],
-    };
-  }
+  const refused = documentRefusal(parsed, file, at);
+  if (refused) return { diagnostics: [refused] };
+  const document = (parsed as { documents: Document.Parsed[] }).documents[0];
   const diagnostics = parserProblems(document, file, at);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
@@ -112,7 +77,7 @@ export function readYamlFile(bytes: Buffer, file: string, positions: SourcePosit
         {
           severity: 'error',
           summary: 'the top level of a stack file must be a mapping (services:, networks:, …)',
-          where: { file, ...position(at(document.contents.range?.[0] ?? 0)) },
+          where: { file, ...position(at(document.contents?.range?.[0] ?? 0)) },
         },
       ],
     };
@@ -122,6 +87,38 @@ export function readYamlFile(bytes: Buffer, file: string, positions: SourcePosit
   positions.setRoot(value, { file, line: 1, column: 1 });
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { value, diagnostics };
+}
+
+/** Too big or too deep, several documents, or none: the file is refused with one diagnostic. */
+function documentRefusal(
+  parsed: { documents: Document.Parsed[] } | { limit: string; offset: number },
+  file: string,
+  at: (offset: number) => SourcePosition,
+): Diagnostic | undefined {
+  if ('limit' in parsed)
+    return {
+      severity: 'error',
+      summary: parsed.limit,
+      where: { file, ...position(at(parsed.offset)) },
+      hint: 'this is far beyond any stack file; check where the file came from',
+    };
+  const list = parsed.documents;
+  if (list.length > 1)
+    return {
+      severity: 'error',
+      summary: `the file holds ${list.length} YAML documents; a stack file is one document`,
+      where: { file, ...position(at(list[1].range[0])) },
+      hint: 'split the documents into separate files and pass each with -f',
+    };
+  const document = list[0];
+  if (!document || document.contents === null || (isScalar(document.contents) && document.contents.value === null))
+    return {
+      severity: 'error',
+      summary: 'the file is empty',
+      where: { file, line: 1, column: 1 },
+      hint: 'a stack file needs at least `services:`',
+    };
+  return undefined;
 }
 
 /** The first byte that is not UTF-8, where it is (line and column of the text before it). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command (npm test): builds, brings the sandbox up if it is not (installing what is missing),
-# runs every ava test with TAP output and ends with the plain line `N passed, N failed`.
+# The test command (npm test): builds, brings the sandbox up if it is not (installing what is missing), checks
+# format, lint and layering, runs every ava test with TAP output and ends with the plain line `N passed, N failed`.
 #   npm test            unit + integration (needs root: the sandbox is network namespaces and dockerd)
 #   npm test -- unit    unit tests only, no daemon
 # vxlan-*.test.ts run on a second sandbox instance without a cluster store (STACK_SANDBOX=vx), brought up here.
@@ -27,6 +27,19 @@ run_ava() { # run_ava GLOB...: adds to pass/fail
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   pass=$((pass + p)); fail=$((fail + f))
 }
+
+# The habits (issue 16): format, lint and layering, each one pass or one failure; the tool's output on failure.
+run_check() { # run_check NAME COMMAND...: adds one to pass or to fail
+  local out
+  if out="$("${@:2}" 2>&1)"; then
+    echo "ok - $1"; pass=$((pass + 1))
+  else
+    printf '%s\n' "$out"; echo "not ok - $1"; fail=$((fail + 1))
+  fi
+}
+run_check 'prettier --check .' npx prettier --check .
+run_check 'eslint .' npx eslint .
+run_check 'depcruise src' npx depcruise src --config .dependency-cruiser.cjs
 
 if [ "$scope" = unit ]; then
   run_ava 'test/unit/**/*.test.ts'

@@ -32,7 +32,7 @@ export function dockerConfigCredentials(configFile: string): RegistryCredentials
 function registryAuth(registry: string, configFile: string): AuthConfig | undefined {
   let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
   try {
-    config = JSON.parse(readFileSync(configFile, 'utf8'));
+    config = JSON.parse(readFileSync(configFile, 'utf8')) as typeof config;
   } catch {
     return undefined;
   }

@@ -77,7 +77,19 @@ export function isUnreachable(err: unknown): boolean {
   return err instanceof HostError && err.unreachable;
 }
 
-type Obj = Record<string, any>;
+/** A list filter as the Engine API takes it: key → values. */
+export type Filters = Record<string, string[]>;
+/** GET /info, the fields stack reads (dockerode leaves the answer untyped). */
+export interface EngineInfoBody {
+  ClusterStore?: string | null;
+  ClusterAdvertise?: string | null;
+  [field: string]: unknown;
+}
+/** One line of a pull's progress stream. */
+interface PullProgress {
+  error?: string;
+  errorDetail?: { message?: string };
+}
 
 /** dockerode options for an endpoint: every connection field explicit (host and socketPath never both set). */
 export function dockerOptions(endpoint: Endpoint): Docker.DockerOptions {
@@ -242,7 +254,7 @@ export class HostClient {
     this.counts.reads++;
     try {
       const i = await withTimeout(this.faults.readTimeoutMs, () => this.docker.getContainer(name).inspect());
-      return (i.Config?.Labels ?? {}) as Record<string, string>;
+      return i.Config?.Labels ?? {};
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -259,36 +271,36 @@ export class HostClient {
   }
 
   /** GET /info: the daemon's configuration (cluster store, advertise address, …). */
-  async info(): Promise<Obj> {
-    return (await this.call('read', 'info', undefined, () => this.docker.info()))!;
+  async info(): Promise<EngineInfoBody> {
+    return (await this.call('read', 'info', undefined, () => this.docker.info() as Promise<EngineInfoBody>))!;
   }
-  async listContainers(filters: Obj): Promise<Obj[]> {
+  async listContainers(filters: Filters): Promise<Docker.ContainerInfo[]> {
     return (
       (await this.call('read', 'list containers', undefined, (abortSignal) =>
         this.docker.listContainers({ all: true, filters, abortSignal }),
       )) ?? []
     );
   }
-  async listNetworks(filters: Obj): Promise<Obj[]> {
+  async listNetworks(filters: Filters): Promise<Docker.NetworkInspectInfo[]> {
     return (
       (await this.call('read', 'list networks', undefined, (abortSignal) =>
         this.docker.listNetworks({ filters, abortSignal }),
       )) ?? []
     );
   }
-  async listVolumes(filters: Obj): Promise<Obj[]> {
+  async listVolumes(filters: Filters): Promise<Docker.VolumeInspectInfo[]> {
     const res = await this.call('read', 'list volumes', undefined, (abortSignal) =>
       this.docker.listVolumes({ filters, abortSignal }),
     );
-    return (res?.Volumes as Obj[]) ?? [];
+    return res?.Volumes ?? [];
   }
-  async listImages(): Promise<Obj[]> {
+  async listImages(): Promise<Docker.ImageInfo[]> {
     return (
       (await this.call('read', 'list images', undefined, (abortSignal) => this.docker.listImages({ abortSignal }))) ??
       []
     );
   }
-  async inspectContainer(name: string): Promise<Obj> {
+  async inspectContainer(name: string): Promise<Docker.ContainerInspectInfo> {
     return (await this.call('read', 'inspect container', name, (abortSignal) =>
       this.docker.getContainer(name).inspect({ abortSignal }),
     ))!;
@@ -296,7 +308,7 @@ export class HostClient {
   /** The daemon's event stream for one container (counted as a read), to wake waits: see container-events.ts. */
   async watchContainer(name: string): Promise<ContainerEvents> {
     return (await this.call('read', 'watch events of container', name, (abortSignal) =>
-      ContainerEvents.open((opts) => this.docker.getEvents(opts) as Promise<NodeJS.ReadableStream>, name, abortSignal),
+      ContainerEvents.open((opts) => this.docker.getEvents(opts), name, abortSignal),
     ))!;
   }
   /** The manifest digest a tag points to now, asked through the daemon's distribution endpoint. */
@@ -304,29 +316,31 @@ export class HostClient {
     const res = (await this.call('read', 'resolve digest of', image, (abortSignal) =>
       this.docker.getImage(image).distribution({ ...(auth ? { authconfig: auth } : {}), abortSignal }),
     ))!;
-    return (res as Obj).Descriptor.digest as string;
+    return res.Descriptor.digest;
   }
   async pull(image: string, auth?: AuthConfig): Promise<void> {
     await this.call('pull', 'pull', image, async (abortSignal) => {
       const stream = await this.docker.pull(image, { ...(auth ? { authconfig: auth } : {}), abortSignal });
-      const output = await new Promise<Obj[]>((resolve, reject) => {
+      const output = await new Promise<PullProgress[]>((resolve, reject) => {
         abortSignal.addEventListener(
           'abort',
           () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.(),
           { once: true },
         );
-        this.docker.modem.followProgress(stream, (err: unknown, out: Obj[]) => (err ? reject(err) : resolve(out)));
+        this.docker.modem.followProgress(stream, (err: Error | null, out: PullProgress[]) =>
+          err ? reject(err) : resolve(out),
+        );
       });
       const failed = output.find((o) => o.error || o.errorDetail);
       if (failed) throw new Error(failed.error ?? failed.errorDetail?.message);
     });
   }
-  async createNetwork(body: Obj): Promise<void> {
+  async createNetwork(body: Docker.NetworkCreateOptions): Promise<void> {
     await this.call(
       'write',
       'create network',
       body.Name,
-      (abortSignal) => this.docker.createNetwork({ ...body, abortSignal } as Docker.NetworkCreateOptions),
+      (abortSignal) => this.docker.createNetwork({ ...body, abortSignal }),
       {
         done: async (err) => {
           if (statusOf(err) !== 409 && !/already exists/i.test(errorMessage(err))) return NOT_DONE;
@@ -352,7 +366,7 @@ export class HostClient {
       { ok: [404] },
     );
   }
-  async createVolume(body: Obj): Promise<void> {
+  async createVolume(body: Docker.VolumeCreateOptions): Promise<void> {
     await this.call('write', 'create volume', body.Name, (abortSignal) =>
       this.docker.createVolume({ ...body, abortSignal } as Docker.VolumeCreateOptions),
     );
@@ -366,12 +380,12 @@ export class HostClient {
       { ok: [404] },
     );
   }
-  async createContainer(name: string, body: Obj): Promise<string> {
+  async createContainer(name: string, body: Docker.ContainerCreateOptions): Promise<string> {
     const c = await this.call(
       'write',
       'create container',
       name,
-      (abortSignal) => this.docker.createContainer({ ...body, name, abortSignal } as Docker.ContainerCreateOptions),
+      (abortSignal) => this.docker.createContainer({ ...body, name, abortSignal }),
       {
         // A name in use by our own container with the same labels (a retried or repeated create): done.
         done: async (err) => {
@@ -394,7 +408,7 @@ export class HostClient {
     );
     return c?.id ?? name;
   }
-  async connectNetwork(network: string, body: Obj): Promise<void> {
+  async connectNetwork(network: string, body: Docker.NetworkConnectOptions): Promise<void> {
     await this.call(
       'write',
       `connect ${body.Container} to network`,
@@ -402,8 +416,10 @@ export class HostClient {
       (abortSignal) =>
         this.docker.getNetwork(network).connect({ ...body, abortSignal } as Docker.NetworkConnectOptions),
       {
-        done: async (err) =>
-          /already exists in network|already connected/i.test(errorMessage(err)) ? undefined : NOT_DONE,
+        done: (err) =>
+          Promise.resolve(
+            /already exists in network|already connected/i.test(errorMessage(err)) ? undefined : NOT_DONE,
+          ),
       },
     );
   }
@@ -419,7 +435,7 @@ export class HostClient {
           .disconnect({ Container: container, Force: false, abortSignal }) as Promise<unknown>,
       {
         ok: [404],
-        done: async (err) => (/is not connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
+        done: (err) => Promise.resolve(/is not connected/i.test(errorMessage(err)) ? undefined : NOT_DONE),
       },
     );
   }
@@ -429,7 +445,7 @@ export class HostClient {
         'write',
         'start container',
         name,
-        (abortSignal) => this.docker.getContainer(name).start({ abortSignal }),
+        (abortSignal) => this.docker.getContainer(name).start({ abortSignal }) as Promise<unknown>,
         { ok: [304] },
       );
     // A network the daemon does not see yet (see NETWORK_NOT_FOUND): asked again with back-off, `retries` times.
@@ -485,7 +501,7 @@ export class HostClient {
       (abortSignal) => this.docker.getContainer(name).remove({ force: options.force, v: options.volumes, abortSignal }),
       {
         ok: [404],
-        done: async (err) => (/already in progress/i.test(errorMessage(err)) ? undefined : NOT_DONE),
+        done: (err) => Promise.resolve(/already in progress/i.test(errorMessage(err)) ? undefined : NOT_DONE),
       },
     );
   }
@@ -507,7 +523,8 @@ export class HostClient {
       },
     );
   }
-  async update(name: string, body: Obj): Promise<void> {
+  /** POST /containers/{id}/update: dockerode types the body as any object. */
+  async update(name: string, body: object): Promise<void> {
     await this.call('write', 'update container', name, (abortSignal) =>
       this.docker.getContainer(name).update({ ...body, abortSignal }),
     );

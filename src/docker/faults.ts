@@ -102,7 +102,8 @@ export function errorMessage(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as ErrorShape;
     const m = e.json && typeof e.json === 'object' ? e.json.message : undefined;
-    return String(m ?? e.message ?? err).trim();
+    const text: unknown = m ?? e.message ?? err;
+    return String(text).trim();
   }
   return String(err);
 }
@@ -189,7 +190,7 @@ export async function withRetries<T>(
     } catch (err) {
       const cls = classify(err);
       if (n >= retriesFor(cls, settings) || hooks.signal?.aborted)
-        throw Object.assign(err as object, { faultClass: cls, attempts: n + 1 });
+        throw Object.assign(err as Error, { faultClass: cls, attempts: n + 1 }); // what was thrown, tagged
       const delay = backoffMs(n + 1, settings);
       hooks.onRetry?.(n + 1, err, cls, delay);
       await sleep(delay);

@@ -30,95 +30,110 @@ export function parseEnvFile(
 ): EnvFileResult {
   if (format === 'raw') return parseRawEnvFile(text, file, lookup);
   const values: Record<string, string> = {};
-  const diagnostics: Diagnostic[] = [];
-  const resolve: Lookup = (name) => lookup(name) ?? values[name];
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  for (let index = 0; index < lines.length; index++) {
-    const lineNo = index + 1;
-    const raw = lines[index];
-    const indent = raw.length - raw.trimStart().length;
-    let line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    let column = indent + 1;
-    if (line.startsWith('export ')) {
-      line = line.slice(7).trimStart();
-      column = raw.indexOf(line) + 1;
-    }
-    const eq = line.indexOf('=');
-    const key = (eq < 0 ? line : line.slice(0, eq)).trim();
-    if (!KEY.test(key)) {
-      diagnostics.push({
-        severity: 'error',
-        summary: 'this line is not NAME=VALUE: what stands before = is not a variable name (the line is not shown)',
-        where: { file, line: lineNo, column },
-        hint: 'names start with a letter or _ and hold letters, digits, _, . and -',
-      });
-      continue;
-    }
-    if (eq < 0) {
-      const inherited = lookup(key);
-      if (inherited !== undefined) values[key] = inherited;
-      continue;
-    }
-    let rest = line.slice(eq + 1).trimStart();
-    const valueColumn = raw.indexOf(rest, column - 1) + 1;
-    if (rest.startsWith("'")) {
-      const close = rest.indexOf("'", 1);
-      if (close < 0) {
-        diagnostics.push({
-          severity: 'error',
-          summary: `unterminated single quote in the value of ${key}`,
-          where: { file, line: lineNo, column: valueColumn },
-        });
-        continue;
-      }
-      values[key] = rest.slice(1, close);
-      continue;
-    }
-    if (rest.startsWith('"')) {
-      let body = rest.slice(1);
-      let close = closingQuote(body);
-      const startLine = lineNo;
-      while (close < 0 && index + 1 < lines.length) {
-        index++;
-        body += `\n${lines[index]}`;
-        close = closingQuote(body);
-      }
-      if (close < 0) {
-        diagnostics.push({
-          severity: 'error',
-          summary: `unterminated double quote in the value of ${key}`,
-          where: { file, line: startLine, column: valueColumn },
-        });
-        continue;
-      }
-      const unescaped = body
-        .slice(0, close)
-        .replace(/\\([nrt"\\$])/g, (_m, ch: string) =>
-          ch === 'n' ? '\n' : ch === 'r' ? '\r' : ch === 't' ? '\t' : ch === '$' ? '$$' : ch,
-        );
-      const result = interpolate(unescaped, resolve);
-      if (result.error)
-        diagnostics.push({
-          severity: 'error',
-          summary: interpolationError(key, result),
-          where: { file, line: startLine, column: valueColumn },
-        });
-      values[key] = result.value;
-      continue;
-    }
-    const comment = rest.search(/\s#/);
-    if (comment >= 0) rest = rest.slice(0, comment);
-    const result = interpolate(rest.trimEnd(), resolve);
-    if (result.error)
-      diagnostics.push({
-        severity: 'error',
-        summary: interpolationError(key, result),
-        where: { file, line: lineNo, column: valueColumn },
-      });
-    values[key] = result.value;
+  const p: EnvParse = {
+    file,
+    lookup,
+    resolve: (name) => lookup(name) ?? values[name],
+    lines: text.replace(/^\uFEFF/, '').split(/\r?\n/),
+    values,
+    diagnostics: [],
+  };
+  for (let index = 0; index < p.lines.length; index++) index = parseEnvLine(p, index);
+  return { values, diagnostics: p.diagnostics };
+}
+
+/** One parse of a compose env file: its lines, the values so far (later lines may use them), the diagnostics. */
+interface EnvParse {
+  file: string;
+  lookup: Lookup;
+  resolve: Lookup;
+  lines: string[];
+  values: Record<string, string>;
+  diagnostics: Diagnostic[];
+}
+
+/** Where a value starts, for its diagnostics. */
+interface ValueAt {
+  key: string;
+  line: number;
+  column: number;
+}
+
+function envError(p: EnvParse, summary: string, line: number, column: number, hint?: string): void {
+  p.diagnostics.push({ severity: 'error', summary, where: { file: p.file, line, column }, ...(hint ? { hint } : {}) });
+}
+
+/** Parses the line at `index` (a double-quoted value may run over the next ones); returns the index of its last line. */
+function parseEnvLine(p: EnvParse, index: number): number {
+  const lineNo = index + 1;
+  const raw = p.lines[index];
+  const indent = raw.length - raw.trimStart().length;
+  let line = raw.trim();
+  if (!line || line.startsWith('#')) return index;
+  let column = indent + 1;
+  if (line.startsWith('export ')) {
+    line = line.slice(7).trimStart();
+    column = raw.indexOf(line) + 1;
   }
-  return { values, diagnostics };
+  const eq = line.indexOf('=');
+  const key = (eq < 0 ? line : line.slice(0, eq)).trim();
+  if (!KEY.test(key)) {
+    const summary = 'this line is not NAME=VALUE: what stands before = is not a variable name (the line is not shown)';
+    envError(p, summary, lineNo, column, 'names start with a letter or _ and hold letters, digits, _, . and -');
+    return index;
+  }
+  if (eq < 0) {
+    const inherited = p.lookup(key);
+    if (inherited !== undefined) p.values[key] = inherited;
+    return index;
+  }
+  const rest = line.slice(eq + 1).trimStart();
+  const at: ValueAt = { key, line: lineNo, column: raw.indexOf(rest, column - 1) + 1 };
+  if (rest.startsWith("'")) singleQuoted(p, rest, at);
+  else if (rest.startsWith('"')) return doubleQuoted(p, rest, index, at);
+  else unquoted(p, rest, at);
+  return index;
+}
+
+/** 'value': taken as written, up to the next single quote. */
+function singleQuoted(p: EnvParse, rest: string, at: ValueAt): void {
+  const close = rest.indexOf("'", 1);
+  if (close < 0) envError(p, `unterminated single quote in the value of ${at.key}`, at.line, at.column);
+  else p.values[at.key] = rest.slice(1, close);
+}
+
+/** "value": may span lines; \n, \r, \t, \", \\ and \$ escapes, then interpolated. Returns the index of its last line. */
+function doubleQuoted(p: EnvParse, rest: string, index: number, at: ValueAt): number {
+  let body = rest.slice(1);
+  let close = closingQuote(body);
+  while (close < 0 && index + 1 < p.lines.length) {
+    index++;
+    body += `\n${p.lines[index]}`;
+    close = closingQuote(body);
+  }
+  if (close < 0) {
+    envError(p, `unterminated double quote in the value of ${at.key}`, at.line, at.column);
+    return index;
+  }
+  const unescaped = body
+    .slice(0, close)
+    .replace(/\\([nrt"\\$])/g, (_m, ch: string) =>
+      ch === 'n' ? '\n' : ch === 'r' ? '\r' : ch === 't' ? '\t' : ch === '$' ? '$$' : ch,
+    );
+  interpolated(p, unescaped, at);
+  return index;
+}
+
+/** value: up to a ` #` comment, trailing blanks dropped, then interpolated. */
+function unquoted(p: EnvParse, rest: string, at: ValueAt): void {
+  const comment = rest.search(/\s#/);
+  interpolated(p, (comment >= 0 ? rest.slice(0, comment) : rest).trimEnd(), at);
+}
+
+function interpolated(p: EnvParse, text: string, at: ValueAt): void {
+  const result = interpolate(text, p.resolve);
+  if (result.error) envError(p, interpolationError(at.key, result), at.line, at.column);
+  p.values[at.key] = result.value;
 }
 
 /** An interpolation error in a value, without quoting the value. */

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { isRecord, type KeyPath } from './key-path.js';
+import { isRecord, scalarText, type KeyPath } from './key-path.js';
 import { mergeService, type MergeContext } from './merge.js';
 import type { SourcePositions } from './source-positions.js';
 
@@ -61,7 +61,7 @@ class ExtendsResolver {
     if (isRecord(spec) && spec.file !== undefined) {
       const declaredIn = this.context.positions.get(service, 'extends')?.source.file;
       const from = declaredIn ? path.dirname(this.context.absolutePath(declaredIn)) : path.dirname(tree.file);
-      const file = path.resolve(from, String(spec.file));
+      const file = path.resolve(from, scalarText(spec.file));
       const loaded = this.context.loadFile(file, { root: tree.root, path: [...where, 'file'] });
       if (!loaded) {
         delete service.extends;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HostSpec, HostsSource, TlsFiles } from './types.js';
 import { DEFAULT_UNIX_SOCKET, formatEndpoint, parseEndpoint, type Endpoint, type EndpointAddress } from './endpoint.js';
-import { isRecord, type KeyPath } from './key-path.js';
+import { isRecord, scalarText, type KeyPath } from './key-path.js';
 import type { Problems } from './problems.js';
 import { checkTlsFile, type TlsPart } from './tls-files.js';
 
@@ -211,7 +211,7 @@ export function stringMap(value: unknown): Record<string, string> {
       else result[text.slice(0, eq)] = text.slice(eq + 1);
     }
   } else if (isRecord(value)) {
-    for (const [key, v] of Object.entries(value)) result[key] = v === null || v === undefined ? '' : String(v);
+    for (const [key, v] of Object.entries(value)) result[key] = v === null || v === undefined ? '' : scalarText(v);
   }
   return sortKeys(result);
 }

@@ -36,3 +36,11 @@ export function keyPathFromPointer(pointer: string, root: unknown): (string | nu
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
+
+/**
+ * A value of the stack file as text, the way the loader always wrote it (`String(value)`): after the schema, a
+ * scalar (string, number, boolean). Typed `unknown` on purpose — what the parsed YAML holds is not known to tsc.
+ */
+export function scalarText(value: unknown): string {
+  return String(value);
+}

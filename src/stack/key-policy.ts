@@ -3,7 +3,7 @@
  * why) or, where ignoring it cannot change what runs, accepted with a warning. Both are removed from the tree
  * before schema validation, so the schema only describes what stack implements.
  */
-import { isRecord, type KeyPath } from './key-path.js';
+import { isRecord, scalarText, type KeyPath } from './key-path.js';
 import type { Problems } from './problems.js';
 import { refuseReservedLabels } from './reserved-labels.js';
 
@@ -228,11 +228,11 @@ function applyLegacyExternal(root: Record<string, unknown>, problems: Problems):
       const external = spec.external;
       const extra = Object.keys(external).filter((k) => k !== 'name' && !k.startsWith('x-'));
       if (extra.length || (external.name !== undefined && typeof external.name !== 'string')) continue; // the schema reports it
-      const name = external.name as string | undefined;
+      const name = external.name;
       if (name !== undefined) {
         const at = [kind, key, 'external', 'name'];
         if (spec.name !== undefined && spec.name !== name) {
-          problems.error(at, `external.name ${name} and name ${String(spec.name)} disagree`, {
+          problems.error(at, `external.name ${name} and name ${scalarText(spec.name)} disagree`, {
             atKey: true,
             hint: `keep one: name: ${name} with external: true`,
           });
@@ -320,7 +320,7 @@ function applyBuildRule(root: Record<string, unknown>, problems: Problems): void
     } else {
       problems.warning(
         ['services', name, 'build'],
-        `build is ignored — stack deploys the image ${String(service.image)} and never builds`,
+        `build is ignored — stack deploys the image ${scalarText(service.image)} and never builds`,
         { atKey: true },
       );
     }

@@ -42,16 +42,35 @@ import { readYamlFile } from './yaml-file.js';
 
 export const DEFAULT_SETTINGS: StackSettings = { hostConcurrency: 8, globalConcurrency: 32, overlay: 'auto' };
 
-export async function loadStack(options: LoadOptions): Promise<LoadResult> {
+export function loadStack(options: LoadOptions): Promise<LoadResult> {
+  return new Promise((resolve) => resolve(load(options)));
+}
+
+/** What every step of one load shares: where values came from, the problems found, the merge tags. */
+interface LoadSession {
+  options: LoadOptions;
+  positions: SourcePositions;
+  problems: Problems;
+  tags: MergeTags;
+  schema: StackSchema;
+  /** A path as the operator should see it: relative to the working directory when it is under it. */
+  displayPath: (absolute: string) => string;
+}
+
+function load(options: LoadOptions): LoadResult {
   const positions = new SourcePositions();
   const problems = new Problems(positions);
-  const tags = createMergeTags();
-  const schema = options.schema ?? defaultStackSchema();
-  const displayPath = (absolute: string): string => {
-    const relative = path.relative(options.cwd, absolute);
-    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+  const s: LoadSession = {
+    options,
+    positions,
+    problems,
+    tags: createMergeTags(),
+    schema: options.schema ?? defaultStackSchema(),
+    displayPath: (absolute) => {
+      const relative = path.relative(options.cwd, absolute);
+      return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+    },
   };
-  const absoluteByDisplay = new Map<string, string>();
   const done = (): LoadResult => ({ diagnostics: problems.sorted() });
 
   const files = stackFiles(options, problems);
@@ -60,121 +79,19 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
     ? path.resolve(options.cwd, options.projectDirectory)
     : path.dirname(files[0]);
   const folder = new ProjectFolder(workingDir);
-  const variables = loadVariables(options.env, folder, options.envFiles, options.cwd, displayPath);
+  const variables = loadVariables(options.env, folder, options.envFiles, options.cwd, s.displayPath);
   variables.diagnostics.forEach((d) => problems.add(d));
 
-  /** Parses and interpolates one file read for the stack; a refused read is reported at `at` (extends) or the file. */
-  const parseFile = (file: string, read: FileRead, at?: KeyPath): Record<string, unknown> | undefined => {
-    const display = displayPath(file);
-    absoluteByDisplay.set(display, file);
-    if (!read.ok) {
-      const { summary, hint } = describeRefusal(at ? 'extends file' : 'stack file', display, read.refusal, folder);
-      if (at) problems.error(at, summary, { hint });
-      else problems.add({ severity: 'error', summary, hint, where: { file: display } });
-      return undefined;
-    }
-    const parsed = readYamlFile(read.bytes, display, positions, tags);
-    parsed.diagnostics.forEach((d) => problems.add(d));
-    if (!parsed.value) return undefined;
-    interpolateTree(parsed.value, variables.lookup, positions).forEach((d) => problems.add(d));
-    return parsed.value;
-  };
-  const readFile = (file: string) => parseFile(file, readOperatorFile(file, STACK_FILE_LIMIT));
-
-  const trees = files.map(readFile);
-  if (trees.some((t) => t === undefined) || problems.hasErrors()) return done();
-  let root = trees[0] as Record<string, unknown>;
-  for (const tree of trees.slice(1)) root = mergeTrees(root, tree as Record<string, unknown>, { positions, tags });
-  positions.setRoot(root, { file: displayPath(files[0]), line: 1, column: 1 });
-  problems.root = root;
-
-  const extendsCache = new Map<string, Record<string, unknown> | undefined>();
-  resolveExtends(root, files[0], {
-    positions,
-    tags,
-    absolutePath: (display) => absoluteByDisplay.get(display) ?? path.resolve(options.cwd, display),
-    loadFile: (file, from) => {
-      if (!extendsCache.has(file))
-        extendsCache.set(file, parseFile(file, folder.read(file, STACK_FILE_LIMIT), from.path));
-      return extendsCache.get(file);
-    },
-    report: (d) => problems.add(d),
-  });
-  stripResets(root, tags);
-
-  applyKeyPolicy(root, problems);
-  for (const p of schema.validate('stack', root))
-    problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, covers: true });
-
-  const project = resolveProjectName({ flag: options.projectName, env: options.env, fileName: root.name, workingDir });
-  if ('error' in project) {
-    if (project.source === 'name') problems.error(['name'], project.error);
-    else
-      problems.add({
-        severity: 'error',
-        summary: project.error,
-        hint: project.source === 'folder' ? 'give a name with -p NAME or name: in the file' : undefined,
-      });
-  }
-  const stackName = 'name' in project ? project.name : 'invalid';
-
+  const root = readRoot(s, files, folder, variables.lookup);
+  if (!root) return done();
+  const stackName = projectName(s, root, workingDir);
   const profiles = activeProfiles(options.profiles, options.env);
   const disabledServices = applyProfiles(root, profiles);
+  const { hosts, hostsSource, settings, defaults } = stackSettings(s, root, workingDir);
 
-  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage } = resolveHosts(
-    root,
-    options,
-    workingDir,
-    displayPath,
-    schema,
-    problems,
-    tags,
-  );
-  const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
-  const concurrency = isRecord(xStack.concurrency) ? xStack.concurrency : {};
-  const settings: StackSettings = {
-    hostConcurrency: typeof concurrency.host === 'number' ? concurrency.host : DEFAULT_SETTINGS.hostConcurrency,
-    globalConcurrency: typeof concurrency.global === 'number' ? concurrency.global : DEFAULT_SETTINGS.globalConcurrency,
-    overlay: xStack.overlay === 'engine' || xStack.overlay === 'consul' ? xStack.overlay : 'auto',
-  };
-  if (consul) settings.consul = consul;
-  const helperImage = helperImageFlag(options, problems) ?? overlayHelperImage;
-  if (helperImage) settings.overlayHelperImage = helperImage;
-  if (consulFrom) settings.consulFrom = consulFrom;
-  if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
-  const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
-
-  const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key] as object) : []);
-  const context: NormaliseContext = {
-    problems,
-    stackName,
-    workingDir,
-    folder,
-    displayPath,
-    lookup: variables.lookup as Lookup,
-    defaultNetworkDriver: typeof defaults.network_driver === 'string' ? defaults.network_driver : 'bridge',
-    declared: {
-      networks: keysOf('networks'),
-      volumes: keysOf('volumes'),
-      secrets: keysOf('secrets'),
-      configs: keysOf('configs'),
-    },
-  };
-  const rawServices = isRecord(root.services) ? root.services : {};
-  if (!Object.keys(rawServices).length && !disabledServices.size) {
-    problems.error(isRecord(root.services) ? ['services'] : [], 'the stack defines no services', {
-      atKey: true,
-      hint: 'add services: with at least one service',
-    });
-  }
-  const services = sortKeys(
-    Object.fromEntries(
-      Object.entries(rawServices)
-        .filter(([, raw]) => isRecord(raw))
-        .map(([name, raw]) => [name, normaliseService(name, raw as Record<string, unknown>, context)]),
-    ),
-  );
-  const usesDefault = Object.values(services).some((s) => 'default' in s.networks);
+  const context = normaliseContext(s, root, { stackName, workingDir, folder, lookup: variables.lookup, defaults });
+  const services = normaliseServices(root, context, disabledServices);
+  const usesDefault = Object.values(services).some((service) => 'default' in service.networks);
   const state: DesiredState = {
     name: stackName,
     workingDir,
@@ -198,6 +115,158 @@ export async function loadStack(options: LoadOptions): Promise<LoadResult> {
   checkContainerNames(checks);
 
   return problems.hasErrors() ? done() : { value: state, diagnostics: problems.sorted() };
+}
+
+/**
+ * Reads, interpolates and merges the stack files (in -f order), resolves `extends`, applies the key policy and the
+ * JSON Schema: the one tree the rest normalises. Undefined when a file could not be read or parsed.
+ */
+function readRoot(
+  s: LoadSession,
+  files: string[],
+  folder: ProjectFolder,
+  lookup: Lookup,
+): Record<string, unknown> | undefined {
+  const { positions, problems, tags, displayPath } = s;
+  const absoluteByDisplay = new Map<string, string>();
+  /** Parses and interpolates one file read for the stack; a refused read is reported at `at` (extends) or the file. */
+  const parseFile = (file: string, read: FileRead, at?: KeyPath): Record<string, unknown> | undefined => {
+    const display = displayPath(file);
+    absoluteByDisplay.set(display, file);
+    if (!read.ok) {
+      const { summary, hint } = describeRefusal(at ? 'extends file' : 'stack file', display, read.refusal, folder);
+      if (at) problems.error(at, summary, { hint });
+      else problems.add({ severity: 'error', summary, hint, where: { file: display } });
+      return undefined;
+    }
+    const parsed = readYamlFile(read.bytes, display, positions, tags);
+    parsed.diagnostics.forEach((d) => problems.add(d));
+    if (!parsed.value) return undefined;
+    interpolateTree(parsed.value, lookup, positions).forEach((d) => problems.add(d));
+    return parsed.value;
+  };
+  const readFile = (file: string) => parseFile(file, readOperatorFile(file, STACK_FILE_LIMIT));
+
+  const trees = files.map(readFile);
+  if (trees.some((t) => t === undefined) || problems.hasErrors()) return undefined;
+  let root = trees[0] as Record<string, unknown>;
+  for (const tree of trees.slice(1)) root = mergeTrees(root, tree as Record<string, unknown>, { positions, tags });
+  positions.setRoot(root, { file: displayPath(files[0]), line: 1, column: 1 });
+  problems.root = root;
+
+  const extendsCache = new Map<string, Record<string, unknown> | undefined>();
+  resolveExtends(root, files[0], {
+    positions,
+    tags,
+    absolutePath: (display) => absoluteByDisplay.get(display) ?? path.resolve(s.options.cwd, display),
+    loadFile: (file, from) => {
+      if (!extendsCache.has(file))
+        extendsCache.set(file, parseFile(file, folder.read(file, STACK_FILE_LIMIT), from.path));
+      return extendsCache.get(file);
+    },
+    report: (d) => problems.add(d),
+  });
+  stripResets(root, tags);
+
+  applyKeyPolicy(root, problems);
+  for (const p of s.schema.validate('stack', root))
+    problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, covers: true });
+  return root;
+}
+
+/** The stack's name: -p, COMPOSE_PROJECT_NAME, name: in the file, or the folder's; 'invalid' after an error. */
+function projectName(s: LoadSession, root: Record<string, unknown>, workingDir: string): string {
+  const { options, problems } = s;
+  const project = resolveProjectName({ flag: options.projectName, env: options.env, fileName: root.name, workingDir });
+  if ('error' in project) {
+    if (project.source === 'name') problems.error(['name'], project.error);
+    else
+      problems.add({
+        severity: 'error',
+        summary: project.error,
+        hint: project.source === 'folder' ? 'give a name with -p NAME or name: in the file' : undefined,
+      });
+  }
+  return 'name' in project ? project.name : 'invalid';
+}
+
+/** The hosts (the operator's first) and x-stack's settings: concurrency, overlay, Consul, helper image, revisions. */
+function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir: string) {
+  const { options, problems } = s;
+  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage } = resolveHosts(
+    root,
+    options,
+    workingDir,
+    s.displayPath,
+    s.schema,
+    problems,
+    s.tags,
+  );
+  const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
+  const concurrency = isRecord(xStack.concurrency) ? xStack.concurrency : {};
+  const settings: StackSettings = {
+    hostConcurrency: typeof concurrency.host === 'number' ? concurrency.host : DEFAULT_SETTINGS.hostConcurrency,
+    globalConcurrency: typeof concurrency.global === 'number' ? concurrency.global : DEFAULT_SETTINGS.globalConcurrency,
+    overlay: xStack.overlay === 'engine' || xStack.overlay === 'consul' ? xStack.overlay : 'auto',
+  };
+  if (consul) settings.consul = consul;
+  const helperImage = helperImageFlag(options, problems) ?? overlayHelperImage;
+  if (helperImage) settings.overlayHelperImage = helperImage;
+  if (consulFrom) settings.consulFrom = consulFrom;
+  if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
+  const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
+  return { hosts, hostsSource, settings, defaults };
+}
+
+function normaliseContext(
+  s: LoadSession,
+  root: Record<string, unknown>,
+  from: {
+    stackName: string;
+    workingDir: string;
+    folder: ProjectFolder;
+    lookup: Lookup;
+    defaults: Record<string, unknown>;
+  },
+): NormaliseContext {
+  const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key]) : []);
+  return {
+    problems: s.problems,
+    stackName: from.stackName,
+    workingDir: from.workingDir,
+    folder: from.folder,
+    displayPath: s.displayPath,
+    lookup: from.lookup,
+    defaultNetworkDriver: typeof from.defaults.network_driver === 'string' ? from.defaults.network_driver : 'bridge',
+    declared: {
+      networks: keysOf('networks'),
+      volumes: keysOf('volumes'),
+      secrets: keysOf('secrets'),
+      configs: keysOf('configs'),
+    },
+  };
+}
+
+/** Every service normalised, by name; a stack with none (and none left out by a profile) is an error. */
+function normaliseServices(
+  root: Record<string, unknown>,
+  context: NormaliseContext,
+  disabledServices: ReadonlySet<string>,
+): DesiredState['services'] {
+  const rawServices = isRecord(root.services) ? root.services : {};
+  if (!Object.keys(rawServices).length && !disabledServices.size) {
+    context.problems.error(isRecord(root.services) ? ['services'] : [], 'the stack defines no services', {
+      atKey: true,
+      hint: 'add services: with at least one service',
+    });
+  }
+  return sortKeys(
+    Object.fromEntries(
+      Object.entries(rawServices)
+        .filter(([, raw]) => isRecord(raw))
+        .map(([name, raw]) => [name, normaliseService(name, raw as Record<string, unknown>, context)]),
+    ),
+  );
 }
 
 /** `--overlay-helper-image`, when given and pinned by digest (the inventory's is checked by its schema). */

@@ -10,7 +10,7 @@
  * - `!reset` removes a value, `!override` replaces it whole.
  * Positions travel with the values, so messages point into the file each value came from.
  */
-import { isRecord, type KeyPath } from './key-path.js';
+import { isRecord, scalarText, type KeyPath } from './key-path.js';
 import type { MergeTags } from './merge-tags.js';
 import type { SourcePositions } from './source-positions.js';
 
@@ -170,7 +170,9 @@ function listToMap(value: unknown, rule: string, context: MergeContext): Record<
 
 function portKey(item: unknown): string {
   if (isRecord(item))
-    return [item.host_ip ?? '', item.published ?? '', item.target ?? '', item.protocol ?? 'tcp'].join('|');
+    return [item.host_ip ?? '', item.published ?? '', item.target ?? '', item.protocol ?? 'tcp']
+      .map(scalarText)
+      .join('|');
   const text = String(item);
   const [spec, protocol = 'tcp'] = text.split('/');
   const parts = spec.split(':');
@@ -180,14 +182,14 @@ function portKey(item: unknown): string {
 }
 
 function volumeKey(item: unknown): string {
-  if (isRecord(item)) return String(item.target ?? '');
+  if (isRecord(item)) return scalarText(item.target ?? '');
   const parts = String(item).split(':');
   return parts.length >= 2 ? parts[1] : parts[0];
 }
 
 /** Where a secret or config lands: its target, or the default folder + its name. */
 function fileGrantTarget(item: unknown, folder: string): string {
-  const target = isRecord(item) ? String(item.target ?? item.source ?? '') : String(item);
+  const target = isRecord(item) ? scalarText(item.target ?? item.source ?? '') : String(item);
   return target.startsWith('/') ? target : folder + target;
 }
 

@@ -88,11 +88,11 @@ function describeErrors(errors: ErrorObject[], root: unknown): SchemaProblem[] {
     if (chosen.every((e) => e.keyword === 'type')) {
       const types = [...new Set(chosen.flatMap((e) => String(e.params.type).split(',')))];
       const custom = chosen
-        .map((e) => (e.parentSchema as Record<string, unknown> | undefined)?.errorMessage)
-        .find((m) => typeof m === 'string');
+        .map((e): unknown => e.parentSchema?.errorMessage)
+        .find((m): m is string => typeof m === 'string');
       problems.push({
         path: keyPathFromPointer(chosen[0].instancePath, root),
-        message: (custom as string | undefined) ?? `must be ${describeTypes(types)}`,
+        message: custom ?? `must be ${describeTypes(types)}`,
         atKey: false,
       });
       continue;
@@ -126,7 +126,7 @@ function describeTypes(types: string[]): string {
 
 function describe(e: ErrorObject, root: unknown): SchemaProblem {
   const path = keyPathFromPointer(e.instancePath, root);
-  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  const parent = e.parentSchema;
   const custom = typeof parent?.errorMessage === 'string' ? parent.errorMessage : undefined;
   switch (e.keyword) {
     case 'additionalProperties': {

@@ -8,6 +8,7 @@
  * nodes they expand to are counted; duplicate keys are found with one lookup per key. Each limit is an error at
  * the place it was crossed.
  */
+import { scalarText } from './key-path.js';
 import {
   Composer,
   isAlias,
@@ -22,6 +23,7 @@ import {
   type CST,
   type Document,
   type Node,
+  type YAMLError,
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
@@ -52,22 +54,8 @@ const SCALAR_LEXEME = '\x1f';
 const FLOW_STARTS = new Set(['[', '{']);
 
 export function readYamlFile(bytes: Buffer, file: string, positions: SourcePositions, tags: MergeTags): YamlFileResult {
-  const diagnostics: Diagnostic[] = [];
-  const badByte = utf8ErrorOffset(bytes);
-  if (badByte !== undefined) {
-    const before = bytes.subarray(0, badByte).toString('utf8');
-    const lines = before.split('\n');
-    return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: `the file is not valid UTF-8 (byte 0x${bytes[badByte].toString(16).padStart(2, '0')} at offset ${badByte})`,
-          where: { file, line: lines.length, column: [...lines[lines.length - 1]].length + 1 },
-          hint: 'save the file as UTF-8',
-        },
-      ],
-    };
-  }
+  const notUtf8 = utf8Problem(bytes, file);
+  if (notUtf8) return { diagnostics: [notUtf8] };
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
@@ -77,44 +65,83 @@ export function readYamlFile(bytes: Buffer, file: string, positions: SourcePosit
     return { file, line, column: col };
   };
   const parsed = parseBounded(text, lineCounter);
+  const refused = documentRefusal(parsed, file, at);
+  if (refused) return { diagnostics: [refused] };
+  const document = (parsed as { documents: Document.Parsed[] }).documents[0];
+  const diagnostics = parserProblems(document, file, at);
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
+  if (!isMap(document.contents)) {
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          summary: 'the top level of a stack file must be a mapping (services:, networks:, …)',
+          where: { file, ...position(at(document.contents?.range?.[0] ?? 0)) },
+        },
+      ],
+    };
+  }
+  const converter = new Converter(document, { file, lineCounter }, at, positions, tags, diagnostics);
+  const value = converter.convert(document.contents) as Record<string, unknown>;
+  positions.setRoot(value, { file, line: 1, column: 1 });
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { value, diagnostics };
+}
+
+/** Too big or too deep, several documents, or none: the file is refused with one diagnostic. */
+function documentRefusal(
+  parsed: { documents: Document.Parsed[] } | { limit: string; offset: number },
+  file: string,
+  at: (offset: number) => SourcePosition,
+): Diagnostic | undefined {
   if ('limit' in parsed)
     return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: parsed.limit,
-          where: { file, ...position(at(parsed.offset)) },
-          hint: 'this is far beyond any stack file; check where the file came from',
-        },
-      ],
+      severity: 'error',
+      summary: parsed.limit,
+      where: { file, ...position(at(parsed.offset)) },
+      hint: 'this is far beyond any stack file; check where the file came from',
     };
   const list = parsed.documents;
-  if (list.length > 1) {
-    const second = list[1];
+  if (list.length > 1)
     return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: `the file holds ${list.length} YAML documents; a stack file is one document`,
-          where: { file, ...position(at(second.range[0])) },
-          hint: 'split the documents into separate files and pass each with -f',
-        },
-      ],
+      severity: 'error',
+      summary: `the file holds ${list.length} YAML documents; a stack file is one document`,
+      where: { file, ...position(at(list[1].range[0])) },
+      hint: 'split the documents into separate files and pass each with -f',
     };
-  }
   const document = list[0];
-  if (!document || document.contents === null || (isScalar(document.contents) && document.contents.value === null)) {
+  if (!document || document.contents === null || (isScalar(document.contents) && document.contents.value === null))
     return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: 'the file is empty',
-          where: { file, line: 1, column: 1 },
-          hint: 'a stack file needs at least `services:`',
-        },
-      ],
+      severity: 'error',
+      summary: 'the file is empty',
+      where: { file, line: 1, column: 1 },
+      hint: 'a stack file needs at least `services:`',
     };
-  }
+  return undefined;
+}
+
+/** The first byte that is not UTF-8, where it is (line and column of the text before it). */
+function utf8Problem(bytes: Buffer, file: string): Diagnostic | undefined {
+  const badByte = utf8ErrorOffset(bytes);
+  if (badByte === undefined) return undefined;
+  const before = bytes.subarray(0, badByte).toString('utf8');
+  const lines = before.split('\n');
+  return {
+    severity: 'error',
+    summary: `the file is not valid UTF-8 (byte 0x${bytes[badByte].toString(16).padStart(2, '0')} at offset ${badByte})`,
+    where: { file, line: lines.length, column: [...lines[lines.length - 1]].length + 1 },
+    hint: 'save the file as UTF-8',
+  };
+}
+
+/** The YAML parser's errors and warnings (but the unknown-tag warning for !reset and !override, which are ours). */
+function parserProblems(
+  document: { errors: readonly YAMLError[]; warnings: readonly YAMLError[] },
+  file: string,
+  at: (offset: number) => SourcePosition,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
   for (const problem of document.errors) {
     diagnostics.push({
       severity: 'error',
@@ -130,24 +157,7 @@ export function readYamlFile(bytes: Buffer, file: string, positions: SourcePosit
       where: { file, ...position(at(problem.pos[0])) },
     });
   }
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-
-  if (!isMap(document.contents)) {
-    return {
-      diagnostics: [
-        {
-          severity: 'error',
-          summary: 'the top level of a stack file must be a mapping (services:, networks:, …)',
-          where: { file, ...position(at(document.contents.range?.[0] ?? 0)) },
-        },
-      ],
-    };
-  }
-  const converter = new Converter(document, { file, lineCounter }, at, positions, tags, diagnostics);
-  const value = converter.convert(document.contents) as Record<string, unknown>;
-  positions.setRoot(value, { file, line: 1, column: 1 });
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  return { value, diagnostics };
+  return diagnostics;
 }
 
 /**
@@ -333,7 +343,7 @@ class Converter {
       this.fail((keyNode as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0, 'keys must be plain strings');
       return undefined;
     }
-    const key = String(keyNode.value);
+    const key = scalarText(keyNode.value);
     const offset = keyNode.range?.[0] ?? 0;
     if (key === '__proto__') {
       this.fail(offset, 'the key __proto__ is not allowed');

@@ -114,7 +114,7 @@ export async function runOnce(
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const logs = await container.logs({ stdout: true, stderr: true, follow: false });
     return { exitCode: StatusCode, output: logs.toString('utf8') };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);

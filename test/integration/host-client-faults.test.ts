@@ -46,7 +46,7 @@ test('writes whose work is already done count as success; another owner of the n
   const other = await t.throwsAsync(
     client.createContainer(`${name}_next`, { ...body, Labels: labels(stack, 'b'.repeat(64)) }),
   );
-  t.regex(other!.message, /host h1: create container .*_next: Conflict/);
+  t.regex(other.message, /host h1: create container .*_next: Conflict/);
   await client.start(`${name}_next`);
   await client.start(`${name}_next`);
   const netBody = {
@@ -96,7 +96,7 @@ test('a time limit that cannot be met: transient, retried a bounded number of ti
     { ...DEFAULT_FAULT_SETTINGS, readTimeoutMs: 100, retries: 2, baseDelayMs: 5 },
   );
   const err = await t.throwsAsync(client.listImages());
-  t.regex(err!.message, /^host h1: list images: no answer within 0.1s \(after 3 attempts\)$/);
+  t.regex(err.message, /^host h1: list images: no answer within 0.1s \(after 3 attempts\)$/);
   t.is((err as unknown as { faultClass: string }).faultClass, 'transient');
   t.is(client.counts.reads, 3);
   // The server's accept of the last attempt may run a tick after the client gave up on it.
@@ -109,7 +109,7 @@ test('a daemon that is not there: unreachable after its brief retries', async (t
     { name: 'h9', endpoint: endpointOf('unix:///run/stack-sandbox/h9-does-not-exist/docker.sock'), labels: {} },
     { ...DEFAULT_FAULT_SETTINGS, baseDelayMs: 5 },
   );
-  const err = (await t.throwsAsync(client.ping())) as Error & { unreachable: boolean; attempts: number };
+  const err = await t.throwsAsync<Error & { unreachable: boolean; attempts: number }>(client.ping());
   t.true(err.unreachable);
   t.is(err.attempts, DEFAULT_FAULT_SETTINGS.unreachableRetries + 1);
   t.regex(err.message, /host h9: ping: connect ENOENT/);
@@ -143,7 +143,7 @@ test('a start whose network the daemon does not see is asked again with back-off
     { ...DEFAULT_FAULT_SETTINGS, retries: 2, baseDelayMs: 5 },
   );
   const err = await t.throwsAsync(client.start(name));
-  t.regex(err!.message, new RegExp(`^host h1: start container ${name}: network ${net} not found`));
+  t.regex(err.message, new RegExp(`^host h1: start container ${name}: network ${net} not found`));
   t.is(client.counts.writes, 3, 'the first start and 2 more');
   t.false((await docker('h1').getContainer(name).inspect()).State.Running);
 });

@@ -157,15 +157,15 @@ test('Ctrl-C at the confirmation prompt (a real terminal, through script(1)): ex
   let out = '';
   let asked: () => void = () => undefined;
   const prompt = new Promise<void>((r) => (asked = r));
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     if (/Apply these changes to stack \S+\? \[y\/N\]/.test(out)) asked();
   });
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   t.is(await Promise.race([prompt.then(() => 'asked' as const), done.then(() => 'exited' as const)]), 'asked', out);
   t.true(existsSync(join(state, name, 'lock.json')), 'the lock is held while it asks');
-  child.stdin!.write('\x03');
+  child.stdin.write('\x03');
   t.is(await done, 130, out);
   const errors = out.split(/\r?\n/).filter((l) => l.startsWith('error:'));
   t.deepEqual(errors, [

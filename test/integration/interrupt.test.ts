@@ -57,7 +57,7 @@ async function assertConverged(
   t.deepEqual([...found.keys()].sort(), want, 'one container per slot, no _next, no helper, no duplicate');
   for (const [cname, { host, info }] of found) {
     t.is(info.State, 'running', cname);
-    t.is(info.Labels[Labels.replaceRole] as string | undefined, undefined, cname);
+    t.is<string | undefined, undefined>(info.Labels[Labels.replaceRole], undefined, cname);
     t.true(MAIN.includes(host));
     const c = await docker(host).getContainer(cname).inspect();
     t.true(c.Config.Env.includes(`RELEASE=${release}`), `${cname} has RELEASE=${release}`);

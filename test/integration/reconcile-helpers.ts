@@ -56,7 +56,7 @@ export function desiredFor(
   transport: Transport,
   over: Partial<DesiredState> = {},
 ): DesiredState {
-  return buildDesired(services, { name, hosts: hostSpecs(transport), ...over } as never);
+  return buildDesired(services, { name, hosts: hostSpecs(transport), ...over });
 }
 
 const identities = new LocalStateStore(stateDir);
@@ -126,7 +126,7 @@ export async function inspect(host: string, name: string): Promise<Docker.Contai
 
 /** The container's stdout+stderr so far (demultiplexed loosely: frame headers dropped). */
 export async function logs(host: string, name: string): Promise<string> {
-  const buf = (await docker(host).getContainer(name).logs({ stdout: true, stderr: true })) as unknown as Buffer;
+  const buf = await docker(host).getContainer(name).logs({ stdout: true, stderr: true });
   const parts: Buffer[] = [];
   for (let i = 0; i + 8 <= buf.length;) {
     const size = buf.readUInt32BE(i + 4);

@@ -23,7 +23,7 @@ import { dockerConfigCredentials } from '../../src/docker/auth.js';
 
 async function follow(d: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   const out = await new Promise<any[]>((resolve, reject) =>
-    d.modem.followProgress(stream, (err: unknown, o: any[]) => (err ? reject(err) : resolve(o))),
+    d.modem.followProgress(stream, (err: Error | null, o: any[]) => (err ? reject(err) : resolve(o))),
   );
   const bad = out.find((o) => o.error);
   if (bad) throw new Error(bad.error);
@@ -69,7 +69,7 @@ test('a tag pushed again shows up as a change and the containers are replaced', 
     const i = await inspect(f.host, n);
     const img = await docker(f.host).getImage(i.Image).inspect();
     t.true(
-      img.RepoDigests.some((r) => r.endsWith(String(res.plan.changes[0].fields[0].after as string))),
+      img.RepoDigests.some((r) => r.endsWith(String(res.plan.changes[0].fields[0].after))),
       JSON.stringify(img.RepoDigests),
     );
     t.true((await docker(f.host).getContainer(n).logs({ stdout: true })).toString().includes('two'));

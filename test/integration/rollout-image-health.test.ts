@@ -17,7 +17,7 @@ const MAIN = ['h1', 'h2', 'h3'];
 
 async function follow(d: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   const out = await new Promise<any[]>((resolve, reject) =>
-    d.modem.followProgress(stream, (err: unknown, o: any[]) => (err ? reject(err) : resolve(o))),
+    d.modem.followProgress(stream, (err: Error | null, o: any[]) => (err ? reject(err) : resolve(o))),
   );
   const bad = out.find((o) => o.error);
   if (bad) throw new Error(bad.error);

@@ -84,7 +84,7 @@ test('an unreachable Consul is an error that names it, and nothing is written', 
     ensureAllocation(down, { stack: s, key: 'net', name: `${s}_net`, hosts: { h1: '10.77.25.11' } }),
     { instanceOf: ConsulUnreachableError },
   );
-  t.regex(err!.message, new RegExp(`Consul at http://${vx.infra.ip.replace(/\./g, '\\.')}:1 is unreachable`));
+  t.regex(err.message, new RegExp(`Consul at http://${vx.infra.ip.replace(/\./g, '\\.')}:1 is unreachable`));
   t.deepEqual(await store().list(`${KV_ROOT}networks/${s}/`), []);
 });
 

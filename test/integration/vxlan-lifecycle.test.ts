@@ -264,7 +264,7 @@ test('removing a network leaves no device, bridge network, lease or name', async
       (await docker(h).listNetworks()).some((n) => n.Name === `${name}_side`),
       `no bridge network on ${h}`,
     );
-    t.is(devicesOn(h)[deviceName(vni)] as string[] | undefined, undefined, `no device on ${h}`);
+    t.is<string[] | undefined, undefined>(devicesOn(h)[deviceName(vni)], undefined, `no device on ${h}`);
   }
   const kv = await store().list(KV_ROOT);
   t.false(

@@ -73,7 +73,7 @@ async function write(name: string, s: ReturnType<typeof state>): Promise<void> {
     set('allocation', s.allocation),
     ...Object.entries(s.leases).flatMap(([h, l]) => [
       set(`lease/${h}`, l),
-      { verb: 'set' as const, key: `${prefix}slot/${l.slot}`, value: h },
+      { verb: 'set' as const, key: `${prefix}slot/${String(l.slot)}`, value: h },
     ]),
     ...(s.programmed ? [set('programmed/h1', s.programmed)] : []),
   ]);
@@ -135,7 +135,7 @@ test('a poisoned value in each field of the Consul state: apply exits 1 naming t
     t.is(r.code, 1, `${key}: ${r.stderr}`);
     t.true(r.stderr.includes(`Consul key ${KV_ROOT}networks/${name}/app/${key}: ${problem}`), `${key}: ${r.stderr}`);
     t.false(r.stderr.includes('touch'), 'the poisoned value is not echoed');
-    t.false(/Traceback|    at /.test(r.stderr), 'no stack trace');
+    t.false(/Traceback| {4}at /.test(r.stderr), 'no stack trace');
   }
   const events = await recorder.events(since);
   const mine = events.filter(({ event }) => Object.values(event.Actor?.Attributes ?? {}).some((v) => v.includes(name)));

@@ -57,7 +57,7 @@ function stackOf(name: string, version: string, behaviour: 'ok' | 'unhealthy' = 
     replicas: 3,
     updateConfig: update(),
     rollbackConfig: update({ failureAction: 'pause' }),
-  } as ServiceSpec['deploy'];
+  };
   const client = service('client', {
     image: IMAGE,
     command: TrafficClient.command('http://api:8080/'),

@@ -86,7 +86,7 @@ test('wait-healthy with a 10-minute poll interval fails as soon as the container
       }),
     ),
   );
-  t.regex(err!.message, /-exit: exited with code 3 before it was healthy/);
+  t.regex(err.message, /-exit: exited with code 3 before it was healthy/);
 });
 
 test('wait-exit with a 10-minute poll interval returns when the container exits 0', async (t) => {

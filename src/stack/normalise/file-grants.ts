@@ -1,6 +1,6 @@
 /** A service's `secrets:` and `configs:` (short `- name` or long `{source, target, uid, gid, mode}`). */
 import type { FileGrantSpec } from '../types.js';
-import { isRecord, type KeyPath } from '../key-path.js';
+import { isRecord, scalarText, type KeyPath } from '../key-path.js';
 import type { NormaliseContext } from './context.js';
 
 export function normaliseGrants(
@@ -25,10 +25,10 @@ export function normaliseGrants(
       );
     }
     const grant: FileGrantSpec = { source, target: target(kind, source, long.target) };
-    if (long.uid !== undefined) grant.uid = String(long.uid);
-    if (long.gid !== undefined) grant.gid = String(long.gid);
+    if (long.uid !== undefined) grant.uid = scalarText(long.uid);
+    if (long.gid !== undefined) grant.gid = scalarText(long.gid);
     if (long.mode !== undefined)
-      grant.mode = typeof long.mode === 'number' ? long.mode : parseInt(String(long.mode), 8);
+      grant.mode = typeof long.mode === 'number' ? long.mode : parseInt(scalarText(long.mode), 8);
     grants.push(grant);
   });
   return grants;

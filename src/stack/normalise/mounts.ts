@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { MountSpec } from '../types.js';
-import { isRecord, type KeyPath } from '../key-path.js';
+import { isRecord, scalarText, type KeyPath } from '../key-path.js';
 import { parseSize } from '../units.js';
 import type { NormaliseContext } from './context.js';
 
@@ -112,13 +112,13 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
     if (tmpfs.size !== undefined) {
       const size = parseSize(tmpfs.size);
       if (size === undefined)
-        problems.error([...at, 'tmpfs', 'size'], `invalid size "${String(tmpfs.size)}"`, { hint: 'e.g. 64m' });
+        problems.error([...at, 'tmpfs', 'size'], `invalid size "${scalarText(tmpfs.size)}"`, { hint: 'e.g. 64m' });
       else spec.tmpfs!.size = size;
     }
     if (tmpfs.mode !== undefined) {
-      const mode = typeof tmpfs.mode === 'number' ? tmpfs.mode : parseInt(String(tmpfs.mode), 8);
+      const mode = typeof tmpfs.mode === 'number' ? tmpfs.mode : parseInt(scalarText(tmpfs.mode), 8);
       if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
-        problems.error([...at, 'tmpfs', 'mode'], `invalid file mode "${String(tmpfs.mode)}"`, {
+        problems.error([...at, 'tmpfs', 'mode'], `invalid file mode "${scalarText(tmpfs.mode)}"`, {
           hint: 'an octal mode such as 1777',
         });
       else spec.tmpfs!.mode = mode;

@@ -1,6 +1,6 @@
 /** One service, from its (merged, interpolated, schema-checked) tree to a ServiceSpec with every default filled in. */
 import type { DependsOnSpec, ResourcesSpec, RestartPolicySpec, ServiceSpec } from '../types.js';
-import { isRecord } from '../key-path.js';
+import { isRecord, scalarText } from '../key-path.js';
 import { sortKeys, stringMap } from '../hosts.js';
 import { parseCpus, parseDuration, parseSize } from '../units.js';
 import { servicePath, type NormaliseContext } from './context.js';
@@ -62,7 +62,7 @@ export function normaliseService(
       else spec[key] = words;
     } else if (Array.isArray(value)) spec[key] = value.map(String);
   }
-  if (service.network_mode !== undefined) spec.networkMode = String(service.network_mode);
+  if (service.network_mode !== undefined) spec.networkMode = scalarText(service.network_mode);
   const healthcheck = normaliseHealthcheck(service.healthcheck, [...at, 'healthcheck'], problems);
   if (healthcheck) spec.healthcheck = healthcheck;
   const optional = {

@@ -1,8 +1,8 @@
 /** Small conversions shared by the normalisers: the schema has checked shapes, these pick the one form we keep. */
-import { isRecord } from '../key-path.js';
+import { isRecord, scalarText } from '../key-path.js';
 
 export function optionalString(value: unknown): string | undefined {
-  return value === undefined || value === null ? undefined : String(value);
+  return value === undefined || value === null ? undefined : scalarText(value);
 }
 
 /** `a` or `[a, b]` → a list of strings. */
@@ -21,7 +21,7 @@ export function keyValueEntries(value: unknown): [string, string | undefined][] 
     });
   }
   if (isRecord(value))
-    return Object.entries(value).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]);
+    return Object.entries(value).map(([k, v]) => [k, v === null || v === undefined ? undefined : scalarText(v)]);
   return [];
 }
 

@@ -390,7 +390,7 @@ test("rollout DAG order: services without a dependency between them roll at the 
   t.is(cStarts.length, 2);
   t.true(
     cStarts.every((i) => i > aHealthy),
-    `c's starts ${cStarts} after a's last healthy ${aHealthy}`,
+    `c's starts ${cStarts.join(',')} after a's last healthy ${aHealthy}`,
   );
   // b rolled before a finished (nothing of b waited for a)
   t.true(b.first < aHealthy);

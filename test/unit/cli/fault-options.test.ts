@@ -27,9 +27,9 @@ test('options become settings in milliseconds; --timeout also caps reads', (t) =
 });
 
 test('bad values are refused before anything is loaded or contacted (exit 1)', async (t) => {
-  const write = process.stderr.write;
+  const write = process.stderr.write.bind(process.stderr);
   let err = '';
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  process.stderr.write = (s: string) => ((err += s), true);
   try {
     t.is(await main(['apply', '--retries', 'many', '-f', '/nonexistent/compose.yaml']), 1);
     t.is(await main(['plan', '--timeout', '0', '-f', '/nonexistent/compose.yaml']), 1);

@@ -64,11 +64,14 @@ test('on a TTY: the steps in flight are drawn live and cleared when done; colour
   const tty = sink(true);
   withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined }, () => steps(new LineReporter(tty)));
   t.regex(tty.text(), /… h1 start app-web-1/, 'the running step is shown');
+  // eslint-disable-next-line no-control-regex -- the escape codes a terminal gets are what is tested
   t.regex(tty.text(), /\x1b\[1A\x1b\[0J/, 'and cleared');
+  // eslint-disable-next-line no-control-regex -- the escape codes a terminal gets are what is tested
   t.regex(tty.text(), /\x1b\[32m✓/, 'green tick');
 
   const noColor = sink(true);
   withEnv({ NO_COLOR: '1', FORCE_COLOR: undefined, CI: undefined }, () => steps(new LineReporter(noColor)));
+  // eslint-disable-next-line no-control-regex -- the escape codes a terminal gets are what is tested
   t.false(/\x1b\[3\dm/.test(noColor.text()), 'NO_COLOR: no colour codes');
 
   const ci = sink(true);

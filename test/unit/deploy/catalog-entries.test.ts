@@ -27,7 +27,7 @@ test("host address: the tcp endpoint's host, else the fallback (unix sockets)", 
 test('a replica on a stack network: its IP there, the first exposed port, tags from labels, meta, health', (t) => {
   const d = desired([service('api', { labels: { team: 'a', tier: 'back' }, expose: ['9000', '8080'] })], {
     name: 's',
-  } as never);
+  });
   const entries = catalogEntries(
     d,
     h1,
@@ -113,7 +113,7 @@ test('a replica on a stack network: its IP there, the first exposed port, tags f
 });
 
 test("a replica with a published port: the host's address and the published port", (t) => {
-  const d = desired([service('web')], { name: 's' } as never);
+  const d = desired([service('web')], { name: 's' });
   const [e] = catalogEntries(
     d,
     h1,

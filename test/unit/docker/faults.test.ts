@@ -136,11 +136,11 @@ test('withRetries retries transient errors with back-off, then succeeds', async 
 
 test('withRetries gives up after the bounded number of attempts and says how many', async (t) => {
   let calls = 0;
-  const e2 = (await t.throwsAsync(
-    withRetries(async () => (calls++, Promise.reject(sysErr('EPIPE'))) as Promise<never>, settings, {
+  const e2 = await t.throwsAsync<Error & { attempts: number }>(
+    withRetries<never>(async () => (calls++, Promise.reject(sysErr('EPIPE'))), settings, {
       sleep: async () => undefined,
     }),
-  )) as Error & { attempts: number };
+  );
   t.is(calls, 4);
   t.is(e2.attempts, 4);
 });
@@ -148,14 +148,14 @@ test('withRetries gives up after the bounded number of attempts and says how man
 test('withRetries does not retry a definite answer, and retries unreachable briefly', async (t) => {
   let calls = 0;
   await t.throwsAsync(
-    withRetries(async () => (calls++, Promise.reject(httpErr(404, 'No such container'))) as Promise<never>, settings, {
+    withRetries<never>(async () => (calls++, Promise.reject(httpErr(404, 'No such container'))), settings, {
       sleep: async () => undefined,
     }),
   );
   t.is(calls, 1);
   calls = 0;
   await t.throwsAsync(
-    withRetries(async () => (calls++, Promise.reject(sysErr('ECONNREFUSED'))) as Promise<never>, settings, {
+    withRetries<never>(async () => (calls++, Promise.reject(sysErr('ECONNREFUSED'))), settings, {
       sleep: async () => undefined,
     }),
   );

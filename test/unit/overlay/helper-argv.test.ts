@@ -44,8 +44,10 @@ function expansions(script: string): [string, boolean][] {
     const top = stack[stack.length - 1];
     if (top === 'plain' && c === "'") i = script.indexOf("'", i + 1);
     else if (c === '"') stack[stack.length - 1] = top === 'plain' ? 'double' : 'plain';
-    else if (c === '$' && script[i + 1] === '(') (stack.push('plain'), i++);
-    else if (c === ')' && top === 'plain' && stack.length > 1) stack.pop();
+    else if (c === '$' && script[i + 1] === '(') {
+      stack.push('plain');
+      i++;
+    } else if (c === ')' && top === 'plain' && stack.length > 1) stack.pop();
     else if (c === '$') out.push([/^[A-Za-z_][A-Za-z0-9_]*|^[0-9@#?]/.exec(script.slice(i + 1))![0], top === 'double']);
   }
   return out;
@@ -119,8 +121,8 @@ test('every field of a program task is parsed into its type: a hostile value is 
         { instanceOf: OverlayValueError },
         `${field} ${JSON.stringify(bad)}`,
       );
-      t.true(err!.message.startsWith('Consul key stack/overlay/networks/s/k/allocation: '));
-      t.false(err!.message.includes('touch'), 'the value is not echoed');
+      t.true(err.message.startsWith('Consul key stack/overlay/networks/s/k/allocation: '));
+      t.false(err.message.includes('touch'), 'the value is not echoed');
     }
     t.throws(
       () => programTask({ ...good, peers: ['10.0.0.12', bad] }, 'x'),

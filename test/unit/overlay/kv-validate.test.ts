@@ -92,8 +92,8 @@ test('a poisoned field of an allocation, lease or programmed record is an error 
   ];
   for (const [key, value, problem] of cases) {
     const err = t.throws(read(key, value), { instanceOf: OverlayValueError }, `${key} ${JSON.stringify(value)}`);
-    t.true(err!.message.startsWith(`Consul key ${key}: ${problem}`), `${err!.message} / ${problem}`);
-    t.false(/touch|reboot/.test(err!.message.slice(`Consul key ${key}`.length)), 'the value is not echoed');
+    t.true(err.message.startsWith(`Consul key ${key}: ${problem}`), `${err.message} / ${problem}`);
+    t.false(/touch|reboot/.test(err.message.slice(`Consul key ${key}`.length)), 'the value is not echoed');
   }
 });
 

@@ -304,7 +304,7 @@ test('a unix-socket host without stack.underlay is an error that says what to do
       { name: 'h1', endpoint: endpointOf('unix:///run/docker.sock'), labels: {} },
       { name: 'h2', endpoint: endpointOf('tcp://10.0.0.12:2376'), labels: {} },
     ],
-  } as never);
+  });
   const plan = reconcile(d, observed(d));
   t.is(plan.diagnostics[0].summary, 'host h1: no underlay address for the overlay');
   t.regex(plan.diagnostics[0].hint!, /stack\.underlay=IP/);

@@ -104,7 +104,7 @@ export function desired(services: ServiceSpec[], over: DeepPartial<DesiredState>
     secrets: {},
     configs: {},
     ...(over as Partial<DesiredState>),
-  } as DesiredState;
+  };
 }
 
 export const CLUSTER_STORE = 'etcd://10.77.0.2:2379';

@@ -89,7 +89,7 @@ test('shared options: -f repeated, --env-file, --profile, -i', (t) => {
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /image: busybox:9\.9/);
   t.regex(r.stdout, /hostname: prod/);
-  t.regex(r.stdout, /\n  dbg:\n/);
+  t.regex(r.stdout, /\n {2}dbg:\n/);
   t.regex(r.stdout, /hostsSource: inventory/);
 });
 
@@ -209,7 +209,7 @@ test('--max-replicas and --max-containers raise the caps; a bad value is an erro
   t.is(capped.code, 1);
   t.regex(
     capped.stderr,
-    /^error: compose\.yaml:4:25 services\.web\.deploy\.replicas: service web asks for 1200 replicas; the limit is 1000\n  hint: lower deploy\.replicas, or raise the limit with --max-replicas N/,
+    /^error: compose\.yaml:4:25 services\.web\.deploy\.replicas: service web asks for 1200 replicas; the limit is 1000\n {2}hint: lower deploy\.replicas, or raise the limit with --max-replicas N/,
   );
   t.is(stack(['validate', '--max-replicas', '2000'], dir, env).code, 0);
   const total = stack(['validate', '--max-replicas', '2000', '--max-containers', '1000'], dir, env);

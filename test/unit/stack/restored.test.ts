@@ -50,7 +50,7 @@ test('a malformed service is refused with its key path: wrong types, a bad image
   ];
   for (const [change, message, path] of cases) {
     const d = roundTrip(desired([service('web')]));
-    d.services.web = { ...d.services.web, ...change } as never;
+    d.services.web = { ...d.services.web, ...change };
     const problems = checkRestored(d, 'app', WHERE);
     t.true(problems.length > 0, path);
     t.regex(problems[0].summary, message, path);

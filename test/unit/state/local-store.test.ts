@@ -50,7 +50,7 @@ test('lock: a second writer waits, is told the holder once, then fails with the 
     { instanceOf: LockTimeoutError },
   );
   t.is(told.length, 1);
-  t.is((err as LockTimeoutError).holder?.user, 'ann');
+  t.is(err.holder?.user, 'ann');
   t.is((await store.holder('s'))?.user, 'ann');
   const other = await store.acquire('other-stack', lockInfo('other-stack', 'apply', {}), { timeoutMs: 0 });
   await other.release();

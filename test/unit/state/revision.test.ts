@@ -49,7 +49,7 @@ function stack(secretValue = 'hunter2') {
     name: 's',
     secrets: { pw: secret(secretValue) },
     configs: { conf: config('a=1') },
-  } as never);
+  });
 }
 
 test('a stored stack keeps secrets as hashes only and configs as bytes', (t) => {
@@ -112,7 +112,7 @@ test('restoring a revision gives its services with the secret read now, when its
     who: 'me',
     when: new Date(0),
   });
-  const current = desired([service('web', { environment: { V: '2' } })], { name: 's' } as never);
+  const current = desired([service('web', { environment: { V: '2' } })], { name: 's' });
   const restored = restoreDesired(current, record, () => secret('hunter2'));
   t.deepEqual(restored.changedSecrets, []);
   t.is(restored.desired!.services.web.environment.V, '1');

@@ -67,6 +67,7 @@ test('a lock value with control characters, wrong types or not JSON is shown as 
     t.is(h.user, 'unknown');
     t.is(h.pid, 0);
     t.regex(h.command, /the value of stack\/s\/lock is not a lock record/);
+    // eslint-disable-next-line no-control-regex -- the escape codes a terminal gets are what is tested
     t.false(/\u001b|pwned|rm -rf/.test(JSON.stringify(h)));
   }
 });
@@ -86,7 +87,7 @@ test('a manifest is validated: its number, its chunk folder (no path in a key), 
   for (const [change, message] of bad) {
     const err = t.throws(() => parseManifest(KEY, { ...manifest, ...change }, 4), { instanceOf: StoredDataError });
     t.is(err?.key, KEY);
-    t.regex(err!.message, message);
+    t.regex(err.message, message);
   }
   t.throws(() => parseJson(KEY, 'not json'), { instanceOf: StoredDataError, message: /manifest: is not JSON/ });
   t.throws(() => parseJson(KEY, null), { instanceOf: StoredDataError, message: /has no value/ });
@@ -126,7 +127,7 @@ test('chunks are validated against the manifest and the record against its schem
     sha256: createHash('sha256').update(bomb).digest('hex'),
   };
   const err = t.throws(() => decodeRevision(m, [bomb.toString('base64')], KEY), { instanceOf: StoredDataError });
-  t.regex(err!.message, /stack\/s\/revisions\/0000000004\/manifest: its record is not JSON or inflates to more than/);
+  t.regex(err.message, /stack\/s\/revisions\/0000000004\/manifest: its record is not JSON or inflates to more than/);
 });
 
 test('a catalog node read back: service IDs and meta must be text; a poisoned one names the node', (t) => {

@@ -169,61 +169,8 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
   diagnostics.push(...restartDiags);
   const { bundles, diagnostics: fileDiags } = fileBundles(desired, service);
   diagnostics.push(...fileDiags);
-
-  const networks: Record<string, unknown> = {};
-  if (!service.networkMode) {
-    for (const [key, n] of Object.entries(service.networks)) {
-      const spec = desired.networks[key];
-      if (!spec) {
-        diagnostics.push({
-          severity: 'error',
-          summary: `network ${key} is not defined`,
-          where: { path: `services.${service.name}.networks` },
-        });
-        continue;
-      }
-      if (PREDEFINED_NETWORKS.has(spec.name)) {
-        // The Engine's own networks take no network-scoped aliases, not even the service name.
-        if (n.aliases.length)
-          diagnostics.push({
-            severity: 'error',
-            summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`,
-            where: { path: `services.${service.name}.networks.${key}.aliases` },
-          });
-        networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address };
-      } else
-        networks[spec.name] = {
-          aliases: sortStrings([...new Set([service.name, ...n.aliases])]),
-          ipv4Address: n.ipv4Address,
-        };
-    }
-  }
-  const mounts = service.mounts
-    .map((m) => {
-      let source = m.source;
-      if (m.type === 'volume' && m.source) {
-        const v = desired.volumes[m.source];
-        if (!v)
-          diagnostics.push({
-            severity: 'error',
-            summary: `volume ${m.source} is not defined`,
-            where: { path: `services.${service.name}.volumes` },
-          });
-        source = v ? v.name : m.source;
-      }
-      return {
-        type: m.type,
-        source,
-        target: m.target,
-        readOnly: m.readOnly || undefined,
-        propagation: m.bind?.propagation,
-        createHostPath: m.type === 'bind' ? (m.bind?.createHostPath ?? true) : undefined,
-        nocopy: m.volume?.nocopy || undefined,
-        tmpfsSize: m.tmpfs?.size,
-        tmpfsMode: m.tmpfs?.mode,
-      };
-    })
-    .sort((a, b) => a.target.localeCompare(b.target));
+  const networks = serviceNetworks(desired, service, diagnostics);
+  const mounts = serviceMounts(desired, service, diagnostics);
   const grant = (kind: 'secret' | 'config') => (g: ServiceSpec['secrets'][number]) => {
     const obj = kind === 'secret' ? desired.secrets[g.source] : desired.configs[g.source];
     return [
@@ -274,4 +221,70 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
   const config = prune(raw) as ContainerConfig;
   const json = JSON.stringify(config);
   return { config, json, hash: sha256(json), bundles, diagnostics };
+}
+
+/** The service's networks by engine name: its aliases (the service name first among them) and fixed address. */
+function serviceNetworks(
+  desired: DesiredState,
+  service: ServiceSpec,
+  diagnostics: Diagnostic[],
+): Record<string, unknown> {
+  const networks: Record<string, unknown> = {};
+  if (service.networkMode) return networks;
+  for (const [key, n] of Object.entries(service.networks)) {
+    const spec = desired.networks[key];
+    if (!spec) {
+      diagnostics.push({
+        severity: 'error',
+        summary: `network ${key} is not defined`,
+        where: { path: `services.${service.name}.networks` },
+      });
+      continue;
+    }
+    if (PREDEFINED_NETWORKS.has(spec.name)) {
+      // The Engine's own networks take no network-scoped aliases, not even the service name.
+      if (n.aliases.length)
+        diagnostics.push({
+          severity: 'error',
+          summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`,
+          where: { path: `services.${service.name}.networks.${key}.aliases` },
+        });
+      networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address };
+    } else
+      networks[spec.name] = {
+        aliases: sortStrings([...new Set([service.name, ...n.aliases])]),
+        ipv4Address: n.ipv4Address,
+      };
+  }
+  return networks;
+}
+
+/** The service's mounts, sorted by target, named volumes by their engine name. */
+function serviceMounts(desired: DesiredState, service: ServiceSpec, diagnostics: Diagnostic[]) {
+  return service.mounts
+    .map((m) => {
+      let source = m.source;
+      if (m.type === 'volume' && m.source) {
+        const v = desired.volumes[m.source];
+        if (!v)
+          diagnostics.push({
+            severity: 'error',
+            summary: `volume ${m.source} is not defined`,
+            where: { path: `services.${service.name}.volumes` },
+          });
+        source = v ? v.name : m.source;
+      }
+      return {
+        type: m.type,
+        source,
+        target: m.target,
+        readOnly: m.readOnly || undefined,
+        propagation: m.bind?.propagation,
+        createHostPath: m.type === 'bind' ? (m.bind?.createHostPath ?? true) : undefined,
+        nocopy: m.volume?.nocopy || undefined,
+        tmpfsSize: m.tmpfs?.size,
+        tmpfsMode: m.tmpfs?.mode,
+      };
+    })
+    .sort((a, b) => a.target.localeCompare(b.target));
 }

@@ -89,6 +89,13 @@ export function subnetProblems(
   observed: ObservedState,
   usable: readonly string[],
 ): Diagnostic[] {
+  const { mine, out } = fixedSubnets(desired);
+  out.push(...overlapsAmongMine(mine), ...overlapsWithExisting(mine, observed, usable));
+  return out;
+}
+
+/** The stack's fixed subnets that parse, and the problems of each one's subnet, gateway and ip_range. */
+function fixedSubnets(desired: DesiredState): { mine: SubnetRef[]; out: Diagnostic[] } {
   const out: Diagnostic[] = [];
   const mine: SubnetRef[] = [];
   for (const n of Object.values(desired.networks)) {
@@ -126,6 +133,12 @@ export function subnetProblems(
       mine.push({ key: n.key, name: n.name, cidr });
     });
   }
+  return { mine, out };
+}
+
+/** Two of the stack's own networks whose subnets overlap. */
+function overlapsAmongMine(mine: readonly SubnetRef[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
   for (let i = 0; i < mine.length; i++)
     for (let j = i + 1; j < mine.length; j++)
       if (overlaps(mine[i].cidr, mine[j].cidr))
@@ -136,6 +149,16 @@ export function subnetProblems(
             'give each network its own subnet',
           ),
         );
+  return out;
+}
+
+/** A fixed subnet that overlaps a network already on a usable host. */
+function overlapsWithExisting(
+  mine: readonly SubnetRef[],
+  observed: ObservedState,
+  usable: readonly string[],
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
   // Existing networks (the stack's own with another name, other stacks', hand-made). A global network is listed by
   // every host that shares the store, and a local network of one name (stack's own overlay's bridges, `bridge`) is
   // one per host: a hit is named once per network name and subnet, with every host it is on.

@@ -11,11 +11,11 @@ import { rolloutText } from './rollout/text.js';
 export interface TextOptions {
   /** Colour functions; identity by default. */
   paint?: {
-    add(s: string): string;
-    change(s: string): string;
-    remove(s: string): string;
-    dim(s: string): string;
-    bold(s: string): string;
+    add: (s: string) => string;
+    change: (s: string) => string;
+    remove: (s: string) => string;
+    dim: (s: string) => string;
+    bold: (s: string) => string;
   };
   /** List every operation with its dependencies (golden tests and `--verbose`). */
   operations?: boolean;

@@ -31,16 +31,7 @@ export async function observeOverlay(
   const up = hosts.filter((h) => !h.error);
   const out: OverlayObserved = { registered: {} };
   const upNames = up.map((h) => h.name);
-  const stores = clusterStores(
-    {
-      stack: desired.name,
-      hosts: Object.fromEntries(hosts.map((h) => [h.name, h])),
-      digests: {},
-      digestErrors: {},
-      refreshed: refresh,
-    },
-    upNames,
-  );
+  const stores = clusterStores({ hosts: Object.fromEntries(hosts.map((h) => [h.name, h])) }, upNames);
   const consulKeys = nets
     .filter((n) => chooseOverlay(n.key, desired.settings.overlay, stores, upNames).mode === 'consul')
     .map((n) => n.key);

@@ -1,7 +1,6 @@
 /** Which overlay realises a `driver: overlay` network (pure): x-stack.overlay, and for `auto` the daemons' cluster stores. */
 import type { DesiredState, HostSpec, StackSettings } from '../stack/types.js';
-import type { ObservedState } from '../observe/types.js';
-import type { OverlayChoice } from './types.js';
+import type { ClusterStoreView, OverlayChoice } from './types.js';
 import { isIpv4, parseIpv4, type Ipv4 } from './values.js';
 import { endpointIPv4 } from '../stack/endpoint.js';
 
@@ -9,7 +8,7 @@ import { endpointIPv4 } from '../stack/endpoint.js';
  * Per host: does its daemon have a cluster store (and advertise address), from the observed Engine info;
  * undefined when the info was not observed.
  */
-export function clusterStores(observed: ObservedState, hosts: string[]): Record<string, boolean | undefined> {
+export function clusterStores(observed: ClusterStoreView, hosts: string[]): Record<string, boolean | undefined> {
   return Object.fromEntries(
     hosts.map((h) => {
       const e = observed.hosts[h]?.engine;

@@ -36,3 +36,16 @@ export interface OverlayObserved {
   /** Only with refresh: per host, the VXLAN devices and their forwarding entries; a string when the helper failed. */
   devices?: Record<string, HostDevices | string>;
 }
+
+/**
+ * The parts of observe's types the overlay's pure helpers read, declared here so overlay/ does not import observe/
+ * (observe's own types satisfy them structurally).
+ */
+export interface ImageDigests {
+  repoDigests: string[];
+}
+
+/** What `clusterStores` reads of the observed state: each host's Engine info, when it was observed. */
+export interface ClusterStoreView {
+  hosts: Record<string, { engine?: { clusterStore: string; clusterAdvertise: string } } | undefined>;
+}

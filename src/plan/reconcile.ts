@@ -11,7 +11,6 @@
 import type { DesiredState } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
 import type { Action, Plan } from './types.js';
-import { finishOverlay } from '../overlay/plan.js';
 import { nameCollisions, ownershipProblems } from './ownership-checks.js';
 import { hostPortConflicts } from './host-ports.js';
 import type { PlanOptions, Reconciler } from './reconciler/context.js';
@@ -30,7 +29,7 @@ export function reconcile(desired: DesiredState, observed: ObservedState, option
   removeOrphans(r);
   recreateUnusedReplacedNetworks(r);
   removeLeftovers(r);
-  finishOverlay(r.desired, r.observed, r.usableList, r.b, r.overlay, r.rollouts);
+  r.network.finish(r.rollouts);
   checkOwnership(r);
   return planOf(r);
 }

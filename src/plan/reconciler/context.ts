@@ -10,7 +10,8 @@ import type { Rollout } from '../types.js';
 import type { Builder } from '../builder.js';
 import type { ServiceConfig } from '../config.js';
 import type { PlacementResult } from '../placement.js';
-import type { OverlayPlan } from '../../overlay/plan.js';
+import type { OverlayPlan } from '../drivers/own-overlay/overlay-plan.js';
+import type { NetworkDriver } from '../drivers/types.js';
 import type { NetworkConfig } from '../network-config.js';
 
 export interface PlanOptions {
@@ -72,8 +73,10 @@ export interface Reconciler {
   readonly configs: Map<string, ServiceConfig>;
   readonly placement: PlacementResult['placement'];
   readonly order: string[];
-  /** Inputs: stack's own overlay (src/overlay/plan.ts) and the host that creates engine overlay networks. */
+  /** Inputs: stack's own overlay (src/plan/drivers/own-overlay/) and the host that creates engine overlay networks. */
   readonly overlay: OverlayPlan;
+  /** The network driver the reconciler asks while it builds containers (src/plan/drivers/types.ts). */
+  readonly network: NetworkDriver;
   readonly creator: string | undefined;
   /** Network engine name → its key in the file. */
   readonly keyOfNetwork: Map<string, string>;
@@ -97,5 +100,5 @@ export interface Reconciler {
 
 /** Is this network served by Docker's embedded DNS (bridge, engine overlay, external)? Stack's own overlay names come from Consul. */
 export function servedByDockerDns(r: Reconciler, net: string): boolean {
-  return !r.overlay.isConsul(r.keyOfNetwork.get(net) ?? net);
+  return !r.network.realises(r.keyOfNetwork.get(net) ?? net);
 }

@@ -12,7 +12,8 @@ import { serviceConfig, type ServiceConfig } from '../config.js';
 import { place } from '../placement.js';
 import { networkConfig } from '../network-config.js';
 import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from '../network-checks.js';
-import { planOverlayNetworks } from '../../overlay/plan.js';
+import { planOverlayNetworks } from '../drivers/own-overlay/networks.js';
+import { ownOverlayDriver } from '../drivers/own-overlay/driver.js';
 import type { HostState, PlanOptions, Reconciler } from './context.js';
 
 /** A new reconciler over its inputs: every field is filled, the phases then add to the plan. */
@@ -35,7 +36,7 @@ export function newReconciler(desiredIn: DesiredState, observed: ObservedState, 
   diagnostics.push(...placeDiags);
   const order = serviceOrder(desired, diagnostics);
   const usableList = desiredIn.hosts.map((h) => h.name).filter((h) => usable.has(h));
-  // Stack's own overlay: per network and host, only what is missing (src/overlay/plan.ts).
+  // Stack's own overlay: per network and host, only what is missing (src/plan/drivers/own-overlay/networks.ts).
   const overlay = planOverlayNetworks(desired, observed, usableList, b, diagnostics);
   diagnostics.push(
     ...overlayReadiness(desired, observed, usableList, (key) => overlay.isConsul(key)),
@@ -57,6 +58,7 @@ export function newReconciler(desiredIn: DesiredState, observed: ObservedState, 
     placement,
     order,
     overlay,
+    network: ownOverlayDriver(desired, observed, usableList, b, overlay),
     creator: overlayCreator(observed, usableList),
     keyOfNetwork: new Map(Object.values(desired.networks).map((n) => [n.name, n.key])),
     observedGlobal: globalNetworks(observed),

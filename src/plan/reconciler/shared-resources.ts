@@ -60,7 +60,7 @@ export function ensurePull(r: Reconciler, host: string, s: ServiceSpec): string 
 export function ensureNetwork(r: Reconciler, host: string, key: string): string | undefined {
   const n = r.desired.networks[key];
   if (!n || n.external) return undefined;
-  if (r.overlay.isConsul(key)) return r.overlay.ready(host, key);
+  if (r.network.realises(key)) return r.network.readyOn(host, key);
   if (n.driver === 'overlay') return ensureGlobalNetwork(r, host, key, n);
   const hs = r.hosts.get(host)!;
   if (hs.networks.has(key)) return hs.networks.get(key) ?? undefined;

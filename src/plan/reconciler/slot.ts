@@ -12,6 +12,8 @@ import { keptName, type ReplaceRequest } from '../rollout/types.js';
 import { servedByDockerDns, type HostState, type Reconciler, type ReplicaRecord } from './context.js';
 import { ensureFiles, ensureNetwork, ensurePull, ensureVolume } from './shared-resources.js';
 import { dependencyGates } from './depends-on.js';
+import type { EndpointSettings } from 'dockerode';
+import type { ContainerCreateBody } from '../types.js';
 
 const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
 
@@ -145,8 +147,60 @@ export function createAndConnect(
   deps: (string | undefined)[],
   o: CreateOptions = {},
 ): { first: string; last: string } {
-  const { svc, host, resource } = sl;
+  const { host, resource } = sl;
   const { group, extra } = o;
+  const { body, rest } = createBody(r, sl, cname, o);
+  const cause = o.cause ?? (group ? 'replacement (temporary name)' : 'new replica');
+  const first = r.b.add(
+    'container.create',
+    host,
+    `create ${cname}`,
+    resource,
+    cause,
+    deps,
+    { name: cname, body },
+    group,
+    extra,
+  );
+  let last = first;
+  for (const [net, endpointCfg] of rest)
+    last = r.b.add(
+      'network.connect',
+      host,
+      `connect ${cname} ${net}`,
+      resource,
+      'the API takes one network at create',
+      [last],
+      {
+        network: net,
+        container: cname,
+        body: { Container: cname, EndpointConfig: endpointCfg },
+      },
+      group,
+      extra,
+    );
+  return { first, last };
+}
+
+/** Anonymous volumes of the container in place, carried over to its successor (destination → volume name). */
+export function carriedVolumes(current: ObservedContainer): Record<string, string> {
+  const carried: Record<string, string> = {};
+  for (const m of current.mounts)
+    if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
+  return carried;
+}
+
+/**
+ * The create body of the slot's container `cname` and the endpoints connected right after the create, completed
+ * by the network driver before the create is added (an op is final once added).
+ */
+function createBody(
+  r: Reconciler,
+  sl: Slot,
+  cname: string,
+  o: CreateOptions,
+): { body: ContainerCreateBody; rest: [string, EndpointSettings][] } {
+  const { svc } = sl;
   const body = containerCreateBody(svc.sc.config, {
     stack: r.stack,
     service: svc.name,
@@ -163,42 +217,11 @@ export function createAndConnect(
     body.NetworkingConfig as { EndpointsConfig?: Record<string, Record<string, unknown>> } | undefined
   )?.EndpointsConfig;
   for (const net of Object.keys(firstEndpoints ?? {})) firstEndpoints![net] = endpoint(net, firstEndpoints![net]);
-  const cause = o.cause ?? (group ? 'replacement (temporary name)' : 'new replica');
-  const first = r.b.add(
-    'container.create',
-    host,
-    `create ${cname}`,
-    resource,
-    cause,
-    deps,
-    { name: cname, body },
-    group,
-    extra,
-  );
-  let last = first;
-  for (const [net, cfg] of splitNetworks(svc.sc.config).rest)
-    last = r.b.add(
-      'network.connect',
-      host,
-      `connect ${cname} ${net}`,
-      resource,
-      'the API takes one network at create',
-      [last],
-      {
-        network: net,
-        container: cname,
-        body: { Container: cname, EndpointConfig: endpoint(net, endpointConfig(cfg as Record<string, unknown>)) },
-      },
-      group,
-      extra,
-    );
-  return { first, last };
-}
-
-/** Anonymous volumes of the container in place, carried over to its successor (destination → volume name). */
-export function carriedVolumes(current: ObservedContainer): Record<string, string> {
-  const carried: Record<string, string> = {};
-  for (const m of current.mounts)
-    if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
-  return carried;
+  const rest = splitNetworks(svc.sc.config).rest.map(([net, cfg]): [string, EndpointSettings] => [
+    net,
+    endpoint(net, endpointConfig(cfg as Record<string, unknown>)),
+  ]);
+  const endpoints = [...Object.entries(firstEndpoints ?? {}), ...rest] as [string, EndpointSettings][];
+  r.network.endpointFor(sl.host, cname, body, endpoints);
+  return { body, rest };
 }

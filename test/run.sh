@@ -52,10 +52,13 @@ else
   if compgen -G 'test/integration/vxlan-*.test.ts' >/dev/null; then
     STACK_SANDBOX=vx flock -o /tmp/stack-sandbox-vx.lock bash deploy/sandbox/sandbox.sh up --hosts 4 --no-cluster-store || { echo "vx sandbox up failed"; echo "0 passed, 1 failed"; exit 1; }
   fi
-  run_ava 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' '!test/integration/**/*overlay*.test.ts'
+  # vxlan-poison writes poisoned values into Consul's overlay state, which every other stack's pool scan reads and
+  # (rightly) refuses: it runs in the second phase, apart from the other vxlan-* files.
+  run_ava 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' '!test/integration/**/*overlay*.test.ts' \
+    '!test/integration/vxlan-poison.test.ts'
   if compgen -G 'test/integration/*overlay*.test.ts' >/dev/null || compgen -G 'test/integration/**/*overlay*.test.ts' >/dev/null; then
     bash deploy/sandbox/sandbox.sh heal
-    run_ava 'test/integration/**/*overlay*.test.ts'
+    run_ava 'test/integration/**/*overlay*.test.ts' 'test/integration/vxlan-poison.test.ts'
   fi
 fi
 if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then fail=1; echo "no test ran"; fi

@@ -679,3 +679,39 @@ test('golden: the text plan of a host whose underlay address changed', (t) => {
   };
   goldenPlan(t, 'consul-overlay-moved-host', reconcile(moved, after), { operations: true });
 });
+
+test('start-first on the own overlay: the new replica is registered under its temporary name once ready, the drain waits for that, and the old one is not deregistered (the new one took its place)', (t) => {
+  const d = stackOf();
+  const after = afterApply(
+    reconcile(d, observed(d)),
+    observed(d, {
+      kv: kvEntries(['h1', 'h2', 'h3']),
+      registered: { 'app-default': ['app-api-1-default', 'app-api-2-default'] },
+    }),
+  );
+  for (const h of Object.values(after.hosts)) for (const c of h.containers) c.state = 'running';
+  const api = service('api', {
+    environment: { RELEASE: 'v2' },
+    deploy: { replicas: 2, updateConfig: { ...d.services.api.deploy.updateConfig, order: 'start-first' } },
+  });
+  const plan = reconcile({ ...d, services: { api } }, after);
+  t.deepEqual(plan.diagnostics, []);
+  t.deepEqual(ids(plan, 'overlay.deregister'), []);
+  for (const slot of ['1', '2']) {
+    const reg = plan.operations.find(
+      (o) => o.kind === 'overlay.register' && o.params.serviceId === `app-api-${slot}-default`,
+    )!;
+    const temporary = paramsOf(reg).container as string;
+    t.not(temporary, `app-api-${slot}`);
+    const wait = plan.operations.find((o) => o.id === reg.deps[0])!;
+    t.true(wait.kind.startsWith('container.wait'));
+    t.is(paramsOf(wait).name, temporary);
+    const drain = plan.operations.find((o) => o.kind === 'rollout.drain' && o.group === reg.group)!;
+    t.deepEqual(drain.deps.slice(-1), [reg.id]);
+    const stop = plan.operations.find((o) => o.kind === 'container.stop' && o.params.name === `app-api-${slot}`)!;
+    t.false(stop.deps.some((id) => id.includes('deregister')));
+    // Should the replace fail once the new one took the old one's place, the old one's name comes back.
+    const undo = plan.compensations.find((c) => c.group === reg.group)!.ops.find((o) => o.kind === 'overlay.register')!;
+    t.is(undo.ifDone, reg.id);
+  }
+});

@@ -49,7 +49,7 @@ function planOf(r: Reconciler): Plan {
     hosts: r.desiredIn.hosts.map((h) => h.name),
     ...(r.overlay.choices.length ? { overlay: r.overlay.choices } : {}),
     changes: r.b.changes,
-    operations: r.b.ops,
+    operations: r.b.build(),
     compensations: r.b.compensations,
     diagnostics: r.diagnostics,
     placement: r.placement,

@@ -18,7 +18,7 @@ function removeOrphan(r: Reconciler, hs: HostState, c: ObservedContainer): void 
   if (r.preRemoved.has(c.id)) return showDelete(b, { ...c, host: hs.obs.name }, resource, c.service, cause);
   if (hs.containerRemovals.some((id) => b.nameOf(id) === c.name)) return;
   if (c.role === Roles.helper && [...hs.files.values()].some((id) => id && b.nameOf(id) === c.name)) return;
-  if (removeContainer(b, hs, c, resource, cause, [], !!r.options.pruneVolumes) && c.role !== Roles.helper)
+  if (removeContainer(r, hs, c, resource, cause, [], !!r.options.pruneVolumes) && c.role !== Roles.helper)
     showDelete(b, { ...c, host: hs.obs.name }, resource, c.service, cause);
 }
 

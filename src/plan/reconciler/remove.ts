@@ -2,11 +2,15 @@
 import type { ObservedContainer } from '../../observe/types.js';
 import { Roles } from '../../labels.js';
 import type { Builder } from '../builder.js';
-import type { HostState } from './context.js';
+import { stopDeps } from '../drivers/stop.js';
+import type { HostState, Reconciler } from './context.js';
 
-/** Stop (gracefully, when running) then remove a container; returns the remove op id. */
+/**
+ * Stop (gracefully, when running) then remove a container, each after what the network driver says must come
+ * first; returns the remove op id.
+ */
 export function removeContainer(
-  b: Builder,
+  r: Pick<Reconciler, 'b' | 'network'>,
   hs: HostState | undefined,
   c: ObservedContainer,
   resource: string,
@@ -15,12 +19,27 @@ export function removeContainer(
   volumes: boolean,
 ): string | undefined {
   if (!hs) return undefined;
+  const { b, network } = r;
   const running = c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
+  const at = { host: c.host, name: c.name, resource };
   const stop =
     running && c.role !== Roles.helper
-      ? b.add('container.stop', c.host, `stop ${c.name}`, resource, cause, deps, { name: c.name })
+      ? b.add(
+          'container.stop',
+          c.host,
+          `stop ${c.name}`,
+          resource,
+          cause,
+          stopDeps(network, {
+            ...at,
+            kind: 'container.stop',
+            deps,
+          }),
+          { name: c.name },
+        )
       : undefined;
-  const rm = b.add('container.remove', c.host, `remove ${c.name}`, resource, cause, stop ? [stop] : deps, {
+  const rmDeps = stopDeps(network, { ...at, kind: 'container.remove', deps: stop ? [stop] : deps });
+  const rm = b.add('container.remove', c.host, `remove ${c.name}`, resource, cause, rmDeps, {
     name: c.name,
     force: true,
     volumes,

@@ -74,7 +74,7 @@ function preRemove(r: Reconciler, c: ObservedContainer, n: NetworkSpec): string 
     return seen.op;
   }
   const resource = `service:${c.service}:${c.slot}`;
-  const op = removeContainer(r.b, r.hosts.get(c.host), c, resource, `network ${n.name} is replaced`, [], false)!;
+  const op = removeContainer(r, r.hosts.get(c.host), c, resource, `network ${n.name} is replaced`, [], false)!;
   r.preRemoved.set(c.id, { op, networks: [n.name] });
   return op;
 }

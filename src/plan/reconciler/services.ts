@@ -35,6 +35,7 @@ function planServiceRollout(r: Reconciler, svc: ServiceRun): void {
     gate: readyGate(svc.s),
     healthTimeoutMs: healthTimeoutMs(svc.s.healthcheck),
     hostOffset: r.rollouts.length,
+    network: r.network,
   });
   r.rollouts.push(planned.rollout);
   r.b.compensations.push(...planned.compensations);

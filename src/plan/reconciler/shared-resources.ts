@@ -16,6 +16,7 @@ import {
   volumeCreateBody,
 } from '../engine.js';
 import type { Reconciler } from './context.js';
+import { stopDeps } from '../drivers/stop.js';
 import { removalsBefore, replacedHere } from './replaced-networks.js';
 
 /**
@@ -172,6 +173,8 @@ function fillFilesVolume(r: Reconciler, host: string, s: ServiceSpec, bundle: Fi
   const helper = helperName(bundle.volume);
   const removeHelper = () => ({ name: helper, force: true, volumes: false });
   const stale = r.hosts.get(host)!.obs.containers.find((c) => c.name === helper);
+  const removeDeps = (deps: string[]) =>
+    stopDeps(r.network, { kind: 'container.remove', host, name: helper, resource, deps });
   const staleRm = stale
     ? b.add(
         'container.remove',
@@ -179,7 +182,7 @@ function fillFilesVolume(r: Reconciler, host: string, s: ServiceSpec, bundle: Fi
         `remove ${helper}`,
         resource,
         'left over from an interrupted apply',
-        [],
+        removeDeps([]),
         removeHelper(),
       )
     : undefined;
@@ -204,5 +207,13 @@ function fillFilesVolume(r: Reconciler, host: string, s: ServiceSpec, bundle: Fi
     [hc],
     { container: helper, path: FILES_HELPER_PATH, files: bundle.files.map(({ contentHash: _h, ...f }) => f) },
   );
-  return b.add('container.remove', host, `remove ${helper}`, resource, 'helper done', [put], removeHelper());
+  return b.add(
+    'container.remove',
+    host,
+    `remove ${helper}`,
+    resource,
+    'helper done',
+    removeDeps([put]),
+    removeHelper(),
+  );
 }

@@ -15,7 +15,7 @@ export function removeDuplicates(r: Reconciler, sl: Slot, current: ObservedConta
     const isKept = kept && c.role === Roles.kept;
     const why = isKept ? 'previous version kept by an unfinished rollout' : 'duplicate of the replica';
     const volumes = !!r.options.pruneVolumes;
-    if (r.preRemoved.has(c.id) || removeContainer(r.b, r.hosts.get(c.host), c, sl.resource, why, [], volumes))
+    if (r.preRemoved.has(c.id) || removeContainer(r, r.hosts.get(c.host), c, sl.resource, why, [], volumes))
       showDelete(r.b, c, sl.resource, sl.svc.name, isKept ? 'kept by an unfinished rollout' : 'duplicate');
   }
 }
@@ -27,7 +27,7 @@ export function removeMoved(r: Reconciler, sl: Slot, started: string): void {
     const cause = `moved to ${sl.host}`;
     const removal =
       r.preRemoved.get(c.id)?.op ??
-      removeContainer(r.b, r.hosts.get(c.host), c, sl.resource, cause, [started], !!r.options.pruneVolumes);
+      removeContainer(r, r.hosts.get(c.host), c, sl.resource, cause, [started], !!r.options.pruneVolumes);
     if (removal) showDelete(r.b, c, sl.resource, sl.svc.name, cause);
   }
 }

@@ -12,6 +12,7 @@ import { keptName, type ReplaceRequest } from '../rollout/types.js';
 import { servedByDockerDns, type HostState, type Reconciler, type ReplicaRecord } from './context.js';
 import { ensureFiles, ensureNetwork, ensurePull, ensureVolume } from './shared-resources.js';
 import { dependencyGates } from './depends-on.js';
+import { stopDeps } from '../drivers/stop.js';
 import type { EndpointSettings } from 'dockerode';
 import type { ContainerCreateBody } from '../types.js';
 
@@ -97,13 +98,14 @@ function removeStale(r: Reconciler, sl: Slot): string[] {
   if (staleTmp) {
     r.claimed.add(staleTmp.id);
     const params = { name: tmp, force: true, volumes: false };
+    const deps = stopDeps(r.network, { kind: 'container.remove', host, name: tmp, resource, deps: [] });
     const rm = b.add(
       'container.remove',
       host,
       `remove ${tmp}`,
       resource,
       'left over from an interrupted replace',
-      [],
+      deps,
       params,
     );
     hs.containerRemovals.push(rm);
@@ -114,7 +116,8 @@ function removeStale(r: Reconciler, sl: Slot): string[] {
     r.claimed.add(staleKept.id);
     const params = { name: staleKept.name, force: true, volumes: false };
     const cause = 'previous version kept by an unfinished rollout';
-    const rm = b.add('container.remove', host, `remove ${staleKept.name}`, resource, cause, [], params);
+    const deps = stopDeps(r.network, { kind: 'container.remove', host, name: staleKept.name, resource, deps: [] });
+    const rm = b.add('container.remove', host, `remove ${staleKept.name}`, resource, cause, deps, params);
     hs.containerRemovals.push(rm);
     b.change({
       host,

@@ -27,6 +27,7 @@ import type { AddOp } from '../builder.js';
 import { rollbackPolicy } from './rollback.js';
 import { cutBatches, interleaveByHost, publishedHostPorts, updateOrder } from './batches.js';
 import { planReplica, replicaCompensation, rolloutReplica, type RolloutFrame } from './replica.js';
+import { stopDeps } from '../drivers/stop.js';
 import {
   keptName,
   ms,
@@ -140,17 +141,14 @@ function removeKept(f: RolloutFrame, ordered: ReplaceRequest[], host: string, la
     const name = keptName(r.final);
     const params = { name, force: true, volumes: false };
     const cause = 'previous version, kept during the rollout';
-    const id = f.add(
-      'container.remove',
-      r.host,
-      `remove ${name}`,
-      r.resource,
-      cause,
-      [done],
-      params,
-      undefined,
-      f.extra,
-    );
+    const deps = stopDeps(f.ctx.network, {
+      kind: 'container.remove',
+      host: r.host,
+      name,
+      resource: r.resource,
+      deps: [done],
+    });
+    const id = f.add('container.remove', r.host, `remove ${name}`, r.resource, cause, deps, params, undefined, f.extra);
     return { host: r.host, id };
   });
 }

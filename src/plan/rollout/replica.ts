@@ -6,6 +6,7 @@ import type { ServiceSpec } from '../../stack/types.js';
 import type { Compensation, OpKind, OpParams, RollbackPolicy, RolloutReplica } from '../types.js';
 import { asOperation, type AddOp } from '../builder.js';
 import { rollbackSteps } from './rollback.js';
+import { stopDeps } from '../drivers/stop.js';
 import { DRAIN_MS, keptName, ms, type DnsEndpoint, type ReplaceRequest, type RolloutContext } from './types.js';
 
 /** What every replica of one rollout shares. */
@@ -74,13 +75,14 @@ function startFirst(f: RolloutFrame, r: ReplaceRequest, b: Base, after: (string 
   const start = startNew(f, r, b.group, cause, [...after, ...r.startGates]);
   const waited = waitReady(f, r, b.group, [start]);
   const admitted = admit(f, r, b.group, waited);
+  const inService = f.ctx.network.afterStart({ host: r.host, create: b.first, group: b.group });
   const settled = f.add(
     'rollout.drain',
     r.host,
     `settle ${r.temporary}`,
     r.resource,
     `${DRAIN_MS} ms for every host to learn the new address before the old one leaves`,
-    [admitted],
+    [admitted, ...inService],
     { delayMs: DRAIN_MS },
     b.group,
     f.extra,
@@ -92,7 +94,9 @@ function startFirst(f: RolloutFrame, r: ReplaceRequest, b: Base, after: (string 
 
 function stopOld(f: RolloutFrame, r: ReplaceRequest, group: string, cause: string, deps: (string | undefined)[]) {
   const params = { name: r.final, timeoutSeconds: f.stopTimeout };
-  return f.add('container.stop', r.host, `stop ${r.final}`, r.resource, cause, deps, params, group, f.extra);
+  const stop = { kind: 'container.stop' as const, host: r.host, name: r.final, resource: r.resource, deps, group };
+  const gated = stopDeps(f.ctx.network, stop);
+  return f.add('container.stop', r.host, `stop ${r.final}`, r.resource, cause, gated, params, group, f.extra);
 }
 
 function keepOld(f: RolloutFrame, r: ReplaceRequest, b: Base, stop: string) {

@@ -2,6 +2,7 @@
 import type { Diagnostic } from '../../errors.js';
 import type { Compensation, Rollout } from '../types.js';
 import type { ReadyGate } from '../health.js';
+import type { NetworkDriver } from '../drivers/types.js';
 
 /** One replica whose container must be replaced, as the reconciler found it. */
 export interface ReplaceRequest {
@@ -53,6 +54,8 @@ export interface RolloutContext {
    * all replacing on the first host, then all on the second, … (each daemon then has a share of the work).
    */
   hostOffset?: number;
+  /** Asked before each stop, remove and drain is added: what it must also wait for (src/plan/drivers/types.ts). */
+  network: Pick<NetworkDriver, 'beforeStop' | 'afterStart'>;
 }
 
 /** What the reconciler records per replaced replica for dependents and cleanup. */

@@ -295,7 +295,10 @@ test("a new container never healthy within the wait's time limit: its replica fa
     c.hash === hash && c.host === 'h2' ? 'starting' : 'ok';
   // The planner's limit comes from the healthcheck's timings (at least 30 s); a short one keeps the test short.
   const short = (plan: Plan) => {
-    for (const op of plan.operations) if (op.kind === 'container.wait-healthy') op.params.timeoutMs = 300;
+    // Plan operations are final (frozen): the tweak swaps in changed copies.
+    plan.operations = plan.operations.map((op) =>
+      op.kind === 'container.wait-healthy' ? { ...op, params: { ...op.params, timeoutMs: 300 } } : op,
+    );
   };
   const { res, names, cluster } = await roll({ failureAction: 'rollback' }, neverHealthyOnH2, { tweak: short });
   t.false(res.ok);

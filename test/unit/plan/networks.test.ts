@@ -81,7 +81,7 @@ test('a global network listed by every host is removed once, after the container
     removes.map((x) => x.id),
     ['h1 remove network app_back'],
   );
-  t.deepEqual(removes[0].deps.sort(), ['h1 remove app-web-1', 'h2 remove app-api-1', 'h3 remove app-db-1']);
+  t.deepEqual([...removes[0].deps].sort(), ['h1 remove app-web-1', 'h2 remove app-api-1', 'h3 remove app-db-1']);
   t.is(
     planText(plan)
       .split('\n')
@@ -190,7 +190,7 @@ test('a changed overlay network is replaced with the containers attached to it, 
   );
   t.deepEqual(plan.changes[0].fields, [{ path: 'internal', before: undefined, after: true }]);
   const op = (id: string) => plan.operations.find((x) => x.id === id)!;
-  t.deepEqual(op('h1 remove network app_back').deps.sort(), [
+  t.deepEqual([...op('h1 remove network app_back').deps].sort(), [
     'h1 remove app-web-1',
     'h2 remove app-api-1',
     'h3 remove app-db-1',
@@ -242,7 +242,7 @@ test('a network no longer in the file is removed after the containers attached t
   const rm = plan.operations.find((x) => x.kind === 'network.remove')!;
   t.is(rm.id, 'h1 remove network app_back');
   // web is replaced by a rolling update: its old container, kept until the rollout completes, is the one attached
-  t.deepEqual(rm.deps.sort(), ['h1 remove app-web-1_kept', 'h2 remove app-api-1', 'h3 remove app-db-1']);
+  t.deepEqual([...rm.deps].sort(), ['h1 remove app-web-1_kept', 'h2 remove app-api-1', 'h3 remove app-db-1']);
 });
 
 test('overlapping subnets among the stack networks, and with existing networks, are errors naming both', (t) => {

@@ -5,6 +5,7 @@ import type { NetworkDriver } from '../types.js';
 import type { OverlayBuilder, OverlayPlan } from './overlay-plan.js';
 import { overlayEndpoints } from './endpoints.js';
 import { finishOverlay } from './finish.js';
+import { noReservations, reserveDeregisters, reserveRegisters, type ReserveContext } from './reserve.js';
 
 export function ownOverlayDriver(
   desired: DesiredState,
@@ -13,11 +14,15 @@ export function ownOverlayDriver(
   b: OverlayBuilder,
   plan: OverlayPlan,
 ): NetworkDriver {
+  const reserved = noReservations();
+  const ctx: ReserveContext = { stack: desired.name, observed, b, plan, reserved };
   return {
     realises: (key) => plan.isConsul(key),
     readyOn: (host, key) => plan.ready(host, key),
     endpointFor: (host, container, body, endpoints) =>
       overlayEndpoints(plan, desired.name, host, container, body, endpoints),
-    finish: (rollouts) => finishOverlay(desired, observed, usable, b, plan, rollouts),
+    beforeStop: (stop) => reserveDeregisters(ctx, stop),
+    afterStart: (started) => reserveRegisters(ctx, started),
+    finish: (rollouts) => finishOverlay(desired, observed, usable, b, plan, reserved, rollouts),
   };
 }

@@ -5,9 +5,9 @@
  * under those names after it starts, by finish.ts, which reads the aliases recorded here).
  */
 import type { EndpointSettings } from 'dockerode';
-import type { ContainerCreateBody } from '../../types.js';
+import type { ContainerCreateBody, OperationOf } from '../../types.js';
 import { searchDomain } from '../../../overlay/names.js';
-import type { OverlayPlan } from './overlay-plan.js';
+import type { OverlayBuilder, OverlayPlan } from './overlay-plan.js';
 
 /** Does the overlay finish its part of the plan (DNS, registrations, releases)? As finishOverlay's own guard. */
 export function overlayFinishes(plan: OverlayPlan): boolean {
@@ -41,4 +41,13 @@ export function overlayEndpoints(
     plan.aliases.set(aliasKey(host, container, net), [...(endpoint.Aliases ?? [])]);
     endpoint.Aliases = [];
   }
+}
+
+/** An added create op's endpoints: the one at create and those connected right after, by network name. */
+export function endpointsOf(b: OverlayBuilder, create: OperationOf<'container.create'>): [string, EndpointSettings][] {
+  const endpoints = Object.entries(create.params.body.NetworkingConfig?.EndpointsConfig ?? {});
+  for (const c of b.ops)
+    if (c.kind === 'network.connect' && c.host === create.host && c.params.container === create.params.name)
+      endpoints.push([c.params.network, c.params.body.EndpointConfig]);
+  return endpoints;
 }

@@ -4,18 +4,19 @@
  * and deregistered before stop, running replicas the catalog lost are registered again, and devices and leases of
  * networks no longer wanted are removed, after their bridge networks.
  *
- * A new container's DNS and aliases are decided before its create is added (endpoints.ts). Finishing still rescans
- * the reconciler's operations and adds to two of them in place (a stop's deps, a drain's deps): the reserve-ahead
- * driver interface that removes this is not done yet.
+ * A new container's DNS and aliases are decided before its create is added (endpoints.ts); the deregistrations a
+ * stop waits for and the registrations a start-first drain waits for were reserved before that stop or drain was
+ * added (reserve.ts) and are added here under their reserved ids. Finishing reads the reconciler's operations and
+ * changes none of them.
  */
 import type { DesiredState } from '../../../stack/types.js';
 import type { ObservedState } from '../../../observe/types.js';
 import type { Operation, OperationOf, OverlayRegisterParams, Rollout } from '../../types.js';
 import { Labels } from '../../../labels.js';
 import { catalogId, catalogNode, catalogService, deviceName, searchDomain } from '../../../overlay/names.js';
-import { aliasKey } from './endpoints.js';
+import { aliasKey, endpointsOf } from './endpoints.js';
 import type { OverlayObserved } from '../../../overlay/types.js';
-import type { EndpointSettings } from 'dockerode';
+import { overlayFinishing, type Reservations } from './reserve.js';
 import { helperPull, vniProblem, type OverlayBuilder, type OverlayPlan } from './overlay-plan.js';
 
 /** What finishing reads, shared by its steps. */
@@ -31,6 +32,8 @@ interface FinishContext {
   wanted: Set<string>;
   /** The replace groups the reconciler planned (src/plan/rollout.ts), looked up once rather than per replica. */
   opsByGroup: Map<string, Operation[]>;
+  /** What was reserved while the reconciler built stops and drains (reserve.ts). */
+  reserved: Reservations;
 }
 
 type NamedKind = 'container.stop' | 'container.remove' | 'container.start' | 'container.rename' | 'network.remove';
@@ -41,14 +44,26 @@ export function finishOverlay(
   usable: string[],
   b: OverlayBuilder,
   plan: OverlayPlan,
+  reserved: Reservations,
   rollouts: Rollout[] = [],
 ): void {
   const ov = observed.overlay;
-  if (!plan.names.size || !ov?.kv || !plan.helperImage) return;
+  if (!overlayFinishing(plan, observed) || !ov) return;
   const wanted = plan.wanted;
   const opsByGroup = new Map<string, Operation[]>();
   for (const o of b.ops) if (o.group) opsByGroup.set(o.group, [...(opsByGroup.get(o.group) ?? []), o]);
-  const ctx: FinishContext = { stack: desired.name, observed, usable, b, plan, ov, rollouts, wanted, opsByGroup };
+  const ctx: FinishContext = {
+    stack: desired.name,
+    observed,
+    usable,
+    b,
+    plan,
+    ov,
+    rollouts,
+    wanted,
+    opsByGroup,
+    reserved,
+  };
   const deregistered = deregisterBeforeStop(ctx);
   // New containers on the overlay: Consul's DNS and search domain, no local aliases; registered after start.
   for (const op of [...b.ops]) if (op.kind === 'container.create') registerCreated(ctx, op);
@@ -69,62 +84,21 @@ function findNamed<K extends NamedKind>(
   );
 }
 
-/** A create op's endpoints: the one at create and those connected right after, by network name. */
-function endpointsOf(b: OverlayBuilder, create: OperationOf<'container.create'>): [string, EndpointSettings][] {
-  const endpoints = Object.entries(create.params.body.NetworkingConfig?.EndpointsConfig ?? {});
-  for (const c of b.ops)
-    if (c.kind === 'network.connect' && c.host === create.host && c.params.container === create.params.name)
-      endpoints.push([c.params.network, c.params.body.EndpointConfig]);
-  return endpoints;
-}
-
-/** Deregister before a replica stops (or is removed, when it is not running): the ids of the deregister ops. */
+/** The deregistrations reserved before the stops (reserve.ts), added in their order: their ids. */
 function deregisterBeforeStop(ctx: FinishContext): string[] {
-  const deregistered: string[] = [];
-  for (const op of [...ctx.b.ops]) {
-    if (op.kind !== 'container.stop' && op.kind !== 'container.remove') continue;
-    const added = deregisterOps(ctx, op);
-    if (added.length) {
-      op.deps = [...new Set([...op.deps, ...added])];
-      deregistered.push(...added);
-    }
-  }
-  return deregistered;
-}
-
-function deregisterOps(
-  ctx: FinishContext,
-  op: OperationOf<'container.stop'> | OperationOf<'container.remove'>,
-): string[] {
-  const { b, plan, stack } = ctx;
-  const name = op.params.name;
-  if (op.kind === 'container.remove' && findNamed(b.ops, 'container.stop', op.host, name)) return [];
-  const c = ctx.observed.hosts[op.host]?.containers.find((x) => x.name === name);
-  if (!c || c.role) return [];
-  // In a start-first replace the new replica's registration (same instance id) takes the old one's place.
-  const group = op.group ? (ctx.opsByGroup.get(op.group) ?? []) : [];
-  const takenOver = (net: string) =>
-    group.some((d) => d.kind === 'rollout.drain') &&
-    group.some((o) => o.kind === 'container.create' && endpointsOf(b, o).some(([n]) => n === net));
-  const keys = c.networks.filter((net) => plan.names.has(net) && !takenOver(net)).map((net) => plan.names.get(net)!);
-  const deps = op.deps;
-  const added: string[] = [];
-  for (const key of keys) {
-    const serviceId = catalogId(stack, c.service, c.slot, key);
-    if (!ctx.ov.registered[catalogService(stack, key)]?.includes(serviceId)) continue;
-    added.push(
-      b.add(
-        'overlay.deregister',
-        op.host,
-        `deregister ${name} ${key}`,
-        op.resource,
-        'remove its name before it stops',
-        deps,
-        { node: catalogNode(op.host), serviceId },
-      ),
-    );
-  }
-  return added;
+  return ctx.reserved.deregisters.map((d) =>
+    ctx.b.add(
+      'overlay.deregister',
+      d.host,
+      d.label,
+      d.resource,
+      'remove its name before it stops',
+      d.deps,
+      d.params,
+      undefined,
+      { reserved: d.id },
+    ),
+  );
 }
 
 /** How a created container is registered: after which op, and what a start-first replace adds. */
@@ -156,14 +130,22 @@ function registerCreated(ctx: FinishContext, op: OperationOf<'container.create'>
           o.kind === 'container.wait-ready',
       )
     : undefined;
-  for (const [net] of mine) {
+  // The ids a start-first drain waits for were reserved before it was added (reserve.ts), one per endpoint.
+  const reserved = ctx.reserved.registers.get(op.id) ?? [];
+  mine.forEach(([net], i) => {
     const written = plan.aliases.get(aliasKey(op.host, op.params.name, net)) ?? [];
     const tags = [...new Set<string>(written)].filter((a) => a !== finalName).sort();
-    if (started) registerEndpoint(ctx, { op, started, renamed, finalName, drain, ready }, net, tags);
-  }
+    if (started) registerEndpoint(ctx, { op, started, renamed, finalName, drain, ready }, net, tags, reserved[i]);
+  });
 }
 
-function registerEndpoint(ctx: FinishContext, r: Registration, net: string, tags: string[]): void {
+function registerEndpoint(
+  ctx: FinishContext,
+  r: Registration,
+  net: string,
+  tags: string[],
+  reserved: string | undefined,
+): void {
   const { b, plan, stack } = ctx;
   const { op, drain, ready } = r;
   const key = plan.names.get(net)!;
@@ -178,7 +160,7 @@ function registerEndpoint(ctx: FinishContext, r: Registration, net: string, tags
     tags,
     meta: { stack, service: labels[Labels.service], slot: labels[Labels.slot], host: op.host },
   };
-  const extra = op.rollout ? { rollout: op.rollout } : undefined;
+  const extra = { ...(op.rollout ? { rollout: op.rollout } : {}), ...(reserved ? { reserved } : {}) };
   const id = b.add(
     'overlay.register',
     op.host,
@@ -190,7 +172,6 @@ function registerEndpoint(ctx: FinishContext, r: Registration, net: string, tags
     ready ? op.group : undefined,
     extra,
   );
-  if (drain) drain.deps = [...drain.deps, id];
   if (!op.group || !r.renamed) return;
   // A replace: the old replica's name again when the replace fails after it left the catalog (start-first:
   // once the new one took its place; stop-first: once it was stopped), and when the rollout rolls back.

@@ -13,7 +13,7 @@ import { parseVni } from '../../../overlay/values.js';
 import type { OverlayChoice, OverlayObserved } from '../../../overlay/types.js';
 
 /** The reconciler's plan builder, as the overlay's planning uses it. */
-export type OverlayBuilder = Pick<Builder, 'ops' | 'compensations' | 'add' | 'change'>;
+export type OverlayBuilder = Pick<Builder, 'ops' | 'byId' | 'compensations' | 'add' | 'reserve' | 'change'>;
 
 export interface OverlayPlan {
   choices: OverlayChoice[];

@@ -83,42 +83,60 @@ export function allocationTxn(
   const problems = poolProblems(pool);
   if (problems.length)
     throw new AllocationError(`overlay pool in ${KV_ROOT}config is unusable: ${problems.join('; ')}`);
-  const id = networkId(req.stack, req.key);
-  const prefix = networkPrefix(req.stack, req.key);
-  const net: NetworkState = state.networks.get(id) ?? emptyNetworkState();
+  const net: NetworkState = state.networks.get(networkId(req.stack, req.key)) ?? emptyNetworkState();
   const ops: TxnOp[] = [];
   let allocation = net.allocation;
   if (allocation && req.subnet && isIpv4Cidr(req.subnet) && canonicalCidr(req.subnet) !== allocation.subnet)
     throw new AllocationError(
       `network ${req.name} holds subnet ${allocation.subnet} in Consul, not ${canonicalCidr(req.subnet)}: a network cannot change its subnet in place`,
     );
-  if (!allocation) {
-    const vni = lowestFree(pool.vniFirst, pool.vniLast, new Set(state.vnis.keys()));
-    if (vni === undefined) throw new AllocationError(`no free VNI left in ${pool.vniFirst}-${pool.vniLast}`);
-    const claims = [...state.subnets]
-      .filter(([, c]) => c.owner !== id)
-      .map(([subnet, c]) => ({ subnet, owner: c.owner }));
-    const inUse = (req.inUse ?? []).filter((u) => isIpv4Cidr(u.subnet));
-    const subnet = req.subnet ? fixedSubnet(req, pool.leasePrefix, claims, inUse) : poolSubnet(state, claims, inUse);
-    allocation = {
-      stack: req.stack,
-      key: req.key,
-      name: req.name,
-      vni,
-      subnet,
-      mtu: pool.mtu,
-      ...(req.subnet ? { fixed: true } : {}),
-    };
-    ops.push({ verb: 'cas', key: `${KV_ROOT}vni/${vni}`, value: id, index: 0 });
-    ops.push({ verb: 'cas', key: `${KV_ROOT}subnet/${subnetKey(subnet)}`, value: id, index: 0 });
-    ops.push({
-      verb: 'cas',
-      key: SUBNET_GENERATION_KEY,
-      value: String(state.subnetClaims + 1),
-      index: state.subnetGeneration,
-    });
-    ops.push({ verb: 'cas', key: `${prefix}allocation`, value: json(allocation), index: 0 });
-  }
+  if (!allocation) allocation = newAllocation(state, req, ops);
+  const leases = hostLeases(net, req, allocation, pool, ops);
+  return { ops, allocation, leases };
+}
+
+/** A network's first allocation (VNI, subnet, MTU) and the check-and-set ops that claim it. */
+function newAllocation(state: OverlayKvState, req: AllocationRequest, ops: TxnOp[]): NetworkAllocation {
+  const pool = state.pool;
+  const id = networkId(req.stack, req.key);
+  const prefix = networkPrefix(req.stack, req.key);
+  const vni = lowestFree(pool.vniFirst, pool.vniLast, new Set(state.vnis.keys()));
+  if (vni === undefined) throw new AllocationError(`no free VNI left in ${pool.vniFirst}-${pool.vniLast}`);
+  const claims = [...state.subnets]
+    .filter(([, c]) => c.owner !== id)
+    .map(([subnet, c]) => ({ subnet, owner: c.owner }));
+  const inUse = (req.inUse ?? []).filter((u) => isIpv4Cidr(u.subnet));
+  const subnet = req.subnet ? fixedSubnet(req, pool.leasePrefix, claims, inUse) : poolSubnet(state, claims, inUse);
+  const allocation: NetworkAllocation = {
+    stack: req.stack,
+    key: req.key,
+    name: req.name,
+    vni,
+    subnet,
+    mtu: pool.mtu,
+    ...(req.subnet ? { fixed: true } : {}),
+  };
+  ops.push({ verb: 'cas', key: `${KV_ROOT}vni/${vni}`, value: id, index: 0 });
+  ops.push({ verb: 'cas', key: `${KV_ROOT}subnet/${subnetKey(subnet)}`, value: id, index: 0 });
+  ops.push({
+    verb: 'cas',
+    key: SUBNET_GENERATION_KEY,
+    value: String(state.subnetClaims + 1),
+    index: state.subnetGeneration,
+  });
+  ops.push({ verb: 'cas', key: `${prefix}allocation`, value: json(allocation), index: 0 });
+  return allocation;
+}
+
+/** Each requested host's lease (kept, its underlay updated, or a new slot) and the ops that write the changes. */
+function hostLeases(
+  net: NetworkState,
+  req: AllocationRequest,
+  allocation: NetworkAllocation,
+  pool: OverlayKvState['pool'],
+  ops: TxnOp[],
+): Record<string, HostLease> {
+  const prefix = networkPrefix(req.stack, req.key);
   const leases: Record<string, HostLease> = {};
   const usedSlots = new Set(Object.keys(net.slots).map(Number));
   for (const host of Object.keys(req.hosts).sort()) {
@@ -143,7 +161,7 @@ export function allocationTxn(
     ops.push({ verb: 'cas', key: `${prefix}slot/${slot}`, value: host, index: 0 });
     ops.push({ verb: 'cas', key: `${prefix}lease/${host}`, value: json(l), index: 0 });
   }
-  return { ops, allocation, leases };
+  return leases;
 }
 
 function isIpv4Cidr(cidr: string): boolean {

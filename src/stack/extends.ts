@@ -57,17 +57,10 @@ class ExtendsResolver {
       delete service.extends;
       return service;
     }
-    let baseTree = tree;
-    if (isRecord(spec) && spec.file !== undefined) {
-      const declaredIn = this.context.positions.get(service, 'extends')?.source.file;
-      const from = declaredIn ? path.dirname(this.context.absolutePath(declaredIn)) : path.dirname(tree.file);
-      const file = path.resolve(from, scalarText(spec.file));
-      const loaded = this.context.loadFile(file, { root: tree.root, path: [...where, 'file'] });
-      if (!loaded) {
-        delete service.extends;
-        return service;
-      }
-      baseTree = { root: loaded, file };
+    const baseTree = this.baseTreeOf(tree, service, spec, where);
+    if (!baseTree) {
+      delete service.extends;
+      return service;
     }
     const baseServices = baseTree.root.services;
     if (!isRecord(baseServices) || !isRecord(baseServices[baseName])) {
@@ -83,23 +76,42 @@ class ExtendsResolver {
     }
     const base = this.resolve(baseTree, baseName, [...chain, id]);
     if (!base) return service;
+    const merged = this.merged(base, baseTree !== tree ? baseTree : undefined, service);
+    services[name] = merged;
+    this.done.add(merged);
+    return merged;
+  }
+
+  /** The tree the base service is in: this one, or the file `extends.file` names (undefined: it could not be read). */
+  private baseTreeOf(tree: Tree, service: Record<string, unknown>, spec: unknown, where: KeyPath): Tree | undefined {
+    if (!isRecord(spec) || spec.file === undefined) return tree;
+    const declaredIn = this.context.positions.get(service, 'extends')?.source.file;
+    const from = declaredIn ? path.dirname(this.context.absolutePath(declaredIn)) : path.dirname(tree.file);
+    const file = path.resolve(from, scalarText(spec.file));
+    const loaded = this.context.loadFile(file, { root: tree.root, path: [...where, 'file'] });
+    return loaded ? { root: loaded, file } : undefined;
+  }
+
+  /** The service merged over its base (both without `extends`), positions kept; `other`: the base's own file. */
+  private merged(
+    base: Record<string, unknown>,
+    other: Tree | undefined,
+    service: Record<string, unknown>,
+  ): Record<string, unknown> {
     const baseCopy: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(base)) {
       if (key === 'extends') continue;
       baseCopy[key] = value;
       this.context.positions.copy(base, key, baseCopy);
     }
-    if (baseTree !== tree) rebaseRelativePaths(baseCopy, path.dirname(baseTree.file));
+    if (other) rebaseRelativePaths(baseCopy, path.dirname(other.file));
     const own: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(service)) {
       if (key === 'extends') continue;
       own[key] = value;
       this.context.positions.copy(service, key, own);
     }
-    const merged = mergeService(baseCopy, own, this.context);
-    services[name] = merged;
-    this.done.add(merged);
-    return merged;
+    return mergeService(baseCopy, own, this.context);
   }
 
   private fail(root: unknown, where: KeyPath, summary: string, hint?: string): void {

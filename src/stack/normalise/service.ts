@@ -1,6 +1,6 @@
 /** One service, from its (merged, interpolated, schema-checked) tree to a ServiceSpec with every default filled in. */
 import type { DependsOnSpec, ResourcesSpec, RestartPolicySpec, ServiceSpec } from '../types.js';
-import { isRecord, scalarText } from '../key-path.js';
+import { isRecord, scalarText, type KeyPath } from '../key-path.js';
 import { sortKeys, stringMap } from '../hosts.js';
 import { parseCpus, parseDuration, parseSize } from '../units.js';
 import { servicePath, type NormaliseContext } from './context.js';
@@ -19,14 +19,22 @@ export function normaliseService(
   context: NormaliseContext,
 ): ServiceSpec {
   const at = servicePath(name);
-  const { problems } = context;
   if ((typeof service.image !== 'string' || !service.image) && service.build === undefined) {
-    problems.error(at, `service ${name} has no image`, {
+    context.problems.error(at, `service ${name} has no image`, {
       atKey: true,
       hint: 'add image: registry/name:tag (stack deploys images; it never builds)',
     });
   }
-  const spec: ServiceSpec = {
+  const spec = baseSpec(name, service, at, context);
+  commandWords(spec, service, at, context);
+  optionalFields(spec, service, at, context);
+  return spec;
+}
+
+/** The keys every service has, defaults filled in. */
+function baseSpec(name: string, service: Record<string, unknown>, at: KeyPath, context: NormaliseContext): ServiceSpec {
+  const { problems } = context;
+  return {
     name,
     image: typeof service.image === 'string' ? service.image : '',
     environment: normaliseEnvironment(service, at, context),
@@ -54,6 +62,11 @@ export function normaliseService(
     pullPolicy: service.pull_policy === 'always' || service.pull_policy === 'never' ? service.pull_policy : 'missing',
     deploy: normaliseDeploy(service.deploy, [...at, 'deploy'], problems),
   };
+}
+
+/** `command` and `entrypoint`: a string is split into words as a shell would, a list is taken as it is. */
+function commandWords(spec: ServiceSpec, service: Record<string, unknown>, at: KeyPath, context: NormaliseContext) {
+  const { problems } = context;
   for (const key of ['command', 'entrypoint'] as const) {
     const value = service[key];
     if (typeof value === 'string') {
@@ -62,6 +75,11 @@ export function normaliseService(
       else spec[key] = words;
     } else if (Array.isArray(value)) spec[key] = value.map(String);
   }
+}
+
+/** The keys a service has only when the file sets them. */
+function optionalFields(spec: ServiceSpec, service: Record<string, unknown>, at: KeyPath, context: NormaliseContext) {
+  const { problems } = context;
   if (service.network_mode !== undefined) spec.networkMode = scalarText(service.network_mode);
   const healthcheck = normaliseHealthcheck(service.healthcheck, [...at, 'healthcheck'], problems);
   if (healthcheck) spec.healthcheck = healthcheck;
@@ -87,7 +105,6 @@ export function normaliseService(
       options: stringMap(service.logging.options),
     };
   }
-  return spec;
 }
 
 function restartPolicy(service: Record<string, unknown>, context: NormaliseContext, name: string): RestartPolicySpec {

@@ -93,3 +93,20 @@ test('the stack file can never allow itself anything: no key of it reaches the p
   });
   t.is(violations(merged, 'privileged').length, 1);
 });
+
+test('the examples of docs/policy.md: node-exporter and a VPN pass with their allow entries, and not without', async (t) => {
+  const policy = (allow: string) => `mode: enforce\nregistries: ["registry.example.com/team/*"]\nallow:\n${allow}`;
+  const exporter =
+    'name: monitoring\nservices:\n  node-exporter:\n    image: registry.example.com/team/node-exporter:v1.8.2\n    network_mode: host\n    volumes: ["/:/host:ro,rslave"]\n    command: ["--path.rootfs=/host"]\n    deploy: { mode: global }\n';
+  const vpn =
+    'name: vpn\nservices:\n  wireguard:\n    image: registry.example.com/team/wireguard:1.0\n    cap_add: [NET_ADMIN]\n    ports: ["51820:51820/udp"]\n';
+  const entries =
+    '  - { stack: monitoring, service: node-exporter, rules: [host-network, bind-denied-path] }\n  - { stack: vpn, rules: [cap-add] }\n';
+  for (const file of [exporter, vpn]) {
+    const ok = await loadWithPolicy(file, policy(entries));
+    t.deepEqual(ok.diagnostics, []);
+    const refused = await loadWithPolicy(file, policy('  - { stack: other, rules: [cap-add] }\n'));
+    t.true(violations(refused).length > 0);
+    t.is(refused.value, undefined);
+  }
+});

@@ -6,6 +6,8 @@
  * another privileged service of the same stack is still refused. The same for cap-add, whose allowed container
  * runs with the capability.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Labels } from '../../src/labels.js';
 import { containersOf, docker, eventWindowStart, IMAGE, stackEvents, uniqueStack } from './reconcile-helpers.js';
@@ -129,4 +131,49 @@ test('cap-add allowed for one service: it runs with the capability; the same cap
   const info = await docker('h1').getContainer(agent.info.Id).inspect();
   t.true(info.State.Running);
   t.deepEqual(info.HostConfig.CapAdd, ['CAP_SYS_ADMIN']);
+});
+
+test("rollback checks the revision against today's policy: refused with zero writes when enforced, applied once allowed; destroy is never refused", async (t) => {
+  const name = uniqueStack('pol');
+  const file = (caps: string) =>
+    `name: ${name}\nservices:\n  app:\n    image: ${IMAGE()}\n    command: ${SLEEP}\n    stop_grace_period: 1s\n    cap_add: ${caps}\n    deploy:\n      placement:\n        constraints: ["node.hostname == h1"]\n`;
+  const hosts = inventoryYaml(sandboxHosts(MAIN));
+  const dir = writeDir({ 'compose.yaml': file('[SYS_ADMIN]'), 'inventory.yaml': hosts });
+  cleanup(t, dir);
+  // Revision 1 under no policy (a warning), revision 2 without the capability.
+  const first = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
+  t.is(first.code, 0, first.stdout + first.stderr);
+  t.regex(first.stderr, /warning: compose\.yaml:7:15 services\.app\.cap_add\[0\]: policy rule cap-add/);
+  writeFileSync(path.join(dir, 'compose.yaml'), file('[]'));
+  const second = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
+  t.is(second.code, 0, second.stdout + second.stderr);
+
+  // Today the operator enforces: revision 1 is refused before anything is planned.
+  writeFileSync(path.join(dir, 'inventory.yaml'), `${hosts}policy: { mode: enforce }\n`);
+  const since = await eventWindowStart();
+  const refused = await runStack(['rollback', '--to', '1', '--yes', '-i', 'inventory.yaml'], dir);
+  t.is(refused.code, 1, refused.stdout + refused.stderr);
+  t.regex(
+    refused.stderr,
+    new RegExp(
+      `error: revision 1 of stack ${name} in .* services\\.app\\.cap_add\\[0\\]: policy rule cap-add: service app adds capability SYS_ADMIN`,
+    ),
+  );
+  t.deepEqual(await stackEvents(name, since), [], 'nothing written on any host');
+
+  writeFileSync(
+    path.join(dir, 'inventory.yaml'),
+    `${hosts}policy: { mode: enforce, allow: [{ stack: ${name}, service: app, rules: [cap-add] }] }\n`,
+  );
+  const allowed = await runStack(['rollback', '--to', '1', '--yes', '-i', 'inventory.yaml'], dir);
+  t.is(allowed.code, 0, allowed.stdout + allowed.stderr);
+  const [app] = [...(await containersOf(name)).values()];
+  t.deepEqual((await docker('h1').getContainer(app.info.Id).inspect()).HostConfig.CapAdd, ['SYS_ADMIN']);
+
+  // A stack file that breaks the enforced policy can still be destroyed.
+  writeFileSync(path.join(dir, 'compose.yaml'), file('[SYS_ADMIN, NET_ADMIN]'));
+  writeFileSync(path.join(dir, 'inventory.yaml'), `${hosts}policy: { mode: enforce }\n`);
+  const destroyed = await runStack(['destroy', '--yes', '-i', 'inventory.yaml'], dir);
+  t.is(destroyed.code, 0, destroyed.stdout + destroyed.stderr);
+  t.deepEqual(await objectsOf(name), []);
 });

@@ -25,7 +25,7 @@ function hintFor(policy: Policy): string {
     return `the policy in ${policy.source ?? 'the inventory'} refuses it (mode: enforce); if the operator accepts it, add the allow entry above to that file (only the inventory can allow it, never the stack file)`;
   const why = policy.source
     ? `the policy in ${policy.source} only warns (mode: warn)`
-    : 'the inventory has no policy:, so every rule only warns';
+    : "no policy: is set (it lives in the operator's inventory, -i), so every rule only warns";
   return `${why}; with mode: enforce this would be refused. To accept it, add the allow entry above to the inventory (docs/policy.md)`;
 }
 

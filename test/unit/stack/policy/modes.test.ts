@@ -13,7 +13,10 @@ test('without policy: in the inventory, a violation is a warning that says so, a
   const r = await loadWithPolicy(PRIVILEGED);
   const [d] = violations(r);
   t.is(d.severity, 'warning');
-  t.regex(d.hint!, /^the inventory has no policy:, so every rule only warns; with mode: enforce this would be refused/);
+  t.regex(
+    d.hint!,
+    /^no policy: is set \(it lives in the operator's inventory, -i\), so every rule only warns; with mode: enforce this would be refused/,
+  );
   t.truthy(r.value);
   t.deepEqual(r.value!.policy!.diagnostics, [d]);
   t.is(r.value!.policy!.policy.mode, 'warn');

@@ -9,13 +9,20 @@ import type { DesiredState, PolicyReport } from '../types.js';
 import { checkPolicy } from './check.js';
 import { BASELINE_POLICY, type Policy, type Violation } from './types.js';
 
+/** A name as a YAML scalar that reads back as that string (`123`, `true`, `null` would not, unquoted). */
+function yamlName(name: string): string {
+  return /^[A-Za-z][A-Za-z0-9_.-]*$/.test(name) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(name)
+    ? name
+    : JSON.stringify(name);
+}
+
 /** The inventory YAML of an allow entry for one violation. */
 export function allowEntryYaml(stack: string, v: Pick<Violation, 'service' | 'rule'>): string {
   return [
     'policy:',
     '  allow:',
-    `    - stack: ${stack}`,
-    `      service: ${v.service}`,
+    `    - stack: ${yamlName(stack)}`,
+    `      service: ${yamlName(v.service)}`,
     `      rules: [${v.rule}]`,
   ].join('\n');
 }

@@ -113,3 +113,18 @@ test('the examples of docs/policy.md: node-exporter and a VPN pass with their al
     t.is(refused.value, undefined);
   }
 });
+
+test('the allow entry to paste reads back as the same names: numeric or boolean-looking names are quoted', async (t) => {
+  const r = await loadWithPolicy('name: "2024"\nservices:\n  "true":\n    image: busybox\n    privileged: true\n');
+  const [d] = violations(r);
+  t.is(d.detail, 'policy:\n  allow:\n    - stack: "2024"\n      service: "true"\n      rules: [privileged]');
+  const pasted = await loadWithPolicy(
+    'name: "2024"\nservices:\n  "true":\n    image: busybox\n    privileged: true\n',
+    `mode: enforce\n${d
+      .detail!.split('\n')
+      .slice(1)
+      .map((l) => l.slice(2))
+      .join('\n')}\n`,
+  );
+  t.deepEqual(pasted.diagnostics, []);
+});

@@ -21,6 +21,8 @@ export interface Diagnostic {
   detail?: string;
   hint?: string;
   where?: Location;
+  /** The policy rule broken (docs/policy.md: `privileged`, `bind-denied-path`, …), for policy diagnostics. */
+  rule?: string;
 }
 
 export function error(summary: string, where?: Location, hint?: string): Diagnostic {

@@ -12,9 +12,15 @@ export interface CommonOptions extends StackCliOptions {
   consul?: string;
 }
 
-/** Loads the desired state; prints warnings; throws ExitError(1) with every error at once. */
-export async function loadDesired(opts: CommonOptions, cwd = process.cwd()): Promise<DesiredState> {
-  const result = await loadStack(stackOptionsFrom(opts, cwd));
+/**
+ * Loads the desired state; prints warnings; throws ExitError(1) with every error at once. `checkPolicy: false` for
+ * commands that create nothing from the file's services (destroy, status, history, unlock, rollback).
+ */
+export async function loadDesired(
+  opts: CommonOptions,
+  { checkPolicy = true, cwd = process.cwd() }: { checkPolicy?: boolean; cwd?: string } = {},
+): Promise<DesiredState> {
+  const result = await loadStack({ ...stackOptionsFrom(opts, cwd), checkPolicy });
   if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
   const warnings = [
     ...result.diagnostics.filter((d) => d.severity === 'warning'),

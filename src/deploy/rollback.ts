@@ -3,7 +3,8 @@
  * new revision). Secrets are read again from their sources; if one differs from the revision's hash, rollback
  * refuses and names it.
  */
-import { ExitError } from '../errors.js';
+import { ExitError, hasErrors } from '../errors.js';
+import { restoredPolicyReport } from '../stack/policy/report.js';
 import type { DesiredState } from '../stack/types.js';
 import type { ApplyResult } from '../apply/index.js';
 import { restoreDesired, rollbackTarget } from '../state/revision.js';
@@ -78,5 +79,14 @@ async function restoredAt(
   const problems = checkRestored(restored.desired, current.name, where);
   if (problems.length)
     throw new ExitError(1, problems, `rollback to revision ${target} refused: the revision is not a valid stack`);
-  return restored.desired;
+  return withTodaysPolicy(restored.desired, where, target, opts);
+}
+
+/** The revision checked against today's policy: refused (before anything is planned) where it is enforced. */
+function withTodaysPolicy(desired: DesiredState, where: string, target: number, opts: DeployOptions): DesiredState {
+  const policy = restoredPolicyReport(desired, where);
+  if (hasErrors(policy.diagnostics))
+    throw new ExitError(1, policy.diagnostics, `rollback to revision ${target} refused by the policy`);
+  if (policy.diagnostics.length) opts.io.warn(policy.diagnostics);
+  return { ...desired, policy };
 }

@@ -10,7 +10,7 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import type { ObservedState } from '../observe/types.js';
-import type { Action, Plan } from './types.js';
+import type { Action, Plan, PlanPolicy } from './types.js';
 import { nameCollisions, ownershipProblems } from './ownership-checks.js';
 import { hostPortConflicts } from './host-ports.js';
 import type { PlanOptions, Reconciler } from './reconciler/context.js';
@@ -54,7 +54,18 @@ function planOf(r: Reconciler): Plan {
     diagnostics: r.diagnostics,
     placement: r.placement,
     rollouts: r.rollouts,
+    ...(r.options.destroy ? {} : policyOf(r.desiredIn)),
   };
+}
+
+/**
+ * The load's (or rollback's) policy report, for the plan's JSON; nothing when there is neither a policy nor a
+ * violation, nor for a destroy (which creates nothing).
+ */
+function policyOf(desired: DesiredState): { policy?: PlanPolicy } {
+  const report = desired.policy;
+  if (!report || (!report.policy.source && !report.diagnostics.length)) return {};
+  return { policy: { mode: report.policy.mode, violations: report.diagnostics } };
 }
 
 export function countChanges(plan: Plan): Record<Action, number> {

@@ -99,5 +99,14 @@ export function planJson(plan: Plan): Record<string, unknown> {
     rollouts: plan.rollouts,
     diagnostics: plan.diagnostics,
     overlay: plan.overlay ?? [],
+    ...(plan.policy
+      ? {
+          policy: {
+            mode: plan.policy.mode,
+            violations: plan.policy.violations.length,
+            diagnostics: plan.policy.violations,
+          },
+        }
+      : {}),
   };
 }

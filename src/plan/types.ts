@@ -316,6 +316,14 @@ export interface Plan {
   overlay?: OverlayChoice[];
   /** Rolling updates, one per service with replaced replicas (see src/plan/rollout.ts). */
   rollouts: Rollout[];
+  /** The operator's policy (docs/policy.md): present when the inventory has one or the stack breaks a rule. */
+  policy?: PlanPolicy;
+}
+
+/** The policy's mode and the stack's violations of it (warnings: an enforced violation stops the run before a plan). */
+export interface PlanPolicy {
+  mode: 'warn' | 'enforce';
+  violations: Diagnostic[];
 }
 
 /** One replica of a rollout: its replace group, and the ops that put the previous container back once it finished. */

@@ -8,6 +8,7 @@
  *     h3: { endpoint: "tcp://10.77.0.13:2375", tls: false }      # plain tcp: the operator says so, stack warns
  *   consul: "http://10.77.0.2:8500"
  *   overlay: { helper_image: "10.77.0.2:5000/busybox@sha256:…" }   # stack's own overlay's helper, by digest
+ *   policy: { mode: enforce, allow: [{ stack: vpn, rules: [cap-add] }] }   # dangerous settings (docs/policy.md)
  *
  * Relative TLS paths resolve against the inventory file's folder. The inventory is the operator's: its files may be
  * anywhere, and its `consul:` is its own (x-stack.consul never fills in for it).
@@ -20,12 +21,16 @@ import type { MergeTags } from './merge-tags.js';
 import type { Problems } from './problems.js';
 import type { StackSchema } from './schema.js';
 import { readYamlFile } from './yaml-file.js';
+import { parsePolicy } from './policy/parse.js';
+import type { Policy } from './policy/types.js';
 
 export interface Inventory {
   hosts: HostSpec[];
   consul?: string;
   /** `overlay.helper_image`: stack's own overlay's helper image, pinned by digest (checked by the schema). */
   overlayHelperImage?: string;
+  /** `policy:`, the operator's policy for dangerous settings (docs/policy.md); absent: the warn-only baseline. */
+  policy?: Policy;
 }
 
 export function readInventory(
@@ -59,5 +64,6 @@ export function readInventory(
     hosts,
     consul: typeof root.consul === 'string' ? root.consul : undefined,
     ...(overlay?.helper_image ? { overlayHelperImage: overlay.helper_image } : {}),
+    ...(root.policy !== undefined ? { policy: parsePolicy(root.policy, displayName) } : {}),
   };
 }

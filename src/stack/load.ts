@@ -2,14 +2,22 @@
  * loadStack: stack files → one normalised DesiredState, or every problem found, each with file:line:col.
  * Steps: find files → variables (.env / --env-file) → read + interpolate each file → merge (-f order) →
  * extends → refused / ignored keys → JSON Schema → stack name → profiles → hosts (the operator's first) → normalise →
- * cross-checks.
+ * cross-checks → the operator's policy (the inventory's, never the file's).
  * Reads files only; never contacts a daemon; never throws for a problem in the user's files.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { describeRefusal, ProjectFolder, readOperatorFile, STACK_FILE_LIMIT, type FileRead } from './bounded-file.js';
-import type { ConsulFrom, DesiredState, HostSpec, HostsSource, LoadResult, StackSettings } from './types.js';
+import type {
+  ConsulFrom,
+  DesiredState,
+  HostSpec,
+  HostsSource,
+  LoadResult,
+  PolicyReport,
+  StackSettings,
+} from './types.js';
 import { checkContainerNames } from './checks/container-names.js';
 import type { CheckContext } from './checks/context.js';
 import { checkDependencies } from './checks/dependencies.js';
@@ -39,6 +47,8 @@ import { SourcePositions } from './source-positions.js';
 import { loadVariables } from './variables.js';
 import { HELPER_IMAGE_HINT, helperImageProblem } from './overlay-helper-image.js';
 import { readYamlFile } from './yaml-file.js';
+import { policyReport } from './policy/report.js';
+import { BASELINE_POLICY, type Policy } from './policy/types.js';
 
 export const DEFAULT_SETTINGS: StackSettings = { hostConcurrency: 8, globalConcurrency: 32, overlay: 'auto' };
 
@@ -87,7 +97,7 @@ function load(options: LoadOptions): LoadResult {
   const stackName = projectName(s, root, workingDir);
   const profiles = activeProfiles(options.profiles, options.env);
   const disabledServices = applyProfiles(root, profiles);
-  const { hosts, hostsSource, settings, defaults } = stackSettings(s, root, workingDir);
+  const { hosts, hostsSource, settings, defaults, policy } = stackSettings(s, root, workingDir);
 
   const context = normaliseContext(s, root, { stackName, workingDir, folder, lookup: variables.lookup, defaults });
   const services = normaliseServices(root, context, disabledServices);
@@ -113,8 +123,16 @@ function load(options: LoadOptions): LoadResult {
   checkPlacement(checks);
   checkPortConflicts(checks);
   checkContainerNames(checks);
+  state.policy = options.checkPolicy === false ? { policy, diagnostics: [] } : checkedPolicy(state, policy, problems);
 
   return problems.hasErrors() ? done() : { value: state, diagnostics: problems.sorted() };
+}
+
+/** The operator's policy over the normalised stack: each violation located in the stack file and added to `problems`. */
+function checkedPolicy(state: DesiredState, policy: Policy, problems: Problems): PolicyReport {
+  const report = policyReport(state, policy, (p) => problems.locate(p));
+  report.diagnostics.forEach((d) => problems.add(d));
+  return report;
 }
 
 /**
@@ -193,7 +211,7 @@ function projectName(s: LoadSession, root: Record<string, unknown>, workingDir: 
 /** The hosts (the operator's first) and x-stack's settings: concurrency, overlay, Consul, helper image, revisions. */
 function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir: string) {
   const { options, problems } = s;
-  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage } = resolveHosts(
+  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage, policy } = resolveHosts(
     root,
     options,
     workingDir,
@@ -215,7 +233,7 @@ function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir
   if (consulFrom) settings.consulFrom = consulFrom;
   if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
   const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
-  return { hosts, hostsSource, settings, defaults };
+  return { hosts, hostsSource, settings, defaults, policy: policy ?? BASELINE_POLICY };
 }
 
 function normaliseContext(
@@ -308,6 +326,8 @@ interface HostsAndConsul {
   consulFrom?: ConsulFrom;
   /** The inventory's overlay.helper_image (the operator's). */
   overlayHelperImage?: string;
+  /** The inventory's policy: (the operator's; docs/policy.md). */
+  policy?: Policy;
 }
 
 /**
@@ -353,7 +373,7 @@ function resolveHosts(
       hosts: inventory?.hosts ?? [],
       hostsSource: 'sandbox',
       ...fromInventory(inventory?.consul),
-      ...helperOf(inventory),
+      ...inventorySettings(inventory),
     };
   }
   return { hosts: [localHost()], hostsSource: 'local-socket', ...fromXStack(xConsul) };
@@ -374,7 +394,7 @@ function operatorsHosts(
       hosts: inventory?.hosts ?? [],
       hostsSource: 'inventory',
       ...fromInventory(inventory?.consul),
-      ...helperOf(inventory),
+      ...inventorySettings(inventory),
     };
   }
   if (!options.env.DOCKER_HOST) return undefined;
@@ -383,8 +403,10 @@ function operatorsHosts(
 }
 
 const fromInventory = (consul: string | undefined) => (consul ? { consul, consulFrom: 'inventory' as const } : {});
-const helperOf = (inventory: { overlayHelperImage?: string } | undefined) =>
-  inventory?.overlayHelperImage ? { overlayHelperImage: inventory.overlayHelperImage } : {};
+const inventorySettings = (inventory: { overlayHelperImage?: string; policy?: Policy } | undefined) => ({
+  ...(inventory?.overlayHelperImage ? { overlayHelperImage: inventory.overlayHelperImage } : {}),
+  ...(inventory?.policy ? { policy: inventory.policy } : {}),
+});
 const fromXStack = (consul: string | undefined) => (consul ? { consul, consulFrom: 'x-stack.consul' as const } : {});
 
 /** x-stack.hosts / x-stack.consul present while the operator chose the hosts: ignored, and said so. */

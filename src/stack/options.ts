@@ -59,6 +59,11 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
   /** `--overlay-helper-image`: the helper image of stack's own overlay (pinned by digest); wins over the inventory's. */
   overlayHelperImage?: string;
+  /**
+   * `false` for commands that create nothing from the file's services (destroy, status, history, unlock, and rollback,
+   * which checks the revision it restores instead): the policy is read but the stack is not checked against it.
+   */
+  checkPolicy?: boolean;
   /** A compiled schema to reuse across loads (compiling takes ~100 ms); one is made and kept if absent. */
   schema?: StackSchema;
 }

@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
+import type { Policy } from './policy/types.js';
 
 export type { Endpoint, TlsFiles } from './endpoint.js';
 
@@ -241,6 +242,17 @@ export interface DesiredState {
   volumes: Record<string, VolumeSpec>;
   secrets: Record<string, FileObjectSpec>;
   configs: Record<string, FileObjectSpec>;
+  /**
+   * The operator's policy (the inventory's `policy:`, else the warn-only baseline) and what it found in this stack,
+   * located in the stack file. Never from the stack file; a restored revision is checked again (deploy/rollback.ts).
+   */
+  policy?: PolicyReport;
+}
+
+/** A policy and its violations in one stack, as diagnostics (warnings in mode warn, errors in mode enforce). */
+export interface PolicyReport {
+  policy: Policy;
+  diagnostics: Diagnostic[];
 }
 
 /** What loading a stack returns: the value (absent when there are errors) and all diagnostics. */

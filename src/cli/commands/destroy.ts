@@ -20,7 +20,7 @@ export function registerDestroy(program: Command): void {
   addFaultOptions(cmd, { grace: true });
   addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions) => {
     await withCommandSignals(graceMsFrom(opts), async (signals) => {
-      const desired = await loadDesired(opts);
+      const desired = await loadDesired(opts, { checkPolicy: false });
       await deploy(desired, deployOptions({ ...opts, destroy: true }, signals));
     });
   });

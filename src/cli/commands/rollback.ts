@@ -34,7 +34,7 @@ export function registerRollback(program: Command): void {
   addWriteOptions(addStackOptions(cmd)).action(async (opts: ApplyCommandOptions & { to?: string }) => {
     const to = revisionNumber(opts.to);
     await withCommandSignals(graceMsFrom(opts), async (signals) => {
-      const current = await loadDesired(opts);
+      const current = await loadDesired(opts, { checkPolicy: false });
       await rollback(current, to, deployOptions(opts, signals));
     });
   });

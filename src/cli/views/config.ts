@@ -31,8 +31,9 @@ function printableHost(host: HostSpec): Record<string, unknown> {
 }
 
 export function formatConfig(state: DesiredState): string {
+  const { policy: _policy, ...rest } = state;
   const printable = {
-    ...state,
+    ...rest,
     hosts: state.hosts.map(printableHost),
     secrets: masked(state.secrets),
     configs: masked(state.configs),

@@ -15,7 +15,7 @@ export function printValidateSummary(state: DesiredState, stream: NodeJS.Writabl
   stream.write(`${formatValidateSummary(state)}\n`);
 }
 
-/** `{ valid, stack?, diagnostics: [{severity, summary, file, line, column, path, hint, location}] }`. */
+/** `{ valid, stack?, diagnostics: [{severity, summary, file, line, column, path, hint, rule, location}] }`; `rule`: a policy rule id. */
 export function formatValidateJson(state: DesiredState | undefined, diagnostics: readonly Diagnostic[]): string {
   const document = {
     valid: state !== undefined,
@@ -37,6 +37,7 @@ export function formatValidateJson(state: DesiredState | undefined, diagnostics:
       ...(d.where?.path !== undefined ? { path: d.where.path } : {}),
       ...(d.hint !== undefined ? { hint: d.hint } : {}),
       ...(d.detail !== undefined ? { detail: d.detail } : {}),
+      ...(d.rule !== undefined ? { rule: d.rule } : {}),
       location: formatLocation(d.where),
     })),
   };

@@ -2,7 +2,7 @@
 import type { DeployOptions } from '../deploy/options.js';
 import type { RunSignals } from '../deploy/run-signals.js';
 import type { CommonOptions } from './load.js';
-import type { WriteOptions } from './store-options.js';
+import { stateWarning, type WriteOptions } from './store-options.js';
 import { faultSettingsFrom, type FaultCliOptions } from './fault-options.js';
 import { operatorContext } from './operator.js';
 import { deployIO } from './deploy-io.js';
@@ -15,10 +15,12 @@ export interface ApplyCommandOptions extends CommonOptions, WriteOptions, FaultC
 }
 
 export function deployOptions(opts: ApplyCommandOptions, signals: RunSignals): DeployOptions {
+  const io = deployIO(opts);
   return {
     consul: opts.consul,
     lockTimeout: opts.lockTimeout,
     env: process.env,
+    warnState: stateWarning((ds) => io.warn(ds)),
     destroy: opts.destroy,
     planning: (desired) => ({
       refresh: opts.refresh,
@@ -27,7 +29,7 @@ export function deployOptions(opts: ApplyCommandOptions, signals: RunSignals): D
       faults: faultSettingsFrom(opts),
       ...operatorContext(desired, opts.consul),
     }),
-    io: deployIO(opts),
+    io,
     signals,
   };
 }

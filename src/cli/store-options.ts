@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_LOCK_TIMEOUT } from '../deploy/locked.js';
 import type { StoreOptions as DeployStoreOptions } from '../deploy/io.js';
+import type { Diagnostic } from '../errors.js';
+import { printDiagnostics } from './views/diagnostics.js';
 
 export interface StoreOptions {
   consul?: string;
@@ -28,5 +30,18 @@ export function addWriteOptions(command: Command): Command {
 
 /** The store the command's options and the process's environment point at. */
 export function storeFrom(opts: StoreOptions): DeployStoreOptions {
-  return { consul: opts.consul, env: process.env };
+  return { consul: opts.consul, env: process.env, warnState: stateWarning(printDiagnostics) };
+}
+
+/**
+ * Prints the first warning about the state store and no other: one per run, though a run may open the store twice
+ * (apply's look before the lock, then the locked run).
+ */
+export function stateWarning(print: (diagnostics: Diagnostic[]) => void): (diagnostic: Diagnostic) => void {
+  let told = false;
+  return (diagnostic) => {
+    if (told) return;
+    told = true;
+    print([diagnostic]);
+  };
 }

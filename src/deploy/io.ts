@@ -36,6 +36,8 @@ export interface StoreOptions {
   /** `--consul`: an address, or `none` for a local state directory. */
   consul?: string;
   env: Record<string, string | undefined>;
+  /** Receives a warning about the state store itself (a local state file that others can read). */
+  warnState?: (diagnostic: Diagnostic) => void;
 }
 
 export interface WriteOptions extends StoreOptions {

@@ -114,7 +114,7 @@ export async function readOwner(desired: DesiredState, opts: StoreOptions): Prom
 
 export function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
   try {
-    return openStateStore(desired, opts.consul, opts.env);
+    return openStateStore(desired, opts.consul, opts.env, opts.warnState);
   } catch (err) {
     const summary = err instanceof Error ? err.message : String(err);
     const hint = summary.startsWith('cannot set up the Consul client')

@@ -1,6 +1,7 @@
 /**
  * One HostClient per Docker daemon, over dockerode (unix socket, or tcp with TLS), its endpoint exactly the one
- * configured: no environment variable can redirect it (dockerFor). Every method
+ * configured: no environment variable can redirect it (dockerFor), and no create body reaches a request URL
+ * (request-body.ts). Every method
  * rethrows with context (host, object). Every call has a time limit, and transient errors are
  * retried with exponential back-off a bounded number of times (faults.ts). Retrying a write is safe
  * because an answer that says the work is already done counts as success: 304 on start/stop, 404 on
@@ -15,6 +16,7 @@ import type { Endpoint, HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
+import { splitBody, type DialOptions } from './request-body.js';
 import { UNFENCED, type Fence } from '../fence.js';
 import {
   backoffMs,
@@ -152,9 +154,22 @@ export function dockerFor(endpoint: Endpoint): Docker {
     sshOptions: {},
     protocol: o.protocol,
   };
-  const modem = Object.assign(Object.create(Modem.prototype) as Modem, fields);
+  const modem = Object.assign(Object.create(BODY_SAFE_MODEM) as Modem, fields);
   return new Docker({ modem } as Docker.DockerOptions);
 }
+
+/** docker-modem's prototype with a dial that gets a create's options split (request-body.ts): no body in a URL. */
+const BODY_SAFE_MODEM: object = (() => {
+  type Dial = (this: unknown, options: DialOptions, callback?: (err: unknown, data?: unknown) => void) => unknown;
+  const dial = (Modem.prototype as unknown as { dial: Dial }).dial;
+  return Object.create(Modem.prototype, {
+    dial: {
+      value: function (this: unknown, options: DialOptions, callback?: (err: unknown, data?: unknown) => void) {
+        return dial.call(this, splitBody(options), callback);
+      },
+    },
+  }) as object;
+})();
 
 function statusOf(err: unknown): number | undefined {
   return typeof (err as { statusCode?: unknown })?.statusCode === 'number'

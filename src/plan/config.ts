@@ -93,6 +93,11 @@ function restartText(p: RestartPolicySpec): string {
   return p.name === 'on-failure' && p.maximumRetryCount > 0 ? `on-failure:${p.maximumRetryCount}` : p.name;
 }
 
+/** A grant's mode: as written, else 0400 for a secret and 0444 for a config (as the compose spec says). */
+export function grantMode(kind: 'secret' | 'config', mode: number | undefined): number {
+  return mode ?? (kind === 'secret' ? 0o400 : 0o444);
+}
+
 function parseId(v: string | undefined): number {
   const n = Number(v ?? 0);
   return Number.isInteger(n) && n >= 0 ? n : 0;
@@ -137,7 +142,7 @@ export function fileBundles(
     files.push({
       name: posix.basename(g.target),
       ref: `${kind}:${g.source}`,
-      mode: g.mode ?? 0o444,
+      mode: grantMode(kind, g.mode),
       uid: parseId(g.uid),
       gid: parseId(g.gid),
       contentHash: obj.contentHash,
@@ -175,7 +180,13 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
     const obj = kind === 'secret' ? desired.secrets[g.source] : desired.configs[g.source];
     return [
       g.source,
-      { target: g.target, mode: g.mode ?? 0o444, uid: parseId(g.uid), gid: parseId(g.gid), content: obj?.contentHash },
+      {
+        target: g.target,
+        mode: grantMode(kind, g.mode),
+        uid: parseId(g.uid),
+        gid: parseId(g.gid),
+        content: obj?.contentHash,
+      },
     ] as const;
   };
   const raw = {

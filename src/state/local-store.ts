@@ -2,21 +2,11 @@
  * The state store in a local directory, for one machine without Consul (development): the lock is a file
  * created exclusively (`lock.json`; a lock left by a dead process on this machine is taken over), revisions
  * are chunk files plus a manifest linked into place last (link fails if it exists: check-and-set).
- * Not for CI runners that share a stack: they need Consul.
+ * Not for CI runners that share a stack: they need Consul. Folders are created 0700 and files 0600; what it reads is
+ * checked, and a folder or file open to group or others is warned about once (see private-files.ts).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  linkSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, linkSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { FencedError, UNFENCED, type Fence } from '../fence.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +28,7 @@ import {
 } from './types.js';
 import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
 import type { StackOwner } from '../labels.js';
+import { makePrivateDir, ModeCheck, replacePrivateFile, writePrivateFile, type StateWarn } from './private-files.js';
 
 const pad = (n: number) => String(n).padStart(10, '0');
 
@@ -73,13 +64,24 @@ export class LocalStateStore implements StateStore {
   readonly where: string;
   /** The held lock's fence: `record` checks it before writing. */
   private fence: Fence = UNFENCED;
+  private readonly modes: ModeCheck;
 
-  constructor(readonly root: string) {
+  /** `warn` receives the one warning about a state folder or file that group or others may access. */
+  constructor(
+    readonly root: string,
+    warn?: StateWarn,
+  ) {
     this.where = `local state in ${root}`;
+    this.modes = new ModeCheck(root, warn);
   }
 
   private dir(stack: string): string {
     return path.join(this.root, stack);
+  }
+
+  /** Checks the root, the stack's folder and `paths` inside it. */
+  private look(stack: string, ...paths: string[]): void {
+    this.modes.look(this.root, this.dir(stack), ...paths);
   }
 
   private lockFile(stack: string): string {
@@ -98,6 +100,7 @@ export class LocalStateStore implements StateStore {
     } catch {
       return undefined;
     }
+    this.look(path.basename(path.dirname(file)), file);
     try {
       return parseLockInfo(file, parseJson(file, text));
     } catch (err) {
@@ -126,6 +129,7 @@ export class LocalStateStore implements StateStore {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw err;
       }
+      this.look(stack, this.identityFile(stack));
       const stored = parseIdentity(text);
       if (!stored)
         throw new Error(
@@ -136,9 +140,9 @@ export class LocalStateStore implements StateStore {
   }
 
   async claimIdentity(stack: string): Promise<StackOwner> {
-    mkdirSync(this.dir(stack), { recursive: true });
+    makePrivateDir(this.dir(stack));
     try {
-      writeFileSync(this.identityFile(stack), JSON.stringify(newIdentity()), { flag: 'wx' });
+      writePrivateFile(this.identityFile(stack), JSON.stringify(newIdentity()));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
@@ -152,7 +156,7 @@ export class LocalStateStore implements StateStore {
   }
 
   async acquire(stack: string, info: LockInfo, options: AcquireOptions): Promise<HeldLock> {
-    mkdirSync(this.dir(stack), { recursive: true });
+    makePrivateDir(this.dir(stack));
     const file = this.lockFile(stack);
     const held: LockInfo = { ...info, id: randomBytes(8).toString('hex') };
     const started = Date.now();
@@ -160,7 +164,7 @@ export class LocalStateStore implements StateStore {
     for (;;) {
       if (options.signal?.aborted) throw new LockWaitAbortedError(stack);
       try {
-        writeFileSync(file, JSON.stringify(held), { flag: 'wx' });
+        writePrivateFile(file, JSON.stringify(held));
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -264,6 +268,7 @@ export class LocalStateStore implements StateStore {
   private numbers(stack: string): number[] {
     const dir = this.revisionsDir(stack);
     if (!existsSync(dir)) return [];
+    this.look(stack, dir);
     return readdirSync(dir)
       .filter((d) => /^\d+$/.test(d) && existsSync(path.join(dir, d, 'manifest.json')))
       .map(Number)
@@ -281,6 +286,7 @@ export class LocalStateStore implements StateStore {
       if (err instanceof StoredDataError) throw err;
       return undefined;
     }
+    this.look(stack, path.dirname(file), file);
     return parseManifest(file, parseJson(file, text), n);
   }
 
@@ -312,6 +318,7 @@ export class LocalStateStore implements StateStore {
         try {
           if (statSync(file).size > VALUE_LIMIT) throw new StoredDataError(file, `is larger than ${VALUE_LIMIT} bytes`);
           chunks.push(readFileSync(file, 'utf8'));
+          this.look(stack, dir, file);
         } catch (err) {
           if (err instanceof StoredDataError) throw err;
           break;
@@ -324,12 +331,12 @@ export class LocalStateStore implements StateStore {
   record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
     return settled(() => {
       const dir = path.join(this.revisionsDir(stack), pad(record.number));
-      mkdirSync(path.join(dir, 'chunks'), { recursive: true });
+      makePrivateDir(path.join(dir, 'chunks'));
       const { manifest, chunks } = encodeRevision(record);
       this.fence.check(`record revision ${record.number} in ${this.where}`);
-      for (const [i, chunk] of chunks.entries()) writeFileSync(path.join(dir, 'chunks', String(i)), chunk);
+      for (const [i, chunk] of chunks.entries()) replacePrivateFile(path.join(dir, 'chunks', String(i)), chunk);
       const tmp = path.join(dir, `manifest.${process.pid}.tmp`);
-      writeFileSync(tmp, JSON.stringify(manifest));
+      replacePrivateFile(tmp, JSON.stringify(manifest));
       try {
         this.fence.check(`record revision ${record.number} in ${this.where}`);
         linkSync(tmp, path.join(dir, 'manifest.json'));

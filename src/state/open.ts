@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { LocalStateStore, localStateRoot } from './local-store.js';
 import type { StateStore } from './types.js';
+import type { StateWarn } from './private-files.js';
 
 export interface OpenedStore {
   store: StateStore;
@@ -19,6 +20,7 @@ export function openStateStore(
   desired: Pick<DesiredState, 'settings'>,
   flag: string | undefined,
   env: Record<string, string | undefined>,
+  warn?: StateWarn,
 ): OpenedStore {
   const config = resolveConsulConfig(flag, env, desired.settings);
   if (!config) {
@@ -26,7 +28,7 @@ export function openStateStore(
       throw new Error(
         `no Consul is configured and the home directory ${os.homedir()} for the local state directory does not exist`,
       );
-    return { store: new LocalStateStore(localStateRoot(env)) };
+    return { store: new LocalStateStore(localStateRoot(env), warn) };
   }
   let consul: ConsulClient;
   try {

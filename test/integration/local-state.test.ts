@@ -1,5 +1,5 @@
 /** Without Consul: the same lock and history in a local state directory, on the real sandbox. */
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -54,6 +54,66 @@ test('no Consul configured: apply takes the lock and records revisions in the st
     ['identity.json', 'revisions'],
     "the stack's identity stays: its objects carry it",
   );
+});
+
+/** Every folder and file under `root`, root included: `700/` for a folder, `600` for a file. */
+function modes(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (p: string) => {
+    const st = lstatSync(p);
+    out.set(path.relative(root, p) || '.', (st.mode & 0o7777).toString(8) + (st.isDirectory() ? '/' : ''));
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
+  };
+  walk(root);
+  return out;
+}
+
+test('state folders are 0700 and files 0600 even under umask 000; a 0644 file is warned about once per run', async (t) => {
+  const name = uniqueStack('private');
+  const state = path.join(mkdtempSync(path.join(os.tmpdir(), 'stack-state-')), 'new', 'state');
+  const dir = folder({ 'compose.yaml': file(name, '1'), 'inventory.yaml': inventoryYaml(null) });
+  const env = { STACK_STATE_DIR: state };
+  const run = (...args: string[]) => stackCli([...args, '-i', 'inventory.yaml'], { cwd: dir, env });
+  const umask = process.umask(0); // the CLI inherits it
+  t.teardown(async () => {
+    process.umask(umask);
+    await run('destroy', '-y');
+  });
+
+  const first = await run('apply', '-y');
+  t.is(first.code, 0, first.stderr);
+  t.notRegex(first.stderr, /local state/);
+  writeFileSync(path.join(dir, 'compose.yaml'), file(name, '2'));
+  t.is((await run('apply', '-y')).code, 0);
+  const lock = await new LocalStateStore(state).acquire(name, lockInfo(name, 'apply', {}), { timeoutMs: 0 });
+  const held = modes(path.join(state, '..'));
+  await lock.release();
+  t.true(held.has(`state/${name}/lock.json`) && held.has(`state/${name}/revisions/0000000002/manifest.json`));
+  for (const [p, mode] of held) t.regex(mode, /^(700\/|600)$/, p);
+
+  // Each run warns once, about the first open file it reads (plan: the identity; history: the revisions).
+  const identity = path.join(state, name, 'identity.json');
+  const manifest = path.join(state, name, 'revisions', '0000000002', 'manifest.json');
+  chmodSync(identity, 0o644);
+  chmodSync(manifest, 0o644);
+  for (const [command, files] of [
+    [['plan'], [identity]],
+    [
+      ['apply', '-y'],
+      [identity, manifest],
+    ],
+    [['history'], [manifest]],
+  ] as const) {
+    const r = await run(...command);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stderr.match(/warning: local state/g)?.length, 1, `${command[0]}: ${r.stderr}`);
+    const file = files.find((f) =>
+      r.stderr.includes(`local state file ${f} can be read by group or others (mode 0644)`),
+    );
+    t.truthy(file, r.stderr);
+    t.true(r.stderr.includes(`hint: chmod 600 ${file}, or for the whole state directory: chmod -R go= ${state}`));
+  }
+  t.is(lstatSync(identity).mode & 0o777, 0o644, 'stack warns; it does not change the mode');
 });
 
 test('no Consul and no state directory: apply says so before any write, exit 1', async (t) => {

@@ -25,10 +25,25 @@ export function normaliseGrants(
       );
     }
     const grant: FileGrantSpec = { source, target: target(kind, source, long.target) };
-    if (long.uid !== undefined) grant.uid = scalarText(long.uid);
-    if (long.gid !== undefined) grant.gid = scalarText(long.gid);
-    if (long.mode !== undefined)
+    for (const key of ['uid', 'gid'] as const) {
+      if (long[key] === undefined) continue;
+      grant[key] = scalarText(long[key]);
+      if (!/^\d{1,10}$/.test(grant[key]) || Number(grant[key]) > 0xffffffff)
+        context.problems.error(
+          [...at, i, key],
+          `${key} ${grant[key]} is not a numeric ${key === 'uid' ? 'user' : 'group'} id`,
+          {
+            hint: `write the number, e.g. ${key}: "1000" (names are not resolved: the file is written before the container exists)`,
+          },
+        );
+    }
+    if (long.mode !== undefined) {
       grant.mode = typeof long.mode === 'number' ? long.mode : parseInt(scalarText(long.mode), 8);
+      if (!Number.isInteger(grant.mode) || grant.mode < 0 || grant.mode > 0o777)
+        context.problems.error([...at, i, 'mode'], `mode ${scalarText(long.mode)} is not a file mode from 0 to 0777`, {
+          hint: 'an octal mode such as 0400 or 0440',
+        });
+    }
     grants.push(grant);
   });
   return grants;

@@ -6,6 +6,7 @@ import { parseCpus, parseDuration, parseSize } from '../units.js';
 import { servicePath, type NormaliseContext } from './context.js';
 import { normaliseDeploy } from './deploy.js';
 import { normaliseEnvironment } from './environment.js';
+import { sensitiveNames } from '../sensitive-names.js';
 import { normaliseGrants } from './file-grants.js';
 import { normaliseHealthcheck } from './healthcheck.js';
 import { normaliseMounts } from './mounts.js';
@@ -54,6 +55,8 @@ export function normaliseService(
     pullPolicy: service.pull_policy === 'always' || service.pull_policy === 'never' ? service.pull_policy : 'missing',
     deploy: normaliseDeploy(service.deploy, [...at, 'deploy'], problems),
   };
+  const sensitive = sensitiveNames(spec.environment, context.sensitive);
+  if (sensitive.length) spec.sensitive = sensitive;
   for (const key of ['command', 'entrypoint'] as const) {
     const value = service[key];
     if (typeof value === 'string') {

@@ -37,6 +37,8 @@ import {
   type StateStore,
 } from './types.js';
 import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
+import { badHashKey, newStoredHashKey, parseStoredHashKey } from './hash-key.js';
+import type { HashKey } from '../sensitive.js';
 import type { StackOwner } from '../labels.js';
 
 const pad = (n: number) => String(n).padStart(10, '0');
@@ -143,6 +145,38 @@ export class LocalStateStore implements StateStore {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     return (await this.identity(stack))!;
+  }
+
+  private hashKeyFile(stack: string): string {
+    return path.join(this.dir(stack), 'hash-key.json');
+  }
+
+  hashKey(stack: string): Promise<HashKey | undefined> {
+    return settled(() => {
+      let text: string;
+      try {
+        text = readFileSync(this.hashKeyFile(stack), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      const key = parseStoredHashKey(text);
+      if (!key) throw new StoredDataError(this.hashKeyFile(stack), badHashKey());
+      return key;
+    });
+  }
+
+  async claimHashKey(stack: string): Promise<HashKey> {
+    mkdirSync(this.dir(stack), { recursive: true });
+    try {
+      // Create-only and 0600 from the start: two first applies agree on one key, and no one else reads it.
+      writeFileSync(this.hashKeyFile(stack), newStoredHashKey(), { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const key = await this.hashKey(stack);
+    if (!key) throw new Error(`${this.hashKeyFile(stack)} could not be written`);
+    return key;
   }
 
   holder(stack: string): Promise<LockInfo | undefined> {

@@ -11,6 +11,7 @@ import { openStateStore, type OpenedStore } from '../state/open.js';
 import { lockInfo } from '../state/lock-info.js';
 import { provisionalOwner } from '../state/identity.js';
 import type { StackOwner } from '../labels.js';
+import { HashKey } from '../sensitive.js';
 import { LockTimeoutError, describeHolder, type HeldLock } from '../state/types.js';
 import { StoredDataError } from '../state/stored.js';
 import type { DeployIO, StoreOptions, WriteOptions } from './io.js';
@@ -109,6 +110,19 @@ export async function readOwner(desired: DesiredState, opts: StoreOptions): Prom
     opts,
     'the stack identity',
     async ({ store }) => (await store.identity(desired.name)) ?? provisionalOwner(store.where),
+  );
+}
+
+/**
+ * The stack's hash key for a run that only reads (plan): the stored one, or — before the first apply — a throwaway
+ * one (nothing on the hosts carries its HMACs, so every container shows as new anyway).
+ */
+export async function readHashKey(desired: DesiredState, opts: StoreOptions): Promise<HashKey> {
+  return withStore(
+    desired,
+    opts,
+    'the stack hash key',
+    async ({ store }) => (await store.hashKey(desired.name)) ?? HashKey.random(),
   );
 }
 

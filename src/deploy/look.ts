@@ -7,6 +7,7 @@ import { planStack } from '../apply/pipeline.js';
 import { hashStored, storeDesired } from '../state/revision.js';
 import type { RevisionSummary } from '../state/types.js';
 import { countsOf } from './io.js';
+import type { HashKey } from '../sensitive.js';
 import { lockTimeoutMs, withStore } from './locked.js';
 import type { DeployOptions } from './options.js';
 
@@ -24,12 +25,17 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
-    const [holder, latest, owner] = await signals.until(
-      Promise.all([store.holder(desired.name), store.latest(desired.name), store.identity(desired.name)]),
+    const [holder, latest, owner, hashKey] = await signals.until(
+      Promise.all([
+        store.holder(desired.name),
+        store.latest(desired.name),
+        store.identity(desired.name),
+        store.hashKey(desired.name),
+      ]),
     );
-    if (holder || !owner || !sameAsLatest(desired, latest)) return false;
+    if (holder || !owner || !hashKey || !sameAsLatest(desired, latest, hashKey)) return false;
     signals.enter('observing the hosts');
-    const planned = await signals.until(planStack(desired, { ...opts.planning(desired), owner }));
+    const planned = await signals.until(planStack(desired, { ...opts.planning(desired), owner, hashKey }));
     signals.enter('planning');
     const { plan } = planned;
     if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;
@@ -40,8 +46,11 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
 }
 
 /** Was the newest revision a successful apply of this same desired stack? Then a no-op is likely. */
-export function sameAsLatest(desired: DesiredState, latest: RevisionSummary | undefined): boolean {
+export function sameAsLatest(desired: DesiredState, latest: RevisionSummary | undefined, key: HashKey): boolean {
   return (
-    !!latest && latest.result === 'ok' && latest.kind !== 'destroy' && latest.hash === hashStored(storeDesired(desired))
+    !!latest &&
+    latest.result === 'ok' &&
+    latest.kind !== 'destroy' &&
+    latest.hash === hashStored(storeDesired(desired, key))
   );
 }

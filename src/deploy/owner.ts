@@ -3,7 +3,29 @@ import { ExitError } from '../errors.js';
 import type { DesiredState } from '../stack/types.js';
 import type { StackOwner } from '../labels.js';
 import { provisionalOwner } from '../state/identity.js';
+import { HashKey } from '../sensitive.js';
 import { storeError, type Held } from './locked.js';
+
+/**
+ * The hash key a write uses (issue 14): an apply makes it at the stack's first apply (under the lock, create-only);
+ * a destroy never makes one (a throwaway key: it creates nothing that carries a hash).
+ */
+export async function hashKeyForWrite(desired: DesiredState, held: Held, destroy: boolean): Promise<HashKey> {
+  try {
+    if (destroy) return (await held.store.hashKey(desired.name)) ?? HashKey.random();
+    return await held.store.claimHashKey(desired.name);
+  } catch (err) {
+    const failure = storeError(err, held, 'the stack hash key');
+    if (failure !== err) throw failure;
+    throw new ExitError(1, [
+      {
+        severity: 'error',
+        summary: `cannot read the hash key of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`,
+        detail: 'nothing was changed on any host',
+      },
+    ]);
+  }
+}
 
 /**
  * The identity a write acts as: an apply makes it at the stack's first apply (under the lock); a destroy never

@@ -8,6 +8,7 @@ import { userOf } from '../state/lock-info.js';
 import type { RevisionKind, RevisionResult } from '../state/types.js';
 import type { Held } from './locked.js';
 import type { DeployIO } from './io.js';
+import type { HashKey } from '../sensitive.js';
 
 export const DEFAULT_KEEP_REVISIONS = 20;
 
@@ -20,6 +21,8 @@ export interface RecordInput {
   kind: RevisionKind;
   rollouts: ApplyResult['rollouts'] | undefined;
   env: Record<string, string | undefined>;
+  /** The stack's hash key: the revision keeps sensitive values only as HMACs under it. */
+  hashKey: HashKey;
 }
 
 /** The revision's result: interrupted (a signal, or no result at all), else ok or failed. */
@@ -44,6 +47,7 @@ export async function recordRevision(input: RecordInput, held: Held, io: Pick<De
       when: new Date(),
       commit: gitCommit(desired.workingDir, input.env),
       rollouts: input.rollouts,
+      hashKey: input.hashKey,
     });
     await held.store.record(desired.name, record, desired.settings.keepRevisions ?? DEFAULT_KEEP_REVISIONS);
   } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * Rollback: plans and applies a stored revision through the normal path (lock, plan shown, confirm, apply,
- * new revision). Secrets are read again from their sources; if one differs from the revision's hash, rollback
- * refuses and names it.
+ * new revision). Secrets and sensitive variables are taken from the current load; if one differs from the
+ * revision's keyed hash, rollback refuses and names it.
  */
 import { ExitError, hasErrors } from '../errors.js';
 import { restoredPolicyReport } from '../stack/policy/report.js';
@@ -64,16 +64,23 @@ async function restoredAt(
     throw new ExitError(1, [
       { severity: 'error', summary: `revision ${target} of stack ${current.name} is gone from ${held.store.where}` },
     ]);
-  const restored = restoreDesired(current, record, secretReader(current, record.desired.workingDir, opts.env));
+  const hashKey = await held.store.claimHashKey(current.name);
+  const reader = secretReader(current, record.desired.workingDir, opts.env);
+  const restored = restoreDesired(current, record, reader, hashKey);
   if (!restored.desired)
-    throw new ExitError(
-      1,
-      restored.changedSecrets.map((s) => ({
+    throw new ExitError(1, [
+      ...restored.changedSecrets.map((s) => ({
         severity: 'error' as const,
         summary: `secret ${s.key} ${s.why}: rollback to revision ${target} refused`,
         hint: "restore the secret's old content, or apply the stack file instead",
       })),
-    );
+      ...restored.changedVariables.map((v) => ({
+        severity: 'error' as const,
+        summary: `service ${v.service}: sensitive variable ${v.name} ${v.why}: rollback to revision ${target} refused`,
+        detail: 'revisions keep sensitive values only as keyed hashes; rollback takes them from the current stack file',
+        hint: `set ${v.name} to its value of revision ${target} in the stack file (or its variables), or apply the stack file instead`,
+      })),
+    ]);
   // Read back from the state store: checked like a loaded stack file before anything is planned from it.
   const where = `revision ${target} of stack ${current.name} in ${held.store.where}`;
   const problems = checkRestored(restored.desired, current.name, where);

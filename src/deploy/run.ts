@@ -10,7 +10,8 @@ import { applyPlanned, planStack, type Planned } from '../apply/pipeline.js';
 import type { ApplyResult } from '../apply/index.js';
 import { countsOf } from './io.js';
 import type { Held } from './locked.js';
-import { ownerForWrite } from './owner.js';
+import { hashKeyForWrite, ownerForWrite } from './owner.js';
+import type { HashKey } from '../sensitive.js';
 import { outcomeOf, recordRevision } from './record.js';
 import { catalogAfter } from './catalog-sync.js';
 import type { DeployOptions } from './options.js';
@@ -35,9 +36,10 @@ export async function runLocked(
   const destroy = opts.destroy === true;
   signals.enter('reading the stack identity');
   const owner = await signals.until(ownerForWrite(desired, held, destroy));
+  const hashKey = await signals.until(hashKeyForWrite(desired, held, destroy));
   signals.enter('observing the hosts');
   const planned = await signals.until(
-    planStack(desired, { ...opts.planning(desired), destroy: opts.destroy, fence: held.lock.fence, owner }),
+    planStack(desired, { ...opts.planning(desired), destroy: opts.destroy, fence: held.lock.fence, owner, hashKey }),
   );
   signals.enter('planning');
   const { plan } = planned;
@@ -56,7 +58,7 @@ export async function runLocked(
     }),
   );
   if (held.lock.lost.aborted) throw lostError(held);
-  const result = await applyAndRecord(desired, opts, held, { command, planned, owner });
+  const result = await applyAndRecord(desired, opts, held, { command, planned, owner, hashKey });
   return endOf(result, opts, held);
 }
 
@@ -70,7 +72,7 @@ async function applyAndRecord(
   desired: DesiredState,
   opts: DeployOptions,
   held: Held,
-  run: { command: string; planned: Planned; owner: StackOwner },
+  run: { command: string; planned: Planned; owner: StackOwner; hashKey: HashKey },
 ): Promise<ApplyResult | undefined> {
   const { signals, io } = opts;
   const { interruption } = signals;
@@ -94,6 +96,7 @@ async function applyAndRecord(
         kind: destroy ? ('destroy' as const) : ('apply' as const),
         rollouts: result?.rollouts,
         env: opts.env,
+        hashKey: run.hashKey,
       };
       await recordRevision(input, held, io);
       await catalogAfter(desired, held, { destroyed: destroy, clients: run.planned.clients, owner: run.owner }, io);

@@ -3,12 +3,18 @@
  * names resolved, key order irrelevant, the image digest included) into a plain object; its canonical
  * JSON is hashed, written into labels at create time and recomputed by the planner, so the two can
  * never disagree. Replicas, placement, depends_on, update/rollback config and pull_policy are left out.
+ *
+ * The label holds no value that may be sensitive (issue 14): the environment is there as a keyed HMAC per variable
+ * and secret and config contents as keyed HMACs of their bytes (the stack's hash key, src/sensitive.ts), so a change
+ * is still detected exactly and named, while a reader of labels learns nothing of the values. The create body takes
+ * the environment from ServiceConfig.environment, sensitive values wrapped (Sensitive), never from the label form.
  */
 import { posix } from 'node:path';
 import type { DesiredState, ServiceSpec, RestartPolicySpec } from '../stack/types.js';
 import { warning, type Diagnostic } from '../errors.js';
 import { canonicalJson, prune, sha256 } from './canonical.js';
 import { normaliseImageRef } from '../docker/image-ref.js';
+import { keyedHash, Sensitive, type HashKey } from '../sensitive.js';
 
 /** One file in a files volume. */
 export interface BundleFile {
@@ -18,6 +24,7 @@ export interface BundleFile {
   mode: number;
   uid: number;
   gid: number;
+  /** Keyed HMAC of the content (`hmac:…`), never its plain hash. */
   contentHash: string;
 }
 
@@ -32,8 +39,14 @@ export interface FileBundle {
 /** The hashed, normalised container config: plain JSON, keys sorted, empty values dropped. */
 export type ContainerConfig = Record<string, unknown>;
 
+/** A service's environment for the create body: sensitive values wrapped, so nothing prints them. */
+export type EnvironmentValues = Record<string, string | Sensitive>;
+
 export interface ServiceConfig {
+  /** The label form: hashed, written into the config label, compared with what a container's label holds. */
   config: ContainerConfig;
+  /** The environment the container gets (the label form has only HMACs of it). */
+  environment: EnvironmentValues;
   hash: string;
   /** Canonical JSON of config (what the config label holds). */
   json: string;
@@ -107,6 +120,7 @@ function parseId(v: string | undefined): number {
 export function fileBundles(
   desired: DesiredState,
   service: ServiceSpec,
+  key: HashKey,
 ): { bundles: FileBundle[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const byDir = new Map<string, BundleFile[]>();
@@ -120,7 +134,8 @@ export function fileBundles(
       diagnostics.push({ severity: 'error', summary: `${kind} ${g.source} is not defined`, where });
       continue;
     }
-    if (obj.external || !obj.contentHash) {
+    const contentHash = contentHmac(key, obj);
+    if (obj.external || !contentHash) {
       diagnostics.push({
         severity: 'error',
         summary: `${kind} ${g.source} is external; stack can only deliver ${kind}s whose content it has`,
@@ -145,7 +160,7 @@ export function fileBundles(
       mode: grantMode(kind, g.mode),
       uid: parseId(g.uid),
       gid: parseId(g.gid),
-      contentHash: obj.contentHash,
+      contentHash,
     });
     byDir.set(dir, files);
   }
@@ -159,6 +174,32 @@ export function fileBundles(
   return { bundles, diagnostics };
 }
 
+/** What a label or a revision carries of a secret's or config's content: its keyed HMAC. */
+export function contentHmac(key: HashKey, obj: { content?: Buffer; contentHash?: string }): string | undefined {
+  if (obj.content) return keyedHash(key, obj.content);
+  return obj.contentHash ? keyedHash(key, obj.contentHash) : undefined;
+}
+
+/** What a label or a revision carries of one environment variable: the keyed HMAC of `NAME=value`. */
+export function environmentHmac(key: HashKey, name: string, value: string): string {
+  return keyedHash(key, `${name}=${value}`);
+}
+
+/** The environment as the label holds it (name → keyed HMAC) and as the container gets it (sensitive values wrapped). */
+export function environmentForms(
+  service: ServiceSpec,
+  key: HashKey,
+): { hashed: Record<string, string>; values: EnvironmentValues } {
+  const sensitive = new Set(service.sensitive ?? []);
+  const hashed: Record<string, string> = {};
+  const values: EnvironmentValues = {};
+  for (const [name, value] of Object.entries(service.environment)) {
+    hashed[name] = environmentHmac(key, name, value);
+    values[name] = sensitive.has(name) ? Sensitive.of(value) : value;
+  }
+  return { hashed, values };
+}
+
 const sortStrings = (xs: readonly string[]): string[] => [...xs].sort();
 
 /** Networks every daemon has (used as external networks); they take no aliases. */
@@ -168,25 +209,26 @@ const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none']);
  * The normalised container config of a service. `digest` is the resolved manifest digest of its image.
  * Everything that reaches the Engine create body is derived from this object and nothing else.
  */
-export function serviceConfig(desired: DesiredState, service: ServiceSpec, digest: string | undefined): ServiceConfig {
+export function serviceConfig(
+  desired: DesiredState,
+  service: ServiceSpec,
+  digest: string | undefined,
+  key: HashKey,
+): ServiceConfig {
   const diagnostics: Diagnostic[] = [];
   const { policy, diagnostics: restartDiags } = engineRestartPolicy(service);
   diagnostics.push(...restartDiags);
-  const { bundles, diagnostics: fileDiags } = fileBundles(desired, service);
+  const { bundles, diagnostics: fileDiags } = fileBundles(desired, service, key);
+  const environment = environmentForms(service, key);
   diagnostics.push(...fileDiags);
   const networks = serviceNetworks(desired, service, diagnostics);
   const mounts = serviceMounts(desired, service, diagnostics);
   const grant = (kind: 'secret' | 'config') => (g: ServiceSpec['secrets'][number]) => {
     const obj = kind === 'secret' ? desired.secrets[g.source] : desired.configs[g.source];
+    const content = obj && contentHmac(key, obj);
     return [
       g.source,
-      {
-        target: g.target,
-        mode: grantMode(kind, g.mode),
-        uid: parseId(g.uid),
-        gid: parseId(g.gid),
-        content: obj?.contentHash,
-      },
+      { target: g.target, mode: grantMode(kind, g.mode), uid: parseId(g.uid), gid: parseId(g.gid), content },
     ] as const;
   };
   const raw = {
@@ -194,7 +236,7 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
     digest,
     command: service.command,
     entrypoint: service.entrypoint,
-    environment: service.environment,
+    environment: environment.hashed,
     ports: service.ports
       .map((p) => ({ target: p.target, published: p.published, hostIp: p.hostIp, protocol: p.protocol }))
       .sort((a, b) => canonicalJson(a).localeCompare(canonicalJson(b))),
@@ -231,7 +273,7 @@ export function serviceConfig(desired: DesiredState, service: ServiceSpec, diges
   };
   const config = prune(raw) as ContainerConfig;
   const json = JSON.stringify(config);
-  return { config, json, hash: sha256(json), bundles, diagnostics };
+  return { config, environment: environment.values, json, hash: sha256(json), bundles, diagnostics };
 }
 
 /** The service's networks by engine name: its aliases (the service name first among them) and fixed address. */

@@ -2,7 +2,8 @@
  * Engine API bodies (API 1.41) built from the normalised config alone, so what is hashed is what is sent.
  */
 import { Labels, ContainerLabels, LABEL_PREFIX, ownerLabels, type StackOwner } from '../labels.js';
-import type { ContainerConfig, FileBundle } from './config.js';
+import type { ContainerConfig, EnvironmentValues, FileBundle } from './config.js';
+import type { Sensitive } from '../sensitive.js';
 import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
 import { networkConfig } from './network-config.js';
 import type { ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from './types.js';
@@ -32,7 +33,6 @@ interface ConfigView {
   image?: string;
   command?: string[];
   entrypoint?: string[];
-  environment?: Record<string, string>;
   workingDir?: string;
   user?: string;
   hostname?: string;
@@ -69,6 +69,8 @@ export interface ContainerMeta {
   hash: string;
   json: string;
   bundles: FileBundle[];
+  /** The environment the container gets (ServiceConfig.environment): sensitive values stay wrapped in the body. */
+  environment: EnvironmentValues;
   /** Anonymous volumes carried over from the container being replaced: destination → volume name. */
   carried?: Record<string, string>;
   role?: string;
@@ -108,7 +110,9 @@ export function endpointConfig(n: NetworkEntry | undefined): Obj {
 
 export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta): ContainerCreateBody {
   const c = config as ConfigView;
-  const env = Object.entries(c.environment ?? {}).map(([k, v]) => `${k}=${v}`);
+  const env = Object.entries(meta.environment).map(([k, v]): string | Sensitive =>
+    typeof v === 'string' ? `${k}=${v}` : v.prefixed(`${k}=`),
+  );
   const { exposed, bindings } = portsOf(c);
   const { mounts, binds } = mountsOf(c, meta);
   const hc = c.healthcheck;

@@ -11,18 +11,25 @@ import type { AllocationRequest } from '../overlay/allocate.js';
 import type { CatalogRegistration } from '../overlay/store.js';
 import type { OverlayChoice } from '../overlay/types.js';
 import type { ReadyGate } from './health.js';
+import type { Sensitive } from '../sensitive.js';
 
 /** What happens to a resource, Terraform style. */
 export type Action = 'create' | 'update' | 'delete' | 'replace';
 
 export const ACTION_SYMBOL: Record<Action, string> = { create: '+', update: '~', delete: '-', replace: '±' };
 
-/** One changed field: `environment.RELEASE: "v1" → "v2"`. Secret values are never carried, only `sensitive`. */
+/**
+ * One changed field: `restart: "no" → "always"`. Sensitive values are never carried, only `sensitive`; the
+ * environment's old values are never carried (labels hold them as keyed HMACs), only `change` and, for a variable
+ * that is not sensitive, its new value (`after`).
+ */
 export interface FieldChange {
   path: string;
   before?: unknown;
   after?: unknown;
   sensitive?: boolean;
+  /** Set where the old value is unknown or hidden (the environment): how the field changed. */
+  change?: 'added' | 'removed' | 'changed';
 }
 
 /** A resource-level change, for people and for `--json`. */
@@ -119,8 +126,12 @@ export function unreachable(x: never, what = 'value'): never {
   throw new Error(`unknown ${what}: ${JSON.stringify(x)}`);
 }
 
-/** Engine API bodies, as the planner builds them (src/plan/engine.ts) and the executor passes them on. */
-export type ContainerCreateBody = Docker.ContainerCreateOptions;
+/**
+ * Engine API bodies, as the planner builds them (src/plan/engine.ts) and the executor passes them on. A create
+ * body's `Env` holds sensitive variables as Sensitive (`DB_PASSWORD=(sensitive)` in any output); the executor
+ * reveals them only into the request it sends (src/apply/operations/engine-calls.ts).
+ */
+export type ContainerCreateBody = Omit<Docker.ContainerCreateOptions, 'Env'> & { Env?: (string | Sensitive)[] };
 export type NetworkCreateBody = Docker.NetworkCreateOptions;
 export type VolumeCreateBody = Docker.VolumeCreateOptions;
 /** `POST /networks/{id}/connect`: the container and its endpoint (aliases, IPAM config). */

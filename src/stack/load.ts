@@ -27,6 +27,7 @@ import { checkPortConflicts } from './checks/port-conflicts.js';
 import { resolveExtends } from './extends.js';
 import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
+import { sensitiveRule, type SensitiveRule, type SensitiveSources } from './sensitive-names.js';
 import type { Lookup } from './interpolate.js';
 import { readInventory } from './inventory.js';
 import { applyKeyPolicy } from './key-policy.js';
@@ -99,7 +100,15 @@ function load(options: LoadOptions): LoadResult {
   const disabledServices = applyProfiles(root, profiles);
   const { hosts, hostsSource, settings, defaults, policy } = stackSettings(s, root, workingDir);
 
-  const context = normaliseContext(s, root, { stackName, workingDir, folder, lookup: variables.lookup, defaults });
+  const sensitive = sensitiveRule(sensitiveSources(root, settings, variables.lookup));
+  const context = normaliseContext(s, root, {
+    stackName,
+    workingDir,
+    folder,
+    lookup: variables.lookup,
+    defaults,
+    sensitive,
+  });
   const services = normaliseServices(root, context, disabledServices);
   const usesDefault = Object.values(services).some((service) => 'default' in service.networks);
   const state: DesiredState = {
@@ -232,6 +241,8 @@ function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir
   if (helperImage) settings.overlayHelperImage = helperImage;
   if (consulFrom) settings.consulFrom = consulFrom;
   if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
+  if (Array.isArray(xStack.sensitive) && xStack.sensitive.length)
+    settings.sensitive = xStack.sensitive.filter((p): p is string => typeof p === 'string');
   const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
   return { hosts, hostsSource, settings, defaults, policy: policy ?? BASELINE_POLICY };
 }
@@ -245,6 +256,7 @@ function normaliseContext(
     folder: ProjectFolder;
     lookup: Lookup;
     defaults: Record<string, unknown>;
+    sensitive: SensitiveRule;
   },
 ): NormaliseContext {
   const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key]) : []);
@@ -255,6 +267,7 @@ function normaliseContext(
     folder: from.folder,
     displayPath: s.displayPath,
     lookup: from.lookup,
+    sensitive: from.sensitive,
     defaultNetworkDriver: typeof from.defaults.network_driver === 'string' ? from.defaults.network_driver : 'bridge',
     declared: {
       networks: keysOf('networks'),
@@ -263,6 +276,15 @@ function normaliseContext(
       configs: keysOf('configs'),
     },
   };
+}
+
+/** What makes a variable sensitive besides its name: x-stack.sensitive, and the variables secrets read. */
+function sensitiveSources(root: Record<string, unknown>, settings: StackSettings, lookup: Lookup): SensitiveSources {
+  const secretVariables = new Map<string, string | undefined>();
+  for (const spec of Object.values(isRecord(root.secrets) ? root.secrets : {}))
+    if (isRecord(spec) && typeof spec.environment === 'string')
+      secretVariables.set(spec.environment, lookup(spec.environment));
+  return { patterns: settings.sensitive ?? [], secretVariables };
 }
 
 /** Every service normalised, by name; a stack with none (and none left out by a profile) is an error. */

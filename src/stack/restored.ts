@@ -55,6 +55,7 @@ const serviceSchema = {
     command: strings,
     entrypoint: strings,
     environment: stringMap,
+    sensitive: strings,
     labels: stringMap,
     sysctls: stringMap,
     tmpfs: stringMap,

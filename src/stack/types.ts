@@ -37,6 +37,8 @@ export interface StackSettings {
   consul?: string;
   /** Where `consul` came from (the loader always says; absent, as in hand-made states: the operator's inventory). */
   consulFrom?: ConsulFrom;
+  /** `x-stack.sensitive`: more names (or glob patterns) of environment variables whose values are sensitive. */
+  sensitive?: string[];
   /** Revisions kept in the history (`x-stack.keep_revisions`); absent: the default, 20. */
   keepRevisions?: number;
   /**
@@ -153,6 +155,12 @@ export interface ServiceSpec {
   entrypoint?: string[];
   /** Interpolated, env_file merged in (environment wins); values are strings. */
   environment: Record<string, string>;
+  /**
+   * The names in `environment` whose values are sensitive (src/stack/sensitive-names.ts), sorted; absent when none
+   * (and in revisions recorded before issue 14). Their values are never shown, and labels and revisions carry them
+   * only as keyed HMACs.
+   */
+  sensitive?: string[];
   ports: PortSpec[];
   expose: string[];
   mounts: MountSpec[];
@@ -225,7 +233,10 @@ export interface FileObjectSpec {
   external: boolean;
   /** The bytes; absent for external objects. */
   content?: Buffer;
-  /** sha256 of content, hex. */
+  /**
+   * sha256 of content, hex: internal only (it tells whether content changed within one run). Never in a label, a
+   * revision or any output: those carry a keyed HMAC of the content (src/sensitive.ts keyedHash).
+   */
   contentHash?: string;
 }
 

@@ -11,6 +11,8 @@ import { LockLease, type LeaseTimes } from '../consul/lock-lease.js';
 import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from './revision-codec.js';
 import { parseJson, parseLockInfo, parseManifest, StoredDataError } from './stored.js';
 import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
+import { badHashKey, newStoredHashKey, parseStoredHashKey } from './hash-key.js';
+import type { HashKey } from '../sensitive.js';
 import type { StackOwner } from '../labels.js';
 import {
   abortableSleep,
@@ -49,6 +51,7 @@ const LEASE_TIMES: LeaseTimes = {
 
 export const lockKey = (stack: string) => `stack/${stack}/lock`;
 export const identityKey = (stack: string) => `stack/${stack}/identity`;
+export const hashKeyKey = (stack: string) => `stack/${stack}/hash-key`;
 export const revisionsPrefix = (stack: string) => `stack/${stack}/revisions/`;
 export const pad = (n: number) => String(n).padStart(10, '0');
 
@@ -113,6 +116,23 @@ export class ConsulStateStore implements StateStore {
     const owner = await this.identity(stack);
     if (!owner) throw new Error(`${key} in ${this.where} could not be written`);
     return owner;
+  }
+
+  async hashKey(stack: string): Promise<HashKey | undefined> {
+    const item = await this.item(hashKeyKey(stack));
+    if (!item) return undefined;
+    const key = parseStoredHashKey(item.Value);
+    if (!key) throw new StoredDataError(hashKeyKey(stack), badHashKey());
+    return key;
+  }
+
+  async claimHashKey(stack: string): Promise<HashKey> {
+    const name = hashKeyKey(stack);
+    // cas=0 writes only when the key does not exist: of two first applies, one key wins and both read it.
+    await this.client.call(`write ${name}`, (api) => api.kv.set({ key: name, value: newStoredHashKey(), cas: 0 }));
+    const key = await this.hashKey(stack);
+    if (!key) throw new Error(`${name} in ${this.where} could not be written`);
+    return key;
   }
 
   async holder(stack: string): Promise<LockInfo | undefined> {

@@ -27,6 +27,8 @@ import {
   type StateStore,
 } from './types.js';
 import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
+import { badHashKey, newStoredHashKey, parseStoredHashKey } from './hash-key.js';
+import type { HashKey } from '../sensitive.js';
 import type { StackOwner } from '../labels.js';
 import { makePrivateDir, ModeCheck, replacePrivateFile, writePrivateFile, type StateWarn } from './private-files.js';
 
@@ -147,6 +149,39 @@ export class LocalStateStore implements StateStore {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     return (await this.identity(stack))!;
+  }
+
+  private hashKeyFile(stack: string): string {
+    return path.join(this.dir(stack), 'hash-key.json');
+  }
+
+  hashKey(stack: string): Promise<HashKey | undefined> {
+    return settled(() => {
+      let text: string;
+      this.look(stack, this.hashKeyFile(stack));
+      try {
+        text = readFileSync(this.hashKeyFile(stack), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      const key = parseStoredHashKey(text);
+      if (!key) throw new StoredDataError(this.hashKeyFile(stack), badHashKey());
+      return key;
+    });
+  }
+
+  async claimHashKey(stack: string): Promise<HashKey> {
+    makePrivateDir(this.dir(stack));
+    try {
+      // Create-only and 0600 from the start: two first applies agree on one key, and no one else reads it.
+      writePrivateFile(this.hashKeyFile(stack), newStoredHashKey());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const key = await this.hashKey(stack);
+    if (!key) throw new Error(`${this.hashKeyFile(stack)} could not be written`);
+    return key;
   }
 
   holder(stack: string): Promise<LockInfo | undefined> {

@@ -1,10 +1,13 @@
 /**
- * Revisions from and back to desired states. Pure: a revision keeps the normalised desired stack with
- * configs' bytes and secrets' hashes only; turning it back into a desired state takes the secrets read again
- * now and refuses when their hashes differ from the revision's.
+ * Revisions from and back to desired states. Pure: a revision keeps the normalised desired stack with configs'
+ * bytes, and secrets and sensitive environment values only as keyed HMACs (the stack's hash key: never a value nor
+ * its plain hash, issue 14); turning it back into a desired state takes those from the current load and refuses
+ * when their HMACs differ from the revision's.
  */
 import { createHash } from 'node:crypto';
-import type { DesiredState, FileObjectSpec } from '../stack/types.js';
+import type { DesiredState, FileObjectSpec, ServiceSpec } from '../stack/types.js';
+import { contentHmac, environmentHmac } from '../plan/config.js';
+import type { HashKey } from '../sensitive.js';
 import type {
   PlanSummaryCounts,
   RevisionKind,
@@ -26,17 +29,30 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-function specOf(o: FileObjectSpec): Record<string, unknown> {
-  const { content: _content, ...spec } = o;
-  return JSON.parse(JSON.stringify(spec)) as Record<string, unknown>;
+/** A secret's or config's spec without its bytes or plain hash; a secret with the keyed HMAC of its content. */
+function specOf(o: FileObjectSpec, key?: HashKey): Record<string, unknown> {
+  const { content: _content, contentHash: _hash, ...spec } = o;
+  const hmac = key && contentHmac(key, o);
+  return JSON.parse(JSON.stringify(hmac ? { ...spec, contentHmac: hmac } : spec)) as Record<string, unknown>;
 }
 
-export function storeDesired(d: DesiredState): StoredDesired {
+/** A service as a revision keeps it: its sensitive environment values as keyed HMACs. */
+function storedService(s: ServiceSpec, key: HashKey): ServiceSpec {
+  const sensitive = new Set(s.sensitive ?? []);
+  if (!sensitive.size) return s;
+  const environment = Object.fromEntries(
+    Object.entries(s.environment).map(([k, v]) => [k, sensitive.has(k) ? environmentHmac(key, k, v) : v]),
+  );
+  return { ...s, environment };
+}
+
+export function storeDesired(d: DesiredState, key: HashKey): StoredDesired {
   const plain = <T>(v: T) => JSON.parse(JSON.stringify(v)) as Record<string, unknown>;
+  const services = Object.fromEntries(Object.entries(d.services).map(([k, s]) => [k, storedService(s, key)]));
   return {
     name: d.name,
     workingDir: d.workingDir,
-    services: plain(d.services),
+    services: plain(services),
     networks: plain(d.networks),
     volumes: plain(d.volumes),
     configs: Object.fromEntries(
@@ -45,7 +61,7 @@ export function storeDesired(d: DesiredState): StoredDesired {
         { spec: specOf(c), ...(c.content ? { content: c.content.toString('base64') } : {}) },
       ]),
     ),
-    secrets: Object.fromEntries(Object.entries(d.secrets).map(([k, s]) => [k, specOf(s)])),
+    secrets: Object.fromEntries(Object.entries(d.secrets).map(([k, s]) => [k, specOf(s, key)])),
   };
 }
 
@@ -83,6 +99,8 @@ export interface RevisionInput {
   commit?: string;
   /** The apply's rollout outcomes by service (ApplyResult.rollouts). */
   rollouts?: Record<string, RolloutInput>;
+  /** The stack's hash key: sensitive values are kept only as HMACs under it. */
+  hashKey: HashKey;
 }
 
 /** What the apply reports of one rollout (src/apply/rollout.ts RolloutOutcome), as much as a revision keeps. */
@@ -114,7 +132,7 @@ export function revisionRollouts(rollouts: Record<string, RolloutInput>): Revisi
 }
 
 export function buildRevision(input: RevisionInput): RevisionRecord {
-  const desired = storeDesired(input.desired);
+  const desired = storeDesired(input.desired, input.hashKey);
   const rollouts = revisionRollouts(input.rollouts ?? {});
   const record: RevisionRecord = {
     number: input.number,
@@ -162,46 +180,96 @@ export interface RestoreResult {
   desired?: DesiredState;
   /** Secrets whose content now differs from the revision's (or that can no longer be read). */
   changedSecrets: { key: string; why: string }[];
+  /** Sensitive variables whose current value differs from the revision's (by HMAC) or that are no longer set. */
+  changedVariables: { service: string; name: string; why: string }[];
+}
+
+/** A revision's secret: the one read now, when its content has the revision's HMAC (or, before issue 14, hash). */
+function restoreSecret(
+  stored: Record<string, unknown>,
+  now: FileObjectSpec | undefined,
+  key: HashKey,
+  revision: number,
+): FileObjectSpec | { why: string } {
+  const { contentHmac: hmac, contentHash: legacyHash, ...rest } = stored;
+  const spec = rest as unknown as FileObjectSpec;
+  if (!now?.content) return { why: `cannot be read from ${spec.source} any more` };
+  const same = typeof hmac === 'string' ? contentHmac(key, now) === hmac : now.contentHash === legacyHash;
+  if (!same) return { why: `its content (${spec.source}) changed since revision ${revision}` };
+  return { ...spec, content: now.content, contentHash: now.contentHash };
+}
+
+/** A revision's service: its sensitive variables (kept as HMACs) taken from the current load where they match. */
+function restoreService(
+  stored: ServiceSpec,
+  current: DesiredState,
+  key: HashKey,
+  changed: RestoreResult['changedVariables'],
+  revision: number,
+): ServiceSpec {
+  if (!stored.sensitive?.length) return stored;
+  const environment = { ...stored.environment };
+  for (const name of stored.sensitive) {
+    if (environment[name] === undefined) continue;
+    const now = current.services[stored.name]?.environment[name];
+    if (now !== undefined && environmentHmac(key, name, now) === environment[name]) environment[name] = now;
+    else
+      changed.push({
+        service: stored.name,
+        name,
+        why: now === undefined ? 'is not set in the current stack file' : `changed since revision ${revision}`,
+      });
+  }
+  return { ...stored, environment };
 }
 
 /**
- * The revision as a desired state, on the current hosts and settings. `secrets` are the stack's secrets as
- * read now (from the current load); a secret of the revision must be there with the same hash.
+ * The revision as a desired state, on the current hosts and settings. Secrets and sensitive variables come from the
+ * current load (`readSecret`, `current`): each must have the revision's HMAC, else the result names what changed.
  */
 export function restoreDesired(
   current: DesiredState,
   record: RevisionRecord,
   readSecret: (key: string, spec: FileObjectSpec) => FileObjectSpec | undefined,
+  key: HashKey,
 ): RestoreResult {
   const stored = record.desired;
-  const changedSecrets: { key: string; why: string }[] = [];
+  const changedSecrets: RestoreResult['changedSecrets'] = [];
+  const changedVariables: RestoreResult['changedVariables'] = [];
   const secrets: Record<string, FileObjectSpec> = {};
-  for (const [key, raw] of Object.entries(stored.secrets)) {
+  for (const [name, raw] of Object.entries(stored.secrets)) {
     const spec = raw as unknown as FileObjectSpec;
     if (spec.external) {
-      secrets[key] = spec;
+      secrets[name] = spec;
       continue;
     }
-    const now = readSecret(key, spec);
-    if (!now?.content) changedSecrets.push({ key, why: `cannot be read from ${spec.source} any more` });
-    else if (now.contentHash !== spec.contentHash)
-      changedSecrets.push({ key, why: `its content (${spec.source}) changed since revision ${record.number}` });
-    else secrets[key] = { ...spec, content: now.content };
+    const restored = restoreSecret(raw, readSecret(name, spec), key, record.number);
+    if ('why' in restored) changedSecrets.push({ key: name, why: restored.why });
+    else secrets[name] = restored;
   }
-  if (changedSecrets.length) return { changedSecrets };
+  const services = Object.fromEntries(
+    Object.entries(stored.services as unknown as DesiredState['services']).map(([k, svc]) => [
+      k,
+      restoreService(svc, current, key, changedVariables, record.number),
+    ]),
+  );
+  if (changedSecrets.length || changedVariables.length) return { changedSecrets, changedVariables };
   const configs: Record<string, FileObjectSpec> = {};
-  for (const [key, c] of Object.entries(stored.configs)) {
-    const spec = c.spec as unknown as FileObjectSpec;
-    configs[key] = c.content !== undefined ? { ...spec, content: Buffer.from(c.content, 'base64') } : spec;
+  for (const [name, c] of Object.entries(stored.configs)) {
+    const { contentHash: _hash, ...spec } = c.spec as unknown as FileObjectSpec;
+    const content = c.content !== undefined ? Buffer.from(c.content, 'base64') : undefined;
+    configs[name] = content
+      ? { ...spec, content, contentHash: createHash('sha256').update(content).digest('hex') }
+      : spec;
   }
   const desired: DesiredState = {
     ...current,
     name: stored.name,
-    services: stored.services as unknown as DesiredState['services'],
+    services,
     networks: stored.networks as unknown as DesiredState['networks'],
     volumes: stored.volumes as unknown as DesiredState['volumes'],
     configs,
     secrets,
   };
-  return { desired, changedSecrets };
+  return { desired, changedSecrets, changedVariables };
 }

@@ -6,6 +6,7 @@
 import type { Fence } from '../fence.js';
 
 import type { StackOwner } from '../labels.js';
+import type { HashKey } from '../sensitive.js';
 
 /** Who holds a stack's lock, written as the lock's value so a blocked user knows whom to ask. */
 export interface LockInfo {
@@ -173,6 +174,10 @@ export interface StateStore {
   identity(stack: string): Promise<StackOwner | undefined>;
   /** The stack's identity, made now if there is none (check-and-set: concurrent first applies get the same one). */
   claimIdentity(stack: string): Promise<StackOwner>;
+  /** The stack's hash key (src/state/hash-key.ts), if its first apply made one; read without the lock (plan). */
+  hashKey(stack: string): Promise<HashKey | undefined>;
+  /** The stack's hash key, made now if there is none (create-only: concurrent first applies get the same one). */
+  claimHashKey(stack: string): Promise<HashKey>;
   acquire(stack: string, info: LockInfo, options: AcquireOptions): Promise<HeldLock>;
   /** The current holder, if the lock is held. */
   holder(stack: string): Promise<LockInfo | undefined>;

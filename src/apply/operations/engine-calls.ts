@@ -4,6 +4,9 @@ import { tar } from '../../docker/tar.js';
 import { registryOf } from '../../docker/image-ref.js';
 import { unreachable, type OpKind, type Operation } from '../../plan/types.js';
 import type { OperationContext } from './context.js';
+import { revealed } from '../../sensitive.js';
+import type { ContainerCreateBody } from '../../plan/types.js';
+import type Docker from 'dockerode';
 
 export const ENGINE_CALL_KINDS = [
   'image.pull',
@@ -37,7 +40,7 @@ export async function runEngineCall(op: EngineCallOperation, client: HostClient,
     case 'volume.remove':
       return client.removeVolume(op.params.name);
     case 'container.create':
-      return void (await client.createContainer(op.params.name, op.params.body));
+      return void (await client.createContainer(op.params.name, revealedBody(op.params.body)));
     case 'network.connect':
       return client.connectNetwork(op.params.network, op.params.body);
     case 'network.disconnect':
@@ -66,4 +69,9 @@ export async function runEngineCall(op: EngineCallOperation, client: HostClient,
     default:
       return unreachable(op, 'engine call');
   }
+}
+
+/** The one place sensitive values are revealed: into the create request sent to the Engine, never kept. */
+function revealedBody(body: ContainerCreateBody): Docker.ContainerCreateOptions {
+  return body.Env ? { ...body, Env: body.Env.map(revealed) } : (body as Docker.ContainerCreateOptions);
 }

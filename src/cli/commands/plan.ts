@@ -11,7 +11,7 @@ import { addFaultOptions, faultSettingsFrom, type FaultCliOptions } from '../fau
 import { operatorContext } from '../operator.js';
 import { loadDesired, type CommonOptions } from '../load.js';
 import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
-import { readOwner } from '../../deploy/locked.js';
+import { readHashKey, readOwner } from '../../deploy/locked.js';
 import { failOnPlanErrors } from '../../deploy/run.js';
 
 export interface PlanCommandOptions extends CommonOptions, FaultCliOptions, StoreOptions {
@@ -25,11 +25,13 @@ export async function runPlan(
   opts: PlanCommandOptions,
 ): Promise<{ planned: Planned; exitCode: number }> {
   const owner = await readOwner(desired, storeFrom(opts));
+  const hashKey = await readHashKey(desired, storeFrom(opts));
   const planned = await planStack(desired, {
     refresh: opts.refresh,
     skipUnreachable: opts.skipUnreachable,
     faults: faultSettingsFrom(opts),
     owner,
+    hashKey,
     ...operatorContext(desired, opts.consul),
   });
   printPlan(planned.plan, { json: opts.json, verbose: opts.verbose });

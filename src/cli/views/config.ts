@@ -1,22 +1,30 @@
 /**
  * Output of `stack config`: the normalised desired state as YAML (like `docker compose config`). Secret and
- * config content is never printed: only where it came from and its sha256.
+ * config content is never printed, nor any hash of it: only where it came from and its size; sensitive environment
+ * values show as `(sensitive)`.
  */
 import { stringify } from 'yaml';
-import type { DesiredState, FileObjectSpec, HostSpec } from '../../stack/types.js';
+import type { DesiredState, FileObjectSpec, HostSpec, ServiceSpec } from '../../stack/types.js';
+import { MASK } from '../../sensitive.js';
 import { formatEndpoint } from '../../stack/endpoint.js';
 
 function masked(objects: Record<string, FileObjectSpec>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [key, object] of Object.entries(objects)) {
-    const { content, contentHash, ...rest } = object;
-    result[key] = {
-      ...rest,
-      ...(content ? { content: `<${content.length} bytes, not shown>` } : {}),
-      ...(contentHash ? { contentHash: `sha256:${contentHash}` } : {}),
-    };
+    const { content, contentHash: _hash, ...rest } = object;
+    result[key] = { ...rest, ...(content ? { content: `<${content.length} bytes, not shown>` } : {}) };
   }
   return result;
+}
+
+/** A service with its sensitive environment values masked. */
+export function maskedService(service: ServiceSpec): ServiceSpec {
+  const sensitive = new Set(service.sensitive ?? []);
+  if (!sensitive.size) return service;
+  const environment = Object.fromEntries(
+    Object.entries(service.environment).map(([k, v]) => [k, sensitive.has(k) ? MASK : v]),
+  );
+  return { ...service, environment };
 }
 
 /** A host as an inventory writes it: the endpoint's text, then its TLS setting (tcp only). */
@@ -35,6 +43,7 @@ export function formatConfig(state: DesiredState): string {
   const printable = {
     ...rest,
     hosts: state.hosts.map(printableHost),
+    services: Object.fromEntries(Object.entries(state.services).map(([k, s]) => [k, maskedService(s)])),
     secrets: masked(state.secrets),
     configs: masked(state.configs),
   };

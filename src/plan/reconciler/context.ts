@@ -13,6 +13,7 @@ import type { PlacementResult } from '../placement.js';
 import type { OverlayPlan } from '../drivers/own-overlay/overlay-plan.js';
 import type { NetworkDriver } from '../drivers/types.js';
 import type { NetworkConfig } from '../network-config.js';
+import type { HashKey } from '../../sensitive.js';
 
 export interface PlanOptions {
   /** Remove everything of the stack (containers, networks, files volumes; named volumes with pruneVolumes). */
@@ -21,6 +22,11 @@ export interface PlanOptions {
   pruneVolumes?: boolean;
   /** Leave out hosts that could not be observed (a warning naming each) instead of an error. */
   skipUnreachable?: boolean;
+  /**
+   * The stack's hash key (its state store's; a throwaway one before the first apply): labels carry sensitive values
+   * only as keyed HMACs. Absent only in tests and library calls that never write: a fixed public key (PUBLIC_TEST_KEY).
+   */
+  hashKey?: HashKey;
 }
 
 /** Per host: what exists, and the ops that create shared resources. */

@@ -8,6 +8,7 @@ import { globalNetworks } from '../../observe/networks.js';
 import { error, warning, type Diagnostic } from '../../errors.js';
 import { normaliseImageRef } from '../../docker/image-ref.js';
 import { Builder } from '../builder.js';
+import { PUBLIC_TEST_KEY, type HashKey } from '../../sensitive.js';
 import { serviceConfig, type ServiceConfig } from '../config.js';
 import { place } from '../placement.js';
 import { networkConfig } from '../network-config.js';
@@ -30,7 +31,7 @@ export function newReconciler(desiredIn: DesiredState, observed: ObservedState, 
         `image ${ref}: digest not resolved (${why}); running containers keep theirs, and a tag pushed again will not be noticed this run`,
       ),
     );
-  const configs = serviceConfigs(desired, observed, diagnostics);
+  const configs = serviceConfigs(desired, observed, options.hashKey ?? PUBLIC_TEST_KEY, diagnostics);
   const usable = new Set(hosts.keys());
   const { placement, diagnostics: placeDiags } = place(desired, observed, usable);
   diagnostics.push(...placeDiags);
@@ -121,6 +122,7 @@ function newHostState(obs: ObservedHost): HostState {
 function serviceConfigs(
   desired: DesiredState,
   observed: ObservedState,
+  key: HashKey,
   diagnostics: Diagnostic[],
 ): Map<string, ServiceConfig> {
   const configs = new Map<string, ServiceConfig>();
@@ -128,7 +130,7 @@ function serviceConfigs(
     const ref = normaliseImageRef(s.image);
     const digest =
       observed.digests[ref] ?? (ref in observed.digestErrors ? runningDigest(observed, s.name, ref) : undefined);
-    const sc = serviceConfig(desired, s, digest);
+    const sc = serviceConfig(desired, s, digest, key);
     configs.set(s.name, sc);
     diagnostics.push(...sc.diagnostics);
     if (s.pullPolicy === 'build')

@@ -3,7 +3,7 @@
  * again under its own name, without a temporary one. Pure.
  */
 import type { ObservedContainer } from '../../observe/types.js';
-import { diffConfigs } from '../diff.js';
+import { diffServiceConfig } from '../diff.js';
 import type { Reconciler } from './context.js';
 import { carriedVolumes, createAndConnect, prerequisites, type Slot } from './slot.js';
 import { removeDuplicates } from './slot-duplicates.js';
@@ -22,7 +22,7 @@ export function recreateWithNetwork(r: Reconciler, sl: Slot, current: ObservedCo
     current.configHash === svc.sc.hash
       ? []
       : current.config
-        ? diffConfigs(current.config, svc.sc.config)
+        ? diffServiceConfig(current.config, svc.sc)
         : [{ path: 'config', before: current.configHash?.slice(0, 12), after: svc.sc.hash.slice(0, 12) }];
   r.b.change({
     host,

@@ -1,6 +1,6 @@
 /** A replica whose config changed: replaced by the service's rollout (src/plan/rollout/), planned after every slot is known. Pure. */
 import type { ObservedContainer } from '../../observe/types.js';
-import { diffConfigs } from '../diff.js';
+import { diffServiceConfig } from '../diff.js';
 import { endpointConfig } from '../engine.js';
 import type { DnsEndpoint } from '../rollout/types.js';
 import { servedByDockerDns, type Reconciler } from './context.js';
@@ -9,7 +9,7 @@ import { carriedVolumes, createAndConnect, prerequisites, type Slot } from './sl
 export function requestReplace(r: Reconciler, sl: Slot, current: ObservedContainer): void {
   const { host, final, tmp, resource, svc } = sl;
   const fields = current.config
-    ? diffConfigs(current.config, svc.sc.config)
+    ? diffServiceConfig(current.config, svc.sc)
     : [{ path: 'config', before: current.configHash?.slice(0, 12), after: svc.sc.hash.slice(0, 12) }];
   const carried = carriedVolumes(current);
   const deps = prerequisites(r, sl);

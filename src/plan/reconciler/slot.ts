@@ -211,6 +211,7 @@ function createBody(
     hash: svc.sc.hash,
     json: svc.sc.json,
     bundles: svc.sc.bundles,
+    environment: svc.sc.environment,
     carried: o.carried,
     owner: r.observed.owner,
   });

@@ -3,6 +3,7 @@ import type { ProjectFolder } from '../bounded-file.js';
 import type { KeyPath } from '../key-path.js';
 import type { Lookup } from '../interpolate.js';
 import type { Problems } from '../problems.js';
+import type { SensitiveRule } from '../sensitive-names.js';
 
 export interface NormaliseContext {
   problems: Problems;
@@ -15,6 +16,8 @@ export interface NormaliseContext {
   displayPath(absolute: string): string;
   /** Variables for `environment: { A: }` (no value) and `secrets.x.environment`. */
   lookup: Lookup;
+  /** Which environment variables are sensitive (x-stack.sensitive, the usual names, secret sources). */
+  sensitive: SensitiveRule;
   /** Driver for networks that name none, including the implicit `default` (x-stack.defaults.network_driver or bridge). */
   defaultNetworkDriver: string;
   declared: {

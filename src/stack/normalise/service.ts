@@ -6,6 +6,7 @@ import { parseCpus, parseDuration, parseSize } from '../units.js';
 import { servicePath, type NormaliseContext } from './context.js';
 import { normaliseDeploy } from './deploy.js';
 import { normaliseEnvironment } from './environment.js';
+import { sensitiveNames } from '../sensitive-names.js';
 import { normaliseGrants } from './file-grants.js';
 import { normaliseHealthcheck } from './healthcheck.js';
 import { normaliseMounts } from './mounts.js';
@@ -26,6 +27,8 @@ export function normaliseService(
     });
   }
   const spec = baseSpec(name, service, at, context);
+  const sensitive = sensitiveNames(spec.environment, context.sensitive);
+  if (sensitive.length) spec.sensitive = sensitive;
   commandWords(spec, service, at, context);
   optionalFields(spec, service, at, context);
   return spec;

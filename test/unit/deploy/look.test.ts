@@ -4,6 +4,7 @@ import { sameAsLatest } from '../../../src/deploy/look.js';
 import { buildRevision } from '../../../src/state/revision.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired, service } from '../plan/helpers.js';
+import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
 
 const plan = {
   stack: 's',
@@ -29,18 +30,19 @@ const revision = (
     command: 'apply',
     who: 'me',
     when: new Date(0),
+    hashKey: PUBLIC_TEST_KEY,
   });
   return summary;
 };
 
 test('the same stack as the newest ok apply: look first (a no-op is likely)', (t) => {
-  t.true(sameAsLatest(v('1'), revision(v('1'))));
+  t.true(sameAsLatest(v('1'), revision(v('1')), PUBLIC_TEST_KEY));
 });
 
 test('no revision, a changed stack, a failed or interrupted last apply, or a destroy: lock at once', (t) => {
-  t.false(sameAsLatest(v('1'), undefined));
-  t.false(sameAsLatest(v('2'), revision(v('1'))));
-  t.false(sameAsLatest(v('1'), revision(v('1'), { result: 'failed' })));
-  t.false(sameAsLatest(v('1'), revision(v('1'), { result: 'interrupted' })));
-  t.false(sameAsLatest(v('1'), revision(v('1'), { kind: 'destroy' })));
+  t.false(sameAsLatest(v('1'), undefined, PUBLIC_TEST_KEY));
+  t.false(sameAsLatest(v('2'), revision(v('1')), PUBLIC_TEST_KEY));
+  t.false(sameAsLatest(v('1'), revision(v('1'), { result: 'failed' }), PUBLIC_TEST_KEY));
+  t.false(sameAsLatest(v('1'), revision(v('1'), { result: 'interrupted' }), PUBLIC_TEST_KEY));
+  t.false(sameAsLatest(v('1'), revision(v('1'), { kind: 'destroy' }), PUBLIC_TEST_KEY));
 });

@@ -1,9 +1,11 @@
 import test from 'ava';
 import { serviceConfig } from '../../../src/plan/config.js';
+import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
 import { containerCreateBody } from '../../../src/plan/engine.js';
 import { desired, service, DIGEST, DIGEST2 } from './helpers.js';
 
-const hashOf = (s: ReturnType<typeof service>, digest = DIGEST) => serviceConfig(desired([s]), s, digest).hash;
+const hashOf = (s: ReturnType<typeof service>, digest = DIGEST) =>
+  serviceConfig(desired([s]), s, digest, PUBLIC_TEST_KEY).hash;
 
 test('key order does not change the hash', (t) => {
   const a = service('web', {
@@ -60,7 +62,7 @@ test('dns_opt is in the hash and reaches HostConfig.DnsOptions; none leaves the 
   t.is(hashOf(service('w', { dnsOpt: [] })), hashOf(plain), 'containers made before dns_opt existed are not replaced');
   t.not(hashOf(withOpts), hashOf(plain));
   t.not(hashOf(withOpts), hashOf(service('w', { dnsOpt: ['ndots:2', 'timeout:2'] })));
-  const sc = serviceConfig(desired([withOpts]), withOpts, DIGEST);
+  const sc = serviceConfig(desired([withOpts]), withOpts, DIGEST, PUBLIC_TEST_KEY);
   t.deepEqual(sc.config.dnsOpt, ['ndots:1', 'timeout:2']);
   const body = containerCreateBody(sc.config, {
     stack: 'app',
@@ -69,9 +71,10 @@ test('dns_opt is in the hash and reaches HostConfig.DnsOptions; none leaves the 
     hash: sc.hash,
     json: sc.json,
     bundles: [],
+    environment: sc.environment,
   }) as { HostConfig: Record<string, unknown> };
   t.deepEqual(body.HostConfig.DnsOptions, ['ndots:1', 'timeout:2']);
-  const none = serviceConfig(desired([plain]), plain, DIGEST);
+  const none = serviceConfig(desired([plain]), plain, DIGEST, PUBLIC_TEST_KEY);
   t.false(
     'DnsOptions' in
       (
@@ -82,6 +85,7 @@ test('dns_opt is in the hash and reaches HostConfig.DnsOptions; none leaves the 
           hash: none.hash,
           json: none.json,
           bundles: [],
+          environment: none.environment,
         }) as { HostConfig: object }
       ).HostConfig,
   );

@@ -65,13 +65,47 @@ test('a second plan after applying is empty', (t) => {
   t.is(planText(plan), 'stack app: no changes\n');
 });
 
+test('a sensitive env value is masked in the plan text, its JSON and the labels; its change is still named', (t) => {
+  const withPassword = (pw: string, extra: Record<string, string> = {}): DesiredState => {
+    const d = example();
+    const web = d.services.web;
+    d.services.web = {
+      ...web,
+      environment: { ...web.environment, DB_PASSWORD: pw, ...extra },
+      sensitive: ['DB_PASSWORD', ...Object.keys(extra)],
+    };
+    return d;
+  };
+  const d1 = withPassword('hunter2-marker');
+  const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  const plan = reconcile(withPassword('hunter3-marker', { API_TOKEN: 'tok-marker' }), o);
+  goldenPlan(t, 'sensitive-env-change', plan, { operations: true });
+  const text = planText(plan, { operations: true, verbose: true } as never);
+  const json = JSON.stringify(plan);
+  for (const marker of ['hunter2-marker', 'hunter3-marker', 'tok-marker', sha256('hunter2-marker')]) {
+    t.false(text.includes(marker), marker);
+    t.false(json.includes(marker), marker);
+  }
+  t.deepEqual(plan.changes[0].fields, [
+    { path: 'environment.API_TOKEN', sensitive: true, change: 'added' },
+    { path: 'environment.DB_PASSWORD', sensitive: true, change: 'changed' },
+  ]);
+  t.true(text.includes('environment.DB_PASSWORD: (sensitive value changed)'));
+  t.true(text.includes('environment.API_TOKEN: (none) → (sensitive)'));
+  t.true(json.includes('"DB_PASSWORD=(sensitive)"'));
+  // the executor alone reveals: the create body still holds the value, behind the wrapper
+  const create = plan.operations.find((op) => op.kind === 'container.create' && op.resource === 'service:web:1');
+  const env = (create!.params as { body: { Env: { reveal?: () => string }[] } }).body.Env;
+  t.true(env.some((e) => typeof e !== 'string' && e.reveal!() === 'DB_PASSWORD=hunter3-marker'));
+});
+
 test('changing one env value replaces only that service, one replica at a time, and names the field', (t) => {
   const d1 = example();
   const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
   const plan = reconcile(example({ release: 'v2' }), o);
   goldenPlan(t, 'env-change', plan, { operations: true });
   t.true(plan.changes.every((c) => c.service === 'web' && c.action === 'replace'));
-  t.deepEqual(plan.changes[0].fields, [{ path: 'environment.RELEASE', before: 'v1', after: 'v2' }]);
+  t.deepEqual(plan.changes[0].fields, [{ path: 'environment.RELEASE', after: 'v2', change: 'changed' }]);
   // batches interleave hosts (h1 first); replica 1 (batch 2) waits for replica 2's replace to settle
   const stop1 = plan.operations.find((o2) => o2.id === 'h2 stop app-web-1')!;
   t.true(stop1.deps.includes('h2 rollout web batch 2'));

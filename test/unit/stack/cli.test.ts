@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /** The `stack` bin (after `npm run build`): exit codes, messages with file:line:col, no stack traces. */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -67,12 +68,18 @@ test('validate --json prints diagnostics as JSON', (t) => {
 });
 
 test('config prints the normalised YAML with secrets masked', (t) => {
-  const dir = writeTree({ 'compose.yaml': `${good}secrets:\n  pw: { file: pw.txt }\n`, 'pw.txt': 'hunter2' });
+  const dir = writeTree({
+    'compose.yaml': `${good.replace('tty: true', 'tty: true\n    environment: { DB_PASSWORD: hunter3, RELEASE: v1 }')}secrets:\n  pw: { file: pw.txt }\n`,
+    'pw.txt': 'hunter2',
+  });
   const r = stack(['config', '-p', 'other'], dir);
-  t.is(r.code, 0);
+  t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /^name: other\n/);
-  t.regex(r.stdout, /contentHash: sha256:[0-9a-f]{64}/);
-  t.false(r.stdout.includes('hunter2'));
+  t.regex(r.stdout, /DB_PASSWORD: \(sensitive\)/);
+  t.regex(r.stdout, /RELEASE: v1/);
+  t.false(r.stdout.includes('contentHash'));
+  for (const marker of ['hunter2', 'hunter3', createHash('sha256').update('hunter2').digest('hex')])
+    t.false(r.stdout.includes(marker), marker);
 });
 
 test('shared options: -f repeated, --env-file, --profile, -i', (t) => {

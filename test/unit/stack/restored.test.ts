@@ -4,12 +4,13 @@ import { checkRestored } from '../../../src/stack/restored.js';
 import { storeDesired } from '../../../src/state/revision.js';
 import type { DesiredState } from '../../../src/stack/types.js';
 import { desired, network, service } from '../plan/helpers.js';
+import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
 
 const WHERE = 'revision 3 of stack app in Consul at http://c:8500';
 
 /** As the revision holds it: through JSON, like a record read back. */
 function roundTrip(d: DesiredState): DesiredState {
-  const stored = storeDesired(d);
+  const stored = storeDesired(d, PUBLIC_TEST_KEY);
   return { ...d, services: stored.services, networks: stored.networks, volumes: stored.volumes } as DesiredState;
 }
 

@@ -13,6 +13,7 @@ import { printHistory } from '../../../src/cli/views/history.js';
 import type { FileObjectSpec } from '../../../src/stack/types.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { desired, service } from '../plan/helpers.js';
+import { HashKey, PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const secret = (value: string): FileObjectSpec => ({
@@ -53,16 +54,18 @@ function stack(secretValue = 'hunter2') {
 }
 
 test('a stored stack keeps secrets as hashes only and configs as bytes', (t) => {
-  const stored = storeDesired(stack());
+  const stored = storeDesired(stack(), PUBLIC_TEST_KEY);
   const text = JSON.stringify(stored);
   t.false(text.includes('hunter2'));
-  t.is(stored.secrets.pw.contentHash, sha('hunter2'));
+  t.false(text.includes(sha('hunter2')), 'no plain hash of a secret');
+  t.is(stored.secrets.pw.contentHash, undefined);
+  t.regex(String(stored.secrets.pw.contentHmac), /^hmac:[0-9a-f]{64}$/);
   t.is(Buffer.from(stored.configs.conf.content!, 'base64').toString(), 'a=1');
 });
 
 test('equal stacks give equal hashes; a changed secret changes the hash', (t) => {
-  t.is(hashStored(storeDesired(stack())), hashStored(storeDesired(stack())));
-  t.not(hashStored(storeDesired(stack())), hashStored(storeDesired(stack('other'))));
+  t.is(hashStored(storeDesired(stack(), PUBLIC_TEST_KEY)), hashStored(storeDesired(stack(), PUBLIC_TEST_KEY)));
+  t.not(hashStored(storeDesired(stack(), PUBLIC_TEST_KEY)), hashStored(storeDesired(stack('other'), PUBLIC_TEST_KEY)));
 });
 
 test('rollback target: a destroy revision is never one; after a destroy, the last successful apply before it', (t) => {
@@ -111,9 +114,10 @@ test('restoring a revision gives its services with the secret read now, when its
     command: 'apply',
     who: 'me',
     when: new Date(0),
+    hashKey: PUBLIC_TEST_KEY,
   });
   const current = desired([service('web', { environment: { V: '2' } })], { name: 's' });
-  const restored = restoreDesired(current, record, () => secret('hunter2'));
+  const restored = restoreDesired(current, record, () => secret('hunter2'), PUBLIC_TEST_KEY);
   t.deepEqual(restored.changedSecrets, []);
   t.is(restored.desired!.services.web.environment.V, '1');
   t.is(restored.desired!.secrets.pw.content!.toString(), 'hunter2');
@@ -130,11 +134,12 @@ test('restoring refuses when a secret changed or cannot be read, naming it', (t)
     command: 'apply',
     who: 'me',
     when: new Date(0),
+    hashKey: PUBLIC_TEST_KEY,
   });
-  const changed = restoreDesired(stack(), record, () => secret('new'));
+  const changed = restoreDesired(stack(), record, () => secret('new'), PUBLIC_TEST_KEY);
   t.is(changed.desired, undefined);
   t.deepEqual(changed.changedSecrets, [{ key: 'pw', why: 'its content (file:./pw.txt) changed since revision 2' }]);
-  const gone = restoreDesired(stack(), record, () => undefined);
+  const gone = restoreDesired(stack(), record, () => undefined, PUBLIC_TEST_KEY);
   t.deepEqual(gone.changedSecrets, [{ key: 'pw', why: 'cannot be read from file:./pw.txt any more' }]);
 });
 
@@ -161,7 +166,15 @@ const completed: RolloutInput = {
   rolledBack: [],
   rollbackErrors: [],
 };
-const revisionInput = { number: 3, desired: stack(), plan: emptyPlan, command: 'apply', who: 'u@m', when: new Date(0) };
+const revisionInput = {
+  number: 3,
+  desired: stack(),
+  plan: emptyPlan,
+  command: 'apply',
+  who: 'u@m',
+  when: new Date(0),
+  hashKey: PUBLIC_TEST_KEY,
+};
 
 test('a revision records each rollout: its outcome, the failed replica and why, what was rolled back; a failed rollout makes the result failed', (t) => {
   const r = buildRevision({ ...revisionInput, result: 'failed', rollouts: { web: completed, api: rolledBack } });
@@ -235,4 +248,24 @@ test('stack history shows how each rollout ended under its revision, and carries
     outcome: 'rolled-back',
     rolledBack: ['s-api-1'],
   });
+});
+
+test('sensitive variables: stored only as keyed HMACs; restored from the current load when the HMAC matches, else refused by name', (t) => {
+  const withPw = (pw: string) => {
+    const d = stack();
+    d.services.web = { ...d.services.web, environment: { V: '1', DB_PASSWORD: pw }, sensitive: ['DB_PASSWORD'] };
+    return d;
+  };
+  const record = buildRevision({ ...revisionInput, number: 4, desired: withPw('pw-marker-1'), result: 'ok' });
+  const text = JSON.stringify(record);
+  t.false(text.includes('pw-marker-1'));
+  t.false(text.includes(sha('pw-marker-1')));
+  t.true(text.includes('"V":"1"'), 'a value that is not sensitive stays as it is');
+  const same = restoreDesired(withPw('pw-marker-1'), record, () => secret('hunter2'), PUBLIC_TEST_KEY);
+  t.is(same.desired!.services.web.environment.DB_PASSWORD, 'pw-marker-1');
+  const changed = restoreDesired(withPw('pw-marker-2'), record, () => secret('hunter2'), PUBLIC_TEST_KEY);
+  t.is(changed.desired, undefined);
+  t.deepEqual(changed.changedVariables, [{ service: 'web', name: 'DB_PASSWORD', why: 'changed since revision 4' }]);
+  const other = restoreDesired(withPw('pw-marker-1'), record, () => secret('hunter2'), HashKey.random());
+  t.is(other.desired, undefined, 'another key never matches');
 });

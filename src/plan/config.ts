@@ -205,6 +205,18 @@ const sortStrings = (xs: readonly string[]): string[] => [...xs].sort();
 /** Networks every daemon has (used as external networks); they take no aliases. */
 const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none']);
 
+/** A secret or config grant as the config holds it: its target, mode and owner, and the keyed HMAC of its content. */
+function grantEntry(desired: DesiredState, key: HashKey, kind: 'secret' | 'config') {
+  return (g: ServiceSpec['secrets'][number]) => {
+    const obj = kind === 'secret' ? desired.secrets[g.source] : desired.configs[g.source];
+    const content = obj && contentHmac(key, obj);
+    return [
+      g.source,
+      { target: g.target, mode: grantMode(kind, g.mode), uid: parseId(g.uid), gid: parseId(g.gid), content },
+    ] as const;
+  };
+}
+
 /**
  * The normalised container config of a service. `digest` is the resolved manifest digest of its image.
  * Everything that reaches the Engine create body is derived from this object and nothing else.
@@ -223,14 +235,7 @@ export function serviceConfig(
   diagnostics.push(...fileDiags);
   const networks = serviceNetworks(desired, service, diagnostics);
   const mounts = serviceMounts(desired, service, diagnostics);
-  const grant = (kind: 'secret' | 'config') => (g: ServiceSpec['secrets'][number]) => {
-    const obj = kind === 'secret' ? desired.secrets[g.source] : desired.configs[g.source];
-    const content = obj && contentHmac(key, obj);
-    return [
-      g.source,
-      { target: g.target, mode: grantMode(kind, g.mode), uid: parseId(g.uid), gid: parseId(g.gid), content },
-    ] as const;
-  };
+  const grant = (kind: 'secret' | 'config') => grantEntry(desired, key, kind);
   const raw = {
     image: normaliseImageRef(service.image),
     digest,

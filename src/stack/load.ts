@@ -68,6 +68,15 @@ interface LoadSession {
   displayPath: (absolute: string) => string;
 }
 
+/** The whole-stack checks that need every service normalised. */
+function runChecks(checks: CheckContext): void {
+  checkLimits(checks);
+  checkDependencies(checks);
+  checkPlacement(checks);
+  checkPortConflicts(checks);
+  checkContainerNames(checks);
+}
+
 function load(options: LoadOptions): LoadResult {
   const positions = new SourcePositions();
   const problems = new Problems(positions);
@@ -125,13 +134,7 @@ function load(options: LoadOptions): LoadResult {
     configs: normaliseFileObjects(root.configs, 'config', context),
   };
 
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const checks: CheckContext = { services, hosts, disabledServices, problems, limits };
-  checkLimits(checks);
-  checkDependencies(checks);
-  checkPlacement(checks);
-  checkPortConflicts(checks);
-  checkContainerNames(checks);
+  runChecks({ services, hosts, disabledServices, problems, limits: { ...DEFAULT_LIMITS, ...options.limits } });
   state.policy = options.checkPolicy === false ? { policy, diagnostics: [] } : checkedPolicy(state, policy, problems);
 
   return problems.hasErrors() ? done() : { value: state, diagnostics: problems.sorted() };

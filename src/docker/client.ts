@@ -167,6 +167,9 @@ const BODY_SAFE_MODEM: object = (() => {
       value: function (this: unknown, options: DialOptions, callback?: (err: unknown, data?: unknown) => void) {
         return dial.call(this, splitBody(options), callback);
       },
+      // Writable, so a wrapper (the fence's, below) can still put its own dial on a modem made from it.
+      writable: true,
+      configurable: true,
     },
   }) as object;
 })();

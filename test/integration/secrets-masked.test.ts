@@ -82,6 +82,13 @@ async function labelsOnHosts(stack: string): Promise<Haystack> {
   return out;
 }
 
+/** The sandbox daemons' own logs (deploy/sandbox/lib.sh writes them to its data folder). */
+function daemonLogs(): Haystack {
+  const data = '/var/lib/stack-sandbox';
+  const logs = readdirSync(data).filter((f) => /^dockerd-h\d+\.log$/.test(f));
+  return logs.map((f) => [path.join(data, f), readFileSync(path.join(data, f), 'utf8')]);
+}
+
 function assertNoLeak(t: ExecutionContext, haystack: Haystack, secrets: string[]): void {
   const needles = secrets.flatMap((s) => [s, sha256(s), sha256(`${s}\n`)]);
   const hits = haystack.flatMap(([where, text]) =>
@@ -163,7 +170,7 @@ async function cycle(t: ExecutionContext, store: 'consul' | 'local'): Promise<vo
   const restored = await docker(back.host).getContainer(back.info.Id).inspect();
   t.true(restored.Config.Env.includes(`DB_PASSWORD=${password1}`), 'rollback restored the matching value');
 
-  seen.push(...(await labelsOnHosts(name)));
+  seen.push(...(await labelsOnHosts(name)), ...daemonLogs());
   seen.push(...(store === 'consul' ? await consulValues(name) : filesUnder(state)));
   assertNoLeak(t, seen, [secret1, secret2, password1, password2]);
 }

@@ -51,8 +51,8 @@ test('no Consul configured: apply takes the lock and records revisions in the st
   await lock.release();
   t.deepEqual(
     readdirSync(path.join(state, name)).sort(),
-    ['identity.json', 'revisions'],
-    "the stack's identity stays: its objects carry it",
+    ['hash-key.json', 'identity.json', 'revisions'],
+    "the stack's identity and hash key stay: its objects carry the one, its labels' hashes need the other",
   );
 });
 

@@ -127,7 +127,7 @@ test('changing one env value replaces only that service; the plan names the fiel
     replaced.map((c) => c.name).sort(),
     [1, 2, 3].map((i) => `${name}-web-${i}`),
   );
-  for (const c of replaced) t.deepEqual(c.fields, [{ path: 'environment.RELEASE', before: 'v1', after: 'v2' }]);
+  for (const c of replaced) t.deepEqual(c.fields, [{ path: 'environment.RELEASE', change: 'changed', after: 'v2' }]);
   t.false(second.plan.changes.some((c) => c.service === 'cache'));
   const after = await containersOf(name);
   t.is(after.get(`${name}-cache-1`)!.info.Id, before.get(`${name}-cache-1`)!.info.Id, 'cache untouched');

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { modes } from '../helpers/file-modes.js';
 import { LocalStateStore } from '../../src/state/local-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
@@ -55,18 +56,6 @@ test('no Consul configured: apply takes the lock and records revisions in the st
     "the stack's identity and hash key stay: its objects carry the one, its labels' hashes need the other",
   );
 });
-
-/** Every folder and file under `root`, root included: `700/` for a folder, `600` for a file. */
-function modes(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (p: string) => {
-    const st = lstatSync(p);
-    out.set(path.relative(root, p) || '.', (st.mode & 0o7777).toString(8) + (st.isDirectory() ? '/' : ''));
-    if (st.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
-  };
-  walk(root);
-  return out;
-}
 
 test('state folders are 0700 and files 0600 even under umask 000; a 0644 file is warned about once per run', async (t) => {
   const name = uniqueStack('private');

@@ -7,6 +7,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { modes } from '../../helpers/file-modes.js';
 import { LocalStateStore } from '../../../src/state/local-store.js';
 import { lockInfo } from '../../../src/state/lock-info.js';
 import { hashStored } from '../../../src/state/revision.js';
@@ -26,18 +27,6 @@ function record(number: number): RevisionRecord {
     plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
     desired,
   };
-}
-
-/** Every folder (`700/`) and file (`600`) under `root`, root included, as `octal mode` + `/` for a folder. */
-function modes(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (p: string) => {
-    const st = lstatSync(p);
-    out.set(path.relative(root, p) || '.', (st.mode & 0o7777).toString(8) + (st.isDirectory() ? '/' : ''));
-    if (st.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
-  };
-  walk(root);
-  return out;
 }
 
 /** What an apply with a lock does to a fresh state directory under `umask`: identity, lock held, two revisions. */

@@ -15,15 +15,7 @@ export async function hashKeyForWrite(desired: DesiredState, held: Held, destroy
     if (destroy) return (await held.store.hashKey(desired.name)) ?? HashKey.random();
     return await held.store.claimHashKey(desired.name);
   } catch (err) {
-    const failure = storeError(err, held, 'the stack hash key');
-    if (failure !== err) throw failure;
-    throw new ExitError(1, [
-      {
-        severity: 'error',
-        summary: `cannot read the hash key of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`,
-        detail: 'nothing was changed on any host',
-      },
-    ]);
+    throw readFailure(err, held, { what: 'the stack hash key', noun: 'hash key', stack: desired.name });
   }
 }
 
@@ -36,14 +28,19 @@ export async function ownerForWrite(desired: DesiredState, held: Held, destroy: 
     if (destroy) return (await held.store.identity(desired.name)) ?? provisionalOwner(held.store.where);
     return await held.store.claimIdentity(desired.name);
   } catch (err) {
-    const failure = storeError(err, held, 'the stack identity');
-    if (failure !== err) throw failure;
-    throw new ExitError(1, [
-      {
-        severity: 'error',
-        summary: `cannot read the identity of stack ${desired.name}: ${err instanceof Error ? err.message : String(err)}`,
-        detail: 'nothing was changed on any host',
-      },
-    ]);
+    throw readFailure(err, held, { what: 'the stack identity', noun: 'identity', stack: desired.name });
   }
+}
+
+/** What a failed read of a stack's identity or hash key throws: the store's own error, else one saying what. */
+function readFailure(err: unknown, held: Held, read: { what: string; noun: string; stack: string }): unknown {
+  const failure = storeError(err, held, read.what);
+  if (failure !== err) return failure;
+  return new ExitError(1, [
+    {
+      severity: 'error',
+      summary: `cannot read the ${read.noun} of stack ${read.stack}: ${err instanceof Error ? err.message : String(err)}`,
+      detail: 'nothing was changed on any host',
+    },
+  ]);
 }

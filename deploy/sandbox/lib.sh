@@ -331,9 +331,11 @@ only_loopback() {
 
 # mend_loop: forever, find dockerd threads in a namespace that is neither the host's nor one the daemon
 # still has mounted (a container's or a live overlay's, under its exec-root) and holds only lo, seen so
-# twice in a row (a namespace being set up is briefly like that too), and mend it once.
+# twice in a row (a namespace being set up is briefly like that too), and mend it. A mended namespace holds
+# its `mend` link, so it is not mended twice; nothing is remembered by inode, because the kernel gives a
+# freed namespace's inode number to the next one (a later leak can have an inode mended before).
 mend_loop() {
-  declare -A seen=() mended=() ruled=()
+  declare -A seen=() ruled=()
   local n=0 pidfile h p want file ino live key t
   while :; do
     declare -A next=()
@@ -347,15 +349,15 @@ mend_loop() {
         [[ "$file" == /proc/* ]] || { live+="$ino "; continue; }
         [[ "$live" == *" $ino "* ]] && continue
         key="$p:$ino"
-        [ -n "${mended[$key]:-}" ] && continue
         t="${file%/ns/net}"
         only_loopback "$t/net/dev" 2>/dev/null || continue
         if [ -n "${seen[$key]:-}" ]; then
           [ -n "${ruled[$p]:-}" ] || { mend_host_rules "$h" && ruled[$p]=1; }
           n=$((n + 1))
           if mend_ns "$h" "$file" "$n" 2>>"$DATA/mend.log"; then
-            mended[$key]=1
             printf '%s mended %s: dockerd %s thread %s, namespace %s (mend%s)\n' "$(date +%T.%N)" "$h" "$p" "${t##*/}" "$ino" "$n" >>"$DATA/mend.log"
+          else # half a link is no way out: take it away, so the next look tries again
+            nsenter --net="$file" ip link del mend 2>/dev/null
           fi
         else
           next[$key]=1

@@ -336,9 +336,10 @@ export class HostClient {
     ))!;
     return res.Descriptor.digest;
   }
-  async pull(image: string, auth?: AuthConfig): Promise<void> {
-    await this.call('pull', 'pull', image, async (abortSignal) => {
-      const stream = await this.docker.pull(image, { ...(auth ? { authconfig: auth } : {}), abortSignal });
+  async pull(image: string, auth?: AuthConfig, platform?: string): Promise<void> {
+    await this.call('pull', 'pull', platform ? `${image} for ${platform}` : image, async (abortSignal) => {
+      const options = { ...(auth ? { authconfig: auth } : {}), ...(platform ? { platform } : {}), abortSignal };
+      const stream = await this.docker.pull(image, options);
       const output = await new Promise<PullProgress[]>((resolve, reject) => {
         abortSignal.addEventListener(
           'abort',

@@ -217,6 +217,19 @@ function grantEntry(desired: DesiredState, key: HashKey, kind: 'secret' | 'confi
   };
 }
 
+/** Namespaces shared with the host, devices, security options and platform: keys only where the file sets them. */
+function hostAccessConfig(service: ServiceSpec) {
+  return {
+    pidMode: service.pid,
+    ipcMode: service.ipc,
+    utsMode: service.uts,
+    usernsMode: service.usernsMode,
+    devices: service.devices,
+    securityOpt: service.securityOpt,
+    platform: service.platform,
+  };
+}
+
 /**
  * The normalised container config of a service. `digest` is the resolved manifest digest of its image.
  * Everything that reaches the Engine create body is derived from this object and nothing else.
@@ -261,6 +274,7 @@ export function serviceConfig(
     capAdd: sortStrings(service.capAdd),
     capDrop: sortStrings(service.capDrop),
     privileged: service.privileged || undefined,
+    ...hostAccessConfig(service),
     readOnly: service.readOnly || undefined,
     tmpfs: service.tmpfs,
     ulimits: service.ulimits,

@@ -50,6 +50,13 @@ interface ConfigView {
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  pidMode?: string;
+  ipcMode?: string;
+  utsMode?: string;
+  usernsMode?: string;
+  devices?: { source: string; target: string; permissions: string }[];
+  securityOpt?: string[];
+  platform?: string;
   readOnly?: boolean;
   tmpfs?: Record<string, string>;
   ulimits?: Record<string, { soft?: number; hard?: number }>;
@@ -118,6 +125,8 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
   const hc = c.healthcheck;
   const { first } = splitNetworks(config);
   const body: Obj = {
+    // the Engine takes the platform in the query string (docker/request-body.ts moves it there)
+    platform: c.platform,
     Image: c.image,
     Cmd: c.command,
     Entrypoint: c.entrypoint,
@@ -206,6 +215,13 @@ function hostConfigOf(
     CapAdd: c.capAdd,
     CapDrop: c.capDrop,
     Privileged: !!c.privileged,
+    ...namespaceModes(c),
+    ...securityOptions(c.securityOpt),
+    Devices: c.devices?.map((d) => ({
+      PathOnHost: d.source,
+      PathInContainer: d.target,
+      CgroupPermissions: d.permissions,
+    })),
     ReadonlyRootfs: !!c.readOnly,
     Tmpfs: c.tmpfs,
     Ulimits: Object.entries(c.ulimits ?? {}).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
@@ -221,6 +237,25 @@ function hostConfigOf(
     MemoryReservation: res.memoryReservation,
     NanoCpus: res.nanoCpus,
     PidsLimit: res.pidsLimit,
+  };
+}
+
+/** The namespaces a container shares with its host (absent: the daemon's defaults). */
+function namespaceModes(c: ConfigView): Obj {
+  return { PidMode: c.pidMode, IpcMode: c.ipcMode, UTSMode: c.utsMode, UsernsMode: c.usernsMode };
+}
+
+/**
+ * `security_opt` as the Engine takes it. `systempaths=unconfined` is no Engine option: the docker CLI and compose
+ * turn it into empty masked and read-only path lists, and so does stack.
+ */
+function securityOptions(opts: string[] | undefined): Obj {
+  if (!opts) return {};
+  const unconfined = opts.includes('systempaths=unconfined');
+  const rest = opts.filter((o) => o !== 'systempaths=unconfined');
+  return {
+    SecurityOpt: rest.length ? rest : undefined,
+    ...(unconfined ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
   };
 }
 

@@ -146,6 +146,8 @@ export interface UpdateBody {
 
 export interface PullParams {
   image: string;
+  /** os/arch[/variant] to pull for (the service's `platform`); absent: the daemon's own. */
+  platform?: string;
 }
 export interface NetworkCreateParams {
   body: NetworkCreateBody;

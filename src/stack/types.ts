@@ -180,6 +180,20 @@ export interface ServiceSpec {
   capAdd: string[];
   capDrop: string[];
   privileged: boolean;
+  /** `pid: host`: the host's PID namespace (HostConfig.PidMode). */
+  pid?: 'host';
+  /** `ipc`: host, private, shareable or none (HostConfig.IpcMode); absent: the daemon's default. */
+  ipc?: 'host' | 'private' | 'shareable' | 'none';
+  /** `uts: host`: the host's hostname and domain (HostConfig.UTSMode). */
+  uts?: 'host';
+  /** `userns_mode: host`: no user namespace remapping for this container (HostConfig.UsernsMode). */
+  usernsMode?: 'host';
+  /** `devices`: host devices mapped into the container (HostConfig.Devices). Absent in older revisions. */
+  devices?: DeviceSpec[];
+  /** `security_opt`, each as `key=value` (a `key:value` is rewritten) or a bare flag such as `no-new-privileges`. */
+  securityOpt?: string[];
+  /** `platform`: os/arch[/variant] the image is pulled and the container created for. */
+  platform?: string;
   readOnly: boolean;
   /** tmpfs mounts given as `tmpfs:` (path → options). */
   tmpfs: Record<string, string>;
@@ -198,6 +212,14 @@ export interface ServiceSpec {
   configs: FileGrantSpec[];
   pullPolicy: 'always' | 'missing' | 'never' | 'build';
   deploy: DeploySpec;
+}
+
+/** A host device in the container: `source:target:permissions` of compose's short syntax, or its long form. */
+export interface DeviceSpec {
+  source: string;
+  target: string;
+  /** Some of r, w and m; compose's default is rwm. */
+  permissions: string;
 }
 
 export interface NetworkSpec {

@@ -30,7 +30,7 @@ export type EngineCallOperation = Extract<Operation, { kind: (typeof ENGINE_CALL
 export async function runEngineCall(op: EngineCallOperation, client: HostClient, ctx: OperationContext): Promise<void> {
   switch (op.kind) {
     case 'image.pull':
-      return client.pull(op.params.image, ctx.credentials?.(registryOf(op.params.image)));
+      return client.pull(op.params.image, ctx.credentials?.(registryOf(op.params.image)), op.params.platform);
     case 'network.create':
       return client.createNetwork(op.params.body);
     case 'network.remove':

@@ -37,13 +37,18 @@ function imagePresent(obs: ObservedHost, ref: string, digest: string | undefined
 export function ensurePull(r: Reconciler, host: string, s: ServiceSpec): string | undefined {
   const hs = r.hosts.get(host)!;
   const ref = normaliseImageRef(s.image);
-  if (hs.pulls.has(ref)) return hs.pulls.get(ref) ?? undefined;
+  const pullKey = s.platform ? `${ref} ${s.platform}` : ref;
+  if (hs.pulls.has(pullKey)) return hs.pulls.get(pullKey) ?? undefined;
   const digest = r.observed.digests[ref];
   const present = imagePresent(hs.obs, ref, digest);
   let id: string | null = null;
   if (s.pullPolicy === 'always' || (s.pullPolicy === 'missing' && !present)) {
     const why = present ? 'pull_policy always' : digest ? `not present (${digest.slice(0, 19)})` : 'not present';
-    id = r.b.add('image.pull', host, `pull ${ref}`, `image:${ref}`, why, [], { image: ref });
+    const label = s.platform ? `pull ${ref} for ${s.platform}` : `pull ${ref}`;
+    id = r.b.add('image.pull', host, label, `image:${ref}`, why, [], {
+      image: ref,
+      ...(s.platform ? { platform: s.platform } : {}),
+    });
     const cause = present ? 'pull_policy always' : 'not present on host';
     r.b.change({ host, type: 'image', resource: `image:${ref}`, name: ref, action: 'create', cause });
   } else if (!present) {
@@ -54,7 +59,7 @@ export function ensurePull(r: Reconciler, host: string, s: ServiceSpec): string 
       }),
     );
   }
-  hs.pulls.set(ref, id);
+  hs.pulls.set(pullKey, id);
   return id ?? undefined;
 }
 

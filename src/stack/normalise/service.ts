@@ -9,6 +9,7 @@ import { normaliseEnvironment } from './environment.js';
 import { sensitiveNames } from '../sensitive-names.js';
 import { normaliseGrants } from './file-grants.js';
 import { normaliseHealthcheck } from './healthcheck.js';
+import { normaliseDevices, normaliseSecurityOpt } from './host-access.js';
 import { normaliseMounts } from './mounts.js';
 import { normalisePorts } from './ports.js';
 import { normaliseServiceNetworks } from './service-networks.js';
@@ -31,6 +32,7 @@ export function normaliseService(
   if (sensitive.length) spec.sensitive = sensitive;
   commandWords(spec, service, at, context);
   optionalFields(spec, service, at, context);
+  hostAccess(spec, service, at, context);
   return spec;
 }
 
@@ -108,6 +110,19 @@ function optionalFields(spec: ServiceSpec, service: Record<string, unknown>, at:
       options: stringMap(service.logging.options),
     };
   }
+}
+
+/** Namespaces shared with the host, devices, security options and the platform: only when the file sets them. */
+function hostAccess(spec: ServiceSpec, service: Record<string, unknown>, at: KeyPath, context: NormaliseContext) {
+  if (service.pid === 'host') spec.pid = 'host';
+  if (typeof service.ipc === 'string') spec.ipc = service.ipc as ServiceSpec['ipc'];
+  if (service.uts === 'host') spec.uts = 'host';
+  if (service.userns_mode === 'host') spec.usernsMode = 'host';
+  const devices = normaliseDevices(service.devices, [...at, 'devices'], context);
+  if (devices?.length) spec.devices = devices;
+  const securityOpt = normaliseSecurityOpt(service.security_opt, [...at, 'security_opt'], context);
+  if (securityOpt?.length) spec.securityOpt = securityOpt;
+  if (typeof service.platform === 'string') spec.platform = service.platform;
 }
 
 function restartPolicy(service: Record<string, unknown>, context: NormaliseContext, name: string): RestartPolicySpec {

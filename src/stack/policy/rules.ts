@@ -2,11 +2,6 @@
  * What each rule finds in one normalised service: pure functions of the service (and the stack's top-level
  * volumes), each returning the violations with the key path of the offending value in the stack file. A rule
  * here knows nothing of modes or allow entries (check.ts applies those).
- *
- * host-pid, host-ipc, host-uts, host-userns, devices and security-opt find nothing in a loaded stack today: the
- * loader refuses `pid`, `ipc`, `uts`, `userns_mode`, `devices` and `security_opt` outright (key-policy.ts), which
- * is stricter than any policy. Their ids are kept so that allow entries and tooling stay valid when stack
- * implements those keys; each then gets its finder here.
  */
 import type { DesiredState, ServiceSpec } from '../types.js';
 import { deniedPathOf } from './host-paths.js';
@@ -43,7 +38,38 @@ export function capabilityName(cap: string): string {
 }
 
 const at = (service: string, ...rest: (string | number)[]) => ['services', service, ...rest];
-const none: Finder = () => [];
+
+/** A rule that fires when the service shares one of the host's namespaces (`pid: host`, `ipc: host`, …). */
+function hostNamespace(rule: RuleId, key: string, read: (s: ServiceSpec) => string | undefined, what: string): Finder {
+  return (s) => (read(s) === 'host' ? [{ rule, service: s.name, path: at(s.name, key), what }] : []);
+}
+
+const devices: Finder = (s) =>
+  (s.devices ?? []).map((d, i) => ({
+    rule: 'devices' as const,
+    service: s.name,
+    path: at(s.name, 'devices', i),
+    what: `maps host device ${d.source}`,
+  }));
+
+/** The security options that switch a confinement off; `no-new-privileges` and named profiles tighten or keep it. */
+export function disablesConfinement(opt: string): boolean {
+  return /^(seccomp|apparmor|systempaths)=unconfined$/.test(opt) || opt === 'label=disable';
+}
+
+const securityOpt: Finder = (s) =>
+  (s.securityOpt ?? []).flatMap((opt, i) =>
+    disablesConfinement(opt)
+      ? [
+          {
+            rule: 'security-opt' as const,
+            service: s.name,
+            path: at(s.name, 'security_opt', i),
+            what: `switches confinement off (security_opt ${opt})`,
+          },
+        ]
+      : [],
+  );
 
 const privileged: Finder = (s) =>
   s.privileged
@@ -111,13 +137,18 @@ function localBindDevice(driver: string, opts: Record<string, string>): string |
 export const FINDERS: Record<RuleId, Finder> = {
   privileged,
   'host-network': hostNetwork,
-  'host-pid': none,
-  'host-ipc': none,
-  'host-uts': none,
-  'host-userns': none,
+  'host-pid': hostNamespace('host-pid', 'pid', (s) => s.pid, "shares the host's process namespace (pid: host)"),
+  'host-ipc': hostNamespace('host-ipc', 'ipc', (s) => s.ipc, "shares the host's IPC namespace (ipc: host)"),
+  'host-uts': hostNamespace('host-uts', 'uts', (s) => s.uts, "shares the host's hostname (uts: host)"),
+  'host-userns': hostNamespace(
+    'host-userns',
+    'userns_mode',
+    (s) => s.usernsMode,
+    "runs without the daemon's user namespace remapping (userns_mode: host)",
+  ),
   'bind-denied-path': bindDeniedPath,
   'cap-add': capAdd,
-  devices: none,
-  'security-opt': none,
+  devices,
+  'security-opt': securityOpt,
   registry,
 };

@@ -277,12 +277,11 @@ test('deploy.restart_policy becomes the engine restart policy when restart: is a
 
 test('refused keys are errors naming the key and why, at the key', async (t) => {
   const r = await load({
-    'compose.yaml':
-      'services:\n  web:\n    image: busybox\n    devices: ["/dev/fuse"]\n    scale: 3\ninclude: [other.yaml]\n',
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    runtime: runsc\n    scale: 3\ninclude: [other.yaml]\n',
   });
-  const devices = find(r, 'devices is not supported');
-  t.is(where(devices), 'compose.yaml:4:5 services.web.devices');
-  t.regex(devices.summary, /host device access/);
+  const runtime = find(r, 'runtime is not supported');
+  t.is(where(runtime), 'compose.yaml:4:5 services.web.runtime');
+  t.regex(runtime.summary, /OCI runtime selection/);
   t.is(find(r, 'scale is not supported').hint, 'use deploy.replicas');
   t.is(where(find(r, 'include is not supported')), 'compose.yaml:6:1 include');
 });

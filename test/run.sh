@@ -47,10 +47,12 @@ else
   # h1-h3 (pool=main) carry the ordinary tests; h4 (pool=spare) is for tests that stop or restart a daemon.
   STACK_SANDBOX_HOSTS="${STACK_SANDBOX_HOSTS:-4}" bash deploy/sandbox/sandbox.sh up || { echo "sandbox up failed"; echo "0 passed, 1 failed"; exit 1; }
   # test/integration/vxlan-*.test.ts (stack's own Consul-backed overlay) need hosts WITHOUT a cluster store:
-  # a second, separate instance `vx` (own bridge, 10.77.N.0/24, Consul; .sandbox-vx/). Left up afterwards;
+  # a second, separate instance `vx` (own bridge, 10.77.N.0/24, Consul; .sandbox-vx/), on Engine 28 (the engine
+  # people run stack's own overlay on; build-engine.sh builds it once). VX_UP_ARGS in test/helpers/sandbox.ts
+  # says the same. Left up afterwards;
   # `STACK_SANDBOX=vx npm run sandbox -- down` removes it.
   if compgen -G 'test/integration/vxlan-*.test.ts' >/dev/null; then
-    STACK_SANDBOX=vx flock -o /tmp/stack-sandbox-vx.lock bash deploy/sandbox/sandbox.sh up --hosts 4 --no-cluster-store || { echo "vx sandbox up failed"; echo "0 passed, 1 failed"; exit 1; }
+    STACK_SANDBOX=vx flock -o /tmp/stack-sandbox-vx.lock bash deploy/sandbox/sandbox.sh up --hosts 4 --no-cluster-store --engine 28 || { echo "vx sandbox up failed"; echo "0 passed, 1 failed"; exit 1; }
   fi
   # vxlan-poison writes poisoned values into Consul's overlay state, which every other stack's pool scan reads and
   # (rightly) refuses: it runs in the second phase, apart from the other vxlan-* files.

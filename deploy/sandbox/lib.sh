@@ -63,6 +63,21 @@ ensure_consul() {
   CONSUL_BIN="$(bash "$HERE/build-consul.sh")" || die "could not build consul (see above)"
 }
 
+# The hosts' Engine: `20.10` (Debian's dockerd, the last with a cluster store) or `28` (dockerd and docker-proxy
+# built once from their Go module by build-engine.sh, cached; Debian's containerd and runc). Recorded per instance
+# in $DATA/engine, like the cluster-store mode; ENGINE_DIR is the folder of the 28 binaries ("" for 20.10).
+ENGINE_DIR=""
+ensure_engine() {
+  case "$1" in
+    20.10) ENGINE_DIR="" ;;
+    28) ENGINE_DIR="$(bash "$HERE/build-engine.sh")" || die "could not build Engine 28 (see above)" ;;
+    *) die "unknown engine $1 (20.10 or 28)" ;;
+  esac
+}
+
+# engine_of_instance: the engine this instance's hosts run (20.10 for instances made before engines were chosen).
+engine_of_instance() { cat "$DATA/engine" 2>/dev/null || echo 20.10; }
+
 # ---------- processes ----------
 
 # alive NAME: the process recorded in $RUN/NAME.pid runs.
@@ -222,7 +237,10 @@ write_registry_config() { # KIND PORT HTPASSWD
 
 host_command() { # host_command NAME → the dockerd command line (the cluster store is in its daemon.json)
   local h="$1" ip; ip="$(host_ip "$h")"
-  local args=(dockerd --config-file "$DATA/$h/daemon.json"
+  # Engine 28: its own dockerd, and its docker-proxy found first on PATH; containerd, runc, docker-init are Debian's.
+  local args=(dockerd)
+  [ -z "$ENGINE_DIR" ] || args=(env "PATH=$ENGINE_DIR:$PATH" "$ENGINE_DIR/dockerd")
+  args+=(--config-file "$DATA/$h/daemon.json"
     -H "unix://$(host_sock "$h")" -H "tcp://$ip:2376"
     --tlsverify --tlscacert "$TLS/ca.pem" --tlscert "$TLS/$h/cert.pem" --tlskey "$TLS/$h/key.pem"
     --data-root "$DATA/$h/docker" --exec-root "$RUN/$h/exec" --pidfile "$RUN/$h/docker.pid"
@@ -248,6 +266,7 @@ host_daemon_json() {
 host_start() {
   local h="$1" cs; cs="$(cat "$DATA/cluster-store" 2>/dev/null || echo 1)"
   alive "dockerd-$h" && return 0
+  [ -n "$ENGINE_DIR" ] || [ "$(engine_of_instance)" = 20.10 ] || ensure_engine "$(engine_of_instance)"
   mkdir -p "$DATA/$h/docker" "$RUN/$h"
   host_daemon_json "$h" "$cs" >"$DATA/$h/daemon.json"
   spawn "dockerd-$h" "$(ns_of "$h")" unshare --uts sh -c "hostname $h; exec $(host_command "$h")"
@@ -468,6 +487,7 @@ write_description() {
   "bridge": "$BR",
   "gateway": "$BR_IP",
   "clusterStore": $([ "$cs" = 1 ] && echo "\"etcd://$INFRA_IP:2379\"" || echo null),
+  "engine": "$(engine_of_instance)",
   "hosts": [$hosts_json
   ],
   "infra": { "netns": "$(ns_of infra)", "ip": "$INFRA_IP" },
@@ -500,14 +520,18 @@ fingerprint() {
 }
 
 sandbox_up() {
-  local n="$1" cs="$2" i h changed_mode=0 before
+  local n="$1" cs="$2" engine="$3" i h changed_mode=0 before
   [ "$(id -u)" = 0 ] || die "the sandbox needs root (network namespaces, dockerd)"
+  [ "$engine" = 20.10 ] || [ "$cs" = 0 ] || die "Engine $engine has no cluster store: use --no-cluster-store with --engine $engine"
   ensure_packages
   ensure_consul
+  ensure_engine "$engine"
   before="$(fingerprint)"
   mkdir -p "$STATE" "$DATA" "$RUN"
   if [ -f "$DATA/cluster-store" ] && [ "$(cat "$DATA/cluster-store")" != "$cs" ]; then changed_mode=1; fi
+  if [ "$(engine_of_instance)" != "$engine" ]; then changed_mode=1; fi
   echo "$cs" >"$DATA/cluster-store"
+  echo "$engine" >"$DATA/engine"
   ensure_bridge
   ensure_firewall
   ensure_tls "$n"
@@ -516,7 +540,7 @@ sandbox_up() {
   for i in $(seq 1 "$n"); do HOSTS+=("h$i"); done
   for h in "${HOSTS[@]}"; do
     ensure_netns "$(ns_of "$h")" "$(host_ip "$h")"
-    if [ $changed_mode = 1 ]; then log "restarting $h $([ "$cs" = 1 ] && echo with || echo without) a cluster store"; host_stop "$h"; fi
+    if [ $changed_mode = 1 ] && alive "dockerd-$h"; then log "restarting $h on Engine $engine $([ "$cs" = 1 ] && echo with || echo without) a cluster store"; host_stop "$h"; fi
     # The first dockerd writes /etc/docker/key.json, which every daemon reads: let it finish first.
     if [ ! -f /etc/docker/key.json ]; then host_start "$h"; wait_host "$h"; fi
     host_start "$h"
@@ -526,7 +550,7 @@ sandbox_up() {
   if [ "$cs" = 1 ]; then mend_start; else stop_proc mend; fi
   ensure_images
   write_description
-  log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")), cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
+  log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")) on Engine $engine, cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
   log "wrote $STATE/sandbox.json and $STATE/inventory.yaml"
   if [ "$before" = "$(fingerprint)" ]; then log "already up: nothing changed"; fi
 }

@@ -2,7 +2,9 @@
 # The multi-host sandbox: several real dockerd (one network namespace each) plus an `infra` namespace
 # with etcd (the daemons' cluster store), Consul and two registries, all on one private bridge.
 #
-#   sandbox.sh up [--hosts N] [--no-cluster-store]   start (idempotent; adds hosts, switches mode)
+#   sandbox.sh up [--hosts N] [--no-cluster-store] [--engine 20.10|28]
+#                                                    start (idempotent; adds hosts, switches mode or engine);
+#                                                    Engine 28 (built by build-engine.sh) needs --no-cluster-store
 #   sandbox.sh down                                  stop everything and remove every trace
 #   sandbox.sh status                                print sandbox.json and what is running
 #   sandbox.sh stop-host NAME | start-host NAME      stop or start one host's dockerd (fault tests)
@@ -19,23 +21,26 @@ REPO="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=deploy/sandbox/lib.sh
 source "$HERE/lib.sh"
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cmd="${1:-}"; shift || true
 case "$cmd" in
   up)
-    hosts="${STACK_SANDBOX_HOSTS:-3}"; cluster_store=1
+    hosts="${STACK_SANDBOX_HOSTS:-3}"; cluster_store=1; engine=20.10
     while [ $# -gt 0 ]; do
       case "$1" in
         --hosts) hosts="$2"; shift 2 ;;
         --hosts=*) hosts="${1#*=}"; shift ;;
         --no-cluster-store) cluster_store=0; shift ;;
         --cluster-store) cluster_store=1; shift ;;
+        --engine) engine="${2:-}"; shift 2 || shift ;;
+        --engine=*) engine="${1#*=}"; shift ;;
         *) echo "sandbox up: unknown option $1" >&2; usage >&2; exit 1 ;;
       esac
     done
     [[ "$hosts" =~ ^[1-9]$ ]] || { echo "sandbox up: --hosts must be 1-9" >&2; exit 1; }
-    sandbox_up "$hosts" "$cluster_store"
+    [[ "$engine" =~ ^(20\.10|28)$ ]] || { echo "sandbox up: --engine must be 20.10 or 28" >&2; exit 1; }
+    sandbox_up "$hosts" "$cluster_store" "$engine"
     ;;
   down) sandbox_down ;;
   status) sandbox_status ;;

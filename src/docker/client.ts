@@ -17,6 +17,7 @@ import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
 import { splitBody, type DialOptions } from './request-body.js';
+import { formatApiVersion, negotiateApi, parseApiVersion, type ApiVersion } from './api-version.js';
 import { UNFENCED, type Fence } from '../fence.js';
 import {
   backoffMs,
@@ -86,6 +87,15 @@ export interface EngineInfoBody {
   ClusterStore?: string | null;
   ClusterAdvertise?: string | null;
   [field: string]: unknown;
+}
+/** What GET /version says of the daemon, and the API version stack speaks to it at from then on. */
+export interface EngineVersion {
+  /** The Engine release (`20.10.24`, `28.5.2`), as the daemon reports it. */
+  engine: string;
+  /** The daemon's own API version (its newest). */
+  serverApi: ApiVersion;
+  /** Negotiated: the newest version both the daemon and stack know. */
+  api: ApiVersion;
 }
 /** One line of a pull's progress stream. */
 interface PullProgress {
@@ -286,6 +296,41 @@ export class HostClient {
       undefined,
       (abortSignal) => this.docker.ping({ abortSignal } as never) as unknown as Promise<unknown>,
     );
+  }
+
+  /**
+   * GET /version (unversioned: every daemon answers it), then every later call of this client goes to the
+   * negotiated version's paths (`/v1.44/…`): each host is spoken to at its own version. A daemon too old for
+   * stack, or an answer that is not a version, is an error naming the host.
+   */
+  async negotiate(): Promise<EngineVersion> {
+    type VersionBody = { Version?: unknown; ApiVersion?: unknown; MinAPIVersion?: unknown };
+    const body = await this.call(
+      'read',
+      'version',
+      undefined,
+      (abortSignal) => this.docker.version({ abortSignal } as never) as unknown as Promise<VersionBody>,
+    );
+    const serverApi = parseApiVersion(body?.ApiVersion);
+    if (!serverApi || typeof body?.Version !== 'string')
+      throw new HostError(
+        this.name,
+        'version',
+        undefined,
+        undefined,
+        new Error('the answer carries no Engine API version'),
+      );
+    const negotiated = negotiateApi(serverApi, parseApiVersion(body.MinAPIVersion));
+    if (!negotiated.ok)
+      throw new HostError(
+        this.name,
+        'version',
+        undefined,
+        undefined,
+        new Error(`${negotiated.reason}: upgrade its Engine`),
+      );
+    (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(negotiated.version)}`;
+    return { engine: body.Version, serverApi, api: negotiated.version };
   }
 
   /** GET /info: the daemon's configuration (cluster store, advertise address, …). */

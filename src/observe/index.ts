@@ -127,6 +127,8 @@ async function observeHost(
 ): Promise<ObservedHost> {
   const host = client.name;
   try {
+    // First the API version: every list after it is asked at the version this host speaks.
+    const version = await client.negotiate();
     // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too.
     const [containers, networks, volumes, images, info] = await Promise.all([
       client.listContainers({}),
@@ -149,6 +151,7 @@ async function observeHost(
       foreignNetworks: n.foreign,
       foreignContainers: c.foreign,
       ...(info ? { engine: parseEngineInfo(info) } : {}),
+      version,
       volumes: v.own,
       foreignVolumes: v.foreign,
       images: (images as ImageListEntry[]).map((i) => ({

@@ -1,5 +1,8 @@
 import type { OverlayObserved } from '../overlay/types.js';
 import type { StackOwner } from '../labels.js';
+import type { EngineVersion } from '../docker/client.js';
+
+export type { EngineVersion };
 
 /**
  * The observed state: one plain-data snapshot per run, taken before planning. Label values are parsed
@@ -117,6 +120,11 @@ export interface ObservedHost {
   foreignVolumes?: ObservedVolume[];
   /** GET /info, gathered only when the stack has overlay networks. */
   engine?: EngineInfo;
+  /**
+   * GET /version: the Engine release and the API version stack speaks to this host at (negotiated before the
+   * lists). Absent only in states not made by observe: the planner then assumes the oldest API (1.41).
+   */
+  version?: EngineVersion;
   volumes: ObservedVolume[];
   images: ObservedImage[];
 }

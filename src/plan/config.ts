@@ -321,11 +321,12 @@ function serviceNetworks(
           summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`,
           where: { path: `services.${service.name}.networks.${key}.aliases` },
         });
-      networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address };
+      networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address, gwPriority: n.gwPriority };
     } else
       networks[spec.name] = {
         aliases: sortStrings([...new Set([service.name, ...n.aliases])]),
         ipv4Address: n.ipv4Address,
+        gwPriority: n.gwPriority,
       };
   }
   return networks;
@@ -354,6 +355,7 @@ function serviceMounts(desired: DesiredState, service: ServiceSpec, diagnostics:
         propagation: m.bind?.propagation,
         createHostPath: m.type === 'bind' ? (m.bind?.createHostPath ?? true) : undefined,
         nocopy: m.volume?.nocopy || undefined,
+        subpath: m.volume?.subpath,
         tmpfsSize: m.tmpfs?.size,
         tmpfsMode: m.tmpfs?.mode,
       };

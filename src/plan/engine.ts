@@ -1,5 +1,6 @@
 /**
- * Engine API bodies (API 1.41) built from the normalised config alone, so what is hashed is what is sent.
+ * Engine API bodies (API 1.41, and the keys of newer ones a service asks for: api-features.ts refuses them on hosts
+ * that speak an older one) built from the normalised config alone, so what is hashed is what is sent.
  */
 import { Labels, ContainerLabels, LABEL_PREFIX, ownerLabels, type StackOwner } from '../labels.js';
 import type { ContainerConfig, EnvironmentValues, FileBundle } from './config.js';
@@ -14,6 +15,7 @@ type Obj = Record<string, unknown>;
 interface NetworkEntry {
   aliases?: string[];
   ipv4Address?: string;
+  gwPriority?: number;
 }
 
 interface MountEntry {
@@ -26,6 +28,7 @@ interface MountEntry {
   tmpfsSize?: number;
   tmpfsMode?: number;
   nocopy?: boolean;
+  subpath?: string;
 }
 
 /** The normalised container config as the body reads it (src/plan/config.ts writes it; empty values are dropped). */
@@ -43,7 +46,14 @@ interface ConfigView {
   ports?: { target: number | string; protocol?: string; hostIp?: string; published?: string }[];
   mounts?: MountEntry[];
   restart?: string;
-  healthcheck?: { test?: string[]; intervalNs?: number; timeoutNs?: number; retries?: number; startPeriodNs?: number };
+  healthcheck?: {
+    test?: string[];
+    intervalNs?: number;
+    timeoutNs?: number;
+    retries?: number;
+    startPeriodNs?: number;
+    startIntervalNs?: number;
+  };
   resources?: { memoryLimit?: number; memoryReservation?: number; nanoCpus?: number; pidsLimit?: number };
   logging?: { driver?: string; options?: Record<string, string> };
   networkMode?: string;
@@ -112,6 +122,7 @@ export function splitNetworks(config: ContainerConfig): {
 export function endpointConfig(n: NetworkEntry | undefined): Obj {
   const body: Obj = { Aliases: n?.aliases ?? [] };
   if (n?.ipv4Address) body.IPAMConfig = { IPv4Address: n.ipv4Address };
+  if (n?.gwPriority !== undefined) body.GwPriority = n.gwPriority;
   return body;
 }
 
@@ -145,6 +156,7 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
           Timeout: hc.timeoutNs,
           Retries: hc.retries,
           StartPeriod: hc.startPeriodNs,
+          StartInterval: hc.startIntervalNs,
         }
       : undefined,
     HostConfig: hostConfigOf(c, { bindings, binds, mounts, firstNetwork: first?.[0] }),
@@ -187,7 +199,7 @@ function mountsOf(c: ConfigView, meta: ContainerMeta): { mounts: Obj[]; binds: s
         Source: m.source ?? meta.carried?.[m.target] ?? '',
         Target: m.target,
         ReadOnly: !!m.readOnly,
-        VolumeOptions: m.nocopy ? { NoCopy: true } : undefined,
+        VolumeOptions: volumeOptions(m),
       });
     }
   }
@@ -197,6 +209,12 @@ function mountsOf(c: ConfigView, meta: ContainerMeta): { mounts: Obj[]; binds: s
   for (const b of meta.bundles)
     mounts.push({ Type: 'volume', Source: b.volume, Target: b.dir, ReadOnly: true, VolumeOptions: { NoCopy: true } });
   return { mounts, binds };
+}
+
+/** A volume mount's options: nocopy, and the subpath (API 1.45) mounted instead of the volume's root. */
+function volumeOptions(m: MountEntry): Obj | undefined {
+  if (!m.nocopy && m.subpath === undefined) return undefined;
+  return { ...(m.nocopy ? { NoCopy: true } : {}), ...(m.subpath !== undefined ? { Subpath: m.subpath } : {}) };
 }
 
 function hostConfigOf(

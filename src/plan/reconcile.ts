@@ -13,6 +13,7 @@ import type { ObservedState } from '../observe/types.js';
 import type { Action, Plan, PlanPolicy } from './types.js';
 import { nameCollisions, ownershipProblems } from './ownership-checks.js';
 import { hostPortConflicts } from './host-ports.js';
+import { newerApiProblems } from './api-features.js';
 import type { PlanOptions, Reconciler } from './reconciler/context.js';
 import { newReconciler } from './reconciler/inputs.js';
 import { replaceChangedNetworks } from './reconciler/replaced-networks.js';
@@ -34,12 +35,16 @@ export function reconcile(desired: DesiredState, observed: ObservedState, option
   return planOf(r);
 }
 
-/** Objects that are not the stack identity's own are never touched: a plan that would meet one is refused. */
+/**
+ * Objects that are not the stack identity's own are never touched, and no host is sent a key its API version
+ * does not know: a plan that would do either is refused.
+ */
 function checkOwnership(r: Reconciler): void {
   r.diagnostics.push(
     ...ownershipProblems(r.desired, r.observed, r.usableList),
     ...nameCollisions(r.desired, r.observed, r.b.ops),
     ...hostPortConflicts(r.desired, r.observed, r.b.ops),
+    ...newerApiProblems(r.desired, r.observed.hosts, r.b.ops),
   );
 }
 

@@ -15,6 +15,7 @@ const INTEGER_PATHS: PathPattern[] = [
   'services.*.ports.*.target',
   'services.*.ports.*.published',
   'services.*.healthcheck.retries',
+  'services.*.networks.*.gw_priority',
   'services.*.deploy.update_config.parallelism',
   'services.*.deploy.rollback_config.parallelism',
   'services.*.deploy.restart_policy.max_attempts',

@@ -81,11 +81,6 @@ export const KEY_RULES: readonly KeyRule[] = [
     action: 'ignore',
     reason: 'consistency only matters on Docker Desktop for Mac',
   },
-  {
-    pattern: 'services.*.healthcheck.start_interval',
-    action: 'ignore',
-    reason: 'start_interval is not applied; the health check runs every interval from the start',
-  },
   { pattern: 'services.*.networks.*.priority', action: 'ignore', reason: 'network priority only orders attachment' },
   { pattern: 'secrets.*.labels', action: 'ignore', reason: 'secrets are files stack writes; they carry no labels' },
   { pattern: 'configs.*.labels', action: 'ignore', reason: 'configs are files stack writes; they carry no labels' },
@@ -146,9 +141,7 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('networks.*.link_local_ips', 'networks.<net>.link_local_ips'),
   refuseService('networks.*.mac_address', 'networks.<net>.mac_address'),
   refuseService('networks.*.driver_opts', 'networks.<net>.driver_opts (per-endpoint driver options)'),
-  refuseService('networks.*.gw_priority', 'networks.<net>.gw_priority'),
   refuseService('networks.*.interface_name', 'networks.<net>.interface_name'),
-  refuseService('volumes.*.volume.subpath', 'volume.subpath'),
   refuseService('volumes.*.bind.selinux', 'bind.selinux (SELinux relabelling)'),
   refuseService(
     'volumes.*.bind.recursive',

@@ -65,13 +65,16 @@ export interface MountSpec {
   readOnly: boolean;
   /** bind.create_host_path, bind.propagation, volume.nocopy, tmpfs.size (bytes), tmpfs.mode */
   bind?: { createHostPath: boolean; propagation?: string };
-  volume?: { nocopy: boolean };
+  /** volume.subpath: a folder inside the volume, mounted instead of its root (API 1.45, Engine 26). */
+  volume?: { nocopy: boolean; subpath?: string };
   tmpfs?: { size?: number; mode?: number };
 }
 
 export interface ServiceNetworkSpec {
   aliases: string[];
   ipv4Address?: string;
+  /** gw_priority: the network with the highest one gives the container its default gateway (API 1.48, Engine 28). */
+  gwPriority?: number;
 }
 
 export interface HealthcheckSpec {
@@ -81,6 +84,8 @@ export interface HealthcheckSpec {
   timeoutNs?: number;
   retries?: number;
   startPeriodNs?: number;
+  /** How often it is run during start_period (API 1.44, Engine 25). */
+  startIntervalNs?: number;
 }
 
 export interface RestartPolicySpec {

@@ -47,6 +47,9 @@ export function sandbox(instance?: string): Sandbox {
   return JSON.parse(readFileSync(file, 'utf8')) as Sandbox;
 }
 
+/** How test/run.sh and the vxlan-* tests bring the `vx` instance up: hosts without a cluster store, on Engine 28. */
+export const VX_UP_ARGS = ['--hosts', '4', '--no-cluster-store', '--engine', '28'];
+
 /**
  * Brings a separate sandbox instance up when it is not running (test/run.sh normally does it
  * first); under flock, so test files starting together do not race. Returns its description.

@@ -92,19 +92,19 @@ test('Engine info is asked once per host, and only when the stack has overlay ne
   );
   const withoutOverlay = desiredFor(name, [service('web', { image: IMAGE() })], 'socket');
   for (const [d, reads] of [
-    [withOverlay, 5],
-    [withoutOverlay, 4],
+    [withOverlay, 6],
+    [withoutOverlay, 5],
   ] as const) {
     const clients = clientsFor(d.hosts);
     const { observed } = await planStack(d, { clients });
-    // containers, networks, volumes, images (+ info); the digest is resolved once, through the first host
+    // version, containers, networks, volumes, images (+ info); the digest is resolved once, through the first host
     t.deepEqual(
       [...clients.values()].map((c) => c.counts.reads - (c.name === 'h1' ? 1 : 0)),
       d.hosts.map(() => reads),
     );
     t.is(
       Object.values(observed.hosts).every((h) => !!h.engine?.clusterStore),
-      reads === 5,
+      reads === 6,
     );
   }
 });

@@ -7,7 +7,7 @@ import type { DesiredState, HostSpec, ServiceSpec, NetworkSpec } from '../../src
 import { dockerOptions } from '../../src/docker/client.js';
 import { ConsulOverlayStore } from '../../src/overlay/store.js';
 import { ConsulClient } from '../../src/consul/client.js';
-import { sandboxInstanceUp, type Sandbox } from '../helpers/sandbox.js';
+import { sandboxInstanceUp, VX_UP_ARGS, type Sandbox } from '../helpers/sandbox.js';
 import { desired as buildDesired, network, service } from '../unit/plan/helpers.js';
 
 export { service };
@@ -23,7 +23,7 @@ export function cleanupVx(t: ExecutionContext, d: DesiredState): void {
   });
 }
 
-export const vx: Sandbox = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
+export const vx: Sandbox = sandboxInstanceUp('vx', VX_UP_ARGS);
 export const IMAGE = vx.images.busybox;
 export const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx.consul.http, source: 'inventory' }));
 

@@ -8,10 +8,10 @@ import { ConsulOverlayStore } from '../../src/overlay/store.js';
 import { ConsulClient, ConsulUnreachableError } from '../../src/consul/client.js';
 import { ensureAllocation, releaseAllocation } from '../../src/overlay/allocate.js';
 import { KV_ROOT } from '../../src/overlay/state.js';
-import { sandboxInstanceUp } from '../helpers/sandbox.js';
+import { sandboxInstanceUp, VX_UP_ARGS } from '../helpers/sandbox.js';
 import { endpointOf } from '../helpers/endpoint.js';
 
-const vx = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
+const vx = sandboxInstanceUp('vx', VX_UP_ARGS);
 const store = () => new ConsulOverlayStore(new ConsulClient({ address: vx.consul.http, source: 'inventory' }));
 const stackName = () => `tkv${randomBytes(3).toString('hex')}`;
 

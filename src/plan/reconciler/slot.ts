@@ -15,6 +15,8 @@ import { dependencyGates } from './depends-on.js';
 import { stopDeps } from '../drivers/stop.js';
 import type { EndpointSettings } from 'dockerode';
 import type { ContainerCreateBody } from '../types.js';
+import { ALL_NETWORKS_AT_CREATE, hostApi } from '../api-features.js';
+import { apiAtLeast } from '../../docker/api-version.js';
 
 const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
 
@@ -142,7 +144,10 @@ export interface CreateOptions {
   withoutAliases?: boolean;
 }
 
-/** Creates container `cname` for the slot, then connects it to the networks the create could not take. */
+/**
+ * Creates container `cname` for the slot, then connects it to the networks the create could not take: on API 1.44
+ * and newer the create takes them all (one call), on older hosts one (create, then one connect per other network).
+ */
 export function createAndConnect(
   r: Reconciler,
   sl: Slot,
@@ -226,6 +231,9 @@ function createBody(
     endpoint(net, endpointConfig(cfg as Record<string, unknown>)),
   ]);
   const endpoints = [...Object.entries(firstEndpoints ?? {}), ...rest] as [string, EndpointSettings][];
+  // The driver completes the endpoints in place: the body's entries below are the same objects.
   r.network.endpointFor(sl.host, cname, body, endpoints);
-  return { body, rest };
+  if (!rest.length || !firstEndpoints || !apiAtLeast(hostApi(sl.hs.obs), ALL_NETWORKS_AT_CREATE)) return { body, rest };
+  for (const [net, e] of rest) firstEndpoints[net] = e as Record<string, unknown>;
+  return { body, rest: [] };
 }

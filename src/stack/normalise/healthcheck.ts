@@ -32,5 +32,7 @@ export function normaliseHealthcheck(value: unknown, at: KeyPath, problems: Prob
   if (timeout !== undefined) spec.timeoutNs = timeout;
   if (typeof value.retries === 'number') spec.retries = value.retries;
   if (startPeriod !== undefined) spec.startPeriodNs = startPeriod;
+  const startInterval = parseDuration(value.start_interval);
+  if (startInterval !== undefined) spec.startIntervalNs = startInterval;
   return spec;
 }

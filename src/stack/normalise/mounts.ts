@@ -8,6 +8,7 @@ import type { MountSpec } from '../types.js';
 import { isRecord, scalarText, type KeyPath } from '../key-path.js';
 import { parseSize } from '../units.js';
 import type { NormaliseContext } from './context.js';
+import type { Problems } from '../problems.js';
 
 const PROPAGATION = new Set(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']);
 const CONSISTENCY = new Set(['cached', 'delegated', 'consistent']);
@@ -131,11 +132,24 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
       hint: `add volumes: { ${source}: {} }`,
     });
   }
+  const subpath = volumeSubpath(volume.subpath, [...at, 'volume', 'subpath'], problems);
   return {
     type: 'volume',
     ...(source ? { source } : {}),
     target,
     readOnly,
-    volume: { nocopy: volume.nocopy === true },
+    volume: { nocopy: volume.nocopy === true, ...(subpath !== undefined ? { subpath } : {}) },
   };
+}
+
+/** volume.subpath: a relative path that stays inside the volume (the stack file never names a path outside it). */
+function volumeSubpath(value: unknown, at: KeyPath, problems: Problems): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (value.startsWith('/') || value.split('/').includes('..')) {
+    problems.error(at, `volume.subpath "${value}" must be a relative path inside the volume, without ".."`, {
+      hint: 'name a folder of the volume, e.g. data/web',
+    });
+    return undefined;
+  }
+  return value;
 }

@@ -41,6 +41,7 @@ export function normaliseServiceNetworks(
     if (isRecord(spec)) {
       if (Array.isArray(spec.aliases)) network.aliases = spec.aliases.map(String);
       if (typeof spec.ipv4_address === 'string') network.ipv4Address = spec.ipv4_address;
+      if (typeof spec.gw_priority === 'number') network.gwPriority = spec.gw_priority;
     }
     networks[name] = network;
   }

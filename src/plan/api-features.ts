@@ -20,31 +20,46 @@ export function hostApi(obs: ObservedHost | undefined): ApiVersion {
 
 /** A key of a service that needs a newer API, found in a container's create body or a connect's endpoint. */
 interface NewerKey {
-  /** The key as the stack file writes it, under `services.<name>.`. */
+  /** The key path under `services.<name>.`, as the stack file writes it (`volumes[0].volume.subpath`). */
   key: string;
   api: ApiVersion;
+}
+
+/** How a body's names lead back to the stack file's keys, for one service. */
+interface KeyNames {
+  /** A network's key from its engine name. */
+  network: (name: string) => string;
+  /** The index of a mount under the service's `volumes:` from its target. */
+  mount: (target: string | undefined) => number;
 }
 
 type Endpoint = { GwPriority?: unknown };
 type Mount = { Target?: string; VolumeOptions?: { Subpath?: unknown } };
 
 /** The newer-API keys a create body uses: healthcheck.start_interval, volume.subpath, networks.<net>.gw_priority. */
-function keysOfCreate(body: ContainerCreateBody, netKey: (name: string) => string): NewerKey[] {
+function keysOfCreate(body: ContainerCreateBody, names: KeyNames): NewerKey[] {
   const out: NewerKey[] = [];
   if ((body.Healthcheck as { StartInterval?: unknown } | undefined)?.StartInterval !== undefined)
     out.push({ key: 'healthcheck.start_interval', api: { major: 1, minor: 44 } });
   for (const m of (body.HostConfig?.Mounts ?? []) as Mount[])
     if (m.VolumeOptions?.Subpath !== undefined)
-      out.push({ key: `volumes (${m.Target ?? '?'}).volume.subpath`, api: { major: 1, minor: 45 } });
+      out.push({ key: `volumes[${names.mount(m.Target)}].volume.subpath`, api: { major: 1, minor: 45 } });
   for (const [net, e] of Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {}))
-    out.push(...keysOfEndpoint(net, e as Endpoint, netKey));
+    out.push(...keysOfEndpoint(net, e as Endpoint, names));
   return out;
 }
 
-function keysOfEndpoint(net: string, e: Endpoint, netKey: (name: string) => string): NewerKey[] {
+function keysOfEndpoint(net: string, e: Endpoint, names: KeyNames): NewerKey[] {
   return e.GwPriority !== undefined
-    ? [{ key: `networks.${netKey(net)}.gw_priority`, api: { major: 1, minor: 48 } }]
+    ? [{ key: `networks.${names.network(net)}.gw_priority`, api: { major: 1, minor: 48 } }]
     : [];
+}
+
+function keyNames(desired: DesiredState, service: string): KeyNames {
+  return {
+    network: (name) => Object.values(desired.networks).find((n) => n.name === name)?.key ?? name,
+    mount: (target) => desired.services[service]?.mounts.findIndex((m) => m.target === target) ?? -1,
+  };
 }
 
 /** The service an op belongs to (`service:web:1` → `web`), if it is a service's. */
@@ -62,16 +77,16 @@ export function newerApiProblems(
   hosts: Readonly<Record<string, ObservedHost>>,
   ops: readonly Operation[],
 ): Diagnostic[] {
-  const netKey = (name: string) => Object.values(desired.networks).find((n) => n.name === name)?.key ?? name;
   const refused = new Map<string, { service: string; k: NewerKey; hosts: Set<string> }>();
   for (const op of ops) {
     const service = serviceOf(op);
     if (!service) continue;
+    const names = keyNames(desired, service);
     const keys =
       op.kind === 'container.create'
-        ? keysOfCreate(op.params.body, netKey)
+        ? keysOfCreate(op.params.body, names)
         : op.kind === 'network.connect'
-          ? keysOfEndpoint(op.params.network, op.params.body.EndpointConfig as Endpoint, netKey)
+          ? keysOfEndpoint(op.params.network, op.params.body.EndpointConfig as Endpoint, names)
           : [];
     const api = hostApi(hosts[op.host]);
     for (const k of keys) {
@@ -85,7 +100,7 @@ export function newerApiProblems(
   return [...refused.values()].map(({ service, k, hosts: on }) =>
     error(
       `service ${service}: ${k.key} needs ${describeApi(k.api)} or newer; ${[...on].join(', ')} speak${on.size > 1 ? '' : 's'} an older one`,
-      { path: `services.${service}.${k.key.replace(/ \(.*\)/, '')}` },
+      { path: `services.${service}.${k.key}` },
       `upgrade the Engine on ${on.size > 1 ? 'those hosts' : 'that host'}, keep the service off ${on.size > 1 ? 'them' : 'it'} (deploy.placement.constraints), or remove the key`,
     ),
   );

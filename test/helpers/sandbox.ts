@@ -21,6 +21,8 @@ export interface Sandbox {
   bridge: string;
   gateway: string;
   clusterStore: string | null;
+  /** The hosts' Engine: `20.10` or `28` (`sandbox.sh up --engine`); absent in descriptions written before it. */
+  engine?: string;
   hosts: SandboxHost[];
   infra: { netns: string; ip: string };
   consul: { http: string; dns: string };

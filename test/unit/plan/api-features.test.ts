@@ -108,7 +108,7 @@ const NEWER_KEYS: {
     inBody: (b) => b.Healthcheck.StartInterval,
   },
   {
-    key: 'volumes (/data).volume.subpath',
+    key: 'volumes[0].volume.subpath',
     api: '1.45',
     needs: 'API 1.45 (Engine 26.0)',
     over: {
@@ -154,7 +154,7 @@ for (const k of NEWER_KEYS) {
     d.hosts = d.hosts.slice(0, 2);
     const older = `1.${parseApiVersion(k.api)!.minor - 1}`;
     const plan = reconcile(d, observedAt(d, { h1: '1.51', h2: older }));
-    const path = `services.web.${k.key.replace(/ \(.*\)/, '')}`;
+    const path = `services.web.${k.key}`;
     const refused = plan.diagnostics.filter((x) => x.severity === 'error');
     t.is(refused.length, 1);
     t.is(refused[0].summary, `service web: ${k.key} needs ${k.needs} or newer; h2 (API ${older}) speaks an older one`);

@@ -83,11 +83,16 @@ engine_of_instance() { cat "$DATA/engine" 2>/dev/null || echo 20.10; }
 # alive NAME: the process recorded in $RUN/NAME.pid runs.
 alive() { local p; p="$(cat "$RUN/$1.pid" 2>/dev/null)" && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
-# spawn NAME NETNS CMD...: start CMD in the network namespace, detached, logging to $DATA/NAME.log.
+# spawn NAME NETNS CMD...: start CMD in the network namespace, detached, logging to $DATA/NAME.log. It inherits no
+# descriptor but 0-2: a `flock /tmp/stack-it.lock sandbox.sh …` (a test under the sandbox lock restarting a host) would
+# otherwise hand its lock to the daemon, which then holds it for as long as it runs.
 spawn() {
   local name="$1" ns="$2"; shift 2
   mkdir -p "$RUN" "$DATA"
-  setsid nsenter --net="/run/netns/$ns" "$@" >>"$DATA/$name.log" 2>&1 </dev/null &
+  (
+    for fd in /proc/self/fd/*; do fd="${fd##*/}"; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    exec setsid nsenter --net="/run/netns/$ns" "$@" >>"$DATA/$name.log" 2>&1 </dev/null
+  ) &
   echo $! >"$RUN/$name.pid"
 }
 

@@ -8,6 +8,16 @@ import { repoRoot } from '../helpers/sandbox.js';
 import { runStack } from './cli-helpers.js';
 import { consulApi } from './consul-helpers.js';
 
+const sandboxJson = () => process.env.STACK_SANDBOX_JSON ?? path.join(repoRoot, '.sandbox', 'sandbox.json');
+
+/**
+ * The examples' `${STACK_REGISTRY}`: the registry of the sandbox the tests run on (the examples' default is the
+ * default instance's; STACK_SANDBOX_JSON can point the tests at another instance, e.g. one on Engine 28).
+ */
+export function exampleRegistry(): string {
+  return (JSON.parse(readFileSync(sandboxJson(), 'utf8')) as { registry: string }).registry;
+}
+
 /** The example's compose file, by folder name. */
 export const example = (name: string) => path.join(repoRoot, 'examples', name, 'compose.yaml');
 
@@ -16,7 +26,7 @@ export const example = (name: string) => path.join(repoRoot, 'examples', name, '
  * restart). Its hosts are reached over tcp+TLS, and its Consul holds the lock and history.
  */
 export function sandboxInventoryDir(): string {
-  const json = process.env.STACK_SANDBOX_JSON ?? path.join(repoRoot, '.sandbox', 'sandbox.json');
+  const json = sandboxJson();
   const inventory = parse(readFileSync(path.join(path.dirname(json), 'inventory.yaml'), 'utf8')) as {
     hosts: Record<string, unknown>;
   };
@@ -41,8 +51,10 @@ export async function applyExample(
 ): Promise<{ dir: string; args: string[]; env: Record<string, string> }> {
   const dir = sandboxInventoryDir();
   const args = ['-f', example(name), '-i', 'inventory.yaml', '-p', stack];
-  const env: Record<string, string> =
-    name in EXAMPLE_PORTS ? { WEB_PORT: EXAMPLE_PORTS[name as keyof typeof EXAMPLE_PORTS] } : {};
+  const env: Record<string, string> = {
+    STACK_REGISTRY: exampleRegistry(),
+    ...(name in EXAMPLE_PORTS ? { WEB_PORT: EXAMPLE_PORTS[name as keyof typeof EXAMPLE_PORTS] } : {}),
+  };
   t.teardown(async () => {
     await runStack(['destroy', '--yes', '--prune-volumes', ...args], dir, env).catch(() => undefined);
     await consulApi(`kv/stack/${stack}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined);

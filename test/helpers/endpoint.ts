@@ -4,5 +4,7 @@ import { parseEndpoint, type Endpoint, type TlsFiles } from '../../src/stack/end
 export function endpointOf(text: string, tls: TlsFiles | false = false): Endpoint {
   const parsed = parseEndpoint(text);
   if (!parsed.ok) throw new Error(`${text}: ${parsed.error}`);
-  return parsed.address.kind === 'unix' ? parsed.address : { ...parsed.address, tls };
+  const address = parsed.address;
+  if (address.kind === 'ssh') throw new Error(`${text}: use sshEndpointOf for ssh:// endpoints`);
+  return address.kind === 'unix' ? address : { ...address, tls };
 }

@@ -74,11 +74,18 @@ ensure_consul() {
 # alive NAME: the process recorded in $RUN/NAME.pid runs.
 alive() { local p; p="$(cat "$RUN/$1.pid" 2>/dev/null)" && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
+# close_fds: in a subshell about to exec a long-lived process, close every descriptor above 2 — above all the lock
+# of `flock /tmp/stack-it.lock sandbox.sh up`, which a daemon would otherwise hold (and keep locked) for its life.
+close_fds() {
+  local fd
+  for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; true
+}
+
 # spawn NAME NETNS CMD...: start CMD in the network namespace, detached, logging to $DATA/NAME.log.
 spawn() {
   local name="$1" ns="$2"; shift 2
   mkdir -p "$RUN" "$DATA"
-  setsid nsenter --net="/run/netns/$ns" "$@" >>"$DATA/$name.log" 2>&1 </dev/null &
+  ( close_fds; exec setsid nsenter --net="/run/netns/$ns" "$@" ) >>"$DATA/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
 }
 
@@ -383,7 +390,7 @@ mend_start() {
   alive mend && return 0
   mkdir -p "$RUN" "$DATA"
   # $RUN on its command line: `check-clean` finds a mender that outlived its sandbox like any other process
-  setsid bash "$HERE/sandbox.sh" mend-loop "$RUN" >>"$DATA/mend.log" 2>&1 </dev/null &
+  ( close_fds; exec setsid bash "$HERE/sandbox.sh" mend-loop "$RUN" ) >>"$DATA/mend.log" 2>&1 </dev/null &
   echo $! >"$RUN/mend.pid"
 }
 

@@ -14,7 +14,28 @@ export interface SandboxHost {
   socket: string;
   tcp: string;
   tls: { ca: string; cert: string; key: string };
+  /** ssh://root@IP: the host's sshd, which runs `docker system dial-stdio` against this host's dockerd. */
+  ssh: string;
   labels: Record<string, string>;
+}
+
+/** A host whose Engine has no tcp listener: reached over ssh:// only (its unix socket is the sandbox's own way in). */
+export interface SshOnlyHost {
+  name: string;
+  ip: string;
+  netns: string;
+  socket: string;
+  ssh: string;
+}
+
+/** The sandbox's SSH material: the client key, the known_hosts of every host key, each host's key folder. */
+export interface SandboxSsh {
+  inventory: string;
+  identity: string;
+  knownHosts: string;
+  /** HOST/host_ed25519_key(.pub) under this folder. */
+  hostKeys: string;
+  sshOnly: SshOnlyHost[];
 }
 
 export interface Sandbox {
@@ -31,6 +52,7 @@ export interface Sandbox {
   images: { busybox: string; busyboxLatest: string; private: string; helper: string };
   dockerCli: string;
   sandboxScript: string;
+  ssh: SandboxSsh;
 }
 
 /**

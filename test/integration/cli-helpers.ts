@@ -40,14 +40,19 @@ export interface InventoryHost {
   endpoint: string;
   labels?: Record<string, string>;
   tls?: SandboxHost['tls'];
+  /** ssh:// hosts: the client key and known_hosts files. */
+  identity?: string;
+  knownHosts?: string;
 }
 
-/** The sandbox's hosts (by name) as inventory entries over their sockets. */
-export function sandboxHosts(names: string[]): InventoryHost[] {
-  const all = readSandbox().hosts;
+/** The sandbox's hosts (by name) as inventory entries over their sockets, or over ssh:// with the sandbox's key. */
+export function sandboxHosts(names: string[], transport: 'socket' | 'ssh' = 'socket'): InventoryHost[] {
+  const s = readSandbox();
   return names.map((n) => {
-    const h = all.find((x) => x.name === n)!;
-    return { name: h.name, endpoint: h.socket, labels: h.labels };
+    const h = s.hosts.find((x) => x.name === n)!;
+    return transport === 'socket'
+      ? { name: h.name, endpoint: h.socket, labels: h.labels }
+      : { name: h.name, endpoint: h.ssh, labels: h.labels, identity: s.ssh.identity, knownHosts: s.ssh.knownHosts };
   });
 }
 
@@ -56,6 +61,8 @@ export function inventoryYaml(hosts: InventoryHost[]): string {
   for (const h of hosts) {
     lines.push(`  ${h.name}:`, `    endpoint: ${h.endpoint}`);
     if (h.tls) lines.push(`    tls: { ca: ${h.tls.ca}, cert: ${h.tls.cert}, key: ${h.tls.key} }`);
+    if (h.identity) lines.push(`    identity: ${h.identity}`);
+    if (h.knownHosts) lines.push(`    known_hosts: ${h.knownHosts}`);
     if (h.labels && Object.keys(h.labels).length)
       lines.push(
         `    labels: { ${Object.entries(h.labels)

@@ -530,7 +530,7 @@ host_labels() { # role/pool/zone per host, for placement examples and tests
 
 write_description() {
   local cs; cs="$(cat "$DATA/cluster-store")"
-  local h first=1 hosts_json="" inv="" ip helper ssh_inv="" ssh_only_json=""
+  local h first=1 hosts_json="" inv="" ip helper ssh_inv="" ssh_only_json="" ssh_hosts_json=""
   helper="$(helper_image_ref)"
   for h in "${HOSTS[@]}" "${SSH_ONLY_HOSTS[@]}"; do
     ip="$(host_ip "$h")"
@@ -538,6 +538,8 @@ write_description() {
     endpoint: ssh://root@$ip
     labels: { $(host_labels "$h") }
 "
+    [ -z "$ssh_hosts_json" ] || ssh_hosts_json+=", "
+    ssh_hosts_json+="\"$h\": \"ssh://root@$ip\""
     ssh_only "$h" || continue
     [ -z "$ssh_only_json" ] || ssh_only_json+=", "
     ssh_only_json+="{ \"name\": \"$h\", \"ip\": \"$ip\", \"netns\": \"$(ns_of "$h")\", \"socket\": \"unix://$(host_sock "$h")\", \"ssh\": \"ssh://root@$ip\" }"
@@ -550,7 +552,6 @@ write_description() {
     { \"name\": \"$h\", \"ip\": \"$ip\", \"netns\": \"$(ns_of "$h")\",
       \"socket\": \"unix://$(host_sock "$h")\", \"tcp\": \"tcp://$ip:2376\",
       \"tls\": { \"ca\": \"$TLS/client/ca.pem\", \"cert\": \"$TLS/client/cert.pem\", \"key\": \"$TLS/client/key.pem\" },
-      \"ssh\": \"ssh://root@$ip\",
       \"labels\": { $(host_labels "$h" | sed -E 's/([a-z]+): ([a-z]+)/"\1": "\2"/g') } }"
     inv+="  $h:
     endpoint: tcp://$ip:2376
@@ -572,9 +573,17 @@ write_description() {
   "registryAuth": { "address": "$REGISTRY_AUTH", "username": "$REGISTRY_USER", "password": "$REGISTRY_PASSWORD" },
   "images": { "busybox": "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG", "busyboxLatest": "$REGISTRY/$IMAGE_REPO:latest", "private": "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG", "helper": "$helper" },
   "dockerCli": "$DOCKER_CLI",
-  "sandboxScript": "$HERE/sandbox.sh",
-  "ssh": { "inventory": "$STATE/inventory-ssh.yaml", "identity": "$SSH_DIR/client_ed25519", "knownHosts": "$SSH_DIR/known_hosts",
-    "hostKeys": "$SSH_DIR", "sshOnly": [$ssh_only_json] }
+  "sandboxScript": "$HERE/sandbox.sh"
+}
+EOF
+  cat >"$STATE/ssh.json" <<EOF
+{
+  "inventory": "$STATE/inventory-ssh.yaml",
+  "identity": "$SSH_DIR/client_ed25519",
+  "knownHosts": "$SSH_DIR/known_hosts",
+  "hostKeys": "$SSH_DIR",
+  "hosts": { $ssh_hosts_json },
+  "sshOnly": [$ssh_only_json]
 }
 EOF
   cat >"$STATE/inventory.yaml" <<EOF
@@ -637,7 +646,7 @@ sandbox_up() {
   ensure_images
   write_description
   log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")), cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
-  log "wrote $STATE/sandbox.json, $STATE/inventory.yaml and $STATE/inventory-ssh.yaml (ssh:// to every host$([ ${#SSH_ONLY_HOSTS[@]} = 0 ] || echo ", ${SSH_ONLY_HOSTS[*]} over ssh only"))"
+  log "wrote $STATE/sandbox.json, $STATE/inventory.yaml, $STATE/ssh.json and $STATE/inventory-ssh.yaml (ssh:// to every host$([ ${#SSH_ONLY_HOSTS[@]} = 0 ] || echo ", ${SSH_ONLY_HOSTS[*]} over ssh only"))"
   if [ "$before" = "$(fingerprint)" ]; then log "already up: nothing changed"; fi
 }
 

@@ -14,8 +14,6 @@ export interface SandboxHost {
   socket: string;
   tcp: string;
   tls: { ca: string; cert: string; key: string };
-  /** ssh://root@IP: the host's sshd, which runs `docker system dial-stdio` against this host's dockerd. */
-  ssh: string;
   labels: Record<string, string>;
 }
 
@@ -28,9 +26,13 @@ export interface SshOnlyHost {
   ssh: string;
 }
 
-/** The sandbox's SSH material: the client key, the known_hosts of every host key, each host's key folder. */
+/**
+ * The sandbox's SSH side (.sandbox/ssh.json): the client key, the known_hosts of every host key, each host's key
+ * folder, every host's ssh://root@IP (its sshd runs `docker system dial-stdio` against that host's dockerd).
+ */
 export interface SandboxSsh {
   inventory: string;
+  hosts: Record<string, string>;
   identity: string;
   knownHosts: string;
   /** HOST/host_ed25519_key(.pub) under this folder. */
@@ -52,7 +54,6 @@ export interface Sandbox {
   images: { busybox: string; busyboxLatest: string; private: string; helper: string };
   dockerCli: string;
   sandboxScript: string;
-  ssh: SandboxSsh;
 }
 
 /**
@@ -157,4 +158,11 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, in
     if (Date.now() > deadline) return last!;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The default sandbox's SSH side (.sandbox/ssh.json, or STACK_SANDBOX_SSH_JSON). */
+export function sandboxSsh(): SandboxSsh {
+  const file = process.env.STACK_SANDBOX_SSH_JSON ?? join(repoRoot, '.sandbox', 'ssh.json');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run sandbox -- up`);
+  return JSON.parse(readFileSync(file, 'utf8')) as SandboxSsh;
 }

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Labels } from '../../src/labels.js';
-import { engine, repoRoot, sandbox as readSandbox, type SandboxHost } from '../helpers/sandbox.js';
+import { engine, repoRoot, sandbox as readSandbox, sandboxSsh, type SandboxHost } from '../helpers/sandbox.js';
 
 export const bin = path.join(repoRoot, 'bin', 'stack.js');
 
@@ -47,12 +47,18 @@ export interface InventoryHost {
 
 /** The sandbox's hosts (by name) as inventory entries over their sockets, or over ssh:// with the sandbox's key. */
 export function sandboxHosts(names: string[], transport: 'socket' | 'ssh' = 'socket'): InventoryHost[] {
-  const s = readSandbox();
+  const all = readSandbox().hosts;
   return names.map((n) => {
-    const h = s.hosts.find((x) => x.name === n)!;
-    return transport === 'socket'
-      ? { name: h.name, endpoint: h.socket, labels: h.labels }
-      : { name: h.name, endpoint: h.ssh, labels: h.labels, identity: s.ssh.identity, knownHosts: s.ssh.knownHosts };
+    const h = all.find((x) => x.name === n)!;
+    if (transport === 'socket') return { name: h.name, endpoint: h.socket, labels: h.labels };
+    const ssh = sandboxSsh();
+    return {
+      name: h.name,
+      endpoint: ssh.hosts[n],
+      labels: h.labels,
+      identity: ssh.identity,
+      knownHosts: ssh.knownHosts,
+    };
   });
 }
 

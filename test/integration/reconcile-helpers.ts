@@ -16,7 +16,7 @@ import type { ApplyEvent, ApplyResult } from '../../src/apply/index.js';
 import { dockerOptions } from '../../src/docker/client.js';
 import type { Plan } from '../../src/plan/types.js';
 import { Labels } from '../../src/labels.js';
-import { sandbox as readSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { sandbox as readSandbox, sandboxSsh, type Sandbox } from '../helpers/sandbox.js';
 import { HostEventRecorder } from './event-recorder.js';
 import { desired as buildDesired } from '../unit/plan/helpers.js';
 import { endpointOf, sshEndpointOf } from '../helpers/endpoint.js';
@@ -41,7 +41,7 @@ export function hostSpecs(transport: Transport): HostSpec[] {
         ? endpointOf(h.socket)
         : transport === 'tls'
           ? endpointOf(h.tcp, h.tls)
-          : sshEndpointOf(h.ssh, s.ssh),
+          : sshEndpointOf(sandboxSsh().hosts[h.name], sandboxSsh()),
     labels: h.labels ?? {},
   }));
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import test from 'ava';
 import Docker from 'dockerode';
 import { Labels } from '../../src/labels.js';
-import { sandbox as readSandbox } from '../helpers/sandbox.js';
+import { sandbox as readSandbox, sandboxSsh } from '../helpers/sandbox.js';
 import {
   cleanup,
   containersOf,
@@ -26,7 +26,7 @@ import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir, type Inve
 test.before(() => ensureBuilt());
 
 const MAIN = ['h1', 'h2', 'h3'];
-const s = readSandbox();
+const s = { ...readSandbox(), ssh: sandboxSsh() };
 
 function stackFile(name: string, pool = 'main'): string {
   return (
@@ -152,7 +152,7 @@ test("DOCKER_HOST=ssh://root@HOST: one host, the operator's ~/.ssh key and known
   chmodSync(path.join(home, '.ssh', 'id_ed25519'), 0o600);
   copyFileSync(s.ssh.knownHosts, path.join(home, '.ssh', 'known_hosts'));
   cleanup(t, desiredFor(name, [], 'socket'));
-  const env = { DOCKER_HOST: h1.ssh, HOME: home };
+  const env = { DOCKER_HOST: s.ssh.hosts.h1, HOME: home };
   const r = await runStack(['apply', '--yes', '--json'], dir, env);
   t.is(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import test from 'ava';
 import Docker from 'dockerode';
 import { Labels } from '../../src/labels.js';
-import { sandbox as readSandbox, sandboxSsh } from '../helpers/sandbox.js';
+import { repoRoot, sandbox as readSandbox, sandboxSsh } from '../helpers/sandbox.js';
 import {
   cleanup,
   containersOf,
@@ -103,7 +103,7 @@ test('a changed host key: exit 1 naming the host, the presented fingerprint and 
   t.is((await containersOf(name)).size, 0);
 });
 
-test('the SSH-only host s1 (no tcp listener) is planned and applied over ssh://, and destroyed', async (t) => {
+test.serial('the SSH-only host s1 (no tcp listener) is planned and applied over ssh://, and destroyed', async (t) => {
   const only = s.ssh.sshOnly[0];
   t.truthy(only, 'the default sandbox has an SSH-only host');
   const name = uniqueStack('so');
@@ -182,6 +182,29 @@ test('an SSH port nobody listens on: the host is unreachable, named once, nothin
   t.is(r.stderr.match(/host h1 is unreachable/g)?.length, 1, r.stderr);
   t.deepEqual(await stackEvents(name, since), []);
 });
+
+test.serial(
+  "s1's dockerd stopped, its sshd up: dial-stdio fails, and the host is unreachable, named once with why",
+  async (t) => {
+    const only = s.ssh.sshOnly[0];
+    const script = path.join(repoRoot, 'deploy', 'sandbox', 'sandbox.sh');
+    const name = uniqueStack('sd');
+    const host: InventoryHost = {
+      name: only.name,
+      endpoint: only.ssh,
+      labels: { pool: 'sshonly' },
+      identity: s.ssh.identity,
+      knownHosts: s.ssh.knownHosts,
+    };
+    const dir = writeDir({ 'compose.yaml': stackFile(name, 'sshonly'), 'inventory.yaml': inventoryYaml([host]) });
+    execFileSync('bash', [script, 'stop-host', only.name]);
+    t.teardown(() => void execFileSync('bash', [script, 'start-host', only.name]));
+    const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
+    t.is(r.code, 1, r.stdout + r.stderr);
+    t.regex(r.stderr, /host s1 is unreachable: .*docker system dial-stdio failed: .*docker\.sock/);
+    t.is(r.stderr.match(/host s1 is unreachable/g)?.length, 1, r.stderr);
+  },
+);
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

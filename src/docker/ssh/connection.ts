@@ -103,7 +103,7 @@ export class SshConnection {
     return this.client;
   }
 
-  private open(): Promise<Client> {
+  private async open(): Promise<Client> {
     const e = this.endpoint;
     const keys = readKnownHosts(e.knownHosts);
     const name = knownHostsName(e.host, e.port);

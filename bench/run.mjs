@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: stack beside its peers (the Engine API floor, docker-compose, Docker Swarm), in one run,
+ * `npm run bench`: stack beside its peers (the Engine API floor, docker-compose, Docker Swarm), and stack over ssh://
+ * beside stack over the unix sockets, in one run,
  * on the same hosts; stack also on the daemons Swarm gets (no cluster store), with its own Consul-backed overlay — the bench sandbox (STACK_SANDBOX=bench, 3 hosts), never the shared test sandbox.
  *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--only-swarm] [--only-rollout] [--out DIR]
  * Prints one table; writes bench/results/latest.json and latest.md (and a timestamped copy of the JSON).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -279,6 +280,21 @@ const add = (workload, peer, samples, extra = {}) => {
   return row;
 };
 
+/** The bench context over ssh:// (.sandbox-bench/ssh.json: the hosts' sshd, client key, known_hosts), or undefined. */
+function sshContext(ctx, hosts, sb) {
+  const file = join(REPO, '.sandbox-bench', 'ssh.json');
+  if (!existsSync(file)) return undefined;
+  const ssh = JSON.parse(readFileSync(file, 'utf8'));
+  const inventory = join(WORK, 'inventory-ssh.yaml');
+  const entry = (h) =>
+    `  ${h.name}: { endpoint: "${ssh.hosts[h.name]}", identity: "${ssh.identity}", known_hosts: "${ssh.knownHosts}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`;
+  writeFileSync(
+    inventory,
+    `hosts:\n${hosts.map(entry).join('\n')}\nconsul: "${sb.consul.http}"\noverlay: { helper_image: "${sb.images.helper}" }\n`,
+  );
+  return { ...ctx, inventory };
+}
+
 async function main() {
   mkdirSync(join(WORK, 'docker-cli'), { recursive: true });
   log('bench sandbox up (3 hosts, with the cluster store)');
@@ -294,6 +310,9 @@ async function main() {
     `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`).join('\n')}\nconsul: "${sb.consul.http}"\noverlay: { helper_image: "${sb.images.helper}" }\n`,
   );
   const ctx = { hosts, inventory, sandboxJson, consul: sb.consul.http, image: sb.images.busybox };
+  // stack again over ssh:// (each bench host's sshd runs `docker system dial-stdio`): the same hosts and files, another
+  // transport, for the ratio to stack over the unix sockets. Absent when the bench sandbox describes no SSH side.
+  const sshCtx = sshContext(ctx, hosts, sb);
   const info = machine(hosts);
   log('machine', JSON.stringify(info));
 
@@ -344,13 +363,13 @@ async function main() {
   }
   for (const wl of args['only-swarm'] || rolloutOnly ? [] : workloads) {
     for (let rep = 0; rep < REPS; rep++) {
-      const peers = ['floor', 'stack', 'compose'];
-      const order = peers.slice(rep % 3).concat(peers.slice(0, rep % 3)); // rotate who goes first
+      const peers = ['floor', 'stack', 'compose', ...(sshCtx ? ['stack-ssh'] : [])];
+      const order = peers.slice(rep % peers.length).concat(peers.slice(0, rep % peers.length)); // rotate who goes first
       for (const peer of order) {
         await fresh(ctx);
         // A name per run: dockerd 20.10 can leak an overlay's endpoint count in the cluster store when
         // containers on several hosts go at once, leaving a network that cannot be removed; never reuse one.
-        const name = `${wl.w.name}${peer[0]}${rep + 1}${RUN_ID}`;
+        const name = `${wl.w.name}${peer === 'stack-ssh' ? 'h' : peer[0]}${rep + 1}${RUN_ID}`;
         const paths = peer === 'floor' ? writeWorkload({ ...wl.w, name }, join(WORK, `${wl.key}-${name}`)) : wl.paths;
         log(`${wl.key} rep ${rep + 1}/${REPS}: ${peer} (${name})`);
         if (peer === 'floor') {
@@ -364,6 +383,20 @@ async function main() {
             add(envLabel, 'floor', [(await floorReplace(ctx, paths, 's01')).seconds], {
               note: 'remove+create+start the 3 replicas',
             });
+        } else if (peer === 'stack-ssh') {
+          const cold = await stackApply(sshCtx, paths.stack, name);
+          if (cold.created !== wl.count)
+            throw new Error(`stack over ssh:// created ${cold.created} containers, expected ${wl.count}`);
+          add(wl.label, 'stack over ssh', [cold.seconds], {
+            note: 'as stack, over ssh:// (one SSH connection per host, a dial-stdio channel per HTTP connection)',
+          });
+          const noop = await stackApply(sshCtx, paths.stack, name);
+          if (noop.calls.writes !== 0)
+            throw new Error(`stack's no-op re-apply over ssh:// made ${noop.calls.writes} write calls, expected 0`);
+          add(noopLabel(wl), 'stack over ssh', [noop.seconds], {
+            note: `as stack, over ssh://; ${noop.calls.reads} reads, ${noop.calls.writes} writes`,
+            calls: noop.calls,
+          });
         } else if (peer === 'stack') {
           const cold = await stackApply(ctx, paths.stack, name);
           if (cold.created !== wl.count)

@@ -23,12 +23,17 @@ REGISTRY_PASSWORD=sandbox-secret
 IMAGE_REPO=busybox
 IMAGE_TAG=1.35
 FW_TAG="stack-sandbox$SUFFIX"         # comment on every iptables rule the sandbox adds
+SSH_DIR="$DATA/ssh"                   # the client key, known_hosts, and each host's sshd key and config
+# The default instance also runs `s1`: a dockerd with no tcp listener at all, reached by stack over ssh:// only.
+SSH_ONLY_HOSTS=(); [ -n "$INSTANCE" ] || SSH_ONLY_HOSTS=(s1)
 DOCKER_CLI="$(command -v /usr/bin/docker || command -v docker || true)"
 
 log() { printf 'sandbox: %s\n' "$*" >&2; }
 die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
 
-host_ip() { echo "$SUBNET.$((10 + ${1#h}))"; }
+host_ip() { case "$1" in s*) echo "$SUBNET.$((20 + ${1#s}))" ;; *) echo "$SUBNET.$((10 + ${1#h}))" ;; esac; }
+host_bip() { case "$1" in s*) echo "172.31.$((20 + ${1#s})).1/24" ;; *) echo "172.31.${1#h}.1/24" ;; esac; }
+ssh_only() { [[ "$1" == s* ]]; }
 ns_of() { echo "$NS_PREFIX$1"; }       # network namespace of a host (or of infra)
 host_sock() { echo "$RUN/$1/docker.sock"; }
 dk() { local h="$1"; shift; DOCKER_CONFIG="$DATA/docker-cli" "$DOCKER_CLI" -H "unix://$(host_sock "$h")" "$@"; }
@@ -46,6 +51,7 @@ ensure_packages() {
   command -v ip >/dev/null || missing+=(iproute2)
   command -v curl >/dev/null || missing+=(curl)
   command -v nsenter >/dev/null || missing+=(util-linux)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
   [ -x /bin/busybox ] && file_is_static /bin/busybox || missing+=(busybox-static)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
@@ -83,16 +89,18 @@ engine_of_instance() { cat "$DATA/engine" 2>/dev/null || echo 20.10; }
 # alive NAME: the process recorded in $RUN/NAME.pid runs.
 alive() { local p; p="$(cat "$RUN/$1.pid" 2>/dev/null)" && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
-# spawn NAME NETNS CMD...: start CMD in the network namespace, detached, logging to $DATA/NAME.log. It inherits no
-# descriptor but 0-2: a `flock /tmp/stack-it.lock sandbox.sh …` (a test under the sandbox lock restarting a host) would
-# otherwise hand its lock to the daemon, which then holds it for as long as it runs.
+# close_fds: in a subshell about to exec a long-lived process, close every descriptor above 2 — above all the lock
+# of `flock /tmp/stack-it.lock sandbox.sh up`, which a daemon would otherwise hold (and keep locked) for its life.
+close_fds() {
+  local fd
+  for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; true
+}
+
+# spawn NAME NETNS CMD...: start CMD in the network namespace, detached, logging to $DATA/NAME.log.
 spawn() {
   local name="$1" ns="$2"; shift 2
   mkdir -p "$RUN" "$DATA"
-  (
-    for fd in /proc/self/fd/*; do fd="${fd##*/}"; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
-    exec setsid nsenter --net="/run/netns/$ns" "$@" >>"$DATA/$name.log" 2>&1 </dev/null
-  ) &
+  ( close_fds; exec setsid nsenter --net="/run/netns/$ns" "$@" ) >>"$DATA/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
 }
 
@@ -243,13 +251,13 @@ write_registry_config() { # KIND PORT HTPASSWD
 host_command() { # host_command NAME → the dockerd command line (the cluster store is in its daemon.json)
   local h="$1" ip; ip="$(host_ip "$h")"
   # Engine 28: its own dockerd, and its docker-proxy found first on PATH; containerd, runc, docker-init are Debian's.
+  local tcp=(-H "tcp://$ip:2376" --tlsverify --tlscacert "$TLS/ca.pem" --tlscert "$TLS/$h/cert.pem" --tlskey "$TLS/$h/key.pem")
+  ssh_only "$h" && tcp=()   # its Engine has no tcp listener: ssh:// is the only way in from another machine
   local args=(dockerd)
   [ -z "$ENGINE_DIR" ] || args=(env "PATH=$ENGINE_DIR:$PATH" "$ENGINE_DIR/dockerd")
-  args+=(--config-file "$DATA/$h/daemon.json"
-    -H "unix://$(host_sock "$h")" -H "tcp://$ip:2376"
-    --tlsverify --tlscacert "$TLS/ca.pem" --tlscert "$TLS/$h/cert.pem" --tlskey "$TLS/$h/key.pem"
+  args+=(--config-file "$DATA/$h/daemon.json" -H "unix://$(host_sock "$h")" "${tcp[@]}"
     --data-root "$DATA/$h/docker" --exec-root "$RUN/$h/exec" --pidfile "$RUN/$h/docker.pid"
-    --bip "172.31.${h#h}.1/24")
+    --bip "$(host_bip "$h")")
   printf '%q ' "${args[@]}"
 }
 
@@ -270,6 +278,7 @@ host_daemon_json() {
 
 host_start() {
   local h="$1" cs; cs="$(cat "$DATA/cluster-store" 2>/dev/null || echo 1)"
+  ssh_only "$h" && cs=0   # no cluster store: it advertises no tcp address
   alive "dockerd-$h" && return 0
   [ -n "$ENGINE_DIR" ] || [ "$(engine_of_instance)" = 20.10 ] || ensure_engine "$(engine_of_instance)"
   mkdir -p "$DATA/$h/docker" "$RUN/$h"
@@ -400,7 +409,7 @@ mend_start() {
   alive mend && return 0
   mkdir -p "$RUN" "$DATA"
   # $RUN on its command line: `check-clean` finds a mender that outlived its sandbox like any other process
-  setsid bash "$HERE/sandbox.sh" mend-loop "$RUN" >>"$DATA/mend.log" 2>&1 </dev/null &
+  ( close_fds; exec setsid bash "$HERE/sandbox.sh" mend-loop "$RUN" ) >>"$DATA/mend.log" 2>&1 </dev/null &
   echo $! >"$RUN/mend.pid"
 }
 
@@ -421,6 +430,11 @@ ensure_images() {
   # Every host has the base image, so no workload pays a pull unless it asks for one.
   local pids=()
   for h in "${HOSTS[@]}"; do
+    ( dk "$h" image inspect "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null 2>&1 ||
+      dk "$h" pull -q "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null ) &
+    pids+=($!)
+  done
+  for h in "${SSH_ONLY_HOSTS[@]}"; do
     ( dk "$h" image inspect "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null 2>&1 ||
       dk "$h" pull -q "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG" >/dev/null ) &
     pids+=($!)
@@ -457,6 +471,70 @@ helper_image_ref() {
   echo "$REGISTRY/$IMAGE_REPO@$digest"
 }
 
+# ---------- ssh: an OpenSSH server per host ----------
+# Each host runs Debian's sshd in its namespace (port 22 on its address) with its own host key, made once and kept
+# across `up`. A login runs `docker system dial-stdio` (what stack and `docker -H ssh://` run) against *that* host's
+# dockerd: all hosts share one filesystem, so each sshd sets DOCKER_HOST for its sessions (sshd_config SetEnv).
+# One client key logs in as root everywhere; known_hosts holds every host's key.
+
+ensure_ssh_keys() {
+  mkdir -p "$SSH_DIR"; chmod 700 "$SSH_DIR"
+  [ -f "$SSH_DIR/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "stack-sandbox$SUFFIX client" -f "$SSH_DIR/client_ed25519"
+  cmp -s "$SSH_DIR/client_ed25519.pub" "$SSH_DIR/authorized_keys" || cp "$SSH_DIR/client_ed25519.pub" "$SSH_DIR/authorized_keys"
+}
+
+ssh_config_of() { # ssh_config_of HOST → its sshd_config
+  local h="$1" d="$SSH_DIR/$1"
+  cat <<EOF
+ListenAddress $(host_ip "$h"):22
+HostKey $d/host_ed25519_key
+PidFile none
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowAgentForwarding no
+AllowTcpForwarding no
+X11Forwarding no
+PermitTunnel no
+PrintMotd no
+MaxSessions 16
+MaxStartups 64:30:128
+SetEnv DOCKER_HOST=unix://$(host_sock "$h") DOCKER_CONFIG=$DATA/docker-cli
+EOF
+}
+
+ssh_start() {
+  local h="$1" d="$SSH_DIR/$1"
+  mkdir -p "$d" /run/sshd; chmod 700 "$d"
+  [ -f "$d/host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "$h" -f "$d/host_ed25519_key"
+  local config; config="$(ssh_config_of "$h")"
+  [ "$config" = "$(cat "$d/sshd_config" 2>/dev/null)" ] || { printf '%s\n' "$config" >"$d/sshd_config"; stop_proc "sshd-$h"; }
+  alive "sshd-$h" && return 0
+  /usr/sbin/sshd -t -f "$d/sshd_config" || die "sshd_config of $h is not valid ($d/sshd_config)"
+  spawn "sshd-$h" "$(ns_of "$h")" /usr/sbin/sshd -D -e -f "$d/sshd_config"
+}
+
+ssh_ready() { nsenter --net="/run/netns/$(ns_of "$1")" bash -c "exec 3<>/dev/tcp/$(host_ip "$1")/22" 2>/dev/null; }
+
+# known_hosts: every host's key under its address (rewritten only when it changes).
+write_known_hosts() {
+  local h out=""
+  for h in "$@"; do out+="$(host_ip "$h") $(cut -d' ' -f1,2 "$SSH_DIR/$h/host_ed25519_key.pub")"$'\n'; done
+  [ "$out" = "$(cat "$SSH_DIR/known_hosts" 2>/dev/null)"$'\n' ] || printf '%s' "$out" >"$SSH_DIR/known_hosts"
+}
+
+ensure_ssh() {
+  local h
+  ensure_ssh_keys
+  for h in "$@"; do ssh_start "$h"; done
+  for h in "$@"; do wait_for "sshd on $h" 10 ssh_ready "$h"; done
+  write_known_hosts "$@"
+}
+
 # ---------- description ----------
 
 host_labels() { # role/pool/zone per host, for placement examples and tests
@@ -464,14 +542,27 @@ host_labels() { # role/pool/zone per host, for placement examples and tests
     h1) echo "role: web, pool: main, zone: a" ;;
     h2) echo "role: web, pool: main, zone: b" ;;
     h3) echo "role: db, pool: main, zone: c" ;;
+    s*) echo "role: sshonly, pool: sshonly, zone: s" ;;
     *) echo "role: spare, pool: spare, zone: x" ;;
   esac
 }
 
 write_description() {
   local cs; cs="$(cat "$DATA/cluster-store")"
-  local h first=1 hosts_json="" inv="" ip helper
+  local h first=1 hosts_json="" inv="" ip helper ssh_inv="" ssh_only_json="" ssh_hosts_json=""
   helper="$(helper_image_ref)"
+  for h in "${HOSTS[@]}" "${SSH_ONLY_HOSTS[@]}"; do
+    ip="$(host_ip "$h")"
+    ssh_inv+="  $h:
+    endpoint: ssh://root@$ip
+    labels: { $(host_labels "$h") }
+"
+    [ -z "$ssh_hosts_json" ] || ssh_hosts_json+=", "
+    ssh_hosts_json+="\"$h\": \"ssh://root@$ip\""
+    ssh_only "$h" || continue
+    [ -z "$ssh_only_json" ] || ssh_only_json+=", "
+    ssh_only_json+="{ \"name\": \"$h\", \"ip\": \"$ip\", \"netns\": \"$(ns_of "$h")\", \"socket\": \"unix://$(host_sock "$h")\", \"ssh\": \"ssh://root@$ip\" }"
+  done
   for h in "${HOSTS[@]}"; do
     ip="$(host_ip "$h")"
     [ $first = 1 ] || hosts_json+=","
@@ -505,12 +596,33 @@ write_description() {
   "sandboxScript": "$HERE/sandbox.sh"
 }
 EOF
+  cat >"$STATE/ssh.json" <<EOF
+{
+  "inventory": "$STATE/inventory-ssh.yaml",
+  "identity": "$SSH_DIR/client_ed25519",
+  "knownHosts": "$SSH_DIR/known_hosts",
+  "hostKeys": "$SSH_DIR",
+  "hosts": { $ssh_hosts_json },
+  "sshOnly": [$ssh_only_json]
+}
+EOF
   cat >"$STATE/inventory.yaml" <<EOF
 # Written by \`npm run sandbox -- up\`: the sandbox's hosts over tcp+TLS, its Consul, and the helper image of stack's
 # own overlay (the sandbox's busybox, by digest).
 # Use: stack apply -i .sandbox/inventory.yaml -f examples/web-db/compose.yaml
 hosts:
 $inv
+consul: http://$INFRA_IP:8500
+overlay: { helper_image: "$helper" }
+EOF
+  cat >"$STATE/inventory-ssh.yaml" <<EOF
+# Written by \`npm run sandbox -- up\`: the same hosts over ssh:// (each host's sshd runs \`docker system dial-stdio\`
+# against its own dockerd), plus $(printf '%s ' "${SSH_ONLY_HOSTS[@]}")— an Engine with no tcp listener, reachable over SSH only.
+# Host keys are checked against the sandbox's known_hosts; the client key logs in as root.
+# Use: stack apply -i .sandbox/inventory-ssh.yaml -f examples/web-db/compose.yaml
+known_hosts: $SSH_DIR/known_hosts
+hosts:
+$(printf '%s' "$ssh_inv" | sed "s|^    endpoint: \(.*\)|    endpoint: \1\n    identity: $SSH_DIR/client_ed25519|")
 consul: http://$INFRA_IP:8500
 overlay: { helper_image: "$helper" }
 EOF
@@ -550,24 +662,26 @@ sandbox_up() {
     if [ ! -f /etc/docker/key.json ]; then host_start "$h"; wait_host "$h"; fi
     host_start "$h"
   done
-  for h in "${HOSTS[@]}"; do wait_host "$h"; done
+  for h in "${SSH_ONLY_HOSTS[@]}"; do ensure_netns "$(ns_of "$h")" "$(host_ip "$h")"; host_start "$h"; done
+  for h in "${HOSTS[@]}" "${SSH_ONLY_HOSTS[@]}"; do wait_host "$h"; done
+  ensure_ssh "${HOSTS[@]}" "${SSH_ONLY_HOSTS[@]}"
   sandbox_heal
   if [ "$cs" = 1 ]; then mend_start; else stop_proc mend; fi
   ensure_images
   write_description
   log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")) on Engine $engine, cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
-  log "wrote $STATE/sandbox.json and $STATE/inventory.yaml"
+  log "wrote $STATE/sandbox.json, $STATE/inventory.yaml, $STATE/ssh.json and $STATE/inventory-ssh.yaml (ssh:// to every host$([ ${#SSH_ONLY_HOSTS[@]} = 0 ] || echo ", ${SSH_ONLY_HOSTS[*]} over ssh only"))"
   if [ "$before" = "$(fingerprint)" ]; then log "already up: nothing changed"; fi
 }
 
-is_our_ns() { [[ "$1" == "${NS_PREFIX}infra" || "$1" =~ ^${NS_PREFIX}h[0-9]$ ]]; }
+is_our_ns() { [[ "$1" == "${NS_PREFIX}infra" || "$1" =~ ^${NS_PREFIX}[hs][0-9]$ ]]; }
 
 sandbox_down() {
   local p name ns m pids=()
   for p in "$RUN"/*.pid; do
     [ -e "$p" ] || continue
     name="$(basename "$p" .pid)"
-    case "$name" in dockerd-*) stop_proc "$name" & pids+=($!) ;; esac
+    case "$name" in dockerd-*|sshd-*) stop_proc "$name" & pids+=($!) ;; esac
   done
   for p in "${pids[@]}"; do wait "$p"; done
   for name in mend registry-open registry-auth consul etcd; do stop_proc "$name"; done
@@ -597,7 +711,7 @@ sandbox_down() {
 sandbox_status() {
   local name ok=1
   if [ ! -f "$STATE/sandbox.json" ]; then echo "sandbox: down"; return 3; fi
-  for name in etcd consul registry-open registry-auth $([ "$(cat "$DATA/cluster-store" 2>/dev/null)" = 1 ] && echo mend) $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid 2>/dev/null | sed 's/\.pid$//'); do
+  for name in etcd consul registry-open registry-auth $([ "$(cat "$DATA/cluster-store" 2>/dev/null)" = 1 ] && echo mend) $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid sshd-*.pid 2>/dev/null | sed 's/\.pid$//'); do
     if alive "$name"; then printf '  %-16s running (pid %s)\n' "$name" "$(cat "$RUN/$name.pid")"; else printf '  %-16s STOPPED\n' "$name"; ok=0; fi
   done
   cat "$STATE/sandbox.json"

@@ -13,7 +13,8 @@
 #   sandbox.sh check-clean                           fail if `down` left anything behind
 # STACK_SANDBOX=NAME runs a second sandbox beside the default (own bridge, subnet, namespaces, .sandbox-NAME/).
 #
-# Needs root. Writes .sandbox/sandbox.json and .sandbox/inventory.yaml at the repository root.
+# Needs root. Writes .sandbox/sandbox.json, inventory.yaml, ssh.json and inventory-ssh.yaml at the repository root;
+# every host also runs an sshd (lib.sh, ssh), and the default instance an SSH-only host s1.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,7 +22,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=deploy/sandbox/lib.sh
 source "$HERE/lib.sh"
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cmd="${1:-}"; shift || true
 case "$cmd" in

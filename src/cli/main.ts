@@ -18,7 +18,12 @@ Exit codes:
 Faults: every Engine call has a time limit (--timeout, --pull-timeout); transient errors are retried with
 back-off (--retries); an unreachable host is an error before any write unless --skip-unreachable; a host lost
 during apply gets no more work and the rest finishes. A re-run resolves what a failure or interruption left.
-See docs/faults.md.`;
+See docs/faults.md.
+
+Hosts: unix:///path, tcp://HOST:PORT (TLS files in the inventory, or DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) and
+ssh://[USER@]HOST[:PORT] (the host key checked against known_hosts — an unknown or changed key is an error naming
+its SHA256 fingerprint; keys from SSH_AUTH_SOCK and identity: or ~/.ssh/id_*; the host runs docker system
+dial-stdio). See docs/transports.md.`;
 
 export function buildProgram(): Command {
   const program = new Command('stack')

@@ -51,7 +51,7 @@ export function addStackOptions(command: Command): Command {
     )
     .option(
       '-i, --inventory <path>',
-      "inventory of hosts and the operator's policy (YAML; default: STACK_INVENTORY); wins over DOCKER_HOST and x-stack.hosts",
+      "inventory of hosts (unix://, tcp://, ssh://) and the operator's policy (YAML; default: STACK_INVENTORY); wins over DOCKER_HOST and x-stack.hosts",
     )
     .option(
       '--allow-insecure-tcp',

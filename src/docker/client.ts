@@ -1,5 +1,5 @@
 /**
- * One HostClient per Docker daemon, over dockerode (unix socket, or tcp with TLS), its endpoint exactly the one
+ * One HostClient per Docker daemon, over dockerode (unix socket, tcp with TLS, or ssh: ssh/connection.ts), its endpoint exactly the one
  * configured: no environment variable can redirect it (dockerFor), and no create body reaches a request URL
  * (request-body.ts). Every method
  * rethrows with context (host, object). Every call has a time limit, and transient errors are
@@ -10,12 +10,14 @@
  * (every attempt), reads apart from writes, for the summary.
  */
 import { readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import Docker from 'dockerode';
 import Modem from 'docker-modem';
 import type { Endpoint, HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
+import { sshAgent } from './ssh/pool.js';
 import { splitBody, type DialOptions } from './request-body.js';
 import { formatApiVersion, negotiateApi, parseApiVersion, type ApiVersion } from './api-version.js';
 import { UNFENCED, type Fence } from '../fence.js';
@@ -104,7 +106,7 @@ interface PullProgress {
 }
 
 /** dockerode options for an endpoint: every connection field explicit (host and socketPath never both set). */
-export function dockerOptions(endpoint: Endpoint): Docker.DockerOptions {
+export function dockerOptions(endpoint: Endpoint): Docker.DockerOptions & { agent?: Agent } {
   switch (endpoint.kind) {
     case 'unix':
       return {
@@ -128,6 +130,18 @@ export function dockerOptions(endpoint: Endpoint): Docker.DockerOptions {
         key: tls ? readFileSync(tls.key) : undefined,
       };
     }
+    case 'ssh':
+      // The Engine API over an SSH channel (ssh/connection.ts): plain HTTP inside it, through the host's agent.
+      return {
+        socketPath: undefined,
+        host: 'docker',
+        port: undefined,
+        protocol: 'http',
+        ca: undefined,
+        cert: undefined,
+        key: undefined,
+        agent: sshAgent(endpoint),
+      };
     default: {
       const never: never = endpoint;
       throw new Error(`unsupported endpoint ${JSON.stringify(never)}`);
@@ -159,7 +173,7 @@ export function dockerFor(endpoint: Endpoint): Docker {
     timeout: undefined,
     connectionTimeout: undefined,
     checkServerIdentity: undefined,
-    agent: undefined,
+    agent: o.agent,
     headers: {},
     sshOptions: {},
     protocol: o.protocol,

@@ -4,14 +4,26 @@
  * > the local socket. The inventory and the environment are the operator's; the stack file is the application's.
  * tcp:// without TLS is refused unless the operator allows it for that host (`tls: false`, or --allow-insecure-tcp
  * for DOCKER_HOST), and then warned; TLS files are checked before anything opens them (tls-files.ts).
+ * ssh:// endpoints come from the operator only (the inventory or DOCKER_HOST; a stack file's x-stack.hosts may not
+ * name one: it would choose where the operator's keys and agent are offered); their user, identity, known_hosts
+ * and agent are filled in here from the inventory and the operator's environment (SshDefaults).
  */
 import os from 'node:os';
 import path from 'node:path';
 import type { HostSpec, HostsSource, TlsFiles } from './types.js';
-import { DEFAULT_UNIX_SOCKET, formatEndpoint, parseEndpoint, type Endpoint, type EndpointAddress } from './endpoint.js';
+import {
+  DEFAULT_UNIX_SOCKET,
+  formatEndpoint,
+  parseEndpoint,
+  type Endpoint,
+  type EndpointAddress,
+  type SshAddress,
+  type SshEndpoint,
+} from './endpoint.js';
+import { existsSync } from 'node:fs';
 import { isRecord, scalarText, type KeyPath } from './key-path.js';
 import type { Problems } from './problems.js';
-import { checkTlsFile, type TlsPart } from './tls-files.js';
+import { checkTlsFile, type TlsFileProblem, type TlsPart } from './tls-files.js';
 
 export const LOCAL_SOCKET_PATH = DEFAULT_UNIX_SOCKET;
 
@@ -40,7 +52,33 @@ export interface HostMapPolicy {
   baseDir: string;
   /** Files must resolve inside this folder after symlinks (x-stack.hosts: the project folder); absent: anywhere. */
   confineTo?: string;
+  /** The operator's SSH defaults; absent (x-stack.hosts): ssh:// endpoints are refused. */
+  ssh?: SshDefaults;
 }
+
+/** What an ssh:// endpoint takes from the operator's environment when the inventory does not say. */
+export interface SshDefaults {
+  /** The login name when the endpoint names none (USER, LOGNAME, else the process's user). */
+  user: string;
+  /** The home folder: ~/.ssh/known_hosts and the default identities live there. */
+  home: string;
+  /** SSH_AUTH_SOCK. */
+  agent?: string;
+  /** The inventory's global `known_hosts:` (resolved), which a host's own wins over. */
+  knownHosts?: string;
+}
+
+/** The SSH defaults of an environment (the CLI passes process.env). */
+export function sshDefaults(env: Record<string, string | undefined>): SshDefaults {
+  return {
+    user: env.USER || env.LOGNAME || os.userInfo().username,
+    home: env.HOME || os.homedir(),
+    ...(env.SSH_AUTH_SOCK ? { agent: env.SSH_AUTH_SOCK } : {}),
+  };
+}
+
+/** OpenSSH's default identities, in its order (the DSA and security-key ones left out). */
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 /** Where a host map is, for messages: the tree it is in and its key path there. */
 export interface HostMapAt {
@@ -68,7 +106,11 @@ export function readHostMap(
       problems.error([...here, 'endpoint'], `host ${name}: ${parsed.error}`, { in: at.root, hint: parsed.hint });
       continue;
     }
-    const endpoint = withTls(name, parsed.address, entry.tls, policy, problems, { root: at.root, path: here });
+    const where = { root: at.root, path: here };
+    const endpoint =
+      parsed.address.kind === 'ssh'
+        ? withSsh(name, parsed.address, entry, policy, problems, where)
+        : withTls(name, parsed.address, entry, policy, problems, where);
     if (endpoint) hosts.push({ name, endpoint, labels: stringMap(entry.labels) });
   }
   return hosts;
@@ -77,12 +119,19 @@ export function readHostMap(
 /** The endpoint with its TLS setting: files checked, `tls: false` warned, a tcp host without `tls:` refused. */
 function withTls(
   name: string,
-  address: EndpointAddress,
-  tls: unknown,
+  address: Exclude<EndpointAddress, SshAddress>,
+  entry: Record<string, unknown>,
   policy: HostMapPolicy,
   problems: Problems,
   at: HostMapAt,
 ): Endpoint | undefined {
+  const tls = entry.tls;
+  for (const key of ['identity', 'known_hosts'] as const)
+    if (entry[key] !== undefined)
+      problems.error([...at.path, key], `host ${name}: ${key} applies to ssh:// endpoints only`, {
+        in: at.root,
+        hint: `remove ${key}:`,
+      });
   if (address.kind === 'unix') {
     if (tls !== undefined)
       problems.error([...at.path, 'tls'], `host ${name}: tls applies to tcp:// endpoints only, not to a unix socket`, {
@@ -119,6 +168,68 @@ function withTls(
   return ok ? { ...address, tls: files } : undefined;
 }
 
+/**
+ * An ssh:// endpoint with its settings: the user (the endpoint's, else the operator's), the identity (the host's
+ * `identity:`, checked like a TLS key, else OpenSSH's default files), known_hosts (the host's, else the inventory's,
+ * else ~/.ssh/known_hosts) and the agent. Refused where the operator's defaults are absent (x-stack.hosts).
+ */
+function withSsh(
+  name: string,
+  address: SshAddress,
+  entry: Record<string, unknown>,
+  policy: HostMapPolicy,
+  problems: Problems,
+  at: HostMapAt,
+): SshEndpoint | undefined {
+  const error = (key: string, summary: string, hint: string) => {
+    problems.error([...at.path, key], summary, { in: at.root, hint });
+    return undefined;
+  };
+  if (!policy.ssh)
+    return error(
+      'endpoint',
+      `host ${name}: a stack file cannot name an ssh:// endpoint (it would choose where your SSH keys and agent are offered)`,
+      'put the host in an inventory (-i FILE) or DOCKER_HOST: the operator chooses SSH hosts',
+    );
+  if (entry.tls !== undefined)
+    return error('tls', `host ${name}: tls applies to tcp:// endpoints only, not to ssh://`, 'remove tls:');
+  const settings = sshSettings(name, address, entry, policy.ssh, policy.baseDir);
+  if ('problems' in settings) {
+    for (const p of settings.problems) error(p.key, p.summary, p.hint);
+    return undefined;
+  }
+  return { ...address, ...settings };
+}
+
+type SshProblem = { key: string } & TlsFileProblem;
+
+function sshSettings(
+  name: string,
+  address: SshAddress,
+  entry: Record<string, unknown>,
+  defaults: SshDefaults,
+  baseDir: string,
+): Omit<SshEndpoint, 'kind' | 'host' | 'port'> | { problems: SshProblem[] } {
+  const file = (key: string) => (typeof entry[key] === 'string' ? path.resolve(baseDir, entry[key]) : undefined);
+  const problems: SshProblem[] = [];
+  const identity = file('identity');
+  const identityProblem = identity && checkTlsFile(identity, 'key', undefined, `host ${name}: SSH identity`);
+  if (identityProblem) problems.push({ key: 'identity', ...identityProblem });
+  const knownHosts = file('known_hosts') ?? defaults.knownHosts;
+  const knownProblem = knownHosts && checkTlsFile(knownHosts, 'ca', undefined, `host ${name}: known_hosts`);
+  if (knownProblem)
+    problems.push({ key: entry.known_hosts !== undefined ? 'known_hosts' : 'endpoint', ...knownProblem });
+  if (problems.length) return { problems };
+  const fallback = DEFAULT_IDENTITIES.map((f) => path.join(defaults.home, '.ssh', f)).find((f) => existsSync(f));
+  const key = identity ?? fallback;
+  return {
+    user: address.user ?? defaults.user,
+    ...(key !== undefined ? { identity: key } : {}),
+    knownHosts: [knownHosts ?? path.join(defaults.home, '.ssh', 'known_hosts')],
+    ...(defaults.agent ? { agent: defaults.agent } : {}),
+  };
+}
+
 export interface DockerEnvPolicy {
   /** --allow-insecure-tcp: a tcp:// DOCKER_HOST without DOCKER_TLS_VERIFY is accepted (with a warning). */
   allowInsecureTcp?: boolean;
@@ -144,6 +255,15 @@ export function hostFromDockerEnv(
   }
   const address = parsed.address;
   if (address.kind === 'unix') return { name: 'default', endpoint: address, labels: {} };
+  if (address.kind === 'ssh') {
+    const settings = sshSettings(address.host, address, {}, sshDefaults(env), env.HOME || os.homedir());
+    if ('problems' in settings) {
+      for (const p of settings.problems)
+        problems.add({ severity: 'error', summary: `DOCKER_HOST="${text}": ${p.summary}`, hint: p.hint });
+      return undefined;
+    }
+    return { name: address.host, endpoint: { ...address, ...settings }, labels: {} };
+  }
   const name = address.host;
   if (env.DOCKER_TLS_VERIFY) {
     const tls = dockerEnvTls(env, problems);

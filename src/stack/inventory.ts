@@ -6,17 +6,19 @@
  *     h1: { endpoint: "tcp://10.77.0.11:2376", tls: { ca: ca.pem, cert: cert.pem, key: key.pem }, labels: { role: web } }
  *     h2: { endpoint: "unix:///run/stack-sandbox/h2/docker.sock", labels: {} }
  *     h3: { endpoint: "tcp://10.77.0.13:2375", tls: false }      # plain tcp: the operator says so, stack warns
+ *     h4: { endpoint: "ssh://deploy@h4.example.com", identity: ~/.ssh/deploy_ed25519, known_hosts: known_hosts }
+ *   known_hosts: known_hosts          # for every ssh:// host without its own (default ~/.ssh/known_hosts)
  *   consul: "http://10.77.0.2:8500"
  *   overlay: { helper_image: "10.77.0.2:5000/busybox@sha256:…" }   # stack's own overlay's helper, by digest
  *   policy: { mode: enforce, allow: [{ stack: vpn, rules: [cap-add] }] }   # dangerous settings (docs/policy.md)
  *
- * Relative TLS paths resolve against the inventory file's folder. The inventory is the operator's: its files may be
+ * Relative TLS, identity and known_hosts paths resolve against the inventory file's folder. The inventory is the operator's: its files may be
  * anywhere, and its `consul:` is its own (x-stack.consul never fills in for it).
  */
 import path from 'node:path';
 import { describeRefusal, readOperatorFile, STACK_FILE_LIMIT } from './bounded-file.js';
 import type { HostSpec } from './types.js';
-import { readHostMap } from './hosts.js';
+import { readHostMap, type SshDefaults } from './hosts.js';
 import type { MergeTags } from './merge-tags.js';
 import type { Problems } from './problems.js';
 import type { StackSchema } from './schema.js';
@@ -39,6 +41,8 @@ export function readInventory(
   schema: StackSchema,
   problems: Problems,
   tags: MergeTags,
+  /** The operator's SSH defaults (hosts.ts sshDefaults), for ssh:// hosts. */
+  ssh: SshDefaults,
 ): Inventory | undefined {
   const read = readOperatorFile(file, STACK_FILE_LIMIT);
   if (!read.ok) {
@@ -54,7 +58,10 @@ export function readInventory(
   for (const p of schemaProblems) problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, in: root });
   if (schemaProblems.length) return undefined;
   const listed = root.hosts as Record<string, unknown>;
-  const hosts = readHostMap(listed, { baseDir: path.dirname(file) }, problems, { root, path: ['hosts'] });
+  const baseDir = path.dirname(file);
+  const knownHosts = typeof root.known_hosts === 'string' ? path.resolve(baseDir, root.known_hosts) : undefined;
+  const policy = { baseDir, ssh: { ...ssh, ...(knownHosts !== undefined ? { knownHosts } : {}) } };
+  const hosts = readHostMap(listed, policy, problems, { root, path: ['hosts'] });
   if (!Object.keys(listed).length) {
     problems.error(['hosts'], 'the inventory lists no hosts', { in: root });
     return undefined;

@@ -25,7 +25,7 @@ import { checkPlacement } from './checks/placement.js';
 import { checkLimits } from './checks/limits.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
 import { resolveExtends } from './extends.js';
-import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
+import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys, sshDefaults } from './hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { sensitiveRule, type SensitiveRule, type SensitiveSources } from './sensitive-names.js';
 import type { Lookup } from './interpolate.js';
@@ -392,7 +392,7 @@ function resolveHosts(
   }
   const sandbox = options.sandboxInventory;
   if (sandbox && !existsSync(options.localSocketPath ?? LOCAL_SOCKET_PATH) && existsSync(sandbox)) {
-    const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags);
+    const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags, sshDefaults(options.env));
     ignoreXStack({ consul: xConsul }, "the sandbox's inventory", problems);
     return {
       hosts: inventory?.hosts ?? [],
@@ -414,7 +414,7 @@ function operatorsHosts(
 ): HostsAndConsul | undefined {
   if (options.inventory) {
     const file = path.resolve(options.cwd, options.inventory);
-    const inventory = readInventory(file, displayPath(file), schema, problems, tags);
+    const inventory = readInventory(file, displayPath(file), schema, problems, tags, sshDefaults(options.env));
     return {
       hosts: inventory?.hosts ?? [],
       hostsSource: 'inventory',

@@ -17,33 +17,42 @@ export interface TlsFileProblem {
 export type TlsPart = 'ca' | 'cert' | 'key';
 
 /** `confineTo`: the project folder the file must resolve inside (files named by a stack file). */
-export function checkTlsFile(file: string, part: TlsPart, confineTo?: string): TlsFileProblem | undefined {
+export function checkTlsFile(
+  file: string,
+  part: TlsPart,
+  confineTo?: string,
+  /** What the file is, for messages ("TLS key", "SSH identity"); default `TLS <part>`. */
+  what = `TLS ${part}`,
+): TlsFileProblem | undefined {
   let real: string;
   try {
     real = realpathSync(file);
   } catch {
     return {
-      summary: `TLS ${part} file ${file} does not exist`,
+      summary: `${what} file ${file} does not exist`,
       hint: 'give the path of a PEM file (relative paths start at the file that names it)',
     };
   }
   if (confineTo !== undefined && !inside(real, confineTo)) {
     return {
-      summary: `TLS ${part} file ${file} is outside the project folder ${confineTo}${real !== file ? ` (it resolves to ${real})` : ''}`,
+      summary: `${what} file ${file} is outside the project folder ${confineTo}${real !== file ? ` (it resolves to ${real})` : ''}`,
       hint: 'a stack file may name only files inside its project folder; put the host in an inventory (-i) to use files elsewhere',
     };
   }
   const stat = statSync(real);
   if (!stat.isFile())
-    return { summary: `TLS ${part} file ${file} is not a regular file`, hint: 'give the path of a PEM file' };
+    return {
+      summary: `${what} file ${file} is not a regular file`,
+      hint: `give the path of a ${part === 'key' || what.startsWith('TLS') ? 'PEM' : 'regular'} file`,
+    };
   if (stat.size > MAX_TLS_FILE_BYTES)
     return {
-      summary: `TLS ${part} file ${file} is larger than ${MAX_TLS_FILE_BYTES} bytes`,
+      summary: `${what} file ${file} is larger than ${MAX_TLS_FILE_BYTES} bytes`,
       hint: 'give the path of a PEM file',
     };
   if (part === 'key' && (stat.mode & 0o077) !== 0) {
     return {
-      summary: `TLS key file ${file} can be read or written by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(3, '0')})`,
+      summary: `${what} file ${file} can be read or written by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(3, '0')})`,
       hint: `chmod 600 ${file}`,
     };
   }

@@ -17,6 +17,29 @@ export interface SandboxHost {
   labels: Record<string, string>;
 }
 
+/** A host whose Engine has no tcp listener: reached over ssh:// only (its unix socket is the sandbox's own way in). */
+export interface SshOnlyHost {
+  name: string;
+  ip: string;
+  netns: string;
+  socket: string;
+  ssh: string;
+}
+
+/**
+ * The sandbox's SSH side (.sandbox/ssh.json): the client key, the known_hosts of every host key, each host's key
+ * folder, every host's ssh://root@IP (its sshd runs `docker system dial-stdio` against that host's dockerd).
+ */
+export interface SandboxSsh {
+  inventory: string;
+  hosts: Record<string, string>;
+  identity: string;
+  knownHosts: string;
+  /** HOST/host_ed25519_key(.pub) under this folder. */
+  hostKeys: string;
+  sshOnly: SshOnlyHost[];
+}
+
 export interface Sandbox {
   bridge: string;
   gateway: string;
@@ -140,4 +163,11 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000, in
     if (Date.now() > deadline) return last!;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The default sandbox's SSH side (.sandbox/ssh.json, or STACK_SANDBOX_SSH_JSON). */
+export function sandboxSsh(): SandboxSsh {
+  const file = process.env.STACK_SANDBOX_SSH_JSON ?? join(repoRoot, '.sandbox', 'ssh.json');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run sandbox -- up`);
+  return JSON.parse(readFileSync(file, 'utf8')) as SandboxSsh;
 }

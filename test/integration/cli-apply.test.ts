@@ -1,9 +1,10 @@
 /**
  * The built `stack` command on h1–h3: no TTY and no --yes refuses before any write; --json prints
  * NDJSON ending with a summary that counts Engine calls per host; status; a no-op re-apply makes no
- * write call and no event; destroy keeps named volumes unless --prune-volumes.
+ * write call and no event, and reads per host, not per container; destroy keeps named volumes unless
+ * --prune-volumes. The cycle runs over the hosts' unix sockets and over ssh:// (the same assertions).
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Labels } from '../../src/labels.js';
 import {
   containersOf,
@@ -45,9 +46,16 @@ test('no TTY and no --yes: exit 1 saying so, zero events', async (t) => {
   t.deepEqual(await stackEvents(name, since), []);
 });
 
-test('apply --json, status, a no-op re-apply without writes, destroy keeps named volumes unless --prune-volumes', async (t) => {
-  const name = uniqueStack('j');
-  const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+for (const transport of ['socket', 'ssh'] as const)
+  test(`over ${transport}: apply --json, status, a no-op re-apply without writes, destroy keeps named volumes unless --prune-volumes`, (t) =>
+    cycle(t, transport));
+
+async function cycle(t: ExecutionContext, transport: 'socket' | 'ssh'): Promise<void> {
+  const name = uniqueStack(transport === 'ssh' ? 'js' : 'j');
+  const dir = writeDir({
+    'compose.yaml': stackFile(name),
+    'inventory.yaml': inventoryYaml(sandboxHosts(MAIN, transport)),
+  });
   t.teardown(() =>
     deploy(desiredFor(name, [], 'socket'), { destroy: true, pruneVolumes: true }).then(
       () => undefined,
@@ -114,4 +122,4 @@ test('apply --json, status, a no-op re-apply without writes, destroy keeps named
   const prune = await runStack(['destroy', '--yes', '--prune-volumes', '-i', 'inventory.yaml'], dir);
   t.is(prune.code, 0, prune.stderr);
   t.deepEqual(await volumesOf(name), []);
-});
+}

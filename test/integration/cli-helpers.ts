@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Labels } from '../../src/labels.js';
-import { engine, repoRoot, sandbox as readSandbox, type SandboxHost } from '../helpers/sandbox.js';
+import { engine, repoRoot, sandbox as readSandbox, sandboxSsh, type SandboxHost } from '../helpers/sandbox.js';
 
 export const bin = path.join(repoRoot, 'bin', 'stack.js');
 
@@ -40,14 +40,25 @@ export interface InventoryHost {
   endpoint: string;
   labels?: Record<string, string>;
   tls?: SandboxHost['tls'];
+  /** ssh:// hosts: the client key and known_hosts files. */
+  identity?: string;
+  knownHosts?: string;
 }
 
-/** The sandbox's hosts (by name) as inventory entries over their sockets. */
-export function sandboxHosts(names: string[]): InventoryHost[] {
+/** The sandbox's hosts (by name) as inventory entries over their sockets, or over ssh:// with the sandbox's key. */
+export function sandboxHosts(names: string[], transport: 'socket' | 'ssh' = 'socket'): InventoryHost[] {
   const all = readSandbox().hosts;
   return names.map((n) => {
     const h = all.find((x) => x.name === n)!;
-    return { name: h.name, endpoint: h.socket, labels: h.labels };
+    if (transport === 'socket') return { name: h.name, endpoint: h.socket, labels: h.labels };
+    const ssh = sandboxSsh();
+    return {
+      name: h.name,
+      endpoint: ssh.hosts[n],
+      labels: h.labels,
+      identity: ssh.identity,
+      knownHosts: ssh.knownHosts,
+    };
   });
 }
 
@@ -56,6 +67,8 @@ export function inventoryYaml(hosts: InventoryHost[]): string {
   for (const h of hosts) {
     lines.push(`  ${h.name}:`, `    endpoint: ${h.endpoint}`);
     if (h.tls) lines.push(`    tls: { ca: ${h.tls.ca}, cert: ${h.tls.cert}, key: ${h.tls.key} }`);
+    if (h.identity) lines.push(`    identity: ${h.identity}`);
+    if (h.knownHosts) lines.push(`    known_hosts: ${h.knownHosts}`);
     if (h.labels && Object.keys(h.labels).length)
       lines.push(
         `    labels: { ${Object.entries(h.labels)

@@ -16,10 +16,10 @@ import type { ApplyEvent, ApplyResult } from '../../src/apply/index.js';
 import { dockerOptions } from '../../src/docker/client.js';
 import type { Plan } from '../../src/plan/types.js';
 import { Labels } from '../../src/labels.js';
-import { sandbox as readSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { sandbox as readSandbox, sandboxSsh, type Sandbox } from '../helpers/sandbox.js';
 import { HostEventRecorder } from './event-recorder.js';
 import { desired as buildDesired } from '../unit/plan/helpers.js';
-import { endpointOf } from '../helpers/endpoint.js';
+import { endpointOf, sshEndpointOf } from '../helpers/endpoint.js';
 import type { RegistryCredentials } from '../../src/docker/auth.js';
 
 export { service, network } from '../unit/plan/helpers.js';
@@ -30,12 +30,18 @@ export function sandbox(): Sandbox {
   return { ...all, hosts: all.hosts.filter((h) => (h.labels.pool ?? 'main') === 'main') };
 }
 
-export type Transport = 'socket' | 'tls';
+export type Transport = 'socket' | 'tls' | 'ssh';
 
 export function hostSpecs(transport: Transport): HostSpec[] {
-  return sandbox().hosts.map((h) => ({
+  const s = sandbox();
+  return s.hosts.map((h) => ({
     name: h.name,
-    endpoint: transport === 'socket' ? endpointOf(h.socket) : endpointOf(h.tcp, h.tls),
+    endpoint:
+      transport === 'socket'
+        ? endpointOf(h.socket)
+        : transport === 'tls'
+          ? endpointOf(h.tcp, h.tls)
+          : sshEndpointOf(sandboxSsh().hosts[h.name], sandboxSsh()),
     labels: h.labels ?? {},
   }));
 }

@@ -1,9 +1,12 @@
 /**
  * The reconciler on real daemons: apply across 3 hosts and check on the daemons where each container
- * runs and how it was created; change, scale, remove; no-op re-apply makes no write.
+ * runs and how it was created; change, scale, remove; no-op re-apply makes no write. The apply / no-op and the
+ * one-change cycles run over every transport (unix socket, tcp+TLS, ssh://); over ssh:// the whole test keeps one
+ * SSH connection per host.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { sha256 } from '../../src/plan/canonical.js';
+import { sshHandshakes } from '../../src/docker/ssh/pool.js';
 import { Labels } from '../../src/labels.js';
 import type { DesiredState } from '../../src/stack/types.js';
 import {
@@ -21,6 +24,7 @@ import {
   eventually,
   type Transport,
   eventWindowStart,
+  sandbox,
 } from './reconcile-helpers.js';
 
 const secret = (key: string, text: string) => ({
@@ -66,9 +70,18 @@ function example(
   return d;
 }
 
-for (const transport of ['tls', 'socket'] as const) {
+const PREFIX = { tls: 'a', socket: 'b', ssh: 's' } as const;
+
+/** Over ssh://: every host of the sandbox's main pool was reached over exactly one SSH connection in this process. */
+function oneConnectionPerHost(t: ExecutionContext, transport: Transport): void {
+  if (transport !== 'ssh') return;
+  const handshakes = sshHandshakes();
+  for (const h of sandbox().hosts) t.is(handshakes.get(`root@${h.ip}:22`), 1, `${h.name}: one SSH connection`);
+}
+
+for (const transport of ['tls', 'socket', 'ssh'] as const) {
   test(`apply across 3 hosts over ${transport}: hosts, labels, restart policy, volume, network, secret, env`, async (t) => {
-    const name = uniqueStack(transport === 'tls' ? 'a' : 'b');
+    const name = uniqueStack(PREFIX[transport]);
     const d = example(name, transport);
     cleanup(t, d);
     const first = await deploy(d);
@@ -111,16 +124,23 @@ for (const transport of ['tls', 'socket'] as const) {
     const again = await deploy(d);
     t.deepEqual(again.plan.operations, []);
     t.deepEqual(await stackEvents(name, since), []);
+    oneConnectionPerHost(t, transport);
   });
 }
 
-test('changing one env value replaces only that service; the plan names the field; secrets are carried', async (t) => {
-  const name = uniqueStack('c');
-  const d = example(name, 'socket');
+for (const transport of ['socket', 'ssh'] as const)
+  test(`changing one env value over ${transport} replaces only that service; the plan names the field; secrets are carried`, async (t) => {
+    await envChange(t, transport);
+    oneConnectionPerHost(t, transport);
+  });
+
+async function envChange(t: ExecutionContext, transport: Transport): Promise<void> {
+  const name = uniqueStack(transport === 'ssh' ? 'cs' : 'c');
+  const d = example(name, transport);
   cleanup(t, d);
   t.true((await deploy(d)).result?.ok);
   const before = await containersOf(name);
-  const second = await deploy(example(name, 'socket', { release: 'v2' }));
+  const second = await deploy(example(name, transport, { release: 'v2' }));
   t.true(second.result?.ok, JSON.stringify(second.result?.failures));
   const replaced = second.plan.changes.filter((c) => c.action === 'replace');
   t.deepEqual(
@@ -140,7 +160,7 @@ test('changing one env value replaces only that service; the plan names the fiel
   }
   t.is(after.size, 4, 'no temporary or old container left');
   // A changed secret replaces only the containers that use it.
-  const third = await deploy(example(name, 'socket', { release: 'v2', token: 'tok-2' }));
+  const third = await deploy(example(name, transport, { release: 'v2', token: 'tok-2' }));
   t.deepEqual(
     third.plan.changes.filter((c) => c.action === 'replace').map((c) => c.service),
     ['web', 'web', 'web'],
@@ -156,7 +176,7 @@ test('changing one env value replaces only that service; the plan names the fiel
       )
     ).startsWith('tok-2'),
   );
-});
+}
 
 test('scale up and down, then remove a service', async (t) => {
   const name = uniqueStack('d');

@@ -65,7 +65,7 @@ test('user info, a path, a query or a fragment after the port are refused', (t) 
   t.regex(refused('tcp://10.0.0.1:2376#f'), /has a path, query or fragment/);
 });
 
-test('http:// and https:// are refused as the docker CLI does, with the tcp:// to write; ssh, fd, npipe are not supported', (t) => {
+test('http:// and https:// are refused as the docker CLI does, with the tcp:// to write; fd, npipe are not supported', (t) => {
   const http = parseEndpoint('https://10.0.0.1:2376');
   t.false(http.ok);
   if (!http.ok) {
@@ -73,7 +73,6 @@ test('http:// and https:// are refused as the docker CLI does, with the tcp:// t
     t.regex(http.hint, /tcp:\/\/10\.0\.0\.1:2376/);
   }
   t.regex(refused('http://10.0.0.1:2375'), /http:\/\/ is not a Docker endpoint/);
-  t.regex(refused('ssh://me@box'), /ssh:\/\/ endpoints are not supported/);
   t.regex(refused('fd://'), /fd:\/\/ endpoints are not supported/);
   t.regex(refused('npipe:////./pipe/docker_engine'), /npipe:\/\/ endpoints are not supported/);
   t.regex(refused(''), /empty/);
@@ -88,4 +87,35 @@ test('the canonical text brackets IPv6; the underlay default is an IPv4 tcp host
   t.is(endpointIPv4(ok('unix:///s')), undefined);
   t.is(endpointHost(ok('tcp://box:2376')), 'box');
   t.is(endpointHost(ok('unix:///s')), undefined);
+});
+
+test('ssh: [USER@]HOST[:PORT], port 22 by default, names, IPv4 and bracketed IPv6; the user is left to the operator when absent', (t) => {
+  t.deepEqual(ok('ssh://me@box'), { kind: 'ssh', user: 'me', host: 'box', port: 22 });
+  t.deepEqual(ok('ssh://deploy@10.77.0.11:2222'), { kind: 'ssh', user: 'deploy', host: '10.77.0.11', port: 2222 });
+  t.deepEqual(ok('ssh://box.example.com'), { kind: 'ssh', host: 'box.example.com', port: 22 });
+  t.deepEqual(ok('ssh://root@[fd00::11]:22'), { kind: 'ssh', user: 'root', host: 'fd00::11', port: 22 });
+  t.deepEqual(ok('ssh://a.b_c-d@box:'), { kind: 'ssh', user: 'a.b_c-d', host: 'box', port: 22 });
+  t.is(formatEndpoint(ok('ssh://me@box:22')), 'ssh://me@box');
+  t.is(formatEndpoint(ok('ssh://me@[::1]:2222')), 'ssh://me@[::1]:2222');
+  t.is(endpointHost(ok('ssh://me@box')), 'box');
+  t.is(endpointIPv4(ok('ssh://me@10.0.0.9')), '10.0.0.9');
+});
+
+test('ssh: nothing that ssh could read as an option or a shell could read as code; no password, path or query', (t) => {
+  // A host or user starting with - would be an ssh option (-oProxyCommand=…) for a tool that passes it on.
+  t.regex(refused('ssh://-oProxyCommand=id'), /cannot start with -/);
+  t.regex(refused('ssh://-oProxyCommand=id@box'), /is not a login name/);
+  t.regex(refused('ssh://me@-box'), /cannot start with -/);
+  for (const user of ['a b', 'a;id', '$(id)', 'me\n', '', 'x'.repeat(33)])
+    t.regex(refused(`ssh://${user}@box`), /is not a login name/, user);
+  for (const host of ['box;id', 'a b', 'a$(id)', 'x_y', '10.0.0.256', 'é.example'])
+    t.regex(refused(`ssh://me@${host}`), /is not a host name/, host);
+  t.regex(refused('ssh://me:secret@box'), /a password in an ssh:\/\/ endpoint/);
+  t.regex(refused('ssh://me@box/var/run/docker.sock'), /has a path, query or fragment/);
+  t.regex(refused('ssh://me@box?x=1'), /has a path, query or fragment/);
+  t.regex(refused('ssh://me@'), /the host is missing/);
+  t.regex(refused('ssh://'), /the host is missing/);
+  t.regex(refused('ssh://me@box:0'), /port 0 is not a number from 1 to 65535/);
+  t.regex(refused('ssh://me@box:22x'), /port 22x is not a number/);
+  t.regex(refused('ssh://me@::1'), /IPv6 address needs brackets, as in ssh:\/\/\[::1\]:22/);
 });

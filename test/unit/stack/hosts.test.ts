@@ -133,9 +133,9 @@ test('DOCKER_HOST follows the docker CLI: any non-empty DOCKER_TLS_VERIFY means 
   );
   const ssh = await load(
     { 'compose.yaml': 'services:\n  web: { image: busybox }\n' },
-    { env: { DOCKER_HOST: 'ssh://me@box' } },
+    { env: { DOCKER_HOST: 'ssh://me@-box' } },
   );
-  t.truthy(find(ssh, 'DOCKER_HOST="ssh://me@box": ssh:// endpoints are not supported'));
+  t.truthy(find(ssh, 'DOCKER_HOST="ssh://me@-box": ssh://me@-box: a host cannot start with -'));
   const bad = await load(
     { 'compose.yaml': 'services:\n  web: { image: busybox }\n' },
     { env: { DOCKER_HOST: 'tcp://10.0.0.9;id:2376' } },

@@ -150,6 +150,30 @@ test.serial('vx instance without a helper image: exit 1, the own overlay cannot 
   for (const n of NAMES) t.regex(r.stdout, new RegExp(`\\n${n} +yes `));
 });
 
+test.serial('vx instance, a helper image no host can pull: each host named, exit 1, nothing left', async (t) => {
+  const missing = `${vx.registry}/busybox@sha256:${'0'.repeat(64)}`;
+  const r = await runStack(
+    ['hosts', 'check', '-i', vxInventory, '--overlay-helper-image', missing, '--json'],
+    repoRoot,
+  );
+  t.is(r.code, 1);
+  for (const n of NAMES)
+    t.regex(
+      r.stderr,
+      new RegExp(`error: host ${n} cannot take stack's own overlay .*: the probe container could not start: `),
+    );
+  const report = json(r);
+  for (const h of report.hosts) {
+    t.true(h.reachable);
+    t.is(h.disk.status, 'failed');
+    t.deepEqual(
+      Object.values(h.udpFrom).map((p) => p.status),
+      ['untested', 'untested', 'untested'],
+    );
+  }
+  await assertNothingLeft(t, vx);
+});
+
 test.serial(
   '-f: a stack whose overlay (x-stack.overlay: engine) cannot work on the vx hosts is refused, each host named',
   async (t) => {

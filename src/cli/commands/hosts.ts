@@ -28,7 +28,8 @@ interface Target {
 
 function seconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 600) throw new InvalidArgumentError('must be a number of seconds, 0 to 600');
+  if (!Number.isFinite(n) || n <= 0 || n > 600)
+    throw new InvalidArgumentError('must be a number of seconds above 0, at most 600');
   return n;
 }
 
@@ -37,7 +38,7 @@ export function registerHosts(program: Command): void {
   const check = hosts
     .command('check')
     .description(
-      "Check every host in parallel: reachable and ping, Engine and API version, OS/arch, kernel, clock skew, free disk of the data root, whether overlay networks can work (the engine's cluster store, or stack's own VXLAN overlay: a probe container makes VXLAN devices and sends datagrams to UDP 4789 of every other host, and leaves nothing behind), and the labels stack places by. Exit 1 when a host is unreachable or the overlay stack would use cannot work on it (with -f: only when that stack has overlay networks)",
+      "Check every host in parallel: reachable and ping, Engine and API version, OS/arch, kernel, clock skew, free disk of the data root, whether overlay networks can work (the engine's cluster store, or stack's own VXLAN overlay: a probe container makes VXLAN devices and sends datagrams to UDP 4789 of every other host, and leaves nothing behind), and the labels stack places by. Exit 1 when a host is unreachable or the overlay stack would use cannot work on it (with -f: only when that stack has overlay networks). Without -f no stack file is read, not even compose.yaml",
     )
     .option('--json', 'print the report as JSON')
     .option(

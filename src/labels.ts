@@ -23,6 +23,8 @@ export const Labels = {
   ownerState: `${LABEL_PREFIX}.owner-state`,
   /** On the short-lived helper container of stack's own overlay: the stack it runs for (src/overlay/helper.ts). */
   overlayHelper: `${LABEL_PREFIX}.overlay-helper`,
+  /** On the short-lived probe container of `stack hosts check` (src/hosts/probe.ts): the run's nonce. */
+  hostsCheck: `${LABEL_PREFIX}.hosts-check`,
 } as const;
 
 /**

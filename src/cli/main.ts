@@ -34,7 +34,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   for (const register of commands) register(program);
-  for (const c of program.commands) c.exitOverride().addHelpText('after', EXIT_CODES_HELP);
+  // Every command and subcommand (`hosts check`) exits through main and lists the exit codes.
+  const all = (c: Command): Command[] => c.commands.flatMap((sub) => [sub, ...all(sub)]);
+  for (const c of all(program)) c.exitOverride().addHelpText('after', EXIT_CODES_HELP);
   return program;
 }
 

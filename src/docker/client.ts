@@ -99,6 +99,9 @@ export interface EngineVersion {
   /** Negotiated: the newest version both the daemon and stack know. */
   api: ApiVersion;
 }
+
+/** GET /version, as the Engine answers it (every field unvalidated: the caller parses what it reads). */
+export type EngineVersionBody = Record<string, unknown>;
 /** One line of a pull's progress stream. */
 interface PullProgress {
   error?: string;
@@ -350,6 +353,15 @@ export class HostClient {
   /** GET /info: the daemon's configuration (cluster store, advertise address, …). */
   async info(): Promise<EngineInfoBody> {
     return (await this.call('read', 'info', undefined, () => this.docker.info() as Promise<EngineInfoBody>))!;
+  }
+  /** GET /version: Engine and API versions, OS, architecture, kernel. */
+  async version(): Promise<EngineVersionBody> {
+    return (await this.call(
+      'read',
+      'version',
+      undefined,
+      (abortSignal) => this.docker.version({ abortSignal } as never) as unknown as Promise<EngineVersionBody>,
+    ))!;
   }
   async listContainers(filters: Filters): Promise<Docker.ContainerInfo[]> {
     return (

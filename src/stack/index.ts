@@ -1,5 +1,5 @@
 /** The stack-file loader: compose files (+ x-stack) → a normalised DesiredState, or diagnostics with positions. */
-export { loadStack, DEFAULT_SETTINGS } from './load.js';
+export { loadStack, loadHosts, DEFAULT_SETTINGS, type HostsOnly } from './load.js';
 export {
   DEFAULT_FILES,
   DEFAULT_LIMITS,

@@ -77,6 +77,39 @@ function runChecks(checks: CheckContext): void {
   checkContainerNames(checks);
 }
 
+/** The operator's hosts without a stack file (`stack hosts check` without -f): where they come from, and the helper image. */
+export interface HostsOnly {
+  hosts: HostSpec[];
+  hostsSource: HostsSource;
+  /** `--overlay-helper-image`, else the inventory's overlay.helper_image. */
+  overlayHelperImage?: string;
+}
+
+/**
+ * The hosts as a stack with no `x-stack` would get them — -i (or STACK_INVENTORY) > DOCKER_HOST > the sandbox's
+ * inventory or the local socket — read from the operator's files only; `files` are not read.
+ */
+export function loadHosts(options: LoadOptions): { value?: HostsOnly; diagnostics: Diagnostic[] } {
+  const positions = new SourcePositions();
+  const problems = new Problems(positions);
+  const displayPath = (absolute: string) => {
+    const relative = path.relative(options.cwd, absolute);
+    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+  };
+  const schema = options.schema ?? defaultStackSchema();
+  const resolved = resolveHosts({}, options, options.cwd, displayPath, schema, problems, createMergeTags());
+  const helperImage = helperImageFlag(options, problems) ?? resolved.overlayHelperImage;
+  if (problems.hasErrors()) return { diagnostics: problems.sorted() };
+  return {
+    value: {
+      hosts: resolved.hosts,
+      hostsSource: resolved.hostsSource,
+      ...(helperImage ? { overlayHelperImage: helperImage } : {}),
+    },
+    diagnostics: problems.sorted(),
+  };
+}
+
 function load(options: LoadOptions): LoadResult {
   const positions = new SourcePositions();
   const problems = new Problems(positions);

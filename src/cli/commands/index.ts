@@ -9,6 +9,7 @@ import { registerConfig } from './config.js';
 import { registerUnlock } from './unlock.js';
 import { registerHistory } from './history.js';
 import { registerRollback } from './rollback.js';
+import { registerHosts } from './hosts.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -22,4 +23,5 @@ export const commands: RegisterCommand[] = [
   registerHistory,
   registerRollback,
   registerUnlock,
+  registerHosts,
 ];

@@ -302,8 +302,8 @@ function findRuleMatches(root: unknown): { rule: KeyRule; path: KeyPath }[] {
 }
 
 /**
- * What Compose refuses though stack would not need to: a service named x-… (Compose reads x- keys as extensions),
- * and a develop.watch entry without path or action (develop itself is ignored, but a file stack takes is one
+ * A service named x-… (read as an extension or a fragment elsewhere in the file, so a reader would not take it for a
+ * service; compose-go 2.16 loads it as one: a deliberate difference, docs/stack-file.md), and a develop.watch entry without path or action (develop itself is ignored, but a file stack takes is one
  * Compose takes).
  */
 function refuseComposeRefusals(root: Record<string, unknown>, problems: Problems): void {
@@ -312,10 +312,10 @@ function refuseComposeRefusals(root: Record<string, unknown>, problems: Problems
     if (name.startsWith('x-'))
       problems.error(
         ['services', name],
-        `the service name ${name} starts with x-, which Compose reads as an extension`,
+        `the service name ${name} starts with x-, the prefix of extensions and fragments everywhere else in the file`,
         {
           atKey: true,
-          hint: 'rename the service, or move it under a top-level x- key if it is a template',
+          hint: 'rename the service, or move it to a top-level x- key if it is a fragment for <<: or extends',
         },
       );
     const develop = isRecord(service) && isRecord(service.develop) ? service.develop : {};

@@ -72,7 +72,8 @@ export function interpolateTree(
     const value = (container as Record<string | number, unknown>)[key];
     if (typeof value === 'string') {
       if (!value.includes('$')) {
-        // A quoted boolean (`read_only: "true"`) is read as Compose reads it.
+        // A quoted boolean (`read_only: "true"`) is read as Compose reads it; the path is built only for those.
+        if (!BOOLEAN_TEXT.test(value.trim())) return;
         const path = [...stack, key];
         if (BOOLEAN_PATHS.some((p) => matchesPattern(path, p)))
           (container as Record<string | number, unknown>)[key] = cast(value, path);
@@ -108,6 +109,8 @@ export function interpolateTree(
   for (const key of Object.keys(root)) visit(root, key);
   return diagnostics;
 }
+
+const BOOLEAN_TEXT = /^(true|yes|on|false|no|off)$/i;
 
 function cast(value: string, path: KeyPath): unknown {
   const trimmed = value.trim();

@@ -3,6 +3,8 @@
 # format, lint and layering, runs every ava test with TAP output and ends with the plain line `N passed, N failed`.
 #   npm test            unit + integration (needs root: the sandbox is network namespaces and dockerd)
 #   npm test -- unit    unit tests only, no daemon
+# test/compat compares the stack loader with compose-go (a Go program, built into /var/cache/stack/compat; skipped
+# without Go).
 # vxlan-*.test.ts run on a second sandbox instance without a cluster store (STACK_SANDBOX=vx), brought up here.
 # Integration tests run in two phases: files named *overlay* last, after `sandbox heal`, because tearing an
 # engine overlay down can leave a dockerd thread in its namespace (README, known issues) and break pulls.
@@ -42,7 +44,7 @@ run_check 'eslint .' npx eslint .
 run_check 'depcruise src' npx depcruise src --config .dependency-cruiser.cjs
 
 if [ "$scope" = unit ]; then
-  run_ava 'test/unit/**/*.test.ts'
+  run_ava 'test/unit/**/*.test.ts' 'test/compat/**/*.test.ts'
 else
   # h1-h3 (pool=main) carry the ordinary tests; h4 (pool=spare) is for tests that stop or restart a daemon.
   STACK_SANDBOX_HOSTS="${STACK_SANDBOX_HOSTS:-4}" bash deploy/sandbox/sandbox.sh up || { echo "sandbox up failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -56,7 +58,8 @@ else
   fi
   # vxlan-poison writes poisoned values into Consul's overlay state, which every other stack's pool scan reads and
   # (rightly) refuses: it runs in the second phase, apart from the other vxlan-* files.
-  run_ava 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' '!test/integration/**/*overlay*.test.ts' \
+  run_ava 'test/unit/**/*.test.ts' 'test/compat/**/*.test.ts' 'test/integration/**/*.test.ts' \
+    '!test/integration/**/*overlay*.test.ts' \
     '!test/integration/vxlan-poison.test.ts'
   if compgen -G 'test/integration/*overlay*.test.ts' >/dev/null || compgen -G 'test/integration/**/*overlay*.test.ts' >/dev/null; then
     bash deploy/sandbox/sandbox.sh heal

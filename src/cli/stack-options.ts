@@ -43,7 +43,7 @@ export function addStackOptions(command: Command): Command {
     )
     .option(
       '-p, --project-name <name>',
-      'stack name (default: STACK_NAME, then name: in the file, then the folder name)',
+      'stack name (default: COMPOSE_PROJECT_NAME, then STACK_NAME, then name: in the file, then the folder name)',
     )
     .option(
       '--project-directory <path>',

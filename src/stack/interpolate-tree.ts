@@ -1,7 +1,7 @@
 /**
  * Interpolates every string value of one file's tree in place (keys are left as written, like Compose).
  * Values that were interpolated and sit where the format wants a number or boolean are converted,
- * so `replicas: ${REPLICAS:-2}` becomes the number 2.
+ * so `replicas: ${REPLICAS:-2}` becomes the number 2; so are quoted booleans (`read_only: "true"`), as in Compose.
  */
 import type { Diagnostic } from '../errors.js';
 import { interpolate, type Lookup } from './interpolate.js';
@@ -72,7 +72,14 @@ export function interpolateTree(
   const visit = (container: Record<string, unknown> | unknown[], key: string | number): void => {
     const value = (container as Record<string | number, unknown>)[key];
     if (typeof value === 'string') {
-      if (!value.includes('$')) return;
+      if (!value.includes('$')) {
+        // A quoted boolean (`read_only: "true"`) is read as Compose reads it; the path is built only for those.
+        if (!BOOLEAN_TEXT.test(value.trim())) return;
+        const path = [...stack, key];
+        if (BOOLEAN_PATHS.some((p) => matchesPattern(path, p)))
+          (container as Record<string | number, unknown>)[key] = cast(value, path);
+        return;
+      }
       const path: KeyPath = [...stack, key];
       const result = interpolate(value, lookup);
       if (result.error) {
@@ -103,6 +110,8 @@ export function interpolateTree(
   for (const key of Object.keys(root)) visit(root, key);
   return diagnostics;
 }
+
+const BOOLEAN_TEXT = /^(true|yes|on|false|no|off)$/i;
 
 function cast(value: string, path: KeyPath): unknown {
   const trimmed = value.trim();

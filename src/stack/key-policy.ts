@@ -115,6 +115,11 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('label_file', 'label_file', 'write the labels under labels:'),
   refuseService('lifecycle', 'lifecycle hooks'),
   refuseService('post_start', 'post_start hooks'),
+  refuseService(
+    'pre_start',
+    'pre_start hooks (a command run in a helper container before the service starts)',
+    'run the step in an init service it depends_on with condition: service_completed_successfully',
+  ),
   refuseService('pre_stop', 'pre_stop hooks'),
   refuseService('mac_address', 'mac_address'),
   refuseService('memswap_limit', 'memswap_limit (swap limit)'),
@@ -195,6 +200,7 @@ export function applyKeyPolicy(root: Record<string, unknown>, problems: Problems
       problems.warning(path, `${key} is ignored — ${rule.reason}`, { atKey: true, hint: rule.hint });
     }
   }
+  refuseComposeRefusals(root, problems);
   applyBuildRule(root, problems);
   applyLegacyExternal(root, problems);
   refuseReservedLabels(root, problems);
@@ -286,6 +292,39 @@ function findRuleMatches(root: unknown): { rule: KeyRule; path: KeyPath }[] {
   };
   walk(root, RULE_TRIE);
   return found.sort((a, b) => a.order - b.order);
+}
+
+/**
+ * A service named x-… (read as an extension or a fragment elsewhere in the file, so a reader would not take it for a
+ * service; compose-go 2.16 loads it as one: a deliberate difference, docs/stack-file.md), and a develop.watch entry without path or action (develop itself is ignored, but a file stack takes is one
+ * Compose takes).
+ */
+function refuseComposeRefusals(root: Record<string, unknown>, problems: Problems): void {
+  const services = isRecord(root.services) ? root.services : {};
+  for (const [name, service] of Object.entries(services)) {
+    if (name.startsWith('x-'))
+      problems.error(
+        ['services', name],
+        `the service name ${name} starts with x-, the prefix of extensions and fragments everywhere else in the file`,
+        {
+          atKey: true,
+          hint: 'rename the service, or move it to a top-level x- key if it is a fragment for <<: or extends',
+        },
+      );
+    const develop = isRecord(service) && isRecord(service.develop) ? service.develop : {};
+    const watch = Array.isArray(develop.watch) ? develop.watch : [];
+    watch.forEach((entry, i) => {
+      const missing = ['path', 'action'].filter((key) => !isRecord(entry) || entry[key] === undefined);
+      if (missing.length)
+        problems.error(
+          ['services', name, 'develop', 'watch', i],
+          `develop.watch entry without ${missing.join(' and ')}`,
+          {
+            hint: 'Compose refuses it: give path: and action: (sync, rebuild, restart, sync+restart, sync+exec)',
+          },
+        );
+    });
+  }
 }
 
 function applyBuildRule(root: Record<string, unknown>, problems: Problems): void {

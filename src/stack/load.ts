@@ -28,7 +28,7 @@ import { resolveExtends } from './extends.js';
 import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys, sshDefaults } from './hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { sensitiveRule, type SensitiveRule, type SensitiveSources } from './sensitive-names.js';
-import type { Lookup } from './interpolate.js';
+import { interpolate, type Lookup } from './interpolate.js';
 import { readInventory } from './inventory.js';
 import { applyKeyPolicy } from './key-policy.js';
 import { isRecord, type KeyPath } from './key-path.js';
@@ -40,7 +40,7 @@ import { normaliseService } from './normalise/service.js';
 import { normaliseNetworks, normaliseVolumes } from './normalise/top-level.js';
 import { DEFAULT_FILES, DEFAULT_LIMITS, DEFAULT_OVERRIDE_FILES, type LoadOptions } from './options.js';
 import { Problems } from './problems.js';
-import { resolveProjectName } from './project-name.js';
+import { resolveProjectName, type ProjectNameResult } from './project-name.js';
 import { activeProfiles, applyProfiles } from './profiles.js';
 import type { StackSchema } from './schema.js';
 import { defaultStackSchema } from './schema-instance.js';
@@ -135,19 +135,22 @@ function load(options: LoadOptions): LoadResult {
   const variables = loadVariables(options.env, folder, options.envFiles, options.cwd, s.displayPath);
   variables.diagnostics.forEach((d) => problems.add(d));
 
-  const root = readRoot(s, files, folder, variables.lookup);
-  if (!root) return done();
-  const stackName = projectName(s, root, workingDir);
+  const read = readRoot(s, files, folder, variables.lookup, (fileName) =>
+    resolveProjectName({ flag: options.projectName, variable: variables.lookup, fileName, workingDir }),
+  );
+  if (!read) return done();
+  const { root, lookup } = read;
+  const stackName = reportProjectName(s, read.project);
   const profiles = activeProfiles(options.profiles, options.env);
   const disabledServices = applyProfiles(root, profiles);
   const { hosts, hostsSource, settings, defaults, policy } = stackSettings(s, root, workingDir);
 
-  const sensitive = sensitiveRule(sensitiveSources(root, settings, variables.lookup));
+  const sensitive = sensitiveRule(sensitiveSources(root, settings, lookup));
   const context = normaliseContext(s, root, {
     stackName,
     workingDir,
     folder,
-    lookup: variables.lookup,
+    lookup,
     defaults,
     sensitive,
   });
@@ -180,19 +183,30 @@ function checkedPolicy(state: DesiredState, policy: Policy, problems: Problems):
   return report;
 }
 
+/** The stack files as read: the one tree the rest normalises, the variables, and the stack's name. */
+interface ReadRoot {
+  root: Record<string, unknown>;
+  /** The variables, with COMPOSE_PROJECT_NAME the stack's name when neither the environment nor .env sets it. */
+  lookup: Lookup;
+  project: ProjectNameResult;
+}
+
 /**
- * Reads, interpolates and merges the stack files (in -f order), resolves `extends`, applies the key policy and the
- * JSON Schema: the one tree the rest normalises. Undefined when a file could not be read or parsed.
+ * Reads and merges the stack files (in -f order), names the stack (the name is needed before interpolation, as
+ * `${COMPOSE_PROJECT_NAME}` is), interpolates, resolves `extends`, applies the key policy and the JSON Schema.
+ * Undefined when a file could not be read or parsed.
  */
 function readRoot(
   s: LoadSession,
   files: string[],
   folder: ProjectFolder,
-  lookup: Lookup,
-): Record<string, unknown> | undefined {
+  variables: Lookup,
+  nameFor: (fileName: unknown) => ProjectNameResult,
+): ReadRoot | undefined {
   const { positions, problems, tags, displayPath } = s;
   const absoluteByDisplay = new Map<string, string>();
-  /** Parses and interpolates one file read for the stack; a refused read is reported at `at` (extends) or the file. */
+  let lookup = variables;
+  /** Parses one file read for the stack; a refused read is reported at `at` (extends) or the file. */
   const parseFile = (file: string, read: FileRead, at?: KeyPath): Record<string, unknown> | undefined => {
     const display = displayPath(file);
     absoluteByDisplay.set(display, file);
@@ -204,14 +218,19 @@ function readRoot(
     }
     const parsed = readYamlFile(read.bytes, display, positions, tags);
     parsed.diagnostics.forEach((d) => problems.add(d));
-    if (!parsed.value) return undefined;
-    interpolateTree(parsed.value, lookup, positions).forEach((d) => problems.add(d));
     return parsed.value;
   };
-  const readFile = (file: string) => parseFile(file, readOperatorFile(file, STACK_FILE_LIMIT));
+  const interpolated = (tree: Record<string, unknown> | undefined) => {
+    if (tree) interpolateTree(tree, lookup, positions).forEach((d) => problems.add(d));
+    return tree;
+  };
 
-  const trees = files.map(readFile);
+  const trees = files.map((file) => parseFile(file, readOperatorFile(file, STACK_FILE_LIMIT)));
   if (trees.some((t) => t === undefined) || problems.hasErrors()) return undefined;
+  const project = nameFor(fileName(trees as Record<string, unknown>[], variables));
+  lookup = withProjectName(variables, 'name' in project ? project.name : 'invalid');
+  trees.forEach(interpolated);
+  if (problems.hasErrors()) return undefined;
   let root = trees[0] as Record<string, unknown>;
   for (const tree of trees.slice(1)) root = mergeTrees(root, tree as Record<string, unknown>, { positions, tags });
   positions.setRoot(root, { file: displayPath(files[0]), line: 1, column: 1 });
@@ -224,7 +243,7 @@ function readRoot(
     absolutePath: (display) => absoluteByDisplay.get(display) ?? path.resolve(s.options.cwd, display),
     loadFile: (file, from) => {
       if (!extendsCache.has(file))
-        extendsCache.set(file, parseFile(file, folder.read(file, STACK_FILE_LIMIT), from.path));
+        extendsCache.set(file, interpolated(parseFile(file, folder.read(file, STACK_FILE_LIMIT), from.path)));
       return extendsCache.get(file);
     },
     report: (d) => problems.add(d),
@@ -234,13 +253,23 @@ function readRoot(
   applyKeyPolicy(root, problems);
   for (const p of s.schema.validate('stack', root))
     problems.error(p.path, p.message, { atKey: p.atKey, hint: p.hint, covers: true });
-  return root;
+  return { root, lookup, project };
 }
 
-/** The stack's name: -p, COMPOSE_PROJECT_NAME, name: in the file, or the folder's; 'invalid' after an error. */
-function projectName(s: LoadSession, root: Record<string, unknown>, workingDir: string): string {
-  const { options, problems } = s;
-  const project = resolveProjectName({ flag: options.projectName, env: options.env, fileName: root.name, workingDir });
+/** The top-level `name:` the merged files will have (the last file's that sets it), interpolated, as Compose reads it. */
+function fileName(trees: Record<string, unknown>[], variables: Lookup): unknown {
+  const name = trees.map((tree) => tree.name).findLast((value) => value !== undefined);
+  return typeof name === 'string' ? interpolate(name, variables).value : name;
+}
+
+/** `${COMPOSE_PROJECT_NAME}` is the stack's name unless the environment or .env sets it (as in Compose). */
+function withProjectName(variables: Lookup, name: string): Lookup {
+  return (variable) => variables(variable) ?? (variable === 'COMPOSE_PROJECT_NAME' ? name : undefined);
+}
+
+/** Reports a project name that cannot be used, or one `name:` gave in another form; 'invalid' after an error. */
+function reportProjectName(s: LoadSession, project: ProjectNameResult): string {
+  const { problems } = s;
   if ('error' in project) {
     if (project.source === 'name') problems.error(['name'], project.error);
     else
@@ -249,8 +278,13 @@ function projectName(s: LoadSession, root: Record<string, unknown>, workingDir: 
         summary: project.error,
         hint: project.source === 'folder' ? 'give a name with -p NAME or name: in the file' : undefined,
       });
+    return 'invalid';
   }
-  return 'name' in project ? project.name : 'invalid';
+  if (project.written !== undefined)
+    problems.warning(['name'], `name: ${project.written} is read as ${project.name} (as Compose reads it)`, {
+      hint: `write name: ${project.name}`,
+    });
+  return project.name;
 }
 
 /** The hosts (the operator's first) and x-stack's settings: concurrency, overlay, Consul, helper image, revisions. */
@@ -330,7 +364,8 @@ function normaliseServices(
   disabledServices: ReadonlySet<string>,
 ): DesiredState['services'] {
   const rawServices = isRecord(root.services) ? root.services : {};
-  if (!Object.keys(rawServices).length && !disabledServices.size) {
+  const notAMap = root.services !== undefined && !isRecord(root.services); // the schema said so
+  if (!notAMap && !Object.keys(rawServices).length && !disabledServices.size) {
     context.problems.error(isRecord(root.services) ? ['services'] : [], 'the stack defines no services', {
       atKey: true,
       hint: 'add services: with at least one service',

@@ -136,17 +136,15 @@ function utf8Problem(bytes: Buffer, file: string): Diagnostic | undefined {
 }
 
 /** The YAML parser's errors and warnings (but the unknown-tag warning for !reset and !override, which are ours). */
-function parserProblems(
-  document: { errors: readonly YAMLError[]; warnings: readonly YAMLError[] },
-  file: string,
-  at: (offset: number) => SourcePosition,
-): Diagnostic[] {
+function parserProblems(document: Document.Parsed, file: string, at: (offset: number) => SourcePosition): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const problem of document.errors) {
+    const quote = unclosedQuote(document, problem);
     diagnostics.push({
       severity: 'error',
-      summary: firstLine(problem.message),
-      where: { file, ...position(at(problem.pos[0])) },
+      summary: quote === undefined ? firstLine(problem.message) : 'this quote is never closed',
+      where: { file, ...position(at(quote ?? problem.pos[0])) },
+      ...(quote === undefined ? {} : { hint: 'close the quoted value on its line, or remove the quote' }),
     });
   }
   for (const problem of document.warnings) {
@@ -158,6 +156,23 @@ function parserProblems(
     });
   }
   return diagnostics;
+}
+
+/**
+ * Where the quote opens that a "missing closing quote" error is about: yaml reports it where the stream ends, but
+ * the place to fix is the quoted value that runs on to there.
+ */
+function unclosedQuote(document: Document.Parsed, problem: YAMLError): number | undefined {
+  if (problem.code !== 'MISSING_CHAR' || !/closing .?quote/.test(problem.message)) return undefined;
+  let opening: number | undefined;
+  visit(document, {
+    Scalar: (_key, node) => {
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      if (quoted && node.range && node.range[0] < problem.pos[0] && node.range[1] >= problem.pos[0])
+        opening = node.range[0];
+    },
+  });
+  return opening;
 }
 
 /**
@@ -243,7 +258,7 @@ class Converter {
       // `0440` is octal, as in YAML 1.1 and Compose (file modes); YAML 1.2 alone would read 440.
       if (node.type === 'PLAIN' && typeof node.source === 'string' && /^0[0-7]+$/.test(node.source))
         return parseInt(node.source, 8);
-      return node.value;
+      return unrounded(node);
     }
     if (isSeq(node) || isMap(node)) {
       if (node.tag === '!reset') return this.tags.reset;
@@ -343,6 +358,12 @@ class Converter {
       this.fail((keyNode as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0, 'keys must be plain strings');
       return undefined;
     }
+    if (typeof keyNode.value === 'number' || typeof keyNode.value === 'boolean') {
+      const text = String(keyNode.source ?? keyNode.value);
+      const summary = `keys must be strings: ${text} is read as a ${typeof keyNode.value}`;
+      this.fail(keyNode.range?.[0] ?? 0, summary, `quote it: "${text}" (Compose refuses it too)`);
+      return undefined;
+    }
     const key = scalarText(keyNode.value);
     const offset = keyNode.range?.[0] ?? 0;
     if (key === '__proto__') {
@@ -359,9 +380,23 @@ class Converter {
     return key;
   }
 
-  /** YAML merge keys (`<<: *defaults`): entries written in the map win over merged ones, earlier sources win. */
+  /**
+   * YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`, or an alias to such a list): entries written in the map win
+   * over merged ones, earlier sources win.
+   */
   private mergeInto(map: Record<string, unknown>, source: unknown): void {
-    const sources = isSeq(source) ? source.items : [source];
+    const target = isAlias(source) ? this.targets.get(source) : undefined;
+    if (target && isSeq(target) && !this.resolving.has(target)) {
+      this.resolving.add(target);
+      try {
+        this.mergeEach(map, target.items);
+      } finally {
+        this.resolving.delete(target);
+      }
+    } else this.mergeEach(map, isSeq(source) ? source.items : [source]);
+  }
+
+  private mergeEach(map: Record<string, unknown>, sources: unknown[]): void {
     for (const one of sources) {
       const value = this.convert(one);
       if (this.stopped) return;
@@ -388,4 +423,15 @@ class Converter {
       ...(hint ? { hint } : {}),
     });
   }
+}
+
+/**
+ * A scalar's value, but an integer beyond 2^53 (which a JavaScript number would round) as its literal text: Compose
+ * keeps such a value exact where it is text (environment, labels, …), and no number stack reads is that large.
+ */
+function unrounded(node: { value: unknown; source?: unknown; type?: string }): unknown {
+  const { value, source } = node;
+  if (node.type !== 'PLAIN' || typeof value !== 'number' || typeof source !== 'string') return value;
+  if (Number.isSafeInteger(value) || !/^[-+]?[0-9]+$/.test(source)) return value;
+  return source.replace(/^\+/, '');
 }

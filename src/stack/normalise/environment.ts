@@ -1,6 +1,7 @@
 /**
  * A service's environment: `env_file` files in order (`format: raw` ones taken literally), then `environment`
- * (which wins). A key written without a value (`environment: [DEBUG]`) takes its value from the variables stack
+ * (which wins, as in Compose). `${VAR}` in an env_file sees the variables stack runs with, then the service's
+ * `environment`. A key written without a value (`environment: [DEBUG]`) takes its value from the variables stack
  * runs with, and is left out if unset.
  */
 import path from 'node:path';
@@ -17,6 +18,9 @@ export function normaliseEnvironment(
   context: NormaliseContext,
 ): Record<string, string> {
   const environment: Record<string, string> = {};
+  const own = new Map(keyValueEntries(service.environment).map(([key, value]) => [key, value ?? context.lookup(key)]));
+  // `${VAR}` in an env_file: the variables stack runs with, then the service's own environment (as in Compose).
+  const fileLookup = (name: string) => context.lookup(name) ?? own.get(name);
   const envFiles =
     service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
   envFiles.forEach((entry, i) => {
@@ -40,12 +44,19 @@ export function normaliseEnvironment(
     }
     const bytes = read.bytes;
     const format = isRecord(entry) && entry.format === 'raw' ? 'raw' : 'compose';
-    const parsed = parseEnvFile(bytes.toString('utf8'), context.displayPath(file), context.lookup, format);
+    const parsed = parseEnvFile(bytes.toString('utf8'), context.displayPath(file), fileLookup, format);
     for (const d of parsed.diagnostics) context.problems.add(d);
     Object.assign(environment, parsed.values);
   });
-  for (const [key, value] of keyValueEntries(service.environment)) {
-    const resolved = value ?? context.lookup(key);
+  if (Array.isArray(service.environment))
+    service.environment.forEach((item, i) => {
+      const name = String(item).split('=')[0];
+      if (/\s/.test(name))
+        context.problems.error([...at, 'environment', i], `the variable name in "${name}=…" holds blanks`, {
+          hint: 'write KEY=value without blanks around = (Compose refuses it too)',
+        });
+    });
+  for (const [key, resolved] of own) {
     if (resolved === undefined) delete environment[key];
     else environment[key] = resolved;
   }

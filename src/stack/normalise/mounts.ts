@@ -101,7 +101,7 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
       target,
       readOnly,
       bind: {
-        createHostPath: bind.create_host_path === true,
+        createHostPath: bind.create_host_path !== false,
         ...(typeof bind.propagation === 'string' ? { propagation: bind.propagation } : {}),
       },
     };

@@ -125,21 +125,18 @@ function hostAccess(spec: ServiceSpec, service: Record<string, unknown>, at: Key
   if (typeof service.platform === 'string') spec.platform = service.platform;
 }
 
+/** The engine restart policy: deploy.restart_policy when set (it wins over restart:, as in Compose), else restart:. */
 function restartPolicy(service: Record<string, unknown>, context: NormaliseContext, name: string): RestartPolicySpec {
   const deploy = isRecord(service.deploy) ? service.deploy : {};
   const policy = isRecord(deploy.restart_policy) ? deploy.restart_policy : undefined;
-  if (typeof service.restart === 'string') {
-    if (policy) {
+  if (policy) {
+    if (typeof service.restart === 'string') {
       context.problems.warning(
-        servicePath(name, 'deploy', 'restart_policy'),
-        'deploy.restart_policy is not used for the engine restart policy because restart: is set',
-        { atKey: true },
+        servicePath(name, 'restart'),
+        'restart is not used: deploy.restart_policy sets the engine restart policy (as in Compose)',
+        { atKey: true, hint: 'remove one of them' },
       );
     }
-    const [kind, count] = service.restart.split(':');
-    return { name: kind as RestartPolicySpec['name'], maximumRetryCount: count ? Number(count) : 0 };
-  }
-  if (policy) {
     const condition = policy.condition ?? 'any';
     if (condition === 'none') return { name: 'no', maximumRetryCount: 0 };
     if (condition === 'on-failure')
@@ -148,6 +145,10 @@ function restartPolicy(service: Record<string, unknown>, context: NormaliseConte
         maximumRetryCount: typeof policy.max_attempts === 'number' ? policy.max_attempts : 0,
       };
     return { name: 'always', maximumRetryCount: 0 };
+  }
+  if (typeof service.restart === 'string') {
+    const [kind, count] = service.restart.split(':');
+    return { name: kind as RestartPolicySpec['name'], maximumRetryCount: count ? Number(count) : 0 };
   }
   return { name: 'no', maximumRetryCount: 0 };
 }
@@ -189,10 +190,16 @@ function ulimits(value: unknown): Record<string, { soft: number; hard: number }>
   return sortKeys(result);
 }
 
+/** `host:ip` entries (the Engine's form) from `host=ip`, `host:ip` or a map; a bracketed IPv6 `[::1]` loses its brackets. */
 function extraHosts(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map((entry) => String(entry).replace(/^([^=:]+)=/, '$1:'));
+  const unbracketed = (ip: string) => ip.replace(/^\[(.*)\]$/, '$1');
+  if (Array.isArray(value))
+    return value.map((entry) => {
+      const match = /^([^=:]+)[=:](.*)$/.exec(String(entry));
+      return match ? `${match[1]}:${unbracketed(match[2])}` : String(entry);
+    });
   if (isRecord(value)) {
-    return Object.entries(value).flatMap(([host, ips]) => stringList(ips).map((ip) => `${host}:${ip}`));
+    return Object.entries(value).flatMap(([host, ips]) => stringList(ips).map((ip) => `${host}:${unbracketed(ip)}`));
   }
   return [];
 }
@@ -210,10 +217,10 @@ function resources(service: Record<string, unknown>, context: NormaliseContext, 
     serviceKey: string,
   ): T | undefined => {
     if (deployValue !== undefined && serviceValue !== undefined && deployValue !== serviceValue) {
-      context.problems.warning(
+      context.problems.error(
         servicePath(name, serviceKey),
-        `${serviceKey} differs from deploy.resources.${deployPath.join('.')}; the deploy value is used`,
-        { atKey: true },
+        `${serviceKey} and deploy.resources.${deployPath.join('.')} set different values (Compose refuses it too)`,
+        { atKey: true, hint: 'keep one of them' },
       );
     }
     return deployValue ?? serviceValue;

@@ -3,6 +3,7 @@
  * objects keep their key). External objects are not created by stack, so driver settings next to
  * `external: true` are refused. The `default` network exists implicitly when a service uses it.
  */
+import path from 'node:path';
 import type { NetworkSpec, VolumeSpec } from '../types.js';
 import { isRecord } from '../key-path.js';
 import { sortKeys, stringMap } from '../hosts.js';
@@ -71,12 +72,28 @@ export function normaliseVolumes(value: unknown, context: NormaliseContext): Rec
       key,
       name: typeof spec.name === 'string' ? spec.name : external ? key : `${context.stackName}_${key}`,
       driver: typeof spec.driver === 'string' ? spec.driver : 'local',
-      driverOpts: stringMap(spec.driver_opts),
+      driverOpts: bindDevice(stringMap(spec.driver_opts), context),
       external,
       labels: stringMap(spec.labels),
     };
   }
   return sortKeys(volumes);
+}
+
+/**
+ * A volume whose options bind a host folder (`o: bind`, or `rbind` — one more than Compose) has its `device:`
+ * resolved as Compose resolves it: `~` is HOME, a relative path is under the project folder.
+ */
+function bindDevice(opts: Record<string, string>, context: NormaliseContext): Record<string, string> {
+  const flags = (opts.o ?? '').split(',').map((f) => f.trim());
+  if (!opts.device || !(flags.includes('bind') || flags.includes('rbind'))) return opts;
+  const device = opts.device;
+  const home = context.lookup('HOME');
+  const resolved =
+    (device === '~' || device.startsWith('~/')) && home
+      ? path.join(home, device.slice(1))
+      : path.resolve(context.workingDir, device);
+  return { ...opts, device: resolved };
 }
 
 function refuseCreateKeys(

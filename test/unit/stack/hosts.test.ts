@@ -311,7 +311,7 @@ test("TLS files in x-stack.hosts stay inside the project folder after symlinks a
   t.deepEqual(errors(await loadStack({ cwd: inv, env: {}, schema, inventory: 'inv.yaml' })), []);
 });
 
-test('stack name: -p > STACK_NAME > name: > folder', async (t) => {
+test('stack name: -p > COMPOSE_PROJECT_NAME > STACK_NAME > name: > folder', async (t) => {
   const files = { 'My App/compose.yaml': 'name: from-file\nservices:\n  web: { image: busybox }\n' };
   const opts = { files: ['My App/compose.yaml'] };
   t.is((await load(files, { ...opts, projectName: 'flag' })).value?.name, 'flag');
@@ -322,8 +322,12 @@ test('stack name: -p > STACK_NAME > name: > folder', async (t) => {
   t.is(folder.value?.networks.default.name, 'myapp_default');
   const bad = await load(files, { ...opts, projectName: 'Bad Name' });
   t.truthy(find(bad, 'invalid stack name "Bad Name" (from -p)'));
-  const badFile = await load({ 'compose.yaml': 'name: Bad\nservices:\n  web: { image: busybox }\n' });
-  t.is(where(find(badFile, 'must be lowercase')), 'compose.yaml:1:7 name');
+  // name: is normalised as Compose does (lowercased), with a warning; one with no letter or digit is an error.
+  const upper = await load({ 'compose.yaml': 'name: Bad\nservices:\n  web: { image: busybox }\n' });
+  t.is(upper.value?.name, 'bad');
+  t.is(where(find(upper, 'name: Bad is read as bad')), 'compose.yaml:1:7 name');
+  const badFile = await load({ 'compose.yaml': 'name: "--"\nservices:\n  web: { image: busybox }\n' });
+  t.is(where(find(badFile, 'holds no letter or digit')), 'compose.yaml:1:7 name');
 });
 
 test('with no host configured and no local Docker socket, the sandbox inventory is the default', async (t) => {

@@ -1,0 +1,176 @@
+/**
+ * stack's loader against compose-go, the loader `docker compose` uses (issue 22): test/compat/main.go loads each
+ * fixture under test/compat/fixtures/ with compose-go (the version go.mod pins) and prints the project as JSON; each
+ * case compares the fields it is about with what loadStack gives, or checks that both refuse the file.
+ *
+ * The program is built once into /var/cache/stack/compat (STACK_COMPAT_CACHE), rebuilt when main.go, go.mod or
+ * go.sum change; the modules come from the Go module proxy. Without Go the tests are skipped, saying so.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test, { type ExecutionContext } from 'ava';
+import { loadStack, StackSchema, type DesiredState, type LoadResult } from '../../src/stack/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, 'fixtures');
+const cache = process.env.STACK_COMPAT_CACHE ?? '/var/cache/stack/compat';
+const schema = new StackSchema();
+
+function hasGo(): boolean {
+  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The compose-go program, built when its sources changed since the cached build. */
+function composeLoad(): string {
+  const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => readFileSync(path.join(here, f)));
+  const key = createHash('sha256').update(Buffer.concat(sources)).digest('hex').slice(0, 16);
+  const binary = path.join(cache, `compose-load-${key}`);
+  if (!existsSync(binary)) {
+    mkdirSync(cache, { recursive: true });
+    execFileSync('go', ['build', '-o', binary, '.'], {
+      cwd: here,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, GOTOOLCHAIN: 'local' },
+    });
+  }
+  return binary;
+}
+
+const go = hasGo();
+const binary = go ? composeLoad() : '';
+
+interface Compose {
+  ok: boolean;
+  project?: {
+    name: string;
+    services: Record<string, Record<string, unknown>>;
+    volumes?: Record<string, Record<string, unknown>>;
+  };
+  error?: string;
+}
+
+/** compose-go's view of a fixture, with an environment holding nothing of the caller's. */
+function compose(fixture: string): Compose {
+  const run = spawnSync(binary, [path.join(fixtures, fixture)], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: '/nonexistent' },
+  });
+  if (run.status !== 0) return { ok: false, error: run.stderr };
+  return { ok: true, project: JSON.parse(run.stdout) as Compose['project'] };
+}
+
+async function stack(fixture: string): Promise<LoadResult> {
+  const cwd = path.join(fixtures, fixture);
+  return loadStack({ cwd, env: { HOME: '/nonexistent' }, schema, checkPolicy: false });
+}
+
+/** Both loaders, the file accepted by each. */
+async function both(t: ExecutionContext, fixture: string): Promise<[NonNullable<Compose['project']>, DesiredState]> {
+  const c = compose(fixture);
+  const s = await stack(fixture);
+  if (!c.ok) t.fail(`compose-go refused ${fixture}: ${c.error}`);
+  const errors = s.diagnostics.filter((d) => d.severity === 'error');
+  t.deepEqual(errors, [], `stack refused ${fixture}`);
+  return [c.project!, s.value!];
+}
+
+const compat = go ? test : test.skip;
+if (!go)
+  test('compose-go comparison skipped: Go is not installed (install golang to run test/compat)', (t) => t.pass());
+
+compat('1. COMPOSE_PROJECT_NAME from .env, and ${COMPOSE_PROJECT_NAME}', async (t) => {
+  const [c, s] = await both(t, 'project-name');
+  t.is(s.name, c.name);
+  t.is(s.services.app.labels.project, (c.services.app.labels as Record<string, string>).project);
+});
+
+compat('2. an integer beyond 2^53 in environment', async (t) => {
+  const [c, s] = await both(t, 'big-integer');
+  t.deepEqual(s.services.app.environment, c.services.app.environment);
+});
+
+compat("3. a relative device: of a local volume's bind", async (t) => {
+  const [c, s] = await both(t, 'volume-device');
+  t.deepEqual(s.volumes.data.driverOpts, c.volumes!.data.driver_opts);
+  t.is(s.volumes.data.name, c.volumes!.data.name as string);
+});
+
+compat('4. env_file interpolation sees environment:, and environment: wins', async (t) => {
+  const [c, s] = await both(t, 'env-file');
+  t.deepEqual(s.services.app.environment, c.services.app.environment);
+});
+
+compat('5. restart: with deploy.restart_policy: the deploy policy, as docker compose maps it', async (t) => {
+  const [c, s] = await both(t, 'restart-policy');
+  // docker compose (getRestartPolicy) uses deploy.restart_policy when set: on-failure → on-failure, max_attempts.
+  const policy = (c.services.app.deploy as { restart_policy: { condition: string; max_attempts: number } })
+    .restart_policy;
+  t.deepEqual(s.services.app.restart, { name: policy.condition, maximumRetryCount: policy.max_attempts });
+});
+
+compat('6. create_host_path defaults to true on long-syntax binds', async (t) => {
+  const [c, s] = await both(t, 'bind-create');
+  // compose-go omits create_host_path when it is true (an opt-out flag).
+  const created = (c.services.app.volumes as { bind?: { create_host_path?: boolean } }[]).map(
+    (v) => v.bind?.create_host_path !== false,
+  );
+  t.deepEqual(
+    s.services.app.mounts.map((m) => m.bind?.createHostPath),
+    created,
+  );
+  t.deepEqual(created, [true, false]);
+});
+
+compat('7. a merge key through an alias to a list of mappings', async (t) => {
+  const [c, s] = await both(t, 'merge-alias-list');
+  t.deepEqual(
+    [s.services.app.image, s.services.app.hostname, s.services.app.user, s.services.app.workingDir],
+    [c.services.app.image, c.services.app.hostname, c.services.app.user, c.services.app.working_dir],
+  );
+});
+
+compat('8. a null label, a quoted boolean, an uppercase name:', async (t) => {
+  const [c, s] = await both(t, 'plain-values');
+  t.is(s.name, c.name);
+  t.deepEqual(s.services.app.labels, c.services.app.labels);
+  t.is(s.services.app.readOnly, c.services.app.read_only as boolean);
+});
+
+compat('9. bracketed IPv6 in extra_hosts', async (t) => {
+  const [c, s] = await both(t, 'extra-hosts');
+  const composeHosts = (c.services.app.extra_hosts as string[]).map((h) => h.replace('=', ':')).sort();
+  t.deepEqual([...s.services.app.extraHosts].sort(), composeHosts);
+});
+
+for (const fixture of [
+  'refuse-integer-key',
+  'refuse-spaced-environment',
+  'refuse-watch-without-action',
+  'refuse-distinct-cpus',
+  'refuse-unclosed-quote',
+  'refuse-services-list',
+]) {
+  compat(`10/11. both refuse: ${fixture}`, async (t) => {
+    const c = compose(fixture);
+    const s = await stack(fixture);
+    t.false(c.ok, 'compose-go accepted it');
+    t.true(
+      s.diagnostics.some((d) => d.severity === 'error'),
+      'stack accepted it',
+    );
+  });
+}
+
+compat(
+  '10. a service named x-…: compose-go loads it as a service, stack refuses it (a deliberate difference)',
+  async (t) => {
+    const c = compose('refuse-x-service');
+    const s = await stack('refuse-x-service');
+    t.true(c.ok);
+    t.deepEqual(Object.keys(c.project!.services).sort(), ['app', 'x-helper']);
+    t.true(s.diagnostics.some((d) => d.severity === 'error' && d.summary.includes('x-helper')));
+  },
+);

@@ -77,7 +77,7 @@ export async function gather(desired: DesiredState, opts: StoreOptions): Promise
       .filter((h) => h.error)
       .map((h) => ({
         severity: 'error',
-        summary: `host ${h.name} is unreachable: ${h.error}`,
+        summary: `unreachable: ${h.error!.replace(`host ${h.name}: `, '')}`,
         where: { host: h.name },
       })),
     warnings,

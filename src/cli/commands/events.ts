@@ -26,7 +26,7 @@ export function registerEvents(program: Command): void {
     .description(
       "Show the daemons' events for the stack's containers, networks and volumes, every host merged in time order",
     )
-    .option('--follow', 'stream new events until Ctrl-C (-f stays the stack file)')
+    .option('--follow', 'stream new events until Ctrl-C (then exit 0; -f stays the stack file)')
     .option('--since <time>', 'from this time: a duration ago (10m), an RFC 3339 time, or Unix seconds', sinceOption)
     .option('--json', 'one JSON object a line (see docs/operating.md)');
   addStoreOption(addStackOptions(cmd)).action(async (opts: EventsCommandOptions) => {

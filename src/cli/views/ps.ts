@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import type { PsRow } from '../../plan/ps.js';
 import { useColor } from './color.js';
+import { printable } from '../../observe/owner.js';
 
 /** `3s`, `5m`, `2h10m`, `4d3h`: how long since `startedAt`, or `-`. */
 export function uptime(startedAt: string | undefined, now: number): string {
@@ -21,21 +22,24 @@ const stateText = (r: PsRow) =>
   `${r.state}${r.exitCode !== undefined && r.state === 'exited' ? ` (${r.exitCode})` : ''}${r.role === 'replica' ? '' : ` [${r.role}]`}`;
 const imageText = (r: PsRow) => (r.digest ? `${r.image}@${r.digest.replace(/^sha256:/, '').slice(0, 12)}` : r.image);
 
-/** The table's lines (no colour), header first. */
+/** The table's lines (no colour, no control characters), header first. */
 export function psTable(rows: readonly PsRow[], now: number): string[][] {
   return [
     ['SERVICE', 'HOST', 'STATE', 'HEALTH', 'IMAGE', 'PORTS', 'UP', 'RESTARTS', 'DRIFT'],
-    ...rows.map((r) => [
-      `${r.service}.${r.slot}`,
-      r.host,
-      stateText(r),
-      r.health === 'none' ? '-' : r.health,
-      imageText(r),
-      r.ports.join(',') || '-',
-      r.state === 'running' ? uptime(r.startedAt, now) : '-',
-      r.restartCount === undefined ? '-' : String(r.restartCount),
-      driftText(r.drift),
-    ]),
+    ...rows.map(
+      (r) =>
+        [
+          `${r.service}.${r.slot}`,
+          r.host,
+          stateText(r),
+          r.health === 'none' ? '-' : r.health,
+          imageText(r),
+          r.ports.join(',') || '-',
+          r.state === 'running' ? uptime(r.startedAt, now) : '-',
+          r.restartCount === undefined ? '-' : String(r.restartCount),
+          driftText(r.drift),
+        ].map(printable), // names, slots and images come from labels anyone with Engine access can write
+    ),
   ];
 }
 

@@ -59,6 +59,11 @@ test('events: nanosecond times kept exactly; merged by time, then by host order'
   t.is(eventLine({ ...e, action: 'die', exitCode: 1 }), `${e.time} h1 container die app-web-1 (web.1) exit 1`);
 });
 
+test('a label with control characters reaches the terminal without them', (t) => {
+  const e = parseEvent('h1', container('start', { ...own, [Labels.service]: 'w\u001b[2Jeb' }), scope)!;
+  t.regex(eventLine(e), /\(w\?\[2Jeb\.1\)$/);
+});
+
 test('--since: a duration ago, an RFC 3339 time or Unix seconds; anything else is refused', (t) => {
   const now = Date.parse('2026-12-06T01:00:00Z');
   t.is(engineTime('10m', now), unixSeconds(now - 600_000));

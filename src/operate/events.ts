@@ -187,7 +187,7 @@ export async function followEvents(
     clients.map((c) =>
       hostStream(c, scope, window, (e) => sinks.event(e)).then(
         () => void (window.signal.aborted || sinks.lost(c.name, 'its event stream ended')),
-        (err) => void (window.signal.aborted || sinks.lost(c.name, why(err))),
+        (err) => void (window.signal.aborted || sinks.lost(c.name, `its event stream broke: ${why(err)}`)),
       ),
     ),
   );

@@ -40,7 +40,7 @@ export function registerEvents(program: Command): void {
       event: (e) => printEvent(e, { json: opts.json }),
       lost: (host, reason) => {
         lost++;
-        printDiagnostics([{ severity: 'warning', summary: `host ${host}: no events: ${reason}`, where: { host } }]);
+        printDiagnostics([{ severity: 'warning', summary: `no events: ${reason}`, where: { host } }]);
       },
     };
     const clients = desired.hosts.filter((h) => g.usable.has(h.name)).map((h) => g.clients.get(h.name)!);

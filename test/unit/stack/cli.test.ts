@@ -239,3 +239,13 @@ test('--env-file naming a FIFO is refused without blocking (node is run with --,
     'error: vars.env: env file vars.env is not a regular file (it is a FIFO)\n  hint: name a regular file\n',
   );
 });
+
+test('events --since refuses what is not a time, before any host is asked: exit 1 saying what to give', (t) => {
+  const r = stack(['events', '--since', 'yesterday'], writeTree({}));
+  t.is(r.code, 1);
+  t.regex(
+    r.stderr,
+    /--since <time>' argument 'yesterday' is invalid\. give a duration \(10m, 1h30m\), an RFC 3339 time/,
+  );
+  t.is(r.stdout, '');
+});

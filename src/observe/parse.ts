@@ -30,6 +30,7 @@ export function parseStatus(status: string | undefined): { health?: HealthState;
 export interface ContainerListEntry {
   Id: string;
   Names?: string[];
+  Image?: string;
   Labels?: Record<string, string>;
   State?: string;
   Status?: string;
@@ -43,7 +44,8 @@ export function parsePorts(e: Pick<ContainerListEntry, 'Ports'>): PublishedPort[
   const out = new Map<string, PublishedPort>();
   for (const p of e.Ports ?? []) {
     if (!p.PublicPort) continue;
-    const port = { hostIp: p.IP ?? '0.0.0.0', port: p.PublicPort, protocol: p.Type ?? 'tcp' };
+    const port: PublishedPort = { hostIp: p.IP ?? '0.0.0.0', port: p.PublicPort, protocol: p.Type ?? 'tcp' };
+    if (p.PrivatePort) port.target = p.PrivatePort;
     out.set(`${port.hostIp}/${port.port}/${port.protocol}`, port);
   }
   return [...out.values()];
@@ -75,6 +77,7 @@ export function parseContainer(host: string, e: ContainerListEntry): ObservedCon
     networks: Object.keys(e.NetworkSettings?.Networks ?? {}).sort(),
     mounts,
     labels,
+    ...(e.Image ? { image: e.Image } : {}),
     ...(ports.length ? { ports } : {}),
   };
 }

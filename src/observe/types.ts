@@ -37,6 +37,8 @@ export interface PublishedPort {
   hostIp: string;
   port: number;
   protocol: string;
+  /** The container port it forwards to, when the list says. */
+  target?: number;
 }
 
 export interface ObservedContainer {
@@ -60,6 +62,8 @@ export interface ObservedContainer {
   mounts: ObservedMount[];
   labels: Record<string, string>;
   runtime?: ContainerRuntime;
+  /** The image as the container was created from (the list's Image); absent when the list has none. */
+  image?: string;
   /** Host ports it publishes (running containers only: the list shows none for stopped ones); absent when none. */
   ports?: PublishedPort[];
 }

@@ -4,6 +4,8 @@ import { registerPlan } from './plan.js';
 import { registerApply } from './apply.js';
 import { registerDestroy } from './destroy.js';
 import { registerStatus } from './status.js';
+import { registerPs } from './ps.js';
+import { registerEvents } from './events.js';
 import { registerValidate } from './validate.js';
 import { registerConfig } from './config.js';
 import { registerUnlock } from './unlock.js';
@@ -20,6 +22,8 @@ export const commands: RegisterCommand[] = [
   registerApply,
   registerDestroy,
   registerStatus,
+  registerPs,
+  registerEvents,
   registerHistory,
   registerRollback,
   registerUnlock,

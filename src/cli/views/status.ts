@@ -18,7 +18,7 @@ export function printStatus(
       r.host,
       String(r.desired),
       String(r.running),
-      r.hasHealthcheck ? String(r.healthy) : '-',
+      r.healthy === null ? '-' : String(r.healthy),
     ]),
   ];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
@@ -29,7 +29,7 @@ export function printStatus(
       .trimEnd();
     const r = rows[i - 1];
     const ok =
-      !r || (r.running === r.desired && r.containers === r.desired && (!r.hasHealthcheck || r.healthy === r.desired));
+      !r || (r.running === r.desired && r.containers === r.desired && (r.healthy === null || r.healthy === r.desired));
     stream.write(`${i === 0 ? c.bold(text) : ok ? text : c.yellow(text)}\n`);
   });
 }

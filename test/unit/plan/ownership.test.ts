@@ -287,8 +287,8 @@ test("the stack's own running replica publishing its port is not a conflict; the
       ],
     }),
     [
-      { hostIp: '0.0.0.0', port: 8080, protocol: 'tcp' },
-      { hostIp: '::', port: 8080, protocol: 'tcp' },
+      { hostIp: '0.0.0.0', port: 8080, protocol: 'tcp', target: 80 },
+      { hostIp: '::', port: 8080, protocol: 'tcp', target: 80 },
     ],
   );
 });

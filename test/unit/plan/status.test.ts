@@ -1,6 +1,7 @@
 import test from 'ava';
 import { reconcile } from '../../../src/plan/index.js';
 import { statusRows } from '../../../src/plan/status.js';
+import { psRows } from '../../../src/plan/ps.js';
 import { desired, observedEmpty, service, simulate } from './helpers.js';
 
 /** The stack applied, then each container's state and health as the daemon's list would say. */
@@ -13,10 +14,10 @@ function applied(
   const o = simulate(plan, observedEmpty(d));
   for (const h of Object.values(o.hosts))
     for (const c of h.containers) Object.assign(c, { state: 'running' }, health[c.name] ?? {});
-  return statusRows(d, o, plan.placement);
+  return statusRows(d, psRows(d, o, { all: true }), plan.placement);
 }
 
-test("status counts healthy from the daemon's list: the file's healthcheck or the image's; without one, running counts as healthy", (t) => {
+test("status counts healthy from the daemon's list: the file's healthcheck or the image's; without one, healthy is null (shown -), never a count", (t) => {
   const rows = applied(
     [
       service('api', { healthcheck: { test: ['CMD', 'true'], intervalNs: 1e9 }, deploy: { replicas: 3 } }),
@@ -40,12 +41,12 @@ test("status counts healthy from the daemon's list: the file's healthcheck or th
         (a, r) => ({
           desired: a.desired + r.desired,
           running: a.running + r.running,
-          healthy: a.healthy + r.healthy,
+          healthy: r.healthy === null ? a.healthy : (a.healthy ?? 0) + r.healthy,
           hc: a.hc || r.hasHealthcheck,
         }),
-        { desired: 0, running: 0, healthy: 0, hc: false },
+        { desired: 0, running: 0, healthy: null as number | null, hc: false },
       );
   t.deepEqual(sum('api'), { desired: 3, running: 3, healthy: 1, hc: true });
   t.deepEqual(sum('img'), { desired: 3, running: 2, healthy: 1, hc: true });
-  t.deepEqual(sum('plain'), { desired: 3, running: 2, healthy: 2, hc: false });
+  t.deepEqual(sum('plain'), { desired: 3, running: 2, healthy: null, hc: false });
 });

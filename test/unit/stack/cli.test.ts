@@ -147,9 +147,11 @@ test('--help on every command lists its options and the exit codes; stack --help
     'apply',
     'config',
     'destroy',
+    'events',
     'history',
     'hosts',
     'plan',
+    'ps',
     'rollback',
     'status',
     'unlock',
@@ -238,4 +240,14 @@ test('--env-file naming a FIFO is refused without blocking (node is run with --,
     r.stderr,
     'error: vars.env: env file vars.env is not a regular file (it is a FIFO)\n  hint: name a regular file\n',
   );
+});
+
+test('events --since refuses what is not a time, before any host is asked: exit 1 saying what to give', (t) => {
+  const r = stack(['events', '--since', 'yesterday'], writeTree({}));
+  t.is(r.code, 1);
+  t.regex(
+    r.stderr,
+    /--since <time>' argument 'yesterday' is invalid\. give a duration \(10m, 1h30m\), an RFC 3339 time/,
+  );
+  t.is(r.stdout, '');
 });

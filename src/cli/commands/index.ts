@@ -9,6 +9,8 @@ import { registerConfig } from './config.js';
 import { registerUnlock } from './unlock.js';
 import { registerHistory } from './history.js';
 import { registerRollback } from './rollback.js';
+import { registerLogs } from './logs.js';
+import { registerExec } from './exec.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -19,6 +21,8 @@ export const commands: RegisterCommand[] = [
   registerApply,
   registerDestroy,
   registerStatus,
+  registerLogs,
+  registerExec,
   registerHistory,
   registerRollback,
   registerUnlock,

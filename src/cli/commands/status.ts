@@ -9,11 +9,9 @@ import { addStackOptions } from '../stack-options.js';
 import { loadDesired, type CommonOptions } from '../load.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
-import type { StackOwner } from '../../labels.js';
-import type { DesiredState } from '../../stack/types.js';
 import type { ObservedState } from '../../observe/types.js';
 import { hasStackLabels } from '../../observe/owner.js';
-import { readOwner } from '../../deploy/locked.js';
+import { ownerOrWarn } from '../stack-owner.js';
 import { failOnPlanErrors } from '../../deploy/run.js';
 import { refreshCatalog } from '../../deploy/status.js';
 
@@ -44,26 +42,6 @@ export function registerStatus(program: Command): void {
       })),
     );
   });
-}
-
-/**
- * Status only reads, so a state store it cannot reach (Consul down) does not stop it: it warns and counts every
- * container with the stack's labels, whatever identity they carry.
- */
-async function ownerOrWarn(desired: DesiredState, opts: StoreOptions): Promise<StackOwner | undefined> {
-  try {
-    return await readOwner(desired, storeFrom(opts));
-  } catch (err) {
-    const summary = err instanceof Error ? err.message : String(err); // an ExitError's message is its diagnostics' summaries
-    printDiagnostics([
-      {
-        severity: 'warning',
-        summary: `could not read the identity of stack ${desired.name}: ${summary}`,
-        detail: 'counting every container with its labels, whichever stack identity made them',
-      },
-    ]);
-    return undefined;
-  }
 }
 
 function countEveryIdentity(observed: ObservedState): void {

@@ -1,0 +1,33 @@
+/** logs and exec at the CLI: --since forms, bad values refused with exit 1, stable prefix colours. */
+import test from 'ava';
+import { engineTime } from '../../../src/cli/log-times.js';
+import { colourIndex, formatNotice } from '../../../src/cli/views/logs.js';
+import { main } from '../../../src/cli/main.js';
+
+test('--since takes RFC 3339, unix seconds and ages', (t) => {
+  t.is(engineTime('2026-12-06T10:00:00Z'), `${Date.UTC(2026, 11, 6, 10) / 1000}.000000000`);
+  t.is(engineTime('2026-12-06T10:00:00.000000042+01:00'), `${Date.UTC(2026, 11, 6, 9) / 1000}.000000042`);
+  t.is(engineTime('1765015200.5'), '1765015200.5');
+  t.is(engineTime('10m', 1_000_000_000), '999400.000');
+  t.is(engineTime('1h30m', 10_000_000), String((10_000_000 - 5_400_000) / 1000) + '.000');
+  t.throws(() => engineTime('yesterday'), { message: /RFC 3339/ });
+  t.throws(() => engineTime('-5m'));
+});
+
+test('a replica keeps its colour across runs', (t) => {
+  t.is(colourIndex('web.1'), colourIndex('web.1'));
+  t.not(colourIndex('web.1'), colourIndex('web.2'));
+});
+
+test('host notices say what happened', (t) => {
+  t.is(
+    formatNotice({ kind: 'unreachable', host: 'h4', message: 'connect ECONNREFUSED' }),
+    'host h4 is unreachable: connect ECONNREFUSED',
+  );
+  t.regex(formatNotice({ kind: 'reachable', host: 'h4' }), /h4 is reachable again/);
+});
+
+test('bad --tail and --since values are refused with exit 1 before any host is contacted', async (t) => {
+  t.is(await main(['logs', '--tail', 'x', '-i', '/nonexistent.yaml']), 1);
+  t.is(await main(['logs', '--since', 'whenever', '-i', '/nonexistent.yaml']), 1);
+});

@@ -36,6 +36,8 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 export class Follower {
   private readonly tracked = new Map<string, Tracked>();
   private readonly down = new Set<string>();
+  /** Hosts whose list is still being read: a slow host is not asked again meanwhile. */
+  private readonly polling = new Set<string>();
   private readonly window: { line: LogLine; at: number }[] = [];
   private readonly streams = new AbortController();
   private readonly windowMs: number;
@@ -73,7 +75,14 @@ export class Follower {
   }
 
   private async pollAll(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((client) => this.poll(client)));
+    await Promise.all(
+      [...this.clients.values()]
+        .filter((client) => !this.polling.has(client.name))
+        .map(async (client) => {
+          this.polling.add(client.name);
+          await this.poll(client).finally(() => this.polling.delete(client.name));
+        }),
+    );
   }
 
   private async poll(client: HostClient): Promise<void> {

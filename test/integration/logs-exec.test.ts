@@ -42,6 +42,11 @@ test.before(async () => {
   const script = `i=1; while [ $$i -le ${LINES} ]; do echo "out $$i"; echo "err $$i" >&2; i=$$((i+1)); done; exec sleep 100000`;
   dir = writeDir({
     'inventory.yaml': inventoryYaml(sandboxHosts(HOSTS)),
+    // The same hosts and one whose daemon is not there.
+    'with-h9.yaml': inventoryYaml([
+      ...sandboxHosts(HOSTS),
+      { name: 'h9', endpoint: 'unix:///run/stack-sandbox/no-such-h9/docker.sock' },
+    ]),
     'compose.yaml': [
       `name: ${name}`,
       'services:',
@@ -140,9 +145,20 @@ test('logs of an unknown service: one clear error, exit 1', async (t) => {
   t.notRegex(r.stderr, /at .*\.js/);
 });
 
+test('a host that cannot be reached is named once, the others are shown, exit 1; exec goes on elsewhere', async (t) => {
+  const r = await runStack(['logs', '--json', '-i', 'with-h9.yaml'], dir, env);
+  t.is(r.code, 1);
+  t.is(parseJson(r.stdout).length, 3 * 2 * LINES, 'every line of the hosts that answered');
+  t.is(r.stderr.match(/host h9 is unreachable/g)?.length, 1, r.stderr);
+  const ran = await execStack(['counter', '--', 'echo', 'ok'], '', 'with-h9.yaml');
+  t.is(ran.code, 0, ran.stderr);
+  t.is(ran.stdout.toString(), 'ok\n');
+  t.regex(ran.stderr, /warning: host h9 is unreachable/);
+});
+
 /** Runs `stack exec …` with `input` on its stdin; stdout as bytes. */
-function execStack(args: string[], input: string | Buffer = '') {
-  const child = spawn(process.execPath, [bin, 'exec', '-i', 'inventory.yaml', ...args], {
+function execStack(args: string[], input: string | Buffer = '', inventory = 'inventory.yaml') {
+  const child = spawn(process.execPath, [bin, 'exec', '-i', inventory, ...args], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', STACK_STATE_DIR: stateDir, NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -22,6 +22,7 @@ interface ExecOptions extends CommonOptions, StoreOptions {
 export function registerExec(program: Command): void {
   const cmd = program
     .command('exec')
+    .usage('[options] SERVICE[.N] -- CMD [ARG…]')
     .argument('<service>', 'SERVICE (its first healthy replica, or running one without a healthcheck) or SERVICE.N')
     .argument('<command...>', 'the command and its arguments, after --')
     .description("Run a command in one of a service's replicas; its exit code is stack's")

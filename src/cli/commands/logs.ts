@@ -27,6 +27,7 @@ function lineCount(value: string): number {
 export function registerLogs(program: Command): void {
   const cmd = program
     .command('logs')
+    .usage('[options] [SERVICE[.N]…]')
     .argument('[service...]', 'services to show, SERVICE or SERVICE.N for one replica (default: every service)')
     .description("Show the logs of the stack's replicas on every host, merged in the daemons' timestamp order")
     .option(

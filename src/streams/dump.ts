@@ -71,6 +71,7 @@ export async function dumpLogs(
   );
   for (const n of notices) out.notice(n);
   result.replicas.sort(compareReplicas);
+  out.begin?.(result.replicas.map(refOf));
   for (const line of byTime(perHost.flat())) {
     result.lastKeys.set(line.replica.id, line.key);
     out.line(line);

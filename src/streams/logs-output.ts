@@ -1,5 +1,5 @@
 /** What the log readers hand to the CLI's view: lines, and notices about hosts (each named once per change). */
-import type { LogLine } from './log-line.js';
+import type { LogLine, ReplicaRef } from './log-line.js';
 
 export type LogNotice =
   | { kind: 'unreachable'; host: string; message: string }
@@ -7,6 +7,8 @@ export type LogNotice =
   | { kind: 'failed'; host: string; container: string; message: string };
 
 export interface LogsOutput {
+  /** The replicas about to be written (the history's), before their first line: e.g. to align prefixes. */
+  begin?(replicas: readonly ReplicaRef[]): void;
   line(line: LogLine): void;
   notice(notice: LogNotice): void;
 }

@@ -14,8 +14,6 @@ const PALETTE = ['cyan', 'yellow', 'green', 'magenta', 'blue', 'red'] as const;
 export interface LogsViewOptions {
   json: boolean;
   timestamps: boolean;
-  /** Prefix width to pad to (the longest known prefix). */
-  width?: number;
   stdout?: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
 }
@@ -48,9 +46,12 @@ export function logsView(options: LogsViewOptions): LogsOutput & { notices: LogN
   const stderr = options.stderr ?? process.stderr;
   const c = pc.createColors(!options.json && useColor(stdout));
   const notices: LogNotice[] = [];
-  let width = options.width ?? 0;
+  let width = 0; // the longest prefix known so far: the history's replicas, then any that join
   return {
     notices,
+    begin(replicas) {
+      for (const replica of replicas) width = Math.max(width, prefixOf({ replica }).length);
+    },
     line(l) {
       if (options.json) {
         const { service, slot, host } = l.replica;

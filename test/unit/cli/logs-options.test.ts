@@ -1,7 +1,7 @@
 /** logs and exec at the CLI: --since forms, bad values refused with exit 1, stable prefix colours. */
 import test from 'ava';
 import { engineTime } from '../../../src/cli/log-times.js';
-import { colourIndex, formatNotice } from '../../../src/cli/views/logs.js';
+import { colourIndex, formatNotice, logsView } from '../../../src/cli/views/logs.js';
 import { main } from '../../../src/cli/main.js';
 
 test('--since takes RFC 3339, unix seconds and ages', (t) => {
@@ -30,4 +30,49 @@ test('host notices say what happened', (t) => {
 test('bad --tail and --since values are refused with exit 1 before any host is contacted', async (t) => {
   t.is(await main(['logs', '--tail', 'x', '-i', '/nonexistent.yaml']), 1);
   t.is(await main(['logs', '--since', 'whenever', '-i', '/nonexistent.yaml']), 1);
+});
+
+/** A stream that keeps what is written (not a terminal: no colour). */
+function sink(): NodeJS.WriteStream & { text: string } {
+  const s = { text: '', isTTY: false, write: (chunk: string) => ((s.text += chunk), true) };
+  return s as unknown as NodeJS.WriteStream & { text: string };
+}
+
+const replica = (service: string, slot: string, host: string) => ({ service, slot, host, id: `${service}${slot}` });
+const line = (r: ReturnType<typeof replica>, stream: 'stdout' | 'stderr', text: string) => ({
+  replica: r,
+  stream,
+  time: '2026-12-06T00:00:01.5Z',
+  key: '2026-12-06T00:00:01.500000000Z',
+  text,
+});
+
+test('the text view aligns prefixes to the longest replica name, --timestamps adds the time', (t) => {
+  const stdout = sink();
+  const view = logsView({ json: false, timestamps: true, stdout, stderr: sink() });
+  const a = replica('db', '1', 'h3');
+  const b = replica('frontend', '12', 'h1');
+  view.begin?.([a, b]);
+  view.line(line(a, 'stdout', 'ready'));
+  view.line(line(b, 'stderr', 'oops'));
+  t.is(stdout.text, 'db.1@h3        | 2026-12-06T00:00:01.5Z ready\nfrontend.12@h1 | 2026-12-06T00:00:01.5Z oops\n');
+});
+
+test('the JSON view: one object a line, the stream kept, control characters escaped', (t) => {
+  const stdout = sink();
+  const stderr = sink();
+  const view = logsView({ json: true, timestamps: false, stdout, stderr });
+  view.line(line(replica('web', '2', 'h2'), 'stderr', 'bad \u001b[31mred'));
+  t.deepEqual(JSON.parse(stdout.text), {
+    service: 'web',
+    slot: '2',
+    host: 'h2',
+    stream: 'stderr',
+    time: '2026-12-06T00:00:01.5Z',
+    line: 'bad \u001b[31mred',
+  });
+  t.true(stdout.text.includes('\\u001b'));
+  view.notice({ kind: 'unreachable', host: 'h4', message: 'gone' });
+  t.is(stderr.text, 'warning: host h4 is unreachable: gone\n');
+  t.deepEqual(view.notices, [{ kind: 'unreachable', host: 'h4', message: 'gone' }]);
 });

@@ -51,7 +51,6 @@ export function registerExec(program: Command): void {
 const unreachableWarning = (u: { host: string; message: string }): Diagnostic => ({
   severity: 'warning',
   summary: `host ${u.host} is unreachable: ${u.message}`,
-  where: { host: u.host },
 });
 
 function noReplica(service: string, host: string | undefined, someUnreachable: boolean): Diagnostic {

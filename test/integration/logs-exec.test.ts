@@ -134,6 +134,9 @@ test('logs --tail and --since narrow each replica; SERVICE.N narrows to one repl
   const since = parseJson((await stack('logs', '--json', '--since', cut)).stdout);
   t.true(since.length > 0 && since.length < all.length);
   t.true(since.every((l) => key(l.time) >= key(cut)));
+  const until = parseJson((await stack('logs', '--json', '--until', cut)).stdout);
+  t.true(until.length > 0 && until.length < all.length);
+  t.true(until.every((l) => key(l.time) <= key(cut)));
   t.is(parseJson((await stack('logs', '--json', '--since', '1h')).stdout).length, all.length);
 });
 

@@ -159,6 +159,13 @@ test('a host that cannot be reached is named once, the others are shown, exit 1;
   t.regex(ran.stderr, /warning: host h9 is unreachable/);
 });
 
+test('a state store that cannot be read: a warning, then every container with the stack labels', async (t) => {
+  const r = await runStack(['logs', '--json', '-i', 'inventory.yaml', '--consul', 'http://127.0.0.1:9'], dir, env);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /warning: could not read the identity of stack/);
+  t.is(parseJson(r.stdout).length, 3 * 2 * LINES);
+});
+
 /** Runs `stack exec …` with `input` on its stdin; stdout as bytes. */
 function execStack(args: string[], input: string | Buffer = '', inventory = 'inventory.yaml') {
   const child = spawn(process.execPath, [bin, 'exec', '-i', inventory, ...args], {

@@ -13,7 +13,9 @@ Exit codes:
   1  error: bad input, unreachable host, failed apply; nothing is written for bad input
   2  plan --detailed-exitcode only: the plan has changes
   130 interrupted (SIGINT/SIGTERM: before operations start — lock wait, observe, plan, prompt — nothing is changed;
-      after, nothing new starts, operations in flight get --grace seconds; a second signal stops at once)
+      after, nothing new starts, operations in flight get --grace seconds; a second signal stops at once;
+      logs --follow ends with it on Ctrl-C)
+  exec passes the command's own exit code through (126/127 when the Engine cannot start it); 1 when no replica runs
 
 Faults: every Engine call has a time limit (--timeout, --pull-timeout); transient errors are retried with
 back-off (--retries); an unreachable host is an error before any write unless --skip-unreachable; a host lost

@@ -12,6 +12,8 @@ import { registerUnlock } from './unlock.js';
 import { registerHistory } from './history.js';
 import { registerRollback } from './rollback.js';
 import { registerHosts } from './hosts.js';
+import { registerLogs } from './logs.js';
+import { registerExec } from './exec.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -24,6 +26,8 @@ export const commands: RegisterCommand[] = [
   registerStatus,
   registerPs,
   registerEvents,
+  registerLogs,
+  registerExec,
   registerHistory,
   registerRollback,
   registerUnlock,

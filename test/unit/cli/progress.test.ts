@@ -80,13 +80,17 @@ test('on a TTY: the steps in flight are drawn live and cleared when done; colour
 });
 
 test('useColor: a TTY alone turns colour on; NO_COLOR (non-empty) turns it off; FORCE_COLOR turns it on without a TTY', (t) => {
-  t.true(withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined }, () => useColor(sink(true))));
-  t.false(withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined }, () => useColor(sink(false))));
-  t.false(withEnv({ NO_COLOR: '1', FORCE_COLOR: undefined }, () => useColor(sink(true))));
+  t.true(withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined }, () => useColor(sink(true))));
+  t.false(withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined }, () => useColor(sink(false))));
+  t.false(withEnv({ NO_COLOR: '1', FORCE_COLOR: undefined, CI: undefined }, () => useColor(sink(true))));
   t.true(
-    withEnv({ NO_COLOR: '', FORCE_COLOR: undefined }, () => useColor(sink(true))),
+    withEnv({ NO_COLOR: '', FORCE_COLOR: undefined, CI: undefined }, () => useColor(sink(true))),
     'an empty NO_COLOR does not count',
   );
   t.true(withEnv({ NO_COLOR: undefined, FORCE_COLOR: '1' }, () => useColor(sink(false))));
   t.false(withEnv({ NO_COLOR: undefined, FORCE_COLOR: '0' }, () => useColor(sink(false))));
+  t.false(
+    withEnv({ NO_COLOR: undefined, FORCE_COLOR: undefined, CI: 'true' }, () => useColor(sink(true))),
+    'CI: plain',
+  );
 });

@@ -42,12 +42,11 @@ function json(r: CliResult): HostsCheckReport {
 /** No probe container (by its label) and no probe device (stchk…) on any host of the instance. */
 async function assertNothingLeft(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void }, s: Sandbox) {
   for (const h of s.hosts) {
-    const left = await engine(h).listContainers({ all: true, filters: { label: [Labels.hostsCheck] } });
-    t.deepEqual(
-      left.map((c) => c.Id),
-      [],
-      `probe containers left on ${h.name}`,
-    );
+    // a stopped probe is removed by its daemon (AutoRemove) a moment after it exits: wait for that, not longer
+    const list = async () =>
+      (await engine(h).listContainers({ all: true, filters: { label: [Labels.hostsCheck] } })).map((c) => c.Id);
+    const left = await eventually(async () => ((await list()).length === 0 ? [] : false), 20_000).catch(list);
+    t.deepEqual(left, [], `probe containers left on ${h.name}`);
     const links = execFileSync('nsenter', [`--net=/var/run/netns/${h.netns}`, 'ip', '-o', 'link', 'show'], {
       encoding: 'utf8',
     });

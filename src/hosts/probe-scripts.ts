@@ -22,7 +22,7 @@
  * nonce, the lifetime).
  */
 import { Labels } from '../labels.js';
-import { VXLAN_PORT } from '../overlay/helper.js';
+import { CHROOT, PATH_LINE, VXLAN_PORT } from '../overlay/helper.js';
 import {
   OverlayValueError,
   parseDeviceName,
@@ -43,9 +43,6 @@ export const PROBE_VNI_FIRST = 16_000_000;
 export const PROBE_VNI_SPAN = 700_000;
 /** Device names are `stchk<nonce>.<index>`: at most 15 characters, so at most 1000 hosts take part. */
 export const MAX_PROBE_HOSTS = 1000;
-
-const CHROOT = ['chroot', '/host', '/bin/sh', '-c'];
-const PATH_LINE = 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** PID 1: `LIFETIME DEV…` — sleeps at most LIFETIME seconds; deletes the devices when it ends or is stopped. */
 export const MAIN_SCRIPT = [

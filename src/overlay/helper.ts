@@ -32,10 +32,11 @@ import {
 export const VXLAN_PORT = 4789;
 /** $0 of every helper script, shown by `ps` on the host while it runs. */
 export const HELPER_ARGV0 = 'stack-helper';
-const CHROOT = ['chroot', '/host', '/bin/sh', '-c'];
+/** How a helper runs a script in the host's root (bound at /host), with the argv that follows as its $0 $1 …. */
+export const CHROOT = ['chroot', '/host', '/bin/sh', '-c'];
 
 /** The helper image's PATH is its own; the host's tools live in the usual sbin/bin directories. */
-const PATH_LINE = 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const PATH_LINE = 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** `ip -d -o link show dev D` → `VNI LOCAL DSTPORT MTU` (`-` for what it lacks). */
 const DEVICE_INFO_AWK =
   'awk \'{for(i=1;i<NF;i++){if($i=="mtu"&&m=="")m=$(i+1); if($i=="vxlan"&&$(i+1)=="id")v=$(i+2); if($i=="local")l=$(i+1); if($i=="dstport")p=$(i+1)}} END{print (v==""?"-":v)" "(l==""?"-":l)" "(p==""?"-":p)" "(m==""?"-":m)}\'';

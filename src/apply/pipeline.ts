@@ -2,7 +2,15 @@
 import type { DesiredState } from '../stack/types.js';
 import { operatorHosts } from '../stack/hosts.js';
 import { clientsFor, type HostClient } from '../docker/client.js';
-import type { RegistryCredentials } from '../docker/auth.js';
+import {
+  CredentialConfigError,
+  resolveCredentials,
+  type CredentialSource,
+  type RegistryCredentials,
+} from '../docker/auth.js';
+import { CredentialHelperError } from '../docker/credential-helper.js';
+import { registryOf } from '../docker/image-ref.js';
+import { ExitError } from '../errors.js';
 import type { FaultSettings } from '../docker/faults.js';
 import { observe } from '../observe/index.js';
 import type { ObservedState } from '../observe/types.js';
@@ -22,8 +30,11 @@ export interface PipelineOptions extends PlanOptions {
   faults?: FaultSettings;
   /** Consul for stack's own overlay (the CLI resolves --consul > CONSUL_HTTP_ADDR > inventory); default: the inventory's `consul:`. */
   consul?: ConsulConfig;
-  /** Registry credentials (the CLI reads the Docker config file); given only to hosts the operator chose. */
-  credentials?: RegistryCredentials;
+  /**
+   * Where registry credentials come from (the CLI: the inventory's registries:, then the Docker config file and its
+   * helpers); asked once per registry of the stack's images, before observing, and only when the operator chose the hosts.
+   */
+  credentials?: CredentialSource;
   /** The lock this run holds: no write (Engine, overlay state in Consul) is sent once it is lost. */
   fence?: Fence;
   /** The stack's identity from its state store: only objects labelled with it are the stack's own (src/observe/owner.ts). */
@@ -45,7 +56,10 @@ export async function planStack(desired: DesiredState, options: PipelineOptions 
   const clients = options.clients ?? clientsFor(desired.hosts, options.faults, fence);
   const consul = options.consul ?? resolveConsulConfig(undefined, {}, desired.settings);
   const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul).fenceWith(fence)) : undefined;
-  const credentials = operatorHosts(desired.hostsSource) ? options.credentials : undefined;
+  const credentials =
+    operatorHosts(desired.hostsSource) && options.credentials && !options.destroy
+      ? await credentialsFor(desired, options.credentials)
+      : undefined;
   const observed = await observe(desired, clients, {
     refresh: options.refresh,
     destroy: options.destroy,
@@ -55,6 +69,23 @@ export async function planStack(desired: DesiredState, options: PipelineOptions 
     owner: options.owner,
   });
   return { plan: reconcile(desired, observed, options), observed, clients, overlayStore, credentials };
+}
+
+/**
+ * The credentials of the registries the stack pulls from, resolved once (a credential helper runs here, before any
+ * Engine call); a helper or config failure ends the run with one error naming the registry and the helper.
+ */
+async function credentialsFor(desired: DesiredState, source: CredentialSource): Promise<RegistryCredentials> {
+  const registries = Object.values(desired.services)
+    .filter((s) => s.pullPolicy === 'missing' || s.pullPolicy === 'always')
+    .map((s) => registryOf(s.image));
+  try {
+    return await resolveCredentials(source, registries);
+  } catch (err) {
+    if (err instanceof CredentialHelperError || err instanceof CredentialConfigError)
+      throw new ExitError(1, [{ severity: 'error', summary: err.message, hint: err.hint }]);
+    throw err;
+  }
 }
 
 export async function applyPlanned(

@@ -1,20 +1,22 @@
 /**
  * What the operator's environment gives a run beyond the stack file: the Consul it uses (--consul >
  * CONSUL_HTTP_ADDR > the inventory's consul: > x-stack.consul, token only for the operator's addresses) and the
- * registry credentials of the Docker config file (DOCKER_CONFIG, else ~/.docker). The CLI is the only place
- * process.env is read; the pipeline then gives the credentials only to hosts the operator chose.
+ * registry credentials (the inventory's registries:, then the Docker config file of DOCKER_CONFIG, else ~/.docker, and
+ * its credential helpers, run with this environment). The CLI is the only place process.env is read; the pipeline
+ * then gives the credentials only to hosts the operator chose.
  */
 import os from 'node:os';
 import type { Diagnostic } from '../errors.js';
 import { consulWarnings, resolveConsulConfig, type ConsulConfig } from '../consul/config.js';
-import { dockerConfigCredentials, dockerConfigPath, type RegistryCredentials } from '../docker/auth.js';
+import { dockerCredentials, type CredentialSource } from '../docker/auth.js';
+import { dockerConfigDir } from '../stack/docker-config.js';
 import type { DesiredState } from '../stack/types.js';
 import { operatorHosts } from '../stack/hosts.js';
 import { registryOf } from '../docker/image-ref.js';
 
 export interface OperatorContext {
   consul?: ConsulConfig;
-  credentials: RegistryCredentials;
+  credentials: CredentialSource;
 }
 
 export function operatorContext(
@@ -25,7 +27,11 @@ export function operatorContext(
   const consul = resolveConsulConfig(consulFlag, env, desired.settings);
   return {
     ...(consul ? { consul } : {}),
-    credentials: dockerConfigCredentials(dockerConfigPath(env, env.HOME || os.homedir())),
+    credentials: dockerCredentials({
+      configDir: dockerConfigDir(env, env.HOME || os.homedir()),
+      ...(desired.registryAuth ? { inventory: desired.registryAuth } : {}),
+      env,
+    }),
   };
 }
 
@@ -49,7 +55,7 @@ function withheldCredentials(desired: DesiredState, env: Record<string, string |
   if (operatorHosts(desired.hostsSource)) return [];
   const credentials = operatorContext(desired, undefined, env).credentials;
   const registries = [...new Set(Object.values(desired.services).map((s) => registryOf(s.image)))]
-    .filter((r) => credentials(r))
+    .filter((r) => credentials.configured(r))
     .sort();
   return registries.map((r) => ({
     severity: 'warning',

@@ -2,15 +2,18 @@
  * The options every command that reads a stack file shares (-f, -p, -i, --env-file, --profile), and their
  * translation into the loader's LoadOptions. The CLI is the only place process.env is read.
  */
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_LIMITS, type LoadOptions } from '../stack/options.js';
+import { dockerConfigDir } from '../stack/docker-config.js';
 
 /** The parsed values of the shared options, as commander names them. */
 export interface StackCliOptions {
   file?: string[];
   projectName?: string;
   inventory?: string;
+  context?: string;
   envFile?: string[];
   profile?: string[];
   overlayHelperImage?: string;
@@ -31,7 +34,7 @@ function positiveInteger(value: string): string {
 }
 
 /**
- * Adds -f/--file (repeatable), -p/--project-name, --project-directory, -i/--inventory, --env-file (repeatable),
+ * Adds -f/--file (repeatable), -p/--project-name, --project-directory, -i/--inventory, --context, --env-file (repeatable),
  * --profile (repeatable), --max-replicas, --max-containers, --allow-insecure-tcp, --overlay-helper-image.
  */
 export function addStackOptions(command: Command): Command {
@@ -51,7 +54,11 @@ export function addStackOptions(command: Command): Command {
     )
     .option(
       '-i, --inventory <path>',
-      "inventory of hosts (unix://, tcp://, ssh://) and the operator's policy (YAML; default: STACK_INVENTORY); wins over DOCKER_HOST and x-stack.hosts",
+      "inventory of hosts (unix://, tcp://, ssh://, docker contexts), the operator's policy and registry credentials (YAML; default: STACK_INVENTORY); wins over --context, DOCKER_HOST, DOCKER_CONTEXT and x-stack.hosts",
+    )
+    .option(
+      '--context <name>',
+      'a docker context (docker context ls) as the one host; wins over DOCKER_HOST, which wins over DOCKER_CONTEXT and docker context use; -i wins over all (contexts live in DOCKER_CONFIG, default ~/.docker)',
     )
     .option(
       '--allow-insecure-tcp',
@@ -92,6 +99,8 @@ export function stackOptionsFrom(
   if (options.projectName !== undefined) load.projectName = options.projectName;
   const inventory = options.inventory ?? (env.STACK_INVENTORY || undefined);
   if (inventory !== undefined) load.inventory = inventory;
+  if (options.context !== undefined) load.context = options.context;
+  load.dockerConfigDir = dockerConfigDir(env, env.HOME || os.homedir());
   if (options.allowInsecureTcp) load.allowInsecureTcp = true;
   load.sandboxInventory = SANDBOX_INVENTORY;
   if (options.envFile?.length) load.envFiles = options.envFile;

@@ -1,52 +1,131 @@
 /**
- * Registry credentials from a Docker config file (`DOCKER_CONFIG/config.json`, default ~/.docker/config.json).
- * The CLI says which file (it alone reads the environment); the pipeline gives them only to the operator's hosts
- * (hosts.ts, operatorHosts): never to hosts a stack file chose.
+ * Registry credentials, looked up as the docker CLI does, with the operator's inventory first:
+ *   1. the inventory's `registries:` (Sensitive passwords; src/stack/inventory-registries.ts);
+ *   2. config.json's `credHelpers` for that registry, else its `credsStore` — `docker-credential-NAME get`
+ *      (credential-helper.ts; "not found" means an anonymous pull);
+ *   3. else config.json's `auths` (base64 `auth`, or username/password, or an `identitytoken`).
+ * The CLI says which folder (DOCKER_CONFIG, else ~/.docker) and gives the helper's environment; the stack file can
+ * choose neither. The pipeline resolves the registries its images use once, before observing
+ * (resolveCredentials), and gives them only to the operator's hosts (hosts.ts, operatorHosts), each pull only its
+ * own registry's.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readDockerConfig, type DockerConfig } from '../stack/docker-config.js';
+import type { InventoryRegistryAuth } from '../stack/types.js';
+import { runCredentialHelper } from './credential-helper.js';
 
+/** What the Engine takes in X-Registry-Auth: a user and password, or an identity token. */
 export interface AuthConfig {
-  username: string;
-  password: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
   serveraddress: string;
 }
 
-/** Credentials for a registry host (`10.77.0.2:5001`, `docker.io`), or undefined. */
+/** Credentials resolved for one run, by registry host (`10.77.0.2:5001`, `docker.io`), or undefined. */
 export type RegistryCredentials = (registry: string) => AuthConfig | undefined;
 
-/** The Docker config file: DOCKER_CONFIG's `config.json`, else `home`/.docker/config.json (the docker CLI's rule). */
-export function dockerConfigPath(env: Record<string, string | undefined>, home: string): string {
-  return join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json');
+/** Where a run's credentials come from; asked once per registry (helpers are run then). */
+export interface CredentialSource {
+  get(registry: string): Promise<AuthConfig | undefined>;
+  /** Whether credentials are configured for `registry`, without running a helper (for warnings). */
+  configured(registry: string): boolean;
 }
+
+export interface DockerCredentialOptions {
+  /** The docker CLI's configuration folder (DOCKER_CONFIG, else ~/.docker). */
+  configDir: string;
+  /** The inventory's registries: (they win). */
+  inventory?: Record<string, InventoryRegistryAuth>;
+  /** The environment a credential helper runs with (PATH finds it). */
+  env: Record<string, string | undefined>;
+}
+
+/** Docker Hub's names, and the key the docker CLI files its credentials under. */
+const HUB = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+const HUB_SERVER = 'https://index.docker.io/v1/';
 
 function hostOf(key: string): string {
   return key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
 }
 
-/** Credentials from a Docker config file, read at each call (absent or unreadable: none). Credential helpers are not supported. */
-export function dockerConfigCredentials(configFile: string): RegistryCredentials {
-  return (registry) => registryAuth(registry, configFile);
+function namesOf(registry: string): string[] {
+  return HUB.includes(registry) ? HUB : [registry];
 }
 
-function registryAuth(registry: string, configFile: string): AuthConfig | undefined {
-  let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
-  try {
-    config = JSON.parse(readFileSync(configFile, 'utf8')) as typeof config;
-  } catch {
-    return undefined;
+function keyFor<T>(entries: Record<string, T>, registry: string): string | undefined {
+  const wanted = namesOf(registry);
+  return Object.keys(entries)
+    .sort()
+    .find((key) => wanted.includes(hostOf(key)));
+}
+
+/** The credential source of the operator's inventory and Docker config folder. */
+export function dockerCredentials(options: DockerCredentialOptions): CredentialSource {
+  let config: DockerConfig | undefined;
+  const load = (): DockerConfig => {
+    if (config) return config;
+    const read = readDockerConfig(options.configDir);
+    if (!read.ok) throw new CredentialConfigError(read.error, read.hint);
+    return (config = read.config);
+  };
+  return {
+    get: (registry) => lookup(registry, options, load()),
+    configured: (registry) => {
+      if (keyFor(options.inventory ?? {}, registry)) return true;
+      let c: DockerConfig;
+      try {
+        c = load();
+      } catch {
+        return false;
+      }
+      return keyFor(c.credHelpers, registry) !== undefined || keyFor(c.auths, registry) !== undefined;
+    },
+  };
+}
+
+/** config.json cannot be used: what and what to do. */
+export class CredentialConfigError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'CredentialConfigError';
   }
-  const wanted = registry === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [registry];
-  for (const [key, entry] of Object.entries(config.auths ?? {})) {
-    if (!wanted.includes(hostOf(key))) continue;
-    let { username, password } = entry;
-    if (entry.auth) {
-      const text = Buffer.from(entry.auth, 'base64').toString('utf8');
-      const i = text.indexOf(':');
-      username = text.slice(0, i);
-      password = text.slice(i + 1);
-    }
-    if (username !== undefined && password !== undefined) return { username, password, serveraddress: key };
+}
+
+async function lookup(registry: string, options: DockerCredentialOptions, config: DockerConfig) {
+  const serveraddress = HUB.includes(registry) ? HUB_SERVER : registry;
+  const fromInventory = keyFor(options.inventory ?? {}, registry);
+  if (fromInventory) {
+    const entry = options.inventory![fromInventory];
+    return { username: entry.username, password: entry.password.reveal(), serveraddress };
   }
+  const helperKey = keyFor(config.credHelpers, registry);
+  const helper = helperKey ? config.credHelpers[helperKey] : config.credsStore;
+  if (helper) {
+    const answer = await runCredentialHelper(helper, serveraddress, registry, options.env);
+    if (!answer.found) return undefined;
+    return answer.username === '<token>'
+      ? { identitytoken: answer.secret, serveraddress }
+      : { username: answer.username, password: answer.secret, serveraddress };
+  }
+  return fromAuths(registry, config);
+}
+
+function fromAuths(registry: string, config: DockerConfig): AuthConfig | undefined {
+  const key = keyFor(config.auths, registry);
+  if (!key) return undefined;
+  const { username, password, identitytoken } = config.auths[key];
+  if (identitytoken) return { identitytoken, serveraddress: key, ...(username ? { username } : {}) };
+  if (username !== undefined && password !== undefined) return { username, password, serveraddress: key };
   return undefined;
+}
+
+/** Asks `source` for each registry once (in parallel); the answers as a lookup for observe and apply. */
+export async function resolveCredentials(source: CredentialSource, registries: string[]): Promise<RegistryCredentials> {
+  const unique = [...new Set(registries)].sort();
+  const answers = await Promise.all(unique.map(async (r) => [r, await source.get(r)] as const));
+  const found = new Map(answers.filter((a): a is readonly [string, AuthConfig] => a[1] !== undefined));
+  return (registry) => found.get(registry);
 }

@@ -7,6 +7,9 @@
  * ssh:// endpoints come from the operator only (the inventory or DOCKER_HOST; a stack file's x-stack.hosts may not
  * name one: it would choose where the operator's keys and agent are offered); their user, identity, known_hosts
  * and agent are filled in here from the inventory and the operator's environment (SshDefaults).
+ * A docker context (`context: NAME` in the inventory, or --context / DOCKER_CONTEXT / currentContext through
+ * context-hosts.ts) gives its endpoint from the operator's context store (docker-context.ts): its TLS files for tcp,
+ * the same SSH settings as an inventory's ssh:// endpoint for ssh.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -19,11 +22,13 @@ import {
   type EndpointAddress,
   type SshAddress,
   type SshEndpoint,
+  type TcpEndpoint,
 } from './endpoint.js';
 import { existsSync } from 'node:fs';
 import { isRecord, scalarText, type KeyPath } from './key-path.js';
 import type { Problems } from './problems.js';
 import { checkTlsFile, type TlsFileProblem, type TlsPart } from './tls-files.js';
+import { DEFAULT_CONTEXT, readDockerContext } from './docker-context.js';
 
 export const LOCAL_SOCKET_PATH = DEFAULT_UNIX_SOCKET;
 
@@ -36,6 +41,7 @@ export interface ResolvedHosts {
 export function operatorHosts(source: HostsSource): boolean {
   switch (source) {
     case 'inventory':
+    case 'context':
     case 'DOCKER_HOST':
     case 'local-socket':
     case 'sandbox':
@@ -54,6 +60,11 @@ export interface HostMapPolicy {
   confineTo?: string;
   /** The operator's SSH defaults; absent (x-stack.hosts): ssh:// endpoints are refused. */
   ssh?: SshDefaults;
+  /**
+   * The docker CLI's configuration folder, whose context store `context: NAME` reads: the operator's inventory
+   * only. Absent (x-stack.hosts): `context:` is refused — a stack file cannot pick the operator's contexts.
+   */
+  dockerConfigDir?: string;
 }
 
 /** What an ssh:// endpoint takes from the operator's environment when the inventory does not say. */
@@ -99,21 +110,91 @@ export function readHostMap(
   const hosts: HostSpec[] = [];
   for (const name of Object.keys(value).sort()) {
     const entry = value[name];
-    if (!isRecord(entry) || typeof entry.endpoint !== 'string') continue;
+    if (!isRecord(entry)) continue;
     const here = [...at.path, name];
+    if (entry.context !== undefined || typeof entry.endpoint !== 'string') {
+      const endpoint = contextHost(name, entry, policy, problems, { root: at.root, path: here });
+      if (endpoint) hosts.push({ name, endpoint, labels: stringMap(entry.labels) });
+      continue;
+    }
     const parsed = parseEndpoint(entry.endpoint);
     if (!parsed.ok) {
       problems.error([...here, 'endpoint'], `host ${name}: ${parsed.error}`, { in: at.root, hint: parsed.hint });
       continue;
     }
-    const where = { root: at.root, path: here };
-    const endpoint =
-      parsed.address.kind === 'ssh'
-        ? withSsh(name, parsed.address, entry, policy, problems, where)
-        : withTls(name, parsed.address, entry, policy, problems, where);
+    const endpoint = withSettings(name, parsed.address, entry, policy, problems, { root: at.root, path: here });
     if (endpoint) hosts.push({ name, endpoint, labels: stringMap(entry.labels) });
   }
   return hosts;
+}
+
+/** An inventory or x-stack address with the host entry's settings: SSH ones for ssh://, TLS ones otherwise. */
+function withSettings(
+  name: string,
+  address: EndpointAddress,
+  entry: Record<string, unknown>,
+  policy: HostMapPolicy,
+  problems: Problems,
+  at: HostMapAt,
+): Endpoint | undefined {
+  return address.kind === 'ssh'
+    ? withSsh(name, address, entry, policy, problems, at)
+    : withTls(name, address, entry, policy, problems, at);
+}
+
+/**
+ * A host given as `context: NAME` (inventory only): the context's endpoint from the operator's docker context
+ * store. A tcp context's own TLS files are used (`tls: false` beside a context without them accepts plain tcp,
+ * warned); an ssh one takes the entry's identity: and known_hosts: like an ssh:// endpoint.
+ */
+function contextHost(
+  name: string,
+  entry: Record<string, unknown>,
+  policy: HostMapPolicy,
+  problems: Problems,
+  at: HostMapAt,
+): Endpoint | undefined {
+  const refuse = (key: string, summary: string, hint: string): undefined =>
+    void problems.error([...at.path, key], `host ${name}: ${summary}`, { in: at.root, hint });
+  if (typeof entry.context !== 'string')
+    return refuse(
+      'endpoint',
+      'has neither endpoint: nor context:',
+      'add endpoint: unix:///…, tcp://HOST:PORT or ssh://USER@HOST, or context: NAME (a docker context)',
+    );
+  if (entry.endpoint !== undefined)
+    return refuse('context', 'has both endpoint: and context:', 'keep one: the context names its own endpoint');
+  if (policy.dockerConfigDir === undefined)
+    return refuse(
+      'context',
+      "context: is for the operator's inventory only — a stack file cannot pick a docker context (its endpoint, TLS keys and folder are the operator's)",
+      'put the host in an inventory (-i), or write its endpoint: here',
+    );
+  if (entry.context === DEFAULT_CONTEXT)
+    return withTls(name, { kind: 'unix', path: DEFAULT_UNIX_SOCKET }, entry, policy, problems, at);
+  const read = readDockerContext(entry.context, policy.dockerConfigDir);
+  if (!read.ok) return refuse('context', read.error, read.hint);
+  const { address, tls } = read.context;
+  if (address.kind === 'tcp' && tls) {
+    if (entry.tls !== undefined)
+      return refuse('tls', `tls: is given while docker context ${entry.context} has its own TLS files`, 'remove tls:');
+    return contextTls(read.context.name, address, tls, (summary, hint) => refuse('context', summary, hint));
+  }
+  return withSettings(name, read.context.address, entry, policy, problems, at);
+}
+
+/** A context's endpoint with the TLS files of its store, each checked like an inventory's. */
+function contextTls(
+  context: string,
+  address: Omit<TcpEndpoint, 'tls'>,
+  tls: TlsFiles,
+  refuse: (summary: string, hint: string) => undefined,
+): Endpoint | undefined {
+  for (const part of ['ca', 'cert', 'key'] as const) {
+    const problem = checkTlsFile(tls[part], part);
+    if (problem) return refuse(`docker context ${context}: ${problem.summary}`, problem.hint);
+  }
+  return { ...address, tls };
 }
 
 /** The endpoint with its TLS setting: files checked, `tls: false` warned, a tcp host without `tls:` refused. */
@@ -255,15 +336,7 @@ export function hostFromDockerEnv(
   }
   const address = parsed.address;
   if (address.kind === 'unix') return { name: 'default', endpoint: address, labels: {} };
-  if (address.kind === 'ssh') {
-    const settings = sshSettings(address.host, address, {}, sshDefaults(env), env.HOME || os.homedir());
-    if ('problems' in settings) {
-      for (const p of settings.problems)
-        problems.add({ severity: 'error', summary: `DOCKER_HOST="${text}": ${p.summary}`, hint: p.hint });
-      return undefined;
-    }
-    return { name: address.host, endpoint: { ...address, ...settings }, labels: {} };
-  }
+  if (address.kind === 'ssh') return sshHost(address, env, problems, `DOCKER_HOST="${text}"`);
   const name = address.host;
   if (env.DOCKER_TLS_VERIFY) {
     const tls = dockerEnvTls(env, problems);
@@ -293,6 +366,22 @@ export function hostFromDockerEnv(
   return { name, endpoint: { ...address, tls: false }, labels: {} };
 }
 
+/** The one host of an ssh:// address the operator named outside an inventory (DOCKER_HOST, a context). */
+function sshHost(
+  address: SshAddress,
+  env: Record<string, string | undefined>,
+  problems: Problems,
+  from: string,
+): HostSpec | undefined {
+  const settings = sshSettings(address.host, address, {}, sshDefaults(env), env.HOME || os.homedir());
+  if ('problems' in settings) {
+    for (const p of settings.problems)
+      problems.add({ severity: 'error', summary: `${from}: ${p.summary}`, hint: p.hint });
+    return undefined;
+  }
+  return { name: address.host, endpoint: { ...address, ...settings }, labels: {} };
+}
+
 function dockerEnvTls(env: Record<string, string | undefined>, problems: Problems): TlsFiles | undefined {
   const dir = env.DOCKER_CERT_PATH || path.join(env.HOME || os.homedir(), '.docker');
   const files: TlsFiles = {
@@ -315,6 +404,54 @@ function dockerEnvTls(env: Record<string, string | undefined>, problems: Problem
     }
   }
   return ok ? files : undefined;
+}
+
+/** Where the run's docker context was named, for messages: `--context`, `DOCKER_CONTEXT`, or config.json's currentContext. */
+export interface ChosenContext {
+  name: string;
+  from: string;
+}
+
+/**
+ * The one host of a docker context (--context, DOCKER_CONTEXT, currentContext), named as DOCKER_HOST's would be
+ * (`default` for a socket, the address's host for tcp and ssh). `default` is not handled here (the caller: DOCKER_HOST
+ * or the local socket). A tcp endpoint without TLS files is refused unless --allow-insecure-tcp, and then warned; an
+ * ssh one takes the operator's SSH defaults (user, ~/.ssh identities and known_hosts, the agent).
+ */
+export function hostFromContext(
+  chosen: ChosenContext,
+  configDir: string,
+  env: Record<string, string | undefined>,
+  problems: Problems,
+  policy: DockerEnvPolicy = {},
+): HostSpec | undefined {
+  const fail = (summary: string, hint: string): undefined =>
+    void problems.add({ severity: 'error', summary: `${chosen.from}: ${summary}`, hint });
+  const read = readDockerContext(chosen.name, configDir);
+  if (!read.ok) return fail(read.error, read.hint);
+  const { address, tls } = read.context;
+  switch (address.kind) {
+    case 'unix':
+      return { name: 'default', endpoint: address, labels: {} };
+    case 'ssh':
+      return sshHost(address, env, problems, `${chosen.from}: docker context ${chosen.name}`);
+    case 'tcp':
+      break;
+    default:
+      return assertNever(address);
+  }
+  if (tls) {
+    const endpoint = contextTls(chosen.name, address, tls, fail);
+    return endpoint ? { name: address.host, endpoint, labels: {} } : undefined;
+  }
+  const where = `docker context ${chosen.name} reaches ${formatEndpoint(address)} without TLS`;
+  if (!policy.allowInsecureTcp)
+    return fail(
+      `${where}: refused, whoever reaches that port is root on the host`,
+      'recreate the context with ca=, cert= and key= (docker context update NAME --docker "host=…,ca=…,cert=…,key=…"), or pass --allow-insecure-tcp on a network you trust',
+    );
+  problems.add({ severity: 'warning', summary: `${chosen.from}: ${where} (--allow-insecure-tcp)` });
+  return { name: address.host, endpoint: { ...address, tls: false }, labels: {} };
 }
 
 export function localHost(): HostSpec {

@@ -11,14 +11,19 @@
  *   consul: "http://10.77.0.2:8500"
  *   overlay: { helper_image: "10.77.0.2:5000/busybox@sha256:…" }   # stack's own overlay's helper, by digest
  *   policy: { mode: enforce, allow: [{ stack: vpn, rules: [cap-add] }] }   # dangerous settings (docs/policy.md)
+ *   registries: { "10.77.0.2:5001": { username: stack, password_env: REGISTRY_PASSWORD } }   # win over ~/.docker
+ *
+ * A host may name a docker context instead of an endpoint (`h5: { context: prod-eu }`): its endpoint and TLS files
+ * come from the operator's docker context store (docker-context.ts).
  *
  * Relative TLS, identity and known_hosts paths resolve against the inventory file's folder. The inventory is the operator's: its files may be
  * anywhere, and its `consul:` is its own (x-stack.consul never fills in for it).
  */
 import path from 'node:path';
 import { describeRefusal, readOperatorFile, STACK_FILE_LIMIT } from './bounded-file.js';
-import type { HostSpec } from './types.js';
-import { readHostMap, type SshDefaults } from './hosts.js';
+import type { HostSpec, InventoryRegistryAuth } from './types.js';
+import { readRegistryAuth } from './inventory-registries.js';
+import { readHostMap, sshDefaults } from './hosts.js';
 import type { MergeTags } from './merge-tags.js';
 import type { Problems } from './problems.js';
 import type { StackSchema } from './schema.js';
@@ -33,6 +38,14 @@ export interface Inventory {
   overlayHelperImage?: string;
   /** `policy:`, the operator's policy for dangerous settings (docs/policy.md); absent: the warn-only baseline. */
   policy?: Policy;
+  /** `registries:`, the operator's registry credentials (inventory-registries.ts). */
+  registryAuth?: Record<string, InventoryRegistryAuth>;
+}
+
+/** What the inventory may use of the operator's environment: the docker CLI's folder (contexts), the variables. */
+export interface InventoryEnvironment {
+  dockerConfigDir: string;
+  env: Record<string, string | undefined>;
 }
 
 export function readInventory(
@@ -41,8 +54,7 @@ export function readInventory(
   schema: StackSchema,
   problems: Problems,
   tags: MergeTags,
-  /** The operator's SSH defaults (hosts.ts sshDefaults), for ssh:// hosts. */
-  ssh: SshDefaults,
+  operator: InventoryEnvironment,
 ): Inventory | undefined {
   const read = readOperatorFile(file, STACK_FILE_LIMIT);
   if (!read.ok) {
@@ -60,8 +72,10 @@ export function readInventory(
   const listed = root.hosts as Record<string, unknown>;
   const baseDir = path.dirname(file);
   const knownHosts = typeof root.known_hosts === 'string' ? path.resolve(baseDir, root.known_hosts) : undefined;
-  const policy = { baseDir, ssh: { ...ssh, ...(knownHosts !== undefined ? { knownHosts } : {}) } };
+  const ssh = { ...sshDefaults(operator.env), ...(knownHosts !== undefined ? { knownHosts } : {}) };
+  const policy = { baseDir, ssh, dockerConfigDir: operator.dockerConfigDir };
   const hosts = readHostMap(listed, policy, problems, { root, path: ['hosts'] });
+  const registryAuth = readRegistryAuth(root.registries, operator.env, problems, root);
   if (!Object.keys(listed).length) {
     problems.error(['hosts'], 'the inventory lists no hosts', { in: root });
     return undefined;
@@ -72,5 +86,6 @@ export function readInventory(
     consul: typeof root.consul === 'string' ? root.consul : undefined,
     ...(overlay?.helper_image ? { overlayHelperImage: overlay.helper_image } : {}),
     ...(root.policy !== undefined ? { policy: parsePolicy(root.policy, displayName) } : {}),
+    ...(registryAuth ? { registryAuth } : {}),
   };
 }

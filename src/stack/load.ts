@@ -14,6 +14,7 @@ import type {
   DesiredState,
   HostSpec,
   HostsSource,
+  InventoryRegistryAuth,
   LoadResult,
   PolicyReport,
   StackSettings,
@@ -25,11 +26,12 @@ import { checkPlacement } from './checks/placement.js';
 import { checkLimits } from './checks/limits.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
 import { resolveExtends } from './extends.js';
-import { hostFromDockerEnv, localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys, sshDefaults } from './hosts.js';
+import { localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
+import { configDirOf, contextOrDockerHost } from './context-hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { sensitiveRule, type SensitiveRule, type SensitiveSources } from './sensitive-names.js';
 import { interpolate, type Lookup } from './interpolate.js';
-import { readInventory } from './inventory.js';
+import { readInventory, type Inventory } from './inventory.js';
 import { applyKeyPolicy } from './key-policy.js';
 import { isRecord, type KeyPath } from './key-path.js';
 import { mergeTrees, stripResets } from './merge.js';
@@ -86,8 +88,8 @@ export interface HostsOnly {
 }
 
 /**
- * The hosts as a stack with no `x-stack` would get them — -i (or STACK_INVENTORY) > DOCKER_HOST > the sandbox's
- * inventory or the local socket — read from the operator's files only; `files` are not read.
+ * The hosts as a stack with no `x-stack` would get them — -i (or STACK_INVENTORY) > --context > DOCKER_HOST >
+ * DOCKER_CONTEXT > currentContext > the sandbox's inventory or the local socket — read from the operator's files only; `files` are not read.
  */
 export function loadHosts(options: LoadOptions): { value?: HostsOnly; diagnostics: Diagnostic[] } {
   const positions = new SourcePositions();
@@ -110,13 +112,12 @@ export function loadHosts(options: LoadOptions): { value?: HostsOnly; diagnostic
   };
 }
 
-function load(options: LoadOptions): LoadResult {
+function newSession(options: LoadOptions): LoadSession {
   const positions = new SourcePositions();
-  const problems = new Problems(positions);
-  const s: LoadSession = {
+  return {
     options,
     positions,
-    problems,
+    problems: new Problems(positions),
     tags: createMergeTags(),
     schema: options.schema ?? defaultStackSchema(),
     displayPath: (absolute) => {
@@ -124,6 +125,11 @@ function load(options: LoadOptions): LoadResult {
       return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
     },
   };
+}
+
+function load(options: LoadOptions): LoadResult {
+  const s = newSession(options);
+  const { problems } = s;
   const done = (): LoadResult => ({ diagnostics: problems.sorted() });
 
   const files = stackFiles(options, problems);
@@ -143,7 +149,7 @@ function load(options: LoadOptions): LoadResult {
   const stackName = reportProjectName(s, read.project);
   const profiles = activeProfiles(options.profiles, options.env);
   const disabledServices = applyProfiles(root, profiles);
-  const { hosts, hostsSource, settings, defaults, policy } = stackSettings(s, root, workingDir);
+  const { hosts, hostsSource, settings, defaults, policy, registryAuth } = stackSettings(s, root, workingDir);
 
   const sensitive = sensitiveRule(sensitiveSources(root, settings, lookup));
   const context = normaliseContext(s, root, {
@@ -168,6 +174,7 @@ function load(options: LoadOptions): LoadResult {
     volumes: normaliseVolumes(root.volumes, context),
     secrets: normaliseFileObjects(root.secrets, 'secret', context),
     configs: normaliseFileObjects(root.configs, 'config', context),
+    ...(registryAuth ? { registryAuth } : {}),
   };
 
   runChecks({ services, hosts, disabledServices, problems, limits: { ...DEFAULT_LIMITS, ...options.limits } });
@@ -290,7 +297,7 @@ function reportProjectName(s: LoadSession, project: ProjectNameResult): string {
 /** The hosts (the operator's first) and x-stack's settings: concurrency, overlay, Consul, helper image, revisions. */
 function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir: string) {
   const { options, problems } = s;
-  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage, policy } = resolveHosts(
+  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage, policy, registryAuth } = resolveHosts(
     root,
     options,
     workingDir,
@@ -314,7 +321,7 @@ function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir
   if (Array.isArray(xStack.sensitive) && xStack.sensitive.length)
     settings.sensitive = xStack.sensitive.filter((p): p is string => typeof p === 'string');
   const defaults = isRecord(xStack.defaults) ? xStack.defaults : {};
-  return { hosts, hostsSource, settings, defaults, policy: policy ?? BASELINE_POLICY };
+  return { hosts, hostsSource, settings, defaults, policy: policy ?? BASELINE_POLICY, registryAuth };
 }
 
 function normaliseContext(
@@ -421,10 +428,12 @@ interface HostsAndConsul {
   overlayHelperImage?: string;
   /** The inventory's policy: (the operator's; docs/policy.md). */
   policy?: Policy;
+  /** The inventory's registries: credentials (the operator's). */
+  registryAuth?: Record<string, InventoryRegistryAuth>;
 }
 
 /**
- * Where the stack goes, and the Consul that comes with it. The operator's choice (-i, DOCKER_HOST) wins, and then
+ * Where the stack goes, and the Consul that comes with it. The operator's choice (-i, a docker context, DOCKER_HOST) wins, and then
  * x-stack.hosts and x-stack.consul are ignored (with a warning): a stack file cannot send the operator's
  * credentials where it likes. Without one, x-stack.hosts (TLS files inside the project folder), else the sandbox's
  * inventory or the local socket. x-stack.consul fills in only when the hosts are not the operator's inventory.
@@ -442,12 +451,9 @@ function resolveHosts(
   const xConsul = typeof xStack.consul === 'string' ? xStack.consul : undefined;
   const operator = operatorsHosts(options, displayPath, schema, problems, tags);
   if (operator) {
-    ignoreXStack(
-      xStack,
-      operator.hostsSource === 'inventory' ? 'the inventory (-i or STACK_INVENTORY)' : 'DOCKER_HOST',
-      problems,
-    );
-    return operator;
+    const { chosenBy, ...chosen } = operator;
+    ignoreXStack(xStack, chosenBy, problems);
+    return chosen;
   }
   if (isRecord(xStack.hosts)) {
     const hosts = readHostMap(xStack.hosts, { baseDir: workingDir, confineTo: workingDir }, problems, {
@@ -460,7 +466,10 @@ function resolveHosts(
   }
   const sandbox = options.sandboxInventory;
   if (sandbox && !existsSync(options.localSocketPath ?? LOCAL_SOCKET_PATH) && existsSync(sandbox)) {
-    const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags, sshDefaults(options.env));
+    const inventory = readInventory(sandbox, displayPath(sandbox), schema, problems, tags, {
+      dockerConfigDir: configDirOf(options),
+      env: options.env,
+    });
     ignoreXStack({ consul: xConsul }, "the sandbox's inventory", problems);
     return {
       hosts: inventory?.hosts ?? [],
@@ -472,33 +481,39 @@ function resolveHosts(
   return { hosts: [localHost()], hostsSource: 'local-socket', ...fromXStack(xConsul) };
 }
 
-/** The hosts the operator named: the inventory (-i or STACK_INVENTORY), else DOCKER_HOST; undefined when neither. */
+/**
+ * The hosts the operator named: the inventory (-i or STACK_INVENTORY), else --context, DOCKER_HOST, DOCKER_CONTEXT
+ * or config.json's currentContext (context-hosts.ts); undefined when none.
+ */
 function operatorsHosts(
   options: LoadOptions,
   displayPath: (absolute: string) => string,
   schema: StackSchema,
   problems: Problems,
   tags: MergeTags,
-): HostsAndConsul | undefined {
+): (HostsAndConsul & { chosenBy: string }) | undefined {
   if (options.inventory) {
     const file = path.resolve(options.cwd, options.inventory);
-    const inventory = readInventory(file, displayPath(file), schema, problems, tags, sshDefaults(options.env));
+    const inventory = readInventory(file, displayPath(file), schema, problems, tags, {
+      dockerConfigDir: configDirOf(options),
+      env: options.env,
+    });
     return {
       hosts: inventory?.hosts ?? [],
       hostsSource: 'inventory',
+      chosenBy: 'the inventory (-i or STACK_INVENTORY)',
       ...fromInventory(inventory?.consul),
       ...inventorySettings(inventory),
     };
   }
-  if (!options.env.DOCKER_HOST) return undefined;
-  const fromEnv = hostFromDockerEnv(options.env, problems, { allowInsecureTcp: options.allowInsecureTcp });
-  return { hosts: fromEnv ? [fromEnv] : [], hostsSource: 'DOCKER_HOST' };
+  return contextOrDockerHost(options, problems);
 }
 
 const fromInventory = (consul: string | undefined) => (consul ? { consul, consulFrom: 'inventory' as const } : {});
-const inventorySettings = (inventory: { overlayHelperImage?: string; policy?: Policy } | undefined) => ({
+const inventorySettings = (inventory: Inventory | undefined) => ({
   ...(inventory?.overlayHelperImage ? { overlayHelperImage: inventory.overlayHelperImage } : {}),
   ...(inventory?.policy ? { policy: inventory.policy } : {}),
+  ...(inventory?.registryAuth ? { registryAuth: inventory.registryAuth } : {}),
 });
 const fromXStack = (consul: string | undefined) => (consul ? { consul, consulFrom: 'x-stack.consul' as const } : {});
 

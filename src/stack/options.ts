@@ -42,6 +42,16 @@ export interface LoadOptions {
   projectName?: string;
   /** `-i FILE` (or STACK_INVENTORY): the inventory of hosts; wins over DOCKER_HOST and x-stack.hosts. */
   inventory?: string;
+  /**
+   * `--context NAME`: a docker context's one host; wins over DOCKER_HOST, which wins over DOCKER_CONTEXT (read from
+   * `env`) and config.json's currentContext — the docker CLI's order. `-i` wins over all of them.
+   */
+  context?: string;
+  /**
+   * The docker CLI's configuration folder (DOCKER_CONFIG, else ~/.docker): its context store and config.json.
+   * Default: from `env` (DOCKER_CONFIG, HOME).
+   */
+  dockerConfigDir?: string;
   /** `--allow-insecure-tcp`: a tcp:// DOCKER_HOST without TLS is accepted, with a warning (inventories say `tls: false`). */
   allowInsecureTcp?: boolean;
   /**

@@ -3,6 +3,7 @@
  * Defaults are filled in, durations are in nanoseconds, sizes in bytes, lists and maps in one form,
  * and every record is keyed and sorted by name, so that equal files give equal values.
  */
+import type { Sensitive } from '../sensitive.js';
 import type { Diagnostic } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 import type { Policy } from './policy/types.js';
@@ -17,11 +18,12 @@ export interface HostSpec {
 }
 
 /**
- * Where the hosts came from. Precedence: -i (or STACK_INVENTORY) > DOCKER_HOST > x-stack.hosts > the local socket,
+ * Where the hosts came from. Precedence: -i (or STACK_INVENTORY) > --context > DOCKER_HOST > DOCKER_CONTEXT >
+ * config.json's currentContext (`context`: a docker context's one host) > x-stack.hosts > the local socket,
  * or the sandbox's inventory when there is no local socket. All but `x-stack.hosts` are the operator's: only those
  * hosts get registry credentials (hosts.ts, operatorHosts).
  */
-export type HostsSource = 'inventory' | 'x-stack.hosts' | 'DOCKER_HOST' | 'local-socket' | 'sandbox';
+export type HostsSource = 'inventory' | 'context' | 'x-stack.hosts' | 'DOCKER_HOST' | 'local-socket' | 'sandbox';
 
 /** Who chose the Consul address of StackSettings: the operator's inventory, or the stack file. */
 export type ConsulFrom = 'inventory' | 'x-stack.consul';
@@ -285,6 +287,17 @@ export interface DesiredState {
    * located in the stack file. Never from the stack file; a restored revision is checked again (deploy/rollback.ts).
    */
   policy?: PolicyReport;
+  /**
+   * The inventory's `registries:` credentials (the operator's), by registry host; they win over the Docker config
+   * file's. Passwords are Sensitive: never printed, never in a revision (revisions keep services, not settings).
+   */
+  registryAuth?: Record<string, InventoryRegistryAuth>;
+}
+
+/** One registry's credentials from the inventory. */
+export interface InventoryRegistryAuth {
+  username: string;
+  password: Sensitive;
 }
 
 /** A policy and its violations in one stack, as diagnostics (warnings in mode warn, errors in mode enforce). */

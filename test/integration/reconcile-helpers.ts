@@ -20,7 +20,7 @@ import { sandbox as readSandbox, sandboxSsh, type Sandbox } from '../helpers/san
 import { HostEventRecorder } from './event-recorder.js';
 import { desired as buildDesired } from '../unit/plan/helpers.js';
 import { endpointOf, sshEndpointOf } from '../helpers/endpoint.js';
-import type { RegistryCredentials } from '../../src/docker/auth.js';
+import type { CredentialSource } from '../../src/docker/auth.js';
 
 export { service, network } from '../unit/plan/helpers.js';
 
@@ -89,7 +89,7 @@ export async function deploy(
     refresh?: boolean;
     destroy?: boolean;
     pruneVolumes?: boolean;
-    credentials?: RegistryCredentials;
+    credentials?: CredentialSource;
     owner?: StackOwner;
   } = {},
 ): Promise<Deployed> {

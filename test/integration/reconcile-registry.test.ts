@@ -19,7 +19,7 @@ import {
   eventWindowStart,
   planStack,
 } from './reconcile-helpers.js';
-import { dockerConfigCredentials } from '../../src/docker/auth.js';
+import { dockerCredentials } from '../../src/docker/auth.js';
 
 async function follow(d: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   const out = await new Promise<any[]>((resolve, reject) =>
@@ -85,7 +85,7 @@ test('pull from a registry with authentication, credentials from DOCKER_CONFIG; 
     join(dir, 'config.json'),
     JSON.stringify({ auths: { [address]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } } }),
   );
-  const credentials = dockerConfigCredentials(join(dir, 'config.json'));
+  const credentials = dockerCredentials({ configDir: dir, env: {} });
   const s = service('private', {
     image: sb.images.private,
     command: ['sleep', '3600'],

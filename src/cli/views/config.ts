@@ -39,7 +39,7 @@ function printableHost(host: HostSpec): Record<string, unknown> {
 }
 
 export function formatConfig(state: DesiredState): string {
-  const { policy: _policy, ...rest } = state;
+  const { policy: _policy, registryAuth: _registryAuth, ...rest } = state;
   const printable = {
     ...rest,
     hosts: state.hosts.map(printableHost),

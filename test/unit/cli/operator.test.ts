@@ -24,12 +24,12 @@ test("credentials come from DOCKER_CONFIG/config.json; the stack file's hosts ge
     JSON.stringify({ auths: { '10.77.0.2:5001': { auth: Buffer.from('u:p').toString('base64') } } }),
   );
   const env = { DOCKER_CONFIG: dir };
-  t.deepEqual(operatorContext(desired, undefined, env).credentials('10.77.0.2:5001'), {
+  t.deepEqual(await operatorContext(desired, undefined, env).credentials.get('10.77.0.2:5001'), {
     username: 'u',
     password: 'p',
     serveraddress: '10.77.0.2:5001',
   });
-  t.is(operatorContext(desired, undefined, env).credentials('docker.io'), undefined);
+  t.is(await operatorContext(desired, undefined, env).credentials.get('docker.io'), undefined);
   t.deepEqual(
     operatorWarnings(desired, undefined, env).map((d) => d.summary),
     ['registry credentials for 10.77.0.2:5001 are not sent: the hosts come from the stack file (x-stack.hosts)'],

@@ -69,7 +69,7 @@ export function dockerCredentials(options: DockerCredentialOptions): CredentialS
     return (config = read.config);
   };
   return {
-    get: (registry) => lookup(registry, options, load()),
+    get: async (registry) => lookup(registry, options, load()),
     configured: (registry) => {
       if (keyFor(options.inventory ?? {}, registry)) return true;
       let c: DockerConfig;

@@ -233,6 +233,32 @@ ensure_infra() {
   wait_for "registry (auth)" 30 curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY_AUTH/v2/"
 }
 
+# A Docker credential helper that answers for the htpasswd registry (and for nothing else: "not found"), the way
+# docker-credential-* programs do: `get` reads the server URL on stdin and prints {ServerURL, Username, Secret}.
+# Installed into $DATA/bin, never on the system PATH: tests put that folder on PATH (sandbox.json credentialHelperDir).
+ensure_credential_helper() {
+  local file="$DATA/bin/docker-credential-sandbox" text
+  text="$(cat <<EOF
+#!/bin/sh
+# docker-credential-sandbox: the sandbox's credential helper for $REGISTRY_AUTH (written by deploy/sandbox/lib.sh).
+case "\$1" in
+  get)
+    server="\$(cat)"
+    case "\$server" in
+      $REGISTRY_AUTH|http://$REGISTRY_AUTH|https://$REGISTRY_AUTH)
+        printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$server" '$REGISTRY_USER' '$REGISTRY_PASSWORD' ;;
+      *) echo "credentials not found in native keychain"; exit 1 ;;
+    esac ;;
+  list) printf '{"%s":"%s"}\n' '$REGISTRY_AUTH' '$REGISTRY_USER' ;;
+  *) echo "docker-credential-sandbox: only get and list are supported" >&2; exit 1 ;;
+esac
+EOF
+)"
+  mkdir -p "$DATA/bin"
+  [ -f "$file" ] && [ "$(cat "$file")" = "$text" ] && return 0
+  printf '%s\n' "$text" >"$file.tmp" && chmod 755 "$file.tmp" && mv "$file.tmp" "$file"
+}
+
 consul_has_leader() { [[ "$(curl -sf "http://$INFRA_IP:8500/v1/status/leader")" == *:* ]]; }
 
 write_registry_config() { # KIND PORT HTPASSWD
@@ -591,6 +617,7 @@ write_description() {
   "etcd": "http://$INFRA_IP:2379",
   "registry": "$REGISTRY",
   "registryAuth": { "address": "$REGISTRY_AUTH", "username": "$REGISTRY_USER", "password": "$REGISTRY_PASSWORD" },
+  "credentialHelperDir": "$DATA/bin",
   "images": { "busybox": "$REGISTRY/$IMAGE_REPO:$IMAGE_TAG", "busyboxLatest": "$REGISTRY/$IMAGE_REPO:latest", "private": "$REGISTRY_AUTH/private/$IMAGE_REPO:$IMAGE_TAG", "helper": "$helper" },
   "dockerCli": "$DOCKER_CLI",
   "sandboxScript": "$HERE/sandbox.sh"
@@ -653,6 +680,7 @@ sandbox_up() {
   ensure_firewall
   ensure_tls "$n"
   ensure_infra
+  ensure_credential_helper
   HOSTS=()
   for i in $(seq 1 "$n"); do HOSTS+=("h$i"); done
   for h in "${HOSTS[@]}"; do

@@ -52,6 +52,8 @@ export interface Sandbox {
   etcd: string;
   registry: string;
   registryAuth: { address: string; username: string; password: string };
+  /** The folder holding `docker-credential-sandbox` (answers for registryAuth); absent in descriptions from before it. */
+  credentialHelperDir?: string;
   /** `helper`: the sandbox busybox by digest, the inventory's overlay.helper_image. */
   images: { busybox: string; busyboxLatest: string; private: string; helper: string };
   dockerCli: string;

@@ -1,0 +1,214 @@
+/**
+ * What the operator's Docker CLI configuration gives stack, end to end through the built CLI on the sandbox:
+ * contexts made with the real `docker context create` (tcp+TLS and a unix socket) used by --context,
+ * DOCKER_CONTEXT and an inventory's `context:`, with the errors for an unknown or broken context; and a private
+ * image pulled through the sandbox's credential helper (`docker-credential-sandbox`) with no credential in the
+ * inventory, the inventory's own registries: winning over a helper, and a missing helper stopping the run with
+ * nothing written.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import type Docker from 'dockerode';
+import { Labels } from '../../src/labels.js';
+import { contextId } from '../../src/stack/docker-context.js';
+import { engine, sandbox, type SandboxHost } from '../helpers/sandbox.js';
+import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir, type CliResult } from './cli-helpers.js';
+import { eventWindowStart, stackEvents, uniqueStack } from './reconcile-helpers.js';
+
+test.before(() => ensureBuilt());
+
+const host = (name: string): SandboxHost => sandbox().hosts.find((h) => h.name === name)!;
+
+/** A fresh DOCKER_CONFIG folder; `docker context create` in it with the sandbox's docker CLI. */
+function dockerConfig(): { dir: string; create: (name: string, docker: string) => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'stack-docker-config-'));
+  const create = (name: string, docker: string) =>
+    execFileSync(sandbox().dockerCli, ['context', 'create', name, '--docker', docker], {
+      env: { ...process.env, DOCKER_CONFIG: dir },
+      stdio: 'ignore',
+    });
+  return { dir, create };
+}
+
+const composeFor = (name: string, image: string) =>
+  `name: ${name}\nservices:\n  app:\n    image: ${image}\n    command: [sleep, "3600"]\n    stop_grace_period: 1s\n`;
+
+async function running(h: string, name: string): Promise<boolean> {
+  const list = await engine(host(h)).listContainers({ all: true, filters: { name: [`^/${name}-app-1$`] } });
+  return list.length === 1 && list[0].State === 'running';
+}
+
+/** Runs `stack destroy` with the same arguments after the test, whatever happened. */
+function destroyAfter(t: ExecutionContext, args: string[], dir: string, env: Record<string, string>): void {
+  t.teardown(async () => {
+    await runStack(['destroy', '--yes', ...args], dir, env);
+  });
+}
+
+const ok = (t: ExecutionContext, r: CliResult) => t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+
+test('--context NAME and DOCKER_CONTEXT: a context made by `docker context create` over tcp+TLS plans and applies on its host', async (t) => {
+  const name = uniqueStack('ctx-tls');
+  const h1 = host('h1');
+  const { dir: config, create } = dockerConfig();
+  create(name, `host=${h1.tcp},ca=${h1.tls.ca},cert=${h1.tls.cert},key=${h1.tls.key}`);
+  const dir = writeDir({ 'compose.yaml': composeFor(name, sandbox().images.busybox) });
+  const env = { DOCKER_CONFIG: config };
+  destroyAfter(t, ['--context', name], dir, env);
+  ok(t, await runStack(['apply', '--yes', '--context', name], dir, env));
+  t.true(await running('h1', name));
+  const again = await runStack(['plan', '--detailed-exitcode'], dir, { ...env, DOCKER_CONTEXT: name });
+  t.is(again.code, 0, 'DOCKER_CONTEXT names the same host: nothing to do');
+  t.regex(again.stdout, /[Nn]o changes/);
+});
+
+test("an inventory's context: (a unix-socket context and a TLS one) places services by the inventory's labels", async (t) => {
+  const name = uniqueStack('ctx-inv');
+  const [h2, h3] = [host('h2'), host('h3')];
+  const { dir: config, create } = dockerConfig();
+  create(`${name}-sock`, `host=${h2.socket}`);
+  create(`${name}-tls`, `host=${h3.tcp},ca=${h3.tls.ca},cert=${h3.tls.cert},key=${h3.tls.key}`);
+  const dir = writeDir({
+    'compose.yaml': `${composeFor(name, sandbox().images.busybox)}    deploy: { mode: global }\n`,
+    'inventory.yaml': `hosts:\n  h2: { context: ${name}-sock, labels: { role: web } }\n  h3: { context: ${name}-tls }\n`,
+  });
+  const env = { DOCKER_CONFIG: config };
+  destroyAfter(t, ['-i', 'inventory.yaml'], dir, env);
+  ok(t, await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, env));
+  const found = await Promise.all(
+    ['h2', 'h3'].map((h) => engine(host(h)).listContainers({ filters: { label: [`${Labels.stack}=${name}`] } })),
+  );
+  t.deepEqual(
+    found.map((l) => l.length),
+    [1, 1],
+  );
+  t.is((await runStack(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir, env)).code, 0);
+});
+
+test('an unknown context or a broken meta.json: exit 1, one message naming the context and the file, nothing written', async (t) => {
+  const name = uniqueStack('ctx-bad');
+  const { dir: config } = dockerConfig();
+  const meta = path.join(config, 'contexts', 'meta', contextId('broken'));
+  mkdirSync(meta, { recursive: true });
+  writeFileSync(path.join(meta, 'meta.json'), '{"Name":"broken","Endpoints":{');
+  const dir = writeDir({ 'compose.yaml': composeFor(name, sandbox().images.busybox) });
+  const env = { DOCKER_CONFIG: config };
+  const since = await eventWindowStart();
+  const unknown = await runStack(['apply', '--yes', '--context', 'nope'], dir, env);
+  t.is(unknown.code, 1);
+  t.regex(
+    unknown.stderr,
+    /--context: docker context "nope" does not exist in .*contexts\/meta\/[0-9a-f]{64}\/meta\.json/,
+  );
+  t.notRegex(unknown.stderr, /\n\s+at /, 'no stack trace');
+  const broken = await runStack(['apply', '--yes'], dir, { ...env, DOCKER_CONTEXT: 'broken' });
+  t.is(broken.code, 1);
+  t.regex(broken.stderr, /DOCKER_CONTEXT: docker context "broken": .*meta\.json is malformed \(not valid JSON\)/);
+  t.deepEqual(await stackEvents(name, since), [], 'nothing written on any host');
+});
+
+/** Pushes the sandbox's busybox to the auth registry as a new private image only the registry has. */
+async function pushPrivate(t: ExecutionContext, tag: string): Promise<string> {
+  const sb = sandbox();
+  const ref = `${sb.registryAuth.address}/private/${tag}:1`;
+  const d = engine(host('h1'));
+  const auth = {
+    username: sb.registryAuth.username,
+    password: sb.registryAuth.password,
+    serveraddress: sb.registryAuth.address,
+  };
+  await d.getImage(sb.images.busybox).tag({ repo: ref.slice(0, ref.lastIndexOf(':')), tag: '1' });
+  await follow(d, await d.getImage(ref).push({ authconfig: auth }));
+  await d.getImage(ref).remove();
+  t.teardown(async () => {
+    for (const h of sb.hosts)
+      await engine(h)
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => undefined);
+  });
+  return ref;
+}
+
+async function follow(d: Docker, stream: NodeJS.ReadableStream): Promise<void> {
+  const out = await new Promise<{ error?: string }[]>((resolve, reject) =>
+    d.modem.followProgress(stream, (err: Error | null, o: { error?: string }[]) => (err ? reject(err) : resolve(o))),
+  );
+  const bad = out.find((o) => o.error);
+  if (bad) throw new Error(bad.error);
+}
+
+/** The sandbox's helper folder (descriptions written before it had the field: $DATA/bin beside its TLS folder). */
+function helperDir(): string {
+  const sb = sandbox();
+  const dir = sb.credentialHelperDir ?? path.resolve(path.dirname(sb.hosts[0].tls.ca), '..', '..', 'bin');
+  if (!existsSync(path.join(dir, 'docker-credential-sandbox')))
+    throw new Error(`${dir}/docker-credential-sandbox is missing: run npm run sandbox -- up`);
+  return dir;
+}
+
+test('a private image is pulled through docker-credential-sandbox (credHelpers), with no credential in the inventory; without the helper on PATH, one error and nothing written', async (t) => {
+  const sb = sandbox();
+  const name = uniqueStack('cred-helper');
+  const ref = await pushPrivate(t, name);
+  const config = mkdtempSync(path.join(os.tmpdir(), 'stack-docker-config-'));
+  writeFileSync(
+    path.join(config, 'config.json'),
+    JSON.stringify({ credHelpers: { [sb.registryAuth.address]: 'sandbox' } }),
+  );
+  const dir = writeDir({
+    'compose.yaml': composeFor(name, ref),
+    'inventory.yaml': inventoryYaml(sandboxHosts(['h2'])),
+  });
+  const since = await eventWindowStart();
+  const missing = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, { DOCKER_CONFIG: config });
+  t.is(missing.code, 1);
+  t.regex(
+    missing.stderr,
+    new RegExp(`registry ${sb.registryAuth.address}: credential helper docker-credential-sandbox is not installed`),
+  );
+  t.deepEqual(await stackEvents(name, since), [], 'nothing written on any host');
+  const env = { DOCKER_CONFIG: config, PATH: `${helperDir()}:${process.env.PATH ?? ''}` };
+  destroyAfter(t, ['-i', 'inventory.yaml'], dir, env);
+  const applied = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, env);
+  ok(t, applied);
+  t.true(await running('h2', name));
+  t.truthy(await engine(host('h2')).getImage(ref).inspect(), 'h2 pulled the image only the registry had');
+  t.false(`${applied.stdout}${applied.stderr}`.includes(sb.registryAuth.password), 'the password is never printed');
+});
+
+test("the inventory's registries: win over the credential helper, which is not even run", async (t) => {
+  const sb = sandbox();
+  const name = uniqueStack('cred-inv');
+  const ref = await pushPrivate(t, name);
+  const config = mkdtempSync(path.join(os.tmpdir(), 'stack-docker-config-'));
+  const log = path.join(config, 'wrong.log');
+  // A helper of the test's own that answers a wrong password and notes each call.
+  writeFileSync(
+    path.join(config, 'docker-credential-wrong'),
+    `#!/bin/sh\ncat >> ${log}\necho >> ${log}\necho '{"ServerURL":"x","Username":"stack","Secret":"wrong-password"}'\n`,
+  );
+  chmodSync(path.join(config, 'docker-credential-wrong'), 0o755);
+  writeFileSync(path.join(config, 'config.json'), JSON.stringify({ credsStore: 'wrong' }));
+  const hosts = inventoryYaml(sandboxHosts(['h3']));
+  const dir = writeDir({
+    'compose.yaml': composeFor(name, ref),
+    'helper-only.yaml': hosts,
+    'inventory.yaml': `${hosts}registries:\n  "${sb.registryAuth.address}": { username: ${sb.registryAuth.username}, password_env: SANDBOX_REGISTRY_PASSWORD }\n`,
+  });
+  const env = { DOCKER_CONFIG: config, PATH: `${config}:${process.env.PATH ?? ''}` };
+  // The control: the helper's wrong answer is what the daemon gets when the inventory says nothing.
+  const wrong = await runStack(['apply', '--yes', '-i', 'helper-only.yaml'], dir, env);
+  t.is(wrong.code, 1);
+  t.regex(wrong.stdout + wrong.stderr, /unauthorized|authentication required|denied/i);
+  t.is(readFileSync(log, 'utf8'), `${sb.registryAuth.address}\n`);
+  writeFileSync(log, '');
+  const withPassword = { ...env, SANDBOX_REGISTRY_PASSWORD: sb.registryAuth.password };
+  destroyAfter(t, ['-i', 'inventory.yaml'], dir, withPassword);
+  ok(t, await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, withPassword));
+  t.true(await running('h3', name));
+  t.is(readFileSync(log, 'utf8'), '', 'the helper was not run');
+});

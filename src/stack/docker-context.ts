@@ -65,15 +65,16 @@ export function readDockerContext(name: string, configDir: string): DockerContex
       error: `${what} (${file}): its endpoint ${JSON.stringify(meta.host)}: ${parsed.error}`,
       hint: parsed.hint,
     };
+  const address = parsed.address;
   const tls = tlsOf(name, configDir);
   if ('error' in tls) return { ok: false, error: `${what}: ${tls.error}`, hint: tls.hint };
-  if (meta.skipTlsVerify && parsed.address.kind === 'tcp')
+  if (meta.skipTlsVerify && address.kind === 'tcp')
     return {
       ok: false,
-      error: `${what} skips the daemon's certificate check (SkipTLSVerify) for ${formatEndpoint(parsed.address)}: not supported`,
+      error: `${what} skips the daemon's certificate check (SkipTLSVerify) for ${formatEndpoint(address)}: not supported`,
       hint: `recreate the context with the daemon's CA (docker context update ${name} --docker "host=…,ca=CA.pem,cert=…,key=…")`,
     };
-  return { ok: true, context: { name, address: parsed.address, file, ...(tls.files ? { tls: tls.files } : {}) } };
+  return { ok: true, context: { name, address, file, ...(tls.files ? { tls: tls.files } : {}) } };
 }
 
 function malformed(what: string, file: string, why: string): DockerContextRead {

@@ -164,6 +164,12 @@ test('refusals name the context and the file, with what to do; nothing else is r
   const broken = path.join(dir, 'contexts', 'meta', contextId('broken'));
   mkdirSync(broken, { recursive: true });
   writeFileSync(path.join(broken, 'meta.json'), '{"Name":"broken","Endpoints":{"docker":{"Host":42}}}');
+  const skip = path.join(dir, 'contexts', 'meta', contextId('skip'));
+  mkdirSync(skip, { recursive: true });
+  writeFileSync(
+    path.join(skip, 'meta.json'),
+    '{"Name":"skip","Endpoints":{"docker":{"Host":"tcp://10.77.0.15:2376","SkipTLSVerify":true}}}',
+  );
   const refusal = async (context: string, options: Partial<LoadOptions> = {}) => {
     const r = await load({}, { context, dockerConfigDir: dir, ...options });
     t.is(r.value, undefined);
@@ -192,6 +198,7 @@ test('refusals name the context and the file, with what to do; nothing else is r
   );
   t.regex((await refusal('caonly')).summary, /TLS folder .* has no cert.pem or key.pem/);
   t.regex((await refusal('bad/name')).summary, /is not a valid context name/);
+  t.regex((await refusal('skip')).summary, /skips the daemon's certificate check \(SkipTLSVerify\)/);
   const allowed = await load({}, { context: 'plain', dockerConfigDir: dir, allowInsecureTcp: true });
   t.deepEqual(errors(allowed), []);
   t.regex(warnings(allowed)[0].summary, /--allow-insecure-tcp/);

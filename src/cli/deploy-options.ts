@@ -5,6 +5,8 @@ import type { CommonOptions } from './load.js';
 import { stateWarning, type WriteOptions } from './store-options.js';
 import { faultSettingsFrom, type FaultCliOptions } from './fault-options.js';
 import { operatorContext } from './operator.js';
+import type { CredentialSource } from '../docker/auth.js';
+import type { DesiredState } from '../stack/types.js';
 import { deployIO } from './deploy-io.js';
 
 export interface ApplyCommandOptions extends CommonOptions, WriteOptions, FaultCliOptions {
@@ -16,6 +18,13 @@ export interface ApplyCommandOptions extends CommonOptions, WriteOptions, FaultC
 
 export function deployOptions(opts: ApplyCommandOptions, signals: RunSignals): DeployOptions {
   const io = deployIO(opts);
+  // One credential source for the run: the look and the locked plan ask each registry's helper once.
+  let credentials: CredentialSource | undefined;
+  const operator = (desired: DesiredState) => {
+    const context = operatorContext(desired, opts.consul);
+    credentials ??= context.credentials;
+    return { ...context, credentials };
+  };
   return {
     consul: opts.consul,
     lockTimeout: opts.lockTimeout,
@@ -27,7 +36,7 @@ export function deployOptions(opts: ApplyCommandOptions, signals: RunSignals): D
       pruneVolumes: opts.pruneVolumes,
       skipUnreachable: opts.skipUnreachable,
       faults: faultSettingsFrom(opts),
-      ...operatorContext(desired, opts.consul),
+      ...operator(desired),
     }),
     io,
     signals,

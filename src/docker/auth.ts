@@ -24,7 +24,7 @@ export interface AuthConfig {
 /** Credentials resolved for one run, by registry host (`10.77.0.2:5001`, `docker.io`), or undefined. */
 export type RegistryCredentials = (registry: string) => AuthConfig | undefined;
 
-/** Where a run's credentials come from; asked once per registry (helpers are run then). */
+/** Where a run's credentials come from; each registry is looked up once per source (helpers are run then). */
 export interface CredentialSource {
   get(registry: string): Promise<AuthConfig | undefined>;
   /** Whether credentials are configured for `registry`, without running a helper (for warnings). */
@@ -62,6 +62,8 @@ function keyFor<T>(entries: Record<string, T>, registry: string): string | undef
 /** The credential source of the operator's inventory and Docker config folder. */
 export function dockerCredentials(options: DockerCredentialOptions): CredentialSource {
   let config: DockerConfig | undefined;
+  // One answer per registry for the source's life: a run that plans twice (look, then plan under the lock) runs a helper once.
+  const asked = new Map<string, Promise<AuthConfig | undefined>>();
   const load = (): DockerConfig => {
     if (config) return config;
     const read = readDockerConfig(options.configDir);
@@ -69,7 +71,11 @@ export function dockerCredentials(options: DockerCredentialOptions): CredentialS
     return (config = read.config);
   };
   return {
-    get: async (registry) => lookup(registry, options, load()),
+    get: (registry) => {
+      let answer = asked.get(registry);
+      if (!answer) asked.set(registry, (answer = (async () => lookup(registry, options, load()))()));
+      return answer;
+    },
     configured: (registry) => {
       if (keyFor(options.inventory ?? {}, registry)) return true;
       let c: DockerConfig;

@@ -170,9 +170,11 @@ test('config.json: a helper name that is not a plain word, or malformed JSON, is
   t.is(await dockerCredentials({ configDir: empty, env: {} }).get('r.example'), undefined);
 });
 
-test('resolveCredentials asks once per registry and answers from memory', async (t) => {
+test('a source asks each registry once, however often the run resolves; the answers come from memory', async (t) => {
   const { log, options } = setup({ credsStore: 'store' }, { store: answer('u') });
-  const creds = await resolveCredentials(dockerCredentials(options()), ['a.example', 'a.example', 'b.example']);
+  const source = dockerCredentials(options());
+  const creds = await resolveCredentials(source, ['a.example', 'a.example', 'b.example']);
+  await resolveCredentials(source, ['a.example', 'b.example']); // a second plan of the same run
   t.is(creds('a.example')?.username, 'u');
   t.is(creds('c.example'), undefined);
   t.is(log('store').split('\n').filter(Boolean).length, 2);

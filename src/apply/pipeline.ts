@@ -56,31 +56,35 @@ export async function planStack(desired: DesiredState, options: PipelineOptions 
   const clients = options.clients ?? clientsFor(desired.hosts, options.faults, fence);
   const consul = options.consul ?? resolveConsulConfig(undefined, {}, desired.settings);
   const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul).fenceWith(fence)) : undefined;
-  const credentials =
-    operatorHosts(desired.hostsSource) && options.credentials && !options.destroy
-      ? await credentialsFor(desired, options.credentials)
-      : undefined;
-  const observed = await observe(desired, clients, {
-    refresh: options.refresh,
-    destroy: options.destroy,
-    resolveDigests: !options.destroy,
-    credentials,
-    overlayStore,
-    owner: options.owner,
-  });
-  return { plan: reconcile(desired, observed, options), observed, clients, overlayStore, credentials };
+  const source = operatorHosts(desired.hostsSource) && !options.destroy ? options.credentials : undefined;
+  const observed = await credentialFailures(() =>
+    observe(desired, clients, {
+      refresh: options.refresh,
+      destroy: options.destroy,
+      resolveDigests: !options.destroy,
+      credentials: source,
+      overlayStore,
+      owner: options.owner,
+    }),
+  );
+  const plan = reconcile(desired, observed, options);
+  const credentials = source ? await credentialFailures(() => pullCredentials(plan, source)) : undefined;
+  return { plan, observed, clients, overlayStore, credentials };
 }
 
 /**
- * The credentials of the registries the stack pulls from, resolved once (a credential helper runs here, before any
- * Engine call); a helper or config failure ends the run with one error naming the registry and the helper.
+ * The credentials of the registries the plan pulls from, and of those only (a credential helper runs here, before
+ * the apply's first write; a plan without pulls runs none).
  */
-async function credentialsFor(desired: DesiredState, source: CredentialSource): Promise<RegistryCredentials> {
-  const registries = Object.values(desired.services)
-    .filter((s) => s.pullPolicy === 'missing' || s.pullPolicy === 'always')
-    .map((s) => registryOf(s.image));
+function pullCredentials(plan: Plan, source: CredentialSource): Promise<RegistryCredentials> {
+  const registries = plan.operations.flatMap((op) => (op.kind === 'image.pull' ? [registryOf(op.params.image)] : []));
+  return resolveCredentials(source, registries);
+}
+
+/** A credential helper's or config.json's failure ends the run with one error naming the registry and the helper. */
+async function credentialFailures<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await resolveCredentials(source, registries);
+    return await run();
   } catch (err) {
     if (err instanceof CredentialHelperError || err instanceof CredentialConfigError)
       throw new ExitError(1, [{ severity: 'error', summary: err.message, hint: err.hint }]);

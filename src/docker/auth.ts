@@ -5,9 +5,10 @@
  *      (credential-helper.ts; "not found" means an anonymous pull);
  *   3. else config.json's `auths` (base64 `auth`, or username/password, or an `identitytoken`).
  * The CLI says which folder (DOCKER_CONFIG, else ~/.docker) and gives the helper's environment; the stack file can
- * choose neither. The pipeline resolves the registries its images use once, before observing
- * (resolveCredentials), and gives them only to the operator's hosts (hosts.ts, operatorHosts), each pull only its
- * own registry's.
+ * choose neither. Looked up lazily, each registry once per source: a helper runs only for a registry the plan pulls
+ * from (resolveCredentials, before the apply's first write) or that refuses the digest question without credentials
+ * (src/observe/index.ts) — a no-op apply against registries that answer anyone runs none. The pipeline gives them
+ * only to the operator's hosts (hosts.ts, operatorHosts), each pull only its own registry's.
  */
 import { readDockerConfig, type DockerConfig } from '../stack/docker-config.js';
 import type { InventoryRegistryAuth } from '../stack/types.js';
@@ -27,6 +28,8 @@ export type RegistryCredentials = (registry: string) => AuthConfig | undefined;
 /** Where a run's credentials come from; each registry is looked up once per source (helpers are run then). */
 export interface CredentialSource {
   get(registry: string): Promise<AuthConfig | undefined>;
+  /** Whether get(registry) would run a credential helper not yet asked (reads config.json, runs nothing). */
+  needsHelper(registry: string): boolean;
   /** Whether credentials are configured for `registry`, without running a helper (for warnings). */
   configured(registry: string): boolean;
 }
@@ -75,6 +78,11 @@ export function dockerCredentials(options: DockerCredentialOptions): CredentialS
       let answer = asked.get(registry);
       if (!answer) asked.set(registry, (answer = (async () => lookup(registry, options, load()))()));
       return answer;
+    },
+    needsHelper: (registry) => {
+      if (asked.has(registry) || keyFor(options.inventory ?? {}, registry)) return false;
+      const c = load();
+      return keyFor(c.credHelpers, registry) !== undefined || c.credsStore !== undefined;
     },
     configured: (registry) => {
       if (keyFor(options.inventory ?? {}, registry)) return true;

@@ -7,7 +7,7 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
-import type { RegistryCredentials } from '../docker/auth.js';
+import type { AuthConfig, CredentialSource } from '../docker/auth.js';
 import { Labels, type StackOwner } from '../labels.js';
 import { normaliseImageRef, registryOf, splitImageRef } from '../docker/image-ref.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
@@ -26,8 +26,11 @@ export interface ObserveOptions {
   destroy?: boolean;
   /** Resolve image digests (default true; destroy and status skip it). */
   resolveDigests?: boolean;
-  /** Registry credentials for resolving digests (only for the operator's hosts: the pipeline decides). */
-  credentials?: RegistryCredentials;
+  /**
+   * Registry credentials for resolving digests (only for the operator's hosts: the pipeline decides). A credential
+   * helper runs only for a registry that refuses the question without credentials (resolveDigest).
+   */
+  credentials?: CredentialSource;
   /** Consul, read for stack's own overlay when the stack has one. */
   overlayStore?: OverlayStore;
   /** The stack's identity (src/state): only objects labelled with it are the stack's own. Absent before its first apply. */
@@ -200,8 +203,6 @@ export async function observe(
   const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner);
   if (overlay) state.overlay = overlay;
   if (options.resolveDigests === false) return state;
-  // One daemon answers for all; should it fail for an image (its registry call can fail on that daemon
-  // alone, e.g. dockerd 20.10's stuck overlay thread), the next reachable host is asked.
   const resolvers = hosts.filter((h) => !h.error).map((h) => clients.get(h.name)!);
   if (!resolvers.length) return state;
   const refs = [
@@ -211,21 +212,53 @@ export async function observe(
         .map((s) => normaliseImageRef(s.image)),
     ),
   ].sort();
-  await Promise.all(
-    refs.map(async (ref) => {
-      const pinned = splitImageRef(ref).digest;
-      if (pinned) return void (state.digests[ref] = pinned);
-      for (const client of resolvers) {
-        try {
-          state.digests[ref] = await client.distribution(ref, options.credentials?.(registryOf(ref)));
-          delete state.digestErrors[ref];
-          return;
-        } catch (err) {
-          state.digestErrors[ref] = err instanceof Error ? err.message : String(err);
-          if (/no such image|not found|manifest unknown|unauthorized|denied/i.test(state.digestErrors[ref])) return;
-        }
-      }
-    }),
-  );
+  await Promise.all(refs.map((ref) => resolveDigest(state, ref, resolvers, options.credentials)));
   return state;
+}
+
+/** What a registry answers when it wants credentials (through the daemon's distribution call). */
+const WANTS_CREDENTIALS = /unauthorized|denied|authentication required|no basic auth credentials/i;
+
+/**
+ * One image's registry digest into `state` (or its error into digestErrors). Credentials that cost nothing to read
+ * (the inventory's, config.json's auths) go with the first question; a credential helper is run only when the
+ * registry refuses the question without credentials, so a run whose registries answer anyone runs no helper. A
+ * helper's failure throws (CredentialHelperError): the run stops before any write.
+ */
+async function resolveDigest(
+  state: ObservedState,
+  ref: string,
+  resolvers: HostClient[],
+  credentials: CredentialSource | undefined,
+): Promise<void> {
+  const pinned = splitImageRef(ref).digest;
+  if (pinned) return void (state.digests[ref] = pinned);
+  const registry = registryOf(ref);
+  const lazy = credentials?.needsHelper(registry) ?? false;
+  const failed = await askDigest(state, ref, resolvers, lazy ? undefined : await credentials?.get(registry));
+  if (lazy && failed && WANTS_CREDENTIALS.test(failed))
+    await askDigest(state, ref, resolvers, await credentials!.get(registry));
+}
+
+/** Asks each reachable daemon in turn until one answers; the last error, or undefined when answered. */
+async function askDigest(
+  state: ObservedState,
+  ref: string,
+  resolvers: HostClient[],
+  auth: AuthConfig | undefined,
+): Promise<string | undefined> {
+  // One daemon answers for all; should it fail for an image (its registry call can fail on that daemon
+  // alone, e.g. dockerd 20.10's stuck overlay thread), the next reachable host is asked.
+  for (const client of resolvers) {
+    try {
+      state.digests[ref] = await client.distribution(ref, auth);
+      delete state.digestErrors[ref];
+      return undefined;
+    } catch (err) {
+      state.digestErrors[ref] = err instanceof Error ? err.message : String(err);
+      if (/no such image|not found|manifest unknown/i.test(state.digestErrors[ref])) break;
+      if (WANTS_CREDENTIALS.test(state.digestErrors[ref])) break;
+    }
+  }
+  return state.digestErrors[ref];
 }

@@ -1,20 +1,21 @@
 /**
  * What the operator's Docker CLI configuration gives stack, end to end through the built CLI on the sandbox:
  * contexts made with the real `docker context create` (tcp+TLS and a unix socket) used by --context,
- * DOCKER_CONTEXT and an inventory's `context:`, with the errors for an unknown or broken context; and a private
+ * DOCKER_CONTEXT and an inventory's `context:`, an ssh:// context to the SSH-only host s1 (through the ssh transport,
+ * host key checked), with the errors for an unknown or broken context; and a private
  * image pulled through the sandbox's credential helper (`docker-credential-sandbox`) with no credential in the
  * inventory, the inventory's own registries: winning over a helper, and a missing helper stopping the run with
- * nothing written.
+ * nothing written; a run that pulls nothing from a registry asks no helper (lookups are lazy).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import type Docker from 'dockerode';
+import Docker from 'dockerode';
 import { Labels } from '../../src/labels.js';
 import { contextId } from '../../src/stack/docker-context.js';
-import { engine, sandbox, type SandboxHost } from '../helpers/sandbox.js';
+import { engine, sandbox, sandboxSsh, type SandboxHost } from '../helpers/sandbox.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir, type CliResult } from './cli-helpers.js';
 import { eventWindowStart, stackEvents, uniqueStack } from './reconcile-helpers.js';
 
@@ -86,6 +87,54 @@ test("an inventory's context: (a unix-socket context and a TLS one) places servi
     [1, 1],
   );
   t.is((await runStack(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir, env)).code, 0);
+});
+
+test("an ssh:// context (docker context create … host=ssh://root@s1) reaches the SSH-only host s1 through the ssh transport, from --context with the operator's ~/.ssh and from an inventory's context: with identity and known_hosts", async (t) => {
+  const ssh = sandboxSsh();
+  const only = ssh.sshOnly[0];
+  const name = uniqueStack('ctx-ssh');
+  const { dir: config, create } = dockerConfig();
+  create(name, `host=${only.ssh}`);
+  const dir = writeDir({
+    'compose.yaml': composeFor(name, sandbox().images.busybox),
+    'inventory.yaml': `hosts:\n  s1: { context: ${name}, identity: ${ssh.identity}, known_hosts: ${ssh.knownHosts} }\n`,
+  });
+  const home = path.join(dir, 'home');
+  mkdirSync(path.join(home, '.ssh'), { recursive: true });
+  copyFileSync(ssh.identity, path.join(home, '.ssh', 'id_ed25519'));
+  chmodSync(path.join(home, '.ssh', 'id_ed25519'), 0o600);
+  copyFileSync(ssh.knownHosts, path.join(home, '.ssh', 'known_hosts'));
+  const env = { DOCKER_CONFIG: config, HOME: home };
+  // s1's Engine listens on its unix socket only: the sandbox's own way in, for checking what the run did.
+  const s1 = new Docker({ socketPath: only.socket.replace('unix://', '') });
+  const states = async () =>
+    (await s1.listContainers({ all: true, filters: { label: [`${Labels.stack}=${name}`] } })).map((c) => c.State);
+  destroyAfter(t, ['--context', name], dir, env);
+  const applied = await runStack(['apply', '--yes', '--json', '--context', name], dir, env);
+  ok(t, applied);
+  t.deepEqual(Object.keys(JSON.parse(applied.stdout.trim().split('\n').at(-1)!).calls), [only.ip]);
+  t.deepEqual(await states(), ['running']);
+  const inv = await runStack(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir, { DOCKER_CONFIG: config });
+  t.is(inv.code, 0, `the inventory's context reaches the same daemon, which has the stack: ${inv.stdout}${inv.stderr}`);
+  t.regex(inv.stdout, /no changes/);
+  // A changed host key in the operator's known_hosts (s1's line given h1's key): refused, naming the host, nothing written.
+  const lines = readFileSync(ssh.knownHosts, 'utf8').split('\n');
+  const h1Key = lines
+    .find((l) => l.startsWith(`${host('h1').ip} `))!
+    .split(' ')
+    .slice(1)
+    .join(' ');
+  writeFileSync(
+    path.join(home, '.ssh', 'known_hosts'),
+    lines.map((l) => (l.startsWith(`${only.ip} `) ? `${only.ip} ${h1Key}` : l)).join('\n'),
+  );
+  const since = await eventWindowStart();
+  const changed = await runStack(['apply', '--yes', '--context', name], dir, env);
+  t.is(changed.code, 1, changed.stdout + changed.stderr);
+  t.regex(changed.stderr, new RegExp(only.ip.replace(/\./g, '\\.')));
+  t.deepEqual(await states(), ['running']);
+  t.deepEqual(await stackEvents(name, since), [], 'nothing written');
+  copyFileSync(ssh.knownHosts, path.join(home, '.ssh', 'known_hosts'));
 });
 
 test('an unknown context or a broken meta.json: exit 1, one message naming the context and the file, nothing written', async (t) => {
@@ -211,4 +260,27 @@ test("the inventory's registries: win over the credential helper, which is not e
   ok(t, await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, withPassword));
   t.true(await running('h3', name));
   t.is(readFileSync(log, 'utf8'), '', 'the helper was not run');
+});
+
+test('lookups are lazy: with a global credsStore, a run whose images need no credentials and pull nothing runs no helper', async (t) => {
+  const name = uniqueStack('cred-lazy');
+  const config = mkdtempSync(path.join(os.tmpdir(), 'stack-docker-config-'));
+  const log = path.join(config, 'asked.log');
+  writeFileSync(
+    path.join(config, 'docker-credential-asked'),
+    `#!/bin/sh\ncat >> ${log}\necho >> ${log}\necho '{"ServerURL":"x","Username":"u","Secret":"s"}'\n`,
+  );
+  chmodSync(path.join(config, 'docker-credential-asked'), 0o755);
+  writeFileSync(path.join(config, 'config.json'), JSON.stringify({ credsStore: 'asked' }));
+  const dir = writeDir({
+    'compose.yaml': composeFor(name, sandbox().images.busybox),
+    'inventory.yaml': inventoryYaml(sandboxHosts(['h2'])),
+  });
+  const env = { DOCKER_CONFIG: config, PATH: `${config}:${process.env.PATH ?? ''}` };
+  destroyAfter(t, ['-i', 'inventory.yaml'], dir, env);
+  ok(t, await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, env));
+  t.true(await running('h2', name));
+  const again = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, env);
+  ok(t, again);
+  t.false(existsSync(log), 'the helper was never run: the open registry answered the digest, and nothing was pulled');
 });

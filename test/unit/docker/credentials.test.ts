@@ -179,3 +179,21 @@ test('a source asks each registry once, however often the run resolves; the answ
   t.is(creds('c.example'), undefined);
   t.is(log('store').split('\n').filter(Boolean).length, 2);
 });
+
+test('needsHelper says, without running anything, whether get would run a helper not yet asked', async (t) => {
+  const { log, options } = setup(
+    { credHelpers: { 'h.example': 'store' }, auths: { 'a.example': { auth: b64('file:pw') } } },
+    { store: answer('u') },
+  );
+  const inventory = { 'i.example': { username: 'op', password: Sensitive.of('pw') } };
+  const source = dockerCredentials(options({ inventory }));
+  t.true(source.needsHelper('h.example'));
+  t.false(source.needsHelper('a.example'), 'auths: read from the file');
+  t.false(source.needsHelper('i.example'), "the inventory's");
+  t.false(source.needsHelper('other.example'), 'no helper for it, no credsStore');
+  t.is(log('store'), '', 'nothing run yet');
+  await source.get('h.example');
+  t.false(source.needsHelper('h.example'), 'asked once: the answer is kept');
+  const store = setup({ credsStore: 'store' }, { store: answer('u') });
+  t.true(dockerCredentials(store.options()).needsHelper('any.example'), 'credsStore answers for every registry');
+});

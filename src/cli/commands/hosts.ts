@@ -1,7 +1,7 @@
 /**
  * `stack hosts check`: can these hosts take a stack? Per host: reachable and ping, Engine and API version,
  * platform, kernel, clock skew, free disk of the data root, the overlay paths that work there, labels. Without -f the
- * hosts come from the operator (-i, STACK_INVENTORY, DOCKER_HOST, the sandbox's inventory or the local socket) and
+ * hosts come from the operator (-i, STACK_INVENTORY, a docker context, DOCKER_HOST, the sandbox's inventory or the local socket) and
  * are checked for any stack; with -f for that stack's networks. Exit 1 when a host cannot take them.
  */
 import { InvalidArgumentError, type Command } from 'commander';

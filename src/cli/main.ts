@@ -25,7 +25,12 @@ See docs/faults.md.
 Hosts: unix:///path, tcp://HOST:PORT (TLS files in the inventory, or DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) and
 ssh://[USER@]HOST[:PORT] (the host key checked against known_hosts — an unknown or changed key is an error naming
 its SHA256 fingerprint; keys from SSH_AUTH_SOCK and identity: or ~/.ssh/id_*; the host runs docker system
-dial-stdio). See docs/transports.md.`;
+dial-stdio), or a docker context: --context NAME > DOCKER_HOST > DOCKER_CONTEXT > docker context use (-i wins over
+all; context: NAME for an inventory host), read from DOCKER_CONFIG (default ~/.docker). See docs/transports.md.
+
+Registry credentials: the inventory's registries:, else DOCKER_CONFIG/config.json as docker pull reads it
+(credHelpers, credsStore: docker-credential-NAME on PATH, auths); a helper runs only for a registry that is pulled
+from or refuses an anonymous digest check, and only for hosts the operator chose. See docs/security.md.`;
 
 export function buildProgram(): Command {
   const program = new Command('stack')

@@ -284,3 +284,38 @@ test('lookups are lazy: with a global credsStore, a run whose images need no cre
   ok(t, again);
   t.false(existsSync(log), 'the helper was never run: the open registry answered the digest, and nothing was pulled');
 });
+
+test('a helper that fails (exit 1, its stdout a would-be secret): exit 1 naming the registry and the helper, its output never echoed, nothing written', async (t) => {
+  const sb = sandbox();
+  const name = uniqueStack('cred-fail');
+  const ref = await pushPrivate(t, name);
+  const config = mkdtempSync(path.join(os.tmpdir(), 'stack-docker-config-'));
+  writeFileSync(
+    path.join(config, 'docker-credential-broken'),
+    `#!/bin/sh\ncat >/dev/null\necho 'leaked-secret-91c2'\necho 'broken: keychain locked' >&2\nexit 1\n`,
+  );
+  chmodSync(path.join(config, 'docker-credential-broken'), 0o755);
+  writeFileSync(
+    path.join(config, 'config.json'),
+    JSON.stringify({ credHelpers: { [sb.registryAuth.address]: 'broken' } }),
+  );
+  const dir = writeDir({
+    'compose.yaml': composeFor(name, ref),
+    'inventory.yaml': inventoryYaml(sandboxHosts(['h2', 'h3'])),
+  });
+  const since = await eventWindowStart();
+  const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, {
+    DOCKER_CONFIG: config,
+    PATH: `${config}:${process.env.PATH ?? ''}`,
+  });
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(
+    r.stderr,
+    new RegExp(
+      `registry ${sb.registryAuth.address}: credential helper docker-credential-broken failed \\(exit code 1\\)`,
+    ),
+  );
+  t.false(`${r.stdout}${r.stderr}`.includes('leaked-secret-91c2'), "the helper's output is never echoed");
+  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+  t.deepEqual(await stackEvents(name, since), [], 'nothing written on any host');
+});

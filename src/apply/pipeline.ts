@@ -32,7 +32,8 @@ export interface PipelineOptions extends PlanOptions {
   consul?: ConsulConfig;
   /**
    * Where registry credentials come from (the CLI: the inventory's registries:, then the Docker config file and its
-   * helpers); asked once per registry of the stack's images, before observing, and only when the operator chose the hosts.
+   * helpers); asked lazily, once per registry — by observe when a registry refuses the digest question without
+   * credentials, and for the registries the plan pulls from (pullCredentials) — and only when the operator chose the hosts.
    */
   credentials?: CredentialSource;
   /** The lock this run holds: no write (Engine, overlay state in Consul) is sent once it is lost. */

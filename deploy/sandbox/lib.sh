@@ -24,6 +24,7 @@ IMAGE_REPO=busybox
 IMAGE_TAG=1.35
 FW_TAG="stack-sandbox$SUFFIX"         # comment on every iptables rule the sandbox adds
 SSH_DIR="$DATA/ssh"                   # the client key, known_hosts, and each host's sshd key and config
+MAX_HOSTS=16
 # The default instance also runs `s1`: a dockerd with no tcp listener at all, reached by stack over ssh:// only.
 SSH_ONLY_HOSTS=(); [ -n "$INSTANCE" ] || SSH_ONLY_HOSTS=(s1)
 DOCKER_CLI="$(command -v /usr/bin/docker || command -v docker || true)"
@@ -31,7 +32,13 @@ DOCKER_CLI="$(command -v /usr/bin/docker || command -v docker || true)"
 log() { printf 'sandbox: %s\n' "$*" >&2; }
 die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
 
-host_ip() { case "$1" in s*) echo "$SUBNET.$((20 + ${1#s}))" ;; *) echo "$SUBNET.$((10 + ${1#h}))" ;; esac; }
+# h1-h9 → .11-.19, h10-h16 → .110-.116 (clear of s1's .21), s1 → .21.
+host_ip() {
+  case "$1" in
+    s*) echo "$SUBNET.$((20 + ${1#s}))" ;;
+    *) local n="${1#h}"; if [ "$n" -lt 10 ]; then echo "$SUBNET.$((10 + n))"; else echo "$SUBNET.$((100 + n))"; fi ;;
+  esac
+}
 host_bip() { case "$1" in s*) echo "172.31.$((20 + ${1#s})).1/24" ;; *) echo "172.31.${1#h}.1/24" ;; esac; }
 ssh_only() { [[ "$1" == s* ]]; }
 ns_of() { echo "$NS_PREFIX$1"; }       # network namespace of a host (or of infra)
@@ -210,18 +217,14 @@ issue_cert() { # issue_cert DIR CN EXTENSIONS
 
 ensure_infra() {
   ensure_netns "$(ns_of infra)" "$INFRA_IP"
-  mkdir -p "$DATA/etcd" "$DATA/consul" "$DATA/registry-open" "$DATA/registry-auth"
+  mkdir -p "$DATA/etcd" "$DATA/registry-open" "$DATA/registry-auth"
   if ! alive etcd; then
     spawn etcd "$(ns_of infra)" etcd --name infra --data-dir "$DATA/etcd" --enable-v2 \
       --listen-client-urls "http://$INFRA_IP:2379" --advertise-client-urls "http://$INFRA_IP:2379" \
       --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
       --initial-cluster infra=http://127.0.0.1:2380
   fi
-  if ! alive consul; then
-    spawn consul "$(ns_of infra)" "$CONSUL_BIN" agent -server -bootstrap-expect=1 -node=infra \
-      -data-dir="$DATA/consul" -bind="$INFRA_IP" -client="$INFRA_IP 127.0.0.1" \
-      -dns-port=53 -disable-host-node-id -log-level=warn
-  fi
+  ensure_consul_servers
   write_registry_config open 5000 ""
   write_registry_config auth 5001 "$DATA/registry-auth/htpasswd"
   [ -f "$DATA/registry-auth/htpasswd" ] || htpasswd -Bbc "$DATA/registry-auth/htpasswd" "$REGISTRY_USER" "$REGISTRY_PASSWORD" 2>/dev/null
@@ -260,6 +263,51 @@ EOF
 }
 
 consul_has_leader() { [[ "$(curl -sf "http://$INFRA_IP:8500/v1/status/leader")" == *:* ]]; }
+
+# ---------- Consul: one server, or a 3-server cluster (up --consul-servers 3) ----------
+# Server N runs as process consulN (server 1: `consul`, node `infra`, at $INFRA_IP — the address every
+# description names), all in the infra namespace, server N at $SUBNET.(N+1) (an extra address on infra's eth0).
+
+consul_servers() { cat "$DATA/consul-servers" 2>/dev/null || echo 1; }
+consul_proc() { if [ "$1" = 1 ]; then echo consul; else echo "consul$1"; fi; }
+consul_ip() { echo "$SUBNET.$(($1 + 1))"; }
+consul_node() { if [ "$1" = 1 ]; then echo infra; else echo "infra$1"; fi; }
+
+# consul_start N: start server N of $(consul_servers) (idempotent).
+consul_start() {
+  local i="$1" n ip args=() j
+  n="$(consul_servers)"; ip="$(consul_ip "$i")"
+  alive "$(consul_proc "$i")" && return 0
+  [[ "$(ip -n "$(ns_of infra)" addr show dev eth0)" == *"inet $ip/"* ]] || ip -n "$(ns_of infra)" addr add "$ip/24" dev eth0
+  mkdir -p "$DATA/$(consul_proc "$i")"
+  args=(-bootstrap-expect="$n")
+  for j in $(seq 1 "$n"); do [ "$j" = "$i" ] || args+=(-retry-join="$(consul_ip "$j")"); done
+  # Server 1 also answers on loopback (as the single server always has); the others on their own address only.
+  spawn "$(consul_proc "$i")" "$(ns_of infra)" "$CONSUL_BIN" agent -server "${args[@]}" -node="$(consul_node "$i")" \
+    -data-dir="$DATA/$(consul_proc "$i")" -bind="$ip" -client="$ip$([ "$i" = 1 ] && echo " 127.0.0.1")" \
+    -dns-port=53 -disable-host-node-id -log-level=warn
+}
+
+# ensure_consul_servers: run $(consul_servers) servers. Changing the count starts Consul over with empty data (raft
+# cannot shrink or grow a bootstrap-expect cluster from nothing): say so.
+ensure_consul_servers() {
+  local want="${CONSUL_SERVERS_WANTED:-$(consul_servers)}" i
+  if [ "$want" != "$(consul_servers)" ] && { [ -f "$DATA/consul-servers" ] || [ -d "$DATA/consul/raft" ]; }; then
+    log "Consul: $(consul_servers) → $want servers; starting Consul over with empty data"
+    for i in 1 2 3; do stop_proc "$(consul_proc "$i")"; rm -rf "${DATA:?}/$(consul_proc "$i")"; done
+  fi
+  echo "$want" >"$DATA/consul-servers"
+  for i in $(seq 1 "$want"); do consul_start "$i"; done
+}
+
+consul_stop() { stop_proc "$(consul_proc "$1")"; }
+
+# consul_servers_json: the servers' HTTP addresses, for sandbox.json.
+consul_servers_json() {
+  local i out=""
+  for i in $(seq 1 "$(consul_servers)"); do out+="${out:+, }\"http://$(consul_ip "$i"):8500\""; done
+  echo "[$out]"
+}
 
 write_registry_config() { # KIND PORT HTPASSWD
   local dir="$DATA/registry-$1"
@@ -613,7 +661,7 @@ write_description() {
   "hosts": [$hosts_json
   ],
   "infra": { "netns": "$(ns_of infra)", "ip": "$INFRA_IP" },
-  "consul": { "http": "http://$INFRA_IP:8500", "dns": "$INFRA_IP:53" },
+  "consul": { "http": "http://$INFRA_IP:8500", "dns": "$INFRA_IP:53", "servers": $(consul_servers_json) },
   "etcd": "http://$INFRA_IP:2379",
   "registry": "$REGISTRY",
   "registryAuth": { "address": "$REGISTRY_AUTH", "username": "$REGISTRY_USER", "password": "$REGISTRY_PASSWORD" },
@@ -697,12 +745,12 @@ sandbox_up() {
   if [ "$cs" = 1 ]; then mend_start; else stop_proc mend; fi
   ensure_images
   write_description
-  log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")) on Engine $engine, cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500, registry $REGISTRY"
+  log "up: ${#HOSTS[@]} hosts ($(printf '%s ' "${HOSTS[@]}")) on Engine $engine, cluster store: $([ "$cs" = 1 ] && echo etcd || echo none), consul http://$INFRA_IP:8500 ($(consul_servers) server$([ "$(consul_servers)" = 1 ] || echo s)), registry $REGISTRY"
   log "wrote $STATE/sandbox.json, $STATE/inventory.yaml, $STATE/ssh.json and $STATE/inventory-ssh.yaml (ssh:// to every host$([ ${#SSH_ONLY_HOSTS[@]} = 0 ] || echo ", ${SSH_ONLY_HOSTS[*]} over ssh only"))"
   if [ "$before" = "$(fingerprint)" ]; then log "already up: nothing changed"; fi
 }
 
-is_our_ns() { [[ "$1" == "${NS_PREFIX}infra" || "$1" =~ ^${NS_PREFIX}[hs][0-9]$ ]]; }
+is_our_ns() { [[ "$1" == "${NS_PREFIX}infra" || "$1" =~ ^${NS_PREFIX}[hs][0-9]{1,2}$ ]]; }
 
 sandbox_down() {
   local p name ns m pids=()
@@ -712,7 +760,7 @@ sandbox_down() {
     case "$name" in dockerd-*|sshd-*) stop_proc "$name" & pids+=($!) ;; esac
   done
   for p in "${pids[@]}"; do wait "$p"; done
-  for name in mend registry-open registry-auth consul etcd; do stop_proc "$name"; done
+  for name in mend registry-open registry-auth consul consul2 consul3 etcd; do stop_proc "$name"; done
   # Anything still running inside the namespaces (containerd shims of a killed daemon).
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
     is_our_ns "$ns" || continue
@@ -739,7 +787,7 @@ sandbox_down() {
 sandbox_status() {
   local name ok=1
   if [ ! -f "$STATE/sandbox.json" ]; then echo "sandbox: down"; return 3; fi
-  for name in etcd consul registry-open registry-auth $([ "$(cat "$DATA/cluster-store" 2>/dev/null)" = 1 ] && echo mend) $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid sshd-*.pid 2>/dev/null | sed 's/\.pid$//'); do
+  for name in etcd $(for i in $(seq 1 "$(consul_servers)"); do consul_proc "$i"; done) registry-open registry-auth $([ "$(cat "$DATA/cluster-store" 2>/dev/null)" = 1 ] && echo mend) $(cd "$RUN" 2>/dev/null && ls dockerd-*.pid sshd-*.pid 2>/dev/null | sed 's/\.pid$//'); do
     if alive "$name"; then printf '  %-16s running (pid %s)\n' "$name" "$(cat "$RUN/$name.pid")"; else printf '  %-16s STOPPED\n' "$name"; ok=0; fi
   done
   cat "$STATE/sandbox.json"

@@ -1,10 +1,15 @@
 /**
  * One Consul client per command run, over the `consul` package. Every call goes through `call`, which turns a
  * transport failure into ConsulUnreachableError naming the address, so a user sees one clear message.
+ * Any server of a cluster will do: followers forward to the leader. While the cluster has no leader (an election
+ * after the leader died: a few seconds) Consul holds requests and then answers 500 "No cluster leader"; `call`
+ * retries those answers, and requests that timed out, with back-off for up to `leaderWaitMs`, then says the
+ * cluster has no leader. A refused connection is not retried: that server is down (name another).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { performance } from 'node:perf_hooks';
 import Consul from 'consul';
 import type { ConsulConfig } from './config.js';
 import { UNFENCED, type Fence } from '../fence.js';
@@ -34,6 +39,46 @@ export class ConsulRequestError extends Error {
   }
 }
 
+/**
+ * Consul's answers (HTTP 500) while no leader can take the request: the server still forwards to a leader that died
+ * (rpc error getting client), or an election is under way (Raft leader not found, No cluster leader), or the cluster
+ * has lost quorum. A write that failed so may or may not have been committed: stack's writes are idempotent or
+ * compare-and-set, so retrying one is safe (a CAS already applied fails as a conflict, and a re-run converges).
+ */
+const LEADERLESS =
+  /No cluster leader|Raft leader not found|leadership lost|timed out enqueuing operation|rpc error (getting client|making call)/i;
+
+export interface ConsulClientTimes {
+  /** Timeout of one request. */
+  timeoutMs: number;
+  /** How long a call waits for a cluster leader (retrying with back-off) before it fails. */
+  leaderWaitMs: number;
+}
+
+export const DEFAULT_CONSUL_TIMES: ConsulClientTimes = { timeoutMs: 5000, leaderWaitMs: 20_000 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const isLeaderless = (err: unknown): err is ConsulRequestError =>
+  err instanceof ConsulRequestError && err.statusCode === 500 && LEADERLESS.test(err.message);
+
+/** A request the server took but did not answer in time: a server without a leader holds requests (~7 s). */
+const isHeld = (err: unknown): err is ConsulUnreachableError =>
+  err instanceof ConsulUnreachableError && /request timed out/i.test(err.message);
+
+/**
+ * The `consul` package's message names only the status when Consul's text is long ("internal server error"): add
+ * that text (printable characters, at most 300), which says why (e.g. no cluster leader).
+ */
+function withBody(message: string, body: unknown): string {
+  const raw = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
+  const text = raw
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 300);
+  return text && !message.includes(text) ? `${message}: ${text}` : message;
+}
+
 const TRANSPORT =
   /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|ENOTFOUND|EAI_AGAIN|timed out|socket hang up|certificate|EPROTO/i;
 
@@ -45,7 +90,7 @@ export class ConsulClient {
 
   constructor(
     readonly config: ConsulConfig,
-    readonly timeoutMs = 5000,
+    readonly times: ConsulClientTimes = DEFAULT_CONSUL_TIMES,
   ) {
     this.address = config.address;
     const secure = config.address.startsWith('https:');
@@ -59,24 +104,54 @@ export class ConsulClient {
       : new http.Agent({ keepAlive: true });
     const options = {
       baseUrl: `${config.address}/v1`,
-      timeout: timeoutMs,
+      timeout: times.timeoutMs,
       agent,
       defaults: config.token ? { token: config.token } : undefined,
     };
     this.api = new Consul(options);
   }
 
-  /** Runs one API call; transport failures become ConsulUnreachableError, error statuses ConsulRequestError. */
-  async call<T>(action: string, fn: (api: Consul) => Promise<T>): Promise<T> {
+  /**
+   * Runs one API call; transport failures become ConsulUnreachableError, error statuses ConsulRequestError. While
+   * the cluster has no leader the call is retried (back-off 0.2 s doubling to 2 s) for up to leaderWaitMs;
+   * `beforeRetry` runs before each retry (a write asks its fence again).
+   */
+  async call<T>(action: string, fn: (api: Consul) => Promise<T>, beforeRetry?: () => void): Promise<T> {
+    const deadline = performance.now() + this.times.leaderWaitMs;
+    for (let pause = 200; ; pause = Math.min(pause * 2, 2000)) {
+      try {
+        return await this.once(action, fn);
+      } catch (err) {
+        if (!isLeaderless(err) && !isHeld(err)) throw err;
+        if (performance.now() + pause > deadline) throw this.leaderless(action, err);
+        await sleep(pause);
+        beforeRetry?.();
+      }
+    }
+  }
+
+  private leaderless(action: string, err: ConsulRequestError | ConsulUnreachableError): Error {
+    const why = `the Consul cluster has had no leader for ${this.times.leaderWaitMs / 1000}s (${err.message}); are a majority of its servers up?`;
+    return err instanceof ConsulRequestError
+      ? new ConsulRequestError(this.address, action, err.statusCode, why)
+      : new ConsulUnreachableError(this.address, action, why);
+  }
+
+  /** One API call, no retry: for loops that retry on their own terms (the lock's renewal and watches). */
+  async once<T>(action: string, fn: (api: Consul) => Promise<T>): Promise<T> {
     try {
       return await fn(this.api);
     } catch (err) {
-      const e = err as Error & { code?: string; statusCode?: number; response?: { statusCode?: number } };
+      const e = err as Error & {
+        code?: string;
+        statusCode?: number;
+        response?: { statusCode?: number; body?: unknown };
+      };
       const status = e.statusCode ?? e.response?.statusCode;
       const message = e.message ?? String(err);
       const text = e.code && !message.includes(e.code) ? `${e.code} ${message}` : message;
       if (!status && TRANSPORT.test(text)) throw new ConsulUnreachableError(this.address, action, text);
-      throw new ConsulRequestError(this.address, action, status, e.message ?? String(err));
+      throw new ConsulRequestError(this.address, action, status, withBody(message, e.response?.body));
     }
   }
 
@@ -85,8 +160,9 @@ export class ConsulClient {
    * the lock this run holds is lost. The lock's own calls (acquire, renew, release) use `call`.
    */
   async write<T>(action: string, fn: (api: Consul) => Promise<T>): Promise<T> {
-    this.fence.check(`${action} in Consul at ${this.address}`);
-    return this.call(action, fn);
+    const ask = () => this.fence.check(`${action} in Consul at ${this.address}`);
+    ask();
+    return this.call(action, fn, ask);
   }
 
   /** From now on, `write` asks `fence` first (the state store, once it holds the lock). */

@@ -6,6 +6,8 @@
  * `leaseMs` has passed without a successful renewal, the lock is lost here, before Consul can hand it to anyone
  * (it adds the lock-delay).
  * `fence` refuses writes once the lock is lost (src/fence.ts).
+ * A leader election (Consul answers 500 for a few seconds) is ridden out by these loops' own retries: the session
+ * survives it (the new leader restarts its TTL), and the lease ends only when no renewal succeeded for `leaseMs`.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -109,7 +111,7 @@ export class LockLease {
       if (!this.active) return;
       const sent = performance.now();
       try {
-        await this.client.call('renew the lock session', (api) => api.session.renew(this.session));
+        await this.client.once('renew the lock session', (api) => api.session.renew(this.session));
         this.confirmedAt = sent;
         this.schedule();
       } catch (err) {
@@ -123,7 +125,7 @@ export class LockLease {
     let index = 0;
     while (this.active) {
       try {
-        const item = (await this.client.call(`watch ${this.key}`, (api) =>
+        const item = (await this.client.once(`watch ${this.key}`, (api) =>
           api.kv.get({
             key: this.key,
             index: String(index),
@@ -151,7 +153,7 @@ export class LockLease {
     let index = 0;
     while (this.active) {
       try {
-        const [res, item] = (await this.client.call('watch the lock session', (api) =>
+        const [res, item] = (await this.client.once('watch the lock session', (api) =>
           api.session.info({
             id: this.session,
             index: String(index),

@@ -48,7 +48,8 @@ export interface Sandbox {
   engine?: string;
   hosts: SandboxHost[];
   infra: { netns: string; ip: string };
-  consul: { http: string; dns: string };
+  /** `servers`: every Consul server's HTTP address (one, or three with `up --consul-servers 3`). */
+  consul: { http: string; dns: string; servers?: string[] };
   etcd: string;
   registry: string;
   registryAuth: { address: string; username: string; password: string };
@@ -76,6 +77,9 @@ export function sandbox(instance?: string): Sandbox {
 
 /** How test/run.sh and the vxlan-* tests bring the `vx` instance up: hosts without a cluster store, on Engine 28. */
 export const VX_UP_ARGS = ['--hosts', '4', '--no-cluster-store', '--engine', '28'];
+
+/** The `c3` instance: two hosts and Consul as a 3-server raft cluster (consul-leader.test.ts stops its servers). */
+export const C3_UP_ARGS = ['--hosts', '2', '--no-cluster-store', '--consul-servers', '3'];
 
 /**
  * Brings a separate sandbox instance up when it is not running (test/run.sh normally does it

@@ -7,7 +7,7 @@
  * Robust on a shared machine: `warmup` untimed plans first (JIT), then each timed plan starts with a
  * collected heap when the process runs with --expose-gc (no garbage of the previous sample is collected
  * inside the next one; a CLI run plans once, on a fresh heap). `npm run bench` runs it that way, in its own
- * process: node --expose-gc bench/plan-bench.mjs REPS.
+ * process: node --expose-gc bench/plan-bench.mjs REPS, and REPS 10000 100 for the scale curve (issue 20).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,11 +126,13 @@ export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, re
     const samples = [];
     let plan;
     for (let i = 0; i < warmup; i++) reconcile(desired, observed);
+    let heapPeak = 0;
     for (let i = 0; i < reps; i++) {
       globalThis.gc?.();
       const t0 = performance.now();
       plan = reconcile(desired, observed);
       samples.push((performance.now() - t0) / 1000);
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
     }
     const replaced = new Set(plan.operations.filter((o) => o.kind === 'container.create').map((o) => o.resource)).size;
     return {
@@ -143,11 +145,18 @@ export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, re
       operations: plan.operations.length,
       replaced,
       opsWithoutDrift: clean.operations.length,
+      // The heap right after a plan (its garbage not yet collected), at most over the samples: MiB.
+      heapMiB: Math.round(heapPeak / 1048576),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`)
-  console.log(JSON.stringify(await planBench({ reps: Number(process.argv[2] ?? 30) })));
+// node --expose-gc bench/plan-bench.mjs [REPS [CONTAINERS HOSTS]]: e.g. `5 10000 100` for 10,000 containers on 100 hosts.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [reps = '30', containers = '1000', hosts = '10'] = process.argv.slice(2);
+  console.log(
+    JSON.stringify(await planBench({ reps: Number(reps), containers: Number(containers), hosts: Number(hosts) })),
+  );
+}

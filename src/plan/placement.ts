@@ -74,6 +74,7 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
   for (const name of names) {
     const s = desired.services[name];
     const eligible = eligibleHosts(desired, s, usable);
+    const eligibleNames = new Set(eligible.map((h) => h.name));
     const where = { path: `services.${name}.deploy` };
     placement[name] = {};
     if (eligible.length === 0) {
@@ -94,7 +95,7 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
     for (let i = 1; i <= s.deploy.replicas; i++) {
       const slot = String(i);
       const current = rankContainers(slots.get(slot) ?? [])[0];
-      if (current && eligible.some((h) => h.name === current.host)) {
+      if (current && eligibleNames.has(current.host)) {
         placement[name][slot] = current.host;
         bump(current.host);
       } else if (current && usable.has(current.host) && hasNamedVolume(desired, s)) {
@@ -114,6 +115,12 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
   return { placement, diagnostics };
 }
 
+function countByHost(slots: Record<string, string>): Map<string, number> {
+  const count = new Map<string, number>();
+  for (const h of Object.values(slots)) count.set(h, (count.get(h) ?? 0) + 1);
+  return count;
+}
+
 /** Second pass: new replicas go to the eligible host with the fewest of this service, then the fewest overall. */
 function placeNew(
   desired: DesiredState,
@@ -121,16 +128,22 @@ function placeNew(
   load: Map<string, number>,
   unplaced: { service: ServiceSpec; slot: string; eligible: HostSpec[] }[],
 ): void {
+  const order = new Map(desired.hosts.map((h, i) => [h.name, i]));
+  const mineOf = new Map<string, Map<string, number>>();
   for (const { service, slot, eligible } of unplaced) {
-    const mine = new Map<string, number>();
-    for (const h of Object.values(placement[service.name])) mine.set(h, (mine.get(h) ?? 0) + 1);
-    const best = [...eligible].sort(
-      (a, b) =>
-        (mine.get(a.name) ?? 0) - (mine.get(b.name) ?? 0) ||
-        (load.get(a.name) ?? 0) - (load.get(b.name) ?? 0) ||
-        desired.hosts.indexOf(a) - desired.hosts.indexOf(b),
-    )[0];
+    const mine = mineOf.get(service.name) ?? countByHost(placement[service.name]);
+    mineOf.set(service.name, mine);
+    // The minimum by (this service's replicas, all replicas, inventory order): one pass, no sort.
+    let best = eligible[0];
+    for (const h of eligible.slice(1))
+      if (
+        ((mine.get(h.name) ?? 0) - (mine.get(best.name) ?? 0) ||
+          (load.get(h.name) ?? 0) - (load.get(best.name) ?? 0) ||
+          order.get(h.name)! - order.get(best.name)!) < 0
+      )
+        best = h;
     placement[service.name][slot] = best.name;
+    mine.set(best.name, (mine.get(best.name) ?? 0) + 1);
     load.set(best.name, (load.get(best.name) ?? 0) + 1);
   }
 }

@@ -21,11 +21,8 @@ const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace
 
 /** The message a CI annotation shows: the summary, then where in the stack (key path, host), then the hint. */
 function message(d: Diagnostic): string {
-  const parts = [d.summary];
   const inside = formatLocation({ path: d.where?.path, host: d.where?.host });
-  if (inside) parts.push(`(${inside})`);
-  if (d.hint) parts.push(`\nhint: ${d.hint}`);
-  return parts.join(' ');
+  return `${d.summary}${inside ? ` (${inside})` : ''}${d.hint ? `\nhint: ${d.hint}` : ''}`;
 }
 
 export function githubAnnotation(d: Diagnostic, cwd: string): string {

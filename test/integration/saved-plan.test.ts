@@ -19,6 +19,7 @@ import {
   uniqueStack,
 } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, runStack, sandboxHosts, writeDir } from './cli-helpers.js';
+import { consulAddress } from './consul-helpers.js';
 
 const MAIN = ['h1', 'h2', 'h3'];
 test.before(() => ensureBuilt());
@@ -154,4 +155,35 @@ test('a tampered saved plan is refused with a clear message and no write', async
   for (const r of [bad, notJson, edited, missing]) t.notRegex(r.stderr, /at .*\.js:\d+/, 'no stack trace');
   t.deepEqual(await stackEvents(name, since), [], 'no write on any host');
   t.deepEqual(await placed(name), {});
+});
+
+test('with Consul: a saved plan made before another apply is refused, the latest revision named', async (t) => {
+  const name = uniqueStack('sp');
+  const env = { CONSUL_HTTP_ADDR: consulAddress() };
+  const dir = writeDir({ 'compose.yaml': stackFile(name, 1), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+  t.teardown(() => runStack(['destroy', '--yes', '-i', 'inventory.yaml'], dir, env).then(() => undefined));
+  const planned = await runStack(['plan', '-o', 'plan.json', '-i', 'inventory.yaml'], dir, env);
+  t.is(planned.code, 0, planned.stderr);
+  t.regex(readFileSync(path.join(dir, 'plan.json'), 'utf8'), /"store": "Consul at /);
+  // Someone applies another version meanwhile (revision 1), then the file is put back as it was planned.
+  writeFileSync(path.join(dir, 'compose.yaml'), stackFile(name, 1, 'other'));
+  t.is((await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, env)).code, 0);
+  writeFileSync(path.join(dir, 'compose.yaml'), stackFile(name, 1));
+  const since = await eventWindowStart();
+  const stale = await runStack(['apply', 'plan.json', '-i', 'inventory.yaml'], dir, env);
+  t.is(stale.code, 1, stale.stdout);
+  t.regex(stale.stderr, /the stack's latest revision is revision \d+, the plan was made against no revision/);
+  t.regex(stale.stderr, /the observed state changed: host h\d/);
+  t.deepEqual(await stackEvents(name, since), [], 'no write on any host');
+  // A new plan of the same file applies: revision and hosts as they are now.
+  t.is((await runStack(['plan', '-o', 'again.json', '-i', 'inventory.yaml'], dir, env)).code, 0);
+  const applied = await runStack(['apply', 'again.json', '-i', 'inventory.yaml'], dir, env);
+  t.is(applied.code, 0, applied.stderr);
+  const found = await containersOf(name);
+  t.deepEqual([...found.keys()], [`${name}-app-1`]);
+  t.regex(
+    (await runStack(['history', '-i', 'inventory.yaml'], dir, env)).stdout,
+    /apply [\s\S]*apply/,
+    'two revisions: the other apply and the saved plan',
+  );
 });

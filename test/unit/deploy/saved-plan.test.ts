@@ -3,6 +3,7 @@
  * the plan reads of it (its own objects, objects named after the stack, its images) and not other stacks' coming
  * and going; staleReasons names every difference; the file reader refuses every field that is not the format's.
  */
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import { reconcile } from '../../../src/plan/reconcile.js';
 import {
@@ -168,4 +169,32 @@ test('the file reader: a saved plan round-trips; every tampered field is named',
   const notJson = t.throws(() => parseSavedPlan('{', 'p.json'), { instanceOf: ExitError });
   t.regex(notJson.diagnostics[0].summary, /^saved plan p\.json is not a plan stack can apply: not JSON/);
   t.deepEqual(notJson.diagnostics[0].where, { file: 'p.json' });
+});
+
+test('a secret is read from its source again: other content is a change of the secrets section, never in the file', (t) => {
+  const withSecret = (text: string) => {
+    const content = Buffer.from(text);
+    return desired([service('web')], {
+      secrets: {
+        db: {
+          key: 'db',
+          name: 'app_db',
+          kind: 'secret',
+          source: 'file:./db.txt',
+          external: false,
+          content,
+          contentHash: createHash('sha256').update(content).digest('hex'),
+        },
+      },
+    } as never);
+  };
+  const a = saved(withSecret('s3cr3t-value'));
+  const text = JSON.stringify(a);
+  t.false(text.includes('s3cr3t-value'));
+  t.false(text.includes(Buffer.from('s3cr3t-value').toString('base64')));
+  t.false(text.includes(createHash('sha256').update('s3cr3t-value').digest('hex')), 'not even its plain sha256');
+  t.deepEqual(reasons(a, saved(withSecret('s3cr3t-value'))), []);
+  t.deepEqual(reasons(a, saved(withSecret('another'))), [
+    'the stack changed (file, environment or inventory): secrets',
+  ]);
 });

@@ -108,6 +108,18 @@ test('validate --format gitlab: a Code Quality report on stdout, empty for a val
   t.regex(both.stderr, /--json and --format gitlab ask for two outputs/);
 });
 
+test('completion: a script per shell on stdout; another shell is refused with the choices', (t) => {
+  const dir = writeTree({});
+  for (const shell of ['bash', 'zsh', 'fish']) {
+    const r = stack(['completion', shell], dir);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /stack completion for /, shell);
+  }
+  const bad = stack(['completion', 'tcsh'], dir);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/);
+});
+
 test('config prints the normalised YAML with secrets masked', (t) => {
   const dir = writeTree({
     'compose.yaml': `${good.replace('tty: true', 'tty: true\n    environment: { DB_PASSWORD: hunter3, RELEASE: v1 }')}secrets:\n  pw: { file: pw.txt }\n`,

@@ -14,6 +14,8 @@ export interface ApplyCommandOptions extends CommonOptions, WriteOptions, FaultC
   refresh?: boolean;
   pruneVolumes?: boolean;
   destroy?: boolean;
+  /** `apply --plan FILE` (or the planfile argument). */
+  plan?: string;
 }
 
 export function deployOptions(opts: ApplyCommandOptions, signals: RunSignals): DeployOptions {

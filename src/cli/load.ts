@@ -1,5 +1,5 @@
 /** Loading the stack file for a command: what plan, apply, destroy, status and the others share. */
-import { ExitError, hasErrors } from '../errors.js';
+import { ExitError, hasErrors, type Diagnostic } from '../errors.js';
 import type { DesiredState } from '../stack/types.js';
 import { loadStack } from '../stack/index.js';
 import { stackOptionsFrom, type StackCliOptions } from './stack-options.js';
@@ -14,11 +14,16 @@ export interface CommonOptions extends StackCliOptions {
 
 /**
  * Loads the desired state; prints warnings; throws ExitError(1) with every error at once. `checkPolicy: false` for
- * commands that create nothing from the file's services (destroy, status, history, unlock, rollback).
+ * commands that create nothing from the file's services (destroy, status, history, unlock, rollback). `warn` takes
+ * the warnings (default: printed on stderr; `--format github|gitlab` annotates them).
  */
 export async function loadDesired(
   opts: CommonOptions,
-  { checkPolicy = true, cwd = process.cwd() }: { checkPolicy?: boolean; cwd?: string } = {},
+  {
+    checkPolicy = true,
+    cwd = process.cwd(),
+    warn = (ds: Diagnostic[]) => printDiagnostics(ds),
+  }: { checkPolicy?: boolean; cwd?: string; warn?: (diagnostics: Diagnostic[]) => void } = {},
 ): Promise<DesiredState> {
   const result = await loadStack({ ...stackOptionsFrom(opts, cwd), checkPolicy });
   if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
@@ -26,6 +31,6 @@ export async function loadDesired(
     ...result.diagnostics.filter((d) => d.severity === 'warning'),
     ...operatorWarnings(result.value, opts.consul),
   ];
-  if (warnings.length) printDiagnostics(warnings);
+  if (warnings.length) warn(warnings);
   return result.value;
 }

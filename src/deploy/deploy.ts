@@ -5,7 +5,8 @@
  *
  * A read-only look comes first (apply, not destroy or rollback): when nobody holds the lock and the plan
  * is empty, the run ends there. Otherwise it takes the lock and observes and plans again under it
- * (Terraform's order), and only that plan is shown and applied: what the look saw is never acted upon.
+ * (Terraform's order), and only that plan is shown and applied: what the look saw is never acted upon. A saved
+ * plan (`opts.saved`) skips the look: under the lock, the plan made now must be the saved one.
  */
 import type { DesiredState } from '../stack/types.js';
 import type { ApplyResult } from '../apply/index.js';
@@ -21,7 +22,7 @@ export { RunSignals } from './run-signals.js';
 /** Deploys `desired` (or destroys it with `destroy`); undefined when there was nothing to do. */
 export async function deploy(desired: DesiredState, opts: DeployOptions): Promise<ApplyResult | undefined> {
   const command = opts.destroy ? 'destroy' : 'apply';
-  if (!opts.destroy && (await unchangedWithoutLock(desired, opts))) return undefined;
+  if (!opts.destroy && !opts.saved && (await unchangedWithoutLock(desired, opts))) return undefined;
   opts.signals.enter(`waiting for the lock of stack ${desired.name}`);
   return withStackLock(
     desired,

@@ -3,6 +3,7 @@ import type { PipelineOptions } from '../apply/pipeline.js';
 import type { DesiredState } from '../stack/types.js';
 import type { DeployIO, WriteOptions } from './io.js';
 import type { RunSignals } from './run-signals.js';
+import type { SavedPlan } from './saved-plan.js';
 
 /** How to observe and plan: refresh, prune volumes, skip unreachable hosts, faults, the operator's Consul and credentials. */
 export type PlanningOptions = Omit<PipelineOptions, 'destroy' | 'fence' | 'owner'>;
@@ -14,4 +15,9 @@ export interface DeployOptions extends WriteOptions {
   destroy?: boolean;
   io: DeployIO;
   signals: RunSignals;
+  /**
+   * Apply this saved plan and nothing else (`stack apply FILE`): no look before the lock, and the plan made under
+   * the lock must equal it (src/deploy/saved-check.ts) or the run ends before any write.
+   */
+  saved?: SavedPlan;
 }

@@ -15,6 +15,7 @@ import type { HashKey } from '../sensitive.js';
 import { outcomeOf, recordRevision } from './record.js';
 import { catalogAfter } from './catalog-sync.js';
 import type { DeployOptions } from './options.js';
+import { refuseStalePlan } from './saved-check.js';
 
 /** Plan errors (unreachable host, impossible placement, missing image) end the run with exit 1. */
 export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
@@ -42,6 +43,7 @@ export async function runLocked(
     planStack(desired, { ...opts.planning(desired), destroy: opts.destroy, fence: held.lock.fence, owner, hashKey }),
   );
   signals.enter('planning');
+  if (opts.saved) await signals.until(refuseStalePlan(opts.saved, { desired, planned, hashKey, held }));
   const { plan } = planned;
   io.showPlan(plan);
   failOnPlanErrors(plan.diagnostics);

@@ -14,6 +14,7 @@ import { registerRollback } from './rollback.js';
 import { registerHosts } from './hosts.js';
 import { registerLogs } from './logs.js';
 import { registerExec } from './exec.js';
+import { registerCompletion } from './completion.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -32,4 +33,5 @@ export const commands: RegisterCommand[] = [
   registerRollback,
   registerUnlock,
   registerHosts,
+  registerCompletion,
 ];

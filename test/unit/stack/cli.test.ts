@@ -67,6 +67,59 @@ test('validate --json prints diagnostics as JSON', (t) => {
   t.like(JSON.parse(ok.stdout), { valid: true, stack: 'demo', services: 2 });
 });
 
+test('validate --format github: every diagnostic a workflow annotation with file, line and col', (t) => {
+  const failed = stack(['validate', '--format', 'github'], writeTree({ 'compose.yaml': bad }));
+  t.is(failed.code, 1);
+  const lines = failed.stdout.trim().split('\n');
+  t.true(lines.length >= 2, failed.stdout);
+  for (const l of lines) t.regex(l, /^::error file=compose\.yaml,line=\d+,col=\d+,title=stack::\S/);
+  t.regex(failed.stderr, /^error: \d+ errors \(written on stdout as workflow annotations\)\n$/);
+  const warned = stack(['validate', '--format', 'github'], writeTree({ 'compose.yaml': good }), {
+    DOCKER_HOST: 'unix:///var/run/docker.sock',
+  });
+  t.is(warned.code, 0, warned.stderr);
+  t.regex(
+    warned.stdout,
+    /^::warning file=compose\.yaml,line=5,col=5,title=stack::tty is ignored.*\(services\.web\.tty\)\n/,
+  );
+  t.regex(warned.stdout, /\nOK demo: 2 services/);
+});
+
+test('validate --format gitlab: a Code Quality report on stdout, empty for a valid stack', (t) => {
+  const failed = stack(['validate', '--format', 'gitlab'], writeTree({ 'compose.yaml': bad }));
+  t.is(failed.code, 1);
+  const report = JSON.parse(failed.stdout) as {
+    severity: string;
+    location: { path: string; lines: { begin: number } };
+  }[];
+  t.true(report.length >= 2);
+  for (const issue of report) t.like(issue, { severity: 'major', location: { path: 'compose.yaml' } });
+  const ok = stack(
+    ['validate', '--format', 'gitlab'],
+    writeTree({ 'compose.yaml': good.replace('    tty: true\n', '') }),
+    {
+      DOCKER_HOST: 'unix:///var/run/docker.sock',
+    },
+  );
+  t.is(ok.code, 0, ok.stderr);
+  t.deepEqual(JSON.parse(ok.stdout), []);
+  const both = stack(['validate', '--json', '--format', 'gitlab'], writeTree({ 'compose.yaml': good }));
+  t.is(both.code, 1);
+  t.regex(both.stderr, /--json and --format gitlab ask for two outputs/);
+});
+
+test('completion: a script per shell on stdout; another shell is refused with the choices', (t) => {
+  const dir = writeTree({});
+  for (const shell of ['bash', 'zsh', 'fish']) {
+    const r = stack(['completion', shell], dir);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /stack completion for /, shell);
+  }
+  const bad = stack(['completion', 'tcsh'], dir);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/);
+});
+
 test('config prints the normalised YAML with secrets masked', (t) => {
   const dir = writeTree({
     'compose.yaml': `${good.replace('tty: true', 'tty: true\n    environment: { DB_PASSWORD: hunter3, RELEASE: v1 }')}secrets:\n  pw: { file: pw.txt }\n`,
@@ -145,6 +198,7 @@ test('--help on every command lists its options and the exit codes; stack --help
   const names = buildProgram().commands.map((c) => c.name());
   t.deepEqual([...names].sort(), [
     'apply',
+    'completion',
     'config',
     'destroy',
     'events',
@@ -162,8 +216,8 @@ test('--help on every command lists its options and the exit codes; stack --help
   const top = stack(['--help'], dir);
   t.is(top.code, 0);
   for (const name of names) t.regex(top.stdout, new RegExp(`\\n  ${name}\\b`), name);
-  // `hosts` is a group: its subcommand `hosts check` is the command with options.
-  for (const name of names.map((n) => (n === 'hosts' ? 'hosts check' : n))) {
+  // `hosts` is a group: its subcommand `hosts check` is the command with options. `completion` reads no stack.
+  for (const name of names.filter((n) => n !== 'completion').map((n) => (n === 'hosts' ? 'hosts check' : n))) {
     const help = stack([...name.split(' '), '--help'], dir);
     t.is(help.code, 0, name);
     t.is(help.stderr, '', name);

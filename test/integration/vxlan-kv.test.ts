@@ -78,7 +78,10 @@ test('release removes the claims and the leases', async (t) => {
 test('an unreachable Consul is an error that names it, and nothing is written', async (t) => {
   const s = stackName();
   const down = new ConsulOverlayStore(
-    new ConsulClient({ address: `http://${vx.infra.ip}:1`, source: 'inventory' }, { timeoutMs: 2_000, leaderWaitMs: 0 }),
+    new ConsulClient(
+      { address: `http://${vx.infra.ip}:1`, source: 'inventory' },
+      { timeoutMs: 2_000, leaderWaitMs: 0 },
+    ),
   );
   const err = await t.throwsAsync(
     ensureAllocation(down, { stack: s, key: 'net', name: `${s}_net`, hosts: { h1: '10.77.25.11' } }),

@@ -14,7 +14,7 @@ async function started() {
   const target = { ref: 'main', triggered: 0, stopped: false, cycles: 1, trigger: () => void target.triggered++ };
   const logged: AgentEvent[] = [];
   const metrics = new AgentMetrics();
-  const { server, address } = await listen({ host: '127.0.0.1', port: 0 }, target as ListenerTarget, {
+  const { server, address } = await listen({ host: '127.0.0.1', port: 0 }, target, {
     secret,
     log: (e) => logged.push(e),
     metrics,

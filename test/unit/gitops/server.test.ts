@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { createHmac } from 'node:crypto';
-import { listen, parseListen, WEBHOOK_BODY_LIMIT, type ListenerTarget } from '../../../src/gitops/server.js';
+import { listen, parseListen, WEBHOOK_BODY_LIMIT } from '../../../src/gitops/server.js';
 import { AgentMetrics } from '../../../src/gitops/metrics.js';
 import type { AgentEvent } from '../../../src/gitops/events.js';
 

@@ -9,9 +9,10 @@
  * - /metrics (scraped) shows each of these; the revisions record the commit they were applied from.
  */
 import test, { type ExecutionContext } from 'ava';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalStateStore } from '../../src/state/local-store.js';
+import { repoRoot } from '../helpers/sandbox.js';
 import { containersOf, deploy, desiredFor, docker, eventually, uniqueStack } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, sandboxHosts, stateDir, writeDir } from './cli-helpers.js';
 import { githubPush, metric, RunningAgent, stackYaml, TestRepo } from './gitops-helpers.js';
@@ -37,7 +38,11 @@ async function latestRevision(name: string) {
   }
 }
 
-function setUp(t: ExecutionContext, name: string, args: string[]): { repo: TestRepo; start: () => RunningAgent } {
+function setUp(
+  t: ExecutionContext,
+  name: string,
+  args: string[],
+): { repo: TestRepo; dir: string; start: () => RunningAgent } {
   const repo = new TestRepo();
   const dir = writeDir({ 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
   writeFileSync(path.join(dir, 'secret'), `${SECRET}\n`);
@@ -59,7 +64,7 @@ function setUp(t: ExecutionContext, name: string, args: string[]): { repo: TestR
     '127.0.0.1:0',
   ];
   const workDir = ['--work-dir', path.join(repo.root, 'agent')];
-  return { repo, start: () => (agent = new RunningAgent([...base, ...workDir, ...args], dir)) };
+  return { repo, dir, start: () => (agent = new RunningAgent([...base, ...workDir, ...args], dir)) };
 }
 
 const count = (n: number, name: string) => async () => ((await running(name)).length === n ? true : undefined);
@@ -181,5 +186,29 @@ test.serial(
     t.is(metric(text, 'stack_reconcile_webhooks_total{provider="github",outcome="accepted"}'), 2, text);
     t.is(metric(text, 'stack_reconcile_drift_detected{stack="app"}'), 1, text);
     t.is(metric(text, `stack_reconcile_last_applied_commit_info{stack="app",commit="${c2}"}`), 1, text);
+  },
+);
+
+test.serial(
+  'every hour: deploy/gitops/post-receive in the bare repository wakes the agent at once on a push',
+  async (t) => {
+    const name = uniqueStack('h');
+    const { repo, dir, start } = setUp(t, name, ['--interval', '1h', '--webhook-secret-file', 'secret']);
+    repo.push({ 'app/compose.yaml': stackYaml(name, 1) }, 'one replica');
+    const agent = start();
+    const why = async () => agent.log();
+    await eventually(count(1, name), 60_000, 'the first commit applied', why);
+    copyFileSync(path.join(repoRoot, 'deploy/gitops/post-receive'), path.join(repo.bare, 'hooks/post-receive'));
+    const hookEnv = {
+      STACK_AGENT_URL: `http://${agent.address()}/webhook`,
+      STACK_WEBHOOK_SECRET_FILE: path.join(dir, 'secret'),
+    };
+    const c2 = repo.push({ 'app/compose.yaml': stackYaml(name, 2) }, 'two replicas', hookEnv);
+    await eventually(count(2, name), 60_000, 'the push applied at once', why);
+    t.like(await latestRevision(name), { commit: c2 });
+    t.like(
+      agent.find((e) => e.event === 'webhook'),
+      { provider: 'github', outcome: 'accepted', ref: 'refs/heads/main' },
+    );
   },
 );

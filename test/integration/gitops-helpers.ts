@@ -22,19 +22,23 @@ export class TestRepo {
     this.git(['remote', 'add', 'origin', this.url]);
   }
 
-  git(args: string[]): string {
-    return execFileSync('git', [...GIT_ID, ...args], { cwd: this.work, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  git(args: string[], env: Record<string, string> = {}): string {
+    return execFileSync('git', [...GIT_ID, ...args], {
+      cwd: this.work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    }).toString();
   }
 
-  /** Writes the files, commits them, pushes main; returns the commit. */
-  push(files: Record<string, string>, message: string): string {
+  /** Writes the files, commits them, pushes main (`env`: the push's, which the server's hooks see); returns the commit. */
+  push(files: Record<string, string>, message: string, env: Record<string, string> = {}): string {
     for (const [name, content] of Object.entries(files)) {
       mkdirSync(path.dirname(path.join(this.work, name)), { recursive: true });
       writeFileSync(path.join(this.work, name), content);
     }
     this.git(['add', '-A']);
     this.git(['commit', '--quiet', '-m', message]);
-    this.git(['push', '--quiet', 'origin', 'main']);
+    this.git(['push', '--quiet', 'origin', 'main'], env);
     return this.git(['rev-parse', 'HEAD']).trim();
   }
 }

@@ -6,6 +6,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readReconcileFile } from '../../../src/stack/reconcile-file.js';
 import { schema } from '../stack/helpers.js';
 import { reconcileSettings } from '../../../src/cli/reconcile-settings.js';
@@ -49,6 +50,13 @@ test('a good reconcile.yaml: paths resolved against its folder, the rest as writ
       { path: 'jobs/nightly', projectName: 'nightly', inventory: '/etc/stack/jobs.yaml' },
     ],
   });
+});
+
+test('the example deploy/gitops/reconcile.yaml is valid', (t) => {
+  const example = fileURLToPath(new URL('../../../deploy/gitops/reconcile.yaml', import.meta.url));
+  const read = readReconcileFile(example, schema);
+  t.deepEqual(read.diagnostics, []);
+  t.is(read.value?.stacks.length, 2);
 });
 
 test('every mistake in reconcile.yaml is reported at once, with its line and column', (t) => {

@@ -3,6 +3,7 @@
  * as `apply --yes` would), warnings into its log, and the time spent waiting for another run's lock measured.
  */
 import type { DeployIO } from '../deploy/io.js';
+import { describeHolder } from '../state/types.js';
 import type { Clock } from './clock.js';
 import type { AgentLog } from './events.js';
 
@@ -24,14 +25,16 @@ export function agentIO(stack: string, log: AgentLog, clock: Clock): AgentIO {
   return {
     reporter: { event: () => undefined },
     showPlan: (plan) => {
-      endWait();
       operations = plan.operations.length;
     },
     noChanges: () => undefined,
     warn: (diagnostics) => log({ event: 'warning', stack, diagnostics }),
-    lockWait: () => {
+    lockWait: (_stack, holder) => {
+      if (waitingSince === undefined)
+        log({ event: 'lock-wait', stack, holder: holder ? describeHolder(holder) : 'unknown' });
       waitingSince ??= clock.now();
     },
+    lockTaken: endWait,
     confirm: () => Promise.resolve(),
     lockWaitSeconds: () => {
       endWait();

@@ -18,6 +18,7 @@ export type AgentEvent =
   | { event: 'apply-failed'; stack: string; commit: string; error: string; retryInSeconds: number; failures: number }
   | { event: 'invalid'; stack: string; commit: string; diagnostics: Diagnostic[] }
   | { event: 'drift'; stack: string; commit: string; operations: number; changes: string[]; action: DriftMode }
+  | { event: 'lock-wait'; stack: string; holder: string }
   | { event: 'drift-check-failed'; stack: string; commit: string; error: string }
   | { event: 'warning'; stack?: string; diagnostics: Diagnostic[] }
   | { event: 'webhook'; provider: string; outcome: 'accepted' | 'ignored' | 'refused'; reason?: string; ref?: string }

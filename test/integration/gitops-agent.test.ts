@@ -12,6 +12,7 @@ import test, { type ExecutionContext } from 'ava';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalStateStore } from '../../src/state/local-store.js';
+import { lockInfo } from '../../src/state/lock-info.js';
 import { repoRoot } from '../helpers/sandbox.js';
 import { containersOf, deploy, desiredFor, docker, eventually, uniqueStack } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, sandboxHosts, stateDir, writeDir } from './cli-helpers.js';
@@ -140,7 +141,7 @@ test.serial(
 );
 
 test.serial(
-  'every hour: a bad signature gets 401 and changes nothing, a signed push is fetched and applied at once, drift is reported only',
+  'every hour: a bad signature gets 401 and changes nothing, a signed push is fetched and applied at once (after the lock another run holds), drift is reported only',
   async (t) => {
     const name = uniqueStack('w');
     const { repo, start } = setUp(t, name, ['--interval', '1h', '--webhook-secret-file', 'secret']);
@@ -162,8 +163,20 @@ test.serial(
     );
     t.is((await running(name)).length, 1);
 
+    const store = new LocalStateStore(stateDir);
+    const held = await store.acquire(name, lockInfo(name, 'held-by-test', { STACK_USER: 'tester' }), { timeoutMs: 0 });
     const good = await fetch(url, { method: 'POST', ...githubPush('refs/heads/main', SECRET) });
     t.is(good.status, 202);
+    const waiting = await eventually(
+      async () => agent.find((e) => e.event === 'lock-wait'),
+      60_000,
+      'the agent waiting for the lock the test holds',
+      why,
+    );
+    t.regex(String(waiting.holder), /held-by-test/);
+    t.is((await running(name)).length, 1);
+    await held.release();
+    store.close();
     await eventually(count(2, name), 60_000, 'the signed push applied at once', why);
     t.like(await latestRevision(name), { commit: c2, command: 'reconcile' });
 
@@ -185,6 +198,7 @@ test.serial(
     t.is(metric(text, 'stack_reconcile_webhooks_total{provider="unknown",outcome="refused"}'), 1, text);
     t.is(metric(text, 'stack_reconcile_webhooks_total{provider="github",outcome="accepted"}'), 2, text);
     t.is(metric(text, 'stack_reconcile_drift_detected{stack="app"}'), 1, text);
+    t.is(metric(text, 'stack_reconcile_lock_wait_seconds_count{stack="app"}'), 1, text);
     t.is(metric(text, `stack_reconcile_last_applied_commit_info{stack="app",commit="${c2}"}`), 1, text);
   },
 );

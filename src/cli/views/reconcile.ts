@@ -49,6 +49,8 @@ export function describeEvent(e: AgentEvent): string {
       return `${e.stack}: drift from ${short(e.commit)}: ${e.operations} operations (${e.changes.join(', ')})${e.action === 'repair' ? ', repairing' : ''}`;
     case 'drift-check-failed':
       return `${e.stack}: drift check failed: ${e.error}`;
+    case 'lock-wait':
+      return `${e.stack}: waiting for the stack's lock, held by ${e.holder}`;
     case 'warning':
       return `${e.stack ? `${e.stack}: ` : ''}${e.diagnostics.map((d) => formatDiagnostic(d)).join('\n')}`;
     case 'webhook':

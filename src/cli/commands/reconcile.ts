@@ -44,7 +44,17 @@ export async function runReconcile(opts: ReconcileCliOptions): Promise<void> {
   let server: Awaited<ReturnType<typeof listen>>['server'] | undefined;
   try {
     if (settings.listen) {
-      const bound = await listen(settings.listen, agent, { secret: settings.secret, log, metrics });
+      const bound = await listen(settings.listen, agent, { secret: settings.secret, log, metrics }).catch(
+        (err: unknown) => {
+          throw new ExitError(1, [
+            {
+              severity: 'error',
+              summary: `cannot listen on ${opts.listen ?? 'the webhook address'}: ${err instanceof Error ? err.message : String(err)}`,
+              hint: 'choose a free port with --listen (or webhook.listen: in reconcile.yaml), or stop what holds it',
+            },
+          ]);
+        },
+      );
       server = bound.server;
       log({ event: 'listening', address: bound.address });
     }

@@ -43,7 +43,7 @@ export class AgentMetrics {
   });
   private readonly failures = new Counter({
     name: 'stack_reconcile_failures_total',
-    help: 'Failed reconciles per stack (an apply that failed, a commit that did not validate, a fetch that failed)',
+    help: 'Failed reconciles per stack (an apply that failed, a commit that did not validate)',
     labelNames: ['stack'],
     registers: [this.registry],
   });

@@ -21,7 +21,7 @@ export { RunSignals } from './run-signals.js';
 
 /** Deploys `desired` (or destroys it with `destroy`); undefined when there was nothing to do. */
 export async function deploy(desired: DesiredState, opts: DeployOptions): Promise<ApplyResult | undefined> {
-  const command = opts.destroy ? 'destroy' : 'apply';
+  const command = opts.destroy ? 'destroy' : (opts.command ?? 'apply');
   if (!opts.destroy && !opts.saved && (await unchangedWithoutLock(desired, opts))) return undefined;
   opts.signals.enter(`waiting for the lock of stack ${desired.name}`);
   return withStackLock(

@@ -27,6 +27,8 @@ export interface DeployIO {
   warn(diagnostics: Diagnostic[]): void;
   /** Another run holds the stack's lock: this one waits up to `timeoutMs`. */
   lockWait(stack: string, holder: LockInfo | undefined, where: string, timeoutMs: number): void;
+  /** The stack's lock is now held by this run (after a wait or not); for a caller that measures the wait. */
+  lockTaken?(stack: string): void;
   /** Asks before changing anything; resolves to go on, throws (an ExitError) to stop. */
   confirm(question: string, interrupt: ConfirmInterrupt): Promise<void>;
 }

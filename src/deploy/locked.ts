@@ -142,7 +142,7 @@ async function acquire(
   desired: DesiredState,
   opts: WriteOptions,
   command: string,
-  io: Pick<DeployIO, 'lockWait'>,
+  io: Pick<DeployIO, 'lockWait' | 'lockTaken'>,
   signal: AbortSignal | undefined,
 ): Promise<Held> {
   const timeoutMs = lockTimeoutMs(opts.lockTimeout);
@@ -153,6 +153,7 @@ async function acquire(
       onWait: (holder) => io.lockWait(desired.name, holder, opened.store.where, timeoutMs),
       signal,
     });
+    io.lockTaken?.(desired.name);
     return { ...opened, lock };
   } catch (err) {
     opened.store.close();
@@ -168,7 +169,7 @@ export async function withStackLock<T>(
   desired: DesiredState,
   opts: WriteOptions,
   command: string,
-  io: Pick<DeployIO, 'lockWait' | 'warn'>,
+  io: Pick<DeployIO, 'lockWait' | 'lockTaken' | 'warn'>,
   fn: (held: Held) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {

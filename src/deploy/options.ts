@@ -20,4 +20,8 @@ export interface DeployOptions extends WriteOptions {
    * the lock must equal it (src/deploy/saved-check.ts) or the run ends before any write.
    */
   saved?: SavedPlan;
+  /** The git commit the stack comes from (a reconcile agent's checkout); else CI variables or `git rev-parse HEAD`. */
+  commit?: string;
+  /** What the lock and the revision say ran (default apply; the reconcile agent says reconcile). */
+  command?: string;
 }

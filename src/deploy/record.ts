@@ -23,6 +23,8 @@ export interface RecordInput {
   env: Record<string, string | undefined>;
   /** The stack's hash key: the revision keeps sensitive values only as HMACs under it. */
   hashKey: HashKey;
+  /** The commit the caller knows the stack comes from; else found by gitCommit. */
+  commit?: string;
 }
 
 /** The revision's result: interrupted (a signal, or no result at all), else ok or failed. */
@@ -45,7 +47,7 @@ export async function recordRevision(input: RecordInput, held: Held, io: Pick<De
       command: input.command,
       who: `${userOf(input.env)}@${held.lock.info.machine}`,
       when: new Date(),
-      commit: gitCommit(desired.workingDir, input.env),
+      commit: input.commit ?? gitCommit(desired.workingDir, input.env),
       rollouts: input.rollouts,
       hashKey: input.hashKey,
     });

@@ -99,6 +99,7 @@ async function applyAndRecord(
         rollouts: result?.rollouts,
         env: opts.env,
         hashKey: run.hashKey,
+        ...(opts.commit ? { commit: opts.commit } : {}),
       };
       await recordRevision(input, held, io);
       await catalogAfter(desired, held, { destroyed: destroy, clients: run.planned.clients, owner: run.owner }, io);

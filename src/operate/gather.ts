@@ -13,12 +13,15 @@ import { withStore } from '../deploy/locked.js';
 import { provisionalOwner } from '../state/identity.js';
 import type { StoreOptions } from '../deploy/io.js';
 import type { ContainerDetails } from '../plan/ps.js';
+import type { RevisionSummary } from '../state/types.js';
 
 export interface Gathered {
   observed: ObservedState;
   owner?: StackOwner;
   /** Absent when the state store holds none (before the first apply) or could not be read. */
   hashKey?: HashKey;
+  /** The newest revision (what was deployed last, and from which commit); absent before the first apply. */
+  latest?: RevisionSummary;
   /** The hosts that answered. */
   usable: Set<string>;
   /** One error per host that could not be reached. */
@@ -35,11 +38,12 @@ async function readIdentity(
   desired: DesiredState,
   opts: StoreOptions,
   warnings: Diagnostic[],
-): Promise<{ owner?: StackOwner; hashKey?: HashKey }> {
+): Promise<{ owner?: StackOwner; hashKey?: HashKey; latest?: RevisionSummary }> {
   try {
     return await withStore(desired, opts, 'the stack identity', async ({ store }) => ({
       owner: (await store.identity(desired.name)) ?? provisionalOwner(store.where),
       hashKey: await store.hashKey(desired.name),
+      latest: await store.latest(desired.name),
     }));
   } catch (err) {
     const summary = err instanceof Error ? err.message : String(err); // an ExitError's message is its diagnostics' summaries
@@ -63,7 +67,7 @@ function countEveryIdentity(observed: ObservedState): void {
 /** Identity, then one observe of every host in parallel. */
 export async function gather(desired: DesiredState, opts: StoreOptions): Promise<Gathered> {
   const warnings: Diagnostic[] = [];
-  const { owner, hashKey } = await readIdentity(desired, opts, warnings);
+  const { owner, hashKey, latest } = await readIdentity(desired, opts, warnings);
   const clients = clientsFor(desired.hosts);
   const observed = await observe(desired, clients, { resolveDigests: false, ...(owner ? { owner } : {}) });
   if (!owner) countEveryIdentity(observed);
@@ -72,6 +76,7 @@ export async function gather(desired: DesiredState, opts: StoreOptions): Promise
     observed,
     ...(owner ? { owner } : {}),
     ...(hashKey ? { hashKey } : {}),
+    ...(latest ? { latest } : {}),
     usable: new Set(hosts.filter((h) => !h.error).map((h) => h.name)),
     unreachable: hosts
       .filter((h) => h.error)

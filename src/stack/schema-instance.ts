@@ -25,6 +25,7 @@ function precompiled(): Record<SchemaName, ValidateFunction> | undefined {
         mtime(new URL(import.meta.url)),
         mtime(schemaPath('stack.schema.json')),
         mtime(schemaPath('inventory.schema.json')),
+        mtime(schemaPath('reconcile.schema.json')),
       )
   )
     return undefined;

@@ -17,7 +17,7 @@ export interface SchemaProblem {
   hint?: string;
 }
 
-export type SchemaName = 'stack' | 'inventory';
+export type SchemaName = 'stack' | 'inventory' | 'reconcile';
 
 /** The ajv instance with both schemas added (ids in `ids`); `source` keeps the generated code, for standalone output. */
 export function schemaCompiler(source = false): { ajv: Ajv; ids: Record<SchemaName, string> } {
@@ -27,13 +27,18 @@ export function schemaCompiler(source = false): { ajv: Ajv; ids: Record<SchemaNa
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
   const stack = readSchema('stack.schema.json');
   const inventory = readSchema('inventory.schema.json');
+  const reconcile = readSchema('reconcile.schema.json');
   ajv.addSchema(stack);
   ajv.addSchema(inventory);
-  return { ajv, ids: { stack: stack.$id as string, inventory: inventory.$id as string } };
+  ajv.addSchema(reconcile);
+  return {
+    ajv,
+    ids: { stack: stack.$id as string, inventory: inventory.$id as string, reconcile: reconcile.$id as string },
+  };
 }
 
 /**
- * A compiled validator for the stack file and the inventory; create one per process and reuse it. Pass
+ * A compiled validator for the stack file, the inventory and reconcile.yaml; create one per process and reuse it. Pass
  * `validators` precompiled at build time (dist/schema-validators.cjs) to skip compiling, which takes
  * most of a short command's run time.
  */
@@ -47,6 +52,7 @@ export class StackSchema {
       this.validators = {
         stack: ajv.getSchema(ids.stack) as ValidateFunction,
         inventory: ajv.getSchema(ids.inventory) as ValidateFunction,
+        reconcile: ajv.getSchema(ids.reconcile) as ValidateFunction,
       };
     }
   }

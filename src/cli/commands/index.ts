@@ -15,6 +15,7 @@ import { registerHosts } from './hosts.js';
 import { registerLogs } from './logs.js';
 import { registerExec } from './exec.js';
 import { registerCompletion } from './completion.js';
+import { registerReconcile } from './reconcile.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -34,4 +35,5 @@ export const commands: RegisterCommand[] = [
   registerUnlock,
   registerHosts,
   registerCompletion,
+  registerReconcile,
 ];

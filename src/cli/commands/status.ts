@@ -25,7 +25,7 @@ export function registerStatus(program: Command): void {
     if (g.warnings.length) printDiagnostics(g.warnings);
     const { placement } = place(desired, g.observed, g.usable);
     const rows = psRows(desired, g.observed, { all: true });
-    printStatus(desired.name, statusRows(desired, rows, placement), { json: opts.json });
+    printStatus(desired.name, statusRows(desired, rows, placement), { json: opts.json, latest: g.latest });
     await refreshCatalog(desired, storeFrom(opts), g.owner, { warn: printDiagnostics });
     failOnPlanErrors(g.unreachable);
   });

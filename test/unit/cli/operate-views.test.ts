@@ -30,6 +30,25 @@ test('status: HEALTHY is - for a service without any healthcheck, a count for on
   const json = sink();
   printStatus('app', rows, { json: true, stream: json });
   t.is(JSON.parse(json.text()).services[1].healthy, null);
+  t.is(JSON.parse(json.text()).deployed, null);
+  const latest = sink();
+  const summary = {
+    ...{ number: 3, hash: 'h', result: 'ok' as const, kind: 'apply' as const, command: 'reconcile', who: 'u@m' },
+    ...{
+      when: '2026-12-06T00:00:00.000Z',
+      commit: 'c'.repeat(40),
+      plan: { create: 1, update: 0, replace: 0, remove: 0, operations: 2 },
+    },
+  };
+  printStatus('app', rows, { json: true, stream: latest, latest: summary });
+  t.deepEqual(JSON.parse(latest.text()).deployed, {
+    revision: 3,
+    kind: 'apply',
+    result: 'ok',
+    when: '2026-12-06T00:00:00.000Z',
+    command: 'reconcile',
+    commit: 'c'.repeat(40),
+  });
 });
 
 test('ps: the table with health -, a kept leftover and drift; the JSON document as documented', (t) => {

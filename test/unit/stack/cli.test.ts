@@ -208,6 +208,7 @@ test('--help on every command lists its options and the exit codes; stack --help
     'logs',
     'plan',
     'ps',
+    'reconcile',
     'rollback',
     'status',
     'unlock',
@@ -222,7 +223,9 @@ test('--help on every command lists its options and the exit codes; stack --help
     t.is(help.code, 0, name);
     t.is(help.stderr, '', name);
     t.regex(help.stdout, new RegExp(`^Usage: stack ${name} `), name);
-    t.regex(help.stdout, /-f, --file <path>[\s\S]*-i, --inventory <path>/, name);
+    // reconcile reads its stacks from a repository: no -f, but the operator's -i
+    if (name === 'reconcile') t.regex(help.stdout, /--repo <url>[\s\S]*--stack <dir>[\s\S]*-i, --inventory <path>/);
+    else t.regex(help.stdout, /-f, --file <path>[\s\S]*-i, --inventory <path>/, name);
     t.regex(
       help.stdout,
       /\nExit codes:\n {2}0 {2}success[^\n]*\n {2}1 {2}error[^\n]*\n {2}2 {2}plan --detailed-exitcode only: the plan has changes\n {2}130 interrupted/,

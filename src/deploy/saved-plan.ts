@@ -79,27 +79,33 @@ export function inputSections(desired: DesiredState, key: HashKey): Record<strin
 interface Interests {
   stack: string;
   repos: string[];
+  /** The image references the services name, normalised (`10.77.0.2:5000/busybox:1.35`, `repo@sha256:…`). */
+  refs: Set<string>;
   ports: Set<number>;
 }
 
 function interestsOf(desired: DesiredState): Interests {
   const repos = new Set<string>();
+  const refs = new Set<string>();
   const ports = new Set<number>();
   for (const s of Object.values(desired.services)) {
-    const { repo } = splitImageRef(normaliseImageRef(s.image));
+    const ref = normaliseImageRef(s.image);
+    const { repo } = splitImageRef(ref);
+    refs.add(ref).add(ref.replace(/^docker\.io\/(library\/)?/, ''));
     repos.add(repo).add(repo.replace(/^docker\.io\/(library\/)?/, ''));
     for (const p of s.ports) {
       const [from, to = from] = (p.published ?? '').split('-').map(Number);
       for (let n = from; Number.isInteger(n) && n <= to && n - from < 1024; n++) ports.add(n);
     }
   }
-  return { stack: desired.name, repos: [...repos], ports };
+  return { stack: desired.name, repos: [...repos], refs, ports };
 }
 
 /**
  * The part of a host's observed state a plan of this stack reads: all of its own objects, the Engine's version and
- * cluster store, and of everything else only what bears on the stack — objects named with the stack's name, images
- * of its repositories, containers publishing its host ports. Other stacks coming and going on the host do not make
+ * cluster store, and of everything else only what bears on the stack — objects named with the stack's name, the
+ * images its services name (by their tag or digest: other tags of the same repository, which tests and other stacks
+ * push and pull all the time, are left out), containers publishing its host ports. Other stacks coming and going on the host do not make
  * a saved plan stale; a change elsewhere that does alter the plan (a network whose subnet now overlaps, say) is
  * caught by comparing the plans themselves.
  */
@@ -109,7 +115,6 @@ function relevant(host: ObservedHost, i: Interests): unknown {
   const publishing = (host.foreignContainers ?? []).filter(
     (c) => !c.name.startsWith(i.stack) && (c.ports ?? []).some((p) => i.ports.has(p.port)),
   );
-  const ofRepo = (ref: string) => i.repos.some((r) => ref === r || ref.startsWith(`${r}:`) || ref.startsWith(`${r}@`));
   return {
     error: host.error ?? null,
     version: host.version ?? null,
@@ -120,8 +125,21 @@ function relevant(host: ObservedHost, i: Interests): unknown {
     foreignContainers: [...named(host.foreignContainers), ...publishing],
     foreignNetworks: named(host.foreignNetworks),
     foreignVolumes: named(host.foreignVolumes),
-    images: host.images.filter((im) => [...im.repoTags, ...im.repoDigests].some(ofRepo)),
+    images: namedImages(host, i),
   };
+}
+
+/** The images a service names, each with only the stack's own references, in a stable order. */
+function namedImages(host: ObservedHost, i: Interests): unknown[] {
+  const ofRepo = (ref: string) => i.repos.some((r) => ref.startsWith(`${r}@`));
+  return host.images
+    .filter((im) => [...im.repoTags, ...im.repoDigests].some((ref) => i.refs.has(ref)))
+    .map((im) => ({
+      id: im.id,
+      tags: im.repoTags.filter((t) => i.refs.has(t)).sort(),
+      digests: im.repoDigests.filter(ofRepo).sort(),
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** Per host, the sha256 of what the plan reads of it; `digests`: the registry's digests; `overlay`: stack's own overlay. */

@@ -7,7 +7,6 @@
  * The resulting state has no `build:` left, so revisions and labels carry the digest and never the build's args.
  */
 import { ExitError, type Diagnostic } from '../errors.js';
-import { MASK } from '../sensitive.js';
 import { HostClient, HostError, type BuildQuery } from '../docker/client.js';
 import { CredentialConfigError, type AuthConfig, type CredentialSource } from '../docker/auth.js';
 import { CredentialHelperError } from '../docker/credential-helper.js';
@@ -16,6 +15,7 @@ import { DEFAULT_FAULT_SETTINGS, type FaultSettings } from '../docker/faults.js'
 import type { BuildSpec, BuildTarget, DesiredState, ServiceSpec } from '../stack/types.js';
 import { ContextError, readContext, type ContextLimits } from './context.js';
 import { packContext } from './pack.js';
+import { masker } from './mask.js';
 
 /** Hex digits of the content hash used as the tag. */
 const TAG_LENGTH = 32;
@@ -170,12 +170,6 @@ function trackSteps(text: string, steps: string[], output: (line: string) => voi
     if (/^Step \d+\/\d+ : /.test(line)) steps.push(line);
     output(line);
   }
-}
-
-/** Replaces the values of the build's sensitive args by the mask. */
-function masker(spec: BuildSpec): (text: string) => string {
-  const values = (spec.sensitiveArgs ?? []).map((name) => spec.args[name]).filter((v): v is string => !!v);
-  return (text) => values.reduce((t, v) => t.split(v).join(MASK), text);
 }
 
 /** The registry's credentials; a credential helper's or config.json's failure is one error naming them. */

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import test from 'ava';
 import { errors, find, load, where } from './helpers.js';
+import { formatConfig } from '../../../src/cli/views/config.js';
 
 const INVENTORY = 'hosts:\n  h1: { endpoint: "unix:///run/h1.sock" }\n  h2: { endpoint: "unix:///run/h2.sock" }\n';
 const WITH_BUILD = `${INVENTORY}registry: 10.77.0.2:5000\nbuilder: h1\n`;
@@ -105,4 +106,15 @@ test('inventory: registry without builder, builder without registry, a builder t
   t.is(local.value!.settings.build?.builder.name, 'local');
   const bad = await withInventory(compose, `${INVENTORY}registry: "https://r.example"\nbuilder: h1\n`);
   t.truthy(find(bad, 'must be HOST[:PORT][/PATH]'));
+});
+
+test('stack config shows a sensitive build arg masked, and the builder as an inventory writes it', async (t) => {
+  const r = await withInventory(
+    'services:\n  a:\n    build:\n      context: .\n      args: { API_TOKEN: abc123, GREETING: hi }\n',
+  );
+  const text = formatConfig(r.value!);
+  t.notRegex(text, /abc123/);
+  t.regex(text, /API_TOKEN: \(sensitive\)/);
+  t.regex(text, /GREETING: hi/);
+  t.regex(text, /builder:\n\s+name: h1\n\s+endpoint: unix:\/\/\/run\/h1\.sock/);
 });

@@ -113,6 +113,11 @@ test('two build: services built on h1, pushed, run by digest on h1–h3; a secon
   t.is((await execIn(api.host, api.container, ['cat', '/srv/greeting.txt'])).output.trim(), 'hola');
   t.not((await execIn(api.host, api.container, ['test', '-e', '/srv/scratch.tmp'])).exitCode, 0, '.dockerignore');
 
+  // ps and status look the digests up (a read): the running containers are what the file asks for.
+  const ps = await runStack(['ps', '-i', 'inventory.yaml'], dir);
+  t.is(ps.code, 0, ps.stderr);
+  t.notRegex(ps.stdout.split('\n').slice(1).join('\n'), /drift/);
+
   // Again: found in the registry, nothing built or pushed, no write on any host.
   const since = await eventWindowStart();
   const again = await runStack(['apply', '--yes', '--json', '-i', 'inventory.yaml'], dir);

@@ -92,7 +92,9 @@ async function resolveOne(
   const repo = service.image;
   const tag = `${repo}:${context.hash.slice(0, TAG_LENGTH)}`;
   const auth = await credentialsFor(options.credentials, registryOf(repo));
-  const found = await lookup(client, tag, auth);
+  const found = await lookup(client, tag, auth).catch((err: unknown) => {
+    throw registryFailed(service.name, target, `looking ${tag} up`, errorText(err));
+  });
   if (found) {
     const image = `${repo}@${found}`;
     emit({ type: 'build.found', service: service.name, image });
@@ -128,7 +130,7 @@ async function resolveOne(
   }
   emit({ type: 'build.push', service: service.name, tag });
   const digest = await client.push(repo, tag.slice(repo.length + 1), auth, output).catch((err: unknown) => {
-    throw pushFailed(service.name, target, repo, mask(errorText(err)));
+    throw registryFailed(service.name, target, `pushing ${repo}`, mask(errorText(err)));
   });
   const image = `${repo}@${digest}`;
   emit({ type: 'build.done', service: service.name, image, built: true });
@@ -199,12 +201,13 @@ function buildFailed(service: string, target: BuildTarget, steps: readonly strin
   return new ExitError(1, [d]);
 }
 
-function pushFailed(service: string, target: BuildTarget, repo: string, message: string): ExitError {
+/** The registry refused or could not be reached (a lookup or a push): what to check; no host was changed. */
+function registryFailed(service: string, target: BuildTarget, what: string, message: string): ExitError {
   return new ExitError(1, [
     {
       severity: 'error',
-      summary: `service ${service}: pushing ${repo} to ${target.registry} failed: ${message}`,
-      hint: `check that the builder reaches the registry and that your Docker config has credentials for ${registryOf(repo)}; no host was changed`,
+      summary: `service ${service}: ${what} in the registry ${target.registry} failed: ${message}`,
+      hint: `check that the builder reaches the registry and that your Docker config (DOCKER_CONFIG, ~/.docker/config.json) has credentials for ${target.registry.split('/')[0]}; no host was changed`,
       where: { host: target.builder.name, path: `services.${service}.build` },
     },
   ]);

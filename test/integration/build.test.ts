@@ -230,3 +230,46 @@ test('a failing step: exit 1 naming the step and the daemon message, nothing pus
   t.deepEqual(await stackEvents(name, since), []);
   t.deepEqual(await running(name), []);
 });
+
+test("a registry with credentials: pushed with the Docker config's, pulled by the other hosts with them; without them the registry lookup fails clearly and no host changes", async (t) => {
+  const name = uniqueStack('blda');
+  const { registryAuth, images } = sandbox();
+  const compose =
+    `name: ${name}\nservices:\n  app:\n    build:\n      context: ./app\n      args: { BASE: "${images.busybox}" }\n` +
+    `    deploy: { replicas: 1, placement: { constraints: ["node.hostname == h2"] } }\n`;
+  const dir = writeDir({
+    'compose.yaml': compose,
+    'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) + `registry: ${registryAuth.address}/private\nbuilder: h1\n`,
+    'app/Dockerfile': DOCKERFILE,
+    'app/hello.txt': 'hi\n',
+    'creds/config.json': JSON.stringify({
+      auths: {
+        [registryAuth.address]: {
+          auth: Buffer.from(`${registryAuth.username}:${registryAuth.password}`).toString('base64'),
+        },
+      },
+    }),
+    'nocreds/config.json': '{}',
+  });
+  t.teardown(async () => void (await runStack(['destroy', '--yes', '-i', 'inventory.yaml'], dir)));
+  const since = await eventWindowStart();
+  const denied = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, {
+    DOCKER_CONFIG: path.join(dir, 'nocreds'),
+  });
+  t.is(denied.code, 1, denied.stdout);
+  t.regex(
+    denied.stderr,
+    new RegExp(
+      `service app: looking ${registryAuth.address}/private/${name}-app:[0-9a-f]{32} up in the registry .* failed: .*no basic auth credentials`,
+    ),
+  );
+  t.regex(denied.stderr, /has credentials for 10\.77\.0\.2:5001; no host was changed/);
+  t.notRegex(denied.stderr, /\n\s+at /, 'no stack trace');
+  t.deepEqual(await stackEvents(name, since), []);
+
+  const r = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir, { DOCKER_CONFIG: path.join(dir, 'creds') });
+  t.is(r.code, 0, r.stderr);
+  const [c] = await running(name);
+  t.is(c.host, 'h2');
+  t.regex(c.image, new RegExp(`^${registryAuth.address}/private/${name}-app@sha256:`));
+});

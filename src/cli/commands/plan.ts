@@ -113,7 +113,9 @@ async function lookupBuilds(desired: DesiredState, opts: PlanCommandOptions) {
 export function registerPlan(program: Command): void {
   const cmd = program
     .command('plan')
-    .description('Show what apply would do: observe every host, compare with the stack file, print the plan')
+    .description(
+      'Show what apply would do: observe every host, compare with the stack file, print the plan (build: services are looked up in the registry, never built: one not there yet is "built at apply" and counts as a change)',
+    )
     .option(
       '--refresh',
       "inspect every container to find drift the config hash and the list cannot see (a network disconnected, a restart policy changed with docker update), and list the VXLAN devices of stack's own overlay on each host",

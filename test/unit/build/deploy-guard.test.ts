@@ -18,7 +18,8 @@ test('deploy refuses services with build: not yet resolved, naming them, before 
 
 test('without build: services (or without the inventory build target) the build step hands the state on unchanged', async (t) => {
   const d = desired([service('db')]);
-  const r = await resolveBuilds(d, { mode: 'build', credentials: () => undefined });
+  const none = { get: () => Promise.resolve(undefined), needsHelper: () => false, configured: () => false };
+  const r = await resolveBuilds(d, { mode: 'build', credentials: none });
   t.is(r.desired, d);
   t.deepEqual(r.images, []);
 });

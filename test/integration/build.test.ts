@@ -273,3 +273,26 @@ test("a registry with credentials: pushed with the Docker config's, pulled by th
   t.is(c.host, 'h2');
   t.regex(c.image, new RegExp(`^${registryAuth.address}/private/${name}-app@sha256:`));
 });
+
+test("the inventory's registries: credentials push too (none in the Docker config)", async (t) => {
+  const name = uniqueStack('bldi');
+  const { registryAuth, images } = sandbox();
+  const dir = writeDir({
+    'compose.yaml': `name: ${name}\nservices:\n  app:\n    build:\n      context: ./app\n      args: { BASE: "${images.busybox}" }\n`,
+    'inventory.yaml':
+      inventoryYaml(sandboxHosts(MAIN)) +
+      `registry: ${registryAuth.address}/private\nbuilder: h1\n` +
+      `registries:\n  "${registryAuth.address}": { username: ${registryAuth.username}, password_env: SANDBOX_REGISTRY_PASSWORD }\n`,
+    'app/Dockerfile': DOCKERFILE,
+    'app/hello.txt': 'hi\n',
+    'nocreds/config.json': '{}',
+  });
+  const r = await runStack(['build', '--json', '-i', 'inventory.yaml'], dir, {
+    DOCKER_CONFIG: path.join(dir, 'nocreds'),
+    SANDBOX_REGISTRY_PASSWORD: registryAuth.password,
+  });
+  t.is(r.code, 0, r.stderr);
+  t.notRegex(r.stdout + r.stderr, new RegExp(registryAuth.password));
+  const summary = events(r).at(-1)!;
+  t.like((summary.images as { built: boolean }[])[0], { built: true });
+});

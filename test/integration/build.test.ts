@@ -4,7 +4,7 @@
  * pushes nothing and makes no write on any host; a changed source file rebuilds and replaces exactly that service.
  * The error paths change no host: no registry in the inventory, a context outside the project, a failing step.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
@@ -186,12 +186,17 @@ test('stack build alone: builds and pushes, prints the digests (--json), changes
   t.regex(plan.stdout, new RegExp(images[0].image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
 });
 
-test('plan with a build not yet in the registry: says built at apply, --detailed-exitcode 2, builds and pushes nothing', async (t) => {
+test('plan with a build not yet in the registry: says built at apply, --detailed-exitcode 2, refuses to save, builds and pushes nothing', async (t) => {
   const name = uniqueStack('bldp');
   const dir = project(name);
   const r = await runStack(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], dir);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /service api: .* is not in the registry: built at apply/);
+  // A saved plan must be exact: refused until the images are built.
+  const saved = await runStack(['plan', '-o', 'saved.json', '-i', 'inventory.yaml'], dir);
+  t.is(saved.code, 1);
+  t.regex(saved.stderr, /cannot save a plan of images not built yet: [\s\S]*run stack build first/);
+  t.false(existsSync(path.join(dir, 'saved.json')));
   t.deepEqual(await tags(`${name}-api`), []);
 });
 

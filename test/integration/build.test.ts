@@ -163,7 +163,7 @@ test('two build: services built on h1, pushed, run by digest on h1–h3; a secon
   t.is((await inspect(newApi[0].host, newApi[0].container)).Config.Image, newApi[0].image);
 });
 
-test('stack build alone: builds and pushes, prints the digests (--json), changes nothing on the hosts', async (t) => {
+test('stack build alone: builds and pushes, prints the digests (--json), changes nothing on the hosts; then a saved plan applies them as saved', async (t) => {
   const name = uniqueStack('bldc');
   const dir = project(name);
   const since = await eventWindowStart();
@@ -184,6 +184,16 @@ test('stack build alone: builds and pushes, prints the digests (--json), changes
   t.is(plan.code, 0, plan.stderr);
   t.notRegex(plan.stderr, /built at apply/);
   t.regex(plan.stdout, new RegExp(images[0].image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+  // CI's other job: a saved plan of the built images, applied as saved; nothing is built again.
+  t.teardown(async () => void (await runStack(['destroy', '--yes', '-i', 'inventory.yaml'], dir)));
+  const saved = await runStack(['plan', '-o', 'saved.json', '-i', 'inventory.yaml'], dir);
+  t.is(saved.code, 0, saved.stderr);
+  const applied = await runStack(['apply', 'saved.json', '--json', '-i', 'inventory.yaml'], dir);
+  t.is(applied.code, 0, applied.stderr);
+  t.false(events(applied).some((e) => e.type === 'build.start'));
+  const live = await running(name);
+  t.deepEqual([...new Set(live.map((c) => c.host))].sort(), MAIN);
+  for (const c of live) t.is(c.image, images.find((i) => i.service === c.service)?.image ?? '');
 });
 
 test('plan with a build not yet in the registry: says built at apply, --detailed-exitcode 2, refuses to save, builds and pushes nothing', async (t) => {

@@ -8,6 +8,7 @@
  * (Terraform's order), and only that plan is shown and applied: what the look saw is never acted upon. A saved
  * plan (`opts.saved`) skips the look: under the lock, the plan made now must be the saved one.
  */
+import { error, ExitError } from '../errors.js';
 import type { DesiredState } from '../stack/types.js';
 import type { ApplyResult } from '../apply/index.js';
 import { unchangedWithoutLock } from './look.js';
@@ -22,6 +23,15 @@ export { RunSignals } from './run-signals.js';
 /** Deploys `desired` (or destroys it with `destroy`); undefined when there was nothing to do. */
 export async function deploy(desired: DesiredState, opts: DeployOptions): Promise<ApplyResult | undefined> {
   const command = opts.destroy ? 'destroy' : (opts.command ?? 'apply');
+  const unbuilt = opts.destroy ? [] : Object.values(desired.services).filter((s) => s.build !== undefined);
+  if (unbuilt.length)
+    throw new ExitError(1, [
+      error(
+        `services ${unbuilt.map((s) => s.name).join(', ')} have build: but no image by digest yet`,
+        undefined,
+        'resolve their images first (src/build/images.ts resolveBuilds, as stack apply does)',
+      ),
+    ]);
   if (!opts.destroy && !opts.saved && (await unchangedWithoutLock(desired, opts))) return undefined;
   opts.signals.enter(`waiting for the lock of stack ${desired.name}`);
   return withStackLock(

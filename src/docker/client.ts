@@ -102,6 +102,17 @@ export interface EngineVersion {
 
 /** GET /version, as the Engine answers it (every field unvalidated: the caller parses what it reads). */
 export type EngineVersionBody = Record<string, unknown>;
+/** The query of `POST /build` stack sends (the Engine API's names). */
+export interface BuildQuery {
+  t: string;
+  dockerfile: string;
+  buildargs: Record<string, string>;
+  labels: Record<string, string>;
+  target?: string;
+  /** Remove intermediate containers, also after a failed step. */
+  rm: boolean;
+  forcerm: boolean;
+}
 /** One line of a pull's progress stream. */
 interface PullProgress {
   error?: string;
@@ -425,6 +436,85 @@ export class HostClient {
       if (failed) throw new Error(failed.error ?? failed.errorDetail?.message);
     });
   }
+  /**
+   * `POST /build` (the classic builder) with the context as a tar; each line of its output is handed to `onLine`.
+   * A step that fails ends the stream with an error: thrown with the daemon's message. Not retried (a write).
+   */
+  async build(
+    context: Buffer,
+    query: BuildQuery,
+    onLine: (line: string) => void,
+    registryconfig?: Record<string, AuthConfig>,
+  ): Promise<void> {
+    await this.call('pull', 'build', query.t, async (abortSignal) => {
+      const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
+        this.docker.modem.dial(
+          {
+            path: '/build?',
+            method: 'POST',
+            file: context,
+            options: query,
+            ...(registryconfig && Object.keys(registryconfig).length ? { registryconfig } : {}),
+            headers: { 'Content-Type': 'application/x-tar' },
+            abortSignal,
+            isStream: true,
+            statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+          },
+          (err: unknown, data: unknown) =>
+            err
+              ? reject(err instanceof Error ? err : new Error(JSON.stringify(err)))
+              : resolve(data as NodeJS.ReadableStream),
+        ),
+      );
+      await this.followStream(stream, abortSignal, (event) => {
+        if (typeof event.stream === 'string') onLine(event.stream);
+      });
+    });
+  }
+
+  /** `POST /images/NAME/push` of one tag; the manifest digest the registry answered (the stream's last aux). */
+  async push(repo: string, tag: string, auth: AuthConfig | undefined, onLine: (line: string) => void): Promise<string> {
+    const digest = await this.call('pull', 'push', `${repo}:${tag}`, async (abortSignal) => {
+      const stream = await this.docker.getImage(repo).push({ tag, authconfig: auth ?? {}, abortSignal });
+      let found: string | undefined;
+      await this.followStream(stream, abortSignal, (event) => {
+        const aux = event.aux as { Digest?: unknown } | undefined;
+        if (typeof aux?.Digest === 'string') found = aux.Digest;
+        else if (typeof event.status === 'string' && !event.progressDetail) onLine(event.status);
+      });
+      return found;
+    });
+    if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw new HostError(this.name, 'push', `${repo}:${tag}`, undefined, new Error('the daemon reported no digest'));
+    return digest;
+  }
+
+  /** Reads a JSON-lines progress stream to its end; an `error` line throws with the daemon's message. */
+  private async followStream(
+    stream: NodeJS.ReadableStream,
+    abortSignal: AbortSignal,
+    onEvent: (event: Record<string, unknown>) => void,
+  ): Promise<void> {
+    abortSignal.addEventListener(
+      'abort',
+      () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.(),
+      { once: true },
+    );
+    let failure: string | undefined;
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (event: Record<string, unknown>) => {
+          const detail = event.errorDetail as { message?: unknown } | undefined;
+          if (typeof event.error === 'string' || detail) failure ??= String(event.error ?? detail?.message);
+          else onEvent(event);
+        },
+      );
+    });
+    if (failure !== undefined) throw new Error(failure.trim());
+  }
+
   async createNetwork(body: Docker.NetworkCreateOptions): Promise<void> {
     await this.call(
       'write',

@@ -12,6 +12,8 @@
  *   overlay: { helper_image: "10.77.0.2:5000/busybox@sha256:…" }   # stack's own overlay's helper, by digest
  *   policy: { mode: enforce, allow: [{ stack: vpn, rules: [cap-add] }] }   # dangerous settings (docs/policy.md)
  *   registries: { "10.77.0.2:5001": { username: stack, password_env: REGISTRY_PASSWORD } }   # win over ~/.docker
+ *   registry: "10.77.0.2:5000"        # where `build:` images are pushed, and pulled from by every host
+ *   builder: h1                       # the daemon that builds them: a host above, or `local` (the local socket)
  *
  * A host may name a docker context instead of an endpoint (`h5: { context: prod-eu }`): its endpoint and TLS files
  * come from the operator's docker context store (docker-context.ts).
@@ -21,9 +23,9 @@
  */
 import path from 'node:path';
 import { describeRefusal, readOperatorFile, STACK_FILE_LIMIT } from './bounded-file.js';
-import type { HostSpec, InventoryRegistryAuth } from './types.js';
+import type { BuildTarget, HostSpec, InventoryRegistryAuth } from './types.js';
 import { readRegistryAuth } from './inventory-registries.js';
-import { readHostMap, sshDefaults } from './hosts.js';
+import { localHost, readHostMap, sshDefaults } from './hosts.js';
 import type { MergeTags } from './merge-tags.js';
 import type { Problems } from './problems.js';
 import type { StackSchema } from './schema.js';
@@ -40,6 +42,8 @@ export interface Inventory {
   policy?: Policy;
   /** `registries:`, the operator's registry credentials (inventory-registries.ts). */
   registryAuth?: Record<string, InventoryRegistryAuth>;
+  /** `registry:` and `builder:`, for services with `build:` (docs/stack-file.md, Build). */
+  build?: BuildTarget;
 }
 
 /** What the inventory may use of the operator's environment: the docker CLI's folder (contexts), the variables. */
@@ -81,11 +85,38 @@ export function readInventory(
     return undefined;
   }
   const overlay = root.overlay as { helper_image?: string } | undefined;
+  const build = buildTarget(root, hosts, problems);
   return {
+    ...(build ? { build } : {}),
     hosts,
     consul: typeof root.consul === 'string' ? root.consul : undefined,
     ...(overlay?.helper_image ? { overlayHelperImage: overlay.helper_image } : {}),
     ...(root.policy !== undefined ? { policy: parsePolicy(root.policy, displayName) } : {}),
     ...(registryAuth ? { registryAuth } : {}),
   };
+}
+
+/** `registry:` and `builder:` together (one without the other is an error); the builder is a listed host or `local`. */
+function buildTarget(root: Record<string, unknown>, hosts: HostSpec[], problems: Problems): BuildTarget | undefined {
+  const registry = typeof root.registry === 'string' ? root.registry : undefined;
+  const builder = typeof root.builder === 'string' ? root.builder : undefined;
+  if (registry === undefined && builder === undefined) return undefined;
+  if (registry === undefined || builder === undefined) {
+    const [given, missing] = registry === undefined ? ['builder', 'registry'] : ['registry', 'builder'];
+    problems.error([given], `${given}: without ${missing}: — stack builds on the builder and pushes to the registry`, {
+      atKey: true,
+      in: root,
+      hint: `add ${missing}: (${missing === 'registry' ? 'HOST[:PORT] of a registry every host pulls from' : 'a host of this inventory, or local'})`,
+    });
+    return undefined;
+  }
+  const host = builder === 'local' ? localHost() : hosts.find((h) => h.name === builder);
+  if (!host) {
+    problems.error(['builder'], `builder: ${builder} is not a host of this inventory`, {
+      in: root,
+      hint: `name one of ${hosts.map((h) => h.name).join(', ') || 'the hosts'}, or local for the local daemon`,
+    });
+    return undefined;
+  }
+  return { registry: registry.replace(/\/+$/, ''), builder: host };
 }

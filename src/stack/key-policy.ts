@@ -21,7 +21,41 @@ function refuseService(key: string, what: string, hint?: string): KeyRule {
   return { pattern: `services.*.${key}`, action: 'refuse', reason: `${what}: ${RUNTIME}`, hint };
 }
 
+/** A `build:` key stack's builder does not take (the Engine's `/build`, classic builder): refused with why. */
+function refuseBuild(key: string, why: string, hint?: string): KeyRule {
+  return { pattern: `services.*.build.${key}`, action: 'refuse', reason: why, hint };
+}
+
+const NO_BUILDKIT = "the Engine's /build endpoint stack builds through (the classic builder) has no such option";
+
+/** build: keys of Compose that stack refuses, each with its reason. */
+const BUILD_RULES: readonly KeyRule[] = [
+  refuseBuild(
+    'additional_contexts',
+    `named contexts need BuildKit's session; ${NO_BUILDKIT}`,
+    'copy what you need into the context folder',
+  ),
+  refuseBuild('ssh', 'a build never reaches the SSH agent of the operator (the stack file is application input)'),
+  refuseBuild('secrets', 'build secrets need BuildKit; the stack file cannot choose which of your files a build reads'),
+  refuseBuild('cache_from', NO_BUILDKIT),
+  refuseBuild('cache_to', NO_BUILDKIT),
+  refuseBuild('platforms', "one image is built, for the builder's platform", "choose a builder of the hosts' platform"),
+  refuseBuild('tags', 'the image is tagged by stack (REGISTRY/PROJECT-SERVICE:<content hash>) and deployed by digest'),
+  refuseBuild('network', "a build runs on the builder's default network; the stack file does not choose another"),
+  refuseBuild('extra_hosts', NO_BUILDKIT),
+  refuseBuild('privileged', 'a build is never privileged'),
+  refuseBuild('entitlements', 'a build is never given extra privileges'),
+  refuseBuild('isolation', NO_BUILDKIT),
+  refuseBuild('shm_size', NO_BUILDKIT),
+  refuseBuild('ulimits', NO_BUILDKIT),
+  refuseBuild('no_cache', 'a content hash already in the registry is never rebuilt; a new one is built afresh'),
+  refuseBuild('pull', 'the base image is pulled when the builder does not have it'),
+  refuseBuild('provenance', NO_BUILDKIT),
+  refuseBuild('sbom', NO_BUILDKIT),
+];
+
 export const KEY_RULES: readonly KeyRule[] = [
+  ...BUILD_RULES,
   {
     pattern: 'version',
     action: 'ignore',
@@ -327,28 +361,20 @@ function refuseComposeRefusals(root: Record<string, unknown>, problems: Problems
   }
 }
 
+/**
+ * `build:` with `image:`: the build is ignored, with a warning (stack deploys the image). `build:` alone stays, for
+ * the normaliser (normalise/build.ts), which refuses it when the inventory names no registry and builder.
+ */
 function applyBuildRule(root: Record<string, unknown>, problems: Problems): void {
   const services = root.services;
   if (!isRecord(services)) return;
   for (const [name, service] of Object.entries(services)) {
-    if (!isRecord(service) || service.build === undefined) continue;
-    if (service.image === undefined) {
-      problems.error(
-        ['services', name, 'build'],
-        `service ${name} has build: but no image: — stack does not build images`,
-        {
-          atKey: true,
-          hint: 'build and push the image in CI, then name it here with image: registry/name:tag',
-        },
-      );
-      continue; // kept, so that the missing image is not reported a second time
-    } else {
-      problems.warning(
-        ['services', name, 'build'],
-        `build is ignored — stack deploys the image ${scalarText(service.image)} and never builds`,
-        { atKey: true },
-      );
-    }
+    if (!isRecord(service) || service.build === undefined || service.image === undefined) continue;
+    problems.warning(
+      ['services', name, 'build'],
+      `build is ignored — stack deploys the image ${scalarText(service.image)} and does not build it`,
+      { atKey: true, hint: 'remove image: to have stack build the service (docs/stack-file.md, Build)' },
+    );
     delete service.build;
   }
 }

@@ -18,6 +18,7 @@ import type {
   LoadResult,
   PolicyReport,
   StackSettings,
+  BuildTarget,
 } from './types.js';
 import { checkContainerNames } from './checks/container-names.js';
 import type { CheckContext } from './checks/context.js';
@@ -151,14 +152,14 @@ function load(options: LoadOptions): LoadResult {
   const disabledServices = applyProfiles(root, profiles);
   const { hosts, hostsSource, settings, defaults, policy, registryAuth } = stackSettings(s, root, workingDir);
 
-  const sensitive = sensitiveRule(sensitiveSources(root, settings, lookup));
   const context = normaliseContext(s, root, {
+    build: settings.build,
     stackName,
     workingDir,
     folder,
     lookup,
     defaults,
-    sensitive,
+    sensitive: sensitiveRule(sensitiveSources(root, settings, lookup)),
   });
   const services = normaliseServices(root, context, disabledServices);
   const usesDefault = Object.values(services).some((service) => 'default' in service.networks);
@@ -297,7 +298,7 @@ function reportProjectName(s: LoadSession, project: ProjectNameResult): string {
 /** The hosts (the operator's first) and x-stack's settings: concurrency, overlay, Consul, helper image, revisions. */
 function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir: string) {
   const { options, problems } = s;
-  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage, policy, registryAuth } = resolveHosts(
+  const { hosts, hostsSource, consul, consulFrom, overlayHelperImage, policy, registryAuth, build } = resolveHosts(
     root,
     options,
     workingDir,
@@ -316,6 +317,7 @@ function stackSettings(s: LoadSession, root: Record<string, unknown>, workingDir
   if (consul) settings.consul = consul;
   const helperImage = helperImageFlag(options, problems) ?? overlayHelperImage;
   if (helperImage) settings.overlayHelperImage = helperImage;
+  if (build) settings.build = build;
   if (consulFrom) settings.consulFrom = consulFrom;
   if (typeof xStack.keep_revisions === 'number') settings.keepRevisions = xStack.keep_revisions;
   if (Array.isArray(xStack.sensitive) && xStack.sensitive.length)
@@ -334,11 +336,13 @@ function normaliseContext(
     lookup: Lookup;
     defaults: Record<string, unknown>;
     sensitive: SensitiveRule;
+    build: BuildTarget | undefined;
   },
 ): NormaliseContext {
   const keysOf = (key: string) => new Set(isRecord(root[key]) ? Object.keys(root[key]) : []);
   return {
     problems: s.problems,
+    ...(from.build ? { build: from.build } : {}),
     stackName: from.stackName,
     workingDir: from.workingDir,
     folder: from.folder,
@@ -430,6 +434,8 @@ interface HostsAndConsul {
   policy?: Policy;
   /** The inventory's registries: credentials (the operator's). */
   registryAuth?: Record<string, InventoryRegistryAuth>;
+  /** The inventory's registry: and builder: (the operator's). */
+  build?: BuildTarget;
 }
 
 /**
@@ -511,6 +517,7 @@ function operatorsHosts(
 
 const fromInventory = (consul: string | undefined) => (consul ? { consul, consulFrom: 'inventory' as const } : {});
 const inventorySettings = (inventory: Inventory | undefined) => ({
+  ...(inventory?.build ? { build: inventory.build } : {}),
   ...(inventory?.overlayHelperImage ? { overlayHelperImage: inventory.overlayHelperImage } : {}),
   ...(inventory?.policy ? { policy: inventory.policy } : {}),
   ...(inventory?.registryAuth ? { registryAuth: inventory.registryAuth } : {}),

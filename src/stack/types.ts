@@ -48,6 +48,8 @@ export interface StackSettings {
    * `overlay.helper_image`. The operator's only: never from the stack file nor Consul (src/overlay/helper-image.ts).
    */
   overlayHelperImage?: string;
+  /** The inventory's `registry:` and `builder:` (the operator's only); absent: `build:` is refused. */
+  build?: BuildTarget;
 }
 
 export interface PortSpec {
@@ -155,9 +157,43 @@ export interface FileGrantSpec {
   mode?: number;
 }
 
+/**
+ * `build:` normalised (docs/stack-file.md, Build): what the builder is asked to build. The context is inside the
+ * project folder (checked by the loader); the image is tagged with a hash of the context and these options
+ * (src/build/context.ts), pushed to the inventory's registry and deployed by digest.
+ */
+export interface BuildSpec {
+  /** Absolute path of the context folder, inside the project folder. */
+  context: string;
+  /** The Dockerfile's path inside the context, with `/` (default `Dockerfile`); unused with `dockerfileInline`. */
+  dockerfile: string;
+  /** `dockerfile_inline`: the Dockerfile's text, sent in the context instead of a file. */
+  dockerfileInline?: string;
+  /** Build arguments, interpolated; a value the environment leaves unset is not sent. Sorted. */
+  args: Record<string, string>;
+  /** The names in `args` whose values are sensitive (as for environment), sorted; absent when none. Masked in output. */
+  sensitiveArgs?: string[];
+  target?: string;
+  labels: Record<string, string>;
+}
+
+/** The operator's build settings (the inventory's `registry:` and `builder:`); both or neither. */
+export interface BuildTarget {
+  /** Where built images are pushed: `HOST[:PORT][/PATH]`, e.g. `10.77.0.2:5000` or `registry.example.com/team`. */
+  registry: string;
+  /** The daemon that builds: a host of the inventory, or the local daemon (`local`). */
+  builder: HostSpec;
+}
+
 export interface ServiceSpec {
   name: string;
+  /**
+   * The image. For a service with `build:`, the loader writes the repository it is pushed to
+   * (`REGISTRY/PROJECT-SERVICE`) and the build step (src/build/) the reference by digest.
+   */
   image: string;
+  /** `build:`: built on the inventory's builder, pushed to its registry (absent: the image is pulled). */
+  build?: BuildSpec;
   command?: string[];
   entrypoint?: string[];
   /** Interpolated, env_file merged in (environment wins); values are strings. */

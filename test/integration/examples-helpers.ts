@@ -25,12 +25,13 @@ export const example = (name: string) => path.join(repoRoot, 'examples', name, '
  * A folder holding the inventory `npm run sandbox -- up` wrote, without h4 (the spare host other tests stop and
  * restart). Its hosts are reached over tcp+TLS, and its Consul holds the lock and history.
  */
-export function sandboxInventoryDir(): string {
+export function sandboxInventoryDir(extra: Record<string, string> = {}): string {
   const json = sandboxJson();
   const inventory = parse(readFileSync(path.join(path.dirname(json), 'inventory.yaml'), 'utf8')) as {
     hosts: Record<string, unknown>;
   };
   delete inventory.hosts.h4;
+  Object.assign(inventory, extra);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stack-example-'));
   writeFileSync(path.join(dir, 'inventory.yaml'), stringify(inventory));
   return dir;
@@ -49,7 +50,8 @@ export async function applyExample(
   name: string,
   stack: string,
 ): Promise<{ dir: string; args: string[]; env: Record<string, string> }> {
-  const dir = sandboxInventoryDir();
+  // examples/build builds on h1 and pushes to the sandbox's registry (the inventory names both).
+  const dir = sandboxInventoryDir(name === 'build' ? { registry: exampleRegistry(), builder: 'h1' } : {});
   const args = ['-f', example(name), '-i', 'inventory.yaml', '-p', stack];
   const env: Record<string, string> = {
     STACK_REGISTRY: exampleRegistry(),

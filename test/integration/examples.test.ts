@@ -50,3 +50,23 @@ test('examples/volume-secret: the file secret is mounted read-only for the owner
   t.is((await execIn('h1', c.info.Id, ['stat', '-c', '%a', '/run/secrets/api_token'])).output.trim(), '400');
   t.true(c.info.Mounts.some((m) => m.Type === 'volume' && m.Name === `${stack}_appdata` && m.Destination === '/data'));
 });
+
+test('examples/build: web on each pool=main host and api twice, by digest, serving what was built; a second plan has nothing to do', async (t) => {
+  const stack = uniqueStack('exbld');
+  const { dir, args, env } = await applyExample(t, 'build', stack);
+  const running = [...(await containersOf(stack)).values()];
+  t.deepEqual(running.map((c) => `${c.info.Labels[Labels.service]} ${c.host}`).sort(), [
+    'api h1',
+    'api h2',
+    'web h1',
+    'web h2',
+    'web h3',
+  ]);
+  for (const c of running)
+    t.regex(c.info.Image, new RegExp(`/${stack}-${c.info.Labels[Labels.service]}@sha256:[0-9a-f]{64}$`));
+  const web = running.find((c) => c.info.Labels[Labels.service] === 'web')!;
+  t.is((await execIn(web.host, web.info.Id, ['cat', '/www/greeting.txt'])).output.trim(), 'hello from web');
+  t.not((await execIn(web.host, web.info.Id, ['test', '-e', '/www/draft.html'])).exitCode, 0);
+  const plan = await runStack(['plan', '--detailed-exitcode', ...args], dir, env);
+  t.is(plan.code, 0, plan.stdout + plan.stderr);
+});

@@ -19,6 +19,7 @@ import { addWriteOptions } from '../store-options.js';
 import { deployOptions, type ApplyCommandOptions } from '../deploy-options.js';
 import { addFaultOptions, graceMsFrom } from '../fault-options.js';
 import { withCommandSignals } from '../command-signals.js';
+import { buildImages } from './build.js';
 
 export type { ApplyCommandOptions };
 
@@ -46,7 +47,9 @@ export function savedPlanOf(file: string | undefined, opts: ApplyCommandOptions)
 export async function runApplyCommand(opts: ApplyCommandOptions, planFile?: string): Promise<ApplyResult | undefined> {
   const saved = savedPlanOf(planFile, opts);
   return withCommandSignals(graceMsFrom(opts), async (signals) => {
-    const desired = await loadDesired(opts);
+    const loaded = await loadDesired(opts);
+    // build: services get their images by digest first (built and pushed when the registry lacks them).
+    const { desired } = opts.destroy ? { desired: loaded } : await buildImages(loaded, opts, 'build');
     if (!saved) return deploy(desired, deployOptions(opts, signals));
     return deploy(desired, { ...deployOptions({ ...opts, yes: true, refresh: saved.refresh }, signals), saved });
   });
@@ -60,7 +63,7 @@ export function registerApply(program: Command): void {
       'a plan saved by stack plan -o FILE: apply exactly it (no prompt), or refuse if it is stale',
     )
     .description(
-      "Make the hosts match the stack file: take the stack's lock, plan, confirm, then create, replace and remove; records a revision",
+      "Make the hosts match the stack file: build what has build: (when the registry lacks it), take the stack's lock, plan, confirm, then create, replace and remove; records a revision",
     )
     .option('--plan <file>', 'the same as the planfile argument')
     .option('-y, --yes', 'do not ask for confirmation (required without a TTY)')

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerPlan } from './plan.js';
 import { registerApply } from './apply.js';
+import { registerBuild } from './build.js';
 import { registerDestroy } from './destroy.js';
 import { registerStatus } from './status.js';
 import { registerPs } from './ps.js';
@@ -23,6 +24,7 @@ export const commands: RegisterCommand[] = [
   registerValidate,
   registerConfig,
   registerPlan,
+  registerBuild,
   registerApply,
   registerDestroy,
   registerStatus,

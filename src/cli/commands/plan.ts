@@ -20,6 +20,8 @@ import { failOnPlanErrors } from '../../deploy/run.js';
 import { contextForSave, type SaveContext } from '../../deploy/save-plan.js';
 import { buildSavedPlan } from '../../deploy/saved-plan.js';
 import { formatOption, isCiFormat, outputFormat, withDiagnosticsIn, type OutputFormat } from '../output-format.js';
+import { printDiagnostics } from '../views/diagnostics.js';
+import { buildImages } from './build.js';
 
 export interface PlanCommandOptions extends CommonOptions, FaultCliOptions, StoreOptions {
   refresh?: boolean;
@@ -56,11 +58,12 @@ function save(file: string, desired: DesiredState, planned: Planned, ctx: SaveCo
 }
 
 export async function runPlan(
-  desired: DesiredState,
+  loaded: DesiredState,
   opts: PlanCommandOptions,
   warn: (diagnostics: ExitError['diagnostics']) => void = () => undefined,
 ): Promise<{ planned: Planned; exitCode: number }> {
   const format = outputFormat(opts);
+  const { desired, pending } = await lookupBuilds(loaded, opts);
   // A saved plan is made with the stack's own identity and hash key (made now at its first plan) and its revision.
   const ctx = opts.out ? await contextForSave(desired, storeFrom(opts)) : undefined;
   const owner = ctx?.owner ?? (await readOwner(desired, storeFrom(opts)));
@@ -77,14 +80,42 @@ export async function runPlan(
   warn(planned.plan.diagnostics.filter((d) => d.severity === 'warning'));
   failOnPlanErrors(planned.plan.diagnostics);
   if (opts.out && ctx) save(opts.out, desired, planned, ctx);
-  const changes = planned.plan.operations.length > 0;
+  const changes = planned.plan.operations.length > 0 || pending > 0;
   return { planned, exitCode: opts.detailedExitcode && changes ? 2 : 0 };
+}
+
+/**
+ * The images of services with `build:`, looked up in the registry (nothing is built or pushed): a tag the registry
+ * has plans exactly; one it lacks is built at apply, said on stderr, and counts as a change for --detailed-exitcode.
+ */
+async function lookupBuilds(desired: DesiredState, opts: PlanCommandOptions) {
+  const { desired: resolved, images } = await buildImages(desired, opts, 'lookup', () => {});
+  const unbuilt = images.filter((i) => i.image === undefined);
+  if (unbuilt.length && opts.out)
+    throw new ExitError(1, [
+      {
+        severity: 'error',
+        summary: `cannot save a plan of images not built yet: ${unbuilt.map((i) => i.tag).join(', ')}`,
+        hint: 'run stack build first (it builds and pushes them), then stack plan -o FILE plans them by digest',
+      },
+    ]);
+  if (unbuilt.length)
+    printDiagnostics(
+      unbuilt.map((i) => ({
+        severity: 'warning',
+        summary: `service ${i.service}: ${i.tag} is not in the registry: built at apply (the plan shows it by tag)`,
+        hint: 'stack build builds and pushes it now; plan then shows it by digest',
+      })),
+    );
+  return { desired: resolved, pending: unbuilt.length };
 }
 
 export function registerPlan(program: Command): void {
   const cmd = program
     .command('plan')
-    .description('Show what apply would do: observe every host, compare with the stack file, print the plan')
+    .description(
+      'Show what apply would do: observe every host, compare with the stack file, print the plan (build: services are looked up in the registry, never built: one not there yet is "built at apply" and counts as a change)',
+    )
     .option(
       '--refresh',
       "inspect every container to find drift the config hash and the list cannot see (a network disconnected, a restart policy changed with docker update), and list the VXLAN devices of stack's own overlay on each host",

@@ -5,6 +5,7 @@ import { psRows } from '../../plan/ps.js';
 import { printPs } from '../views/ps.js';
 import { addStackOptions } from '../stack-options.js';
 import { loadDesired, type CommonOptions } from '../load.js';
+import { buildImages } from './build.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
 import { failOnPlanErrors } from '../../deploy/run.js';
@@ -39,7 +40,8 @@ export function registerPs(program: Command): void {
     .option('-a, --all', 'also stopped containers and rollout leftovers (kept, temporary)')
     .option('--json', 'print as one JSON document (see docs/operating.md)');
   addStoreOption(addStackOptions(cmd)).action(async (services: string[], opts: PsCommandOptions) => {
-    const desired = await loadDesired(opts, { checkPolicy: false });
+    const desired = (await buildImages(await loadDesired(opts, { checkPolicy: false }), opts, 'lookup', () => {}))
+      .desired;
     checkServices(desired, services);
     const g = await gather(desired, storeFrom(opts));
     if (g.warnings.length) printDiagnostics(g.warnings);

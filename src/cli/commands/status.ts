@@ -6,6 +6,7 @@ import { psRows } from '../../plan/ps.js';
 import { printStatus } from '../views/status.js';
 import { addStackOptions } from '../stack-options.js';
 import { loadDesired, type CommonOptions } from '../load.js';
+import { buildImages } from './build.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
 import { failOnPlanErrors } from '../../deploy/run.js';
@@ -20,7 +21,8 @@ export function registerStatus(program: Command): void {
     )
     .option('--json', 'print as JSON');
   addStoreOption(addStackOptions(cmd)).action(async (opts: CommonOptions & StoreOptions) => {
-    const desired = await loadDesired(opts, { checkPolicy: false });
+    const desired = (await buildImages(await loadDesired(opts, { checkPolicy: false }), opts, 'lookup', () => {}))
+      .desired;
     const g = await gather(desired, storeFrom(opts));
     if (g.warnings.length) printDiagnostics(g.warnings);
     const { placement } = place(desired, g.observed, g.usable);

@@ -1,10 +1,10 @@
 /**
  * Output of `stack config`: the normalised desired state as YAML (like `docker compose config`). Secret and
  * config content is never printed, nor any hash of it: only where it came from and its size; sensitive environment
- * values show as `(sensitive)`.
+ * values and build args show as `(sensitive)`.
  */
 import { stringify } from 'yaml';
-import type { DesiredState, FileObjectSpec, HostSpec, ServiceSpec } from '../../stack/types.js';
+import type { DesiredState, FileObjectSpec, HostSpec, ServiceSpec, StackSettings } from '../../stack/types.js';
 import { MASK } from '../../sensitive.js';
 import { formatEndpoint } from '../../stack/endpoint.js';
 
@@ -17,14 +17,18 @@ function masked(objects: Record<string, FileObjectSpec>): Record<string, unknown
   return result;
 }
 
-/** A service with its sensitive environment values masked. */
+/** A service with its sensitive environment values and build args masked. */
 export function maskedService(service: ServiceSpec): ServiceSpec {
   const sensitive = new Set(service.sensitive ?? []);
-  if (!sensitive.size) return service;
-  const environment = Object.fromEntries(
-    Object.entries(service.environment).map(([k, v]) => [k, sensitive.has(k) ? MASK : v]),
-  );
-  return { ...service, environment };
+  const sensitiveArgs = new Set(service.build?.sensitiveArgs ?? []);
+  if (!sensitive.size && !sensitiveArgs.size) return service;
+  const environment = maskedMap(service.environment, sensitive);
+  const build = service.build && { ...service.build, args: maskedMap(service.build.args, sensitiveArgs) };
+  return { ...service, environment, ...(build ? { build } : {}) };
+}
+
+function maskedMap(values: Record<string, string>, sensitive: ReadonlySet<string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, sensitive.has(k) ? MASK : v]));
 }
 
 /** A host as an inventory writes it: the endpoint's text, then its TLS setting (tcp only). */
@@ -38,11 +42,18 @@ function printableHost(host: HostSpec): Record<string, unknown> {
   };
 }
 
+/** The settings, the builder written as a host is. */
+function printableSettings(settings: StackSettings): Record<string, unknown> {
+  const { build, ...rest } = settings;
+  return build ? { ...rest, build: { registry: build.registry, builder: printableHost(build.builder) } } : rest;
+}
+
 export function formatConfig(state: DesiredState): string {
   const { policy: _policy, registryAuth: _registryAuth, ...rest } = state;
   const printable = {
     ...rest,
     hosts: state.hosts.map(printableHost),
+    settings: printableSettings(state.settings),
     services: Object.fromEntries(Object.entries(state.services).map(([k, s]) => [k, maskedService(s)])),
     secrets: masked(state.secrets),
     configs: masked(state.configs),

@@ -20,7 +20,8 @@ export function uptime(startedAt: string | undefined, now: number): string {
 const driftText = (d: boolean | null) => (d === null ? '?' : d ? 'drift' : '');
 const stateText = (r: PsRow) =>
   `${r.state}${r.exitCode !== undefined && r.state === 'exited' ? ` (${r.exitCode})` : ''}${r.role === 'replica' ? '' : ` [${r.role}]`}`;
-const imageText = (r: PsRow) => (r.digest ? `${r.image}@${r.digest.replace(/^sha256:/, '').slice(0, 12)}` : r.image);
+const imageText = (r: PsRow) =>
+  r.digest && !r.image.includes('@') ? `${r.image}@${r.digest.replace(/^sha256:/, '').slice(0, 12)}` : r.image;
 
 /** The table's lines (no colour, no control characters), header first. */
 export function psTable(rows: readonly PsRow[], now: number): string[][] {

@@ -4,9 +4,12 @@ import type { KeyPath } from '../key-path.js';
 import type { Lookup } from '../interpolate.js';
 import type { Problems } from '../problems.js';
 import type { SensitiveRule } from '../sensitive-names.js';
+import type { BuildTarget } from '../types.js';
 
 export interface NormaliseContext {
   problems: Problems;
+  /** The inventory's registry and builder; absent: `build:` is refused. */
+  build?: BuildTarget;
   stackName: string;
   /** Relative paths resolve against this folder (the first file's). */
   workingDir: string;

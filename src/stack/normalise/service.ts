@@ -5,6 +5,7 @@ import { sortKeys, stringMap } from '../hosts.js';
 import { parseCpus, parseDuration, parseSize } from '../units.js';
 import { servicePath, type NormaliseContext } from './context.js';
 import { normaliseDeploy } from './deploy.js';
+import { buildRepository, normaliseBuild } from './build.js';
 import { normaliseEnvironment } from './environment.js';
 import { sensitiveNames } from '../sensitive-names.js';
 import { normaliseGrants } from './file-grants.js';
@@ -24,16 +25,25 @@ export function normaliseService(
   if ((typeof service.image !== 'string' || !service.image) && service.build === undefined) {
     context.problems.error(at, `service ${name} has no image`, {
       atKey: true,
-      hint: 'add image: registry/name:tag (stack deploys images; it never builds)',
+      hint: 'add image: registry/name:tag, or build: with the folder to build (docs/stack-file.md, Build)',
     });
   }
   const spec = baseSpec(name, service, at, context);
+  if (service.build !== undefined) withBuild(spec, service.build, at, context);
   const sensitive = sensitiveNames(spec.environment, context.sensitive);
   if (sensitive.length) spec.sensitive = sensitive;
   commandWords(spec, service, at, context);
   optionalFields(spec, service, at, context);
   hostAccess(spec, service, at, context);
   return spec;
+}
+
+/** `build:` (only without image:, key-policy.ts): the build, and the image as the repository it is pushed to. */
+function withBuild(spec: ServiceSpec, value: unknown, at: KeyPath, context: NormaliseContext): void {
+  const build = normaliseBuild(spec.name, value, [...at, 'build'], context);
+  if (!build || !context.build) return;
+  spec.build = build;
+  spec.image = buildRepository(context.build, context.stackName, spec.name);
 }
 
 /** The keys every service has, defaults filled in. */

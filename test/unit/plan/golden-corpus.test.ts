@@ -30,6 +30,9 @@ const inventory = path.join(
       '  h3: { endpoint: "unix:///run/golden/h3/docker.sock", labels: { stack.underlay: 10.0.0.13, role: db, pool: main, zone: c } }',
       '  h4: { endpoint: "unix:///run/golden/h4/docker.sock", labels: { stack.underlay: 10.0.0.14, role: queue, pool: spare, zone: c } }',
       'overlay: { helper_image: "10.77.0.2:5000/busybox@sha256:3333333333333333333333333333333333333333333333333333333333333333" }',
+      // examples/build: its services planned by the repository they are pushed to (the build step is not run here).
+      'registry: 10.77.0.2:5000',
+      'builder: h1',
       '',
     ].join('\n'),
   }),

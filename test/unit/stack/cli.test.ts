@@ -198,6 +198,7 @@ test('--help on every command lists its options and the exit codes; stack --help
   const names = buildProgram().commands.map((c) => c.name());
   t.deepEqual([...names].sort(), [
     'apply',
+    'build',
     'completion',
     'config',
     'destroy',

@@ -22,6 +22,9 @@ const inventory = writeTree({
     '  h1: { endpoint: "unix:///run/stack-sandbox/h1/docker.sock", labels: { role: web, pool: main, zone: a } }',
     '  h2: { endpoint: "unix:///run/stack-sandbox/h2/docker.sock", labels: { role: web, pool: main, zone: b } }',
     '  h3: { endpoint: "unix:///run/stack-sandbox/h3/docker.sock", labels: { role: db, pool: main, zone: c } }',
+    // examples/build builds on h1 and pushes to the sandbox's registry.
+    'registry: 10.77.0.2:5000',
+    'builder: h1',
     '',
   ].join('\n'),
 });

@@ -299,13 +299,13 @@ test('harmless keys are accepted with a warning', async (t) => {
   ]);
 });
 
-test('build without image is an error that says to build in CI; build next to image is a warning', async (t) => {
+test('build without a registry and builder in the inventory is an error saying so; build next to image is a warning', async (t) => {
   const r = await load({
     'compose.yaml': 'services:\n  a:\n    build: .\n  b:\n    image: busybox\n    build: { context: . }\n',
   });
-  const e = find(r, 'has build: but no image:');
+  const e = find(r, 'has build: but the inventory names no registry: and builder:');
   t.is(where(e), 'compose.yaml:3:5 services.a.build');
-  t.regex(e.hint ?? '', /CI/);
+  t.regex(e.hint ?? '', /registry: HOST\[:PORT\] and builder: HOST[\s\S]*CI/);
   t.is(find(r, 'build is ignored').severity, 'warning');
   t.is(errors(r).length, 1);
 });

@@ -217,9 +217,12 @@ function grantEntry(desired: DesiredState, key: HashKey, kind: 'secret' | 'confi
   };
 }
 
-/** Namespaces shared with the host, devices, security options and platform: keys only where the file sets them. */
+/** Capabilities, namespaces shared with the host, devices, security options and platform. */
 function hostAccessConfig(service: ServiceSpec) {
   return {
+    capAdd: sortStrings(service.capAdd),
+    capDrop: sortStrings(service.capDrop),
+    privileged: service.privileged || undefined,
     pidMode: service.pid,
     ipcMode: service.ipc,
     utsMode: service.uts,
@@ -227,6 +230,16 @@ function hostAccessConfig(service: ServiceSpec) {
     devices: service.devices,
     securityOpt: service.securityOpt,
     platform: service.platform,
+  };
+}
+
+/** The cgroup namespace and parent, the OCI runtime and storage options: keys only where the file sets them. */
+function runtimeConfig(service: ServiceSpec) {
+  return {
+    cgroupnsMode: service.cgroup,
+    cgroupParent: service.cgroupParent,
+    runtime: service.runtime,
+    storageOpt: service.storageOpt,
   };
 }
 
@@ -271,10 +284,8 @@ export function serviceConfig(
     containerName: service.containerName,
     stopSignal: service.stopSignal,
     stopGracePeriodNs: service.stopGracePeriodNs,
-    capAdd: sortStrings(service.capAdd),
-    capDrop: sortStrings(service.capDrop),
-    privileged: service.privileged || undefined,
     ...hostAccessConfig(service),
+    ...runtimeConfig(service),
     readOnly: service.readOnly || undefined,
     tmpfs: service.tmpfs,
     ulimits: service.ulimits,

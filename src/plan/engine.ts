@@ -5,7 +5,7 @@
 import { Labels, ContainerLabels, LABEL_PREFIX, ownerLabels, type StackOwner } from '../labels.js';
 import type { ContainerConfig, EnvironmentValues, FileBundle } from './config.js';
 import type { Sensitive } from '../sensitive.js';
-import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
+import type { BlkioSpec, NetworkSpec, ResourcesSpec, VolumeSpec } from '../stack/types.js';
 import { networkConfig } from './network-config.js';
 import type { ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from './types.js';
 
@@ -54,7 +54,7 @@ interface ConfigView {
     startPeriodNs?: number;
     startIntervalNs?: number;
   };
-  resources?: { memoryLimit?: number; memoryReservation?: number; nanoCpus?: number; pidsLimit?: number };
+  resources?: ResourcesSpec;
   logging?: { driver?: string; options?: Record<string, string> };
   networkMode?: string;
   capAdd?: string[];
@@ -67,6 +67,10 @@ interface ConfigView {
   devices?: { source: string; target: string; permissions: string }[];
   securityOpt?: string[];
   platform?: string;
+  cgroupnsMode?: string;
+  cgroupParent?: string;
+  runtime?: string;
+  storageOpt?: Record<string, string>;
   readOnly?: boolean;
   tmpfs?: Record<string, string>;
   ulimits?: Record<string, { soft?: number; hard?: number }>;
@@ -222,7 +226,6 @@ function hostConfigOf(
   p: { bindings: Record<string, object[]>; binds: string[]; mounts: Obj[]; firstNetwork: string | undefined },
 ): Obj {
   const [restartName, retries] = (c.restart ?? 'no').split(':');
-  const res = c.resources ?? {};
   const logging = c.logging;
   return {
     RestartPolicy: { Name: restartName, MaximumRetryCount: Number(retries ?? 0) },
@@ -251,10 +254,46 @@ function hostConfigOf(
     DnsSearch: c.dnsSearch,
     DnsOptions: c.dnsOpt,
     LogConfig: logging ? { Type: logging.driver, Config: logging.options ?? {} } : undefined,
+    CgroupnsMode: c.cgroupnsMode,
+    CgroupParent: c.cgroupParent,
+    Runtime: c.runtime,
+    StorageOpt: c.storageOpt,
+    ...resourceFields(c.resources ?? {}),
+  };
+}
+
+/** Memory, CPU, pids, the OOM killer and block IO as HostConfig's Resources fields (absent: the daemon's defaults). */
+function resourceFields(res: ResourcesSpec): Obj {
+  return {
     Memory: res.memoryLimit,
     MemoryReservation: res.memoryReservation,
+    MemorySwap: res.memorySwap,
+    MemorySwappiness: res.memorySwappiness,
     NanoCpus: res.nanoCpus,
+    CpuShares: res.cpuShares,
+    CpuPeriod: res.cpuPeriod,
+    CpuQuota: res.cpuQuota,
+    CpuRealtimePeriod: res.cpuRtPeriod,
+    CpuRealtimeRuntime: res.cpuRtRuntime,
+    CpusetCpus: res.cpuset,
     PidsLimit: res.pidsLimit,
+    OomKillDisable: res.oomKillDisable,
+    OomScoreAdj: res.oomScoreAdj,
+    ...blkioFields(res.blkio),
+  };
+}
+
+function blkioFields(b: BlkioSpec | undefined): Obj {
+  if (!b) return {};
+  const throttle = (list: { path: string; rate: number }[] | undefined) =>
+    list?.map((d) => ({ Path: d.path, Rate: d.rate }));
+  return {
+    BlkioWeight: b.weight,
+    BlkioWeightDevice: b.weightDevice?.map((d) => ({ Path: d.path, Weight: d.weight })),
+    BlkioDeviceReadBps: throttle(b.deviceReadBps),
+    BlkioDeviceWriteBps: throttle(b.deviceWriteBps),
+    BlkioDeviceReadIOps: throttle(b.deviceReadIops),
+    BlkioDeviceWriteIOps: throttle(b.deviceWriteIops),
   };
 }
 

@@ -27,6 +27,17 @@ const INTEGER_PATHS: PathPattern[] = [
   'services.*.shm_size',
   'services.*.mem_limit',
   'services.*.mem_reservation',
+  'services.*.memswap_limit',
+  'services.*.mem_swappiness',
+  'services.*.cpu_shares',
+  'services.*.cpu_period',
+  'services.*.cpu_quota',
+  'services.*.cpu_rt_period',
+  'services.*.cpu_rt_runtime',
+  'services.*.oom_score_adj',
+  'services.*.blkio_config.weight',
+  'services.*.blkio_config.weight_device.*.weight',
+  'services.*.blkio_config.*.*.rate',
   'x-stack.concurrency.host',
   'x-stack.concurrency.global',
 ].map(pattern);
@@ -43,6 +54,7 @@ const BOOLEAN_PATHS: PathPattern[] = [
   'services.*.privileged',
   'services.*.read_only',
   'services.*.init',
+  'services.*.oom_kill_disable',
   'services.*.tty',
   'services.*.stdin_open',
   'services.*.volumes.*.read_only',
@@ -73,10 +85,13 @@ export function interpolateTree(
     const value = (container as Record<string | number, unknown>)[key];
     if (typeof value === 'string') {
       if (!value.includes('$')) {
-        // A quoted boolean (`read_only: "true"`) is read as Compose reads it; the path is built only for those.
-        if (!BOOLEAN_TEXT.test(value.trim())) return;
+        // A quoted boolean (`read_only: "true"`) or integer (`cpu_quota: "50000"`) is read as Compose reads it; the
+        // path is built only for those.
+        const text = value.trim();
+        const integer = INTEGER_TEXT.test(text);
+        if (!integer && !BOOLEAN_TEXT.test(text)) return;
         const path = [...stack, key];
-        if (BOOLEAN_PATHS.some((p) => matchesPattern(path, p)))
+        if ((integer ? INTEGER_PATHS : BOOLEAN_PATHS).some((p) => matchesPattern(path, p)))
           (container as Record<string | number, unknown>)[key] = cast(value, path);
         return;
       }
@@ -112,6 +127,7 @@ export function interpolateTree(
 }
 
 const BOOLEAN_TEXT = /^(true|yes|on|false|no|off)$/i;
+const INTEGER_TEXT = /^-?\d+$/;
 
 function cast(value: string, path: KeyPath): unknown {
   const trimmed = value.trim();

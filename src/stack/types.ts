@@ -136,12 +136,46 @@ export interface DeploySpec {
   };
 }
 
+/** A service's share of its host; only what the file sets (src/stack/normalise/resources.ts). */
 export interface ResourcesSpec {
   memoryLimit?: number;
   memoryReservation?: number;
+  /** `memswap_limit`: memory plus swap, in bytes; -1 is unlimited swap. */
+  memorySwap?: number;
+  /** `mem_swappiness`, 0–100. */
+  memorySwappiness?: number;
   /** CPUs × 1e9. */
   nanoCpus?: number;
+  /** `cpu_shares`: relative CPU weight (the kernel's default is 1024). */
+  cpuShares?: number;
+  /** `cpu_period` and `cpu_quota`: the CFS period and quota, in microseconds. */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  /** `cpu_rt_period` and `cpu_rt_runtime`: real-time scheduling, in microseconds. */
+  cpuRtPeriod?: number;
+  cpuRtRuntime?: number;
+  /** `cpuset`: the CPUs the container may run on (`0-3`, `0,2`). */
+  cpuset?: string;
   pidsLimit?: number;
+  oomKillDisable?: boolean;
+  /** `oom_score_adj`, -1000–1000: below 0 the kernel's OOM killer spares the container before host processes. */
+  oomScoreAdj?: number;
+  blkio?: BlkioSpec;
+}
+
+/** `blkio_config`: block IO weight and throttles (bps in bytes per second, iops in operations per second). */
+export interface BlkioSpec {
+  weight?: number;
+  weightDevice?: { path: string; weight: number }[];
+  deviceReadBps?: ThrottleSpec[];
+  deviceWriteBps?: ThrottleSpec[];
+  deviceReadIops?: ThrottleSpec[];
+  deviceWriteIops?: ThrottleSpec[];
+}
+
+export interface ThrottleSpec {
+  path: string;
+  rate: number;
 }
 
 /** A secret or config file given to a service. */
@@ -201,6 +235,14 @@ export interface ServiceSpec {
   securityOpt?: string[];
   /** `platform`: os/arch[/variant] the image is pulled and the container created for. */
   platform?: string;
+  /** `cgroup`: the container's cgroup namespace (HostConfig.CgroupnsMode); absent: the daemon's default. */
+  cgroup?: 'host' | 'private';
+  /** `cgroup_parent`: the cgroup the container's own is created under. */
+  cgroupParent?: string;
+  /** `runtime`: the OCI runtime, by the name the daemon knows it (`runc`, `runsc`, …). */
+  runtime?: string;
+  /** `storage_opt`: per-container storage driver options (`size: 1G`). */
+  storageOpt?: Record<string, string>;
   readOnly: boolean;
   /** tmpfs mounts given as `tmpfs:` (path → options). */
   tmpfs: Record<string, string>;

@@ -17,6 +17,11 @@ export const RULE_IDS = [
   'devices',
   'security-opt',
   'registry',
+  'cgroup-host',
+  'cgroup-parent',
+  'runtime',
+  'oom-score-adj',
+  'oom-kill-disable',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

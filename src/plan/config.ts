@@ -233,13 +233,22 @@ function hostAccessConfig(service: ServiceSpec) {
   };
 }
 
-/** The cgroup namespace and parent, the OCI runtime and storage options: keys only where the file sets them. */
+/**
+ * The cgroup namespace and parent, the OCI runtime, storage options, extra groups, domain name, MAC address, device
+ * cgroup rules and device requests: keys only where the file sets them.
+ */
 function runtimeConfig(service: ServiceSpec) {
   return {
     cgroupnsMode: service.cgroup,
     cgroupParent: service.cgroupParent,
     runtime: service.runtime,
     storageOpt: service.storageOpt,
+    groupAdd: service.groupAdd,
+    domainname: service.domainname,
+    macAddress: service.macAddress,
+    deviceCgroupRules: service.deviceCgroupRules,
+    gpus: service.gpus,
+    deviceReservations: service.deviceReservations,
   };
 }
 

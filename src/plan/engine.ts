@@ -5,7 +5,7 @@
 import { Labels, ContainerLabels, LABEL_PREFIX, ownerLabels, type StackOwner } from '../labels.js';
 import type { ContainerConfig, EnvironmentValues, FileBundle } from './config.js';
 import type { Sensitive } from '../sensitive.js';
-import type { BlkioSpec, NetworkSpec, ResourcesSpec, VolumeSpec } from '../stack/types.js';
+import type { BlkioSpec, DeviceRequestSpec, NetworkSpec, ResourcesSpec, VolumeSpec } from '../stack/types.js';
 import { networkConfig } from './network-config.js';
 import type { ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from './types.js';
 
@@ -71,6 +71,12 @@ interface ConfigView {
   cgroupParent?: string;
   runtime?: string;
   storageOpt?: Record<string, string>;
+  groupAdd?: string[];
+  domainname?: string;
+  macAddress?: string;
+  deviceCgroupRules?: string[];
+  gpus?: DeviceRequestSpec[];
+  deviceReservations?: DeviceRequestSpec[];
   readOnly?: boolean;
   tmpfs?: Record<string, string>;
   ulimits?: Record<string, { soft?: number; hard?: number }>;
@@ -149,6 +155,9 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
     WorkingDir: c.workingDir,
     User: c.user,
     Hostname: c.hostname,
+    Domainname: c.domainname,
+    // API 1.41's container-wide field; Engines of API 1.44 and later move it to the first network's endpoint
+    MacAddress: c.macAddress,
     StopSignal: c.stopSignal,
     StopTimeout: seconds(c.stopGracePeriodNs),
     Labels: containerLabels(meta, c.labels),
@@ -258,6 +267,9 @@ function hostConfigOf(
     CgroupParent: c.cgroupParent,
     Runtime: c.runtime,
     StorageOpt: c.storageOpt,
+    GroupAdd: c.groupAdd,
+    DeviceCgroupRules: c.deviceCgroupRules,
+    DeviceRequests: deviceRequests([...(c.gpus ?? []), ...(c.deviceReservations ?? [])]),
     ...resourceFields(c.resources ?? {}),
   };
 }
@@ -281,6 +293,18 @@ function resourceFields(res: ResourcesSpec): Obj {
     OomScoreAdj: res.oomScoreAdj,
     ...blkioFields(res.blkio),
   };
+}
+
+/** `gpus` then `deploy.resources.reservations.devices`, as the Engine's device requests. */
+function deviceRequests(list: DeviceRequestSpec[]): Obj[] | undefined {
+  if (!list.length) return undefined;
+  return list.map((d) => ({
+    Driver: d.driver ?? '',
+    Count: d.count ?? 0,
+    DeviceIDs: d.deviceIds ?? [],
+    Capabilities: [d.capabilities],
+    Options: d.options ?? {},
+  }));
 }
 
 function blkioFields(b: BlkioSpec | undefined): Obj {

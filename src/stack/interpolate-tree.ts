@@ -38,6 +38,9 @@ const INTEGER_PATHS: PathPattern[] = [
   'services.*.blkio_config.weight',
   'services.*.blkio_config.weight_device.*.weight',
   'services.*.blkio_config.*.*.rate',
+  'services.*.group_add.*',
+  'services.*.gpus.*.count',
+  'services.*.deploy.resources.reservations.devices.*.count',
   'x-stack.concurrency.host',
   'x-stack.concurrency.global',
 ].map(pattern);

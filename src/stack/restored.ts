@@ -27,6 +27,12 @@ const strings = { type: 'array', maxItems: 10_000, items: str() };
 const stringMap = { type: 'object', maxProperties: 10_000, additionalProperties: str(65_536) };
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
 
+const deviceRequests = {
+  type: 'array',
+  maxItems: 100,
+  items: { type: 'object', required: ['capabilities'], properties: { capabilities: strings, deviceIds: strings } },
+};
+
 const serviceSchema = {
   type: 'object',
   required: [
@@ -139,6 +145,16 @@ const serviceSchema = {
     cgroupParent: str(),
     runtime: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' },
     storageOpt: stringMap,
+    groupAdd: strings,
+    domainname: str(255),
+    macAddress: { type: 'string', pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' },
+    deviceCgroupRules: {
+      type: 'array',
+      maxItems: 1000,
+      items: { type: 'string', pattern: '^([acb]) ([0-9]+|\\*):([0-9]+|\\*) ([rwm]{1,3})$' },
+    },
+    gpus: deviceRequests,
+    deviceReservations: deviceRequests,
     resources: {
       type: 'object',
       properties: {

@@ -243,6 +243,18 @@ export interface ServiceSpec {
   runtime?: string;
   /** `storage_opt`: per-container storage driver options (`size: 1G`). */
   storageOpt?: Record<string, string>;
+  /** `group_add`: extra groups (names or ids) of the container's user. */
+  groupAdd?: string[];
+  /** `domainname`: the container's NIS domain name. */
+  domainname?: string;
+  /** `mac_address`: the container's MAC address (on its first network), lowercase. */
+  macAddress?: string;
+  /** `device_cgroup_rules`: device cgroup rules (`c 1:3 mr`), devices the container may create and use. */
+  deviceCgroupRules?: string[];
+  /** `gpus`: GPU requests (each with the `gpu` capability). */
+  gpus?: DeviceRequestSpec[];
+  /** `deploy.resources.reservations.devices`: device requests as written. */
+  deviceReservations?: DeviceRequestSpec[];
   readOnly: boolean;
   /** tmpfs mounts given as `tmpfs:` (path → options). */
   tmpfs: Record<string, string>;
@@ -261,6 +273,16 @@ export interface ServiceSpec {
   configs: FileGrantSpec[];
   pullPolicy: 'always' | 'missing' | 'never' | 'build';
   deploy: DeploySpec;
+}
+
+/** A device request (HostConfig.DeviceRequests): which driver, how many devices or which, with what capabilities. */
+export interface DeviceRequestSpec {
+  driver?: string;
+  /** -1 is all; absent when deviceIds is given. */
+  count?: number;
+  deviceIds?: string[];
+  capabilities: string[];
+  options?: Record<string, string>;
 }
 
 /** A host device in the container: `source:target:permissions` of compose's short syntax, or its long form. */

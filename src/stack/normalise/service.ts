@@ -13,6 +13,8 @@ import { normaliseDevices, normaliseSecurityOpt } from './host-access.js';
 import { normaliseMounts } from './mounts.js';
 import { normaliseResources } from './resources.js';
 import { runtimeKeys } from './runtime-keys.js';
+import { containerKeys } from './container-keys.js';
+import { withLabelFiles } from './label-files.js';
 import { normalisePorts } from './ports.js';
 import { normaliseServiceNetworks } from './service-networks.js';
 import { optionalString, shellWords, stringList } from './values.js';
@@ -36,6 +38,7 @@ export function normaliseService(
   optionalFields(spec, service, at, context);
   hostAccess(spec, service, at, context);
   runtimeKeys(spec, service);
+  containerKeys(spec, service, at, context);
   return spec;
 }
 
@@ -51,7 +54,7 @@ function baseSpec(name: string, service: Record<string, unknown>, at: KeyPath, c
     mounts: normaliseMounts(service.volumes, [...at, 'volumes'], context),
     networks: normaliseServiceNetworks(service, at, context),
     restart: restartPolicy(service, context, name),
-    labels: stringMap(service.labels),
+    labels: withLabelFiles(stringMap(service.labels), service.label_file, [...at, 'label_file'], context),
     dependsOn: dependsOn(service.depends_on),
     capAdd: stringList(service.cap_add),
     capDrop: stringList(service.cap_drop),

@@ -22,6 +22,8 @@ export const RULE_IDS = [
   'runtime',
   'oom-score-adj',
   'oom-kill-disable',
+  'device-cgroup-rules',
+  'gpus',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

@@ -133,7 +133,12 @@ test('gpus on a daemon without a GPU driver: the apply fails naming the host and
   t.is(applied.code, 1, applied.stdout + applied.stderr);
   const out = applied.stdout + applied.stderr;
   t.regex(out, /h1.*could not select device driver/);
-  t.log(out.split('\n').filter((l) => /device driver/.test(l)).join('\n'));
+  t.log(
+    out
+      .split('\n')
+      .filter((l) => /device driver/.test(l))
+      .join('\n'),
+  );
   t.notRegex(applied.stderr, /\n\s+at /, 'no stack trace');
   const running = [...(await containersOf(name)).values()].filter((c) => c.info.State === 'running');
   t.deepEqual(running, []);

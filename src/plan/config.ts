@@ -10,7 +10,7 @@
  * the environment from ServiceConfig.environment, sensitive values wrapped (Sensitive), never from the label form.
  */
 import { posix } from 'node:path';
-import type { DesiredState, ServiceSpec, RestartPolicySpec } from '../stack/types.js';
+import type { DesiredState, ServiceNetworkSpec, ServiceSpec, RestartPolicySpec } from '../stack/types.js';
 import { warning, type Diagnostic } from '../errors.js';
 import { canonicalJson, prune, sha256 } from './canonical.js';
 import { normaliseImageRef } from '../docker/image-ref.js';
@@ -341,15 +341,24 @@ function serviceNetworks(
           summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`,
           where: { path: `services.${service.name}.networks.${key}.aliases` },
         });
-      networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address, gwPriority: n.gwPriority };
+      networks[spec.name] = { predefined: true, ...endpointKeys(n) };
     } else
-      networks[spec.name] = {
-        aliases: sortStrings([...new Set([service.name, ...n.aliases])]),
-        ipv4Address: n.ipv4Address,
-        gwPriority: n.gwPriority,
-      };
+      networks[spec.name] = { aliases: sortStrings([...new Set([service.name, ...n.aliases])]), ...endpointKeys(n) };
   }
   return networks;
+}
+
+/** An endpoint's fixed settings: only what the file sets. */
+function endpointKeys(n: ServiceNetworkSpec) {
+  return {
+    ipv4Address: n.ipv4Address,
+    gwPriority: n.gwPriority,
+    ipv6Address: n.ipv6Address,
+    linkLocalIps: n.linkLocalIps,
+    macAddress: n.macAddress,
+    driverOpts: n.driverOpts,
+    interfaceName: n.interfaceName,
+  };
 }
 
 /** The service's mounts, sorted by target, named volumes by their engine name. */

@@ -16,7 +16,15 @@ interface NetworkEntry {
   aliases?: string[];
   ipv4Address?: string;
   gwPriority?: number;
+  ipv6Address?: string;
+  linkLocalIps?: string[];
+  macAddress?: string;
+  driverOpts?: Record<string, string>;
+  interfaceName?: string;
 }
+
+/** The driver option that names the endpoint's interface in the container (Engine 28.1, API 1.49). */
+export const IFNAME_OPTION = 'com.docker.network.endpoint.ifname';
 
 interface MountEntry {
   type: string;
@@ -131,8 +139,12 @@ export function splitNetworks(config: ContainerConfig): {
 
 export function endpointConfig(n: NetworkEntry | undefined): Obj {
   const body: Obj = { Aliases: n?.aliases ?? [] };
-  if (n?.ipv4Address) body.IPAMConfig = { IPv4Address: n.ipv4Address };
+  const ipam = { IPv4Address: n?.ipv4Address, IPv6Address: n?.ipv6Address, LinkLocalIPs: n?.linkLocalIps };
+  if (ipam.IPv4Address || ipam.IPv6Address || ipam.LinkLocalIPs) body.IPAMConfig = stripUndefined(ipam);
   if (n?.gwPriority !== undefined) body.GwPriority = n.gwPriority;
+  if (n?.macAddress) body.MacAddress = n.macAddress;
+  const driverOpts = { ...n?.driverOpts, ...(n?.interfaceName ? { [IFNAME_OPTION]: n.interfaceName } : {}) };
+  if (Object.keys(driverOpts).length) body.DriverOpts = driverOpts;
   return body;
 }
 
@@ -360,12 +372,19 @@ export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOw
     Internal: n.internal,
     Attachable: n.attachable,
     CheckDuplicate: true,
+    EnableIPv6: n.enableIpv6,
     IPAM: n.ipam
       ? {
           Driver: n.ipam.driver ?? 'default',
           Config: n.ipam.config.map((c) =>
-            stripUndefined({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange }),
+            stripUndefined({
+              Subnet: c.subnet,
+              Gateway: c.gateway,
+              IPRange: c.ipRange,
+              AuxiliaryAddresses: c.auxAddresses,
+            }),
           ),
+          Options: n.ipam.options,
         }
       : undefined,
     Labels: {

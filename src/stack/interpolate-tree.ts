@@ -70,6 +70,7 @@ const BOOLEAN_PATHS: PathPattern[] = [
   'networks.*.external',
   'networks.*.internal',
   'networks.*.attachable',
+  'networks.*.enable_ipv6',
   'volumes.*.external',
   'secrets.*.external',
   'configs.*.external',

@@ -126,11 +126,6 @@ export const KEY_RULES: readonly KeyRule[] = [
     'pin replicas with constraints, or use deploy.mode: global',
   ),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
-  refuseService('networks.*.ipv6_address', 'networks.<net>.ipv6_address'),
-  refuseService('networks.*.link_local_ips', 'networks.<net>.link_local_ips'),
-  refuseService('networks.*.mac_address', 'networks.<net>.mac_address'),
-  refuseService('networks.*.driver_opts', 'networks.<net>.driver_opts (per-endpoint driver options)'),
-  refuseService('networks.*.interface_name', 'networks.<net>.interface_name'),
   refuseService('volumes.*.bind.selinux', 'bind.selinux (SELinux relabelling)'),
   refuseService(
     'volumes.*.bind.recursive',
@@ -144,18 +139,7 @@ export const KEY_RULES: readonly KeyRule[] = [
     reason: 'it goes with pull_policy: refresh, which stack does not implement',
     hint: 'use pull_policy: always to pull on every apply, or missing',
   },
-  { pattern: 'networks.*.enable_ipv6', action: 'refuse', reason: 'enable_ipv6: IPv6 networks are not supported' },
   { pattern: 'networks.*.enable_ipv4', action: 'refuse', reason: 'enable_ipv4: IPv4-less networks are not supported' },
-  {
-    pattern: 'networks.*.ipam.options',
-    action: 'refuse',
-    reason: 'ipam.options: IPAM driver options are not supported',
-  },
-  {
-    pattern: 'networks.*.ipam.config.*.aux_addresses',
-    action: 'refuse',
-    reason: 'ipam aux_addresses are not supported',
-  },
   {
     pattern: 'secrets.*.driver',
     action: 'refuse',

@@ -101,7 +101,15 @@ const serviceSchema = {
       additionalProperties: {
         type: 'object',
         required: ['aliases'],
-        properties: { aliases: strings, ipv4Address: str(64) },
+        properties: {
+          aliases: strings,
+          ipv4Address: str(64),
+          ipv6Address: str(64),
+          linkLocalIps: strings,
+          macAddress: { type: 'string', pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' },
+          driverOpts: stringMap,
+          interfaceName: { type: 'string', pattern: '^[a-zA-Z0-9_.-]{1,15}$' },
+        },
       },
     },
     restart: {

@@ -77,6 +77,15 @@ export interface ServiceNetworkSpec {
   ipv4Address?: string;
   /** gw_priority: the network with the highest one gives the container its default gateway (API 1.48, Engine 28). */
   gwPriority?: number;
+  ipv6Address?: string;
+  /** link_local_ips: link-local addresses of the endpoint. */
+  linkLocalIps?: string[];
+  /** The endpoint's MAC address, lowercase (API 1.44, Engine 25). */
+  macAddress?: string;
+  /** driver_opts: the endpoint's driver options. */
+  driverOpts?: Record<string, string>;
+  /** interface_name: the interface's name in the container (API 1.49, Engine 28.1). */
+  interfaceName?: string;
 }
 
 export interface HealthcheckSpec {
@@ -300,7 +309,15 @@ export interface NetworkSpec {
   name: string;
   driver: string;
   driverOpts: Record<string, string>;
-  ipam?: { driver?: string; config: { subnet?: string; gateway?: string; ipRange?: string }[] };
+  ipam?: {
+    driver?: string;
+    /** `ipam.options`: the IPAM driver's options. */
+    options?: Record<string, string>;
+    /** `auxAddresses`: `aux_addresses`, host name → address the IPAM driver must not hand out. */
+    config: { subnet?: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }[];
+  };
+  /** `enable_ipv6: true`; absent: the daemon's default (no IPv6). */
+  enableIpv6?: boolean;
   internal: boolean;
   attachable: boolean;
   external: boolean;

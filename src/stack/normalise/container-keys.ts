@@ -20,6 +20,7 @@ export function containerKeys(
     spec.macAddress = service.mac_address.toLowerCase();
     checkMacAddress(service, [...at, 'mac_address'], context);
   }
+  networkMacAddresses(service, at, context);
   if (Array.isArray(service.device_cgroup_rules) && service.device_cgroup_rules.length)
     spec.deviceCgroupRules = service.device_cgroup_rules.map(String);
   const gpus = normaliseDeviceRequests(service.gpus, [...at, 'gpus'], context, true);
@@ -53,4 +54,19 @@ function checkMacAddress(service: Record<string, unknown>, at: KeyPath, context:
       'mac_address cannot be used with update_config.order start-first: old and new container would share it',
       { atKey: true, hint: 'use order: stop-first (the default)' },
     );
+}
+
+/** Per-network MAC addresses: one container's too, and not beside the service-level one (which would be ambiguous). */
+function networkMacAddresses(service: Record<string, unknown>, at: KeyPath, context: NormaliseContext): void {
+  const networks = isRecord(service.networks) ? service.networks : {};
+  for (const [name, spec] of Object.entries(networks)) {
+    if (!isRecord(spec) || typeof spec.mac_address !== 'string') continue;
+    const where = [...at, 'networks', name, 'mac_address'];
+    if (typeof service.mac_address === 'string')
+      context.problems.error(where, 'mac_address is set both on the service and on one of its networks', {
+        atKey: true,
+        hint: 'keep one: the service-level one applies to the first network',
+      });
+    else checkMacAddress(service, where, context);
+  }
 }

@@ -11,6 +11,7 @@ import type { SourcePositions } from './source-positions.js';
 
 const INTEGER_PATHS: PathPattern[] = [
   'services.*.deploy.replicas',
+  'services.*.deploy.placement.max_replicas_per_node',
   'services.*.scale',
   'services.*.ports.*.target',
   'services.*.ports.*.published',

@@ -120,11 +120,6 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('provider', 'provider services'),
   refuseService('use_api_socket', 'use_api_socket'),
   refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
-  refuseService(
-    'deploy.placement.max_replicas_per_node',
-    'deploy.placement.max_replicas_per_node',
-    'pin replicas with constraints, or use deploy.mode: global',
-  ),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
   refuseService('volumes.*.bind.selinux', 'bind.selinux (SELinux relabelling)'),
   refuseService(

@@ -184,6 +184,7 @@ const serviceSchema = {
       properties: {
         mode: { enum: ['replicated', 'global'] },
         replicas: int(0, MAX_RESTORED_REPLICAS),
+        maxReplicasPerNode: int(0, MAX_RESTORED_REPLICAS),
         constraints: {
           type: 'array',
           maxItems: 1000,

@@ -134,6 +134,8 @@ export interface DeploySpec {
   /** Replicas for `replicated` mode (default 1); ignored for `global`. */
   replicas: number;
   constraints: ConstraintSpec[];
+  /** deploy.placement.max_replicas_per_node: at most this many replicas of the service per host (absent or 0: no limit). */
+  maxReplicasPerNode?: number;
   updateConfig: UpdateConfigSpec;
   rollbackConfig: UpdateConfigSpec;
   /** deploy.restart_policy as written; the engine restart policy is in ServiceSpec.restart. */

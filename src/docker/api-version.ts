@@ -15,7 +15,15 @@ export const MIN_API: ApiVersion = { major: 1, minor: 41 };
 export const MAX_API: ApiVersion = { major: 1, minor: 51 };
 
 /** What the API versions that stack uses first appeared with: the Engine release, for messages. */
-const ENGINE_OF: Record<number, string> = { 41: '20.10', 43: '24.0', 44: '25.0', 45: '26.0', 48: '28.0', 51: '28.3' };
+const ENGINE_OF: Record<number, string> = {
+  41: '20.10',
+  43: '24.0',
+  44: '25.0',
+  45: '26.0',
+  48: '28.0',
+  49: '28.1',
+  51: '28.3',
+};
 
 const API = /^(\d{1,3})\.(\d{1,3})$/;
 

@@ -8,6 +8,7 @@ import type { ObservedHost } from '../observe/types.js';
 import { MIN_API, apiAtLeast, describeApi, formatApiVersion, type ApiVersion } from '../docker/api-version.js';
 import { error, type Diagnostic } from '../errors.js';
 import type { DesiredState } from '../stack/types.js';
+import { IFNAME_OPTION } from './engine.js';
 import type { ContainerCreateBody, Operation } from './types.js';
 
 /** API 1.44 (Engine 25) takes every endpoint in the create's NetworkingConfig; older ones take one. */
@@ -33,10 +34,10 @@ interface KeyNames {
   mount: (target: string | undefined) => number;
 }
 
-type Endpoint = { GwPriority?: unknown };
+type Endpoint = { GwPriority?: unknown; MacAddress?: unknown; DriverOpts?: Record<string, unknown> };
 type Mount = { Target?: string; VolumeOptions?: { Subpath?: unknown } };
 
-/** The newer-API keys a create body uses: healthcheck.start_interval, volume.subpath, networks.<net>.gw_priority. */
+/** The newer-API keys a create body uses: healthcheck.start_interval, volume.subpath and the endpoints' keys. */
 function keysOfCreate(body: ContainerCreateBody, names: KeyNames): NewerKey[] {
   const out: NewerKey[] = [];
   if ((body.Healthcheck as { StartInterval?: unknown } | undefined)?.StartInterval !== undefined)
@@ -45,14 +46,21 @@ function keysOfCreate(body: ContainerCreateBody, names: KeyNames): NewerKey[] {
     if (m.VolumeOptions?.Subpath !== undefined)
       out.push({ key: `volumes[${names.mount(m.Target)}].volume.subpath`, api: { major: 1, minor: 45 } });
   for (const [net, e] of Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {}))
-    out.push(...keysOfEndpoint(net, e as Endpoint, names));
+    out.push(...keysOfEndpoint(net, e, names));
   return out;
 }
 
+/** networks.<net>.gw_priority (API 1.48), .mac_address (API 1.44) and .interface_name (API 1.49). */
 function keysOfEndpoint(net: string, e: Endpoint, names: KeyNames): NewerKey[] {
-  return e.GwPriority !== undefined
-    ? [{ key: `networks.${names.network(net)}.gw_priority`, api: { major: 1, minor: 48 } }]
-    : [];
+  const key = (name: string, minor: number): NewerKey => ({
+    key: `networks.${names.network(net)}.${name}`,
+    api: { major: 1, minor },
+  });
+  return [
+    ...(e.GwPriority !== undefined ? [key('gw_priority', 48)] : []),
+    ...(e.MacAddress !== undefined ? [key('mac_address', 44)] : []),
+    ...(e.DriverOpts?.[IFNAME_OPTION] !== undefined ? [key('interface_name', 49)] : []),
+  ];
 }
 
 function keyNames(desired: DesiredState, service: string): KeyNames {
@@ -86,7 +94,7 @@ export function newerApiProblems(
       op.kind === 'container.create'
         ? keysOfCreate(op.params.body, names)
         : op.kind === 'network.connect'
-          ? keysOfEndpoint(op.params.network, op.params.body.EndpointConfig as Endpoint, names)
+          ? keysOfEndpoint(op.params.network, op.params.body.EndpointConfig, names)
           : [];
     const api = hostApi(hosts[op.host]);
     for (const k of keys) {

@@ -10,7 +10,7 @@
  * the environment from ServiceConfig.environment, sensitive values wrapped (Sensitive), never from the label form.
  */
 import { posix } from 'node:path';
-import type { DesiredState, ServiceSpec, RestartPolicySpec } from '../stack/types.js';
+import type { DesiredState, ServiceNetworkSpec, ServiceSpec, RestartPolicySpec } from '../stack/types.js';
 import { warning, type Diagnostic } from '../errors.js';
 import { canonicalJson, prune, sha256 } from './canonical.js';
 import { normaliseImageRef } from '../docker/image-ref.js';
@@ -217,9 +217,12 @@ function grantEntry(desired: DesiredState, key: HashKey, kind: 'secret' | 'confi
   };
 }
 
-/** Namespaces shared with the host, devices, security options and platform: keys only where the file sets them. */
+/** Capabilities, namespaces shared with the host, devices, security options and platform. */
 function hostAccessConfig(service: ServiceSpec) {
   return {
+    capAdd: sortStrings(service.capAdd),
+    capDrop: sortStrings(service.capDrop),
+    privileged: service.privileged || undefined,
     pidMode: service.pid,
     ipcMode: service.ipc,
     utsMode: service.uts,
@@ -227,6 +230,25 @@ function hostAccessConfig(service: ServiceSpec) {
     devices: service.devices,
     securityOpt: service.securityOpt,
     platform: service.platform,
+  };
+}
+
+/**
+ * The cgroup namespace and parent, the OCI runtime, storage options, extra groups, domain name, MAC address, device
+ * cgroup rules and device requests: keys only where the file sets them.
+ */
+function runtimeConfig(service: ServiceSpec) {
+  return {
+    cgroupnsMode: service.cgroup,
+    cgroupParent: service.cgroupParent,
+    runtime: service.runtime,
+    storageOpt: service.storageOpt,
+    groupAdd: service.groupAdd,
+    domainname: service.domainname,
+    macAddress: service.macAddress,
+    deviceCgroupRules: service.deviceCgroupRules,
+    gpus: service.gpus,
+    deviceReservations: service.deviceReservations,
   };
 }
 
@@ -271,10 +293,8 @@ export function serviceConfig(
     containerName: service.containerName,
     stopSignal: service.stopSignal,
     stopGracePeriodNs: service.stopGracePeriodNs,
-    capAdd: sortStrings(service.capAdd),
-    capDrop: sortStrings(service.capDrop),
-    privileged: service.privileged || undefined,
     ...hostAccessConfig(service),
+    ...runtimeConfig(service),
     readOnly: service.readOnly || undefined,
     tmpfs: service.tmpfs,
     ulimits: service.ulimits,
@@ -321,15 +341,24 @@ function serviceNetworks(
           summary: `service ${service.name}: aliases work only on user-defined networks, not on ${spec.name}`,
           where: { path: `services.${service.name}.networks.${key}.aliases` },
         });
-      networks[spec.name] = { predefined: true, ipv4Address: n.ipv4Address, gwPriority: n.gwPriority };
+      networks[spec.name] = { predefined: true, ...endpointKeys(n) };
     } else
-      networks[spec.name] = {
-        aliases: sortStrings([...new Set([service.name, ...n.aliases])]),
-        ipv4Address: n.ipv4Address,
-        gwPriority: n.gwPriority,
-      };
+      networks[spec.name] = { aliases: sortStrings([...new Set([service.name, ...n.aliases])]), ...endpointKeys(n) };
   }
   return networks;
+}
+
+/** An endpoint's fixed settings: only what the file sets. */
+function endpointKeys(n: ServiceNetworkSpec) {
+  return {
+    ipv4Address: n.ipv4Address,
+    gwPriority: n.gwPriority,
+    ipv6Address: n.ipv6Address,
+    linkLocalIps: n.linkLocalIps,
+    macAddress: n.macAddress,
+    driverOpts: n.driverOpts,
+    interfaceName: n.interfaceName,
+  };
 }
 
 /** The service's mounts, sorted by target, named volumes by their engine name. */

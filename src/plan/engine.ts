@@ -5,7 +5,7 @@
 import { Labels, ContainerLabels, LABEL_PREFIX, ownerLabels, type StackOwner } from '../labels.js';
 import type { ContainerConfig, EnvironmentValues, FileBundle } from './config.js';
 import type { Sensitive } from '../sensitive.js';
-import type { NetworkSpec, VolumeSpec } from '../stack/types.js';
+import type { BlkioSpec, DeviceRequestSpec, NetworkSpec, ResourcesSpec, VolumeSpec } from '../stack/types.js';
 import { networkConfig } from './network-config.js';
 import type { ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from './types.js';
 
@@ -16,7 +16,15 @@ interface NetworkEntry {
   aliases?: string[];
   ipv4Address?: string;
   gwPriority?: number;
+  ipv6Address?: string;
+  linkLocalIps?: string[];
+  macAddress?: string;
+  driverOpts?: Record<string, string>;
+  interfaceName?: string;
 }
+
+/** The driver option that names the endpoint's interface in the container (Engine 28.1, API 1.49). */
+export const IFNAME_OPTION = 'com.docker.network.endpoint.ifname';
 
 interface MountEntry {
   type: string;
@@ -54,7 +62,7 @@ interface ConfigView {
     startPeriodNs?: number;
     startIntervalNs?: number;
   };
-  resources?: { memoryLimit?: number; memoryReservation?: number; nanoCpus?: number; pidsLimit?: number };
+  resources?: ResourcesSpec;
   logging?: { driver?: string; options?: Record<string, string> };
   networkMode?: string;
   capAdd?: string[];
@@ -67,6 +75,16 @@ interface ConfigView {
   devices?: { source: string; target: string; permissions: string }[];
   securityOpt?: string[];
   platform?: string;
+  cgroupnsMode?: string;
+  cgroupParent?: string;
+  runtime?: string;
+  storageOpt?: Record<string, string>;
+  groupAdd?: string[];
+  domainname?: string;
+  macAddress?: string;
+  deviceCgroupRules?: string[];
+  gpus?: DeviceRequestSpec[];
+  deviceReservations?: DeviceRequestSpec[];
   readOnly?: boolean;
   tmpfs?: Record<string, string>;
   ulimits?: Record<string, { soft?: number; hard?: number }>;
@@ -121,8 +139,12 @@ export function splitNetworks(config: ContainerConfig): {
 
 export function endpointConfig(n: NetworkEntry | undefined): Obj {
   const body: Obj = { Aliases: n?.aliases ?? [] };
-  if (n?.ipv4Address) body.IPAMConfig = { IPv4Address: n.ipv4Address };
+  const ipam = { IPv4Address: n?.ipv4Address, IPv6Address: n?.ipv6Address, LinkLocalIPs: n?.linkLocalIps };
+  if (ipam.IPv4Address || ipam.IPv6Address || ipam.LinkLocalIPs) body.IPAMConfig = stripUndefined(ipam);
   if (n?.gwPriority !== undefined) body.GwPriority = n.gwPriority;
+  if (n?.macAddress) body.MacAddress = n.macAddress;
+  const driverOpts = { ...n?.driverOpts, ...(n?.interfaceName ? { [IFNAME_OPTION]: n.interfaceName } : {}) };
+  if (Object.keys(driverOpts).length) body.DriverOpts = driverOpts;
   return body;
 }
 
@@ -145,6 +167,9 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
     WorkingDir: c.workingDir,
     User: c.user,
     Hostname: c.hostname,
+    Domainname: c.domainname,
+    // API 1.41's container-wide field; Engines of API 1.44 and later move it to the first network's endpoint
+    MacAddress: c.macAddress,
     StopSignal: c.stopSignal,
     StopTimeout: seconds(c.stopGracePeriodNs),
     Labels: containerLabels(meta, c.labels),
@@ -222,7 +247,6 @@ function hostConfigOf(
   p: { bindings: Record<string, object[]>; binds: string[]; mounts: Obj[]; firstNetwork: string | undefined },
 ): Obj {
   const [restartName, retries] = (c.restart ?? 'no').split(':');
-  const res = c.resources ?? {};
   const logging = c.logging;
   return {
     RestartPolicy: { Name: restartName, MaximumRetryCount: Number(retries ?? 0) },
@@ -251,10 +275,61 @@ function hostConfigOf(
     DnsSearch: c.dnsSearch,
     DnsOptions: c.dnsOpt,
     LogConfig: logging ? { Type: logging.driver, Config: logging.options ?? {} } : undefined,
+    CgroupnsMode: c.cgroupnsMode,
+    CgroupParent: c.cgroupParent,
+    Runtime: c.runtime,
+    StorageOpt: c.storageOpt,
+    GroupAdd: c.groupAdd,
+    DeviceCgroupRules: c.deviceCgroupRules,
+    DeviceRequests: deviceRequests([...(c.gpus ?? []), ...(c.deviceReservations ?? [])]),
+    ...resourceFields(c.resources ?? {}),
+  };
+}
+
+/** Memory, CPU, pids, the OOM killer and block IO as HostConfig's Resources fields (absent: the daemon's defaults). */
+function resourceFields(res: ResourcesSpec): Obj {
+  return {
     Memory: res.memoryLimit,
     MemoryReservation: res.memoryReservation,
+    MemorySwap: res.memorySwap,
+    MemorySwappiness: res.memorySwappiness,
     NanoCpus: res.nanoCpus,
+    CpuShares: res.cpuShares,
+    CpuPeriod: res.cpuPeriod,
+    CpuQuota: res.cpuQuota,
+    CpuRealtimePeriod: res.cpuRtPeriod,
+    CpuRealtimeRuntime: res.cpuRtRuntime,
+    CpusetCpus: res.cpuset,
     PidsLimit: res.pidsLimit,
+    OomKillDisable: res.oomKillDisable,
+    OomScoreAdj: res.oomScoreAdj,
+    ...blkioFields(res.blkio),
+  };
+}
+
+/** `gpus` then `deploy.resources.reservations.devices`, as the Engine's device requests. */
+function deviceRequests(list: DeviceRequestSpec[]): Obj[] | undefined {
+  if (!list.length) return undefined;
+  return list.map((d) => ({
+    Driver: d.driver ?? '',
+    Count: d.count ?? 0,
+    DeviceIDs: d.deviceIds ?? [],
+    Capabilities: [d.capabilities],
+    Options: d.options ?? {},
+  }));
+}
+
+function blkioFields(b: BlkioSpec | undefined): Obj {
+  if (!b) return {};
+  const throttle = (list: { path: string; rate: number }[] | undefined) =>
+    list?.map((d) => ({ Path: d.path, Rate: d.rate }));
+  return {
+    BlkioWeight: b.weight,
+    BlkioWeightDevice: b.weightDevice?.map((d) => ({ Path: d.path, Weight: d.weight })),
+    BlkioDeviceReadBps: throttle(b.deviceReadBps),
+    BlkioDeviceWriteBps: throttle(b.deviceWriteBps),
+    BlkioDeviceReadIOps: throttle(b.deviceReadIops),
+    BlkioDeviceWriteIOps: throttle(b.deviceWriteIops),
   };
 }
 
@@ -297,12 +372,19 @@ export function networkCreateBody(stack: string, n: NetworkSpec, owner?: StackOw
     Internal: n.internal,
     Attachable: n.attachable,
     CheckDuplicate: true,
+    EnableIPv6: n.enableIpv6,
     IPAM: n.ipam
       ? {
           Driver: n.ipam.driver ?? 'default',
           Config: n.ipam.config.map((c) =>
-            stripUndefined({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange }),
+            stripUndefined({
+              Subnet: c.subnet,
+              Gateway: c.gateway,
+              IPRange: c.ipRange,
+              AuxiliaryAddresses: c.auxAddresses,
+            }),
           ),
+          Options: n.ipam.options,
         }
       : undefined,
     Labels: {

@@ -1,6 +1,6 @@
 /**
  * A network's config hash, defined once like a container's: the normalised settings the Engine takes at create
- * (driver, driver_opts, ipam, internal, attachable, labels; not the name, which is its identity), written into
+ * (driver, driver_opts, ipam, enable_ipv6, internal, attachable, labels; not the name, which is its identity), written into
  * the network's labels at create time and recomputed by the planner. A network cannot be changed in place: a
  * different hash means the network is replaced, with every container attached to it.
  */
@@ -17,7 +17,8 @@ export function networkConfig(n: NetworkSpec): NetworkConfig {
   const config = prune({
     driver: n.driver,
     driverOpts: n.driverOpts,
-    ipam: n.ipam ? { driver: n.ipam.driver ?? 'default', config: n.ipam.config } : undefined,
+    ipam: n.ipam ? { driver: n.ipam.driver ?? 'default', config: n.ipam.config, options: n.ipam.options } : undefined,
+    enableIpv6: n.enableIpv6 || undefined,
     internal: n.internal || undefined,
     attachable: n.attachable || undefined,
     labels: n.labels,

@@ -1,7 +1,9 @@
 /**
  * Placement: replicas spread over the hosts that satisfy the constraints, stable. An existing replica
  * stays where it is while its host is still eligible (scaling 3→5 creates 2 and moves none); global
- * mode runs one per eligible host; a replica with a named volume stays on its host.
+ * mode runs one per eligible host; a replica with a named volume stays on its host. With
+ * deploy.placement.max_replicas_per_node no host gets more than that many of a service's replicas (one over the
+ * limit moves), and more replicas than the eligible hosts can hold is an error before any write.
  */
 import type { ConstraintSpec, DesiredState, HostSpec, ServiceSpec } from '../stack/types.js';
 import type { ObservedContainer, ObservedState } from '../observe/types.js';
@@ -91,14 +93,20 @@ export function place(desired: DesiredState, observed: ObservedState, usable: Re
       }
       continue;
     }
+    if (overCapacity(s, eligible, diagnostics)) continue;
     const slots = existing.get(name) ?? new Map<string, ObservedContainer[]>();
     for (let i = 1; i <= s.deploy.replicas; i++) {
       const slot = String(i);
       const current = rankContainers(slots.get(slot) ?? [])[0];
-      if (current && eligibleNames.has(current.host)) {
+      if (current && eligibleNames.has(current.host) && underCap(s, placement[name], current.host)) {
         placement[name][slot] = current.host;
         bump(current.host);
-      } else if (current && usable.has(current.host) && hasNamedVolume(desired, s)) {
+      } else if (
+        current &&
+        !eligibleNames.has(current.host) &&
+        usable.has(current.host) &&
+        hasNamedVolume(desired, s)
+      ) {
         placement[name][slot] = current.host;
         bump(current.host);
         diagnostics.push(
@@ -121,6 +129,26 @@ function countByHost(slots: Record<string, string>): Map<string, number> {
   return count;
 }
 
+/** Whether one more replica of `s` fits on `host` under deploy.placement.max_replicas_per_node. */
+function underCap(s: ServiceSpec, placed: Record<string, string>, host: string): boolean {
+  const cap = s.deploy.maxReplicasPerNode;
+  return !cap || Object.values(placed).filter((h) => h === host).length < cap;
+}
+
+/** More replicas than max_replicas_per_node lets the eligible hosts hold: refused (Swarm would leave them pending). */
+function overCapacity(s: ServiceSpec, eligible: HostSpec[], diagnostics: Diagnostic[]): boolean {
+  const cap = s.deploy.maxReplicasPerNode;
+  if (!cap || s.deploy.replicas <= cap * eligible.length) return false;
+  diagnostics.push(
+    error(
+      `service ${s.name}: ${s.deploy.replicas} replicas do not fit ${cap} per host on the ${eligible.length} eligible host${eligible.length > 1 ? 's' : ''} (${eligible.map((h) => h.name).join(', ')})`,
+      { path: `services.${s.name}.deploy.placement.max_replicas_per_node` },
+      `lower replicas to ${cap * eligible.length}, raise max_replicas_per_node, or make more hosts eligible`,
+    ),
+  );
+  return true;
+}
+
 /** Second pass: new replicas go to the eligible host with the fewest of this service, then the fewest overall. */
 function placeNew(
   desired: DesiredState,
@@ -134,8 +162,11 @@ function placeNew(
     const mine = mineOf.get(service.name) ?? countByHost(placement[service.name]);
     mineOf.set(service.name, mine);
     // The minimum by (this service's replicas, all replicas, inventory order): one pass, no sort.
-    let best = eligible[0];
-    for (const h of eligible.slice(1))
+    const cap = service.deploy.maxReplicasPerNode;
+    const room = cap ? eligible.filter((h) => (mine.get(h.name) ?? 0) < cap) : eligible;
+    const candidates = room.length ? room : eligible;
+    let best = candidates[0];
+    for (const h of candidates.slice(1))
       if (
         ((mine.get(h.name) ?? 0) - (mine.get(best.name) ?? 0) ||
           (load.get(h.name) ?? 0) - (load.get(best.name) ?? 0) ||

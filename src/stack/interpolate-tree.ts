@@ -11,6 +11,7 @@ import type { SourcePositions } from './source-positions.js';
 
 const INTEGER_PATHS: PathPattern[] = [
   'services.*.deploy.replicas',
+  'services.*.deploy.placement.max_replicas_per_node',
   'services.*.scale',
   'services.*.ports.*.target',
   'services.*.ports.*.published',
@@ -27,6 +28,20 @@ const INTEGER_PATHS: PathPattern[] = [
   'services.*.shm_size',
   'services.*.mem_limit',
   'services.*.mem_reservation',
+  'services.*.memswap_limit',
+  'services.*.mem_swappiness',
+  'services.*.cpu_shares',
+  'services.*.cpu_period',
+  'services.*.cpu_quota',
+  'services.*.cpu_rt_period',
+  'services.*.cpu_rt_runtime',
+  'services.*.oom_score_adj',
+  'services.*.blkio_config.weight',
+  'services.*.blkio_config.weight_device.*.weight',
+  'services.*.blkio_config.*.*.rate',
+  'services.*.group_add.*',
+  'services.*.gpus.*.count',
+  'services.*.deploy.resources.reservations.devices.*.count',
   'x-stack.concurrency.host',
   'x-stack.concurrency.global',
 ].map(pattern);
@@ -43,6 +58,7 @@ const BOOLEAN_PATHS: PathPattern[] = [
   'services.*.privileged',
   'services.*.read_only',
   'services.*.init',
+  'services.*.oom_kill_disable',
   'services.*.tty',
   'services.*.stdin_open',
   'services.*.volumes.*.read_only',
@@ -55,6 +71,7 @@ const BOOLEAN_PATHS: PathPattern[] = [
   'networks.*.external',
   'networks.*.internal',
   'networks.*.attachable',
+  'networks.*.enable_ipv6',
   'volumes.*.external',
   'secrets.*.external',
   'configs.*.external',
@@ -73,10 +90,13 @@ export function interpolateTree(
     const value = (container as Record<string | number, unknown>)[key];
     if (typeof value === 'string') {
       if (!value.includes('$')) {
-        // A quoted boolean (`read_only: "true"`) is read as Compose reads it; the path is built only for those.
-        if (!BOOLEAN_TEXT.test(value.trim())) return;
+        // A quoted boolean (`read_only: "true"`) or integer (`cpu_quota: "50000"`) is read as Compose reads it; the
+        // path is built only for those.
+        const text = value.trim();
+        const integer = INTEGER_TEXT.test(text);
+        if (!integer && !BOOLEAN_TEXT.test(text)) return;
         const path = [...stack, key];
-        if (BOOLEAN_PATHS.some((p) => matchesPattern(path, p)))
+        if ((integer ? INTEGER_PATHS : BOOLEAN_PATHS).some((p) => matchesPattern(path, p)))
           (container as Record<string | number, unknown>)[key] = cast(value, path);
         return;
       }
@@ -112,6 +132,7 @@ export function interpolateTree(
 }
 
 const BOOLEAN_TEXT = /^(true|yes|on|false|no|off)$/i;
+const INTEGER_TEXT = /^-?\d+$/;
 
 function cast(value: string, path: KeyPath): unknown {
   const trimmed = value.trim();

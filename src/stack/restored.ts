@@ -27,6 +27,12 @@ const strings = { type: 'array', maxItems: 10_000, items: str() };
 const stringMap = { type: 'object', maxProperties: 10_000, additionalProperties: str(65_536) };
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
 
+const deviceRequests = {
+  type: 'array',
+  maxItems: 100,
+  items: { type: 'object', required: ['capabilities'], properties: { capabilities: strings, deviceIds: strings } },
+};
+
 const serviceSchema = {
   type: 'object',
   required: [
@@ -95,7 +101,15 @@ const serviceSchema = {
       additionalProperties: {
         type: 'object',
         required: ['aliases'],
-        properties: { aliases: strings, ipv4Address: str(64) },
+        properties: {
+          aliases: strings,
+          ipv4Address: str(64),
+          ipv6Address: str(64),
+          linkLocalIps: strings,
+          macAddress: { type: 'string', pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' },
+          driverOpts: stringMap,
+          interfaceName: { type: 'string', pattern: '^[a-zA-Z0-9_.-]{1,15}$' },
+        },
       },
     },
     restart: {
@@ -135,6 +149,31 @@ const serviceSchema = {
     },
     securityOpt: { type: 'array', maxItems: 1000, items: str(1_048_576) },
     platform: { type: 'string', pattern: '^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?$' },
+    cgroup: { enum: ['host', 'private'] },
+    cgroupParent: str(),
+    runtime: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' },
+    storageOpt: stringMap,
+    groupAdd: strings,
+    domainname: str(255),
+    macAddress: { type: 'string', pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' },
+    deviceCgroupRules: {
+      type: 'array',
+      maxItems: 1000,
+      items: { type: 'string', pattern: '^([acb]) ([0-9]+|\\*):([0-9]+|\\*) ([rwm]{1,3})$' },
+    },
+    gpus: deviceRequests,
+    deviceReservations: deviceRequests,
+    resources: {
+      type: 'object',
+      properties: {
+        cpuset: { type: 'string', pattern: '^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$' },
+        oomKillDisable: { type: 'boolean' },
+        oomScoreAdj: int(-1000, 1000),
+        memorySwappiness: int(0, 100),
+        blkio: { type: 'object' },
+      },
+      additionalProperties: { type: 'integer' },
+    },
     readOnly: { type: 'boolean' },
     secrets: { type: 'array', items: { type: 'object', required: ['source', 'target'] } },
     configs: { type: 'array', items: { type: 'object', required: ['source', 'target'] } },
@@ -145,6 +184,7 @@ const serviceSchema = {
       properties: {
         mode: { enum: ['replicated', 'global'] },
         replicas: int(0, MAX_RESTORED_REPLICAS),
+        maxReplicasPerNode: int(0, MAX_RESTORED_REPLICAS),
         constraints: {
           type: 'array',
           maxItems: 1000,

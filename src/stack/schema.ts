@@ -23,7 +23,7 @@ export type SchemaName = 'stack' | 'inventory' | 'reconcile';
 export function schemaCompiler(source = false): { ajv: Ajv; ids: Record<SchemaName, string> } {
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, code: { source } });
   const addFormats = addFormatsModule as unknown as (a: Ajv, formats: string[]) => Ajv;
-  addFormats(ajv, ['ipv4']);
+  addFormats(ajv, ['ipv4', 'ipv6']);
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
   const stack = readSchema('stack.schema.json');
   const inventory = readSchema('inventory.schema.json');
@@ -163,7 +163,7 @@ function describe(e: ErrorObject, root: unknown): SchemaProblem {
         atKey: false,
       };
     case 'format':
-      return { path, message: `must be an ${String(e.params.format)} address`, atKey: false };
+      return { path, message: custom ?? `must be an ${String(e.params.format)} address`, atKey: false };
     case 'pattern':
       if (e.propertyName !== undefined) {
         return {

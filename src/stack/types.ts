@@ -79,6 +79,15 @@ export interface ServiceNetworkSpec {
   ipv4Address?: string;
   /** gw_priority: the network with the highest one gives the container its default gateway (API 1.48, Engine 28). */
   gwPriority?: number;
+  ipv6Address?: string;
+  /** link_local_ips: link-local addresses of the endpoint. */
+  linkLocalIps?: string[];
+  /** The endpoint's MAC address, lowercase (API 1.44, Engine 25). */
+  macAddress?: string;
+  /** driver_opts: the endpoint's driver options. */
+  driverOpts?: Record<string, string>;
+  /** interface_name: the interface's name in the container (API 1.49, Engine 28.1). */
+  interfaceName?: string;
 }
 
 export interface HealthcheckSpec {
@@ -127,6 +136,8 @@ export interface DeploySpec {
   /** Replicas for `replicated` mode (default 1); ignored for `global`. */
   replicas: number;
   constraints: ConstraintSpec[];
+  /** deploy.placement.max_replicas_per_node: at most this many replicas of the service per host (absent or 0: no limit). */
+  maxReplicasPerNode?: number;
   updateConfig: UpdateConfigSpec;
   rollbackConfig: UpdateConfigSpec;
   /** deploy.restart_policy as written; the engine restart policy is in ServiceSpec.restart. */
@@ -138,12 +149,46 @@ export interface DeploySpec {
   };
 }
 
+/** A service's share of its host; only what the file sets (src/stack/normalise/resources.ts). */
 export interface ResourcesSpec {
   memoryLimit?: number;
   memoryReservation?: number;
+  /** `memswap_limit`: memory plus swap, in bytes; -1 is unlimited swap. */
+  memorySwap?: number;
+  /** `mem_swappiness`, 0–100. */
+  memorySwappiness?: number;
   /** CPUs × 1e9. */
   nanoCpus?: number;
+  /** `cpu_shares`: relative CPU weight (the kernel's default is 1024). */
+  cpuShares?: number;
+  /** `cpu_period` and `cpu_quota`: the CFS period and quota, in microseconds. */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  /** `cpu_rt_period` and `cpu_rt_runtime`: real-time scheduling, in microseconds. */
+  cpuRtPeriod?: number;
+  cpuRtRuntime?: number;
+  /** `cpuset`: the CPUs the container may run on (`0-3`, `0,2`). */
+  cpuset?: string;
   pidsLimit?: number;
+  oomKillDisable?: boolean;
+  /** `oom_score_adj`, -1000–1000: below 0 the kernel's OOM killer spares the container before host processes. */
+  oomScoreAdj?: number;
+  blkio?: BlkioSpec;
+}
+
+/** `blkio_config`: block IO weight and throttles (bps in bytes per second, iops in operations per second). */
+export interface BlkioSpec {
+  weight?: number;
+  weightDevice?: { path: string; weight: number }[];
+  deviceReadBps?: ThrottleSpec[];
+  deviceWriteBps?: ThrottleSpec[];
+  deviceReadIops?: ThrottleSpec[];
+  deviceWriteIops?: ThrottleSpec[];
+}
+
+export interface ThrottleSpec {
+  path: string;
+  rate: number;
 }
 
 /** A secret or config file given to a service. */
@@ -237,6 +282,26 @@ export interface ServiceSpec {
   securityOpt?: string[];
   /** `platform`: os/arch[/variant] the image is pulled and the container created for. */
   platform?: string;
+  /** `cgroup`: the container's cgroup namespace (HostConfig.CgroupnsMode); absent: the daemon's default. */
+  cgroup?: 'host' | 'private';
+  /** `cgroup_parent`: the cgroup the container's own is created under. */
+  cgroupParent?: string;
+  /** `runtime`: the OCI runtime, by the name the daemon knows it (`runc`, `runsc`, …). */
+  runtime?: string;
+  /** `storage_opt`: per-container storage driver options (`size: 1G`). */
+  storageOpt?: Record<string, string>;
+  /** `group_add`: extra groups (names or ids) of the container's user. */
+  groupAdd?: string[];
+  /** `domainname`: the container's NIS domain name. */
+  domainname?: string;
+  /** `mac_address`: the container's MAC address (on its first network), lowercase. */
+  macAddress?: string;
+  /** `device_cgroup_rules`: device cgroup rules (`c 1:3 mr`), devices the container may create and use. */
+  deviceCgroupRules?: string[];
+  /** `gpus`: GPU requests (each with the `gpu` capability). */
+  gpus?: DeviceRequestSpec[];
+  /** `deploy.resources.reservations.devices`: device requests as written. */
+  deviceReservations?: DeviceRequestSpec[];
   readOnly: boolean;
   /** tmpfs mounts given as `tmpfs:` (path → options). */
   tmpfs: Record<string, string>;
@@ -257,6 +322,16 @@ export interface ServiceSpec {
   deploy: DeploySpec;
 }
 
+/** A device request (HostConfig.DeviceRequests): which driver, how many devices or which, with what capabilities. */
+export interface DeviceRequestSpec {
+  driver?: string;
+  /** -1 is all; absent when deviceIds is given. */
+  count?: number;
+  deviceIds?: string[];
+  capabilities: string[];
+  options?: Record<string, string>;
+}
+
 /** A host device in the container: `source:target:permissions` of compose's short syntax, or its long form. */
 export interface DeviceSpec {
   source: string;
@@ -272,7 +347,15 @@ export interface NetworkSpec {
   name: string;
   driver: string;
   driverOpts: Record<string, string>;
-  ipam?: { driver?: string; config: { subnet?: string; gateway?: string; ipRange?: string }[] };
+  ipam?: {
+    driver?: string;
+    /** `ipam.options`: the IPAM driver's options. */
+    options?: Record<string, string>;
+    /** `auxAddresses`: `aux_addresses`, host name → address the IPAM driver must not hand out. */
+    config: { subnet?: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }[];
+  };
+  /** `enable_ipv6: true`; absent: the daemon's default (no IPv6). */
+  enableIpv6?: boolean;
   internal: boolean;
   attachable: boolean;
   external: boolean;

@@ -145,6 +145,36 @@ compat('9. bracketed IPv6 in extra_hosts', async (t) => {
   t.deepEqual([...s.services.app.extraHosts].sort(), composeHosts);
 });
 
+compat('12. the cpu, memory, OOM, block IO and cgroup keys (a quoted integer too)', async (t) => {
+  const [c, s] = await both(t, 'resources');
+  const a = c.services.app;
+  const r = s.services.app.resources;
+  const n = (v: unknown) => Number(v);
+  t.deepEqual(
+    [r.memoryLimit, r.memoryReservation, r.memorySwap, r.memorySwappiness],
+    [a.mem_limit, a.mem_reservation, a.memswap_limit, a.mem_swappiness].map(n),
+  );
+  t.deepEqual(
+    [r.cpuShares, r.cpuPeriod, r.cpuQuota, r.cpuRtPeriod, r.cpuRtRuntime, r.cpuset, r.pidsLimit],
+    [a.cpu_shares, a.cpu_period, a.cpu_quota, a.cpu_rt_period, a.cpu_rt_runtime, a.cpuset, a.pids_limit],
+  );
+  t.deepEqual([r.oomKillDisable, r.oomScoreAdj], [a.oom_kill_disable, a.oom_score_adj]);
+  type Device = { Path: string; Rate?: string; Weight?: number };
+  const blkio = a.blkio_config as Record<string, Device[] | number>;
+  const devices = (key: string) => (blkio[key] as Device[]).map((d) => ({ path: d.Path, rate: n(d.Rate) }));
+  t.deepEqual(r.blkio, {
+    weight: blkio.weight as number,
+    weightDevice: (blkio.weight_device as Device[]).map((d) => ({ path: d.Path, weight: d.Weight })),
+    deviceReadBps: devices('device_read_bps'),
+    deviceWriteIops: devices('device_write_iops'),
+  });
+  const spec = s.services.app;
+  t.deepEqual(
+    [spec.cgroup, spec.cgroupParent, spec.runtime, spec.storageOpt],
+    [a.cgroup, a.cgroup_parent, a.runtime, a.storage_opt],
+  );
+});
+
 for (const fixture of [
   'refuse-integer-key',
   'refuse-spaced-environment',

@@ -13,6 +13,7 @@ import { serviceConfig, type ServiceConfig } from '../config.js';
 import { place } from '../placement.js';
 import { networkConfig } from '../network-config.js';
 import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from '../network-checks.js';
+import { endpointAddressProblems } from '../endpoint-checks.js';
 import { planOverlayNetworks } from '../drivers/own-overlay/networks.js';
 import { ownOverlayDriver } from '../drivers/own-overlay/driver.js';
 import type { HostState, PlanOptions, Reconciler } from './context.js';
@@ -42,6 +43,7 @@ export function newReconciler(desiredIn: DesiredState, observed: ObservedState, 
   diagnostics.push(
     ...overlayReadiness(desired, observed, usableList, (key) => overlay.isConsul(key)),
     ...subnetProblems(desired, observed, usableList),
+    ...endpointAddressProblems(desired),
     ...missingExternalNetworks(desired, observed, placement),
   );
   const wanted = Object.values(desired.networks).filter((n) => !n.external);

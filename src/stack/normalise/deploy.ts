@@ -31,6 +31,10 @@ export function normaliseDeploy(value: unknown, at: KeyPath, problems: Problems)
     updateConfig: updateConfig(deploy.update_config),
     rollbackConfig: updateConfig(deploy.rollback_config),
   };
+  const cap = placement.max_replicas_per_node;
+  if (typeof cap === 'number' && cap > 0 && deploy.mode !== 'global') spec.maxReplicasPerNode = cap;
+  if (cap !== undefined && deploy.mode === 'global')
+    problems.warning([...at, 'placement', 'max_replicas_per_node'], 'max_replicas_per_node is ignored in global mode');
   if (isRecord(deploy.rollback_config) && deploy.rollback_config.failure_action === 'rollback') {
     problems.error(
       [...at, 'rollback_config', 'failure_action'],

@@ -1,8 +1,9 @@
-/** A service's `networks:` (list or map, aliases, ipv4_address); services without networks join `default`. */
+/** A service's `networks:` (list or map, aliases, addresses, endpoint keys); services without networks join `default`. */
 import type { ServiceNetworkSpec } from '../types.js';
 import { isRecord, type KeyPath } from '../key-path.js';
 import { sortKeys } from '../hosts.js';
 import type { NormaliseContext } from './context.js';
+import { endpointKeys } from './endpoint-keys.js';
 
 export function normaliseServiceNetworks(
   service: Record<string, unknown>,
@@ -42,6 +43,7 @@ export function normaliseServiceNetworks(
       if (Array.isArray(spec.aliases)) network.aliases = spec.aliases.map(String);
       if (typeof spec.ipv4_address === 'string') network.ipv4Address = spec.ipv4_address;
       if (typeof spec.gw_priority === 'number') network.gwPriority = spec.gw_priority;
+      Object.assign(network, endpointKeys(spec));
     }
     networks[name] = network;
   }

@@ -1,8 +1,8 @@
 /** One service, from its (merged, interpolated, schema-checked) tree to a ServiceSpec with every default filled in. */
-import type { DependsOnSpec, ResourcesSpec, RestartPolicySpec, ServiceSpec } from '../types.js';
+import type { DependsOnSpec, RestartPolicySpec, ServiceSpec } from '../types.js';
 import { isRecord, scalarText, type KeyPath } from '../key-path.js';
 import { sortKeys, stringMap } from '../hosts.js';
-import { parseCpus, parseDuration, parseSize } from '../units.js';
+import { parseDuration, parseSize } from '../units.js';
 import { servicePath, type NormaliseContext } from './context.js';
 import { normaliseDeploy } from './deploy.js';
 import { buildRepository, normaliseBuild } from './build.js';
@@ -12,6 +12,10 @@ import { normaliseGrants } from './file-grants.js';
 import { normaliseHealthcheck } from './healthcheck.js';
 import { normaliseDevices, normaliseSecurityOpt } from './host-access.js';
 import { normaliseMounts } from './mounts.js';
+import { normaliseResources } from './resources.js';
+import { runtimeKeys } from './runtime-keys.js';
+import { containerKeys } from './container-keys.js';
+import { withLabelFiles } from './label-files.js';
 import { normalisePorts } from './ports.js';
 import { normaliseServiceNetworks } from './service-networks.js';
 import { optionalString, shellWords, stringList } from './values.js';
@@ -35,6 +39,8 @@ export function normaliseService(
   commandWords(spec, service, at, context);
   optionalFields(spec, service, at, context);
   hostAccess(spec, service, at, context);
+  runtimeKeys(spec, service);
+  containerKeys(spec, service, at, context);
   return spec;
 }
 
@@ -58,7 +64,7 @@ function baseSpec(name: string, service: Record<string, unknown>, at: KeyPath, c
     mounts: normaliseMounts(service.volumes, [...at, 'volumes'], context),
     networks: normaliseServiceNetworks(service, at, context),
     restart: restartPolicy(service, context, name),
-    labels: stringMap(service.labels),
+    labels: withLabelFiles(stringMap(service.labels), service.label_file, [...at, 'label_file'], context),
     dependsOn: dependsOn(service.depends_on),
     capAdd: stringList(service.cap_add),
     capDrop: stringList(service.cap_drop),
@@ -71,7 +77,7 @@ function baseSpec(name: string, service: Record<string, unknown>, at: KeyPath, c
     dns: stringList(service.dns),
     dnsSearch: stringList(service.dns_search),
     dnsOpt: stringList(service.dns_opt),
-    resources: resources(service, context, name),
+    resources: normaliseResources(service, context, name),
     secrets: normaliseGrants(service.secrets, 'secret', [...at, 'secrets'], context),
     configs: normaliseGrants(service.configs, 'config', [...at, 'configs'], context),
     pullPolicy: service.pull_policy === 'always' || service.pull_policy === 'never' ? service.pull_policy : 'missing',
@@ -212,59 +218,4 @@ function extraHosts(value: unknown): string[] {
     return Object.entries(value).flatMap(([host, ips]) => stringList(ips).map((ip) => `${host}:${unbracketed(ip)}`));
   }
   return [];
-}
-
-function resources(service: Record<string, unknown>, context: NormaliseContext, name: string): ResourcesSpec {
-  const deploy = isRecord(service.deploy) ? service.deploy : {};
-  const res = isRecord(deploy.resources) ? deploy.resources : {};
-  const limits = isRecord(res.limits) ? res.limits : {};
-  const reservations = isRecord(res.reservations) ? res.reservations : {};
-  const spec: ResourcesSpec = {};
-  const pick = <T>(
-    deployValue: T | undefined,
-    serviceValue: T | undefined,
-    deployPath: string[],
-    serviceKey: string,
-  ): T | undefined => {
-    if (deployValue !== undefined && serviceValue !== undefined && deployValue !== serviceValue) {
-      context.problems.error(
-        servicePath(name, serviceKey),
-        `${serviceKey} and deploy.resources.${deployPath.join('.')} set different values (Compose refuses it too)`,
-        { atKey: true, hint: 'keep one of them' },
-      );
-    }
-    return deployValue ?? serviceValue;
-  };
-  const memoryLimit = pick(parseSize(limits.memory), parseSize(service.mem_limit), ['limits', 'memory'], 'mem_limit');
-  const memoryReservation = pick(
-    parseSize(reservations.memory),
-    parseSize(service.mem_reservation),
-    ['reservations', 'memory'],
-    'mem_reservation',
-  );
-  const nanoCpus = pick(parseCpus(limits.cpus), parseCpus(service.cpus), ['limits', 'cpus'], 'cpus');
-  const pids = pick(
-    typeof limits.pids === 'number' ? limits.pids : undefined,
-    typeof service.pids_limit === 'number' ? service.pids_limit : undefined,
-    ['limits', 'pids'],
-    'pids_limit',
-  );
-  if (memoryLimit !== undefined) spec.memoryLimit = memoryLimit;
-  if (memoryReservation !== undefined) spec.memoryReservation = memoryReservation;
-  if (nanoCpus !== undefined) spec.nanoCpus = nanoCpus;
-  if (pids !== undefined) spec.pidsLimit = pids;
-  if (memoryLimit !== undefined && memoryReservation !== undefined && memoryReservation > memoryLimit) {
-    const where =
-      reservations.memory !== undefined
-        ? servicePath(name, 'deploy', 'resources', 'reservations', 'memory')
-        : servicePath(name, 'mem_reservation');
-    context.problems.error(
-      where,
-      `the memory reservation (${memoryReservation} bytes) is above the memory limit (${memoryLimit} bytes)`,
-      {
-        hint: 'lower the reservation or raise the limit',
-      },
-    );
-  }
-  return spec;
 }

@@ -9,7 +9,7 @@ import { isRecord } from '../key-path.js';
 import { sortKeys, stringMap } from '../hosts.js';
 import type { NormaliseContext } from './context.js';
 
-const NETWORK_CREATE_KEYS = ['driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'labels'];
+const NETWORK_CREATE_KEYS = ['driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'labels', 'enable_ipv6'];
 const VOLUME_CREATE_KEYS = ['driver', 'driver_opts', 'labels'];
 
 export function normaliseNetworks(
@@ -41,9 +41,12 @@ export function normaliseNetworks(
           ...(typeof c.subnet === 'string' ? { subnet: c.subnet } : {}),
           ...(typeof c.gateway === 'string' ? { gateway: c.gateway } : {}),
           ...(typeof c.ip_range === 'string' ? { ipRange: c.ip_range } : {}),
+          ...(isRecord(c.aux_addresses) ? { auxAddresses: stringMap(c.aux_addresses) } : {}),
         })),
+        ...(isRecord(spec.ipam.options) ? { options: stringMap(spec.ipam.options) } : {}),
       };
     }
+    if (spec.enable_ipv6 === true) network.enableIpv6 = true;
     networks[key] = network;
   }
   if (usesDefault && !networks.default) {

@@ -6,6 +6,15 @@
 import type { DesiredState, ServiceSpec } from '../types.js';
 import { deniedPathOf } from './host-paths.js';
 import { imageRepository, registryAllows } from './registry.js';
+import {
+  cgroupHost,
+  cgroupParent,
+  deviceCgroupRules,
+  gpus,
+  oomKillDisable,
+  oomScoreAdj,
+  runtime,
+} from './runtime-rules.js';
 import type { Policy, RuleId, Violation } from './types.js';
 
 type Finder = (service: ServiceSpec, stack: Pick<DesiredState, 'volumes'>, policy: Policy) => Violation[];
@@ -151,4 +160,11 @@ export const FINDERS: Record<RuleId, Finder> = {
   devices,
   'security-opt': securityOpt,
   registry,
+  'cgroup-host': cgroupHost,
+  'cgroup-parent': cgroupParent,
+  runtime,
+  'oom-score-adj': oomScoreAdj,
+  'oom-kill-disable': oomKillDisable,
+  'device-cgroup-rules': deviceCgroupRules,
+  gpus,
 };

@@ -17,6 +17,13 @@ export const RULE_IDS = [
   'devices',
   'security-opt',
   'registry',
+  'cgroup-host',
+  'cgroup-parent',
+  'runtime',
+  'oom-score-adj',
+  'oom-kill-disable',
+  'device-cgroup-rules',
+  'gpus',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

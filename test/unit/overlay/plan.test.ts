@@ -623,6 +623,20 @@ test('a fixed subnet that cannot be honoured is refused before any write, saying
   t.deepEqual(refused(withIpam([{ subnet: 'fd00::/64' }])), [
     "network default: subnet fd00::/64 is IPv6; stack's own overlay is IPv4 only",
   ]);
+  const ipv6AuxOptions = stackOf(3, {
+    networks: {
+      default: network('default', 'app', {
+        driver: 'overlay',
+        enableIpv6: true,
+        ipam: { options: { a: 'b' }, config: [{ subnet: '10.20.0.0/22', auxAddresses: { r: '10.20.0.5' } }] },
+      }),
+    },
+  });
+  t.deepEqual(refused(ipv6AuxOptions), [
+    "network default: ipam.options cannot be honoured on stack's own overlay (IPv4, and stack's own address leases)",
+    "network default: enable_ipv6 cannot be honoured on stack's own overlay (IPv4, and stack's own address leases)",
+    "network default: aux_addresses cannot be honoured on stack's own overlay, which gives each host a /24 range of the subnet and that range's first address as gateway",
+  ]);
   const small = reconcile(withIpam([{ subnet: '10.20.0.0/23' }]), observed(withIpam([{ subnet: '10.20.0.0/23' }])));
   t.deepEqual(errorsOf(small), [
     "network default: subnet 10.20.0.0/23 holds 1 host lease of /24 (the first is the network's), and the network spans 3 hosts",

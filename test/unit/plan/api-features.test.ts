@@ -1,7 +1,7 @@
 /**
  * What the planner does with each host's negotiated Engine API version (observed): all networks at create on API
  * 1.44 and newer, create + connect on older hosts; keys that need a newer API (healthcheck.start_interval 1.44,
- * volume.subpath 1.45, networks.<net>.gw_priority 1.48) in the body on hosts that speak it, refused before any
+ * volume.subpath 1.45, networks.<net>.gw_priority 1.48, .mac_address 1.44, .interface_name 1.49) in the body on hosts that speak it, refused before any
  * write on hosts that do not, naming the host, its version and the version needed.
  */
 import test from 'ava';
@@ -124,6 +124,20 @@ const NEWER_KEYS: {
     needs: 'API 1.48 (Engine 28.0)',
     over: { networks: { default: { aliases: [] }, back: { aliases: [], gwPriority: 10 } } },
     inBody: (b) => b.NetworkingConfig.EndpointsConfig.app_back.GwPriority,
+  },
+  {
+    key: 'networks.back.mac_address',
+    api: '1.44',
+    needs: 'API 1.44 (Engine 25.0)',
+    over: { networks: { default: { aliases: [] }, back: { aliases: [], macAddress: '02:42:ac:11:00:02' } } },
+    inBody: (b) => b.NetworkingConfig.EndpointsConfig.app_back.MacAddress,
+  },
+  {
+    key: 'networks.back.interface_name',
+    api: '1.49',
+    needs: 'API 1.49 (Engine 28.1)',
+    over: { networks: { default: { aliases: [] }, back: { aliases: [], interfaceName: 'back0' } } },
+    inBody: (b) => b.NetworkingConfig.EndpointsConfig.app_back.DriverOpts['com.docker.network.endpoint.ifname'],
   },
 ];
 

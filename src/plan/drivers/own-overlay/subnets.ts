@@ -36,7 +36,7 @@ export function fixedSubnet(
   return diagnostics.length > before ? null : subnet;
 }
 
-/** What of `ipam` stack's own overlay cannot honour: another driver, a second subnet, a gateway or an ip_range. */
+/** What of `ipam` stack's own overlay cannot honour: another driver, its options, IPv6, a second subnet, a gateway, an ip_range or aux_addresses. */
 function ipamProblems(n: NetworkSpec, leasePrefix: number, diagnostics: Diagnostic[]): void {
   const configs = n.ipam?.config ?? [];
   const path = `networks.${n.key}.ipam`;
@@ -57,8 +57,24 @@ function ipamProblems(n: NetworkSpec, leasePrefix: number, diagnostics: Diagnost
         'keep one',
       ),
     );
+  for (const [key, set] of [
+    ['ipam.options', n.ipam?.options !== undefined],
+    ['enable_ipv6', n.enableIpv6 === true],
+  ] as const)
+    if (set)
+      diagnostics.push(
+        error(
+          `network ${n.key}: ${key} cannot be honoured on stack's own overlay (IPv4, and stack's own address leases)`,
+          { path: `networks.${n.key}.${key}` },
+          `drop it, ${engineHint}`,
+        ),
+      );
   configs.forEach((c, i) => {
-    const extra = [c.gateway !== undefined && 'gateway', c.ipRange !== undefined && 'ip_range'].filter(Boolean);
+    const extra = [
+      c.gateway !== undefined && 'gateway',
+      c.ipRange !== undefined && 'ip_range',
+      c.auxAddresses !== undefined && 'aux_addresses',
+    ].filter(Boolean);
     if (extra.length)
       diagnostics.push(
         error(

@@ -1,5 +1,6 @@
 /** The reconcile agent's settings, parsed once (by the CLI, from flags and reconcile.yaml) into this shape. */
 import type { ReconcileStackEntry } from '../stack/reconcile-file.js';
+import type { CredentialSource } from '../docker/auth.js';
 import type { PlanningOptions } from '../deploy/options.js';
 import type { DesiredState } from '../stack/types.js';
 import type { BackoffPolicy } from './backoff.js';
@@ -31,7 +32,7 @@ export interface AgentContext {
   consul?: string;
   lockTimeout?: string;
   /** The operator's Consul and registry credentials for a stack about to be planned. */
-  planning: (desired: DesiredState) => PlanningOptions;
+  planning: (desired: DesiredState) => PlanningOptions & { credentials: CredentialSource };
   /** How long a stopping agent lets operations in flight finish. */
   graceMs: number;
 }

@@ -18,6 +18,7 @@ import { agentIO } from './agent-io.js';
 import type { AgentLog } from './events.js';
 import type { AgentMetrics } from './metrics.js';
 import { loadTarget } from './stack-load.js';
+import { buildServices, resolveBuilds } from '../build/images.js';
 
 export interface StackRunDeps {
   config: AgentConfig;
@@ -97,7 +98,8 @@ export class StackRun {
     const io = agentIO(this.key, log, clock);
     const started = clock.now();
     try {
-      const result = await this.withSignals((signals) => deploy(desired, this.deployOptions(io, signals, commit)));
+      const built = await this.images(desired, 'build');
+      const result = await this.withSignals((signals) => deploy(built, this.deployOptions(io, signals, commit)));
       const seconds = (clock.now() - started) / 1000;
       const outcome = result ? 'ok' : 'unchanged';
       this.applied = commit;
@@ -148,7 +150,8 @@ export class StackRun {
       if (!desired.value) throw new Error(desired.diagnostics.map((d) => d.summary).join('; '));
       const store = { consul: context.consul, env: context.env };
       const [owner, hashKey] = [await readOwner(desired.value, store), await readHashKey(desired.value, store)];
-      const planned = await planStack(desired.value, { ...context.planning(desired.value), owner, hashKey });
+      const resolved = await this.images(desired.value, 'lookup');
+      const planned = await planStack(resolved, { ...context.planning(desired.value), owner, hashKey });
       const errors = planned.plan.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length) throw new ExitError(1, errors);
       plan = planned.plan;
@@ -162,6 +165,16 @@ export class StackRun {
     const changes = plan.changes.slice(0, 20).map((c) => `${c.action} ${c.resource} on ${c.host}`);
     log({ event: 'drift', stack: this.key, commit, operations, changes, action: config.drift });
     if (config.drift === 'repair') await this.apply(checkout, commit, 'drift repair');
+  }
+
+  /**
+   * The stack with every `build:` resolved to an image by digest, as `stack apply` (build) and `stack plan` (lookup)
+   * do it: built on the inventory's builder and pushed to its registry when the registry lacks the tag.
+   */
+  private async images(desired: DesiredState, mode: 'build' | 'lookup'): Promise<DesiredState> {
+    if (!buildServices(desired).length) return desired;
+    const { credentials } = this.deps.context.planning(desired);
+    return (await resolveBuilds(desired, { mode, credentials })).desired;
   }
 
   private deployOptions(io: ReturnType<typeof agentIO>, signals: RunSignals, commit: string): DeployOptions {

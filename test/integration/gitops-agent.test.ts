@@ -14,7 +14,7 @@ import path from 'node:path';
 import { LocalStateStore } from '../../src/state/local-store.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { repoRoot } from '../helpers/sandbox.js';
-import { containersOf, deploy, desiredFor, docker, eventually, uniqueStack } from './reconcile-helpers.js';
+import { containersOf, deploy, desiredFor, docker, eventually, sandbox, uniqueStack } from './reconcile-helpers.js';
 import { ensureBuilt, inventoryYaml, sandboxHosts, stateDir, writeDir } from './cli-helpers.js';
 import { githubPush, metric, RunningAgent, stackYaml, TestRepo } from './gitops-helpers.js';
 
@@ -226,3 +226,39 @@ test.serial(
     );
   },
 );
+
+test.serial(
+  '--once: a stack that builds its image is built on the builder, pushed, and applied by digest; its drift check finds it clean',
+  async (t) => {
+    const name = uniqueStack('gb');
+    const { repo, dir, start } = setUp(t, name, ['--once']);
+    const { registry } = sandbox();
+    writeFileSync(
+      path.join(dir, 'inventory.yaml'),
+      `${inventoryYaml(sandboxHosts(MAIN))}registry: ${registry}\nbuilder: h1\n`,
+    );
+    const c1 = repo.push(
+      {
+        'app/compose.yaml': `name: ${name}\nservices:\n  web:\n    build: ./web\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n`,
+        'app/web/Dockerfile': `FROM ${sandbox().images.busybox}\nRUN echo ${c1Marker(name)} > /built\n`,
+      },
+      'a service that builds',
+    );
+    const agent = start();
+    const done = await agent.done;
+    t.is(done.code, 0, agent.log());
+    const [web] = await running(name);
+    t.truthy(web, agent.log());
+    const info = await docker(web.host).getContainer(web.id).inspect();
+    t.regex(info.Config.Image, new RegExp(`^${registry.replace(/\./g, '\\.')}/${name}-web@sha256:[0-9a-f]{64}$`));
+    t.like(await latestRevision(name), { commit: c1, command: 'reconcile', result: 'ok' });
+    t.falsy(
+      agent.find((e) => e.event === 'drift' || e.event === 'drift-check-failed'),
+      agent.log(),
+    );
+  },
+);
+
+function c1Marker(name: string): string {
+  return `built-for-${name}`;
+}

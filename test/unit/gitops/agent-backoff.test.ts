@@ -2,6 +2,7 @@
  * The agent's back-off, with an injected clock: a stack whose host cannot be reached fails to apply, and the agent
  * retries it after 1 s, 2 s, then 3 s (doubling, capped), never sooner; the repository is a real bare one on this machine.
  */
+import { dockerCredentials } from '../../../src/docker/auth.js';
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -55,7 +56,12 @@ test('a failing apply is retried after 1 s, 2 s, then the cap of 3 s at the inje
       once: false,
       backoff: { baseMs: 1000, capMs: 3000 },
     },
-    { env: { STACK_STATE_DIR: path.join(root, 'state') }, planning: () => ({}), graceMs: 1000, lockTimeout: '0' },
+    {
+      env: { STACK_STATE_DIR: path.join(root, 'state') },
+      planning: () => ({ credentials: dockerCredentials({ configDir: path.join(root, 'docker'), env: {} }) }),
+      graceMs: 1000,
+      lockTimeout: '0',
+    },
     {
       clock,
       metrics: new AgentMetrics(),

@@ -3,10 +3,16 @@
  * `npm run bench`: stack beside its peers (the Engine API floor, docker-compose, Docker Swarm), and stack over ssh://
  * beside stack over the unix sockets, in one run,
  * on the same hosts; stack also on the daemons Swarm gets (no cluster store), with its own Consul-backed overlay — the bench sandbox (STACK_SANDBOX=bench, 3 hosts), never the shared test sandbox.
- *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--only-swarm] [--only-rollout] [--out DIR]
+ * Then Swarm and stack's own overlay again on the same hosts restarted on Engine 28 (the engine people run).
+ *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--only-swarm] [--only-rollout]
+ *                 [--no-engine28] [--smoke] [--check] [--out DIR]
+ * --smoke: tiny workloads (workload 1 with 2 services; no workload 2), one repetition, every peer and phase; checks
+ * that every run completed and that no no-op wrote anything (never a timing); writes its results to
+ * bench/.work/smoke/, not bench/results/.
+ * --check: only check (and install) the prerequisites.
  * Prints one table; writes bench/results/latest.json and latest.md (and a timestamped copy of the JSON).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,25 +21,75 @@ import { parseArgs } from 'node:util';
 import { writeWorkload } from './workloads.mjs';
 import { containerCount, engineOf, swarmConverged, until, wipe } from './lib/engine.mjs';
 import { criticalPath, markdownTable, stats } from './lib/report.mjs';
+import { ensurePrerequisites, prerequisites } from './lib/prereqs.mjs';
+import { expectedRuns, smokeProblems } from './lib/smoke.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({
-  options: {
-    reps: { type: 'string', default: '3' },
-    services: { type: 'string', default: '10' },
-    large: { type: 'string', default: '50' },
-    'no-swarm': { type: 'boolean', default: false },
-    'only-swarm': { type: 'boolean', default: false },
-    'only-rollout': { type: 'boolean', default: false },
-    out: { type: 'string', default: join(REPO, 'bench', 'results') },
-  },
-});
+const WORK = join(REPO, 'bench', '.work');
+const T0 = Date.now();
+/** Progress on stderr, with the seconds since the start (where a run's time goes). */
+const log = (...a) => console.error(`bench: +${Math.round((Date.now() - T0) / 1000)}s`, ...a);
+/** Bad usage or a missing prerequisite: one line, exit 1, no stack trace. */
+const fail = (line) => {
+  console.error(line.startsWith('bench:') ? line : `bench: ${line}`);
+  process.exit(1);
+};
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      reps: { type: 'string', default: '3' },
+      services: { type: 'string', default: '10' },
+      large: { type: 'string', default: '50' },
+      'no-swarm': { type: 'boolean', default: false },
+      'only-swarm': { type: 'boolean', default: false },
+      'only-rollout': { type: 'boolean', default: false },
+      'no-engine28': { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+  }));
+} catch (err) {
+  fail(`${err.message} (npm run bench -- --help: see the head of bench/run.mjs)`);
+}
+if (args.smoke) {
+  for (const k of ['no-swarm', 'only-swarm', 'only-rollout'])
+    if (args[k]) fail(`--smoke runs every phase: drop --${k}`);
+  Object.assign(args, { reps: '1', services: '2' });
+}
+for (const k of ['reps', 'services', 'large'])
+  if (!/^[1-9][0-9]*$/.test(args[k])) fail(`--${k} must be a positive whole number, got ${args[k]}`);
+if (Number(args.services) < 2) fail('--services must be at least 2 (its env change replaces one of them)');
+args.out ??= args.smoke ? join(WORK, 'smoke') : join(REPO, 'bench', 'results');
+const ENGINE28 = !args['no-engine28'] && !args['no-swarm'];
+const ENGINE_VERSION = '28.5.2';
+
+// Prerequisites first, before any host is touched; then one bench at a time on the bench sandbox (a lock).
+const LOCK = '/tmp/stack-bench.lock';
+if (!process.env.STACK_BENCH_LOCKED) {
+  const engineCached = existsSync(
+    `${process.env.STACK_CACHE_DIR ?? '/var/cache/stack'}/engine-${ENGINE_VERSION}/dockerd`,
+  );
+  const lines = ensurePrerequisites(prerequisites({ repo: REPO, engine28: ENGINE28, engineCached }));
+  if (lines.length > 0) {
+    for (const l of lines) console.error(l);
+    process.exit(1);
+  }
+  if (args.check) {
+    log('every prerequisite is there');
+    process.exit(0);
+  }
+  const r = spawnSync('flock', [LOCK, process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, STACK_BENCH_LOCKED: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
 const REPS = Number(args.reps);
 /** Part of every object name, so no run meets a leftover of an earlier one (see fresh()). */
 const RUN_ID = Date.now().toString(36).slice(-4);
-const WORK = join(REPO, 'bench', '.work');
 const DOCKER = '/usr/bin/docker'; // Debian's 20.10 CLI: has `stack deploy`
-const log = (...a) => console.error('bench:', ...a);
 
 // ── processes ────────────────────────────────────────────────────────────────
 function run(cmd, argv, env = {}) {
@@ -63,12 +119,20 @@ function run(cmd, argv, env = {}) {
     });
   });
 }
-const sandbox = (...a) =>
-  execFileSync('bash', ['deploy/sandbox/sandbox.sh', ...a], {
-    cwd: REPO,
-    env: { ...process.env, STACK_SANDBOX: 'bench' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+/** The bench sandbox's script; its own messages go to stderr, and a failure ends the run with one line. */
+function sandbox(...a) {
+  try {
+    execFileSync('bash', ['deploy/sandbox/sandbox.sh', ...a], {
+      cwd: REPO,
+      env: { ...process.env, STACK_SANDBOX: 'bench' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    throw new Error(
+      `STACK_SANDBOX=bench sandbox.sh ${a.join(' ')} failed (its message above); fix that and run the bench again`,
+    );
+  }
+}
 const dockerCli = (host, ...a) =>
   execFileSync(DOCKER, ['-H', host.socket, ...a], {
     env: { ...process.env, DOCKER_CONFIG: join(WORK, 'docker-cli') },
@@ -143,6 +207,7 @@ async function swarmDeploy(ctx, file, name, w, taskOk) {
 }
 
 const OWN = 'stack, own overlay';
+const PLAN = '6 plan 1000 containers / 10 hosts, 10% drift';
 /** stack destroy, volumes too: its own overlay's bridges, devices and Consul leases go with it. */
 async function stackDestroy(ctx, file, name) {
   const destroy = () =>
@@ -171,36 +236,45 @@ async function stackDestroy(ctx, file, name) {
     );
 }
 
-/** Phase B's stack runs: the rollout, then each workload's cold apply, no-op and env change, each destroyed after. */
-async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly }) {
-  const note = "stack's own overlay (VXLAN, Consul) on the hosts Swarm gets (no cluster store)";
+/**
+ * Phase B's stack runs (and C's, on Engine 28): the rollout, then each workload's cold apply, no-op and env change,
+ * each destroyed after. `peer` names the row; `engine` is set on the rows of another engine than 20.10.
+ */
+async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, peer, engine }) {
+  const note = `stack's own overlay (VXLAN, Consul) on the hosts Swarm gets (no cluster store${engine ? `, Engine ${engine}` : ''})`;
+  const extra = engine ? { engine } : {};
+  const tag = engine ? 'x' : 'v'; // a name per run and phase: never reuse one (see fresh())
   // Its helper image (busybox, for chroot into the host's iproute2) is the inventory's overlay.helper_image.
   for (let rep = 0; rep < REPS; rep++) {
     await fresh(ctx);
-    const name = `bw5v${rep + 1}${RUN_ID}`;
-    log(`w5 rep ${rep + 1}/${REPS}: ${OWN} (${name})`);
+    const name = `bw5${tag}${rep + 1}${RUN_ID}`;
+    log(`w5 rep ${rep + 1}/${REPS}: ${peer} (${name})`);
     await stackApply(ctx, roll.paths.stack, name);
     const r = await stackApply(ctx, roll.next.stack, name);
-    add(roll.label, OWN, [r.seconds], { note: `${note}; ${r.created} replaced` });
+    add(roll.label, peer, [r.seconds], { ...extra, note: `${note}; ${r.created} replaced` });
     await stackDestroy(ctx, roll.next.stack, name);
   }
   for (const wl of rolloutOnly ? [] : workloads) {
     for (let rep = 0; rep < REPS; rep++) {
       await fresh(ctx);
-      const name = `${wl.w.name}v${rep + 1}${RUN_ID}`;
-      log(`${wl.key} rep ${rep + 1}/${REPS}: ${OWN} (${name})`);
+      const name = `${wl.w.name}${tag}${rep + 1}${RUN_ID}`;
+      log(`${wl.key} rep ${rep + 1}/${REPS}: ${peer} (${name})`);
       const cold = await stackApply(ctx, wl.paths.stack, name);
       if (cold.created !== wl.count) throw new Error(`stack created ${cold.created} containers, expected ${wl.count}`);
-      add(wl.label, OWN, [cold.seconds], { note });
+      add(wl.label, peer, [cold.seconds], { ...extra, note });
       const noop = await stackApply(ctx, wl.paths.stack, name);
       if (noop.calls.writes !== 0)
         throw new Error(`stack's no-op re-apply made ${noop.calls.writes} write calls, expected 0`);
-      add(noopLabel(wl), OWN, [noop.seconds], { note: `${noop.calls.reads} reads, 0 writes` });
+      add(noopLabel(wl), peer, [noop.seconds], {
+        ...extra,
+        note: `${noop.calls.reads} reads, 0 writes`,
+        calls: noop.calls,
+      });
       if (wl === w1) {
         const env = await stackApply(ctx, wl.changed.stack, name);
         if (env.created !== 3)
           throw new Error(`stack replaced ${env.created} containers for one service's environment, expected 3`);
-        add(envLabel, OWN, [env.seconds], { note: `${env.created} containers replaced` });
+        add(envLabel, peer, [env.seconds], { ...extra, note: `${env.created} containers replaced` });
       }
       await stackDestroy(ctx, wl.paths.stack, name);
     }
@@ -213,9 +287,111 @@ const pathText = (p) =>
     .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`)
     .join(', ')} (${p.ops} ops); ${(p.afterMs / 1000).toFixed(2)} s after the last`;
 
+/** Swarm on the bench hosts, one run per repetition and workload; each stack removed after. */
+async function swarmRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, newImage, swarm, engine }) {
+  const hosts = ctx.hosts;
+  const extra = engine ? { engine } : {};
+  const tag = engine ? 'y' : 'w';
+  for (let rep = 0; rep < REPS; rep++) {
+    await fresh(ctx, true);
+    const name = `bw5${tag}${rep + 1}${RUN_ID}`;
+    log(`w5 rep ${rep + 1}/${REPS}: ${swarm} (${name})`);
+    await swarmDeploy(ctx, roll.paths.stack, name, roll.w);
+    const r = await swarmDeploy(ctx, roll.next.stack, name, roll.w, (t) =>
+      t.Spec?.ContainerSpec?.Image?.startsWith(newImage),
+    );
+    add(roll.label, swarm, [r.seconds], {
+      ...extra,
+      note: 'same update_config and healthcheck; services update concurrently',
+    });
+    dockerCli(hosts[0], 'stack', 'rm', name);
+    await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
+  }
+  for (const wl of rolloutOnly ? [] : workloads) {
+    for (let rep = 0; rep < REPS; rep++) {
+      await fresh(ctx, true);
+      const name = `${wl.w.name}${tag}${rep + 1}${RUN_ID}`;
+      log(`${wl.key} rep ${rep + 1}/${REPS}: ${swarm} (${name})`);
+      const cold = await swarmDeploy(ctx, wl.paths.stack, name, wl.w);
+      add(wl.label, swarm, [cold.seconds], {
+        ...extra,
+        note: 'docker stack deploy until every task runs; swarm overlay',
+      });
+      const noop = await run(DOCKER, ['-H', hosts[0].socket, 'stack', 'deploy', '-c', wl.paths.stack, name], {
+        DOCKER_CONFIG: join(WORK, 'docker-cli'),
+      });
+      add(noopLabel(wl), swarm, [noop.seconds], { ...extra, note: 'stack deploy again (CLI time)' });
+      if (wl === w1) {
+        const env = await swarmDeploy(
+          ctx,
+          wl.changed.stack,
+          name,
+          wl.w,
+          (t, svc) => svc.Spec.Name !== `${name}_s01` || (t.Spec?.ContainerSpec?.Env ?? []).includes('BENCH_REV=2'),
+        );
+        add(envLabel, swarm, [env.seconds], {
+          ...extra,
+          note: 'stack deploy; default update_config (parallelism 1, stop-first)',
+        });
+      }
+      dockerCli(hosts[0], 'stack', 'rm', name);
+      await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
+      await wipe(hosts);
+    }
+  }
+}
+
+/**
+ * One phase on the bench hosts without a cluster store: stack's own overlay first (before the swarm exists), then a
+ * 3-node swarm and its runs; the swarm is left and the hosts wiped afterwards, whatever happened.
+ */
+async function noStorePhase(ctx, phase) {
+  const hosts = ctx.hosts;
+  // stack on exactly the daemons Swarm gets (no cluster store), before the swarm exists: the same files, whose
+  // overlay network stack then realises itself (x-stack.overlay auto → VXLAN over local bridges, Consul).
+  await ownOverlayRuns(ctx, { ...phase, peer: phase.own });
+  removeVxlanLeftovers(hosts);
+  try {
+    dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
+    const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
+    for (const h of hosts.slice(1))
+      dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
+    await swarmRuns(ctx, phase);
+  } finally {
+    for (const h of [...hosts].reverse()) {
+      try {
+        dockerCli(h, 'swarm', 'leave', '--force');
+      } catch {
+        /* not in a swarm */
+      }
+    }
+    await wipe(hosts).catch((err) => log('wipe after swarm:', err.message));
+  }
+}
+
+/**
+ * A VXLAN device stack's own overlay left behind (a destroy the stale endpoint count stopped) holds UDP 4789 in its
+ * host's namespace with other flags than Swarm's, and Swarm's overlay then fails on that host: remove them.
+ */
+function removeVxlanLeftovers(hosts) {
+  for (const h of hosts)
+    for (const dev of execFileSync('ip', ['-n', h.netns, '-o', 'link', 'show', 'type', 'vxlan'], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .map((l) => /^\d+: (stvx\d+)/.exec(l)?.[1])
+      .filter(Boolean)) {
+      log(`removing ${dev} left on ${h.name} before Swarm`);
+      execFileSync('ip', ['-n', h.netns, 'link', 'del', dev]);
+    }
+}
+
 // ── the run ──────────────────────────────────────────────────────────────────
+const engineVersion = (host) =>
+  dockerCli(host, 'version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})');
+
 function machine(hosts) {
-  const v = dockerCli(hosts[0], 'version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})');
+  const v = engineVersion(hosts[0]);
   return {
     nproc: cpus().length,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
@@ -316,14 +492,24 @@ async function main() {
   const info = machine(hosts);
   log('machine', JSON.stringify(info));
 
-  const base = { hosts: hosts.map((h) => h.name), image: sb.images.busybox, replicas: 3 };
+  // --smoke: a changed service rolls with monitor 1s (quick), not the default 5 s; its times mean nothing anyway.
+  const base = { hosts: hosts.map((h) => h.name), image: sb.images.busybox, replicas: 3, quick: args.smoke };
   const workloads = [
     {
       key: 'w1',
       label: `1 cold apply ${args.services}×3`,
       w: { ...base, name: 'bw1', services: Number(args.services) },
     },
-    { key: 'w2', label: `2 cold apply ${args.large}×3`, w: { ...base, name: 'bw2', services: Number(args.large) } },
+    // --smoke: workload 2 is workload 1's kind, larger; a smoke run leaves it out.
+    ...(args.smoke
+      ? []
+      : [
+          {
+            key: 'w2',
+            label: `2 cold apply ${args.large}×3`,
+            w: { ...base, name: 'bw2', services: Number(args.large) },
+          },
+        ]),
   ];
   for (const wl of workloads) {
     wl.paths = writeWorkload(wl.w, join(WORK, wl.key));
@@ -444,89 +630,31 @@ async function main() {
   log('6: planning 1,000 containers over 10 hosts, 10% drift, in process');
   // In its own process with a collectable heap: 5 warm-up plans, then each timed plan on a collected heap.
   const pb = JSON.parse(
-    (await run(process.execPath, ['--expose-gc', 'bench/plan-bench.mjs', String(Math.max(30, REPS))])).stdout,
+    (await run(process.execPath, ['--expose-gc', 'bench/plan-bench.mjs', String(args.smoke ? 3 : Math.max(30, REPS))]))
+      .stdout,
   );
-  add('6 plan 1000 containers / 10 hosts, 10% drift', 'stack', pb.samples, {
+  add(PLAN, 'stack', pb.samples, {
     unit: 'ms',
     note: `reconcile() only, ${pb.samples.length} plans after ${pb.warmup} warm-up, heap collected before each; ${pb.replaced} replaced, ${pb.operations} operations`,
   });
 
   // Phase B: Swarm. Its daemons must run without the cluster store; restarted within this run, then back.
+  // Phase C: the same on Engine 28 (the same bench hosts restarted on it): Swarm and stack's own overlay, like for like.
+  const phase = { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, newImage };
   if (!args['no-swarm']) {
-    log('swarm: restarting the bench hosts without the cluster store');
-    sandbox('up', '--hosts', '3', '--no-cluster-store');
     try {
-      // stack on exactly the daemons Swarm gets (no cluster store), before the swarm exists: the same files, whose
-      // overlay network stack then realises itself (x-stack.overlay auto → VXLAN over local bridges, Consul).
-      await ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly });
-      // A VXLAN device stack's own overlay left behind (a destroy the stale endpoint count stopped) holds UDP 4789 in
-      // its host's namespace with other flags than Swarm's, and Swarm's overlay then fails on that host: remove them.
-      for (const h of hosts)
-        for (const dev of execFileSync('ip', ['-n', h.netns, '-o', 'link', 'show', 'type', 'vxlan'], {
-          encoding: 'utf8',
-        })
-          .split('\n')
-          .map((l) => /^\d+: (stvx\d+)/.exec(l)?.[1])
-          .filter(Boolean)) {
-          log(`removing ${dev} left on ${h.name} before Swarm`);
-          execFileSync('ip', ['-n', h.netns, 'link', 'del', dev]);
-        }
-      dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
-      const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
-      for (const h of hosts.slice(1))
-        dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
-      for (let rep = 0; rep < REPS; rep++) {
-        await fresh(ctx, true);
-        const name = `bw5w${rep + 1}${RUN_ID}`;
-        log(`w5 rep ${rep + 1}/${REPS}: swarm (${name})`);
-        await swarmDeploy(ctx, roll.paths.stack, name, roll.w);
-        const r = await swarmDeploy(ctx, roll.next.stack, name, roll.w, (t) =>
-          t.Spec?.ContainerSpec?.Image?.startsWith(newImage),
-        );
-        add(roll.label, 'swarm', [r.seconds], {
-          note: 'same update_config and healthcheck; services update concurrently',
-        });
-        dockerCli(hosts[0], 'stack', 'rm', name);
-        await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
-      }
-      for (const wl of rolloutOnly ? [] : workloads) {
-        for (let rep = 0; rep < REPS; rep++) {
-          await fresh(ctx, true);
-          const name = `${wl.w.name}w${rep + 1}${RUN_ID}`;
-          log(`${wl.key} rep ${rep + 1}/${REPS}: swarm (${name})`);
-          const cold = await swarmDeploy(ctx, wl.paths.stack, name, wl.w);
-          add(wl.label, 'swarm', [cold.seconds], { note: 'docker stack deploy until every task runs; swarm overlay' });
-          const noop = await run(DOCKER, ['-H', hosts[0].socket, 'stack', 'deploy', '-c', wl.paths.stack, name], {
-            DOCKER_CONFIG: join(WORK, 'docker-cli'),
-          });
-          add(noopLabel(wl), 'swarm', [noop.seconds], { note: 'stack deploy again (CLI time)' });
-          if (wl === w1) {
-            const env = await swarmDeploy(
-              ctx,
-              wl.changed.stack,
-              name,
-              wl.w,
-              (t, svc) => svc.Spec.Name !== `${name}_s01` || (t.Spec?.ContainerSpec?.Env ?? []).includes('BENCH_REV=2'),
-            );
-            add(envLabel, 'swarm', [env.seconds], {
-              note: 'stack deploy; default update_config (parallelism 1, stop-first)',
-            });
-          }
-          dockerCli(hosts[0], 'stack', 'rm', name);
-          await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
-          await wipe(hosts);
-        }
+      log('swarm: restarting the bench hosts without the cluster store');
+      sandbox('up', '--hosts', '3', '--no-cluster-store');
+      await noStorePhase(ctx, { ...phase, own: OWN, swarm: 'swarm' });
+      if (ENGINE28) {
+        log(`Engine 28: restarting the bench hosts on Engine ${ENGINE_VERSION} (no cluster store)`);
+        sandbox('up', '--hosts', '3', '--no-cluster-store', '--engine', '28');
+        info.engine28 = engineVersion(hosts[0]);
+        log(`Engine 28: ${info.engine28}`);
+        await noStorePhase(ctx, { ...phase, own: `${OWN} (Engine 28)`, swarm: 'swarm (Engine 28)', engine: '28' });
       }
     } finally {
-      for (const h of [...hosts].reverse()) {
-        try {
-          dockerCli(h, 'swarm', 'leave', '--force');
-        } catch {
-          /* not in a swarm */
-        }
-      }
-      await wipe(hosts).catch((err) => log('wipe after swarm:', err));
-      log('swarm: restarting the bench hosts with the cluster store');
+      log('restoring the bench hosts: Engine 20.10 with the cluster store');
       sandbox('up', '--hosts', '3');
     }
   }
@@ -545,10 +673,25 @@ async function main() {
   mkdirSync(args.out, { recursive: true });
   const suffix = rolloutOnly ? '-rollout' : '';
   writeFileSync(join(args.out, `latest${suffix}.json`), JSON.stringify(result, null, 1));
-  writeFileSync(join(args.out, `${when.replace(/[:.]/g, '-')}${suffix}.json`), JSON.stringify(result, null, 1));
-  const md = `Run ${when}, ${REPS} repetitions; ${info.nproc} CPUs (${info.cpu}), ${info.memoryGiB} GiB, kernel ${info.kernel}, Engine ${info.engine}, Node ${info.node}, docker-compose ${info.compose}.\n\n${table}\n`;
+  if (!args.smoke)
+    writeFileSync(join(args.out, `${when.replace(/[:.]/g, '-')}${suffix}.json`), JSON.stringify(result, null, 1));
+  const engines = `Engine ${info.engine}${info.engine28 ? ` and ${info.engine28} (the rows marked Engine 28)` : ''}`;
+  const md = `Run ${when}, ${REPS} repetitions${args.smoke ? ' (--smoke: tiny workloads; its times mean nothing)' : ''}; ${info.nproc} CPUs (${info.cpu}), ${info.memoryGiB} GiB, kernel ${info.kernel}, ${engines}, Node ${info.node}, docker-compose ${info.compose}.\n\n${table}\n`;
   writeFileSync(join(args.out, `latest${suffix}.md`), md);
   console.log(md);
+  if (args.smoke) {
+    const problems = smokeProblems(
+      result.rows,
+      expectedRuns({ workloads, w1, roll, noopLabel, envLabel, ssh: !!sshCtx, engine28: ENGINE28, planLabel: PLAN }),
+    );
+    if (problems.length > 0) throw new Error(`smoke: ${problems.join('; ')}`);
+    log(`smoke passed: ${result.rows.length} rows, every run completed, no no-op wrote anything (${args.out})`);
+  }
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  // A run that failed: what failed, in its own words (the peer's output), never a Node stack trace.
+  fail(`failed: ${err instanceof Error ? err.message : String(err)}`);
+}

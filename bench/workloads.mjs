@@ -13,7 +13,8 @@ export const COMMAND = ['sh', '-c', "trap 'exit 0' TERM; sleep 86400 & wait"];
 
 /**
  * @typedef {{ name: string, services: number, replicas: number, hosts: string[], image: string,
- *   rev?: Record<string, string>, tag?: string, healthcheck?: boolean }} Workload
+ *   rev?: Record<string, string>, tag?: string, healthcheck?: boolean, quick?: boolean }} Workload
+ * `quick` (the smoke run's): a changed service rolls with `monitor: 1s` instead of the default 5 s.
  */
 
 export const serviceName = (i) => `s${String(i + 1).padStart(2, '0')}`;
@@ -59,7 +60,9 @@ export function stackFile(w) {
                 failure_action: 'pause',
               },
             }
-          : {}),
+          : w.quick
+            ? { update_config: { monitor: '1s' } }
+            : {}),
       },
     };
   }

@@ -6,6 +6,7 @@
 # test/compat compares the stack loader with compose-go (a Go program, built into /var/cache/stack/compat; skipped
 # without Go).
 # vxlan-*.test.ts run on a second sandbox instance without a cluster store (STACK_SANDBOX=vx), brought up here.
+# Last, the bench's smoke run (bench/run.mjs --smoke) on its own instance `bench`: one pass or one failure.
 # Integration tests run in two phases: files named *overlay* last, after `sandbox heal`, because tearing an
 # engine overlay down can leave a dockerd thread in its namespace (README, known issues) and break pulls.
 set -uo pipefail
@@ -65,6 +66,12 @@ else
     bash deploy/sandbox/sandbox.sh heal
     run_ava 'test/integration/**/*overlay*.test.ts' 'test/integration/vxlan-poison.test.ts'
   fi
+  # The bench, small (issue 23): `node bench/run.mjs --smoke` runs every peer and phase (Swarm and stack's own overlay
+  # on 20.10 and Engine 28 too) with tiny workloads on its own instance `bench` (3 hosts, .sandbox-bench/; never the
+  # test instances, so it runs after them), one repetition; it passes when every run completed and no no-op wrote
+  # anything, never on a timing. It leaves no swarm and no container, the instance up on 20.10 with its cluster
+  # store (`STACK_SANDBOX=bench npm run sandbox -- down` removes it). One pass or one failure; its output on failure.
+  run_check 'bench --smoke' node bench/run.mjs --smoke
 fi
 if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then fail=1; echo "no test ran"; fi
 echo "${pass} passed, ${fail} failed"

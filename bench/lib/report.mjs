@@ -17,8 +17,8 @@ const fmt = (x, unit) =>
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
 
 /**
- * rows: { workload, peer, samples, unit?, note?, goal? }. Ratios compare medians within one workload (to the floor, to
- * stack on the engine overlay, to Swarm).
+ * rows: { workload, peer, samples, unit?, note?, engine? }. Ratios compare medians within one workload (to the floor,
+ * to stack on the engine overlay, to Swarm on the same engine: a row with `engine: '28'` to Swarm's Engine 28 row).
  * @returns {string} a Markdown table
  */
 export function markdownTable(rows) {
@@ -31,7 +31,7 @@ export function markdownTable(rows) {
     const same = rows.filter((x) => x.workload === r.workload && (x.unit ?? 's') === (r.unit ?? 's'));
     const floor = same.find((x) => x.peer === 'floor');
     const stack = same.find((x) => x.peer === 'stack');
-    const swarm = same.find((x) => x.peer === 'swarm');
+    const swarm = same.find((x) => x.peer.startsWith('swarm') && (x.engine ?? '') === (r.engine ?? ''));
     const med = (x) => (x ? stats(x.samples).median : undefined);
     out.push(
       `| ${r.workload} | ${r.peer} | ${fmt(st.min, r.unit)} | ${fmt(st.median, r.unit)} | ${fmt(st.max, r.unit)} | ${floor ? ratio(st.median, med(floor)) : '–'} | ${stack ? ratio(st.median, med(stack)) : '–'} | ${swarm ? ratio(st.median, med(swarm)) : '–'} | ${r.note ?? ''} |`,

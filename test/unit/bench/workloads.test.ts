@@ -39,9 +39,13 @@ test('the generated stack file validates: services, one overlay network, a volum
   t.deepEqual(out.hosts, hosts);
 });
 
-test('the changed-environment and rolling variants validate too', (t) => {
+test("the changed-environment, rolling and smoke run's quick variants validate too", (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
-  for (const variant of [{ rev: { s01: '2' } }, { tag: 'latest', healthcheck: true }]) {
+  for (const variant of [
+    { rev: { s01: '2' } },
+    { tag: 'latest', healthcheck: true },
+    { rev: { s01: '2' }, quick: true },
+  ]) {
     const paths = writeWorkload({ ...workload, ...variant }, join(dir, JSON.stringify(variant).replace(/\W/g, '')));
     const r = validate(dir, paths.stack);
     t.is(r.status, 0, r.stderr);

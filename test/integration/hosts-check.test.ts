@@ -11,7 +11,7 @@ import path from 'node:path';
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
 import type { HostsCheckReport } from '../../src/hosts/types.js';
-import { engine, repoRoot, sandbox, sandboxInstanceUp, type Sandbox } from '../helpers/sandbox.js';
+import { engine, repoRoot, sandbox, sandboxInstanceUp, VX_UP_ARGS, type Sandbox } from '../helpers/sandbox.js';
 import { ensureBuilt, runStack, writeDir, type CliResult } from './cli-helpers.js';
 import { eventually } from './reconcile-helpers.js';
 
@@ -28,7 +28,7 @@ function defaultWithH4(): Sandbox {
   return sandbox();
 }
 const sb = defaultWithH4();
-const vx = sandboxInstanceUp('vx', ['--hosts', '4', '--no-cluster-store']);
+const vx = sandboxInstanceUp('vx', VX_UP_ARGS);
 const defaultInventory = path.join(repoRoot, '.sandbox', 'inventory.yaml');
 const vxInventory = path.join(repoRoot, '.sandbox-vx', 'inventory.yaml');
 const NAMES = ['h1', 'h2', 'h3', 'h4'];

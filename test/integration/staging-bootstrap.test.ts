@@ -237,6 +237,26 @@ test.serial(
   },
 );
 
+test.serial('up again: the check passes and nothing is written on any host', async (t) => {
+  const ids = async () =>
+    Promise.all(
+      HOSTS.flatMap((h) =>
+        [`staging-consul-consul-${h.name}`, `staging-app-web-${h.name}`].map((c) =>
+          engine(h)
+            .getContainer(c)
+            .inspect()
+            .then((i) => `${c} ${i.Id} ${i.State.StartedAt}`),
+        ),
+      ),
+    );
+  const before = await ids();
+  const r = await bootstrap('up');
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /ok: 3 host\(s\) checked/);
+  t.notRegex(r.stdout + r.stderr, /^✓ /m, 'no operation ran');
+  t.deepEqual(await ids(), before, 'the same containers, never restarted');
+});
+
 test.serial(
   'pr-up / pr-down: a pull request environment without published ports, then nothing of it left',
   async (t) => {

@@ -26,7 +26,7 @@ set -euo pipefail
 
 die() { echo "bootstrap: $*" >&2; exit 1; }
 log() { echo "bootstrap: $*" >&2; }
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-1}"; }
 
 here="$(cd "$(dirname "$0")" && pwd)"
 inventory="" servers="${CONSUL_SERVERS:-}" network="${CONSUL_NETWORK:-}" consul_image="${CONSUL_IMAGE:-}"
@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     --state-dir) state_dir="${2:?--state-dir needs a folder}"; shift 2 ;;
     --stack) stack_bin="${2:?--stack needs a path}"; shift 2 ;;
     --wait) wait_s="${2:?--wait needs seconds}"; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     -*) echo "bootstrap: unknown option '$1'" >&2; usage ;;
     *) break ;;
   esac
@@ -69,6 +69,8 @@ stack() { "$stack_bin" "$@"; }
 # The Consul stack's own state is local (it cannot live in the Consul it creates): never the operator's
 # CONSUL_HTTP_ADDR, and the inventory must not name a consul: either.
 consul_stack() {
+  ! grep -qE '^consul[[:space:]]*:' "$inventory" ||
+    die "inventory $inventory names a consul: the Consul stack keeps its state locally; leave consul: out (the app steps pass --consul)"
   server_list
   [[ "$network" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$ ]] || die "--network CIDR is required (the hosts' underlay, e.g. 10.0.0.0/24)"
   [ -n "$consul_image" ] || die "--consul-image is required (deploy/staging/build-consul-image.sh prints it)"

@@ -14,7 +14,7 @@
 set -euo pipefail
 
 die() { echo "build-consul-image: $*" >&2; exit 1; }
-usage() { sed -n '7,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1; }
+usage() { sed -n '7,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-1}"; }
 
 registry="" consul_bin="" tag="" docker_host="${DOCKER_HOST:-}"
 while [ $# -gt 0 ]; do
@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     --consul-bin) consul_bin="${2:?--consul-bin needs a path}"; shift 2 ;;
     --tag) tag="${2:?--tag needs a value}"; shift 2 ;;
     --docker-host) docker_host="${2:?--docker-host needs a URL}"; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "build-consul-image: unknown argument '$1'" >&2; usage ;;
   esac
 done

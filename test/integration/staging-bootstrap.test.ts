@@ -8,7 +8,7 @@
  * scripts' refusals of bad operator input, before anything is contacted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -130,6 +130,8 @@ test.after.always(async () => {
 
 test.serial('the scripts refuse bad operator input by name, before any host is contacted', async (t) => {
   const b = path.join(DIR, 'bootstrap.sh');
+  const withConsul = path.join(work, 'with-consul.yaml');
+  writeFileSync(withConsul, `${readFileSync(inventory, 'utf8')}consul: http://${HOSTS[0].ip}:8500\n`);
   const cases: [string[], RegExp][] = [
     [['check'], /-i INVENTORY is required/],
     [['-i', path.join(work, 'missing.yaml'), 'check'], /inventory .*missing\.yaml is not a file/],
@@ -141,6 +143,7 @@ test.serial('the scripts refuse bad operator input by name, before any host is c
       /--network CIDR is required/,
     ],
     [['-i', inventory, '--stack', bin, '--app-image', 'x', 'pr-up', 'abc'], /pr-up needs the pull request's number/],
+    [['-i', withConsul, '--stack', bin, '--servers', '10.0.0.1,10.0.0.2,10.0.0.3', 'consul'], /names a consul:/],
     [['-i', inventory, '--stack', bin, 'pr-down', '7'], /--app-image is required/],
     [['-i', inventory, '--stack', path.join(work, 'no-stack'), 'check'], /the stack command .* is not found/],
   ];

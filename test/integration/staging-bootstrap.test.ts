@@ -261,6 +261,33 @@ test.serial('up again: the check passes and nothing is written on any host', asy
 });
 
 test.serial(
+  'a Consul server removed and made again by consul keeps its node id (its volume) and the data',
+  async (t) => {
+    const h = HOSTS[2];
+    const nodeId = async (at: SandboxHost) =>
+      ((await consulAt(at, '/v1/agent/self')) as { Config: { NodeID: string } }).Config.NodeID;
+    const before = await nodeId(h);
+    await engine(h).getContainer(`staging-consul-consul-${h.name}`).remove({ force: true });
+    const r = await bootstrap('consul');
+    t.is(r.code, 0, r.stdout + r.stderr);
+    t.regex(r.stdout + r.stderr, new RegExp(`create staging-consul-consul-${h.name}`));
+    const addrs = HOSTS.map((x) => `${x.ip}:8300`).sort();
+    await eventually(
+      async () => {
+        const peers = (await consulAt(h, '/v1/status/peers').catch(() => undefined)) as string[] | undefined;
+        const leader = (await consulAt(h, '/v1/status/leader').catch(() => '')) as string;
+        return peers !== undefined && peers.sort().join() === addrs.join() && leader !== '';
+      },
+      60_000,
+      `${h.name} back among three voters with a leader`,
+    );
+    t.is(await nodeId(h), before, 'the same node id: a new container, the same named volume');
+    const keys = (await consulAt(h, '/v1/kv/stack/staging-app/revisions/?keys')) as string[];
+    t.true(keys.includes('stack/staging-app/revisions/0000000001/manifest'));
+  },
+);
+
+test.serial(
   'pr-up / pr-down: a pull request environment without published ports, then nothing of it left',
   async (t) => {
     const up = await bootstrap('pr-up', '41');

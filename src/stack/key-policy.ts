@@ -62,12 +62,6 @@ export const KEY_RULES: readonly KeyRule[] = [
     reason: 'the top-level version is obsolete and ignored (as in Compose)',
     hint: 'remove it',
   },
-  {
-    pattern: 'include',
-    action: 'refuse',
-    reason: 'include is not supported',
-    hint: 'combine files with -f base.yaml -f other.yaml',
-  },
   { pattern: 'models', action: 'refuse', reason: 'models (AI model runners) are not supported' },
   {
     pattern: 'services.*.develop',

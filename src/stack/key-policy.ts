@@ -137,13 +137,11 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('credential_spec', 'credential_spec (Windows only)'),
   refuseService('external_links', 'external_links', 'put both stacks on a shared external network'),
   refuseService('lifecycle', 'lifecycle hooks'),
-  refuseService('post_start', 'post_start hooks'),
   refuseService(
     'pre_start',
     'pre_start hooks (a command run in a helper container before the service starts)',
     'run the step in an init service it depends_on with condition: service_completed_successfully',
   ),
-  refuseService('pre_stop', 'pre_stop hooks'),
   refuseService('models', 'models'),
   refuseService('provider', 'provider services'),
   refuseService('use_api_socket', 'use_api_socket'),

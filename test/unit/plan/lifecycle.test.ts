@@ -64,3 +64,12 @@ test('scale-down stops the removed replica after its pre_stop hooks', (t) => {
   t.is(stops.length, 1);
   t.deepEqual(paramsOf(stops[0]).preStop[0].Cmd, ['true']);
 });
+
+test('destroy stops each container after the pre_stop hooks the file gives its service', (t) => {
+  const d = desired([service('web', { preStop: [hook({ command: ['true'] })] })]);
+  const running = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const plan = reconcile(d, running, { destroy: true });
+  const stops = plan.operations.filter((o) => o.kind === 'container.stop');
+  t.true(stops.length > 0);
+  t.true(stops.every((o) => paramsOf(o).preStop?.[0].Cmd[0] === 'true'));
+});

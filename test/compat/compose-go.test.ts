@@ -180,7 +180,7 @@ compat(
   async (t) => {
     const [c, s] = await both(t, 'include');
     t.deepEqual(Object.keys(s.services).sort(), Object.keys(c.services).sort());
-    t.is(s.services.db.image, c.services.db.image);
+    t.is(s.services.db.image, c.services.db.image as string);
     t.deepEqual(s.services.db.environment, c.services.db.environment);
     t.is(s.services.db.mounts[0].source, (c.services.db.volumes as { source: string }[])[0].source);
   },

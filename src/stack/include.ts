@@ -42,6 +42,9 @@ interface IncludeEntry {
 }
 
 const RESOURCES = ['services', 'networks', 'volumes', 'configs', 'secrets'] as const;
+/** Files one load reads for includes, at most (a diamond of includes N levels deep would read 2^N files). */
+export const MAX_INCLUDED_FILES = 1000;
+const included = new WeakMap<IncludeContext, number>();
 const ENTRY_KEYS = new Set(['path', 'project_directory', 'env_file']);
 const REMOTE = /^(?:[a-z][a-z0-9+.-]*:\/\/|[a-z][a-z0-9+.-]*:[a-z0-9]|git@)/i;
 
@@ -154,6 +157,13 @@ function loadProject(
   const lookup = includeLookup(entry, parentLookup, ctx, fail);
   const trees: Record<string, unknown>[] = [];
   for (const [i, file] of entry.files.entries()) {
+    const count = (included.get(ctx) ?? 0) + 1;
+    included.set(ctx, count);
+    if (count > MAX_INCLUDED_FILES) {
+      if (count === MAX_INCLUDED_FILES + 1)
+        fail([], `include reads more than ${MAX_INCLUDED_FILES} files`, 'include each file once, from one place');
+      return undefined;
+    }
     const read = ctx.folder.read(file, STACK_FILE_LIMIT);
     if (!read.ok) {
       const { summary, hint } = describeRefusal('included file', ctx.displayPath(file), read.refusal, ctx.folder);

@@ -106,3 +106,11 @@ test('include: the same file reached twice (identical definitions) is not a conf
   t.deepEqual(errors(r), []);
   t.deepEqual(Object.keys(r.value!.services).sort(), ['a', 'b', 'c']);
 });
+
+test('include: a diamond of includes many levels deep stops at the file budget, with one error', async (t) => {
+  const files: Record<string, string> = { 'compose.yaml': 'include: [l0.yaml, l0.yaml]\n' };
+  for (let i = 0; i < 12; i++) files[`l${i}.yaml`] = `include: [l${i + 1}.yaml, l${i + 1}.yaml]\n`;
+  files['l12.yaml'] = 'services:\n  a: { image: busybox }\n';
+  const r = await load(files);
+  t.is(r.diagnostics.filter((d) => d.summary.includes('include reads more than 1000 files')).length, 1);
+});

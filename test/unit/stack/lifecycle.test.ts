@@ -1,5 +1,6 @@
 import test from 'ava';
 import { errors, find, load, where } from './helpers.js';
+import { formatConfig } from '../../../src/cli/views/config.js';
 import { loadWithPolicy, stack, violations } from './policy/helpers.js';
 
 test('post_start and pre_stop: commands split as a shell would, environment as map or list, user, working_dir', async (t) => {
@@ -69,4 +70,14 @@ test('a privileged hook goes through the operator policy as privileged: does', a
   t.regex(v[0].summary, /runs its post_start hook privileged/);
   const allowed = await loadWithPolicy(compose, 'mode: enforce\nallow:\n  - { stack: demo, rules: [privileged] }\n');
   t.deepEqual(violations(allowed), []);
+});
+
+test('stack config masks sensitive values of hook environments', async (t) => {
+  const r = await load({
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox\n    post_start:\n      - command: echo\n        environment: { DB_PASSWORD: hook-secret-1, A: "1" }\n',
+  });
+  const text = formatConfig(r.value!);
+  t.false(text.includes('hook-secret-1'));
+  t.regex(text, /DB_PASSWORD: \(sensitive\)/);
 });

@@ -64,7 +64,7 @@ export interface OpParams {
   'container.create': ContainerCreateParams;
   'network.connect': ConnectParams;
   'network.disconnect': DisconnectParams;
-  'container.start': NameParams;
+  'container.start': StartParams;
   'container.stop': StopParams;
   'container.remove': RemoveParams;
   'container.rename': RenameParams;
@@ -174,6 +174,22 @@ export interface DisconnectParams {
 export interface StopParams {
   name: string;
   timeoutSeconds?: number;
+  /** `pre_stop` hooks, run in the container before it is stopped; a failure is a warning (as in Compose). */
+  preStop?: ExecHook[];
+}
+export interface StartParams {
+  name: string;
+  /** `post_start` hooks, run in order right after the start; a failure fails the op. */
+  postStart?: ExecHook[];
+}
+/** A lifecycle hook as the executor runs it: one exec in the container (an Engine exec body). */
+export interface ExecHook {
+  Cmd: string[];
+  User?: string;
+  Privileged: boolean;
+  WorkingDir?: string;
+  /** Sensitive values stay wrapped until the exec request (src/apply/operations/hooks.ts). */
+  Env?: (string | Sensitive)[];
 }
 export interface RemoveParams {
   name: string;

@@ -129,7 +129,7 @@ function isRelative(p: string): boolean {
 }
 
 /** Makes env_file paths and bind mount sources of a service from another file absolute. */
-function rebaseRelativePaths(service: Record<string, unknown>, dir: string): void {
+export function rebaseRelativePaths(service: Record<string, unknown>, dir: string): void {
   const envFile = service.env_file;
   if (typeof envFile === 'string') service.env_file = path.resolve(dir, envFile);
   else if (Array.isArray(envFile)) {

@@ -62,12 +62,6 @@ export const KEY_RULES: readonly KeyRule[] = [
     reason: 'the top-level version is obsolete and ignored (as in Compose)',
     hint: 'remove it',
   },
-  {
-    pattern: 'include',
-    action: 'refuse',
-    reason: 'include is not supported',
-    hint: 'combine files with -f base.yaml -f other.yaml',
-  },
   { pattern: 'models', action: 'refuse', reason: 'models (AI model runners) are not supported' },
   {
     pattern: 'services.*.develop',
@@ -143,13 +137,11 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('credential_spec', 'credential_spec (Windows only)'),
   refuseService('external_links', 'external_links', 'put both stacks on a shared external network'),
   refuseService('lifecycle', 'lifecycle hooks'),
-  refuseService('post_start', 'post_start hooks'),
   refuseService(
     'pre_start',
     'pre_start hooks (a command run in a helper container before the service starts)',
     'run the step in an init service it depends_on with condition: service_completed_successfully',
   ),
-  refuseService('pre_stop', 'pre_stop hooks'),
   refuseService('models', 'models'),
   refuseService('provider', 'provider services'),
   refuseService('use_api_socket', 'use_api_socket'),

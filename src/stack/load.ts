@@ -27,6 +27,7 @@ import { checkPlacement } from './checks/placement.js';
 import { checkLimits } from './checks/limits.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
 import { resolveExtends } from './extends.js';
+import { applyIncludes } from './include.js';
 import { localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
 import { configDirOf, contextOrDockerHost } from './context-hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
@@ -238,6 +239,9 @@ function readRoot(
   const project = nameFor(fileName(trees as Record<string, unknown>[], variables));
   lookup = withProjectName(variables, 'name' in project ? project.name : 'invalid');
   trees.forEach(interpolated);
+  const parse = (f: string, bytes: Buffer) => parseFile(f, { ok: true, bytes });
+  const includes = { positions, tags, problems, folder, displayPath, parse };
+  trees.forEach((t, i) => applyIncludes(t as Record<string, unknown>, files[i], folder.root, lookup, [], includes));
   if (problems.hasErrors()) return undefined;
   let root = trees[0] as Record<string, unknown>;
   for (const tree of trees.slice(1)) root = mergeTrees(root, tree as Record<string, unknown>, { positions, tags });

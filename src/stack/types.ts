@@ -230,6 +230,17 @@ export interface BuildTarget {
   builder: HostSpec;
 }
 
+/** One `post_start` / `pre_stop` entry: an exec in the service's container (src/stack/normalise/lifecycle.ts). */
+export interface LifecycleHook {
+  command: string[];
+  user?: string;
+  privileged: boolean;
+  workingDir?: string;
+  environment: Record<string, string>;
+  /** Names in `environment` whose values are masked (the stack's sensitive rule). */
+  sensitive: string[];
+}
+
 export interface ServiceSpec {
   name: string;
   /**
@@ -265,6 +276,10 @@ export interface ServiceSpec {
   containerName?: string;
   stopSignal?: string;
   stopGracePeriodNs?: number;
+  /** `post_start`: run in the container right after it starts; a failure fails the start. Not in the config hash. */
+  postStart?: LifecycleHook[];
+  /** `pre_stop`: run in the container before it is stopped; a failure is a warning. Not in the config hash. */
+  preStop?: LifecycleHook[];
   capAdd: string[];
   capDrop: string[];
   privileged: boolean;

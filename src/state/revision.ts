@@ -5,7 +5,7 @@
  * when their HMACs differ from the revision's.
  */
 import { createHash } from 'node:crypto';
-import type { DesiredState, FileObjectSpec, ServiceSpec } from '../stack/types.js';
+import type { DesiredState, FileObjectSpec, LifecycleHook, ServiceSpec } from '../stack/types.js';
 import { contentHmac, environmentHmac } from '../plan/config.js';
 import type { HashKey } from '../sensitive.js';
 import type {
@@ -38,12 +38,33 @@ function specOf(o: FileObjectSpec, key?: HashKey): Record<string, unknown> {
 
 /** A service as a revision keeps it: its sensitive environment values as keyed HMACs. */
 function storedService(s: ServiceSpec, key: HashKey): ServiceSpec {
-  const sensitive = new Set(s.sensitive ?? []);
-  if (!sensitive.size) return s;
-  const environment = Object.fromEntries(
-    Object.entries(s.environment).map(([k, v]) => [k, sensitive.has(k) ? environmentHmac(key, k, v) : v]),
+  const stored = { ...s, environment: hmacValues(s.environment, s.sensitive ?? [], key) };
+  const hook = (h: LifecycleHook) => ({ ...h, environment: hmacValues(h.environment, h.sensitive, key) });
+  if (s.postStart) stored.postStart = s.postStart.map(hook);
+  if (s.preStop) stored.preStop = s.preStop.map(hook);
+  return stored;
+}
+
+function hmacValues(values: Record<string, string>, names: readonly string[], key: HashKey): Record<string, string> {
+  if (!names.length) return values;
+  const sensitive = new Set(names);
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, sensitive.has(k) ? environmentHmac(key, k, v) : v]),
   );
-  return { ...s, environment };
+}
+
+/**
+ * A revision's service takes its lifecycle hooks from the current load: they are not part of a container's
+ * config (changing one recreates nothing), and a revision keeps their sensitive values only as HMACs.
+ */
+function currentHooks(stored: ServiceSpec, current: DesiredState): ServiceSpec {
+  const { postStart: _p, preStop: _s, ...rest } = stored;
+  const now = current.services[stored.name];
+  return {
+    ...rest,
+    ...(now?.postStart ? { postStart: now.postStart } : {}),
+    ...(now?.preStop ? { preStop: now.preStop } : {}),
+  };
 }
 
 export function storeDesired(d: DesiredState, key: HashKey): StoredDesired {
@@ -207,6 +228,7 @@ function restoreService(
   changed: RestoreResult['changedVariables'],
   revision: number,
 ): ServiceSpec {
+  stored = currentHooks(stored, current);
   if (!stored.sensitive?.length) return stored;
   const environment = { ...stored.environment };
   for (const name of stored.sensitive) {

@@ -175,6 +175,17 @@ compat('12. the cpu, memory, OOM, block IO and cgroup keys (a quoted integer too
   );
 });
 
+compat(
+  '13. include: the included project interpolated with its own .env, its paths against its own folder',
+  async (t) => {
+    const [c, s] = await both(t, 'include');
+    t.deepEqual(Object.keys(s.services).sort(), Object.keys(c.services).sort());
+    t.is(s.services.db.image, c.services.db.image as string);
+    t.deepEqual(s.services.db.environment, c.services.db.environment);
+    t.is(s.services.db.mounts[0].source, (c.services.db.volumes as { source: string }[])[0].source);
+  },
+);
+
 for (const fixture of [
   'refuse-integer-key',
   'refuse-spaced-environment',
@@ -182,6 +193,7 @@ for (const fixture of [
   'refuse-distinct-cpus',
   'refuse-unclosed-quote',
   'refuse-services-list',
+  'refuse-include-cycle',
 ]) {
   compat(`10/11. both refuse: ${fixture}`, async (t) => {
     const c = compose(fixture);

@@ -4,6 +4,7 @@ import { tar } from '../../docker/tar.js';
 import { registryOf } from '../../docker/image-ref.js';
 import { unreachable, type OpKind, type Operation } from '../../plan/types.js';
 import type { OperationContext } from './context.js';
+import { startWithHooks, stopWithHooks } from './hooks.js';
 import { revealed } from '../../sensitive.js';
 import type { ContainerCreateBody } from '../../plan/types.js';
 import type Docker from 'dockerode';
@@ -27,7 +28,11 @@ export const ENGINE_CALL_KINDS = [
 
 export type EngineCallOperation = Extract<Operation, { kind: (typeof ENGINE_CALL_KINDS)[number] }>;
 
-export async function runEngineCall(op: EngineCallOperation, client: HostClient, ctx: OperationContext): Promise<void> {
+export async function runEngineCall(
+  op: EngineCallOperation,
+  client: HostClient,
+  ctx: OperationContext,
+): Promise<string | void> {
   switch (op.kind) {
     case 'image.pull':
       return client.pull(op.params.image, ctx.credentials?.(registryOf(op.params.image)), op.params.platform);
@@ -46,9 +51,9 @@ export async function runEngineCall(op: EngineCallOperation, client: HostClient,
     case 'network.disconnect':
       return client.disconnectNetwork(op.params.network, op.params.container);
     case 'container.start':
-      return client.start(op.params.name);
+      return startWithHooks(client, op.params);
     case 'container.stop':
-      return client.stop(op.params.name, op.params.timeoutSeconds);
+      return stopWithHooks(client, op.params);
     case 'container.remove':
       return client.remove(op.params.name, { force: op.params.force, volumes: op.params.volumes });
     case 'container.rename':

@@ -4,7 +4,14 @@
  * values and build args show as `(sensitive)`.
  */
 import { stringify } from 'yaml';
-import type { DesiredState, FileObjectSpec, HostSpec, ServiceSpec, StackSettings } from '../../stack/types.js';
+import type {
+  DesiredState,
+  FileObjectSpec,
+  HostSpec,
+  LifecycleHook,
+  ServiceSpec,
+  StackSettings,
+} from '../../stack/types.js';
 import { MASK } from '../../sensitive.js';
 import { formatEndpoint } from '../../stack/endpoint.js';
 
@@ -17,17 +24,24 @@ function masked(objects: Record<string, FileObjectSpec>): Record<string, unknown
   return result;
 }
 
-/** A service with its sensitive environment values and build args masked. */
+/** A service with its sensitive environment values, build args and lifecycle hooks' environment values masked. */
 export function maskedService(service: ServiceSpec): ServiceSpec {
   const sensitive = new Set(service.sensitive ?? []);
   const sensitiveArgs = new Set(service.build?.sensitiveArgs ?? []);
-  if (!sensitive.size && !sensitiveArgs.size) return service;
   const environment = maskedMap(service.environment, sensitive);
   const build = service.build && { ...service.build, args: maskedMap(service.build.args, sensitiveArgs) };
-  return { ...service, environment, ...(build ? { build } : {}) };
+  const result: ServiceSpec = { ...service, environment, ...(build ? { build } : {}) };
+  if (service.postStart) result.postStart = service.postStart.map(maskedHook);
+  if (service.preStop) result.preStop = service.preStop.map(maskedHook);
+  return result;
+}
+
+function maskedHook(hook: LifecycleHook): LifecycleHook {
+  return { ...hook, environment: maskedMap(hook.environment, new Set(hook.sensitive)) };
 }
 
 function maskedMap(values: Record<string, string>, sensitive: ReadonlySet<string>): Record<string, string> {
+  if (!sensitive.size) return values;
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, sensitive.has(k) ? MASK : v]));
 }
 

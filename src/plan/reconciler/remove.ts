@@ -1,4 +1,5 @@
 /** Removing one observed container: stop (gracefully, when running) then remove. Pure. */
+import { hookNote, preStopParams } from '../lifecycle.js';
 import type { ObservedContainer } from '../../observe/types.js';
 import { Roles } from '../../labels.js';
 import type { Builder } from '../builder.js';
@@ -10,7 +11,7 @@ import type { HostState, Reconciler } from './context.js';
  * first; returns the remove op id.
  */
 export function removeContainer(
-  r: Pick<Reconciler, 'b' | 'network'>,
+  r: Pick<Reconciler, 'b' | 'network' | 'desiredIn'>,
   hs: HostState | undefined,
   c: ObservedContainer,
   resource: string,
@@ -22,12 +23,13 @@ export function removeContainer(
   const { b, network } = r;
   const running = c.state === 'running' || c.state === 'restarting' || c.state === 'paused';
   const at = { host: c.host, name: c.name, resource };
+  const spec = c.role === Roles.helper ? undefined : r.desiredIn.services[c.service];
   const stop =
     running && c.role !== Roles.helper
       ? b.add(
           'container.stop',
           c.host,
-          `stop ${c.name}`,
+          `stop ${c.name}${hookNote('pre_stop', spec)}`,
           resource,
           cause,
           stopDeps(network, {
@@ -35,7 +37,7 @@ export function removeContainer(
             kind: 'container.stop',
             deps,
           }),
-          { name: c.name },
+          { name: c.name, ...preStopParams(spec) },
         )
       : undefined;
   const rmDeps = stopDeps(network, { ...at, kind: 'container.remove', deps: stop ? [stop] : deps });

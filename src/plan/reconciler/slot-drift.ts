@@ -2,6 +2,7 @@
  * A replica whose config is unchanged: only the drift the list or --refresh shows is corrected — a restart
  * policy changed outside stack, a network disconnected, a replica stopped. Pure.
  */
+import { hookNote, postStartParams } from '../lifecycle.js';
 import type { ObservedContainer } from '../../observe/types.js';
 import type { FieldChange } from '../types.js';
 import { endpointConfig } from '../engine.js';
@@ -121,13 +122,11 @@ function startIfStopped(r: Reconciler, sl: Slot, current: ObservedContainer, d: 
   rec.started = r.b.add(
     'container.start',
     sl.host,
-    `start ${sl.final}`,
+    `start ${sl.final}${hookNote('post_start', sl.svc.s)}`,
     sl.resource,
     cause,
     [d.last, ...sl.svc.gates()],
-    {
-      name: sl.final,
-    },
+    { name: sl.final, ...postStartParams(sl.svc.s) },
   );
   rec.final = rec.started;
   d.fields.push({

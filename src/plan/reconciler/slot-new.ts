@@ -1,4 +1,5 @@
 /** A new replica (or one moving here from a host that is no longer eligible). Pure. */
+import { hookNote, postStartParams } from '../lifecycle.js';
 import type { Reconciler } from './context.js';
 import { createAndConnect, prerequisites, type Slot } from './slot.js';
 import { removeMoved } from './slot-duplicates.js';
@@ -9,13 +10,11 @@ export function createReplica(r: Reconciler, sl: Slot): void {
   const started = r.b.add(
     'container.start',
     host,
-    `start ${final}`,
+    `start ${final}${hookNote('post_start', svc.s)}`,
     resource,
     'new replica',
     [created, ...svc.gates()],
-    {
-      name: final,
-    },
+    { name: final, ...postStartParams(svc.s) },
   );
   svc.records.push({ host, name: final, started, final: started });
   r.b.change({

@@ -2,6 +2,7 @@
  * A replica on a replaced network: its container was already removed (before the network), so it is created
  * again under its own name, without a temporary one. Pure.
  */
+import { hookNote, postStartParams } from '../lifecycle.js';
 import type { ObservedContainer } from '../../observe/types.js';
 import { diffServiceConfig } from '../diff.js';
 import type { Reconciler } from './context.js';
@@ -14,9 +15,15 @@ export function recreateWithNetwork(r: Reconciler, sl: Slot, current: ObservedCo
   const cause = `recreated with network ${gone.networks.join(', ')}`;
   const deps = [...prerequisites(r, sl), gone.op];
   const created = createAndConnect(r, sl, final, deps, { carried: carriedVolumes(current), cause }).last;
-  const started = r.b.add('container.start', host, `start ${final}`, resource, cause, [created, ...svc.gates()], {
-    name: final,
-  });
+  const started = r.b.add(
+    'container.start',
+    host,
+    `start ${final}${hookNote('post_start', svc.s)}`,
+    resource,
+    cause,
+    [created, ...svc.gates()],
+    { name: final, ...postStartParams(svc.s) },
+  );
   svc.records.push({ host, name: final, started, final: started });
   const fields =
     current.configHash === svc.sc.hash

@@ -2,6 +2,7 @@
  * One replica's replace group in a rollout (the sequence is in src/plan/rollout/plan.ts's header), with the
  * compensation that undoes exactly the steps that succeeded, and the steps that roll it back. Pure.
  */
+import { hookNote, postStartParams, preStopParams } from '../lifecycle.js';
 import type { ServiceSpec } from '../../stack/types.js';
 import type { Compensation, OpKind, OpParams, RollbackPolicy, RolloutReplica } from '../types.js';
 import { asOperation, type AddOp } from '../builder.js';
@@ -93,10 +94,11 @@ function startFirst(f: RolloutFrame, r: ReplaceRequest, b: Base, after: (string 
 }
 
 function stopOld(f: RolloutFrame, r: ReplaceRequest, group: string, cause: string, deps: (string | undefined)[]) {
-  const params = { name: r.final, timeoutSeconds: f.stopTimeout };
+  const params = { name: r.final, timeoutSeconds: f.stopTimeout, ...preStopParams(f.s) };
   const stop = { kind: 'container.stop' as const, host: r.host, name: r.final, resource: r.resource, deps, group };
   const gated = stopDeps(f.ctx.network, stop);
-  return f.add('container.stop', r.host, `stop ${r.final}`, r.resource, cause, gated, params, group, f.extra);
+  const what = `stop ${r.final}${hookNote('pre_stop', f.s)}`;
+  return f.add('container.stop', r.host, what, r.resource, cause, gated, params, group, f.extra);
 }
 
 function keepOld(f: RolloutFrame, r: ReplaceRequest, b: Base, stop: string) {
@@ -106,8 +108,9 @@ function keepOld(f: RolloutFrame, r: ReplaceRequest, b: Base, stop: string) {
 }
 
 function startNew(f: RolloutFrame, r: ReplaceRequest, group: string, cause: string, deps: (string | undefined)[]) {
-  const params = { name: r.temporary };
-  return f.add('container.start', r.host, `start ${r.temporary}`, r.resource, cause, deps, params, group, f.extra);
+  const params = { name: r.temporary, ...postStartParams(f.s) };
+  const what = `start ${r.temporary}${hookNote('post_start', f.s)}`;
+  return f.add('container.start', r.host, what, r.resource, cause, deps, params, group, f.extra);
 }
 
 /** The gate a replica must pass to count as updated (src/plan/health.ts). */

@@ -7,6 +7,7 @@ import { servicePath, type NormaliseContext } from './context.js';
 import { normaliseDeploy } from './deploy.js';
 import { buildRepository, normaliseBuild } from './build.js';
 import { normaliseEnvironment } from './environment.js';
+import { normaliseLifecycle } from './lifecycle.js';
 import { sensitiveNames } from '../sensitive-names.js';
 import { normaliseGrants } from './file-grants.js';
 import { normaliseHealthcheck } from './healthcheck.js';
@@ -41,6 +42,7 @@ export function normaliseService(
   hostAccess(spec, service, at, context);
   runtimeKeys(spec, service);
   containerKeys(spec, service, at, context);
+  normaliseLifecycle(spec, service, at, context);
   return spec;
 }
 

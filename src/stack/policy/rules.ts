@@ -80,10 +80,29 @@ const securityOpt: Finder = (s) =>
       : [],
   );
 
-const privileged: Finder = (s) =>
-  s.privileged
-    ? [{ rule: 'privileged', service: s.name, path: at(s.name, 'privileged'), what: 'runs privileged' }]
-    : [];
+const privileged: Finder = (s) => [
+  ...(s.privileged
+    ? [{ rule: 'privileged' as const, service: s.name, path: at(s.name, 'privileged'), what: 'runs privileged' }]
+    : []),
+  ...privilegedHooks(s, 'post_start', s.postStart),
+  ...privilegedHooks(s, 'pre_stop', s.preStop),
+];
+
+/** A `post_start` / `pre_stop` hook with `privileged: true` runs a privileged exec: the same rule as `privileged:`. */
+function privilegedHooks(s: ServiceSpec, key: string, hooks: ServiceSpec['postStart']) {
+  return (hooks ?? []).flatMap((hook, i) =>
+    hook.privileged
+      ? [
+          {
+            rule: 'privileged' as const,
+            service: s.name,
+            path: at(s.name, key, i, 'privileged'),
+            what: `runs its ${key} hook privileged`,
+          },
+        ]
+      : [],
+  );
+}
 
 const hostNetwork: Finder = (s) =>
   s.networkMode === 'host'

@@ -277,14 +277,13 @@ test('deploy.restart_policy becomes the engine restart policy when restart: is a
 
 test('refused keys are errors naming the key and why, at the key', async (t) => {
   const r = await load({
-    'compose.yaml': 'services:\n  web:\n    image: busybox\n    cpu_count: 2\n    scale: 3\ninclude: [other.yaml]\n',
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    cpu_count: 2\n    scale: 3\n',
   });
   const cpuCount = find(r, 'cpu_count is not supported');
   t.is(where(cpuCount), 'compose.yaml:4:5 services.web.cpu_count');
   t.regex(cpuCount.summary, /Windows daemons only/);
   t.is(cpuCount.hint, 'use cpus or deploy.resources.limits.cpus');
   t.is(find(r, 'scale is not supported').hint, 'use deploy.replicas');
-  t.is(where(find(r, 'include is not supported')), 'compose.yaml:6:1 include');
 });
 
 test('harmless keys are accepted with a warning', async (t) => {

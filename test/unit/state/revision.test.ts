@@ -269,3 +269,19 @@ test('sensitive variables: stored only as keyed HMACs; restored from the current
   const other = restoreDesired(withPw('pw-marker-1'), record, () => secret('hunter2'), HashKey.random());
   t.is(other.desired, undefined, 'another key never matches');
 });
+
+test('lifecycle hooks: sensitive hook values stored only as keyed HMACs; a restored revision takes the hooks of the current load', (t) => {
+  const withHook = (pw: string) => {
+    const d = stack();
+    const hook = { command: ['true'], privileged: false, environment: { TOKEN: pw, A: '1' }, sensitive: ['TOKEN'] };
+    d.services.web = { ...d.services.web, postStart: [hook], preStop: [hook] };
+    return d;
+  };
+  const record = buildRevision({ ...revisionInput, number: 5, desired: withHook('hook-marker-1'), result: 'ok' });
+  const text = JSON.stringify(record);
+  t.false(text.includes('hook-marker-1'));
+  t.true(text.includes('"A":"1"'));
+  const restored = restoreDesired(withHook('hook-marker-2'), record, () => secret('hunter2'), PUBLIC_TEST_KEY);
+  t.is(restored.desired!.services.web.postStart![0].environment.TOKEN, 'hook-marker-2');
+  t.is(restored.desired!.services.web.preStop![0].environment.TOKEN, 'hook-marker-2');
+});

@@ -382,6 +382,7 @@ function serviceMounts(desired: DesiredState, service: ServiceSpec, diagnostics:
         target: m.target,
         readOnly: m.readOnly || undefined,
         propagation: m.bind?.propagation,
+        selinux: m.bind?.selinux,
         createHostPath: m.type === 'bind' ? (m.bind?.createHostPath ?? true) : undefined,
         nocopy: m.volume?.nocopy || undefined,
         subpath: m.volume?.subpath,

@@ -33,6 +33,8 @@ interface MountEntry {
   readOnly?: boolean;
   createHostPath?: boolean;
   propagation?: string;
+  /** SELinux relabelling of a bind (`z` shared, `Z` private): only Binds carries it, not Mounts. */
+  selinux?: string;
   tmpfsSize?: number;
   tmpfsMode?: number;
   nocopy?: boolean;
@@ -207,7 +209,8 @@ function mountsOf(c: ConfigView, meta: ContainerMeta): { mounts: Obj[]; binds: s
   const binds: string[] = [];
   for (const m of c.mounts ?? []) {
     if (m.type === 'bind' && m.createHostPath) {
-      binds.push(`${m.source}:${m.target}${m.readOnly ? ':ro' : ':rw'}${m.propagation ? `,${m.propagation}` : ''}`);
+      const options = [m.readOnly ? 'ro' : 'rw', m.propagation, m.selinux].filter(Boolean).join(',');
+      binds.push(`${m.source}:${m.target}:${options}`);
     } else if (m.type === 'bind') {
       mounts.push({
         Type: 'bind',

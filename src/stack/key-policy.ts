@@ -147,7 +147,6 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('use_api_socket', 'use_api_socket'),
   refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
-  refuseService('volumes.*.bind.selinux', 'bind.selinux (SELinux relabelling)'),
   refuseService(
     'volumes.*.bind.recursive',
     'bind.recursive (submounts of a bind mount)',

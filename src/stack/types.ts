@@ -67,8 +67,8 @@ export interface MountSpec {
   source?: string;
   target: string;
   readOnly: boolean;
-  /** bind.create_host_path, bind.propagation, volume.nocopy, tmpfs.size (bytes), tmpfs.mode */
-  bind?: { createHostPath: boolean; propagation?: string };
+  /** bind.create_host_path, bind.propagation, bind.selinux, volume.nocopy, tmpfs.size (bytes), tmpfs.mode */
+  bind?: { createHostPath: boolean; propagation?: string; selinux?: 'z' | 'Z' };
   /** volume.subpath: a folder inside the volume, mounted instead of its root (API 1.45, Engine 26). */
   volume?: { nocopy: boolean; subpath?: string };
   tmpfs?: { size?: number; mode?: number };

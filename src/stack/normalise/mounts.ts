@@ -52,6 +52,7 @@ function shortMount(text: string, at: KeyPath, context: NormaliseContext): Mount
   let readOnly = false;
   let nocopy = false;
   let propagation: string | undefined;
+  let selinux: 'z' | 'Z' | undefined;
   for (const flag of (mode ?? '').split(',').filter(Boolean)) {
     if (flag === 'ro') readOnly = true;
     else if (flag === 'rw') readOnly = false;
@@ -59,13 +60,16 @@ function shortMount(text: string, at: KeyPath, context: NormaliseContext): Mount
     else if (PROPAGATION.has(flag)) propagation = flag;
     else if (CONSISTENCY.has(flag))
       problems.warning(at, `the mode ${flag} is ignored — consistency only matters on Docker Desktop for Mac`);
-    else if (flag === 'z' || flag === 'Z')
-      return void problems.error(at, `the mode ${flag} (SELinux relabelling) is not supported`, { hint: 'remove it' });
+    else if (flag === 'z' || flag === 'Z') selinux = flag;
     else
       return void problems.error(at, `unknown volume mode "${flag}" in "${text}"`, {
         hint: 'modes: ro, rw, nocopy, rprivate, private, rshared, shared, rslave, slave',
       });
   }
+  if (selinux && (source === undefined || !isPathLike(source)))
+    return void problems.error(at, `the mode ${selinux} (SELinux relabelling) applies to bind mounts only`, {
+      hint: 'remove it, or mount a host path (./dir:/target:z)',
+    });
   if (source === undefined) return { type: 'volume', target, readOnly, volume: { nocopy } };
   if (isPathLike(source)) {
     return {
@@ -73,7 +77,7 @@ function shortMount(text: string, at: KeyPath, context: NormaliseContext): Mount
       source: hostPath(source, context),
       target,
       readOnly,
-      bind: { createHostPath: true, ...(propagation ? { propagation } : {}) },
+      bind: { createHostPath: true, ...(propagation ? { propagation } : {}), ...(selinux ? { selinux } : {}) },
     };
   }
   if (!context.declared.volumes.has(source)) {
@@ -95,6 +99,11 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
   if (type === 'bind') {
     if (!source) return void problems.error(at, 'a bind mount needs a source path');
     const bind = isRecord(entry.bind) ? entry.bind : {};
+    const selinux = bind.selinux === 'z' || bind.selinux === 'Z' ? bind.selinux : undefined;
+    if (selinux && bind.create_host_path === false)
+      return void problems.error([...at, 'bind', 'selinux'], 'bind.selinux needs create_host_path (the default)', {
+        hint: 'the Engine relabels only binds it may create: remove create_host_path: false, or remove selinux',
+      });
     return {
       type,
       source: hostPath(source, context),
@@ -103,6 +112,7 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
       bind: {
         createHostPath: bind.create_host_path !== false,
         ...(typeof bind.propagation === 'string' ? { propagation: bind.propagation } : {}),
+        ...(selinux ? { selinux } : {}),
       },
     };
   }

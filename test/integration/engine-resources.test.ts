@@ -2,7 +2,7 @@
  * The cpu, memory, OOM, block IO and cgroup keys on the sandbox (h1, through the built CLI): each reaches the Engine
  * and is read back from the daemon's inspect, the limits hold inside the running container, a second plan finds
  * nothing to do, and changing one key of one service recreates that service's container and no other. The extra
- * groups, domain name, MAC address, label files and device cgroup rules too; `gpus` on a daemon without a GPU driver
+ * groups, domain name, MAC address, label files, device cgroup rules and a bind's SELinux mode (`:z`) too; `gpus` on a daemon without a GPU driver
  * (the sandbox has none) fails the apply with the daemon's reason, naming the host.
  */
 import { writeFileSync } from 'node:fs';
@@ -44,6 +44,7 @@ services:
     device_cgroup_rules: ["c 1:3 mr"]
     labels: { tier: api }
     label_file: ./app.labels
+    volumes: ["./relabelled:/data:z"]
   plain:
     image: ${IMAGE()}
     command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
@@ -93,6 +94,10 @@ test('the keys reach HostConfig and hold in the container; changing cpu_shares r
   t.deepEqual(h.BlkioDeviceReadBps, [{ Path: '/dev/vda', Rate: 8 * MiB }]);
   t.deepEqual(h.BlkioDeviceWriteIOps, [{ Path: '/dev/vda', Rate: 200 }]);
   t.deepEqual(h.GroupAdd, ['1234']);
+  t.true(
+    (h.Binds ?? []).some((bind) => bind.endsWith(':/data:rw,z')),
+    `a :z bind reaches HostConfig.Binds with its mode: ${JSON.stringify(h.Binds)}`,
+  );
   t.deepEqual(h.DeviceCgroupRules, ['c 1:3 mr']);
   t.like(info.Config, { Domainname: 'example.internal', Labels: { tier: 'api', team: 'core' } });
 

@@ -34,16 +34,28 @@ async function leaderSeenBy(via: string): Promise<number | undefined> {
   return n >= 0 ? n + 1 : undefined;
 }
 
-/** Every server up, one leader all agree on: the state each test starts from and leaves. */
+/** Whether Consul's autopilot says the cluster is healthy and can lose one server (every server a stable voter). */
+async function canLoseOne(via: string): Promise<boolean> {
+  const res = await fetch(`${via}/v1/operator/autopilot/health`).catch(() => undefined);
+  if (!res?.ok) return false;
+  const health = (await res.json()) as { Healthy?: boolean; FailureTolerance?: number };
+  return health.Healthy === true && (health.FailureTolerance ?? 0) >= 1;
+}
+
+/**
+ * Every server up, one leader all agree on, and autopilot healthy with a failure tolerance of one (a server just
+ * restarted is a voter again only once it is stable): the state each test starts from and leaves.
+ */
 async function wholeCluster(): Promise<number> {
   for (let n = 1; n <= servers.length; n++) sandboxCmd('start-consul', String(n));
   return eventually(
     async () => {
       const seen = await Promise.all(servers.map(leaderSeenBy));
-      return seen[0] !== undefined && seen.every((l) => l === seen[0]) ? seen[0] : undefined;
+      const agreed = seen[0] !== undefined && seen.every((l) => l === seen[0]) ? seen[0] : undefined;
+      return agreed !== undefined && (await canLoseOne(servers[agreed - 1])) ? agreed : undefined;
     },
-    60_000,
-    'one leader agreed on by the three Consul servers',
+    90_000,
+    'one leader agreed on by the three Consul servers, and a cluster that can lose one',
   );
 }
 

@@ -88,6 +88,30 @@ function shortMount(text: string, at: KeyPath, context: NormaliseContext): Mount
   return { type: 'volume', source, target, readOnly, volume: { nocopy } };
 }
 
+/** A long-syntax bind's options: create_host_path (default true), propagation, selinux (z or Z). */
+function longBind(
+  entry: Record<string, unknown>,
+  mount: { source: string; target: string; readOnly: boolean },
+  at: KeyPath,
+  problems: Problems,
+): MountSpec | undefined {
+  const bind = isRecord(entry.bind) ? entry.bind : {};
+  const selinux = bind.selinux === 'z' || bind.selinux === 'Z' ? bind.selinux : undefined;
+  if (selinux && bind.create_host_path === false)
+    return void problems.error([...at, 'bind', 'selinux'], 'bind.selinux needs create_host_path (the default)', {
+      hint: 'the Engine relabels only binds it may create: remove create_host_path: false, or remove selinux',
+    });
+  return {
+    type: 'bind',
+    ...mount,
+    bind: {
+      createHostPath: bind.create_host_path !== false,
+      ...(typeof bind.propagation === 'string' ? { propagation: bind.propagation } : {}),
+      ...(selinux ? { selinux } : {}),
+    },
+  };
+}
+
 function longMount(entry: Record<string, unknown>, at: KeyPath, context: NormaliseContext): MountSpec | undefined {
   const { problems } = context;
   const type = entry.type as MountSpec['type'];
@@ -98,23 +122,7 @@ function longMount(entry: Record<string, unknown>, at: KeyPath, context: Normali
   const source = typeof entry.source === 'string' && entry.source !== '' ? entry.source : undefined;
   if (type === 'bind') {
     if (!source) return void problems.error(at, 'a bind mount needs a source path');
-    const bind = isRecord(entry.bind) ? entry.bind : {};
-    const selinux = bind.selinux === 'z' || bind.selinux === 'Z' ? bind.selinux : undefined;
-    if (selinux && bind.create_host_path === false)
-      return void problems.error([...at, 'bind', 'selinux'], 'bind.selinux needs create_host_path (the default)', {
-        hint: 'the Engine relabels only binds it may create: remove create_host_path: false, or remove selinux',
-      });
-    return {
-      type,
-      source: hostPath(source, context),
-      target,
-      readOnly,
-      bind: {
-        createHostPath: bind.create_host_path !== false,
-        ...(typeof bind.propagation === 'string' ? { propagation: bind.propagation } : {}),
-        ...(selinux ? { selinux } : {}),
-      },
-    };
+    return longBind(entry, { source: hostPath(source, context), target, readOnly }, at, problems);
   }
   if (type === 'tmpfs') {
     if (source) problems.error([...at, 'source'], 'a tmpfs mount has no source');

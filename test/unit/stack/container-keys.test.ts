@@ -4,10 +4,7 @@
  * hash and the create body.
  */
 import test from 'ava';
-import { serviceConfig } from '../../../src/plan/config.js';
-import { containerCreateBody } from '../../../src/plan/engine.js';
-import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
-import { errors, find, load, where } from './helpers.js';
+import { createBodyOf, errors, find, load, where } from './helpers.js';
 
 /** Named, so that hashes of different folders compare. */
 const compose = (keys: string) => `name: demo\nservices:\n  web:\n    image: busybox\n${keys}`;
@@ -15,18 +12,7 @@ const compose = (keys: string) => `name: demo\nservices:\n  web:\n    image: bus
 async function bodyOf(keys: string, files: Record<string, string> = {}) {
   const r = await load({ 'compose.yaml': compose(keys), ...files });
   if (!r.value) throw new Error(JSON.stringify(r.diagnostics));
-  const spec = r.value.services.web;
-  const sc = serviceConfig(r.value, spec, undefined, PUBLIC_TEST_KEY);
-  const body = containerCreateBody(sc.config, {
-    stack: r.value.name,
-    service: 'web',
-    slot: '1',
-    hash: sc.hash,
-    json: sc.json,
-    bundles: [],
-    environment: sc.environment,
-  }) as unknown as Record<string, unknown> & { HostConfig: Record<string, unknown>; Labels: Record<string, string> };
-  return { spec, hash: sc.hash, body, host: body.HostConfig };
+  return createBodyOf(r.value);
 }
 
 test('group_add, domainname, mac_address and device_cgroup_rules reach the body; without them nothing is sent', async (t) => {

@@ -4,6 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatLocation, type Diagnostic } from '../../../src/errors.js';
 import { loadStack, StackSchema, type LoadOptions, type LoadResult } from '../../../src/stack/index.js';
+import type { DesiredState, ServiceSpec } from '../../../src/stack/types.js';
+import { serviceConfig } from '../../../src/plan/config.js';
+import { containerCreateBody } from '../../../src/plan/engine.js';
+import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
 
 /** One schema for all tests in a worker (compiling takes ~100 ms). */
 export const schema = new StackSchema();
@@ -61,3 +65,34 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
   return lines.map((l) => l.slice(indent)).join('\n');
 }
+
+/**
+ * A loaded stack's service as the planner sends it: its config hash and the Engine's create body (replica 1,
+ * under the public test key), for tests of keys that reach HostConfig or NetworkingConfig.
+ */
+export function createBodyOf(
+  desired: DesiredState,
+  service = 'web',
+  digest?: string,
+): { spec: ServiceSpec; hash: string; body: CreateBody; host: Record<string, unknown> } {
+  const spec = desired.services[service];
+  const sc = serviceConfig(desired, spec, digest, PUBLIC_TEST_KEY);
+  const body = containerCreateBody(sc.config, {
+    stack: desired.name,
+    service,
+    slot: '1',
+    hash: sc.hash,
+    json: sc.json,
+    bundles: [],
+    environment: sc.environment,
+  }) as unknown as CreateBody;
+  return { spec, hash: sc.hash, body, host: body.HostConfig };
+}
+
+/** The create body's parts the tests read (the rest is there too). */
+export type CreateBody = Record<string, unknown> & {
+  platform?: string;
+  Labels: Record<string, string>;
+  HostConfig: Record<string, unknown>;
+  NetworkingConfig: { EndpointsConfig: Record<string, Record<string, unknown>> };
+};

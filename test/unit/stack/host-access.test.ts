@@ -3,28 +3,14 @@
  * and why where stack cannot do what they ask, carried into the config hash and the Engine's create body.
  */
 import test from 'ava';
-import { serviceConfig } from '../../../src/plan/config.js';
-import { containerCreateBody } from '../../../src/plan/engine.js';
-import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
-import { errors, find, load, where } from './helpers.js';
+import { createBodyOf, errors, find, load, where } from './helpers.js';
 
 const compose = (keys: string) => `services:\n  web:\n    image: busybox\n${keys}`;
 
 async function bodyOf(keys: string, files: Record<string, string> = {}) {
   const r = await load({ 'compose.yaml': compose(keys), ...files });
   if (!r.value) throw new Error(JSON.stringify(r.diagnostics));
-  const spec = r.value.services.web;
-  const sc = serviceConfig(r.value, spec, undefined, PUBLIC_TEST_KEY);
-  const body = containerCreateBody(sc.config, {
-    stack: r.value.name,
-    service: 'web',
-    slot: '1',
-    hash: sc.hash,
-    json: sc.json,
-    bundles: [],
-    environment: sc.environment,
-  }) as unknown as { platform?: string; HostConfig: Record<string, unknown> };
-  return { spec, hash: sc.hash, body, host: body.HostConfig };
+  return createBodyOf(r.value);
 }
 
 test('namespace modes reach HostConfig; none of them leaves the hash of a service as it was', async (t) => {

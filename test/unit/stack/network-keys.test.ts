@@ -4,12 +4,10 @@
  * and the fixed addresses the daemon would refuse refused at plan time, at the key.
  */
 import test from 'ava';
-import { serviceConfig } from '../../../src/plan/config.js';
-import { containerCreateBody, networkCreateBody } from '../../../src/plan/engine.js';
+import { networkCreateBody } from '../../../src/plan/engine.js';
 import { endpointAddressProblems } from '../../../src/plan/endpoint-checks.js';
 import { networkConfig } from '../../../src/plan/network-config.js';
-import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
-import { find, load, where } from './helpers.js';
+import { createBodyOf, find, load, where } from './helpers.js';
 
 const NETWORK = [
   'networks:',
@@ -31,17 +29,8 @@ async function loaded(endpoint: string, network?: string) {
   const r = await load({ 'compose.yaml': compose(endpoint, network) });
   if (!r.value) throw new Error(JSON.stringify(r.diagnostics));
   const d = r.value;
-  const sc = serviceConfig(d, d.services.web, undefined, PUBLIC_TEST_KEY);
-  const body = containerCreateBody(sc.config, {
-    stack: d.name,
-    service: 'web',
-    slot: '1',
-    hash: sc.hash,
-    json: sc.json,
-    bundles: [],
-    environment: sc.environment,
-  }) as unknown as { NetworkingConfig: { EndpointsConfig: Record<string, Record<string, unknown>> } };
-  return { d, hash: sc.hash, endpoint: body.NetworkingConfig.EndpointsConfig.demo_back };
+  const { hash, body } = createBodyOf(d);
+  return { d, hash, endpoint: body.NetworkingConfig.EndpointsConfig.demo_back };
 }
 
 const ENDPOINT = [

@@ -3,10 +3,7 @@
  * would refuse them, each one in the config hash (a file without them hashes as before) and in HostConfig.
  */
 import test from 'ava';
-import { serviceConfig } from '../../../src/plan/config.js';
-import { containerCreateBody } from '../../../src/plan/engine.js';
-import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
-import { errors, find, load, where } from './helpers.js';
+import { createBodyOf, errors, find, load, where } from './helpers.js';
 
 /** Named, so that hashes of different folders compare. */
 const compose = (keys: string) => `name: demo\nservices:\n  web:\n    image: busybox\n${keys}`;
@@ -14,18 +11,7 @@ const compose = (keys: string) => `name: demo\nservices:\n  web:\n    image: bus
 async function bodyOf(keys: string, env: Record<string, string> = {}) {
   const r = await load({ 'compose.yaml': compose(keys) }, { env });
   if (!r.value) throw new Error(JSON.stringify(r.diagnostics));
-  const spec = r.value.services.web;
-  const sc = serviceConfig(r.value, spec, undefined, PUBLIC_TEST_KEY);
-  const body = containerCreateBody(sc.config, {
-    stack: r.value.name,
-    service: 'web',
-    slot: '1',
-    hash: sc.hash,
-    json: sc.json,
-    bundles: [],
-    environment: sc.environment,
-  }) as unknown as { HostConfig: Record<string, unknown> };
-  return { spec, hash: sc.hash, host: body.HostConfig };
+  return createBodyOf(r.value);
 }
 
 const ALL = [

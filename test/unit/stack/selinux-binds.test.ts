@@ -4,10 +4,7 @@
  * cannot relabel (a named volume, create_host_path: false), at the key.
  */
 import test from 'ava';
-import { errors, find, load, where } from './helpers.js';
-import { serviceConfig } from '../../../src/plan/config.js';
-import { containerCreateBody } from '../../../src/plan/engine.js';
-import { PUBLIC_TEST_KEY } from '../../../src/sensitive.js';
+import { createBodyOf, errors, find, load, where } from './helpers.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -18,18 +15,8 @@ async function loaded(volumes: string) {
 async function bindsOf(volumes: string): Promise<{ hash: string; binds: unknown; mounts: unknown }> {
   const r = await loaded(volumes);
   if (!r.value) throw new Error(JSON.stringify(errors(r)));
-  const s = r.value.services.web;
-  const sc = serviceConfig(r.value, s, DIGEST, PUBLIC_TEST_KEY);
-  const body = containerCreateBody(sc.config, {
-    stack: r.value.name,
-    service: 'web',
-    slot: '1',
-    hash: sc.hash,
-    json: sc.json,
-    bundles: [],
-    environment: sc.environment,
-  }) as { HostConfig: { Binds?: unknown; Mounts?: unknown } };
-  return { hash: sc.hash, binds: body.HostConfig.Binds, mounts: body.HostConfig.Mounts };
+  const { hash, host } = createBodyOf(r.value, 'web', DIGEST);
+  return { hash, binds: host.Binds, mounts: host.Mounts };
 }
 
 test('short :z / :Z and long bind.selinux reach Binds with the mode; the mode is in the hash', async (t) => {

@@ -1,4 +1,5 @@
 /** Time for the reconcile agent, injected so tests control it: the back-off and the interval wait on it. */
+import { abortableSleep } from '../state/types.js';
 
 export interface Clock {
   now(): number;
@@ -8,15 +9,5 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    }),
+  sleep: abortableSleep,
 };

@@ -4,7 +4,6 @@
  * GITHUB_STEP_SUMMARY names, changing nothing; on the default branch (STACK_APPLY true) they apply that saved plan;
  * an invalid stack fails the validation with a workflow annotation on its file and line.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -18,27 +17,25 @@ import {
   stackEvents,
   uniqueStack,
 } from './reconcile-helpers.js';
-import { bin, ensureBuilt, inventoryYaml, sandboxHosts, stateDir, writeDir } from './cli-helpers.js';
+import {
+  bin,
+  ensureBuilt,
+  inventoryYaml,
+  sandboxHosts,
+  startCommand,
+  writeDir,
+  type CliResult,
+} from './cli-helpers.js';
 import { repoRoot } from '../helpers/sandbox.js';
 
 const STEPS = path.join(repoRoot, 'deploy', 'ci', 'steps.sh');
 test.before(() => ensureBuilt());
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the steps as the action does, in `dir`, with the runner's files in `dir`. */
-function steps(dir: string, env: Record<string, string>): Promise<Run> {
-  const child = spawn('bash', [STEPS], {
+function steps(dir: string, env: Record<string, string>): Promise<CliResult> {
+  return startCommand('bash', [STEPS], {
     cwd: dir,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: '/nonexistent',
-      NO_COLOR: '1',
-      STACK_STATE_DIR: stateDir,
       STACK_BIN: `${process.execPath} ${bin}`,
       STACK_FILES: 'compose.yaml',
       STACK_INVENTORY: 'inventory.yaml',
@@ -46,13 +43,7 @@ function steps(dir: string, env: Record<string, string>): Promise<Run> {
       GITHUB_OUTPUT: path.join(dir, 'output.txt'),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  }).done;
 }
 
 function stackFile(name: string): string {

@@ -99,9 +99,27 @@ export function startStack(
   cwd: string,
   env: Record<string, string> = {},
 ): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
-  const child = spawn(process.execPath, [bin, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir, ...env },
+  return startCommand(process.execPath, [bin, ...args], { cwd, env });
+}
+
+/**
+ * Starts any command (a script the tests run as an operator or a CI runner would) with the tests' plain environment:
+ * PATH, no HOME, NO_COLOR, the tests' state directory, and `env` on top.
+ */
+export function startCommand(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
+  const child = spawn(cmd, args, {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: '/nonexistent',
+      NO_COLOR: '1',
+      STACK_STATE_DIR: stateDir,
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

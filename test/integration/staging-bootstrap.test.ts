@@ -7,14 +7,13 @@
  * no published port) up and then gone with its volumes; `down` leaves no container, volume or network. Also the
  * scripts' refusals of bad operator input, before anything is contacted.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { Labels } from '../../src/labels.js';
 import { engine, repoRoot, sandboxInstanceUp, VX_UP_ARGS, type SandboxHost } from '../helpers/sandbox.js';
-import { bin, ensureBuilt, inventoryYaml } from './cli-helpers.js';
+import { bin, ensureBuilt, inventoryYaml, startCommand, type CliResult } from './cli-helpers.js';
 import { eventually } from './reconcile-helpers.js';
 
 const box = sandboxInstanceUp('vx', VX_UP_ARGS);
@@ -28,22 +27,10 @@ const STACKS = ['staging-consul', 'staging-app', PR];
 let consulImage = '';
 let cleaned = false;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(cmd, args, {
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', NO_COLOR: '1', STACK_STATE_DIR: stateDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return startCommand(cmd, args, { env: { STACK_STATE_DIR: stateDir, ...env } }).done;
 }
 
 /** bootstrap.sh with every value from flags, as an operator runs it. */

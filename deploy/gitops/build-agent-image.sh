@@ -83,18 +83,22 @@ base_image() {
 }
 
 # The build context: the Dockerfile and this checkout's built stack — bin/, dist/ (mtimes kept, so bin/stack.js
-# picks the bundle), schemas/, package.json and the production dependencies of node_modules (what `npm ls
-# --omit=dev` lists: the compiled schema validators need ajv's runtime), never the development ones.
+# picks the bundle), schemas/, package.json and, from node_modules, the packages package-lock.json does not mark as
+# development-only (the compiled schema validators need ajv's runtime): what `npm ci --omit=dev` would install.
 context() {
   local ctx="$1" deps
   cp "$here/Dockerfile" "$ctx/Dockerfile"
   mkdir -p "$ctx/stack"
   cp -a "$repo/bin" "$repo/dist" "$repo/schemas" "$repo/package.json" "$ctx/stack/"
   [ ! -f "$repo/LICENSE" ] || cp "$repo/LICENSE" "$ctx/stack/"
-  deps="$(cd "$repo" && npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s|^$repo/node_modules/|node_modules/|p")" ||
-    die "npm ls --omit=dev failed in $repo: run npm ci there first"
-  [ -n "$deps" ] || die "$repo/node_modules holds none of stack's dependencies: run npm ci there first"
-  # shellcheck disable=SC2086 # one path a line, none with spaces (npm package names)
+  deps="$(node -e '
+    const fs = require("node:fs");
+    const lock = JSON.parse(fs.readFileSync(process.argv[1] + "/package-lock.json", "utf8"));
+    for (const [p, v] of Object.entries(lock.packages ?? {}))
+      if (p.startsWith("node_modules/") && !v.dev && fs.existsSync(process.argv[1] + "/" + p)) console.log(p);
+  ' "$repo")" || die "$repo/package-lock.json could not be read"
+  grep -qx 'node_modules/ajv' <<<"$deps" || die "$repo/node_modules lacks stack's dependencies: run npm ci there first"
+  # shellcheck disable=SC2086 # one path a line, none with spaces (npm package paths)
   (cd "$repo" && cp -a --parents $deps "$ctx/stack/")
 }
 
@@ -104,7 +108,7 @@ trap 'rm -rf "$ctx"' EXIT
 context "$ctx"
 log "docker build $image (FROM $base)"
 # The classic builder: FROM the base the daemon has, no BuildKit needed; its output only when it fails.
-out="$(DOCKER_BUILDKIT=0 dk build -q --build-arg "BASE=$base" -t "$image" "$ctx" 2>&1)" ||
+out="$(DOCKER_BUILDKIT=0 dk build -q --force-rm --build-arg "BASE=$base" -t "$image" "$ctx" 2>&1)" ||
   { echo "$out" >&2; die "docker build of $image failed (above)"; }
 dk push -q "$image" >/dev/null
 digest="$(dk image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image" | grep -F "$registry/stack-reconcile/agent@" | head -1)"

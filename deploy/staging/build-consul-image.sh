@@ -31,8 +31,7 @@ done
 [[ "$registry" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]] || die "--registry '$registry' is not HOST[:PORT]"
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ -z "$consul_bin" ]; then consul_bin="$(bash "$here/../sandbox/build-consul.sh")"; fi
-[ -x "$consul_bin" ] || die "$consul_bin is not an executable consul binary (--consul-bin)"
-[ -x /bin/busybox ] || die "/bin/busybox is missing (apt-get install busybox-static)"
+[ -f "$consul_bin" ] && [ -x "$consul_bin" ] || die "$consul_bin is not an executable consul binary (--consul-bin)"
 version="$("$consul_bin" version | awk 'NR == 1 { sub(/^v/, "", $2); print $2 }')"
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || die "$consul_bin version gave no version"
 tag="${tag:-$version}"
@@ -41,28 +40,10 @@ image="$registry/stack-staging/consul:$tag"
 
 dk() { if [ -n "$docker_host" ]; then docker -H "$docker_host" "$@"; else docker "$@"; fi; }
 
-root="$(mktemp -d "${TMPDIR:-/tmp}/consul-rootfs.XXXXXX")"
+# shellcheck source=deploy/staging/image-lib.sh
+. "$here/image-lib.sh"
+root="$(image_rootfs)"
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/consul/data" "$root/consul/config"
-cp /bin/busybox "$root/bin/busybox"
-for a in $("$root/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"; done
-cp "$consul_bin" "$root/bin/consul"
-# A dynamically linked binary brings its loader and libraries, at the same paths.
-if ldd "$consul_bin" >/dev/null 2>&1; then
-  for lib in $(ldd "$consul_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done
-fi
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
-chmod 1777 "$root/tmp"
-
-# Fixed timestamps, owners and order: the same binary gives the same layer (and so the same digest) every time.
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$root" -c . |
-  dk import -c 'ENV PATH=/bin' -c 'ENTRYPOINT ["/bin/consul"]' -c 'CMD ["version"]' - "$image" >/dev/null
-dk push -q "$image" >/dev/null
-digest="$(dk image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$image" | grep -F "$registry/stack-staging/consul@" | head -1)"
-[[ "$digest" =~ @sha256:[0-9a-f]{64}$ ]] || die "the registry gave no digest for $image"
-echo "$digest"
+mkdir -p "$root/consul/data" "$root/consul/config"
+image_add_binary "$root" "$consul_bin" consul
+image_push "$root" "$image" 'ENV PATH=/bin' 'ENTRYPOINT ["/bin/consul"]' 'CMD ["version"]'

@@ -8,6 +8,7 @@
 #   3. a push to the operator's registry. Prints the image pinned by the digest the registry serves.
 #
 # Usage: build-agent-image.sh --registry HOST:PORT [--tag TAG] [--docker-host URL] [--mirror URL]
+#        build-agent-image.sh --base-only [--mirror URL]   (step 1 alone: prints the cached tar; CI's setup runs it)
 #   --registry     the registry the agent's host pulls from (the operator's)
 #   --tag          the image tag (default: the version in package.json)
 #   --docker-host  the daemon that imports, builds and pushes (default: DOCKER_HOST, else the docker CLI's default)
@@ -17,28 +18,33 @@ set -euo pipefail
 
 die() { echo "build-agent-image: $*" >&2; exit 1; }
 log() { echo "build-agent-image: $*" >&2; }
-usage() { sed -n '10,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-1}"; }
+usage() { sed -n '10,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-1}"; }
 
 SUITE=trixie
 PACKAGES=nodejs,git,ca-certificates,openssh-client
-registry="" tag="" docker_host="${DOCKER_HOST:-}" mirror="http://deb.debian.org/debian"
+registry="" tag="" docker_host="${DOCKER_HOST:-}" mirror="http://deb.debian.org/debian" base_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --registry) registry="${2:?--registry needs HOST:PORT}"; shift 2 ;;
     --tag) tag="${2:?--tag needs a value}"; shift 2 ;;
     --docker-host) docker_host="${2:?--docker-host needs a URL}"; shift 2 ;;
     --mirror) mirror="${2:?--mirror needs a URL}"; shift 2 ;;
+    --base-only) base_only=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "build-agent-image: unknown argument '$1'" >&2; usage ;;
   esac
 done
-[ -n "$registry" ] || die "--registry HOST:PORT is required (the registry the agent's host pulls from)"
-[[ "$registry" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]] || die "--registry '$registry' is not HOST[:PORT]"
 [[ "$mirror" =~ ^https?://[A-Za-z0-9.:/_-]+$ ]] || die "--mirror '$mirror' is not an http(s) URL"
+if [ -z "$base_only" ]; then
+  [ -n "$registry" ] || die "--registry HOST:PORT is required (the registry the agent's host pulls from)"
+  [[ "$registry" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]] || die "--registry '$registry' is not HOST[:PORT]"
+fi
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-[ -f "$repo/dist/cli/bundle.js" ] && [ -f "$repo/bin/stack.js" ] ||
-  die "$repo has no built stack (dist/cli/bundle.js): run npm run build there first"
+if [ -z "$base_only" ]; then
+  [ -f "$repo/dist/cli/bundle.js" ] && [ -f "$repo/bin/stack.js" ] ||
+    die "$repo has no built stack (dist/cli/bundle.js): run npm run build there first"
+fi
 version="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$repo/package.json")"
 tag="${tag:-$version}"
 [[ "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || die "--tag '$tag' is not a valid image tag"
@@ -102,6 +108,7 @@ context() {
   (cd "$repo" && cp -a --parents $deps "$ctx/stack/")
 }
 
+if [ -n "$base_only" ]; then base_tar; exit 0; fi
 base="$(base_image)"
 ctx="$(mktemp -d "${TMPDIR:-/tmp}/agent-context.XXXXXX")"
 trap 'rm -rf "$ctx"' EXIT

@@ -28,11 +28,25 @@ interface KvItem {
   ModifyIndex: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or at once when `stop` aborts (a stopped lease waits for none of its loops' pauses). */
+function pause(ms: number, stop: AbortSignal): Promise<void> {
+  if (stop.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class LockLease {
   private readonly lostController = new AbortController();
+  /** Aborted by `stop`: ends the loops' pauses at once (the renewal's is up to RENEW_EVERY_MS long). */
+  private readonly stopController = new AbortController();
   private readonly cancelKey = new EventEmitter();
   private readonly cancelSession = Object.assign(new EventEmitter(), { includeResponse: true });
   private stopped = false;
@@ -72,10 +86,15 @@ export class LockLease {
   /** Stops renewing and watching (before the lock is released). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopController.abort();
     clearTimeout(this.expiry);
     this.cancelKey.emit('cancel');
     this.cancelSession.emit('cancel');
     await Promise.all(this.loops.map((l) => l.catch(() => undefined)));
+  }
+
+  private pause(ms: number): Promise<void> {
+    return pause(ms, this.stopController.signal);
   }
 
   private lose(why: string): void {
@@ -107,7 +126,7 @@ export class LockLease {
   private async renewLoop(): Promise<void> {
     while (this.active) {
       const since = performance.now() - this.confirmedAt;
-      await sleep(since < this.times.renewEveryMs ? this.times.renewEveryMs - since : 1000);
+      await this.pause(since < this.times.renewEveryMs ? this.times.renewEveryMs - since : 1000);
       if (!this.active) return;
       const sent = performance.now();
       try {
@@ -143,7 +162,7 @@ export class LockLease {
           );
         index = item.ModifyIndex;
       } catch {
-        if (this.active) await sleep(1000);
+        if (this.active) await this.pause(1000);
       }
     }
   }
@@ -166,10 +185,10 @@ export class LockLease {
         if (!item) return this.lose(`session ${this.session} was invalidated or destroyed`);
         // Consul's rules for blocking indexes: the same index after a wait that timed out, a lower one resets to 0.
         const next = Number(res?.headers?.['x-consul-index'] ?? 0);
-        if (!(next > 0)) await sleep(1000);
+        if (!(next > 0)) await this.pause(1000);
         index = next >= index ? next : 0;
       } catch {
-        if (this.active) await sleep(1000);
+        if (this.active) await this.pause(1000);
       }
     }
   }

@@ -29,7 +29,13 @@ export function requestReplace(r: Reconciler, sl: Slot, current: ObservedContain
     temporary: tmp,
     resource,
     create: (group, extra, opts) =>
-      createAndConnect(r, sl, tmp, deps, { carried, group, extra, withoutAliases: opts?.withoutAliases }),
+      createAndConnect(r, sl, tmp, deps, {
+        carried,
+        group,
+        extra,
+        withoutAliases: opts?.withoutAliases,
+        after: opts?.after,
+      }),
     dns: dnsEndpoints((svc.sc.config.networks as Record<string, unknown>) ?? {}),
     previousDns,
     startGates: svc.gates(),

@@ -142,6 +142,8 @@ export interface CreateOptions {
   extra?: { rollout: string };
   /** start-first: not in the service's names until it is ready (src/plan/rollout/replica.ts admits it). */
   withoutAliases?: boolean;
+  /** Ops the create waits for, whatever their outcome (a rollout's previous batch: src/plan/rollout/plan.ts). */
+  after?: string[];
 }
 
 /**
@@ -168,7 +170,7 @@ export function createAndConnect(
     deps,
     { name: cname, body },
     group,
-    extra,
+    o.after?.length ? { ...extra, after: o.after } : extra,
   );
   let last = first;
   for (const [net, endpointCfg] of rest)

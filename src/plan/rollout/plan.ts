@@ -12,8 +12,11 @@
  * nothing: healthy if the created container has a healthcheck (its image's), else running for `monitor` —
  * decided from the container's inspect at apply time, since the plan cannot see the image (src/plan/health.ts). A batch's first disruptive step waits for a
  * `rollout.barrier` that is `after` every op of the previous batch (whatever their outcome, and after
- * any compensation they triggered) plus `delay`. The old containers stay, stopped, as `X_kept` until a
- * final barrier after the last batch removes them; so a rollback only renames and restarts them.
+ * any compensation they triggered) plus `delay`. A batch's new containers are created once the previous batch's
+ * have started (whatever the outcome): each create runs while that batch is gated on its wait, off the rollout's
+ * critical path, instead of every create at once beside the first batch's stops and starts (a create whose group
+ * is then skipped is undone by its compensation). The old containers stay, stopped, as `X_kept` until a final
+ * barrier after the last batch removes them; so a rollback only renames and restarts them.
  *
  * Invariant: at most `parallelism` replicas of a service are out of service at once; a failed replica
  * is put back (its compensation undoes exactly the steps that succeeded) before the next batch starts.
@@ -90,6 +93,7 @@ function planBatches(f: RolloutFrame, batches: ReplaceRequest[][]): PlannedBatch
   const out: PlannedBatches = { batches: [], compensations: [], replicas: [], last: [] };
   const u = f.s.deploy.updateConfig;
   let barrier: string | undefined;
+  let started: string[] = [];
   batches.forEach((batch, bi) => {
     if (bi > 0) {
       const cause = `after batch ${bi}${u.delayNs ? ` and ${ms(u.delayNs)} ms delay` : ''}`;
@@ -109,16 +113,19 @@ function planBatches(f: RolloutFrame, batches: ReplaceRequest[][]): PlannedBatch
       );
     }
     const batchOps: string[] = [];
+    const batchStarts: string[] = [];
     const planned: RolloutReplica[] = [];
     for (const r of batch) {
-      const steps = planReplica(f, r, barrier);
+      const steps = planReplica(f, r, barrier, started);
       batchOps.push(steps.final);
+      batchStarts.push(steps.start);
       out.compensations.push(replicaCompensation(r, steps));
       planned.push(rolloutReplica(f, r, steps));
       const healthy = f.ctx.gate === 'healthy' ? steps.waited : undefined;
       out.replicas.push({ host: r.host, name: r.final, started: steps.start, healthy, final: steps.final });
     }
     out.last = batchOps;
+    started = batchStarts;
     out.batches.push(planned);
   });
   return out;

@@ -37,11 +37,20 @@ export interface ReplicaSteps {
   withdrawals: { id: string; d: DnsEndpoint }[];
 }
 
-/** Adds one replica's replace group after `barrier` (the previous batch, if any). */
-export function planReplica(f: RolloutFrame, r: ReplaceRequest, barrier: string | undefined): ReplicaSteps {
+/**
+ * Adds one replica's replace group after `barrier` (the previous batch, if any). Its container is created once the
+ * previous batch's new containers have started (`createAfter`): while that batch is gated, off its critical path,
+ * and not all at once with the first batch's stops and starts.
+ */
+export function planReplica(
+  f: RolloutFrame,
+  r: ReplaceRequest,
+  barrier: string | undefined,
+  createAfter: string[],
+): ReplicaSteps {
   const group = `replace ${r.host} ${r.final}`;
   const kept = keptName(r.final);
-  const { first, last } = r.create(group, f.extra, { withoutAliases: f.order === 'start-first' });
+  const { first, last } = r.create(group, f.extra, { withoutAliases: f.order === 'start-first', after: createAfter });
   const base = { group, kept, first, withdrawals: [] as { id: string; d: DnsEndpoint }[] };
   const steps =
     f.order === 'stop-first' ? stopFirst(f, r, base, [last, barrier]) : startFirst(f, r, base, [last, barrier]);

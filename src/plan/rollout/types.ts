@@ -15,12 +15,13 @@ export interface ReplaceRequest {
   resource: string;
   /**
    * Adds the create (and network connects) of the new container in `group`; returns the first and last op ids.
-   * `withoutAliases`: its endpoints on the networks in `dns` get no aliases yet (start-first admits it later).
+   * `withoutAliases`: its endpoints on the networks in `dns` get no aliases yet (start-first admits it later);
+   * `after`: the create waits for these ops to settle, whatever their outcome (the previous batch's starts).
    */
   create: (
     group: string,
     extra: { rollout: string },
-    options?: { withoutAliases?: boolean },
+    options?: { withoutAliases?: boolean; after?: string[] },
   ) => { first: string; last: string };
   /** The new container's endpoints on networks whose names Docker's DNS serves (bridge, engine overlay), aliases included. */
   dns: DnsEndpoint[];

@@ -63,7 +63,10 @@ const PER_HOST = Number(args['per-host']);
 // Prerequisites first, then one growth run at a time (its own lock: it never touches the `bench` instance).
 if (!process.env.STACK_GROWTH_LOCKED) {
   const lines = ensurePrerequisites(prerequisites({ repo: REPO, engine28: false, engineCached: true }));
-  if (lines.length > 0) fail(lines.join('\n'));
+  if (lines.length > 0) {
+    for (const l of lines) console.error(l); // each `bench: missing …: fix`
+    process.exit(1);
+  }
   const r = spawnSync('flock', ['/tmp/stack-growth.lock', process.execPath, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, STACK_GROWTH_LOCKED: '1' },

@@ -33,7 +33,7 @@ function panel(metric, title, yTitle, hostCounts) {
     transform: [{ filter: { field: 'metric', equal: metric } }],
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'hosts', type: 'quantitative', title: 'hosts', axis: { values: hostCounts } },
+      x: { field: 'hosts', type: 'quantitative', title: 'hosts', axis: { values: hostCounts, format: 'd' } },
       y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: true } },
       color: { field: 'peer', type: 'nominal', title: null, scale: { domain: PEERS } },
     },

@@ -7,7 +7,9 @@
  * Robust on a shared machine: `warmup` untimed plans first (JIT), then each timed plan starts with a
  * collected heap when the process runs with --expose-gc (no garbage of the previous sample is collected
  * inside the next one; a CLI run plans once, on a fresh heap). `npm run bench` runs it that way, in its own
- * process: node --expose-gc bench/plan-bench.mjs REPS, and REPS 10000 100 for the scale curve (issue 20).
+ * process: node --expose-gc bench/plan-bench.mjs REPS, and REPS 10000 100 for the scale curve (issue 20). Each plan's
+ * wall time (`samples`) and the process's CPU time over it (`cpuSamples`, seconds): on a machine other work keeps
+ * busy the wall time grows with the load, the CPU time does not.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -124,19 +126,25 @@ export async function planBench({ containers = 1000, hosts = 10, drift = 0.1, re
     const observed = observedAfterApply(desired, drift);
     const clean = reconcile(desired, observedAfterApply(desired, 0));
     const samples = [];
+    const cpuSamples = [];
     let plan;
     for (let i = 0; i < warmup; i++) reconcile(desired, observed);
     let heapPeak = 0;
     for (let i = 0; i < reps; i++) {
       globalThis.gc?.();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       plan = reconcile(desired, observed);
       samples.push((performance.now() - t0) / 1000);
+      const cpu = process.cpuUsage(c0);
+      cpuSamples.push((cpu.user + cpu.system) / 1e6);
       heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
     }
     const replaced = new Set(plan.operations.filter((o) => o.kind === 'container.create').map((o) => o.resource)).size;
     return {
       samples,
+      // The process's CPU time (user + system, every thread) over each plan: what a busy machine does not inflate.
+      cpuSamples,
       containers,
       hosts,
       drift,

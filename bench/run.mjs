@@ -12,15 +12,16 @@
  * --check: only check (and install) the prerequisites.
  * Prints one table; writes bench/results/latest.json and latest.md (and a timestamped copy of the JSON).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeWorkload } from './workloads.mjs';
-import { containerCount, engineOf, swarmConverged, until, wipe } from './lib/engine.mjs';
-import { criticalPath, markdownTable, stats } from './lib/report.mjs';
+import { engineOf, wipe } from './lib/engine.mjs';
+import { inventoryText, peers } from './lib/peers.mjs';
+import { markdownTable, stats } from './lib/report.mjs';
 import { ensurePrerequisites, prerequisites } from './lib/prereqs.mjs';
 import { expectedRuns, smokeProblems } from './lib/smoke.mjs';
 
@@ -89,153 +90,29 @@ if (!process.env.STACK_BENCH_LOCKED) {
 const REPS = Number(args.reps);
 /** Part of every object name, so no run meets a leftover of an earlier one (see fresh()). */
 const RUN_ID = Date.now().toString(36).slice(-4);
-const DOCKER = '/usr/bin/docker'; // Debian's 20.10 CLI: has `stack deploy`
 
-// ── processes ────────────────────────────────────────────────────────────────
-function run(cmd, argv, env = {}) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const spawnedAt = Date.now();
-    const p = spawn(cmd, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const exitedAt = Date.now();
-      if (code !== 0)
-        reject(
-          new Error(
-            `${cmd} ${argv.join(' ')} exited ${code}:\n${stdout
-              .split('\n')
-              .filter((l) => l.includes('failed') || l.startsWith('✗') || l.includes('"op-failed"'))
-              .slice(0, 8)
-              .join('\n')}\n${stderr.slice(-2000)}`,
-          ),
-        );
-      else resolve({ seconds, stdout, stderr, spawnedAt, exitedAt });
-    });
-  });
-}
-/** The bench sandbox's script; its own messages go to stderr, and a failure ends the run with one line. */
-function sandbox(...a) {
-  try {
-    execFileSync('bash', ['deploy/sandbox/sandbox.sh', ...a], {
-      cwd: REPO,
-      env: { ...process.env, STACK_SANDBOX: 'bench' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  } catch {
-    throw new Error(
-      `STACK_SANDBOX=bench sandbox.sh ${a.join(' ')} failed (its message above); fix that and run the bench again`,
-    );
-  }
-}
-const dockerCli = (host, ...a) =>
-  execFileSync(DOCKER, ['-H', host.socket, ...a], {
-    env: { ...process.env, DOCKER_CONFIG: join(WORK, 'docker-cli') },
-    encoding: 'utf8',
-  }).trim();
-
-// ── peers ────────────────────────────────────────────────────────────────────
-/** stack: the CLI as a user runs it (process start included), under /usr/bin/time -v for peak RSS. */
-async function stackApply(ctx, file, name) {
-  const r = await run('/usr/bin/time', [
-    '-v',
-    process.execPath,
-    'bin/stack.js',
-    'apply',
-    '--yes',
-    '--json',
-    '-i',
-    ctx.inventory,
-    '-f',
-    file,
-    '-p',
-    name,
-  ]);
-  const events = r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  const summary = events.findLast((e) => e.type === 'summary');
-  const calls = Object.values(summary.calls).reduce(
-    (a, c) => ({ reads: a.reads + c.reads, writes: a.writes + c.writes }),
-    { reads: 0, writes: 0 },
-  );
-  const replaced = events.filter((e) => e.type === 'op-done' && e.op.kind === 'container.create').length;
-  const rssMB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
-  const path = replaced ? criticalPath(events, r.spawnedAt, r.exitedAt) : undefined;
-  return { seconds: r.seconds, calls, created: replaced, rssMB, path };
-}
-const floorApply = (ctx, paths) => run(process.execPath, ['bench/floor.mjs', paths.floor, ctx.sandboxJson]);
-/** The least a tool must do to know nothing changed: list the containers of every host, in parallel, in a fresh process. */
-const floorNoop = (ctx) =>
-  run(process.execPath, [
-    '--input-type=module',
-    '-e',
-    `import D from 'dockerode'; await Promise.all(${JSON.stringify(ctx.hosts.map((h) => new URL(h.socket).pathname))}.map((s) => new D({ socketPath: s }).listContainers({ all: true })));`,
-  ]);
-/** Floor for one service's change: per host remove its replica and create and start the new one, in parallel. */
-async function floorReplace(ctx, paths, service) {
-  const spec = JSON.parse(readFileSync(paths.floor, 'utf8'));
-  const code = `import D from 'dockerode'; const spec = ${JSON.stringify(spec)}; const socks = ${JSON.stringify(Object.fromEntries(ctx.hosts.map((h) => [h.name, new URL(h.socket).pathname])))};
-await Promise.all(spec.hosts.map(async (h) => { const e = new D({ socketPath: socks[h.host] }); await Promise.all(h.containers.filter((c) => c.name.includes('_${service}_')).map(async (c) => { await e.getContainer(c.name).remove({ force: true }); await (await e.createContainer({ ...c.body, name: c.name })).start(); })); }));`;
-  return run(process.execPath, ['--input-type=module', '-e', code]);
-}
-/** docker-compose v1, one process per host in parallel, each with its host's file; the run takes as long as the slowest. */
-async function composeUp(ctx, paths, name) {
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    ctx.hosts.map((h, i) =>
-      run('docker-compose', ['-p', name, '-f', paths.compose[i], 'up', '-d', '--no-build'], { DOCKER_HOST: h.socket }),
-    ),
-  );
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-async function swarmDeploy(ctx, file, name, w, taskOk) {
-  const manager = engineOf(ctx.hosts[0]);
-  const t0 = process.hrtime.bigint();
-  await run(DOCKER, ['-H', ctx.hosts[0].socket, 'stack', 'deploy', '-c', file, name], {
-    DOCKER_CONFIG: join(WORK, 'docker-cli'),
-  });
-  const cli = Number(process.hrtime.bigint() - t0) / 1e9;
-  await until(`swarm stack ${name}`, () => swarmConverged(manager, name, w.services, w.replicas, taskOk));
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cli };
-}
+// ── peers (bench/lib/peers.mjs) ───────────────────────────────────────────────
+const {
+  run,
+  sandbox,
+  stackApply,
+  stackDestroy,
+  floorApply,
+  floorNoop,
+  floorReplace,
+  composeUp,
+  swarmDeploy,
+  swarmNoop,
+  swarmRemove,
+  swarmUp,
+  swarmDown,
+  removeVxlanLeftovers,
+  fresh,
+  engineVersion,
+} = peers({ repo: REPO, work: WORK, instance: 'bench', log });
 
 const OWN = 'stack, own overlay';
 const PLAN = '6 plan 1000 containers / 10 hosts, 10% drift';
-/** stack destroy, volumes too: its own overlay's bridges, devices and Consul leases go with it. */
-async function stackDestroy(ctx, file, name) {
-  const destroy = () =>
-    run(process.execPath, [
-      'bin/stack.js',
-      'destroy',
-      '--yes',
-      '--prune-volumes',
-      '-i',
-      ctx.inventory,
-      '-f',
-      file,
-      '-p',
-      name,
-    ]);
-  // Not measured; a step that fails is logged and the destroy run again, as a user would (a re-run converges).
-  // A network whose stale endpoint count dockerd 20.10 keeps until it restarts (docs/faults.md) stays behind:
-  // later runs use new names and the pool avoids its subnet, so the run goes on.
-  await destroy()
-    .catch((err) => {
-      log(`destroy ${name} failed, running it again: ${String(err.message).split('\n').slice(0, 6).join(' | ')}`);
-      return destroy();
-    })
-    .catch((err) =>
-      log(`destroy ${name} failed again, going on: ${String(err.message).split('\n').slice(0, 3).join(' | ')}`),
-    );
-}
-
 /**
  * Phase B's stack runs (and C's, on Engine 28): the rollout, then each workload's cold apply, no-op and env change,
  * each destroyed after. `peer` names the row; `engine` is set on the rows of another engine than 20.10.
@@ -304,8 +181,7 @@ async function swarmRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rollou
       ...extra,
       note: 'same update_config and healthcheck; services update concurrently',
     });
-    dockerCli(hosts[0], 'stack', 'rm', name);
-    await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
+    await swarmRemove(ctx, name);
   }
   for (const wl of rolloutOnly ? [] : workloads) {
     for (let rep = 0; rep < REPS; rep++) {
@@ -317,9 +193,7 @@ async function swarmRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rollou
         ...extra,
         note: 'docker stack deploy until every task runs; swarm overlay',
       });
-      const noop = await run(DOCKER, ['-H', hosts[0].socket, 'stack', 'deploy', '-c', wl.paths.stack, name], {
-        DOCKER_CONFIG: join(WORK, 'docker-cli'),
-      });
+      const noop = await swarmNoop(ctx, wl.paths.stack, name);
       add(noopLabel(wl), swarm, [noop.seconds], { ...extra, note: 'stack deploy again (CLI time)' });
       if (wl === w1) {
         const env = await swarmDeploy(
@@ -334,8 +208,7 @@ async function swarmRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rollou
           note: 'stack deploy; default update_config (parallelism 1, stop-first)',
         });
       }
-      dockerCli(hosts[0], 'stack', 'rm', name);
-      await until('swarm stack removed', async () => (await containerCount(hosts)) === 0);
+      await swarmRemove(ctx, name);
       await wipe(hosts);
     }
   }
@@ -352,44 +225,14 @@ async function noStorePhase(ctx, phase) {
   await ownOverlayRuns(ctx, { ...phase, peer: phase.own });
   removeVxlanLeftovers(hosts);
   try {
-    dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
-    const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
-    for (const h of hosts.slice(1))
-      dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
+    swarmUp(hosts);
     await swarmRuns(ctx, phase);
   } finally {
-    for (const h of [...hosts].reverse()) {
-      try {
-        dockerCli(h, 'swarm', 'leave', '--force');
-      } catch {
-        /* not in a swarm */
-      }
-    }
-    await wipe(hosts).catch((err) => log('wipe after swarm:', err.message));
+    await swarmDown(hosts);
   }
 }
 
-/**
- * A VXLAN device stack's own overlay left behind (a destroy the stale endpoint count stopped) holds UDP 4789 in its
- * host's namespace with other flags than Swarm's, and Swarm's overlay then fails on that host: remove them.
- */
-function removeVxlanLeftovers(hosts) {
-  for (const h of hosts)
-    for (const dev of execFileSync('ip', ['-n', h.netns, '-o', 'link', 'show', 'type', 'vxlan'], {
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .map((l) => /^\d+: (stvx\d+)/.exec(l)?.[1])
-      .filter(Boolean)) {
-      log(`removing ${dev} left on ${h.name} before Swarm`);
-      execFileSync('ip', ['-n', h.netns, 'link', 'del', dev]);
-    }
-}
-
 // ── the run ──────────────────────────────────────────────────────────────────
-const engineVersion = (host) =>
-  dockerCli(host, 'version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})');
-
 function machine(hosts) {
   const v = engineVersion(hosts[0]);
   return {
@@ -401,50 +244,6 @@ function machine(hosts) {
     compose: execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim(),
     cpu: cpus()[0]?.model,
   };
-}
-
-/**
- * Before every measured run: nothing on the hosts, and no daemon with a thread stuck in a torn-down
- * overlay namespace (dockerd 20.10; its registry calls would fail) — `sandbox heal` restarts those.
- */
-async function fresh(ctx, swarm = false) {
-  await until('daemons up', async () =>
-    (
-      await Promise.all(
-        ctx.hosts.map((h) =>
-          engineOf(h)
-            .ping()
-            .then(
-              () => true,
-              () => false,
-            ),
-        ),
-      )
-    ).every(Boolean),
-  );
-  await wipe(ctx.hosts);
-  sandbox('heal');
-  if (swarm)
-    await until(
-      'swarm nodes ready',
-      async () =>
-        (await engineOf(ctx.hosts[0]).listNodes()).filter((n) => n.Status?.State === 'ready').length ===
-        ctx.hosts.length,
-    );
-  await until('daemons up', async () =>
-    (
-      await Promise.all(
-        ctx.hosts.map((h) =>
-          engineOf(h)
-            .ping()
-            .then(
-              () => true,
-              () => false,
-            ),
-        ),
-      )
-    ).every(Boolean),
-  );
 }
 
 const rows = [];
@@ -481,10 +280,7 @@ async function main() {
   const inventory = join(WORK, 'inventory.yaml');
   // Every peer talks to the daemons over their unix sockets (no TLS for anyone).
   // stack.underlay: the address stack's own overlay tunnels to (phase B), which a unix socket cannot tell.
-  writeFileSync(
-    inventory,
-    `hosts:\n${hosts.map((h) => `  ${h.name}: { endpoint: "${h.socket}", labels: ${JSON.stringify({ ...h.labels, 'stack.underlay': h.ip })} }`).join('\n')}\nconsul: "${sb.consul.http}"\noverlay: { helper_image: "${sb.images.helper}" }\n`,
-  );
+  writeFileSync(inventory, inventoryText(hosts, sb));
   const ctx = { hosts, inventory, sandboxJson, consul: sb.consul.http, image: sb.images.busybox };
   // stack again over ssh:// (each bench host's sshd runs `docker system dial-stdio`): the same hosts and files, another
   // transport, for the ratio to stack over the unix sockets. Absent when the bench sandbox describes no SSH side.

@@ -13,7 +13,9 @@ const fmt = (x, unit) =>
       ? `${(x * 1000).toFixed(1)} ms`
       : unit === 'MB'
         ? `${x.toFixed(0)} MB`
-        : `${x.toFixed(2)} s`;
+        : unit === 'calls'
+          ? `${x.toFixed(0)}`
+          : `${x.toFixed(2)} s`;
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
 
 /**

@@ -81,6 +81,9 @@ export const VX_UP_ARGS = ['--hosts', '4', '--no-cluster-store', '--engine', '28
 /** The `c3` instance: two hosts and Consul as a 3-server raft cluster (consul-leader.test.ts stops its servers). */
 export const C3_UP_ARGS = ['--hosts', '2', '--no-cluster-store', '--consul-servers', '3'];
 
+/** The `s16` instance: sixteen hosts without a cluster store (scale-16.test.ts: the ordinary cycle at 16 hosts). */
+export const S16_UP_ARGS = ['--hosts', '16', '--no-cluster-store'];
+
 /**
  * Brings a separate sandbox instance up when it is not running (test/run.sh normally does it
  * first); under flock, so test files starting together do not race. Returns its description.

@@ -1,11 +1,13 @@
 /**
  * The JSON Schemas every value stack reads from Consul under `stack/overlay/` must pass before it is used
- * (anyone with KV write on that prefix writes these). Compiled with ajv once, on first use (the CLI's
- * precompiled validators are for the stack file and inventory; the overlay is not on every run's path).
+ * (anyone with KV write on that prefix writes these). `npm run build` compiles them ahead of time
+ * (dist/kv-validators.cjs: observe reads the overlay's keys on every run of a stack that has one); without that
+ * file (tests from src/), ajv compiles each kind on first use.
  * A value that fails is an `OverlayValueError` naming the Consul key and the field: the plan refuses, no host
  * is written to, and nothing of the value is echoed.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { precompiledPath, precompiledValidators } from '../stack/precompiled.js';
 import { DEVICE_NAME_PATTERN, IPV4_PATTERN, MTU_MAX, MTU_MIN, OverlayValueError, VNI_MAX, VNI_MIN } from './values.js';
 
 const ipv4 = {
@@ -109,17 +111,24 @@ export type KvKind = keyof typeof KV_SCHEMAS;
 export const STACK_DEVICE = /^stvx[1-9][0-9]{0,7}$/;
 export { DEVICE_NAME_PATTERN };
 
-let compiled: Record<KvKind, ValidateFunction> | undefined;
+/** The precompiled validators (or, without them, the ajv instance that compiles each kind on first use). */
+let compiled: Record<KvKind, ValidateFunction> | Ajv | undefined;
 
-function validators(): Record<KvKind, ValidateFunction> {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: false, verbose: true, strict: true });
+/** The ajv instance with every KV schema added under its kind; `source` keeps the code (scripts/compile-schemas.mjs). */
+export function kvSchemaCompiler(source = false): { ajv: Ajv; ids: Record<KvKind, KvKind> } {
+  const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, code: { source } });
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-  compiled = Object.fromEntries(Object.entries(KV_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) as Record<
-    KvKind,
-    ValidateFunction
-  >;
-  return compiled;
+  for (const [kind, schema] of Object.entries(KV_SCHEMAS)) ajv.addSchema(schema, kind);
+  const kinds = Object.keys(KV_SCHEMAS) as KvKind[];
+  return { ajv, ids: Object.fromEntries(kinds.map((k) => [k, k])) as Record<KvKind, KvKind> };
+}
+
+/** A kind's validator: precompiled at build time (dist/kv-validators.cjs) when fresh, else compiled here once. */
+function validator(kind: KvKind): ValidateFunction {
+  compiled ??=
+    precompiledValidators<KvKind>(precompiledPath('kv-validators.cjs'), [new URL(import.meta.url)]) ??
+    kvSchemaCompiler().ajv;
+  return compiled instanceof Ajv ? (compiled.getSchema(kind) as ValidateFunction) : compiled[kind];
 }
 
 /** The first problem of a failed validation, as `field message`. */
@@ -153,7 +162,7 @@ export function validateKvValue<T>(kind: KvKind, key: string, raw: string): T {
       throw new OverlayValueError(where, 'is not JSON');
     }
   }
-  const validate = validators()[kind];
+  const validate = validator(kind);
   if (!validate(value)) throw new OverlayValueError(where, describe(validate.errors![0]));
   return value as T;
 }

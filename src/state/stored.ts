@@ -5,6 +5,7 @@
  * (a manifest's chunk folder) matching a strict pattern. A value that fails is a StoredDataError naming the key.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
+import { precompiledPath, precompiledValidators } from '../stack/precompiled.js';
 import type { LockInfo, RevisionManifest, RevisionRecord } from './types.js';
 
 /** A value read back from the state store that is not what stack writes there. */
@@ -148,19 +149,37 @@ const catalogNodeSchema = {
   },
 };
 
-let ajv: Ajv | undefined;
-const compiled = new Map<object, ValidateFunction>();
+/** Every kind of stored value, by the name its precompiled validator has (scripts/compile-schemas.mjs). */
+const STORED_SCHEMAS = {
+  lock: lockSchema,
+  manifest: manifestSchema,
+  record: recordSchema,
+  catalogNode: catalogNodeSchema,
+};
+type StoredKind = keyof typeof STORED_SCHEMAS;
 
-function validator(schema: object): ValidateFunction {
-  ajv ??= new Ajv({ allErrors: false, strict: false, allowUnionTypes: true });
-  let v = compiled.get(schema);
-  if (!v) compiled.set(schema, (v = ajv.compile(schema)));
-  return v;
+/** The ajv instance with every stored kind's schema added under its name; `source` keeps the code for the build. */
+export function storedSchemaCompiler(source = false): { ajv: Ajv; ids: Record<StoredKind, StoredKind> } {
+  const ajv = new Ajv({ allErrors: false, strict: false, allowUnionTypes: true, code: { source } });
+  for (const [kind, schema] of Object.entries(STORED_SCHEMAS)) ajv.addSchema(schema, kind);
+  const kinds = Object.keys(STORED_SCHEMAS) as StoredKind[];
+  return { ajv, ids: Object.fromEntries(kinds.map((k) => [k, k])) as Record<StoredKind, StoredKind> };
+}
+
+/** The precompiled validators (or, without them, the ajv instance that compiles each kind on first use). */
+let compiled: Record<StoredKind, ValidateFunction> | Ajv | undefined;
+
+/** A kind's validator: precompiled at build time (dist/stored-validators.cjs) when fresh, else compiled here once. */
+function validator(kind: StoredKind): ValidateFunction {
+  compiled ??=
+    precompiledValidators<StoredKind>(precompiledPath('stored-validators.cjs'), [new URL(import.meta.url)]) ??
+    storedSchemaCompiler().ajv;
+  return compiled instanceof Ajv ? (compiled.getSchema(kind) as ValidateFunction) : compiled[kind];
 }
 
 /** `value` as a T when it passes `schema`, else a StoredDataError naming `key` and the first problem. */
-function check<T>(schema: object, key: string, value: unknown): T {
-  const v = validator(schema);
+function check<T>(kind: StoredKind, key: string, value: unknown): T {
+  const v = validator(kind);
   if (v(value)) return value as T;
   const e = v.errors?.[0];
   const at = e?.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : 'the value';
@@ -183,12 +202,12 @@ export function parseJson(key: string, text: string | null | undefined): unknown
 }
 
 export function parseLockInfo(key: string, value: unknown): LockInfo {
-  return check<LockInfo>(lockSchema, key, value);
+  return check<LockInfo>('lock', key, value);
 }
 
 /** A manifest read from `key`, which must be revision `number`'s. */
 export function parseManifest(key: string, value: unknown, number: number): RevisionManifest {
-  const m = check<RevisionManifest>(manifestSchema, key, value);
+  const m = check<RevisionManifest>('manifest', key, value);
   if (m.number !== number)
     throw new StoredDataError(key, `says revision ${m.number}, but is stored as revision ${number}`);
   return m;
@@ -196,12 +215,12 @@ export function parseManifest(key: string, value: unknown, number: number): Revi
 
 /** A decoded record: its summary must be the manifest's (number, hash). */
 export function parseRecord(key: string, value: unknown, manifest: RevisionManifest): RevisionRecord {
-  const r = check<RevisionRecord>(recordSchema, key, value);
+  const r = check<RevisionRecord>('record', key, value);
   if (r.number !== manifest.number || r.hash !== manifest.hash)
     throw new StoredDataError(key, 'its record does not match its manifest (number or hash)');
   return r;
 }
 
 export function parseCatalogNode<T>(key: string, value: unknown): T {
-  return check<T>(catalogNodeSchema, key, value);
+  return check<T>('catalogNode', key, value);
 }

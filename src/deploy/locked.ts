@@ -126,6 +126,17 @@ export async function readHashKey(desired: DesiredState, opts: StoreOptions): Pr
   );
 }
 
+/**
+ * The stack's identity and hash key for a run that only reads (plan, a drift check), both read at once (one round
+ * trip to Consul instead of two); when both fail, the identity's error is the one thrown, as when read in turn.
+ */
+export async function readOwnerAndHashKey(desired: DesiredState, opts: StoreOptions): Promise<[StackOwner, HashKey]> {
+  const [owner, hashKey] = await Promise.allSettled([readOwner(desired, opts), readHashKey(desired, opts)]);
+  if (owner.status === 'rejected') throw owner.reason;
+  if (hashKey.status === 'rejected') throw hashKey.reason;
+  return [owner.value, hashKey.value];
+}
+
 export function openStore(desired: DesiredState, opts: StoreOptions): OpenedStore {
   try {
     return openStateStore(desired, opts.consul, opts.env, opts.warnState);

@@ -7,7 +7,7 @@
  */
 import { ExitError, type Diagnostic } from '../errors.js';
 import { deploy, RunSignals, type DeployOptions } from '../deploy/deploy.js';
-import { readHashKey, readOwner, withStore } from '../deploy/locked.js';
+import { readOwnerAndHashKey, withStore } from '../deploy/locked.js';
 import { planStack } from '../apply/pipeline.js';
 import type { DesiredState } from '../stack/types.js';
 import type { Plan } from '../plan/types.js';
@@ -149,7 +149,7 @@ export class StackRun {
       const desired = await loadTarget(checkout, this.target, context.env);
       if (!desired.value) throw new Error(desired.diagnostics.map((d) => d.summary).join('; '));
       const store = { consul: context.consul, env: context.env };
-      const [owner, hashKey] = [await readOwner(desired.value, store), await readHashKey(desired.value, store)];
+      const [owner, hashKey] = await readOwnerAndHashKey(desired.value, store);
       const resolved = await this.images(desired.value, 'lookup');
       const planned = await planStack(resolved, { ...context.planning(desired.value), owner, hashKey });
       const errors = planned.plan.diagnostics.filter((d) => d.severity === 'error');

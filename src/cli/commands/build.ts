@@ -4,7 +4,7 @@
  * --json, NDJSON events and a last `build.summary` with each service's image by digest.
  */
 import type { Command } from 'commander';
-import { resolveBuilds, type BuildEvent, type BuildResult } from '../../build/images.js';
+import type { BuildEvent, BuildResult } from '../../build/images.js';
 import type { DesiredState } from '../../stack/types.js';
 import { addStackOptions } from '../stack-options.js';
 import { loadDesired, type CommonOptions } from '../load.js';
@@ -21,6 +21,9 @@ export async function buildImages(
   mode: 'build' | 'lookup',
   onEvent: (event: BuildEvent) => void = buildReporter({ json: opts.json }),
 ): Promise<BuildResult> {
+  // src/build/ (tar-stream, .dockerignore rules) is loaded for a stack with build: services only (start-up time).
+  if (!Object.values(desired.services).some((s) => s.build !== undefined)) return { desired, images: [] };
+  const { resolveBuilds } = await import('../../build/images.js');
   return resolveBuilds(desired, {
     mode,
     credentials: operatorContext(desired, opts.consul).credentials,

@@ -15,7 +15,7 @@ import { addFaultOptions, faultSettingsFrom, type FaultCliOptions } from '../fau
 import { operatorContext } from '../operator.js';
 import { loadDesired, type CommonOptions } from '../load.js';
 import { addStoreOption, storeFrom, type StoreOptions } from '../store-options.js';
-import { readHashKey, readOwner } from '../../deploy/locked.js';
+import { readOwnerAndHashKey } from '../../deploy/locked.js';
 import { failOnPlanErrors } from '../../deploy/run.js';
 import { contextForSave, type SaveContext } from '../../deploy/save-plan.js';
 import { buildSavedPlan } from '../../deploy/saved-plan.js';
@@ -66,8 +66,7 @@ export async function runPlan(
   const { desired, pending } = await lookupBuilds(loaded, opts);
   // A saved plan is made with the stack's own identity and hash key (made now at its first plan) and its revision.
   const ctx = opts.out ? await contextForSave(desired, storeFrom(opts)) : undefined;
-  const owner = ctx?.owner ?? (await readOwner(desired, storeFrom(opts)));
-  const hashKey = ctx?.hashKey ?? (await readHashKey(desired, storeFrom(opts)));
+  const [owner, hashKey] = ctx ? [ctx.owner, ctx.hashKey] : await readOwnerAndHashKey(desired, storeFrom(opts));
   const planned = await planStack(desired, {
     refresh: opts.refresh,
     skipUnreachable: opts.skipUnreachable,

@@ -7,10 +7,8 @@
  */
 import type { Command } from 'commander';
 import { ExitError } from '../../errors.js';
-import { ReconcileAgent } from '../../gitops/agent.js';
 import { systemClock } from '../../gitops/clock.js';
 import type { AgentEvent } from '../../gitops/events.js';
-import { AgentMetrics } from '../../gitops/metrics.js';
 import { listen } from '../../gitops/server.js';
 import { addWriteOptions } from '../store-options.js';
 import { DEFAULT_GRACE_MS } from '../../apply/interruption.js';
@@ -26,6 +24,12 @@ export async function runReconcile(opts: ReconcileCliOptions): Promise<void> {
   const env = process.env;
   const settings = reconcileSettings(opts, env);
   const log = (e: AgentEvent) => process.stdout.write(agentLogLine(e, opts.json === true));
+  // The agent and its metrics (prom-client, src/build/) are loaded by this command only: no other command
+  // evaluates them (start-up time).
+  const [{ ReconcileAgent }, { AgentMetrics }] = await Promise.all([
+    import('../../gitops/agent.js'),
+    import('../../gitops/metrics.js'),
+  ]);
   const metrics = new AgentMetrics();
   const agent = new ReconcileAgent(
     settings.config,

@@ -12,7 +12,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { formatEndpoint, type SshEndpoint } from '../../stack/endpoint.js';
 import { fingerprint, keyType, knownHostsName, knownTypes, readKnownHosts, verifyHostKey } from './known-hosts.js';
 
@@ -112,10 +112,12 @@ export class SshConnection {
       refusal = hostKeyRefusal(e, keys, name, blob);
       return refusal === undefined;
     };
+    // ssh2 is loaded by the first ssh:// host only: a run without one never evaluates it (start-up time).
+    const ssh2 = await import('ssh2');
     const socket = (this.socket = netConnect({ host: e.host, port: e.port }));
     this.handshakes++;
     return new Promise<Client>((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       client.once('ready', () => resolve(client));
       client.on('error', (err: Error & { level?: string; code?: string }) => {
         this.client = undefined;

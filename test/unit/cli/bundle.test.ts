@@ -1,0 +1,27 @@
+/**
+ * The build's one-file bundle and its V8 code cache (scripts/bundle.mjs, bin/load-bundle.js): V8 accepts the cache
+ * on this Node (else every run would compile 3 MB again), and the bundle runs a command as the modules do.
+ * Needs `npm run build` first (npm test builds before running the tests).
+ */
+import { statSync } from 'node:fs';
+import test from 'ava';
+import { loadBundle } from '../../../bin/load-bundle.js';
+
+const dist = (file: string) => new URL(`../../../dist/cli/${file}`, import.meta.url);
+type Loaded = { exports: { main: (argv: string[]) => Promise<number> }; script: { cachedDataRejected?: boolean } };
+
+test('the bundle is compiled from the code cache the build wrote, and runs a command', async (t) => {
+  for (const file of ['bundle.cjs', 'bundle.cache'])
+    t.truthy(statSync(dist(file), { throwIfNoEntry: false }), `dist/cli/${file} is missing: run npm run build`);
+  const loaded = loadBundle(dist('bundle.cjs'), dist('bundle.cache')) as unknown as Loaded;
+  t.is(loaded.script.cachedDataRejected, false, 'V8 accepted the code cache');
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk: string) => out.push(String(chunk)) > 0;
+  try {
+    t.is(await loaded.exports.main(['validate', '-f', 'examples/web-db/compose.yaml']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  t.regex(out.join(''), /^OK web-db: 2 services/);
+});

@@ -42,8 +42,8 @@ fi
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 if [ -z "$base_only" ]; then
-  [ -f "$repo/dist/cli/bundle.js" ] && [ -f "$repo/bin/stack.js" ] ||
-    die "$repo has no built stack (dist/cli/bundle.js): run npm run build there first"
+  [ -f "$repo/dist/cli/bundle.cjs" ] && [ -f "$repo/bin/stack.js" ] ||
+    die "$repo has no built stack (dist/cli/bundle.cjs): run npm run build there first"
 fi
 version="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$repo/package.json")"
 tag="${tag:-$version}"

@@ -172,6 +172,12 @@ test('9. bracketed IPv6 in extra_hosts loses its brackets; pre_start is refused 
   t.deepEqual(r.value?.services.app.extraHosts, ['v6:::1', 'v6b:2001:db8::1', 'v4:10.0.0.1']);
   const map = await load({ 'compose.yaml': app('    extra_hosts: { v6: "[::1]" }\n') });
   t.deepEqual(map.value?.services.app.extraHosts, ['v6:::1']);
+  // host=ip1,ip2 is one host with two addresses (compose-go's fixture extra_hosts_test.go); the map form too
+  // (compose-go keeps that one as a single entry the Engine refuses).
+  const several = await load({ 'compose.yaml': app('    extra_hosts: ["db=10.0.0.1,10.0.0.2"]\n') });
+  t.deepEqual(several.value?.services.app.extraHosts, ['db:10.0.0.1', 'db:10.0.0.2']);
+  const severalMap = await load({ 'compose.yaml': app('    extra_hosts: { db: "10.0.0.1,[::1]" }\n') });
+  t.deepEqual(severalMap.value?.services.app.extraHosts, ['db:10.0.0.1', 'db:::1']);
 
   const hooks = await load({ 'compose.yaml': app('    pre_start: [{ command: [echo, hi] }]\n') });
   const e = find(hooks, 'pre_start is not supported');

@@ -64,6 +64,12 @@ export const KEY_RULES: readonly KeyRule[] = [
   },
   { pattern: 'models', action: 'refuse', reason: 'models (AI model runners) are not supported' },
   {
+    pattern: 'jobs',
+    action: 'refuse',
+    reason: 'jobs (containers run to completion, by hand or on a schedule) are not supported: stack converges services',
+    hint: 'run it as a service with restart: "no", or schedule stack exec',
+  },
+  {
     pattern: 'services.*.develop',
     action: 'ignore',
     reason: 'develop (compose watch) only matters on a developer machine',
@@ -145,6 +151,13 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('models', 'models'),
   refuseService('provider', 'provider services'),
   refuseService('use_api_socket', 'use_api_socket'),
+  refuseService('umask', "umask (the container process's file mode mask)"),
+  {
+    pattern: 'services.*.networks.*.use_service_name_alias',
+    action: 'refuse',
+    reason: "use_service_name_alias is not supported: the service's name is always an alias on each of its networks",
+    hint: 'remove it',
+  },
   refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
   refuseService(

@@ -231,3 +231,20 @@ test('11. an unclosed quote is reported at the quote; services: [app] says only 
   t.is(errors(list).length, 1);
   t.notRegex(errors(list)[0].summary, /defines no services/);
 });
+
+test("compose-go 2.16's jobs, umask and use_service_name_alias are refused with a reason, at their key", async (t) => {
+  const r = await load({
+    'compose.yaml':
+      app('    umask: "0022"\n    networks:\n      default: { use_service_name_alias: false }\n') +
+      'jobs:\n  once:\n    image: busybox:1.36\n    triggers: { manual: true }\n',
+  });
+  const jobs = find(r, 'jobs is not supported');
+  t.is(where(jobs), 'compose.yaml:7:1 jobs');
+  t.regex(jobs.hint ?? '', /restart: "no"/);
+  t.is(where(find(r, 'umask is not supported')), 'compose.yaml:4:5 services.app.umask');
+  t.is(
+    where(find(r, 'use_service_name_alias is not supported')),
+    'compose.yaml:6:19 services.app.networks.default.use_service_name_alias',
+  );
+  t.false(errors(r).some((e) => e.summary.includes('unknown key')));
+});

@@ -244,7 +244,7 @@ test("compose-go 2.16's jobs, umask and use_service_name_alias are refused with 
   t.is(where(find(r, 'umask is not supported')), 'compose.yaml:4:5 services.app.umask');
   t.is(
     where(find(r, 'use_service_name_alias is not supported')),
-    'compose.yaml:6:19 services.app.networks.default.use_service_name_alias',
+    'compose.yaml:6:18 services.app.networks.default.use_service_name_alias',
   );
   t.false(errors(r).some((e) => e.summary.includes('unknown key')));
 });

@@ -1,0 +1,52 @@
+/**
+ * compose-go's inline fixtures: the compose files its Go tests load from raw string literals (`load(t, \`…\`)`,
+ * `loadYAML(\`…\`)`). Comments are dropped first (a comment may quote a key in backticks); each remaining raw
+ * string that is a YAML mapping with `services:` is one fixture, in the order of its file, duplicates once.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+export interface InlineFixture {
+  /** `loader/tests/cgroup_test.go#1`: the Go file, relative to the module, and the literal's rank among its fixtures. */
+  id: string;
+  text: string;
+}
+
+/** The Go source without its comments (line and block), string literals kept. */
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+function isComposeFile(text: string): boolean {
+  try {
+    const value: unknown = parse(text, { uniqueKeys: false, maxAliasCount: 100, logLevel: 'silent' });
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && 'services' in value;
+  } catch {
+    return false;
+  }
+}
+
+/** The compose files among the raw strings of one Go test file. */
+export function inlineFixtures(moduleDir: string, relative: string): InlineFixture[] {
+  const source = withoutComments(readFileSync(path.join(moduleDir, relative), 'utf8'));
+  const texts = [...source.matchAll(/`([^`]*)`/g)].map((m) => m[1]).filter(isComposeFile);
+  return texts.map((text, i) => ({ id: `${relative}#${i + 1}`, text }));
+}
+
+/** Every inline fixture of the Go test files in the given folders of the module, each text once. */
+export function allInlineFixtures(moduleDir: string, folders: readonly string[]): InlineFixture[] {
+  const seen = new Set<string>();
+  const result: InlineFixture[] = [];
+  for (const folder of folders) {
+    const files = readdirSync(path.join(moduleDir, folder)).filter((f) => f.endsWith('_test.go'));
+    for (const file of files.sort()) {
+      for (const fixture of inlineFixtures(moduleDir, path.join(folder, file))) {
+        if (seen.has(fixture.text)) continue;
+        seen.add(fixture.text);
+        result.push(fixture);
+      }
+    }
+  }
+  return result;
+}

@@ -56,7 +56,14 @@ compat('compose-go and stack agree on every file, or the docs say why (test/comp
       });
       verdicts.push({ ...c, verdict: classify(compose, stack) });
     }
-    writeFileSync(path.join(here, 'REPORT.md'), renderReport(verdicts, COMPOSE_GO_VERSION));
+    // The report names no folder of this machine: the scratch folder, the module cache and the checkout are redacted.
+    const redact = (text: string) =>
+      text
+        .replaceAll(scratch, '<tmp>')
+        .replaceAll(moduleDir, '<compose-go>')
+        .replaceAll(path.join(here, '..', '..'), '.');
+    const redacted = verdicts.map((v) => ({ ...v, verdict: { ...v.verdict, details: v.verdict.details.map(redact) } }));
+    writeFileSync(path.join(here, 'REPORT.md'), renderReport(redacted, COMPOSE_GO_VERSION));
     const line = countsLine(verdicts);
     t.log(line);
     const readme = readFileSync(path.join(here, '..', '..', 'README.md'), 'utf8');

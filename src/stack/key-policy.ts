@@ -52,6 +52,7 @@ const BUILD_RULES: readonly KeyRule[] = [
   refuseBuild('pull', 'the base image is pulled when the builder does not have it'),
   refuseBuild('provenance', NO_BUILDKIT),
   refuseBuild('sbom', NO_BUILDKIT),
+  refuseBuild('no_cache_filter', 'a content hash already in the registry is never rebuilt; a new one is built afresh'),
 ];
 
 export const KEY_RULES: readonly KeyRule[] = [

@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allInlineFixtures } from './go-fixtures.js';
+import { allInlineFixtures, withoutJobs } from './go-fixtures.js';
 
 export type CaseSource = 'compose-go testdata' | 'compose-go inline' | 'keys';
 
@@ -44,9 +44,15 @@ export function testdataCases(moduleDir: string): CompatCase[] {
   }));
 }
 
-/** compose-go's inline fixtures, each written as compose.yaml into a folder of its own under `scratch`. */
+/**
+ * compose-go's inline fixtures, each written as compose.yaml into a folder of its own under `scratch`; one with
+ * top-level `jobs:` also without them (withoutJobs).
+ */
 export function inlineCases(moduleDir: string, scratch: string): CompatCase[] {
-  return allInlineFixtures(moduleDir, INLINE).map((fixture, i) => {
+  const fixtures = allInlineFixtures(moduleDir, INLINE).flatMap((f) =>
+    [f, withoutJobs(f)].filter((x) => x !== undefined),
+  );
+  return fixtures.map((fixture, i) => {
     const dir = path.join(scratch, `inline-${String(i + 1).padStart(3, '0')}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'compose.yaml'), fixture.text);

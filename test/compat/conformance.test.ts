@@ -36,6 +36,7 @@ compat('every explanation quotes docs/stack-file.md', (t) => {
 });
 
 compat('compose-go and stack agree on every file, or the docs say why (test/compat/REPORT.md)', async (t) => {
+  t.timeout(10 * 60_000); // ~550 files, each through compose-go's program and stack's loader
   const binary = composeBinary();
   const moduleDir = composeGoSourceDir();
   const scratch = mkdtempSync(path.join(tmpdir(), 'stack-compat-'));

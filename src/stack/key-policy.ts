@@ -52,6 +52,7 @@ const BUILD_RULES: readonly KeyRule[] = [
   refuseBuild('pull', 'the base image is pulled when the builder does not have it'),
   refuseBuild('provenance', NO_BUILDKIT),
   refuseBuild('sbom', NO_BUILDKIT),
+  refuseBuild('no_cache_filter', 'a content hash already in the registry is never rebuilt; a new one is built afresh'),
 ];
 
 export const KEY_RULES: readonly KeyRule[] = [
@@ -63,6 +64,12 @@ export const KEY_RULES: readonly KeyRule[] = [
     hint: 'remove it',
   },
   { pattern: 'models', action: 'refuse', reason: 'models (AI model runners) are not supported' },
+  {
+    pattern: 'jobs',
+    action: 'refuse',
+    reason: 'jobs (containers run to completion, by hand or on a schedule) are not supported: stack converges services',
+    hint: 'run it as a service with restart: "no", or schedule stack exec',
+  },
   {
     pattern: 'services.*.develop',
     action: 'ignore',
@@ -145,6 +152,13 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('models', 'models'),
   refuseService('provider', 'provider services'),
   refuseService('use_api_socket', 'use_api_socket'),
+  refuseService('umask', "umask (the container process's file mode mask)"),
+  {
+    pattern: 'services.*.networks.*.use_service_name_alias',
+    action: 'refuse',
+    reason: "use_service_name_alias is not supported: the service's name is always an alias on each of its networks",
+    hint: 'remove it',
+  },
   refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
   refuseService(

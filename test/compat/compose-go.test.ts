@@ -3,63 +3,24 @@
  * fixture under test/compat/fixtures/ with compose-go (the version go.mod pins) and prints the project as JSON; each
  * case compares the fields it is about with what loadStack gives, or checks that both refuse the file.
  *
- * The program is built once into /var/cache/stack/compat (STACK_COMPAT_CACHE), rebuilt when main.go, go.mod or
- * go.sum change; the modules come from the Go module proxy. Without Go the tests are skipped, saying so.
+ * The program is built and run by compose-load.ts. Without Go the tests are skipped, saying so.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { loadStack, StackSchema, type DesiredState, type LoadResult } from '../../src/stack/index.js';
+import { composeBinary, composeLoad, hasGo, type ComposeProject, type ComposeResult } from './compose-load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, 'fixtures');
-const cache = process.env.STACK_COMPAT_CACHE ?? '/var/cache/stack/compat';
 const schema = new StackSchema();
 
-function hasGo(): boolean {
-  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** The compose-go program, built when its sources changed since the cached build. */
-function composeLoad(): string {
-  const sources = ['main.go', 'go.mod', 'go.sum'].map((f) => readFileSync(path.join(here, f)));
-  const key = createHash('sha256').update(Buffer.concat(sources)).digest('hex').slice(0, 16);
-  const binary = path.join(cache, `compose-load-${key}`);
-  if (!existsSync(binary)) {
-    mkdirSync(cache, { recursive: true });
-    execFileSync('go', ['build', '-o', binary, '.'], {
-      cwd: here,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, GOTOOLCHAIN: 'local' },
-    });
-  }
-  return binary;
-}
-
 const go = hasGo();
-const binary = go ? composeLoad() : '';
-
-interface Compose {
-  ok: boolean;
-  project?: {
-    name: string;
-    services: Record<string, Record<string, unknown>>;
-    volumes?: Record<string, Record<string, unknown>>;
-  };
-  error?: string;
-}
+const binary = go ? composeBinary() : '';
 
 /** compose-go's view of a fixture, with an environment holding nothing of the caller's. */
-function compose(fixture: string): Compose {
-  const run = spawnSync(binary, [path.join(fixtures, fixture)], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: '/nonexistent' },
-  });
-  if (run.status !== 0) return { ok: false, error: run.stderr };
-  return { ok: true, project: JSON.parse(run.stdout) as Compose['project'] };
+function compose(fixture: string): ComposeResult {
+  return composeLoad(binary, path.join(fixtures, fixture));
 }
 
 async function stack(fixture: string): Promise<LoadResult> {
@@ -68,13 +29,13 @@ async function stack(fixture: string): Promise<LoadResult> {
 }
 
 /** Both loaders, the file accepted by each. */
-async function both(t: ExecutionContext, fixture: string): Promise<[NonNullable<Compose['project']>, DesiredState]> {
+async function both(t: ExecutionContext, fixture: string): Promise<[ComposeProject, DesiredState]> {
   const c = compose(fixture);
   const s = await stack(fixture);
-  if (!c.ok) t.fail(`compose-go refused ${fixture}: ${c.error}`);
+  if (!c.ok) throw new Error(`compose-go refused ${fixture}: ${c.error}`);
   const errors = s.diagnostics.filter((d) => d.severity === 'error');
   t.deepEqual(errors, [], `stack refused ${fixture}`);
-  return [c.project!, s.value!];
+  return [c.project, s.value!];
 }
 
 const compat = go ? test : test.skip;
@@ -211,8 +172,8 @@ compat(
   async (t) => {
     const c = compose('refuse-x-service');
     const s = await stack('refuse-x-service');
-    t.true(c.ok);
-    t.deepEqual(Object.keys(c.project!.services).sort(), ['app', 'x-helper']);
+    if (!c.ok) return t.fail(`compose-go refused it: ${c.error}`);
+    t.deepEqual(Object.keys(c.project.services).sort(), ['app', 'x-helper']);
     t.true(s.diagnostics.some((d) => d.severity === 'error' && d.summary.includes('x-helper')));
   },
 );

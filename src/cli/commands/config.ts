@@ -1,4 +1,4 @@
-/** `stack config`: print the normalised desired state as YAML (secrets masked); contacts no host. */
+/** `stack config`: print the normalised desired state as YAML, or JSON with --json (secrets masked); contacts no host. */
 import type { Command } from 'commander';
 import { ExitError, hasErrors } from '../../errors.js';
 import { loadStack } from '../../stack/index.js';
@@ -7,7 +7,7 @@ import { printConfig } from '../views/config.js';
 import { printDiagnostics } from '../views/diagnostics.js';
 
 export async function runConfig(
-  options: StackCliOptions,
+  options: StackCliOptions & { json?: boolean },
   cwd?: string,
   env?: Record<string, string | undefined>,
 ): Promise<void> {
@@ -15,7 +15,7 @@ export async function runConfig(
   if (!result.value || hasErrors(result.diagnostics)) throw new ExitError(1, result.diagnostics);
   const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
   if (warnings.length) printDiagnostics(warnings);
-  printConfig(result.value);
+  printConfig(result.value, options.json === true);
 }
 
 export function registerConfig(program: Command): void {
@@ -24,5 +24,6 @@ export function registerConfig(program: Command): void {
     .description(
       'Print the normalised stack (defaults filled in, durations in ns, sizes in bytes) as YAML; secrets are masked',
     );
-  addStackOptions(command).action(async (options: StackCliOptions) => runConfig(options));
+  command.option('--json', 'print it as JSON (the same data)');
+  addStackOptions(command).action(async (options: StackCliOptions & { json?: boolean }) => runConfig(options));
 }

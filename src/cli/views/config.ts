@@ -62,9 +62,10 @@ function printableSettings(settings: StackSettings): Record<string, unknown> {
   return build ? { ...rest, build: { registry: build.registry, builder: printableHost(build.builder) } } : rest;
 }
 
-export function formatConfig(state: DesiredState): string {
+/** What `stack config` prints, as plain data: the state with secrets, sensitive values and credentials left out. */
+export function printableConfig(state: DesiredState): Record<string, unknown> {
   const { policy: _policy, registryAuth: _registryAuth, ...rest } = state;
-  const printable = {
+  return {
     ...rest,
     hosts: state.hosts.map(printableHost),
     settings: printableSettings(state.settings),
@@ -72,9 +73,17 @@ export function formatConfig(state: DesiredState): string {
     secrets: masked(state.secrets),
     configs: masked(state.configs),
   };
-  return stringify(printable, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
-export function printConfig(state: DesiredState, stream: NodeJS.WritableStream = process.stdout): void {
-  stream.write(formatConfig(state));
+export function formatConfig(state: DesiredState): string {
+  return stringify(printableConfig(state), { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** `stack config --json`: the same data as JSON, one document. */
+export function formatConfigJson(state: DesiredState): string {
+  return `${JSON.stringify(printableConfig(state), null, 2)}\n`;
+}
+
+export function printConfig(state: DesiredState, json = false, stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(json ? formatConfigJson(state) : formatConfig(state));
 }

@@ -208,16 +208,19 @@ function ulimits(value: unknown): Record<string, { soft: number; hard: number }>
   return sortKeys(result);
 }
 
-/** `host:ip` entries (the Engine's form) from `host=ip`, `host:ip` or a map; a bracketed IPv6 `[::1]` loses its brackets. */
+/**
+ * `host:ip` entries (the Engine's form) from `host=ip`, `host:ip` or a map; a bracketed IPv6 `[::1]` loses its
+ * brackets, and `host=ip1,ip2` is one entry per address (as compose-go reads it).
+ */
 function extraHosts(value: unknown): string[] {
-  const unbracketed = (ip: string) => ip.replace(/^\[(.*)\]$/, '$1');
+  const entries = (host: string, ips: string) =>
+    ips.split(',').map((ip) => `${host}:${ip.trim().replace(/^\[(.*)\]$/, '$1')}`);
   if (Array.isArray(value))
-    return value.map((entry) => {
+    return value.flatMap((entry) => {
       const match = /^([^=:]+)[=:](.*)$/.exec(String(entry));
-      return match ? `${match[1]}:${unbracketed(match[2])}` : String(entry);
+      return match ? entries(match[1], match[2]) : [String(entry)];
     });
-  if (isRecord(value)) {
-    return Object.entries(value).flatMap(([host, ips]) => stringList(ips).map((ip) => `${host}:${unbracketed(ip)}`));
-  }
+  if (isRecord(value))
+    return Object.entries(value).flatMap(([host, ips]) => stringList(ips).flatMap((ip) => entries(host, ip)));
   return [];
 }

@@ -81,7 +81,17 @@ test('a Dockerfile outside the context is refused', async (t) => {
   );
 });
 
-for (const key of ['additional_contexts', 'ssh', 'secrets', 'cache_from', 'platforms', 'tags', 'network', 'privileged'])
+for (const key of [
+  'additional_contexts',
+  'ssh',
+  'secrets',
+  'cache_from',
+  'platforms',
+  'tags',
+  'network',
+  'privileged',
+  'no_cache_filter',
+])
   test(`build.${key} is refused with a reason`, async (t) => {
     const r = await withInventory(`services:\n  a:\n    build:\n      context: .\n      ${key}: [x]\n`);
     const e = find(r, `${key} is not supported —`);

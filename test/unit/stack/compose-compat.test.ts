@@ -172,6 +172,12 @@ test('9. bracketed IPv6 in extra_hosts loses its brackets; pre_start is refused 
   t.deepEqual(r.value?.services.app.extraHosts, ['v6:::1', 'v6b:2001:db8::1', 'v4:10.0.0.1']);
   const map = await load({ 'compose.yaml': app('    extra_hosts: { v6: "[::1]" }\n') });
   t.deepEqual(map.value?.services.app.extraHosts, ['v6:::1']);
+  // host=ip1,ip2 is one host with two addresses (compose-go's fixture extra_hosts_test.go); the map form too
+  // (compose-go keeps that one as a single entry the Engine refuses).
+  const several = await load({ 'compose.yaml': app('    extra_hosts: ["db=10.0.0.1,10.0.0.2"]\n') });
+  t.deepEqual(several.value?.services.app.extraHosts, ['db:10.0.0.1', 'db:10.0.0.2']);
+  const severalMap = await load({ 'compose.yaml': app('    extra_hosts: { db: "10.0.0.1,[::1]" }\n') });
+  t.deepEqual(severalMap.value?.services.app.extraHosts, ['db:10.0.0.1', 'db:::1']);
 
   const hooks = await load({ 'compose.yaml': app('    pre_start: [{ command: [echo, hi] }]\n') });
   const e = find(hooks, 'pre_start is not supported');
@@ -224,4 +230,21 @@ test('11. an unclosed quote is reported at the quote; services: [app] says only 
   const list = await load({ 'compose.yaml': 'services: [app]\n' });
   t.is(errors(list).length, 1);
   t.notRegex(errors(list)[0].summary, /defines no services/);
+});
+
+test("compose-go 2.16's jobs, umask and use_service_name_alias are refused with a reason, at their key", async (t) => {
+  const r = await load({
+    'compose.yaml':
+      app('    umask: "0022"\n    networks:\n      default: { use_service_name_alias: false }\n') +
+      'jobs:\n  once:\n    image: busybox:1.36\n    triggers: { manual: true }\n',
+  });
+  const jobs = find(r, 'jobs is not supported');
+  t.is(where(jobs), 'compose.yaml:7:1 jobs');
+  t.regex(jobs.hint ?? '', /restart: "no"/);
+  t.is(where(find(r, 'umask is not supported')), 'compose.yaml:4:5 services.app.umask');
+  t.is(
+    where(find(r, 'use_service_name_alias is not supported')),
+    'compose.yaml:6:18 services.app.networks.default.use_service_name_alias',
+  );
+  t.false(errors(r).some((e) => e.summary.includes('unknown key')));
 });

@@ -135,7 +135,6 @@ export const KEY_RULES: readonly KeyRule[] = [
     hint: 'use cpus or deploy.resources.limits.cpus',
   },
   refuseService('credential_spec', 'credential_spec (Windows only)'),
-  refuseService('external_links', 'external_links', 'put both stacks on a shared external network'),
   refuseService('lifecycle', 'lifecycle hooks'),
   refuseService(
     'pre_start',
@@ -145,7 +144,6 @@ export const KEY_RULES: readonly KeyRule[] = [
   refuseService('models', 'models'),
   refuseService('provider', 'provider services'),
   refuseService('use_api_socket', 'use_api_socket'),
-  refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
   refuseService(
     'volumes.*.bind.recursive',

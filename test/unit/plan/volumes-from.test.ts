@@ -90,7 +90,7 @@ test('a container outside the stack needs the service pinned to one host', async
 });
 
 const db = (over: Parameters<typeof service>[1] = {}) =>
-  service('db', { mounts: [{ type: 'volume', target: '/data' }], ...over });
+  service('db', { mounts: [{ type: 'volume', target: '/data', readOnly: false }], ...over });
 const app = (over: Parameters<typeof service>[1] = {}) =>
   service('app', {
     volumesFrom: [{ kind: 'service', service: 'db', mode: 'ro' }],

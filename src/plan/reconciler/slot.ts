@@ -192,11 +192,17 @@ export function createAndConnect(
   return { first, last };
 }
 
-/** Anonymous volumes of the container in place, carried over to its successor (destination → volume name). */
-export function carriedVolumes(current: ObservedContainer): Record<string, string> {
+/**
+ * Anonymous volumes of the container in place, carried over to its successor (destination → volume name). With
+ * volumes_from, the container's mounts include its source's volumes, which the successor takes from the source again
+ * (read-only when asked): only the service's own anonymous volumes are carried then.
+ */
+export function carriedVolumes(current: ObservedContainer, s: ServiceSpec): Record<string, string> {
+  const own = s.volumesFrom && new Set(s.mounts.filter((m) => m.type === 'volume' && !m.source).map((m) => m.target));
   const carried: Record<string, string> = {};
   for (const m of current.mounts)
-    if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
+    if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name) && (!own || own.has(m.destination)))
+      carried[m.destination] = m.name;
   return carried;
 }
 

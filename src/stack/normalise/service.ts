@@ -17,6 +17,7 @@ import { normaliseResources } from './resources.js';
 import { runtimeKeys } from './runtime-keys.js';
 import { containerKeys } from './container-keys.js';
 import { sharedContainers } from './shared-containers.js';
+import { daemonRefusals } from './daemon-refusals.js';
 import { withLabelFiles } from './label-files.js';
 import { normalisePorts } from './ports.js';
 import { normaliseServiceNetworks } from './service-networks.js';
@@ -44,6 +45,7 @@ export function normaliseService(
   runtimeKeys(spec, service);
   containerKeys(spec, service, at, context);
   sharedContainers(spec, service);
+  daemonRefusals(spec, service, at, context);
   normaliseLifecycle(spec, service, at, context);
   return spec;
 }

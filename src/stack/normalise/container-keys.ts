@@ -46,16 +46,31 @@ function checkMacAddress(service: Record<string, unknown>, at: KeyPath, context:
 
 /**
  * A key only one container may hold (a MAC address, a fixed IP address on a network): not with several replicas or
- * global mode, nor with a start-first update, when old and new container run side by side.
+ * global mode, nor with a start-first update, when old and new container run side by side. `perHost`: the key is
+ * one container's per host (an address on a bridge network, which each host has its own of), so one replica per host
+ * — global mode, or max_replicas_per_node: 1 — is fine.
  */
-function checkOneContainer(service: Record<string, unknown>, at: KeyPath, key: string, context: NormaliseContext) {
+function checkOneContainer(
+  service: Record<string, unknown>,
+  at: KeyPath,
+  key: string,
+  context: NormaliseContext,
+  perHost = false,
+) {
   const deploy = isRecord(service.deploy) ? service.deploy : {};
   const replicas = typeof deploy.replicas === 'number' ? deploy.replicas : 1;
-  if (deploy.mode === 'global' || replicas > 1)
+  const placement = isRecord(deploy.placement) ? deploy.placement : {};
+  const onePerHost = deploy.mode === 'global' || placement.max_replicas_per_node === 1;
+  if ((deploy.mode === 'global' || replicas > 1) && !(perHost && onePerHost))
     context.problems.error(
       at,
-      `${key} cannot be used with ${deploy.mode === 'global' ? 'deploy.mode global' : `${replicas} replicas`}: each container needs its own`,
-      { atKey: true, hint: `remove ${key}, or run one replica` },
+      `${key} cannot be used with ${deploy.mode === 'global' ? 'deploy.mode global' : `${replicas} replicas`}: each container needs its own${perHost ? ' on a host' : ''}`,
+      {
+        atKey: true,
+        hint: perHost
+          ? `remove ${key}, run one replica, or one per host (max_replicas_per_node: 1) on a bridge network`
+          : `remove ${key}, or run one replica`,
+      },
     );
   else if (isRecord(deploy.update_config) && deploy.update_config.order === 'start-first')
     context.problems.error(
@@ -67,14 +82,24 @@ function checkOneContainer(service: Record<string, unknown>, at: KeyPath, key: s
 
 /**
  * Fixed addresses (`ipv4_address`, `ipv6_address`): one container's too — two containers cannot hold one address on
- * one network (the Engine refuses the second create; on an overlay, across hosts as well).
+ * one network (the Engine refuses the second create). A bridge network is each host's own, so one replica per host
+ * may hold it; an overlay (or an external network, whose scope is not known here) spans the hosts.
  */
 function fixedAddresses(service: Record<string, unknown>, at: KeyPath, context: NormaliseContext): void {
   const networks = isRecord(service.networks) ? service.networks : {};
   for (const [name, spec] of Object.entries(networks))
     for (const key of ['ipv4_address', 'ipv6_address'])
       if (isRecord(spec) && typeof spec[key] === 'string')
-        checkOneContainer(service, [...at, 'networks', name, key], key, context);
+        checkOneContainer(service, [...at, 'networks', name, key], key, context, isLocalBridge(name, context));
+}
+
+/** Whether a network of the file is a bridge stack creates (each host has its own). */
+function isLocalBridge(name: string, context: NormaliseContext): boolean {
+  const root = context.problems.root;
+  const declared = isRecord(root) && isRecord(root.networks) ? root.networks : {};
+  const spec = isRecord(declared[name]) ? declared[name] : {};
+  const driver = typeof spec.driver === 'string' ? spec.driver : context.defaultNetworkDriver;
+  return driver === 'bridge' && !spec.external;
 }
 
 /** Per-network MAC addresses: one container's too, and not beside the service-level one (which would be ambiguous). */

@@ -261,6 +261,7 @@ export function serviceConfig(
   service: ServiceSpec,
   digest: string | undefined,
   key: HashKey,
+  sourceHashes: ReadonlyMap<string, string> = new Map(),
 ): ServiceConfig {
   const diagnostics: Diagnostic[] = [];
   const { policy, diagnostics: restartDiags } = engineRestartPolicy(service);
@@ -295,6 +296,7 @@ export function serviceConfig(
     stopGracePeriodNs: service.stopGracePeriodNs,
     ...hostAccessConfig(service),
     ...runtimeConfig(service),
+    ...volumesFromConfig(service, sourceHashes),
     readOnly: service.readOnly || undefined,
     tmpfs: service.tmpfs,
     ulimits: service.ulimits,
@@ -313,6 +315,25 @@ export function serviceConfig(
   const config = prune(raw) as ContainerConfig;
   const json = JSON.stringify(config);
   return { config, environment: environment.values, json, hash: sha256(json), bundles, diagnostics };
+}
+
+/**
+ * `volumes_from` as the config holds it: the entries as written (`db:ro`, `container:logs:rw`), in order, and each
+ * source service's config hash (its first 12 digits), so that a replaced source (a changed config or image) replaces
+ * the service too, as Compose recreates a container whose source was recreated; the plan names it
+ * (`volumesFromSource.db`). The create body names the source's container on the replica's host (engine.ts).
+ */
+function volumesFromConfig(service: ServiceSpec, sourceHashes: ReadonlyMap<string, string>) {
+  if (!service.volumesFrom) return {};
+  const sources: Record<string, string | undefined> = {};
+  for (const v of service.volumesFrom)
+    if (v.kind === 'service') sources[v.service] = sourceHashes.get(v.service)?.slice(0, 12);
+  return {
+    volumesFrom: service.volumesFrom.map((v) =>
+      v.kind === 'service' ? `${v.service}:${v.mode}` : `container:${v.container}:${v.mode}`,
+    ),
+    volumesFromSource: sources,
+  };
 }
 
 /** The service's networks by engine name: its aliases (the service name first among them) and fixed address. */
@@ -343,7 +364,11 @@ function serviceNetworks(
         });
       networks[spec.name] = { predefined: true, ...endpointKeys(n) };
     } else
-      networks[spec.name] = { aliases: sortStrings([...new Set([service.name, ...n.aliases])]), ...endpointKeys(n) };
+      networks[spec.name] = {
+        aliases: sortStrings([...new Set([service.name, ...n.aliases])]),
+        ...endpointKeys(n),
+        links: service.externalLinks?.map((l) => `${l.container}:${l.alias}`),
+      };
   }
   return networks;
 }

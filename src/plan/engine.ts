@@ -21,6 +21,8 @@ interface NetworkEntry {
   macAddress?: string;
   driverOpts?: Record<string, string>;
   interfaceName?: string;
+  /** external_links as `CONTAINER:ALIAS`, resolved by the Engine on this network. */
+  links?: string[];
 }
 
 /** The driver option that names the endpoint's interface in the container (Engine 28.1, API 1.49). */
@@ -87,6 +89,7 @@ interface ConfigView {
   deviceCgroupRules?: string[];
   gpus?: DeviceRequestSpec[];
   deviceReservations?: DeviceRequestSpec[];
+  volumesFrom?: string[];
   readOnly?: boolean;
   tmpfs?: Record<string, string>;
   ulimits?: Record<string, { soft?: number; hard?: number }>;
@@ -113,6 +116,8 @@ export interface ContainerMeta {
   role?: string;
   /** The identity of the stack (absent only where no identity exists yet: a plan before the first apply). */
   owner?: StackOwner;
+  /** volumes_from: each source service's container on this replica's host (src/plan/reconciler/volumes-from.ts). */
+  volumesFrom?: Record<string, string>;
 }
 
 export function containerLabels(meta: ContainerMeta, user: Record<string, string> | undefined): Record<string, string> {
@@ -145,6 +150,7 @@ export function endpointConfig(n: NetworkEntry | undefined): Obj {
   if (ipam.IPv4Address || ipam.IPv6Address || ipam.LinkLocalIPs) body.IPAMConfig = stripUndefined(ipam);
   if (n?.gwPriority !== undefined) body.GwPriority = n.gwPriority;
   if (n?.macAddress) body.MacAddress = n.macAddress;
+  if (n?.links?.length) body.Links = n.links;
   const driverOpts = { ...n?.driverOpts, ...(n?.interfaceName ? { [IFNAME_OPTION]: n.interfaceName } : {}) };
   if (Object.keys(driverOpts).length) body.DriverOpts = driverOpts;
   return body;
@@ -186,10 +192,22 @@ export function containerCreateBody(config: ContainerConfig, meta: ContainerMeta
           StartInterval: hc.startIntervalNs,
         }
       : undefined,
-    HostConfig: hostConfigOf(c, { bindings, binds, mounts, firstNetwork: first?.[0] }),
+    HostConfig: {
+      ...hostConfigOf(c, { bindings, binds, mounts, firstNetwork: first?.[0] }),
+      VolumesFrom: volumesFromOf(c, meta),
+    },
     NetworkingConfig: first ? { EndpointsConfig: { [first[0]]: endpointConfig(first[1]) } } : undefined,
   };
   return stripUndefined(body);
+}
+
+/** HostConfig.VolumesFrom: `CONTAINER:MODE`, a container by its name, or a source service's container on this host. */
+function volumesFromOf(c: ConfigView, meta: ContainerMeta): string[] | undefined {
+  return c.volumesFrom?.map((entry) => {
+    if (entry.startsWith('container:')) return entry.slice('container:'.length);
+    const [service, mode] = entry.split(':');
+    return `${meta.volumesFrom?.[service] ?? service}:${mode}`;
+  });
 }
 
 function portsOf(c: ConfigView): { exposed: Record<string, object>; bindings: Record<string, object[]> } {

@@ -9,6 +9,7 @@ import type { ConstraintSpec, DesiredState, HostSpec, ServiceSpec } from '../sta
 import type { ObservedContainer, ObservedState } from '../observe/types.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Roles } from '../labels.js';
+import { coPlaced, placementRounds, sourceServices } from './co-placement.js';
 
 export function hostValue(host: HostSpec, field: string): string | undefined {
   if (field === 'node.hostname' || field === 'node.id') return host.name;
@@ -62,65 +63,98 @@ export interface PlacementResult {
   diagnostics: Diagnostic[];
 }
 
-/** Places every replica of every service. `usable` are the hosts that were observed without error. */
-export function place(desired: DesiredState, observed: ObservedState, usable: ReadonlySet<string>): PlacementResult {
-  const diagnostics: Diagnostic[] = [];
-  const existing = containersBySlot(observed);
-  const placement: Record<string, Record<string, string>> = {};
-  const load = new Map<string, number>(desired.hosts.map((h) => [h.name, 0]));
-  const bump = (h: string) => load.set(h, (load.get(h) ?? 0) + 1);
-  const unplaced: { service: ServiceSpec; slot: string; eligible: HostSpec[] }[] = [];
-  const names = Object.keys(desired.services).sort();
+/** What placing the services shares: the replicas kept or placed so far, the load per host, the problems found. */
+interface PlacementRun {
+  desired: DesiredState;
+  usable: ReadonlySet<string>;
+  existing: Map<string, Map<string, ObservedContainer[]>>;
+  placement: Record<string, Record<string, string>>;
+  load: Map<string, number>;
+  diagnostics: Diagnostic[];
+}
 
-  // First pass: global services, and every replica that keeps its host.
-  for (const name of names) {
-    const s = desired.services[name];
-    const eligible = eligibleHosts(desired, s, usable);
-    const eligibleNames = new Set(eligible.map((h) => h.name));
-    const where = { path: `services.${name}.deploy` };
-    placement[name] = {};
-    if (eligible.length === 0) {
-      const text = s.deploy.constraints.map((c) => c.text).join(', ');
-      diagnostics.push(
-        error(`service ${name}: no host satisfies the placement constraints${text ? ` (${text})` : ''}`, where),
-      );
-      continue;
-    }
-    if (s.deploy.mode === 'global') {
-      for (const h of eligible) {
-        placement[name][h.name] = h.name;
-        bump(h.name);
-      }
-      continue;
-    }
-    if (overCapacity(s, eligible, diagnostics)) continue;
-    const slots = existing.get(name) ?? new Map<string, ObservedContainer[]>();
-    for (let i = 1; i <= s.deploy.replicas; i++) {
-      const slot = String(i);
-      const current = rankContainers(slots.get(slot) ?? [])[0];
-      if (current && eligibleNames.has(current.host) && underCap(s, placement[name], current.host)) {
-        placement[name][slot] = current.host;
-        bump(current.host);
-      } else if (
-        current &&
-        !eligibleNames.has(current.host) &&
-        usable.has(current.host) &&
-        hasNamedVolume(desired, s)
-      ) {
-        placement[name][slot] = current.host;
-        bump(current.host);
-        diagnostics.push(
-          warning(
-            `service ${name} replica ${slot} stays on ${current.host}, which no longer satisfies its constraints, because it has a named volume there`,
-            where,
-            'remove the container (and move its data) to let it move',
-          ),
-        );
-      } else unplaced.push({ service: s, slot, eligible });
-    }
+interface Unplaced {
+  service: ServiceSpec;
+  slot: string;
+  eligible: HostSpec[];
+}
+
+/**
+ * Places every replica of every service. `usable` are the hosts that were observed without error. A service with
+ * `volumes_from` another service is placed after it, only on hosts where that service has a replica
+ * (src/plan/co-placement.ts).
+ */
+export function place(desired: DesiredState, observed: ObservedState, usable: ReadonlySet<string>): PlacementResult {
+  const run: PlacementRun = {
+    desired,
+    usable,
+    existing: containersBySlot(observed),
+    placement: {},
+    load: new Map<string, number>(desired.hosts.map((h) => [h.name, 0])),
+    diagnostics: [],
+  };
+  for (const round of placementRounds(desired)) {
+    const unplaced: Unplaced[] = [];
+    for (const name of round) placeService(run, desired.services[name], unplaced);
+    placeNew(desired, run.placement, run.load, unplaced);
   }
-  placeNew(desired, placement, load, unplaced);
-  return { placement, diagnostics };
+  return { placement: run.placement, diagnostics: run.diagnostics };
+}
+
+/** First pass for one service: a global one on every eligible host; each replica that keeps its host keeps it. */
+function placeService(run: PlacementRun, s: ServiceSpec, unplaced: Unplaced[]): void {
+  const { desired, placement } = run;
+  const name = s.name;
+  const bump = (h: string) => run.load.set(h, (run.load.get(h) ?? 0) + 1);
+  const where = { path: `services.${name}.deploy` };
+  placement[name] = {};
+  const byConstraints = eligibleHosts(desired, s, run.usable);
+  if (byConstraints.length === 0) {
+    const text = s.deploy.constraints.map((c) => c.text).join(', ');
+    run.diagnostics.push(
+      error(`service ${name}: no host satisfies the placement constraints${text ? ` (${text})` : ''}`, where),
+    );
+    return;
+  }
+  const eligible = coPlaced(s, byConstraints, placement, run.diagnostics);
+  if (!eligible) return;
+  const eligibleNames = new Set(eligible.map((h) => h.name));
+  if (s.deploy.mode === 'global') {
+    for (const h of eligible) {
+      placement[name][h.name] = h.name;
+      bump(h.name);
+    }
+    return;
+  }
+  if (overCapacity(s, eligible, run.diagnostics)) return;
+  const slots = run.existing.get(name) ?? new Map<string, ObservedContainer[]>();
+  for (let i = 1; i <= s.deploy.replicas; i++) {
+    const slot = String(i);
+    const current = rankContainers(slots.get(slot) ?? [])[0];
+    if (current && eligibleNames.has(current.host) && underCap(s, placement[name], current.host)) {
+      placement[name][slot] = current.host;
+      bump(current.host);
+    } else if (current && staysForVolume(run, s, current)) {
+      placement[name][slot] = current.host;
+      bump(current.host);
+      run.diagnostics.push(
+        warning(
+          `service ${name} replica ${slot} stays on ${current.host}, which no longer satisfies its constraints, because it has a named volume there`,
+          where,
+          'remove the container (and move its data) to let it move',
+        ),
+      );
+    } else unplaced.push({ service: s, slot, eligible });
+  }
+}
+
+/**
+ * A replica on a host that is no longer eligible stays there when it has a named volume (its data is there) — unless
+ * it takes volumes_from a service, whose replica it must run next to.
+ */
+function staysForVolume(run: PlacementRun, s: ServiceSpec, current: ObservedContainer): boolean {
+  const eligible = eligibleHosts(run.desired, s, run.usable).some((h) => h.name === current.host);
+  return !eligible && run.usable.has(current.host) && hasNamedVolume(run.desired, s) && !sourceServices(s).length;
 }
 
 function countByHost(slots: Record<string, string>): Map<string, number> {
@@ -154,7 +188,7 @@ function placeNew(
   desired: DesiredState,
   placement: Record<string, Record<string, string>>,
   load: Map<string, number>,
-  unplaced: { service: ServiceSpec; slot: string; eligible: HostSpec[] }[],
+  unplaced: Unplaced[],
 ): void {
   const order = new Map(desired.hosts.map((h, i) => [h.name, i]));
   const mineOf = new Map<string, Map<string, number>>();

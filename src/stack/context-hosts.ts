@@ -12,6 +12,9 @@ import { dockerConfigDir, readDockerConfig } from './docker-config.js';
 import { DEFAULT_CONTEXT } from './docker-context.js';
 import { hostFromContext, hostFromDockerEnv, localHost, type ChosenContext } from './hosts.js';
 
+/** What choosing a context needs of the load's options (the inventory's `builder: local` passes these alone). */
+export type ContextOptions = Pick<LoadOptions, 'context' | 'env' | 'dockerConfigDir' | 'allowInsecureTcp'>;
+
 export interface ContextHosts {
   hosts: HostSpec[];
   hostsSource: HostsSource;
@@ -20,12 +23,12 @@ export interface ContextHosts {
 }
 
 /** The folder of the operator's docker CLI configuration for this load. */
-export function configDirOf(options: LoadOptions): string {
+export function configDirOf(options: ContextOptions): string {
   return options.dockerConfigDir ?? dockerConfigDir(options.env, options.env.HOME || os.homedir());
 }
 
 /** The hosts of --context, DOCKER_HOST, DOCKER_CONTEXT or currentContext; undefined when none is set. */
-export function contextOrDockerHost(options: LoadOptions, problems: Problems): ContextHosts | undefined {
+export function contextOrDockerHost(options: ContextOptions, problems: Problems): ContextHosts | undefined {
   const policy = { allowInsecureTcp: options.allowInsecureTcp };
   if (options.context) return fromContext({ name: options.context, from: '--context' }, options, problems);
   if (options.env.DOCKER_HOST) {
@@ -37,7 +40,7 @@ export function contextOrDockerHost(options: LoadOptions, problems: Problems): C
 }
 
 /** DOCKER_CONTEXT, else config.json's currentContext; `default` in either is no choice (the usual fallback). */
-function chosenContext(options: LoadOptions, problems: Problems): ChosenContext | undefined {
+function chosenContext(options: ContextOptions, problems: Problems): ChosenContext | undefined {
   const fromEnv = options.env.DOCKER_CONTEXT;
   if (fromEnv) return fromEnv === DEFAULT_CONTEXT ? undefined : { name: fromEnv, from: 'DOCKER_CONTEXT' };
   const read = readDockerConfig(configDirOf(options));
@@ -51,7 +54,7 @@ function chosenContext(options: LoadOptions, problems: Problems): ChosenContext 
     : undefined;
 }
 
-function fromContext(chosen: ChosenContext, options: LoadOptions, problems: Problems): ContextHosts {
+function fromContext(chosen: ChosenContext, options: ContextOptions, problems: Problems): ContextHosts {
   const chosenBy = `the docker context ${chosen.name} (${chosen.from})`;
   if (chosen.name === DEFAULT_CONTEXT) {
     const fromEnv = options.env.DOCKER_HOST

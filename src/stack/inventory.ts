@@ -13,7 +13,7 @@
  *   policy: { mode: enforce, allow: [{ stack: vpn, rules: [cap-add] }] }   # dangerous settings (docs/policy.md)
  *   registries: { "10.77.0.2:5001": { username: stack, password_env: REGISTRY_PASSWORD } }   # win over ~/.docker
  *   registry: "10.77.0.2:5000"        # where `build:` images are pushed, and pulled from by every host
- *   builder: h1                       # the daemon that builds them: a host above, or `local` (the local socket)
+ *   builder: h1                       # the daemon that builds them: a host above, or `local` (DOCKER_HOST, the context, or the local socket)
  *
  * A host may name a docker context instead of an endpoint (`h5: { context: prod-eu }`): its endpoint and TLS files
  * come from the operator's docker context store (docker-context.ts).
@@ -26,6 +26,7 @@ import { describeRefusal, readOperatorFile, STACK_FILE_LIMIT } from './bounded-f
 import type { BuildTarget, HostSpec, InventoryRegistryAuth } from './types.js';
 import { readRegistryAuth } from './inventory-registries.js';
 import { localHost, readHostMap, sshDefaults } from './hosts.js';
+import { contextOrDockerHost } from './context-hosts.js';
 import type { MergeTags } from './merge-tags.js';
 import type { Problems } from './problems.js';
 import type { StackSchema } from './schema.js';
@@ -85,7 +86,7 @@ export function readInventory(
     return undefined;
   }
   const overlay = root.overlay as { helper_image?: string } | undefined;
-  const build = buildTarget(root, hosts, problems);
+  const build = buildTarget(root, hosts, problems, operator);
   return {
     ...(build ? { build } : {}),
     hosts,
@@ -96,8 +97,24 @@ export function readInventory(
   };
 }
 
+/**
+ * `builder: local`: the operator's own daemon, found as the docker CLI finds it — DOCKER_HOST > DOCKER_CONTEXT >
+ * config.json's currentContext > the local socket (docs/transports.md) — and named `local`. Undefined (the problem
+ * reported) when the one chosen cannot be read.
+ */
+function localBuilder(operator: InventoryEnvironment, problems: Problems): HostSpec | undefined {
+  const chosen = contextOrDockerHost({ env: operator.env, dockerConfigDir: operator.dockerConfigDir }, problems);
+  if (!chosen) return localHost();
+  return chosen.hosts[0] && { ...chosen.hosts[0], name: 'local' };
+}
+
 /** `registry:` and `builder:` together (one without the other is an error); the builder is a listed host or `local`. */
-function buildTarget(root: Record<string, unknown>, hosts: HostSpec[], problems: Problems): BuildTarget | undefined {
+function buildTarget(
+  root: Record<string, unknown>,
+  hosts: HostSpec[],
+  problems: Problems,
+  operator: InventoryEnvironment,
+): BuildTarget | undefined {
   const registry = typeof root.registry === 'string' ? root.registry : undefined;
   const builder = typeof root.builder === 'string' ? root.builder : undefined;
   if (registry === undefined && builder === undefined) return undefined;
@@ -110,7 +127,11 @@ function buildTarget(root: Record<string, unknown>, hosts: HostSpec[], problems:
     });
     return undefined;
   }
-  const host = builder === 'local' ? localHost() : hosts.find((h) => h.name === builder);
+  if (builder === 'local') {
+    const local = localBuilder(operator, problems);
+    return local && { registry: registry.replace(/\/+$/, ''), builder: local };
+  }
+  const host = hosts.find((h) => h.name === builder);
   if (!host) {
     problems.error(['builder'], `builder: ${builder} is not a host of this inventory`, {
       in: root,

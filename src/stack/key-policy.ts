@@ -142,7 +142,6 @@ export const KEY_RULES: readonly KeyRule[] = [
     hint: 'use cpus or deploy.resources.limits.cpus',
   },
   refuseService('credential_spec', 'credential_spec (Windows only)'),
-  refuseService('external_links', 'external_links', 'put both stacks on a shared external network'),
   refuseService('lifecycle', 'lifecycle hooks'),
   refuseService(
     'pre_start',
@@ -159,7 +158,6 @@ export const KEY_RULES: readonly KeyRule[] = [
     reason: "use_service_name_alias is not supported: the service's name is always an alias on each of its networks",
     hint: 'remove it',
   },
-  refuseService('volumes_from', 'volumes_from', 'mount the same named volume in both services'),
   refuseService('deploy.resources.reservations.generic_resources', 'deploy.resources.reservations.generic_resources'),
   refuseService(
     'volumes.*.bind.recursive',

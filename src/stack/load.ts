@@ -26,6 +26,7 @@ import { checkDependencies } from './checks/dependencies.js';
 import { checkPlacement } from './checks/placement.js';
 import { checkLimits } from './checks/limits.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
+import { checkSharedContainers } from './checks/shared-containers.js';
 import { resolveExtends } from './extends.js';
 import { applyIncludes } from './include.js';
 import { localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
@@ -78,6 +79,7 @@ function runChecks(checks: CheckContext): void {
   checkDependencies(checks);
   checkPlacement(checks);
   checkPortConflicts(checks);
+  checkSharedContainers(checks);
   checkContainerNames(checks);
 }
 

@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS } from './options.js';
 import { checkDependencies } from './checks/dependencies.js';
 import { checkPlacement } from './checks/placement.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
+import { checkSharedContainers } from './checks/shared-containers.js';
 import { formatKeyPath } from './key-path.js';
 import { Problems } from './problems.js';
 import { SourcePositions } from './source-positions.js';
@@ -25,6 +26,8 @@ export const MAX_RESTORED_REPLICAS = 10_000;
 const str = (maxLength = 4096) => ({ type: 'string', maxLength });
 const strings = { type: 'array', maxItems: 10_000, items: str() };
 const stringMap = { type: 'object', maxProperties: 10_000, additionalProperties: str(65_536) };
+/** A container's or service's name, as the stack file's schema allows it. */
+const name = { type: 'string', maxLength: 255, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' };
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
 
 const deviceRequests = {
@@ -163,6 +166,25 @@ const serviceSchema = {
     },
     gpus: deviceRequests,
     deviceReservations: deviceRequests,
+    volumesFrom: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        required: ['kind', 'mode'],
+        properties: {
+          kind: { enum: ['service', 'container'] },
+          mode: { enum: ['ro', 'rw'] },
+          service: name,
+          container: name,
+        },
+      },
+    },
+    externalLinks: {
+      type: 'array',
+      maxItems: 1000,
+      items: { type: 'object', required: ['container', 'alias'], properties: { container: name, alias: name } },
+    },
     resources: {
       type: 'object',
       properties: {
@@ -285,6 +307,7 @@ function crossChecks(desired: DesiredState, where: string): Diagnostic[] {
   checkDependencies(context);
   checkPlacement(context);
   checkPortConflicts(context);
+  checkSharedContainers(context);
   checkContainerNames(context);
   return problems.diagnostics.map((d) => ({ ...d, where: { ...d.where, file: where } }));
 }

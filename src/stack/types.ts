@@ -317,6 +317,10 @@ export interface ServiceSpec {
   gpus?: DeviceRequestSpec[];
   /** `deploy.resources.reservations.devices`: device requests as written. */
   deviceReservations?: DeviceRequestSpec[];
+  /** `volumes_from`: the mounts of a replica of another service on the same host, or of a container outside the stack. */
+  volumesFrom?: VolumesFromSpec[];
+  /** `external_links`: containers outside the stack, reachable under an alias on the networks they share. */
+  externalLinks?: ExternalLinkSpec[];
   readOnly: boolean;
   /** tmpfs mounts given as `tmpfs:` (path → options). */
   tmpfs: Record<string, string>;
@@ -335,6 +339,19 @@ export interface ServiceSpec {
   configs: FileGrantSpec[];
   pullPolicy: 'always' | 'missing' | 'never' | 'build';
   deploy: DeploySpec;
+}
+
+/**
+ * One `volumes_from` entry (`SERVICE[:ro|rw]` or `container:NAME[:ro|rw]`): a service's replica on the same host
+ * (co-placed by the planner), or a container outside the stack (the service must be pinned to one host).
+ */
+export type VolumesFromSpec =
+  { kind: 'service'; service: string; mode: 'ro' | 'rw' } | { kind: 'container'; container: string; mode: 'ro' | 'rw' };
+
+/** One `external_links` entry (`CONTAINER[:ALIAS]`): the alias defaults to the container's name. */
+export interface ExternalLinkSpec {
+  container: string;
+  alias: string;
 }
 
 /** A device request (HostConfig.DeviceRequests): which driver, how many devices or which, with what capabilities. */

@@ -49,6 +49,12 @@ export const DOCUMENTED_REFUSALS: readonly Explanation[] = [
   { pattern: /^network_mode service:\S+ is not supported/, docs: '`service:X` is refused: across hosts' },
   { pattern: /^cpu_(period|quota) and cpus cannot both be set/, docs: 'beside `cpus` an error' },
   { pattern: /^the file holds \d+ YAML documents/, docs: 'hold one YAML document' },
+  { pattern: /^sysctl \S+ is not namespaced/, docs: 'sysctls that are not namespaced' },
+  {
+    pattern: /^external_links \S+: a container outside the stack is on one host/,
+    docs: 'the service must be pinned to one host',
+  },
+  { pattern: /^external_links cannot be used with network_mode/, docs: '`network_mode` with `external_links`' },
   {
     pattern: /sharing another service's or container's IPC namespace/,
     docs: '`service:X` / `container:X` sharing is refused',

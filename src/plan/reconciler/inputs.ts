@@ -2,7 +2,7 @@
  * The reconciler's inputs, in the order their diagnostics appear: the usable hosts, each service's config
  * (with its digest), placement, service order, stack's own overlay and the network checks. Pure.
  */
-import type { DesiredState } from '../../stack/types.js';
+import type { DesiredState, ServiceSpec } from '../../stack/types.js';
 import type { ObservedHost, ObservedState } from '../../observe/types.js';
 import { globalNetworks } from '../../observe/networks.js';
 import { error, warning, type Diagnostic } from '../../errors.js';
@@ -11,9 +11,11 @@ import { Builder } from '../builder.js';
 import { PUBLIC_TEST_KEY, type HashKey } from '../../sensitive.js';
 import { serviceConfig, type ServiceConfig } from '../config.js';
 import { place } from '../placement.js';
+import { sourceServices } from '../co-placement.js';
 import { networkConfig } from '../network-config.js';
 import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from '../network-checks.js';
 import { endpointAddressProblems } from '../endpoint-checks.js';
+import { sharedContainerProblems } from '../shared-container-checks.js';
 import { planOverlayNetworks } from '../drivers/own-overlay/networks.js';
 import { ownOverlayDriver } from '../drivers/own-overlay/driver.js';
 import type { HostState, PlanOptions, Reconciler } from './context.js';
@@ -45,6 +47,7 @@ export function newReconciler(desiredIn: DesiredState, observed: ObservedState, 
     ...subnetProblems(desired, observed, usableList),
     ...endpointAddressProblems(desired),
     ...missingExternalNetworks(desired, observed, placement),
+    ...sharedContainerProblems(desired, observed, placement),
   );
   const wanted = Object.values(desired.networks).filter((n) => !n.external);
   return {
@@ -120,7 +123,10 @@ function newHostState(obs: ObservedHost): HostState {
   };
 }
 
-/** Each service's hashed config, with the registry's digest (or the running one when the registry could not be asked). */
+/**
+ * Each service's hashed config, with the registry's digest (or the running one when the registry could not be asked).
+ * A service's volumes_from sources are hashed first: their hashes are part of its config.
+ */
 function serviceConfigs(
   desired: DesiredState,
   observed: ObservedState,
@@ -128,12 +134,18 @@ function serviceConfigs(
   diagnostics: Diagnostic[],
 ): Map<string, ServiceConfig> {
   const configs = new Map<string, ServiceConfig>();
-  for (const s of Object.values(desired.services)) {
+  const hashes = new Map<string, string>();
+  const visiting = new Set<string>();
+  const configOf = (s: ServiceSpec): void => {
+    if (configs.has(s.name) || visiting.has(s.name)) return;
+    visiting.add(s.name);
+    for (const src of sourceServices(s)) if (desired.services[src]) configOf(desired.services[src]);
     const ref = normaliseImageRef(s.image);
     const digest =
       observed.digests[ref] ?? (ref in observed.digestErrors ? runningDigest(observed, s.name, ref) : undefined);
-    const sc = serviceConfig(desired, s, digest, key);
+    const sc = serviceConfig(desired, s, digest, key, hashes);
     configs.set(s.name, sc);
+    hashes.set(s.name, sc.hash);
     diagnostics.push(...sc.diagnostics);
     if (s.pullPolicy === 'build')
       diagnostics.push(
@@ -141,7 +153,8 @@ function serviceConfigs(
           path: `services.${s.name}.pull_policy`,
         }),
       );
-  }
+  };
+  for (const s of Object.values(desired.services)) configOf(s);
   return configs;
 }
 

@@ -14,7 +14,7 @@ export function recreateWithNetwork(r: Reconciler, sl: Slot, current: ObservedCo
   const gone = r.preRemoved.get(current.id)!;
   const cause = `recreated with network ${gone.networks.join(', ')}`;
   const deps = [...prerequisites(r, sl), gone.op];
-  const created = createAndConnect(r, sl, final, deps, { carried: carriedVolumes(current), cause }).last;
+  const created = createAndConnect(r, sl, final, deps, { carried: carriedVolumes(current, svc.s), cause }).last;
   const started = r.b.add(
     'container.start',
     host,

@@ -11,7 +11,7 @@ export function requestReplace(r: Reconciler, sl: Slot, current: ObservedContain
   const fields = current.config
     ? diffServiceConfig(current.config, svc.sc)
     : [{ path: 'config', before: current.configHash?.slice(0, 12), after: svc.sc.hash.slice(0, 12) }];
-  const carried = carriedVolumes(current);
+  const carried = carriedVolumes(current, svc.s);
   const deps = prerequisites(r, sl);
   const dnsEndpoints = (networks: Record<string, unknown>): DnsEndpoint[] =>
     Object.entries(networks)

@@ -12,6 +12,7 @@ import { keptName, type ReplaceRequest } from '../rollout/types.js';
 import { servedByDockerDns, type HostState, type Reconciler, type ReplicaRecord } from './context.js';
 import { ensureFiles, ensureNetwork, ensurePull, ensureVolume } from './shared-resources.js';
 import { dependencyGates } from './depends-on.js';
+import { volumesFromSources } from './volumes-from.js';
 import { stopDeps } from '../drivers/stop.js';
 import type { EndpointSettings } from 'dockerode';
 import type { ContainerCreateBody } from '../types.js';
@@ -87,6 +88,7 @@ export function prerequisites(r: Reconciler, sl: Slot): (string | undefined)[] {
   for (const key of Object.keys(svc.s.networks)) deps.push(ensureNetwork(r, host, key));
   for (const m of svc.s.mounts) if (m.type === 'volume' && m.source) deps.push(ensureVolume(r, host, m.source));
   for (const bundle of svc.sc.bundles) deps.push(ensureFiles(r, host, svc.s, bundle, pull));
+  if (svc.s.volumesFrom) deps.push(...volumesFromSources(r, svc.s, host).deps);
   deps.push(...removeStale(r, sl));
   return deps;
 }
@@ -192,11 +194,17 @@ export function createAndConnect(
   return { first, last };
 }
 
-/** Anonymous volumes of the container in place, carried over to its successor (destination → volume name). */
-export function carriedVolumes(current: ObservedContainer): Record<string, string> {
+/**
+ * Anonymous volumes of the container in place, carried over to its successor (destination → volume name). With
+ * volumes_from, the container's mounts include its source's volumes, which the successor takes from the source again
+ * (read-only when asked): only the service's own anonymous volumes are carried then.
+ */
+export function carriedVolumes(current: ObservedContainer, s: ServiceSpec): Record<string, string> {
+  const own = s.volumesFrom && new Set(s.mounts.filter((m) => m.type === 'volume' && !m.source).map((m) => m.target));
   const carried: Record<string, string> = {};
   for (const m of current.mounts)
-    if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name)) carried[m.destination] = m.name;
+    if (m.type === 'volume' && m.name && ANONYMOUS_VOLUME.test(m.name) && (!own || own.has(m.destination)))
+      carried[m.destination] = m.name;
   return carried;
 }
 
@@ -221,6 +229,7 @@ function createBody(
     environment: svc.sc.environment,
     carried: o.carried,
     owner: r.observed.owner,
+    ...(svc.s.volumesFrom ? { volumesFrom: volumesFromSources(r, svc.s, sl.host).names } : {}),
   });
   const endpoint = (net: string, e: Record<string, unknown>) =>
     o.withoutAliases && servedByDockerDns(r, net) ? { ...e, Aliases: [] } : e;

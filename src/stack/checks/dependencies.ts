@@ -8,6 +8,9 @@ export function checkDependencies(context: CheckContext): void {
     const raw = rawServiceValue(problems, name, 'depends_on');
     for (const [dependency, spec] of Object.entries(service.dependsOn)) {
       const key = memberKey(raw, dependency);
+      // An implicit dependency (volumes_from) is reported at volumes_from (checks/shared-containers.ts).
+      if (key === undefined && service.volumesFrom?.some((v) => v.kind === 'service' && v.service === dependency))
+        continue;
       const at = ['services', name, 'depends_on', ...(key === undefined ? [] : [key])];
       if (dependency === name)
         problems.error(at, `service ${name} depends on itself`, { atKey: typeof key === 'string' });

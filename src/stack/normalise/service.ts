@@ -16,6 +16,8 @@ import { normaliseMounts } from './mounts.js';
 import { normaliseResources } from './resources.js';
 import { runtimeKeys } from './runtime-keys.js';
 import { containerKeys } from './container-keys.js';
+import { sharedContainers } from './shared-containers.js';
+import { daemonRefusals } from './daemon-refusals.js';
 import { withLabelFiles } from './label-files.js';
 import { normalisePorts } from './ports.js';
 import { normaliseServiceNetworks } from './service-networks.js';
@@ -42,6 +44,8 @@ export function normaliseService(
   hostAccess(spec, service, at, context);
   runtimeKeys(spec, service);
   containerKeys(spec, service, at, context);
+  sharedContainers(spec, service);
+  daemonRefusals(spec, service, at, context);
   normaliseLifecycle(spec, service, at, context);
   return spec;
 }

@@ -133,3 +133,51 @@ test('mac_address: not a MAC, with network_mode, with replicas; device_cgroup_ru
   t.regex(where(find(r, /must be a device cgroup rule/)), /services\.d\.device_cgroup_rules\[0\]$/);
   t.regex(where(find(r, /start-first: old and new container would share it/)), /services\.e\.mac_address$/);
 });
+
+test("a fixed ipv4_address or ipv6_address is one container's (one per host on a bridge): refused with replicas, global mode on an overlay, and start-first", async (t) => {
+  const net = (name: string, key: string, value: string) =>
+    `    networks:\n      ${name}:\n        ${key}: "${value}"\n`;
+  const r = await load({
+    'compose.yaml': [
+      'services:',
+      '  a:',
+      '    image: busybox',
+      '    deploy: { replicas: 3 }',
+      net('back', 'ipv4_address', '10.5.0.10'),
+      '  b:',
+      '    image: busybox',
+      '    deploy: { mode: global }',
+      net('ovl', 'ipv6_address', 'fd00::10'),
+      '  c:',
+      '    image: busybox',
+      '    deploy: { update_config: { order: start-first } }',
+      net('back', 'ipv4_address', '10.5.0.11'),
+      '  d:',
+      '    image: busybox',
+      net('back', 'ipv4_address', '10.5.0.12'),
+      '  e:',
+      '    image: busybox',
+      '    deploy: { replicas: 3, placement: { max_replicas_per_node: 1 } }',
+      net('back', 'ipv4_address', '10.5.0.13'),
+      '  f:',
+      '    image: busybox',
+      '    deploy: { mode: global }',
+      net('back', 'ipv6_address', 'fd00::13'),
+      'networks:',
+      '  back:',
+      '    enable_ipv6: true',
+      '    ipam: { config: [{ subnet: 10.5.0.0/24 }, { subnet: "fd00::/64" }] }',
+      '  ovl:',
+      '    driver: overlay',
+      '    enable_ipv6: true',
+      '',
+    ].join('\n'),
+  });
+  const three = find(r, 'ipv4_address cannot be used with 3 replicas: each container needs its own on a host');
+  t.is(where(three), 'compose.yaml:7:9 services.a.networks.back.ipv4_address');
+  t.regex(three.hint!, /max_replicas_per_node: 1/);
+  const overlay = find(r, 'ipv6_address cannot be used with deploy.mode global: each container needs its own');
+  t.regex(where(overlay), /services\.b\.networks\.ovl\.ipv6_address$/);
+  t.regex(where(find(r, 'ipv4_address cannot be used with update_config.order start-first')), /:21:9 services\.c\./);
+  t.is(errors(r).length, 3, 'one replica, one per host on a bridge, and global on a bridge are fine');
+});

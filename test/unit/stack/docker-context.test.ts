@@ -277,3 +277,31 @@ test('a stack file cannot name a context (x-stack.hosts): refused at file:line:c
   t.truthy(find(inv, 'host h1: has both endpoint: and context:'));
   t.truthy(find(inv, 'host h2: has neither endpoint: nor context:'));
 });
+
+test("an inventory's builder: local is the docker CLI's daemon: DOCKER_HOST > DOCKER_CONTEXT > currentContext > the local socket", async (t) => {
+  const { dir } = dockerConfig({ ci: 'host=unix:///run/ci-builder.sock', other: 'host=unix:///run/other.sock' });
+  const files = {
+    'inventory.yaml': 'hosts:\n  h1: { endpoint: "unix:///run/h1.sock" }\nregistry: r.example:5000\nbuilder: local\n',
+    'compose.yaml': 'services:\n  web: { build: . }\n',
+    Dockerfile: 'FROM busybox\n',
+  };
+  const builderOf = async (env: Record<string, string>, config = dir) => {
+    const r = await load(files, { inventory: 'inventory.yaml', env, dockerConfigDir: config });
+    t.deepEqual(errors(r), []);
+    return r.value!.settings.build!.builder;
+  };
+  const fromHost = await builderOf({ DOCKER_HOST: 'unix:///run/from-env.sock', DOCKER_CONTEXT: 'ci' });
+  t.is(fromHost.name, 'local');
+  t.deepEqual(fromHost.endpoint, { kind: 'unix', path: '/run/from-env.sock' });
+  t.deepEqual((await builderOf({ DOCKER_CONTEXT: 'ci' })).endpoint, { kind: 'unix', path: '/run/ci-builder.sock' });
+  writeFileSync(path.join(dir, 'config.json'), '{"currentContext": "other"}');
+  t.deepEqual((await builderOf({})).endpoint, { kind: 'unix', path: '/run/other.sock' });
+  const empty = mkdtempSync(path.join(os.tmpdir(), 'stack-docker-config-'));
+  t.deepEqual((await builderOf({}, empty)).endpoint, { kind: 'unix', path: '/var/run/docker.sock' });
+  const missing = await load(files, {
+    inventory: 'inventory.yaml',
+    env: { DOCKER_CONTEXT: 'nope' },
+    dockerConfigDir: dir,
+  });
+  t.regex(find(missing, 'docker context "nope" does not exist').summary, /DOCKER_CONTEXT/);
+});

@@ -23,7 +23,7 @@ const everything = yaml`
         - { type: tmpfs, target: /tmp, tmpfs: { size: 64m, mode: 01777 } }
         - { type: bind, source: /srv, target: /srv, bind: { propagation: rshared, create_host_path: true } }
       networks:
-        front: { aliases: [app, www], ipv4_address: 172.28.0.10 }
+        front: { aliases: [app, www], ipv4_address: 172.28.0.10 }  # one container: with start-first old and new would share it
       restart: on-failure:3
       healthcheck: { test: ["CMD", "true"], interval: 1m30s, timeout: 500ms, retries: 3, start_period: 1.5s }
       labels: { tier: app }
@@ -60,7 +60,7 @@ const everything = yaml`
         mode: replicated
         replicas: 1
         placement: { constraints: ["node.hostname == local"] }
-        update_config: { parallelism: 2, delay: 10s, failure_action: rollback, monitor: 1m, max_failure_ratio: 0.5, order: start-first }
+        update_config: { parallelism: 2, delay: 10s, failure_action: rollback, monitor: 1m, max_failure_ratio: 0.5, order: stop-first }
         rollback_config: { parallelism: 0 }
         restart_policy: { condition: on-failure, delay: 5s, max_attempts: 3, window: 2m }
     db:
@@ -184,7 +184,7 @@ test('every supported service key is normalised', async (t) => {
     failureAction: 'rollback',
     monitorNs: 60e9,
     maxFailureRatio: 0.5,
-    order: 'start-first',
+    order: 'stop-first',
   });
   t.deepEqual(app.deploy.rollbackConfig, {
     parallelism: 0,

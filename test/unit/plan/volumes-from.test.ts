@@ -1,0 +1,203 @@
+/**
+ * volumes_from and external_links: read as compose-go reads them (an implicit depends_on on a source service),
+ * refused at validate where no host can be known, co-placed with their source at plan time, the source's container on
+ * the replica's host in HostConfig.VolumesFrom, created after it, replaced with it; containers outside the stack
+ * checked on the pinned host; links sent as EndpointSettings.Links on the service's networks.
+ */
+import test from 'ava';
+import { reconcile } from '../../../src/plan/index.js';
+import { place } from '../../../src/plan/placement.js';
+import type { ObservedContainer } from '../../../src/observe/types.js';
+import type { Operation } from '../../../src/plan/types.js';
+import { desired, network, observedEmpty, service, simulate } from './helpers.js';
+import { goldenPlan } from './golden.js';
+import { errors, find, load, where } from '../stack/helpers.js';
+
+const hostsFile = (n: number) =>
+  `x-stack:\n  hosts:\n${Array.from({ length: n }, (_, i) => `    h${i + 1}: { endpoint: "unix:///run/h${i + 1}.sock" }\n`).join('')}`;
+const stack = (services: string, hostCount = 2) =>
+  `name: demo\n${hostsFile(hostCount)}services:\n  db:\n    image: busybox\n    volumes: [/data]\n${services}`;
+
+const creates = (ops: Operation[]) => ops.filter((o) => o.kind === 'container.create');
+const body = (op: Operation) => (op.params as { body: Record<string, any> }).body;
+
+test('volumes_from is read in both forms with rw by default, and a source service becomes a dependency', async (t) => {
+  const r = await load({
+    'compose.yaml': stack(
+      '  app:\n    image: busybox\n    volumes_from: [db, "db:ro", "container:logs:ro"]\n    deploy: { placement: { constraints: [node.hostname == h1] } }\n',
+    ),
+  });
+  t.deepEqual(errors(r), []);
+  const app = r.value!.services.app;
+  t.deepEqual(app.volumesFrom, [
+    { kind: 'service', service: 'db', mode: 'rw' },
+    { kind: 'service', service: 'db', mode: 'ro' },
+    { kind: 'container', container: 'logs', mode: 'ro' },
+  ]);
+  t.deepEqual(app.dependsOn, { db: { condition: 'service_started', required: true, restart: false } });
+  const healthy = await load({
+    'compose.yaml': stack(
+      '  app:\n    image: busybox\n    volumes_from: [db]\n    depends_on: { db: { condition: service_healthy } }\n',
+    ),
+  });
+  t.is(healthy.value!.services.app.dependsOn.db.condition, 'service_healthy', 'an explicit depends_on is kept');
+});
+
+test('volumes_from errors are reported at the entry, with file:line:col', async (t) => {
+  const unknown = await load({ 'compose.yaml': stack('  app:\n    image: busybox\n    volumes_from: [db, cache]\n') });
+  const e = find(unknown, 'volumes_from names service cache, which is not defined');
+  t.is(where(e), 'compose.yaml:12:24 services.app.volumes_from[1]');
+  t.is(errors(unknown).length, 1, 'reported once, not again as a depends_on');
+  const self = await load({ 'compose.yaml': stack('  app:\n    image: busybox\n    volumes_from: [app]\n') });
+  t.truthy(find(self, 'service app cannot take volumes_from itself'));
+  const form = await load({ 'compose.yaml': stack('  app:\n    image: busybox\n    volumes_from: ["db:rx"]\n') });
+  t.regex(find(form, /must be SERVICE, SERVICE:ro/).summary, /container:NAME/);
+  const profile = await load({
+    'compose.yaml': stack(
+      '  app:\n    image: busybox\n    volumes_from: [tools]\n  tools:\n    image: busybox\n    profiles: [debug]\n',
+    ),
+  });
+  t.truthy(find(profile, 'volumes_from names service tools, which is not enabled by the active profiles'));
+});
+
+test('a container outside the stack needs the service pinned to one host', async (t) => {
+  const loose = await load({
+    'compose.yaml': stack('  app:\n    image: busybox\n    volumes_from: ["container:logs"]\n'),
+  });
+  const e = find(loose, 'volumes_from container:logs');
+  t.is(
+    e.summary,
+    'volumes_from container:logs: a container outside the stack is on one host, but service app may run on 2 (h1, h2)',
+  );
+  t.is(where(e), 'compose.yaml:12:20 services.app.volumes_from[0]');
+  t.regex(e.hint!, /node\.hostname == h1/);
+  const links = await load({
+    'compose.yaml': stack('  app:\n    image: busybox\n    external_links: ["redis:cache"]\n'),
+  });
+  t.truthy(find(links, 'external_links redis: a container outside the stack is on one host'));
+  const single = await load({
+    'compose.yaml': stack(
+      '  app:\n    image: busybox\n    volumes_from: ["container:logs"]\n    external_links: [redis]\n',
+      1,
+    ),
+  });
+  t.deepEqual(errors(single), [], 'a stack of one host pins every service');
+  t.deepEqual(single.value!.services.app.externalLinks, [{ container: 'redis', alias: 'redis' }]);
+  const mode = await load({
+    'compose.yaml': stack('  app:\n    image: busybox\n    network_mode: host\n    external_links: [redis]\n', 1),
+  });
+  t.truthy(find(mode, 'external_links cannot be used with network_mode host'));
+});
+
+const db = (over: Parameters<typeof service>[1] = {}) =>
+  service('db', { mounts: [{ type: 'volume', target: '/data', readOnly: false }], ...over });
+const app = (over: Parameters<typeof service>[1] = {}) =>
+  service('app', {
+    volumesFrom: [{ kind: 'service', service: 'db', mode: 'ro' }],
+    dependsOn: { db: { condition: 'service_started', required: true, restart: false } },
+    ...over,
+  });
+
+test('replicas go only to hosts that run the source, each naming the source container on its own host', (t) => {
+  const d = desired([db({ deploy: { replicas: 2 } }), app({ deploy: { replicas: 3 } })]);
+  const plan = reconcile(d, observedEmpty(d));
+  t.deepEqual(plan.diagnostics, []);
+  const dbHosts = new Set(Object.values(plan.placement.db));
+  t.true(Object.values(plan.placement.app).every((h) => dbHosts.has(h)));
+  for (const op of creates(plan.operations).filter((o) => o.resource.startsWith('service:app:'))) {
+    const [source] = body(op).HostConfig.VolumesFrom as string[];
+    const dbSlot = Object.entries(plan.placement.db).find(([, h]) => h === op.host)![0];
+    t.is(source, `app-db-${dbSlot}:ro`);
+    const dbStart = plan.operations.find((o) => o.kind === 'container.start' && o.resource === `service:db:${dbSlot}`)!;
+    t.true(op.deps.includes(dbStart.id), 'created once the source runs');
+  }
+  goldenPlan(t, 'volumes-from', plan, { operations: true });
+});
+
+test('a service that cannot run next to its source is refused, naming both services and their hosts', (t) => {
+  const on = (h: string) => [{ field: 'node.hostname', op: '==' as const, value: h, text: `node.hostname == ${h}` }];
+  const apart = desired([db({ deploy: { constraints: on('h1') } }), app({ deploy: { constraints: on('h2') } })]);
+  const [e] = reconcile(apart, observedEmpty(apart)).diagnostics;
+  t.is(
+    e.summary,
+    'service app: volumes_from db needs a replica of db on the same host, but no host is both eligible for app (h2) and running db (h1)',
+  );
+  t.is(e.where?.path, 'services.app.volumes_from');
+  const global = desired([db({ deploy: { replicas: 2 } }), app({ deploy: { mode: 'global' } })]);
+  const { placement, diagnostics } = place(global, observedEmpty(global), new Set(['h1', 'h2', 'h3']));
+  t.regex(
+    diagnostics[0].summary,
+    /^service app is global on h1, h2, h3, but volumes_from db has no replica of db on h3/,
+  );
+  t.deepEqual(placement.app, {});
+  const both = desired([db({ deploy: { mode: 'global' } }), app({ deploy: { mode: 'global' } })]);
+  t.deepEqual(reconcile(both, observedEmpty(both)).diagnostics, []);
+});
+
+test("a changed source replaces its dependents (as Compose recreates them); the dependent's own hash is kept otherwise", (t) => {
+  const d1 = desired([db(), app()]);
+  const o = simulate(reconcile(d1, observedEmpty(d1)), observedEmpty(d1));
+  t.deepEqual(reconcile(d1, o).operations, [], 'a second plan is empty');
+  const d2 = desired([db({ environment: { V: '2' } }), app()]);
+  const plan = reconcile(d2, o);
+  const replaced = plan.changes.filter((c) => c.action === 'replace').map((c) => c.service);
+  t.deepEqual(replaced.sort(), ['app', 'db']);
+  const appChange = plan.changes.find((c) => c.service === 'app')!;
+  t.deepEqual(
+    appChange.fields?.map((f) => f.path),
+    ['volumesFromSource.db'],
+  );
+  const appCreate = creates(plan.operations).find((op) => op.resource === 'service:app:1')!;
+  const dbRename = plan.operations.find(
+    (op) => op.kind === 'container.rename' && (op.params as { newName: string }).newName === 'app-db-1',
+  )!;
+  t.true(appCreate.deps.includes(dbRename.id), 'the new dependent is created once the new source has its name');
+});
+
+const outside = (name: string, host: string, networks: string[] = []): ObservedContainer => ({
+  id: `id-${name}`,
+  name,
+  host,
+  service: '',
+  slot: '',
+  state: 'running',
+  networks,
+  mounts: [],
+  labels: {},
+});
+
+test('a container outside the stack must be on the pinned host, and a linked one on a network of the service', (t) => {
+  const pinned = [{ field: 'node.hostname', op: '==' as const, value: 'h2', text: 'node.hostname == h2' }];
+  const shared = network('shared', 'app', { external: true, name: 'shared' });
+  const s = service('web', {
+    volumesFrom: [{ kind: 'container', container: 'logs', mode: 'rw' }],
+    externalLinks: [{ container: 'redis', alias: 'cache' }],
+    networks: { shared: { aliases: [] } },
+    deploy: { constraints: pinned },
+  });
+  const d = desired([s], { networks: { shared } });
+  const o = observedEmpty(d);
+  for (const h of Object.values(o.hosts)) h.foreignContainers = [];
+  o.hosts.h2.foreignNetworks = [{ id: 'n1', name: 'shared', driver: 'bridge', scope: 'local', labels: {} }];
+  const missing = reconcile(d, o).diagnostics.map((x) => x.summary);
+  t.true(
+    missing.includes(
+      'service web: volumes_from container:logs: there is no container logs on host h2, where web is placed',
+    ),
+  );
+  t.true(
+    missing.includes('service web: external_links redis: there is no container redis on host h2, where web is placed'),
+  );
+  o.hosts.h2.foreignContainers = [outside('logs', 'h2'), outside('redis', 'h2', ['bridge'])];
+  const [apart] = reconcile(d, o).diagnostics;
+  t.is(
+    apart.summary,
+    "service web: external_links redis: container redis on host h2 is on none of web's networks (shared), so the link would not resolve",
+  );
+  o.hosts.h2.foreignContainers = [outside('logs', 'h2'), outside('redis', 'h2', ['bridge', 'shared'])];
+  const plan = reconcile(d, o);
+  t.deepEqual(plan.diagnostics, []);
+  const created = body(creates(plan.operations)[0]);
+  t.deepEqual(created.HostConfig.VolumesFrom, ['logs:rw']);
+  t.deepEqual(created.NetworkingConfig.EndpointsConfig.shared.Links, ['redis:cache']);
+});

@@ -5,7 +5,7 @@
  * address), VNIs 4096–65535. Consul key `stack/overlay/config` overrides any field (JSON, validated against
  * kv-schema.ts when read). The helper image is not part of it: that is the operator's (inventory or flag).
  */
-import { overlaps, parseCidr as parseRange } from './cidr.js';
+import { overlaps, parseCidr as parseRange } from '../stack/cidr.js';
 
 export interface OverlayPool {
   /** The block every network's subnet is cut from. */

@@ -1,13 +1,15 @@
 /**
  * Plan-time checks on networks, from observed data only (pure): overlay networks need every target host's
- * daemon on one cluster store; fixed subnets must be CIDR blocks that overlap neither each other nor networks
- * that exist; external networks must exist where they are used. Each problem is one diagnostic naming all the
+ * daemon on one cluster store; the file's own addresses hold (src/stack/checks/addresses.ts) and fixed subnets
+ * overlap no network that exists; external networks must exist where they are used. Each problem is one diagnostic naming all the
  * hosts or networks involved, so a plan with errors is refused before any write.
  */
 import type { DesiredState, NetworkSpec } from '../stack/types.js';
 import type { ObservedNetwork, ObservedState } from '../observe/types.js';
 import { error, type Diagnostic } from '../errors.js';
-import { contains, overlaps, parseAddress, parseCidr, type Cidr } from '../overlay/cidr.js';
+import { overlaps, parseCidr } from '../stack/cidr.js';
+import { addressProblems, declaredSubnets, type DeclaredSubnet } from '../stack/checks/addresses.js';
+import { formatKeyPath } from '../stack/key-path.js';
 
 const list = (xs: string[]) => xs.join(', ');
 
@@ -77,84 +79,24 @@ export function overlayReadiness(
   return out;
 }
 
-interface SubnetRef {
-  key: string;
-  name: string;
-  cidr: Cidr;
-}
-
-/** Fixed subnets: well-formed, gateway and ip_range inside, no overlap among the stack's networks or with existing ones. */
+/**
+ * The stack file's own addresses (src/stack/checks/addresses.ts: `validate` refuses these too; a restored revision
+ * reaches the planner without a load) and fixed subnets that overlap a network already on a usable host.
+ */
 export function subnetProblems(
   desired: DesiredState,
   observed: ObservedState,
   usable: readonly string[],
 ): Diagnostic[] {
-  const { mine, out } = fixedSubnets(desired);
-  out.push(...overlapsAmongMine(mine), ...overlapsWithExisting(mine, observed, usable));
-  return out;
-}
-
-/** The stack's fixed subnets that parse, and the problems of each one's subnet, gateway and ip_range. */
-function fixedSubnets(desired: DesiredState): { mine: SubnetRef[]; out: Diagnostic[] } {
-  const out: Diagnostic[] = [];
-  const mine: SubnetRef[] = [];
-  for (const n of Object.values(desired.networks)) {
-    if (n.external) continue;
-    (n.ipam?.config ?? []).forEach((c, i) => {
-      const at = `networks.${n.key}.ipam.config[${i}]`;
-      if (!c.subnet) return;
-      const cidr = parseCidr(c.subnet);
-      if (!cidr)
-        return void out.push(
-          error(
-            `network ${n.key}: subnet "${c.subnet}" is not a CIDR block`,
-            { path: `${at}.subnet` },
-            'write it like 10.20.0.0/24',
-          ),
-        );
-      if (c.gateway) {
-        const gw = parseAddress(c.gateway);
-        if (!gw || !contains(cidr, gw))
-          out.push(
-            error(`network ${n.key}: gateway "${c.gateway}" is not an address in subnet ${c.subnet}`, {
-              path: `${at}.gateway`,
-            }),
-          );
-      }
-      if (c.ipRange) {
-        const range = parseCidr(c.ipRange);
-        if (!range || !contains(cidr, range))
-          out.push(
-            error(`network ${n.key}: ip_range "${c.ipRange}" is not a CIDR block inside subnet ${c.subnet}`, {
-              path: `${at}.ip_range`,
-            }),
-          );
-      }
-      mine.push({ key: n.key, name: n.name, cidr });
-    });
-  }
-  return { mine, out };
-}
-
-/** Two of the stack's own networks whose subnets overlap. */
-function overlapsAmongMine(mine: readonly SubnetRef[]): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (let i = 0; i < mine.length; i++)
-    for (let j = i + 1; j < mine.length; j++)
-      if (overlaps(mine[i].cidr, mine[j].cidr))
-        out.push(
-          error(
-            `networks ${mine[i].key} (${mine[i].cidr.text}) and ${mine[j].key} (${mine[j].cidr.text}) have overlapping subnets`,
-            { path: `networks.${mine[j].key}.ipam` },
-            'give each network its own subnet',
-          ),
-        );
-  return out;
+  const own = addressProblems(desired.networks, desired.services).map((p) =>
+    error(p.summary, { path: formatKeyPath(p.path) }, p.hint),
+  );
+  return [...own, ...overlapsWithExisting(declaredSubnets(desired.networks), observed, usable)];
 }
 
 /** A fixed subnet that overlaps a network already on a usable host. */
 function overlapsWithExisting(
-  mine: readonly SubnetRef[],
+  mine: readonly DeclaredSubnet[],
   observed: ObservedState,
   usable: readonly string[],
 ): Diagnostic[] {

@@ -27,6 +27,7 @@ import { checkPlacement } from './checks/placement.js';
 import { checkLimits } from './checks/limits.js';
 import { checkPortConflicts } from './checks/port-conflicts.js';
 import { checkSharedContainers } from './checks/shared-containers.js';
+import { addressProblems } from './checks/addresses.js';
 import { resolveExtends } from './extends.js';
 import { applyIncludes } from './include.js';
 import { localHost, LOCAL_SOCKET_PATH, readHostMap, sortKeys } from './hosts.js';
@@ -182,6 +183,7 @@ function load(options: LoadOptions): LoadResult {
   };
 
   runChecks({ services, hosts, disabledServices, problems, limits: { ...DEFAULT_LIMITS, ...options.limits } });
+  for (const p of addressProblems(state.networks, services)) problems.error(p.path, p.summary, { hint: p.hint });
   state.policy = options.checkPolicy === false ? { policy, diagnostics: [] } : checkedPolicy(state, policy, problems);
 
   return problems.hasErrors() ? done() : { value: state, diagnostics: problems.sorted() };

@@ -50,6 +50,7 @@ export const DOCUMENTED_REFUSALS: readonly Explanation[] = [
   { pattern: /^cpu_(period|quota) and cpus cannot both be set/, docs: 'beside `cpus` an error' },
   { pattern: /^the file holds \d+ YAML documents/, docs: 'hold one YAML document' },
   { pattern: /^sysctl \S+ is not namespaced/, docs: 'sysctls that are not namespaced' },
+  { pattern: /ipv6_address on network \S+, which has no IPv6/, docs: '`ipv6_address` on a network without IPv6' },
   {
     pattern: /^external_links \S+: a container outside the stack is on one host/,
     docs: 'the service must be pinned to one host',

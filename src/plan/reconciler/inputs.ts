@@ -14,7 +14,6 @@ import { place } from '../placement.js';
 import { sourceServices } from '../co-placement.js';
 import { networkConfig } from '../network-config.js';
 import { missingExternalNetworks, overlayCreator, overlayReadiness, subnetProblems } from '../network-checks.js';
-import { endpointAddressProblems } from '../endpoint-checks.js';
 import { sharedContainerProblems } from '../shared-container-checks.js';
 import { planOverlayNetworks } from '../drivers/own-overlay/networks.js';
 import { ownOverlayDriver } from '../drivers/own-overlay/driver.js';
@@ -45,7 +44,6 @@ export function newReconciler(desiredIn: DesiredState, observed: ObservedState, 
   diagnostics.push(
     ...overlayReadiness(desired, observed, usableList, (key) => overlay.isConsul(key)),
     ...subnetProblems(desired, observed, usableList),
-    ...endpointAddressProblems(desired),
     ...missingExternalNetworks(desired, observed, placement),
     ...sharedContainerProblems(desired, observed, placement),
   );

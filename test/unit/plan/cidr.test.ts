@@ -1,5 +1,5 @@
 import test from 'ava';
-import { contains, overlaps, parseAddress, parseCidr } from '../../../src/overlay/cidr.js';
+import { contains, overlaps, parseAddress, parseCidr } from '../../../src/stack/cidr.js';
 
 test('IPv4 and IPv6 blocks parse to ranges; bad ones do not', (t) => {
   t.like(parseCidr('10.1.2.3/16'), { family: 4, first: 0x0a010000n, last: 0x0a01ffffn });

@@ -1,11 +1,11 @@
 /**
  * The endpoint keys of a service's network (ipv6_address, link_local_ips, mac_address, driver_opts, interface_name)
  * and a network's enable_ipv6, ipam.options and aux_addresses: read, carried into the hashes and the Engine bodies,
- * and the fixed addresses the daemon would refuse refused at plan time, at the key.
+ * and the fixed addresses the daemon would refuse refused at validate, at the key (file:line:col).
  */
 import test from 'ava';
 import { networkCreateBody } from '../../../src/plan/engine.js';
-import { endpointAddressProblems } from '../../../src/plan/endpoint-checks.js';
+import { addressProblems } from '../../../src/stack/checks/addresses.js';
 import { networkConfig } from '../../../src/plan/network-config.js';
 import { createBodyOf, find, load, where } from './helpers.js';
 
@@ -61,7 +61,7 @@ test('endpoint keys reach the endpoint config: addresses, MAC, driver options an
     'com.docker.network.endpoint.sysctls': 'net.ipv4.conf.IFNAME.log_martians=1',
     'com.docker.network.endpoint.ifname': 'back0',
   });
-  t.deepEqual(endpointAddressProblems(d), []);
+  t.deepEqual(addressProblems(d.networks, d.services), []);
 });
 
 test('each endpoint key changes the service hash; an endpoint without them sends none', async (t) => {
@@ -102,7 +102,7 @@ test('enable_ipv6, ipam.options and aux_addresses reach the network body and its
   t.is(hashes.size, 4);
 });
 
-test('fixed addresses the daemon would refuse are errors at plan time, at the key', async (t) => {
+test('fixed addresses the daemon would refuse are errors at validate, at the key', async (t) => {
   const network = [
     'networks:',
     '  back:',
@@ -111,23 +111,54 @@ test('fixed addresses the daemon would refuse are errors at plan time, at the ke
     '        - { subnet: 10.30.0.0/24, aux_addresses: { router: 10.31.0.5 } }',
     '',
   ].join('\n');
-  const { d } = await loaded('        ipv4_address: 10.40.0.10\n        ipv6_address: "fd00:30::10"\n', network);
-  const problems = endpointAddressProblems(d);
-  t.deepEqual(
-    problems.map((p) => [p.where?.path, p.summary]),
-    [
-      [
-        'networks.back.ipam.config[0].aux_addresses.router',
-        'network back: aux_addresses router 10.31.0.5 is not an address in subnet 10.30.0.0/24',
-      ],
-      ['services.web.networks.back.ipv6_address', 'service web: ipv6_address on network back, which has no IPv6'],
-      [
-        'services.web.networks.back.ipv4_address',
-        'service web: fixed address 10.40.0.10 is in no subnet of network back',
-      ],
-    ],
+  const r = await load({
+    'compose.yaml': compose('        ipv4_address: 10.40.0.10\n        ipv6_address: "fd00:30::10"\n', network),
+  });
+  t.is(r.value, undefined);
+  const aux = find(r, /aux_addresses router 10\.31\.0\.5 is not an address in subnet 10\.30\.0\.0\/24/);
+  t.regex(where(aux), /compose\.yaml:13:\d+ networks\.back\.ipam\.config\[0\]\.aux_addresses\.router$/);
+  const v6 = find(r, /service web: ipv6_address on network back, which has no IPv6/);
+  t.regex(where(v6), /compose\.yaml:8:\d+ services\.web\.networks\.back\.ipv6_address$/);
+  t.regex(v6.hint ?? '', /enable_ipv6: true/);
+  const v4 = find(r, /service web: fixed address 10\.40\.0\.10 is in no subnet of network back/);
+  t.regex(where(v4), /compose\.yaml:7:\d+ services\.web\.networks\.back\.ipv4_address$/);
+});
+
+test('subnets the daemon would refuse are errors at validate: not a CIDR, gateway or ip_range outside, overlapping', async (t) => {
+  const network = [
+    'networks:',
+    '  back:',
+    '    ipam:',
+    '      config:',
+    '        - { subnet: 10.30.0.0/33 }',
+    '  front:',
+    '    ipam:',
+    '      config:',
+    '        - { subnet: 10.50.0.0/16, gateway: 10.60.0.1, ip_range: 10.50.0.0/8 }',
+    '  side:',
+    '    ipam:',
+    '      config:',
+    '        - { subnet: 10.50.128.0/24 }',
+    '',
+  ].join('\n');
+  const r = await load({ 'compose.yaml': compose('        aliases: [b]\n', network) });
+  t.is(r.value, undefined);
+  t.regex(
+    where(find(r, /subnet "10\.30\.0\.0\/33" is not a CIDR block/)),
+    /networks\.back\.ipam\.config\[0\]\.subnet$/,
   );
-  t.regex(problems[1].hint ?? '', /enable_ipv6: true/);
+  t.regex(
+    where(find(r, /gateway "10\.60\.0\.1" is not an address in subnet/)),
+    /networks\.front\.ipam\.config\[0\]\.gateway$/,
+  );
+  t.regex(
+    where(find(r, /ip_range "10\.50\.0\.0\/8" is not a CIDR block inside/)),
+    /networks\.front\.ipam\.config\[0\]\.ip_range$/,
+  );
+  t.regex(
+    where(find(r, /networks front \(10\.50\.0\.0\/16\) and side \(10\.50\.128\.0\/24\) have overlapping subnets/)),
+    /:\d+:\d+ networks\.side\.ipam$/,
+  );
 });
 
 test('endpoint keys in the wrong form are schema errors; mac_address on the service and a network is refused', async (t) => {

@@ -127,6 +127,9 @@ networks:
   writeFileSync(path.join(dir, 'compose.yaml'), compose('h1'));
   const applied = await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir);
   t.is(applied.code, 0, applied.stdout + applied.stderr);
+  // the operator's policy sees the containers outside the stack (warn by default; enforce refuses: docs/policy.md)
+  t.regex(applied.stdout + applied.stderr, new RegExp(`mounts the volumes of container ${name}-legacy`));
+  t.regex(applied.stdout + applied.stderr, new RegExp(`links to container ${name}-legacy`));
   const [web] = await replicas(name);
   t.deepEqual(web.volumesFrom, [`${name}-legacy:ro`]);
   t.is((await execIn('h1', web.id, ['cat', '/logs/marker'])).output.trim(), 'legacy');

@@ -11,6 +11,7 @@ import {
   cgroupParent,
   deviceCgroupRules,
   gpus,
+  outsideContainers,
   oomKillDisable,
   oomScoreAdj,
   runtime,
@@ -186,4 +187,5 @@ export const FINDERS: Record<RuleId, Finder> = {
   'oom-kill-disable': oomKillDisable,
   'device-cgroup-rules': deviceCgroupRules,
   gpus,
+  'outside-containers': outsideContainers,
 };

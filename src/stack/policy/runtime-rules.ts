@@ -3,7 +3,8 @@
  * cgroup outside the daemon's (`cgroup_parent`), an OCI runtime other than runc (`runtime`), an OOM killer told to
  * spare the container before the host's processes (`oom_score_adj` below 0) or not to kill it at all without a
  * memory limit (`oom_kill_disable`), device nodes it may create and use (`device_cgroup_rules`) and devices a driver
- * hands it (`gpus`, `deploy.resources.reservations.devices`). Pure functions of the normalised service, like rules.ts.
+ * hands it (`gpus`, `deploy.resources.reservations.devices`), and containers outside the stack it reaches into
+ * (`volumes_from: container:NAME`, `external_links`). Pure functions of the normalised service, like rules.ts.
  */
 import type { ServiceSpec } from '../types.js';
 import type { RuleId, Violation } from './types.js';
@@ -69,5 +70,27 @@ export const gpus = (s: ServiceSpec): Violation[] => [
     service: s.name,
     path: ['services', s.name, 'deploy', 'resources', 'reservations', 'devices', i],
     what: `is handed devices (${d.capabilities.join(', ') || 'any'}) by ${d.driver ?? 'a device driver'}`,
+  })),
+];
+
+/** A container outside the stack (any on the pinned host: another stack's, the operator's) whose volumes or network name the service takes. */
+export const outsideContainers = (s: ServiceSpec): Violation[] => [
+  ...(s.volumesFrom ?? []).flatMap((v, i) =>
+    v.kind === 'container'
+      ? [
+          {
+            rule: 'outside-containers' as const,
+            service: s.name,
+            path: ['services', s.name, 'volumes_from', i],
+            what: `mounts the volumes of container ${v.container}, which is not the stack's (volumes_from: container:${v.container})`,
+          },
+        ]
+      : [],
+  ),
+  ...(s.externalLinks ?? []).map((l, i) => ({
+    rule: 'outside-containers' as const,
+    service: s.name,
+    path: ['services', s.name, 'external_links', i],
+    what: `links to container ${l.container}, which is not the stack's (external_links)`,
   })),
 ];

@@ -24,6 +24,7 @@ export const RULE_IDS = [
   'oom-kill-disable',
   'device-cgroup-rules',
   'gpus',
+  'outside-containers',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

@@ -1,4 +1,4 @@
-/** The rules on cgroups, the OCI runtime, the OOM killer, device cgroup rules and device requests: each fires at its key, and an allow entry lets it by. */
+/** The rules on cgroups, the OCI runtime, the OOM killer, device cgroup rules, device requests and containers outside the stack: each fires at its key, and an allow entry lets it by. */
 import test from 'ava';
 import { formatLocation } from '../../../../src/errors.js';
 import { loadWithPolicy, stack, violations } from './helpers.js';
@@ -21,6 +21,18 @@ const cases: [rule: string, keys: string, where: string, what: RegExp][] = [
     '    deploy: { resources: { reservations: { devices: [{ driver: nvidia, capabilities: [gpu] }] } } }\n',
     'services.web.deploy.resources.reservations.devices[0]',
     /devices \(gpu\) by nvidia/,
+  ],
+  [
+    'outside-containers',
+    '    volumes_from: [other, "container:legacy:ro"]\n    deploy: { placement: { constraints: [node.hostname == h1] } }\n  other:\n    image: busybox\n',
+    'services.web.volumes_from[1]',
+    /volumes of container legacy/,
+  ],
+  [
+    'outside-containers',
+    '    external_links: ["legacy-redis:cache"]\n    deploy: { placement: { constraints: [node.hostname == h1] } }\n',
+    'services.web.external_links[0]',
+    /links to container legacy-redis/,
   ],
 ];
 

@@ -16,7 +16,7 @@ export interface WriteOptions extends StoreOptions {
 export function addStoreOption(command: Command): Command {
   return command.option(
     '--consul <address>',
-    "Consul for the lock, history and catalog (default: CONSUL_HTTP_ADDR, then the inventory's consul:, then x-stack.consul when the hosts are not the operator's; none: a local state directory)",
+    "Consul for the lock, history and catalog; several servers of one cluster comma-separated (default: CONSUL_HTTP_ADDR, then the inventory's consul:, then x-stack.consul when the hosts are not the operator's; none: a local state directory)",
   );
 }
 

@@ -1,10 +1,12 @@
 /**
  * One Consul client per command run, over the `consul` package. Every call goes through `call`, which turns a
  * transport failure into ConsulUnreachableError naming the address, so a user sees one clear message.
- * Any server of a cluster will do: followers forward to the leader. While the cluster has no leader (an election
- * after the leader died: a few seconds) Consul holds requests and then answers 500 "No cluster leader"; `call`
- * retries those answers, and requests that timed out, with back-off for up to `leaderWaitMs`, then says the
- * cluster has no leader. A refused connection is not retried: that server is down (name another).
+ * Any server of a cluster will do: followers forward to the leader. When several servers were named, a server that
+ * cannot be reached (refused, unreachable, reset) or has no leader is left for the next one, in the order given,
+ * for the rest of the run. While the cluster has no leader (an election after the leader died: a few seconds)
+ * Consul holds requests and then answers 500 "No cluster leader"; `call` retries those answers, and requests that
+ * timed out, with back-off for up to `leaderWaitMs`, then says the cluster has no leader. With one server named, a
+ * refused connection is not retried: that server is down (name another, or several).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -82,9 +84,16 @@ function withBody(message: string, body: unknown): string {
 const TRANSPORT =
   /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|ENOTFOUND|EAI_AGAIN|timed out|socket hang up|certificate|EPROTO/i;
 
+/** A server's failure that the next server named may not share: it is down, unreachable, or has no leader. */
+const isServerDown = (err: unknown): boolean =>
+  (err instanceof ConsulUnreachableError && !/request timed out/i.test(err.message)) || isLeaderless(err);
+
 export class ConsulClient {
-  readonly api: Consul;
-  readonly address: string;
+  /** The servers named, in order: the configured address first, then its fallbacks. */
+  readonly servers: string[];
+  /** Which of `servers` the calls go to: moves on when one is down, and stays there. */
+  private current = 0;
+  private readonly apis: Consul[];
   /** Guards `write`: set by the state store when it takes the stack's lock (fence.ts). */
   private fence: Fence = UNFENCED;
 
@@ -92,23 +101,18 @@ export class ConsulClient {
     readonly config: ConsulConfig,
     readonly times: ConsulClientTimes = DEFAULT_CONSUL_TIMES,
   ) {
-    this.address = config.address;
-    const secure = config.address.startsWith('https:');
-    const agent = secure
-      ? new https.Agent({
-          keepAlive: true,
-          ca: config.tls?.ca ? readFileSync(config.tls.ca) : undefined,
-          cert: config.tls?.cert ? readFileSync(config.tls.cert) : undefined,
-          key: config.tls?.key ? readFileSync(config.tls.key) : undefined,
-        })
-      : new http.Agent({ keepAlive: true });
-    const options = {
-      baseUrl: `${config.address}/v1`,
-      timeout: times.timeoutMs,
-      agent,
-      defaults: config.token ? { token: config.token } : undefined,
-    };
-    this.api = new Consul(options);
+    this.servers = [config.address, ...(config.fallbacks ?? [])];
+    this.apis = this.servers.map((address) => apiFor(address, config, times));
+  }
+
+  /** The server in use (messages name it). */
+  get address(): string {
+    return this.servers[this.current];
+  }
+
+  /** The API of the server in use. */
+  get api(): Consul {
+    return this.apis[this.current];
   }
 
   /**
@@ -124,6 +128,7 @@ export class ConsulClient {
       } catch (err) {
         if (!isLeaderless(err) && !isHeld(err)) throw err;
         if (performance.now() + pause > deadline) throw this.leaderless(action, err);
+        if (isHeld(err) && this.servers.length > 1) this.moveOn();
         await sleep(pause);
         beforeRetry?.();
       }
@@ -137,8 +142,36 @@ export class ConsulClient {
       : new ConsulUnreachableError(this.address, action, why);
   }
 
-  /** One API call, no retry: for loops that retry on their own terms (the lock's renewal and watches). */
+  /**
+   * One API call, no retry on the same server: for loops that retry on their own terms (the lock's renewal and
+   * watches). When several servers were named and this one is down, the next ones are asked in turn.
+   */
   async once<T>(action: string, fn: (api: Consul) => Promise<T>): Promise<T> {
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.onServer(action, fn);
+      } catch (err) {
+        if (!isServerDown(err) || this.servers.length === 1) throw err;
+        if (tried >= this.servers.length) throw this.noneAnswered(action, err);
+        this.moveOn();
+      }
+    }
+  }
+
+  /** The next server named, for this call and the rest of the run. */
+  private moveOn(): void {
+    this.current = (this.current + 1) % this.servers.length;
+  }
+
+  /** Every server named was down: one message naming them all (a cluster without a leader is said as such). */
+  private noneAnswered(action: string, err: unknown): unknown {
+    if (!(err instanceof ConsulUnreachableError)) return err;
+    const why = err.message.replace(/^Consul at \S+ is unreachable \(/, '').replace(/\)$/, '');
+    return new ConsulUnreachableError(this.servers.join(', '), action, `no server answered; the last: ${why}`);
+  }
+
+  /** One API call on the server in use. */
+  private async onServer<T>(action: string, fn: (api: Consul) => Promise<T>): Promise<T> {
     try {
       return await fn(this.api);
     } catch (err) {
@@ -177,6 +210,26 @@ export class ConsulClient {
   }
 
   close(): void {
-    this.api.destroy();
+    for (const api of this.apis) api.destroy();
   }
+}
+
+/** The `consul` package's client for one server: same token, TLS files and timeout for every server. */
+function apiFor(address: string, config: ConsulConfig, times: ConsulClientTimes): Consul {
+  const agent = address.startsWith('https:')
+    ? new https.Agent({
+        keepAlive: true,
+        ca: config.tls?.ca ? readFileSync(config.tls.ca) : undefined,
+        cert: config.tls?.cert ? readFileSync(config.tls.cert) : undefined,
+        key: config.tls?.key ? readFileSync(config.tls.key) : undefined,
+      })
+    : new http.Agent({ keepAlive: true });
+  // baseUrl is the package's option (its .d.ts lists host/port only).
+  const options = {
+    baseUrl: `${address}/v1`,
+    timeout: times.timeoutMs,
+    agent,
+    defaults: config.token ? { token: config.token } : undefined,
+  };
+  return new Consul(options);
 }

@@ -1,5 +1,6 @@
 /**
- * Where Consul is and how to talk to it. Precedence: `--consul` > CONSUL_HTTP_ADDR (with CONSUL_HTTP_TOKEN,
+ * Where Consul is and how to talk to it: one address, or several servers of one cluster (comma-separated, or a list
+ * in the inventory). Precedence: `--consul` > CONSUL_HTTP_ADDR (with CONSUL_HTTP_TOKEN,
  * CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY) > the inventory's `consul:` > `x-stack.consul` (which the
  * loader keeps only when the operator named no hosts). The token is the operator's: it never goes to an address
  * the stack file chose. Pure: the caller passes the environment, and prints the warnings.
@@ -8,8 +9,13 @@ import type { Diagnostic } from '../errors.js';
 import type { StackSettings } from '../stack/types.js';
 
 export interface ConsulConfig {
-  /** `http://10.77.0.2:8500` or `https://…`, without a trailing slash. */
+  /** `http://10.77.0.2:8500` or `https://…`, without a trailing slash: the first server named. */
   address: string;
+  /**
+   * The other servers of the same cluster, when several were named (`http://a:8500,http://b:8500`, or a list in the
+   * inventory): the client moves on to the next when one refuses connections or has no leader.
+   */
+  fallbacks?: string[];
   token?: string;
   /** PEM file paths for https. */
   tls?: { ca?: string; cert?: string; key?: string };
@@ -23,6 +29,24 @@ export function normaliseAddress(address: string, ssl = false): string {
   return /^https?:\/\//i.test(text) ? text : `${ssl ? 'https' : 'http'}://${text}`;
 }
 
+/**
+ * One address or several servers of one cluster separated by commas (`a:8500,b:8500`): the first, and the others
+ * (duplicates and empty entries dropped) as fallbacks.
+ */
+export function parseServers(text: string, ssl = false): Pick<ConsulConfig, 'address' | 'fallbacks'> {
+  const all = [
+    ...new Set(
+      text
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean)
+        .map((a) => normaliseAddress(a, ssl)),
+    ),
+  ];
+  const [address = normaliseAddress(text, ssl), ...fallbacks] = all;
+  return fallbacks.length ? { address, fallbacks } : { address };
+}
+
 export function resolveConsulConfig(
   flag: string | undefined,
   env: Record<string, string | undefined>,
@@ -30,12 +54,11 @@ export function resolveConsulConfig(
 ): ConsulConfig | undefined {
   const ssl = /^(1|true)$/i.test(env.CONSUL_HTTP_SSL ?? '');
   let config: ConsulConfig | undefined;
-  if (flag) config = { address: normaliseAddress(flag, ssl), source: '--consul' };
-  else if (env.CONSUL_HTTP_ADDR)
-    config = { address: normaliseAddress(env.CONSUL_HTTP_ADDR, ssl), source: 'CONSUL_HTTP_ADDR' };
+  if (flag) config = { ...parseServers(flag, ssl), source: '--consul' };
+  else if (env.CONSUL_HTTP_ADDR) config = { ...parseServers(env.CONSUL_HTTP_ADDR, ssl), source: 'CONSUL_HTTP_ADDR' };
   else if (stack.consul)
     config = {
-      address: normaliseAddress(stack.consul),
+      ...parseServers(stack.consul),
       source: stack.consulFrom === 'x-stack.consul' ? 'x-stack.consul' : 'inventory',
     };
   if (!config) return undefined;
@@ -69,14 +92,17 @@ export function consulWarnings(
       "to use the token, name Consul yourself: --consul ADDRESS, CONSUL_HTTP_ADDR or the inventory's consul:",
     );
   }
-  if (config?.token && config.address.startsWith('http:') && !isLoopback(config.address)) {
+  const clear = config?.token ? [config.address, ...(config.fallbacks ?? [])].find(inClearText) : undefined;
+  if (clear) {
     warn(
-      `the Consul token is sent over plain http to ${config.address}: anyone on the way can read it`,
+      `the Consul token is sent over plain http to ${clear}: anyone on the way can read it`,
       'use https (CONSUL_HTTP_SSL=true or an https:// address, with CONSUL_CACERT)',
     );
   }
   return warnings;
 }
+
+const inClearText = (address: string) => address.startsWith('http:') && !isLoopback(address);
 
 function isLoopback(address: string): boolean {
   let host: string;

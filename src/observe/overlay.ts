@@ -41,6 +41,7 @@ export async function observeOverlay(
     return out;
   }
   out.consul = store.address;
+  if (store.servers.length > 1) out.consulFallbacks = store.servers.slice(1);
   try {
     out.kv = parseKv(await store.list(KV_ROOT), { stack: desired.name });
     const keys = new Set([

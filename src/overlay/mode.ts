@@ -58,12 +58,18 @@ export function underlayOf(h: HostSpec): { address?: Ipv4; error?: string } {
   return isIpv4(address) ? { address } : {};
 }
 
-/** The DNS server for containers on the overlay: the pool's `dns`, else the host of Consul's HTTP address. */
-export function dnsServer(consul: string | undefined, configured: string | undefined): string | undefined {
-  if (configured) return configured;
-  if (!consul) return undefined;
+/**
+ * The DNS servers for containers on the overlay: the pool's `dns`, else the hosts of the Consul servers' HTTP
+ * addresses (IPv4 ones), in the order named.
+ */
+export function dnsServers(consul: string[], configured: string | undefined): string[] {
+  if (configured) return [configured];
+  return [...new Set(consul.map(ipv4Host).filter((h): h is string => h !== undefined))];
+}
+
+function ipv4Host(address: string): string | undefined {
   try {
-    const host = new URL(consul).hostname;
+    const host = new URL(address).hostname;
     return isIpv4(host) ? host : undefined;
   } catch {
     return undefined;

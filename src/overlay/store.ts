@@ -43,8 +43,10 @@ export interface CatalogEntry {
 }
 
 export interface OverlayStore {
-  /** Where the store is, for messages. */
+  /** Where the store is, for messages: the first server named. */
   readonly address: string;
+  /** Every server named (the address first): the containers' DNS servers. */
+  readonly servers: readonly string[];
   /** Every entry under a prefix (none → []). */
   list(prefix: string): Promise<KvEntry[]>;
   /** Runs the operations atomically; false when a check-and-set failed (nothing was written). */
@@ -77,9 +79,11 @@ interface ConsulCatalogItem {
 /** Over src/consul's client (address, token, TLS, and its unreachable/request errors). */
 export class ConsulOverlayStore implements OverlayStore {
   readonly address: string;
+  readonly servers: readonly string[];
 
   constructor(private readonly consul: ConsulClient) {
     this.address = consul.address;
+    this.servers = consul.servers;
   }
 
   async list(prefix: string): Promise<KvEntry[]> {

@@ -26,6 +26,8 @@ export type HostDevices = Record<string, DeviceInfo>;
 export interface OverlayObserved {
   /** Consul's address, when the overlay needs it. */
   consul?: string;
+  /** The other servers named, when several were (their IPs are the containers' DNS servers too). */
+  consulFallbacks?: string[];
   /** Set when Consul could not be read: the planner refuses to plan (no write happens). */
   error?: string;
   /** Set when a value read from Consul failed validation (names the key): the planner refuses likewise. */

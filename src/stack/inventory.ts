@@ -90,7 +90,7 @@ export function readInventory(
   return {
     ...(build ? { build } : {}),
     hosts,
-    consul: typeof root.consul === 'string' ? root.consul : undefined,
+    consul: consulServers(root.consul),
     ...(overlay?.helper_image ? { overlayHelperImage: overlay.helper_image } : {}),
     ...(root.policy !== undefined ? { policy: parsePolicy(root.policy, displayName) } : {}),
     ...(registryAuth ? { registryAuth } : {}),
@@ -140,4 +140,11 @@ function buildTarget(
     return undefined;
   }
   return { registry: registry.replace(/\/+$/, ''), builder: host };
+}
+
+/** The inventory's `consul:`: one address, or the servers of one cluster as a list (kept comma-separated). */
+export function consulServers(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(',');
+  return undefined;
 }

@@ -35,7 +35,7 @@ import { configDirOf, contextOrDockerHost } from './context-hosts.js';
 import { interpolateTree } from './interpolate-tree.js';
 import { sensitiveRule, type SensitiveRule, type SensitiveSources } from './sensitive-names.js';
 import { interpolate, type Lookup } from './interpolate.js';
-import { readInventory, type Inventory } from './inventory.js';
+import { consulServers, readInventory, type Inventory } from './inventory.js';
 import { applyKeyPolicy } from './key-policy.js';
 import { isRecord, type KeyPath } from './key-path.js';
 import { mergeTrees, stripResets } from './merge.js';
@@ -462,7 +462,7 @@ function resolveHosts(
   tags: MergeTags,
 ): HostsAndConsul {
   const xStack = isRecord(root['x-stack']) ? root['x-stack'] : {};
-  const xConsul = typeof xStack.consul === 'string' ? xStack.consul : undefined;
+  const xConsul = consulServers(xStack.consul);
   const operator = operatorsHosts(options, displayPath, schema, problems, tags);
   if (operator) {
     const { chosenBy, ...chosen } = operator;

@@ -192,3 +192,47 @@ test.serial(
     t.is((await containersOf(name)).length, 2);
   },
 );
+
+test.serial(
+  'with the first server named stopped before the run, stack uses the others: apply, no-op, history',
+  async (t) => {
+    const leader = await wholeCluster();
+    const down = others(leader)[0];
+    const name = uniqueStack('failover');
+    const list = `[${[down, ...others(down)].map(server).join(', ')}]`;
+    const dir = folder({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventory(list) });
+    cleanup(t, name, dir);
+    sandboxCmd('stop-consul', String(down));
+    const applied = await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+    t.is(applied.code, 0, applied.stderr);
+    t.is((await containersOf(name)).length, 2, 'both replicas run');
+    const noop = await stackCli(['plan', '--detailed-exitcode', '-i', 'inventory.yaml'], { cwd: dir });
+    t.is(noop.code, 0, noop.stdout + noop.stderr);
+    const history = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
+    t.is(history.code, 0, history.stderr);
+    t.regex(history.stdout, /apply/);
+    // The revision is in the cluster: a server that was not used reads it.
+    const key = await fetch(`${server(others(down)[1])}/v1/kv/stack/${name}/?keys`).then(
+      (r) => r.json() as Promise<string[]>,
+    );
+    t.true(key.length > 0, 'the stack has keys in Consul');
+  },
+);
+
+test.serial(
+  'every server named refuses connections: one message naming them all, exit 1, nothing changed',
+  async (t) => {
+    const name = uniqueStack('nonenamed');
+    const dir = folder({
+      'compose.yaml': stackFile(name),
+      'inventory.yaml': inventory('[http://127.0.0.1:1, http://127.0.0.1:2]'),
+    });
+    cleanup(t, name, dir);
+    const r = await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir });
+    t.is(r.code, 1, r.stdout);
+    t.regex(r.stderr, /http:\/\/127\.0\.0\.1:1, http:\/\/127\.0\.0\.1:2/);
+    t.regex(r.stderr, /no server answered/);
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+    t.deepEqual(await containersOf(name), []);
+  },
+);

@@ -437,3 +437,25 @@ test('x-stack.overlay defaults to auto; engine and consul are taken as written',
     t.is(r.value!.settings.overlay, value);
   }
 });
+
+test("the inventory's consul: one address, or the servers of one cluster as a list; anything else is refused where it is", async (t) => {
+  const withConsul = (consul: string) =>
+    load(
+      {
+        'compose.yaml': 'services:\n  web: { image: busybox }\n',
+        'inventory.yaml': `hosts:\n  h1: { endpoint: "unix:///run/h1.sock" }\nconsul: ${consul}\n`,
+      },
+      { inventory: 'inventory.yaml' },
+    );
+  t.is((await withConsul('"http://a:8500"')).value?.settings.consul, 'http://a:8500');
+  t.is((await withConsul('["http://a:8500", "http://b:8500"]')).value?.settings.consul, 'http://a:8500,http://b:8500');
+  t.is((await withConsul('"http://a:8500,http://b:8500"')).value?.settings.consul, 'http://a:8500,http://b:8500');
+  for (const bad of ['"a:8500"', '[]', '["http://a:8500", "b:8500"]', '"http://a:8500,b:8500"', '5']) {
+    const r = await withConsul(bad);
+    t.is(r.value, undefined, bad);
+    t.true(
+      errors(r).some((d) => /inventory\.yaml:3:\d+/.test(where(d)) && /list of them/.test(d.summary)),
+      `${bad}: ${JSON.stringify(errors(r))}`,
+    );
+  }
+});

@@ -1,6 +1,6 @@
 /** Where Consul is: --consul > CONSUL_HTTP_ADDR > the inventory > x-stack.consul; token and TLS from the environment, the token never to the stack file's address. */
 import test from 'ava';
-import { consulWarnings, normaliseAddress, resolveConsulConfig } from '../../../src/consul/config.js';
+import { consulWarnings, normaliseAddress, parseServers, resolveConsulConfig } from '../../../src/consul/config.js';
 
 const inventory = (consul: string) => ({ consul, consulFrom: 'inventory' as const });
 const xStack = (consul: string) => ({ consul, consulFrom: 'x-stack.consul' as const });
@@ -85,4 +85,32 @@ test("warnings: x-stack.consul ignored for the operator's Consul, the token with
   for (const local of ['http://127.0.0.1:8500', 'http://localhost:8500', 'http://[::1]:8500', 'https://10.0.0.5:8501'])
     t.deepEqual(summaries(local, { CONSUL_HTTP_TOKEN: 'tok' }), [], local);
   t.deepEqual(summaries(undefined, { CONSUL_HTTP_ADDR: '10.0.0.5:8500' }), [], 'no token, nothing to leak');
+});
+
+test('several servers of one cluster: comma-separated in --consul, CONSUL_HTTP_ADDR or the inventory; the first is the address, the others fallbacks', (t) => {
+  t.deepEqual(resolveConsulConfig('a:8500, b:8500,,a:8500/', {}, {}), {
+    address: 'http://a:8500',
+    fallbacks: ['http://b:8500'],
+    source: '--consul',
+  });
+  t.deepEqual(resolveConsulConfig(undefined, { CONSUL_HTTP_ADDR: 'a:8501,b:8501', CONSUL_HTTP_SSL: 'true' }, {}), {
+    address: 'https://a:8501',
+    fallbacks: ['https://b:8501'],
+    source: 'CONSUL_HTTP_ADDR',
+  });
+  t.deepEqual(resolveConsulConfig(undefined, {}, inventory('http://a:8500,http://b:8500,http://c:8500')), {
+    address: 'http://a:8500',
+    fallbacks: ['http://b:8500', 'http://c:8500'],
+    source: 'inventory',
+  });
+  t.deepEqual(parseServers('http://only:8500'), { address: 'http://only:8500' });
+});
+
+test('a token bound for any of the servers over plain http is warned about, naming that server', (t) => {
+  const env = { CONSUL_HTTP_TOKEN: 'tok' };
+  const config = resolveConsulConfig(undefined, env, inventory('http://127.0.0.1:8500,http://10.0.0.9:8500'));
+  t.deepEqual(
+    consulWarnings(config, env, inventory('')).map((w) => w.summary),
+    ['the Consul token is sent over plain http to http://10.0.0.9:8500: anyone on the way can read it'],
+  );
 });

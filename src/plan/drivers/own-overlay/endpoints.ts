@@ -33,7 +33,7 @@ export function overlayEndpoints(
   const mine = endpoints.filter(([net]) => plan.wanted.has(net));
   if (!mine.length) return;
   const hc = (body.HostConfig ??= {});
-  if (plan.dns) hc.Dns = [...new Set([plan.dns, ...((hc.Dns as string[] | undefined) ?? [])])];
+  if (plan.dns.length) hc.Dns = [...new Set([...plan.dns, ...((hc.Dns as string[] | undefined) ?? [])])];
   hc.DnsSearch = [
     ...new Set([...mine.map(([net]) => searchDomain(stack, plan.names.get(net)!)), ...(hc.DnsSearch ?? [])]),
   ];

@@ -18,7 +18,7 @@ import { Labels } from '../../../labels.js';
 import {
   chooseOverlay,
   clusterStores,
-  dnsServer,
+  dnsServers,
   overlayNetworks,
   UNDERLAY_LABEL,
   underlayOf,
@@ -54,7 +54,7 @@ export function planOverlayNetworks(
     return plan;
   }
   for (const note of ov.kv.notes) diagnostics.push(warning(note));
-  plan.dns = dnsServer(ov.consul, ov.kv.pool.dns);
+  plan.dns = dnsServers(ov.consul ? [ov.consul, ...(ov.consulFallbacks ?? [])] : [], ov.kv.pool.dns);
   plan.helperImage = desired.settings.overlayHelperImage;
   if (!plan.helperImage) {
     diagnostics.push(

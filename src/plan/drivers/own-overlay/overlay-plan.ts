@@ -24,7 +24,8 @@ export interface OverlayPlan {
   /** Network name on the daemons → key, for every Consul-backed network of the stack (wanted or not). */
   names: Map<string, string>;
   underlays: Record<string, string>;
-  dns?: string;
+  /** The DNS servers of containers on the overlay (Consul's; none: the daemon's default). */
+  dns: string[];
   helperImage?: string;
   helperPulls: Map<string, string | undefined>;
   /** Names on the daemons of the Consul-backed networks the file wants. */
@@ -64,6 +65,7 @@ export function emptyOverlayPlan(): OverlayPlan {
     ready: () => undefined,
     names: new Map(),
     underlays: {},
+    dns: [],
     helperPulls: new Map(),
     wanted: new Set(),
     aliases: new Map(),

@@ -40,8 +40,7 @@ export async function observeOverlay(
     out.error = "stack's own overlay needs Consul, and no Consul address is set";
     return out;
   }
-  out.consul = store.address;
-  if (store.servers.length > 1) out.consulFallbacks = store.servers.slice(1);
+  Object.assign(out, consulOf(store));
   try {
     out.kv = parseKv(await store.list(KV_ROOT), { stack: desired.name });
     const keys = new Set([
@@ -77,4 +76,11 @@ export async function observeOverlay(
     );
   }
   return out;
+}
+
+/** The Consul the overlay reads: its first server, and the others when several were named. */
+function consulOf(store: OverlayStore): Pick<OverlayObserved, 'consul' | 'consulFallbacks'> {
+  return store.servers.length > 1
+    ? { consul: store.address, consulFallbacks: store.servers.slice(1) }
+    : { consul: store.address };
 }

@@ -8,9 +8,7 @@ import { recreateWithNetwork } from './slot-recreate.js';
 import { createReplica } from './slot-new.js';
 import { requestReplace } from './slot-replace.js';
 import { correctDrift } from './slot-drift.js';
-
-/** Slot order (`2` before `10`): one collator, the same order as localeCompare(…, { numeric: true }) without building one per call. */
-const bySlotNumber = new Intl.Collator(undefined, { numeric: true }).compare;
+import { bySlotNumber } from '../slot-order.js';
 
 export function reconcileServices(r: Reconciler): void {
   const bySlot = containersBySlot(r.observed);

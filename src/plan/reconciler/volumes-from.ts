@@ -7,8 +7,7 @@ import { containerName } from '../config.js';
 import { sourceServices } from '../co-placement.js';
 import type { Reconciler } from './context.js';
 import type { ServiceSpec } from '../../stack/types.js';
-
-const bySlotNumber = new Intl.Collator(undefined, { numeric: true }).compare;
+import { bySlotNumber } from '../slot-order.js';
 
 export interface VolumesFromSources {
   /** Source service → its container's name on this host. */

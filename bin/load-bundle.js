@@ -33,9 +33,14 @@ export function loadBundle(bundle, cache) {
   return { exports: module.exports, script };
 }
 
-/** The build's step: loads the bundle, runs `warm` on its exports (so that its functions are compiled), saves the cache. */
-export function writeCodeCache(bundle, cache, warm = () => undefined) {
+/**
+ * The build's step: loads the bundle, runs `warm` on its exports (so that the functions a run needs are compiled: V8's
+ * cache holds every function compiled by then, not only the top level), saves the cache. Resolves with what `warm`
+ * returns.
+ */
+export async function writeCodeCache(bundle, cache, warm = () => undefined) {
   const { exports, script } = loadBundle(bundle, new URL('file:///nonexistent'));
-  warm(exports);
+  const result = await warm(exports);
   writeFileSync(cache, script.createCachedData());
+  return result;
 }

@@ -44,3 +44,21 @@ function readFailure(err: unknown, held: Held, read: { what: string; noun: strin
     },
   ]);
 }
+
+/**
+ * The identity and the hash key a write uses, read (or made) at once: one round trip to the store instead of two;
+ * when both fail, the identity's error is the one thrown, as when they were read in turn.
+ */
+export async function identityForWrite(
+  desired: DesiredState,
+  held: Held,
+  destroy: boolean,
+): Promise<[StackOwner, HashKey]> {
+  const [owner, hashKey] = await Promise.allSettled([
+    ownerForWrite(desired, held, destroy),
+    hashKeyForWrite(desired, held, destroy),
+  ]);
+  if (owner.status === 'rejected') throw owner.reason;
+  if (hashKey.status === 'rejected') throw hashKey.reason;
+  return [owner.value, hashKey.value];
+}

@@ -200,11 +200,25 @@ export async function observe(
     digestErrors: {},
     refreshed: !!options.refresh,
   };
-  const overlay = await observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner);
+  // The overlay's state (Consul) and the images' digests (a registry, through a daemon) at the same time.
+  const [overlay] = await Promise.all([
+    observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner),
+    options.resolveDigests === false ? undefined : resolveDigests(desired, state, hosts, clients, options.credentials),
+  ]);
   if (overlay) state.overlay = overlay;
-  if (options.resolveDigests === false) return state;
+  return state;
+}
+
+/** The registry digest of every image a service pulls (`missing`, `always`), into `state`; asked of reachable hosts. */
+async function resolveDigests(
+  desired: DesiredState,
+  state: ObservedState,
+  hosts: ObservedHost[],
+  clients: ReadonlyMap<string, HostClient>,
+  credentials: CredentialSource | undefined,
+): Promise<void> {
   const resolvers = hosts.filter((h) => !h.error).map((h) => clients.get(h.name)!);
-  if (!resolvers.length) return state;
+  if (!resolvers.length) return;
   const refs = [
     ...new Set(
       Object.values(desired.services)
@@ -212,8 +226,7 @@ export async function observe(
         .map((s) => normaliseImageRef(s.image)),
     ),
   ].sort();
-  await Promise.all(refs.map((ref) => resolveDigest(state, ref, resolvers, options.credentials)));
-  return state;
+  await Promise.all(refs.map((ref) => resolveDigest(state, ref, resolvers, credentials)));
 }
 
 /** What a registry answers when it wants credentials (through the daemon's distribution call). */

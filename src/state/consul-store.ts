@@ -111,6 +111,9 @@ export class ConsulStateStore implements StateStore {
 
   async claimIdentity(stack: string): Promise<StackOwner> {
     const key = identityKey(stack);
+    // Read first: an identity, once written, never changes, so every apply but the first needs one round trip.
+    const found = await this.identity(stack);
+    if (found) return found;
     // cas=0 writes only when the key does not exist: of two first applies, one identity wins and both read it.
     await this.client.call(`write ${key}`, (api) => api.kv.set({ key, value: JSON.stringify(newIdentity()), cas: 0 }));
     const owner = await this.identity(stack);
@@ -128,6 +131,9 @@ export class ConsulStateStore implements StateStore {
 
   async claimHashKey(stack: string): Promise<HashKey> {
     const name = hashKeyKey(stack);
+    // Read first: a hash key, once written, never changes (one round trip on every apply but the first).
+    const found = await this.hashKey(stack);
+    if (found) return found;
     // cas=0 writes only when the key does not exist: of two first applies, one key wins and both read it.
     await this.client.call(`write ${name}`, (api) => api.kv.set({ key: name, value: newStoredHashKey(), cas: 0 }));
     const key = await this.hashKey(stack);

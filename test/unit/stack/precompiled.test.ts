@@ -3,7 +3,7 @@
  * compiled at run time do — same verdict, same first error — for the stack file's schemas, the state store's values
  * and the overlay's KV values; and a precompiled file older than what it was made from is not used.
  */
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,7 +11,12 @@ import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import type { Ajv, ValidateFunction } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
-import { precompiledValidators } from '../../../src/stack/precompiled.js';
+import {
+  cachePath,
+  loadPrecompiled,
+  precompiledValidators,
+  writeValidatorsCache,
+} from '../../../src/stack/precompiled.js';
 import { schemaCompiler } from '../../../src/stack/schema.js';
 import { storedSchemaCompiler } from '../../../src/state/stored.js';
 import { kvSchemaCompiler } from '../../../src/overlay/kv-schema.js';
@@ -84,4 +89,30 @@ test('a precompiled file older than what it was made from is not used', (t) => {
   utimesSync(file, new Date(), new Date(Date.now() + 60_000));
   t.truthy(precompiledValidators(pathToFileURL(file), [pathToFileURL(source)])?.x);
   t.is(precompiledValidators(pathToFileURL(path.join(dir, 'missing.cjs')), []), undefined);
+});
+
+test('a precompiled file runs with the code cache the build saves beside it, and one that does not fit is only refused', (t) => {
+  const file = pathToFileURL(path.join(dir, 'cached.cjs'));
+  writeFileSync(file, 'exports.even = (n) => n % 2 === 0;\nexports.odd = (n) => n % 2 === 1;');
+  t.is(loadPrecompiled(file).cacheRejected, undefined, 'no cache yet');
+  writeValidatorsCache(file, (v) => v.even(2));
+  const loaded = loadPrecompiled(file);
+  t.is(loaded.cacheRejected, false, 'V8 accepted the cache');
+  t.true((loaded.exports.even as (n: number) => boolean)(4));
+  // Another file with the first one's cache (a source V8 has not compiled in this process: its own compilation
+  // cache would answer before the code cache is looked at).
+  const other = pathToFileURL(path.join(dir, 'other.cjs'));
+  writeFileSync(other, 'exports.odd = (n) => n % 2 === 1;');
+  copyFileSync(cachePath(file), cachePath(other));
+  const refused = loadPrecompiled(other);
+  t.is(refused.cacheRejected, true);
+  t.true((refused.exports.odd as (n: number) => boolean)(3));
+});
+
+test("the build's validators in dist/ (when built) come with code caches V8 accepts", (t) => {
+  for (const file of ['schema-validators.cjs', 'stored-validators.cjs', 'kv-validators.cjs']) {
+    const url = new URL(`../../../dist/${file}`, import.meta.url);
+    if (!existsSync(url)) return t.pass('not built');
+    t.is(loadPrecompiled(url).cacheRejected, false, `dist/${file}.cache`);
+  }
 });

@@ -10,7 +10,7 @@ import { applyPlanned, planStack, type Planned } from '../apply/pipeline.js';
 import type { ApplyResult } from '../apply/index.js';
 import { countsOf } from './io.js';
 import type { Held } from './locked.js';
-import { hashKeyForWrite, ownerForWrite } from './owner.js';
+import { identityForWrite } from './owner.js';
 import type { HashKey } from '../sensitive.js';
 import { outcomeOf, recordRevision } from './record.js';
 import { catalogAfter } from './catalog-sync.js';
@@ -36,8 +36,7 @@ export async function runLocked(
   const { signals, io } = opts;
   const destroy = opts.destroy === true;
   signals.enter('reading the stack identity');
-  const owner = await signals.until(ownerForWrite(desired, held, destroy));
-  const hashKey = await signals.until(hashKeyForWrite(desired, held, destroy));
+  const [owner, hashKey] = await signals.until(identityForWrite(desired, held, destroy));
   signals.enter('observing the hosts');
   const planned = await signals.until(
     planStack(desired, { ...opts.planning(desired), destroy: opts.destroy, fence: held.lock.fence, owner, hashKey }),

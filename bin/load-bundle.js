@@ -14,7 +14,9 @@ const mtime = (url) => statSync(url, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 /** The bundle as a CommonJS module function, compiled with the cache when there is one as new as the bundle. */
 function compile(bundle, cache) {
   const filename = fileURLToPath(bundle);
-  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(filename, 'utf8')}\n})`;
+  // Read as latin1: the build checks the bundle is ASCII only (scripts/bundle.mjs), so this is the same text, made
+  // without UTF-8 decoding, and V8 keeps it as a one-byte string.
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(filename, 'latin1')}\n})`;
   const cachedData = mtime(cache) >= mtime(bundle) ? readFileSync(cache) : undefined;
   // Dynamic import() inside the bundle (none today: esbuild turns its own into requires) resolves as in a module.
   const script = new vm.Script(source, {

@@ -14,7 +14,7 @@
  * tcp://). In the bundle they are replaced by modules that throw when called. The compiled modules (the
  * fallback bin/stack.js uses when the bundle is stale) still have them.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { writeCodeCache } from '../bin/load-bundle.js';
 import { warmWorkload } from './warm-workload.mjs';
@@ -49,7 +49,17 @@ await build({
   plugins: [unused],
   logLevel: 'warning',
   legalComments: 'none',
+  minifyWhitespace: true,
 });
+
+// ASCII only (esbuild escapes strings and identifiers; comments go with minifyWhitespace; a regular expression keeps
+// what it is written with): bin/load-bundle.js reads the bundle as latin1, which is then the same text.
+const bundleText = readFileSync(new URL('../dist/cli/bundle.cjs', import.meta.url), 'utf8');
+const nonAscii = /[^\x00-\x7f]/.exec(bundleText);
+if (nonAscii) {
+  const around = bundleText.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20);
+  throw new Error(`bundle: dist/cli/bundle.cjs has a character outside ASCII (escape it in the source): …${around}…`);
+}
 
 // The bundle of an earlier build (an ES module) is not used any more.
 rmSync(new URL('../dist/cli/bundle.js', import.meta.url), { force: true });

@@ -1,7 +1,7 @@
 /** Durations, sizes and CPU counts as Compose writes them, converted to nanoseconds, bytes and nano-CPUs. */
 
 const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/y;
+const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ns|us|\u00b5s|ms|s|m|h)/y;
 
 /** `1m30s` → 90e9; a bare number is seconds; undefined when the text is not a duration. */
 export function parseDuration(value: unknown): number | undefined {

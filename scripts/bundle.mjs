@@ -3,9 +3,9 @@
  * Build step after tsc: bundles the compiled CLI (dist/cli/main.js and every package it imports) into one
  * file, dist/cli/bundle.cjs, which bin/stack.js runs when present. Node then resolves and parses one module
  * instead of several hundred: start-up drops by about half a second, most of a no-op apply's wall time.
- * A CommonJS file, not an ES module, so that bin/load-bundle.js can compile it with V8's code cache, which this
- * step writes too (dist/cli/bundle.cache: compiling the bundle was the largest part of a no-op's CPU after Node's
- * own start). import.meta.url becomes the bundle's file URL.
+ * A CommonJS file, not an ES module, so that bin/load-bundle.js can compile it with V8's code cache, which the
+ * build's last step writes (scripts/code-cache.mjs: compiling the bundle was the largest part of a no-op's CPU after
+ * Node's own start). import.meta.url becomes the bundle's file URL.
  * The bundle sits at the same depth as the modules, so paths relative to import.meta.url (schemas/, .sandbox/)
  * stay right. Native add-ons stay external.
  *
@@ -16,8 +16,6 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
-import { writeCodeCache } from '../bin/load-bundle.js';
-import { warmWorkload } from './warm-workload.mjs';
 
 /** Modules the CLI never calls, replaced in the bundle by one that says so if it ever is. */
 const unused = {
@@ -63,12 +61,3 @@ if (nonAscii) {
 
 // The bundle of an earlier build (an ES module) is not used any more.
 rmSync(new URL('../dist/cli/bundle.js', import.meta.url), { force: true });
-// The code cache, made after the bundle ran a validate and two plans (scripts/warm-workload.mjs): the code a deploy
-// runs is then in it, compiled. A warm-up that fails leaves a colder cache, not a broken one.
-const failures = await writeCodeCache(
-  new URL('../dist/cli/bundle.cjs', import.meta.url),
-  new URL('../dist/cli/bundle.cache', import.meta.url),
-  (cli) => warmWorkload(cli.main),
-);
-for (const failure of failures)
-  console.error(`bundle: the code cache's warm-up: ${failure} (the cache is only colder)`);

@@ -1,5 +1,5 @@
 /**
- * The build's warm-up before it saves the bundle's code cache (scripts/bundle.mjs): V8's cache holds the functions
+ * The build's warm-up before it saves the bundle's code cache (scripts/code-cache.mjs): V8's cache holds the functions
  * compiled when it is made, so the bundle runs what a deploy runs first — validate, then plan (JSON and text) of
  * examples/web-db against two hosts — and a later run finds that code compiled instead of compiling it function by
  * function (a no-op apply's own code is mostly run once, cold).

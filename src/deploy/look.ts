@@ -4,6 +4,7 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import { planStack } from '../apply/pipeline.js';
+import { clientsFor } from '../docker/client.js';
 import { hashStored, storeDesired } from '../state/revision.js';
 import type { RevisionSummary } from '../state/types.js';
 import { countsOf } from './io.js';
@@ -25,6 +26,10 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
+    // The hosts' API versions are asked beside the Consul reads: observe, when the look goes on, finds them known.
+    const planning = opts.planning(desired);
+    const clients = clientsFor(desired.hosts, planning.faults);
+    for (const client of clients.values()) client.negotiate().catch(() => undefined);
     const [holder, latest, owner, hashKey] = await signals.until(
       Promise.all([
         store.holder(desired.name),
@@ -35,7 +40,7 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
     );
     if (holder || !owner || !hashKey || !sameAsLatest(desired, latest, hashKey)) return false;
     signals.enter('observing the hosts');
-    const planned = await signals.until(planStack(desired, { ...opts.planning(desired), owner, hashKey }));
+    const planned = await signals.until(planStack(desired, { ...planning, clients, owner, hashKey }));
     signals.enter('planning');
     const { plan } = planned;
     if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;

@@ -329,9 +329,20 @@ export class HostClient {
   /**
    * GET /version (unversioned: every daemon answers it), then every later call of this client goes to the
    * negotiated version's paths (`/v1.44/…`): each host is spoken to at its own version. A daemon too old for
-   * stack, or an answer that is not a version, is an error naming the host.
+   * stack, or an answer that is not a version, is an error naming the host. Asked once per client: a call while
+   * one is on its way or after it succeeded (the apply's look starts it beside its Consul reads, src/deploy/look.ts)
+   * gets the same answer; after a failure the next call asks again.
    */
-  async negotiate(): Promise<EngineVersion> {
+  negotiate(): Promise<EngineVersion> {
+    this.negotiated ??= this.askVersion().catch((err: unknown) => {
+      this.negotiated = undefined;
+      throw err;
+    });
+    return this.negotiated;
+  }
+  private negotiated: Promise<EngineVersion> | undefined;
+
+  private async askVersion(): Promise<EngineVersion> {
     type VersionBody = { Version?: unknown; ApiVersion?: unknown; MinAPIVersion?: unknown };
     const body = await this.call(
       'read',

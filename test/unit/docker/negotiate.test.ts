@@ -64,3 +64,19 @@ test('an answer without an API version is an error naming the host', async (t) =
     await t.throwsAsync(client.negotiate(), { message: 'host h9: version: the answer carries no Engine API version' });
   }
 });
+
+test('asked once per client: calls while it is on its way and after it succeeded get the same answer', async (t) => {
+  const { client, seen } = await daemon(t, { Version: '28.5.2', ApiVersion: '1.51', MinAPIVersion: '1.24' });
+  const [first, second] = await Promise.all([client.negotiate(), client.negotiate()]);
+  t.deepEqual(second, first);
+  t.like(await client.negotiate(), { api: { major: 1, minor: 51 } });
+  t.deepEqual(seen, ['GET /version']);
+  t.is(client.counts.reads, 1);
+});
+
+test('after a failed negotiation the next call asks again', async (t) => {
+  const { client, seen } = await daemon(t, { Version: '19.03.15', ApiVersion: '1.40', MinAPIVersion: '1.12' });
+  await t.throwsAsync(client.negotiate());
+  await t.throwsAsync(client.negotiate());
+  t.deepEqual(seen, ['GET /version', 'GET /version']);
+});

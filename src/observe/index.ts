@@ -189,36 +189,56 @@ export async function observe(
 ): Promise<ObservedState> {
   const hostNames = desired.hosts.map((h) => h.name);
   const needs = observeNeeds(desired, options.destroy);
+  // The images' digests (a registry, through a daemon) beside the hosts' lists and the overlay's state (Consul).
+  const digests =
+    options.resolveDigests === false
+      ? undefined
+      : resolveDigests(
+          desired,
+          hostNames.map((h) => clients.get(h)!),
+          options.credentials,
+        );
+  digests?.catch(() => undefined); // awaited below; a credential helper's failure must not go unhandled meanwhile
   const hosts = await Promise.all(
     hostNames.map((h) => observeHost(desired.name, options.owner, clients.get(h)!, !!options.refresh, needs)),
   );
-  const state: ObservedState = {
+  const [overlay, found] = await Promise.all([
+    observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner),
+    digests,
+  ]);
+  return {
     stack: desired.name,
     ...(options.owner ? { owner: options.owner } : {}),
     hosts: Object.fromEntries(hosts.map((h) => [h.name, h])),
-    digests: {},
-    digestErrors: {},
+    digests: found?.digests ?? {},
+    digestErrors: found?.digestErrors ?? {},
     refreshed: !!options.refresh,
+    ...(overlay ? { overlay } : {}),
   };
-  // The overlay's state (Consul) and the images' digests (a registry, through a daemon) at the same time.
-  const [overlay] = await Promise.all([
-    observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner),
-    options.resolveDigests === false ? undefined : resolveDigests(desired, state, hosts, clients, options.credentials),
-  ]);
-  if (overlay) state.overlay = overlay;
-  return state;
 }
 
-/** The registry digest of every image a service pulls (`missing`, `always`), into `state`; asked of reachable hosts. */
+type Digests = Pick<ObservedState, 'digests' | 'digestErrors'>;
+
+/** The hosts (in order) whose API version is known: those a digest can be asked of. */
+async function reachable(clients: HostClient[]): Promise<HostClient[]> {
+  const ok = await Promise.all(
+    clients.map((c) =>
+      c.negotiate().then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return clients.filter((_, i) => ok[i]);
+}
+
+/** The registry digest of every image a service pulls (`missing`, `always`); asked of reachable hosts. */
 async function resolveDigests(
   desired: DesiredState,
-  state: ObservedState,
-  hosts: ObservedHost[],
-  clients: ReadonlyMap<string, HostClient>,
+  clients: HostClient[],
   credentials: CredentialSource | undefined,
-): Promise<void> {
-  const resolvers = hosts.filter((h) => !h.error).map((h) => clients.get(h.name)!);
-  if (!resolvers.length) return;
+): Promise<Digests> {
+  const found: Digests = { digests: {}, digestErrors: {} };
   const refs = [
     ...new Set(
       Object.values(desired.services)
@@ -226,7 +246,11 @@ async function resolveDigests(
         .map((s) => normaliseImageRef(s.image)),
     ),
   ].sort();
-  await Promise.all(refs.map((ref) => resolveDigest(state, ref, resolvers, credentials)));
+  if (!refs.length) return found;
+  const resolvers = await reachable(clients);
+  if (!resolvers.length) return found;
+  await Promise.all(refs.map((ref) => resolveDigest(found, ref, resolvers, credentials)));
+  return found;
 }
 
 /** What a registry answers when it wants credentials (through the daemon's distribution call). */
@@ -239,7 +263,7 @@ const WANTS_CREDENTIALS = /unauthorized|denied|authentication required|no basic 
  * helper's failure throws (CredentialHelperError): the run stops before any write.
  */
 async function resolveDigest(
-  state: ObservedState,
+  state: Digests,
   ref: string,
   resolvers: HostClient[],
   credentials: CredentialSource | undefined,
@@ -255,7 +279,7 @@ async function resolveDigest(
 
 /** Asks each reachable daemon in turn until one answers; the last error, or undefined when answered. */
 async function askDigest(
-  state: ObservedState,
+  state: Digests,
   ref: string,
   resolvers: HostClient[],
   auth: AuthConfig | undefined,

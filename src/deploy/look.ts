@@ -5,6 +5,7 @@
 import type { DesiredState } from '../stack/types.js';
 import { planStack } from '../apply/pipeline.js';
 import { clientsFor } from '../docker/client.js';
+import { observeNeeds, startHostReads } from '../observe/index.js';
 import { hashStored, storeDesired } from '../state/revision.js';
 import type { RevisionSummary } from '../state/types.js';
 import { countsOf } from './io.js';
@@ -26,10 +27,12 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
-    // The hosts' API versions are asked beside the Consul reads: observe, when the look goes on, finds them known.
+    // The hosts' reads are sent beside the Consul reads: observe, when the look goes on, takes their answers. A look
+    // that stops at the Consul answers (changed stack, held lock) has sent them for nothing: one list per kind per
+    // host, in parallel, not counted in the locked run's calls.
     const planning = opts.planning(desired);
     const clients = clientsFor(desired.hosts, planning.faults);
-    for (const client of clients.values()) client.negotiate().catch(() => undefined);
+    for (const client of clients.values()) startHostReads(client, observeNeeds(desired).engineInfo);
     const [holder, latest, owner, hashKey] = await signals.until(
       Promise.all([
         store.holder(desired.name),

@@ -1,4 +1,7 @@
-/** The services, in dependency order: each slot is planned one of four ways, then the service's rollout. Pure. */
+/**
+ * The services, in dependency order: each slot is planned one of four ways, then the service's rollout. A replica
+ * whose volumes_from source is created again, or is not what it mounts, is replaced like a changed one. Pure.
+ */
 import { containersBySlot } from '../placement.js';
 import { healthTimeoutMs, readyGate } from '../health.js';
 import { planRollout } from '../rollout/plan.js';
@@ -9,6 +12,7 @@ import { createReplica } from './slot-new.js';
 import { requestReplace } from './slot-replace.js';
 import { correctDrift } from './slot-drift.js';
 import { bySlotNumber } from '../slot-order.js';
+import { volumesFromDrift } from './volumes-from-drift.js';
 
 export function reconcileServices(r: Reconciler): void {
   const bySlot = containersBySlot(r.observed);
@@ -25,7 +29,11 @@ function reconcileSlot(r: Reconciler, sl: Slot): void {
   if (current && r.preRemoved.has(current.id)) recreateWithNetwork(r, sl, current);
   else if (!current) createReplica(r, sl);
   else if (current.configHash !== sl.svc.sc.hash) requestReplace(r, sl, current);
-  else correctDrift(r, sl, current);
+  else {
+    const stale = volumesFromDrift(r, sl, current);
+    if (stale) requestReplace(r, sl, current, stale);
+    else correctDrift(r, sl, current);
+  }
 }
 
 function planServiceRollout(r: Reconciler, svc: ServiceRun): void {

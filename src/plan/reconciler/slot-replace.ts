@@ -1,16 +1,22 @@
-/** A replica whose config changed: replaced by the service's rollout (src/plan/rollout/), planned after every slot is known. Pure. */
+/**
+ * A replica whose config changed, or whose volumes_from sources are not what it mounts (src/plan/reconciler/volumes-from-drift.ts):
+ * replaced by the service's rollout (src/plan/rollout/), planned after every slot is known. Pure.
+ */
 import type { ObservedContainer } from '../../observe/types.js';
 import { diffServiceConfig } from '../diff.js';
 import { endpointConfig } from '../engine.js';
 import type { DnsEndpoint } from '../rollout/types.js';
 import { servedByDockerDns, type Reconciler } from './context.js';
+import type { VolumesFromDrift } from './volumes-from-drift.js';
 import { carriedVolumes, createAndConnect, prerequisites, type Slot } from './slot.js';
 
-export function requestReplace(r: Reconciler, sl: Slot, current: ObservedContainer): void {
+export function requestReplace(r: Reconciler, sl: Slot, current: ObservedContainer, why?: VolumesFromDrift): void {
   const { host, final, tmp, resource, svc } = sl;
-  const fields = current.config
-    ? diffServiceConfig(current.config, svc.sc)
-    : [{ path: 'config', before: current.configHash?.slice(0, 12), after: svc.sc.hash.slice(0, 12) }];
+  const fields = why
+    ? why.fields
+    : current.config
+      ? diffServiceConfig(current.config, svc.sc)
+      : [{ path: 'config', before: current.configHash?.slice(0, 12), after: svc.sc.hash.slice(0, 12) }];
   const carried = carriedVolumes(current, svc.s);
   const deps = prerequisites(r, sl);
   const dnsEndpoints = (networks: Record<string, unknown>): DnsEndpoint[] =>
@@ -47,7 +53,7 @@ export function requestReplace(r: Reconciler, sl: Slot, current: ObservedContain
     service: svc.name,
     name: final,
     action: 'replace',
-    cause: current.config ? 'config changed' : 'config hash changed',
+    cause: why ? why.cause : current.config ? 'config changed' : 'config hash changed',
     fields,
   });
 }

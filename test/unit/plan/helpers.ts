@@ -183,6 +183,13 @@ export function simulate(plan: Plan, before: ObservedState): ObservedState {
           Name: m.Type === 'volume' ? m.Source || `${String(++seq).padStart(64, 'a')}` : undefined,
           Destination: m.Target,
         }));
+        // volumes_from as the Engine does it, once at create: the source's mounts, under the container's own.
+        for (const entry of (body.HostConfig?.VolumesFrom ?? []) as string[]) {
+          const source = [...h.containers, ...(h.foreignContainers ?? [])].find((x) => x.name === entry.split(':')[0]);
+          for (const m of source?.mounts ?? [])
+            if (!mounts.some((x: any) => x.Destination === m.destination))
+              mounts.push({ Type: m.type, Name: m.name, Destination: m.destination });
+        }
         const c: ObservedContainer = parseContainer(op.host, {
           Id: `c${++seq}`,
           Names: [`/${p.name}`],

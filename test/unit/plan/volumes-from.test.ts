@@ -1,15 +1,17 @@
 /**
  * volumes_from and external_links: read as compose-go reads them (an implicit depends_on on a source service),
  * refused at validate where no host can be known, co-placed with their source at plan time, the source's container on
- * the replica's host in HostConfig.VolumesFrom, created after it, replaced with it; containers outside the stack
- * checked on the pinned host; links sent as EndpointSettings.Links on the service's networks.
+ * the replica's host in HostConfig.VolumesFrom, created after it, replaced with it — also when its config is
+ * unchanged but this plan creates its source container again, or the replica mounts an earlier source's volumes;
+ * containers outside the stack checked on the pinned host; links sent as EndpointSettings.Links on the service's
+ * networks.
  */
 import test from 'ava';
 import { reconcile } from '../../../src/plan/index.js';
 import { place } from '../../../src/plan/placement.js';
 import type { ObservedContainer } from '../../../src/observe/types.js';
 import type { Operation } from '../../../src/plan/types.js';
-import { desired, network, observedEmpty, service, simulate } from './helpers.js';
+import { desired, hosts, network, observedEmpty, service, simulate } from './helpers.js';
 import { goldenPlan } from './golden.js';
 import { errors, find, load, where } from '../stack/helpers.js';
 
@@ -200,4 +202,156 @@ test('a container outside the stack must be on the pinned host, and a linked one
   const created = body(creates(plan.operations)[0]);
   t.deepEqual(created.HostConfig.VolumesFrom, ['logs:rw']);
   t.deepEqual(created.NetworkingConfig.EndpointsConfig.shared.Links, ['redis:cache']);
+});
+
+const named = (o: ReturnType<typeof observedEmpty>, name: string) =>
+  Object.values(o.hosts)
+    .flatMap((h) => h.containers)
+    .find((c) => c.name === name)!;
+
+test('a source created again replaces its dependents in the same plan, each after its new source (Compose hashes the source container)', (t) => {
+  const d = desired([db(), app()]);
+  const applied = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  t.deepEqual(reconcile(d, applied).operations, [], 'a second plan is empty');
+  const removed = structuredClone(applied);
+  const host = named(removed, 'app-db-1').host;
+  removed.hosts[host].containers = removed.hosts[host].containers.filter((c) => c.name !== 'app-db-1');
+  const plan = reconcile(d, removed);
+  t.deepEqual(plan.diagnostics, []);
+  t.deepEqual(
+    plan.changes.filter((c) => c.type === 'container').map((c) => [c.name, c.action, c.cause]),
+    [
+      ['app-db-1', 'create', 'new replica'],
+      ['app-app-1', 'replace', 'volumes_from db: app-db-1 is created by this plan'],
+    ],
+  );
+  const dbStart = plan.operations.find((o) => o.kind === 'container.start' && o.resource === 'service:db:1')!;
+  const appCreate = creates(plan.operations).find((o) => o.resource === 'service:app:1')!;
+  t.true(appCreate.deps.includes(dbStart.id), 'the new dependent is created once the new source runs');
+  const after = simulate(plan, removed);
+  t.is(named(after, 'app-app-1').mounts[0].name, named(after, 'app-db-1').mounts[0].name);
+  t.deepEqual(reconcile(d, after).operations, [], 'then nothing is left to do');
+});
+
+test('a replica that mounts the volumes of an earlier source container is drift: replaced, its source kept', (t) => {
+  const d = desired([db(), app()]);
+  const applied = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  const old = named(applied, 'app-db-1').mounts[0].name!;
+  const recreated = structuredClone(applied);
+  // created again outside stack with the same labels (so the same config hash), and a new anonymous volume
+  named(recreated, 'app-db-1').mounts[0].name = 'f'.repeat(64);
+  const plan = reconcile(d, recreated);
+  t.deepEqual(
+    plan.changes.map((c) => [c.name, c.action, c.cause, c.fields]),
+    [
+      [
+        'app-app-1',
+        'replace',
+        'volumes_from db: mounts the volumes of an earlier app-db-1',
+        [{ path: 'volumes_from.db:/data', before: old.slice(0, 12), after: 'f'.repeat(12) }],
+      ],
+    ],
+  );
+  t.deepEqual(reconcile(d, simulate(plan, recreated)).operations, [], 'replaced, it mounts the source it names');
+
+  const ownData = desired([db(), app({ mounts: [{ type: 'volume', target: '/data', readOnly: false }] })]);
+  const mine = simulate(reconcile(ownData, observedEmpty(ownData)), observedEmpty(ownData));
+  named(mine, 'app-db-1').mounts[0].name = 'f'.repeat(64);
+  t.deepEqual(reconcile(ownData, mine).operations, [], "a path the replica mounts itself is not its source's");
+});
+
+test('volumes_from container:NAME: a replica that mounts what the container outside the stack no longer holds is replaced', (t) => {
+  const pinned = [{ field: 'node.hostname', op: '==' as const, value: 'h2', text: 'node.hostname == h2' }];
+  const s = service('web', {
+    volumesFrom: [{ kind: 'container', container: 'logs', mode: 'ro' }],
+    deploy: { constraints: pinned },
+  });
+  const d = desired([s]);
+  const o = observedEmpty(d);
+  for (const h of Object.values(o.hosts)) h.foreignContainers = [];
+  const logs = (volume: string) => ({
+    ...outside('logs', 'h2'),
+    mounts: [{ type: 'volume', name: volume, destination: '/logs' }],
+  });
+  o.hosts.h2.foreignContainers = [logs('logs-v1')];
+  const applied = simulate(reconcile(d, o), o);
+  t.deepEqual(
+    named(applied, 'app-web-1').mounts.map((m) => [m.destination, m.name]),
+    [['/logs', 'logs-v1']],
+  );
+  t.deepEqual(reconcile(d, applied).operations, []);
+  applied.hosts.h2.foreignContainers = [logs('logs-v2')];
+  const plan = reconcile(d, applied);
+  t.deepEqual(
+    plan.changes.map((c) => [c.name, c.action, c.cause, c.fields]),
+    [
+      [
+        'app-web-1',
+        'replace',
+        'volumes_from container:logs: mounts the volumes of an earlier logs',
+        [{ path: 'volumes_from.container:logs:/logs', before: 'logs-v1', after: 'logs-v2' }],
+      ],
+    ],
+  );
+});
+
+test('a source recreated with its replaced network replaces a dependent that is not on that network, after it', (t) => {
+  const back = { back: { aliases: [] } };
+  const nets = (mtu?: string) => ({
+    default: network('default'),
+    back: network('back', 'app', mtu ? { driverOpts: { 'com.docker.network.driver.mtu': mtu } } : {}),
+  });
+  const d = desired([db({ networks: { default: { aliases: [] }, ...back } }), app()], { networks: nets() });
+  const applied = simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
+  t.deepEqual(reconcile(d, applied).operations, []);
+  const d2 = desired([db({ networks: { default: { aliases: [] }, ...back } }), app()], { networks: nets('1400') });
+  const plan = reconcile(d2, applied);
+  t.deepEqual(plan.diagnostics, []);
+  t.deepEqual(
+    plan.changes.filter((c) => c.type === 'container').map((c) => [c.name, c.action, c.cause]),
+    [
+      ['app-db-1', 'replace', 'network app_back replaced'],
+      ['app-app-1', 'replace', 'volumes_from db: app-db-1 is created by this plan'],
+    ],
+  );
+  const dbStart = plan.operations.find((o) => o.kind === 'container.start' && o.resource === 'service:db:1')!;
+  const appCreate = creates(plan.operations).find((o) => o.resource === 'service:app:1')!;
+  t.true(appCreate.deps.includes(dbStart.id));
+  const after = simulate(plan, applied);
+  t.is(named(after, 'app-app-1').mounts[0].name, named(after, 'app-db-1').mounts[0].name);
+  t.deepEqual(reconcile(d2, after).operations, []);
+});
+
+test('a lower slot of the source moved to the host: the dependent is replaced to name it, and mounts its volumes', (t) => {
+  const on = (h: string) => [{ field: 'node.hostname', op: '==' as const, value: h, text: `node.hostname == ${h}` }];
+  const two = { hosts: hosts(2) };
+  const d = desired([db({ deploy: { replicas: 2 } }), app({ deploy: { constraints: on('h2') } })], two);
+  const o = observedEmpty(d);
+  const first = reconcile(d, o);
+  t.deepEqual(first.placement.db, { 1: 'h1', 2: 'h2' });
+  t.deepEqual(body(creates(first.operations).find((x) => x.resource === 'service:app:1')!).HostConfig.VolumesFrom, [
+    'app-db-2:ro',
+  ]);
+  const applied = simulate(first, o);
+  const d2 = desired(
+    [db({ deploy: { replicas: 2, constraints: on('h2') } }), app({ deploy: { constraints: on('h2') } })],
+    two,
+  );
+  const plan = reconcile(d2, applied);
+  t.deepEqual(plan.diagnostics, []);
+  t.deepEqual(
+    plan.changes.filter((c) => c.type === 'container' && c.action !== 'delete').map((c) => [c.name, c.action, c.cause]),
+    [
+      ['app-db-1', 'create', 'moved from h1'],
+      ['app-app-1', 'replace', 'volumes_from db: app-db-1 is created by this plan'],
+    ],
+  );
+  const replaced = creates(plan.operations).find((x) => x.resource === 'service:app:1')!;
+  t.deepEqual(body(replaced).HostConfig.VolumesFrom, ['app-db-1:ro']);
+  const after = simulate(plan, applied);
+  t.is(
+    named(after, 'app-app-1').mounts[0].name,
+    after.hosts.h2.containers.find((c) => c.name === 'app-db-1')!.mounts[0].name,
+  );
+  t.deepEqual(reconcile(d2, after).operations, []);
 });

@@ -203,7 +203,7 @@ export function environmentForms(
 const sortStrings = (xs: readonly string[]): string[] => [...xs].sort();
 
 /** Networks every daemon has (used as external networks); they take no aliases. */
-const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none']);
+export const PREDEFINED_NETWORKS: ReadonlySet<string> = new Set(['bridge', 'host', 'none']);
 
 /** A secret or config grant as the config holds it: its target, mode and owner, and the keyed HMAC of its content. */
 function grantEntry(desired: DesiredState, key: HashKey, kind: 'secret' | 'config') {

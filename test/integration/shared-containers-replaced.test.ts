@@ -176,3 +176,36 @@ networks:
   t.is(again.code, 0, again.stdout + again.stderr);
   t.is((await replica(name, 'web')).id, web.id);
 });
+
+test("external_links: a container that shares only the Engine's default bridge with the service is a plan error, not a dropped link", async (t) => {
+  const name = uniqueStack('xlb');
+  const h1 = docker('h1');
+  const legacy = await h1.createContainer({ name: `${name}-legacy`, Image: IMAGE(), Cmd: ['sleep', '3600'] });
+  await legacy.start();
+  t.teardown(() => legacy.remove({ force: true }).catch(() => undefined));
+  const compose = `name: ${name}
+services:
+  web:
+    image: ${IMAGE()}
+    command: ${SLEEP}
+    networks: [default]
+    external_links: ["${name}-legacy:cache"]
+    deploy: { placement: { constraints: [node.hostname == h1] } }
+networks:
+  default: { external: true, name: bridge }
+`;
+  const dir = writeDir({ 'compose.yaml': compose, 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+  const plan = await runStack(['plan', '-i', 'inventory.yaml'], dir);
+  t.is(plan.code, 1, plan.stdout + plan.stderr);
+  t.regex(
+    plan.stderr,
+    new RegExp(
+      `external_links ${name}-legacy: container ${name}-legacy on host h1 shares only the Engine's network bridge with web`,
+    ),
+  );
+  t.deepEqual(
+    await h1.listContainers({ all: true, filters: { label: [`${Labels.stack}=${name}`] } }),
+    [],
+    'nothing created',
+  );
+});

@@ -204,6 +204,27 @@ test('a container outside the stack must be on the pinned host, and a linked one
   t.deepEqual(created.NetworkingConfig.EndpointsConfig.shared.Links, ['redis:cache']);
 });
 
+test("an external link shared only over the Engine's default bridge is refused, not dropped: stack sends no legacy links", (t) => {
+  const pinned = [{ field: 'node.hostname', op: '==' as const, value: 'h1', text: 'node.hostname == h1' }];
+  const bridge = network('default', 'app', { external: true, name: 'bridge' });
+  const s = service('web', {
+    externalLinks: [{ container: 'redis', alias: 'cache' }],
+    deploy: { constraints: pinned },
+  });
+  const d = desired([s], { networks: { default: bridge } });
+  const o = observedEmpty(d);
+  for (const h of Object.values(o.hosts)) h.foreignContainers = [];
+  o.hosts.h1.foreignContainers = [outside('redis', 'h1', ['bridge'])];
+  const [e, ...rest] = reconcile(d, o).diagnostics;
+  t.deepEqual(rest, []);
+  t.is(
+    e.summary,
+    "service web: external_links redis: container redis on host h1 shares only the Engine's network bridge with web, where a link is a legacy link stack does not send",
+  );
+  t.deepEqual(e.where, { path: 'services.web.external_links', host: 'h1' });
+  t.regex(e.hint!, /user-defined network/);
+});
+
 const named = (o: ReturnType<typeof observedEmpty>, name: string) =>
   Object.values(o.hosts)
     .flatMap((h) => h.containers)

@@ -5,7 +5,11 @@
  * on the same hosts; stack also on the daemons Swarm gets (no cluster store), with its own Consul-backed overlay — the bench sandbox (STACK_SANDBOX=bench, 3 hosts), never the shared test sandbox.
  * Then Swarm and stack's own overlay again on the same hosts restarted on Engine 28 (the engine people run).
  *   npm run bench [-- --reps N] [--services N] [--large N] [--no-swarm] [--only-swarm] [--only-rollout]
- *                 [--no-engine28] [--smoke] [--check] [--out DIR]
+ *                 [--no-engine28] [--only-engine28] [--interleave] [--sandbox NAME] [--smoke] [--check] [--out DIR]
+ * --sandbox NAME: the sandbox instance to run on (STACK_SANDBOX, default bench; one bench per instance at a time).
+ * --only-engine28: only phase C (Swarm and stack's own overlay on Engine 28): no 20.10 phases, no plan bench, and the
+ * hosts are left on Engine 28. --interleave: in each no-cluster-store phase, one repetition of stack, then one of
+ * Swarm (a swarm made and left for it), and again: the peers see the same moments of a loaded machine.
  * --smoke: tiny workloads (workload 1 with 2 services; no workload 2), one repetition, every peer and phase; checks
  * that every run completed and that no no-op wrote anything (never a timing); writes its results to
  * bench/.work/smoke/, not bench/results/.
@@ -14,7 +18,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,7 +30,6 @@ import { ensurePrerequisites, prerequisites } from './lib/prereqs.mjs';
 import { expectedRuns, smokeProblems } from './lib/smoke.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const WORK = join(REPO, 'bench', '.work');
 const T0 = Date.now();
 /** Progress on stderr, with the seconds since the start (where a run's time goes). */
 const log = (...a) => console.error(`bench: +${Math.round((Date.now() - T0) / 1000)}s`, ...a);
@@ -46,6 +49,9 @@ try {
       'only-swarm': { type: 'boolean', default: false },
       'only-rollout': { type: 'boolean', default: false },
       'no-engine28': { type: 'boolean', default: false },
+      'only-engine28': { type: 'boolean', default: false },
+      interleave: { type: 'boolean', default: false },
+      sandbox: { type: 'string', default: 'bench' },
       smoke: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -55,19 +61,25 @@ try {
   fail(`${err.message} (npm run bench -- --help: see the head of bench/run.mjs)`);
 }
 if (args.smoke) {
-  for (const k of ['no-swarm', 'only-swarm', 'only-rollout'])
+  for (const k of ['no-swarm', 'only-swarm', 'only-rollout', 'only-engine28'])
     if (args[k]) fail(`--smoke runs every phase: drop --${k}`);
   Object.assign(args, { reps: '1', services: '2' });
 }
 for (const k of ['reps', 'services', 'large'])
   if (!/^[1-9][0-9]*$/.test(args[k])) fail(`--${k} must be a positive whole number, got ${args[k]}`);
 if (Number(args.services) < 2) fail('--services must be at least 2 (its env change replaces one of them)');
+if (!/^[a-z][a-z0-9]{0,11}$/.test(args.sandbox)) fail(`--sandbox must be a sandbox instance name, got ${args.sandbox}`);
+if (args['only-engine28'] && (args['no-engine28'] || args['no-swarm']))
+  fail('--only-engine28 runs Swarm on Engine 28: drop --no-engine28 and --no-swarm');
+/** The bench's scratch folder; another instance's its own, so two benches on two instances never share files. */
+const WORK = join(REPO, 'bench', '.work', ...(args.sandbox === 'bench' ? [] : [args.sandbox]));
 args.out ??= args.smoke ? join(WORK, 'smoke') : join(REPO, 'bench', 'results');
 const ENGINE28 = !args['no-engine28'] && !args['no-swarm'];
 const ENGINE_VERSION = '28.5.2';
 
 // Prerequisites first, before any host is touched; then one bench at a time on the bench sandbox (a lock).
-const LOCK = '/tmp/stack-bench.lock';
+const INSTANCE = args.sandbox;
+const LOCK = INSTANCE === 'bench' ? '/tmp/stack-bench.lock' : `/tmp/stack-bench-${INSTANCE}.lock`;
 if (!process.env.STACK_BENCH_LOCKED) {
   const engineCached = existsSync(
     `${process.env.STACK_CACHE_DIR ?? '/var/cache/stack'}/engine-${ENGINE_VERSION}/dockerd`,
@@ -109,7 +121,7 @@ const {
   removeVxlanLeftovers,
   fresh,
   engineVersion,
-} = peers({ repo: REPO, work: WORK, instance: 'bench', log });
+} = peers({ repo: REPO, work: WORK, instance: INSTANCE, log });
 
 const OWN = 'stack, own overlay';
 const PLAN = '6 plan 1000 containers / 10 hosts, 10% drift';
@@ -117,22 +129,24 @@ const PLAN = '6 plan 1000 containers / 10 hosts, 10% drift';
  * Phase B's stack runs (and C's, on Engine 28): the rollout, then each workload's cold apply, no-op and env change,
  * each destroyed after. `peer` names the row; `engine` is set on the rows of another engine than 20.10.
  */
-async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, peer, engine }) {
+async function ownOverlayRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, peer, engine, reps }) {
   const note = `stack's own overlay (VXLAN, Consul) on the hosts Swarm gets (no cluster store${engine ? `, Engine ${engine}` : ''})`;
   const extra = engine ? { engine } : {};
   const tag = engine ? 'x' : 'v'; // a name per run and phase: never reuse one (see fresh())
   // Its helper image (busybox, for chroot into the host's iproute2) is the inventory's overlay.helper_image.
-  for (let rep = 0; rep < REPS; rep++) {
+  for (const rep of reps) {
     await fresh(ctx);
     const name = `bw5${tag}${rep + 1}${RUN_ID}`;
     log(`w5 rep ${rep + 1}/${REPS}: ${peer} (${name})`);
     await stackApply(ctx, roll.paths.stack, name);
     const r = await stackApply(ctx, roll.next.stack, name);
-    add(roll.label, peer, [r.seconds], { ...extra, note: `${note}; ${r.created} replaced` });
+    const row = add(roll.label, peer, [r.seconds], { ...extra, note: `${note}; ${r.created} replaced` });
+    row.paths = [...(row.paths ?? []), r.path];
+    log(`w5 critical path: ${pathText(r.path)}`);
     await stackDestroy(ctx, roll.next.stack, name);
   }
   for (const wl of rolloutOnly ? [] : workloads) {
-    for (let rep = 0; rep < REPS; rep++) {
+    for (const rep of reps) {
       await fresh(ctx);
       const name = `${wl.w.name}${tag}${rep + 1}${RUN_ID}`;
       log(`${wl.key} rep ${rep + 1}/${REPS}: ${peer} (${name})`);
@@ -165,11 +179,14 @@ const pathText = (p) =>
     .join(', ')} (${p.ops} ops); ${(p.afterMs / 1000).toFixed(2)} s after the last`;
 
 /** Swarm on the bench hosts, one run per repetition and workload; each stack removed after. */
-async function swarmRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, newImage, swarm, engine }) {
+async function swarmRuns(
+  ctx,
+  { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, newImage, swarm, engine, reps },
+) {
   const hosts = ctx.hosts;
   const extra = engine ? { engine } : {};
   const tag = engine ? 'y' : 'w';
-  for (let rep = 0; rep < REPS; rep++) {
+  for (const rep of reps) {
     await fresh(ctx, true);
     const name = `bw5${tag}${rep + 1}${RUN_ID}`;
     log(`w5 rep ${rep + 1}/${REPS}: ${swarm} (${name})`);
@@ -184,7 +201,7 @@ async function swarmRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rollou
     await swarmRemove(ctx, name);
   }
   for (const wl of rolloutOnly ? [] : workloads) {
-    for (let rep = 0; rep < REPS; rep++) {
+    for (const rep of reps) {
       await fresh(ctx, true);
       const name = `${wl.w.name}${tag}${rep + 1}${RUN_ID}`;
       log(`${wl.key} rep ${rep + 1}/${REPS}: ${swarm} (${name})`);
@@ -220,16 +237,35 @@ async function swarmRuns(ctx, { roll, workloads, w1, noopLabel, envLabel, rollou
  */
 async function noStorePhase(ctx, phase) {
   const hosts = ctx.hosts;
-  // stack on exactly the daemons Swarm gets (no cluster store), before the swarm exists: the same files, whose
-  // overlay network stack then realises itself (x-stack.overlay auto → VXLAN over local bridges, Consul).
-  await ownOverlayRuns(ctx, { ...phase, peer: phase.own });
-  removeVxlanLeftovers(hosts);
-  try {
-    swarmUp(hosts);
-    await swarmRuns(ctx, phase);
-  } finally {
-    await swarmDown(hosts);
+  const all = Array.from({ length: REPS }, (_, i) => i);
+  // --interleave: one repetition of each peer at a time (a swarm made and left for each of Swarm's).
+  for (const reps of args.interleave ? all.map((i) => [i]) : [all]) {
+    // stack on exactly the daemons Swarm gets (no cluster store), before the swarm exists: the same files, whose
+    // overlay network stack then realises itself (x-stack.overlay auto → VXLAN over local bridges, Consul).
+    await ownOverlayRuns(ctx, { ...phase, peer: phase.own, reps });
+    removeVxlanLeftovers(hosts);
+    try {
+      swarmUp(hosts);
+      await swarmRuns(ctx, { ...phase, reps });
+    } finally {
+      await swarmDown(hosts);
+    }
   }
+}
+
+/** Workload 6: planning 1,000 containers over 10 hosts, in its own process with a collectable heap. */
+async function planBench() {
+  log('6: planning 1,000 containers over 10 hosts, 10% drift, in process');
+  // 5 warm-up plans, then each timed plan on a collected heap.
+  const pb = JSON.parse(
+    (await run(process.execPath, ['--expose-gc', 'bench/plan-bench.mjs', String(args.smoke ? 3 : Math.max(30, REPS))]))
+      .stdout,
+  );
+  add(PLAN, 'stack', pb.samples, {
+    unit: 'ms',
+    note: `reconcile() only, ${pb.samples.length} plans after ${pb.warmup} warm-up, heap collected before each; ${pb.replaced} replaced, ${pb.operations} operations`,
+  });
+  return pb;
 }
 
 // ── the run ──────────────────────────────────────────────────────────────────
@@ -243,6 +279,7 @@ function machine(hosts) {
     node: process.version,
     compose: execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim(),
     cpu: cpus()[0]?.model,
+    load: loadavg()[0],
   };
 }
 
@@ -255,9 +292,9 @@ const add = (workload, peer, samples, extra = {}) => {
   return row;
 };
 
-/** The bench context over ssh:// (.sandbox-bench/ssh.json: the hosts' sshd, client key, known_hosts), or undefined. */
+/** The bench context over ssh:// (.sandbox-INSTANCE/ssh.json: the hosts' sshd, client key, known_hosts), or undefined. */
 function sshContext(ctx, hosts, sb) {
-  const file = join(REPO, '.sandbox-bench', 'ssh.json');
+  const file = join(REPO, `.sandbox-${INSTANCE}`, 'ssh.json');
   if (!existsSync(file)) return undefined;
   const ssh = JSON.parse(readFileSync(file, 'utf8'));
   const inventory = join(WORK, 'inventory-ssh.yaml');
@@ -272,9 +309,10 @@ function sshContext(ctx, hosts, sb) {
 
 async function main() {
   mkdirSync(join(WORK, 'docker-cli'), { recursive: true });
-  log('bench sandbox up (3 hosts, with the cluster store)');
-  sandbox('up', '--hosts', '3');
-  const sandboxJson = join(REPO, '.sandbox-bench', 'sandbox.json');
+  const only28 = args['only-engine28'];
+  log(`${INSTANCE} sandbox up (3 hosts, ${only28 ? 'Engine 28, no cluster store' : 'with the cluster store'})`);
+  sandbox('up', '--hosts', '3', ...(only28 ? ['--no-cluster-store', '--engine', '28'] : []));
+  const sandboxJson = join(REPO, `.sandbox-${INSTANCE}`, 'sandbox.json');
   const sb = JSON.parse(readFileSync(sandboxJson, 'utf8'));
   const hosts = sb.hosts;
   const inventory = join(WORK, 'inventory.yaml');
@@ -331,7 +369,7 @@ async function main() {
 
   // Phase A: the hosts with their cluster store — floor, stack and compose.
   await wipe(hosts);
-  for (let rep = 0; rep < (args['only-swarm'] ? 0 : REPS); rep++) {
+  for (let rep = 0; rep < (args['only-swarm'] || only28 ? 0 : REPS); rep++) {
     await fresh(ctx);
     const name = `bw5s${rep + 1}${RUN_ID}`;
     log(`w5 rep ${rep + 1}/${REPS}: stack (${name})`);
@@ -343,7 +381,7 @@ async function main() {
     row.paths = [...(row.paths ?? []), r.path];
     log(`w5 critical path: ${pathText(r.path)}`);
   }
-  for (const wl of args['only-swarm'] || rolloutOnly ? [] : workloads) {
+  for (const wl of args['only-swarm'] || rolloutOnly || only28 ? [] : workloads) {
     for (let rep = 0; rep < REPS; rep++) {
       const peers = ['floor', 'stack', 'compose', ...(sshCtx ? ['stack-ssh'] : [])];
       const order = peers.slice(rep % peers.length).concat(peers.slice(0, rep % peers.length)); // rotate who goes first
@@ -423,21 +461,14 @@ async function main() {
   }
   await wipe(hosts);
 
-  log('6: planning 1,000 containers over 10 hosts, 10% drift, in process');
-  // In its own process with a collectable heap: 5 warm-up plans, then each timed plan on a collected heap.
-  const pb = JSON.parse(
-    (await run(process.execPath, ['--expose-gc', 'bench/plan-bench.mjs', String(args.smoke ? 3 : Math.max(30, REPS))]))
-      .stdout,
-  );
-  add(PLAN, 'stack', pb.samples, {
-    unit: 'ms',
-    note: `reconcile() only, ${pb.samples.length} plans after ${pb.warmup} warm-up, heap collected before each; ${pb.replaced} replaced, ${pb.operations} operations`,
-  });
+  const pb = only28 ? undefined : await planBench();
 
   // Phase B: Swarm. Its daemons must run without the cluster store; restarted within this run, then back.
   // Phase C: the same on Engine 28 (the same bench hosts restarted on it): Swarm and stack's own overlay, like for like.
   const phase = { roll, workloads, w1, noopLabel, envLabel, rolloutOnly, newImage };
-  if (!args['no-swarm']) {
+  if (only28) {
+    await noStorePhase(ctx, { ...phase, own: `${OWN} (Engine 28)`, swarm: 'swarm (Engine 28)', engine: '28' });
+  } else if (!args['no-swarm']) {
     try {
       log('swarm: restarting the bench hosts without the cluster store');
       sandbox('up', '--hosts', '3', '--no-cluster-store');
@@ -455,9 +486,8 @@ async function main() {
     }
   }
 
-  // The rollout's critical path, summed over its repetitions' median run (in the JSON for every run).
-  const rollRow = rows.find((r) => r.workload === roll.label && r.peer === 'stack');
-  if (rollRow?.paths?.length) {
+  // Each stack rollout row's critical path, of its repetitions' median run (in the JSON for every run).
+  for (const rollRow of rows.filter((r) => r.workload === roll.label && r.paths?.length)) {
     const i = rollRow.samples.indexOf(
       [...rollRow.samples].sort((a, b) => a - b)[Math.floor((rollRow.samples.length - 1) / 2)],
     );
@@ -471,8 +501,9 @@ async function main() {
   writeFileSync(join(args.out, `latest${suffix}.json`), JSON.stringify(result, null, 1));
   if (!args.smoke)
     writeFileSync(join(args.out, `${when.replace(/[:.]/g, '-')}${suffix}.json`), JSON.stringify(result, null, 1));
+  info.load = { start: info.load, end: loadavg()[0] };
   const engines = `Engine ${info.engine}${info.engine28 ? ` and ${info.engine28} (the rows marked Engine 28)` : ''}`;
-  const md = `Run ${when}, ${REPS} repetitions${args.smoke ? ' (--smoke: tiny workloads; its times mean nothing)' : ''}; ${info.nproc} CPUs (${info.cpu}), ${info.memoryGiB} GiB, kernel ${info.kernel}, ${engines}, Node ${info.node}, docker-compose ${info.compose}.\n\n${table}\n`;
+  const md = `Run ${when}, ${REPS} repetitions${args.smoke ? ' (--smoke: tiny workloads; its times mean nothing)' : ''}; ${info.nproc} CPUs (${info.cpu}), load average ${info.load.start.toFixed(1)} at the start and ${info.load.end.toFixed(1)} at the end, ${info.memoryGiB} GiB, kernel ${info.kernel}, ${engines}, Node ${info.node}, docker-compose ${info.compose}.\n\n${table}\n`;
   writeFileSync(join(args.out, `latest${suffix}.md`), md);
   console.log(md);
   if (args.smoke) {

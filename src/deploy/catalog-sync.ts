@@ -144,14 +144,20 @@ async function register(consul: ConsulClient, e: CatalogEntry): Promise<void> {
 export async function catalogAfter(
   desired: DesiredState,
   held: Held,
-  run: { destroyed: boolean; clients: ReadonlyMap<string, HostClient>; owner: StackOwner },
+  run: {
+    destroyed: boolean;
+    clients: ReadonlyMap<string, HostClient>;
+    owner: StackOwner;
+    /** The revision this run records (written beside the sync); else the newest stored one is read. */
+    revision?: number;
+  },
   io: Pick<DeployIO, 'warn'>,
 ): Promise<void> {
   if (!held.consul) return;
   try {
     // The apply's own host clients: their connections are open already.
     await syncCatalog(held.consul, desired, {
-      revision: run.destroyed ? undefined : (await held.store.list(desired.name)).at(-1)?.number,
+      revision: run.destroyed ? undefined : (run.revision ?? (await held.store.list(desired.name)).at(-1)?.number),
       destroyed: run.destroyed,
       clients: run.clients,
       owner: run.owner,

@@ -25,6 +25,8 @@ export interface RecordInput {
   hashKey: HashKey;
   /** The commit the caller knows the stack comes from; else found by gitCommit. */
   commit?: string;
+  /** The revision's number, when the caller read it already (nextRevision); else the newest stored + 1. */
+  number?: number;
 }
 
 /** The revision's result: interrupted (a signal, or no result at all), else ok or failed. */
@@ -33,13 +35,22 @@ export function outcomeOf(result: ApplyResult | undefined, interrupted: boolean)
   return result.ok ? 'ok' : 'failed';
 }
 
+/** The number the next revision of the stack gets (under its lock nobody else records one); undefined if unreadable. */
+export async function nextRevision(stack: string, held: Held): Promise<number | undefined> {
+  try {
+    return ((await held.store.list(stack)).at(-1)?.number ?? 0) + 1;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Records a revision, with the outcome of each rollout; a failure to record is a warning, never a reason to fail an apply that happened. */
 export async function recordRevision(input: RecordInput, held: Held, io: Pick<DeployIO, 'warn'>): Promise<void> {
   const { desired } = input;
   try {
-    const last = (await held.store.list(desired.name)).at(-1)?.number ?? 0;
+    const number = input.number ?? ((await held.store.list(desired.name)).at(-1)?.number ?? 0) + 1;
     const record = buildRevision({
-      number: last + 1,
+      number,
       desired,
       plan: input.plan,
       result: input.result,

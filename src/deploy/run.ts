@@ -8,11 +8,11 @@ import type { DesiredState } from '../stack/types.js';
 import type { StackOwner } from '../labels.js';
 import { applyPlanned, planStack, type Planned } from '../apply/pipeline.js';
 import type { ApplyResult } from '../apply/index.js';
-import { countsOf } from './io.js';
+import { countsOf, type DeployIO } from './io.js';
 import type { Held } from './locked.js';
 import { identityForWrite } from './owner.js';
 import type { HashKey } from '../sensitive.js';
-import { outcomeOf, recordRevision } from './record.js';
+import { nextRevision, outcomeOf, recordRevision, type RecordInput } from './record.js';
 import { catalogAfter } from './catalog-sync.js';
 import type { DeployOptions } from './options.js';
 import { refuseStalePlan } from './saved-check.js';
@@ -66,8 +66,9 @@ export async function runLocked(
 /**
  * From here on SIGINT/SIGTERM interrupt the apply: the first starts nothing new and lets operations in flight
  * finish within the grace time; a second (or the end of the grace time) stops at once. A lost lock stops new
- * operations the same way. The revision and the catalog are written unless the lock was lost; the lock itself
- * is released by withStackLock's finally.
+ * operations the same way. The revision and the catalog are written unless the lock was lost, at the same time
+ * (the catalog's entries name the revision's number, read before either starts); the lock itself is released by
+ * withStackLock's finally, once both are done.
  */
 async function applyAndRecord(
   desired: DesiredState,
@@ -100,11 +101,37 @@ async function applyAndRecord(
         hashKey: run.hashKey,
         ...(opts.commit ? { commit: opts.commit } : {}),
       };
-      await recordRevision(input, held, io);
-      await catalogAfter(desired, held, { destroyed: destroy, clients: run.planned.clients, owner: run.owner }, io);
+      await recordAndSync(desired, held, io, input, {
+        destroyed: destroy,
+        clients: run.planned.clients,
+        owner: run.owner,
+      });
     }
   }
   return result;
+}
+
+/**
+ * The revision and the catalog sync at the same time, the catalog's entries naming the revision's number read
+ * first (under the lock nobody else records one). When the store cannot say the number, in turn as before: the
+ * revision, then the catalog naming the newest stored one.
+ */
+async function recordAndSync(
+  desired: DesiredState,
+  held: Held,
+  io: DeployIO,
+  input: RecordInput,
+  catalog: Omit<Parameters<typeof catalogAfter>[2], 'revision'>,
+): Promise<void> {
+  const number = await nextRevision(desired.name, held);
+  if (number === undefined) {
+    await recordRevision(input, held, io);
+    return catalogAfter(desired, held, catalog, io);
+  }
+  await Promise.all([
+    recordRevision({ ...input, number }, held, io),
+    catalogAfter(desired, held, { ...catalog, revision: number }, io),
+  ]);
 }
 
 /** How the run ends: a lost lock, an interrupt (exit 130) or failed operations (exit 1) throw; else the result. */

@@ -96,6 +96,16 @@ test('running replicas are in the catalog with address, port, tags, meta and hea
 
   t.is((await stackCli(['destroy', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
   t.deepEqual(await instances(name, 'api'), []);
+
+  // Applied again after the destroy (revision 3): the entries name the revision this run recorded (4), which the
+  // run numbers before it writes the revision and the catalog side by side.
+  t.is((await stackCli(['apply', '-y', '-i', 'inventory.yaml'], { cwd: dir })).code, 0);
+  const h = await stackCli(['history', '--json', '-i', 'inventory.yaml'], { cwd: dir });
+  const numbers = (JSON.parse(h.stdout) as { revisions: { number: number }[] }).revisions.map((r) => r.number);
+  t.deepEqual(numbers, [1, 2, 3, 4]);
+  const again = await instances(name, 'api');
+  t.is(again.length, 1);
+  t.is(again[0].ServiceMeta.revision, String(numbers.at(-1)));
 });
 
 test("a replica with a published port is registered at its host's address and the published port; unhealthy is critical", async (t) => {

@@ -28,6 +28,10 @@ export class ApplyRun {
   private readonly failures: { op: string; error: string }[] = [];
   /** Operations that began their Engine call (told apart from skipped ones at a hard stop). */
   private readonly started = new Set<string>();
+  /** Per replace group, its operations' calls not settled yet (its compensation waits for them). */
+  private readonly groupCalls = new Map<string, Set<Promise<unknown>>>();
+  /** Skipped operation → the root cause of its skip (the root a compensation it starts names). */
+  private readonly skipRoots = new Map<string, string>();
   private readonly rolloutOutcomes: Record<string, RolloutOutcome> = {};
   /** Compensations and rollout endings, awaited before the summary (unless a hard stop comes first). */
   private readonly background: Promise<void>[] = [];
@@ -46,6 +50,7 @@ export class ApplyRun {
       lost: this.lost,
       hardSignal: options.hardSignal,
       run: (op) => this.slots.run(op.host, () => this.execute(op)),
+      inFlight: (group) => [...(this.groupCalls.get(group) ?? [])],
       emit: (e) => this.emit(e),
     });
     const hard = options.hardSignal;
@@ -67,8 +72,10 @@ export class ApplyRun {
       onDone: (op, detail, ms) =>
         this.emit({ type: 'op-done', op: ref(op), ms, ...(typeof detail === 'string' ? { detail } : {}) }),
       onFailed: (op, err, ms) => this.failed(op, errorText(err), ms),
-      onSkipped: (op, root, reason) =>
-        this.emit({ type: 'op-skipped', op: ref(op), reason: reason ?? this.skipReason(root) }),
+      onSkipped: (op, root, reason) => {
+        this.skipRoots.set(op.id, root);
+        this.emit({ type: 'op-skipped', op: ref(op), reason: reason ?? this.skipReason(root) });
+      },
       onSettled: (op, s) => this.settled(op, s),
       signal: this.options.hardSignal,
     });
@@ -84,12 +91,16 @@ export class ApplyRun {
     return root === 'interrupt' ? 'interrupted' : `${root} failed`;
   }
 
-  /** Why an op must not start now, if it must not: the policies in order (interruption, lost host, stopped rollout). */
+  /**
+   * Why an op must not start now, if it must not: the policies in order (interruption, lost host, stopped rollout,
+   * its replace group being put back).
+   */
   private mustNotStart(op: Operation): NotStarted | undefined {
     const no =
       interruptionRefusal(this.options.signal, this.options.hardSignal) ??
       this.lost.refusal(op.host) ??
-      this.rollouts.skip(op);
+      this.rollouts.skip(op) ??
+      this.compensations.refusal(op);
     return no ? new NotStarted(no.reason, no.root) : undefined;
   }
 
@@ -106,12 +117,23 @@ export class ApplyRun {
     this.started.add(op.id);
     this.emit({ type: 'op-start', op: ref(op) });
     try {
-      return await runOperation(op, client, this.options);
+      return await this.inGroup(op.group, runOperation(op, client, this.options));
     } catch (err) {
       // Noted before the slot goes to the host's next task, so that one is already skipped.
       this.lost.note(op.host, op.id, err);
       throw err;
     }
+  }
+
+  /** `call`, counted among its group's calls in flight until it settles. */
+  private inGroup<T>(group: string | undefined, call: Promise<T>): Promise<T> {
+    if (!group) return call;
+    let calls = this.groupCalls.get(group);
+    if (!calls) this.groupCalls.set(group, (calls = new Set()));
+    calls.add(call);
+    const done = () => void calls.delete(call);
+    call.then(done, done);
+    return call;
   }
 
   /** After the previous batch, once its failed replicas were put back; no Engine call. */
@@ -135,7 +157,7 @@ export class ApplyRun {
   private settled(op: Operation, s: NodeStatus): void {
     this.status[op.id] = s;
     if (s !== 'done' && op.group) {
-      const work = this.compensations.start(op.group);
+      const work = this.compensations.start(op.group, s === 'skipped' ? (this.skipRoots.get(op.id) ?? op.id) : op.id);
       if (work) this.background.push(work);
     }
     const finishing = this.rollouts.settled(op, this.rolloutHooks());

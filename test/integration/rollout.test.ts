@@ -156,3 +156,44 @@ test('failure_action pause with parallelism 2: the failed batch gets its old con
     ),
   );
 });
+
+test('stop-first, a new version whose start fails (its entrypoint does not exist): the old container runs again under its own name; a re-run converges', async (t) => {
+  const { name, dir, before } = await setUp(t, 'sf', { body: 'v1' });
+  const since = await eventWindowStart();
+  // The rename of the old container to _kept runs beside the start of the new one (both after the stop).
+  const broken = { body: 'v2', extra: '    entrypoint: ["/no/such/binary"]\n' };
+  const r = await applyVersion(dir, name, { ...broken, update: { failure_action: 'pause', order: 'stop-first' } });
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stdout, /rollout api: paused/);
+  t.regex(r.stdout, new RegExp(`replica ${name}-api-\\d on h\\d failed: .*no/such/binary`));
+  // the very same containers run, each under its own name, and nothing of the new version is left
+  const after = await runningIds(name, 'api');
+  t.deepEqual(after.map((c) => `${c.name} ${c.id}`).sort(), before.map((c) => `${c.name} ${c.id}`).sort());
+  t.deepEqual(
+    [...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)),
+    [],
+  );
+  for (const c of after) t.is(await answer(c.host, name, c.name), 'v1');
+  // the failed replica's old container was stopped, renamed to _kept and back, and started again
+  const events = await containerEvents(name, since);
+  const renamed = events.filter((e) => e.action === 'rename').map((e) => (e as { id?: string }).id);
+  t.true(
+    before.some((b) => renamed.filter((id) => id === b.id).length === 2),
+    'one old container renamed twice',
+  );
+
+  // The same broken file again: the same outcome, nothing left behind; then a good version rolls completely.
+  const again = await applyVersion(dir, name, { ...broken, update: { failure_action: 'pause', order: 'stop-first' } });
+  t.is(again.code, 1, again.stdout + again.stderr);
+  t.deepEqual((await runningIds(name, 'api')).map((c) => c.id).sort(), before.map((c) => c.id).sort());
+  const good = await applyVersion(dir, name, { body: 'v3', update: { order: 'stop-first' } });
+  t.is(good.code, 0, good.stdout + good.stderr);
+  const final = await runningIds(name, 'api');
+  t.is(final.length, 3);
+  t.true(final.every((c) => c.hash !== before[0].hash));
+  for (const c of final) t.is(await answer(c.host, name, c.name), 'v3');
+  t.deepEqual(
+    [...(await containersOf(name)).keys()].filter((n) => /_(kept|next)$/.test(n)),
+    [],
+  );
+});

@@ -4,7 +4,7 @@
  * The replicas of a service that must be replaced are cut into batches of `parallelism`, interleaved
  * across hosts so that one batch spans hosts where it can. Each replica is one replace group:
  *
- *   stop-first:  create X_next → stop X → rename X → X_kept → start X_next → wait → rename X_next → X
+ *   stop-first:  create X_next → stop X → (rename X → X_kept ∥ start X_next → wait) → rename X_next → X
  *   start-first: create X_next → start X_next → wait → stop X → rename X → X_kept → rename X_next → X
  *
  * `wait` is `container.wait-healthy` when the file defines a healthcheck, `container.wait-running` (kept

@@ -71,11 +71,15 @@ export function planReplica(
 type Base = Pick<ReplicaSteps, 'group' | 'kept' | 'first' | 'withdrawals'>;
 type Middle = Pick<ReplicaSteps, 'stop' | 'keep' | 'start' | 'waited'>;
 
-/** stop X → rename X → X_kept → start X_next → wait. */
+/**
+ * stop X → (rename X → X_kept, start X_next) → wait. The rename and the start both follow the stop and run side by
+ * side (the final rename waits for both): the rename is off the critical path. A compensation waits for whatever
+ * of its group is still in flight before it undoes anything (src/apply/compensation.ts).
+ */
 function stopFirst(f: RolloutFrame, r: ReplaceRequest, b: Base, after: (string | undefined)[]): Middle {
   const stop = stopOld(f, r, b.group, 'replaced (stop-first)', after);
   const keep = keepOld(f, r, b, stop);
-  const start = startNew(f, r, b.group, 'replacement', [keep, ...r.startGates]);
+  const start = startNew(f, r, b.group, 'replacement', [stop, ...r.startGates]);
   return { stop, keep, start, waited: waitReady(f, r, b.group, [start]) };
 }
 

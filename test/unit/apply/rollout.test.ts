@@ -5,7 +5,7 @@ import { reconcile } from '../../../src/plan/index.js';
 import type { Plan } from '../../../src/plan/types.js';
 import type { UpdateConfigSpec } from '../../../src/stack/types.js';
 import { desired, observedEmpty, service, simulate } from '../plan/helpers.js';
-import { ScriptedCluster, type Behaviour, type ScriptedContainer } from './scripted-client.js';
+import { ScriptedCluster, type Behaviour, type ScriptedContainer, type ScriptedOptions } from './scripted-client.js';
 
 const update = (over: Partial<UpdateConfigSpec> = {}): UpdateConfigSpec => ({
   parallelism: 1,
@@ -27,6 +27,7 @@ interface RollOptions {
   imageHealthcheck?: Record<string, unknown>;
   /** Changes the plan before it is applied (as a planner with other inputs would have). */
   tweak?: (plan: Plan) => void;
+  writeFault?: ScriptedOptions['writeFault'];
 }
 
 async function roll(
@@ -51,6 +52,7 @@ async function roll(
   opts.tweak?.(plan);
   const cluster = ScriptedCluster.from(observed, (c) => behaviour(c, hash), {
     imageHealthcheck: opts.imageHealthcheck,
+    writeFault: opts.writeFault,
   });
   const events: ApplyEvent[] = [];
   const times: number[] = [];
@@ -126,6 +128,74 @@ test('continue: the failed replica is put back and the rollout goes on', async (
   t.false(res.ok);
   t.is(res.rollouts.api.outcome, 'completed-with-failures');
   t.deepEqual(res.rollouts.api.updated, ['app-api-1', 'app-api-3']);
+  t.deepEqual(names, ['h1 app-api-1 new running', 'h2 app-api-2 old running', 'h3 app-api-3 new running']);
+});
+
+const PORT_TAKEN = '(HTTP code 500) driver failed programming external connectivity: port 8080 is already allocated';
+const pausedOnH2 = [
+  'h1 app-api-1 new running',
+  'h1 app-api-1_kept old stopped',
+  'h2 app-api-2 old running',
+  'h3 app-api-3 old running',
+];
+
+test("stop-first: the old container's rename runs beside the new one's start; the start fails, the compensation waits for the rename in flight, and the old container runs again under its name", async (t) => {
+  const { res, names, cluster, events } = await roll({ failureAction: 'pause' }, () => 'ok', {
+    writeFault: (host, what) =>
+      host !== 'h2'
+        ? undefined
+        : what === 'start app-api-2_next'
+          ? { error: PORT_TAKEN }
+          : what === 'rename app-api-2 app-api-2_kept'
+            ? { delayMs: 40 }
+            : undefined,
+  });
+  t.false(res.ok);
+  t.is(res.rollouts.api.outcome, 'paused');
+  t.deepEqual(
+    res.failures.map((f) => f.op),
+    ['h2 start app-api-2_next'],
+  );
+  // side by side: the start began (and failed) while the rename was still in flight
+  const at = (type: string, id: string) => events.findIndex((e) => e.type === type && 'op' in e && e.op.id === id);
+  t.true(at('op-start', 'h2 start app-api-2_next') < at('op-done', 'h2 rename app-api-2'));
+  t.true(at('op-failed', 'h2 start app-api-2_next') < at('op-done', 'h2 rename app-api-2'));
+  // the undo steps ran after the rename settled: renamed back, then started
+  const log = cluster.log.filter((l) => l.startsWith('h2 '));
+  t.deepEqual(log.slice(log.indexOf('h2 rename app-api-2 app-api-2_kept')), [
+    'h2 rename app-api-2 app-api-2_kept',
+    'h2 remove app-api-2_next',
+    'h2 rename app-api-2_kept app-api-2',
+    'h2 start app-api-2',
+  ]);
+  t.deepEqual(names, pausedOnH2);
+});
+
+test('an op of a replace group being put back does not start: the compensation reads the final state', async (t) => {
+  // (continue: the rollout itself does not stop, so nothing but the group's compensation refuses the rename.)
+  // The old container's rename made to wait for the start to settle (whatever its outcome): when the start fails,
+  // the group's compensation has begun and the rename is refused, so the old container keeps its name.
+  const keepAfterStart = (plan: Plan) => {
+    plan.operations = plan.operations.map((op) =>
+      op.id === 'h2 rename app-api-2' ? { ...op, after: [...(op.after ?? []), 'h2 start app-api-2_next'] } : op,
+    );
+  };
+  const { res, names, cluster, events } = await roll({ failureAction: 'continue' }, () => 'ok', {
+    tweak: keepAfterStart,
+    writeFault: (host, what) => (host === 'h2' && what === 'start app-api-2_next' ? { error: PORT_TAKEN } : undefined),
+  });
+  t.false(res.ok);
+  t.true(
+    events.some(
+      (e) =>
+        e.type === 'op-skipped' &&
+        e.op.id === 'h2 rename app-api-2' &&
+        e.reason === 'its replace group is being put back',
+    ),
+  );
+  t.false(cluster.log.includes('h2 rename app-api-2 app-api-2_kept'));
+  t.true(cluster.log.includes('h2 start app-api-2'));
+  // continue: the rollout goes on past the replica put back
   t.deepEqual(names, ['h1 app-api-1 new running', 'h2 app-api-2 old running', 'h3 app-api-3 new running']);
 });
 

@@ -24,6 +24,8 @@ export type Behaviour = 'ok' | 'unhealthy' | 'starting' | 'exits';
 export interface ScriptedOptions {
   /** The image's HEALTHCHECK (Engine form), merged into containers created without one, as the daemon does. */
   imageHealthcheck?: Record<string, unknown>;
+  /** A write's latency (else 1 ms) and failure, by host and what the log says of it (`start app-api-2_next`). */
+  writeFault?: (host: string, what: string) => { delayMs?: number; error?: string } | undefined;
 }
 
 export class ScriptedCluster {
@@ -76,7 +78,9 @@ export class ScriptedCluster {
     };
     const write = async (what: string, fn: () => void) => {
       counts.writes++;
-      await new Promise((r) => setTimeout(r, 1));
+      const fault = this.options.writeFault?.(host, what);
+      await new Promise((r) => setTimeout(r, fault?.delayMs ?? 1));
+      if (fault?.error) throw new Error(fault.error);
       this.log.push(`${host} ${what}`);
       fn();
       this.sample();

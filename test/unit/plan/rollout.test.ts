@@ -59,6 +59,31 @@ test('parallelism 1, stop-first: one replica per batch, the old one stopped and 
   t.deepEqual(reconcile(d2, simulate(plan, observed)).operations, []);
 });
 
+test("stop-first: the old container's rename and the new one's start both follow the stop, side by side; the final rename waits for both", (t) => {
+  const { plan } = rollout({ parallelism: 1 }, {}, 3);
+  const byId = new Map(plan.operations.map((o) => [o.id, o]));
+  for (const host of ['h1', 'h2', 'h3']) {
+    const n = `app-api-${host.slice(1)}`;
+    const stop = byId.get(`${host} stop ${n}`)!;
+    const keep = byId.get(`${host} rename ${n}`)!;
+    const start = byId.get(`${host} start ${n}_next`)!;
+    const final = byId.get(`${host} rename ${n}_next`)!;
+    t.like(keep.params, { name: n, newName: `${n}_kept` });
+    t.deepEqual(keep.deps, [stop.id]);
+    t.deepEqual(start.deps, [stop.id], 'the start does not wait for the rename: the new container is named _next');
+    t.like(start.params, { name: `${n}_next` });
+    t.like(final.params, { name: `${n}_next`, newName: n });
+    t.true(final.deps.includes(keep.id));
+    t.true(final.deps.includes(`${host} wait healthy or running ${n}_next`));
+    // the create never used the final name either
+    t.like(byId.get(`${host} create ${n}_next`)?.params, { name: `${n}_next` });
+  }
+  // start-first is unchanged: the old container is stopped and renamed only once the new one is ready
+  const sf = rollout({ parallelism: 1, order: 'start-first' }, {}, 3).plan;
+  const keep = sf.operations.find((o) => o.id === 'h1 rename app-api-1')!;
+  t.deepEqual(keep.deps, ['h1 stop app-api-1']);
+});
+
 test('parallelism 2, start-first with a healthcheck: batches of two on different hosts, the new one healthy before the old one stops', (t) => {
   const { plan } = rollout(
     { parallelism: 2, order: 'start-first', delayNs: 2e9 },
@@ -277,6 +302,21 @@ test('a kept container left by a paused rollout is removed before the next rollo
   )!;
   t.truthy(rm);
   t.true(next.operations.find((o) => o.kind === 'container.create')!.deps.includes(rm.id));
+});
+
+test("stop-first interrupted once the new container started but before the old one's rename: the next plan removes the started _next and replaces the old one again, and converges", (t) => {
+  const { plan, observed, d2 } = rollout({ parallelism: 1 }, {}, 1);
+  // Possible now that the rename and the start run side by side: X stopped under its own name, X_next running.
+  const done = ['h1 create app-api-1_next', 'h1 stop app-api-1', 'h1 start app-api-1_next'];
+  const left = simulate({ ...plan, operations: plan.operations.filter((o) => done.includes(o.id)) }, observed);
+  const containers = Object.values(left.hosts).flatMap((h) => h.containers);
+  t.deepEqual(containers.map((c) => `${c.name} ${c.state}`).sort(), ['app-api-1 exited', 'app-api-1_next running']);
+  const next = reconcile(d2, left);
+  const rm = next.operations.find((o) => o.id === 'h1 remove app-api-1_next')!;
+  t.like(rm.params, { name: 'app-api-1_next', force: true });
+  t.true(next.operations.find((o) => o.kind === 'container.create')!.deps.includes(rm.id));
+  t.like(next.operations.find((o) => o.id === 'h1 rename app-api-1')?.params, { newName: 'app-api-1_kept' });
+  t.deepEqual(reconcile(d2, simulate(next, left)).operations, []);
 });
 
 test('interleaving by host keeps slot order per host', (t) => {

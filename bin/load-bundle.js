@@ -3,11 +3,12 @@
 // JavaScript. Node 22 has module.enableCompileCache for this; Node 20 (stack's floor) has vm.Script's cachedData.
 // A cache V8 refuses (another Node or V8 flags) costs nothing: the bundle is compiled as without one.
 // The build makes the cache (writeCodeCache) with the exact wrapper a run compiles, so V8 accepts it.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+'use strict';
+const { readFileSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname } = require('node:path');
+const { fileURLToPath } = require('node:url');
+const vm = require('node:vm');
 
 const mtime = (url) => statSync(url, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 
@@ -28,7 +29,7 @@ function compile(bundle, cache) {
 }
 
 /** Runs the bundle and returns its exports ({ main, … }). */
-export function loadBundle(bundle, cache) {
+function loadBundle(bundle, cache) {
   const { script, filename } = compile(bundle, cache);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(filename), module, filename, dirname(filename));
@@ -40,9 +41,11 @@ export function loadBundle(bundle, cache) {
  * cache holds every function compiled by then, not only the top level), saves the cache. Resolves with what `warm`
  * returns.
  */
-export async function writeCodeCache(bundle, cache, warm = () => undefined) {
+async function writeCodeCache(bundle, cache, warm = () => undefined) {
   const { exports, script } = loadBundle(bundle, new URL('file:///nonexistent'));
   const result = await warm(exports);
   writeFileSync(cache, script.createCachedData());
   return result;
 }
+
+module.exports = { loadBundle, writeCodeCache };

@@ -58,7 +58,7 @@ export async function recordRevision(input: RecordInput, held: Held, io: Pick<De
       command: input.command,
       who: `${userOf(input.env)}@${held.lock.info.machine}`,
       when: new Date(),
-      commit: input.commit ?? gitCommit(desired.workingDir, input.env),
+      commit: input.commit ?? (await gitCommit(desired.workingDir, input.env)),
       rollouts: input.rollouts,
       hashKey: input.hashKey,
     });

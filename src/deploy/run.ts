@@ -16,6 +16,7 @@ import { nextRevision, outcomeOf, recordRevision, type RecordInput } from './rec
 import { catalogAfter } from './catalog-sync.js';
 import type { DeployOptions } from './options.js';
 import { refuseStalePlan } from './saved-check.js';
+import { gitCommit } from '../state/git-commit.js';
 
 /** Plan errors (unreachable host, impossible placement, missing image) end the run with exit 1. */
 export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
@@ -82,6 +83,8 @@ async function applyAndRecord(
   signals.startApplying((signal, hard) =>
     io.reporter.event({ type: 'interrupt', reason: signal, hard, graceMs: interruption.graceMs }),
   );
+  // git asked now, while the operations run; read when the revision is recorded.
+  const asked = opts.commit ? Promise.resolve(opts.commit) : gitCommit(desired.workingDir, opts.env);
   let result: ApplyResult | undefined;
   try {
     result = await applyPlanned(desired, run.planned, io.reporter, {
@@ -90,6 +93,7 @@ async function applyAndRecord(
     });
   } finally {
     if (!held.lock.lost.aborted) {
+      const commit = await asked;
       const input = {
         desired,
         plan: run.planned.plan,
@@ -99,7 +103,7 @@ async function applyAndRecord(
         rollouts: result?.rollouts,
         env: opts.env,
         hashKey: run.hashKey,
-        ...(opts.commit ? { commit: opts.commit } : {}),
+        ...(commit ? { commit } : {}),
       };
       await recordAndSync(desired, held, io, input, {
         destroyed: destroy,

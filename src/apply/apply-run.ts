@@ -41,7 +41,11 @@ export class ApplyRun {
     private readonly plan: Plan,
     private readonly options: ApplyOptions,
   ) {
-    this.slots = new Slots(options.hostConcurrency, options.globalConcurrency);
+    // A host's slots: the stack's limit, or fewer when its transport carries fewer calls at once (ssh://).
+    this.slots = new Slots(
+      (host) => Math.min(options.hostConcurrency, options.clients.get(host)?.maxInFlight ?? Infinity),
+      options.globalConcurrency,
+    );
     this.rollouts = new RolloutTracker(plan);
     this.byId = new Map(plan.operations.map((op) => [op.id, op]));
     this.compensations = new Compensations({

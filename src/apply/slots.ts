@@ -1,6 +1,7 @@
 /**
  * Concurrency limits: a task holds a slot of its key (a host) and then a global slot. Shared by the DAG walk, the
- * compensations and the rollbacks, so that together they never exceed either limit.
+ * compensations and the rollbacks, so that together they never exceed either limit. The per-key limit is one number
+ * for every key, or a number per key (a host whose transport carries fewer calls at once).
  */
 import PQueue from 'p-queue';
 
@@ -9,7 +10,7 @@ export class Slots {
   private readonly perKey = new Map<string, PQueue>();
 
   constructor(
-    private readonly perKeyLimit: number,
+    private readonly perKeyLimit: number | ((key: string) => number),
     globalLimit: number,
   ) {
     this.global = new PQueue({ concurrency: Math.max(1, globalLimit) });
@@ -22,7 +23,10 @@ export class Slots {
 
   private queue(key: string): PQueue {
     let q = this.perKey.get(key);
-    if (!q) this.perKey.set(key, (q = new PQueue({ concurrency: Math.max(1, this.perKeyLimit) })));
+    if (!q) {
+      const limit = typeof this.perKeyLimit === 'number' ? this.perKeyLimit : this.perKeyLimit(key);
+      this.perKey.set(key, (q = new PQueue({ concurrency: Math.max(1, limit) })));
+    }
     return q;
   }
 }

@@ -18,6 +18,7 @@ import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
 import { sshAgent } from './ssh/pool.js';
+import { MAX_CHANNELS } from './ssh/connection.js';
 import { splitBody, type DialOptions } from './request-body.js';
 import { formatApiVersion, negotiateApi, parseApiVersion, type ApiVersion } from './api-version.js';
 import { UNFENCED, type Fence } from '../fence.js';
@@ -260,13 +261,19 @@ export class HostClient {
     readonly faults: FaultSettings = DEFAULT_FAULT_SETTINGS,
     /** The run's lock: once it is lost, no write is sent (fence.ts). */
     readonly fence: Fence = UNFENCED,
+    /**
+     * Calls the transport carries at once: an ssh:// host's channels (more would wait inside the HTTP agent with
+     * their time limits running); unbounded for a socket or TCP. The apply holds no more slots of this host.
+     */
+    readonly maxInFlight = Infinity,
   ) {
     this.docker = docker;
     if (fence !== UNFENCED) fenceWrites(docker, name, fence);
   }
 
   static fromSpec(spec: HostSpec, faults: FaultSettings = DEFAULT_FAULT_SETTINGS, fence: Fence = UNFENCED): HostClient {
-    return new HostClient(spec.name, dockerFor(spec.endpoint), faults, fence);
+    const inFlight = spec.endpoint.kind === 'ssh' ? MAX_CHANNELS : Infinity;
+    return new HostClient(spec.name, dockerFor(spec.endpoint), faults, fence, inFlight);
   }
 
   /**

@@ -84,6 +84,11 @@ test('per-key and global limits', async (t) => {
   maxAll = 0;
   await walk(nodes, options([], { slots: new Slots(1, 10), run }));
   t.deepEqual(max, { h1: 1, h2: 1, h3: 1 });
+  // a limit per key: h2 carries 1 call at once (an ssh:// host's channels, say), the others 4
+  perHost = {};
+  max = {};
+  await walk(nodes, options([], { slots: new Slots((h) => (h === 'h2' ? 1 : 4), 12), run }));
+  t.deepEqual(max, { h1: 4, h2: 1, h3: 4 });
 });
 
 test('a gate skips a node with its reason; its dependents are skipped with its root', async (t) => {

@@ -12,6 +12,8 @@ import test from 'ava';
 import Docker from 'dockerode';
 import Modem from 'docker-modem';
 import { dockerFor, dockerOptions, HostClient } from '../../../src/docker/client.js';
+import { MAX_CHANNELS } from '../../../src/docker/ssh/connection.js';
+import type { HostSpec } from '../../../src/stack/types.js';
 
 const hostile = {
   DOCKER_HOST: 'tcp://127.0.0.1:1',
@@ -118,4 +120,19 @@ test('a HostClient on a unix endpoint talks to that socket while DOCKER_HOST poi
   );
   await client.ping();
   t.deepEqual(seen, ['GET /_ping']);
+});
+
+test('an ssh:// host carries as many calls at once as its channels; a socket or TCP host is not bounded by its transport', (t) => {
+  const ssh = HostClient.fromSpec({
+    name: 's1',
+    endpoint: { kind: 'ssh', user: 'deploy', host: '10.0.0.9', port: 22 },
+    labels: {},
+  } as unknown as HostSpec);
+  t.is(ssh.maxInFlight, MAX_CHANNELS);
+  const unix = HostClient.fromSpec({
+    name: 'h1',
+    endpoint: { kind: 'unix', path: '/run/none.sock' },
+    labels: {},
+  } as unknown as HostSpec);
+  t.is(unix.maxInFlight, Infinity);
 });

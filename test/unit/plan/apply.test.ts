@@ -114,6 +114,27 @@ test('the per-host concurrency limit holds on each host', async (t) => {
   for (const c of perHost.values()) t.true(c.max <= 3 && c.max >= 2, String(c.max));
 });
 
+test("a host whose transport carries fewer calls at once (an ssh:// host's channels) gets no more slots than that", async (t) => {
+  const d = desired([service('a', { deploy: { replicas: 30 } })]);
+  const plan = reconcile(d, observedEmpty(d));
+  const perHost = new Map(d.hosts.map((h) => [h.name, { now: 0, max: 0 }]));
+  const clients = new Map(
+    d.hosts.map((h) => {
+      const c = fakeClient(h.name, [], () => false, perHost.get(h.name));
+      return [h.name, h.name === 'h2' ? ({ ...c, maxInFlight: 2 } as HostClient) : c];
+    }),
+  );
+  const res = await apply(plan, {
+    clients,
+    hostConcurrency: 6,
+    globalConcurrency: 100,
+    contents: () => Buffer.alloc(0),
+  });
+  t.true(res.ok);
+  t.is(perHost.get('h2')!.max, 2);
+  for (const h of ['h1', 'h3']) t.true(perHost.get(h)!.max > 2 && perHost.get(h)!.max <= 6, h);
+});
+
 test('the global concurrency limit holds across hosts: writes in flight on all hosts together never exceed it', async (t) => {
   const d = desired([service('a', { deploy: { replicas: 30 } }), service('b', { deploy: { replicas: 30 } })]);
   const plan = reconcile(d, observedEmpty(d));

@@ -6,24 +6,12 @@ import test from 'ava';
 import { nextRevision } from '../../../src/deploy/record.js';
 import type { Held } from '../../../src/deploy/locked.js';
 import { LocalStateStore } from '../../../src/state/local-store.js';
-import { hashStored } from '../../../src/state/revision.js';
-import type { RevisionRecord, StateStore } from '../../../src/state/types.js';
+import type { StateStore } from '../../../src/state/types.js';
+import { revisionRecord } from '../../helpers/revision-record.js';
 
 const held = (store: Pick<StateStore, 'list'>) => ({ store }) as unknown as Held;
 
-function record(number: number): RevisionRecord {
-  const desired = { name: 's', workingDir: '/w', services: {}, networks: {}, volumes: {}, configs: {}, secrets: {} };
-  return {
-    number,
-    hash: hashStored(desired),
-    result: 'ok',
-    command: 'apply',
-    who: 'me@here',
-    when: new Date(number * 1000).toISOString(),
-    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
-    desired,
-  };
-}
+const record = (number: number) => revisionRecord(number);
 
 test('the next revision: 1 for a new stack, else the newest kept + 1 (older ones pruned or not)', async (t) => {
   const store = new LocalStateStore(mkdtempSync(path.join(os.tmpdir(), 'stack-state-')));

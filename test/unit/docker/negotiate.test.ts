@@ -4,28 +4,11 @@
  * the host (observe then refuses to plan it).
  */
 import test from 'ava';
-import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { HostClient } from '../../../src/docker/client.js';
-import { DEFAULT_FAULT_SETTINGS } from '../../../src/docker/faults.js';
+import { daemonStandIn } from '../../helpers/daemon-stand-in.js';
 
 /** A client on a socket whose server answers /version (any prefix) with `version`; the paths it saw. */
-async function daemon(t: { teardown: (fn: () => void) => void }, version: object) {
-  const socket = join(mkdtempSync(join(tmpdir(), 'stack-negotiate-')), 'd.sock');
-  const seen: string[] = [];
-  const server = http.createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const body = req.url?.endsWith('/version') ? version : [];
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  t.teardown(() => server.close());
-  const faults = { ...DEFAULT_FAULT_SETTINGS, retries: 0 };
-  const client = HostClient.fromSpec({ name: 'h9', endpoint: { kind: 'unix', path: socket }, labels: {} }, faults);
-  return { client, seen };
-}
+const daemon = (t: { teardown: (fn: () => void) => void }, version: object) =>
+  daemonStandIn(t, (path) => (path === '/version' ? version : []));
 
 test('Engine 28: spoken to at 1.51 from then on', async (t) => {
   const { client, seen } = await daemon(t, { Version: '28.5.2', ApiVersion: '1.51', MinAPIVersion: '1.24' });

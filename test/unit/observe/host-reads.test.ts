@@ -4,35 +4,19 @@
  * are not taken by a run that needs it; without an early start, observe reads as before.
  */
 import test from 'ava';
-import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { HostClient } from '../../../src/docker/client.js';
-import { DEFAULT_FAULT_SETTINGS } from '../../../src/docker/faults.js';
+import { daemonStandIn } from '../../helpers/daemon-stand-in.js';
 import { startHostReads, takeHostReads } from '../../../src/observe/host-reads.js';
 
+const answers: Record<string, unknown> = {
+  '/version': { Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12' },
+  '/volumes': { Volumes: [] },
+  '/info': { ID: 'x' },
+};
+
+/** A daemon stand-in; `seen`: the paths it answered. */
 async function daemon(t: { teardown: (fn: () => void) => void }) {
-  const socket = join(mkdtempSync(join(tmpdir(), 'stack-host-reads-')), 'd.sock');
-  const seen: string[] = [];
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '').replace(/^\/v1\.\d+/, '').split('?')[0];
-    seen.push(path);
-    const body =
-      path === '/version'
-        ? { Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12' }
-        : path === '/volumes'
-          ? { Volumes: [] }
-          : path === '/info'
-            ? { ID: 'x' }
-            : [];
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  t.teardown(() => server.close());
-  const faults = { ...DEFAULT_FAULT_SETTINGS, retries: 0 };
-  const client = HostClient.fromSpec({ name: 'h1', endpoint: { kind: 'unix', path: socket }, labels: {} }, faults);
-  return { client, seen };
+  const { client, paths } = await daemonStandIn(t, (path) => answers[path] ?? []);
+  return { client, seen: paths };
 }
 
 const ONCE = ['/containers/json', '/images/json', '/info', '/networks', '/version', '/volumes'];

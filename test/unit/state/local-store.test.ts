@@ -7,33 +7,13 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { LocalStateStore, localStateRoot } from '../../../src/state/local-store.js';
 import { lockInfo } from '../../../src/state/lock-info.js';
-import { hashStored } from '../../../src/state/revision.js';
 import { FencedError } from '../../../src/fence.js';
-import { LockTimeoutError, LockWaitAbortedError, type RevisionRecord } from '../../../src/state/types.js';
+import { LockTimeoutError, LockWaitAbortedError } from '../../../src/state/types.js';
+import { revisionRecord } from '../../helpers/revision-record.js';
 
 const fresh = () => new LocalStateStore(mkdtempSync(path.join(os.tmpdir(), 'stack-state-')));
 
-function record(number: number, blob = ''): RevisionRecord {
-  const desired = {
-    name: 's',
-    workingDir: '/w',
-    services: { web: { blob } },
-    networks: {},
-    volumes: {},
-    configs: {},
-    secrets: {},
-  };
-  return {
-    number,
-    hash: hashStored(desired),
-    result: 'ok',
-    command: 'apply',
-    who: 'me@here',
-    when: new Date(number * 1000).toISOString(),
-    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
-    desired,
-  };
-}
+const record = (number: number, blob = '') => revisionRecord(number, { services: { web: { blob } } });
 
 test('state root: STACK_STATE_DIR, else XDG_STATE_HOME/stack, else ~/.local/state/stack', (t) => {
   t.is(localStateRoot({ STACK_STATE_DIR: '/x/y' }), '/x/y');

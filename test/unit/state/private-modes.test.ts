@@ -8,26 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { modes } from '../../helpers/file-modes.js';
+import { revisionRecord } from '../../helpers/revision-record.js';
 import { LocalStateStore } from '../../../src/state/local-store.js';
 import { lockInfo } from '../../../src/state/lock-info.js';
-import { hashStored } from '../../../src/state/revision.js';
-import type { RevisionRecord } from '../../../src/state/types.js';
 import type { Diagnostic } from '../../../src/errors.js';
 import { formatDiagnostic } from '../../../src/cli/views/diagnostics.js';
 
-function record(number: number): RevisionRecord {
-  const desired = { name: 's', workingDir: '/w', services: {}, networks: {}, volumes: {}, configs: {}, secrets: {} };
-  return {
-    number,
-    hash: hashStored(desired),
-    result: 'ok',
-    command: 'apply',
-    who: 'me@here',
-    when: new Date(number * 1000).toISOString(),
-    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
-    desired,
-  };
-}
+const record = (number: number) => revisionRecord(number);
 
 /** What an apply with a lock does to a fresh state directory under `umask`: identity, lock held, two revisions. */
 async function applyTwice(umask: number): Promise<{ root: string; held: Map<string, string> }> {

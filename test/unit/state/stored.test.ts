@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import test from 'ava';
 import { parseLockValue } from '../../../src/state/consul-store.js';
 import { decodeRevision, encodeRevision } from '../../../src/state/revision-codec.js';
-import { hashStored } from '../../../src/state/revision.js';
 import {
   MAX_RECORD_BYTES,
   parseCatalogNode,
@@ -15,29 +14,11 @@ import {
   parseManifest,
   StoredDataError,
 } from '../../../src/state/stored.js';
-import type { RevisionManifest, RevisionRecord } from '../../../src/state/types.js';
+import type { RevisionManifest } from '../../../src/state/types.js';
+import { revisionRecord } from '../../helpers/revision-record.js';
 
-function record(number = 4, name = 's'): RevisionRecord {
-  const desired = {
-    name,
-    workingDir: '/w',
-    services: { web: { image: 'x' } },
-    networks: {},
-    volumes: {},
-    configs: {},
-    secrets: {},
-  };
-  return {
-    number,
-    hash: hashStored(desired),
-    result: 'ok',
-    command: 'apply',
-    who: 'me@here',
-    when: '2026-01-01T00:00:00.000Z',
-    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
-    desired,
-  };
-}
+const record = (number = 4, name = 's') =>
+  revisionRecord(number, { name, services: { web: { image: 'x' } }, when: '2026-01-01T00:00:00.000Z' });
 
 const KEY = 'stack/s/revisions/0000000004/manifest';
 

@@ -1,0 +1,31 @@
+/**
+ * A local HTTP server on a unix socket that answers as a daemon would (`answer(path)` for each request, the API
+ * version prefix taken off), and a HostClient on it without retries; `seen` holds each request as METHOD URL,
+ * `paths` its path as answered.
+ */
+import http from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostClient } from '../../src/docker/client.js';
+import { DEFAULT_FAULT_SETTINGS } from '../../src/docker/faults.js';
+
+export async function daemonStandIn(
+  t: { teardown: (fn: () => void) => void },
+  answer: (path: string) => unknown,
+): Promise<{ client: HostClient; seen: string[]; paths: string[] }> {
+  const socket = join(mkdtempSync(join(tmpdir(), 'stack-daemon-')), 'd.sock');
+  const seen: string[] = [];
+  const paths: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const path = (req.url ?? '').replace(/^\/v1\.\d+/, '').split('?')[0];
+    paths.push(path);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(path)));
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.teardown(() => server.close());
+  const faults = { ...DEFAULT_FAULT_SETTINGS, retries: 0 };
+  const client = HostClient.fromSpec({ name: 'h9', endpoint: { kind: 'unix', path: socket }, labels: {} }, faults);
+  return { client, seen, paths };
+}

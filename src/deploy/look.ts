@@ -4,8 +4,6 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import { planStack } from '../apply/pipeline.js';
-import { clientsFor } from '../docker/client.js';
-import { observeNeeds, startHostReads } from '../observe/index.js';
 import { hashStored, storeDesired } from '../state/revision.js';
 import type { RevisionSummary } from '../state/types.js';
 import { countsOf } from './io.js';
@@ -27,12 +25,6 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
   lockTimeoutMs(opts.lockTimeout);
   return withStore(desired, opts, 'the apply lock', async ({ store }) => {
     signals.enter('reading the lock');
-    // The hosts' reads are sent beside the Consul reads: observe, when the look goes on, takes their answers. A look
-    // that stops at the Consul answers (changed stack, held lock) has sent them for nothing: one list per kind per
-    // host, in parallel, not counted in the locked run's calls.
-    const planning = opts.planning(desired);
-    const clients = clientsFor(desired.hosts, planning.faults);
-    for (const client of clients.values()) startHostReads(client, observeNeeds(desired).engineInfo);
     const [holder, latest, owner, hashKey] = await signals.until(
       Promise.all([
         store.holder(desired.name),
@@ -43,7 +35,7 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
     );
     if (holder || !owner || !hashKey || !sameAsLatest(desired, latest, hashKey)) return false;
     signals.enter('observing the hosts');
-    const planned = await signals.until(planStack(desired, { ...planning, clients, owner, hashKey }));
+    const planned = await signals.until(planStack(desired, { ...opts.planning(desired), owner, hashKey }));
     signals.enter('planning');
     const { plan } = planned;
     if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;

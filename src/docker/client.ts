@@ -337,8 +337,8 @@ export class HostClient {
    * GET /version (unversioned: every daemon answers it), then every later call of this client goes to the
    * negotiated version's paths (`/v1.44/…`): each host is spoken to at its own version. A daemon too old for
    * stack, or an answer that is not a version, is an error naming the host. Asked once per client: a call while
-   * one is on its way or after it succeeded (the apply's look starts it beside its Consul reads, src/deploy/look.ts)
-   * gets the same answer; after a failure the next call asks again.
+   * one is on its way or after it succeeded (observe's host reads and its digest questions both wait for it) gets
+   * the same answer; after a failure the next call asks again.
    */
   negotiate(): Promise<EngineVersion> {
     this.negotiated ??= this.askVersion().catch((err: unknown) => {

@@ -15,8 +15,6 @@ import { parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks
 import { isOwn } from './owner.js';
 import type { ContainerRuntime, ObservedHost, ObservedState, ObservedVolume } from './types.js';
 import { observeOverlay } from './overlay.js';
-import { takeHostReads } from './host-reads.js';
-export { startHostReads } from './host-reads.js';
 import type { OverlayStore } from '../overlay/store.js';
 
 export * from './types.js';
@@ -132,8 +130,16 @@ async function observeHost(
 ): Promise<ObservedHost> {
   const host = client.name;
   try {
+    // First the API version: every list after it is asked at the version this host speaks.
+    const version = await client.negotiate();
     // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too.
-    const { version, containers, networks, volumes, images, info } = await takeHostReads(client, needs.engineInfo);
+    const [containers, networks, volumes, images, info] = await Promise.all([
+      client.listContainers({}),
+      client.listNetworks({}),
+      client.listVolumes({}),
+      client.listImages(),
+      needs.engineInfo ? client.info() : undefined,
+    ]);
     const c = split(
       containers.map((e) => parseContainer(host, e as ContainerListEntry)),
       stack,

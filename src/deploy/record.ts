@@ -3,7 +3,6 @@ import type { DesiredState } from '../stack/types.js';
 import type { Plan } from '../plan/types.js';
 import type { ApplyResult } from '../apply/index.js';
 import { buildRevision } from '../state/revision.js';
-import { gitCommit } from '../state/git-commit.js';
 import { userOf } from '../state/lock-info.js';
 import type { RevisionKind, RevisionResult } from '../state/types.js';
 import type { Held } from './locked.js';
@@ -23,8 +22,8 @@ export interface RecordInput {
   env: Record<string, string | undefined>;
   /** The stack's hash key: the revision keeps sensitive values only as HMACs under it. */
   hashKey: HashKey;
-  /** The commit the caller knows the stack comes from; else found by gitCommit. */
-  commit?: string;
+  /** The commit the stack comes from (the caller's --commit, else what gitCommit found, asked once per run). */
+  commit: string | undefined;
   /** The revision's number, when the caller read it already (nextRevision); else the newest stored + 1. */
   number?: number;
 }
@@ -38,19 +37,23 @@ export function outcomeOf(result: ApplyResult | undefined, interrupted: boolean)
 /** The number the next revision of the stack gets (under its lock nobody else records one); undefined if unreadable. */
 export async function nextRevision(stack: string, held: Held): Promise<number | undefined> {
   try {
-    return ((await held.store.list(stack)).at(-1)?.number ?? 0) + 1;
+    return await numberAfterNewest(stack, held);
   } catch {
     return undefined;
   }
+}
+
+/** The newest stored revision's number + 1 (1 for a stack without one); the store's error when it cannot list. */
+async function numberAfterNewest(stack: string, held: Held): Promise<number> {
+  return ((await held.store.list(stack)).at(-1)?.number ?? 0) + 1;
 }
 
 /** Records a revision, with the outcome of each rollout; a failure to record is a warning, never a reason to fail an apply that happened. */
 export async function recordRevision(input: RecordInput, held: Held, io: Pick<DeployIO, 'warn'>): Promise<void> {
   const { desired } = input;
   try {
-    const number = input.number ?? ((await held.store.list(desired.name)).at(-1)?.number ?? 0) + 1;
     const record = buildRevision({
-      number,
+      number: input.number ?? (await numberAfterNewest(desired.name, held)),
       desired,
       plan: input.plan,
       result: input.result,
@@ -58,7 +61,7 @@ export async function recordRevision(input: RecordInput, held: Held, io: Pick<De
       command: input.command,
       who: `${userOf(input.env)}@${held.lock.info.machine}`,
       when: new Date(),
-      commit: input.commit ?? (await gitCommit(desired.workingDir, input.env)),
+      commit: input.commit,
       rollouts: input.rollouts,
       hashKey: input.hashKey,
     });

@@ -103,7 +103,7 @@ async function applyAndRecord(
         rollouts: result?.rollouts,
         env: opts.env,
         hashKey: run.hashKey,
-        ...(commit ? { commit } : {}),
+        commit,
       };
       await recordAndSync(desired, held, io, input, {
         destroyed: destroy,

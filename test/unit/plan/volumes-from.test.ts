@@ -10,7 +10,7 @@ import test from 'ava';
 import { reconcile } from '../../../src/plan/index.js';
 import { place } from '../../../src/plan/placement.js';
 import type { ObservedContainer } from '../../../src/observe/types.js';
-import type { Operation } from '../../../src/plan/types.js';
+import type { Operation, Plan } from '../../../src/plan/types.js';
 import { desired, hosts, network, observedEmpty, service, simulate } from './helpers.js';
 import { goldenPlan } from './golden.js';
 import { errors, find, load, where } from '../stack/helpers.js';
@@ -22,6 +22,17 @@ const stack = (services: string, hostCount = 2) =>
 
 const creates = (ops: Operation[]) => ops.filter((o) => o.kind === 'container.create');
 const body = (op: Operation) => (op.params as { body: Record<string, any> }).body;
+
+/** The plan's container changes as [name, action, cause]. */
+const containerChanges = (plan: Plan) =>
+  plan.changes.filter((c) => c.type === 'container').map((c) => [c.name, c.action, c.cause]);
+
+/** The start of db's replica 1 and the create of app's replica 1 (the dependent is created once its source runs). */
+function sourceStartAndDependentCreate(plan: Plan) {
+  const dbStart = plan.operations.find((o) => o.kind === 'container.start' && o.resource === 'service:db:1')!;
+  const appCreate = creates(plan.operations).find((o) => o.resource === 'service:app:1')!;
+  return { dbStart, appCreate };
+}
 
 test('volumes_from is read in both forms with rw by default, and a source service becomes a dependency', async (t) => {
   const r = await load({
@@ -239,15 +250,11 @@ test('a source created again replaces its dependents in the same plan, each afte
   removed.hosts[host].containers = removed.hosts[host].containers.filter((c) => c.name !== 'app-db-1');
   const plan = reconcile(d, removed);
   t.deepEqual(plan.diagnostics, []);
-  t.deepEqual(
-    plan.changes.filter((c) => c.type === 'container').map((c) => [c.name, c.action, c.cause]),
-    [
-      ['app-db-1', 'create', 'new replica'],
-      ['app-app-1', 'replace', 'volumes_from db: app-db-1 is created by this plan'],
-    ],
-  );
-  const dbStart = plan.operations.find((o) => o.kind === 'container.start' && o.resource === 'service:db:1')!;
-  const appCreate = creates(plan.operations).find((o) => o.resource === 'service:app:1')!;
+  t.deepEqual(containerChanges(plan), [
+    ['app-db-1', 'create', 'new replica'],
+    ['app-app-1', 'replace', 'volumes_from db: app-db-1 is created by this plan'],
+  ]);
+  const { dbStart, appCreate } = sourceStartAndDependentCreate(plan);
   t.true(appCreate.deps.includes(dbStart.id), 'the new dependent is created once the new source runs');
   const after = simulate(plan, removed);
   t.is(named(after, 'app-app-1').mounts[0].name, named(after, 'app-db-1').mounts[0].name);
@@ -328,15 +335,11 @@ test('a source recreated with its replaced network replaces a dependent that is 
   const d2 = desired([db({ networks: { default: { aliases: [] }, ...back } }), app()], { networks: nets('1400') });
   const plan = reconcile(d2, applied);
   t.deepEqual(plan.diagnostics, []);
-  t.deepEqual(
-    plan.changes.filter((c) => c.type === 'container').map((c) => [c.name, c.action, c.cause]),
-    [
-      ['app-db-1', 'replace', 'network app_back replaced'],
-      ['app-app-1', 'replace', 'volumes_from db: app-db-1 is created by this plan'],
-    ],
-  );
-  const dbStart = plan.operations.find((o) => o.kind === 'container.start' && o.resource === 'service:db:1')!;
-  const appCreate = creates(plan.operations).find((o) => o.resource === 'service:app:1')!;
+  t.deepEqual(containerChanges(plan), [
+    ['app-db-1', 'replace', 'network app_back replaced'],
+    ['app-app-1', 'replace', 'volumes_from db: app-db-1 is created by this plan'],
+  ]);
+  const { dbStart, appCreate } = sourceStartAndDependentCreate(plan);
   t.true(appCreate.deps.includes(dbStart.id));
   const after = simulate(plan, applied);
   t.is(named(after, 'app-app-1').mounts[0].name, named(after, 'app-db-1').mounts[0].name);

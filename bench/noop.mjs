@@ -4,7 +4,7 @@
  * same file again (the bench's "3 no-op" row), on the same 3 daemons, N times each; prints the medians and the ratio.
  *   STACK_SANDBOX=noop bash deploy/sandbox/sandbox.sh up --hosts 3 --no-cluster-store   (once; Swarm needs hosts
  *   without a cluster store, and never a shared instance)
- *   node bench/noop.mjs [--sandbox noop] [--reps 9] [--services 10[,50]] [--no-swarm]
+ *   node bench/noop.mjs [--sandbox noop] [--reps 9] [--services 10[,50]] [--hosts 3] [--no-swarm]
  * stack runs as a user runs it (bin/stack.js, process start included) over the hosts' unix sockets, as in the bench;
  * Swarm's time is the docker CLI's. Wall time and CPU time (user + system of the process) are both shown: on a busy
  * machine CPU time is the steadier of the two. Each stack no-op must make no write call (checked, not timed).
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     sandbox: { type: 'string', default: 'noop' },
     reps: { type: 'string', default: '9' },
     services: { type: 'string', default: '10' },
+    hosts: { type: 'string', default: '3' },
     'no-swarm': { type: 'boolean', default: false },
   },
 });
@@ -48,7 +49,9 @@ if (!existsSync(sandboxJson))
 const sb = JSON.parse(readFileSync(sandboxJson, 'utf8'));
 if (!args['no-swarm'] && sb.clusterStore) fail('Swarm refuses daemons with a cluster store: up --no-cluster-store');
 
-const hosts = sb.hosts.slice(0, 3);
+const HOSTS = Number(args.hosts);
+if (!(HOSTS >= 1) || HOSTS > sb.hosts.length) fail(`--hosts takes 1-${sb.hosts.length} (the sandbox's hosts)`);
+const hosts = sb.hosts.slice(0, HOSTS);
 mkdirSync(join(WORK, 'docker-cli'), { recursive: true });
 const inventory = join(WORK, 'inventory.yaml');
 writeFileSync(
@@ -84,7 +87,7 @@ const swarmDeploy = (file, name) =>
 
 async function stackRuns(w, paths) {
   await wipe(hosts);
-  log(`stack: cold apply of ${w.services}×3`);
+  log(`stack: cold apply of ${w.services}×${w.replicas}`);
   await stackApply(paths.stack, w.name);
   const samples = [];
   for (let i = 0; i < REPS; i++) {
@@ -101,9 +104,9 @@ async function stackRuns(w, paths) {
 }
 
 async function swarmRuns(w, paths) {
-  log(`swarm: cold deploy of ${w.services}×3`);
+  log(`swarm: cold deploy of ${w.services}×${w.replicas}`);
   await swarmDeploy(paths.stack, w.name);
-  await until(`swarm stack ${w.name}`, () => swarmConverged(engineOf(hosts[0]), w.name, w.services, 3));
+  await until(`swarm stack ${w.name}`, () => swarmConverged(engineOf(hosts[0]), w.name, w.services, w.replicas));
   const samples = [];
   for (let i = 0; i < REPS; i++) samples.push(await swarmDeploy(paths.stack, w.name));
   dockerCli(hosts[0], 'stack', 'rm', w.name);
@@ -142,19 +145,19 @@ async function main() {
     const w = {
       name: `nop${services}`,
       services,
-      replicas: 3,
+      replicas: HOSTS,
       hosts: hosts.map((h) => h.name),
       image: sb.images.busybox,
     };
     return { w, paths: writeWorkload(w, join(WORK, `w${services}`)) };
   });
   const rows = [];
-  for (const { w, paths } of runs) rows.push(row(w.services * 3, 'stack', await stackRuns(w, paths)));
+  for (const { w, paths } of runs) rows.push(row(w.services * HOSTS, 'stack', await stackRuns(w, paths)));
   if (!args['no-swarm'])
     await inSwarm(async () => {
-      for (const { w, paths } of runs) rows.push(row(w.services * 3, 'swarm', await swarmRuns(w, paths)));
+      for (const { w, paths } of runs) rows.push(row(w.services * HOSTS, 'swarm', await swarmRuns(w, paths)));
     });
-  console.log(`no-op, ${REPS} repetitions each, 3 hosts (${args.sandbox}), Node ${process.version}\n`);
+  console.log(`no-op, ${REPS} repetitions each, ${HOSTS} hosts (${args.sandbox}), Node ${process.version}\n`);
   console.log('| containers | peer | wall median (min–max) | CPU median (min–max) | stack ÷ swarm (wall median) |');
   console.log('| ---: | --- | ---: | ---: | ---: |');
   for (const r of rows) {

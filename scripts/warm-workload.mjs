@@ -27,7 +27,8 @@ function send(res, code, body, headers = {}) {
 function engine(req, res) {
   const path = req.url.replace(/^\/v1\.\d+/, '').split('?')[0];
   if (req.method !== 'GET') return send(res, 403, { message: 'the warm-up engine takes reads only' });
-  if (path === '/version') return send(res, 200, { ApiVersion: '1.41', MinAPIVersion: '1.12', Version: '20.10.24' });
+  if (path === '/_ping')
+    return res.writeHead(200, { 'Api-Version': '1.41', Server: 'Docker/20.10.24 (linux)' }).end('OK');
   if (path === '/containers/json' || path === '/networks' || path === '/images/json') return send(res, 200, []);
   if (path === '/volumes') return send(res, 200, { Volumes: [], Warnings: null });
   if (path === '/info') return send(res, 200, { ID: 'warm', Name: 'warm', OSType: 'linux', Architecture: 'x86_64' });

@@ -20,6 +20,7 @@ import { ContainerEvents } from './container-events.js';
 import { sshAgent } from './ssh/pool.js';
 import { MAX_CHANNELS } from './ssh/connection.js';
 import { splitBody, type DialOptions } from './request-body.js';
+import { pingHeaders, engineOfServer } from './ping.js';
 import { formatApiVersion, negotiateApi, parseApiVersion, type ApiVersion } from './api-version.js';
 import { UNFENCED, type Fence } from '../fence.js';
 import {
@@ -334,7 +335,7 @@ export class HostClient {
   }
 
   /**
-   * GET /version (unversioned: every daemon answers it), then every later call of this client goes to the
+   * GET /_ping (unversioned: every daemon answers it; src/docker/ping.ts), then every later call of this client goes to the
    * negotiated version's paths (`/v1.44/…`): each host is spoken to at its own version. A daemon too old for
    * stack, or an answer that is not a version, is an error naming the host. Asked once per client: a call while
    * one is on its way or after it succeeded (observe's host reads and its digest questions both wait for it) gets
@@ -350,15 +351,11 @@ export class HostClient {
   private negotiated: Promise<EngineVersion> | undefined;
 
   private async askVersion(): Promise<EngineVersion> {
-    type VersionBody = { Version?: unknown; ApiVersion?: unknown; MinAPIVersion?: unknown };
-    const body = await this.call(
-      'read',
-      'version',
-      undefined,
-      (abortSignal) => this.docker.version({ abortSignal } as never) as unknown as Promise<VersionBody>,
+    const headers = await this.call('read', 'version', undefined, (abortSignal) =>
+      pingHeaders(this.docker.modem as never, abortSignal),
     );
-    const serverApi = parseApiVersion(body?.ApiVersion);
-    if (!serverApi || typeof body?.Version !== 'string')
+    const serverApi = parseApiVersion(headers?.['api-version']);
+    if (!serverApi)
       throw new HostError(
         this.name,
         'version',
@@ -366,7 +363,7 @@ export class HostClient {
         undefined,
         new Error('the answer carries no Engine API version'),
       );
-    const negotiated = negotiateApi(serverApi, parseApiVersion(body.MinAPIVersion));
+    const negotiated = negotiateApi(serverApi, undefined);
     if (!negotiated.ok)
       throw new HostError(
         this.name,
@@ -376,7 +373,7 @@ export class HostClient {
         new Error(`${negotiated.reason}: upgrade its Engine`),
       );
     (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(negotiated.version)}`;
-    return { engine: body.Version, serverApi, api: negotiated.version };
+    return { engine: engineOfServer(headers!.server), serverApi, api: negotiated.version };
   }
 
   /** GET /info: the daemon's configuration (cluster store, advertise address, …). */

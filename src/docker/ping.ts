@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /** The part of docker-modem's dial that a streamed GET needs. */
 interface Dialer {
-  dial(options: object, callback: (err: unknown, res: IncomingMessage) => void): void;
+  dial(options: object, callback: (err: Error | null, res: IncomingMessage) => void): void;
 }
 
 /** The headers of the daemon's answer to GET /_ping (its body, `OK`, read and dropped). */

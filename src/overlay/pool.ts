@@ -2,7 +2,8 @@
  * The address and VNI pool of stack's own overlay, and the pure arithmetic over it. One pool for the
  * whole cluster (every stack draws from it, so no two networks overlap): by default 10.240.0.0/12 split
  * into /18 networks (64 of them), each split into /24 host leases (slots 1–63; slot 0 holds the network
- * address), VNIs 4096–65535. Consul key `stack/overlay/config` overrides any field (JSON, validated against
+ * address), VNIs 256–4095: below 4096, where Docker's own overlay drivers (Swarm's and the cluster store's) start
+ * theirs, so that both can run on one host (the kernel takes a VNI once per network namespace). Consul key `stack/overlay/config` overrides any field (JSON, validated against
  * kv-schema.ts when read). The helper image is not part of it: that is the operator's (inventory or flag).
  */
 import { overlaps, parseCidr as parseRange } from '../stack/cidr.js';
@@ -26,8 +27,8 @@ export const DEFAULT_POOL: OverlayPool = {
   subnet: '10.240.0.0/12',
   networkPrefix: 18,
   leasePrefix: 24,
-  vniFirst: 4096,
-  vniLast: 65535,
+  vniFirst: 256,
+  vniLast: 4095,
   mtu: 1450,
 };
 

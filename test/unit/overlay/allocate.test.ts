@@ -19,7 +19,7 @@ test('a first allocation claims the lowest VNI and subnet and one lease per host
     stack: 'app',
     key: 'back',
     name: 'app_back',
-    vni: 4096,
+    vni: 256,
     subnet: '10.240.0.0/18',
     mtu: 1450,
   });
@@ -29,7 +29,7 @@ test('a first allocation claims the lowest VNI and subnet and one lease per host
   t.deepEqual(
     ops.map((o) => o.key),
     [
-      'stack/overlay/vni/4096',
+      'stack/overlay/vni/256',
       'stack/overlay/subnet/10.240.0.0_18',
       'stack/overlay/subnet-generation',
       'stack/overlay/networks/app/back/allocation',
@@ -43,12 +43,12 @@ test('a first allocation claims the lowest VNI and subnet and one lease per host
 
 test('values other networks hold are skipped; a complete allocation needs no write', (t) => {
   const state = kv([
-    ['stack/overlay/vni/4096', 'other/net'],
+    ['stack/overlay/vni/256', 'other/net'],
     ['stack/overlay/subnet/10.240.0.0_18', 'other/net'],
-    ['stack/overlay/vni/4097', 'other/two'],
+    ['stack/overlay/vni/257', 'other/two'],
   ]);
   const first = allocationTxn(state, req);
-  t.is(first.allocation.vni, 4098);
+  t.is(first.allocation.vni, 258);
   t.is(first.allocation.subnet, '10.240.64.0/18');
   const done = kv([
     ['stack/overlay/networks/app/back/allocation', first.allocation],
@@ -164,7 +164,7 @@ test('a fixed subnet is claimed as given (canonical), marked fixed, its leases c
     stack: 'app',
     key: 'back',
     name: 'app_back',
-    vni: 4096,
+    vni: 256,
     subnet: '10.20.0.0/22',
     mtu: 1450,
     fixed: true,

@@ -60,3 +60,9 @@ test('subnet arithmetic for fixed subnets: canonical form, overlap, lease slots'
   t.is(leaseSlotsIn('10.20.0.0/24', 24), 0);
   t.throws(() => canonicalCidr('fd00::/64'), { message: 'not a CIDR: fd00::/64' });
 });
+
+test("the default VNIs lie below 4096, where Docker's overlay drivers start theirs, and cover every network", (t) => {
+  t.true(DEFAULT_POOL.vniFirst >= 1 && DEFAULT_POOL.vniLast < 4096);
+  t.true(DEFAULT_POOL.vniLast - DEFAULT_POOL.vniFirst + 1 >= networkCount(DEFAULT_POOL));
+  t.deepEqual(poolProblems(DEFAULT_POOL), []);
+});

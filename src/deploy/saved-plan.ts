@@ -119,6 +119,7 @@ function relevant(host: ObservedHost, i: Interests): unknown {
     error: host.error ?? null,
     version: host.version ?? null,
     engine: host.engine ?? null,
+    overlayShown: host.overlayShown ?? null,
     containers: host.containers,
     networks: host.networks,
     volumes: host.volumes,

@@ -11,9 +11,9 @@ import type { AuthConfig, CredentialSource } from '../docker/auth.js';
 import { Labels, type StackOwner } from '../labels.js';
 import { normaliseImageRef, registryOf, splitImageRef } from '../docker/image-ref.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
-import { parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
+import { overlayShownBy, parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
 import { isOwn } from './owner.js';
-import type { ContainerRuntime, ObservedHost, ObservedState, ObservedVolume } from './types.js';
+import type { ContainerRuntime, ObservedHost, ObservedNetwork, ObservedState, ObservedVolume } from './types.js';
 import { observeOverlay } from './overlay.js';
 import type { OverlayStore } from '../overlay/store.js';
 
@@ -87,13 +87,28 @@ export function runtimeFromInspect(i: InspectEntry): ContainerRuntime {
 
 /** What a run must gather beyond the lists; decided from the desired state alone. */
 export interface ObserveNeeds {
-  /** GET /info once per host: the stack has overlay networks to create (cluster store readiness). */
+  /**
+   * GET /info on a host whose own networks do not already show its overlay (overlayShownBy): the stack has overlay
+   * networks that the daemons' overlay may realise (cluster store readiness, and the choice `auto` makes).
+   */
   engineInfo: boolean;
 }
 
 export function observeNeeds(desired: DesiredState, destroy = false): ObserveNeeds {
-  if (destroy) return { engineInfo: false };
+  if (destroy || desired.settings.overlay === 'consul') return { engineInfo: false };
   return { engineInfo: Object.values(desired.networks).some((n) => !n.external && n.driver === 'overlay') };
+}
+
+/** GET /info when the host's own networks do not already say what it would; else what they show. */
+async function engineFacts(
+  desired: DesiredState,
+  client: HostClient,
+  needs: ObserveNeeds,
+  own: ObservedNetwork[],
+): Promise<Pick<ObservedHost, 'engine' | 'overlayShown'>> {
+  if (!needs.engineInfo) return {};
+  const shown = overlayShownBy(desired, own);
+  return shown ? { overlayShown: shown } : { engine: parseEngineInfo(await client.info()) };
 }
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
@@ -122,23 +137,23 @@ function parseVolume(v: VolumeListEntry): ObservedVolume {
 }
 
 async function observeHost(
-  stack: string,
+  desired: DesiredState,
   owner: StackOwner | undefined,
   client: HostClient,
   refresh: boolean,
   needs: ObserveNeeds,
 ): Promise<ObservedHost> {
   const host = client.name;
+  const stack = desired.name;
   try {
     // First the API version: every list after it is asked at the version this host speaks.
     const version = await client.negotiate();
     // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too.
-    const [containers, networks, volumes, images, info] = await Promise.all([
+    const [containers, networks, volumes, images] = await Promise.all([
       client.listContainers({}),
       client.listNetworks({}),
       client.listVolumes({}),
       client.listImages(),
-      needs.engineInfo ? client.info() : undefined,
     ]);
     const c = split(
       containers.map((e) => parseContainer(host, e as ContainerListEntry)),
@@ -147,13 +162,14 @@ async function observeHost(
     );
     const n = split((networks as NetworkListEntry[]).map(parseNetwork), stack, owner);
     const v = split((volumes as VolumeListEntry[]).map(parseVolume), stack, owner);
+    const engine = await engineFacts(desired, client, needs, n.own);
     const observed: ObservedHost = {
       name: host,
       containers: c.own,
       networks: n.own,
       foreignNetworks: n.foreign,
       foreignContainers: c.foreign,
-      ...(info ? { engine: parseEngineInfo(info) } : {}),
+      ...engine,
       version,
       volumes: v.own,
       foreignVolumes: v.foreign,
@@ -200,7 +216,7 @@ export async function observe(
         );
   digests?.catch(() => undefined); // awaited below; a credential helper's failure must not go unhandled meanwhile
   const hosts = await Promise.all(
-    hostNames.map((h) => observeHost(desired.name, options.owner, clients.get(h)!, !!options.refresh, needs)),
+    hostNames.map((h) => observeHost(desired, options.owner, clients.get(h)!, !!options.refresh, needs)),
   );
   const [overlay, found] = await Promise.all([
     observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner),

@@ -5,7 +5,8 @@
  */
 import { ContainerLabels, Labels } from '../labels.js';
 import { parseConfigLabel } from './parse.js';
-import type { ObservedNetwork, ObservedState, EngineInfo } from './types.js';
+import type { DesiredState } from '../stack/types.js';
+import type { ObservedNetwork, ObservedState, EngineInfo, OverlayShown } from './types.js';
 
 /** One entry of GET /networks (as dockerode returns it). */
 export interface NetworkListEntry {
@@ -58,4 +59,30 @@ export function globalNetworks(observed: ObservedState): Map<string, GlobalNetwo
 /** GET /info → what overlay networks need. */
 export function parseEngineInfo(info: { ClusterStore?: string | null; ClusterAdvertise?: string | null }): EngineInfo {
   return { clusterStore: info.ClusterStore ?? '', clusterAdvertise: info.ClusterAdvertise ?? '' };
+}
+
+/**
+ * Which overlay the stack's own networks on a host already are, when that settles what GET /info would (pure):
+ * `engine` when each of the file's overlay networks is there as the daemons' overlay (driver `overlay`: listed from
+ * the cluster store, which therefore works); `own` when each is there as stack's own (a bridge with a VNI label) and
+ * the setting is `auto`, which keeps the overlay a network has rather than replacing it and its containers. Undefined
+ * when a network is missing, the kinds differ, or `engine` is asked for over own networks: GET /info then decides.
+ */
+export function overlayShownBy(desired: DesiredState, own: ObservedNetwork[]): OverlayShown | undefined {
+  const keys = Object.values(desired.networks)
+    .filter((n) => !n.external && n.driver === 'overlay')
+    .map((n) => n.key);
+  if (!keys.length) return undefined;
+  const kinds = new Set(
+    keys.map((key) => {
+      const n = own.find((o) => o.key === key);
+      if (!n) return undefined;
+      if (n.driver === 'overlay') return 'engine';
+      return n.labels[Labels.overlayVni] ? 'own' : undefined;
+    }),
+  );
+  const [kind] = kinds;
+  if (kinds.size !== 1 || !kind) return undefined;
+  if (kind === 'own' && desired.settings.overlay !== 'auto') return undefined;
+  return kind;
 }

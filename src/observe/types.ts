@@ -85,6 +85,9 @@ export interface ObservedNetwork {
   labels: Record<string, string>;
 }
 
+/** Which overlay a host's own overlay networks already are (ObservedHost.overlayShown). */
+export type OverlayShown = 'engine' | 'own';
+
 /** What overlay networks need from GET /info: the daemon's cluster store. Empty strings when unset. */
 export interface EngineInfo {
   clusterStore: string;
@@ -122,8 +125,18 @@ export interface ObservedHost {
   foreignContainers?: ObservedContainer[];
   /** Every other volume on the host (hand-made, other stacks', this stack's name with another identity or none). */
   foreignVolumes?: ObservedVolume[];
-  /** GET /info, gathered only when the stack has overlay networks. */
+  /**
+   * GET /info, gathered only when the stack has overlay networks that its own networks on the host do not already
+   * account for (see `overlayShown`).
+   */
   engine?: EngineInfo;
+  /**
+   * Set instead of `engine` when every overlay network of the stack is already on the host as its own, all of one
+   * kind: `engine` — the daemons' overlay, listed from the cluster store (so the store works); `own` — stack's own
+   * overlay, which `x-stack.overlay: auto` keeps. GET /info makes dockerd run runc and docker-init, the most
+   * expensive read a no-op would make, and would not change the plan.
+   */
+  overlayShown?: OverlayShown;
   /**
    * GET /version: the Engine release and the API version stack speaks to this host at (negotiated before the
    * lists). Absent only in states not made by observe: the planner then assumes the oldest API (1.41).

@@ -5,14 +5,17 @@ import { isIpv4, parseIpv4, type Ipv4 } from './values.js';
 import { endpointIPv4 } from '../stack/endpoint.js';
 
 /**
- * Per host: does its daemon have a cluster store (and advertise address), from the observed Engine info;
- * undefined when the info was not observed.
+ * Per host: does its daemon have a cluster store (and advertise address), from the observed Engine info, or where
+ * /info was not asked, from the overlay its own networks already are (`engine`: yes; `own`: taken as no, so `auto`
+ * keeps stack's own); undefined when neither was observed.
  */
 export function clusterStores(observed: ClusterStoreView, hosts: string[]): Record<string, boolean | undefined> {
   return Object.fromEntries(
     hosts.map((h) => {
-      const e = observed.hosts[h]?.engine;
-      return [h, e ? !!e.clusterStore && !!e.clusterAdvertise : undefined];
+      const host = observed.hosts[h];
+      const e = host?.engine;
+      if (e) return [h, !!e.clusterStore && !!e.clusterAdvertise];
+      return [h, host?.overlayShown ? host.overlayShown === 'engine' : undefined];
     }),
   );
 }

@@ -49,5 +49,8 @@ export interface ImageDigests {
 
 /** What `clusterStores` reads of the observed state: each host's Engine info, when it was observed. */
 export interface ClusterStoreView {
-  hosts: Record<string, { engine?: { clusterStore: string; clusterAdvertise: string } } | undefined>;
+  hosts: Record<
+    string,
+    { engine?: { clusterStore: string; clusterAdvertise: string }; overlayShown?: 'engine' | 'own' } | undefined
+  >;
 }

@@ -18,9 +18,11 @@ export function overlayNetworks(desired: DesiredState): NetworkSpec[] {
   return Object.values(desired.networks).filter((n) => !n.external && n.driver === 'overlay');
 }
 
+/** The host's daemon can create the engine's overlay: its info says so, or its own networks already are one. */
 function engineReady(observed: ObservedState, host: string): boolean {
-  const e = observed.hosts[host]?.engine;
-  return !!e?.clusterStore && !!e.clusterAdvertise;
+  const h = observed.hosts[host];
+  if (!h?.engine) return h?.overlayShown === 'engine';
+  return !!h.engine.clusterStore && !!h.engine.clusterAdvertise;
 }
 
 /** The host an overlay network is created through: the first ready host in inventory order (any host sees it then). */
@@ -48,7 +50,8 @@ export function overlayReadiness(
   for (const host of usable) {
     const e = observed.hosts[host]?.engine;
     if (!e) {
-      notReady.push(`${host} (its Engine info was not observed)`);
+      // Its daemon lists the stack's overlay networks from a cluster store: ready, and on the store it lists them from.
+      if (observed.hosts[host]?.overlayShown !== 'engine') notReady.push(`${host} (its Engine info was not observed)`);
       continue;
     }
     const lacks = [!e.clusterStore && 'cluster-store', !e.clusterAdvertise && 'cluster-advertise'].filter(

@@ -9,6 +9,7 @@
  */
 import test from 'ava';
 import type { DesiredState, NetworkSpec, ServiceSpec } from '../../src/stack/types.js';
+import { clientsFor } from '../../src/docker/client.js';
 import {
   containersOf,
   deploy,
@@ -140,9 +141,15 @@ test.serial(
       );
       t.is(body, id, target);
     }
-    // observed again: the network every host lists is one network, nothing to do
-    const again = await planStack(d);
+    // observed again: the network every host lists is one network, nothing to do — and no host is asked GET /info
+    // (its list shows the engine's overlay): ping, containers, networks, volumes, images; h1 also the digest
+    const clients = clientsFor(d.hosts);
+    const again = await planStack(d, { clients });
     t.deepEqual(again.plan.operations, [], JSON.stringify(again.plan.changes));
+    for (const h of ['h1', 'h2', 'h3']) {
+      t.like(again.observed.hosts[h], { overlayShown: 'engine', engine: undefined }, h);
+      t.is(clients.get(h)!.counts.reads, h === 'h1' ? 6 : 5, `${h} reads`);
+    }
   },
 );
 

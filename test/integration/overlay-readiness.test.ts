@@ -97,7 +97,8 @@ test('Engine info is asked once per host, and only when the stack has overlay ne
   ] as const) {
     const clients = clientsFor(d.hosts);
     const { observed } = await planStack(d, { clients });
-    // version, containers, networks, volumes, images (+ info); the digest is resolved once, through the first host
+    // ping, containers, networks, volumes, images (+ info: the network is on no host yet); the digest is resolved
+    // once, through the first host
     t.deepEqual(
       [...clients.values()].map((c) => c.counts.reads - (c.name === 'h1' ? 1 : 0)),
       d.hosts.map(() => reads),

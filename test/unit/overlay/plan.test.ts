@@ -2,7 +2,7 @@ import test from 'ava';
 import { reconcile } from '../../../src/plan/reconcile.js';
 import { Labels } from '../../../src/labels.js';
 import { parseKv } from '../../../src/overlay/state.js';
-import { chooseOverlay, underlayOf } from '../../../src/overlay/mode.js';
+import { chooseOverlay, clusterStores, underlayOf } from '../../../src/overlay/mode.js';
 import { parseDeviceList, helperBody } from '../../../src/overlay/helper.js';
 import type { DeviceInfo } from '../../../src/overlay/types.js';
 import type { ObservedState } from '../../../src/observe/types.js';
@@ -333,6 +333,20 @@ test('the choice: consul and engine settings win; auto picks the engine only whe
   const plan = reconcile(d, o);
   t.false(plan.operations.some((x) => x.kind.startsWith('overlay.')));
   t.true(plan.operations.some((x) => x.kind === 'network.create' && (x.params.body as any).Driver === 'overlay'));
+});
+
+test("where /info was not asked, the overlay a host's networks show stands for its cluster store: auto keeps it", (t) => {
+  const view = {
+    hosts: {
+      h1: { overlayShown: 'own' as const },
+      h2: { engine: { clusterStore: 'etcd://e', clusterAdvertise: 'h2:2376' } },
+      h3: { overlayShown: 'engine' as const },
+      h4: {},
+    },
+  };
+  t.deepEqual(clusterStores(view, ['h1', 'h2', 'h3', 'h4']), { h1: false, h2: true, h3: true, h4: undefined });
+  t.is(chooseOverlay('n', 'auto', clusterStores(view, ['h1', 'h2']), ['h1', 'h2']).mode, 'consul');
+  t.is(chooseOverlay('n', 'auto', clusterStores(view, ['h2', 'h3']), ['h2', 'h3']).mode, 'engine');
 });
 
 test('device lists parse: VNI, local address, port, MTU and flood destinations; what could not be read is left out', (t) => {

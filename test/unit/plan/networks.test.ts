@@ -6,7 +6,7 @@
 import test from 'ava';
 import { reconcile, planText } from '../../../src/plan/index.js';
 import { observeNeeds } from '../../../src/observe/index.js';
-import { parseNetwork } from '../../../src/observe/networks.js';
+import { overlayShownBy, parseNetwork } from '../../../src/observe/networks.js';
 import { networkCreateBody } from '../../../src/plan/engine.js';
 import { networkConfig } from '../../../src/plan/network-config.js';
 import { Labels, ContainerLabels } from '../../../src/labels.js';
@@ -131,6 +131,8 @@ test('a stack without overlay networks needs no cluster store and no Engine info
     },
   });
   t.deepEqual(observeNeeds(ext), { engineInfo: false });
+  const consul = threeTier();
+  t.deepEqual(observeNeeds({ ...consul, settings: { ...consul.settings, overlay: 'consul' } }), { engineInfo: false });
   const o2 = observedEmpty(threeTier());
   delete o2.hosts.h2.engine;
   t.regex(errors(reconcile(threeTier(), o2))[0], /h2 \(its Engine info was not observed\)/);
@@ -177,6 +179,48 @@ test('the Engine create body carries ipam, driver_opts, internal, attachable, la
 function applied(d: DesiredState): ObservedState {
   return simulate(reconcile(d, observedEmpty(d)), observedEmpty(d));
 }
+
+/** The file's `back` network as a host lists it: the engine's overlay, or stack's own (a bridge with a VNI label). */
+const listed = (kind: 'engine' | 'own', key = 'back') =>
+  parseNetwork({
+    Id: `id-${key}`,
+    Name: `app_${key}`,
+    Driver: kind === 'engine' ? 'overlay' : 'bridge',
+    Scope: kind === 'engine' ? 'global' : 'local',
+    Labels: { [Labels.network]: key, ...(kind === 'own' ? { [Labels.overlayVni]: '256' } : {}) },
+  });
+
+test("what a host's own networks show decides when GET /info is needed", (t) => {
+  const d = threeTier();
+  const consul = { ...d, settings: { ...d.settings, overlay: 'consul' as const } };
+  const engine = { ...d, settings: { ...d.settings, overlay: 'engine' as const } };
+  t.is(overlayShownBy(d, [listed('engine')]), 'engine');
+  t.is(overlayShownBy(engine, [listed('engine')]), 'engine');
+  t.is(overlayShownBy(d, [listed('own')]), 'own', 'auto keeps the overlay the network has');
+  t.is(overlayShownBy(engine, [listed('own')]), undefined, 'engine asked for over own networks: /info decides');
+  t.is(overlayShownBy(consul, [listed('own')]), undefined, 'consul: observeNeeds asks no /info at all');
+  t.is(overlayShownBy(d, []), undefined, 'the network is missing');
+  t.is(overlayShownBy(d, [{ ...listed('own'), labels: { [Labels.network]: 'back' } }]), undefined, 'a plain bridge');
+  const two = threeTier();
+  two.networks.front = network('front', 'app', { driver: 'overlay' });
+  t.is(overlayShownBy(two, [listed('engine'), listed('own', 'front')]), undefined, 'two kinds');
+  t.is(overlayShownBy(two, [listed('engine'), listed('engine', 'front')]), 'engine');
+  t.is(overlayShownBy(desired([service('web')]), [listed('engine')]), undefined, 'no overlay network');
+});
+
+test('an applied engine overlay observed without /info: nothing to do, no readiness error; unobserved hosts still are one', (t) => {
+  const d = threeTier();
+  const o = applied(d);
+  for (const h of Object.values(o.hosts)) {
+    delete h.engine;
+    h.overlayShown = 'engine';
+  }
+  const plan = reconcile(d, o);
+  t.deepEqual(errors(plan), []);
+  t.deepEqual(plan.operations, []);
+  delete o.hosts.h3.overlayShown;
+  t.regex(errors(reconcile(d, o)).join(), /not ready: h3 \(its Engine info was not observed\)/);
+});
 
 test('a changed overlay network is replaced with the containers attached to it, in DAG order', (t) => {
   const before = threeTier();

@@ -22,6 +22,7 @@ import { planJson } from '../plan/text.js';
 import { canonicalJson, storeDesired } from '../state/revision.js';
 import type { RevisionSummary, StoredDesired } from '../state/types.js';
 import type { HashKey } from '../sensitive.js';
+import { collate } from '../collate.js';
 
 export const SAVED_PLAN_FORMAT = 'stack-saved-plan';
 export const SAVED_PLAN_VERSION = 1;
@@ -140,7 +141,7 @@ function namedImages(host: ObservedHost, i: Interests): unknown[] {
       tags: im.repoTags.filter((t) => i.refs.has(t)).sort(),
       digests: im.repoDigests.filter(ofRepo).sort(),
     }))
-    .sort((a, b) => a.id.localeCompare(b.id));
+    .sort((a, b) => collate(a.id, b.id));
 }
 
 /** Per host, the sha256 of what the plan reads of it; `digests`: the registry's digests; `overlay`: stack's own overlay. */

@@ -16,6 +16,7 @@ import { isOwn } from './owner.js';
 import type { ContainerRuntime, ObservedHost, ObservedNetwork, ObservedState, ObservedVolume } from './types.js';
 import { observeOverlay } from './overlay.js';
 import type { OverlayStore } from '../overlay/store.js';
+import { collate } from '../collate.js';
 
 export * from './types.js';
 export { globalNetworks, isGlobal, type GlobalNetwork } from './networks.js';
@@ -111,7 +112,7 @@ async function engineFacts(
   return shown ? { overlayShown: shown } : { engine: parseEngineInfo(await client.info()) };
 }
 
-const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+const byName = (a: { name: string }, b: { name: string }) => collate(a.name, b.name);
 
 /** Splits a list into the stack identity's own entries and the rest, each sorted by name. */
 function split<T extends { name: string; labels: Record<string, string> }>(

@@ -15,6 +15,7 @@ import { warning, type Diagnostic } from '../errors.js';
 import { canonicalJson, prune, sha256 } from './canonical.js';
 import { normaliseImageRef } from '../docker/image-ref.js';
 import { keyedHash, Sensitive, type HashKey } from '../sensitive.js';
+import { collate } from '../collate.js';
 
 /** One file in a files volume. */
 export interface BundleFile {
@@ -165,9 +166,9 @@ export function fileBundles(
     byDir.set(dir, files);
   }
   const bundles = [...byDir.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => collate(a, b))
     .map(([dir, files]) => {
-      files.sort((a, b) => a.name.localeCompare(b.name));
+      files.sort((a, b) => collate(a.name, b.name));
       const hash = sha256(canonicalJson(files.map(({ ref: _ref, ...f }) => f)));
       return { dir, hash, volume: filesVolumeName(desired.name, hash), files };
     });
@@ -280,7 +281,7 @@ export function serviceConfig(
     environment: environment.hashed,
     ports: service.ports
       .map((p) => ({ target: p.target, published: p.published, hostIp: p.hostIp, protocol: p.protocol }))
-      .sort((a, b) => canonicalJson(a).localeCompare(canonicalJson(b))),
+      .sort((a, b) => collate(canonicalJson(a), canonicalJson(b))),
     expose: sortStrings(service.expose),
     mounts,
     networks,
@@ -415,5 +416,5 @@ function serviceMounts(desired: DesiredState, service: ServiceSpec, diagnostics:
         tmpfsMode: m.tmpfs?.mode,
       };
     })
-    .sort((a, b) => a.target.localeCompare(b.target));
+    .sort((a, b) => collate(a.target, b.target));
 }

@@ -10,6 +10,7 @@ import { error, type Diagnostic } from '../errors.js';
 import { overlaps, parseCidr } from '../stack/cidr.js';
 import { addressProblems, declaredSubnets, type DeclaredSubnet } from '../stack/checks/addresses.js';
 import { formatKeyPath } from '../stack/key-path.js';
+import { collate } from '../collate.js';
 
 const list = (xs: string[]) => xs.join(', ');
 
@@ -127,7 +128,7 @@ function overlapsWithExisting(
       else if (!seen.hosts.includes(host)) seen.hosts.push(host);
     }
     const named = [...hits.values()]
-      .sort((a, b) => a.name.localeCompare(b.name) || a.hosts[0].localeCompare(b.hosts[0]))
+      .sort((a, b) => collate(a.name, b.name) || collate(a.hosts[0], b.hosts[0]))
       .map((x) => `${x.name} (${x.subnet}) on ${list(x.hosts)}`);
     if (named.length)
       out.push(

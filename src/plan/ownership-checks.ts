@@ -15,6 +15,7 @@ import { hasStackLabels, ownerOf, printable } from '../observe/owner.js';
 import { Labels, type StackOwner } from '../labels.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import type { Operation } from './types.js';
+import { collate } from '../collate.js';
 
 type Kind = 'container' | 'network' | 'volume';
 
@@ -68,7 +69,7 @@ export function ownershipProblems(desired: DesiredState, observed: ObservedState
       seen.names.add(`${f.kind} ${f.name}`);
       others.set(owner.id, seen);
     }
-  for (const { owner, hosts, names } of [...others.values()].sort((a, b) => a.owner.id.localeCompare(b.owner.id)))
+  for (const { owner, hosts, names } of [...others.values()].sort((a, b) => collate(a.owner.id, b.owner.id)))
     out.push({
       severity: 'error',
       summary: `a second stack named ${desired.name} is on ${list([...hosts])}: its objects belong to ${describeOwner(owner)}; this run is ${describeOwner(observed.owner)}`,

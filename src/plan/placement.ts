@@ -10,6 +10,7 @@ import type { ObservedContainer, ObservedState } from '../observe/types.js';
 import { error, warning, type Diagnostic } from '../errors.js';
 import { Roles } from '../labels.js';
 import { coPlaced, placementRounds, sourceServices } from './co-placement.js';
+import { collate } from '../collate.js';
 
 export function hostValue(host: HostSpec, field: string): string | undefined {
   if (field === 'node.hostname' || field === 'node.id') return host.name;
@@ -35,7 +36,7 @@ export function eligibleHosts(desired: DesiredState, service: ServiceSpec, usabl
 /** Deterministic choice among several containers claiming one slot: a running non-temporary one first. */
 export function rankContainers(cs: ObservedContainer[]): ObservedContainer[] {
   const score = (c: ObservedContainer) => (c.role === Roles.temporary ? 2 : 0) + (c.state === 'running' ? 0 : 1);
-  return [...cs].sort((a, b) => score(a) - score(b) || a.host.localeCompare(b.host) || a.name.localeCompare(b.name));
+  return [...cs].sort((a, b) => score(a) - score(b) || collate(a.host, b.host) || collate(a.name, b.name));
 }
 
 /** Service containers of the stack, by service and slot (helpers excluded). */

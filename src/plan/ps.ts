@@ -9,6 +9,7 @@ import { Roles } from '../labels.js';
 import type { HashKey } from '../sensitive.js';
 import { serviceConfig } from './config.js';
 import { normaliseImageRef } from '../docker/image-ref.js';
+import { collate } from '../collate.js';
 
 /** A container's health: the daemon's verdict, or `none` when it has no healthcheck (neither the file's nor the image's). */
 export type Health = 'healthy' | 'unhealthy' | 'starting' | 'none';
@@ -141,7 +142,7 @@ export function isLive(r: Pick<PsRow, 'role' | 'state'>): boolean {
 
 const slotOrder = (a: string, b: string) => {
   const [x, y] = [Number(a), Number(b)];
-  return Number.isInteger(x) && Number.isInteger(y) ? x - y : a.localeCompare(b);
+  return Number.isInteger(x) && Number.isInteger(y) ? x - y : collate(a, b);
 };
 
 /** The rows of every observed container of the stack, by service, slot, host order and name. */
@@ -157,9 +158,9 @@ export function psRows(desired: DesiredState, observed: ObservedState, options: 
     }
   return rows.sort(
     (a, b) =>
-      a.service.localeCompare(b.service) ||
+      collate(a.service, b.service) ||
       slotOrder(a.slot, b.slot) ||
       order.indexOf(a.host) - order.indexOf(b.host) ||
-      a.name.localeCompare(b.name),
+      collate(a.name, b.name),
   );
 }

@@ -5,6 +5,7 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import { serviceHasHealthcheck, type PsRow } from './ps.js';
+import { collate } from '../collate.js';
 
 export interface StatusRow {
   service: string;
@@ -52,6 +53,6 @@ export function statusRows(
   }
   const order = desired.hosts.map((h) => h.name);
   return [...out.values()].sort(
-    (a, b) => a.service.localeCompare(b.service) || order.indexOf(a.host) - order.indexOf(b.host),
+    (a, b) => collate(a.service, b.service) || order.indexOf(a.host) - order.indexOf(b.host),
   );
 }

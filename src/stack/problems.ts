@@ -6,6 +6,7 @@
 import type { Diagnostic, Location, Severity } from '../errors.js';
 import { formatKeyPath, type KeyPath } from './key-path.js';
 import type { SourcePositions } from './source-positions.js';
+import { collate } from '../collate.js';
 
 export interface ReportOptions {
   hint?: string;
@@ -61,7 +62,7 @@ export class Problems {
       .sort((a, b) => {
         const [fa, la, ca] = key(a.d);
         const [fb, lb, cb] = key(b.d);
-        return fa.localeCompare(fb) || la - lb || ca - cb || a.i - b.i;
+        return collate(fa, fb) || la - lb || ca - cb || a.i - b.i;
       })
       .map(({ d }) => d);
   }

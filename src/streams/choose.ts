@@ -1,5 +1,6 @@
 /** The replica `stack exec` runs in: every host listed in parallel, then pickReplica; hosts that fail are named. */
 import type { HostClient } from '../docker/client.js';
+import { collate } from '../collate.js';
 import type { ObservedContainer } from '../observe/types.js';
 import type { LogsScope } from './logs-output.js';
 import { listReplicas, matches, pickReplica } from './replicas.js';
@@ -20,5 +21,5 @@ export async function chooseReplica(clients: ReadonlyMap<string, HostClient>, sc
     ),
   );
   const replica = pickReplica(lists.flat().filter((c) => matches(c, scope.targets)));
-  return { ...(replica ? { replica } : {}), unreachable: unreachable.sort((a, b) => a.host.localeCompare(b.host)) };
+  return { ...(replica ? { replica } : {}), unreachable: unreachable.sort((a, b) => collate(a.host, b.host)) };
 }

@@ -4,6 +4,7 @@
  * slot (numbers as numbers) and host, so output and choices are the same on every run.
  */
 import type { HostClient } from '../docker/client.js';
+import { collate } from '../collate.js';
 import { stackFilter, Roles, type StackOwner } from '../labels.js';
 import { parseContainer, type ContainerListEntry } from '../observe/parse.js';
 import type { ObservedContainer } from '../observe/types.js';
@@ -44,12 +45,12 @@ const slotNumber = (slot: string): number => (/^[0-9]+$/.test(slot) ? Number(slo
 /** Service, slot (numerically), host, then kept replicas after the others. */
 export function compareReplicas(a: ObservedContainer, b: ObservedContainer): number {
   return (
-    a.service.localeCompare(b.service) ||
+    collate(a.service, b.service) ||
     slotNumber(a.slot) - slotNumber(b.slot) ||
-    a.slot.localeCompare(b.slot) ||
-    a.host.localeCompare(b.host) ||
+    collate(a.slot, b.slot) ||
+    collate(a.host, b.host) ||
     Number(a.role === Roles.kept) - Number(b.role === Roles.kept) ||
-    a.name.localeCompare(b.name)
+    collate(a.name, b.name)
   );
 }
 

@@ -3,13 +3,14 @@ import type { ServiceSpec } from '../../stack/types.js';
 import { error } from '../../errors.js';
 import { healthTimeoutMs, readyGate } from '../health.js';
 import type { Reconciler, ReplicaRecord } from './context.js';
+import { collate } from '../../collate.js';
 
 type Condition = ServiceSpec['dependsOn'][string];
 
 /** The ops a dependent's start must wait for, over all its dependencies (in name order). */
 export function dependencyGates(r: Reconciler, s: ServiceSpec): string[] {
   const out: string[] = [];
-  for (const [dep, cond] of Object.entries(s.dependsOn).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [dep, cond] of Object.entries(s.dependsOn).sort(([a], [b]) => collate(a, b))) {
     const ds = r.desired.services[dep];
     if (!ds) {
       if (cond.required)

@@ -7,6 +7,7 @@ import { isGlobal } from '../../observe/networks.js';
 import { warning } from '../../errors.js';
 import type { HostState, Reconciler } from './context.js';
 import { ensureNetwork } from './shared-resources.js';
+import { collate } from '../../collate.js';
 
 export function recreateUnusedReplacedNetworks(r: Reconciler): void {
   for (const { op } of [...r.networkRemovals.values()].flat()) {
@@ -72,7 +73,7 @@ function removeGlobalNetworks(r: Reconciler, wanted: Wanted): void {
 function removeLocalNetworks(r: Reconciler, hs: HostState, wanted: Wanted): void {
   const host = hs.obs.name;
   const cause = r.options.destroy ? 'destroy' : 'no longer in the file';
-  for (const n of [...hs.obs.networks].sort((x, y) => x.name.localeCompare(y.name))) {
+  for (const n of [...hs.obs.networks].sort((x, y) => collate(x.name, y.name))) {
     if (isGlobal(n) || wanted.networkNames.has(n.name) || !n.key) continue;
     r.b.add('network.remove', host, `remove network ${n.name}`, `network:${n.key}`, cause, hs.containerRemovals, {
       name: n.name,
@@ -87,7 +88,7 @@ function removeVolumes(r: Reconciler, hs: HostState, wanted: Wanted): void {
   const { destroy, pruneVolumes } = r.options;
   const desiredVolumeNames = wanted.volumeNames;
   const neededFiles = wanted.filesByHost.get(host) ?? new Set<string>();
-  for (const v of [...hs.obs.volumes].sort((x, y) => x.name.localeCompare(y.name))) {
+  for (const v of [...hs.obs.volumes].sort((x, y) => collate(x.name, y.name))) {
     let cause: string | undefined;
     if (v.contentHash && !neededFiles.has(v.name))
       cause = destroy ? 'destroy' : 'no container uses these files any more';

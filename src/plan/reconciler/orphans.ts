@@ -3,10 +3,11 @@ import type { ObservedContainer } from '../../observe/types.js';
 import { Roles } from '../../labels.js';
 import type { HostState, Reconciler } from './context.js';
 import { removeContainer, showDelete } from './remove.js';
+import { collate } from '../../collate.js';
 
 export function removeOrphans(r: Reconciler): void {
   for (const hs of r.hosts.values())
-    for (const c of [...hs.obs.containers].sort((x, y) => x.name.localeCompare(y.name)))
+    for (const c of [...hs.obs.containers].sort((x, y) => collate(x.name, y.name)))
       if (!r.claimed.has(c.id)) removeOrphan(r, hs, c);
 }
 

@@ -10,10 +10,11 @@ import { Roles } from '../../labels.js';
 import { diffConfigs } from '../diff.js';
 import type { Reconciler } from './context.js';
 import { removeContainer } from './remove.js';
+import { collate } from '../../collate.js';
 
 /** Finds the networks to replace (global ones first, then per host), in name order. */
 export function replaceChangedNetworks(r: Reconciler): void {
-  const wanted = [...r.wantedNets.values()].sort((x, y) => x.spec.name.localeCompare(y.spec.name));
+  const wanted = [...r.wantedNets.values()].sort((x, y) => collate(x.spec.name, y.spec.name));
   for (const { spec, config } of wanted) {
     const g = r.observedGlobal.get(spec.name);
     if (g && g.network.configHash && g.network.configHash !== config.hash)
@@ -63,7 +64,7 @@ function attachedContainers(r: Reconciler, n: NetworkSpec, host: string, global:
       (c) =>
         c.role !== Roles.helper && (c.networks.includes(n.name) || Object.hasOwn(c.config?.networks ?? {}, n.name)),
     )
-    .sort((x, y) => x.host.localeCompare(y.host) || x.name.localeCompare(y.name));
+    .sort((x, y) => collate(x.host, y.host) || collate(x.name, y.name));
 }
 
 /** The container's removal before network `n` goes (once, whichever of its networks is replaced first). */

@@ -18,6 +18,7 @@ import { aliasKey, endpointsOf } from './endpoints.js';
 import type { OverlayObserved } from '../../../overlay/types.js';
 import { overlayFinishing, type Reservations } from './reserve.js';
 import { helperPull, vniProblem, type OverlayBuilder, type OverlayPlan } from './overlay-plan.js';
+import { collate } from '../../../collate.js';
 
 /** What finishing reads, shared by its steps. */
 interface FinishContext {
@@ -300,7 +301,7 @@ function releaseUnwanted(ctx: FinishContext, deregistered: string[]): void {
     const key = id.slice(stack.length + 1);
     if (id.startsWith(`${stack}/`) && !plan.isConsul(key)) released.set(key, released.get(key) ?? []);
   }
-  for (const [key, deps] of [...released].sort(([a], [c]) => a.localeCompare(c))) {
+  for (const [key, deps] of [...released].sort(([a], [c]) => collate(a, c))) {
     b.add(
       'overlay.release',
       ctx.usable[0],

@@ -8,6 +8,7 @@ import { error, type Diagnostic } from '../../../errors.js';
 import { networkId, type NetworkAllocation, type OverlayKvState } from '../../../overlay/state.js';
 import type { InUseSubnet } from '../../../overlay/allocate.js';
 import { canonicalCidr, cidrOverlaps, leaseSlotsIn } from '../../../overlay/pool.js';
+import { collate } from '../../../collate.js';
 
 /**
  * The stack file's `ipam` subnet of a Consul-backed network (canonical), undefined when it gives none, null
@@ -168,5 +169,5 @@ export function subnetsInUse(observed: ObservedState, hosts: string[], own: stri
       }
     }
   }
-  return [...found.values()].sort((a, b) => a.network.localeCompare(b.network) || a.subnet.localeCompare(b.subnet));
+  return [...found.values()].sort((a, b) => collate(a.network, b.network) || collate(a.subnet, b.subnet));
 }

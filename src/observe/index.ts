@@ -236,20 +236,17 @@ export async function observe(
 
 type Digests = Pick<ObservedState, 'digests' | 'digestErrors'>;
 
-/** The hosts (in order) whose API version is known: those a digest can be asked of. */
-async function reachable(clients: HostClient[]): Promise<HostClient[]> {
-  const ok = await Promise.all(
-    clients.map((c) =>
-      c.negotiate().then(
-        () => true,
-        () => false,
-      ),
-    ),
+/** Whether a host's API version is known (its ping answered): only then can a digest be asked of it. */
+const reachable = (client: HostClient): Promise<boolean> =>
+  client.negotiate().then(
+    () => true,
+    () => false,
   );
-  return clients.filter((_, i) => ok[i]);
-}
 
-/** The registry digest of every image a service pulls (`missing`, `always`); asked of reachable hosts. */
+/**
+ * The registry digest of every image a service pulls (`missing`, `always`); asked of the first host in order that
+ * answers its ping, as soon as it has (not after every host's), the next ones only if it fails.
+ */
 async function resolveDigests(
   desired: DesiredState,
   clients: HostClient[],
@@ -264,9 +261,7 @@ async function resolveDigests(
     ),
   ].sort();
   if (!refs.length) return found;
-  const resolvers = await reachable(clients);
-  if (!resolvers.length) return found;
-  await Promise.all(refs.map((ref) => resolveDigest(found, ref, resolvers, credentials)));
+  await Promise.all(refs.map((ref) => resolveDigest(found, ref, clients, credentials)));
   return found;
 }
 
@@ -294,7 +289,7 @@ async function resolveDigest(
     await askDigest(state, ref, resolvers, await credentials!.get(registry));
 }
 
-/** Asks each reachable daemon in turn until one answers; the last error, or undefined when answered. */
+/** Asks each reachable daemon in turn until one answers; the last error, or undefined when answered (or none could be asked). */
 async function askDigest(
   state: Digests,
   ref: string,
@@ -304,6 +299,7 @@ async function askDigest(
   // One daemon answers for all; should it fail for an image (its registry call can fail on that daemon
   // alone, e.g. dockerd 20.10's stuck overlay thread), the next reachable host is asked.
   for (const client of resolvers) {
+    if (!(await reachable(client))) continue;
     try {
       state.digests[ref] = await client.distribution(ref, auth);
       delete state.digestErrors[ref];

@@ -18,6 +18,7 @@ import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
 import { sshAgent } from './ssh/pool.js';
+import { UNIX_SOCKET_AGENT } from './quiet-agent.js';
 import { MAX_CHANNELS } from './ssh/connection.js';
 import { splitBody, type DialOptions } from './request-body.js';
 import { pingHeaders, engineOfServer } from './ping.js';
@@ -126,6 +127,7 @@ export function dockerOptions(endpoint: Endpoint): Docker.DockerOptions & { agen
   switch (endpoint.kind) {
     case 'unix':
       return {
+        agent: UNIX_SOCKET_AGENT,
         socketPath: endpoint.path,
         host: undefined,
         port: undefined,

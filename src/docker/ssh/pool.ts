@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SshEndpoint } from '../../stack/endpoint.js';
 import { MAX_CHANNELS, SshConnection } from './connection.js';
+import { quietAgent } from '../quiet-agent.js';
 
 const connections = new Map<string, SshConnection>();
 
@@ -52,7 +53,7 @@ export function sshAgent(endpoint: SshEndpoint): http.Agent {
   const connection = sshConnection(endpoint);
   let agent = agents.get(connection);
   if (agent) return agent;
-  agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CHANNELS });
+  agent = quietAgent(new http.Agent({ keepAlive: true, maxSockets: MAX_CHANNELS }), 'ssh');
   (agent as unknown as { createConnection: () => Duplex }).createConnection = () => connection.dial();
   agents.set(connection, agent);
   return agent;

@@ -13,6 +13,9 @@ import Docker from 'dockerode';
 import Modem from 'docker-modem';
 import { dockerFor, dockerOptions, HostClient } from '../../../src/docker/client.js';
 import { MAX_CHANNELS } from '../../../src/docker/ssh/connection.js';
+import { UNIX_SOCKET_AGENT } from '../../../src/docker/quiet-agent.js';
+import { sshAgent } from '../../../src/docker/ssh/pool.js';
+import { inspect } from 'node:util';
 import type { HostSpec } from '../../../src/stack/types.js';
 
 const hostile = {
@@ -90,6 +93,7 @@ test("dockerFor sets every field docker-modem's constructor sets (a new one in a
 
 test('dockerOptions is complete: host and socket never both set, TLS files only for tcp with tls', (t) => {
   t.deepEqual(dockerOptions({ kind: 'unix', path: '/s' }), {
+    agent: UNIX_SOCKET_AGENT,
     socketPath: '/s',
     host: undefined,
     port: undefined,
@@ -135,4 +139,13 @@ test('an ssh:// host carries as many calls at once as its channels; a socket or 
     labels: {},
   } as unknown as HostSpec);
   t.is(unix.maxInFlight, Infinity);
+});
+
+test('the agents docker-modem formats on every request describe themselves in one line', (t) => {
+  // docker-modem runs util.inspect(options, { showHidden: true, depth: null }) per request, agent included.
+  const deep = { showHidden: true, depth: null };
+  t.is(inspect({ agent: UNIX_SOCKET_AGENT }, deep), '{ agent: Agent(unix socket) }');
+  const ssh = sshAgent({ kind: 'ssh', user: 'root', host: '192.0.2.7', port: 22 } as never);
+  t.is(inspect({ agent: ssh }, deep), '{ agent: Agent(ssh) }');
+  t.is((UNIX_SOCKET_AGENT as unknown as { options: { servername?: string } }).options.servername, '');
 });

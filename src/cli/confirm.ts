@@ -1,4 +1,5 @@
 /** Destructive confirmations: asked on a TTY; without one, --yes is required. */
+import { createInterface } from 'node:readline/promises';
 import { ExitError } from '../errors.js';
 
 /**
@@ -19,7 +20,6 @@ export async function confirm(
         hint: 'pass --yes to apply without asking',
       },
     ]);
-  const { createInterface } = await import('node:readline/promises'); // only when a terminal is asked
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   rl.on('SIGINT', () => interrupt.onInterrupt?.('SIGINT'));
   try {

@@ -113,8 +113,20 @@ async function swarmRuns(w, paths) {
   return samples;
 }
 
-/** A 3-node swarm for `fn`, left and the hosts wiped afterwards, whatever happened. */
+/** Every host out of any swarm (a leave that timed out in an earlier run can leave one in it). */
+function leaveSwarms() {
+  for (const h of [...hosts].reverse()) {
+    try {
+      dockerCli(h, 'swarm', 'leave', '--force');
+    } catch {
+      /* not in a swarm */
+    }
+  }
+}
+
+/** A swarm of the run's hosts for `fn`, left and the hosts wiped afterwards, whatever happened. */
 async function inSwarm(fn) {
+  leaveSwarms();
   try {
     dockerCli(hosts[0], 'swarm', 'init', '--advertise-addr', hosts[0].ip, '--default-addr-pool', '10.200.0.0/16');
     const token = dockerCli(hosts[0], 'swarm', 'join-token', '-q', 'worker');
@@ -122,13 +134,7 @@ async function inSwarm(fn) {
       dockerCli(h, 'swarm', 'join', '--advertise-addr', h.ip, '--token', token, `${hosts[0].ip}:2377`);
     return await fn();
   } finally {
-    for (const h of [...hosts].reverse()) {
-      try {
-        dockerCli(h, 'swarm', 'leave', '--force');
-      } catch {
-        /* not in a swarm */
-      }
-    }
+    leaveSwarms();
     await wipe(hosts);
   }
 }

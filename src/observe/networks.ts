@@ -6,6 +6,7 @@
 import { ContainerLabels, Labels } from '../labels.js';
 import { parseConfigLabel } from './parse.js';
 import type { DesiredState } from '../stack/types.js';
+import { overlayNetworks } from '../overlay/mode.js';
 import type { ObservedNetwork, ObservedState, EngineInfo, OverlayShown } from './types.js';
 
 /** One entry of GET /networks (as dockerode returns it). */
@@ -69,9 +70,7 @@ export function parseEngineInfo(info: { ClusterStore?: string | null; ClusterAdv
  * when a network is missing, the kinds differ, or `engine` is asked for over own networks: GET /info then decides.
  */
 export function overlayShownBy(desired: DesiredState, own: ObservedNetwork[]): OverlayShown | undefined {
-  const keys = Object.values(desired.networks)
-    .filter((n) => !n.external && n.driver === 'overlay')
-    .map((n) => n.key);
+  const keys = overlayNetworks(desired).map((n) => n.key);
   if (!keys.length) return undefined;
   const kinds = new Set(
     keys.map((key) => {

@@ -3,7 +3,8 @@
  * whole cluster (every stack draws from it, so no two networks overlap): by default 10.240.0.0/12 split
  * into /18 networks (64 of them), each split into /24 host leases (slots 1–63; slot 0 holds the network
  * address), VNIs 256–4095: below 4096, where Docker's own overlay drivers (Swarm's and the cluster store's) start
- * theirs, so that both can run on one host (the kernel takes a VNI once per network namespace). Consul key `stack/overlay/config` overrides any field (JSON, validated against
+ * theirs, so that both can run on one host (the kernel takes a VNI once per network namespace). Consul key
+ * `stack/overlay/config` overrides any field (JSON, validated against
  * kv-schema.ts when read). The helper image is not part of it: that is the operator's (inventory or flag).
  */
 import { overlaps, parseCidr as parseRange } from '../stack/cidr.js';

@@ -10,6 +10,7 @@ import { error, type Diagnostic } from '../errors.js';
 import { overlaps, parseCidr } from '../stack/cidr.js';
 import { addressProblems, declaredSubnets, type DeclaredSubnet } from '../stack/checks/addresses.js';
 import { formatKeyPath } from '../stack/key-path.js';
+import { clusterStores } from '../overlay/mode.js';
 import { collate } from '../collate.js';
 
 const list = (xs: string[]) => xs.join(', ');
@@ -21,9 +22,7 @@ export function overlayNetworks(desired: DesiredState): NetworkSpec[] {
 
 /** The host's daemon can create the engine's overlay: its info says so, or its own networks already are one. */
 function engineReady(observed: ObservedState, host: string): boolean {
-  const h = observed.hosts[host];
-  if (!h?.engine) return h?.overlayShown === 'engine';
-  return !!h.engine.clusterStore && !!h.engine.clusterAdvertise;
+  return clusterStores(observed, [host])[host] === true;
 }
 
 /** The host an overlay network is created through: the first ready host in inventory order (any host sees it then). */

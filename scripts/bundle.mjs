@@ -33,6 +33,32 @@ const unused = {
   },
 };
 
+/**
+ * Node built-ins a run may not need (TLS, child processes, compression, readline, perf_hooks): required on first use
+ * of one of their exports instead of when the bundle starts. Each one is a module of getters, one per export the
+ * build's Node has, that loads the real one when read.
+ */
+const LAZY_BUILTINS = /^(node:)?(child_process|https|tls|zlib|perf_hooks|readline\/promises)$/;
+const lazyBuiltins = {
+  name: 'stack-lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === 'stack-lazy'
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ''), namespace: 'stack-lazy' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stack-lazy' }, async (args) => {
+      const keys = Object.getOwnPropertyNames(await import(`node:${args.path}`)).filter((k) => k !== 'default');
+      return {
+        contents:
+          `let real; const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));\n` +
+          `for (const key of ${JSON.stringify(keys)}) Object.defineProperty(exports, key, { enumerable: true, get: () => load()[key] });`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 await build({
   entryPoints: [new URL('../dist/cli/main.js', import.meta.url).pathname],
   outfile: new URL('../dist/cli/bundle.cjs', import.meta.url).pathname,
@@ -44,7 +70,7 @@ await build({
   // The ES modules' import.meta.url: the bundle's own file URL (require and __filename come from the CommonJS wrapper).
   define: { 'import.meta.url': '__stackMetaUrl' },
   banner: { js: "const __stackMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [unused],
+  plugins: [unused, lazyBuiltins],
   logLevel: 'warning',
   legalComments: 'none',
   minifyWhitespace: true,

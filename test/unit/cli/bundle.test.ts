@@ -3,7 +3,10 @@
  * on this Node (else every run would compile 3 MB again), and the bundle runs a command as the modules do.
  * Needs `npm run build` first (npm test builds before running the tests).
  */
-import { statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { loadBundle } from '../../../bin/load-bundle.js';
 
@@ -24,4 +27,28 @@ test('the bundle is compiled from the code cache the build wrote, and runs a com
     process.stdout.write = write;
   }
   t.regex(out.join(''), /^OK web-db: 2 services/);
+});
+
+test('a run loads TLS, child processes, compression and readline only when it uses them', (t) => {
+  // A preload that writes the built-in modules the process loaded, as it exits.
+  const dir = mkdtempSync(join(tmpdir(), 'stack-builtins-'));
+  const preload = join(dir, 'loaded.cjs');
+  const file = join(dir, 'compose.yaml');
+  writeFileSync(file, 'services:\n  web:\n    image: busybox:1.35\n');
+  writeFileSync(
+    preload,
+    'process.on("exit", () => process.stderr.write("\\nLOADED " + process.moduleLoadList.join(",")));',
+  );
+  try {
+    const run = spawnSync(process.execPath, ['-r', preload, '--', 'bin/stack.js', 'validate', '-f', file], {
+      encoding: 'utf8',
+    });
+    t.is(run.status, 0, run.stderr);
+    const loaded = new Set(/LOADED (.*)$/m.exec(run.stderr)![1].split(','));
+    t.true(loaded.has('NativeModule http'), 'the list is read (http is loaded at start)');
+    for (const name of ['tls', 'https', 'zlib', 'child_process', 'readline/promises'])
+      t.false(loaded.has(`NativeModule ${name}`), `${name} is not loaded by a validate`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

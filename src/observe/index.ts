@@ -7,14 +7,15 @@
  */
 import type { DesiredState } from '../stack/types.js';
 import type { HostClient } from '../docker/client.js';
-import type { AuthConfig, CredentialSource } from '../docker/auth.js';
+import type { CredentialSource } from '../docker/auth.js';
 import { Labels, type StackOwner } from '../labels.js';
-import { normaliseImageRef, registryOf, splitImageRef } from '../docker/image-ref.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
 import { overlayShownBy, parseEngineInfo, parseNetwork, type NetworkListEntry } from './networks.js';
 import { isOwn } from './owner.js';
 import type { ContainerRuntime, ObservedHost, ObservedNetwork, ObservedState, ObservedVolume } from './types.js';
 import { observeOverlay } from './overlay.js';
+import { prefetchOverlayReads } from './overlay-prefetch.js';
+import { resolveDigests } from './digests.js';
 import type { OverlayStore } from '../overlay/store.js';
 import { collate } from '../collate.js';
 
@@ -206,7 +207,7 @@ export async function observe(
 ): Promise<ObservedState> {
   const hostNames = desired.hosts.map((h) => h.name);
   const needs = observeNeeds(desired, options.destroy);
-  // The images' digests (a registry, through a daemon) beside the hosts' lists and the overlay's state (Consul).
+  // The images' digests (a registry, through a daemon) and the overlay's state (Consul) beside the hosts' lists.
   const digests =
     options.resolveDigests === false
       ? undefined
@@ -216,11 +217,12 @@ export async function observe(
           options.credentials,
         );
   digests?.catch(() => undefined); // awaited below; a credential helper's failure must not go unhandled meanwhile
+  const overlayStore = options.overlayStore && prefetchOverlayReads(desired, options.overlayStore);
   const hosts = await Promise.all(
     hostNames.map((h) => observeHost(desired, options.owner, clients.get(h)!, !!options.refresh, needs)),
   );
   const [overlay, found] = await Promise.all([
-    observeOverlay(desired, clients, hosts, !!options.refresh, options.overlayStore, options.owner),
+    observeOverlay(desired, clients, hosts, !!options.refresh, overlayStore, options.owner),
     digests,
   ]);
   return {
@@ -232,83 +234,4 @@ export async function observe(
     refreshed: !!options.refresh,
     ...(overlay ? { overlay } : {}),
   };
-}
-
-type Digests = Pick<ObservedState, 'digests' | 'digestErrors'>;
-
-/** Whether a host's API version is known (its ping answered): only then can a digest be asked of it. */
-const reachable = (client: HostClient): Promise<boolean> =>
-  client.negotiate().then(
-    () => true,
-    () => false,
-  );
-
-/**
- * The registry digest of every image a service pulls (`missing`, `always`); asked of the first host in order that
- * answers its ping, as soon as it has (not after every host's), the next ones only if it fails.
- */
-async function resolveDigests(
-  desired: DesiredState,
-  clients: HostClient[],
-  credentials: CredentialSource | undefined,
-): Promise<Digests> {
-  const found: Digests = { digests: {}, digestErrors: {} };
-  const refs = [
-    ...new Set(
-      Object.values(desired.services)
-        .filter((s) => s.pullPolicy === 'missing' || s.pullPolicy === 'always')
-        .map((s) => normaliseImageRef(s.image)),
-    ),
-  ].sort();
-  if (!refs.length) return found;
-  await Promise.all(refs.map((ref) => resolveDigest(found, ref, clients, credentials)));
-  return found;
-}
-
-/** What a registry answers when it wants credentials (through the daemon's distribution call). */
-const WANTS_CREDENTIALS = /unauthorized|denied|authentication required|no basic auth credentials/i;
-
-/**
- * One image's registry digest into `state` (or its error into digestErrors). Credentials that cost nothing to read
- * (the inventory's, config.json's auths) go with the first question; a credential helper is run only when the
- * registry refuses the question without credentials, so a run whose registries answer anyone runs no helper. A
- * helper's failure throws (CredentialHelperError): the run stops before any write.
- */
-async function resolveDigest(
-  state: Digests,
-  ref: string,
-  resolvers: HostClient[],
-  credentials: CredentialSource | undefined,
-): Promise<void> {
-  const pinned = splitImageRef(ref).digest;
-  if (pinned) return void (state.digests[ref] = pinned);
-  const registry = registryOf(ref);
-  const lazy = credentials?.needsHelper(registry) ?? false;
-  const failed = await askDigest(state, ref, resolvers, lazy ? undefined : await credentials?.get(registry));
-  if (lazy && failed && WANTS_CREDENTIALS.test(failed))
-    await askDigest(state, ref, resolvers, await credentials!.get(registry));
-}
-
-/** Asks each reachable daemon in turn until one answers; the last error, or undefined when answered (or none could be asked). */
-async function askDigest(
-  state: Digests,
-  ref: string,
-  resolvers: HostClient[],
-  auth: AuthConfig | undefined,
-): Promise<string | undefined> {
-  // One daemon answers for all; should it fail for an image (its registry call can fail on that daemon
-  // alone, e.g. dockerd 20.10's stuck overlay thread), the next reachable host is asked.
-  for (const client of resolvers) {
-    if (!(await reachable(client))) continue;
-    try {
-      state.digests[ref] = await client.distribution(ref, auth);
-      delete state.digestErrors[ref];
-      return undefined;
-    } catch (err) {
-      state.digestErrors[ref] = err instanceof Error ? err.message : String(err);
-      if (/no such image|not found|manifest unknown/i.test(state.digestErrors[ref])) break;
-      if (WANTS_CREDENTIALS.test(state.digestErrors[ref])) break;
-    }
-  }
-  return state.digestErrors[ref];
 }

@@ -49,10 +49,9 @@ export async function observeOverlay(
     ]);
     for (const id of out.kv.networks.keys())
       if (id.startsWith(`${desired.name}/`)) keys.add(id.slice(desired.name.length + 1));
-    for (const key of [...keys].sort()) {
-      const name = catalogService(desired.name, key);
-      out.registered[name] = (await store.service(name)).map((e) => e.serviceId).sort();
-    }
+    const names = [...keys].sort().map((key) => catalogService(desired.name, key));
+    const registered = await Promise.all(names.map((name) => store.service(name)));
+    names.forEach((name, i) => (out.registered[name] = registered[i].map((e) => e.serviceId).sort()));
   } catch (err) {
     if (err instanceof OverlayValueError) out.invalid = err.message;
     else out.error = err instanceof Error ? err.message : String(err);

@@ -142,14 +142,16 @@ test.serial(
       t.is(body, id, target);
     }
     // observed again: the network every host lists is one network, nothing to do — and no host is asked GET /info
-    // (its list shows the engine's overlay): ping, containers, networks, volumes, images; h1 also the digest
+    // (its list shows the engine's overlay): ping, containers, networks, volumes, images; one host also the digest
     const clients = clientsFor(d.hosts);
     const again = await planStack(d, { clients });
     t.deepEqual(again.plan.operations, [], JSON.stringify(again.plan.changes));
     for (const h of ['h1', 'h2', 'h3']) {
       t.like(again.observed.hosts[h], { overlayShown: 'engine', engine: undefined }, h);
-      t.is(clients.get(h)!.counts.reads, h === 'h1' ? 6 : 5, `${h} reads`);
     }
+    // ping and the four lists on every host; the image's digest asked of one (the first whose ping answered)
+    const reads = ['h1', 'h2', 'h3'].map((h) => clients.get(h)!.counts.reads).sort();
+    t.deepEqual(reads, [5, 5, 6], `reads per host: ${reads.join(', ')}`);
   },
 );
 

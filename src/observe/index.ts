@@ -14,7 +14,7 @@ import { overlayShownBy, parseEngineInfo, parseNetwork, type NetworkListEntry } 
 import { isOwn } from './owner.js';
 import type { ContainerRuntime, ObservedHost, ObservedNetwork, ObservedState, ObservedVolume } from './types.js';
 import { observeOverlay } from './overlay.js';
-import { prefetchOverlayReads } from './overlay-prefetch.js';
+import { overlayReadsAhead } from './overlay-prefetch.js';
 import { resolveDigests } from './digests.js';
 import type { OverlayStore } from '../overlay/store.js';
 import { collate } from '../collate.js';
@@ -217,12 +217,16 @@ export async function observe(
           options.credentials,
         );
   digests?.catch(() => undefined); // awaited below; a credential helper's failure must not go unhandled meanwhile
-  const overlayStore = options.overlayStore && prefetchOverlayReads(desired, options.overlayStore);
+  const ahead = options.overlayStore && overlayReadsAhead(desired, options.overlayStore);
   const hosts = await Promise.all(
-    hostNames.map((h) => observeHost(desired, options.owner, clients.get(h)!, !!options.refresh, needs)),
+    hostNames.map(async (h) => {
+      const host = await observeHost(desired, options.owner, clients.get(h)!, !!options.refresh, needs);
+      ahead?.hostObserved(host);
+      return host;
+    }),
   );
   const [overlay, found] = await Promise.all([
-    observeOverlay(desired, clients, hosts, !!options.refresh, overlayStore, options.owner),
+    observeOverlay(desired, clients, hosts, !!options.refresh, ahead?.store, options.owner),
     digests,
   ]);
   return {

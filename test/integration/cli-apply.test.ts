@@ -106,7 +106,11 @@ async function cycle(t: ExecutionContext, transport: 'socket' | 'ssh'): Promise<
   const bigger = await runStack(['apply', '--yes', '--json', '-i', 'inventory.yaml'], dir);
   t.is(bigger.code, 0, bigger.stderr);
   const biggerCalls = JSON.parse(bigger.stdout.trim().split('\n').at(-1)!).calls;
-  for (const h of MAIN) t.deepEqual(biggerCalls[h], last.calls[h], `${h}: 3 containers read like 1`);
+  // (the image's digest is asked of one host, the first whose ping answered: compared as a multiset)
+  type Calls = Record<string, { reads: number; writes: number }>;
+  const readsOf = (calls: Calls) => MAIN.map((h) => calls[h].reads).sort((a, b) => a - b);
+  t.deepEqual(readsOf(biggerCalls), readsOf(last.calls), '3 containers per host read like 1');
+  for (const h of MAIN) t.is(biggerCalls[h].writes, 0, h);
   writeFileSync(`${dir}/compose.yaml`, stackFile(name));
   t.is((await runStack(['apply', '--yes', '-i', 'inventory.yaml'], dir)).code, 0);
 

@@ -98,10 +98,10 @@ test('Engine info is asked once per host, and only when the stack has overlay ne
     const clients = clientsFor(d.hosts);
     const { observed } = await planStack(d, { clients });
     // ping, containers, networks, volumes, images (+ info: the network is on no host yet); the digest is resolved
-    // once, through the first host
+    // once, through the first host whose ping answered
     t.deepEqual(
-      [...clients.values()].map((c) => c.counts.reads - (c.name === 'h1' ? 1 : 0)),
-      d.hosts.map(() => reads),
+      [...clients.values()].map((c) => c.counts.reads).sort((a, b) => a - b),
+      [...d.hosts.slice(1).map(() => reads), reads + 1],
     );
     t.is(
       Object.values(observed.hosts).every((h) => !!h.engine?.clusterStore),

@@ -30,6 +30,22 @@ async function running(name: string): Promise<{ host: string; id: string; name: 
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * The newest revision once it is the one of `commit`: an apply records its revision after it has ended, which can be
+ * after its containers run (what the tests wait for first).
+ */
+function revisionOf(name: string, commit: string, why: () => Promise<string>) {
+  return eventually(
+    async () => {
+      const latest = await latestRevision(name);
+      return latest?.commit === commit ? latest : undefined;
+    },
+    30_000,
+    `the revision of ${commit.slice(0, 7)}`,
+    why,
+  );
+}
+
 async function latestRevision(name: string) {
   const store = new LocalStateStore(stateDir);
   try {
@@ -79,11 +95,11 @@ test.serial(
     const agent = start();
     const why = async () => agent.log();
     await eventually(count(2, name), 60_000, 'the first commit applied', why);
-    t.like(await latestRevision(name), { commit: c1, command: 'reconcile', result: 'ok' });
+    t.like(await revisionOf(name, c1, why), { commit: c1, command: 'reconcile', result: 'ok' });
 
     const c2 = repo.push({ 'app/compose.yaml': stackYaml(name, 3) }, 'three replicas');
     await eventually(count(3, name), 60_000, 'the pushed change applied within the interval', why);
-    t.like(await latestRevision(name), { commit: c2, result: 'ok' });
+    t.like(await revisionOf(name, c2, why), { commit: c2, result: 'ok' });
 
     const before = await running(name);
     const c3 = repo.push(
@@ -178,7 +194,7 @@ test.serial(
     await held.release();
     store.close();
     await eventually(count(2, name), 60_000, 'the signed push applied at once', why);
-    t.like(await latestRevision(name), { commit: c2, command: 'reconcile' });
+    t.like(await revisionOf(name, c2, why), { commit: c2, command: 'reconcile' });
 
     const [victim] = await running(name);
     await docker(victim.host).getContainer(victim.id).remove({ force: true });
@@ -219,7 +235,7 @@ test.serial(
     };
     const c2 = repo.push({ 'app/compose.yaml': stackYaml(name, 2) }, 'two replicas', hookEnv);
     await eventually(count(2, name), 60_000, 'the push applied at once', why);
-    t.like(await latestRevision(name), { commit: c2 });
+    t.like(await revisionOf(name, c2, why), { commit: c2 });
     t.like(
       agent.find((e) => e.event === 'webhook'),
       { provider: 'github', outcome: 'accepted', ref: 'refs/heads/main' },

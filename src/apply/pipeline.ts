@@ -40,6 +40,11 @@ export interface PipelineOptions extends PlanOptions {
   fence?: Fence;
   /** The stack's identity from its state store: only objects labelled with it are the stack's own (src/observe/owner.ts). */
   owner?: StackOwner;
+  /**
+   * The Engine API version the stack's last apply spoke to each host at (its newest revision's apiVersions): each
+   * host's lists are sent at it beside the ping, kept when the ping says the same (HostClient.hintApi).
+   */
+  apiHints?: Record<string, string>;
 }
 
 export interface Planned {
@@ -55,6 +60,7 @@ export interface Planned {
 export async function planStack(desired: DesiredState, options: PipelineOptions = {}): Promise<Planned> {
   const fence = options.fence ?? UNFENCED;
   const clients = options.clients ?? clientsFor(desired.hosts, options.faults, fence);
+  for (const [host, version] of Object.entries(options.apiHints ?? {})) clients.get(host)?.hintApi(version);
   const consul = options.consul ?? resolveConsulConfig(undefined, {}, desired.settings);
   const overlayStore = consul ? new ConsulOverlayStore(new ConsulClient(consul).fenceWith(fence)) : undefined;
   const source = operatorHosts(desired.hostsSource) && !options.destroy ? options.credentials : undefined;

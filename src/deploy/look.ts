@@ -35,7 +35,9 @@ export async function unchangedWithoutLock(desired: DesiredState, opts: DeployOp
     );
     if (holder || !owner || !hashKey || !sameAsLatest(desired, latest, hashKey)) return false;
     signals.enter('observing the hosts');
-    const planned = await signals.until(planStack(desired, { ...opts.planning(desired), owner, hashKey }));
+    // The hosts' lists go beside their pings, at the API versions the last apply spoke (its revision keeps them).
+    const apiHints = latest?.apiVersions;
+    const planned = await signals.until(planStack(desired, { ...opts.planning(desired), owner, hashKey, apiHints }));
     signals.enter('planning');
     const { plan } = planned;
     if (plan.operations.length || plan.diagnostics.some((d) => d.severity === 'error')) return false;

@@ -8,6 +8,8 @@ import type { RevisionKind, RevisionResult } from '../state/types.js';
 import type { Held } from './locked.js';
 import type { DeployIO } from './io.js';
 import type { HashKey } from '../sensitive.js';
+import type { ObservedState } from '../observe/index.js';
+import { formatApiVersion } from '../docker/api-version.js';
 
 export const DEFAULT_KEEP_REVISIONS = 20;
 
@@ -26,6 +28,15 @@ export interface RecordInput {
   commit: string | undefined;
   /** The revision's number, when the caller read it already (nextRevision); else the newest stored + 1. */
   number?: number;
+  /** The Engine API version each host was spoken to at, from the observed state (RevisionSummary.apiVersions). */
+  apiVersions?: Record<string, string>;
+}
+
+/** The API version each host that answered was spoken to at (RevisionSummary.apiVersions). */
+export function apiVersionsOf(observed: ObservedState): Record<string, string> {
+  return Object.fromEntries(
+    Object.values(observed.hosts).flatMap((h) => (h.version ? [[h.name, formatApiVersion(h.version.api)]] : [])),
+  );
 }
 
 /** The revision's result: interrupted (a signal, or no result at all), else ok or failed. */
@@ -64,6 +75,7 @@ export async function recordRevision(input: RecordInput, held: Held, io: Pick<De
       commit: input.commit,
       rollouts: input.rollouts,
       hashKey: input.hashKey,
+      apiVersions: input.apiVersions,
     });
     await held.store.record(desired.name, record, desired.settings.keepRevisions ?? DEFAULT_KEEP_REVISIONS);
   } catch (err) {

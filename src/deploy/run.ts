@@ -12,7 +12,7 @@ import { countsOf, type DeployIO } from './io.js';
 import type { Held } from './locked.js';
 import { identityForWrite } from './owner.js';
 import type { HashKey } from '../sensitive.js';
-import { nextRevision, outcomeOf, recordRevision, type RecordInput } from './record.js';
+import { apiVersionsOf, nextRevision, outcomeOf, recordRevision, type RecordInput } from './record.js';
 import { catalogAfter } from './catalog-sync.js';
 import type { DeployOptions } from './options.js';
 import { refuseStalePlan } from './saved-check.js';
@@ -104,6 +104,7 @@ async function applyAndRecord(
         env: opts.env,
         hashKey: run.hashKey,
         commit,
+        apiVersions: apiVersionsOf(run.planned.observed),
       };
       await recordAndSync(desired, held, io, input, {
         destroyed: destroy,

@@ -22,7 +22,7 @@ import { UNIX_SOCKET_AGENT } from './quiet-agent.js';
 import { MAX_CHANNELS } from './ssh/connection.js';
 import { splitBody, type DialOptions } from './request-body.js';
 import { pingHeaders, engineOfServer } from './ping.js';
-import { formatApiVersion, negotiateApi, parseApiVersion, type ApiVersion } from './api-version.js';
+import { compareApi, formatApiVersion, negotiateApi, parseApiVersion, type ApiVersion } from './api-version.js';
 import { UNFENCED, type Fence } from '../fence.js';
 import {
   backoffMs,
@@ -351,10 +351,51 @@ export class HostClient {
     return this.negotiated;
   }
   private negotiated: Promise<EngineVersion> | undefined;
+  /** The version the ping gave is set on the modem: every call from now on goes to its paths. */
+  private known = false;
+
+  /**
+   * The API version this host was spoken to at by the stack's last apply (its newest revision keeps it): until the
+   * ping answers, `early` reads go to that version's paths at once instead of waiting for it. Ignored when it is not a
+   * version stack speaks, or once the version is being asked.
+   */
+  hintApi(text: string | undefined): void {
+    const hint = parseApiVersion(text);
+    if (!hint || this.negotiated) return;
+    const speaks = negotiateApi(hint, undefined);
+    if (!speaks.ok || compareApi(speaks.version, hint) !== 0) return;
+    this.hint = hint;
+    (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(hint)}`;
+  }
+  private hint: ApiVersion | undefined;
+
+  /** A hint is set and the ping has not answered yet: an `early` read goes now. */
+  get hinted(): boolean {
+    return !this.known && !!this.hint;
+  }
+
+  /**
+   * A read at the host's API version. With a hint and the version not yet known it is sent at once, beside the ping,
+   * and kept only if the ping says that same version (else asked again at the negotiated one); otherwise after the
+   * ping. A host whose ping fails throws the ping's error either way.
+   */
+  async early<T>(read: () => Promise<T>): Promise<T> {
+    const hint = this.known ? undefined : this.hint;
+    if (!hint) {
+      await this.negotiate();
+      return read();
+    }
+    const answer = read();
+    answer.catch(() => undefined); // awaited below when it is kept; dropped (and not unhandled) otherwise
+    const { api } = await this.negotiate();
+    return compareApi(api, hint) === 0 ? answer : read();
+  }
 
   private async askVersion(): Promise<EngineVersion> {
+    // Unversioned whatever the modem's version (a hint may have set one): every daemon answers /_ping.
+    const unversioned = Object.create(this.docker.modem, { version: { value: undefined } }) as object;
     const headers = await this.call('read', 'version', undefined, (abortSignal) =>
-      pingHeaders(this.docker.modem as never, abortSignal),
+      pingHeaders(unversioned as never, abortSignal),
     );
     const serverApi = parseApiVersion(headers?.['api-version']);
     if (!serverApi)
@@ -375,6 +416,7 @@ export class HostClient {
         new Error(`${negotiated.reason}: upgrade its Engine`),
       );
     (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(negotiated.version)}`;
+    this.known = true;
     return { engine: engineOfServer(headers!.server), serverApi, api: negotiated.version };
   }
 

@@ -11,10 +11,12 @@ import type { ObservedState } from './types.js';
 export type Digests = Pick<ObservedState, 'digests' | 'digestErrors'>;
 
 /**
- * The daemons a digest may be asked of: the first whose ping answers (its API version is then known), then the
- * others in the inventory's order; none when no ping answers.
+ * The daemons a digest may be asked of: the first with the API version of the last apply (asked at once, beside its
+ * ping), else the first whose ping answers; then the others in the inventory's order; none when no ping answers.
  */
 async function digestAskers(clients: HostClient[]): Promise<HostClient[]> {
+  const hinted = clients.find((c) => c.hinted);
+  if (hinted) return [hinted, ...clients.filter((c) => c !== hinted)];
   try {
     const first = await Promise.any(clients.map((client) => client.negotiate().then(() => client)));
     return [first, ...clients.filter((c) => c !== first)];
@@ -87,9 +89,11 @@ async function askDigest(
   // One daemon answers for all; should it fail for an image (its registry call can fail on that daemon
   // alone, e.g. dockerd 20.10's stuck overlay thread), the next reachable host is asked.
   for (const client of await resolvers) {
+    const answer = client.early(() => client.distribution(ref, auth));
+    answer.catch(() => undefined); // awaited below; a host whose ping failed is skipped
     if (!(await reachable(client))) continue;
     try {
-      state.digests[ref] = await client.distribution(ref, auth);
+      state.digests[ref] = await answer;
       delete state.digestErrors[ref];
       return undefined;
     } catch (err) {

@@ -148,15 +148,15 @@ async function observeHost(
   const host = client.name;
   const stack = desired.name;
   try {
-    // First the API version: every list after it is asked at the version this host speaks.
-    const version = await client.negotiate();
-    // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too.
+    // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too. Each is asked
+    // at the API version this host speaks: after its ping, or beside it at the version the last apply spoke to it at.
     const [containers, networks, volumes, images] = await Promise.all([
-      client.listContainers({}),
-      client.listNetworks({}),
-      client.listVolumes({}),
-      client.listImages(),
+      client.early(() => client.listContainers({})),
+      client.early(() => client.listNetworks({})),
+      client.early(() => client.listVolumes({})),
+      client.early(() => client.listImages()),
     ]);
+    const version = await client.negotiate();
     const c = split(
       containers.map((e) => parseContainer(host, e as ContainerListEntry)),
       stack,

@@ -122,6 +122,8 @@ export interface RevisionInput {
   rollouts?: Record<string, RolloutInput>;
   /** The stack's hash key: sensitive values are kept only as HMACs under it. */
   hashKey: HashKey;
+  /** The Engine API version each host was spoken to at (RevisionSummary.apiVersions). */
+  apiVersions?: Record<string, string>;
 }
 
 /** What the apply reports of one rollout (src/apply/rollout.ts RolloutOutcome), as much as a revision keeps. */
@@ -169,6 +171,8 @@ export function buildRevision(input: RevisionInput): RevisionRecord {
   };
   if (input.commit) record.commit = input.commit;
   if (rollouts.length) record.rollouts = rollouts;
+  const hosts = Object.keys(input.apiVersions ?? {}).sort();
+  if (hosts.length) record.apiVersions = Object.fromEntries(hosts.map((h) => [h, input.apiVersions![h]]));
   return record;
 }
 

@@ -88,6 +88,12 @@ const summaryProperties = {
     properties: { create: count, replace: count, update: count, remove: count, operations: count },
   },
   rollouts: { type: 'array', maxItems: 10_000, items: rolloutSchema },
+  apiVersions: {
+    type: 'object',
+    maxProperties: 10_000,
+    propertyNames: { maxLength: 256 },
+    additionalProperties: { type: 'string', pattern: '^[0-9]{1,3}\\.[0-9]{1,3}$' },
+  },
 };
 const summaryRequired = ['number', 'hash', 'result', 'command', 'who', 'when', 'plan'];
 

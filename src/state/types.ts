@@ -138,6 +138,11 @@ export interface RevisionSummary {
   plan: PlanSummaryCounts;
   /** Per service rolled by this apply, in name order; absent when nothing was rolled (and in revisions recorded before rollouts were). */
   rollouts?: RevisionRollout[];
+  /**
+   * The Engine API version the apply spoke to each host at (`h1` → `1.41`): the next run sends its first reads at
+   * that version beside the ping instead of after it (HostClient.hintApi). Absent in revisions recorded before.
+   */
+  apiVersions?: Record<string, string>;
 }
 
 /** A revision: its summary and the normalised desired stack, secrets as hashes only. */

@@ -1,6 +1,6 @@
 /**
  * A local HTTP server on a unix socket that answers as a daemon would (`answer(path)` for each request, the API
- * version prefix taken off; for GET /_ping the answer is the headers), and a HostClient on it without retries; `seen` holds each request as METHOD URL,
+ * version prefix taken off, or a promise of it; for GET /_ping the answer is the headers), and a HostClient on it without retries; `seen` holds each request as METHOD URL,
  * `paths` its path as answered.
  */
 import http from 'node:http';
@@ -21,9 +21,12 @@ export async function daemonStandIn(
     seen.push(`${req.method} ${req.url}`);
     const path = (req.url ?? '').replace(/^\/v1\.\d+/, '').split('?')[0];
     paths.push(path);
-    // A ping's answer is its headers (Api-Version, Server), as a daemon's is; every other answer is a JSON body.
-    if (path === '/_ping') res.writeHead(200, answer(path) as http.OutgoingHttpHeaders).end('OK');
-    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(path)));
+    // A ping's answer is its headers (Api-Version, Server), as a daemon's is; every other answer is a JSON body. An
+    // answer may be a promise: the daemon answers when it settles.
+    void Promise.resolve(answer(path)).then((body) => {
+      if (path === '/_ping') res.writeHead(200, body as http.OutgoingHttpHeaders).end('OK');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   t.teardown(() => server.close());

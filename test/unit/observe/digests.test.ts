@@ -7,8 +7,17 @@ import { resolveDigests } from '../../../src/observe/digests.js';
 import type { HostClient } from '../../../src/docker/client.js';
 import { desired, DIGEST, IMAGE, service } from '../plan/helpers.js';
 
-/** A host whose ping answers after `pingMs` (or fails), and whose digest question answers `answer`. */
-function host(name: string, pingMs: number | 'down', answer: string | Error, asked: string[]): HostClient {
+/**
+ * A host whose ping answers after `pingMs` (or fails), and whose digest question answers `answer`; `hinted`: it has the
+ * API version of the last apply, so an early read goes before its ping answers (HostClient.early).
+ */
+function host(
+  name: string,
+  pingMs: number | 'down',
+  answer: string | Error,
+  asked: string[],
+  hinted = false,
+): HostClient {
   const ping =
     pingMs === 'down'
       ? Promise.reject(new Error(`${name}: connection refused`))
@@ -17,6 +26,13 @@ function host(name: string, pingMs: number | 'down', answer: string | Error, ask
   return {
     name,
     negotiate: () => ping,
+    hinted,
+    early: async <T>(read: () => Promise<T>) => {
+      if (!hinted) await ping;
+      const sent = read();
+      await ping;
+      return sent;
+    },
     distribution: async (ref: string) => {
       asked.push(`${name} ${ref}`);
       if (answer instanceof Error) throw answer;
@@ -65,4 +81,18 @@ test('an image the registry does not have is an error after one host, and a pinn
   t.deepEqual(found.digestErrors, { [IMAGE]: 'manifest unknown' });
   t.is(found.digests[pinned], DIGEST);
   t.deepEqual(asked, [`h1 ${IMAGE}`]);
+});
+
+test('with the API version of the last apply, the digest is asked at once of the first such host, before any ping answers', async (t) => {
+  const asked: string[] = [];
+  const clients = [
+    host('h1', 'down', DIGEST, asked),
+    host('h2', 60, DIGEST, asked, true),
+    host('h3', 1, DIGEST, asked),
+  ];
+  const found = resolveDigests(d, clients, undefined);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.deepEqual(asked, [`h2 ${IMAGE}`], 'asked of h2 while its ping is on its way (h3 answered its ping first)');
+  t.deepEqual(await found, { digests: { [IMAGE]: DIGEST }, digestErrors: {} });
+  t.deepEqual(asked, [`h2 ${IMAGE}`]);
 });

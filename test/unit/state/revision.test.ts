@@ -285,3 +285,11 @@ test('lifecycle hooks: sensitive hook values stored only as keyed HMACs; a resto
   t.is(restored.desired!.services.web.postStart![0].environment.TOKEN, 'hook-marker-2');
   t.is(restored.desired!.services.web.preStop![0].environment.TOKEN, 'hook-marker-2');
 });
+
+test('a revision keeps the API version each host was spoken to at, in host order, and none when there were none', (t) => {
+  const r = buildRevision({ ...revisionInput, result: 'ok', apiVersions: { h2: '1.51', h1: '1.41' } });
+  t.deepEqual(r.apiVersions, { h1: '1.41', h2: '1.51' });
+  t.deepEqual(Object.keys(r.apiVersions!), ['h1', 'h2']);
+  t.false('apiVersions' in buildRevision({ ...revisionInput, result: 'ok', apiVersions: {} }));
+  t.false('apiVersions' in buildRevision({ ...revisionInput, result: 'ok' }));
+});

@@ -56,6 +56,8 @@ test('a lock value with control characters, wrong types or not JSON is shown as 
 test('a manifest is validated: its number, its chunk folder (no path in a key), its sizes; each failure names the key', (t) => {
   const { manifest } = encodeRevision(record());
   t.deepEqual(parseManifest(KEY, JSON.parse(JSON.stringify(manifest)), 4), manifest);
+  const withApis = { ...manifest, apiVersions: { h1: '1.41', h2: '1.51' } };
+  t.deepEqual(parseManifest(KEY, withApis, 4), withApis, 'the API versions an apply spoke to its hosts at');
   const bad: [Partial<RevisionManifest> | Record<string, unknown>, RegExp][] = [
     [{ chunkDir: '../../other-stack/revisions/0000000001/chunks' }, /chunkDir must match pattern/],
     [{ chunks: 100_000 }, /chunks must be <= 100/],
@@ -64,6 +66,8 @@ test('a manifest is validated: its number, its chunk folder (no path in a key), 
     [{ who: 'me\u001b[2J' }, /who must match pattern/],
     [{ number: 5 }, /says revision 5, but is stored as revision 4/],
     [{ sha256: 'zz' }, /sha256 must match pattern/],
+    [{ apiVersions: { h1: '1.41; rm -rf /' } }, /apiVersions\.h1 must match pattern/],
+    [{ apiVersions: { h1: 41 } as unknown as Record<string, string> }, /apiVersions\.h1 must be string/],
   ];
   for (const [change, message] of bad) {
     const err = t.throws(() => parseManifest(KEY, { ...manifest, ...change }, 4), { instanceOf: StoredDataError });

@@ -47,16 +47,11 @@ export function overlayReadsAhead(desired: DesiredState, store: OverlayStore): O
   };
   if (desired.settings.overlay === 'consul') start();
   return {
-    store: {
-      address: store.address,
-      servers: store.servers,
-      list: (prefix) => take(`kv:${prefix}`, () => store.list(prefix)),
-      service: (name) => take(`service:${name}`, () => store.service(name)),
-      txn: (ops) => store.txn(ops),
-      register: (r) => store.register(r),
-      deregister: (node, id) => store.deregister(node, id),
-      services: () => store.services(),
-    },
+    // `store` itself for everything else: only its two reads are taken from what was sent ahead.
+    store: Object.assign(Object.create(store) as OverlayStore, {
+      list: (prefix: string) => take(`kv:${prefix}`, () => store.list(prefix)),
+      service: (name: string) => take(`service:${name}`, () => store.service(name)),
+    }),
     hostObserved: (host) => {
       if (host.networks.some((n) => n.labels[Labels.overlayVni])) start();
     },

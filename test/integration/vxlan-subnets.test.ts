@@ -51,17 +51,34 @@ function twoHosts(name: string, ipam?: { subnet: string }): DesiredState {
   );
 }
 
+/** The pool's next unclaimed subnet, or a later one when another test file's apply took it meanwhile. */
+async function handmadeInNextPoolSubnet(handmade: string): Promise<{ next: string; inside: string }> {
+  const tried = new Set<string>();
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const kv = parseKv(await store().list(KV_ROOT));
+    const claims = [...kv.subnets.keys()];
+    const next = Array.from({ length: networkCount(kv.pool) }, (_, i) => networkSubnet(kv.pool, i)).find(
+      (s) => !tried.has(s) && !claims.some((c) => cidrOverlaps(c, s)),
+    )!;
+    tried.add(next);
+    // A hand-made network on h2 inside the subnet the pool would hand out next.
+    const inside = `${intToIp(ipToInt(next.split('/')[0]) + 7 * 256)}/24`;
+    try {
+      await docker('h2').createNetwork({ Name: handmade, Driver: 'bridge', IPAM: { Config: [{ Subnet: inside }] } });
+      return { next, inside };
+    } catch (e) {
+      // Tests in other files allocate from the same pool at the same time: between the read of the claims and this
+      // create, one of their networks may have taken that subnet on h2. Then the pool's next is a later one.
+      if ((e as { statusCode?: number }).statusCode !== 403) throw e;
+    }
+  }
+  throw new Error('no free pool subnet for the hand-made network after 8 tries');
+}
+
 test.serial('a pool subnet avoids a network that exists on a host', async (t) => {
   const name = uniqueStack('p');
-  const kv = parseKv(await store().list(KV_ROOT));
-  const claims = [...kv.subnets.keys()];
-  const next = Array.from({ length: networkCount(kv.pool) }, (_, i) => networkSubnet(kv.pool, i)).find(
-    (s) => !claims.some((c) => cidrOverlaps(c, s)),
-  )!;
-  // A hand-made network on h2 inside the subnet the pool would hand out next.
   const handmade = `${name}_hand`;
-  const inside = `${intToIp(ipToInt(next.split('/')[0]) + 7 * 256)}/24`;
-  await docker('h2').createNetwork({ Name: handmade, Driver: 'bridge', IPAM: { Config: [{ Subnet: inside }] } });
+  const { next, inside } = await handmadeInNextPoolSubnet(handmade);
   t.teardown(() =>
     docker('h2')
       .getNetwork(handmade)

@@ -76,6 +76,20 @@ await build({
   minifyWhitespace: true,
 });
 
+// The client of `stack daemon` (src/cli/daemon/client.ts), which bin/stack.js loads before the CLI: its own small
+// bundle, so that a command the daemon runs costs the client Node's start and little more.
+await build({
+  entryPoints: [new URL('../dist/cli/daemon/client.js', import.meta.url).pathname],
+  outfile: new URL('../dist/cli/client.cjs', import.meta.url).pathname,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+  legalComments: 'none',
+  minifyWhitespace: true,
+});
+
 // ASCII only (esbuild escapes strings and identifiers; comments go with minifyWhitespace; a regular expression keeps
 // what it is written with): bin/load-bundle.js reads the bundle as latin1, which is then the same text.
 const bundleText = readFileSync(new URL('../dist/cli/bundle.cjs', import.meta.url), 'utf8');

@@ -63,3 +63,14 @@ export function formatLocation(where: Location | undefined): string {
   if (where.host) parts.push(`host ${where.host}`);
   return parts.join(' ');
 }
+
+/**
+ * Thrown when a run that was to stay read-only (one the resident process serves: src/cli/resident/) comes to a step
+ * that writes — the lock, a build, a saved plan, a change. Its caller runs the command again in a process of its own.
+ */
+export class WritesNeeded extends Error {
+  constructor(readonly step: string) {
+    super(`the run needs to write (${step}): it runs in a process of its own`);
+    this.name = 'WritesNeeded';
+  }
+}

@@ -3,9 +3,11 @@
  * Only bin/stack.js sets the process exit code; commands throw ExitError.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitError } from '../errors.js';
+import { ExitError, WritesNeeded } from '../errors.js';
 import { printDiagnostics } from './views/diagnostics.js';
 import { commands } from './commands/index.js';
+import { registerDaemon } from './commands/daemon.js';
+import type { BuildIdentity } from './daemon/protocol.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -32,7 +34,8 @@ Registry credentials: the inventory's registries:, else DOCKER_CONFIG/config.jso
 (credHelpers, credsStore: docker-credential-NAME on PATH, auths); a helper runs only for a registry that is pulled
 from or refuses an anonymous digest check, and only for hosts the operator chose. See docs/security.md.`;
 
-export function buildProgram(): Command {
+/** The program; `build` is the build bin/stack.js started (what `stack daemon` serves). */
+export function buildProgram(build?: BuildIdentity): Command {
   const program = new Command('stack')
     .description('Declarative multi-host Docker deployer: apply a compose file to several Docker daemons.')
     .version('0.1.0')
@@ -41,18 +44,24 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   for (const register of commands) register(program);
+  registerDaemon(program, { build, run: (argv) => main(argv, build) });
   // Every command and subcommand (`hosts check`) exits through main and lists the exit codes.
   const all = (c: Command): Command[] => c.commands.flatMap((sub) => [sub, ...all(sub)]);
   for (const c of all(program)) c.exitOverride().addHelpText('after', EXIT_CODES_HELP);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/**
+ * Runs one command line and returns its exit code. In a run `stack daemon` serves for a client, WritesNeeded goes
+ * through to the daemon, which hands the command back to the client.
+ */
+export async function main(argv: string[], build?: BuildIdentity): Promise<number> {
+  const program = buildProgram(build);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
+    if (err instanceof WritesNeeded) throw err;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
         return 0;

@@ -6,9 +6,10 @@
  * A read-only look comes first (apply, not destroy or rollback): when nobody holds the lock and the plan
  * is empty, the run ends there. Otherwise it takes the lock and observes and plans again under it
  * (Terraform's order), and only that plan is shown and applied: what the look saw is never acted upon. A saved
- * plan (`opts.saved`) skips the look: under the lock, the plan made now must be the saved one.
+ * plan (`opts.saved`) skips the look: under the lock, the plan made now must be the saved one. With `lookOnly` (the
+ * resident process) the run ends after the look: a no-op as always, anything else with WritesNeeded.
  */
-import { error, ExitError } from '../errors.js';
+import { error, ExitError, WritesNeeded } from '../errors.js';
 import type { DesiredState } from '../stack/types.js';
 import type { ApplyResult } from '../apply/index.js';
 import { unchangedWithoutLock } from './look.js';
@@ -33,6 +34,7 @@ export async function deploy(desired: DesiredState, opts: DeployOptions): Promis
       ),
     ]);
   if (!opts.destroy && !opts.saved && (await unchangedWithoutLock(desired, opts))) return undefined;
+  if (opts.lookOnly) throw new WritesNeeded('the look found changes, a held lock or a first apply');
   opts.signals.enter(`waiting for the lock of stack ${desired.name}`);
   return withStackLock(
     desired,

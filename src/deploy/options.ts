@@ -24,4 +24,9 @@ export interface DeployOptions extends WriteOptions {
   commit?: string;
   /** What the lock and the revision say ran (default apply; the reconcile agent says reconcile). */
   command?: string;
+  /**
+   * End after the read-only look (the resident process's runs): a no-op ends as always; any other outcome throws
+   * WritesNeeded instead of taking the lock.
+   */
+  lookOnly?: boolean;
 }

@@ -20,6 +20,7 @@ import { deployOptions, type ApplyCommandOptions } from '../deploy-options.js';
 import { addFaultOptions, graceMsFrom } from '../fault-options.js';
 import { withCommandSignals } from '../command-signals.js';
 import { buildImages } from './build.js';
+import { refuseWritesWhenResident, residentRun } from '../daemon/resident.js';
 
 export type { ApplyCommandOptions };
 
@@ -46,11 +47,14 @@ export function savedPlanOf(file: string | undefined, opts: ApplyCommandOptions)
 /** Loads the stack, then deploys it (or destroys it with `destroy`); SIGINT/SIGTERM handled from the start. */
 export async function runApplyCommand(opts: ApplyCommandOptions, planFile?: string): Promise<ApplyResult | undefined> {
   const saved = savedPlanOf(planFile, opts);
+  if (saved || opts.destroy) refuseWritesWhenResident(saved ? 'a saved plan' : 'a destroy');
   return withCommandSignals(graceMsFrom(opts), async (signals) => {
     const loaded = await loadDesired(opts);
+    if (Object.values(loaded.services).some((s) => s.build !== undefined)) refuseWritesWhenResident('build:');
     // build: services get their images by digest first (built and pushed when the registry lacks them).
     const { desired } = opts.destroy ? { desired: loaded } : await buildImages(loaded, opts, 'build');
-    if (!saved) return deploy(desired, deployOptions(opts, signals));
+    // In the daemon (src/cli/daemon/), only the look before the lock: a no-op ends there, anything else is the client's.
+    if (!saved) return deploy(desired, { ...deployOptions(opts, signals), lookOnly: residentRun() });
     return deploy(desired, { ...deployOptions({ ...opts, yes: true, refresh: saved.refresh }, signals), saved });
   });
 }

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { refuseWritesWhenResident } from '../daemon/resident.js';
 import { ExitError } from '../../errors.js';
 import type { DesiredState } from '../../stack/types.js';
 import { addStackOptions } from '../stack-options.js';
@@ -63,6 +64,8 @@ export async function runPlan(
   warn: (diagnostics: ExitError['diagnostics']) => void = () => undefined,
 ): Promise<{ planned: Planned; exitCode: number }> {
   const format = outputFormat(opts);
+  // -o writes the file and, at a stack's first plan, its identity and hash key: not in the daemon (src/cli/daemon/).
+  if (opts.out) refuseWritesWhenResident('plan -o');
   const { desired, pending } = await lookupBuilds(loaded, opts);
   // A saved plan is made with the stack's own identity and hash key (made now at its first plan) and its revision.
   const ctx = opts.out ? await contextForSave(desired, storeFrom(opts)) : undefined;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const results = join(dirname(fileURLToPath(import.meta.url)), 'results');
 const [input = join(results, 'growth-latest.json'), output = join(results, 'growth.svg')] = process.argv.slice(2);
 
-const PEERS = ['floor', 'stack', 'stack, own overlay', 'swarm'];
+const PEERS = ['floor', 'stack', 'stack, own overlay', 'stack, own overlay, daemon', 'swarm'];
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -7,7 +7,9 @@
  *      calls per host (stack's own summary), stack's peak RSS (/usr/bin/time -v);
  *   B. planning 10,000 containers over 100 hosts (bench/plan-bench.mjs, pure, its own process: time and heap);
  *   C. the same hosts restarted without a cluster store: stack with its own overlay, then Swarm (a swarm of exactly
- *      the hosts of the run) — like for like, each tool its own overlay.
+ *      the hosts of the run) — like for like, each tool its own overlay. stack's no-op is also taken as a client of
+ *      `stack daemon` (peer "stack, own overlay, daemon"; one daemon for the run, each measured no-op after one that
+ *      warms it at that size, and checked to have run in it).
  * Then the instance goes down (2 GiB of daemons), unless --keep.
  *   npm run bench:growth [-- --reps N] [--hosts 3,8,16] [--per-host N] [--no-swarm] [--keep] [--out DIR]
  * Writes growth-latest.json, growth-latest.md, a timestamped JSON and growth.svg (bench/growth-plot.mjs) under
@@ -25,6 +27,7 @@ import { inventoryText, peers } from './lib/peers.mjs';
 import { ensurePrerequisites, prerequisites } from './lib/prereqs.mjs';
 import { growthLabel, growthTable, perHostCalls } from './lib/growth-report.mjs';
 import { markdownTable, stats } from './lib/report.mjs';
+import { lastServed, startDaemon } from './lib/daemon.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(REPO, 'bench', '.work', 'growth');
@@ -143,7 +146,22 @@ async function ownOverlayRun(size, rep) {
   const paths = writeWorkload({ ...size.w, name }, join(WORK, name));
   log(`${size.n} hosts rep ${rep + 1}/${REPS}: stack, own overlay (${name})`);
   await stackCycle(size, name, 'stack, own overlay', paths);
+  await daemonNoop(size, name, paths);
   await P.stackDestroy(size.ctx, paths.stack, name);
+}
+
+let daemon;
+/** The no-op as a client of `stack daemon`: one run that warms it, then the measured one, which must have run in it. */
+async function daemonNoop(size, name, paths) {
+  daemon ??= await startDaemon(REPO, join(WORK, 'daemon'));
+  await P.stackApply(size.ctx, paths.stack, name, daemon.env);
+  const noop = await P.stackApply(size.ctx, paths.stack, name, daemon.env);
+  const served = lastServed(daemon.log());
+  if (served !== 'exit 0') throw new Error(`the daemon did not run the no-op: ${served}`);
+  if (noop.calls.writes !== 0) throw new Error(`the daemon's no-op made ${noop.calls.writes} write calls, expected 0`);
+  addAt(size, 'noop', 'stack, own overlay, daemon', [noop.seconds], {
+    note: `${perHostCalls(noop.perHost).text}, 0 writes; client of a warm stack daemon`,
+  });
 }
 
 /** Phase C at one size: a swarm of exactly these hosts, each repetition deployed, deployed again, removed. */
@@ -255,6 +273,8 @@ try {
   await main();
 } catch (err) {
   failed = `failed: ${err instanceof Error ? err.message : String(err)}`;
+} finally {
+  await daemon?.stop();
 }
 if (!args.keep) {
   log(`taking the ${INSTANCE} instance down (--keep leaves it up)`);

@@ -5,8 +5,9 @@
  *   STACK_SANDBOX=noop bash deploy/sandbox/sandbox.sh up --hosts 3 --no-cluster-store   (once; Swarm needs hosts
  *   without a cluster store, and never a shared instance)
  *   node bench/noop.mjs [--sandbox noop] [--reps 9] [--services 10[,50]] [--hosts 3] [--no-swarm]
- * stack runs as a user runs it (bin/stack.js, process start included) over the hosts' unix sockets, as in the bench;
- * Swarm's time is the docker CLI's. Wall time and CPU time (user + system of the process) are both shown: on a busy
+ * stack runs as a user runs it (bin/stack.js, process start included) over the hosts' unix sockets, as in the bench,
+ * twice per repetition: in a process of its own, and as a client of `stack daemon` (peer "stack, daemon": the daemon
+ * started for the run, warmed by one no-op, every sample checked to have run in it). Swarm's time is the docker CLI's. Wall time and CPU time (user + system of the process) are both shown: on a busy
  * machine CPU time is the steadier of the two. Each stack no-op must make no write call (checked, not timed).
  * Needs root, the built CLI (npm run build) and Debian's docker CLI (/usr/bin/docker, which has `stack deploy`).
  */
@@ -19,6 +20,7 @@ import { writeWorkload } from './workloads.mjs';
 import { engineOf, swarmConverged, until, wipe } from './lib/engine.mjs';
 import { stats } from './lib/report.mjs';
 import { timed } from './lib/timed.mjs';
+import { lastServed, NO_DAEMON, startDaemon } from './lib/daemon.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(REPO, 'bench', '.work', 'noop');
@@ -65,11 +67,11 @@ const dockerCli = (host, ...a) =>
   }).trim();
 
 /** stack as a user runs it; the JSON summary's call counts prove the no-op wrote nothing. */
-async function stackApply(file, name) {
+async function stackApply(file, name, env = NO_DAEMON) {
   const r = await timed(
     process.execPath,
     ['bin/stack.js', 'apply', '--yes', '--json', '-i', inventory, '-f', file, '-p', name],
-    { cwd: REPO },
+    { cwd: REPO, env },
   );
   const summary = r.stdout
     .trim()
@@ -89,16 +91,29 @@ async function stackRuns(w, paths) {
   await wipe(hosts);
   log(`stack: cold apply of ${w.services}×${w.replicas}`);
   await stackApply(paths.stack, w.name);
-  const samples = [];
-  for (let i = 0; i < REPS; i++) {
-    const r = await stackApply(paths.stack, w.name);
-    if (r.writes !== 0) throw new Error(`stack's no-op made ${r.writes} write calls, expected 0`);
-    samples.push(r);
+  const daemon = await startDaemon(REPO, join(WORK, 'daemon'));
+  const samples = { alone: [], daemon: [] };
+  try {
+    await stackApply(paths.stack, w.name, daemon.env); // the daemon's first run compiles what the others reuse
+    for (let i = 0; i < REPS; i++) {
+      const alone = await stackApply(paths.stack, w.name);
+      const cpu0 = daemon.cpuSeconds();
+      const served = await stackApply(paths.stack, w.name, daemon.env);
+      served.cpuSeconds += daemon.cpuSeconds() - cpu0; // the client's and the daemon's
+      if (lastServed(daemon.log()) !== 'exit 0')
+        throw new Error(`the daemon did not run the no-op: ${lastServed(daemon.log())}`);
+      for (const r of [alone, served])
+        if (r.writes !== 0) throw new Error(`stack's no-op made ${r.writes} write calls, expected 0`);
+      samples.alone.push(alone);
+      samples.daemon.push(served);
+    }
+  } finally {
+    await daemon.stop();
   }
   await timed(
     process.execPath,
     ['bin/stack.js', 'destroy', '--yes', '--prune-volumes', '-i', inventory, '-f', paths.stack, '-p', w.name],
-    { cwd: REPO },
+    { cwd: REPO, env: NO_DAEMON },
   );
   return samples;
 }
@@ -158,7 +173,13 @@ async function main() {
     return { w, paths: writeWorkload(w, join(WORK, `w${services}`)) };
   });
   const rows = [];
-  for (const { w, paths } of runs) rows.push(row(w.services * HOSTS, 'stack', await stackRuns(w, paths)));
+  for (const { w, paths } of runs) {
+    const samples = await stackRuns(w, paths);
+    rows.push(
+      row(w.services * HOSTS, 'stack', samples.alone),
+      row(w.services * HOSTS, 'stack, daemon', samples.daemon),
+    );
+  }
   if (!args['no-swarm'])
     await inSwarm(async () => {
       for (const { w, paths } of runs) rows.push(row(w.services * HOSTS, 'swarm', await swarmRuns(w, paths)));
@@ -168,7 +189,7 @@ async function main() {
   console.log('| ---: | --- | ---: | ---: | ---: |');
   for (const r of rows) {
     const swarm = rows.find((x) => x.size === r.size && x.peer === 'swarm');
-    const ratio = r.peer === 'stack' && swarm ? `${(r.wall.median / swarm.wall.median).toFixed(2)}×` : '–';
+    const ratio = r.peer !== 'swarm' && swarm ? `${(r.wall.median / swarm.wall.median).toFixed(2)}×` : '–';
     console.log(
       `| ${r.size} | ${r.peer} | ${s(r.wall.median)} (${s(r.wall.min)}–${s(r.wall.max)}) | ${s(r.cpu.median)} (${s(r.cpu.min)}–${s(r.cpu.max)}) | ${ratio} |`,
     );

@@ -48,10 +48,11 @@ const times = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' :
 /** The summary: per host count, cold apply and no-op of every peer (medians), the ratios, reads per host and RSS. */
 export function growthTable(rows) {
   const own = 'stack, own overlay';
+  const viaDaemon = 'stack, own overlay, daemon';
   const counts = [...new Set(rows.filter((r) => r.hosts).map((r) => r.hosts))].sort((a, b) => a - b);
   const out = [
-    '| hosts | containers | cold: floor | stack | × floor | stack, own overlay | swarm | own × swarm | no-op: floor | stack | stack, own overlay | swarm | own × swarm | no-op reads per host | stack peak RSS |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| hosts | containers | cold: floor | stack | × floor | stack, own overlay | swarm | own × swarm | no-op: floor | stack | stack, own overlay | own, daemon | swarm | own × swarm | daemon × swarm | no-op reads per host | stack peak RSS |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const n of counts) {
     const c = (peer) => med(rows, n, 'cold', peer);
@@ -62,7 +63,7 @@ export function growthTable(rows) {
       rows.find((r) => r.hosts === n && r.metric === 'cold')?.workload ?? '',
     )?.[1];
     out.push(
-      `| ${n} | ${count ?? '–'} | ${sec(c('floor'))} | ${sec(c('stack'))} | ${times(c('stack'), c('floor'))} | ${sec(c(own))} | ${sec(c('swarm'))} | ${times(c(own), c('swarm'))} | ${sec(o('floor'))} | ${sec(o('stack'))} | ${sec(o(own))} | ${sec(o('swarm'))} | ${times(o(own), o('swarm'))} | ${reads ? stats(reads.samples).max : '–'} | ${rss === undefined ? '–' : `${rss.toFixed(0)} MB`} |`,
+      `| ${n} | ${count ?? '–'} | ${sec(c('floor'))} | ${sec(c('stack'))} | ${times(c('stack'), c('floor'))} | ${sec(c(own))} | ${sec(c('swarm'))} | ${times(c(own), c('swarm'))} | ${sec(o('floor'))} | ${sec(o('stack'))} | ${sec(o(own))} | ${sec(o(viaDaemon))} | ${sec(o('swarm'))} | ${times(o(own), o('swarm'))} | ${times(o(viaDaemon), o('swarm'))} | ${reads ? stats(reads.samples).max : '–'} | ${rss === undefined ? '–' : `${rss.toFixed(0)} MB`} |`,
     );
   }
   return out.join('\n');

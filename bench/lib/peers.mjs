@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerCount, engineOf, swarmConverged, until, wipe } from './engine.mjs';
 import { criticalPath } from './report.mjs';
+import { NO_DAEMON } from './daemon.mjs';
 
 export const DOCKER = '/usr/bin/docker'; // Debian's 20.10 CLI: has `stack deploy`
 
@@ -70,24 +71,16 @@ export function peers({ repo, work, instance, log }) {
     }).trim();
 
   /**
-   * stack: the CLI as a user runs it (process start included), under /usr/bin/time -v for peak RSS. `perHost`: the
+   * stack: the CLI as a user runs it (process start included), under /usr/bin/time -v for peak RSS; in a process of
+   * its own unless `env` names a daemon (bench/lib/daemon.mjs). `perHost`: the
    * summary's Engine calls per host (reads and writes apart); `calls`: their sums.
    */
-  async function stackApply(ctx, file, name) {
-    const r = await run('/usr/bin/time', [
-      '-v',
-      process.execPath,
-      'bin/stack.js',
-      'apply',
-      '--yes',
-      '--json',
-      '-i',
-      ctx.inventory,
-      '-f',
-      file,
-      '-p',
-      name,
-    ]);
+  async function stackApply(ctx, file, name, env = NO_DAEMON) {
+    const r = await run(
+      '/usr/bin/time',
+      ['-v', process.execPath, 'bin/stack.js', 'apply', '--yes', '--json', '-i', ctx.inventory, '-f', file, '-p', name],
+      env,
+    );
     const events = r.stdout
       .trim()
       .split('\n')
@@ -106,18 +99,11 @@ export function peers({ repo, work, instance, log }) {
   /** stack destroy, volumes too: its own overlay's bridges, devices and Consul leases go with it. */
   async function stackDestroy(ctx, file, name) {
     const destroy = () =>
-      run(process.execPath, [
-        'bin/stack.js',
-        'destroy',
-        '--yes',
-        '--prune-volumes',
-        '-i',
-        ctx.inventory,
-        '-f',
-        file,
-        '-p',
-        name,
-      ]);
+      run(
+        process.execPath,
+        ['bin/stack.js', 'destroy', '--yes', '--prune-volumes', '-i', ctx.inventory, '-f', file, '-p', name],
+        NO_DAEMON,
+      );
     // Not measured; a step that fails is logged and the destroy run again, as a user would (a re-run converges).
     // A network whose stale endpoint count dockerd 20.10 keeps until it restarts (docs/faults.md) stays behind:
     // later runs use new names and the pool avoids its subnet, so the run goes on.

@@ -6,6 +6,7 @@
  * the daemon serves the next one. Runs are told apart by the daemon's own log: one line per request, with its outcome.
  */
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, symlinkSync, utimesSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -28,6 +29,7 @@ const MAIN = ['h1', 'h2', 'h3'];
 
 interface Daemon {
   socket: string;
+  pid: number;
   log: () => string;
   /** The log lines written while `fn` ran. */
   linesDuring: (fn: () => Promise<CliResult>) => Promise<{ r: CliResult; lines: string[] }>;
@@ -59,6 +61,7 @@ async function startDaemon(
   const lines = () => stderr.split('\n').filter((l) => /^\d\d:\d\d:\d\d stack /.test(l));
   return {
     socket,
+    pid: started.child.pid!,
     log: () => stderr,
     linesDuring: async (fn) => {
       const before = lines().length;
@@ -160,6 +163,29 @@ test.serial(
     t.false(served.r.stderr.includes('    at '), 'no stack trace');
   },
 );
+
+test.serial('over ssh://: a no-op runs in the daemon, and no SSH connection of it outlives the run', async (t) => {
+  const name = uniqueStack('dms');
+  const dir = writeDir({
+    'compose.yaml': stackFile(name),
+    'inventory.yaml': inventoryYaml(sandboxHosts(MAIN, 'ssh')),
+  });
+  t.teardown(() => deploy(desiredFor(name, [], 'socket'), { destroy: true }).then(() => undefined));
+  const apply = ['apply', '-y', '-i', 'inventory.yaml', '-f', 'compose.yaml'];
+  const env = { STACK_DAEMON_SOCKET: daemon.socket };
+  t.is((await runStack(apply, dir, env)).code, 0);
+  const noop = await daemon.linesDuring(() => runStack(apply, dir, env));
+  t.is(noop.r.code, 0, noop.r.stderr);
+  t.regex(noop.lines[0] ?? '', /: exit 0/);
+  t.regex(noop.r.stdout, /no changes/);
+  // The daemon ends them after its reply: give the TCP close a moment, no more.
+  const daemonsSsh = () =>
+    execFileSync('ss', ['-Htnp', 'state', 'established', '( dport = :22 )'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(`pid=${daemon.pid},`));
+  for (let i = 0; i < 20 && daemonsSsh().length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  t.deepEqual(daemonsSsh(), []);
+});
 
 test.serial(
   'several clients at once are served one after another, each with its own environment and answer',

@@ -12,6 +12,7 @@ import { ExitError } from '../../errors.js';
 import { parseRequest, residentCommand, type BuildIdentity, type DaemonReply, type DaemonRequest } from './protocol.js';
 import { runRequest } from './run-request.js';
 import { socketTrust, untrustedDirectory } from './socket-path.js';
+import { endSshConnections } from '../../docker/ssh/pool.js';
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
@@ -103,6 +104,8 @@ async function answer(conn: net.Socket, opts: DaemonOptions, end: () => void): P
   const req = await readRequest(conn);
   if ('invalid' in req) return void conn.end(`${JSON.stringify({ kind: 'fallback', reason: req.invalid })}\n`);
   const replies = await repliesTo(req, opts, end);
+  // No connection outlives its run: the next run opens its own, with its client's settings (known_hosts, agent).
+  endSshConnections();
   const last = replies.at(-1)!;
   opts.served({ argv: req.argv, reply: last, ms: performance.now() - started });
   if (!conn.destroyed) conn.end(replies.map((r) => `${JSON.stringify(r)}\n`).join(''));

@@ -36,6 +36,7 @@ const rows = [
   row('cold', 3, 'swarm', [6]),
   row('noop', 3, 'stack', [0.3]),
   row('noop', 3, 'swarm', [0.2]),
+  row('noop', 3, 'stack, own overlay, daemon', [0.1]),
   row('calls', 3, 'stack', [6], 'calls'),
   row('rss', 3, 'stack', [80.4], 'MB'),
   row('cold', 16, 'stack', [20]),
@@ -53,7 +54,7 @@ test('the summary table: one line per host count, medians side by side, the rati
   t.is(lines.length, 4, 'a header, its rule, 3 and 16 hosts');
   t.is(
     lines[2],
-    '| 3 | 30 | 4.00 s | 4.00 s | 1.00× | 3.00 s | 6.00 s | 0.50× | – | 0.30 s | – | 0.20 s | – | 6 | 80 MB |',
+    '| 3 | 30 | 4.00 s | 4.00 s | 1.00× | 3.00 s | 6.00 s | 0.50× | – | 0.30 s | – | 0.10 s | 0.20 s | – | 0.50× | 6 | 80 MB |',
   );
   t.true(lines[3].startsWith('| 16 | 160 | – | 20.00 s | – |'), lines[3]);
 });

@@ -221,7 +221,9 @@ test('--help on every command lists its options and the exit codes; stack --help
   for (const name of names) t.regex(top.stdout, new RegExp(`\\n  ${name}\\b`), name);
   // `hosts` is a group: its subcommand `hosts check` is the command with options. `completion` and `daemon` read no
   // stack (the daemon runs other commands, each with its own -f and -i).
-  for (const name of names.filter((n) => n !== 'completion' && n !== 'daemon').map((n) => (n === 'hosts' ? 'hosts check' : n))) {
+  for (const name of names
+    .filter((n) => n !== 'completion' && n !== 'daemon')
+    .map((n) => (n === 'hosts' ? 'hosts check' : n))) {
     const help = stack([...name.split(' '), '--help'], dir);
     t.is(help.code, 0, name);
     t.is(help.stderr, '', name);

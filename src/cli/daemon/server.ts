@@ -15,9 +15,11 @@ import { socketTrust, untrustedDirectory } from './socket-path.js';
 import { endSshConnections } from '../../docker/ssh/pool.js';
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+const REQUEST_WITHIN_MS = 10_000;
 
 export interface ServedRun {
   argv: string[];
+  cwd: string;
   reply: DaemonReply;
   ms: number;
 }
@@ -33,6 +35,8 @@ export interface DaemonOptions {
   served: (run: ServedRun) => void;
   /** Ends the daemon (SIGINT/SIGTERM). */
   stop: AbortSignal;
+  /** How long a connection may take to send its request (default 10 s). */
+  requestWithinMs?: number;
 }
 
 /** The entry file of a build identity (its first field): the same place rebuilt is the same file, another mtime. */
@@ -61,7 +65,7 @@ async function prepareSocket(socket: string, uid: number): Promise<void> {
 }
 
 /** The request a connection sends (all of it, until the client ends its side), or why it is none. */
-function readRequest(conn: net.Socket): Promise<DaemonRequest | { invalid: string }> {
+function readRequest(conn: net.Socket, withinMs: number): Promise<DaemonRequest | { invalid: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -70,8 +74,10 @@ function readRequest(conn: net.Socket): Promise<DaemonRequest | { invalid: strin
       if (size > MAX_REQUEST_BYTES) return (conn.destroy(), resolve({ invalid: 'request too large' }));
       chunks.push(chunk);
     });
-    conn.on('end', () => resolve(parseRequest(Buffer.concat(chunks).toString('utf8'))));
+    conn.on('end', () => (conn.setTimeout(0), resolve(parseRequest(Buffer.concat(chunks).toString('utf8')))));
     conn.on('error', () => resolve({ invalid: 'the client went away' }));
+    // A client that connects and sends nothing must not hold the queue: a request comes at once or not at all.
+    conn.setTimeout(withinMs, () => (conn.destroy(), resolve({ invalid: `no request within ${withinMs} ms` })));
   });
 }
 
@@ -81,7 +87,8 @@ export async function serveDaemon(opts: DaemonOptions): Promise<void> {
   await prepareSocket(opts.socket, uid);
   let queue = Promise.resolve();
   const server = net.createServer({ allowHalfOpen: true }, (conn) => {
-    queue = queue.then(() => answer(conn, opts, () => server.close()));
+    // answer() settles whatever the client does; a failure of one request must not stop the queue.
+    queue = queue.then(() => answer(conn, opts, () => server.close())).catch(() => void conn.destroy());
   });
   const umask = process.umask(0o177);
   try {
@@ -101,13 +108,13 @@ export async function serveDaemon(opts: DaemonOptions): Promise<void> {
 /** One connection: its request run (or refused), the replies written, the connection ended. */
 async function answer(conn: net.Socket, opts: DaemonOptions, end: () => void): Promise<void> {
   const started = performance.now();
-  const req = await readRequest(conn);
+  const req = await readRequest(conn, opts.requestWithinMs ?? REQUEST_WITHIN_MS);
   if ('invalid' in req) return void conn.end(`${JSON.stringify({ kind: 'fallback', reason: req.invalid })}\n`);
   const replies = await repliesTo(req, opts, end);
   // No connection outlives its run: the next run opens its own, with its client's settings (known_hosts, agent).
   endSshConnections();
   const last = replies.at(-1)!;
-  opts.served({ argv: req.argv, reply: last, ms: performance.now() - started });
+  opts.served({ argv: req.argv, cwd: req.cwd, reply: last, ms: performance.now() - started });
   if (!conn.destroyed) conn.end(replies.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 

@@ -7,8 +7,12 @@ export function printDaemonListening(socket: string, stream: NodeJS.WritableStre
   stream.write(`stack daemon: listening on ${socket} (apply, plan and validate run here until one needs to write)\n`);
 }
 
+/**
+ * One line per request: the command and the client's directory, not its arguments (an option's value may hold a
+ * credential, e.g. a Consul URL's user:password@).
+ */
 export function printDaemonServed(run: ServedRun, stream: NodeJS.WritableStream): void {
-  const command = run.argv.join(' ');
+  const command = `${run.argv[0] ?? '(none)'} in ${run.cwd}`;
   const ms = `${Math.round(run.ms)} ms`;
   const outcome =
     run.reply.kind === 'exit'

@@ -249,6 +249,7 @@ test.serial(
   async (t) => {
     const hung = net.createServer(() => undefined); // accepts, never answers
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const reached = new Promise((resolve) => hung.once('connection', resolve));
     t.teardown(() => hung.close());
     const port = (hung.address() as net.AddressInfo).port;
     const dir = writeDir({
@@ -258,7 +259,7 @@ test.serial(
     const client = startStack(['plan', '--timeout', '4', '--retries', '0', '-i', 'inventory.yaml'], dir, {
       STACK_DAEMON_SOCKET: daemon.socket,
     });
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await reached; // the daemon is running the client's plan, and the client waits for it
     client.child.kill('SIGINT');
     const r = await client.done;
     t.is(r.code, 130);

@@ -6,12 +6,14 @@
  *      host) and stack on the engine overlay — cold apply and no-op of ~10 containers per host, the no-op's Engine
  *      calls per host (stack's own summary), stack's peak RSS (/usr/bin/time -v);
  *   B. planning 10,000 containers over 100 hosts (bench/plan-bench.mjs, pure, its own process: time and heap);
- *   C. the same hosts restarted without a cluster store: stack with its own overlay, then Swarm (a swarm of exactly
- *      the hosts of the run) — like for like, each tool its own overlay. stack's no-op is also taken as a client of
- *      `stack daemon` (peer "stack, own overlay, daemon"; one daemon for the run, each measured no-op after one that
- *      warms it at that size, and checked to have run in it).
+ *   C. the same hosts restarted without a cluster store, like for like, each tool its own overlay: per host count a
+ *      swarm of exactly those hosts; each repetition the cold apply of stack with its own overlay and of Swarm on
+ *      wiped hosts (who goes first rotates), then, both deployed, --noops rounds of no-ops in turn: stack in a process
+ *      of its own, stack as a client of `stack daemon` (peer "stack, own overlay, daemon"; one daemon for the run,
+ *      warmed by one no-op per repetition, each measured one checked to have run in it) and Swarm's CLI.
+ *   The no-ops of A are also --noops per repetition (floor and stack).
  * Then the instance goes down (2 GiB of daemons), unless --keep.
- *   npm run bench:growth [-- --reps N] [--hosts 3,8,16] [--per-host N] [--no-swarm] [--keep] [--out DIR]
+ *   npm run bench:growth [-- --reps N] [--noops N] [--hosts 3,8,16] [--per-host N] [--no-swarm] [--keep] [--out DIR]
  * Writes growth-latest.json, growth-latest.md, a timestamped JSON and growth.svg (bench/growth-plot.mjs) under
  * bench/results/ (or --out). The workload at H hosts: N services (default 10) of H replicas, one per host, an overlay
  * network and a named volume per service (bench/workloads.mjs): N containers per host.
@@ -46,6 +48,7 @@ try {
       reps: { type: 'string', default: '1' },
       hosts: { type: 'string', default: '3,8,16' },
       'per-host': { type: 'string', default: '10' },
+      noops: { type: 'string', default: '3' },
       'no-swarm': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO, 'bench', 'results') },
@@ -54,7 +57,7 @@ try {
 } catch (err) {
   fail(`${err.message} (see the head of bench/growth.mjs)`);
 }
-for (const k of ['reps', 'per-host'])
+for (const k of ['reps', 'per-host', 'noops'])
   if (!/^[1-9][0-9]*$/.test(args[k])) fail(`--${k} must be a positive whole number, got ${args[k]}`);
 const COUNTS = args.hosts.split(',').map(Number);
 if (COUNTS.some((n) => !Number.isInteger(n) || n < 2 || n > 16))
@@ -62,6 +65,7 @@ if (COUNTS.some((n) => !Number.isInteger(n) || n < 2 || n > 16))
 const MAX = Math.max(...COUNTS);
 const REPS = Number(args.reps);
 const PER_HOST = Number(args['per-host']);
+const NOOPS = Number(args.noops);
 
 // Prerequisites first, then one growth run at a time (its own lock: it never touches the `bench` instance).
 if (!process.env.STACK_GROWTH_LOCKED) {
@@ -101,22 +105,30 @@ function sizeOf(sb, n, image) {
 const addAt = (size, metric, peer, samples, extra = {}) =>
   add(growthLabel(metric, size.n, size.count), peer, samples, { hosts: size.n, metric, ...extra });
 
-/** stack's cold apply and no-op at one size; checks the counts (every container created, no write in the no-op). */
-async function stackCycle(size, name, peer, paths) {
+/** stack's cold apply at one size; checks that it created every container. */
+async function stackCold(size, name, peer, paths) {
   const cold = await P.stackApply(size.ctx, paths.stack, name);
   if (cold.created !== size.count)
     throw new Error(`${peer} created ${cold.created} containers, expected ${size.count}`);
-  const noop = await P.stackApply(size.ctx, paths.stack, name);
+  addAt(size, 'cold', peer, [cold.seconds]);
+  return cold;
+}
+
+/**
+ * One no-op of stack at one size, in a process of its own or (`daemon`) as a client of the warm `stack daemon`
+ * (checked to have run in it); it must write nothing. The first no-op of a size also gives its Engine reads per host.
+ */
+async function stackNoop(size, name, peer, paths, daemon) {
+  const noop = await P.stackApply(size.ctx, paths.stack, name, daemon?.env);
+  if (daemon) {
+    const served = lastServed(daemon.log());
+    if (served !== 'exit 0') throw new Error(`the daemon did not run the no-op: ${served}`);
+  }
   if (noop.calls.writes !== 0) throw new Error(`${peer}'s no-op made ${noop.calls.writes} write calls, expected 0`);
   const per = perHostCalls(noop.perHost);
-  addAt(size, 'cold', peer, [cold.seconds]);
-  addAt(size, 'noop', peer, [noop.seconds], { note: `${per.text}, 0 writes` });
-  addAt(size, 'calls', peer, [per.maxReads], {
-    unit: 'calls',
-    note: per.text,
-    perHost: noop.perHost,
-  });
-  return cold;
+  const note = `${per.text}, 0 writes${daemon ? '; client of a warm stack daemon' : ''}`;
+  addAt(size, 'noop', peer, [noop.seconds], { note });
+  if (!daemon) addAt(size, 'calls', peer, [per.maxReads], { unit: 'calls', note: per.text, perHost: noop.perHost });
 }
 
 /** Phase A at one size: the floor and stack on the engine overlay, in turn (who goes first rotates per repetition). */
@@ -131,60 +143,70 @@ async function engineOverlayRuns(size, rep) {
       addAt(size, 'cold', 'floor', [(await P.floorApply(size.ctx, paths)).seconds], {
         note: 'create+start via dockerode; engine overlay (cluster store)',
       });
-      addAt(size, 'noop', 'floor', [(await P.floorNoop(size.ctx)).seconds], { note: 'one container list per host' });
+      for (let k = 0; k < NOOPS; k++)
+        addAt(size, 'noop', 'floor', [(await P.floorNoop(size.ctx)).seconds], { note: 'one container list per host' });
     } else {
-      const cold = await stackCycle(size, name, 'stack', paths);
+      const cold = await stackCold(size, name, 'stack', paths);
       addAt(size, 'rss', 'stack', [cold.rssMB], { unit: 'MB', note: 'peak RSS of the cold apply (/usr/bin/time -v)' });
+      for (let k = 0; k < NOOPS; k++) await stackNoop(size, name, 'stack', paths);
     }
   }
-}
-
-/** Phase C at one size: stack's own overlay, destroyed after (its Consul leases and VXLAN devices go with it). */
-async function ownOverlayRun(size, rep) {
-  await P.fresh(size.ctx);
-  const name = `g${size.n}o${rep + 1}${RUN_ID}`;
-  const paths = writeWorkload({ ...size.w, name }, join(WORK, name));
-  log(`${size.n} hosts rep ${rep + 1}/${REPS}: stack, own overlay (${name})`);
-  await stackCycle(size, name, 'stack, own overlay', paths);
-  await daemonNoop(size, name, paths);
-  await P.stackDestroy(size.ctx, paths.stack, name);
 }
 
 let daemon;
-/** The no-op as a client of `stack daemon`: one run that warms it, then the measured one, which must have run in it. */
-async function daemonNoop(size, name, paths) {
-  daemon ??= await startDaemon(REPO, join(WORK, 'daemon'));
-  await P.stackApply(size.ctx, paths.stack, name, daemon.env);
-  const noop = await P.stackApply(size.ctx, paths.stack, name, daemon.env);
-  const served = lastServed(daemon.log());
-  if (served !== 'exit 0') throw new Error(`the daemon did not run the no-op: ${served}`);
-  if (noop.calls.writes !== 0) throw new Error(`the daemon's no-op made ${noop.calls.writes} write calls, expected 0`);
-  addAt(size, 'noop', 'stack, own overlay, daemon', [noop.seconds], {
-    note: `${perHostCalls(noop.perHost).text}, 0 writes; client of a warm stack daemon`,
-  });
-}
+const OWN = 'stack, own overlay';
+const OWN_DAEMON = 'stack, own overlay, daemon';
 
-/** Phase C at one size: a swarm of exactly these hosts, each repetition deployed, deployed again, removed. */
-async function swarmRuns(size) {
+/**
+ * Phase C at one size, like for like: a swarm of exactly these hosts for the whole size, and in each repetition
+ * both cold applies on wiped hosts (stack with its own overlay and `docker stack deploy`, who goes first rotating),
+ * then with both deployed the no-ops in turn — stack in a process of its own, stack through the daemon, Swarm's CLI —
+ * NOOPS rounds, the order rotating each round, so that every peer's no-op meets the same machine. Both share UDP 4789
+ * on each host (the kernel shares one VXLAN socket between their devices). Then both are removed.
+ */
+async function likeForLike(size) {
   P.removeVxlanLeftovers(size.ctx.hosts);
   try {
     P.swarmUp(size.ctx.hosts);
-    for (let rep = 0; rep < REPS; rep++) {
-      await P.fresh(size.ctx, true);
-      const name = `g${size.n}w${rep + 1}${RUN_ID}`;
-      const paths = writeWorkload({ ...size.w, name }, join(WORK, name));
-      log(`${size.n} hosts rep ${rep + 1}/${REPS}: swarm (${name})`);
-      addAt(size, 'cold', 'swarm', [(await P.swarmDeploy(size.ctx, paths.stack, name, size.w)).seconds], {
-        note: 'docker stack deploy until every task runs; swarm overlay',
-      });
-      addAt(size, 'noop', 'swarm', [(await P.swarmNoop(size.ctx, paths.stack, name)).seconds], {
-        note: 'stack deploy again (CLI time)',
-      });
-      await P.swarmRemove(size.ctx, name);
-    }
+    for (let rep = 0; rep < REPS; rep++) await likeForLikeRep(size, rep);
   } finally {
     await P.swarmDown(size.ctx.hosts);
   }
+}
+
+async function likeForLikeRep(size, rep) {
+  await P.fresh(size.ctx, true);
+  const own = `g${size.n}o${rep + 1}${RUN_ID}`;
+  const swarm = `g${size.n}w${rep + 1}${RUN_ID}`;
+  const paths = { own: writeWorkload({ ...size.w, name: own }, join(WORK, own)) };
+  paths.swarm = writeWorkload({ ...size.w, name: swarm }, join(WORK, swarm));
+  const cold = {
+    [OWN]: () => stackCold(size, own, OWN, paths.own),
+    swarm: async () =>
+      addAt(size, 'cold', 'swarm', [(await P.swarmDeploy(size.ctx, paths.swarm.stack, swarm, size.w)).seconds], {
+        note: 'docker stack deploy until every task runs; swarm overlay',
+      }),
+  };
+  for (const peer of rep % 2 ? ['swarm', OWN] : [OWN, 'swarm']) {
+    log(`${size.n} hosts rep ${rep + 1}/${REPS}: ${peer}, cold`);
+    await cold[peer]();
+  }
+  daemon ??= await startDaemon(REPO, join(WORK, 'daemon'));
+  await P.stackApply(size.ctx, paths.own.stack, own, daemon.env); // warms the daemon at this size (not measured)
+  const noop = {
+    [OWN]: () => stackNoop(size, own, OWN, paths.own),
+    [OWN_DAEMON]: () => stackNoop(size, own, OWN_DAEMON, paths.own, daemon),
+    swarm: async () =>
+      addAt(size, 'noop', 'swarm', [(await P.swarmNoop(size.ctx, paths.swarm.stack, swarm)).seconds], {
+        note: 'stack deploy again (CLI time)',
+      }),
+  };
+  const peers = [OWN, OWN_DAEMON, 'swarm'];
+  log(`${size.n} hosts rep ${rep + 1}/${REPS}: ${NOOPS} rounds of no-ops`);
+  for (let k = 0; k < NOOPS; k++)
+    for (let i = 0; i < peers.length; i++) await noop[peers[(i + k + rep) % peers.length]]();
+  await P.stackDestroy(size.ctx, paths.own.stack, own);
+  await P.swarmRemove(size.ctx, swarm);
 }
 
 /** Planning 10,000 containers over 100 hosts with 10% drift, in its own process: each plan's time, heap and RSS. */
@@ -234,8 +256,7 @@ async function main() {
   if (!args['no-swarm']) {
     log(`restarting the ${MAX} hosts without the cluster store (stack's own overlay and Swarm)`);
     P.sandbox('up', '--hosts', String(MAX), '--no-cluster-store');
-    for (const size of sizes) for (let rep = 0; rep < REPS; rep++) await ownOverlayRun(size, rep);
-    for (const size of sizes) await swarmRuns(size);
+    for (const size of sizes) await likeForLike(size);
   }
   const when = new Date().toISOString();
   const result = {

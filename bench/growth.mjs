@@ -161,8 +161,8 @@ const OWN_DAEMON = 'stack, own overlay, daemon';
  * Phase C at one size, like for like: a swarm of exactly these hosts for the whole size, and in each repetition
  * both cold applies on wiped hosts (stack with its own overlay and `docker stack deploy`, who goes first rotating),
  * then with both deployed the no-ops in turn — stack in a process of its own, stack through the daemon, Swarm's CLI —
- * NOOPS rounds, the order rotating each round, so that every peer's no-op meets the same machine. Both share UDP 4789
- * on each host (the kernel shares one VXLAN socket between their devices). Then both are removed.
+ * NOOPS rounds, the order rotating each round, so that every peer's no-op meets the same machine. The two overlays'
+ * VXLAN devices live side by side on UDP 4789 of each host. Then both are removed.
  */
 async function likeForLike(size) {
   P.removeVxlanLeftovers(size.ctx.hosts);

@@ -116,7 +116,8 @@ async function stackCold(size, name, peer, paths) {
 
 /**
  * One no-op of stack at one size, in a process of its own or (`daemon`) as a client of the warm `stack daemon`
- * (checked to have run in it); it must write nothing. The first no-op of a size also gives its Engine reads per host.
+ * (checked to have run in it); it must write nothing. Each one in a process of its own also gives a sample of its
+ * Engine reads per host (the daemon's are the same reads).
  */
 async function stackNoop(size, name, peer, paths, daemon) {
   const noop = await P.stackApply(size.ctx, paths.stack, name, daemon?.env);
@@ -178,8 +179,10 @@ async function likeForLikeRep(size, rep) {
   await P.fresh(size.ctx, true);
   const own = `g${size.n}o${rep + 1}${RUN_ID}`;
   const swarm = `g${size.n}w${rep + 1}${RUN_ID}`;
-  const paths = { own: writeWorkload({ ...size.w, name: own }, join(WORK, own)) };
-  paths.swarm = writeWorkload({ ...size.w, name: swarm }, join(WORK, swarm));
+  const paths = {
+    own: writeWorkload({ ...size.w, name: own }, join(WORK, own)),
+    swarm: writeWorkload({ ...size.w, name: swarm }, join(WORK, swarm)),
+  };
   const cold = {
     [OWN]: () => stackCold(size, own, OWN, paths.own),
     swarm: async () =>

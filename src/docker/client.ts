@@ -17,6 +17,7 @@ import type { Endpoint, HostSpec } from '../stack/types.js';
 import type { AuthConfig } from './auth.js';
 import { Labels } from '../labels.js';
 import { ContainerEvents } from './container-events.js';
+import { hostWatchFor, listKey, type HostWatch } from './host-watch.js';
 import { sshAgent } from './ssh/pool.js';
 import { UNIX_SOCKET_AGENT } from './quiet-agent.js';
 import { MAX_CHANNELS } from './ssh/connection.js';
@@ -269,6 +270,8 @@ export class HostClient {
      * their time limits running); unbounded for a socket or TCP. The apply holds no more slots of this host.
      */
     readonly maxInFlight = Infinity,
+    /** In `stack daemon`, the host's lists kept from run to run while its event stream is quiet (host-watch.ts). */
+    private readonly watch?: HostWatch<EngineVersion>,
   ) {
     this.docker = docker;
     if (fence !== UNFENCED) fenceWrites(docker, name, fence);
@@ -276,7 +279,8 @@ export class HostClient {
 
   static fromSpec(spec: HostSpec, faults: FaultSettings = DEFAULT_FAULT_SETTINGS, fence: Fence = UNFENCED): HostClient {
     const inFlight = spec.endpoint.kind === 'ssh' ? MAX_CHANNELS : Infinity;
-    return new HostClient(spec.name, dockerFor(spec.endpoint), faults, fence, inFlight);
+    const watch = hostWatchFor<EngineVersion>(spec.endpoint);
+    return new HostClient(spec.name, dockerFor(spec.endpoint), faults, fence, inFlight, watch);
   }
 
   /**
@@ -298,6 +302,7 @@ export class HostClient {
         if (kind !== 'read') this.fence.check(`${action}${target ? ` ${target}` : ''}`);
         if (kind === 'read') this.counts.reads++;
         else this.counts.writes++;
+        if (kind !== 'read') this.watch?.drop();
         try {
           return await withTimeout(limit, fn);
         } catch (err) {
@@ -312,6 +317,8 @@ export class HostClient {
       }, this.faults);
     } catch (err) {
       throw new HostError(this.name, action, target, statusOf(err), err, classify(err), attempts);
+    } finally {
+      if (kind !== 'read') this.watch?.drop();
     }
   }
 
@@ -344,10 +351,12 @@ export class HostClient {
    * the same answer; after a failure the next call asks again.
    */
   negotiate(): Promise<EngineVersion> {
-    this.negotiated ??= this.askVersion().catch((err: unknown) => {
-      this.negotiated = undefined;
-      throw err;
-    });
+    this.negotiated ??=
+      this.watchedVersion() ??
+      this.askVersion().catch((err: unknown) => {
+        this.negotiated = undefined;
+        throw err;
+      });
     return this.negotiated;
   }
   private negotiated: Promise<EngineVersion> | undefined;
@@ -380,7 +389,7 @@ export class HostClient {
    * ping. A host whose ping fails throws the ping's error either way.
    */
   async early<T>(read: () => Promise<T>): Promise<T> {
-    const hint = this.known ? undefined : this.hint;
+    const hint = this.known || this.watch?.knownVersion ? undefined : this.hint;
     if (!hint) {
       await this.negotiate();
       return read();
@@ -417,7 +426,29 @@ export class HostClient {
       );
     (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(negotiated.version)}`;
     this.known = true;
-    return { engine: engineOfServer(headers!.server), serverApi, api: negotiated.version };
+    const version = { engine: engineOfServer(headers!.server), serverApi, api: negotiated.version };
+    void this.watch?.open((opts) => this.docker.getEvents(opts), headers!.date, version);
+    return version;
+  }
+
+  /** The version the host's watch keeps (its stream open since a ping gave it), set on the modem; else undefined. */
+  private watchedVersion(): Promise<EngineVersion> | undefined {
+    const kept = this.watch?.knownVersion;
+    if (!kept) return undefined;
+    (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(kept.api)}`;
+    this.known = true;
+    return Promise.resolve(kept);
+  }
+
+  /** A list from the host's watch when it keeps one, else read (and kept if nothing happened on the host meanwhile). */
+  private async watched<T>(key: string, read: () => Promise<T>): Promise<T> {
+    if (!this.watch) return read();
+    const kept = this.watch.take<T>(key);
+    if (kept !== undefined) return kept;
+    const ticket = this.watch.ticket();
+    const value = await read();
+    this.watch.keep(key, ticket, value);
+    return value;
   }
 
   /** GET /info: the daemon's configuration (cluster store, advertise address, …). */
@@ -434,29 +465,37 @@ export class HostClient {
     ))!;
   }
   async listContainers(filters: Filters): Promise<Docker.ContainerInfo[]> {
-    return (
-      (await this.call('read', 'list containers', undefined, (abortSignal) =>
-        this.docker.listContainers({ all: true, filters, abortSignal }),
-      )) ?? []
+    return this.watched(
+      listKey('containers', filters),
+      async () =>
+        (await this.call('read', 'list containers', undefined, (abortSignal) =>
+          this.docker.listContainers({ all: true, filters, abortSignal }),
+        )) ?? [],
     );
   }
   async listNetworks(filters: Filters): Promise<Docker.NetworkInspectInfo[]> {
-    return (
-      (await this.call('read', 'list networks', undefined, (abortSignal) =>
-        this.docker.listNetworks({ filters, abortSignal }),
-      )) ?? []
+    return this.watched(
+      listKey('networks', filters),
+      async () =>
+        (await this.call('read', 'list networks', undefined, (abortSignal) =>
+          this.docker.listNetworks({ filters, abortSignal }),
+        )) ?? [],
     );
   }
   async listVolumes(filters: Filters): Promise<Docker.VolumeInspectInfo[]> {
-    const res = await this.call('read', 'list volumes', undefined, (abortSignal) =>
-      this.docker.listVolumes({ filters, abortSignal }),
-    );
-    return res?.Volumes ?? [];
+    return this.watched(listKey('volumes', filters), async () => {
+      const res = await this.call('read', 'list volumes', undefined, (abortSignal) =>
+        this.docker.listVolumes({ filters, abortSignal }),
+      );
+      return res?.Volumes ?? [];
+    });
   }
   async listImages(): Promise<Docker.ImageInfo[]> {
-    return (
-      (await this.call('read', 'list images', undefined, (abortSignal) => this.docker.listImages({ abortSignal }))) ??
-      []
+    return this.watched(
+      listKey('images'),
+      async () =>
+        (await this.call('read', 'list images', undefined, (abortSignal) => this.docker.listImages({ abortSignal }))) ??
+        [],
     );
   }
   async inspectContainer(name: string): Promise<Docker.ContainerInspectInfo> {

@@ -5,8 +5,8 @@
  * (`health_status`, `die`, `restart`, …) or a fallback interval passes, whichever is first. A
  * healthcheck turning healthy is then seen within one inspect of the daemon noticing it.
  *
- * The daemon subscribes the caller before it sends the response headers, and `open` resolves only
- * after them: an inspect made after `open` cannot miss a change that the stream would not report.
+ * `open` resolves once the response headers came. dockerd flushes them just before it subscribes the
+ * caller (moby's getEvents): a change in that instant is seen at the fallback interval, not at once.
  * The event bodies are not parsed; any event means "inspect again". Exec events (one per healthcheck
  * probe) are filtered out: only state changes wake a wait.
  */

@@ -188,6 +188,40 @@ test.serial('over ssh://: a no-op runs in the daemon, and no SSH connection of i
 });
 
 test.serial(
+  "a replica stopped behind stack's back between two no-ops is in the daemon's next plan, as in a process of its own; the apply it leaves to the client converges",
+  async (t) => {
+    const name = uniqueStack('dmw');
+    const dir = writeDir({ 'compose.yaml': stackFile(name), 'inventory.yaml': inventoryYaml(sandboxHosts(MAIN)) });
+    t.teardown(() => deploy(desiredFor(name, [], 'socket'), { destroy: true }).then(() => undefined));
+    const env = { STACK_DAEMON_SOCKET: daemon.socket };
+    const apply = ['apply', '-y', '-i', 'inventory.yaml', '-f', 'compose.yaml'];
+    const plan = ['plan', '--detailed-exitcode', '-i', 'inventory.yaml', '-f', 'compose.yaml'];
+    t.is((await runStack(apply, dir, env)).code, 0);
+    for (let i = 0; i < 2; i++) {
+      const quiet = await daemon.linesDuring(() => runStack(plan, dir, env));
+      t.is(quiet.r.code, 0, quiet.r.stderr);
+      t.regex(quiet.lines[0] ?? '', /stack plan in .*: exit 0/);
+    }
+
+    const victim = (await containers(name))[0];
+    await docker(victim.host).getContainer(victim.id).stop({ t: 0 });
+    const seen = await daemon.linesDuring(() => runStack(plan, dir, env));
+    t.is(seen.r.code, 2, `the daemon's plan sees the stopped replica on ${victim.host}: ${seen.r.stdout}`);
+    t.regex(seen.lines[0] ?? '', /stack plan in .*: exit 2/);
+    const alone = await runStack(plan, dir, { ...env, STACK_NO_DAEMON: '1' });
+    t.is(seen.r.stdout, alone.stdout, 'the same plan as in a process of its own');
+
+    const fixed = await daemon.linesDuring(() => runStack(apply, dir, env));
+    t.is(fixed.r.code, 0, fixed.r.stderr);
+    t.regex(fixed.lines[0] ?? '', /left to the client: the look found changes/);
+    const after = await daemon.linesDuring(() => runStack(plan, dir, env));
+    t.is(after.r.code, 0, after.r.stdout);
+    const running = await docker(victim.host).listContainers({ filters: { label: [`${Labels.stack}=${name}`] } });
+    t.true(running.length > 0, `a replica runs on ${victim.host} again`);
+  },
+);
+
+test.serial(
   'several clients at once are served one after another, each with its own environment and answer',
   async (t) => {
     const dir = writeDir({

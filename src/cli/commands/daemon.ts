@@ -10,6 +10,7 @@ import { ExitError } from '../../errors.js';
 import type { BuildIdentity } from '../daemon/protocol.js';
 import { serveDaemon } from '../daemon/server.js';
 import { daemonSocketPath } from '../daemon/socket-path.js';
+import { endHostWatches, watchHosts } from '../../docker/host-watch.js';
 import { printDaemonListening, printDaemonServed, printDaemonStopped } from '../views/daemon.js';
 
 export interface DaemonProcess {
@@ -29,6 +30,8 @@ async function runDaemon(socket: string, me: DaemonProcess): Promise<void> {
   const onSignal = () => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Hosts' lists are kept from run to run while their event streams are quiet (src/docker/host-watch.ts).
+  watchHosts();
   try {
     await serveDaemon({
       socket,
@@ -40,6 +43,7 @@ async function runDaemon(socket: string, me: DaemonProcess): Promise<void> {
     });
     printDaemonStopped(log);
   } finally {
+    endHostWatches();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

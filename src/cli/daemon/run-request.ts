@@ -74,6 +74,8 @@ function giveBack(saved: ProcessState): void {
 export async function runRequest(req: DaemonRequest, run: (argv: string[]) => Promise<number>): Promise<DaemonReply[]> {
   const replies: DaemonReply[] = [];
   let saved: ProcessState | undefined;
+  // Events the hosts' streams delivered with the request are read before the run looks at what they keep.
+  await new Promise((resolve) => setImmediate(resolve));
   try {
     saved = takeOver(req, replies);
     const code = await whileResident(() => run(req.argv));

@@ -447,7 +447,7 @@ export class HostClient {
     if (kept !== undefined) return kept;
     const ticket = this.watch.ticket();
     const value = await read();
-    this.watch.keep(key, ticket, value);
+    this.watch.keep(key, ticket, value, read);
     return value;
   }
 

@@ -2,7 +2,8 @@
  * `stack daemon` only: a host's lists (containers, networks, volumes, images) and its API version kept between runs
  * for as long as the host's own event stream (GET /events) says nothing changed — the shape of Swarm's manager, which
  * answers a no-op from what its agents told it. A run in the daemon then reads from a quiet host nothing but what has
- * no event (a registry's digests), and a host where anything happened is read again.
+ * no event (a registry's digests). A host where anything happened is read again: by the watch itself once the host has
+ * been quiet for a second (as the run that first read it did), else by the next run.
  *
  * Why a kept list is never older than the host:
  * - The stream is asked `since` two seconds before the `Date` of the host's answer to a ping sent before it: the
@@ -39,6 +40,9 @@ const SINCE_MARGIN_S = 2;
 /** A host no run has used for this long has its stream closed. */
 const IDLE_MS = 15 * 60_000;
 
+/** After events, this long without another and the lists dropped are read again, ready for the next run. */
+const REFILL_AFTER_MS = 1_000;
+
 /** What the stream's lines hold that the watch reads. */
 interface EventLine {
   Type?: string;
@@ -56,11 +60,17 @@ export class HostWatch<V = unknown> {
   /** The daemon's time (s) up to which events may be replayed ones: any of those drops the lists. */
   private replayUntilS = 0;
   private readonly kept = new Map<string, unknown>();
+  /** How each list kept was read (a run's own call): asked again once the host is quiet after events. */
+  private readonly readers = new Map<string, () => Promise<unknown>>();
   private version: V | undefined;
   private readonly controller = new AbortController();
   private idle: NodeJS.Timeout | undefined;
+  private refillTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ended: () => void = () => undefined) {}
+  constructor(
+    private readonly ended: () => void = () => undefined,
+    private readonly refillAfterMs = REFILL_AFTER_MS,
+  ) {}
 
   /** The API version kept, while the stream is open. */
   get knownVersion(): V | undefined {
@@ -79,9 +89,37 @@ export class HostWatch<V = unknown> {
     return this.state === 'open' ? this.generation : undefined;
   }
 
-  keep(key: string, ticket: number | undefined, value: unknown): void {
+  /** Keeps a list read with `ticket`; `reread` reads it again the same way (see refill). */
+  keep(key: string, ticket: number | undefined, value: unknown, reread?: () => Promise<unknown>): void {
     if (ticket === undefined || this.state !== 'open' || ticket !== this.generation) return;
     this.kept.set(key, structuredClone(value));
+    if (reread) this.readers.set(key, reread);
+  }
+
+  /**
+   * The host went quiet after events: the lists runs read are read again now, so that the next run finds them kept.
+   * Each under its own ticket, as a run's read; a failure leaves it to the next run.
+   */
+  private async refill(): Promise<void> {
+    await Promise.all(
+      [...this.readers].map(async ([key, read]) => {
+        const ticket = this.ticket();
+        if (ticket === undefined) return;
+        try {
+          this.keep(key, ticket, await read());
+        } catch {
+          // the next run reads it
+        }
+      }),
+    );
+  }
+
+  /** Events came: a refill once none has come for refillAfterMs. */
+  private refillWhenQuiet(): void {
+    clearTimeout(this.refillTimer);
+    if (this.state !== 'open' || this.readers.size === 0) return;
+    this.refillTimer = setTimeout(() => void this.refill(), this.refillAfterMs);
+    this.refillTimer.unref();
   }
 
   /**
@@ -145,6 +183,7 @@ export class HostWatch<V = unknown> {
     const quiet = QUIET_ACTION.test(action) || QUIET_TYPES.has(e.Type ?? '');
     if (quiet && atS > this.replayUntilS) return;
     this.drop();
+    this.refillWhenQuiet();
   }
 
   /** The stream is over: nothing kept is trusted any more. */
@@ -154,7 +193,9 @@ export class HostWatch<V = unknown> {
     this.generation++;
     this.kept.clear();
     this.version = undefined;
+    this.readers.clear();
     clearTimeout(this.idle);
+    clearTimeout(this.refillTimer);
     this.controller.abort();
     this.ended();
   }

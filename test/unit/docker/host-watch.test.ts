@@ -1,8 +1,9 @@
 /**
  * HostWatch: what `stack daemon` keeps of a host between runs. The stream is asked from two seconds before the ping's
  * Date; a list is kept only when asked with the stream open and nothing came meanwhile; any event drops the lists
- * except an exec's past the replay's reach; the end of the stream drops everything; only unix sockets are watched,
- * and only once watchHosts() was called.
+ * except an exec's past the replay's reach; once the host is quiet after events the lists are read again, once per
+ * burst; the end of the stream drops everything; only unix sockets are watched, and only once watchHosts() was
+ * called.
  */
 import test from 'ava';
 import { PassThrough } from 'node:stream';
@@ -11,10 +12,12 @@ import { endHostWatches, HostWatch, hostWatchFor, listKey, watchHosts } from '..
 const DATE = 'Mon, 07 Dec 2026 15:00:10 GMT';
 const DATE_S = Date.parse(DATE) / 1000;
 
-async function opened(): Promise<{ watch: HostWatch<string>; stream: PassThrough; asked: Record<string, unknown>[] }> {
+async function opened(
+  refillAfterMs?: number,
+): Promise<{ watch: HostWatch<string>; stream: PassThrough; asked: Record<string, unknown>[] }> {
   const stream = new PassThrough();
   const asked: Record<string, unknown>[] = [];
-  const watch = new HostWatch<string>();
+  const watch = new HostWatch<string>(undefined, refillAfterMs);
   await watch.open(async (opts) => (asked.push(opts), stream), DATE, 'v1.41');
   return { watch, stream, asked };
 }
@@ -140,4 +143,38 @@ test('only `stack daemon` watches, only hosts on a unix socket, one watch per so
     endHostWatches();
   }
   t.is(hostWatchFor(unix), undefined);
+});
+
+test('once the host is quiet after a burst of events, the lists are read again once, and kept for the next run', async (t) => {
+  const { watch, stream } = await opened(30);
+  let reads = 0;
+  watch.keep('k', watch.ticket(), ['v0'], async () => [`v${++reads}`]);
+  for (let i = 0; i < 5; i++) stream.write(event('start', DATE_S + 30 + i));
+  await tick();
+  t.is(watch.take('k'), undefined, 'dropped at once');
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  t.is(reads, 1, 'one read for the burst');
+  t.deepEqual(watch.take('k'), ['v1']);
+  watch.end();
+});
+
+test('a refill that an event overtakes is not kept, and one that fails leaves the list to the next run', async (t) => {
+  const { watch, stream } = await opened(10);
+  let release: () => void = () => undefined;
+  watch.keep('k', watch.ticket(), ['v0'], () => new Promise((resolve) => (release = () => resolve(['slow']))));
+  stream.write(event('die', DATE_S + 30));
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  stream.write(event('destroy', DATE_S + 31));
+  await tick();
+  release();
+  await tick();
+  t.is(watch.take('k'), undefined, 'read across an event');
+
+  const failing = await opened(10);
+  failing.watch.keep('k', failing.watch.ticket(), ['v0'], () => Promise.reject(new Error('host gone')));
+  failing.stream.write(event('die', DATE_S + 30));
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  t.is(failing.watch.take('k'), undefined);
+  watch.end();
+  failing.watch.end();
 });

@@ -16,7 +16,6 @@
  *   cluster objects (services, nodes, secrets, configs) change nothing a list shows and are passed over.
  * - When the stream ends (dockerd stopped or restarted, the socket gone) or fails, everything kept is dropped; the
  *   next run reads the host and opens a new stream.
- *
  * - A write this process sends to the host drops its lists when it is sent and again when it is answered (the daemon
  *   itself never writes; a process that both writes and watches stays right all the same).
  *
@@ -136,9 +135,14 @@ export class HostWatch<V = unknown> {
     this.state = 'opening';
     const since = Math.floor(dateS) - SINCE_MARGIN_S;
     try {
-      const stream = (await events({ since: String(since), abortSignal: this.controller.signal })) as Readable;
+      const stream = (await events({ since: String(since), abortSignal: this.controller.signal })) as Readable & {
+        headers?: Record<string, string | string[] | undefined>;
+      };
+      // dockerd subscribes just after it sends these headers: a replayed event is no later than a second after their
+      // Date (truncated to the second), so two seconds past it every event is a live one.
+      const openedS = Date.parse(String(stream.headers?.date ?? '')) / 1000;
+      this.replayUntilS = Math.floor(Number.isFinite(openedS) ? Math.max(openedS, dateS) : dateS) + SINCE_MARGIN_S;
       this.follow(stream);
-      this.replayUntilS = Math.floor(dateS) + 1;
       this.version = version;
       if (this.state === 'opening') this.state = 'open';
     } catch {

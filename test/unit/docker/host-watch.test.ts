@@ -178,3 +178,18 @@ test('a refill that an event overtakes is not kept, and one that fails leaves th
   watch.end();
   failing.watch.end();
 });
+
+test("the replay's reach counts from the stream's own Date when it answers later than the ping", async (t) => {
+  const stream = Object.assign(new PassThrough(), { headers: { date: 'Mon, 07 Dec 2026 15:00:20 GMT' } });
+  const watch = new HostWatch<string>();
+  await watch.open(async () => stream, DATE, 'v1.41');
+  watch.keep('k', watch.ticket(), ['x']);
+  stream.write(event('exec_start: sh', DATE_S + 11));
+  await tick();
+  t.is(watch.take('k'), undefined, 'an exec logged before the stream opened may be a replayed one');
+  watch.keep('k', watch.ticket(), ['y']);
+  stream.write(event('exec_start: sh', DATE_S + 13));
+  await tick();
+  t.deepEqual(watch.take('k'), ['y'], 'two seconds past the Date, a live one');
+  watch.end();
+});

@@ -117,7 +117,7 @@ async function stackCold(size, name, peer, paths) {
 /**
  * One no-op of stack at one size, in a process of its own or (`daemon`) as a client of the warm `stack daemon`
  * (checked to have run in it); it must write nothing. Each one in a process of its own also gives a sample of its
- * Engine reads per host (the daemon's are the same reads).
+ * Engine reads per host; the daemon's, fewer (the lists it keeps from the hosts' event streams), are in its row's note.
  */
 async function stackNoop(size, name, peer, paths, daemon) {
   const noop = await P.stackApply(size.ctx, paths.stack, name, daemon?.env);

@@ -374,7 +374,7 @@ export class HostClient {
     const speaks = negotiateApi(hint, undefined);
     if (!speaks.ok || compareApi(speaks.version, hint) !== 0) return;
     this.hint = hint;
-    (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(hint)}`;
+    this.speak(hint);
   }
   private hint: ApiVersion | undefined;
 
@@ -424,18 +424,23 @@ export class HostClient {
         undefined,
         new Error(`${negotiated.reason}: upgrade its Engine`),
       );
-    (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(negotiated.version)}`;
+    this.speak(negotiated.version);
     this.known = true;
     const version = { engine: engineOfServer(headers!.server), serverApi, api: negotiated.version };
     void this.watch?.open((opts) => this.docker.getEvents(opts), headers!.date, version);
     return version;
   }
 
+  /** Every call of this client from now on goes to `version`'s paths (`/v1.44/…`). */
+  private speak(version: ApiVersion): void {
+    (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(version)}`;
+  }
+
   /** The version the host's watch keeps (its stream open since a ping gave it), set on the modem; else undefined. */
   private watchedVersion(): Promise<EngineVersion> | undefined {
     const kept = this.watch?.knownVersion;
     if (!kept) return undefined;
-    (this.docker.modem as unknown as { version?: string }).version = `v${formatApiVersion(kept.api)}`;
+    this.speak(kept.api);
     this.known = true;
     return Promise.resolve(kept);
   }

@@ -3,7 +3,8 @@
  * stream is open and quiet, a plan reads it no more (its lists and API version come from the watch; only the image's
  * digest is asked of one host); a container stopped behind stack's back is seen by the next plan; with no run in
  * between, the watch reads the host again itself once it is quiet; a healthcheck-like exec changes nothing kept; an
- * apply through the same process converges and the watch is quiet again after it. This file's process watches its hosts as the daemon does (watchHosts).
+ * apply through the same process converges and the watch is quiet again after it. This file's process watches its
+ * hosts as the daemon does (watchHosts).
  */
 import test from 'ava';
 import { clientsFor } from '../../src/docker/client.js';

@@ -69,16 +69,27 @@ const isHeld = (err: unknown): err is ConsulUnreachableError =>
   err instanceof ConsulUnreachableError && /request timed out/i.test(err.message);
 
 /**
- * The `consul` package's message names only the status when Consul's text is long ("internal server error"): add
- * that text (printable characters, at most 300), which says why (e.g. no cluster leader).
+ * The `consul` package's message names only the status when Consul's text is long ("internal server error") or a
+ * transaction was rolled back ("conflict"): add that text (printable characters, at most 300), which says why (e.g.
+ * no cluster leader, or the operation that failed).
  */
 function withBody(message: string, body: unknown): string {
-  const raw = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
-  const text = raw
+  const text = bodyText(body)
     .replace(/[^\x20-\x7e]+/g, ' ')
     .trim()
     .slice(0, 300);
   return text && !message.includes(text) ? `${message}: ${text}` : message;
+}
+
+/** An answer's text; for a transaction rolled back (409), why each operation failed (Consul's `Errors`). */
+function bodyText(body: unknown): string {
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  if (typeof body === 'string') return body;
+  const errors = (body as { Errors?: unknown } | null)?.Errors;
+  if (!Array.isArray(errors)) return '';
+  return errors
+    .map((e: { OpIndex?: unknown; What?: unknown }) => `operation ${Number(e?.OpIndex)}: ${String(e?.What)}`)
+    .join('; ');
 }
 
 const TRANSPORT =

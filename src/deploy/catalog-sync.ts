@@ -1,6 +1,6 @@
 /**
- * Syncs a stack's replicas into Consul's catalog (/v1/catalog/register): registers every running replica
- * with a health snapshot, deregisters the stack's instances that no longer run. Called after apply and by
+ * Syncs a stack's replicas into Consul's catalog (as `/v1/txn` transactions of catalog operations): registers every
+ * running replica with a health snapshot, deregisters the stack's instances that no longer run. Called after apply and by
  * `stack status`; list calls on the hosts, catalog writes in Consul, nothing else.
  */
 import os from 'node:os';
@@ -17,6 +17,7 @@ import {
 } from './catalog-entries.js';
 import { catalogNode } from '../overlay/names.js';
 import { parseCatalogNode } from '../state/stored.js';
+import { deregistrationTxns, registrationTxns, type CatalogTxnOp } from './catalog-txn.js';
 import type { Held } from './locked.js';
 import type { DeployIO } from './io.js';
 
@@ -41,7 +42,7 @@ interface SyncOptions {
 }
 
 type CatalogNodeServices = {
-  Services?: Record<string, { ID: string; Meta?: Record<string, string> | null }> | null;
+  Services?: Record<string, { ID: string; Service: string; Meta?: Record<string, string> | null }> | null;
 } | null;
 
 export async function syncCatalog(
@@ -52,12 +53,14 @@ export async function syncCatalog(
   const clients = options.clients ?? clientsFor(desired.hosts);
   const result: CatalogSyncResult = { registered: [], deregistered: [], unreachable: [] };
   const fallback = localAddress();
-  // Hosts in parallel, and the registrations of one host in parallel: one round trip to Consul, not one per replica.
+  // Hosts in parallel, and a host's replicas in a transaction: one round trip to Consul, not one per replica.
   await Promise.all(
     desired.hosts.map(async (host) => {
       const entries = await hostEntries(desired, host, hostAddress(host, fallback), clients, options);
       if (!entries) return void result.unreachable.push(host.name);
-      await syncNode(consul, desired.name, catalogNode(host.name), entries, result);
+      const node = await syncCatalogNode(consul, desired.name, catalogNode(host.name), entries);
+      result.registered.push(...node.registered);
+      result.deregistered.push(...node.deregistered);
     }),
   );
   for (const list of [result.registered, result.deregistered, result.unreachable]) list.sort();
@@ -83,61 +86,42 @@ async function hostEntries(
   }
 }
 
-/** Registers `entries` on one catalog node and deregisters the stack's replicas there that are not among them. */
-async function syncNode(
+/**
+ * Registers `entries` on one catalog node and deregisters the stack's replicas there that are not among them: the
+ * node's services read beside the registrations, each sent as a transaction of up to 31 replicas (catalog-txn.ts).
+ */
+export async function syncCatalogNode(
   consul: ConsulClient,
   stack: string,
   nodeName: string,
   entries: CatalogEntry[],
-  result: CatalogSyncResult,
-): Promise<void> {
+): Promise<Pick<CatalogSyncResult, 'registered' | 'deregistered'>> {
   const [node] = await Promise.all([
     consul
       .call(`read node ${nodeName} from the catalog`, (api) => api.catalog.node.services(nodeName))
       .then((v) => parseCatalogNode<CatalogNodeServices>(`catalog node ${nodeName}`, v ?? null)),
-    ...entries.map(async (e) => {
-      await register(consul, e);
-      result.registered.push(`${e.node}/${e.service.id}`);
-    }),
+    ...registrationTxns(entries).map((ops) =>
+      catalogTxn(consul, `register ${(ops.length - 1) / 2} replicas on ${nodeName} in the catalog`, ops),
+    ),
   ]);
   const keep = new Set(entries.map((e) => e.service.id));
-  const gone = Object.values(node?.Services ?? {}).filter(
-    (s) => s.Meta?.stack === stack && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID),
-  );
+  const gone = Object.values(node?.Services ?? {})
+    .filter((s) => s.Meta?.stack === stack && s.Meta?.entry === REPLICA_ENTRY.entry && !keep.has(s.ID))
+    .map((s) => ({ id: s.ID, service: s.Service }));
   await Promise.all(
-    gone.map(async (s) => {
-      await consul.write(`deregister ${s.ID} from the catalog`, (api) =>
-        api.catalog.deregister({ node: nodeName, serviceid: s.ID }),
-      );
-      result.deregistered.push(`${nodeName}/${s.ID}`);
-    }),
+    deregistrationTxns(nodeName, gone).map((ops) =>
+      catalogTxn(consul, `deregister ${ops.length} replicas on ${nodeName} from the catalog`, ops),
+    ),
   );
+  return {
+    registered: entries.map((e) => `${e.node}/${e.service.id}`),
+    deregistered: gone.map((s) => `${nodeName}/${s.id}`),
+  };
 }
 
-async function register(consul: ConsulClient, e: CatalogEntry): Promise<void> {
-  await consul.write(`register ${e.service.id} in the catalog`, (api) =>
-    api.catalog.register({
-      node: e.node,
-      address: e.nodeAddress,
-      nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
-      service: {
-        id: e.service.id,
-        service: e.service.name,
-        address: e.service.address,
-        port: e.service.port,
-        tags: e.service.tags,
-        meta: e.service.meta,
-      },
-      check: {
-        node: e.node,
-        checkid: `service:${e.service.id}`,
-        name: 'Docker health (snapshot)',
-        serviceid: e.service.id,
-        status: e.check.status,
-        notes: e.check.notes,
-      },
-    }),
-  );
+/** One catalog transaction; refused once the run's lock is lost (a `write`). Rolled back whole if an op fails. */
+async function catalogTxn(consul: ConsulClient, action: string, ops: CatalogTxnOp[]): Promise<void> {
+  await consul.write(action, (api) => api.transaction.create(ops as never)); // the JS takes the list itself
 }
 
 /** With Consul, after a run that holds the lock: registers the stack's running replicas, deregisters the rest. */

@@ -20,3 +20,5 @@ export const catalogId = (stack: string, service: string, slot: string, key: str
   `${dnsLabel(stack)}-${dnsLabel(service)}-${dnsLabel(slot)}-${dnsLabel(key)}`;
 /** Catalog node of a Docker host. */
 export const catalogNode = (host: string) => `stack-${dnsLabel(host)}`;
+/** The meta of every catalog node stack writes: external (no agent runs there, none probes it), stack's. */
+export const CATALOG_NODE_META = { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' } as const;

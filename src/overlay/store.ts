@@ -4,6 +4,7 @@
  * src/consul's client (one per run), so address, token, TLS and error messages are the same everywhere.
  */
 import { ConsulClient } from '../consul/client.js';
+import { CATALOG_NODE_META } from './names.js';
 
 /** One KV entry; `modifyIndex` is what check-and-set compares against. */
 export interface KvEntry {
@@ -121,7 +122,7 @@ export class ConsulOverlayStore implements OverlayStore {
       api.catalog.register({
         node: r.node,
         address: r.nodeAddress,
-        nodemeta: { 'external-node': 'true', 'external-probe': 'false', 'managed-by': 'stack' },
+        nodemeta: CATALOG_NODE_META,
         service: { id: r.serviceId, service: r.service, address: r.address, tags: r.tags, meta: r.meta },
       } as never),
     );

@@ -148,8 +148,12 @@ const catalogNodeSchema = {
       maxProperties: 100_000,
       additionalProperties: {
         type: 'object',
-        required: ['ID'],
-        properties: { ID: text(512), Meta: { type: ['object', 'null'], additionalProperties: text(1024) } },
+        required: ['ID', 'Service'],
+        properties: {
+          ID: text(512),
+          Service: text(512),
+          Meta: { type: ['object', 'null'], additionalProperties: text(1024) },
+        },
       },
     },
   },

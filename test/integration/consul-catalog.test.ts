@@ -8,6 +8,8 @@ import path from 'node:path';
 import test from 'ava';
 import { ConsulClient } from '../../src/consul/client.js';
 import { ConsulStateStore } from '../../src/state/consul-store.js';
+import { REPLICA_ENTRY, type CatalogEntry } from '../../src/deploy/catalog-entries.js';
+import { syncCatalogNode } from '../../src/deploy/catalog-sync.js';
 import { lockInfo } from '../../src/state/lock-info.js';
 import { containersOf, docker, eventually, execIn, IMAGE, sandbox, uniqueStack } from './reconcile-helpers.js';
 import {
@@ -192,4 +194,81 @@ services:
   t.notRegex(free.stderr, /not refreshed/);
   t.is((await check())?.Status, 'passing', 'refreshed once the lock is free');
   t.is(await lockSession(name), undefined, 'status released the lock it took');
+});
+
+test('a node with 70 replicas is synced in transactions of at most 64 operations: all 70 with their checks, then 65 deregistered with theirs; other stacks and entries untouched', async (t) => {
+  const stack = uniqueStack('catx');
+  const node = `stack-${stack}-node`;
+  const consul = new ConsulClient({ address: consulAddress(), source: '--consul' });
+  t.teardown(async () => {
+    await consulApi('catalog/deregister', { method: 'PUT', body: JSON.stringify({ Node: node }) });
+    consul.close();
+  });
+  const entry = (i: number, owner = stack): CatalogEntry => ({
+    node,
+    nodeAddress: '10.77.0.9',
+    service: {
+      id: `${owner}-api-${i}`,
+      name: `${owner}-api`,
+      address: `10.1.0.${i}`,
+      port: 8080,
+      tags: [`slot=${i}`],
+      meta: { ...REPLICA_ENTRY, stack: owner, service: 'api', slot: String(i) },
+    },
+    check: { status: i % 2 ? 'passing' : 'critical', notes: `docker: replica ${i}` },
+  });
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => entry(from + k));
+  // Another stack's replica on the same node: never removed by this stack's sync.
+  await syncCatalogNode(consul, `${stack}x`, node, [entry(1, `${stack}x`)]);
+
+  const first = await syncCatalogNode(consul, stack, node, range(1, 70));
+  t.is(first.registered.length, 70);
+  t.deepEqual(first.deregistered, []);
+  const services = async () =>
+    Object.keys(
+      (await consulApi<{ Services: Record<string, unknown> }>(`catalog/node/${node}`))?.Services ?? {},
+    ).sort();
+  const checks = async () =>
+    ((await consulApi<{ ServiceID: string; Status: string; Notes: string }[]>(`health/node/${node}`)) ?? []).filter(
+      (c) => c.ServiceID.startsWith(`${stack}-`),
+    );
+  t.is((await services()).length, 71);
+  const all = await checks();
+  t.is(all.length, 70, 'every replica has its health check');
+  t.like(
+    all.find((c) => c.ServiceID === `${stack}-api-70`),
+    { Status: 'critical', Notes: 'docker: replica 70' },
+  );
+  const node9 = await consulApi<{ Node: { Address: string; Meta: Record<string, string> } }>(`catalog/node/${node}`);
+  t.is(node9?.Node.Address, '10.77.0.9');
+  t.is(node9?.Node.Meta['managed-by'], 'stack');
+
+  const second = await syncCatalogNode(consul, stack, node, range(66, 70));
+  t.is(second.deregistered.length, 65);
+  t.deepEqual(await services(), [`${stack}x-api-1`, ...range(66, 70).map((e) => e.service.id)].sort());
+  t.deepEqual(
+    (await checks()).map((c) => c.ServiceID).sort(),
+    range(66, 70).map((e) => e.service.id),
+    "the deregistered replicas' checks went with them",
+  );
+});
+
+test("a catalog transaction Consul rolls back: the error names the operation and Consul's reason, and nothing of it is written", async (t) => {
+  const node = `stack-${uniqueStack('catr')}-node`;
+  const consul = new ConsulClient({ address: consulAddress(), source: '--consul' });
+  t.teardown(() => consul.close());
+  const ops = [
+    { Node: { Verb: 'set', Node: { Node: node, Address: '10.77.0.9' } } },
+    { Service: { Verb: 'delete', Node: node, Service: { ID: 'no-name' } } },
+  ];
+  const err = await t.throwsAsync(consul.write('a bad transaction', (api) => api.transaction.create(ops as never)));
+  t.regex(
+    err?.message ?? '',
+    /a bad transaction failed \(HTTP 409\): conflict: operation 1: Must provide service name \(Service\.Service\)/,
+  );
+  t.is(
+    await consulApi(`catalog/node/${node}`),
+    null,
+    'the node set by operation 0 was rolled back (an unknown node reads as null)',
+  );
 });

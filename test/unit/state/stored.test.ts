@@ -115,15 +115,24 @@ test('chunks are validated against the manifest and the record against its schem
   t.regex(err.message, /stack\/s\/revisions\/0000000004\/manifest: its record is not JSON or inflates to more than/);
 });
 
-test('a catalog node read back: service IDs and meta must be text; a poisoned one names the node', (t) => {
+test('a catalog node read back: service IDs, names and meta must be text; a poisoned one names the node', (t) => {
   t.deepEqual(parseCatalogNode('catalog node stack-h1', null), null);
-  t.truthy(parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 'a', Meta: { stack: 's' } } } }));
-  t.throws(() => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 7 } } }), {
+  t.truthy(
+    parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 'a', Service: 's-a', Meta: { stack: 's' } } } }),
+  );
+  t.throws(() => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 7, Service: 's-a' } } }), {
     instanceOf: StoredDataError,
     message: /catalog node stack-h1: Services\.a\.ID must be string/,
   });
+  t.throws(() => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 'a' } } }), {
+    instanceOf: StoredDataError,
+    message: /catalog node stack-h1: Services\.a must have required property 'Service'/,
+  });
   t.throws(
-    () => parseCatalogNode('catalog node stack-h1', { Services: { a: { ID: 'a', Meta: { stack: { $ne: 1 } } } } }),
+    () =>
+      parseCatalogNode('catalog node stack-h1', {
+        Services: { a: { ID: 'a', Service: 's-a', Meta: { stack: { $ne: 1 } } } },
+      }),
     { instanceOf: StoredDataError, message: /catalog node stack-h1: Services\.a\.Meta\.stack must be string/ },
   );
 });

@@ -6,7 +6,7 @@
 import type { CatalogEntry } from './catalog-entries.js';
 import { CATALOG_NODE_META } from '../overlay/names.js';
 
-/** Operations Consul takes in one transaction: 64 up to 1.x's older servers (newer ones take 128). */
+/** At most 64 operations in one transaction: what older Consul servers take (newer ones take 128). */
 export const TXN_MAX_OPS = 64;
 
 interface TxnNode {

@@ -18,13 +18,23 @@ test('the bundle is compiled from the code cache the build wrote, and runs a com
     t.truthy(statSync(dist(file), { throwIfNoEntry: false }), `dist/cli/${file} is missing: run npm run build`);
   const loaded = loadBundle(dist('bundle.cjs'), dist('bundle.cache')) as unknown as Loaded;
   t.is(loaded.script.cachedDataRejected, false, 'V8 accepted the code cache');
+  // Hosts of its own with the example's placement labels: whatever this machine has (a sandbox, a Docker socket)
+  // must not decide the outcome. `validate` reads no host.
+  const dir = mkdtempSync(join(tmpdir(), 'stack-bundle-'));
+  const inventory = join(dir, 'inventory.yaml');
+  writeFileSync(
+    inventory,
+    'hosts:\n  a: { endpoint: "unix:///nonexistent/a.sock", labels: { role: web } }\n' +
+      '  b: { endpoint: "unix:///nonexistent/b.sock", labels: { role: db } }\n',
+  );
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (chunk: string) => out.push(String(chunk)) > 0;
   try {
-    t.is(await loaded.exports.main(['validate', '-f', 'examples/web-db/compose.yaml']), 0);
+    t.is(await loaded.exports.main(['validate', '-i', inventory, '-f', 'examples/web-db/compose.yaml']), 0);
   } finally {
     process.stdout.write = write;
+    rmSync(dir, { recursive: true, force: true });
   }
   t.regex(out.join(''), /^OK web-db: 2 services/);
 });

@@ -45,6 +45,8 @@ export interface PipelineOptions extends PlanOptions {
    * host's lists are sent at it beside the ping, kept when the ping says the same (HostClient.hintApi).
    */
   apiHints?: Record<string, string>;
+  /** The stack has no revision yet, or its newest is a destroy: observe asks each host's /info ahead (ObserveOptions.coldStart). */
+  coldStart?: boolean;
 }
 
 export interface Planned {
@@ -72,6 +74,7 @@ export async function planStack(desired: DesiredState, options: PipelineOptions 
       credentials: source,
       overlayStore,
       owner: options.owner,
+      coldStart: options.coldStart,
     }),
   );
   const plan = reconcile(desired, observed, options);

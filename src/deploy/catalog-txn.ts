@@ -6,8 +6,9 @@
 import type { CatalogEntry } from './catalog-entries.js';
 import { CATALOG_NODE_META } from '../overlay/names.js';
 
-/** At most 64 operations in one transaction: what older Consul servers take (newer ones take 128). */
-export const TXN_MAX_OPS = 64;
+import { inGroups, TXN_MAX_OPS } from '../consul/txn.js';
+
+export { TXN_MAX_OPS };
 
 interface TxnNode {
   Node: string;
@@ -50,7 +51,7 @@ export function registrationTxns(entries: readonly CatalogEntry[], maxOps = TXN_
   const nodeOp: CatalogTxnOp = {
     Node: { Verb: 'set', Node: { Node: node, Address: nodeAddress, Meta: { ...CATALOG_NODE_META } } },
   };
-  return chunks(entries, perTxn).map((part) => [nodeOp, ...part.flatMap(replicaOps)]);
+  return inGroups(entries, perTxn).map((part) => [nodeOp, ...part.flatMap(replicaOps)]);
 }
 
 /** A replica's service and its health snapshot. */
@@ -92,15 +93,9 @@ export function deregistrationTxns(
   instances: readonly CatalogInstance[],
   maxOps = TXN_MAX_OPS,
 ): CatalogTxnOp[][] {
-  return chunks(instances, maxOps).map((part) =>
+  return inGroups(instances, maxOps).map((part) =>
     part.map((i): CatalogTxnOp => ({
       Service: { Verb: 'delete', Node: node, Service: { ID: i.id, Service: i.service } },
     })),
   );
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

@@ -6,7 +6,7 @@
 import { ExitError, hasErrors, type Diagnostic } from '../errors.js';
 import type { DesiredState } from '../stack/types.js';
 import type { StackOwner } from '../labels.js';
-import { applyPlanned, planStack, type Planned } from '../apply/pipeline.js';
+import { applyPlanned, planStack, type PipelineOptions, type Planned } from '../apply/pipeline.js';
 import type { ApplyResult } from '../apply/index.js';
 import { countsOf, type DeployIO } from './io.js';
 import type { Held } from './locked.js';
@@ -17,6 +17,7 @@ import { catalogAfter } from './catalog-sync.js';
 import type { DeployOptions } from './options.js';
 import { refuseStalePlan } from './saved-check.js';
 import { gitCommit } from '../state/git-commit.js';
+import type { RevisionSummary } from '../state/types.js';
 
 /** Plan errors (unreachable host, impossible placement, missing image) end the run with exit 1. */
 export function failOnPlanErrors(diagnostics: Diagnostic[]): void {
@@ -37,10 +38,19 @@ export async function runLocked(
   const { signals, io } = opts;
   const destroy = opts.destroy === true;
   signals.enter('reading the stack identity');
-  const [owner, hashKey] = await signals.until(identityForWrite(desired, held, destroy));
+  const [[owner, hashKey], newest] = await signals.until(
+    Promise.all([identityForWrite(desired, held, destroy), newestRevision(desired.name, held)]),
+  );
   signals.enter('observing the hosts');
   const planned = await signals.until(
-    planStack(desired, { ...opts.planning(desired), destroy: opts.destroy, fence: held.lock.fence, owner, hashKey }),
+    planStack(desired, {
+      ...opts.planning(desired),
+      ...observeHints(newest),
+      destroy: opts.destroy,
+      fence: held.lock.fence,
+      owner,
+      hashKey,
+    }),
   );
   signals.enter('planning');
   if (opts.saved) await signals.until(refuseStalePlan(opts.saved, { desired, planned, hashKey, held }));
@@ -60,8 +70,29 @@ export async function runLocked(
     }),
   );
   if (held.lock.lost.aborted) throw lostError(held);
-  const result = await applyAndRecord(desired, opts, held, { command, planned, owner, hashKey });
+  const number = newest && (newest.latest?.number ?? 0) + 1;
+  const result = await applyAndRecord(desired, opts, held, { command, planned, owner, hashKey, number });
   return endOf(result, opts, held);
+}
+
+/** The stack's newest revision as the store says it (`latest` absent: none yet); undefined when it cannot say. */
+async function newestRevision(stack: string, held: Held): Promise<{ latest?: RevisionSummary } | undefined> {
+  try {
+    return { latest: await held.store.latest(stack) };
+  } catch {
+    return undefined; // only hints are lost: the run asks each host its version, and the store the number when it records
+  }
+}
+
+/**
+ * What the newest revision tells observe: the API version it spoke to each host at (the lists go beside the ping),
+ * and whether the stack starts cold (no revision, or a destroy: each host's /info goes beside its lists).
+ */
+export function observeHints(
+  newest: { latest?: RevisionSummary } | undefined,
+): Pick<PipelineOptions, 'apiHints' | 'coldStart'> {
+  if (!newest) return {};
+  return { apiHints: newest.latest?.apiVersions, coldStart: !newest.latest || newest.latest.kind === 'destroy' };
 }
 
 /**
@@ -75,7 +106,7 @@ async function applyAndRecord(
   desired: DesiredState,
   opts: DeployOptions,
   held: Held,
-  run: { command: string; planned: Planned; owner: StackOwner; hashKey: HashKey },
+  run: { command: string; planned: Planned; owner: StackOwner; hashKey: HashKey; number?: number },
 ): Promise<ApplyResult | undefined> {
   const { signals, io } = opts;
   const { interruption } = signals;
@@ -106,20 +137,26 @@ async function applyAndRecord(
         commit,
         apiVersions: apiVersionsOf(run.planned.observed),
       };
-      await recordAndSync(desired, held, io, input, {
-        destroyed: destroy,
-        clients: run.planned.clients,
-        owner: run.owner,
-      });
+      await recordAndSync(
+        desired,
+        held,
+        io,
+        { ...input, number: run.number },
+        {
+          destroyed: destroy,
+          clients: run.planned.clients,
+          owner: run.owner,
+        },
+      );
     }
   }
   return result;
 }
 
 /**
- * The revision and the catalog sync at the same time, the catalog's entries naming the revision's number read
- * first (under the lock nobody else records one). When the store cannot say the number, in turn as before: the
- * revision, then the catalog naming the newest stored one.
+ * The revision and the catalog sync at the same time, the catalog's entries naming the revision's number: the one
+ * after the newest read before the apply, else read now (under the lock nobody else records one). When the store
+ * cannot say the number, in turn as before: the revision, then the catalog naming the newest stored one.
  */
 async function recordAndSync(
   desired: DesiredState,
@@ -128,7 +165,7 @@ async function recordAndSync(
   input: RecordInput,
   catalog: Omit<Parameters<typeof catalogAfter>[2], 'revision'>,
 ): Promise<void> {
-  const number = await nextRevision(desired.name, held);
+  const number = input.number ?? (await nextRevision(desired.name, held));
   if (number === undefined) {
     await recordRevision(input, held, io);
     return catalogAfter(desired, held, catalog, io);

@@ -6,7 +6,7 @@
  * every container is inspected for drift the hash cannot see.
  */
 import type { DesiredState } from '../stack/types.js';
-import type { HostClient } from '../docker/client.js';
+import type { EngineInfoBody, HostClient } from '../docker/client.js';
 import type { CredentialSource } from '../docker/auth.js';
 import { Labels, type StackOwner } from '../labels.js';
 import { parseContainer, type ContainerListEntry } from './parse.js';
@@ -37,6 +37,11 @@ export interface ObserveOptions {
   overlayStore?: OverlayStore;
   /** The stack's identity (src/state): only objects labelled with it are the stack's own. Absent before its first apply. */
   owner?: StackOwner;
+  /**
+   * The stack has nothing on the hosts as far as its revisions say (none yet, or the newest is a destroy): a host's
+   * GET /info, when the stack needs it, goes beside its lists instead of after them (ObserveNeeds.infoAhead).
+   */
+  coldStart?: boolean;
 }
 
 /** The parts of a container's inspect that --refresh reads. */
@@ -94,23 +99,29 @@ export interface ObserveNeeds {
    * networks that the daemons' overlay may realise (cluster store readiness, and the choice `auto` makes).
    */
   engineInfo: boolean;
+  /**
+   * That /info is asked beside the lists, not after them: at a cold start, when no host can show the overlay yet
+   * (one round trip less before the first write; wasted, one read, on a host whose networks show it after all).
+   */
+  infoAhead: boolean;
 }
 
-export function observeNeeds(desired: DesiredState, destroy = false): ObserveNeeds {
-  if (destroy || desired.settings.overlay === 'consul') return { engineInfo: false };
-  return { engineInfo: Object.values(desired.networks).some((n) => !n.external && n.driver === 'overlay') };
+export function observeNeeds(desired: DesiredState, destroy = false, coldStart = false): ObserveNeeds {
+  if (destroy || desired.settings.overlay === 'consul') return { engineInfo: false, infoAhead: false };
+  const engineInfo = Object.values(desired.networks).some((n) => !n.external && n.driver === 'overlay');
+  return { engineInfo, infoAhead: engineInfo && coldStart };
 }
 
-/** GET /info when the host's own networks do not already say what it would; else what they show. */
+/** GET /info (asked ahead, or now) when the host's own networks do not already say what it would; else what they show. */
 async function engineFacts(
   desired: DesiredState,
   client: HostClient,
   needs: ObserveNeeds,
-  own: ObservedNetwork[],
+  own: { networks: ObservedNetwork[]; infoAhead?: Promise<EngineInfoBody> },
 ): Promise<Pick<ObservedHost, 'engine' | 'overlayShown'>> {
   if (!needs.engineInfo) return {};
-  const shown = overlayShownBy(desired, own);
-  return shown ? { overlayShown: shown } : { engine: parseEngineInfo(await client.info()) };
+  const shown = overlayShownBy(desired, own.networks);
+  return shown ? { overlayShown: shown } : { engine: parseEngineInfo(await (own.infoAhead ?? client.info())) };
 }
 
 const byName = (a: { name: string }, b: { name: string }) => collate(a.name, b.name);
@@ -138,6 +149,19 @@ function parseVolume(v: VolumeListEntry): ObservedVolume {
   };
 }
 
+/**
+ * Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too. Each is asked
+ * at the API version this host speaks: after its ping, or beside it at the version the last apply spoke to it at.
+ */
+function listsOf(client: HostClient) {
+  return Promise.all([
+    client.early(() => client.listContainers({})),
+    client.early(() => client.listNetworks({})),
+    client.early(() => client.listVolumes({})),
+    client.early(() => client.listImages()),
+  ]);
+}
+
 async function observeHost(
   desired: DesiredState,
   owner: StackOwner | undefined,
@@ -148,14 +172,9 @@ async function observeHost(
   const host = client.name;
   const stack = desired.name;
   try {
-    // Unfiltered: one list per kind whatever the number of objects, and the foreign ones are needed too. Each is asked
-    // at the API version this host speaks: after its ping, or beside it at the version the last apply spoke to it at.
-    const [containers, networks, volumes, images] = await Promise.all([
-      client.early(() => client.listContainers({})),
-      client.early(() => client.listNetworks({})),
-      client.early(() => client.listVolumes({})),
-      client.early(() => client.listImages()),
-    ]);
+    const infoAhead = needs.infoAhead ? client.early(() => client.info()) : undefined;
+    infoAhead?.catch(() => undefined); // awaited in engineFacts when the networks do not show the overlay
+    const [containers, networks, volumes, images] = await listsOf(client);
     const version = await client.negotiate();
     const c = split(
       containers.map((e) => parseContainer(host, e as ContainerListEntry)),
@@ -164,7 +183,7 @@ async function observeHost(
     );
     const n = split((networks as NetworkListEntry[]).map(parseNetwork), stack, owner);
     const v = split((volumes as VolumeListEntry[]).map(parseVolume), stack, owner);
-    const engine = await engineFacts(desired, client, needs, n.own);
+    const engine = await engineFacts(desired, client, needs, { networks: n.own, infoAhead });
     const observed: ObservedHost = {
       name: host,
       containers: c.own,
@@ -206,7 +225,7 @@ export async function observe(
   options: ObserveOptions = {},
 ): Promise<ObservedState> {
   const hostNames = desired.hosts.map((h) => h.name);
-  const needs = observeNeeds(desired, options.destroy);
+  const needs = observeNeeds(desired, options.destroy, options.coldStart);
   // The images' digests (a registry, through a daemon) and the overlay's state (Consul) beside the hosts' lists.
   const digests =
     options.resolveDigests === false

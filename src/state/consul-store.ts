@@ -12,6 +12,8 @@ import { decodeRevision, encodeRevision, summaryOf, VALUE_LIMIT } from './revisi
 import { parseJson, parseLockInfo, parseManifest, StoredDataError } from './stored.js';
 import { newIdentity, ownerFrom, parseIdentity } from './identity.js';
 import { badHashKey, newStoredHashKey, parseStoredHashKey } from './hash-key.js';
+import { hashKeyKey, identityKey, lockKey, pad, revisionsPrefix } from './keys.js';
+import { prunedOf, pruneTxns, recordTxn, releaseTxn, TXN_RECORD_BYTES, type KvTxnOp } from './kv-txn.js';
 import type { HashKey } from '../sensitive.js';
 import type { StackOwner } from '../labels.js';
 import {
@@ -49,11 +51,7 @@ const LEASE_TIMES: LeaseTimes = {
   waitMs: WATCH_WAIT_MS,
 };
 
-export const lockKey = (stack: string) => `stack/${stack}/lock`;
-export const identityKey = (stack: string) => `stack/${stack}/identity`;
-export const hashKeyKey = (stack: string) => `stack/${stack}/hash-key`;
-export const revisionsPrefix = (stack: string) => `stack/${stack}/revisions/`;
-export const pad = (n: number) => String(n).padStart(10, '0');
+export { lockKey, identityKey, hashKeyKey, revisionsPrefix, pad };
 
 interface KvItem {
   Key: string;
@@ -114,8 +112,11 @@ export class ConsulStateStore implements StateStore {
     // Read first: an identity, once written, never changes, so every apply but the first needs one round trip.
     const found = await this.identity(stack);
     if (found) return found;
-    // cas=0 writes only when the key does not exist: of two first applies, one identity wins and both read it.
-    await this.client.call(`write ${key}`, (api) => api.kv.set({ key, value: JSON.stringify(newIdentity()), cas: 0 }));
+    // cas=0 writes only when the key does not exist: of two first applies, one identity wins, and the other reads it.
+    const value = JSON.stringify(newIdentity());
+    const stored = parseIdentity(value);
+    if (stored && (await this.client.call(`write ${key}`, (api) => api.kv.set({ key, value, cas: 0 }))))
+      return ownerFrom(stored, this.where);
     const owner = await this.identity(stack);
     if (!owner) throw new Error(`${key} in ${this.where} could not be written`);
     return owner;
@@ -134,8 +135,11 @@ export class ConsulStateStore implements StateStore {
     // Read first: a hash key, once written, never changes (one round trip on every apply but the first).
     const found = await this.hashKey(stack);
     if (found) return found;
-    // cas=0 writes only when the key does not exist: of two first applies, one key wins and both read it.
-    await this.client.call(`write ${name}`, (api) => api.kv.set({ key: name, value: newStoredHashKey(), cas: 0 }));
+    // cas=0 writes only when the key does not exist: of two first applies, one key wins, and the other reads it.
+    const value = newStoredHashKey();
+    const made = parseStoredHashKey(value);
+    if (made && (await this.client.call(`write ${name}`, (api) => api.kv.set({ key: name, value, cas: 0 }))))
+      return made;
     const key = await this.hashKey(stack);
     if (!key) throw new Error(`${name} in ${this.where} could not be written`);
     return key;
@@ -200,17 +204,27 @@ export class ConsulStateStore implements StateStore {
       await lease.stop();
       const id = lease.session;
       try {
-        await this.client.call(`release ${key}`, (api) =>
-          api.kv.set({ key, value: JSON.stringify(info), release: id }),
-        );
-        const item = await this.item(key);
-        if (item && !item.Session)
-          await this.client.call(`delete ${key}`, (api) => api.kv.del({ key, cas: item.ModifyIndex }));
+        await this.deleteIfHeld(key, id);
       } finally {
         await this.client.call('destroy the lock session', (api) => api.session.destroy(id)).catch(() => undefined);
       }
     };
     return { info, lost: lease.lost, fence: lease.fence, release };
+  }
+
+  /**
+   * Deletes the lock key in one transaction if `session` still holds it (check-session, then delete): Consul rolls
+   * the transaction back (HTTP 409) when the key is gone or another session holds it, which is left alone. No
+   * lock-delay follows: that is set only when a session holding a key is invalidated.
+   */
+  private async deleteIfHeld(key: string, session: string): Promise<void> {
+    const ops = releaseTxn(key, session);
+    try {
+      await this.client.call(`release ${key}`, (api) => api.transaction.create(ops as never));
+    } catch (err) {
+      if (err instanceof ConsulRequestError && err.statusCode === 409) return;
+      throw err;
+    }
   }
 
   async lockState(stack: string): Promise<LockState | undefined> {
@@ -295,6 +309,11 @@ export class ConsulStateStore implements StateStore {
     return decodeRevision(manifest, chunks, `${base}manifest`);
   }
 
+  /**
+   * Writes a revision: its chunks, then its manifest only if the number is free (cas 0). A small revision goes in one
+   * transaction (kv-txn.ts), a large one chunk by chunk. The numbers to prune are listed beside the write: under
+   * the lock nobody else records, so those and this one are the stack's revisions after it.
+   */
   async record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
     const base = `${revisionsPrefix(stack)}${pad(record.number)}/`;
     const encoded = encodeRevision(record);
@@ -302,26 +321,50 @@ export class ConsulStateStore implements StateStore {
     // check-and-set (the number was taken) then never overwrites the winner's chunks, and removes its own.
     const chunkDir = `chunks-${randomBytes(6).toString('hex')}`;
     const manifest: RevisionManifest = { ...encoded.manifest, chunkDir };
-    for (const [i, chunk] of encoded.chunks.entries())
-      await this.client.write(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
-    const ok = await this.client.write(`write ${base}manifest`, (api) =>
-      api.kv.set({ key: `${base}manifest`, value: JSON.stringify(manifest), cas: 0 }),
-    );
-    if (!ok) {
-      await this.client
-        .write(`remove ${base}${chunkDir}/`, (api) => api.kv.del({ key: `${base}${chunkDir}/`, recurse: true }))
-        .catch(() => undefined);
+    const listed = this.numbers(stack);
+    listed.catch(() => undefined); // awaited below, once the revision is written
+    const small = encoded.chunks.reduce((n, c) => n + c.length, 0) <= TXN_RECORD_BYTES;
+    const written = small
+      ? await this.writeInOne(base, chunkDir, encoded.chunks, manifest)
+      : await this.writeInTurn(base, chunkDir, encoded.chunks, manifest);
+    if (!written && (await this.manifest(stack, record.number))?.chunkDir !== chunkDir) {
+      if (!small) await this.removeChunks(base, chunkDir);
       throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
     }
-    const numbers = await this.numbers(stack);
-    for (const n of numbers.slice(0, Math.max(0, numbers.length - Math.max(1, keep)))) {
-      await this.client.write(`prune revision ${n}`, (api) =>
-        api.kv.del(`${revisionsPrefix(stack)}${pad(n)}/manifest`),
-      );
-      await this.client.write(`prune revision ${n}`, (api) =>
-        api.kv.del({ key: `${revisionsPrefix(stack)}${pad(n)}/`, recurse: true }),
-      );
+    const numbers = [...new Set([...(await listed), record.number])].sort((a, b) => a - b);
+    for (const ops of pruneTxns(stack, prunedOf(numbers, keep)))
+      await this.client.write(`prune revisions of ${stack}`, (api) => api.transaction.create(ops as never));
+  }
+
+  /**
+   * Chunks and manifest in one transaction; false when Consul rolled it back (409: the manifest's cas failed —
+   * another's, or this one's own when a retried request had already been applied; the caller reads which).
+   */
+  private async writeInOne(base: string, chunkDir: string, chunks: string[], manifest: RevisionManifest) {
+    const ops: KvTxnOp[] = recordTxn(base, chunkDir, chunks, JSON.stringify(manifest));
+    try {
+      await this.client.write(`write ${base}manifest`, (api) => api.transaction.create(ops as never));
+      return true;
+    } catch (err) {
+      if (err instanceof ConsulRequestError && err.statusCode === 409) return false;
+      throw err;
     }
+  }
+
+  /** Chunk by chunk, then the manifest with cas 0; false when the manifest's cas failed. */
+  private async writeInTurn(base: string, chunkDir: string, chunks: string[], manifest: RevisionManifest) {
+    for (const [i, chunk] of chunks.entries())
+      await this.client.write(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
+    return this.client.write(`write ${base}manifest`, (api) =>
+      api.kv.set({ key: `${base}manifest`, value: JSON.stringify(manifest), cas: 0 }),
+    );
+  }
+
+  /** A losing writer's chunks: never another's, since each writer has a folder of its own. */
+  private async removeChunks(base: string, chunkDir: string): Promise<void> {
+    await this.client
+      .write(`remove ${base}${chunkDir}/`, (api) => api.kv.del({ key: `${base}${chunkDir}/`, recurse: true }))
+      .catch(() => undefined);
   }
 
   close(): void {

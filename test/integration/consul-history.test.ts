@@ -275,3 +275,77 @@ test("two writers of one revision number: the manifest's check-and-set lets one 
   t.is(read?.who, 'first@here');
   t.deepEqual(read, first, 'the winner reads back whole (its sha256 checked)');
 });
+
+/** A small revision record of stack `name` (one chunk: it is written in one transaction). */
+function smallRecord(name: string, number: number, who: string): RevisionRecord {
+  const desired = {
+    name,
+    workingDir: '/w',
+    services: { web: { image: 'x' } },
+    networks: {},
+    volumes: {},
+    configs: {},
+    secrets: {},
+  };
+  return {
+    number,
+    hash: hashStored(desired),
+    result: 'ok',
+    command: 'apply',
+    who,
+    when: new Date().toISOString(),
+    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
+    desired,
+  };
+}
+
+const revisionKeys = async (name: string) =>
+  ((await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`)) ?? []).sort();
+
+test('a small revision goes in one transaction: a second writer of its number is rolled back whole and leaves no key; the same write retried after it was applied is its own', async (t) => {
+  const name = uniqueStack('htxn');
+  t.teardown(() => consulApi(`kv/stack/${name}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined));
+  const client = new ConsulClient({ address: consulAddress(), source: '--consul' });
+  const store = new ConsulStateStore(client);
+  t.teardown(() => store.close());
+  const first = smallRecord(name, 1, 'first@here');
+  await store.record(name, first, 10);
+  const keys = await revisionKeys(name);
+  t.is(keys.length, 2, `one chunk and the manifest: ${keys.join(', ')}`);
+  const items = (await consulApi<{ Key: string; ModifyIndex: number }[]>(`kv/stack/${name}/revisions/?recurse`))!;
+  t.is(new Set(items.map((i) => i.ModifyIndex)).size, 1, 'chunk and manifest were written by one Raft entry');
+  await t.throwsAsync(() => store.record(name, smallRecord(name, 1, 'second@there'), 10), {
+    message: /revision 1 of stack \S+ already exists/,
+  });
+  t.deepEqual(await revisionKeys(name), keys, 'the loser left no key');
+  t.deepEqual(await store.get(name, 1), first);
+
+  // A write Consul applied but whose answer was lost is sent again (the client retries a leaderless 500): the
+  // retry's check-and-set fails against the manifest the first one wrote, which is this writer's own.
+  const write = client.write.bind(client);
+  client.write = (async (action: string, fn: Parameters<typeof write>[1]) => {
+    if (/manifest/.test(action)) await write(action, fn);
+    return write(action, fn);
+  }) as typeof client.write;
+  await store.record(name, smallRecord(name, 2, 'retried@here'), 10);
+  t.is((await store.get(name, 2))?.who, 'retried@here', 'the retried write is taken as done');
+  t.is((await revisionKeys(name)).length, 4);
+});
+
+test('pruning removes every revision beyond keep_revisions, manifest and chunks, in transactions of 32', async (t) => {
+  const name = uniqueStack('hprune');
+  t.teardown(() => consulApi(`kv/stack/${name}/?recurse=true`, { method: 'DELETE' }).catch(() => undefined));
+  const store = new ConsulStateStore(new ConsulClient({ address: consulAddress(), source: '--consul' }));
+  t.teardown(() => store.close());
+  for (let n = 1; n <= 36; n++) await store.record(name, smallRecord(name, n, 'w@here'), 100);
+  t.is((await store.list(name)).length, 36);
+  await store.record(name, smallRecord(name, 37, 'w@here'), 2);
+  t.deepEqual(
+    (await store.list(name)).map((r) => r.number),
+    [36, 37],
+  );
+  t.true(
+    (await revisionKeys(name)).every((k) => /\/00000000(36|37)\//.test(k)),
+    'no chunk of a pruned revision is left',
+  );
+});

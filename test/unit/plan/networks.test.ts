@@ -120,19 +120,28 @@ test('a stack without overlay networks needs no cluster store and no Engine info
   const o = observedEmpty(d);
   for (const h of Object.values(o.hosts)) delete h.engine;
   t.deepEqual(errors(reconcile(d, o)), []);
-  t.deepEqual(observeNeeds(d), { engineInfo: false });
-  t.deepEqual(observeNeeds(threeTier()), { engineInfo: true });
-  t.deepEqual(observeNeeds(threeTier(), true), { engineInfo: false });
-  t.deepEqual(observeNeeds(threeTier({ ipam: { config: [{ subnet: '10.20.0.0/24' }] } })), { engineInfo: true });
+  t.deepEqual(observeNeeds(d), { engineInfo: false, infoAhead: false });
+  t.deepEqual(observeNeeds(threeTier()), { engineInfo: true, infoAhead: false });
+  t.deepEqual(observeNeeds(threeTier(), true), { engineInfo: false, infoAhead: false });
+  t.deepEqual(observeNeeds(threeTier(), false, true), { engineInfo: true, infoAhead: true }, 'cold: /info ahead');
+  t.deepEqual(observeNeeds(threeTier(), true, true), { engineInfo: false, infoAhead: false }, 'a destroy asks none');
+  t.deepEqual(observeNeeds(d, false, true), { engineInfo: false, infoAhead: false }, 'no overlay: none ahead either');
+  t.deepEqual(observeNeeds(threeTier({ ipam: { config: [{ subnet: '10.20.0.0/24' }] } })), {
+    engineInfo: true,
+    infoAhead: false,
+  });
   const ext = desired([service('web')], {
     networks: {
       default: network('default'),
       shared: network('shared', 'app', { name: 'shared', external: true, driver: '' }),
     },
   });
-  t.deepEqual(observeNeeds(ext), { engineInfo: false });
+  t.deepEqual(observeNeeds(ext), { engineInfo: false, infoAhead: false });
   const consul = threeTier();
-  t.deepEqual(observeNeeds({ ...consul, settings: { ...consul.settings, overlay: 'consul' } }), { engineInfo: false });
+  t.deepEqual(observeNeeds({ ...consul, settings: { ...consul.settings, overlay: 'consul' } }), {
+    engineInfo: false,
+    infoAhead: false,
+  });
   const o2 = observedEmpty(threeTier());
   delete o2.hosts.h2.engine;
   t.regex(errors(reconcile(threeTier(), o2))[0], /h2 \(its Engine info was not observed\)/);

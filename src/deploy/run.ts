@@ -16,7 +16,7 @@ import { apiVersionsOf, nextRevision, outcomeOf, recordRevision, type RecordInpu
 import { catalogAfter } from './catalog-sync.js';
 import type { DeployOptions } from './options.js';
 import { refuseStalePlan } from './saved-check.js';
-import { gitCommit } from '../state/git-commit.js';
+import { gitCommitLater } from '../state/git-commit.js';
 import type { RevisionSummary } from '../state/types.js';
 
 /** Plan errors (unreachable host, impossible placement, missing image) end the run with exit 1. */
@@ -114,8 +114,8 @@ async function applyAndRecord(
   signals.startApplying((signal, hard) =>
     io.reporter.event({ type: 'interrupt', reason: signal, hard, graceMs: interruption.graceMs }),
   );
-  // git asked now, while the operations run; read when the revision is recorded.
-  const asked = opts.commit ? Promise.resolve(opts.commit) : gitCommit(desired.workingDir, opts.env);
+  // git asked while the operations run (once the first writes are out); read when the revision is recorded.
+  const asked = opts.commit ? () => Promise.resolve(opts.commit) : gitCommitLater(desired.workingDir, opts.env);
   let result: ApplyResult | undefined;
   try {
     result = await applyPlanned(desired, run.planned, io.reporter, {
@@ -124,7 +124,7 @@ async function applyAndRecord(
     });
   } finally {
     if (!held.lock.lost.aborted) {
-      const commit = await asked;
+      const commit = await asked();
       const input = {
         desired,
         plan: run.planned.plan,

@@ -1,7 +1,7 @@
 /**
  * The git commit a stack was applied from: CI variables first, else `git rev-parse HEAD` in the stack's folder. Asked
- * without blocking (the apply starts it before its first operation and reads it when it records the revision), so
- * git's start-up costs the run nothing.
+ * without blocking (gitCommitLater: the apply starts it once its first writes are on their way and reads it when it
+ * records the revision), so git's start-up costs the run nothing.
  */
 import { execFile } from 'node:child_process';
 
@@ -21,4 +21,25 @@ export function gitCommit(dir: string, env: Record<string, string | undefined>):
       resolve(err ? undefined : stdout.trim() || undefined),
     );
   });
+}
+
+/** Spawning git takes a few milliseconds of this process's CPU: this long after the apply starts, its first writes are out. */
+export const GIT_ASK_DELAY_MS = 100;
+
+/**
+ * gitCommit, asked `delayMs` from now or at once when its answer is wanted sooner (an apply shorter than that):
+ * the child process is not spawned on the way to the apply's first writes. The answer is asked for once.
+ */
+export function gitCommitLater(
+  dir: string,
+  env: Record<string, string | undefined>,
+  delayMs = GIT_ASK_DELAY_MS,
+): () => Promise<string | undefined> {
+  let asked: Promise<string | undefined> | undefined;
+  const timer = setTimeout(() => void (asked ??= gitCommit(dir, env)), delayMs);
+  timer.unref();
+  return () => {
+    clearTimeout(timer);
+    return (asked ??= gitCommit(dir, env));
+  };
 }

@@ -170,9 +170,10 @@ async function recordAndSync(
     await recordRevision(input, held, io);
     return catalogAfter(desired, held, catalog, io);
   }
+  // The catalog first: its hosts' lists are on their way while the revision is encoded (CPU, synchronous).
   await Promise.all([
-    recordRevision({ ...input, number }, held, io),
     catalogAfter(desired, held, { ...catalog, revision: number }, io),
+    recordRevision({ ...input, number }, held, io),
   ]);
 }
 

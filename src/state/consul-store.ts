@@ -316,43 +316,68 @@ export class ConsulStateStore implements StateStore {
    */
   async record(stack: string, record: RevisionRecord, keep: number): Promise<void> {
     const base = `${revisionsPrefix(stack)}${pad(record.number)}/`;
+    const listed = this.numbers(stack); // on its way while the record is encoded
+    listed.catch(() => undefined); // awaited below, once the revision is written
     const encoded = encodeRevision(record);
     // Chunks go to a folder of this writer's own, named in the manifest: a writer whose manifest loses the
     // check-and-set (the number was taken) then never overwrites the winner's chunks, and removes its own.
     const chunkDir = `chunks-${randomBytes(6).toString('hex')}`;
     const manifest: RevisionManifest = { ...encoded.manifest, chunkDir };
-    const listed = this.numbers(stack);
-    listed.catch(() => undefined); // awaited below, once the revision is written
     const small = encoded.chunks.reduce((n, c) => n + c.length, 0) <= TXN_RECORD_BYTES;
     const written = small
       ? await this.writeInOne(base, chunkDir, encoded.chunks, manifest)
       : await this.writeInTurn(base, chunkDir, encoded.chunks, manifest);
-    if (!written && (await this.manifest(stack, record.number))?.chunkDir !== chunkDir) {
-      if (!small) await this.removeChunks(base, chunkDir);
-      throw new Error(`revision ${record.number} of stack ${stack} already exists in ${this.where}`);
-    }
+    if (written !== true) await this.refused(stack, record.number, { chunkDir, rolledBack: small, why: written });
     const numbers = [...new Set([...(await listed), record.number])].sort((a, b) => a - b);
     for (const ops of pruneTxns(stack, prunedOf(numbers, keep)))
       await this.client.write(`prune revisions of ${stack}`, (api) => api.transaction.create(ops as never));
   }
 
   /**
-   * Chunks and manifest in one transaction; false when Consul rolled it back (409: the manifest's cas failed —
-   * another's, or this one's own when a retried request had already been applied; the caller reads which).
+   * Chunks and manifest in one transaction; Consul's error when it rolled it back (409: an operation failed — the
+   * manifest's cas, when a manifest is there: another's, or this one's own when a retried request had already been
+   * applied; the caller reads which).
    */
-  private async writeInOne(base: string, chunkDir: string, chunks: string[], manifest: RevisionManifest) {
+  private async writeInOne(
+    base: string,
+    chunkDir: string,
+    chunks: string[],
+    manifest: RevisionManifest,
+  ): Promise<true | ConsulRequestError> {
     const ops: KvTxnOp[] = recordTxn(base, chunkDir, chunks, JSON.stringify(manifest));
     try {
       await this.client.write(`write ${base}manifest`, (api) => api.transaction.create(ops as never));
       return true;
     } catch (err) {
-      if (err instanceof ConsulRequestError && err.statusCode === 409) return false;
+      if (err instanceof ConsulRequestError && err.statusCode === 409) return err;
       throw err;
     }
   }
 
+  /**
+   * A manifest write that did not go through: fine when the manifest there names this writer's chunk folder (its own
+   * write, applied before a retry); else the number is taken (the chunks written one by one are removed), or, with no
+   * manifest there, the transaction failed for Consul's own reason, which is thrown.
+   */
+  private async refused(
+    stack: string,
+    number: number,
+    attempt: { chunkDir: string; rolledBack: boolean; why: false | ConsulRequestError },
+  ): Promise<void> {
+    const there = await this.manifest(stack, number);
+    if (there?.chunkDir === attempt.chunkDir) return;
+    if (!there && attempt.why) throw attempt.why;
+    if (!attempt.rolledBack) await this.removeChunks(`${revisionsPrefix(stack)}${pad(number)}/`, attempt.chunkDir);
+    throw new Error(`revision ${number} of stack ${stack} already exists in ${this.where}`);
+  }
+
   /** Chunk by chunk, then the manifest with cas 0; false when the manifest's cas failed. */
-  private async writeInTurn(base: string, chunkDir: string, chunks: string[], manifest: RevisionManifest) {
+  private async writeInTurn(
+    base: string,
+    chunkDir: string,
+    chunks: string[],
+    manifest: RevisionManifest,
+  ): Promise<boolean> {
     for (const [i, chunk] of chunks.entries())
       await this.client.write(`write ${base}${chunkDir}/${i}`, (api) => api.kv.set(`${base}${chunkDir}/${i}`, chunk));
     return this.client.write(`write ${base}manifest`, (api) =>

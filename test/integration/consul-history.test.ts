@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { ConsulClient } from '../../src/consul/client.js';
+import { ConsulClient, ConsulRequestError } from '../../src/consul/client.js';
 import { ConsulStateStore } from '../../src/state/consul-store.js';
 import type { PlanSummaryCounts, RevisionRecord } from '../../src/state/types.js';
 import { hashStored } from '../../src/state/revision.js';
@@ -330,6 +330,17 @@ test('a small revision goes in one transaction: a second writer of its number is
   await store.record(name, smallRecord(name, 2, 'retried@here'), 10);
   t.is((await store.get(name, 2))?.who, 'retried@here', 'the retried write is taken as done');
   t.is((await revisionKeys(name)).length, 4);
+
+  // Rolled back for a reason of Consul's own, with no manifest there: that reason is the error, not "already exists".
+  client.write = (async (action: string, fn: Parameters<typeof write>[1]) => {
+    if (/manifest/.test(action))
+      throw new ConsulRequestError(client.address, action, 409, 'operation 0: Permission denied');
+    return write(action, fn);
+  }) as typeof client.write;
+  await t.throwsAsync(() => store.record(name, smallRecord(name, 3, 'denied@here'), 10), {
+    message: /HTTP 409.*operation 0: Permission denied/,
+  });
+  t.is((await revisionKeys(name)).length, 4, 'nothing of revision 3 is written');
 });
 
 test('pruning removes every revision beyond keep_revisions, manifest and chunks, in transactions of 32', async (t) => {

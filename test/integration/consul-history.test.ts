@@ -11,6 +11,7 @@ import { ConsulClient, ConsulRequestError } from '../../src/consul/client.js';
 import { ConsulStateStore } from '../../src/state/consul-store.js';
 import type { PlanSummaryCounts, RevisionRecord } from '../../src/state/types.js';
 import { hashStored } from '../../src/state/revision.js';
+import { revisionRecord } from '../helpers/revision-record.js';
 import { containersOf, docker, IMAGE, uniqueStack } from './reconcile-helpers.js';
 import { cleanupStack, consulAddress, consulApi, folder, inventoryYaml, stackCli } from './consul-helpers.js';
 
@@ -277,27 +278,10 @@ test("two writers of one revision number: the manifest's check-and-set lets one 
 });
 
 /** A small revision record of stack `name` (one chunk: it is written in one transaction). */
-function smallRecord(name: string, number: number, who: string): RevisionRecord {
-  const desired = {
-    name,
-    workingDir: '/w',
-    services: { web: { image: 'x' } },
-    networks: {},
-    volumes: {},
-    configs: {},
-    secrets: {},
-  };
-  return {
-    number,
-    hash: hashStored(desired),
-    result: 'ok',
-    command: 'apply',
-    who,
-    when: new Date().toISOString(),
-    plan: { create: 1, replace: 0, update: 0, remove: 0, operations: 1 },
-    desired,
-  };
-}
+const smallRecord = (name: string, number: number, who: string): RevisionRecord => ({
+  ...revisionRecord(number, { name, services: { web: { image: 'x' } } }),
+  who,
+});
 
 const revisionKeys = async (name: string) =>
   ((await consulApi<string[]>(`kv/stack/${name}/revisions/?keys`)) ?? []).sort();
